@@ -1,0 +1,225 @@
+// Reset entry: from the first instruction QEMU runs to the first Rust code.
+//
+// QEMU loads the kernel as an arm64 Linux "Image" (Documentation/arch/arm64/
+// booting.rst): at a 2 MiB-aligned physical address, MMU and D-cache off,
+// x0 = physical address of the device tree, at EL2 with
+// `-machine virt,virtualization=on` and at EL1 otherwise.
+//
+// This file does only what Rust cannot do with the MMU off:
+//   1. keep the device-tree pointer, park secondary CPUs,
+//   2. drop from EL2 to EL1 (HCR_EL2.RW for AArch64 EL1, HCR_EL2.ATA so EL1
+//      and EL0 may access allocation tags),
+//   3. clear .bss,
+//   4. build two throw-away page tables with block descriptors:
+//        TTBR0: identity map of the 1 GiB holding the kernel (and of the one
+//               holding the device tree), so the MMU can be turned on while
+//               running at physical addresses and Rust can read the DTB;
+//        TTBR1: the kernel image at KIMAGE_VADDR, 2 MiB blocks,
+//   5. turn on the MMU and branch to the linked (upper-half) address.
+// The Rust side (arch/aarch64/mmu/kernel_map.rs) then builds the real kernel
+// address space with per-section permissions and retires both tables.
+//
+// Register use until kernel_main: x19 = DTB physical address,
+// x20 = kernel physical base, x21 = exception level at entry.
+
+.equ KIMAGE_VADDR, 0xffff800000000000
+.equ SZ_2M, 0x200000
+
+// Block descriptor attributes for the early maps (Arm ARM D8.3, stage 1):
+// valid block (0b01), AttrIndx 1 (Normal write-back, see MAIR below),
+// SH inner shareable (0b11 << 8), AF (1 << 10), UXN (1 << 54). AP = 0b00:
+// read/write at EL1, no access at EL0. PXN clear: the kernel runs from these.
+.equ EARLY_BLOCK_ATTRS, ((1 << 54) | (1 << 10) | (3 << 8) | (1 << 2) | 1)
+
+// MAIR_EL1 (Arm ARM D19.2.97): attr0 Device-nGnRE, attr1 Normal WB,
+// attr2 Normal WB (switched to 0xF0 "Tagged" by Rust when MTE2 is present),
+// attr3 Normal non-cacheable. Indices are mirrored in mmu/attributes.rs.
+.equ MAIR_EARLY, 0x44ffff04
+
+// TCR_EL1 (Arm ARM D19.2.139): T0SZ = T1SZ = 16 (48-bit VA), 4 KiB granules
+// (TG0 = 0b00, TG1 = 0b10), inner shareable, write-back walks. IPS is filled
+// in from ID_AA64MMFR0_EL1.PARange below.
+.equ TCR_EARLY, ((2 << 30) | (3 << 28) | (1 << 26) | (1 << 24) | (16 << 16) | (3 << 12) | (1 << 10) | (1 << 8) | 16)
+
+// SCTLR_EL1 (Arm ARM D19.2.118) with the MMU on: M, C, SA, I, plus the
+// RES1-in-v8.0 bits EOS, TSCXT, EIS, nTLSMD, LSMAOE. SPAN (bit 23) is left 0
+// so that PSTATE.PAN is set on every exception taken to EL1.
+.equ SCTLR_EL1_RES1, ((1 << 29) | (1 << 28) | (1 << 22) | (1 << 20) | (1 << 11))
+.equ SCTLR_EL1_MMU_ON, (SCTLR_EL1_RES1 | (1 << 12) | (1 << 3) | (1 << 2) | 1)
+
+// HCR_EL2 (Arm ARM D19.2.48): RW (bit 31) = EL1 is AArch64; ATA (bit 56) =
+// EL1/EL0 tag accesses are not trapped and tag checks are performed;
+// API/APK (bits 41/40) = pointer-authentication use is not trapped.
+.equ HCR_EL2_VALUE, ((1 << 56) | (1 << 41) | (1 << 40) | (1 << 31))
+
+// SPSR_EL2 for the drop: EL1h with D, A, I, F masked.
+.equ SPSR_EL1H_MASKED, 0x3c5
+
+    .section .text.head, "ax"
+    .globl _start
+_start:
+    // arm64 Image header (booting.rst, "Call the kernel image").
+    b       primary_entry           // code0
+    .long   0                       // code1
+    .quad   0                       // text_offset: load at the 2 MiB boundary
+    .quad   __image_size            // image_size, including .bss and stack
+    .quad   (1 << 1)                // flags: little-endian, 4 KiB pages, 2 MiB aligned
+    .quad   0                       // res2
+    .quad   0                       // res3
+    .quad   0                       // res4
+    .ascii  "ARM\x64"               // magic
+    .long   0                       // res5
+
+    .section .text.boot, "ax"
+primary_entry:
+    mov     x19, x0                 // device tree (physical)
+
+    // Only CPU 0 boots; QEMU holds the others in PSCI, but a secondary that
+    // does arrive here waits forever rather than racing on shared state.
+    mrs     x1, mpidr_el1
+    and     x1, x1, #0xffffff       // Aff2..Aff0
+    cbnz    x1, park
+
+    mrs     x21, CurrentEL
+    lsr     x21, x21, #2
+    cmp     x21, #2
+    b.ne    at_el1
+
+    // ---- EL2: configure the hypervisor controls and drop to EL1 ----
+    ldr     x0, =HCR_EL2_VALUE
+    msr     hcr_el2, x0
+    mov     x0, #3                  // CNTHCTL_EL2.EL1PCTEN | EL1PCEN: EL1 timer access
+    msr     cnthctl_el2, x0
+    msr     cntvoff_el2, xzr
+    mov     x0, #0x33ff             // CPTR_EL2: RES1 bits, TFP = 0 (no FP/SIMD trap)
+    msr     cptr_el2, x0
+    msr     hstr_el2, xzr
+    mrs     x0, midr_el1            // EL1 reads of MIDR/MPIDR see the real values
+    msr     vpidr_el2, x0
+    mrs     x0, mpidr_el1
+    msr     vmpidr_el2, x0
+    ldr     x0, =SCTLR_EL1_RES1     // EL1 starts with MMU and caches off
+    msr     sctlr_el1, x0
+    mov     x0, #SPSR_EL1H_MASKED
+    msr     spsr_el2, x0
+    adr     x0, at_el1
+    msr     elr_el2, x0
+    isb
+    eret
+
+at_el1:
+    msr     daifset, #0xf
+    ldr     x0, =SCTLR_EL1_RES1
+    msr     sctlr_el1, x0
+    isb
+
+    // The kernel must sit on a 2 MiB boundary for the early block map.
+    adrp    x20, __image_start
+    tst     x20, #(SZ_2M - 1)
+    b.ne    park
+
+    // ---- clear .bss (physical addresses: adrp is PC-relative) ----
+    adrp    x0, __bss_start
+    add     x0, x0, :lo12:__bss_start
+    adrp    x1, __bss_end
+    add     x1, x1, :lo12:__bss_end
+1:  cmp     x0, x1
+    b.hs    2f
+    stp     xzr, xzr, [x0], #16
+    b       1b
+2:
+
+    // ---- TTBR0: identity map of the kernel's and the DTB's 1 GiB ----
+    adrp    x0, early_id_l0
+    adrp    x1, early_id_l1
+    orr     x2, x1, #3              // table descriptor
+    lsr     x3, x20, #39
+    and     x3, x3, #511
+    str     x2, [x0, x3, lsl #3]
+    ldr     x5, =EARLY_BLOCK_ATTRS
+    lsr     x4, x20, #30
+    and     x6, x4, #511
+    orr     x4, x5, x4, lsl #30
+    str     x4, [x1, x6, lsl #3]
+    // Map the DTB's GiB too when it shares the kernel's 512 GiB L0 slot;
+    // otherwise pass 0 and let Rust fall back (and say so).
+    cbz     x19, 3f
+    lsr     x4, x19, #39
+    cmp     x4, x3
+    b.eq    4f
+    mov     x19, #0
+    b       3f
+4:  lsr     x4, x19, #30
+    and     x6, x4, #511
+    orr     x4, x5, x4, lsl #30
+    str     x4, [x1, x6, lsl #3]
+3:
+
+    // ---- TTBR1: kernel image at KIMAGE_VADDR with 2 MiB blocks ----
+    adrp    x0, early_k_l0
+    adrp    x1, early_k_l1
+    adrp    x2, early_k_l2
+    orr     x3, x1, #3
+    str     x3, [x0, #(256 * 8)]    // L0 index of KIMAGE_VADDR
+    orr     x3, x2, #3
+    str     x3, [x1]                // L1 index 0
+    adrp    x3, __image_end
+    sub     x3, x3, x20
+    add     x3, x3, #0x1ff, lsl #12 // + 2 MiB - 4 KiB (the size is page aligned)
+    lsr     x3, x3, #21             // number of 2 MiB blocks, rounded up
+    orr     x4, x20, x5
+    mov     x6, #0
+5:  str     x4, [x2, x6, lsl #3]
+    add     x4, x4, #SZ_2M
+    add     x6, x6, #1
+    cmp     x6, x3
+    b.lo    5b
+
+    // ---- MMU on ----
+    ldr     x0, =MAIR_EARLY
+    msr     mair_el1, x0
+    ldr     x0, =TCR_EARLY
+    mrs     x1, id_aa64mmfr0_el1
+    and     x1, x1, #7              // PARange
+    bfi     x0, x1, #32, #3         // TCR_EL1.IPS
+    msr     tcr_el1, x0
+    adrp    x0, early_id_l0
+    msr     ttbr0_el1, x0
+    adrp    x0, early_k_l0
+    msr     ttbr1_el1, x0
+    isb
+    tlbi    vmalle1
+    dsb     nsh
+    ldr     x0, =SCTLR_EL1_MMU_ON
+    msr     sctlr_el1, x0
+    isb
+    ic      iallu
+    dsb     nsh
+    isb
+    ldr     x0, =primary_switched   // absolute: the upper-half address
+    br      x0
+
+primary_switched:
+    ldr     x0, =__boot_stack_top
+    mov     sp, x0
+    mov     x29, xzr                // end of the frame-pointer chain
+    mov     x30, xzr
+    mov     x0, x19                 // dtb physical address (0: none mapped)
+    mov     x1, x21                 // exception level at entry
+    mov     x2, x20                 // kernel physical base
+    bl      kernel_main
+park:
+    wfe
+    b       park
+
+    .ltorg
+
+    // Early page tables, one 4 KiB page each, zeroed with .bss above.
+    .section .bss.early_page_tables, "aw", %nobits
+    .balign 4096
+early_id_l0:    .space 4096
+early_id_l1:    .space 4096
+early_k_l0:     .space 4096
+early_k_l1:     .space 4096
+early_k_l2:     .space 4096
+    .globl early_id_l0

@@ -1,0 +1,28 @@
+//! Frame-pointer backtraces (AAPCS64 frame records: [x29] = caller's x29,
+//! [x29 + 8] = return address). The kernel is built with
+//! `-C force-frame-pointers=yes` (.cargo/config.toml) so every function keeps
+//! a record. Addresses are printed raw; `scripts/symbolize` turns them into
+//! function names with the kernel ELF.
+
+/// Calls `f` with each return address, innermost first, up to `max` frames.
+/// Stops at the first record outside `stack` or not strictly above the last.
+pub fn walk(stack: core::ops::Range<u64>, max: usize, mut f: impl FnMut(u64)) {
+    let mut fp: u64;
+    // SAFETY: reads x29, no memory access.
+    unsafe { core::arch::asm!("mov {}, x29", out(reg) fp, options(nomem, nostack)) };
+    for _ in 0..max {
+        if fp % 16 != 0 || !stack.contains(&fp) || !stack.contains(&(fp + 8)) {
+            break;
+        }
+        // SAFETY: fp lies inside the live kernel stack, checked above.
+        let (next, lr) = unsafe { (*(fp as *const u64), *((fp + 8) as *const u64)) };
+        if lr == 0 {
+            break;
+        }
+        f(lr);
+        if next <= fp {
+            break;
+        }
+        fp = next;
+    }
+}

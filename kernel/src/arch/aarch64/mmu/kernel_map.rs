@@ -1,0 +1,222 @@
+//! Building the kernel address space (TTBR1) and switching to it.
+//!
+//! boot/start.S turned the MMU on with two throw-away tables: an identity map
+//! (TTBR0) and the image as 2 MiB RWX blocks (TTBR1). Here the real kernel
+//! space is built (see `layout.rs`): the linear map of all RAM as Normal
+//! Tagged memory, the image with per-section permissions and an unmapped
+//! guard page below the boot stack, and MMIO as Device-nGnRE. Then TTBR1 is
+//! replaced and TTBR0 retired, so the lower half is free for user spaces.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use aarch64_cpu::registers::{ID_AA64MMFR0_EL1, MAIR_EL1, TCR_EL1, TTBR0_EL1};
+use spin::Mutex;
+use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
+
+use super::layout::{kimage_phys, phys_to_virt, virt_to_phys, KIMAGE_VADDR, MMIO_BASE};
+use super::pte::{mair_value, Attributes, MapFlags, MemoryType};
+use super::table::{MapError, PageTable, Table, TableMemory, ENTRIES};
+use crate::arch::aarch64::regs::{SCTLR_EL1_EXT, SCTLR_EL1_EXT as S};
+use crate::mm::addr::{PhysAddr, PhysRange, VirtAddr, PAGE_SIZE};
+use crate::mm::frame;
+
+/// Tables for the boot-time build, inside the image (reachable before the
+/// linear map exists). 32 pages cover the linear map of any `virt` memory
+/// size with blocks, the image with pages, and the first MMIO windows.
+const BOOT_TABLES: usize = 32;
+static mut BOOT_TABLE_POOL: [Table; BOOT_TABLES] = [const { Table([0; ENTRIES]) }; BOOT_TABLES];
+static mut BOOT_TABLES_USED: usize = 0;
+/// An all-invalid table for TTBR1 while it is being replaced.
+static RESERVED_TABLE: Table = Table([0; ENTRIES]);
+
+/// Set once the linear map is live: new tables may then come from frames.
+static LINEAR_MAP_LIVE: AtomicBool = AtomicBool::new(false);
+
+/// How the kernel's own tables are reached and allocated.
+struct KernelTables;
+
+impl TableMemory for KernelTables {
+    fn table(&mut self, pa: PhysAddr) -> *mut Table {
+        let image = PhysAddr::new(kimage_phys().as_u64());
+        let offset = pa.as_u64().wrapping_sub(image.as_u64());
+        if offset < image_size() {
+            (KIMAGE_VADDR + offset) as *mut Table
+        } else {
+            phys_to_virt(pa).as_mut_ptr()
+        }
+    }
+
+    fn alloc_table(&mut self) -> Option<PhysAddr> {
+        // SAFETY: boot is single-threaded and the pool is touched only here,
+        // under the KERNEL_SPACE lock afterwards.
+        unsafe {
+            if BOOT_TABLES_USED < BOOT_TABLES {
+                let t = core::ptr::addr_of_mut!(BOOT_TABLE_POOL[BOOT_TABLES_USED]);
+                BOOT_TABLES_USED += 1;
+                return virt_to_phys(VirtAddr::from_ptr(t));
+            }
+        }
+        if !LINEAR_MAP_LIVE.load(Ordering::Relaxed) {
+            return None;
+        }
+        let pa = frame::alloc()?.start();
+        // SAFETY: a fresh frame, mapped by the linear map, owned by us.
+        unsafe { core::ptr::write_bytes(phys_to_virt(pa).as_mut_ptr::<u8>(), 0, PAGE_SIZE) };
+        Some(pa)
+    }
+}
+
+/// The kernel's translation tables and the MMIO window's next free address.
+pub struct KernelSpace {
+    table: PageTable,
+    next_mmio: u64,
+}
+
+static KERNEL_SPACE: Mutex<Option<KernelSpace>> = Mutex::new(None);
+
+extern "C" {
+    static __image_start: u8;
+    static __text_end: u8;
+    static __rodata_end: u8;
+    static __data_end: u8;
+    static __boot_stack_guard: u8;
+    static __boot_stack_bottom: u8;
+    static __boot_stack_top: u8;
+    static __heap_start: u8;
+    static __image_end: u8;
+}
+
+/// A linker-script symbol's address (taking it reads nothing).
+macro_rules! sym {
+    ($s:ident) => {
+        VirtAddr::from_ptr(core::ptr::addr_of!($s))
+    };
+}
+
+fn image_size() -> u64 {
+    sym!(__image_end) - sym!(__image_start)
+}
+
+/// Physical memory the kernel image occupies, .bss, stack and heap included.
+pub fn image_phys_range() -> PhysRange {
+    PhysRange::from_start_size(kimage_phys(), image_size())
+}
+
+/// The boot stack, for backtraces and the guard-page check.
+pub fn boot_stack() -> core::ops::Range<u64> {
+    sym!(__boot_stack_bottom).as_u64()..sym!(__boot_stack_top).as_u64()
+}
+
+/// The page below the boot stack, deliberately left unmapped.
+pub fn boot_stack_guard() -> VirtAddr {
+    sym!(__boot_stack_guard)
+}
+
+/// Named regions of the image with their permissions, in address order.
+pub fn image_regions() -> [(&'static str, VirtAddr, VirtAddr, MapFlags); 4] {
+    let rw = MapFlags::WRITE | MapFlags::GLOBAL;
+    [
+        ("text", sym!(__image_start), sym!(__text_end), MapFlags::KERNEL_EXEC | MapFlags::GLOBAL),
+        ("rodata", sym!(__text_end), sym!(__rodata_end), MapFlags::GLOBAL),
+        ("data", sym!(__rodata_end), sym!(__data_end), rw),
+        ("stack+heap", sym!(__boot_stack_bottom), sym!(__image_end), rw),
+    ]
+}
+
+/// Builds the kernel space for `ram`, switches TTBR1 to it and retires the
+/// boot identity map. Returns the MAIR/TCR summary for the boot log.
+pub fn init(ram: &[PhysRange], tagging: bool) -> Result<(), MapError> {
+    let mut mem = KernelTables;
+    let mut table = PageTable::new(&mut mem)?;
+
+    let linear = Attributes::new(MemoryType::NormalTagged, MapFlags::WRITE | MapFlags::GLOBAL);
+    for r in ram {
+        let start = r.start.align_down(PAGE_SIZE as u64);
+        let end = r.end.checked_align_up(PAGE_SIZE as u64).ok_or(MapError::Misaligned)?;
+        table.map_range(&mut mem, phys_to_virt(start), start, end - start, linear, true)?;
+    }
+
+    for (_, start, end, flags) in image_regions() {
+        let pa = virt_to_phys(start).ok_or(MapError::Misaligned)?;
+        table.map_range(&mut mem, start, pa, end - start, Attributes::new(MemoryType::Normal, flags), false)?;
+    }
+
+    // MAIR first (index 2 becomes Tagged when tag storage exists; the boot
+    // tables do not use index 2), then TCR: 16-bit ASIDs if the CPU has them.
+    MAIR_EL1.set(mair_value(tagging));
+    if ID_AA64MMFR0_EL1.read(ID_AA64MMFR0_EL1::ASIDBits) == 0b0010 {
+        TCR_EL1.modify(TCR_EL1::AS::ASID16Bits);
+    }
+
+    let root = table.root();
+    *KERNEL_SPACE.lock() = Some(KernelSpace { table, next_mmio: MMIO_BASE });
+    replace_ttbr1(root);
+    LINEAR_MAP_LIVE.store(true, Ordering::Relaxed);
+    retire_identity_map();
+    Ok(())
+}
+
+/// Installs a new TTBR1 table from the identity map, with an invalid table
+/// in between (break-before-make for the whole kernel half, as Linux's
+/// cpu_replace_ttbr1 does): the old and new trees map the image with
+/// different block sizes, which must never be in the TLB together.
+fn replace_ttbr1(root: PhysAddr) {
+    extern "C" {
+        fn idmap_replace_ttbr1(new: u64, reserved: u64);
+    }
+    let reserved = virt_to_phys(VirtAddr::from_ptr(&RESERVED_TABLE)).expect("reserved table is in the image");
+    let func = virt_to_phys(VirtAddr::new(idmap_replace_ttbr1 as *const () as u64)).expect("function is in the image");
+    // SAFETY: the boot identity map (TTBR0) still maps the image's physical
+    // addresses executable, so the function can run while TTBR1 is invalid;
+    // it touches no memory and returns to our (upper-half) link register,
+    // which the new tables map exactly as the old ones did.
+    unsafe {
+        let f: unsafe extern "C" fn(u64, u64) = core::mem::transmute(func.as_usize());
+        f(root.as_u64(), reserved.as_u64());
+    }
+}
+
+core::arch::global_asm!(
+    ".section .text.idmap, \"ax\"",
+    ".balign 8",
+    ".globl idmap_replace_ttbr1",
+    "idmap_replace_ttbr1:",
+    "    msr ttbr1_el1, x1",
+    "    isb",
+    "    tlbi vmalle1",
+    "    dsb nsh",
+    "    isb",
+    "    msr ttbr1_el1, x0",
+    "    isb",
+    "    ret",
+);
+
+/// Stops TTBR0 walks (TCR_EL1.EPD0) and clears TTBR0, so nothing is mapped
+/// in the lower half until a user address space is installed. Then turns on
+/// SCTLR_EL1.WXN: from here no writable kernel page can be executable.
+fn retire_identity_map() {
+    TCR_EL1.modify(TCR_EL1::EPD0::DisableTTBR0Walks);
+    TTBR0_EL1.set(0);
+    SCTLR_EL1_EXT.modify(S::WXN::SET);
+    // SAFETY: TLB maintenance only; the identity entries must not survive.
+    unsafe { core::arch::asm!("isb", "tlbi vmalle1", "dsb nsh", "isb", options(nostack)) };
+}
+
+/// Maps `size` bytes of device registers at `pa` into the MMIO window.
+pub fn map_mmio(pa: PhysAddr, size: u64) -> Result<VirtAddr, MapError> {
+    let mut guard = KERNEL_SPACE.lock();
+    let space = guard.as_mut().ok_or(MapError::OutOfTables)?;
+    let start = pa.align_down(PAGE_SIZE as u64);
+    let end = (pa + size).checked_align_up(PAGE_SIZE as u64).ok_or(MapError::Misaligned)?;
+    let va = VirtAddr::new(space.next_mmio);
+    let attrs = Attributes::new(MemoryType::Device, MapFlags::WRITE | MapFlags::GLOBAL);
+    space.table.map_range(&mut KernelTables, va, start, end - start, attrs, false)?;
+    space.next_mmio += end - start;
+    Ok(va + (pa - start))
+}
+
+/// Software walk of the kernel tables, for the self-tests.
+pub fn lookup(va: VirtAddr) -> Option<(PhysAddr, Attributes, u8)> {
+    let guard = KERNEL_SPACE.lock();
+    guard.as_ref()?.table.translate(&mut KernelTables, va)
+}

@@ -1,0 +1,10 @@
+//! The AArch64 MMU: descriptor format, table walking, the kernel's address
+//! space and hardware translation probes.
+
+pub mod pte;
+pub mod table;
+pub mod layout;
+#[cfg(target_os = "none")]
+pub mod at;
+#[cfg(target_os = "none")]
+pub mod kernel_map;

@@ -1,0 +1,276 @@
+//! Stage-1 translation-table descriptors, VMSAv8-64 with a 4 KiB granule
+//! (Arm ARM D8.3, "Translation table descriptor formats").
+//!
+//! A descriptor is built from what a mapping means ([`MemoryType`],
+//! [`MapFlags`]) rather than from bits, and decodes back to the same terms,
+//! which is what the on-target MMU checks compare against. Pure logic,
+//! tested on the host.
+
+use bitflags::bitflags;
+use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
+use tock_registers::registers::InMemoryRegister;
+use tock_registers::register_bitfields;
+
+use crate::mm::addr::PhysAddr;
+
+register_bitfields! {u64,
+    /// Fields shared by table, block and page descriptors.
+    pub STAGE1_DESCRIPTOR [
+        /// Unprivileged execute-never.
+        UXN OFFSET(54) NUMBITS(1) [],
+        /// Privileged execute-never.
+        PXN OFFSET(53) NUMBITS(1) [],
+        /// Output address bits [47:12] (next table, block or page).
+        OUTPUT_ADDR OFFSET(12) NUMBITS(36) [],
+        /// Not global: the TLB entry belongs to the current ASID only.
+        NG OFFSET(11) NUMBITS(1) [],
+        /// Access flag. Set on every valid entry: no access-flag faults.
+        AF OFFSET(10) NUMBITS(1) [],
+        /// Shareability.
+        SH OFFSET(8) NUMBITS(2) [NonShareable = 0, OuterShareable = 2, InnerShareable = 3],
+        /// AP[2:1]: AP[2] read-only, AP[1] accessible from EL0.
+        AP OFFSET(6) NUMBITS(2) [RwEl1 = 0, RwEl1El0 = 1, RoEl1 = 2, RoEl1El0 = 3],
+        /// Index into MAIR_EL1 (see [`MemoryType`]).
+        ATTR_INDX OFFSET(2) NUMBITS(3) [],
+        /// At levels 0-2: 1 = table, 0 = block. At level 3 it must be 1 (page).
+        TYPE OFFSET(1) NUMBITS(1) [Block = 0, Table = 1],
+        VALID OFFSET(0) NUMBITS(1) []
+    ]
+}
+
+/// Memory types, as indices into MAIR_EL1. The MAIR values are set in
+/// boot/start.S (and index 2 switched to Tagged in `arch::mte`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum MemoryType {
+    /// Device-nGnRE (MAIR 0x04): MMIO.
+    Device = 0,
+    /// Normal write-back (MAIR 0xFF): the kernel image.
+    Normal = 1,
+    /// Normal write-back Tagged (MAIR 0xF0): memory whose allocation tags are
+    /// used. Only 0xF0 lets LDG/STG reach tag storage; on other memory tag
+    /// reads return 0 and tag writes are ignored.
+    NormalTagged = 2,
+    /// Normal non-cacheable (MAIR 0x44).
+    NormalNonCacheable = 3,
+}
+
+impl MemoryType {
+    pub fn from_index(index: u64) -> Option<Self> {
+        Some(match index {
+            0 => Self::Device,
+            1 => Self::Normal,
+            2 => Self::NormalTagged,
+            3 => Self::NormalNonCacheable,
+            _ => return None,
+        })
+    }
+
+    /// The MAIR_EL1 attribute byte for this index, given whether tag storage
+    /// exists (without FEAT_MTE2, 0xF0 is not a valid encoding).
+    pub const fn mair_attr(self, tagging: bool) -> u8 {
+        match self {
+            Self::Device => 0x04,
+            Self::Normal => 0xff,
+            Self::NormalTagged if tagging => 0xf0,
+            Self::NormalTagged => 0xff,
+            Self::NormalNonCacheable => 0x44,
+        }
+    }
+}
+
+/// The whole MAIR_EL1 value.
+pub const fn mair_value(tagging: bool) -> u64 {
+    (MemoryType::Device.mair_attr(tagging) as u64)
+        | (MemoryType::Normal.mair_attr(tagging) as u64) << 8
+        | (MemoryType::NormalTagged.mair_attr(tagging) as u64) << 16
+        | (MemoryType::NormalNonCacheable.mair_attr(tagging) as u64) << 24
+}
+
+bitflags! {
+    /// What a mapping allows. Read access is implied by being mapped.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct MapFlags: u32 {
+        const WRITE = 1 << 0;
+        /// Accessible from EL0 (AP[1]).
+        const USER = 1 << 1;
+        /// Executable at EL1 (clears PXN). Never together with USER.
+        const KERNEL_EXEC = 1 << 2;
+        /// Executable at EL0 (clears UXN).
+        const USER_EXEC = 1 << 3;
+        /// Shared by every address space (clears nG). Kernel mappings only.
+        const GLOBAL = 1 << 4;
+    }
+}
+
+/// A mapping's meaning: memory type plus permissions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attributes {
+    pub memory: MemoryType,
+    pub flags: MapFlags,
+}
+
+impl Attributes {
+    pub const fn new(memory: MemoryType, flags: MapFlags) -> Self {
+        Self { memory, flags }
+    }
+}
+
+/// One 64-bit descriptor.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct Descriptor(pub u64);
+
+/// What sits at a given level of the walk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    Invalid,
+    Table(PhysAddr),
+    /// A block (levels 1, 2) or page (level 3) with its output address.
+    Leaf(PhysAddr, Attributes),
+}
+
+impl Descriptor {
+    #[cfg(test)]
+    pub const INVALID: Self = Self(0);
+
+    /// Points at a next-level table.
+    pub fn table(next: PhysAddr) -> Self {
+        let d = InMemoryRegister::<u64, STAGE1_DESCRIPTOR::Register>::new(0);
+        d.write(
+            STAGE1_DESCRIPTOR::VALID::SET
+                + STAGE1_DESCRIPTOR::TYPE::Table
+                + STAGE1_DESCRIPTOR::OUTPUT_ADDR.val(next.as_u64() >> 12),
+        );
+        Self(d.get())
+    }
+
+    /// A block (level 1 or 2) or page (level 3) mapping `pa` with `attrs`.
+    pub fn leaf(pa: PhysAddr, attrs: Attributes, level: u8) -> Self {
+        let d = InMemoryRegister::<u64, STAGE1_DESCRIPTOR::Register>::new(0);
+        let flags = attrs.flags;
+        let ap = match (flags.contains(MapFlags::WRITE), flags.contains(MapFlags::USER)) {
+            (true, false) => STAGE1_DESCRIPTOR::AP::RwEl1,
+            (true, true) => STAGE1_DESCRIPTOR::AP::RwEl1El0,
+            (false, false) => STAGE1_DESCRIPTOR::AP::RoEl1,
+            (false, true) => STAGE1_DESCRIPTOR::AP::RoEl1El0,
+        };
+        let kind = if level == 3 { STAGE1_DESCRIPTOR::TYPE::Table } else { STAGE1_DESCRIPTOR::TYPE::Block };
+        d.write(
+            STAGE1_DESCRIPTOR::VALID::SET
+                + kind
+                + STAGE1_DESCRIPTOR::OUTPUT_ADDR.val(pa.as_u64() >> 12)
+                + STAGE1_DESCRIPTOR::ATTR_INDX.val(attrs.memory as u64)
+                + STAGE1_DESCRIPTOR::SH::InnerShareable
+                + STAGE1_DESCRIPTOR::AF::SET
+                + ap,
+        );
+        // A page EL0 can reach is never executable at EL1, whatever was asked:
+        // with PXN the kernel cannot be tricked into running user code.
+        if !flags.contains(MapFlags::KERNEL_EXEC) || flags.contains(MapFlags::USER) {
+            d.modify(STAGE1_DESCRIPTOR::PXN::SET);
+        }
+        if !flags.contains(MapFlags::USER_EXEC) {
+            d.modify(STAGE1_DESCRIPTOR::UXN::SET);
+        }
+        if !flags.contains(MapFlags::GLOBAL) {
+            d.modify(STAGE1_DESCRIPTOR::NG::SET);
+        }
+        Self(d.get())
+    }
+
+    /// Decodes this descriptor as found at `level` (0..=3).
+    pub fn entry(self, level: u8) -> Entry {
+        let d = InMemoryRegister::<u64, STAGE1_DESCRIPTOR::Register>::new(self.0);
+        if !d.is_set(STAGE1_DESCRIPTOR::VALID) {
+            return Entry::Invalid;
+        }
+        let out = PhysAddr::new(d.read(STAGE1_DESCRIPTOR::OUTPUT_ADDR) << 12);
+        let is_table = d.matches_all(STAGE1_DESCRIPTOR::TYPE::Table);
+        if level < 3 && is_table {
+            return Entry::Table(out);
+        }
+        if (level == 3 && !is_table) || level == 0 {
+            return Entry::Invalid; // reserved encodings with a 4 KiB granule
+        }
+        let memory = match MemoryType::from_index(d.read(STAGE1_DESCRIPTOR::ATTR_INDX)) {
+            Some(m) => m,
+            None => return Entry::Invalid,
+        };
+        let mut flags = MapFlags::empty();
+        let ap = d.read(STAGE1_DESCRIPTOR::AP);
+        flags.set(MapFlags::WRITE, ap & 0b10 == 0);
+        flags.set(MapFlags::USER, ap & 0b01 != 0);
+        flags.set(MapFlags::KERNEL_EXEC, !d.is_set(STAGE1_DESCRIPTOR::PXN));
+        flags.set(MapFlags::USER_EXEC, !d.is_set(STAGE1_DESCRIPTOR::UXN));
+        flags.set(MapFlags::GLOBAL, !d.is_set(STAGE1_DESCRIPTOR::NG));
+        Entry::Leaf(out, Attributes::new(memory, flags))
+    }
+}
+
+impl core::fmt::Debug for Descriptor {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Descriptor({:#018x})", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KERNEL_RW: Attributes =
+        Attributes::new(MemoryType::NormalTagged, MapFlags::WRITE.union(MapFlags::GLOBAL));
+
+    #[test]
+    fn kernel_data_page_is_rw_el1_only_and_never_executable() {
+        let d = Descriptor::leaf(PhysAddr::new(0x4012_3000), KERNEL_RW, 3);
+        // valid | page | AttrIndx 2 | SH inner | AF | PXN | UXN
+        assert_eq!(d.0, 0x0060_0000_4012_3000 | 0x400 | 0x300 | (2 << 2) | 0b11);
+        assert_eq!(d.entry(3), Entry::Leaf(PhysAddr::new(0x4012_3000), KERNEL_RW));
+    }
+
+    #[test]
+    fn kernel_text_is_read_only_and_executable_at_el1_only() {
+        let text = Attributes::new(MemoryType::Normal, MapFlags::KERNEL_EXEC | MapFlags::GLOBAL);
+        let d = Descriptor::leaf(PhysAddr::new(0x4020_0000), text, 3);
+        assert_eq!(d.0 & (1 << 53), 0, "PXN must be clear");
+        assert_ne!(d.0 & (1 << 54), 0, "UXN must be set");
+        assert_eq!((d.0 >> 6) & 0b11, 0b10, "AP must be read-only, EL1 only");
+        assert_eq!(d.entry(3), Entry::Leaf(PhysAddr::new(0x4020_0000), text));
+    }
+
+    #[test]
+    fn user_pages_are_privileged_execute_never_and_not_global() {
+        let asked = MapFlags::USER | MapFlags::USER_EXEC | MapFlags::KERNEL_EXEC;
+        let d = Descriptor::leaf(PhysAddr::new(0x1000), Attributes::new(MemoryType::Normal, asked), 3);
+        assert_ne!(d.0 & (1 << 53), 0, "PXN must be set on user pages");
+        assert_ne!(d.0 & (1 << 11), 0, "nG must be set on user pages");
+        assert_eq!(d.0 & (1 << 54), 0);
+        assert_eq!((d.0 >> 6) & 0b11, 0b11, "read-only from EL0 and EL1");
+    }
+
+    #[test]
+    fn blocks_and_tables_are_told_apart_by_level() {
+        let block = Descriptor::leaf(PhysAddr::new(0x4000_0000), KERNEL_RW, 1);
+        assert_eq!(block.0 & 0b11, 0b01);
+        assert!(matches!(block.entry(1), Entry::Leaf(..)));
+        assert_eq!(block.entry(3), Entry::Invalid, "a block encoding is reserved at level 3");
+        let table = Descriptor::table(PhysAddr::new(0x4100_0000));
+        assert_eq!(table.0, 0x4100_0003);
+        assert_eq!(table.entry(0), Entry::Table(PhysAddr::new(0x4100_0000)));
+        assert_eq!(Descriptor::INVALID.entry(2), Entry::Invalid);
+    }
+
+    #[test]
+    fn device_memory_uses_mair_index_0() {
+        let dev = Attributes::new(MemoryType::Device, MapFlags::WRITE | MapFlags::GLOBAL);
+        let d = Descriptor::leaf(PhysAddr::new(0x0900_0000), dev, 3);
+        assert_eq!((d.0 >> 2) & 0b111, 0);
+    }
+
+    #[test]
+    fn mair_has_tagged_attribute_only_with_tag_storage() {
+        assert_eq!(mair_value(true), 0x44f0_ff04);
+        assert_eq!(mair_value(false), 0x44ff_ff04);
+    }
+}

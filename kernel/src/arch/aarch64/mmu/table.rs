@@ -1,0 +1,244 @@
+//! Four-level translation tables with a 4 KiB granule and 48-bit addresses
+//! (Arm ARM D8.2): mapping ranges with the largest blocks that fit, and
+//! walking a table in software the way the MMU does.
+//!
+//! The walker does not know how tables are reached in memory: a
+//! [`TableMemory`] turns a table's physical address into a pointer and
+//! provides new zeroed tables. At boot that is a pool inside the kernel image;
+//! afterwards, frames reached through the linear map; in host tests, a `Vec`.
+
+use super::pte::{Attributes, Descriptor, Entry};
+use crate::mm::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
+
+pub const ENTRIES: usize = 512;
+
+/// One 4 KiB translation table.
+#[repr(C, align(4096))]
+pub struct Table(pub [u64; ENTRIES]);
+
+/// Bytes mapped by one entry at each level: 512 GiB, 1 GiB, 2 MiB, 4 KiB.
+pub const fn level_size(level: u8) -> u64 {
+    1 << (12 + 9 * (3 - level as u32))
+}
+
+/// Index of `va` in the table at `level`.
+pub const fn index(va: VirtAddr, level: u8) -> usize {
+    ((va.as_u64() >> (12 + 9 * (3 - level as u32))) & 0x1ff) as usize
+}
+
+/// Where tables live and where new ones come from.
+pub trait TableMemory {
+    /// A pointer to the table at `pa`.
+    fn table(&mut self, pa: PhysAddr) -> *mut Table;
+    /// A new, zeroed table; `None` when out of memory.
+    fn alloc_table(&mut self) -> Option<PhysAddr>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapError {
+    /// Something is already mapped at this address.
+    AlreadyMapped(VirtAddr),
+    /// No memory for another table.
+    OutOfTables,
+    /// Address or size not page aligned.
+    Misaligned,
+}
+
+/// A translation-table tree, identified by its level-0 table.
+pub struct PageTable {
+    root: PhysAddr,
+}
+
+impl PageTable {
+    pub fn new(mem: &mut impl TableMemory) -> Result<Self, MapError> {
+        Ok(Self { root: mem.alloc_table().ok_or(MapError::OutOfTables)? })
+    }
+
+    /// The level-0 table's address, for TTBRx_EL1.
+    pub fn root(&self) -> PhysAddr {
+        self.root
+    }
+
+    /// Maps `[va, va + size)` to `[pa, pa + size)`. Uses 1 GiB and 2 MiB
+    /// blocks where `allow_blocks` and alignment permit, pages elsewhere.
+    pub fn map_range(
+        &mut self,
+        mem: &mut impl TableMemory,
+        va: VirtAddr,
+        pa: PhysAddr,
+        size: u64,
+        attrs: Attributes,
+        allow_blocks: bool,
+    ) -> Result<(), MapError> {
+        let page = PAGE_SIZE as u64;
+        if !va.is_aligned(page) || !pa.is_aligned(page) || size % page != 0 {
+            return Err(MapError::Misaligned);
+        }
+        let mut done = 0;
+        while done < size {
+            let (v, p, left) = (va + done, pa + done, size - done);
+            let level = (1..=3)
+                .find(|&level| {
+                    let s = level_size(level);
+                    (level == 3 || allow_blocks) && v.is_aligned(s) && p.is_aligned(s) && left >= s
+                })
+                .unwrap_or(3);
+            self.map_one(mem, v, p, level, attrs)?;
+            done += level_size(level);
+        }
+        Ok(())
+    }
+
+    fn map_one(
+        &mut self,
+        mem: &mut impl TableMemory,
+        va: VirtAddr,
+        pa: PhysAddr,
+        leaf_level: u8,
+        attrs: Attributes,
+    ) -> Result<(), MapError> {
+        let mut table = self.root;
+        for level in 0..leaf_level {
+            let slot = Self::slot(mem, table, index(va, level));
+            // SAFETY: `slot` points into a live table owned by this tree.
+            let current = Descriptor(unsafe { slot.read_volatile() });
+            table = match current.entry(level) {
+                Entry::Table(next) => next,
+                Entry::Leaf(..) => return Err(MapError::AlreadyMapped(va)),
+                Entry::Invalid => {
+                    let next = mem.alloc_table().ok_or(MapError::OutOfTables)?;
+                    // SAFETY: as above; the new table is zeroed, so publishing
+                    // it makes every entry below it invalid.
+                    unsafe { slot.write_volatile(Descriptor::table(next).0) };
+                    next
+                }
+            };
+        }
+        let slot = Self::slot(mem, table, index(va, leaf_level));
+        // SAFETY: `slot` points into a live table owned by this tree.
+        unsafe {
+            if Descriptor(slot.read_volatile()).entry(leaf_level) != Entry::Invalid {
+                return Err(MapError::AlreadyMapped(va));
+            }
+            slot.write_volatile(Descriptor::leaf(pa, attrs, leaf_level).0);
+        }
+        Ok(())
+    }
+
+    /// Walks the tree for `va` as the MMU would: the output address, the
+    /// attributes and the level of the leaf, or `None` if unmapped.
+    pub fn translate(&self, mem: &mut impl TableMemory, va: VirtAddr) -> Option<(PhysAddr, Attributes, u8)> {
+        let mut table = self.root;
+        for level in 0..=3 {
+            let slot = Self::slot(mem, table, index(va, level));
+            // SAFETY: `slot` points into a live table owned by this tree.
+            match Descriptor(unsafe { slot.read_volatile() }).entry(level) {
+                Entry::Invalid => return None,
+                Entry::Table(next) => table = next,
+                Entry::Leaf(out, attrs) => {
+                    let offset = va.as_u64() & (level_size(level) - 1);
+                    return Some((out + offset, attrs, level));
+                }
+            }
+        }
+        None
+    }
+
+    fn slot(mem: &mut impl TableMemory, table: PhysAddr, index: usize) -> *mut u64 {
+        let t = mem.table(table);
+        // SAFETY: index < 512, so the entry lies inside the table.
+        unsafe { core::ptr::addr_of_mut!((*t).0[index]) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::boxed::Box;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::arch::aarch64::mmu::pte::{MapFlags, MemoryType};
+
+    /// Tables in host memory, "physical" address = 0x1000_0000 + index * 4 KiB.
+    struct HostTables(Vec<Box<Table>>);
+    const BASE: u64 = 0x1000_0000;
+
+    impl TableMemory for HostTables {
+        fn table(&mut self, pa: PhysAddr) -> *mut Table {
+            &mut *self.0[((pa.as_u64() - BASE) / 4096) as usize]
+        }
+        fn alloc_table(&mut self) -> Option<PhysAddr> {
+            if self.0.len() == 16 {
+                return None;
+            }
+            self.0.push(Box::new(Table([0; ENTRIES])));
+            Some(PhysAddr::new(BASE + (self.0.len() as u64 - 1) * 4096))
+        }
+    }
+
+    const RW: Attributes = Attributes::new(MemoryType::NormalTagged, MapFlags::WRITE.union(MapFlags::GLOBAL));
+
+    #[test]
+    fn indices_follow_the_48_bit_layout() {
+        let va = VirtAddr::new(0xffff_8000_4020_1000);
+        assert_eq!(index(va, 0), 256);
+        assert_eq!(index(va, 1), 1);
+        assert_eq!(index(va, 2), 1);
+        assert_eq!(index(va, 3), 1);
+    }
+
+    #[test]
+    fn aligned_ranges_use_the_largest_blocks() {
+        let mut mem = HostTables(Vec::new());
+        let mut pt = PageTable::new(&mut mem).unwrap();
+        let va = VirtAddr::new(0xffff_0000_4000_0000);
+        // 1 GiB + 2 MiB + 4 KiB: one L1 block, one L2 block, one L3 page.
+        let size = (1 << 30) + (2 << 20) + 4096;
+        pt.map_range(&mut mem, va, PhysAddr::new(0x4000_0000), size, RW, true).unwrap();
+        assert_eq!(pt.translate(&mut mem, va + 0x1234), Some((PhysAddr::new(0x4000_1234), RW, 1)));
+        assert_eq!(pt.translate(&mut mem, va + (1 << 30)).map(|t| t.2), Some(2));
+        assert_eq!(pt.translate(&mut mem, va + (1 << 30) + (2 << 20)).map(|t| t.2), Some(3));
+        assert_eq!(pt.translate(&mut mem, va + size), None, "nothing past the end");
+    }
+
+    #[test]
+    fn pages_only_when_blocks_are_not_allowed() {
+        let mut mem = HostTables(Vec::new());
+        let mut pt = PageTable::new(&mut mem).unwrap();
+        let va = VirtAddr::new(0xffff_8000_0000_0000);
+        pt.map_range(&mut mem, va, PhysAddr::new(0x4020_0000), 2 << 20, RW, false).unwrap();
+        assert_eq!(pt.translate(&mut mem, va + 0x1f_f000).map(|t| t.2), Some(3));
+    }
+
+    #[test]
+    fn mapping_twice_is_refused() {
+        let mut mem = HostTables(Vec::new());
+        let mut pt = PageTable::new(&mut mem).unwrap();
+        let va = VirtAddr::new(0x40_0000);
+        pt.map_range(&mut mem, va, PhysAddr::new(0x4000_0000), 4096, RW, true).unwrap();
+        assert_eq!(
+            pt.map_range(&mut mem, va, PhysAddr::new(0x5000_0000), 4096, RW, true),
+            Err(MapError::AlreadyMapped(va))
+        );
+    }
+
+    #[test]
+    fn misaligned_requests_and_exhaustion_are_errors() {
+        let mut mem = HostTables(Vec::new());
+        let mut pt = PageTable::new(&mut mem).unwrap();
+        assert_eq!(
+            pt.map_range(&mut mem, VirtAddr::new(0x1001), PhysAddr::new(0), 4096, RW, true),
+            Err(MapError::Misaligned)
+        );
+        // Each 512 GiB-apart page needs three new tables; 16 tables run out.
+        let mut result = Ok(());
+        for i in 0..8u64 {
+            result = pt.map_range(&mut mem, VirtAddr::new(i << 39), PhysAddr::new(0), 4096, RW, false);
+            if result.is_err() {
+                break;
+            }
+        }
+        assert_eq!(result, Err(MapError::OutOfTables));
+    }
+}

@@ -1,0 +1,21 @@
+//! Everything specific to AArch64: registers, exception vectors, the MMU,
+//! MTE and the reset entry. Generic kernel code reaches the hardware only
+//! through this module.
+
+pub mod esr;
+pub mod mmu;
+pub mod regs;
+pub mod trap_frame;
+
+#[cfg(target_os = "none")]
+pub mod backtrace;
+#[cfg(target_os = "none")]
+pub mod boot;
+#[cfg(target_os = "none")]
+pub mod exception;
+#[cfg(target_os = "none")]
+pub mod fixup;
+#[cfg(target_os = "none")]
+pub mod mte;
+#[cfg(target_os = "none")]
+pub mod timer;

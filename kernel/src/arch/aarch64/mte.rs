@@ -1,0 +1,158 @@
+//! Memory Tagging Extension: detection, enabling at EL1, and the few tag
+//! instructions the kernel uses.
+//!
+//! Every 16-byte granule of Tagged memory carries a 4-bit allocation tag; a
+//! pointer carries a logical tag in bits [59:56]. With checking on, an access
+//! whose tags differ faults (synchronously, DFSC 0x11) or is recorded in
+//! TFSR (asynchronously). See shared/docs/mte.md for the registers and for
+//! how Linux uses them; the enable sequence below is the one listed there.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use aarch64_cpu::registers::{ID_AA64PFR1_EL1, TCR_EL1};
+use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
+
+use super::regs::{DCZID_EL0, GCR_EL1, GMID_EL1, RGSR_EL1, SCTLR_EL1_EXT, TFSRE0_EL1, TFSR_EL1};
+use crate::mm::addr::{VirtAddr, PAGE_SIZE};
+
+/// Bytes covered by one allocation tag.
+pub const GRANULE: usize = 16;
+
+/// What the CPU offers, read once at boot.
+#[derive(Clone, Copy, Debug)]
+pub struct MteInfo {
+    /// ID_AA64PFR1_EL1.MTE: 0 none, 1 instructions only, 2 MTE2, 3 MTE3.
+    pub level: u8,
+    /// Bytes whose tags one LDGM/STGM moves (4 << GMID_EL1.BS); MTE2+ only.
+    pub gm_block_bytes: Option<usize>,
+}
+
+impl MteInfo {
+    /// Tag storage exists (FEAT_MTE2): tags can be stored and checked.
+    pub fn has_tag_storage(&self) -> bool {
+        self.level >= 2
+    }
+}
+
+static TAGGING: AtomicBool = AtomicBool::new(false);
+
+/// Whether allocation tags are in use. Later features check this one flag.
+pub fn tagging_enabled() -> bool {
+    TAGGING.load(Ordering::Relaxed)
+}
+
+pub fn detect() -> MteInfo {
+    let level = ID_AA64PFR1_EL1.read(ID_AA64PFR1_EL1::MTE) as u8;
+    // GMID_EL1 is UNDEFINED below MTE2, so read it only when tags exist.
+    let gm_block_bytes = (level >= 2).then(|| 4usize << GMID_EL1.read(super::regs::GMID_EL1::BS));
+    MteInfo { level, gm_block_bytes }
+}
+
+/// Turns on tag access for EL1 and EL0, without tag checking yet (TCF and
+/// TCF0 = none: checking is chosen per process through prctl later).
+/// Must run after the MAIR_EL1 Tagged attribute is in place.
+pub fn enable(info: &MteInfo, seed: u64) {
+    if !info.has_tag_storage() {
+        return;
+    }
+    use super::regs::{GCR_EL1 as G, RGSR_EL1 as R, SCTLR_EL1_EXT as S};
+    // Top-byte-ignore for both halves: user pointers carry tags (TBI0), and
+    // the kernel's DC GZVA / STG on linear-map addresses need TBI1.
+    TCR_EL1.modify(TCR_EL1::TBI0::Ignored + TCR_EL1::TBI1::Ignored);
+    // IRG: hardware random tags, never tag 0, so a random tag always differs
+    // from memory that was never tagged.
+    GCR_EL1.write(G::RRND::SET + G::Exclude.val(0x0001));
+    // RGSR_EL1 is UNKNOWN after reset and QEMU seeds it itself only when
+    // the seed is zero and RRND is set; seed it explicitly, non-zero.
+    RGSR_EL1.write(R::SEED.val((seed & 0xffff).max(1)) + R::TAG.val(0));
+    TFSR_EL1.set(0);
+    TFSRE0_EL1.set(0);
+    SCTLR_EL1_EXT.modify(S::ATA::SET + S::ATA0::SET + S::TCF::None + S::TCF0::None + S::ITFSB::SET);
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+    // SAFETY: TLB maintenance has no memory-safety effect; TBI bits may be
+    // cached in TLB entries, so they are flushed after changing TCR_EL1.
+    unsafe { core::arch::asm!("tlbi vmalle1", "dsb nsh", "isb", options(nostack)) };
+    TAGGING.store(true, Ordering::Relaxed);
+}
+
+/// `va` with logical tag `tag` in bits [59:56].
+pub fn with_tag(va: VirtAddr, tag: u8) -> VirtAddr {
+    VirtAddr::new((va.as_u64() & !(0xf << 56)) | ((tag as u64 & 0xf) << 56))
+}
+
+/// Sets the allocation tag of the granule at `va` to `va`'s logical tag (STG).
+///
+/// # Safety
+/// `va` must be a granule-aligned address of mapped Tagged memory the caller
+/// owns; other users of the granule see its new tag.
+pub unsafe fn store_tag(va: VirtAddr) {
+    // SAFETY: per the function contract.
+    unsafe {
+        core::arch::asm!(".arch_extension memtag", "stg {0}, [{0}]", in(reg) va.as_u64(), options(nostack));
+    }
+}
+
+/// Reads the allocation tag of the granule holding `va` (LDG).
+///
+/// # Safety
+/// `va` must be mapped; on memory without the Tagged attribute LDG reads 0.
+pub unsafe fn load_tag(va: VirtAddr) -> u8 {
+    let mut tagged = va.as_u64();
+    // SAFETY: per the function contract; LDG only reads tag storage.
+    unsafe {
+        core::arch::asm!(".arch_extension memtag", "ldg {0}, [{1}]", inout(reg) tagged, in(reg) va.as_u64(),
+            options(nostack, readonly));
+    }
+    ((tagged >> 56) & 0xf) as u8
+}
+
+/// Zeroes a page's data and allocation tags in one pass (DC GZVA), as Linux
+/// does for new pages of a PROT_MTE area.
+///
+/// # Safety
+/// `page` must be the page-aligned address of a mapped, writable, Tagged
+/// page the caller owns.
+pub unsafe fn zero_page_with_tags(page: VirtAddr) {
+    use super::regs::DCZID_EL0 as D;
+    // DC GZVA zeroes one DCZID_EL0 block (4 << BS bytes) at a time and sets
+    // its allocation tags to the *address's* logical tag, so the address must
+    // carry tag 0: a plain kernel pointer has 0xF in bits [59:56] and would
+    // leave every granule tagged 0xF (Linux's mte_zero_clear_page_tags masks
+    // the tag for the same reason).
+    let block = 4usize << DCZID_EL0.read(D::BS);
+    let page = with_tag(page, 0);
+    let mut offset = 0;
+    while offset < PAGE_SIZE {
+        // SAFETY: inside the page owned by the caller.
+        unsafe {
+            core::arch::asm!(".arch_extension memtag", "dc gzva, {0}", in(reg) page.as_u64() + offset as u64,
+                options(nostack));
+        }
+        offset += block;
+    }
+    // SAFETY: a barrier has no memory-safety effect.
+    unsafe { core::arch::asm!("dsb ish", options(nostack)) };
+}
+
+/// Reads one byte at `va` with EL1 tag checking made synchronous
+/// (SCTLR_EL1.TCF = sync, PSTATE.TCO = 0) for this one access; a fault comes
+/// back as `Err(ESR_EL1)` through the exception fixup table.
+///
+/// # Safety
+/// Tagging must be enabled, and the read must be harmless if it succeeds.
+pub unsafe fn probe_read_checked(va: VirtAddr) -> Result<u8, super::esr::Esr> {
+    use super::regs::SCTLR_EL1_EXT as S;
+    let saved = SCTLR_EL1_EXT.get();
+    SCTLR_EL1_EXT.modify(S::TCF::Sync);
+    // SAFETY: PSTATE.TCO = 0 enables tag checks for the probe only; it is set
+    // again right after, so nothing else runs with checks it did not ask for.
+    let result = unsafe {
+        core::arch::asm!(".arch_extension memtag", "msr tco, #0", "isb", options(nostack));
+        let r = super::fixup::probe_read(va);
+        core::arch::asm!(".arch_extension memtag", "msr tco, #1", options(nostack));
+        r
+    };
+    SCTLR_EL1_EXT.set(saved);
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+    result
+}

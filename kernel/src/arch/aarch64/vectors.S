@@ -1,0 +1,103 @@
+// Exception vector table (Arm ARM D1.10.2, "Exception vectors") and the one
+// code path that saves and restores a TrapFrame.
+//
+// Sixteen entries of 0x80 bytes, in four groups: current EL with SP_EL0,
+// current EL with SP_ELx, lower EL in AArch64, lower EL in AArch32; each group
+// has synchronous, IRQ, FIQ and SError. Every entry makes room for the frame,
+// saves x0/x1, puts its number (0..15) in x0 and branches to the common code,
+// which saves the rest and calls handle_exception(frame, kind) in
+// exception.rs. The layout must match TrapFrame in trap_frame.rs.
+
+.equ TF_X0,      0          // x0..x30 at 8 * n
+.equ TF_SP_EL0,  248
+.equ TF_ELR,     256
+.equ TF_SPSR,    264
+.equ TF_ESR,     272
+.equ TF_FAR,     280
+.equ TF_FRAME,   288        // frame record (fp, elr): backtraces cross exceptions
+.equ TF_SIZE,    304
+
+.macro VECTOR kind
+    .balign 0x80
+    sub     sp, sp, #TF_SIZE
+    stp     x0, x1, [sp, #TF_X0]
+    mov     x0, #\kind
+    b       exception_common
+.endm
+
+    .section .text.vectors, "ax"
+    .balign 0x800
+    .globl exception_vectors
+exception_vectors:
+    VECTOR 0
+    VECTOR 1
+    VECTOR 2
+    VECTOR 3
+    VECTOR 4
+    VECTOR 5
+    VECTOR 6
+    VECTOR 7
+    VECTOR 8
+    VECTOR 9
+    VECTOR 10
+    VECTOR 11
+    VECTOR 12
+    VECTOR 13
+    VECTOR 14
+    VECTOR 15
+
+exception_common:
+    stp     x2, x3, [sp, #(2 * 8)]
+    stp     x4, x5, [sp, #(4 * 8)]
+    stp     x6, x7, [sp, #(6 * 8)]
+    stp     x8, x9, [sp, #(8 * 8)]
+    stp     x10, x11, [sp, #(10 * 8)]
+    stp     x12, x13, [sp, #(12 * 8)]
+    stp     x14, x15, [sp, #(14 * 8)]
+    stp     x16, x17, [sp, #(16 * 8)]
+    stp     x18, x19, [sp, #(18 * 8)]
+    stp     x20, x21, [sp, #(20 * 8)]
+    stp     x22, x23, [sp, #(22 * 8)]
+    stp     x24, x25, [sp, #(24 * 8)]
+    stp     x26, x27, [sp, #(26 * 8)]
+    stp     x28, x29, [sp, #(28 * 8)]
+    mrs     x2, sp_el0
+    stp     x30, x2, [sp, #(30 * 8)]
+    mrs     x2, elr_el1
+    mrs     x3, spsr_el1
+    stp     x2, x3, [sp, #TF_ELR]
+    mrs     x3, esr_el1
+    mrs     x4, far_el1
+    stp     x3, x4, [sp, #TF_ESR]
+    stp     x29, x2, [sp, #TF_FRAME]
+    add     x29, sp, #TF_FRAME
+
+    mov     x1, x0                  // kind
+    mov     x0, sp                  // &mut TrapFrame
+    bl      handle_exception
+
+    // Restore. ESR/FAR are outputs only; ELR, SPSR and SP_EL0 may have been
+    // changed by the handler (exception fixups, and later signal delivery).
+    ldp     x2, x3, [sp, #TF_ELR]
+    msr     elr_el1, x2
+    msr     spsr_el1, x3
+    ldr     x2, [sp, #TF_SP_EL0]
+    msr     sp_el0, x2
+    ldp     x0, x1, [sp, #(0 * 8)]
+    ldp     x2, x3, [sp, #(2 * 8)]
+    ldp     x4, x5, [sp, #(4 * 8)]
+    ldp     x6, x7, [sp, #(6 * 8)]
+    ldp     x8, x9, [sp, #(8 * 8)]
+    ldp     x10, x11, [sp, #(10 * 8)]
+    ldp     x12, x13, [sp, #(12 * 8)]
+    ldp     x14, x15, [sp, #(14 * 8)]
+    ldp     x16, x17, [sp, #(16 * 8)]
+    ldp     x18, x19, [sp, #(18 * 8)]
+    ldp     x20, x21, [sp, #(20 * 8)]
+    ldp     x22, x23, [sp, #(22 * 8)]
+    ldp     x24, x25, [sp, #(24 * 8)]
+    ldp     x26, x27, [sp, #(26 * 8)]
+    ldp     x28, x29, [sp, #(28 * 8)]
+    ldr     x30, [sp, #(30 * 8)]
+    add     sp, sp, #TF_SIZE
+    eret

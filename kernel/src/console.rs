@@ -1,0 +1,120 @@
+//! The kernel console and the `log` sink.
+//!
+//! Output goes to the PL011 once it is mapped; anything logged before that
+//! (device-tree parsing, memory setup) is kept in a small buffer and written
+//! out when the console comes up, so no boot message is lost.
+//!
+//! Log lines read `[    0.001234] INFO  [subsystem] what happened`: guest
+//! time, level, the module that logged, and one decoded event per line.
+
+use core::fmt::{self, Write};
+
+use spin::Mutex;
+
+use crate::drivers::pl011::Pl011;
+
+/// Bytes of early output kept until the UART is ready.
+const EARLY_BUFFER: usize = 8192;
+
+struct Console {
+    uart: Option<Pl011>,
+    early: [u8; EARLY_BUFFER],
+    early_len: usize,
+    early_dropped: usize,
+}
+
+static CONSOLE: Mutex<Console> =
+    Mutex::new(Console { uart: None, early: [0; EARLY_BUFFER], early_len: 0, early_dropped: 0 });
+
+impl Write for Console {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        match self.uart.as_mut() {
+            Some(uart) => uart.write_str(s),
+            None => {
+                let room = EARLY_BUFFER - self.early_len;
+                let n = s.len().min(room);
+                self.early[self.early_len..self.early_len + n].copy_from_slice(&s.as_bytes()[..n]);
+                self.early_len += n;
+                self.early_dropped += s.len() - n;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Starts writing to `uart`, after replaying the early buffer.
+pub fn init(mut uart: Pl011) {
+    uart.init();
+    let mut console = CONSOLE.lock();
+    let early = core::str::from_utf8(&console.early[..console.early_len]).unwrap_or("<early log not UTF-8>\n");
+    let _ = uart.write_str(early);
+    if console.early_dropped > 0 {
+        let _ = writeln!(uart, "[console] {} bytes of early log dropped", console.early_dropped);
+    }
+    console.uart = Some(uart);
+}
+
+#[doc(hidden)]
+pub fn _print(args: fmt::Arguments) {
+    let _ = CONSOLE.lock().write_fmt(args);
+}
+
+/// Writes even if the console lock is held: for the panic path only, where
+/// the holder will never run again.
+pub fn panic_print(args: fmt::Arguments) {
+    if CONSOLE.is_locked() {
+        // SAFETY: called only on the panic path of the only CPU; whoever
+        // held the lock was interrupted for good.
+        unsafe { CONSOLE.force_unlock() };
+    }
+    _print(args);
+}
+
+#[macro_export]
+macro_rules! print {
+    ($($arg:tt)*) => ($crate::console::_print(format_args!($($arg)*)));
+}
+
+#[macro_export]
+macro_rules! println {
+    () => ($crate::print!("\n"));
+    ($($arg:tt)*) => ($crate::console::_print(format_args!("{}\n", format_args!($($arg)*))));
+}
+
+struct Logger;
+
+static LOGGER: Logger = Logger;
+
+impl log::Log for Logger {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record) {
+        let ns = crate::arch::aarch64::timer::uptime_ns();
+        println!(
+            "[{:5}.{:06}] {:<5} [{}] {}",
+            ns / 1_000_000_000,
+            (ns / 1000) % 1_000_000,
+            record.level(),
+            subsystem(record.target()),
+            record.args()
+        );
+    }
+
+    fn flush(&self) {}
+}
+
+/// `kernel::mm::frame` -> `frame`; the crate root logs as `boot`.
+fn subsystem(target: &str) -> &str {
+    match target.rsplit("::").next() {
+        Some("kernel") | None => "boot",
+        Some(last) => last,
+    }
+}
+
+/// Installs the logger; `level` from the command line (`loglevel=`).
+pub fn init_logging(level: log::LevelFilter) {
+    let _ = log::set_logger(&LOGGER);
+    log::set_max_level(level);
+}

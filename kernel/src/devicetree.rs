@@ -1,0 +1,175 @@
+//! What the kernel learns from the flattened device tree (FDT) that QEMU
+//! passes in x0: RAM ranges, the console UART, the initrd and the command
+//! line. Parsed with the `fdt` crate and copied into owned values, because
+//! the blob is read through the boot identity map, which goes away.
+//! Pure logic, tested on the host against a blob dumped from QEMU.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use fdt::Fdt;
+
+use crate::mm::addr::{PhysAddr, PhysRange};
+
+/// Everything boot needs from the device tree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BootInfo {
+    /// RAM, from the `/memory` nodes.
+    pub memory: Vec<PhysRange>,
+    /// The PL011 to use as console: `/chosen/stdout-path`, else the first
+    /// `arm,pl011` node.
+    pub uart: PhysAddr,
+    /// `/chosen` `linux,initrd-start` .. `linux,initrd-end`.
+    pub initrd: Option<PhysRange>,
+    /// `/chosen` `bootargs`.
+    pub cmdline: String,
+    /// Where the blob itself lies, to keep it out of the frame allocator.
+    pub dtb: Option<PhysRange>,
+    /// Values that did not come from the device tree, with the reason, for
+    /// the boot log.
+    pub fallbacks: Vec<&'static str>,
+}
+
+/// Why the blob was rejected.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DtError {
+    /// No blob was passed (x0 = 0) or it was not reachable at boot.
+    Missing,
+    /// The header or structure is malformed.
+    Malformed(fdt::FdtError),
+    /// No usable `/memory` range.
+    NoMemory,
+}
+
+impl fmt::Display for DtError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DtError::Missing => write!(f, "no device tree was passed"),
+            DtError::Malformed(e) => write!(f, "malformed device tree: {}", e),
+            DtError::NoMemory => write!(f, "device tree has no /memory range"),
+        }
+    }
+}
+
+/// QEMU `virt` values, used only when the device tree does not say.
+pub mod virt_fallback {
+    pub const RAM_START: u64 = 0x4000_0000;
+    pub const RAM_SIZE: u64 = 128 << 20;
+    pub const UART: u64 = 0x0900_0000;
+}
+
+impl BootInfo {
+    /// Parses `blob`, found at physical address `at`.
+    pub fn parse(blob: &[u8], at: PhysAddr) -> Result<Self, DtError> {
+        let fdt = Fdt::new(blob).map_err(DtError::Malformed)?;
+        let mut fallbacks = Vec::new();
+
+        let memory: Vec<PhysRange> = fdt
+            .memory()
+            .regions()
+            .filter_map(|r| Some(PhysRange::from_start_size(PhysAddr::new(r.starting_address as u64), r.size? as u64)))
+            .filter(|r| !r.is_empty())
+            .collect();
+        if memory.is_empty() {
+            return Err(DtError::NoMemory);
+        }
+
+        let chosen = fdt.find_node("/chosen");
+        let stdout_uart = fdt
+            .chosen()
+            .stdout()
+            .filter(|n| n.compatible().is_some_and(|c| c.all().any(|s| s == "arm,pl011")));
+        let uart_node = stdout_uart.or_else(|| fdt.find_compatible(&["arm,pl011"]));
+        let uart = match uart_node.and_then(|n| n.reg()).and_then(|mut r| r.next()) {
+            Some(r) => PhysAddr::new(r.starting_address as u64),
+            None => {
+                fallbacks.push("no arm,pl011 node: console at the QEMU virt UART address");
+                PhysAddr::new(virt_fallback::UART)
+            }
+        };
+
+        let prop = |name| chosen.and_then(|c| c.property(name)).and_then(|p| p.as_usize());
+        let initrd = match (prop("linux,initrd-start"), prop("linux,initrd-end")) {
+            (Some(s), Some(e)) if e > s => Some(PhysRange::new(PhysAddr::new(s as u64), PhysAddr::new(e as u64))),
+            _ => None,
+        };
+
+        let cmdline = String::from(fdt.chosen().bootargs().unwrap_or(""));
+        let dtb = Some(PhysRange::from_start_size(at, fdt.total_size() as u64));
+        Ok(Self { memory, uart, initrd, cmdline, dtb, fallbacks })
+    }
+
+    /// The QEMU `virt` defaults, when there is no usable device tree.
+    pub fn fallback(reason: &'static str) -> Self {
+        use virt_fallback::*;
+        let mut fallbacks = Vec::new();
+        fallbacks.push(reason);
+        fallbacks.push("RAM, UART and command line are the QEMU virt defaults");
+        Self {
+            memory: alloc::vec![PhysRange::from_start_size(PhysAddr::new(RAM_START), RAM_SIZE)],
+            uart: PhysAddr::new(UART),
+            initrd: None,
+            cmdline: String::new(),
+            dtb: None,
+            fallbacks,
+        }
+    }
+
+    /// Whether the command line holds `word` as a whole word.
+    pub fn has_arg(&self, word: &str) -> bool {
+        self.cmdline.split_ascii_whitespace().any(|w| w == word)
+    }
+
+    /// The value of `key=value` on the command line.
+    pub fn arg(&self, key: &str) -> Option<&str> {
+        self.cmdline
+            .split_ascii_whitespace()
+            .find_map(|w| w.strip_prefix(key).and_then(|rest| rest.strip_prefix('=')))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `qemu-system-aarch64 -machine virt,mte=on,dumpdtb=... -cpu max -m 512M
+    /// -initrd <file> -append "selftest loglevel=debug"` (scripts/make-dtb-fixture.sh).
+    const VIRT_DTB: &[u8] = include_bytes!("../../tests/fixtures/virt-mte.dtb");
+
+    #[test]
+    fn qemu_virt_blob_gives_ram_uart_initrd_and_cmdline() {
+        let info = BootInfo::parse(VIRT_DTB, PhysAddr::new(0x4800_0000)).unwrap();
+        assert_eq!(info.memory, [PhysRange::from_start_size(PhysAddr::new(0x4000_0000), 512 << 20)]);
+        assert_eq!(info.uart, PhysAddr::new(0x0900_0000));
+        let initrd = info.initrd.expect("the fixture was made with -initrd");
+        assert!(initrd.size() > 0);
+        assert_eq!(info.cmdline, "selftest loglevel=debug");
+        assert!(info.fallbacks.is_empty(), "nothing should fall back: {:?}", info.fallbacks);
+        assert_eq!(info.dtb.unwrap().start, PhysAddr::new(0x4800_0000));
+    }
+
+    #[test]
+    fn command_line_words_and_values() {
+        let info = BootInfo::parse(VIRT_DTB, PhysAddr::new(0)).unwrap();
+        assert!(info.has_arg("selftest"));
+        assert!(!info.has_arg("self"));
+        assert_eq!(info.arg("loglevel"), Some("debug"));
+        assert_eq!(info.arg("missing"), None);
+    }
+
+    #[test]
+    fn garbage_is_rejected_not_trusted() {
+        assert!(matches!(BootInfo::parse(&[0u8; 64], PhysAddr::new(0)), Err(DtError::Malformed(_))));
+        let mut truncated = VIRT_DTB[..VIRT_DTB.len() / 2].to_vec();
+        truncated.truncate(40);
+        assert!(BootInfo::parse(&truncated, PhysAddr::new(0)).is_err());
+    }
+
+    #[test]
+    fn fallback_says_why() {
+        let info = BootInfo::fallback("no device tree was passed");
+        assert_eq!(info.fallbacks[0], "no device tree was passed");
+        assert_eq!(info.memory[0].start, PhysAddr::new(virt_fallback::RAM_START));
+    }
+}

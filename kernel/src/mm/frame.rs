@@ -1,0 +1,158 @@
+//! Physical frame allocator.
+//!
+//! Frames (4 KiB pages of RAM) come from `buddy_system_allocator`'s
+//! `FrameAllocator`, seeded with the free ranges of [`super::memory_map`].
+//! This wrapper adds the bookkeeping later issues rely on: how many frames
+//! exist and how many are free, so a test runner can say "leaked N frames".
+//!
+//! Frames are handed out as they are: neither their data nor their
+//! allocation tags are cleared here. Boot does not clear the tags of all RAM
+//! (that would cost a pass over every byte); instead a frame's tags are
+//! cleared when it is handed out for a tagged use (see `arch::mte`).
+
+use buddy_system_allocator::FrameAllocator;
+use spin::Mutex;
+
+use super::addr::{Frame, PhysRange, PAGE_SHIFT};
+
+/// Buddy orders: blocks of up to 2^31 frames (8 TiB), more than any `virt`.
+const ORDER: usize = 32;
+
+/// A snapshot of the frame counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameStats {
+    pub total: usize,
+    pub free: usize,
+}
+
+impl FrameStats {
+    #[cfg(test)]
+    pub fn used(&self) -> usize {
+        self.total - self.free
+    }
+}
+
+/// The frame pool with its counters. Pure bookkeeping: tested on the host.
+pub struct FramePool {
+    buddy: FrameAllocator<ORDER>,
+    total: usize,
+    free: usize,
+}
+
+impl FramePool {
+    pub const fn new() -> Self {
+        Self { buddy: FrameAllocator::new(), total: 0, free: 0 }
+    }
+
+    /// Adds the whole frames of `range` to the pool.
+    pub fn add_range(&mut self, range: PhysRange) {
+        let first = range.start.as_u64().div_ceil(1 << PAGE_SHIFT) as usize;
+        let end = (range.end.as_u64() >> PAGE_SHIFT) as usize;
+        if first < end {
+            self.buddy.add_frame(first, end);
+            self.total += end - first;
+            self.free += end - first;
+        }
+    }
+
+    /// Allocates `count` physically contiguous frames, aligned to the next
+    /// power of two of `count` (a buddy allocator's natural alignment).
+    pub fn alloc(&mut self, count: usize) -> Option<Frame> {
+        let first = self.buddy.alloc(count)?;
+        self.free -= count.next_power_of_two();
+        Some(Frame::from_number(first as u64))
+    }
+
+    /// Returns frames obtained from [`FramePool::alloc`] with the same `count`.
+    pub fn dealloc(&mut self, first: Frame, count: usize) {
+        self.buddy.dealloc(first.number() as usize, count);
+        self.free += count.next_power_of_two();
+    }
+
+    pub fn stats(&self) -> FrameStats {
+        FrameStats { total: self.total, free: self.free }
+    }
+}
+
+impl Default for FramePool {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+static FRAMES: Mutex<FramePool> = Mutex::new(FramePool::new());
+
+/// Gives the free RAM ranges to the allocator (once, at boot).
+pub fn init(free: &[PhysRange]) {
+    let mut pool = FRAMES.lock();
+    for r in free {
+        pool.add_range(*r);
+    }
+}
+
+/// One frame, or `None` when RAM is exhausted.
+pub fn alloc() -> Option<Frame> {
+    FRAMES.lock().alloc(1)
+}
+
+/// Returns a frame obtained from [`alloc`].
+pub fn free(frame: Frame) {
+    FRAMES.lock().dealloc(frame, 1)
+}
+
+pub fn stats() -> FrameStats {
+    FRAMES.lock().stats()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mm::addr::PhysAddr;
+
+    fn pool_of(start: u64, frames: u64) -> FramePool {
+        let mut pool = FramePool::new();
+        pool.add_range(PhysRange::from_start_size(PhysAddr::new(start), frames << PAGE_SHIFT));
+        pool
+    }
+
+    #[test]
+    fn counts_follow_allocations_and_frees() {
+        let mut pool = pool_of(0x4000_0000, 64);
+        assert_eq!(pool.stats(), FrameStats { total: 64, free: 64 });
+        let a = pool.alloc(1).unwrap();
+        let b = pool.alloc(1).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(pool.stats().used(), 2);
+        pool.dealloc(a, 1);
+        pool.dealloc(b, 1);
+        assert_eq!(pool.stats(), FrameStats { total: 64, free: 64 });
+    }
+
+    #[test]
+    fn frames_come_from_the_added_range() {
+        let mut pool = pool_of(0x4000_0000, 16);
+        for _ in 0..16 {
+            let f = pool.alloc(1).unwrap();
+            assert!((0x40000..0x40010).contains(&f.number()), "frame {:?} outside the range", f);
+        }
+        assert_eq!(pool.alloc(1), None, "an exhausted pool must say so");
+        assert_eq!(pool.stats().free, 0);
+    }
+
+    #[test]
+    fn partial_frames_are_not_added() {
+        let mut pool = FramePool::new();
+        pool.add_range(PhysRange::new(PhysAddr::new(0x1800), PhysAddr::new(0x4800)));
+        assert_eq!(pool.stats().total, 2, "only 0x2000..0x4000 is whole frames");
+    }
+
+    #[test]
+    fn multi_frame_blocks_count_their_rounded_size() {
+        let mut pool = pool_of(0, 64);
+        let f = pool.alloc(3).unwrap();
+        assert_eq!(f.number() % 4, 0, "buddy blocks are naturally aligned");
+        assert_eq!(pool.stats().used(), 4);
+        pool.dealloc(f, 3);
+        assert_eq!(pool.stats().used(), 0);
+    }
+}

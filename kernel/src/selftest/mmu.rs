@@ -1,0 +1,125 @@
+//! The kernel address space is what kernel_map.rs meant it to be, asked of
+//! the MMU itself (AT instructions) and of the tables (software walk).
+
+use super::{Check, Outcome};
+use crate::arch::aarch64::mmu::at::{translate, Access, Translation};
+use crate::arch::aarch64::mmu::kernel_map::{boot_stack_guard, image_regions, lookup};
+use crate::arch::aarch64::mmu::layout::{phys_to_virt, virt_to_phys};
+use crate::arch::aarch64::mmu::pte::{MapFlags, MemoryType};
+use crate::arch::aarch64::{boot, mte};
+use crate::ensure;
+use crate::mm::addr::VirtAddr;
+use crate::mm::frame;
+
+pub const CHECKS: &[Check] = &[
+    Check { name: "linear_map_is_normal_tagged_rw_and_xn", run: linear_map_is_normal_tagged_rw_and_xn },
+    Check { name: "kernel_text_is_read_only_and_executable", run: kernel_text_is_read_only_and_executable },
+    Check { name: "kernel_rodata_is_read_only_and_xn", run: kernel_rodata_is_read_only_and_xn },
+    Check { name: "kernel_data_stack_heap_are_rw_and_xn", run: kernel_data_stack_heap_are_rw_and_xn },
+    Check { name: "boot_stack_guard_page_is_unmapped", run: boot_stack_guard_page_is_unmapped },
+    Check { name: "uart_is_device_ngnre", run: uart_is_device_ngnre },
+    Check { name: "lower_half_is_empty_after_boot", run: lower_half_is_empty_after_boot },
+    Check { name: "pan_is_on", run: pan_is_on },
+];
+
+fn linear_map_is_normal_tagged_rw_and_xn() -> Outcome {
+    let f = match frame::alloc() {
+        Some(f) => f,
+        None => return Outcome::Fail("no frame to probe".into()),
+    };
+    let va = phys_to_virt(f.start());
+    let hw = translate(va, Access::Write);
+    let sw = lookup(va);
+    frame::free(f);
+    let want_attr = MemoryType::NormalTagged.mair_attr(mte::tagging_enabled());
+    ensure!(
+        hw == Translation::Mapped { pa: f.start(), mair_attr: want_attr },
+        "AT S1E1W {:#x}: {:?}, want {} with attribute {:#04x}", va.as_u64(), hw, f.start(), want_attr
+    );
+    match sw {
+        Some((_, attrs, _)) => ensure!(
+            attrs.memory == MemoryType::NormalTagged && !attrs.flags.contains(MapFlags::KERNEL_EXEC),
+            "linear map entry {:?}", attrs
+        ),
+        None => return Outcome::Fail("software walk found no entry".into()),
+    }
+    Outcome::Pass
+}
+
+fn region(name: &str) -> (VirtAddr, VirtAddr, MapFlags) {
+    let (_, s, e, f) = image_regions().into_iter().find(|r| r.0 == name).expect("region exists");
+    (s, e, f)
+}
+
+fn kernel_text_is_read_only_and_executable() -> Outcome {
+    let (start, _, _) = region("text");
+    let pa = virt_to_phys(start).unwrap();
+    let read = translate(start, Access::Read);
+    ensure!(read == Translation::Mapped { pa, mair_attr: 0xff }, "AT S1E1R on text: {:?}", read);
+    let write = translate(start, Access::Write);
+    ensure!(matches!(write, Translation::Fault { status_code: 0x0f }), "AT S1E1W on text: {:?}, want a level 3 permission fault", write);
+    let entry = lookup(start).map(|e| e.1.flags);
+    ensure!(entry == Some(MapFlags::KERNEL_EXEC | MapFlags::GLOBAL), "text entry flags {:?}", entry);
+    Outcome::Pass
+}
+
+fn kernel_rodata_is_read_only_and_xn() -> Outcome {
+    let (start, end, _) = region("rodata");
+    for va in [start, VirtAddr::new(end.as_u64() - 8)] {
+        let write = translate(va, Access::Write);
+        ensure!(matches!(write, Translation::Fault { .. }), "AT S1E1W on rodata {:#x}: {:?}", va.as_u64(), write);
+        let entry = lookup(va).map(|e| e.1.flags);
+        ensure!(entry == Some(MapFlags::GLOBAL), "rodata entry flags {:?}", entry);
+    }
+    Outcome::Pass
+}
+
+fn kernel_data_stack_heap_are_rw_and_xn() -> Outcome {
+    for name in ["data", "stack+heap"] {
+        let (start, end, _) = region(name);
+        let mut va = start;
+        while va < end {
+            let entry = lookup(va).map(|e| e.1.flags);
+            ensure!(entry == Some(MapFlags::WRITE | MapFlags::GLOBAL), "{} page {:#x}: {:?}", name, va.as_u64(), entry);
+            ensure!(matches!(translate(va, Access::Write), Translation::Mapped { .. }), "{} page {:#x} not writable", name, va.as_u64());
+            va = va + 4096;
+        }
+    }
+    Outcome::Pass
+}
+
+fn boot_stack_guard_page_is_unmapped() -> Outcome {
+    let guard = boot_stack_guard();
+    let at = translate(guard, Access::Read);
+    ensure!(matches!(at, Translation::Fault { status_code: 0x07 }), "AT S1E1R on the guard page: {:?}", at);
+    // SAFETY: the probe's fault is caught by the fixup table.
+    let probe = unsafe { crate::arch::aarch64::fixup::probe_read(guard) };
+    match probe {
+        Err(esr) => ensure!(
+            esr.abort().map(|a| a.status_code) == Some(0x07),
+            "reading the guard page faulted with {}, want a level 3 translation fault", esr
+        ),
+        Ok(v) => return Outcome::Fail(alloc::format!("reading the guard page returned {:#x}", v)),
+    }
+    Outcome::Pass
+}
+
+fn uart_is_device_ngnre() -> Outcome {
+    let va = VirtAddr::new(crate::arch::aarch64::mmu::layout::MMIO_BASE);
+    let at = translate(va, Access::Write);
+    ensure!(matches!(at, Translation::Mapped { mair_attr: 0x04, .. }), "AT S1E1W on the UART: {:?}", at);
+    Outcome::Pass
+}
+
+fn lower_half_is_empty_after_boot() -> Outcome {
+    let (start, _, _) = region("text");
+    let identity = VirtAddr::new(virt_to_phys(start).unwrap().as_u64());
+    let at = translate(identity, Access::Read);
+    ensure!(matches!(at, Translation::Fault { .. }), "the boot identity map still answers at {:#x}: {:?}", identity.as_u64(), at);
+    Outcome::Pass
+}
+
+fn pan_is_on() -> Outcome {
+    ensure!(boot::pan_enabled(), "PSTATE.PAN is clear");
+    Outcome::Pass
+}

@@ -1,0 +1,104 @@
+//! Tags reach tag storage through the linear map, and a mismatch is caught.
+
+use aarch64_cpu::registers::TCR_EL1;
+use tock_registers::interfaces::Readable;
+
+use super::{Check, Outcome};
+use crate::arch::aarch64::esr::{ExceptionClass, FaultKind};
+use crate::arch::aarch64::mmu::layout::phys_to_virt;
+use crate::arch::aarch64::mte::{self, GRANULE};
+use crate::arch::aarch64::regs::{GCR_EL1, RGSR_EL1, SCTLR_EL1_EXT};
+use crate::ensure;
+use crate::mm::addr::VirtAddr;
+use crate::mm::frame;
+
+pub const CHECKS: &[Check] = &[
+    Check { name: "mte_control_registers_are_set", run: mte_control_registers_are_set },
+    Check { name: "stg_through_linear_map_is_read_back_by_ldg", run: stg_through_linear_map_is_read_back_by_ldg },
+    Check { name: "dc_gzva_clears_data_and_tags", run: dc_gzva_clears_data_and_tags },
+    Check { name: "tag_mismatch_in_el1_is_a_sync_tag_check_fault", run: tag_mismatch_in_el1_is_a_sync_tag_check_fault },
+];
+
+/// Runs `f` on a tagged, zeroed frame, or skips when tagging is off.
+fn with_tagged_page(f: impl FnOnce(VirtAddr) -> Outcome) -> Outcome {
+    if !mte::tagging_enabled() {
+        return Outcome::Skip("tagging is off");
+    }
+    let Some(frame) = frame::alloc() else { return Outcome::Fail("no frame".into()) };
+    let page = phys_to_virt(frame.start());
+    // SAFETY: a fresh frame we own, mapped RW Tagged by the linear map.
+    unsafe { mte::zero_page_with_tags(page) };
+    let outcome = f(page);
+    // SAFETY: as above; leave no tags behind for the next user.
+    unsafe { mte::zero_page_with_tags(page) };
+    frame::free(frame);
+    outcome
+}
+
+fn mte_control_registers_are_set() -> Outcome {
+    if !mte::tagging_enabled() {
+        return Outcome::Skip("tagging is off");
+    }
+    use crate::arch::aarch64::regs::{GCR_EL1 as G, RGSR_EL1 as R, SCTLR_EL1_EXT as S};
+    ensure!(SCTLR_EL1_EXT.is_set(S::ATA) && SCTLR_EL1_EXT.is_set(S::ATA0), "SCTLR_EL1.ATA/ATA0 not both set");
+    ensure!(SCTLR_EL1_EXT.read(S::TCF) == 0, "EL1 tag checking should be off outside probes");
+    ensure!(TCR_EL1.is_set(TCR_EL1::TBI0) && TCR_EL1.is_set(TCR_EL1::TBI1), "TCR_EL1.TBI0/TBI1 not both set");
+    ensure!(GCR_EL1.is_set(G::RRND) && GCR_EL1.read(G::Exclude) == 1, "GCR_EL1 = {:#x}", GCR_EL1.get());
+    ensure!(RGSR_EL1.read(R::SEED) != 0, "RGSR_EL1 seed is zero");
+    Outcome::Pass
+}
+
+fn stg_through_linear_map_is_read_back_by_ldg() -> Outcome {
+    with_tagged_page(|page| {
+        for i in 0..16u8 {
+            let granule = mte::with_tag(page + (i as u64 * GRANULE as u64), i);
+            // SAFETY: a granule of the page we own.
+            unsafe { mte::store_tag(granule) };
+        }
+        for i in 0..16u8 {
+            // SAFETY: as above.
+            let tag = unsafe { mte::load_tag(page + (i as u64 * GRANULE as u64)) };
+            ensure!(tag == i, "granule {} reads tag {:#x} after STG of {:#x}", i, tag, i);
+        }
+        Outcome::Pass
+    })
+}
+
+fn dc_gzva_clears_data_and_tags() -> Outcome {
+    with_tagged_page(|page| {
+        let p = page.as_mut_ptr::<u8>();
+        // SAFETY: the page is ours; STG/LDG/DC GZVA on its granules.
+        unsafe {
+            core::ptr::write_bytes(p, 0xaa, 4096);
+            mte::store_tag(mte::with_tag(page + 4080, 0x9));
+            mte::zero_page_with_tags(page);
+            let tag = mte::load_tag(page + 4080);
+            ensure!(tag == 0, "tag {:#x} survived DC GZVA", tag);
+            let nonzero = (0..4096).find(|&i| p.add(i).read_volatile() != 0);
+            ensure!(nonzero.is_none(), "byte {:?} survived DC GZVA", nonzero);
+        }
+        Outcome::Pass
+    })
+}
+
+fn tag_mismatch_in_el1_is_a_sync_tag_check_fault() -> Outcome {
+    with_tagged_page(|page| {
+        let granule = page + 256;
+        // SAFETY: a granule of the page we own.
+        unsafe { mte::store_tag(mte::with_tag(granule, 0x5)) };
+        // SAFETY: reads of our own page; a fault is caught by the fixup table.
+        let matching = unsafe { mte::probe_read_checked(mte::with_tag(granule, 0x5)) };
+        ensure!(matching == Ok(0), "a read with the matching tag gave {:?}", matching);
+        // SAFETY: as above.
+        let mismatched = unsafe { mte::probe_read_checked(mte::with_tag(granule, 0x3)) };
+        match mismatched {
+            Err(esr) => {
+                ensure!(esr.class() == ExceptionClass::DataAbortSameEl, "fault class {}", esr);
+                ensure!(esr.abort().map(|a| a.kind) == Some(FaultKind::TagCheck), "fault {}, want DFSC 0x11", esr);
+                log::info!("tag mismatch caught: {}", esr);
+            }
+            Ok(v) => return Outcome::Fail(alloc::format!("a read with tag 3 of a tag-5 granule returned {:#x}", v)),
+        }
+        Outcome::Pass
+    })
+}
