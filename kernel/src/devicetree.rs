@@ -103,9 +103,7 @@ impl BootInfo {
     /// The QEMU `virt` defaults, when there is no usable device tree.
     pub fn fallback(reason: &'static str) -> Self {
         use virt_fallback::*;
-        let mut fallbacks = Vec::new();
-        fallbacks.push(reason);
-        fallbacks.push("RAM, UART and command line are the QEMU virt defaults");
+        let fallbacks = alloc::vec![reason, "RAM, UART and command line are the QEMU virt defaults"];
         Self {
             memory: alloc::vec![PhysRange::from_start_size(PhysAddr::new(RAM_START), RAM_SIZE)],
             uart: PhysAddr::new(UART),

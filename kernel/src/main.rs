@@ -20,6 +20,8 @@ mod drivers;
 mod mm;
 
 #[cfg(target_os = "none")]
+mod demo;
+#[cfg(target_os = "none")]
 mod panic;
 #[cfg(target_os = "none")]
 mod selftest;
@@ -79,7 +81,8 @@ mod boot {
                 if summary.failed == 0 { exit.exit_success() } else { exit.exit_failure() }
             }
             _ => {
-                info!("nothing to run yet: EL0 programs arrive with the next issue; bye");
+                crate::demo::run();
+                info!("no EL0 programs yet (they arrive with the EL0 issue); exiting");
                 exit.exit_success()
             }
         }

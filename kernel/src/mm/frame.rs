@@ -104,6 +104,34 @@ pub fn stats() -> FrameStats {
     FRAMES.lock().stats()
 }
 
+/// What a new frame must be cleared of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clear {
+    /// Data only: the frame will be mapped without PROT_MTE (or tags are off).
+    Data,
+    /// Data and allocation tags, for a tagged mapping. This, not boot, is
+    /// where a frame's stale tags are cleared.
+    DataAndTags,
+}
+
+/// One zeroed frame. With tagging on, `Clear::DataAndTags` zeroes data and
+/// tags in a single pass (DC GZVA), as Linux does for a new PROT_MTE page.
+#[cfg(target_os = "none")]
+pub fn alloc_zeroed(clear: Clear) -> Option<Frame> {
+    use crate::arch::aarch64::{mmu::layout::phys_to_virt, mte};
+    let frame = alloc()?;
+    let va = phys_to_virt(frame.start());
+    if clear == Clear::DataAndTags && mte::tagging_enabled() {
+        // SAFETY: a frame just allocated, owned by us, mapped RW Tagged by the
+        // linear map.
+        unsafe { mte::zero_page_with_tags(va) };
+    } else {
+        // SAFETY: as above.
+        unsafe { core::ptr::write_bytes(va.as_mut_ptr::<u8>(), 0, super::addr::PAGE_SIZE) };
+    }
+    Some(frame)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

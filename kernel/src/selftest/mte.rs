@@ -24,10 +24,10 @@ fn with_tagged_page(f: impl FnOnce(VirtAddr) -> Outcome) -> Outcome {
     if !mte::tagging_enabled() {
         return Outcome::Skip("tagging is off");
     }
-    let Some(frame) = frame::alloc() else { return Outcome::Fail("no frame".into()) };
+    let Some(frame) = frame::alloc_zeroed(frame::Clear::DataAndTags) else {
+        return Outcome::Fail("no frame".into());
+    };
     let page = phys_to_virt(frame.start());
-    // SAFETY: a fresh frame we own, mapped RW Tagged by the linear map.
-    unsafe { mte::zero_page_with_tags(page) };
     let outcome = f(page);
     // SAFETY: as above; leave no tags behind for the next user.
     unsafe { mte::zero_page_with_tags(page) };

@@ -11,7 +11,7 @@ pub fn walk(stack: core::ops::Range<u64>, max: usize, mut f: impl FnMut(u64)) {
     // SAFETY: reads x29, no memory access.
     unsafe { core::arch::asm!("mov {}, x29", out(reg) fp, options(nomem, nostack)) };
     for _ in 0..max {
-        if fp % 16 != 0 || !stack.contains(&fp) || !stack.contains(&(fp + 8)) {
+        if !fp.is_multiple_of(16) || !stack.contains(&fp) || !stack.contains(&(fp + 8)) {
             break;
         }
         // SAFETY: fp lies inside the live kernel stack, checked above.

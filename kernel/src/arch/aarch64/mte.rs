@@ -80,6 +80,23 @@ pub fn with_tag(va: VirtAddr, tag: u8) -> VirtAddr {
     VirtAddr::new((va.as_u64() & !(0xf << 56)) | ((tag as u64 & 0xf) << 56))
 }
 
+/// `va` with a random logical tag drawn by IRG, never one that GCR_EL1
+/// excludes (tag 0 here).
+pub fn random_tag(va: VirtAddr) -> VirtAddr {
+    let tagged: u64;
+    // SAFETY: IRG only computes a value from GCR_EL1/RGSR_EL1 state.
+    unsafe {
+        core::arch::asm!(".arch_extension memtag", "irg {0}, {1}", out(reg) tagged, in(reg) va.as_u64(),
+            options(nomem, nostack));
+    }
+    VirtAddr::new(tagged)
+}
+
+/// The logical tag of `va` (bits [59:56]).
+pub fn tag_of(va: VirtAddr) -> u8 {
+    ((va.as_u64() >> 56) & 0xf) as u8
+}
+
 /// Sets the allocation tag of the granule at `va` to `va`'s logical tag (STG).
 ///
 /// # Safety

@@ -65,7 +65,7 @@ impl TrapFrame {
         Esr(self.esr)
     }
     /// Exception level the exception was taken from (SPSR.M[3:2]).
-    pub fn from_el(&self) -> u8 {
+    pub fn source_el(&self) -> u8 {
         ((self.spsr >> 2) & 0b11) as u8
     }
 }
@@ -74,7 +74,7 @@ impl fmt::Display for TrapFrame {
     /// The decoded register dump printed by panics.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "  esr: {}", self.esr())?;
-        writeln!(f, "  far: {:#018x}  elr: {:#018x}  spsr: {:#010x} (from EL{})", self.far, self.elr, self.spsr, self.from_el())?;
+        writeln!(f, "  far: {:#018x}  elr: {:#018x}  spsr: {:#010x} (from EL{})", self.far, self.elr, self.spsr, self.source_el())?;
         for row in 0..8 {
             for col in 0..4 {
                 let i = row * 4 + col;

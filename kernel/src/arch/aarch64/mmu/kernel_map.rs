@@ -59,10 +59,7 @@ impl TableMemory for KernelTables {
         if !LINEAR_MAP_LIVE.load(Ordering::Relaxed) {
             return None;
         }
-        let pa = frame::alloc()?.start();
-        // SAFETY: a fresh frame, mapped by the linear map, owned by us.
-        unsafe { core::ptr::write_bytes(phys_to_virt(pa).as_mut_ptr::<u8>(), 0, PAGE_SIZE) };
-        Some(pa)
+        Some(frame::alloc_zeroed(frame::Clear::Data)?.start())
     }
 }
 

@@ -71,7 +71,7 @@ impl PageTable {
         allow_blocks: bool,
     ) -> Result<(), MapError> {
         let page = PAGE_SIZE as u64;
-        if !va.is_aligned(page) || !pa.is_aligned(page) || size % page != 0 {
+        if !va.is_aligned(page) || !pa.is_aligned(page) || !size.is_multiple_of(page) {
             return Err(MapError::Misaligned);
         }
         let mut done = 0;
