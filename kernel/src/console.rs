@@ -54,6 +54,22 @@ pub fn init(mut uart: Pl011) {
     console.uart = Some(uart);
 }
 
+/// Writes a user program's output as it is (bytes, not necessarily UTF-8).
+pub fn write_bytes(bytes: &[u8]) {
+    let mut console = CONSOLE.lock();
+    match console.uart.as_mut() {
+        Some(uart) => bytes.iter().for_each(|&b| {
+            if b == b'\n' {
+                uart.write_byte(b'\r');
+            }
+            uart.write_byte(b)
+        }),
+        None => {
+            let _ = console.write_str(&alloc::string::String::from_utf8_lossy(bytes));
+        }
+    }
+}
+
 #[doc(hidden)]
 pub fn _print(args: fmt::Arguments) {
     let _ = CONSOLE.lock().write_fmt(args);

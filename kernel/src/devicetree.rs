@@ -24,11 +24,23 @@ pub struct BootInfo {
     pub initrd: Option<PhysRange>,
     /// `/chosen` `bootargs`.
     pub cmdline: String,
+    /// A GICv2 (`arm,cortex-a15-gic` or `arm,gic-400`), if there is one.
+    pub gic: Option<GicInfo>,
+    /// INTID of the EL1 non-secure physical timer (`arm,armv8-timer`,
+    /// second interrupt: a PPI, so 16 + its number).
+    pub timer_intid: u32,
     /// Where the blob itself lies, to keep it out of the frame allocator.
     pub dtb: Option<PhysRange>,
     /// Values that did not come from the device tree, with the reason, for
     /// the boot log.
     pub fallbacks: Vec<&'static str>,
+}
+
+/// Where a GICv2's register blocks are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GicInfo {
+    pub distributor: PhysAddr,
+    pub cpu_interface: PhysAddr,
 }
 
 /// Why the blob was rejected.
@@ -57,6 +69,8 @@ pub mod virt_fallback {
     pub const RAM_START: u64 = 0x4000_0000;
     pub const RAM_SIZE: u64 = 128 << 20;
     pub const UART: u64 = 0x0900_0000;
+    /// PPI 14, the non-secure EL1 physical timer.
+    pub const TIMER_INTID: u32 = 30;
 }
 
 impl BootInfo {
@@ -95,9 +109,28 @@ impl BootInfo {
             _ => None,
         };
 
+        let gic = fdt.find_compatible(&["arm,cortex-a15-gic", "arm,gic-400"]).and_then(|n| {
+            let mut reg = n.reg()?;
+            let distributor = PhysAddr::new(reg.next()?.starting_address as u64);
+            let cpu_interface = PhysAddr::new(reg.next()?.starting_address as u64);
+            Some(GicInfo { distributor, cpu_interface })
+        });
+        let timer_intid = match fdt.find_compatible(&["arm,armv8-timer"]).and_then(|n| n.property("interrupts")) {
+            // Cells (type, number, flags) per interrupt; the second is the
+            // non-secure physical timer; type 1 = PPI, INTID = 16 + number.
+            Some(p) if p.value.len() >= 24 => {
+                let cell = |i: usize| u32::from_be_bytes([p.value[i * 4], p.value[i * 4 + 1], p.value[i * 4 + 2], p.value[i * 4 + 3]]);
+                cell(4) + if cell(3) == 1 { 16 } else { 32 }
+            }
+            _ => {
+                fallbacks.push("no arm,armv8-timer interrupts: timer at INTID 30");
+                virt_fallback::TIMER_INTID
+            }
+        };
+
         let cmdline = String::from(fdt.chosen().bootargs().unwrap_or(""));
         let dtb = Some(PhysRange::from_start_size(at, fdt.total_size() as u64));
-        Ok(Self { memory, uart, initrd, cmdline, dtb, fallbacks })
+        Ok(Self { memory, uart, initrd, cmdline, gic, timer_intid, dtb, fallbacks })
     }
 
     /// The QEMU `virt` defaults, when there is no usable device tree.
@@ -109,6 +142,8 @@ impl BootInfo {
             uart: PhysAddr::new(UART),
             initrd: None,
             cmdline: String::new(),
+            gic: None,
+            timer_intid: TIMER_INTID,
             dtb: None,
             fallbacks,
         }
@@ -143,6 +178,11 @@ mod tests {
         let initrd = info.initrd.expect("the fixture was made with -initrd");
         assert!(initrd.size() > 0);
         assert_eq!(info.cmdline, "selftest loglevel=debug");
+        assert_eq!(
+            info.gic,
+            Some(GicInfo { distributor: PhysAddr::new(0x0800_0000), cpu_interface: PhysAddr::new(0x0801_0000) })
+        );
+        assert_eq!(info.timer_intid, 30);
         assert!(info.fallbacks.is_empty(), "nothing should fall back: {:?}", info.fallbacks);
         assert_eq!(info.dtb.unwrap().start, PhysAddr::new(0x4800_0000));
     }

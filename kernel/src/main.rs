@@ -17,7 +17,13 @@ mod console;
 mod arch;
 mod devicetree;
 mod drivers;
+mod exec;
+mod fs;
+#[cfg(target_os = "none")]
+mod irq;
 mod mm;
+mod process;
+mod syscall;
 
 #[cfg(target_os = "none")]
 mod demo;
@@ -28,13 +34,15 @@ mod selftest;
 
 #[cfg(target_os = "none")]
 mod boot {
-    use log::{info, warn};
+    use log::{error, info, warn};
     use qemu_exit::QEMUExit;
 
     use crate::arch::aarch64::boot::{enable_pan, EntryLevel};
     use crate::arch::aarch64::exception::install_vectors;
     use crate::arch::aarch64::mmu::{kernel_map, layout};
-    use crate::arch::aarch64::{mte, timer};
+    use crate::arch::aarch64::{fpsimd, mte, timer};
+    use crate::fs::initramfs::Initramfs;
+    use crate::process::runner;
     use crate::devicetree::{BootInfo, DtError};
     use crate::drivers::pl011::{self, Pl011};
     use crate::mm::addr::{PhysAddr, PhysRange};
@@ -72,18 +80,75 @@ mod boot {
         mte::enable(&mte_info, timer::ticks());
 
         report(&boot, EntryLevel(entry_el), &mte_info, &free);
+        fpsimd::enable_for_el0();
+        crate::irq::init(&boot);
+        let initramfs = read_initramfs(&boot);
 
         let exit = qemu_exit::AArch64::new();
-        match boot.arg("selftest") {
-            Some("panic") => crate::selftest::deliberate_kernel_fault(),
+        match (boot.arg("selftest"), boot.arg("run")) {
+            (Some("panic"), _) => crate::selftest::deliberate_kernel_fault(),
+            (_, Some(path)) => {
+                let status = run(&boot, &initramfs, path, mte_info.level);
+                exit.exit(status)
+            }
             _ if boot.has_arg("selftest") => {
                 let summary = crate::selftest::run_all();
                 if summary.failed == 0 { exit.exit_success() } else { exit.exit_failure() }
             }
             _ => {
                 crate::demo::run();
-                info!("no EL0 programs yet (they arrive with the EL0 issue); exiting");
+                if initramfs.is_dir("demo") {
+                    let time_limit_s = runner::DEFAULT_TIME_LIMIT_S;
+                    for entry in initramfs.files_in("demo") {
+                        let path = alloc::format!("/{}", entry.path);
+                        let (outcome, _) = runner::run_one(&initramfs, &path, &[], time_limit_s * 1_000_000_000, mte_info.level);
+                        info!("{}: {}", path, outcome);
+                    }
+                }
+                info!("demo done; frames in use {}, heap {} bytes", frame::stats().used(), heap::used_bytes());
                 exit.exit_success()
+            }
+        }
+    }
+
+    /// `run=DIR` runs every program in DIR and returns 0 if all passed;
+    /// `run=FILE` runs one program with the words after `--` as arguments
+    /// and returns its shell status.
+    fn run(boot: &BootInfo, fs: &Initramfs, path: &str, mte_level: u8) -> u32 {
+        let time_limit_s = boot.arg("timelimit").and_then(|t| t.parse().ok()).unwrap_or(runner::DEFAULT_TIME_LIMIT_S);
+        if fs.is_dir(path) {
+            let (passed, failed) = runner::run_dir(fs, path, time_limit_s, mte_level);
+            println!("{} passed, {} failed", passed, failed);
+            return (failed != 0) as u32;
+        }
+        let args: alloc::vec::Vec<&str> = match boot.cmdline.split_once(" -- ") {
+            Some((_, rest)) => rest.split_ascii_whitespace().collect(),
+            None => alloc::vec::Vec::new(),
+        };
+        let (outcome, _) = runner::run_one(fs, path, &args, time_limit_s * 1_000_000_000, mte_level);
+        if !matches!(outcome, crate::process::outcome::Outcome::Exited(0)) {
+            warn!("{}: {}", path, outcome);
+        }
+        outcome.shell_status()
+    }
+
+    /// The initrd as an archive; a malformed one is reported and treated as
+    /// empty, so the kernel still boots.
+    fn read_initramfs(boot: &BootInfo) -> Initramfs<'static> {
+        let Some(range) = boot.initrd else { return Initramfs::default() };
+        // SAFETY: the initrd lies in RAM, which the linear map covers; the
+        // frame allocator was told to keep out of it, so it stays untouched.
+        let blob = unsafe {
+            core::slice::from_raw_parts(layout::phys_to_virt(range.start).as_ptr::<u8>(), range.size() as usize)
+        };
+        match Initramfs::parse(blob) {
+            Ok(fs) => {
+                info!("initramfs: {} entries", fs.len());
+                fs
+            }
+            Err(e) => {
+                error!("{}", e);
+                Initramfs::default()
             }
         }
     }

@@ -23,7 +23,8 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     }
     panic_print(format_args!("backtrace (scripts/symbolize turns these into names):\n"));
     let mut depth = 0;
-    backtrace::walk(kernel_map::boot_stack(), 32, |pc| {
+    let stack = crate::process::current_kernel_stack().unwrap_or_else(kernel_map::boot_stack);
+    backtrace::walk(stack, 32, |pc| {
         panic_print(format_args!("  #{:<2} {:#018x}\n", depth, pc));
         depth += 1;
     });

@@ -2,3 +2,5 @@
 
 #[cfg(target_os = "none")]
 pub mod pl011;
+#[cfg(target_os = "none")]
+pub mod gic_v2;

@@ -95,7 +95,6 @@ impl VirtAddr {
 }
 
 impl Frame {
-    #[cfg(test)]
     pub const fn containing(pa: PhysAddr) -> Self {
         Self(pa.as_u64() >> PAGE_SHIFT)
     }

@@ -13,7 +13,8 @@
 use buddy_system_allocator::FrameAllocator;
 use spin::Mutex;
 
-use super::addr::{Frame, PhysRange, PAGE_SHIFT};
+pub use super::addr::Frame;
+use super::addr::{PhysRange, PAGE_SHIFT};
 
 /// Buddy orders: blocks of up to 2^31 frames (8 TiB), more than any `virt`.
 const ORDER: usize = 32;
@@ -26,7 +27,6 @@ pub struct FrameStats {
 }
 
 impl FrameStats {
-    #[cfg(test)]
     pub fn used(&self) -> usize {
         self.total - self.free
     }

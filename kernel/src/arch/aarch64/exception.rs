@@ -1,8 +1,9 @@
 //! Exception dispatch: the Rust side of vectors.S.
 //!
-//! Synchronous exceptions are dispatched on ESR_EL1.EC. Anything this kernel
-//! does not expect from EL1 panics with the decoded state; user-mode
-//! exceptions arrive with the EL0 issue.
+//! Synchronous exceptions from EL1 are expected only at instructions listed
+//! in the fixup table (user copies, probes); anything else panics with the
+//! decoded state. From EL0: synchronous exceptions go to the fault path and
+//! system calls (fault.rs), IRQs to the interrupt handler.
 
 use core::sync::atomic::{AtomicPtr, Ordering};
 
@@ -39,6 +40,8 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
     let previous = CURRENT_FRAME.swap(frame, Ordering::Relaxed);
     match VectorKind::from_index(kind) {
         VectorKind::CurrentElSpx(Event::Synchronous) => kernel_sync(frame),
+        VectorKind::LowerElAarch64(Event::Synchronous) => super::fault::user_sync(frame),
+        VectorKind::LowerElAarch64(Event::Irq) => crate::irq::handle(),
         other => panic!("unexpected exception: {:?}", other),
     }
     CURRENT_FRAME.store(previous, Ordering::Relaxed);
@@ -49,6 +52,11 @@ fn kernel_sync(frame: &mut TrapFrame) {
     let esr = frame.esr();
     let class = esr.class();
     if class.is_abort() {
+        // A user-copy routine touched a user page that is not there yet:
+        // fault it in and retry, exactly as if EL0 had touched it.
+        if fixup::search(frame.elr).is_some() && super::fault::kernel_access_to_user(frame) {
+            return;
+        }
         if let Some(resume) = fixup::search(frame.elr) {
             frame.x[fixup::FIXUP_ESR_REGISTER] = esr.0;
             frame.elr = resume;

@@ -76,6 +76,10 @@ exception_common:
     mov     x0, sp                  // &mut TrapFrame
     bl      handle_exception
 
+    // Also where a new process starts: its kernel stack holds a TrapFrame
+    // built by the loader, and switch_context "returns" here.
+    .globl exception_return
+exception_return:
     // Restore. ESR/FAR are outputs only; ELR, SPSR and SP_EL0 may have been
     // changed by the handler (exception fixups, and later signal delivery).
     ldp     x2, x3, [sp, #TF_ELR]

@@ -13,7 +13,9 @@ use aarch64_cpu::registers::{ID_AA64MMFR0_EL1, MAIR_EL1, TCR_EL1, TTBR0_EL1};
 use spin::Mutex;
 use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
 
-use super::layout::{kimage_phys, phys_to_virt, virt_to_phys, KIMAGE_VADDR, MMIO_BASE};
+use alloc::vec::Vec;
+
+use super::layout::{kimage_phys, phys_to_virt, virt_to_phys, KERNEL_STACKS_BASE, KIMAGE_VADDR, MMIO_BASE};
 use super::pte::{mair_value, Attributes, MapFlags, MemoryType};
 use super::table::{MapError, PageTable, Table, TableMemory, ENTRIES};
 use crate::arch::aarch64::regs::{SCTLR_EL1_EXT, SCTLR_EL1_EXT as S};
@@ -63,10 +65,12 @@ impl TableMemory for KernelTables {
     }
 }
 
-/// The kernel's translation tables and the MMIO window's next free address.
+/// The kernel's translation tables and the next free addresses of the
+/// MMIO and kernel-stack windows.
 pub struct KernelSpace {
     table: PageTable,
     next_mmio: u64,
+    next_stack: u64,
 }
 
 static KERNEL_SPACE: Mutex<Option<KernelSpace>> = Mutex::new(None);
@@ -146,7 +150,7 @@ pub fn init(ram: &[PhysRange], tagging: bool) -> Result<(), MapError> {
     }
 
     let root = table.root();
-    *KERNEL_SPACE.lock() = Some(KernelSpace { table, next_mmio: MMIO_BASE });
+    *KERNEL_SPACE.lock() = Some(KernelSpace { table, next_mmio: MMIO_BASE, next_stack: KERNEL_STACKS_BASE });
     replace_ttbr1(root);
     LINEAR_MAP_LIVE.store(true, Ordering::Relaxed);
     retire_identity_map();
@@ -216,4 +220,53 @@ pub fn map_mmio(pa: PhysAddr, size: u64) -> Result<VirtAddr, MapError> {
 pub fn lookup(va: VirtAddr) -> Option<(PhysAddr, Attributes, u8)> {
     let guard = KERNEL_SPACE.lock();
     guard.as_ref()?.table.translate(&mut KernelTables, va)
+}
+
+/// A kernel stack in the kernel-stack window, with an unmapped guard page
+/// below it: an overflow faults instead of overwriting a neighbour.
+pub struct KernelStack {
+    bottom: VirtAddr,
+    frames: Vec<frame::Frame>,
+}
+
+impl KernelStack {
+    /// Maps `pages` fresh frames above a guard page. Stack addresses are not
+    /// reused, so a stale pointer into a freed stack faults.
+    pub fn new(pages: usize) -> Option<Self> {
+        let mut guard = KERNEL_SPACE.lock();
+        let space = guard.as_mut()?;
+        let bottom = VirtAddr::new(space.next_stack + PAGE_SIZE as u64);
+        let mut stack = Self { bottom, frames: Vec::with_capacity(pages) };
+        let attrs = Attributes::new(MemoryType::Normal, MapFlags::WRITE | MapFlags::GLOBAL);
+        for i in 0..pages {
+            let f = frame::alloc()?;
+            stack.frames.push(f);
+            let va = bottom + (i * PAGE_SIZE) as u64;
+            space.table.map_range(&mut KernelTables, va, f.start(), PAGE_SIZE as u64, attrs, false).ok()?;
+        }
+        space.next_stack += ((pages + 1) * PAGE_SIZE) as u64;
+        Some(stack)
+    }
+
+    /// One past the highest byte: the initial stack pointer.
+    pub fn top(&self) -> VirtAddr {
+        self.bottom + (self.frames.len() * PAGE_SIZE) as u64
+    }
+
+    pub fn range(&self) -> core::ops::Range<u64> {
+        self.bottom.as_u64()..self.top().as_u64()
+    }
+}
+
+impl Drop for KernelStack {
+    fn drop(&mut self) {
+        let mut guard = KERNEL_SPACE.lock();
+        let space = guard.as_mut().expect("kernel stacks exist only after boot");
+        for (i, f) in self.frames.drain(..).enumerate() {
+            let va = self.bottom + (i * PAGE_SIZE) as u64;
+            space.table.unmap_page(&mut KernelTables, va);
+            crate::arch::aarch64::tlb::flush_kernel_page(va.as_u64());
+            frame::free(f);
+        }
+    }
 }

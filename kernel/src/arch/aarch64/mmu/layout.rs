@@ -3,6 +3,7 @@
 //! ```text
 //! 0xffff_0000_0000_0000  linear map of all RAM: VA = PAGE_OFFSET + PA (Normal Tagged, RW, XN)
 //! 0xffff_8000_0000_0000  kernel image (text RX, rodata R, data/bss/stack/heap RW XN)
+//! 0xffff_fd00_0000_0000  process kernel stacks, each above an unmapped guard page
 //! 0xffff_fe00_0000_0000  device MMIO (Device-nGnRE, RW, XN)
 //! ```
 //! The lower half (TTBR0) belongs to user address spaces.
@@ -15,6 +16,8 @@ use crate::mm::addr::{PhysAddr, VirtAddr};
 pub const PAGE_OFFSET: u64 = 0xffff_0000_0000_0000;
 /// Link address of the kernel image (linker.ld, boot/start.S).
 pub const KIMAGE_VADDR: u64 = 0xffff_8000_0000_0000;
+/// Start of the kernel-stack window.
+pub const KERNEL_STACKS_BASE: u64 = 0xffff_fd00_0000_0000;
 /// Start of the MMIO window.
 pub const MMIO_BASE: u64 = 0xffff_fe00_0000_0000;
 
@@ -37,7 +40,7 @@ pub fn phys_to_virt(pa: PhysAddr) -> VirtAddr {
 /// The physical address behind a kernel-image or linear-map address.
 pub fn virt_to_phys(va: VirtAddr) -> Option<PhysAddr> {
     let v = va.as_u64() | (0xff << 56); // drop any logical tag (TBI1)
-    if (KIMAGE_VADDR..MMIO_BASE).contains(&v) {
+    if (KIMAGE_VADDR..KERNEL_STACKS_BASE).contains(&v) {
         Some(PhysAddr::new(v - KIMAGE_VADDR + kimage_phys().as_u64()))
     } else if (PAGE_OFFSET..KIMAGE_VADDR).contains(&v) {
         Some(PhysAddr::new(v - PAGE_OFFSET))

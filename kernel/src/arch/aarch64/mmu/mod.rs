@@ -8,3 +8,5 @@ pub mod layout;
 pub mod at;
 #[cfg(target_os = "none")]
 pub mod kernel_map;
+#[cfg(target_os = "none")]
+pub mod user_tables;

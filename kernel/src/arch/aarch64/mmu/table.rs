@@ -144,6 +144,84 @@ impl PageTable {
         None
     }
 
+    /// The level-3 slot for `va`, if the tables above it exist.
+    fn leaf_slot(&self, mem: &mut impl TableMemory, va: VirtAddr) -> Option<*mut u64> {
+        let mut table = self.root;
+        for level in 0..3 {
+            let slot = Self::slot(mem, table, index(va, level));
+            // SAFETY: `slot` points into a live table owned by this tree.
+            match Descriptor(unsafe { slot.read_volatile() }).entry(level) {
+                Entry::Table(next) => table = next,
+                _ => return None,
+            }
+        }
+        Some(Self::slot(mem, table, index(va, 3)))
+    }
+
+    /// Removes the page mapping at `va` and returns its frame. The caller
+    /// flushes the TLB entry.
+    pub fn unmap_page(&mut self, mem: &mut impl TableMemory, va: VirtAddr) -> Option<PhysAddr> {
+        let slot = self.leaf_slot(mem, va)?;
+        // SAFETY: `slot` points into a live table owned by this tree.
+        unsafe {
+            match Descriptor(slot.read_volatile()).entry(3) {
+                Entry::Leaf(pa, _) => {
+                    slot.write_volatile(0);
+                    Some(pa)
+                }
+                _ => None,
+            }
+        }
+    }
+
+    /// Changes the attributes of the page mapped at `va`; `false` if none is.
+    /// The caller flushes the TLB entry.
+    pub fn set_page_attrs(&mut self, mem: &mut impl TableMemory, va: VirtAddr, attrs: Attributes) -> bool {
+        let Some(slot) = self.leaf_slot(mem, va) else { return false };
+        // SAFETY: `slot` points into a live table owned by this tree.
+        unsafe {
+            match Descriptor(slot.read_volatile()).entry(3) {
+                Entry::Leaf(pa, _) => {
+                    slot.write_volatile(Descriptor::leaf(pa, attrs, 3).0);
+                    true
+                }
+                _ => false,
+            }
+        }
+    }
+
+    /// Tears the tree down: calls `leaf` for every page mapping and `table`
+    /// for every table frame (the root last). Blocks are not expected in user
+    /// trees and are reported as leaves too.
+    pub fn destroy(
+        self,
+        mem: &mut impl TableMemory,
+        leaf: &mut impl FnMut(VirtAddr, PhysAddr),
+        table: &mut impl FnMut(PhysAddr),
+    ) {
+        fn walk(
+            mem: &mut impl TableMemory,
+            pa: PhysAddr,
+            level: u8,
+            base: u64,
+            leaf: &mut impl FnMut(VirtAddr, PhysAddr),
+            table: &mut impl FnMut(PhysAddr),
+        ) {
+            for i in 0..ENTRIES {
+                let slot = PageTable::slot(mem, pa, i);
+                let va = base | ((i as u64) << (12 + 9 * (3 - level as u32)));
+                // SAFETY: `slot` points into a live table of the tree being destroyed.
+                match Descriptor(unsafe { slot.read_volatile() }).entry(level) {
+                    Entry::Invalid => {}
+                    Entry::Table(next) => walk(mem, next, level + 1, va, leaf, table),
+                    Entry::Leaf(out, _) => leaf(VirtAddr::new(va), out),
+                }
+            }
+            table(pa);
+        }
+        walk(mem, self.root, 0, 0, leaf, table);
+    }
+
     fn slot(mem: &mut impl TableMemory, table: PhysAddr, index: usize) -> *mut u64 {
         let t = mem.table(table);
         // SAFETY: index < 512, so the entry lies inside the table.
@@ -209,6 +287,33 @@ mod tests {
         let va = VirtAddr::new(0xffff_8000_0000_0000);
         pt.map_range(&mut mem, va, PhysAddr::new(0x4020_0000), 2 << 20, RW, false).unwrap();
         assert_eq!(pt.translate(&mut mem, va + 0x1f_f000).map(|t| t.2), Some(3));
+    }
+
+    #[test]
+    fn unmap_and_reprotect_single_pages() {
+        let mut mem = HostTables(Vec::new());
+        let mut pt = PageTable::new(&mut mem).unwrap();
+        let va = VirtAddr::new(0x40_0000);
+        pt.map_range(&mut mem, va, PhysAddr::new(0x4000_0000), 2 * 4096, RW, false).unwrap();
+        let ro = Attributes::new(MemoryType::NormalTagged, MapFlags::GLOBAL);
+        assert!(pt.set_page_attrs(&mut mem, va + 4096, ro));
+        assert_eq!(pt.translate(&mut mem, va + 4096).map(|t| t.1), Some(ro));
+        assert_eq!(pt.unmap_page(&mut mem, va), Some(PhysAddr::new(0x4000_0000)));
+        assert_eq!(pt.translate(&mut mem, va), None);
+        assert_eq!(pt.unmap_page(&mut mem, va), None, "already gone");
+        assert!(!pt.set_page_attrs(&mut mem, VirtAddr::new(0x8000_0000), ro), "no tables there");
+    }
+
+    #[test]
+    fn destroy_reports_every_page_and_table() {
+        let mut mem = HostTables(Vec::new());
+        let mut pt = PageTable::new(&mut mem).unwrap();
+        pt.map_range(&mut mem, VirtAddr::new(0x40_0000), PhysAddr::new(0x4000_0000), 3 * 4096, RW, false).unwrap();
+        pt.map_range(&mut mem, VirtAddr::new(0xffff_ffff_0000), PhysAddr::new(0x5000_0000), 4096, RW, false).unwrap();
+        let (mut leaves, mut tables) = (Vec::new(), 0);
+        pt.destroy(&mut mem, &mut |va, pa| leaves.push((va.as_u64(), pa.as_u64())), &mut |_| tables += 1);
+        assert_eq!(leaves, [(0x40_0000, 0x4000_0000), (0x40_1000, 0x4000_1000), (0x40_2000, 0x4000_2000), (0xffff_ffff_0000, 0x5000_0000)]);
+        assert_eq!(tables, 1 + 3 + 3, "root, then L1/L2/L3 for each of the two places");
     }
 
     #[test]

@@ -1,0 +1,72 @@
+//! Switching between kernel execution contexts: the runner (on the boot
+//! stack) and each process (on its own kernel stack).
+//!
+//! Only the callee-saved registers (x19-x28, fp, lr, sp; AAPCS64 6.1.1)
+//! are kept: `switch_context` is an ordinary function call for both sides,
+//! so everything else is already saved by the compiler. A new process's
+//! context "returns" into `exception_return` (vectors.S), which restores the
+//! TrapFrame at the top of its kernel stack and `eret`s to EL0.
+
+use super::trap_frame::TrapFrame;
+
+/// Saved callee-saved state of a kernel context.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct KernelContext {
+    /// x19..x28
+    callee_saved: [u64; 10],
+    fp: u64,
+    lr: u64,
+    sp: u64,
+}
+
+extern "C" {
+    fn exception_return();
+    fn switch_context_asm(from: *mut KernelContext, to: *const KernelContext);
+}
+
+core::arch::global_asm!(
+    ".section .text.switch_context, \"ax\"",
+    ".globl switch_context_asm",
+    "switch_context_asm:",
+    "    stp x19, x20, [x0, #0]",
+    "    stp x21, x22, [x0, #16]",
+    "    stp x23, x24, [x0, #32]",
+    "    stp x25, x26, [x0, #48]",
+    "    stp x27, x28, [x0, #64]",
+    "    stp x29, x30, [x0, #80]",
+    "    mov x9, sp",
+    "    str x9, [x0, #96]",
+    "    ldp x19, x20, [x1, #0]",
+    "    ldp x21, x22, [x1, #16]",
+    "    ldp x23, x24, [x1, #32]",
+    "    ldp x25, x26, [x1, #48]",
+    "    ldp x27, x28, [x1, #64]",
+    "    ldp x29, x30, [x1, #80]",
+    "    ldr x9, [x1, #96]",
+    "    mov sp, x9",
+    "    ret",
+);
+
+impl KernelContext {
+    pub const fn zeroed() -> Self {
+        Self { callee_saved: [0; 10], fp: 0, lr: 0, sp: 0 }
+    }
+
+    /// A context that, when switched to, returns to EL0 through the
+    /// TrapFrame placed at `frame` (the top of a kernel stack).
+    pub fn new_user_entry(frame: *mut TrapFrame) -> Self {
+        Self { callee_saved: [0; 10], fp: 0, lr: exception_return as *const () as u64, sp: frame as u64 }
+    }
+}
+
+/// Saves the current context in `from` and resumes `to`.
+///
+/// # Safety
+/// `to` must be a context saved by this function or made by
+/// `new_user_entry` whose stack is still alive; `from` must stay valid
+/// until something switches back to it.
+pub unsafe fn switch_context(from: *mut KernelContext, to: *const KernelContext) {
+    // SAFETY: per the function contract.
+    unsafe { switch_context_asm(from, to) }
+}

@@ -1,0 +1,25 @@
+//! TLB maintenance for user address spaces (Arm ARM D8.13).
+
+/// Drops the TLB entry for user page `va` in address space `asid`
+/// (TLBI VALE1IS: last level, by VA and ASID).
+pub fn flush_user_page(asid: u16, va: u64) {
+    let arg = ((asid as u64) << 48) | ((va >> 12) & ((1 << 44) - 1));
+    // SAFETY: TLB maintenance has no memory-safety effect; the DSB makes the
+    // invalidation complete before later accesses, the ISB before later
+    // instructions.
+    unsafe { core::arch::asm!("dsb ishst", "tlbi vale1is, {0}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
+}
+
+/// Drops every TLB entry of address space `asid` (TLBI ASIDE1IS).
+pub fn flush_asid(asid: u16) {
+    let arg = (asid as u64) << 48;
+    // SAFETY: as above.
+    unsafe { core::arch::asm!("dsb ishst", "tlbi aside1is, {0}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
+}
+
+/// Drops kernel (global) entries for `va` in every address space (TLBI VAAE1IS).
+pub fn flush_kernel_page(va: u64) {
+    let arg = (va >> 12) & ((1 << 44) - 1);
+    // SAFETY: as above.
+    unsafe { core::arch::asm!("dsb ishst", "tlbi vaae1is, {0}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
+}

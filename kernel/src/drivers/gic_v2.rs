@@ -1,0 +1,85 @@
+//! Arm Generic Interrupt Controller v2 (IHI 0048B): the distributor routes
+//! interrupts, the CPU interface delivers them to this CPU. QEMU `virt`
+//! has a GICv2 unless told `gic-version=3`. Only private peripheral
+//! interrupts (the generic timer) are used so far.
+
+use tock_registers::interfaces::{Readable, Writeable};
+use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
+use tock_registers::register_structs;
+
+register_structs! {
+    Distributor {
+        (0x000 => ctlr: ReadWrite<u32>),
+        (0x004 => _reserved0),
+        (0x100 => isenabler: [ReadWrite<u32>; 32]),
+        (0x180 => icenabler: [ReadWrite<u32>; 32]),
+        (0x200 => _reserved1),
+        (0x400 => ipriorityr: [ReadWrite<u8>; 1024]),
+        (0x800 => @END),
+    }
+}
+
+register_structs! {
+    CpuInterface {
+        (0x00 => ctlr: ReadWrite<u32>),
+        /// Priority mask: only interrupts of higher priority (lower value) are signalled.
+        (0x04 => pmr: ReadWrite<u32>),
+        (0x08 => _reserved0),
+        /// Interrupt acknowledge: reading it takes the highest pending interrupt.
+        (0x0c => iar: ReadOnly<u32>),
+        (0x10 => eoir: WriteOnly<u32>),
+        (0x14 => @END),
+    }
+}
+
+/// Sizes of the two register windows to map.
+pub const DISTRIBUTOR_SIZE: u64 = 0x1000;
+pub const CPU_INTERFACE_SIZE: u64 = 0x2000;
+
+/// INTID 1023: no interrupt was pending when IAR was read.
+const SPURIOUS: u32 = 1023;
+
+pub struct GicV2 {
+    dist: &'static Distributor,
+    cpu: &'static CpuInterface,
+}
+
+// SAFETY: the register blocks are MMIO owned by this one driver value.
+unsafe impl Send for GicV2 {}
+
+impl GicV2 {
+    /// # Safety
+    /// Both addresses must be mapped Device memory of a GICv2 that nothing
+    /// else drives.
+    pub unsafe fn new(dist: *mut u8, cpu: *mut u8) -> Self {
+        // SAFETY: per the function contract.
+        unsafe { Self { dist: &*(dist as *const Distributor), cpu: &*(cpu as *const CpuInterface) } }
+    }
+
+    /// Enables forwarding, with every interrupt masked until `enable`.
+    pub fn init(&mut self) {
+        for reg in self.dist.icenabler.iter() {
+            reg.set(u32::MAX);
+        }
+        self.dist.ctlr.set(1);
+        self.cpu.pmr.set(0xff);
+        self.cpu.ctlr.set(1);
+    }
+
+    /// Unmasks interrupt `intid` at a middle priority.
+    pub fn enable(&mut self, intid: u32) {
+        self.dist.ipriorityr[intid as usize].set(0x80);
+        self.dist.isenabler[(intid / 32) as usize].set(1 << (intid % 32));
+    }
+
+    /// Takes the highest-priority pending interrupt, if any.
+    pub fn acknowledge(&mut self) -> Option<u32> {
+        let intid = self.cpu.iar.get() & 0x3ff;
+        (intid != SPURIOUS).then_some(intid)
+    }
+
+    /// Signals that `intid` has been handled.
+    pub fn end_of_interrupt(&mut self, intid: u32) {
+        self.cpu.eoir.set(intid);
+    }
+}

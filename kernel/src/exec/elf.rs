@@ -1,0 +1,353 @@
+//! Checking a static AArch64 ELF executable and planning its load.
+//!
+//! Accepted: 64-bit little-endian AArch64, ET_EXEC, or ET_DYN without
+//! PT_INTERP (static-PIE, loaded at a fixed bias as Linux's
+//! ELF_ET_DYN_BASE). Refused, with a one-line reason: anything else, a
+//! truncated file, segments that overlap, lie outside the user half, are
+//! writable and executable at once, or whose file and memory offsets do not
+//! agree modulo the page size; and a PT_GNU_STACK asking for an executable
+//! stack. Parsing uses the `elf` crate; the policy is
+//! here. Pure logic, tested on the host.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use elf::abi;
+use elf::endian::LittleEndian;
+use elf::file::Class;
+use elf::ElfBytes;
+
+use crate::mm::addr::{VirtAddr, PAGE_SIZE};
+use crate::mm::vma::Prot;
+
+/// First address a segment may use (Linux's default mmap_min_addr).
+pub const MIN_USER_ADDR: u64 = 0x1_0000;
+/// End of the user half: 48-bit addresses through TTBR0.
+pub const USER_END: u64 = 1 << 48;
+/// Where a static-PIE is placed (Linux's ELF_ET_DYN_BASE for 48-bit VAs).
+pub const PIE_BIAS: u64 = 0xaaaa_aaaa_0000;
+
+/// One PT_LOAD segment, at its final (biased) address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment {
+    pub vaddr: VirtAddr,
+    pub mem_size: u64,
+    pub file_offset: u64,
+    pub file_size: u64,
+    pub prot: Prot,
+}
+
+impl Segment {
+    /// The page-aligned span the segment occupies.
+    pub fn pages(&self) -> (VirtAddr, VirtAddr) {
+        let page = PAGE_SIZE as u64;
+        let start = self.vaddr.align_down(page);
+        let end = VirtAddr::new((self.vaddr.as_u64() + self.mem_size).div_ceil(page) * page);
+        (start, end)
+    }
+}
+
+/// What the loader needs to build the process image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadPlan {
+    pub entry: VirtAddr,
+    pub segments: Vec<Segment>,
+    /// Address of the program headers in the loaded image (AT_PHDR).
+    pub phdr: VirtAddr,
+    pub phnum: u16,
+    pub phent: u16,
+    /// Added to every address (0 for ET_EXEC).
+    pub bias: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElfError {
+    NotElf,
+    Not64Bit,
+    NotLittleEndian,
+    WrongMachine(u16),
+    WrongType(u16),
+    Interpreter,
+    Truncated,
+    NoLoadSegments,
+    SegmentOutOfRange(usize),
+    Misaligned(usize),
+    FileSizeExceedsMemSize(usize),
+    WritableAndExecutable(usize),
+    Overlap(usize, usize),
+    EntryOutsideText,
+    PhdrsNotLoaded,
+    ExecutableStack,
+}
+
+impl fmt::Display for ElfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotElf => write!(f, "not an ELF file"),
+            Self::Not64Bit => write!(f, "not a 64-bit ELF (ELFCLASS32)"),
+            Self::NotLittleEndian => write!(f, "not little-endian"),
+            Self::WrongMachine(m) => write!(f, "machine {} is not AArch64 (EM_AARCH64 = 183)", m),
+            Self::WrongType(t) => write!(f, "ELF type {} is neither ET_EXEC nor ET_DYN", t),
+            Self::Interpreter => write!(f, "has PT_INTERP: dynamically linked programs are not supported"),
+            Self::Truncated => write!(f, "truncated: headers or segment data run past the end of the file"),
+            Self::NoLoadSegments => write!(f, "no PT_LOAD segment"),
+            Self::SegmentOutOfRange(i) => write!(f, "segment {} lies outside the user address range", i),
+            Self::Misaligned(i) => write!(f, "segment {} has p_vaddr and p_offset differing modulo the page size", i),
+            Self::FileSizeExceedsMemSize(i) => write!(f, "segment {} has p_filesz > p_memsz", i),
+            Self::WritableAndExecutable(i) => write!(f, "segment {} is writable and executable", i),
+            Self::Overlap(a, b) => write!(f, "segments {} and {} overlap", a, b),
+            Self::EntryOutsideText => write!(f, "entry point is not in an executable segment"),
+            Self::PhdrsNotLoaded => write!(f, "program headers are not inside a loaded segment"),
+            Self::ExecutableStack => write!(f, "PT_GNU_STACK asks for an executable stack (never writable and executable here)"),
+        }
+    }
+}
+
+fn prot_of(flags: u32) -> Prot {
+    let mut prot = Prot::empty();
+    prot.set(Prot::READ, flags & abi::PF_R != 0);
+    prot.set(Prot::WRITE, flags & abi::PF_W != 0);
+    prot.set(Prot::EXEC, flags & abi::PF_X != 0);
+    prot
+}
+
+/// Checks `file` and returns how to load it.
+pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
+    if file.len() < 4 || &file[..4] != b"\x7fELF" {
+        return Err(ElfError::NotElf);
+    }
+    match file.get(abi::EI_CLASS) {
+        Some(&abi::ELFCLASS64) => {}
+        Some(_) => return Err(ElfError::Not64Bit),
+        None => return Err(ElfError::Truncated),
+    }
+    if file.get(abi::EI_DATA) != Some(&abi::ELFDATA2LSB) {
+        return Err(ElfError::NotLittleEndian);
+    }
+    let elf = ElfBytes::<LittleEndian>::minimal_parse(file).map_err(|_| ElfError::Truncated)?;
+    let hdr = &elf.ehdr;
+    debug_assert_eq!(hdr.class, Class::ELF64);
+    if hdr.e_machine != abi::EM_AARCH64 {
+        return Err(ElfError::WrongMachine(hdr.e_machine));
+    }
+    let bias = match hdr.e_type {
+        abi::ET_EXEC => 0,
+        abi::ET_DYN => PIE_BIAS,
+        other => return Err(ElfError::WrongType(other)),
+    };
+    let phdrs = elf.segments().ok_or(ElfError::NoLoadSegments)?;
+
+    let mut segments = Vec::new();
+    let mut phdr_vaddr = None;
+    let page = PAGE_SIZE as u64;
+    for (i, ph) in phdrs.iter().enumerate() {
+        match ph.p_type {
+            abi::PT_INTERP => return Err(ElfError::Interpreter),
+            // Honoured by refusing: an executable stack would be writable
+            // and executable, which this kernel never maps (SCTLR_EL1.WXN).
+            abi::PT_GNU_STACK if ph.p_flags & abi::PF_X != 0 => return Err(ElfError::ExecutableStack),
+            abi::PT_PHDR => phdr_vaddr = Some(ph.p_vaddr),
+            abi::PT_LOAD => {
+                if ph.p_filesz > ph.p_memsz {
+                    return Err(ElfError::FileSizeExceedsMemSize(i));
+                }
+                if ph.p_offset.checked_add(ph.p_filesz).is_none_or(|end| end > file.len() as u64) {
+                    return Err(ElfError::Truncated);
+                }
+                if ph.p_vaddr % page != ph.p_offset % page {
+                    return Err(ElfError::Misaligned(i));
+                }
+                let start = ph.p_vaddr.checked_add(bias).ok_or(ElfError::SegmentOutOfRange(i))?;
+                let end = start.checked_add(ph.p_memsz).ok_or(ElfError::SegmentOutOfRange(i))?;
+                if start < MIN_USER_ADDR || end > USER_END {
+                    return Err(ElfError::SegmentOutOfRange(i));
+                }
+                let prot = prot_of(ph.p_flags);
+                if prot.contains(Prot::WRITE | Prot::EXEC) {
+                    return Err(ElfError::WritableAndExecutable(i));
+                }
+                segments.push((
+                    i,
+                    Segment {
+                        vaddr: VirtAddr::new(start),
+                        mem_size: ph.p_memsz,
+                        file_offset: ph.p_offset,
+                        file_size: ph.p_filesz,
+                        prot,
+                    },
+                ));
+            }
+            _ => {}
+        }
+    }
+    if segments.is_empty() {
+        return Err(ElfError::NoLoadSegments);
+    }
+    // Segments may share no page: each page gets one set of permissions.
+    segments.sort_by_key(|(_, s)| s.vaddr);
+    for pair in segments.windows(2) {
+        let ((a, sa), (b, sb)) = (pair[0], pair[1]);
+        if sa.pages().1 > sb.pages().0 {
+            return Err(ElfError::Overlap(a, b));
+        }
+    }
+    let segments: Vec<Segment> = segments.into_iter().map(|(_, s)| s).collect();
+
+    let entry = VirtAddr::new(hdr.e_entry.wrapping_add(bias));
+    if !segments.iter().any(|s| s.prot.contains(Prot::EXEC) && s.vaddr <= entry && entry.as_u64() < s.vaddr.as_u64() + s.mem_size) {
+        return Err(ElfError::EntryOutsideText);
+    }
+    // AT_PHDR: PT_PHDR if present, else where the loaded file holds e_phoff.
+    let phdr = match phdr_vaddr {
+        Some(v) => v + bias,
+        None => segments
+            .iter()
+            .find(|s| s.file_offset <= hdr.e_phoff && hdr.e_phoff < s.file_offset + s.file_size)
+            .map(|s| s.vaddr.as_u64() + (hdr.e_phoff - s.file_offset))
+            .ok_or(ElfError::PhdrsNotLoaded)?,
+    };
+    Ok(LoadPlan {
+        entry,
+        segments,
+        phdr: VirtAddr::new(phdr),
+        phnum: hdr.e_phnum,
+        phent: hdr.e_phentsize,
+        bias,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// A minimal ELF64 image: header, program headers, then `code` at 0x1000.
+    struct Builder {
+        e_type: u16,
+        machine: u16,
+        entry: u64,
+        phdrs: Vec<[u64; 7]>, // type|flags<<32, offset, vaddr, paddr, filesz, memsz, align
+    }
+
+    impl Builder {
+        fn exec() -> Self {
+            Self {
+                e_type: abi::ET_EXEC,
+                machine: abi::EM_AARCH64,
+                entry: 0x40_1000,
+                phdrs: std::vec![
+                    [abi::PT_LOAD as u64 | ((abi::PF_R | abi::PF_X) as u64) << 32, 0, 0x40_0000, 0, 0x1100, 0x1100, 0x1000],
+                    [abi::PT_LOAD as u64 | ((abi::PF_R | abi::PF_W) as u64) << 32, 0x2000, 0x41_2000, 0, 0x100, 0x3000, 0x1000],
+                    [abi::PT_GNU_STACK as u64 | ((abi::PF_R | abi::PF_W) as u64) << 32, 0, 0, 0, 0, 0, 16],
+                ],
+            }
+        }
+        fn build(&self) -> Vec<u8> {
+            let mut f = std::vec![0u8; 0x2100];
+            f[..4].copy_from_slice(b"\x7fELF");
+            f[4] = abi::ELFCLASS64;
+            f[5] = abi::ELFDATA2LSB;
+            f[6] = 1;
+            f[16..18].copy_from_slice(&self.e_type.to_le_bytes());
+            f[18..20].copy_from_slice(&self.machine.to_le_bytes());
+            f[20..24].copy_from_slice(&1u32.to_le_bytes());
+            f[24..32].copy_from_slice(&self.entry.to_le_bytes());
+            f[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
+            f[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
+            f[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+            f[56..58].copy_from_slice(&(self.phdrs.len() as u16).to_le_bytes());
+            f[58..60].copy_from_slice(&64u16.to_le_bytes()); // e_shentsize
+            for (i, ph) in self.phdrs.iter().enumerate() {
+                let at = 64 + i * 56;
+                f[at..at + 8].copy_from_slice(&ph[0].to_le_bytes());
+                for (j, v) in ph[1..].iter().enumerate() {
+                    f[at + 8 + j * 8..at + 16 + j * 8].copy_from_slice(&v.to_le_bytes());
+                }
+            }
+            f
+        }
+    }
+
+    #[test]
+    fn static_executable_is_planned_segment_by_segment() {
+        let plan = plan(&Builder::exec().build()).unwrap();
+        assert_eq!(plan.entry, VirtAddr::new(0x40_1000));
+        assert_eq!(plan.segments.len(), 2);
+        assert_eq!(plan.segments[0].prot, Prot::READ | Prot::EXEC);
+        assert_eq!(plan.segments[1].prot, Prot::READ | Prot::WRITE);
+        assert_eq!(plan.segments[1].pages(), (VirtAddr::new(0x41_2000), VirtAddr::new(0x41_5000)));
+        assert_eq!(plan.phdr, VirtAddr::new(0x40_0040), "program headers follow the ELF header in segment 0");
+        assert_eq!((plan.phnum, plan.phent, plan.bias), (3, 56, 0));
+    }
+
+    #[test]
+    fn static_pie_is_loaded_at_the_bias() {
+        let mut b = Builder::exec();
+        b.e_type = abi::ET_DYN;
+        let plan = plan(&b.build()).unwrap();
+        assert_eq!(plan.entry, VirtAddr::new(PIE_BIAS + 0x40_1000));
+        assert_eq!(plan.segments[0].vaddr, VirtAddr::new(PIE_BIAS + 0x40_0000));
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_a_reason() {
+        let mut b = Builder::exec();
+        b.machine = 62; // EM_X86_64
+        assert_eq!(plan(&b.build()), Err(ElfError::WrongMachine(62)));
+
+        let mut f = Builder::exec().build();
+        f[4] = abi::ELFCLASS32;
+        assert_eq!(plan(&f), Err(ElfError::Not64Bit));
+
+        assert_eq!(plan(b"#!/bin/sh\n"), Err(ElfError::NotElf));
+        assert_eq!(plan(&Builder::exec().build()[..100]), Err(ElfError::Truncated));
+
+        let mut b = Builder::exec();
+        b.phdrs.push([abi::PT_INTERP as u64, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(plan(&b.build()), Err(ElfError::Interpreter));
+
+        let mut b = Builder::exec();
+        b.phdrs[1][2] = 0x40_1000; // data page inside the text pages
+        b.phdrs[1][1] = 0x1000;
+        assert_eq!(plan(&b.build()), Err(ElfError::Overlap(0, 1)));
+
+        let mut b = Builder::exec();
+        b.phdrs[0][2] = 0xffff_8000_0000_0000;
+        assert_eq!(plan(&b.build()), Err(ElfError::SegmentOutOfRange(0)));
+
+        let mut b = Builder::exec();
+        b.phdrs[1][0] = abi::PT_LOAD as u64 | ((abi::PF_W | abi::PF_X) as u64) << 32;
+        assert_eq!(plan(&b.build()), Err(ElfError::WritableAndExecutable(1)));
+
+        let mut b = Builder::exec();
+        b.phdrs[1][4] = 0x4000; // filesz > memsz
+        assert_eq!(plan(&b.build()), Err(ElfError::FileSizeExceedsMemSize(1)));
+
+        let mut b = Builder::exec();
+        b.entry = 0x41_2000;
+        assert_eq!(plan(&b.build()), Err(ElfError::EntryOutsideText));
+    }
+
+    #[test]
+    fn executable_stack_request_is_refused() {
+        let mut b = Builder::exec();
+        b.phdrs[2][0] = abi::PT_GNU_STACK as u64 | ((abi::PF_R | abi::PF_W | abi::PF_X) as u64) << 32;
+        assert_eq!(plan(&b.build()), Err(ElfError::ExecutableStack));
+    }
+
+    #[test]
+    fn mutated_headers_never_panic() {
+        let good = Builder::exec().build();
+        let mut f = good.clone();
+        for i in 0..(64 + 3 * 56) {
+            for v in [0u8, 0xff, 0x80] {
+                let old = f[i];
+                f[i] = v;
+                let _ = plan(&f);
+                f[i] = old;
+            }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Files: the initramfs that holds the programs to run.
+
+pub mod initramfs;

@@ -1,0 +1,57 @@
+//! Interrupts: the GIC from the device tree, and what each interrupt means.
+//! Only the EL1 physical timer is used, for per-program time limits. The
+//! kernel runs with interrupts masked, so they are taken only at EL0.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use log::{info, warn};
+use spin::Mutex;
+
+use crate::arch::aarch64::mmu::kernel_map;
+use crate::arch::aarch64::timer;
+use crate::devicetree::BootInfo;
+use crate::drivers::gic_v2::{self, GicV2};
+
+static GIC: Mutex<Option<GicV2>> = Mutex::new(None);
+static TIMER_INTID: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// Maps and starts the GIC; `false` when there is none this kernel drives
+/// (then programs run without a time limit).
+pub fn init(boot: &BootInfo) -> bool {
+    let Some(gic) = boot.gic else {
+        warn!("no GICv2 in the device tree (QEMU: gic-version=2): no interrupts, no time limits");
+        return false;
+    };
+    let dist = kernel_map::map_mmio(gic.distributor, gic_v2::DISTRIBUTOR_SIZE);
+    let cpu = kernel_map::map_mmio(gic.cpu_interface, gic_v2::CPU_INTERFACE_SIZE);
+    let (Ok(dist), Ok(cpu)) = (dist, cpu) else {
+        warn!("cannot map the GIC: no interrupts");
+        return false;
+    };
+    // SAFETY: the device tree names these GICv2 register blocks, now mapped
+    // as Device memory; nothing else drives them.
+    let mut driver = unsafe { GicV2::new(dist.as_mut_ptr(), cpu.as_mut_ptr()) };
+    driver.init();
+    driver.enable(boot.timer_intid);
+    TIMER_INTID.store(boot.timer_intid, Ordering::Relaxed);
+    *GIC.lock() = Some(driver);
+    info!("GICv2: distributor {}, CPU interface {}; timer INTID {}", gic.distributor, gic.cpu_interface, boot.timer_intid);
+    true
+}
+
+/// An IRQ taken from EL0: acknowledge, end, then act (acting may end the
+/// current process and never return here).
+pub fn handle() {
+    let Some(intid) = GIC.lock().as_mut().and_then(GicV2::acknowledge) else { return };
+    if intid == TIMER_INTID.load(Ordering::Relaxed) {
+        timer::disarm();
+    }
+    if let Some(gic) = GIC.lock().as_mut() {
+        gic.end_of_interrupt(intid);
+    }
+    if intid == TIMER_INTID.load(Ordering::Relaxed) {
+        crate::process::on_timer_interrupt();
+    } else {
+        warn!("unexpected interrupt {}", intid);
+    }
+}

@@ -1,0 +1,121 @@
+//! Reading and writing user memory from system calls.
+//!
+//! A user address is only ever passed to the arch copy routines, which do
+//! the access as EL0 would and report faults (see arch/aarch64/uaccess.rs).
+//! Here the range is checked to lie in the user half first, so a kernel
+//! address is refused with EFAULT even before the MMU would refuse it.
+//! Tagged pointers (a non-zero top byte) are refused too, as Linux does for
+//! a process that has not enabled the tagged-address ABI.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::arch::aarch64::uaccess;
+use crate::exec::elf::USER_END;
+use crate::syscall::errno::Errno;
+
+/// An address in the calling process's address space, as passed by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserAddr(pub u64);
+
+impl UserAddr {
+    pub fn is_null(self) -> bool {
+        self.0 == 0
+    }
+    pub fn offset(self, by: u64) -> Self {
+        Self(self.0.wrapping_add(by))
+    }
+
+    /// `[self, self + len)` lies in the user half.
+    fn check(self, len: usize) -> Result<(), Errno> {
+        match self.0.checked_add(len as u64) {
+            Some(end) if end <= USER_END => Ok(()),
+            _ => Err(Errno::EFAULT),
+        }
+    }
+}
+
+/// Fills `dst` from user memory at `src`.
+pub fn copy_from_user(dst: &mut [u8], src: UserAddr) -> Result<(), Errno> {
+    src.check(dst.len())?;
+    // SAFETY: dst is a valid kernel buffer; src is only accessed by the
+    // unprivileged, fault-fixed copy routine.
+    match unsafe { uaccess::copy_from_user(dst.as_mut_ptr(), src.0, dst.len()) } {
+        0 => Ok(()),
+        _ => Err(Errno::EFAULT),
+    }
+}
+
+/// Copies `src` to user memory at `dst`.
+pub fn copy_to_user(dst: UserAddr, src: &[u8]) -> Result<(), Errno> {
+    dst.check(src.len())?;
+    // SAFETY: as above, the other way round.
+    match unsafe { uaccess::copy_to_user(dst.0, src.as_ptr(), src.len()) } {
+        0 => Ok(()),
+        _ => Err(Errno::EFAULT),
+    }
+}
+
+/// Plain-data types that may be copied to and from user memory byte for byte.
+///
+/// # Safety
+/// Every bit pattern must be a valid value and the type must have no
+/// padding that could leak kernel memory (or be zeroed before copying out).
+pub unsafe trait Pod {}
+
+// SAFETY: integers and the Linux ABI structures are plain data.
+unsafe impl Pod for u64 {}
+// SAFETY: as above.
+unsafe impl Pod for i64 {}
+// SAFETY: as above.
+unsafe impl Pod for u32 {}
+// SAFETY: as above.
+unsafe impl Pod for [u64; 2] {}
+// SAFETY: two longs, no padding.
+unsafe impl Pod for linux_raw_sys::general::timespec {}
+// SAFETY: two longs, no padding.
+unsafe impl Pod for linux_raw_sys::general::timeval {}
+// SAFETY: pointer and length, no padding.
+unsafe impl Pod for linux_raw_sys::general::iovec {}
+// SAFETY: two u64, no padding.
+unsafe impl Pod for linux_raw_sys::general::rlimit64 {}
+// SAFETY: explicit __pad fields; instances are built from zeroed().
+unsafe impl Pod for linux_raw_sys::general::stat {}
+// SAFETY: explicit pad fields; instances are built from zeroed().
+unsafe impl Pod for linux_raw_sys::system::sysinfo {}
+// SAFETY: char arrays only.
+unsafe impl Pod for linux_raw_sys::system::new_utsname {}
+
+/// Reads a `T` from user memory.
+pub fn read_user<T: Pod>(src: UserAddr) -> Result<T, Errno> {
+    let mut value = core::mem::MaybeUninit::<T>::uninit();
+    // SAFETY: the buffer is exactly size_of::<T>() bytes; T: Pod accepts any bytes.
+    let bytes = unsafe { core::slice::from_raw_parts_mut(value.as_mut_ptr().cast::<u8>(), core::mem::size_of::<T>()) };
+    copy_from_user(bytes, src)?;
+    // SAFETY: fully initialised by the copy.
+    Ok(unsafe { value.assume_init() })
+}
+
+/// Writes a `T` to user memory.
+pub fn write_user<T: Pod>(dst: UserAddr, value: &T) -> Result<(), Errno> {
+    // SAFETY: T: Pod has no uninitialised bytes to leak.
+    let bytes = unsafe { core::slice::from_raw_parts((value as *const T).cast::<u8>(), core::mem::size_of::<T>()) };
+    copy_to_user(dst, bytes)
+}
+
+/// Reads a NUL-terminated string of at most `max` bytes (ENAMETOOLONG past it).
+pub fn read_user_str(src: UserAddr, max: usize) -> Result<String, Errno> {
+    let mut bytes = Vec::new();
+    let mut byte = [0u8];
+    loop {
+        copy_from_user(&mut byte, src.offset(bytes.len() as u64))?;
+        if byte[0] == 0 {
+            break;
+        }
+        if bytes.len() == max {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        bytes.push(byte[0]);
+    }
+    String::from_utf8(bytes).map_err(|_| Errno::EINVAL)
+}

@@ -1,0 +1,220 @@
+//! Virtual memory areas: what a user address space is allowed to contain,
+//! independent of what is mapped yet.
+//!
+//! Pages are mapped lazily, on the first fault (see `mm::fault`); the area
+//! list is what a fault is checked against. `munmap` and `mprotect` of part
+//! of an area split it, as Linux's `split_vma` does. Pure logic, tested on
+//! the host.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use bitflags::bitflags;
+
+use super::addr::{VirtAddr, PAGE_SIZE};
+
+bitflags! {
+    /// Access an area allows: Linux's PROT_READ/WRITE/EXEC bit values.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Prot: u32 {
+        const READ = 1;
+        const WRITE = 2;
+        const EXEC = 4;
+    }
+}
+
+/// What backs an area's pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backing {
+    /// Zero-filled on first touch (anonymous mmap, brk, .bss, the stack).
+    Anonymous,
+}
+
+/// One contiguous area `[start, end)`, page aligned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Area {
+    pub start: VirtAddr,
+    pub end: VirtAddr,
+    pub prot: Prot,
+    pub backing: Backing,
+}
+
+impl Area {
+    pub fn contains(&self, va: VirtAddr) -> bool {
+        self.start <= va && va < self.end
+    }
+}
+
+/// The areas of one address space, keyed by start address, never overlapping.
+#[derive(Debug, Default, Clone)]
+pub struct AreaSet {
+    areas: BTreeMap<VirtAddr, Area>,
+}
+
+impl AreaSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The area containing `va`.
+    pub fn find(&self, va: VirtAddr) -> Option<&Area> {
+        self.areas.range(..=va).next_back().map(|(_, a)| a).filter(|a| a.contains(va))
+    }
+
+    /// Whether any area overlaps `[start, end)`.
+    pub fn overlaps(&self, start: VirtAddr, end: VirtAddr) -> bool {
+        self.areas.range(..end).next_back().is_some_and(|(_, a)| a.end > start)
+    }
+
+    /// Adds an area; it must not overlap another.
+    pub fn insert(&mut self, area: Area) -> Result<(), ()> {
+        debug_assert!(area.start.is_aligned(PAGE_SIZE as u64) && area.end.is_aligned(PAGE_SIZE as u64));
+        if area.start >= area.end || self.overlaps(area.start, area.end) {
+            return Err(());
+        }
+        self.areas.insert(area.start, area);
+        Ok(())
+    }
+
+    /// Cuts the areas at `at` so that no area straddles it.
+    fn split_at(&mut self, at: VirtAddr) {
+        if let Some(area) = self.find(at).copied() {
+            if area.start < at {
+                self.areas.insert(area.start, Area { end: at, ..area });
+                self.areas.insert(at, Area { start: at, ..area });
+            }
+        }
+    }
+
+    /// Removes `[start, end)` from every area, splitting those that straddle
+    /// its edges. Returns the removed pieces.
+    pub fn remove_range(&mut self, start: VirtAddr, end: VirtAddr) -> Vec<Area> {
+        self.split_at(start);
+        self.split_at(end);
+        let keys: Vec<VirtAddr> = self.areas.range(start..end).map(|(k, _)| *k).collect();
+        keys.into_iter().filter_map(|k| self.areas.remove(&k)).collect()
+    }
+
+    /// Sets `prot` on `[start, end)`, which must be fully covered by areas
+    /// (Linux's mprotect fails with ENOMEM otherwise). Returns the pieces as
+    /// they were before the change, or `Err` without changing anything.
+    pub fn protect_range(&mut self, start: VirtAddr, end: VirtAddr, prot: Prot) -> Result<Vec<Area>, ()> {
+        if !self.covers(start, end) {
+            return Err(());
+        }
+        self.split_at(start);
+        self.split_at(end);
+        let mut before = Vec::new();
+        for (_, area) in self.areas.range_mut(start..end) {
+            before.push(*area);
+            area.prot = prot;
+        }
+        Ok(before)
+    }
+
+    /// Whether `[start, end)` is covered by areas with no holes.
+    pub fn covers(&self, start: VirtAddr, end: VirtAddr) -> bool {
+        let mut at = start;
+        while at < end {
+            match self.find(at) {
+                Some(a) => at = a.end,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// The highest gap of `len` bytes that ends at or below `below` and
+    /// starts at or above `floor` (top-down placement, as Linux's mmap does).
+    pub fn find_gap_below(&self, below: VirtAddr, floor: VirtAddr, len: u64) -> Option<VirtAddr> {
+        let mut top = below;
+        for (_, area) in self.areas.range(..below).rev() {
+            if area.end <= top && top - area.end >= len {
+                break;
+            }
+            top = top.min(area.start);
+        }
+        let start = top.as_u64().checked_sub(len)?;
+        (start >= floor.as_u64()).then(|| VirtAddr::new(start))
+    }
+
+    #[cfg(test)]
+    pub fn iter(&self) -> impl Iterator<Item = &Area> {
+        self.areas.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.areas.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: u64 = PAGE_SIZE as u64;
+
+    fn va(page: u64) -> VirtAddr {
+        VirtAddr::new(0x10_0000 + page * P)
+    }
+
+    fn anon(start: u64, end: u64, prot: Prot) -> Area {
+        Area { start: va(start), end: va(end), prot, backing: Backing::Anonymous }
+    }
+
+    fn spans(set: &AreaSet) -> Vec<(u64, u64, Prot)> {
+        set.iter().map(|a| ((a.start - va(0)) / P, (a.end - va(0)) / P, a.prot)).collect()
+    }
+
+    #[test]
+    fn overlapping_areas_are_refused() {
+        let mut set = AreaSet::new();
+        set.insert(anon(0, 4, Prot::READ)).unwrap();
+        assert!(set.insert(anon(3, 5, Prot::READ)).is_err());
+        assert!(set.insert(anon(4, 5, Prot::READ)).is_ok(), "adjacent is fine");
+        assert!(set.find(va(3)).is_some() && set.find(va(5)).is_none());
+    }
+
+    #[test]
+    fn unmapping_the_middle_splits_an_area_in_two() {
+        let mut set = AreaSet::new();
+        set.insert(anon(0, 10, Prot::READ | Prot::WRITE)).unwrap();
+        let removed = set.remove_range(va(3), va(5));
+        assert_eq!(removed, [anon(3, 5, Prot::READ | Prot::WRITE)]);
+        assert_eq!(spans(&set), [(0, 3, Prot::READ | Prot::WRITE), (5, 10, Prot::READ | Prot::WRITE)]);
+    }
+
+    #[test]
+    fn unmapping_across_several_areas_trims_both_ends() {
+        let mut set = AreaSet::new();
+        set.insert(anon(0, 4, Prot::READ)).unwrap();
+        set.insert(anon(6, 10, Prot::WRITE)).unwrap();
+        let removed = set.remove_range(va(2), va(8));
+        assert_eq!(removed.len(), 2);
+        assert_eq!(spans(&set), [(0, 2, Prot::READ), (8, 10, Prot::WRITE)]);
+    }
+
+    #[test]
+    fn mprotect_of_part_splits_and_holes_are_refused() {
+        let mut set = AreaSet::new();
+        set.insert(anon(0, 3, Prot::READ | Prot::WRITE)).unwrap();
+        set.protect_range(va(1), va(2), Prot::READ).unwrap();
+        assert_eq!(
+            spans(&set),
+            [(0, 1, Prot::READ | Prot::WRITE), (1, 2, Prot::READ), (2, 3, Prot::READ | Prot::WRITE)]
+        );
+        assert!(set.protect_range(va(2), va(4), Prot::READ).is_err(), "page 3 is a hole");
+        assert_eq!(set.len(), 3, "a refused mprotect changes nothing");
+    }
+
+    #[test]
+    fn gaps_are_found_top_down() {
+        let mut set = AreaSet::new();
+        set.insert(anon(8, 10, Prot::READ)).unwrap();
+        set.insert(anon(4, 7, Prot::READ)).unwrap();
+        assert_eq!(set.find_gap_below(va(10), va(0), P), Some(va(7)), "one page fits between 7 and 8");
+        assert_eq!(set.find_gap_below(va(10), va(0), 2 * P), Some(va(2)));
+        assert_eq!(set.find_gap_below(va(10), va(3), 2 * P), None, "nothing above the floor");
+        assert_eq!(set.find_gap_below(va(20), va(0), 4 * P), Some(va(16)));
+    }
+}

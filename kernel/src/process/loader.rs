@@ -1,0 +1,169 @@
+//! Building a process from a static ELF executable: its address space, its
+//! initial stack (Linux's layout, exec/stack.rs) and the register state its
+//! first `eret` to EL0 restores.
+
+use alloc::boxed::Box;
+use alloc::string::ToString;
+use core::fmt;
+
+use linux_raw_sys::general::{rlimit64, RLIMIT_NOFILE, RLIMIT_STACK};
+
+use super::{next_pid, Brk, Process, RLIMITS};
+use crate::arch::aarch64::context::KernelContext;
+use crate::arch::aarch64::cpu_features;
+use crate::arch::aarch64::fpsimd::FpState;
+use crate::arch::aarch64::mmu::kernel_map::KernelStack;
+use crate::arch::aarch64::trap_frame::TrapFrame;
+use crate::exec::elf::{self, ElfError, LoadPlan, USER_END};
+use crate::exec::stack::{self, at};
+use crate::mm::address_space::{AddressSpace, OutOfMemory};
+use crate::mm::addr::{VirtAddr, PAGE_SIZE};
+use crate::mm::vma::{Area, Backing, Prot};
+
+/// Top of the user stack, below a 64 KiB gap at the end of the user half.
+pub const STACK_TOP: u64 = USER_END - 0x1_0000;
+/// Size of the stack area (the RLIMIT_STACK soft limit); below it an
+/// unmapped guard gap, then mmap's region.
+pub const STACK_SIZE: u64 = 8 << 20;
+/// mmap places areas top-down from here (Linux: below the stack's limit
+/// and a gap of at least 128 MiB).
+pub const MMAP_BASE: u64 = STACK_TOP - STACK_SIZE - (128 << 20);
+/// Pages of each process's kernel stack.
+const KERNEL_STACK_PAGES: usize = 4;
+/// RLIM_INFINITY as rlimit64 holds it.
+pub const RLIM_INFINITY: u64 = u64::MAX;
+
+#[derive(Debug)]
+pub enum LoadError {
+    Elf(ElfError),
+    OutOfMemory,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Elf(e) => write!(f, "bad executable: {}", e),
+            LoadError::OutOfMemory => write!(f, "out of memory"),
+        }
+    }
+}
+
+impl From<OutOfMemory> for LoadError {
+    fn from(_: OutOfMemory) -> Self {
+        LoadError::OutOfMemory
+    }
+}
+
+/// Linux's default limits for a new process (init's values).
+fn default_limits() -> [rlimit64; RLIMITS] {
+    let mut limits = [rlimit64 { rlim_cur: RLIM_INFINITY, rlim_max: RLIM_INFINITY }; RLIMITS];
+    limits[RLIMIT_STACK as usize].rlim_cur = STACK_SIZE;
+    limits[RLIMIT_NOFILE as usize] = rlimit64 { rlim_cur: 1024, rlim_max: 4096 };
+    limits
+}
+
+/// Copies a PT_LOAD segment's file bytes into fresh pages; the rest of the
+/// segment (.bss) is an anonymous area filled with zeros on first touch.
+fn load_segment(space: &mut AddressSpace, file: &[u8], seg: &elf::Segment) -> Result<(), LoadError> {
+    let (start, end) = seg.pages();
+    space.add_area(Area { start, end, prot: seg.prot, backing: Backing::Anonymous }).map_err(|_| LoadError::OutOfMemory)?;
+    let data_end = seg.vaddr.as_u64() + seg.file_size;
+    let mut page = start;
+    while page.as_u64() < data_end {
+        let from = seg.vaddr.max(page);
+        let to = data_end.min(page.as_u64() + PAGE_SIZE as u64);
+        let file_at = (seg.file_offset + (from - seg.vaddr)) as usize;
+        let bytes = &file[file_at..file_at + (to - from.as_u64()) as usize];
+        space.map_page_with(page, from - page, bytes, seg.prot)?;
+        page = page + PAGE_SIZE as u64;
+    }
+    Ok(())
+}
+
+/// Creates the process for `file` with `argv` and `envp`, ready to run.
+pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8) -> Result<Box<Process>, LoadError> {
+    let plan: LoadPlan = elf::plan(file).map_err(LoadError::Elf)?;
+    let mut space = AddressSpace::new()?;
+    for seg in &plan.segments {
+        load_segment(&mut space, file, seg)?;
+    }
+    let image_end = plan.segments.iter().map(|s| s.pages().1).max().expect("plan has segments");
+
+    let stack_area = Area {
+        start: VirtAddr::new(STACK_TOP - STACK_SIZE),
+        end: VirtAddr::new(STACK_TOP),
+        prot: Prot::READ | Prot::WRITE,
+        backing: Backing::Anonymous,
+    };
+    space.add_area(stack_area).map_err(|_| LoadError::OutOfMemory)?;
+    let (hwcap, hwcap2) = cpu_features::hwcaps(mte_level);
+    let aux = [
+        (at::PHDR, plan.phdr.as_u64()),
+        (at::PHENT, plan.phent as u64),
+        (at::PHNUM, plan.phnum as u64),
+        (at::PAGESZ, PAGE_SIZE as u64),
+        (at::BASE, 0),
+        (at::FLAGS, 0),
+        (at::ENTRY, plan.entry.as_u64()),
+        (at::UID, 0),
+        (at::EUID, 0),
+        (at::GID, 0),
+        (at::EGID, 0),
+        (at::SECURE, 0),
+        (at::HWCAP, hwcap),
+        (at::HWCAP2, hwcap2),
+        (at::CLKTCK, 100),
+    ];
+    let mut random = [0u8; 16];
+    cpu_features::random_bytes(&mut random);
+    let image = stack::build(VirtAddr::new(STACK_TOP), argv, envp, &aux, random, path);
+    // The image is written page by page from the top; its lowest page may
+    // start below sp.
+    let first_page = image.sp.align_down(PAGE_SIZE as u64);
+    let mut page = first_page;
+    while page.as_u64() < STACK_TOP {
+        let from = image.sp.max(page);
+        let to = (page.as_u64() + PAGE_SIZE as u64).min(STACK_TOP);
+        let offset = (from - image.sp) as usize;
+        let bytes = &image.bytes[offset..offset + (to - from.as_u64()) as usize];
+        space.map_page_with(page, from - page, bytes, stack_area.prot)?;
+        page = page + PAGE_SIZE as u64;
+    }
+
+    let kstack = KernelStack::new(KERNEL_STACK_PAGES).ok_or(LoadError::OutOfMemory)?;
+    let frame_ptr = (kstack.top().as_u64() - core::mem::size_of::<TrapFrame>() as u64) as *mut TrapFrame;
+    // SAFETY: the top of the new kernel stack is ours; the frame is what
+    // `exception_return` restores: all registers zero (glibc's _start reads
+    // x0 as rtld_fini and must see NULL), SPSR = EL0t with interrupts
+    // unmasked, at the entry point with the new stack.
+    unsafe {
+        frame_ptr.write(TrapFrame {
+            x: [0; 31],
+            sp_el0: image.sp.as_u64(),
+            elr: plan.entry.as_u64(),
+            spsr: 0,
+            esr: 0,
+            far: 0,
+            frame_record: [0; 2],
+        });
+    }
+    let pid = next_pid();
+    log::info!(
+        "pid {} ({}) loaded: entry {:#x}, {} segments, {} areas, brk {:#x}, sp {:#x}",
+        pid.0, path, plan.entry.as_u64(), plan.segments.len(), space.areas().len(), image_end.as_u64(), image.sp.as_u64()
+    );
+    Ok(Box::new(Process {
+        pid,
+        name: path.to_string(),
+        space,
+        brk: Brk { start: image_end, end: image_end },
+        limits: default_limits(),
+        clear_child_tid: 0,
+        deadline: None,
+        started_at: 0,
+        context: KernelContext::new_user_entry(frame_ptr),
+        kstack,
+        fp: FpState::default(),
+        outcome: None,
+    }))
+}

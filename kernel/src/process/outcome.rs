@@ -1,0 +1,52 @@
+//! How a process ended, and what that means to whoever waits for it.
+
+use alloc::string::String;
+use core::fmt;
+
+use linux_raw_sys::general::{SIGBUS, SIGILL, SIGKILL, SIGSEGV, SIGTRAP};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// exit()/exit_group() with this status (low 8 bits, as wait() sees).
+    Exited(u8),
+    /// Ended by a signal the process did not handle.
+    Killed { signal: u32, reason: String },
+    /// Stopped by the runner's time limit (delivered as SIGKILL).
+    TimeLimit { limit_ms: u64 },
+    /// The program could not be started.
+    NotStarted(String),
+}
+
+pub fn signal_name(signal: u32) -> &'static str {
+    match signal {
+        SIGSEGV => "SIGSEGV",
+        SIGBUS => "SIGBUS",
+        SIGILL => "SIGILL",
+        SIGTRAP => "SIGTRAP",
+        SIGKILL => "SIGKILL",
+        _ => "signal",
+    }
+}
+
+impl Outcome {
+    /// The shell's view: the exit status, or 128 + signal number.
+    pub fn shell_status(&self) -> u32 {
+        match self {
+            Outcome::Exited(code) => *code as u32,
+            Outcome::Killed { signal, .. } => 128 + signal,
+            Outcome::TimeLimit { .. } => 128 + SIGKILL,
+            Outcome::NotStarted(_) => 127,
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Exited(code) => write!(f, "exit {}", code),
+            Outcome::Killed { signal, reason } => write!(f, "killed by {} ({})", signal_name(*signal), reason),
+            Outcome::TimeLimit { limit_ms } => write!(f, "stopped by the {} ms time limit", limit_ms),
+            Outcome::NotStarted(why) => write!(f, "not started: {}", why),
+        }
+    }
+}

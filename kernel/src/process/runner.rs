@@ -1,0 +1,79 @@
+//! The test runner: runs EL0 programs from the initramfs one after another
+//! and reports each one's outcome.
+//!
+//! `run=/tests` runs every file in that directory and ends with
+//! `N passed, N failed`; a program passes when it ends the way its name
+//! says (see [`Expectation`]). `run=/run/prog` runs one program, with the
+//! command-line words after `--` as its arguments, and the runner's exit
+//! status is the program's (128 + signal if it was killed).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use log::{error, info};
+
+use super::loader;
+use super::expectation::Expectation;
+use super::outcome::Outcome;
+use crate::fs::initramfs::Initramfs;
+use crate::mm::{frame, heap};
+
+/// The environment every program starts with (what Linux gives init).
+pub const ENVIRONMENT: [&str; 2] = ["HOME=/", "TERM=linux"];
+
+/// Time limit per program unless `timelimit=SECONDS` says otherwise.
+pub const DEFAULT_TIME_LIMIT_S: u64 = 10;
+/// Programs expected to hit the limit get a short one.
+const EXPECTED_TIMEOUT_LIMIT_MS: u64 = 500;
+
+/// Frames in use, to show each program gave every frame back. (Heap bytes
+/// are reported but not judged yet: the frame allocator's own bookkeeping
+/// lives on the heap and changes shape as frames come and go.)
+fn usage() -> (usize, usize) {
+    (frame::stats().used(), heap::used_bytes())
+}
+
+/// Runs one program to completion.
+pub fn run_one(fs: &Initramfs, path: &str, args: &[&str], time_limit_ns: u64, mte_level: u8) -> (Outcome, u64) {
+    let Some(entry) = fs.file(path) else {
+        return (Outcome::NotStarted(alloc::format!("{} not found in the initramfs", path)), 0);
+    };
+    let mut argv: Vec<&str> = Vec::with_capacity(args.len() + 1);
+    argv.push(path);
+    argv.extend_from_slice(args);
+    match loader::load(path, entry.data, &argv, &ENVIRONMENT, mte_level) {
+        Ok(process) => super::run(process, time_limit_ns),
+        Err(e) => {
+            error!("{}: {}", path, e);
+            (Outcome::NotStarted(alloc::format!("{}", e)), 0)
+        }
+    }
+}
+
+/// Runs every program in `dir`; returns (passed, failed).
+pub fn run_dir(fs: &Initramfs, dir: &str, time_limit_s: u64, mte_level: u8) -> (usize, usize) {
+    let programs: Vec<String> = fs.files_in(dir).iter().map(|e| alloc::format!("/{}", e.path)).collect();
+    info!("running {} programs from {}", programs.len(), dir);
+    let (mut passed, mut failed) = (0, 0);
+    for path in &programs {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let expect = Expectation::from_name(name);
+        let limit_ms = if expect == Expectation::TimeLimit { EXPECTED_TIMEOUT_LIMIT_MS } else { time_limit_s * 1000 };
+        let before = usage();
+        let (outcome, ns) = run_one(fs, path, &[], limit_ms * 1_000_000, mte_level);
+        let after = usage();
+        let time = alloc::format!("{}.{:03} ms", ns / 1_000_000, (ns / 1000) % 1000);
+        if !expect.met_by(&outcome) {
+            failed += 1;
+            crate::println!("FAIL {}: {}, expected {:?} ({})", path, outcome, expect, time);
+        } else if after.0 != before.0 {
+            failed += 1;
+            crate::println!("FAIL {}: {}, but leaked {} frames ({})", path, outcome, after.0 as isize - before.0 as isize, time);
+        } else {
+            log::debug!("{}: heap {:+} bytes", path, after.1 as isize - before.1 as isize);
+            passed += 1;
+            crate::println!("PASS {}: {} ({})", path, outcome, time);
+        }
+    }
+    (passed, failed)
+}

@@ -1,0 +1,97 @@
+//! Identity, limits and system information: uname, sysinfo, prlimit64,
+//! getrandom, set_tid_address.
+
+use linux_raw_sys::general::{rlimit64, GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM};
+use linux_raw_sys::system::{new_utsname, sysinfo as Sysinfo};
+
+use super::errno::{Errno, SysResult};
+use crate::arch::aarch64::{cpu_features, timer};
+use crate::mm::frame;
+use crate::mm::addr::PAGE_SIZE;
+use crate::mm::uaccess::{copy_to_user, read_user, write_user, UserAddr};
+use crate::process::{self, RLIMITS};
+
+fn field(dst: &mut [core::ffi::c_char; 65], value: &str) {
+    for (d, s) in dst.iter_mut().zip(value.bytes()) {
+        *d = s as core::ffi::c_char;
+    }
+}
+
+/// What programs see of this kernel. The release looks like a Linux
+/// version because C libraries parse it.
+pub fn uname(buf: UserAddr) -> SysResult {
+    // SAFETY: new_utsname is char arrays; all-zero is valid.
+    let mut u: new_utsname = unsafe { core::mem::zeroed() };
+    field(&mut u.sysname, "Linux");
+    field(&mut u.nodename, "refpage");
+    field(&mut u.release, "6.1.0-refpage");
+    field(&mut u.version, concat!("#1 refpage kernel ", env!("CARGO_PKG_VERSION")));
+    field(&mut u.machine, "aarch64");
+    field(&mut u.domainname, "(none)");
+    write_user(buf, &u)?;
+    Ok(0)
+}
+
+/// Real memory figures from the frame allocator, in bytes (mem_unit 1).
+pub fn sysinfo(buf: UserAddr) -> SysResult {
+    let stats = frame::stats();
+    // SAFETY: sysinfo is plain data; all-zero is valid.
+    let mut info: Sysinfo = unsafe { core::mem::zeroed() };
+    info.uptime = (timer::uptime_ns() / 1_000_000_000) as _;
+    info.totalram = (stats.total * PAGE_SIZE) as _;
+    info.freeram = (stats.free * PAGE_SIZE) as _;
+    info.procs = 1;
+    info.mem_unit = 1;
+    write_user(buf, &info)?;
+    Ok(0)
+}
+
+/// Reads and sets the calling process's limits (pid 0 or its own pid).
+pub fn prlimit64(pid: i32, resource: u32, new: UserAddr, old: UserAddr) -> SysResult {
+    let p = process::current();
+    if pid != 0 && pid as u32 != p.pid.0 {
+        return Err(Errno::ESRCH);
+    }
+    let index = resource as usize;
+    if index >= RLIMITS {
+        return Err(Errno::EINVAL);
+    }
+    let replacement = if new.is_null() { None } else { Some(read_user::<rlimit64>(new)?) };
+    if let Some(r) = replacement {
+        if r.rlim_cur > r.rlim_max {
+            return Err(Errno::EINVAL);
+        }
+        // Raising the hard limit needs CAP_SYS_RESOURCE; everything runs as
+        // root here, so it is allowed, as on Linux for root.
+    }
+    if !old.is_null() {
+        write_user(old, &p.limits[index])?;
+    }
+    if let Some(r) = replacement {
+        p.limits[index] = r;
+    }
+    Ok(0)
+}
+
+pub fn getrandom(buf: UserAddr, len: usize, flags: u32) -> SysResult {
+    if flags & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let len = len.min(1 << 25);
+    let mut chunk = [0u8; 256];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(chunk.len());
+        cpu_features::random_bytes(&mut chunk[..n]);
+        copy_to_user(buf.offset(done as u64), &chunk[..n])?;
+        done += n;
+    }
+    Ok(done as u64)
+}
+
+/// Records where to clear the thread ID at exit; returns the caller's TID.
+pub fn set_tid_address(addr: u64) -> SysResult {
+    let p = process::current();
+    p.clear_child_tid = addr;
+    Ok(p.pid.0 as u64)
+}

@@ -1,0 +1,87 @@
+//! System calls: Linux's arm64 ABI (`svc #0`, number in x8, arguments in
+//! x0-x5, result or -errno in x0), numbers from asm-generic via
+//! `linux-raw-sys`. Each handler returns `SysResult`; this file is only the
+//! table from number to handler.
+
+pub mod errno;
+#[cfg(target_os = "none")]
+mod info;
+#[cfg(target_os = "none")]
+mod io;
+#[cfg(target_os = "none")]
+mod memory;
+#[cfg(target_os = "none")]
+mod time;
+
+#[cfg(target_os = "none")]
+pub use dispatch::dispatch;
+
+#[cfg(target_os = "none")]
+mod dispatch {
+    use linux_raw_sys::general as nr;
+
+    use super::errno::{Errno, SysResult};
+    use super::{info, io, memory, time};
+    use crate::arch::aarch64::trap_frame::TrapFrame;
+    use crate::mm::uaccess::UserAddr;
+    use crate::process::{self, outcome::Outcome};
+
+    /// Handles the SVC in `frame` and writes the result to x0.
+    pub fn dispatch(frame: &mut TrapFrame) {
+        let number = frame.x[8];
+        let a = [frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5]];
+        let result = call(number, a);
+        frame.x[0] = match result {
+            Ok(value) => value,
+            Err(e) => e.to_return_value(),
+        };
+    }
+
+    fn call(number: u64, a: [u64; 6]) -> SysResult {
+        let user = |i: usize| UserAddr(a[i]);
+        let Ok(n) = u32::try_from(number) else { return unknown(number) };
+        match n {
+            nr::__NR_read => io::read(a[0] as i32, user(1), a[2] as usize),
+            nr::__NR_write => io::write(a[0] as i32, user(1), a[2] as usize),
+            nr::__NR_readv => io::readv(a[0] as i32, user(1), a[2] as i32),
+            nr::__NR_writev => io::writev(a[0] as i32, user(1), a[2] as i32),
+            nr::__NR_ioctl => io::ioctl(a[0] as i32, a[1] as u32),
+            nr::__NR_fstat => io::fstat(a[0] as i32, user(1)),
+            nr::__NR_newfstatat => io::newfstatat(a[0] as i32, user(1), user(2), a[3] as u32),
+            nr::__NR_readlinkat => io::readlinkat(user(1)),
+
+            nr::__NR_brk => memory::brk(a[0]),
+            nr::__NR_mmap => memory::mmap(a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]),
+            nr::__NR_munmap => memory::munmap(a[0], a[1]),
+            nr::__NR_mprotect => memory::mprotect(a[0], a[1], a[2] as u32),
+
+            nr::__NR_exit | nr::__NR_exit_group => process::exit_current(Outcome::Exited(a[0] as u8)),
+            nr::__NR_getpid | nr::__NR_gettid => Ok(process::current().pid.0 as u64),
+            nr::__NR_getppid => Ok(0),
+            nr::__NR_getuid | nr::__NR_geteuid | nr::__NR_getgid | nr::__NR_getegid => Ok(0),
+            nr::__NR_set_tid_address => info::set_tid_address(a[0]),
+            nr::__NR_set_robust_list => Ok(0),
+            nr::__NR_rseq => Err(Errno::ENOSYS),
+            nr::__NR_prlimit64 => info::prlimit64(a[0] as i32, a[1] as u32, user(2), user(3)),
+            nr::__NR_getrlimit => info::prlimit64(0, a[0] as u32, UserAddr(0), user(1)),
+            nr::__NR_setrlimit => info::prlimit64(0, a[0] as u32, user(1), UserAddr(0)),
+            nr::__NR_getrandom => info::getrandom(user(0), a[1] as usize, a[2] as u32),
+            nr::__NR_uname => info::uname(user(0)),
+            nr::__NR_sysinfo => info::sysinfo(user(0)),
+
+            nr::__NR_clock_gettime => time::clock_gettime(a[0] as i32, user(1)),
+            nr::__NR_clock_getres => time::clock_getres(a[0] as i32, user(1)),
+            nr::__NR_gettimeofday => time::gettimeofday(user(0)),
+            nr::__NR_nanosleep => time::nanosleep(user(0), user(1)),
+            nr::__NR_clock_nanosleep => time::clock_nanosleep(a[0] as i32, a[1] as u32, user(2), user(3)),
+            nr::__NR_sched_yield => Ok(0),
+            _ => unknown(number),
+        }
+    }
+
+    fn unknown(number: u64) -> SysResult {
+        let p = process::current();
+        log::warn!("pid {} ({}): unknown system call {} -> ENOSYS", p.pid.0, p.name, number);
+        Err(Errno::ENOSYS)
+    }
+}

@@ -1,0 +1,97 @@
+//! Clocks and sleeping, all from the generic timer's counter.
+//!
+//! There is no real-time clock yet: CLOCK_REALTIME counts from the Unix
+//! epoch at boot. Sleeping spins on the counter with interrupts masked, and
+//! checks the caller's time limit as it goes.
+
+use linux_raw_sys::general::{
+    timespec, timeval, CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW,
+    CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID,
+    TIMER_ABSTIME,
+};
+
+use super::errno::{Errno, SysResult};
+use crate::arch::aarch64::timer;
+use crate::mm::uaccess::{read_user, write_user, UserAddr};
+use crate::process;
+
+const NS_PER_S: u64 = 1_000_000_000;
+
+fn known_clock(clock: i32) -> Result<(), Errno> {
+    match clock as u32 {
+        CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID | CLOCK_MONOTONIC_RAW
+        | CLOCK_REALTIME_COARSE | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME | CLOCK_TAI => Ok(()),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn now_ns(clock: i32) -> u64 {
+    match clock as u32 {
+        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => {
+            timer::ticks_to_ns(timer::ticks() - process::current().started_at)
+        }
+        _ => timer::uptime_ns(),
+    }
+}
+
+fn to_timespec(ns: u64) -> timespec {
+    timespec { tv_sec: (ns / NS_PER_S) as _, tv_nsec: (ns % NS_PER_S) as _ }
+}
+
+pub fn clock_gettime(clock: i32, ts: UserAddr) -> SysResult {
+    known_clock(clock)?;
+    write_user(ts, &to_timespec(now_ns(clock)))?;
+    Ok(0)
+}
+
+/// The counter's period, rounded up to a nanosecond.
+pub fn clock_getres(clock: i32, ts: UserAddr) -> SysResult {
+    known_clock(clock)?;
+    if !ts.is_null() {
+        write_user(ts, &to_timespec(NS_PER_S.div_ceil(timer::frequency())))?;
+    }
+    Ok(0)
+}
+
+pub fn gettimeofday(tv: UserAddr) -> SysResult {
+    if !tv.is_null() {
+        let ns = timer::uptime_ns();
+        write_user(tv, &timeval { tv_sec: (ns / NS_PER_S) as _, tv_usec: ((ns % NS_PER_S) / 1000) as _ })?;
+    }
+    Ok(0)
+}
+
+fn read_duration(ts: UserAddr) -> Result<u64, Errno> {
+    let t: timespec = read_user(ts)?;
+    if t.tv_sec < 0 || !(0..NS_PER_S as i64).contains(&{ t.tv_nsec }) {
+        return Err(Errno::EINVAL);
+    }
+    Ok((t.tv_sec as u64).saturating_mul(NS_PER_S).saturating_add(t.tv_nsec as u64))
+}
+
+/// Waits until the counter passes `until`, or the caller's time limit.
+fn sleep_until(until_ns: u64) {
+    let until = timer::ns_to_ticks(until_ns);
+    while timer::ticks() < until {
+        if let Some(deadline) = process::current().deadline {
+            if timer::ticks() >= deadline {
+                process::on_timer_interrupt();
+            }
+        }
+        core::hint::spin_loop();
+    }
+}
+
+pub fn nanosleep(req: UserAddr, _rem: UserAddr) -> SysResult {
+    let ns = read_duration(req)?;
+    sleep_until(timer::uptime_ns().saturating_add(ns));
+    Ok(0)
+}
+
+pub fn clock_nanosleep(clock: i32, flags: u32, req: UserAddr, _rem: UserAddr) -> SysResult {
+    known_clock(clock)?;
+    let ns = read_duration(req)?;
+    let until = if flags & TIMER_ABSTIME != 0 { ns } else { now_ns(clock).saturating_add(ns) };
+    sleep_until(until);
+    Ok(0)
+}
