@@ -13,12 +13,15 @@ MACHINE ?= virt,mte=on
 MEMORY  ?= 512M
 APPEND  ?=
 QEMU    := qemu-system-aarch64
-QEMU_FLAGS = -machine $(MACHINE) -cpu max -m $(MEMORY) -nographic -nic none -semihosting \
-             -kernel $(KERNEL_BIN) -append "$(APPEND)"
+QEMU_BASE  = -machine $(MACHINE) -cpu max -m $(MEMORY) -nographic -nic none -semihosting -kernel $(KERNEL_BIN)
+QEMU_FLAGS = $(QEMU_BASE) -append "$(APPEND)"
 
-.PHONY: all setup kernel qemu test test-host test-target gdb clippy clean
+.PHONY: all setup kernel qemu run test test-host gdb clippy clean
 
 all: kernel
+
+# EL0 programs and initramfs archives (user/user.mk).
+include user/user.mk
 
 setup:
 	@bash scripts/setup.sh
@@ -28,17 +31,29 @@ kernel: setup
 	@mkdir -p build
 	aarch64-linux-gnu-objcopy -O binary $(KERNEL_ELF) $(KERNEL_BIN)
 
-# The demo: boot, print what was found (memory, MTE level, page tables), exit 0.
-qemu: kernel
-	$(QEMU) $(QEMU_FLAGS)
+# The demo: boot, print what was found (memory, MTE level, page tables), a
+# tour of MTE, then a C program (glibc printf, malloc) and a Rust program at
+# EL0, with the kernel logging each process's life. Exits 0.
+qemu: kernel build/initramfs-demo.cpio
+	$(QEMU) $(QEMU_FLAGS) -initrd build/initramfs-demo.cpio
+
+# Run any static aarch64 Linux ELF as the only EL0 program:
+#   make run PROG=path/to/program ARGS="a b" [ICOUNT=1]
+# Its stdout/stderr stream to the terminal. QEMU exits with the program's
+# status (128 + signal number if it was killed); make reports a non-zero one
+# as "Error N" (and itself exits 2, as make always does): scripts/run-program
+# is the same without make, exiting with exactly the program's status.
+run: kernel build/initramfs-run.cpio
+	@ICOUNT=$(ICOUNT) MACHINE=$(MACHINE) MEMORY=$(MEMORY) bash scripts/run-program --prebuilt $(PROG) $(ARGS)
 
 # Every test: host unit tests, then boots under QEMU (EL1, EL2, mte=off, panic
-# report). Ends with `N passed, N failed`; non-zero status on any failure.
-test: kernel
+# report, the EL0 test programs, make run). Ends with `N passed, N failed`;
+# non-zero status on any failure.
+test: kernel build/initramfs-tests.cpio user-programs
 	@bash tests/run.sh
 
 test-host: setup
-	cargo test -p kernel --target $(HOST_TARGET)
+	cargo test -p kernel -p mkinitramfs --target $(HOST_TARGET)
 
 # Start QEMU halted with a gdb server on :1234, then attach from another shell:
 #   gdb-multiarch target/aarch64-unknown-none-softfloat/release/kernel -ex 'target remote :1234'

@@ -22,33 +22,38 @@ fail() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
 
 # ---- host unit tests ----
 host=$(rustc -vV | sed -n 's/^host: //p')
-echo "== host unit tests (cargo test --target $host)"
-if cargo test -p kernel --target "$host" >"$LOGDIR/host.log" 2>&1; then :; fi
-result=$(grep -E '^test result:' "$LOGDIR/host.log" | tail -n 1)
-if [[ $result =~ ([0-9]+)\ passed\;\ ([0-9]+)\ failed ]]; then
-    passed=$((passed + BASH_REMATCH[1]))
-    failed=$((failed + BASH_REMATCH[2]))
-    echo "$result"
+echo "== host unit tests (cargo test -p kernel -p mkinitramfs --target $host)"
+if cargo test -p kernel -p mkinitramfs --target "$host" >"$LOGDIR/host.log" 2>&1; then :; fi
+results=$(grep -E '^test result:' "$LOGDIR/host.log")
+if [[ $(grep -c '' <<<"$results") -eq 2 ]]; then
+    while read -r result; do
+        [[ $result =~ ([0-9]+)\ passed\;\ ([0-9]+)\ failed ]]
+        passed=$((passed + BASH_REMATCH[1]))
+        failed=$((failed + BASH_REMATCH[2]))
+        echo "$result"
+    done <<<"$results"
     grep -E '^test .* FAILED$' "$LOGDIR/host.log" || true
 else
-    fail host_unit_tests_build "cargo test did not run; its output:"
+    fail host_unit_tests_build "cargo test did not run both crates' tests; its output:"
     tail -n 40 "$LOGDIR/host.log"
 fi
 
 # ---- boots under QEMU ----
-# boot NAME MACHINE APPEND EXPECTED_EXIT PATTERN...
+# [INITRD=archive] boot NAME MACHINE APPEND EXPECTED_EXIT PATTERN...
 # Every PATTERN (grep -E) must appear in the boot log.
 boot() {
     local name=$1 machine=$2 append=$3 want=$4
     shift 4
     local log="$LOGDIR/$name.log"
-    echo "== $name: -machine $machine -append \"$append\""
+    local initrd=()
+    [[ -n ${INITRD:-} ]] && initrd=(-initrd "$INITRD")
+    echo "== $name: -machine $machine ${INITRD:+-initrd $INITRD }-append \"$append\""
     timeout --foreground "$TIMEOUT" qemu-system-aarch64 -machine "$machine" -cpu max -m 512M \
-        -nographic -nic none -semihosting -kernel "$KERNEL_BIN" -append "$append" \
+        -nographic -nic none -semihosting -kernel "$KERNEL_BIN" "${initrd[@]}" -append "$append" \
         </dev/null >"$log" 2>&1
     local status=$?
     tr -d '\r' <"$log" >"$log.txt"
-    grep -E '^\[.*\] (WARN|ERROR) |PASS |FAIL |SKIP ' "$log.txt" | sed 's/^/    /' | grep -E 'FAIL|ERROR|WARN' || true
+    grep -E '^\[.*\] (WARN|ERROR) |^FAIL ' "$log.txt" | sed 's/^/    /' || true
     local counts
     counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log.txt" | tail -n 1)
     if [[ $counts =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
@@ -90,8 +95,44 @@ boot kernel_fault_gives_decoded_panic_and_failure_status virt,mte=on "selftest=p
     'KERNEL PANIC: kernel data abort at 0x' \
     'esr: EC 0x25 data abort from the same EL: level 3 translation fault \(DFSC 0x07\), read' \
     '^backtrace' '^  #0  0x'
-boot demo_boots_prints_banner_and_exits_0 virt,mte=on "" 0 \
-    '^refpage kernel ' 'MTE: level' 'frames: [0-9]+ free of [0-9]+'
+INITRD=build/initramfs-demo.cpio boot demo_boots_and_runs_c_and_rust_programs virt,mte=on "" 0 \
+    '^refpage kernel ' 'MTE: level' 'frames: [0-9]+ free of [0-9]+' \
+    '/demo/tour_c: exit 0' '/demo/tour_rust: exit 0'
+
+# The EL0 test programs (user/tests): the kernel's runner prints one line per
+# program and its own `N passed, N failed`, counted above.
+INITRD=build/initramfs-tests.cpio boot el0_test_programs_end_as_their_names_say virt,mte=on "run=/tests" 0 \
+    '^PASS /tests/hello: exit 0' '^PASS /tests/kernel_load--sigsegv: killed by SIGSEGV' \
+    'pid [0-9]+ \(/tests/kernel_load--sigsegv\): SIGSEGV SEGV_MAPERR at 0xffff800000000000, pc 0x[0-9a-f]+: EC 0x24 data abort from a lower EL' \
+    '^PASS /tests/spin--timeout: stopped by the [0-9]+ ms time limit' ' 0 failed$'
+INITRD=build/initramfs-tests.cpio boot el0_test_programs_pass_when_entered_at_el2 virt,mte=on,virtualization=on \
+    "run=/tests" 0 ' 0 failed$'
+
+# make run: a program's exit status becomes QEMU's (scripts/run-program).
+run_program() {
+    local name=$1 want=$2 pattern=$3
+    shift 3
+    echo "== $name: scripts/run-program $*"
+    timeout --foreground "$TIMEOUT" bash scripts/run-program --prebuilt "$@" >"$LOGDIR/$name.log" 2>&1
+    local status=$?
+    if ((status != want)); then
+        fail "$name" "exit status $status, want $want; output:"
+        tail -n 15 "$LOGDIR/$name.log"
+    elif ! tr -d '\r' <"$LOGDIR/$name.log" | grep -qE -- "$pattern"; then
+        fail "$name" "output lacks /$pattern/:"
+        tail -n 15 "$LOGDIR/$name.log"
+    else
+        pass "$name"
+    fi
+}
+for prog in exit_status--exit42 kernel_load--sigsegv hello_rust; do
+    make --no-print-directory -s build/initramfs-run.cpio PROG=build/user/tests/$prog >/dev/null
+    case $prog in
+        exit_status--exit42) run_program make_run_exits_with_the_program_status 42 'returning 42' build/user/tests/$prog ;;
+        kernel_load--sigsegv) run_program make_run_exits_128_plus_signal_when_killed 139 'SIGSEGV' build/user/tests/$prog ;;
+        hello_rust) run_program make_run_passes_arguments 0 'argc 3' build/user/tests/$prog one two ;;
+    esac
+done
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -186,8 +186,11 @@ mod boot {
 
     /// The boot banner and one line per fact learned.
     fn report(boot: &BootInfo, el: EntryLevel, mte_info: &mte::MteInfo, free: &[PhysRange]) {
-        println!();
-        println!("refpage kernel {} - MTE and page-fault reference kernel", env!("CARGO_PKG_VERSION"));
+        // `make run` asks for loglevel=warn: then only the program speaks.
+        if log::max_level() >= log::LevelFilter::Info {
+            println!();
+            println!("refpage kernel {} - MTE and page-fault reference kernel", env!("CARGO_PKG_VERSION"));
+        }
         for reason in &boot.fallbacks {
             warn!("fallback: {}", reason);
         }

@@ -35,6 +35,12 @@ pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
     Ok(done as u64)
 }
 
+/// Only the console descriptors exist so far; closing one succeeds (the
+/// descriptor table, which makes it really go away, comes with refpage).
+pub fn close(fd: i32) -> SysResult {
+    if is_console(fd) { Ok(0) } else { Err(Errno::EBADF) }
+}
+
 pub fn read(fd: i32, _buf: UserAddr, _len: usize) -> SysResult {
     match fd {
         0 => Ok(0),

@@ -49,6 +49,7 @@ mod dispatch {
             nr::__NR_fstat => io::fstat(a[0] as i32, user(1)),
             nr::__NR_newfstatat => io::newfstatat(a[0] as i32, user(1), user(2), a[3] as u32),
             nr::__NR_readlinkat => io::readlinkat(user(1)),
+            nr::__NR_close => io::close(a[0] as i32),
 
             nr::__NR_brk => memory::brk(a[0]),
             nr::__NR_mmap => memory::mmap(a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]),
