@@ -49,7 +49,7 @@ run: kernel build/initramfs-run.cpio
 # Every test: host unit tests, then boots under QEMU (EL1, EL2, mte=off, panic
 # report, the EL0 test programs, make run). Ends with `N passed, N failed`;
 # non-zero status on any failure.
-test: kernel build/initramfs-tests.cpio user-programs
+test: kernel user-initramfs
 	@bash tests/run.sh
 
 test-host: setup
