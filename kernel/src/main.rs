@@ -82,6 +82,8 @@ mod boot {
         report(&boot, EntryLevel(entry_el), &mte_info, &free);
         fpsimd::enable_for_el0();
         crate::irq::init(&boot);
+        crate::mm::zero_page::init();
+        crate::mm::fault::set_tracing(boot.arg("trace") == Some("faults"));
         let initramfs = read_initramfs(&boot);
 
         let exit = qemu_exit::AArch64::new();
@@ -101,8 +103,8 @@ mod boot {
                     let time_limit_s = runner::DEFAULT_TIME_LIMIT_S;
                     for entry in initramfs.files_in("demo") {
                         let path = alloc::format!("/{}", entry.path);
-                        let (outcome, _) = runner::run_one(&initramfs, &path, &[], time_limit_s * 1_000_000_000, mte_info.level);
-                        info!("{}: {}", path, outcome);
+                        let report = runner::run_one(&initramfs, &path, &[], time_limit_s * 1_000_000_000, mte_info.level);
+                        info!("{}: {} (faults: {}; peak frames {})", path, report.outcome, report.faults, report.peak_frames);
                     }
                 }
                 info!("demo done; frames in use {}, heap {} bytes", frame::stats().used(), heap::used_bytes());
@@ -125,7 +127,7 @@ mod boot {
             Some((_, rest)) => rest.split_ascii_whitespace().collect(),
             None => alloc::vec::Vec::new(),
         };
-        let (outcome, _) = runner::run_one(fs, path, &args, time_limit_s * 1_000_000_000, mte_level);
+        let outcome = runner::run_one(fs, path, &args, time_limit_s * 1_000_000_000, mte_level).outcome;
         if !matches!(outcome, crate::process::outcome::Outcome::Exited(0)) {
             warn!("{}: {}", path, outcome);
         }

@@ -1,3 +1,7 @@
-//! Files: the initramfs that holds the programs to run.
+//! Files: the initramfs that holds the programs to run, open files and the
+//! per-process descriptor table.
 
+pub mod fd_table;
+#[cfg(target_os = "none")]
+pub mod file;
 pub mod initramfs;

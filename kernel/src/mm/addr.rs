@@ -54,6 +54,10 @@ macro_rules! address_type {
             pub const fn is_aligned(self, align: u64) -> bool {
                 self.0 & (align - 1) == 0
             }
+            /// Offset of the address within its 4 KiB page.
+            pub const fn page_offset(self) -> usize {
+                (self.0 as usize) & (PAGE_SIZE - 1)
+            }
         }
         impl Add<u64> for $t {
             type Output = Self;

@@ -1,47 +1,70 @@
 //! A user address space: the translation tables in TTBR0, their ASID, and
 //! the areas that say what may be mapped.
 //!
-//! Frames mapped in a user space are owned by it and freed with it. Pages
-//! are mapped on the first fault (`mm::fault`) except where the loader fills
-//! them with file data or the initial stack.
+//! A mapped page is either *owned* (a private frame: freed when unmapped)
+//! or *special* (the zero page, a reference page, a shared-memory page:
+//! someone else's frame, marked with the descriptor's software bit and never
+//! freed here). Pages are mapped on the first fault (mm/fault.rs) except
+//! where the loader fills them with file data or the initial stack.
 
+use crate::arch::aarch64::mmu::layout::phys_to_virt;
 use crate::arch::aarch64::mmu::pte::{Attributes, MapFlags, MemoryType};
 use crate::arch::aarch64::mmu::table::PageTable;
 use crate::arch::aarch64::mmu::user_tables::{self, Asid, FrameTables};
-use crate::arch::aarch64::mmu::layout::phys_to_virt;
-use crate::arch::aarch64::tlb;
+use crate::arch::aarch64::{mte, page_fill, tlb};
 
-use super::addr::{VirtAddr, PAGE_SIZE};
+use super::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 use super::frame::{self, Clear, Frame};
-use super::vma::{Area, AreaSet, Prot};
+use super::vma::{Area, AreaFlags, AreaSet, ProtectError, Prot};
+
+const PAGE: u64 = PAGE_SIZE as u64;
 
 /// Out of frames (or ASIDs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OutOfMemory;
 
+/// How a page is mapped, beyond the area's protection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ownership {
+    /// A private frame of this address space.
+    Owned,
+    /// Someone else's frame; never writable in a private area.
+    Special,
+}
+
 pub struct AddressSpace {
     table: Option<PageTable>,
     asid: Asid,
     areas: AreaSet,
+    owned_frames: usize,
+    peak_owned_frames: usize,
 }
 
-/// The descriptor attributes for a user page with `prot`. PROT_NONE pages
-/// keep their frame but are not accessible from EL0 (AP = EL1 only).
-pub fn user_attributes(prot: Prot) -> Attributes {
-    let mut flags = MapFlags::empty();
+/// The descriptor attributes for a user page. PROT_NONE pages keep their
+/// frame but are not accessible from EL0 (AP = EL1 only). A special page
+/// in a private area is never writable: the first write must copy it.
+pub fn user_attributes(prot: Prot, flags: AreaFlags, ownership: Ownership) -> Attributes {
+    let mut map = MapFlags::empty();
+    let writable = prot.contains(Prot::WRITE) && (ownership == Ownership::Owned || flags.contains(AreaFlags::SHARED));
     if !prot.is_empty() {
-        flags |= MapFlags::USER;
-        flags.set(MapFlags::WRITE, prot.contains(Prot::WRITE));
-        flags.set(MapFlags::USER_EXEC, prot.contains(Prot::EXEC));
+        map |= MapFlags::USER;
+        map.set(MapFlags::WRITE, writable);
+        map.set(MapFlags::USER_EXEC, prot.contains(Prot::EXEC));
     }
-    Attributes::new(MemoryType::Normal, flags)
+    map.set(MapFlags::SPECIAL, ownership == Ownership::Special);
+    let memory = if flags.contains(AreaFlags::MTE) && mte::tagging_enabled() {
+        MemoryType::NormalTagged
+    } else {
+        MemoryType::Normal
+    };
+    Attributes::new(memory, map)
 }
 
 impl AddressSpace {
     pub fn new() -> Result<Self, OutOfMemory> {
         let asid = Asid::alloc().ok_or(OutOfMemory)?;
         let table = PageTable::new(&mut FrameTables).map_err(|_| OutOfMemory)?;
-        Ok(Self { table: Some(table), asid, areas: AreaSet::new() })
+        Ok(Self { table: Some(table), asid, areas: AreaSet::new(), owned_frames: 0, peak_owned_frames: 0 })
     }
 
     fn table(&mut self) -> &mut PageTable {
@@ -58,73 +81,143 @@ impl AddressSpace {
         &self.areas
     }
 
+    /// Adds an area (pages come on first touch).
+    pub fn add_area(&mut self, area: Area) -> Result<(), ()> {
+        self.areas.insert(area)
+    }
+
+    /// Private frames mapped now, and the most there ever were.
+    pub fn owned_frames(&self) -> (usize, usize) {
+        (self.owned_frames, self.peak_owned_frames)
+    }
+
+    /// What is mapped at the page holding `va`.
+    pub fn mapped(&mut self, va: VirtAddr) -> Option<(PhysAddr, Ownership)> {
+        let (pa, attrs) = self.table().page(&mut FrameTables, va.align_down(PAGE))?;
+        let ownership = if attrs.flags.contains(MapFlags::SPECIAL) { Ownership::Special } else { Ownership::Owned };
+        Some((pa, ownership))
+    }
+
+    /// Maps `frame` at the page holding `va`, with the attributes of `area`.
+    /// An owned frame is freed here if it cannot be mapped.
+    pub fn map(&mut self, va: VirtAddr, frame: Frame, area: &Area, ownership: Ownership) -> Result<(), OutOfMemory> {
+        let attrs = user_attributes(area.prot, area.flags, ownership);
+        let result = self.table().map_range(&mut FrameTables, va.align_down(PAGE), frame.start(), PAGE, attrs, false);
+        match (result, ownership) {
+            (Ok(()), Ownership::Owned) => {
+                self.owned_frames += 1;
+                self.peak_owned_frames = self.peak_owned_frames.max(self.owned_frames);
+                Ok(())
+            }
+            (Ok(()), Ownership::Special) => Ok(()),
+            (Err(_), Ownership::Owned) => {
+                frame::free(frame);
+                Err(OutOfMemory)
+            }
+            (Err(_), Ownership::Special) => Err(OutOfMemory),
+        }
+    }
+
+    /// Replaces whatever is mapped at the page holding `va` by `frame`:
+    /// break-before-make (Arm ARM D8.16.1) — the old entry is made invalid
+    /// and its TLB entry invalidated before the new one is written, so the
+    /// two are never visible together.
+    pub fn replace(&mut self, va: VirtAddr, frame: Frame, area: &Area, ownership: Ownership) -> Result<(), OutOfMemory> {
+        self.unmap_page(va.align_down(PAGE));
+        self.map(va, frame, area, ownership)
+    }
+
     /// Maps a fresh zeroed frame at page `va` with `data` copied in at
-    /// `offset` (for loading file contents and the initial stack).
-    pub fn map_page_with(&mut self, va: VirtAddr, offset: u64, data: &[u8], prot: Prot) -> Result<(), OutOfMemory> {
-        assert!(offset as usize + data.len() <= PAGE_SIZE && va.is_aligned(PAGE_SIZE as u64));
+    /// `offset` (the loader: file contents and the initial stack).
+    pub fn map_page_with(&mut self, va: VirtAddr, offset: u64, data: &[u8]) -> Result<(), OutOfMemory> {
+        assert!(offset as usize + data.len() <= PAGE_SIZE && va.is_aligned(PAGE));
+        let area = self.areas.find(va).cloned().ok_or(OutOfMemory)?;
         let f = frame::alloc_zeroed(Clear::Data).ok_or(OutOfMemory)?;
         let dst = phys_to_virt(f.start()).as_mut_ptr::<u8>();
         // SAFETY: a frame we just allocated, reached through the linear map;
         // offset + len stays inside it (asserted above).
         unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst.add(offset as usize), data.len()) };
-        self.map_frame(va, f, prot)
+        self.map(va, f, &area, Ownership::Owned)
     }
 
-    /// Maps a zeroed frame at the page holding `va` (an anonymous fault).
-    pub fn map_zeroed_page(&mut self, va: VirtAddr, prot: Prot) -> Result<(), OutOfMemory> {
-        let f = frame::alloc_zeroed(Clear::Data).ok_or(OutOfMemory)?;
-        self.map_frame(va.align_down(PAGE_SIZE as u64), f, prot)
-    }
-
-    fn map_frame(&mut self, va: VirtAddr, f: Frame, prot: Prot) -> Result<(), OutOfMemory> {
-        let result = self.table().map_range(&mut FrameTables, va, f.start(), PAGE_SIZE as u64, user_attributes(prot), false);
-        if result.is_err() {
-            frame::free(f);
-            return Err(OutOfMemory);
-        }
-        Ok(())
-    }
-
-    /// Unmaps and frees every page in `[start, end)` and removes the areas
-    /// there (munmap).
-    pub fn unmap(&mut self, start: VirtAddr, end: VirtAddr) {
-        for area in self.areas.remove_range(start, end) {
-            let mut va = area.start;
-            while va < area.end {
-                if let Some(pa) = self.table().unmap_page(&mut FrameTables, va) {
-                    tlb::flush_user_page(self.asid.value(), va.as_u64());
-                    frame::free(Frame::containing(pa));
-                }
-                va = va + PAGE_SIZE as u64;
+    /// Unmaps one page, invalidates its TLB entry, frees it if owned.
+    fn unmap_page(&mut self, va: VirtAddr) {
+        if let Some((pa, attrs)) = self.table().unmap_page(&mut FrameTables, va) {
+            tlb::flush_user_page(self.asid.value(), va.as_u64());
+            if !attrs.flags.contains(MapFlags::SPECIAL) {
+                frame::free(Frame::containing(pa));
+                self.owned_frames -= 1;
             }
         }
     }
 
-    /// Changes the protection of `[start, end)`, areas and present pages
-    /// alike (mprotect). `Err` if part of the range has no area.
-    pub fn protect(&mut self, start: VirtAddr, end: VirtAddr, prot: Prot) -> Result<(), ()> {
-        self.areas.protect_range(start, end, prot)?;
-        let attrs = user_attributes(prot);
+    /// Drops the pages of `[start, end)` but keeps the areas: the next
+    /// access faults in the zero page, the reference page or the shared
+    /// page again (MADV_DONTNEED).
+    pub fn zap(&mut self, start: VirtAddr, end: VirtAddr) {
         let mut va = start;
         while va < end {
-            if self.table().set_page_attrs(&mut FrameTables, va, attrs) {
-                tlb::flush_user_page(self.asid.value(), va.as_u64());
+            self.unmap_page(va);
+            va = va + PAGE;
+        }
+    }
+
+    /// Unmaps `[start, end)` and removes the areas there (munmap).
+    pub fn unmap(&mut self, start: VirtAddr, end: VirtAddr) {
+        for area in self.areas.remove_range(start, end) {
+            self.zap(area.start, area.end);
+        }
+    }
+
+    /// Changes the protection of `[start, end)` (mprotect), areas and
+    /// present pages alike. `add_flags` may add MTE: pages already present
+    /// get their tags cleared then, as Linux's mte_sync_tags does for a page
+    /// that becomes tagged.
+    pub fn protect(&mut self, start: VirtAddr, end: VirtAddr, prot: Prot, add_flags: AreaFlags) -> Result<(), ProtectError> {
+        let before = self.areas.protect_range(start, end, prot, add_flags)?;
+        for old in before {
+            let now = self.areas.find(old.start).cloned().expect("just protected");
+            let becomes_tagged = !old.flags.contains(AreaFlags::MTE) && now.flags.contains(AreaFlags::MTE) && mte::tagging_enabled();
+            let mut va = old.start;
+            while va < old.end {
+                if let Some((pa, ownership)) = self.mapped(va) {
+                    if becomes_tagged && ownership == Ownership::Owned {
+                        // SAFETY: an owned frame of this space, through the
+                        // linear map (Tagged); STG leaves the data alone.
+                        unsafe { page_fill::clear_tags(phys_to_virt(pa)) };
+                    }
+                    let attrs = user_attributes(now.prot, now.flags, ownership);
+                    self.table().set_page_attrs(&mut FrameTables, va, attrs);
+                    tlb::flush_user_page(self.asid.value(), va.as_u64());
+                }
+                va = va + PAGE;
             }
-            va = va + PAGE_SIZE as u64;
         }
         Ok(())
     }
 
-    /// Adds an area (pages come on first touch).
-    pub fn add_area(&mut self, area: Area) -> Result<(), ()> {
-        self.areas.insert(area)
+    /// Re-applies the area's attributes to the page at `va` (after a fault
+    /// on a page whose entry disagrees with its area) and drops its TLB entry.
+    pub fn refresh(&mut self, va: VirtAddr, area: &Area, ownership: Ownership) {
+        let page = va.align_down(PAGE);
+        let attrs = user_attributes(area.prot, area.flags, ownership);
+        self.table().set_page_attrs(&mut FrameTables, page, attrs);
+        tlb::flush_user_page(self.asid.value(), page.as_u64());
     }
 }
 
 impl Drop for AddressSpace {
     fn drop(&mut self) {
         if let Some(table) = self.table.take() {
-            table.destroy(&mut FrameTables, &mut |_, pa| frame::free(Frame::containing(pa)), &mut user_tables::free_table);
+            table.destroy(
+                &mut FrameTables,
+                &mut |_, pa, attrs| {
+                    if !attrs.flags.contains(MapFlags::SPECIAL) {
+                        frame::free(Frame::containing(pa));
+                    }
+                },
+                &mut user_tables::free_table,
+            );
         }
         // Dropping the ASID flushes its TLB entries before it can be reused.
     }

@@ -2,19 +2,34 @@
 //!
 //! This is the generic half of the fault path: the arch code has already
 //! decoded the syndrome into an address, an access kind and whether a page
-//! was present (arch/aarch64/fault.rs). Here the area list decides:
+//! was there (arch/aarch64/fault.rs). Here the area decides:
 //!
-//! | situation                                   | result                    |
-//! |---------------------------------------------|---------------------------|
-//! | no area contains the address                | SEGV_MAPERR               |
-//! | the area does not allow this access         | SEGV_ACCERR               |
-//! | no page yet, anonymous area                 | map a zeroed frame        |
-//! | page present but access not allowed         | SEGV_ACCERR               |
-//! | no free frame                               | out of memory             |
+//! | area backing      | access      | page now        | action                                   |
+//! |-------------------|-------------|-----------------|------------------------------------------|
+//! | (none)            | any         |                 | SEGV_MAPERR                              |
+//! | any               | not in prot |                 | SEGV_ACCERR                              |
+//! | anonymous private | read/exec   | none            | map the shared zero page, read-only      |
+//! | anonymous private | write       | none, zero page | a zeroed frame (tags cleared, same pass) |
+//! | shared memory     | any         | none            | map the object's page                    |
+//! | refpage           | read/exec   | none            | map the reference page, read-only        |
+//! | refpage private   | write       | none, ref page  | a frame filled from the reference page   |
+//!
+//! "Same pass": a frame for a PROT_MTE area gets its data and its tags
+//! written together (DC GZVA for zeros, STGP for patterns, LDG+STGP for
+//! copies), never a data sweep followed by a tag sweep.
 
-use super::address_space::AddressSpace;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+#[cfg(target_os = "none")]
+use super::address_space::{AddressSpace, Ownership};
 use super::addr::VirtAddr;
-use super::vma::{Backing, Prot};
+#[cfg(target_os = "none")]
+use super::frame::{self, Clear};
+#[cfg(target_os = "none")]
+use super::refpage::FillKind;
+#[cfg(target_os = "none")]
+use super::vma::{AreaFlags, Backing};
+use super::vma::Prot;
 
 /// What the faulting access tried to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +47,14 @@ impl Access {
             Access::Execute => Prot::EXEC,
         }
     }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+            Access::Execute => "exec",
+        }
+    }
 }
 
 /// Why a fault could not be resolved; the signal follows from it.
@@ -39,24 +62,146 @@ impl Access {
 pub enum FaultError {
     /// No area at the address: SIGSEGV, SEGV_MAPERR.
     Unmapped,
-    /// The area or page forbids the access: SIGSEGV, SEGV_ACCERR.
+    /// The area forbids the access: SIGSEGV, SEGV_ACCERR.
     NotPermitted,
     /// No frame to map.
     OutOfMemory,
 }
 
-/// Resolves a fault at `va`; `page_present` is false for translation faults.
-pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access, page_present: bool) -> Result<(), FaultError> {
-    let area = *space.areas().find(va).ok_or(FaultError::Unmapped)?;
+/// What a resolved fault did (one counter each per process).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolution {
+    ZeroPageMapped,
+    ZeroFilled,
+    SharedPageMapped,
+    RefPageMapped,
+    /// A private page from a reference page by 16-byte pattern stores.
+    RefPagePatternFilled,
+    /// A private page copied from a reference page.
+    RefPageCopied,
+    /// The page was fine (its entry was refreshed): a stale TLB entry.
+    Spurious,
+}
+
+impl Resolution {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Resolution::ZeroPageMapped => "mapped the zero page read-only",
+            Resolution::ZeroFilled => "mapped a new zeroed page",
+            Resolution::SharedPageMapped => "mapped the shared-memory page",
+            Resolution::RefPageMapped => "mapped the reference page read-only",
+            Resolution::RefPagePatternFilled => "mapped a new page filled with the 16-byte pattern",
+            Resolution::RefPageCopied => "mapped a new copy of the reference page",
+            Resolution::Spurious => "page already mapped: refreshed its entry",
+        }
+    }
+}
+
+/// Per-process counts of resolved faults, by what they did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultCounters {
+    pub zero_page: u64,
+    pub zero_fill: u64,
+    pub shared: u64,
+    pub refpage_map: u64,
+    pub refpage_pattern: u64,
+    pub refpage_copy: u64,
+    pub spurious: u64,
+}
+
+impl FaultCounters {
+    pub fn count(&mut self, r: Resolution) {
+        let c = match r {
+            Resolution::ZeroPageMapped => &mut self.zero_page,
+            Resolution::ZeroFilled => &mut self.zero_fill,
+            Resolution::SharedPageMapped => &mut self.shared,
+            Resolution::RefPageMapped => &mut self.refpage_map,
+            Resolution::RefPagePatternFilled => &mut self.refpage_pattern,
+            Resolution::RefPageCopied => &mut self.refpage_copy,
+            Resolution::Spurious => &mut self.spurious,
+        };
+        *c += 1;
+    }
+}
+
+impl core::fmt::Display for FaultCounters {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "zero-page {}, zero-fill {}, shared {}, refpage-map {}, refpage-fill {}, refpage-copy {}",
+            self.zero_page, self.zero_fill, self.shared, self.refpage_map, self.refpage_pattern, self.refpage_copy
+        )?;
+        if self.spurious > 0 {
+            write!(f, ", spurious {}", self.spurious)?;
+        }
+        Ok(())
+    }
+}
+
+static TRACE: AtomicBool = AtomicBool::new(false);
+
+/// `trace=faults` on the command line: one log line per fault.
+pub fn set_tracing(on: bool) {
+    TRACE.store(on, Ordering::Relaxed);
+}
+
+pub fn tracing() -> bool {
+    TRACE.load(Ordering::Relaxed)
+}
+
+/// Resolves a fault at `va`.
+#[cfg(target_os = "none")]
+pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Resolution, FaultError> {
+    use crate::arch::aarch64::mmu::layout::phys_to_virt;
+    use crate::arch::aarch64::mte;
+
+    let area = space.areas().find(va).cloned().ok_or(FaultError::Unmapped)?;
     if !area.prot.contains(access.needs()) {
         return Err(FaultError::NotPermitted);
     }
-    if page_present {
-        // Present and permitted by the area, yet faulted: nothing in this
-        // kernel makes such pages (no copy-on-write yet).
+    // SCTLR_EL1.WXN: a writable page never executes, whatever the area says.
+    if access == Access::Execute && area.prot.contains(Prot::WRITE) {
         return Err(FaultError::NotPermitted);
     }
-    match area.backing {
-        Backing::Anonymous => space.map_zeroed_page(va, area.prot).map_err(|_| FaultError::OutOfMemory),
+    let present = space.mapped(va).map(|(_, ownership)| ownership);
+    let tagged = area.flags.contains(AreaFlags::MTE) && mte::tagging_enabled();
+    let oom = |_| FaultError::OutOfMemory;
+    let private_write = access == Access::Write && !area.flags.contains(AreaFlags::SHARED);
+    match (&area.backing, present) {
+        // Copy-on-write targets: nothing there yet, or someone else's page.
+        (Backing::Anonymous, None | Some(Ownership::Special)) if private_write => {
+            let f = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data }).ok_or(FaultError::OutOfMemory)?;
+            space.replace(va, f, &area, Ownership::Owned).map_err(oom)?;
+            Ok(Resolution::ZeroFilled)
+        }
+        (Backing::RefPage(refpage), None | Some(Ownership::Special)) if private_write => {
+            let f = frame::alloc().ok_or(FaultError::OutOfMemory)?;
+            // SAFETY: a frame just allocated, through the linear map.
+            let kind = unsafe { refpage.fill(phys_to_virt(f.start()), tagged) };
+            space.replace(va, f, &area, Ownership::Owned).map_err(oom)?;
+            Ok(match kind {
+                FillKind::Pattern16 => Resolution::RefPagePatternFilled,
+                FillKind::Copy => Resolution::RefPageCopied,
+            })
+        }
+        // First reads: map a shared page, read-only where private.
+        (Backing::Anonymous, None) => {
+            space.map(va, super::zero_page::frame(), &area, Ownership::Special).map_err(oom)?;
+            Ok(Resolution::ZeroPageMapped)
+        }
+        (Backing::RefPage(refpage), None) => {
+            space.map(va, refpage.frame(), &area, Ownership::Special).map_err(oom)?;
+            Ok(Resolution::RefPageMapped)
+        }
+        (Backing::SharedMemory(object), None) => {
+            let f = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
+            space.map(va, f, &area, Ownership::Special).map_err(oom)?;
+            Ok(Resolution::SharedPageMapped)
+        }
+        // Present and allowed by the area: the entry or the TLB was stale.
+        (_, Some(ownership)) => {
+            space.refresh(va, &area, ownership);
+            Ok(Resolution::Spurious)
+        }
     }
 }

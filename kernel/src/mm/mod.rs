@@ -10,5 +10,11 @@ pub mod frame;
 pub mod heap;
 pub mod memory_map;
 #[cfg(target_os = "none")]
+pub mod refpage;
+#[cfg(target_os = "none")]
+pub mod shared_memory;
+#[cfg(target_os = "none")]
 pub mod uaccess;
 pub mod vma;
+#[cfg(target_os = "none")]
+pub mod zero_page;

@@ -7,7 +7,10 @@
 //! the host.
 
 use alloc::collections::BTreeMap;
+#[cfg(target_os = "none")]
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::fmt;
 
 use bitflags::bitflags;
 
@@ -23,25 +26,93 @@ bitflags! {
     }
 }
 
+bitflags! {
+    /// Properties of an area beyond its protection (Linux's VM_* flags).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct AreaFlags: u32 {
+        /// MAP_SHARED: writes go to the backing object, not a private copy.
+        const SHARED = 1 << 0;
+        /// PROT_MTE: pages are mapped Normal Tagged and carry tags.
+        const MTE = 1 << 1;
+        /// mprotect may add PROT_WRITE (not for a shared mapping of a
+        /// read-only descriptor; Linux's VM_MAYWRITE).
+        const MAY_WRITE = 1 << 2;
+    }
+}
+
 /// What backs an area's pages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum Backing {
-    /// Zero-filled on first touch (anonymous mmap, brk, .bss, the stack).
+    /// Private zero-filled memory: brk, .bss, the stack, MAP_ANONYMOUS |
+    /// MAP_PRIVATE. Reads map the shared zero page until the first write.
     Anonymous,
+    /// MAP_ANONYMOUS | MAP_SHARED: pages live in a shared object and keep
+    /// their contents when unmapped from one place.
+    #[cfg(target_os = "none")]
+    SharedMemory(Arc<super::shared_memory::SharedMemory>),
+    /// A refpage_create(2) descriptor: every page of the (infinite) file is
+    /// the one reference page.
+    #[cfg(target_os = "none")]
+    RefPage(Arc<super::refpage::RefPage>),
+}
+
+impl PartialEq for Backing {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Backing::Anonymous, Backing::Anonymous) => true,
+            #[cfg(target_os = "none")]
+            (Backing::SharedMemory(a), Backing::SharedMemory(b)) => Arc::ptr_eq(a, b),
+            #[cfg(target_os = "none")]
+            (Backing::RefPage(a), Backing::RefPage(b)) => Arc::ptr_eq(a, b),
+            #[cfg(target_os = "none")]
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Debug for Backing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Backing::Anonymous => write!(f, "anonymous"),
+            #[cfg(target_os = "none")]
+            Backing::SharedMemory(_) => write!(f, "shared memory"),
+            #[cfg(target_os = "none")]
+            Backing::RefPage(r) => write!(f, "refpage (size {})", r.size()),
+        }
+    }
 }
 
 /// One contiguous area `[start, end)`, page aligned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Area {
     pub start: VirtAddr,
     pub end: VirtAddr,
     pub prot: Prot,
+    pub flags: AreaFlags,
     pub backing: Backing,
+    /// Page index in the backing object of the page at `start` (the mmap
+    /// offset / 4096); kept right when the area is split.
+    pub pgoff: u64,
 }
 
 impl Area {
+    /// A private anonymous area.
+    pub fn anonymous(start: VirtAddr, end: VirtAddr, prot: Prot) -> Self {
+        Self { start, end, prot, flags: AreaFlags::MAY_WRITE, backing: Backing::Anonymous, pgoff: 0 }
+    }
+
     pub fn contains(&self, va: VirtAddr) -> bool {
         self.start <= va && va < self.end
+    }
+
+    /// Page index in the backing object of the page holding `va`.
+    pub fn page_index(&self, va: VirtAddr) -> u64 {
+        self.pgoff + (va - self.start) / PAGE_SIZE as u64
+    }
+
+    /// The part of this area from `at` on, with its offset adjusted.
+    fn upper(&self, at: VirtAddr) -> Self {
+        Self { start: at, pgoff: self.page_index(at), ..self.clone() }
     }
 }
 
@@ -78,10 +149,10 @@ impl AreaSet {
 
     /// Cuts the areas at `at` so that no area straddles it.
     fn split_at(&mut self, at: VirtAddr) {
-        if let Some(area) = self.find(at).copied() {
+        if let Some(area) = self.find(at).cloned() {
             if area.start < at {
+                self.areas.insert(at, area.upper(at));
                 self.areas.insert(area.start, Area { end: at, ..area });
-                self.areas.insert(at, Area { start: at, ..area });
             }
         }
     }
@@ -95,21 +166,51 @@ impl AreaSet {
         keys.into_iter().filter_map(|k| self.areas.remove(&k)).collect()
     }
 
-    /// Sets `prot` on `[start, end)`, which must be fully covered by areas
-    /// (Linux's mprotect fails with ENOMEM otherwise). Returns the pieces as
-    /// they were before the change, or `Err` without changing anything.
-    pub fn protect_range(&mut self, start: VirtAddr, end: VirtAddr, prot: Prot) -> Result<Vec<Area>, ()> {
+    /// Sets `prot` (and adds `add_flags`) on `[start, end)`, which must be
+    /// fully covered by areas (Linux's mprotect fails with ENOMEM otherwise),
+    /// each allowing it (`allowed`). Returns the pieces as they were before,
+    /// or the error without changing anything.
+    pub fn protect_range(
+        &mut self,
+        start: VirtAddr,
+        end: VirtAddr,
+        prot: Prot,
+        add_flags: AreaFlags,
+    ) -> Result<Vec<Area>, ProtectError> {
         if !self.covers(start, end) {
-            return Err(());
+            return Err(ProtectError::Hole);
+        }
+        let mut at = start;
+        while at < end {
+            let area = self.find(at).expect("covered");
+            if prot.contains(Prot::WRITE) && !area.flags.contains(AreaFlags::MAY_WRITE) {
+                return Err(ProtectError::NotWritable);
+            }
+            at = area.end;
         }
         self.split_at(start);
         self.split_at(end);
         let mut before = Vec::new();
         for (_, area) in self.areas.range_mut(start..end) {
-            before.push(*area);
+            before.push(area.clone());
             area.prot = prot;
+            area.flags |= add_flags;
         }
         Ok(before)
+    }
+
+    /// The areas overlapping `[start, end)`, clipped to it.
+    pub fn clipped(&self, start: VirtAddr, end: VirtAddr) -> Vec<Area> {
+        let first = self.find(start).map_or(start, |a| a.start);
+        self.areas
+            .range(first..end)
+            .map(|(_, a)| a)
+            .filter(|a| a.end > start)
+            .map(|a| {
+                let from = a.start.max(start);
+                Area { end: a.end.min(end), ..a.upper(from) }
+            })
+            .collect()
     }
 
     /// Whether `[start, end)` is covered by areas with no holes.
@@ -148,6 +249,15 @@ impl AreaSet {
     }
 }
 
+/// Why mprotect refused a range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProtectError {
+    /// Part of the range has no area: ENOMEM.
+    Hole,
+    /// PROT_WRITE on an area that may not become writable: EACCES.
+    NotWritable,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,7 +269,7 @@ mod tests {
     }
 
     fn anon(start: u64, end: u64, prot: Prot) -> Area {
-        Area { start: va(start), end: va(end), prot, backing: Backing::Anonymous }
+        Area::anonymous(va(start), va(end), prot)
     }
 
     fn spans(set: &AreaSet) -> Vec<(u64, u64, Prot)> {
@@ -180,7 +290,7 @@ mod tests {
         let mut set = AreaSet::new();
         set.insert(anon(0, 10, Prot::READ | Prot::WRITE)).unwrap();
         let removed = set.remove_range(va(3), va(5));
-        assert_eq!(removed, [anon(3, 5, Prot::READ | Prot::WRITE)]);
+        assert_eq!(removed, [Area { pgoff: 3, ..anon(3, 5, Prot::READ | Prot::WRITE) }]);
         assert_eq!(spans(&set), [(0, 3, Prot::READ | Prot::WRITE), (5, 10, Prot::READ | Prot::WRITE)]);
     }
 
@@ -198,13 +308,43 @@ mod tests {
     fn mprotect_of_part_splits_and_holes_are_refused() {
         let mut set = AreaSet::new();
         set.insert(anon(0, 3, Prot::READ | Prot::WRITE)).unwrap();
-        set.protect_range(va(1), va(2), Prot::READ).unwrap();
+        set.protect_range(va(1), va(2), Prot::READ, AreaFlags::empty()).unwrap();
         assert_eq!(
             spans(&set),
             [(0, 1, Prot::READ | Prot::WRITE), (1, 2, Prot::READ), (2, 3, Prot::READ | Prot::WRITE)]
         );
-        assert!(set.protect_range(va(2), va(4), Prot::READ).is_err(), "page 3 is a hole");
+        assert_eq!(set.protect_range(va(2), va(4), Prot::READ, AreaFlags::empty()), Err(ProtectError::Hole), "page 3 is a hole");
         assert_eq!(set.len(), 3, "a refused mprotect changes nothing");
+    }
+
+    #[test]
+    fn splitting_keeps_the_backing_offset_of_each_piece() {
+        let mut set = AreaSet::new();
+        set.insert(Area { pgoff: 100, ..anon(0, 8, Prot::READ) }).unwrap();
+        set.remove_range(va(2), va(3));
+        let pieces: Vec<_> = set.iter().map(|a| ((a.start - va(0)) / P, a.pgoff)).collect();
+        assert_eq!(pieces, [(0, 100), (3, 103)]);
+        assert_eq!(set.find(va(5)).unwrap().page_index(va(5)), 105);
+    }
+
+    #[test]
+    fn read_only_shared_areas_refuse_prot_write() {
+        let mut set = AreaSet::new();
+        set.insert(Area { flags: AreaFlags::SHARED, ..anon(0, 2, Prot::READ) }).unwrap();
+        assert_eq!(
+            set.protect_range(va(0), va(1), Prot::READ | Prot::WRITE, AreaFlags::empty()),
+            Err(ProtectError::NotWritable)
+        );
+        assert_eq!(set.len(), 1, "nothing was split");
+    }
+
+    #[test]
+    fn clipped_views_cut_areas_to_the_range() {
+        let mut set = AreaSet::new();
+        set.insert(Area { pgoff: 10, ..anon(0, 4, Prot::READ) }).unwrap();
+        set.insert(anon(6, 9, Prot::READ)).unwrap();
+        let parts: Vec<_> = set.clipped(va(2), va(7)).iter().map(|a| ((a.start - va(0)) / P, (a.end - va(0)) / P, a.pgoff)).collect();
+        assert_eq!(parts, [(2, 4, 12), (6, 7, 0)]);
     }
 
     #[test]

@@ -11,7 +11,10 @@ use crate::arch::aarch64::context::{switch_context, KernelContext};
 use crate::arch::aarch64::fpsimd::FpState;
 use crate::arch::aarch64::mmu::kernel_map::KernelStack;
 use crate::arch::aarch64::timer;
+use crate::fs::fd_table::FdTable;
+use crate::fs::file::FileRef;
 use crate::mm::address_space::AddressSpace;
+use crate::mm::fault::FaultCounters;
 use crate::mm::addr::VirtAddr;
 use super::outcome::Outcome;
 
@@ -38,6 +41,10 @@ pub struct Process {
     pub limits: [rlimit64; RLIMITS],
     /// set_tid_address(): where the thread ID is cleared on exit.
     pub clear_child_tid: u64,
+    pub files: FdTable<FileRef>,
+    pub faults: FaultCounters,
+    /// Page number of the last spurious fault, to catch one that repeats.
+    pub last_spurious: Option<u64>,
     /// The counter value at which the time limit kills the process.
     pub deadline: Option<u64>,
     pub started_at: u64,
@@ -84,7 +91,15 @@ pub fn has_current() -> bool {
 }
 
 /// Runs `process` at EL0 until it ends, and returns how it ended.
-pub fn run(mut process: alloc::boxed::Box<Process>, time_limit_ns: u64) -> (Outcome, u64) {
+/// What the runner reports about a finished process.
+pub struct Report {
+    pub outcome: Outcome,
+    pub elapsed_ns: u64,
+    pub faults: FaultCounters,
+    pub peak_frames: usize,
+}
+
+pub fn run(mut process: alloc::boxed::Box<Process>, time_limit_ns: u64) -> Report {
     let start = timer::ticks();
     process.started_at = start;
     let deadline = start + timer::ns_to_ticks(time_limit_ns);
@@ -100,9 +115,9 @@ pub fn run(mut process: alloc::boxed::Box<Process>, time_limit_ns: u64) -> (Outc
     CURRENT.store(core::ptr::null_mut(), Ordering::Relaxed);
     timer::disarm();
     crate::arch::aarch64::mmu::user_tables::uninstall();
-    let elapsed = timer::ticks_to_ns(timer::ticks() - start);
+    let elapsed_ns = timer::ticks_to_ns(timer::ticks() - start);
     let outcome = process.outcome.take().unwrap_or(Outcome::NotStarted("no outcome recorded".into()));
-    (outcome, elapsed)
+    Report { outcome, elapsed_ns, faults: process.faults, peak_frames: process.space.owned_frames().1 }
 }
 
 /// Ends the current process with `outcome` and resumes the runner.

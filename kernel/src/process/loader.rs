@@ -18,7 +18,10 @@ use crate::exec::elf::{self, ElfError, LoadPlan, USER_END};
 use crate::exec::stack::{self, at};
 use crate::mm::address_space::{AddressSpace, OutOfMemory};
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
-use crate::mm::vma::{Area, Backing, Prot};
+use crate::fs::fd_table::{FdEntry, FdTable};
+use crate::fs::file::OpenFile;
+use crate::mm::fault::FaultCounters;
+use crate::mm::vma::{Area, Prot};
 
 /// Top of the user stack, below a 64 KiB gap at the end of the user half.
 pub const STACK_TOP: u64 = USER_END - 0x1_0000;
@@ -66,7 +69,7 @@ fn default_limits() -> [rlimit64; RLIMITS] {
 /// segment (.bss) is an anonymous area filled with zeros on first touch.
 fn load_segment(space: &mut AddressSpace, file: &[u8], seg: &elf::Segment) -> Result<(), LoadError> {
     let (start, end) = seg.pages();
-    space.add_area(Area { start, end, prot: seg.prot, backing: Backing::Anonymous }).map_err(|_| LoadError::OutOfMemory)?;
+    space.add_area(Area::anonymous(start, end, seg.prot)).map_err(|_| LoadError::OutOfMemory)?;
     let data_end = seg.vaddr.as_u64() + seg.file_size;
     let mut page = start;
     while page.as_u64() < data_end {
@@ -74,10 +77,20 @@ fn load_segment(space: &mut AddressSpace, file: &[u8], seg: &elf::Segment) -> Re
         let to = data_end.min(page.as_u64() + PAGE_SIZE as u64);
         let file_at = (seg.file_offset + (from - seg.vaddr)) as usize;
         let bytes = &file[file_at..file_at + (to - from.as_u64()) as usize];
-        space.map_page_with(page, from - page, bytes, seg.prot)?;
+        space.map_page_with(page, from - page, bytes)?;
         page = page + PAGE_SIZE as u64;
     }
     Ok(())
+}
+
+/// Descriptors 0, 1 and 2 on the console, as Linux gives init.
+fn console_files() -> FdTable<crate::fs::file::FileRef> {
+    let mut files = FdTable::new();
+    let console = OpenFile::console();
+    for _ in 0..3 {
+        files.insert_lowest(0, FdEntry { file: console.clone(), cloexec: false }, 3).expect("three free slots");
+    }
+    files
 }
 
 /// Creates the process for `file` with `argv` and `envp`, ready to run.
@@ -89,12 +102,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
     }
     let image_end = plan.segments.iter().map(|s| s.pages().1).max().expect("plan has segments");
 
-    let stack_area = Area {
-        start: VirtAddr::new(STACK_TOP - STACK_SIZE),
-        end: VirtAddr::new(STACK_TOP),
-        prot: Prot::READ | Prot::WRITE,
-        backing: Backing::Anonymous,
-    };
+    let stack_area = Area::anonymous(VirtAddr::new(STACK_TOP - STACK_SIZE), VirtAddr::new(STACK_TOP), Prot::READ | Prot::WRITE);
     space.add_area(stack_area).map_err(|_| LoadError::OutOfMemory)?;
     let (hwcap, hwcap2) = cpu_features::hwcaps(mte_level);
     let aux = [
@@ -126,7 +134,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         let to = (page.as_u64() + PAGE_SIZE as u64).min(STACK_TOP);
         let offset = (from - image.sp) as usize;
         let bytes = &image.bytes[offset..offset + (to - from.as_u64()) as usize];
-        space.map_page_with(page, from - page, bytes, stack_area.prot)?;
+        space.map_page_with(page, from - page, bytes)?;
         page = page + PAGE_SIZE as u64;
     }
 
@@ -159,6 +167,9 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         brk: Brk { start: image_end, end: image_end },
         limits: default_limits(),
         clear_child_tid: 0,
+        files: console_files(),
+        faults: FaultCounters::default(),
+        last_spurious: None,
         deadline: None,
         started_at: 0,
         context: KernelContext::new_user_entry(frame_ptr),

@@ -15,6 +15,8 @@ use log::{error, info};
 use super::loader;
 use super::expectation::Expectation;
 use super::outcome::Outcome;
+use super::Report;
+use crate::mm::fault::FaultCounters;
 use crate::fs::initramfs::Initramfs;
 use crate::mm::{frame, heap};
 
@@ -33,10 +35,14 @@ fn usage() -> (usize, usize) {
     (frame::stats().used(), heap::used_bytes())
 }
 
+fn not_started(why: String) -> Report {
+    Report { outcome: Outcome::NotStarted(why), elapsed_ns: 0, faults: FaultCounters::default(), peak_frames: 0 }
+}
+
 /// Runs one program to completion.
-pub fn run_one(fs: &Initramfs, path: &str, args: &[&str], time_limit_ns: u64, mte_level: u8) -> (Outcome, u64) {
+pub fn run_one(fs: &Initramfs, path: &str, args: &[&str], time_limit_ns: u64, mte_level: u8) -> Report {
     let Some(entry) = fs.file(path) else {
-        return (Outcome::NotStarted(alloc::format!("{} not found in the initramfs", path)), 0);
+        return not_started(alloc::format!("{} not found in the initramfs", path));
     };
     let mut argv: Vec<&str> = Vec::with_capacity(args.len() + 1);
     argv.push(path);
@@ -45,7 +51,7 @@ pub fn run_one(fs: &Initramfs, path: &str, args: &[&str], time_limit_ns: u64, mt
         Ok(process) => super::run(process, time_limit_ns),
         Err(e) => {
             error!("{}: {}", path, e);
-            (Outcome::NotStarted(alloc::format!("{}", e)), 0)
+            not_started(alloc::format!("{}", e))
         }
     }
 }
@@ -60,10 +66,18 @@ pub fn run_dir(fs: &Initramfs, dir: &str, time_limit_s: u64, mte_level: u8) -> (
         let expect = Expectation::from_name(name);
         let limit_ms = if expect == Expectation::TimeLimit { EXPECTED_TIMEOUT_LIMIT_MS } else { time_limit_s * 1000 };
         let before = usage();
-        let (outcome, ns) = run_one(fs, path, &[], limit_ms * 1_000_000, mte_level);
+        let report = run_one(fs, path, &[], limit_ms * 1_000_000, mte_level);
+        let outcome = &report.outcome;
         let after = usage();
-        let time = alloc::format!("{}.{:03} ms", ns / 1_000_000, (ns / 1000) % 1000);
-        if !expect.met_by(&outcome) {
+        let ns = report.elapsed_ns;
+        let time = alloc::format!(
+            "{}.{:03} ms; faults: {}; peak frames {}",
+            ns / 1_000_000,
+            (ns / 1000) % 1000,
+            report.faults,
+            report.peak_frames
+        );
+        if !expect.met_by(outcome) {
             failed += 1;
             crate::println!("FAIL {}: {}, expected {:?} ({})", path, outcome, expect, time);
         } else if after.0 != before.0 {

@@ -1,25 +1,39 @@
-//! Reading and writing: so far only the console behind descriptors 0-2.
-//! Standard input reads as end-of-file (the console takes no input yet);
-//! standard output and error go to the UART as they are, unprefixed.
+//! Reading, writing and stat through the descriptor table.
+//!
+//! The console (descriptors 0-2 at start) reads as end-of-file (it takes no
+//! input yet) and writes to the UART as it is, unprefixed. A refpage
+//! descriptor is only for mmap: read is EINVAL (the man page: not
+//! supported) and write EBADF (it is open read-only).
 
-use linux_raw_sys::general::{iovec, stat, AT_EMPTY_PATH, S_IFCHR};
+use linux_raw_sys::general::{iovec, stat, AT_EMPTY_PATH, S_IFCHR, S_IFREG};
 
 use super::errno::{Errno, SysResult};
+use crate::fs::file::{FileKind, FileRef};
+use crate::mm::addr::PAGE_SIZE;
 use crate::mm::uaccess::{copy_from_user, read_user, read_user_str, write_user, UserAddr};
+use crate::process;
 
 /// The largest count one read/write moves (Linux's MAX_RW_COUNT).
 const MAX_RW_COUNT: usize = 0x7fff_f000;
 /// Linux's UIO_MAXIOV.
 const IOV_MAX: i32 = 1024;
 
-fn is_console(fd: i32) -> bool {
-    (0..=2).contains(&fd)
+fn file(fd: i32) -> Result<FileRef, Errno> {
+    Ok(process::current().files.get(fd)?.file.clone())
 }
 
 pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
-    if !is_console(fd) || fd == 0 {
+    let file = file(fd)?;
+    if !file.writable() {
         return Err(Errno::EBADF);
     }
+    match file.kind {
+        FileKind::Console => write_console(buf, len),
+        FileKind::RefPage(_) => Err(Errno::EBADF),
+    }
+}
+
+fn write_console(buf: UserAddr, len: usize) -> SysResult {
     let len = len.min(MAX_RW_COUNT);
     let mut chunk = [0u8; 256];
     let mut done = 0;
@@ -35,16 +49,14 @@ pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
     Ok(done as u64)
 }
 
-/// Only the console descriptors exist so far; closing one succeeds (the
-/// descriptor table, which makes it really go away, comes with refpage).
-pub fn close(fd: i32) -> SysResult {
-    if is_console(fd) { Ok(0) } else { Err(Errno::EBADF) }
-}
-
 pub fn read(fd: i32, _buf: UserAddr, _len: usize) -> SysResult {
-    match fd {
-        0 => Ok(0),
-        _ => Err(Errno::EBADF),
+    let file = file(fd)?;
+    if !file.readable() {
+        return Err(Errno::EBADF);
+    }
+    match file.kind {
+        FileKind::Console => Ok(0),
+        FileKind::RefPage(_) => Err(Errno::EINVAL),
     }
 }
 
@@ -76,28 +88,38 @@ pub fn readv(fd: i32, iov: UserAddr, count: i32) -> SysResult {
 /// TCGETS included, gives ENOTTY, so C libraries fully buffer stdout as for
 /// a pipe.
 pub fn ioctl(fd: i32, _request: u32) -> SysResult {
-    if !is_console(fd) {
-        return Err(Errno::EBADF);
-    }
+    file(fd)?;
     Err(Errno::ENOTTY)
 }
 
-/// stat of the console: a character device, major 5 minor 1 (/dev/console).
-fn console_stat() -> stat {
+/// What fstat says. The console: a character device, major 5 minor 1
+/// (/dev/console). A refpage (the project's decision, documented in
+/// README): a read-only regular file whose size is one repetition of the
+/// pattern, one page of blocks, its own inode number.
+fn stat_of(file: &FileRef) -> stat {
     // SAFETY: stat is plain data; all-zero is a valid value.
     let mut st: stat = unsafe { core::mem::zeroed() };
-    st.st_mode = S_IFCHR | 0o620;
     st.st_nlink = 1;
-    st.st_rdev = (5 << 8) | 1;
-    st.st_blksize = 1024;
+    match &file.kind {
+        FileKind::Console => {
+            st.st_mode = S_IFCHR | 0o620;
+            st.st_rdev = (5 << 8) | 1;
+            st.st_blksize = 1024;
+        }
+        FileKind::RefPage(page) => {
+            st.st_mode = S_IFREG | 0o400;
+            st.st_ino = page.ino();
+            st.st_size = page.size() as _;
+            st.st_blksize = PAGE_SIZE as _;
+            st.st_blocks = (PAGE_SIZE / 512) as _;
+        }
+    }
     st
 }
 
 pub fn fstat(fd: i32, buf: UserAddr) -> SysResult {
-    if !is_console(fd) {
-        return Err(Errno::EBADF);
-    }
-    write_user(buf, &console_stat())?;
+    let st = stat_of(&file(fd)?);
+    write_user(buf, &st)?;
     Ok(0)
 }
 

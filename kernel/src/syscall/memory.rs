@@ -1,26 +1,46 @@
-//! brk, mmap, munmap, mprotect for anonymous memory, with Linux's checks
-//! and errors (mm/mmap.c, mm/mprotect.c).
+//! brk, mmap, munmap, mprotect and madvise, with Linux's checks in Linux's
+//! order (arch/arm64/kernel/sys.c, mm/mmap.c, mm/mprotect.c, mm/madvise.c).
+
+use alloc::sync::Arc;
 
 use linux_raw_sys::general::{
-    MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
-    MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, PROT_EXEC, PROT_READ, PROT_WRITE,
+    MADV_COLD, MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_DONTNEED, MADV_FREE, MADV_HUGEPAGE,
+    MADV_KEEPONFORK, MADV_MERGEABLE, MADV_NOHUGEPAGE, MADV_NORMAL, MADV_PAGEOUT, MADV_RANDOM, MADV_SEQUENTIAL,
+    MADV_UNMERGEABLE, MADV_WILLNEED, MADV_WIPEONFORK, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN,
+    MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, PROT_EXEC, PROT_MTE,
+    PROT_READ, PROT_SEM, PROT_WRITE,
 };
 
 use super::errno::{Errno, SysResult};
+use crate::arch::aarch64::mte;
 use crate::exec::elf::{MIN_USER_ADDR, USER_END};
+use crate::fs::file::FileKind;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::fault::{self, Access};
-use crate::mm::vma::{Area, Backing, Prot};
+use crate::mm::shared_memory::SharedMemory;
+use crate::mm::vma::{Area, AreaFlags, Backing, ProtectError, Prot};
 use crate::process::{self, loader::MMAP_BASE};
 
 const PAGE: u64 = PAGE_SIZE as u64;
 
-/// PROT_* bits as an area protection; unknown bits are EINVAL.
-fn prot_from(bits: u32) -> Result<Prot, Errno> {
-    if bits & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
+/// PROT_* bits as (protection, PROT_MTE). mmap ignores bits it does not
+/// know, as Linux's calc_vm_prot_bits() does, and PROT_MTE where there is
+/// no tagging (arm64's arch_calc_vm_prot_bits).
+fn mmap_prot(bits: u32) -> (Prot, bool) {
+    (Prot::from_bits_truncate(bits), bits & PROT_MTE != 0 && mte::tagging_enabled())
+}
+
+/// mprotect validates: unknown bits, or PROT_MTE without tagging, are
+/// EINVAL (arm64's arch_validate_prot()).
+fn mprotect_prot(bits: u32) -> Result<(Prot, bool), Errno> {
+    let mut supported = PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM;
+    if mte::tagging_enabled() {
+        supported |= PROT_MTE;
+    }
+    if bits & !supported != 0 {
         return Err(Errno::EINVAL);
     }
-    Ok(Prot::from_bits_truncate(bits))
+    Ok(mmap_prot(bits))
 }
 
 /// `len` rounded up to pages; 0 and overflow are errors.
@@ -34,37 +54,67 @@ fn page_len(len: u64) -> Result<u64, Errno> {
 /// Touches every page of a new area so it is mapped now (MAP_POPULATE).
 fn populate(start: VirtAddr, end: VirtAddr, prot: Prot) {
     let access = if prot.contains(Prot::WRITE) { Access::Write } else { Access::Read };
-    let space = &mut process::current().space;
+    let p = process::current();
     let mut va = start;
     while va < end {
         // Best effort, as in Linux: a failure shows up on first touch instead.
-        let _ = fault::handle(space, va, access, false);
+        if let Ok(r) = fault::handle(&mut p.space, va, access) {
+            p.faults.count(r);
+        }
         va = va + PAGE;
     }
 }
 
-pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, _fd: i32, offset: u64) -> SysResult {
-    let prot = prot_from(prot)?;
-    let len = page_len(len)?;
-    match flags & MAP_TYPE {
-        MAP_PRIVATE | MAP_SHARED | MAP_SHARED_VALIDATE => {}
-        _ => return Err(Errno::EINVAL),
+/// What backs a new mapping, and whether it may ever be written.
+fn backing_for(flags: u32, fd: i32, prot: Prot, shared: bool) -> Result<(Backing, bool), Errno> {
+    if flags & MAP_ANONYMOUS != 0 {
+        let backing = if shared { Backing::SharedMemory(Arc::new(SharedMemory::new())) } else { Backing::Anonymous };
+        return Ok((backing, true));
     }
+    let file = process::current().files.get(fd)?.file.clone();
+    match &file.kind {
+        FileKind::Console => Err(Errno::ENODEV),
+        FileKind::RefPage(page) => {
+            if !file.readable() {
+                return Err(Errno::EACCES);
+            }
+            // A shared mapping writes through to the file: not to a
+            // read-only descriptor, now or after mprotect.
+            if shared && prot.contains(Prot::WRITE) && !file.writable() {
+                return Err(Errno::EACCES);
+            }
+            Ok((Backing::RefPage(page.clone()), !shared || file.writable()))
+        }
+    }
+}
+
+pub fn mmap(addr: u64, len: u64, prot_bits: u32, flags: u32, fd: i32, offset: u64) -> SysResult {
+    if !offset.is_multiple_of(PAGE) {
+        return Err(Errno::EINVAL);
+    }
+    if flags & MAP_ANONYMOUS == 0 {
+        process::current().files.get(fd)?;
+    }
+    let len = page_len(len)?;
+    let (prot, mte) = mmap_prot(prot_bits);
+    let pgoff = offset / PAGE;
+    if pgoff.checked_add(len / PAGE).is_none() {
+        return Err(Errno::EOVERFLOW);
+    }
+    let shared = match flags & MAP_TYPE {
+        MAP_PRIVATE => false,
+        MAP_SHARED | MAP_SHARED_VALIDATE => true,
+        _ => return Err(Errno::EINVAL),
+    };
     let known = MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE | MAP_FIXED_NOREPLACE | MAP_NORESERVE | MAP_STACK | MAP_GROWSDOWN;
     if flags & MAP_TYPE == MAP_SHARED_VALIDATE && flags & !known != 0 {
         return Err(Errno::EOPNOTSUPP);
-    }
-    if flags & MAP_ANONYMOUS == 0 {
-        // File mappings come with the file-descriptor table.
-        return Err(Errno::EBADF);
-    }
-    if !offset.is_multiple_of(PAGE) {
-        return Err(Errno::EINVAL);
     }
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     if fixed && !addr.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
+    let (backing, may_write) = backing_for(flags, fd, prot, shared)?;
 
     let space = &mut process::current().space;
     let fits = |start: u64| start >= MIN_USER_ADDR && start.checked_add(len).is_some_and(|end| end <= USER_END);
@@ -81,9 +131,12 @@ pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, _fd: i32, offset: u64) -
         }
         s
     } else {
-        // A hint is used when it is free; otherwise top-down from MMAP_BASE.
+        // A free hint is taken as it is; otherwise top-down below MMAP_BASE,
+        // which leaves the stack's guard gap alone.
         let hint = addr & !(PAGE - 1);
-        if hint != 0 && fits(hint) && !space.areas().overlaps(VirtAddr::new(hint), VirtAddr::new(hint + len)) {
+        let hint_free = hint != 0 && fits(hint) && hint + len <= MMAP_BASE
+            && !space.areas().overlaps(VirtAddr::new(hint), VirtAddr::new(hint + len));
+        if hint_free {
             VirtAddr::new(hint)
         } else {
             space
@@ -93,7 +146,12 @@ pub fn mmap(addr: u64, len: u64, prot: u32, flags: u32, _fd: i32, offset: u64) -
         }
     };
     let end = start + len;
-    space.add_area(Area { start, end, prot, backing: Backing::Anonymous }).map_err(|_| Errno::ENOMEM)?;
+    let mut area_flags = AreaFlags::empty();
+    area_flags.set(AreaFlags::SHARED, shared);
+    area_flags.set(AreaFlags::MTE, mte);
+    area_flags.set(AreaFlags::MAY_WRITE, may_write);
+    let pgoff = if flags & MAP_ANONYMOUS != 0 { 0 } else { pgoff };
+    space.add_area(Area { start, end, prot, flags: area_flags, backing, pgoff }).map_err(|_| Errno::ENOMEM)?;
     if flags & MAP_POPULATE != 0 {
         populate(start, end, prot);
     }
@@ -110,21 +168,52 @@ pub fn munmap(addr: u64, len: u64) -> SysResult {
     Ok(0)
 }
 
-pub fn mprotect(addr: u64, len: u64, prot: u32) -> SysResult {
+pub fn mprotect(addr: u64, len: u64, prot_bits: u32) -> SysResult {
     if !addr.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
-    let prot = prot_from(prot)?;
+    let (prot, mte) = mprotect_prot(prot_bits)?;
     if len == 0 {
         return Ok(0);
     }
     let len = page_len(len)?;
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::ENOMEM)?;
-    process::current()
-        .space
-        .protect(VirtAddr::new(addr), VirtAddr::new(end), prot)
-        .map(|_| 0)
-        .map_err(|_| Errno::ENOMEM)
+    let add = if mte { AreaFlags::MTE } else { AreaFlags::empty() };
+    match process::current().space.protect(VirtAddr::new(addr), VirtAddr::new(end), prot, add) {
+        Ok(()) => Ok(0),
+        Err(ProtectError::Hole) => Err(Errno::ENOMEM),
+        Err(ProtectError::NotWritable) => Err(Errno::EACCES),
+    }
+}
+
+/// MADV_DONTNEED (and MADV_FREE, done the same way) drops the pages of the
+/// range; the next touch maps the zero page, the reference page or the
+/// shared page again. The other known advice changes nothing here.
+pub fn madvise(addr: u64, len: u64, advice: u32) -> SysResult {
+    if !addr.is_multiple_of(PAGE) {
+        return Err(Errno::EINVAL);
+    }
+    let drops = match advice {
+        MADV_DONTNEED | MADV_FREE => true,
+        MADV_NORMAL | MADV_RANDOM | MADV_SEQUENTIAL | MADV_WILLNEED | MADV_DONTFORK | MADV_DOFORK | MADV_MERGEABLE
+        | MADV_UNMERGEABLE | MADV_HUGEPAGE | MADV_NOHUGEPAGE | MADV_DONTDUMP | MADV_DODUMP | MADV_WIPEONFORK
+        | MADV_KEEPONFORK | MADV_COLD | MADV_PAGEOUT => false,
+        _ => return Err(Errno::EINVAL),
+    };
+    if len == 0 {
+        return Ok(0);
+    }
+    let len = len.checked_add(PAGE - 1).ok_or(Errno::EINVAL)? & !(PAGE - 1);
+    let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::EINVAL)?;
+    let (start, end) = (VirtAddr::new(addr), VirtAddr::new(end));
+    let space = &mut process::current().space;
+    if drops {
+        for area in space.areas().clipped(start, end) {
+            space.zap(area.start, area.end);
+        }
+    }
+    // Linux applies the advice where it can, then reports a hole as ENOMEM.
+    if space.areas().covers(start, end) { Ok(0) } else { Err(Errno::ENOMEM) }
 }
 
 /// Moves the program break. Like Linux's brk(): returns the new break, or
@@ -141,8 +230,7 @@ pub fn brk(addr: u64) -> SysResult {
         if p.space.areas().overlaps(old_top, new_top) {
             return Ok(current.as_u64());
         }
-        let area = Area { start: old_top, end: new_top, prot: Prot::READ | Prot::WRITE, backing: Backing::Anonymous };
-        if p.space.add_area(area).is_err() {
+        if p.space.add_area(Area::anonymous(old_top, new_top, Prot::READ | Prot::WRITE)).is_err() {
             return Ok(current.as_u64());
         }
     } else if new_top < old_top {

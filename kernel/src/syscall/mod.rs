@@ -5,11 +5,15 @@
 
 pub mod errno;
 #[cfg(target_os = "none")]
+mod fd;
+#[cfg(target_os = "none")]
 mod info;
 #[cfg(target_os = "none")]
 mod io;
 #[cfg(target_os = "none")]
 mod memory;
+#[cfg(target_os = "none")]
+mod refpage;
 #[cfg(target_os = "none")]
 mod time;
 
@@ -21,7 +25,7 @@ mod dispatch {
     use linux_raw_sys::general as nr;
 
     use super::errno::{Errno, SysResult};
-    use super::{info, io, memory, time};
+    use super::{fd, info, io, memory, refpage, time};
     use crate::arch::aarch64::trap_frame::TrapFrame;
     use crate::mm::uaccess::UserAddr;
     use crate::process::{self, outcome::Outcome};
@@ -49,12 +53,18 @@ mod dispatch {
             nr::__NR_fstat => io::fstat(a[0] as i32, user(1)),
             nr::__NR_newfstatat => io::newfstatat(a[0] as i32, user(1), user(2), a[3] as u32),
             nr::__NR_readlinkat => io::readlinkat(user(1)),
-            nr::__NR_close => io::close(a[0] as i32),
+            nr::__NR_close => fd::close(a[0] as i32),
+            nr::__NR_dup => fd::dup(a[0] as i32),
+            nr::__NR_dup3 => fd::dup3(a[0] as i32, a[1] as i32, a[2] as u32),
+            nr::__NR_fcntl => fd::fcntl(a[0] as i32, a[1] as u32, a[2]),
+            nr::__NR_lseek => fd::lseek(a[0] as i32),
 
             nr::__NR_brk => memory::brk(a[0]),
             nr::__NR_mmap => memory::mmap(a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]),
             nr::__NR_munmap => memory::munmap(a[0], a[1]),
             nr::__NR_mprotect => memory::mprotect(a[0], a[1], a[2] as u32),
+            nr::__NR_madvise => memory::madvise(a[0], a[1], a[2] as u32),
+            refpage::NR_REFPAGE_CREATE => refpage::refpage_create(user(0), a[1] as u32, a[2]),
 
             nr::__NR_exit | nr::__NR_exit_group => process::exit_current(Outcome::Exited(a[0] as u8)),
             nr::__NR_getpid | nr::__NR_gettid => Ok(process::current().pid.0 as u64),

@@ -22,7 +22,7 @@ fn untagged(far: u64) -> u64 {
 
 /// How an abort maps onto the generic resolver, or the signal to send.
 enum Decoded {
-    Resolve { access: Access, page_present: bool },
+    Resolve { access: Access },
     Signal { signal: u32, what: &'static str },
 }
 
@@ -36,8 +36,11 @@ fn decode(esr: Esr) -> Decoded {
         Access::Read
     };
     match abort.kind {
-        FaultKind::Translation { .. } => Decoded::Resolve { access, page_present: false },
-        FaultKind::Permission { .. } | FaultKind::AccessFlag { .. } => Decoded::Resolve { access, page_present: true },
+        // Whether a page is there is read from the tables by the resolver;
+        // the status code only says the walk or the permissions stopped us.
+        FaultKind::Translation { .. } | FaultKind::Permission { .. } | FaultKind::AccessFlag { .. } => {
+            Decoded::Resolve { access }
+        }
         FaultKind::Alignment => Decoded::Signal { signal: SIGBUS, what: "BUS_ADRALN" },
         FaultKind::TagCheck => Decoded::Signal { signal: SIGSEGV, what: "SEGV_MTESERR" },
         FaultKind::ExternalAbort | FaultKind::ExternalAbortOnWalk { .. } | FaultKind::ParityOrEcc => {
@@ -48,13 +51,33 @@ fn decode(esr: Esr) -> Decoded {
 }
 
 /// Tries to resolve `far` in the current process; the si_code name on failure.
-fn resolve(far: u64, access: Access, page_present: bool) -> Result<(), (u32, &'static str)> {
+fn resolve(far: u64, esr: Esr, access: Access) -> Result<(), (u32, &'static str)> {
     let va = untagged(far);
-    if va >= USER_END {
-        return Err((SIGSEGV, "SEGV_MAPERR"));
+    let p = process::current();
+    let result = if va >= USER_END {
+        Err(FaultError::Unmapped)
+    } else {
+        fault::handle(&mut p.space, VirtAddr::new(va), access)
+    };
+    if fault::tracing() {
+        let abort = esr.abort().expect("an abort");
+        let action = match result {
+            Ok(r) => r.describe(),
+            Err(FaultError::Unmapped) => "no area: SEGV_MAPERR",
+            Err(FaultError::NotPermitted) => "not permitted: SEGV_ACCERR",
+            Err(FaultError::OutOfMemory) => "out of memory",
+        };
+        log::info!("pid {} {} {:#x}: {} -> {}", p.pid.0, access.name(), far, crate::arch::aarch64::esr::fault_info(abort.status_code).name, action);
     }
-    match fault::handle(&mut process::current().space, VirtAddr::new(va), access, page_present) {
-        Ok(()) => Ok(()),
+    match result {
+        // The same page faulting twice in a row without being fixed would
+        // loop forever: the second time is a protection violation.
+        Ok(fault::Resolution::Spurious) if p.last_spurious == Some(va >> 12) => Err((SIGSEGV, "SEGV_ACCERR")),
+        Ok(r) => {
+            p.last_spurious = (r == fault::Resolution::Spurious).then_some(va >> 12);
+            p.faults.count(r);
+            Ok(())
+        }
         Err(FaultError::Unmapped) => Err((SIGSEGV, "SEGV_MAPERR")),
         Err(FaultError::NotPermitted) => Err((SIGSEGV, "SEGV_ACCERR")),
         Err(FaultError::OutOfMemory) => Err((SIGSEGV, "out of memory")),
@@ -65,7 +88,7 @@ fn resolve(far: u64, access: Access, page_present: bool) -> Result<(), (u32, &'s
 fn user_abort(frame: &TrapFrame) {
     let esr = frame.esr();
     let outcome = match decode(esr) {
-        Decoded::Resolve { access, page_present } => resolve(frame.far, access, page_present),
+        Decoded::Resolve { access } => resolve(frame.far, esr, access),
         Decoded::Signal { signal, what } => Err((signal, what)),
     };
     if let Err((signal, code)) = outcome {
@@ -111,7 +134,7 @@ pub fn kernel_access_to_user(frame: &TrapFrame) -> bool {
         return false;
     }
     match decode(frame.esr()) {
-        Decoded::Resolve { access, page_present } => resolve(frame.far, access, page_present).is_ok(),
+        Decoded::Resolve { access } => resolve(frame.far, frame.esr(), access).is_ok(),
         Decoded::Signal { .. } => false,
     }
 }

@@ -18,6 +18,8 @@ pub mod cpu_features;
 #[cfg(target_os = "none")]
 pub mod fpsimd;
 #[cfg(target_os = "none")]
+pub mod page_fill;
+#[cfg(target_os = "none")]
 pub mod tlb;
 #[cfg(target_os = "none")]
 pub mod uaccess;

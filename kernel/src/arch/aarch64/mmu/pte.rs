@@ -16,6 +16,10 @@ use crate::mm::addr::PhysAddr;
 register_bitfields! {u64,
     /// Fields shared by table, block and page descriptors.
     pub STAGE1_DESCRIPTOR [
+        /// Software bit (bits 55-58 are ignored by the MMU): the page is not
+        /// owned by this mapping (the zero page, a reference page, shared
+        /// memory) and must not be freed with it. Linux's PTE_SPECIAL.
+        SPECIAL OFFSET(56) NUMBITS(1) [],
         /// Unprivileged execute-never.
         UXN OFFSET(54) NUMBITS(1) [],
         /// Privileged execute-never.
@@ -100,6 +104,9 @@ bitflags! {
         const USER_EXEC = 1 << 3;
         /// Shared by every address space (clears nG). Kernel mappings only.
         const GLOBAL = 1 << 4;
+        /// The frame belongs to someone else (software bit 56): unmapping
+        /// must not free it.
+        const SPECIAL = 1 << 5;
     }
 }
 
@@ -176,6 +183,9 @@ impl Descriptor {
         if !flags.contains(MapFlags::GLOBAL) {
             d.modify(STAGE1_DESCRIPTOR::NG::SET);
         }
+        if flags.contains(MapFlags::SPECIAL) {
+            d.modify(STAGE1_DESCRIPTOR::SPECIAL::SET);
+        }
         Self(d.get())
     }
 
@@ -204,6 +214,7 @@ impl Descriptor {
         flags.set(MapFlags::KERNEL_EXEC, !d.is_set(STAGE1_DESCRIPTOR::PXN));
         flags.set(MapFlags::USER_EXEC, !d.is_set(STAGE1_DESCRIPTOR::UXN));
         flags.set(MapFlags::GLOBAL, !d.is_set(STAGE1_DESCRIPTOR::NG));
+        flags.set(MapFlags::SPECIAL, d.is_set(STAGE1_DESCRIPTOR::SPECIAL));
         Entry::Leaf(out, Attributes::new(memory, flags))
     }
 }
@@ -259,6 +270,14 @@ mod tests {
         assert_eq!(table.0, 0x4100_0003);
         assert_eq!(table.entry(0), Entry::Table(PhysAddr::new(0x4100_0000)));
         assert_eq!(Descriptor::INVALID.entry(2), Entry::Invalid);
+    }
+
+    #[test]
+    fn special_pages_carry_software_bit_56() {
+        let shared = Attributes::new(MemoryType::Normal, MapFlags::USER | MapFlags::SPECIAL);
+        let d = Descriptor::leaf(PhysAddr::new(0x4000_0000), shared, 3);
+        assert_ne!(d.0 & (1 << 56), 0);
+        assert_eq!(d.entry(3), Entry::Leaf(PhysAddr::new(0x4000_0000), shared));
     }
 
     #[test]

@@ -158,19 +158,29 @@ impl PageTable {
         Some(Self::slot(mem, table, index(va, 3)))
     }
 
-    /// Removes the page mapping at `va` and returns its frame. The caller
-    /// flushes the TLB entry.
-    pub fn unmap_page(&mut self, mem: &mut impl TableMemory, va: VirtAddr) -> Option<PhysAddr> {
+    /// Removes the page mapping at `va` and returns what it mapped. The
+    /// caller flushes the TLB entry.
+    pub fn unmap_page(&mut self, mem: &mut impl TableMemory, va: VirtAddr) -> Option<(PhysAddr, Attributes)> {
         let slot = self.leaf_slot(mem, va)?;
         // SAFETY: `slot` points into a live table owned by this tree.
         unsafe {
             match Descriptor(slot.read_volatile()).entry(3) {
-                Entry::Leaf(pa, _) => {
+                Entry::Leaf(pa, attrs) => {
                     slot.write_volatile(0);
-                    Some(pa)
+                    Some((pa, attrs))
                 }
                 _ => None,
             }
+        }
+    }
+
+    /// The page mapped at `va` (level 3 only), without walking further.
+    pub fn page(&self, mem: &mut impl TableMemory, va: VirtAddr) -> Option<(PhysAddr, Attributes)> {
+        let slot = self.leaf_slot(mem, va)?;
+        // SAFETY: `slot` points into a live table owned by this tree.
+        match Descriptor(unsafe { slot.read_volatile() }).entry(3) {
+            Entry::Leaf(pa, attrs) => Some((pa, attrs)),
+            _ => None,
         }
     }
 
@@ -196,7 +206,7 @@ impl PageTable {
     pub fn destroy(
         self,
         mem: &mut impl TableMemory,
-        leaf: &mut impl FnMut(VirtAddr, PhysAddr),
+        leaf: &mut impl FnMut(VirtAddr, PhysAddr, Attributes),
         table: &mut impl FnMut(PhysAddr),
     ) {
         fn walk(
@@ -204,7 +214,7 @@ impl PageTable {
             pa: PhysAddr,
             level: u8,
             base: u64,
-            leaf: &mut impl FnMut(VirtAddr, PhysAddr),
+            leaf: &mut impl FnMut(VirtAddr, PhysAddr, Attributes),
             table: &mut impl FnMut(PhysAddr),
         ) {
             for i in 0..ENTRIES {
@@ -214,7 +224,7 @@ impl PageTable {
                 match Descriptor(unsafe { slot.read_volatile() }).entry(level) {
                     Entry::Invalid => {}
                     Entry::Table(next) => walk(mem, next, level + 1, va, leaf, table),
-                    Entry::Leaf(out, _) => leaf(VirtAddr::new(va), out),
+                    Entry::Leaf(out, attrs) => leaf(VirtAddr::new(va), out, attrs),
                 }
             }
             table(pa);
@@ -298,7 +308,7 @@ mod tests {
         let ro = Attributes::new(MemoryType::NormalTagged, MapFlags::GLOBAL);
         assert!(pt.set_page_attrs(&mut mem, va + 4096, ro));
         assert_eq!(pt.translate(&mut mem, va + 4096).map(|t| t.1), Some(ro));
-        assert_eq!(pt.unmap_page(&mut mem, va), Some(PhysAddr::new(0x4000_0000)));
+        assert_eq!(pt.unmap_page(&mut mem, va), Some((PhysAddr::new(0x4000_0000), RW)));
         assert_eq!(pt.translate(&mut mem, va), None);
         assert_eq!(pt.unmap_page(&mut mem, va), None, "already gone");
         assert!(!pt.set_page_attrs(&mut mem, VirtAddr::new(0x8000_0000), ro), "no tables there");
@@ -311,7 +321,7 @@ mod tests {
         pt.map_range(&mut mem, VirtAddr::new(0x40_0000), PhysAddr::new(0x4000_0000), 3 * 4096, RW, false).unwrap();
         pt.map_range(&mut mem, VirtAddr::new(0xffff_ffff_0000), PhysAddr::new(0x5000_0000), 4096, RW, false).unwrap();
         let (mut leaves, mut tables) = (Vec::new(), 0);
-        pt.destroy(&mut mem, &mut |va, pa| leaves.push((va.as_u64(), pa.as_u64())), &mut |_| tables += 1);
+        pt.destroy(&mut mem, &mut |va, pa, _| leaves.push((va.as_u64(), pa.as_u64())), &mut |_| tables += 1);
         assert_eq!(leaves, [(0x40_0000, 0x4000_0000), (0x40_1000, 0x4000_1000), (0x40_2000, 0x4000_2000), (0xffff_ffff_0000, 0x5000_0000)]);
         assert_eq!(tables, 1 + 3 + 3, "root, then L1/L2/L3 for each of the two places");
     }

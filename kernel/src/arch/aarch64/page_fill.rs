@@ -1,0 +1,145 @@
+//! Filling a new page: the inner loops of the write-fault paths.
+//!
+//! Each routine writes all 4096 bytes of a page the caller owns, through its
+//! linear-map address. The tagged variants produce data and allocation tags
+//! in the same pass with STGP (store pair and set the granule's tag from the
+//! address's logical tag, FEAT_MTE), instead of a data sweep followed by a
+//! tag sweep: every granule is touched once.
+
+use super::mte::{self, GRANULE};
+use crate::mm::addr::{VirtAddr, PAGE_SIZE};
+
+const GRANULES: usize = PAGE_SIZE / GRANULE;
+
+/// Writes the 16-byte `pattern` to every granule with 16-byte stores (STP):
+/// the "memset" path for reference pages of size 16 or less.
+///
+/// # Safety
+/// `page` must be the page-aligned address of a writable page the caller owns.
+pub unsafe fn fill_pattern16(page: VirtAddr, pattern: [u64; 2]) {
+    // SAFETY: 256 STPs of 16 bytes cover exactly the caller's page.
+    unsafe {
+        core::arch::asm!(
+            "2: stp {lo}, {hi}, [{p}], #16",
+            "subs {n}, {n}, #1",
+            "b.ne 2b",
+            p = inout(reg) page.as_u64() => _,
+            n = inout(reg) GRANULES => _,
+            lo = in(reg) pattern[0],
+            hi = in(reg) pattern[1],
+            options(nostack),
+        );
+    }
+}
+
+/// As [`fill_pattern16`], and sets every granule's allocation tag to `tag`
+/// in the same store (STGP).
+///
+/// # Safety
+/// As for [`fill_pattern16`]; the page must be Tagged memory and tagging on.
+pub unsafe fn fill_pattern16_tagged(page: VirtAddr, pattern: [u64; 2], tag: u8) {
+    let tagged = mte::with_tag(page, tag);
+    // SAFETY: 256 STGPs of 16 bytes cover exactly the caller's page.
+    unsafe {
+        core::arch::asm!(
+            ".arch_extension memtag",
+            "2: stgp {lo}, {hi}, [{p}], #16",
+            "subs {n}, {n}, #1",
+            "b.ne 2b",
+            p = inout(reg) tagged.as_u64() => _,
+            n = inout(reg) GRANULES => _,
+            lo = in(reg) pattern[0],
+            hi = in(reg) pattern[1],
+            options(nostack),
+        );
+    }
+}
+
+/// Copies a page's data, 64 bytes per iteration (LDP/STP).
+///
+/// # Safety
+/// `dst` must be a writable page the caller owns, `src` a readable page;
+/// both page-aligned, not overlapping.
+pub unsafe fn copy_page(dst: VirtAddr, src: VirtAddr) {
+    // SAFETY: 64 iterations of 64 bytes cover exactly one page each side.
+    unsafe {
+        core::arch::asm!(
+            "2: ldp {a}, {b}, [{s}], #16",
+            "ldp {c}, {d}, [{s}], #16",
+            "stp {a}, {b}, [{t}], #16",
+            "stp {c}, {d}, [{t}], #16",
+            "ldp {a}, {b}, [{s}], #16",
+            "ldp {c}, {d}, [{s}], #16",
+            "stp {a}, {b}, [{t}], #16",
+            "stp {c}, {d}, [{t}], #16",
+            "subs {n}, {n}, #1",
+            "b.ne 2b",
+            s = inout(reg) src.as_u64() => _,
+            t = inout(reg) dst.as_u64() => _,
+            n = inout(reg) PAGE_SIZE / 64 => _,
+            a = out(reg) _, b = out(reg) _, c = out(reg) _, d = out(reg) _,
+            options(nostack),
+        );
+    }
+}
+
+/// Copies a page's data and allocation tags in one pass: per granule, LDG
+/// reads the source granule's tag into the destination pointer, LDP the
+/// data, and STGP writes both.
+///
+/// # Safety
+/// As for [`copy_page`]; both pages Tagged memory and tagging on.
+pub unsafe fn copy_page_with_tags(dst: VirtAddr, src: VirtAddr) {
+    // SAFETY: 256 iterations of one granule cover exactly one page each side.
+    unsafe {
+        core::arch::asm!(
+            ".arch_extension memtag",
+            "2: ldg {t}, [{s}]",
+            "ldp {a}, {b}, [{s}], #16",
+            "stgp {a}, {b}, [{t}]",
+            "add {t}, {t}, #16",
+            "subs {n}, {n}, #1",
+            "b.ne 2b",
+            s = inout(reg) src.as_u64() => _,
+            t = inout(reg) dst.as_u64() => _,
+            n = inout(reg) GRANULES => _,
+            a = out(reg) _, b = out(reg) _,
+            options(nostack),
+        );
+    }
+}
+
+/// Sets every granule's tag to 0 without touching the data (STG), for pages
+/// that become tagged after they were written (mprotect adding PROT_MTE).
+///
+/// # Safety
+/// `page` must be a Tagged page the caller owns; tagging on.
+pub unsafe fn clear_tags(page: VirtAddr) {
+    let base = mte::with_tag(page, 0);
+    // SAFETY: 256 STGs of one granule cover exactly the caller's page.
+    unsafe {
+        core::arch::asm!(
+            ".arch_extension memtag",
+            "2: stg {p}, [{p}], #16",
+            "subs {n}, {n}, #1",
+            "b.ne 2b",
+            p = inout(reg) base.as_u64() => _,
+            n = inout(reg) GRANULES => _,
+            options(nostack),
+        );
+    }
+}
+
+/// Writes one granule's data and tag (STGP), for building reference pages.
+///
+/// # Safety
+/// `granule` must be a granule-aligned address in a Tagged page the caller
+/// owns; tagging on.
+pub unsafe fn store_granule_tagged(granule: VirtAddr, data: [u64; 2], tag: u8) {
+    let p = mte::with_tag(granule, tag);
+    // SAFETY: one 16-byte store inside the caller's page.
+    unsafe {
+        core::arch::asm!(".arch_extension memtag", "stgp {0}, {1}, [{2}]", in(reg) data[0], in(reg) data[1], in(reg) p.as_u64(),
+            options(nostack));
+    }
+}

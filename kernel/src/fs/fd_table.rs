@@ -1,0 +1,139 @@
+//! The per-process file-descriptor table: small integers naming open files.
+//!
+//! Linux's rules: a new descriptor is the lowest free one at or above a
+//! minimum; none may reach the RLIMIT_NOFILE soft limit (EMFILE); a bad
+//! descriptor is EBADF. The open files themselves are shared (`Arc`), so
+//! dup'ed descriptors and mappings keep a file alive after close. Generic
+//! over the file type so the rules are tested on the host.
+
+use alloc::vec::Vec;
+
+use crate::syscall::errno::Errno;
+
+/// One slot: the open file and the descriptor's own flag.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FdEntry<F> {
+    pub file: F,
+    /// FD_CLOEXEC: closed by execve.
+    pub cloexec: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct FdTable<F> {
+    slots: Vec<Option<FdEntry<F>>>,
+}
+
+impl<F: Clone> FdTable<F> {
+    pub fn new() -> Self {
+        Self { slots: Vec::new() }
+    }
+
+    fn index(fd: i32) -> Result<usize, Errno> {
+        usize::try_from(fd).map_err(|_| Errno::EBADF)
+    }
+
+    pub fn get(&self, fd: i32) -> Result<&FdEntry<F>, Errno> {
+        self.slots.get(Self::index(fd)?).and_then(Option::as_ref).ok_or(Errno::EBADF)
+    }
+
+    pub fn get_mut(&mut self, fd: i32) -> Result<&mut FdEntry<F>, Errno> {
+        self.slots.get_mut(Self::index(fd)?).and_then(Option::as_mut).ok_or(Errno::EBADF)
+    }
+
+    /// Installs `entry` at the lowest free descriptor `>= min`, below `limit`.
+    pub fn insert_lowest(&mut self, min: usize, entry: FdEntry<F>, limit: usize) -> Result<i32, Errno> {
+        let fd = (min..).find(|&i| self.slots.get(i).is_none_or(Option::is_none)).expect("unbounded range");
+        if fd >= limit {
+            return Err(Errno::EMFILE);
+        }
+        if fd >= self.slots.len() {
+            self.slots.resize(fd + 1, None);
+        }
+        self.slots[fd] = Some(entry);
+        Ok(fd as i32)
+    }
+
+    /// Installs `entry` at exactly `fd` (dup2/dup3), returning what was
+    /// there; `fd` must be below `limit`.
+    pub fn insert_at(&mut self, fd: i32, entry: FdEntry<F>, limit: usize) -> Result<Option<FdEntry<F>>, Errno> {
+        let i = Self::index(fd)?;
+        if i >= limit {
+            return Err(Errno::EBADF);
+        }
+        if i >= self.slots.len() {
+            self.slots.resize(i + 1, None);
+        }
+        Ok(self.slots[i].replace(entry))
+    }
+
+    pub fn remove(&mut self, fd: i32) -> Result<FdEntry<F>, Errno> {
+        self.slots.get_mut(Self::index(fd)?).and_then(Option::take).ok_or(Errno::EBADF)
+    }
+
+    /// Number of open descriptors.
+    #[cfg(test)]
+    pub fn count(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+}
+
+impl<F: Clone> Default for FdTable<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &'static str) -> FdEntry<&'static str> {
+        FdEntry { file: name, cloexec: false }
+    }
+
+    #[test]
+    fn new_descriptors_take_the_lowest_free_number() {
+        let mut t = FdTable::new();
+        for name in ["stdin", "stdout", "stderr"] {
+            t.insert_lowest(0, entry(name), 1024).unwrap();
+        }
+        assert_eq!(t.insert_lowest(0, entry("a"), 1024), Ok(3));
+        assert_eq!(t.insert_lowest(0, entry("b"), 1024), Ok(4));
+        t.remove(3).unwrap();
+        assert_eq!(t.insert_lowest(0, entry("c"), 1024), Ok(3), "3 is free again");
+        assert_eq!(t.insert_lowest(10, entry("d"), 1024), Ok(10), "F_DUPFD's minimum");
+        assert_eq!(t.get(3).unwrap().file, "c");
+    }
+
+    #[test]
+    fn the_limit_gives_emfile() {
+        let mut t = FdTable::new();
+        for _ in 0..4 {
+            t.insert_lowest(0, entry("x"), 4).unwrap();
+        }
+        assert_eq!(t.insert_lowest(0, entry("y"), 4), Err(Errno::EMFILE));
+        t.remove(1).unwrap();
+        assert_eq!(t.insert_lowest(0, entry("y"), 4), Ok(1));
+    }
+
+    #[test]
+    fn bad_descriptors_are_ebadf() {
+        let mut t = FdTable::new();
+        t.insert_lowest(0, entry("x"), 8).unwrap();
+        assert_eq!(t.get(-1).err(), Some(Errno::EBADF));
+        assert_eq!(t.get(5).err(), Some(Errno::EBADF));
+        assert_eq!(t.remove(7).err(), Some(Errno::EBADF));
+        t.remove(0).unwrap();
+        assert_eq!(t.remove(0).err(), Some(Errno::EBADF), "closing twice");
+        assert_eq!(t.insert_at(8, entry("z"), 8).err(), Some(Errno::EBADF), "dup3 past the limit");
+    }
+
+    #[test]
+    fn insert_at_replaces_and_returns_the_old_entry() {
+        let mut t = FdTable::new();
+        t.insert_lowest(0, entry("old"), 8).unwrap();
+        assert_eq!(t.insert_at(0, entry("new"), 8), Ok(Some(entry("old"))));
+        assert_eq!(t.insert_at(6, entry("far"), 8), Ok(None));
+        assert_eq!(t.count(), 2);
+    }
+}

@@ -1,0 +1,61 @@
+//! refpage_create(2): number 448, `(const void *content, unsigned int size,
+//! unsigned long flags)`. The contract is shared/docs/refpage.md; the checks
+//! come in exactly its order.
+
+use alloc::sync::Arc;
+use alloc::vec;
+
+use super::errno::{Errno, SysResult};
+use super::fd::fd_limit;
+use crate::arch::aarch64::mmu::layout::phys_to_virt;
+use crate::arch::aarch64::mte::{self, GRANULE};
+use crate::fs::fd_table::FdEntry;
+use crate::fs::file::OpenFile;
+use crate::mm::addr::{VirtAddr, PAGE_SIZE};
+use crate::mm::refpage::{self, RefPage};
+use crate::mm::uaccess::{copy_from_user, UserAddr};
+use crate::mm::vma::AreaFlags;
+use crate::process;
+
+/// The number asm-generic gives refpage_create in the v5 series.
+pub const NR_REFPAGE_CREATE: u32 = 448;
+
+pub fn refpage_create(content: UserAddr, size: u32, flags: u64) -> SysResult {
+    // 1. Flags are for future extension: none is defined.
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    // 2. A power of two up to a page, with the content aligned to it.
+    let size = size as usize;
+    if size == 0 || !size.is_power_of_two() || size > PAGE_SIZE || !content.0.is_multiple_of(size as u64) {
+        return Err(Errno::EINVAL);
+    }
+    // 3. Readable by the caller: copied now (later changes do not show).
+    // A fault inside the copy comes back as EFAULT through the fixup table.
+    let mut bytes = vec![0u8; size];
+    copy_from_user(&mut bytes, content)?;
+    // The tags travel with the data when the pattern covers a granule and
+    // the content lives in a PROT_MTE area (elsewhere its tags mean nothing,
+    // as for Linux's pages without PG_mte_tagged).
+    let tags = (mte::tagging_enabled() && size >= GRANULE).then(|| content_tags(content, size)).flatten();
+    // 4. Memory for the page and the descriptor.
+    let page = RefPage::new(&bytes, tags.as_deref()).ok_or(Errno::ENOMEM)?;
+    let p = process::current();
+    log::debug!("pid {}: refpage of {} bytes at {}, tags {}", p.pid.0, size, page.frame().start(),
+        if page.is_tagged() { "replicated" } else { "0" });
+    let entry = FdEntry { file: OpenFile::refpage(Arc::new(page)), cloexec: true };
+    let limit = fd_limit(p);
+    p.files.insert_lowest(0, entry, limit).map(|fd| fd as u64)
+}
+
+/// The allocation tags of the content's granules, read through the linear
+/// map of the (now faulted-in) user frame; `None` outside PROT_MTE areas.
+fn content_tags(content: UserAddr, size: usize) -> Option<alloc::vec::Vec<u8>> {
+    let space = &mut process::current().space;
+    let va = VirtAddr::new(content.0);
+    if !space.areas().find(va)?.flags.contains(AreaFlags::MTE) {
+        return None;
+    }
+    let (frame_pa, _) = space.mapped(va)?;
+    Some(refpage::read_tags(phys_to_virt(frame_pa) + va.page_offset() as u64, size))
+}
