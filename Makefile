@@ -14,7 +14,8 @@ MEMORY  ?= 512M
 APPEND  ?=
 QEMU    := qemu-system-aarch64
 QEMU_BASE  = -machine $(MACHINE) -cpu max -m $(MEMORY) -nographic -nic none -semihosting -kernel $(KERNEL_BIN)
-QEMU_FLAGS = $(QEMU_BASE) -append "$(APPEND)"
+# TRACE=faults: one log line per page fault (address, kind, action taken).
+QEMU_FLAGS = $(QEMU_BASE) -append "$(strip $(APPEND) $(if $(TRACE),trace=$(TRACE)))"
 
 .PHONY: all setup kernel qemu run test test-host gdb clippy clean
 
