@@ -1,8 +1,14 @@
-//! File-descriptor I/O: read(2), write(2), writev(2), close(2).
+//! File-descriptor I/O: read(2), write(2), writev(2), lseek(2), fstat(2),
+//! close(2).
 
 use core::marker::PhantomData;
 
-use linux_raw_sys::general::{__NR_close, __NR_read, __NR_write, __NR_writev, iovec};
+use core::mem::MaybeUninit;
+
+use linux_raw_sys::general::{
+    __NR_close, __NR_fstat, __NR_lseek, __NR_read, __NR_write, __NR_writev, iovec, stat, SEEK_CUR,
+    SEEK_END, SEEK_SET, S_IFMT,
+};
 
 use crate::errno::Errno;
 use crate::syscall::syscall3;
@@ -83,6 +89,63 @@ pub fn writev(fd: Fd, bufs: &[IoSlice<'_>]) -> Result<usize, Errno> {
             bufs.len(),
         )
     }
+}
+
+/// Where an [`lseek`] offset counts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Whence {
+    /// From the start of the file (SEEK_SET).
+    Set,
+    /// From the current position (SEEK_CUR).
+    Cur,
+    /// From the end of the file (SEEK_END).
+    End,
+}
+
+impl Whence {
+    fn raw(self) -> u32 {
+        match self {
+            Whence::Set => SEEK_SET,
+            Whence::Cur => SEEK_CUR,
+            Whence::End => SEEK_END,
+        }
+    }
+}
+
+/// Moves the file position; returns the new position from the start.
+pub fn lseek(fd: Fd, offset: i64, whence: Whence) -> Result<u64, Errno> {
+    // SAFETY: lseek takes numbers only and touches no user memory.
+    unsafe {
+        syscall3(
+            __NR_lseek,
+            fd.0 as usize,
+            offset as usize,
+            whence.raw() as usize,
+        )
+    }
+    .map(|pos| pos as u64)
+}
+
+/// What fstat(2) reports about an open file: the kernel's arm64
+/// `struct stat`, fields as Linux names them (`st_mode`, `st_size`, ...).
+pub type Stat = stat;
+
+/// The file type bits of `st_mode` (`S_IFMT`): compare with `S_IFREG`,
+/// `S_IFCHR`, ... from `linux_raw_sys::general`.
+pub fn file_type(st: &Stat) -> u32 {
+    st.st_mode & S_IFMT
+}
+
+/// The status of the open file `fd` (the fstat system call itself, not
+/// newfstatat).
+pub fn fstat(fd: Fd) -> Result<Stat, Errno> {
+    let mut st = MaybeUninit::<Stat>::zeroed();
+    // SAFETY: the kernel writes one struct stat into st, which is live and
+    // exclusively borrowed for the call.
+    unsafe { syscall3(__NR_fstat, fd.0 as usize, st.as_mut_ptr() as usize, 0) }?;
+    // SAFETY: struct stat is all integers, so all-zero bytes and whatever
+    // the kernel stored over them are a valid value.
+    Ok(unsafe { st.assume_init() })
 }
 
 /// Closes `fd`.

@@ -6,8 +6,8 @@
 //! - [`env`](mod@env): argv, envp and the auxiliary vector from the initial stack;
 //! - [`syscall`]: `svc #0` itself, and [`syscall6`](syscall::syscall6) for
 //!   calls without a wrapper;
-//! - typed wrappers returning `Result<T, Errno>`: [`io`], [`process`],
-//!   [`mm`], [`time`], [`system`];
+//! - typed wrappers returning `Result<T, Errno>`: [`io`], [`fd`],
+//!   [`process`], [`mm`], [`refpage`], [`time`], [`system`];
 //! - [`print!`]/[`println!`]/[`eprintln!`], [`check!`]/[`check_eq!`]/
 //!   [`check_ok!`] (failure: exit 1), and a panic handler (exit 101).
 //!
@@ -26,11 +26,13 @@ pub use linux_raw_sys;
 pub mod check;
 pub mod env;
 pub mod errno;
+pub mod fd;
 pub mod io;
 pub mod mm;
 mod panic;
 pub mod print;
 pub mod process;
+pub mod refpage;
 pub mod start;
 pub mod syscall;
 pub mod system;

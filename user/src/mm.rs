@@ -1,10 +1,11 @@
-//! The address space: brk(2), mmap(2), munmap(2), mprotect(2).
+//! The address space: brk(2), mmap(2), munmap(2), mprotect(2), madvise(2).
 
 use bitflags::bitflags;
 use linux_raw_sys::general::{
-    __NR_brk, __NR_mmap, __NR_mprotect, __NR_munmap, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE,
-    MAP_GROWSDOWN, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_STACK, PROT_BTI,
-    PROT_EXEC, PROT_MTE, PROT_READ, PROT_WRITE,
+    __NR_brk, __NR_madvise, __NR_mmap, __NR_mprotect, __NR_munmap, MADV_DONTNEED, MADV_FREE,
+    MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MAP_ANONYMOUS, MAP_FIXED,
+    MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
+    MAP_STACK, PROT_BTI, PROT_EXEC, PROT_MTE, PROT_READ, PROT_WRITE,
 };
 
 use crate::errno::Errno;
@@ -125,4 +126,32 @@ pub unsafe fn munmap(addr: *mut u8, len: usize) -> Result<(), Errno> {
 pub unsafe fn mprotect(addr: *mut u8, len: usize, prot: Prot) -> Result<(), Errno> {
     // SAFETY: the caller vouches for how the range is used afterwards.
     unsafe { syscall3(__NR_mprotect, addr as usize, len, prot.bits() as usize) }.map(drop)
+}
+
+/// Advice for [`madvise`] (`MADV_*`); the number is public so a test can
+/// pass one the kernel does not know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Advice(pub u32);
+
+impl Advice {
+    pub const NORMAL: Advice = Advice(MADV_NORMAL);
+    pub const RANDOM: Advice = Advice(MADV_RANDOM);
+    pub const SEQUENTIAL: Advice = Advice(MADV_SEQUENTIAL);
+    pub const WILLNEED: Advice = Advice(MADV_WILLNEED);
+    /// Drop the pages: private memory reads as it was first mapped again
+    /// (zeros, or a file's contents); shared memory keeps its data.
+    pub const DONTNEED: Advice = Advice(MADV_DONTNEED);
+    pub const FREE: Advice = Advice(MADV_FREE);
+}
+
+/// Advises the kernel about `addr..addr+len` (`addr` page-aligned).
+///
+/// # Safety
+///
+/// With [`Advice::DONTNEED`] or [`Advice::FREE`] the contents of private
+/// pages in the range may be lost: nothing may rely on them.
+pub unsafe fn madvise(addr: *mut u8, len: usize, advice: Advice) -> Result<(), Errno> {
+    // SAFETY: madvise reads and writes no user memory through its
+    // arguments; the caller vouches for what discarding pages does.
+    unsafe { syscall3(__NR_madvise, addr as usize, len, advice.0 as usize) }.map(drop)
 }

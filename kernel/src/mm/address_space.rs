@@ -162,10 +162,14 @@ impl AddressSpace {
         }
     }
 
-    /// Unmaps `[start, end)` and removes the areas there (munmap).
+    /// Unmaps `[start, end)` and removes the areas there (munmap), then
+    /// frees the page tables left empty.
     pub fn unmap(&mut self, start: VirtAddr, end: VirtAddr) {
         for area in self.areas.remove_range(start, end) {
             self.zap(area.start, area.end);
+        }
+        if self.table().free_empty_tables(&mut FrameTables, start, end, &mut user_tables::free_table) {
+            tlb::flush_asid(self.asid.value());
         }
     }
 

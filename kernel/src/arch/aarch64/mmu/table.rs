@@ -200,6 +200,59 @@ impl PageTable {
         }
     }
 
+    /// Frees the tables below the root that hold no valid entry, among
+    /// those whose span intersects `[start, end)` (after munmap, as Linux's
+    /// free_pgtables does). Returns whether any was freed: the caller must
+    /// then invalidate the walk caches (TLBI by ASID), as entries pointing
+    /// at freed tables may be cached.
+    pub fn free_empty_tables(
+        &mut self,
+        mem: &mut impl TableMemory,
+        start: VirtAddr,
+        end: VirtAddr,
+        free_table: &mut impl FnMut(PhysAddr),
+    ) -> bool {
+        fn prune(
+            mem: &mut impl TableMemory,
+            table: PhysAddr,
+            level: u8,
+            base: u64,
+            range: (u64, u64),
+            free_table: &mut impl FnMut(PhysAddr),
+        ) -> (bool, bool) {
+            let span = level_size(level);
+            let mut freed = false;
+            let mut empty = true;
+            for i in 0..ENTRIES {
+                let lo = base + i as u64 * span;
+                let slot = PageTable::slot(mem, table, i);
+                // SAFETY: `slot` points into a live table of this tree.
+                let entry = Descriptor(unsafe { slot.read_volatile() }).entry(level);
+                if lo < range.1 && lo + span > range.0 {
+                    if let Entry::Table(next) = entry {
+                        let (child_freed, child_empty) = prune(mem, next, level + 1, lo, range, free_table);
+                        freed |= child_freed;
+                        if child_empty {
+                            // SAFETY: as above; the child is unreachable once cleared.
+                            unsafe { slot.write_volatile(0) };
+                            free_table(next);
+                            freed = true;
+                            continue;
+                        }
+                    }
+                }
+                if entry != Entry::Invalid {
+                    empty = false;
+                }
+            }
+            (freed, empty)
+        }
+        if start >= end {
+            return false;
+        }
+        prune(mem, self.root, 0, 0, (start.as_u64(), end.as_u64()), free_table).0
+    }
+
     /// Tears the tree down: calls `leaf` for every page mapping and `table`
     /// for every table frame (the root last). Blocks are not expected in user
     /// trees and are reported as leaves too.
@@ -312,6 +365,22 @@ mod tests {
         assert_eq!(pt.translate(&mut mem, va), None);
         assert_eq!(pt.unmap_page(&mut mem, va), None, "already gone");
         assert!(!pt.set_page_attrs(&mut mem, VirtAddr::new(0x8000_0000), ro), "no tables there");
+    }
+
+    #[test]
+    fn empty_tables_are_freed_after_unmapping() {
+        let mut mem = HostTables(Vec::new());
+        let mut pt = PageTable::new(&mut mem).unwrap();
+        let va = VirtAddr::new(0x4000_0000);
+        pt.map_range(&mut mem, va, PhysAddr::new(0x5000_0000), 2 * 4096, RW, false).unwrap();
+        pt.map_range(&mut mem, VirtAddr::new(0x8000_0000), PhysAddr::new(0x5000_0000), 4096, RW, false).unwrap();
+        pt.unmap_page(&mut mem, va);
+        let mut freed = Vec::new();
+        assert!(!pt.free_empty_tables(&mut mem, va, va + 4096, &mut |t| freed.push(t)), "the L3 table still maps a page");
+        pt.unmap_page(&mut mem, va + 4096);
+        assert!(pt.free_empty_tables(&mut mem, va, va + 2 * 4096, &mut |t| freed.push(t)));
+        assert_eq!(freed.len(), 2, "the L3 and L2 tables of 1 GiB at 0x4000_0000; L1 still maps 0x8000_0000");
+        assert_eq!(pt.translate(&mut mem, VirtAddr::new(0x8000_0000)).map(|t| t.0), Some(PhysAddr::new(0x5000_0000)));
     }
 
     #[test]
