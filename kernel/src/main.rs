@@ -23,6 +23,7 @@ mod fs;
 mod irq;
 mod mm;
 mod process;
+mod signal;
 mod syscall;
 
 #[cfg(target_os = "none")]
@@ -83,6 +84,7 @@ mod boot {
         fpsimd::enable_for_el0();
         crate::irq::init(&boot);
         crate::mm::zero_page::init();
+        crate::mm::sigpage::init();
         crate::mm::fault::set_tracing(boot.arg("trace") == Some("faults"));
         let initramfs = read_initramfs(&boot);
 

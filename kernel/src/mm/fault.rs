@@ -169,6 +169,7 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
     let private_write = access == Access::Write && !area.flags.contains(AreaFlags::SHARED);
     match (&area.backing, present) {
         // Copy-on-write targets: nothing there yet, or someone else's page.
+        (Backing::SignalTrampoline, _) if access == Access::Write => Err(FaultError::NotPermitted),
         (Backing::Anonymous, None | Some(Ownership::Special)) if private_write => {
             let f = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data }).ok_or(FaultError::OutOfMemory)?;
             space.replace(va, f, &area, Ownership::Owned).map_err(oom)?;
@@ -192,6 +193,10 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
         (Backing::RefPage(refpage), None) => {
             space.map(va, refpage.frame(), &area, Ownership::Special).map_err(oom)?;
             Ok(Resolution::RefPageMapped)
+        }
+        (Backing::SignalTrampoline, None) => {
+            space.map(va, super::sigpage::frame(), &area, Ownership::Special).map_err(oom)?;
+            Ok(Resolution::ZeroPageMapped)
         }
         (Backing::SharedMemory(object), None) => {
             let f = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;

@@ -14,6 +14,8 @@ pub mod refpage;
 #[cfg(target_os = "none")]
 pub mod shared_memory;
 #[cfg(target_os = "none")]
+pub mod sigpage;
+#[cfg(target_os = "none")]
 pub mod uaccess;
 pub mod vma;
 #[cfg(target_os = "none")]

@@ -26,9 +26,24 @@ impl UserAddr {
         Self(self.0.wrapping_add(by))
     }
 
-    /// `[self, self + len)` lies in the user half.
+    /// The address without its top-byte tag, when the process has enabled
+    /// the tagged-address ABI (PR_TAGGED_ADDR_ENABLE) and the address is a
+    /// user (bit 55 clear) one; otherwise the address as it is, which a
+    /// non-zero top byte puts outside the user half (Linux's untagged_addr).
+    pub fn untagged(self) -> u64 {
+        let tagged_abi = crate::process::has_current() && crate::process::current().mte.tagged_addr;
+        if tagged_abi && self.0 & (1 << 55) == 0 {
+            self.0 & ((1 << 56) - 1)
+        } else {
+            self.0
+        }
+    }
+
+    /// `[self, self + len)` lies in the user half (checked untagged; the
+    /// access itself keeps the tag, so it is tag-checked as the process's
+    /// own would be).
     fn check(self, len: usize) -> Result<(), Errno> {
-        match self.0.checked_add(len as u64) {
+        match self.untagged().checked_add(len as u64) {
             Some(end) if end <= USER_END => Ok(()),
             _ => Err(Errno::EFAULT),
         }

@@ -54,17 +54,19 @@ pub enum Backing {
     /// the one reference page.
     #[cfg(target_os = "none")]
     RefPage(Arc<super::refpage::RefPage>),
+    /// The signal-return trampoline page (mm/sigpage.rs).
+    SignalTrampoline,
 }
 
 impl PartialEq for Backing {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Backing::Anonymous, Backing::Anonymous) => true,
+            (Backing::SignalTrampoline, Backing::SignalTrampoline) => true,
             #[cfg(target_os = "none")]
             (Backing::SharedMemory(a), Backing::SharedMemory(b)) => Arc::ptr_eq(a, b),
             #[cfg(target_os = "none")]
             (Backing::RefPage(a), Backing::RefPage(b)) => Arc::ptr_eq(a, b),
-            #[cfg(target_os = "none")]
             _ => false,
         }
     }
@@ -74,6 +76,7 @@ impl fmt::Debug for Backing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Backing::Anonymous => write!(f, "anonymous"),
+            Backing::SignalTrampoline => write!(f, "signal trampoline"),
             #[cfg(target_os = "none")]
             Backing::SharedMemory(_) => write!(f, "shared memory"),
             #[cfg(target_os = "none")]

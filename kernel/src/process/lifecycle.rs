@@ -11,7 +11,9 @@ use crate::arch::aarch64::context::{switch_context, KernelContext};
 use crate::arch::aarch64::fpsimd::FpState;
 use crate::arch::aarch64::mmu::kernel_map::KernelStack;
 use crate::arch::aarch64::timer;
+use crate::arch::aarch64::mte_control::MteControl;
 use crate::fs::fd_table::FdTable;
+use crate::signal::SignalState;
 use crate::fs::file::FileRef;
 use crate::mm::address_space::AddressSpace;
 use crate::mm::fault::FaultCounters;
@@ -45,12 +47,22 @@ pub struct Process {
     pub faults: FaultCounters,
     /// Page number of the last spurious fault, to catch one that repeats.
     pub last_spurious: Option<u64>,
+    pub signals: SignalState,
+    /// Tag-check control set by prctl (per thread in Linux; one thread here).
+    pub mte: MteControl,
+    /// The one-line report of the fault behind a pending forced signal,
+    /// printed if that signal ends the process.
+    pub fault_report: Option<String>,
+    /// ESR_EL1 of that fault, for the signal frame's esr_context.
+    pub fault_esr: Option<u64>,
+    /// The name prctl(PR_SET_NAME) gives, NUL-padded.
+    pub comm: [u8; 16],
     /// The counter value at which the time limit kills the process.
     pub deadline: Option<u64>,
     pub started_at: u64,
     pub(super) kstack: KernelStack,
     pub(super) context: KernelContext,
-    pub(super) fp: FpState,
+    pub fp: FpState,
     pub(super) outcome: Option<Outcome>,
 }
 
@@ -106,6 +118,7 @@ pub fn run(mut process: alloc::boxed::Box<Process>, time_limit_ns: u64) -> Repor
     process.deadline = Some(deadline);
     process.space.activate();
     process.fp.restore();
+    process.mte.install();
     timer::arm_at(deadline);
     CURRENT.store(&mut *process, Ordering::Relaxed);
     // SAFETY: the process's context was made by `new_user_entry` on its own
@@ -131,11 +144,6 @@ pub fn exit_current(outcome: Outcome) -> ! {
     // stack) is alive; this process's context is never resumed.
     unsafe { switch_context(&mut p.context, RUNNER.0.get()) };
     unreachable!("an exited process was resumed")
-}
-
-/// Kills the current process with `signal`, saying why.
-pub fn kill_current(signal: u32, reason: String) -> ! {
-    exit_current(Outcome::Killed { signal, reason })
 }
 
 /// The timer fired at EL0: stop the process if its time is up, else re-arm.

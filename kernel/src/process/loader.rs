@@ -83,6 +83,15 @@ fn load_segment(space: &mut AddressSpace, file: &[u8], seg: &elf::Segment) -> Re
     Ok(())
 }
 
+/// The process name: the file name, cut to 15 bytes (Linux's TASK_COMM_LEN).
+fn comm_of(path: &str) -> [u8; 16] {
+    let mut comm = [0u8; 16];
+    let name = path.rsplit('/').next().unwrap_or(path).as_bytes();
+    let n = name.len().min(15);
+    comm[..n].copy_from_slice(&name[..n]);
+    comm
+}
+
 /// Descriptors 0, 1 and 2 on the console, as Linux gives init.
 fn console_files() -> FdTable<crate::fs::file::FileRef> {
     let mut files = FdTable::new();
@@ -102,6 +111,13 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
     }
     let image_end = plan.segments.iter().map(|s| s.pages().1).max().expect("plan has segments");
 
+    let sigpage = crate::mm::sigpage::trampoline();
+    let sigpage_area = Area {
+        backing: crate::mm::vma::Backing::SignalTrampoline,
+        flags: crate::mm::vma::AreaFlags::empty(),
+        ..Area::anonymous(sigpage, sigpage + PAGE_SIZE as u64, Prot::READ | Prot::EXEC)
+    };
+    space.add_area(sigpage_area).map_err(|_| LoadError::OutOfMemory)?;
     let stack_area = Area::anonymous(VirtAddr::new(STACK_TOP - STACK_SIZE), VirtAddr::new(STACK_TOP), Prot::READ | Prot::WRITE);
     space.add_area(stack_area).map_err(|_| LoadError::OutOfMemory)?;
     let (hwcap, hwcap2) = cpu_features::hwcaps(mte_level);
@@ -170,6 +186,11 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         files: console_files(),
         faults: FaultCounters::default(),
         last_spurious: None,
+        signals: Default::default(),
+        mte: Default::default(),
+        fault_report: None,
+        fault_esr: None,
+        comm: comm_of(path),
         deadline: None,
         started_at: 0,
         context: KernelContext::new_user_entry(frame_ptr),

@@ -3,7 +3,7 @@
 use alloc::string::String;
 use core::fmt;
 
-use linux_raw_sys::general::{SIGBUS, SIGILL, SIGKILL, SIGSEGV, SIGTRAP};
+use linux_raw_sys::general::SIGKILL;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -17,15 +17,15 @@ pub enum Outcome {
     NotStarted(String),
 }
 
+/// Linux's names of the standard signals (signal(7)), by number.
+const NAMES: [&str; 32] = [
+    "signal 0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1",
+    "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP",
+    "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+];
+
 pub fn signal_name(signal: u32) -> &'static str {
-    match signal {
-        SIGSEGV => "SIGSEGV",
-        SIGBUS => "SIGBUS",
-        SIGILL => "SIGILL",
-        SIGTRAP => "SIGTRAP",
-        SIGKILL => "SIGKILL",
-        _ => "signal",
-    }
+    NAMES.get(signal as usize).copied().unwrap_or("a real-time signal")
 }
 
 impl Outcome {
@@ -48,5 +48,18 @@ impl fmt::Display for Outcome {
             Outcome::TimeLimit { limit_ms } => write!(f, "stopped by the {} ms time limit", limit_ms),
             Outcome::NotStarted(why) => write!(f, "not started: {}", why),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_names_follow_linux_numbers() {
+        assert_eq!(signal_name(linux_raw_sys::general::SIGSEGV), "SIGSEGV");
+        assert_eq!(signal_name(linux_raw_sys::general::SIGUSR2), "SIGUSR2");
+        assert_eq!(signal_name(linux_raw_sys::general::SIGSYS), "SIGSYS");
+        assert_eq!(signal_name(40), "a real-time signal");
     }
 }

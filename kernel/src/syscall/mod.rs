@@ -13,7 +13,11 @@ mod io;
 #[cfg(target_os = "none")]
 mod memory;
 #[cfg(target_os = "none")]
+mod prctl;
+#[cfg(target_os = "none")]
 mod refpage;
+#[cfg(target_os = "none")]
+mod signal;
 #[cfg(target_os = "none")]
 mod time;
 
@@ -25,7 +29,7 @@ mod dispatch {
     use linux_raw_sys::general as nr;
 
     use super::errno::{Errno, SysResult};
-    use super::{fd, info, io, memory, refpage, time};
+    use super::{fd, info, io, memory, prctl, refpage, signal, time};
     use crate::arch::aarch64::trap_frame::TrapFrame;
     use crate::mm::uaccess::UserAddr;
     use crate::process::{self, outcome::Outcome};
@@ -33,15 +37,21 @@ mod dispatch {
     /// Handles the SVC in `frame` and writes the result to x0.
     pub fn dispatch(frame: &mut TrapFrame) {
         let number = frame.x[8];
+        // rt_sigreturn rewrites every register, x0 included.
+        if number == nr::__NR_rt_sigreturn as u64 {
+            frame.x[0] = crate::signal::deliver::sigreturn(frame);
+            return;
+        }
+        let sp = frame.sp_el0;
         let a = [frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5]];
-        let result = call(number, a);
+        let result = call(number, a, sp);
         frame.x[0] = match result {
             Ok(value) => value,
             Err(e) => e.to_return_value(),
         };
     }
 
-    fn call(number: u64, a: [u64; 6]) -> SysResult {
+    fn call(number: u64, a: [u64; 6], sp: u64) -> SysResult {
         let user = |i: usize| UserAddr(a[i]);
         let Ok(n) = u32::try_from(number) else { return unknown(number) };
         match n {
@@ -86,6 +96,15 @@ mod dispatch {
             nr::__NR_nanosleep => time::nanosleep(user(0), user(1)),
             nr::__NR_clock_nanosleep => time::clock_nanosleep(a[0] as i32, a[1] as u32, user(2), user(3)),
             nr::__NR_sched_yield => Ok(0),
+
+            nr::__NR_rt_sigaction => signal::rt_sigaction(a[0] as i32, user(1), user(2), a[3]),
+            nr::__NR_rt_sigprocmask => signal::rt_sigprocmask(a[0] as u32, user(1), user(2), a[3]),
+            nr::__NR_rt_sigpending => signal::rt_sigpending(user(0), a[1]),
+            nr::__NR_sigaltstack => signal::sigaltstack(user(0), user(1), sp),
+            nr::__NR_kill => signal::kill(a[0] as i32, a[1] as i32),
+            nr::__NR_tkill => signal::tkill(a[0] as i32, a[1] as i32),
+            nr::__NR_tgkill => signal::tgkill(a[0] as i32, a[1] as i32, a[2] as i32),
+            nr::__NR_prctl => prctl::prctl(a[0] as u32, [a[1], a[2], a[3], a[4]]),
             _ => unknown(number),
         }
     }

@@ -40,11 +40,47 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
     let previous = CURRENT_FRAME.swap(frame, Ordering::Relaxed);
     match VectorKind::from_index(kind) {
         VectorKind::CurrentElSpx(Event::Synchronous) => kernel_sync(frame),
-        VectorKind::LowerElAarch64(Event::Synchronous) => super::fault::user_sync(frame),
-        VectorKind::LowerElAarch64(Event::Irq) => crate::irq::handle(),
+        VectorKind::LowerElAarch64(event @ (Event::Synchronous | Event::Irq)) => {
+            entry_from_user();
+            match event {
+                Event::Synchronous => super::fault::user_sync(frame),
+                _ => crate::irq::handle(),
+            }
+            crate::signal::deliver::on_return_to_user(frame);
+        }
         other => panic!("unexpected exception: {:?}", other),
     }
     CURRENT_FRAME.store(previous, Ordering::Relaxed);
+}
+
+/// What every entry from EL0 does first, for MTE (Linux's kernel_entry for
+/// EL0 and mte_thread_switch rules, shared/docs/mte.md):
+/// - an asynchronous tag check fault recorded in TFSRE0_EL1.TF0 becomes a
+///   SIGSEGV (SEGV_MTEAERR, si_addr 0) for the process;
+/// - in sync mode PSTATE.TCO (set by the exception) is cleared, so that the
+///   kernel's unprivileged accesses to user memory are tag-checked like the
+///   process's own and a mismatch ends the copy with EFAULT, not a signal.
+fn entry_from_user() {
+    use linux_raw_sys::general::{SEGV_MTEAERR, SIGSEGV};
+    use tock_registers::interfaces::{Readable, Writeable};
+
+    use super::mte_control::CheckMode;
+    use super::regs::{TFSRE0_EL1, TFSR::TF0};
+    use crate::signal::{SigFields, SigInfo};
+
+    if !super::mte::tagging_enabled() {
+        return;
+    }
+    let p = crate::process::current();
+    if TFSRE0_EL1.is_set(TF0) {
+        TFSRE0_EL1.set(0);
+        p.signals.send(SigInfo { signo: SIGSEGV, code: SEGV_MTEAERR as i32, fields: SigFields::Fault { addr: 0 } });
+    }
+    if p.mte.mode() == CheckMode::Sync {
+        // SAFETY: PSTATE.TCO only decides whether tag checks apply; the SPSR
+        // restores the process's own value on return.
+        unsafe { core::arch::asm!(".arch_extension memtag", "msr tco, #0", options(nomem, nostack)) };
+    }
 }
 
 /// A synchronous exception taken from EL1 (SP_EL1).

@@ -6,7 +6,10 @@
 
 use alloc::format;
 
-use linux_raw_sys::general::{SIGBUS, SIGILL, SIGSEGV, SIGTRAP};
+use linux_raw_sys::general::{
+    BUS_ADRALN, BUS_OBJERR, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SEGV_MTESERR, SIGBUS, SIGILL, SIGSEGV, SIGTRAP,
+    TRAP_BRKPT,
+};
 
 use super::esr::{Esr, ExceptionClass, FaultKind};
 use super::trap_frame::TrapFrame;
@@ -14,16 +17,29 @@ use crate::exec::elf::USER_END;
 use crate::mm::addr::VirtAddr;
 use crate::mm::fault::{self, Access, FaultError};
 use crate::process;
+use crate::signal::{SigFields, SigInfo};
 
 /// The address an access used, without the logical tag TBI0 ignores.
 fn untagged(far: u64) -> u64 {
     far & ((1 << 56) - 1)
 }
 
-/// How an abort maps onto the generic resolver, or the signal to send.
+/// A signal and its si_code, with the code's name for reports.
+#[derive(Clone, Copy)]
+struct Sig {
+    signal: u32,
+    code: u32,
+    name: &'static str,
+}
+
+const MAPERR: Sig = Sig { signal: SIGSEGV, code: SEGV_MAPERR, name: "SEGV_MAPERR" };
+const ACCERR: Sig = Sig { signal: SIGSEGV, code: SEGV_ACCERR, name: "SEGV_ACCERR" };
+
+/// How an abort maps onto the generic resolver, or the signal to send
+/// (Linux's fault_info[] column of signals and codes).
 enum Decoded {
     Resolve { access: Access },
-    Signal { signal: u32, what: &'static str },
+    Signal(Sig),
 }
 
 fn decode(esr: Esr) -> Decoded {
@@ -41,17 +57,17 @@ fn decode(esr: Esr) -> Decoded {
         FaultKind::Translation { .. } | FaultKind::Permission { .. } | FaultKind::AccessFlag { .. } => {
             Decoded::Resolve { access }
         }
-        FaultKind::Alignment => Decoded::Signal { signal: SIGBUS, what: "BUS_ADRALN" },
-        FaultKind::TagCheck => Decoded::Signal { signal: SIGSEGV, what: "SEGV_MTESERR" },
+        FaultKind::Alignment => Decoded::Signal(Sig { signal: SIGBUS, code: BUS_ADRALN, name: "BUS_ADRALN" }),
+        FaultKind::TagCheck => Decoded::Signal(Sig { signal: SIGSEGV, code: SEGV_MTESERR, name: "SEGV_MTESERR" }),
         FaultKind::ExternalAbort | FaultKind::ExternalAbortOnWalk { .. } | FaultKind::ParityOrEcc => {
-            Decoded::Signal { signal: SIGBUS, what: "BUS_OBJERR" }
+            Decoded::Signal(Sig { signal: SIGBUS, code: BUS_OBJERR, name: "BUS_OBJERR" })
         }
-        _ => Decoded::Signal { signal: SIGSEGV, what: "SEGV_MAPERR" },
+        _ => Decoded::Signal(MAPERR),
     }
 }
 
-/// Tries to resolve `far` in the current process; the si_code name on failure.
-fn resolve(far: u64, esr: Esr, access: Access) -> Result<(), (u32, &'static str)> {
+/// Tries to resolve `far` in the current process; the signal on failure.
+fn resolve(far: u64, esr: Esr, access: Access) -> Result<(), Sig> {
     let va = untagged(far);
     let p = process::current();
     let result = if va >= USER_END {
@@ -72,15 +88,17 @@ fn resolve(far: u64, esr: Esr, access: Access) -> Result<(), (u32, &'static str)
     match result {
         // The same page faulting twice in a row without being fixed would
         // loop forever: the second time is a protection violation.
-        Ok(fault::Resolution::Spurious) if p.last_spurious == Some(va >> 12) => Err((SIGSEGV, "SEGV_ACCERR")),
+        Ok(fault::Resolution::Spurious) if p.last_spurious == Some(va >> 12) => Err(ACCERR),
         Ok(r) => {
             p.last_spurious = (r == fault::Resolution::Spurious).then_some(va >> 12);
             p.faults.count(r);
             Ok(())
         }
-        Err(FaultError::Unmapped) => Err((SIGSEGV, "SEGV_MAPERR")),
-        Err(FaultError::NotPermitted) => Err((SIGSEGV, "SEGV_ACCERR")),
-        Err(FaultError::OutOfMemory) => Err((SIGSEGV, "out of memory")),
+        Err(FaultError::Unmapped) => Err(MAPERR),
+        Err(FaultError::NotPermitted) => Err(ACCERR),
+        // Linux's VM_FAULT_OOM from a user fault invokes the OOM killer;
+        // here the faulting process is the one that goes.
+        Err(FaultError::OutOfMemory) => Err(Sig { signal: SIGSEGV, code: SEGV_MAPERR, name: "out of memory" }),
     }
 }
 
@@ -89,27 +107,29 @@ fn user_abort(frame: &TrapFrame) {
     let esr = frame.esr();
     let outcome = match decode(esr) {
         Decoded::Resolve { access } => resolve(frame.far, esr, access),
-        Decoded::Signal { signal, what } => Err((signal, what)),
+        Decoded::Signal(sig) => Err(sig),
     };
-    if let Err((signal, code)) = outcome {
-        kill_for(frame, signal, code);
+    if let Err(sig) = outcome {
+        let addr = if sig.code == SEGV_MTESERR && sig.signal == SIGSEGV {
+            // FAR_EL1[63:60] are UNKNOWN after a tag check fault; Linux
+            // replaces them from the untagged address (do_tag_check_fault).
+            frame.far & ((1 << 60) - 1)
+        } else {
+            frame.far
+        };
+        force(frame, sig, addr);
     }
 }
 
-/// Ends the current process with a one-line report of the fault.
-fn kill_for(frame: &TrapFrame, signal: u32, code: &str) -> ! {
+/// Raises the fault's signal, forced (it cannot be blocked or ignored
+/// away), with a one-line report kept for the case where it ends the process.
+fn force(frame: &TrapFrame, sig: Sig, addr: u64) {
     let p = process::current();
-    log::warn!(
-        "pid {} ({}): {} {} at {:#x}, pc {:#x}: {}",
-        p.pid.0,
-        p.name,
-        process::outcome::signal_name(signal),
-        code,
-        frame.far,
-        frame.elr,
-        frame.esr()
-    );
-    process::kill_current(signal, format!("{} at {:#x}, pc {:#x}", code, frame.far, frame.elr))
+    let report = format!("{} at {:#x}, pc {:#x}: {}", sig.name, frame.far, frame.elr, frame.esr());
+    log::info!("pid {} ({}): {} {}", p.pid.0, p.name, process::outcome::signal_name(sig.signal), report);
+    p.fault_report = Some(report);
+    p.fault_esr = Some(frame.esr);
+    p.signals.force(SigInfo { signo: sig.signal, code: sig.code as i32, fields: SigFields::Fault { addr } });
 }
 
 /// A synchronous exception from EL0.
@@ -118,11 +138,13 @@ pub fn user_sync(frame: &mut TrapFrame) {
     match esr.class() {
         ExceptionClass::Svc64 => crate::syscall::dispatch(frame),
         ExceptionClass::DataAbortLowerEl | ExceptionClass::InstructionAbortLowerEl => user_abort(frame),
-        ExceptionClass::PcAlignment | ExceptionClass::SpAlignment => kill_for(frame, SIGBUS, "BUS_ADRALN"),
-        ExceptionClass::Brk64 | ExceptionClass::BreakpointLowerEl | ExceptionClass::SoftwareStepLowerEl => {
-            kill_for(frame, SIGTRAP, "TRAP_BRKPT")
+        ExceptionClass::PcAlignment | ExceptionClass::SpAlignment => {
+            force(frame, Sig { signal: SIGBUS, code: BUS_ADRALN, name: "BUS_ADRALN" }, frame.elr)
         }
-        _ => kill_for(frame, SIGILL, "ILL_ILLOPC"),
+        ExceptionClass::Brk64 | ExceptionClass::BreakpointLowerEl | ExceptionClass::SoftwareStepLowerEl => {
+            force(frame, Sig { signal: SIGTRAP, code: TRAP_BRKPT, name: "TRAP_BRKPT" }, frame.elr)
+        }
+        _ => force(frame, Sig { signal: SIGILL, code: ILL_ILLOPC, name: "ILL_ILLOPC" }, frame.elr),
     }
 }
 
@@ -135,6 +157,6 @@ pub fn kernel_access_to_user(frame: &TrapFrame) -> bool {
     }
     match decode(frame.esr()) {
         Decoded::Resolve { access } => resolve(frame.far, frame.esr(), access).is_ok(),
-        Decoded::Signal { .. } => false,
+        Decoded::Signal(_) => false,
     }
 }

@@ -6,7 +6,9 @@
 //! to run, and a new process starts with it all zero (nothing leaks from the
 //! previous program).
 
+#[cfg(target_os = "none")]
 use aarch64_cpu::registers::CPACR_EL1;
+#[cfg(target_os = "none")]
 use tock_registers::interfaces::ReadWriteable;
 
 /// Saved FP/SIMD registers of one process.
@@ -20,13 +22,24 @@ pub struct FpState {
 
 /// Lets EL0 (and, harmlessly, EL1) use FP/SIMD without trapping
 /// (CPACR_EL1.FPEN = 0b11). Called once at boot.
+#[cfg(target_os = "none")]
 pub fn enable_for_el0() {
     CPACR_EL1.modify(CPACR_EL1::FPEN::TrapNothing);
     aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
 }
 
 impl FpState {
+    /// The registers, FPSR and FPCR, for the signal frame.
+    pub fn parts(&self) -> (&[u128; 32], u64, u64) {
+        (&self.v, self.fpsr, self.fpcr)
+    }
+
+    pub fn set_parts(&mut self, v: [u128; 32], fpsr: u64, fpcr: u64) {
+        *self = Self { v, fpsr, fpcr };
+    }
+
     /// Saves the live registers into `self`.
+    #[cfg(target_os = "none")]
     pub fn save(&mut self) {
         // SAFETY: stores 528 bytes into `self`, which is 16-byte aligned; the
         // FP registers are not used by compiled kernel code (soft-float).
@@ -46,6 +59,7 @@ impl FpState {
     }
 
     /// Loads `self` into the registers.
+    #[cfg(target_os = "none")]
     pub fn restore(&self) {
         // SAFETY: reads 528 bytes from `self`; see `save`.
         unsafe {

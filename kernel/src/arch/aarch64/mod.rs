@@ -4,7 +4,9 @@
 
 pub mod esr;
 pub mod mmu;
+pub mod mte_control;
 pub mod regs;
+pub mod signal_frame;
 pub mod trap_frame;
 
 #[cfg(target_os = "none")]
@@ -12,10 +14,11 @@ pub mod backtrace;
 #[cfg(target_os = "none")]
 pub mod boot;
 #[cfg(target_os = "none")]
+pub mod cache;
+#[cfg(target_os = "none")]
 pub mod context;
 #[cfg(target_os = "none")]
 pub mod cpu_features;
-#[cfg(target_os = "none")]
 pub mod fpsimd;
 #[cfg(target_os = "none")]
 pub mod page_fill;

@@ -145,6 +145,14 @@ register_bitfields! {u64,
         Atomic OFFSET(20) NUMBITS(4) []
     ],
 
+    /// Cache Type Register (CTR_EL0), which aarch64-cpu lacks.
+    pub CTR_EL0 [
+        /// log2 of the smallest data-cache line, in 4-byte words.
+        DminLine OFFSET(16) NUMBITS(4) [],
+        /// log2 of the smallest instruction-cache line, in 4-byte words.
+        IminLine OFFSET(0) NUMBITS(4) []
+    ],
+
     /// Data Cache Zero ID register (DCZID_EL0).
     pub DCZID_EL0 [
         /// DC ZVA/GVA/GZVA are prohibited.
@@ -174,3 +182,4 @@ sysreg!(gmid_el1::GMID_EL1, GMID_EL1::Register, "S3_1_C0_C0_4", ro);
 sysreg!(dczid_el0::DCZID_EL0, DCZID_EL0::Register, "dczid_el0", ro);
 sysreg!(id_aa64pfr0_el1_ext::ID_AA64PFR0_EL1_EXT, ID_AA64PFR0_EL1_EXT::Register, "id_aa64pfr0_el1", ro);
 sysreg!(id_aa64isar0_el1_ext::ID_AA64ISAR0_EL1_EXT, ID_AA64ISAR0_EL1_EXT::Register, "id_aa64isar0_el1", ro);
+sysreg!(ctr_el0::CTR_EL0, CTR_EL0::Register, "ctr_el0", ro);

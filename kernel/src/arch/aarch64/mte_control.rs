@@ -1,0 +1,124 @@
+//! A process's tag-check control, as prctl(PR_SET_TAGGED_ADDR_CTRL) sets it
+//! (Linux arch/arm64/kernel/mte.c: set_mte_ctrl, get_mte_ctrl) and as it
+//! reaches the hardware: SCTLR_EL1.TCF0 (the check mode at EL0) and
+//! GCR_EL1.Exclude (the tags IRG may not produce: the complement of the
+//! include mask). Pure logic, tested on the host; `install` is the switch.
+
+use linux_raw_sys::prctl::{PR_MTE_TAG_MASK, PR_MTE_TAG_SHIFT, PR_MTE_TCF_ASYNC, PR_MTE_TCF_SYNC, PR_TAGGED_ADDR_ENABLE};
+
+/// The EL0 tag-check mode in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckMode {
+    None,
+    Sync,
+    Async,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MteControl {
+    /// PR_TAGGED_ADDR_ENABLE: system calls accept tagged pointers.
+    pub tagged_addr: bool,
+    pub sync: bool,
+    pub asynch: bool,
+    /// Tags IRG may generate, one bit per tag.
+    pub include: u16,
+}
+
+impl MteControl {
+    /// Decodes a PR_SET_TAGGED_ADDR_CTRL argument; unknown bits (or MTE
+    /// bits without tag storage) are `Err` (EINVAL).
+    pub fn from_prctl(arg: u64, tagging: bool) -> Result<Self, ()> {
+        let mut valid = PR_TAGGED_ADDR_ENABLE as u64;
+        if tagging {
+            valid |= (PR_MTE_TCF_SYNC | PR_MTE_TCF_ASYNC | PR_MTE_TAG_MASK) as u64;
+        }
+        if arg & !valid != 0 {
+            return Err(());
+        }
+        Ok(Self {
+            tagged_addr: arg & PR_TAGGED_ADDR_ENABLE as u64 != 0,
+            sync: arg & PR_MTE_TCF_SYNC as u64 != 0,
+            asynch: arg & PR_MTE_TCF_ASYNC as u64 != 0,
+            include: ((arg & PR_MTE_TAG_MASK as u64) >> PR_MTE_TAG_SHIFT) as u16,
+        })
+    }
+
+    /// What PR_GET_TAGGED_ADDR_CTRL returns: what was set.
+    pub fn to_prctl(self) -> u64 {
+        let mut arg = (self.include as u64) << PR_MTE_TAG_SHIFT;
+        if self.tagged_addr {
+            arg |= PR_TAGGED_ADDR_ENABLE as u64;
+        }
+        if self.sync {
+            arg |= PR_MTE_TCF_SYNC as u64;
+        }
+        if self.asynch {
+            arg |= PR_MTE_TCF_ASYNC as u64;
+        }
+        arg
+    }
+
+    /// The mode in force. Asking for both picks the CPU's preferred mode,
+    /// which Linux initialises to async (mte_tcf_preferred).
+    pub fn mode(self) -> CheckMode {
+        match (self.sync, self.asynch) {
+            (_, true) => CheckMode::Async,
+            (true, false) => CheckMode::Sync,
+            (false, false) => CheckMode::None,
+        }
+    }
+
+    /// GCR_EL1.Exclude: everything not included. Including nothing excludes
+    /// every tag, and IRG then always produces tag 0.
+    pub fn gcr_exclude(self) -> u16 {
+        !self.include
+    }
+
+    /// Makes this the EL0 state of the CPU: SCTLR_EL1.TCF0 and GCR_EL1.
+    #[cfg(target_os = "none")]
+    pub fn install(self) {
+        use tock_registers::interfaces::ReadWriteable;
+
+        use super::regs::{GCR_EL1, GCR_EL1 as G, SCTLR_EL1_EXT, SCTLR_EL1_EXT as S};
+        if !super::mte::tagging_enabled() {
+            return;
+        }
+        let tcf0 = match self.mode() {
+            CheckMode::None => S::TCF0::None,
+            CheckMode::Sync => S::TCF0::Sync,
+            CheckMode::Async => S::TCF0::Async,
+        };
+        SCTLR_EL1_EXT.modify(tcf0);
+        GCR_EL1.modify(G::Exclude.val(self.gcr_exclude() as u64));
+        aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prctl_values_round_trip() {
+        let arg = (PR_TAGGED_ADDR_ENABLE | PR_MTE_TCF_SYNC) as u64 | (0x1234 << PR_MTE_TAG_SHIFT);
+        let c = MteControl::from_prctl(arg, true).unwrap();
+        assert_eq!(c, MteControl { tagged_addr: true, sync: true, asynch: false, include: 0x1234 });
+        assert_eq!(c.to_prctl(), arg);
+        assert_eq!(c.gcr_exclude(), !0x1234);
+    }
+
+    #[test]
+    fn unknown_bits_and_mte_bits_without_tags_are_refused() {
+        assert!(MteControl::from_prctl(1 << 30, true).is_err());
+        assert!(MteControl::from_prctl(PR_MTE_TCF_SYNC as u64, false).is_err());
+        assert!(MteControl::from_prctl(PR_TAGGED_ADDR_ENABLE as u64, false).is_ok());
+    }
+
+    #[test]
+    fn sync_and_async_together_resolve_to_async_but_read_back_both() {
+        let c = MteControl::from_prctl((PR_MTE_TCF_SYNC | PR_MTE_TCF_ASYNC) as u64, true).unwrap();
+        assert_eq!(c.mode(), CheckMode::Async);
+        assert_eq!(c.to_prctl(), (PR_MTE_TCF_SYNC | PR_MTE_TCF_ASYNC) as u64);
+        assert_eq!(MteControl::default().mode(), CheckMode::None);
+    }
+}
