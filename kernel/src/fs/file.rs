@@ -5,7 +5,9 @@
 use alloc::sync::Arc;
 
 use linux_raw_sys::general::{O_RDONLY, O_RDWR};
+use spin::Mutex;
 
+use super::tmpfs::TmpFile;
 use crate::mm::refpage::RefPage;
 
 pub enum FileKind {
@@ -13,12 +15,16 @@ pub enum FileKind {
     Console,
     /// A refpage_create(2) descriptor.
     RefPage(Arc<RefPage>),
+    /// A file in /dev/shm.
+    Tmp(Arc<TmpFile>),
 }
 
 pub struct OpenFile {
     pub kind: FileKind,
     /// O_RDONLY / O_WRONLY / O_RDWR and status flags, as F_GETFL reports.
     pub flags: u32,
+    /// The file position (read, write, lseek), shared by dup'ed descriptors.
+    pub pos: Mutex<u64>,
 }
 
 /// What a descriptor holds.
@@ -26,11 +32,15 @@ pub type FileRef = Arc<OpenFile>;
 
 impl OpenFile {
     pub fn console() -> FileRef {
-        Arc::new(OpenFile { kind: FileKind::Console, flags: O_RDWR })
+        Arc::new(OpenFile { kind: FileKind::Console, flags: O_RDWR, pos: Mutex::new(0) })
     }
 
     pub fn refpage(page: Arc<RefPage>) -> FileRef {
-        Arc::new(OpenFile { kind: FileKind::RefPage(page), flags: O_RDONLY })
+        Arc::new(OpenFile { kind: FileKind::RefPage(page), flags: O_RDONLY, pos: Mutex::new(0) })
+    }
+
+    pub fn tmp(file: Arc<TmpFile>, flags: u32) -> FileRef {
+        Arc::new(OpenFile { kind: FileKind::Tmp(file), flags, pos: Mutex::new(0) })
     }
 
     pub fn readable(&self) -> bool {

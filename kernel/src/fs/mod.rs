@@ -5,3 +5,5 @@ pub mod fd_table;
 #[cfg(target_os = "none")]
 pub mod file;
 pub mod initramfs;
+#[cfg(target_os = "none")]
+pub mod tmpfs;

@@ -79,6 +79,8 @@ pub enum Resolution {
     RefPagePatternFilled,
     /// A private page copied from a reference page.
     RefPageCopied,
+    /// A private page copied from a file's page (MAP_PRIVATE write).
+    FileCopied,
     /// The page was fine (its entry was refreshed): a stale TLB entry.
     Spurious,
 }
@@ -92,6 +94,7 @@ impl Resolution {
             Resolution::RefPageMapped => "mapped the reference page read-only",
             Resolution::RefPagePatternFilled => "mapped a new page filled with the 16-byte pattern",
             Resolution::RefPageCopied => "mapped a new copy of the reference page",
+            Resolution::FileCopied => "mapped a private copy of the file's page",
             Resolution::Spurious => "page already mapped: refreshed its entry",
         }
     }
@@ -106,6 +109,7 @@ pub struct FaultCounters {
     pub refpage_map: u64,
     pub refpage_pattern: u64,
     pub refpage_copy: u64,
+    pub file_copy: u64,
     pub spurious: u64,
 }
 
@@ -118,6 +122,7 @@ impl FaultCounters {
             Resolution::RefPageMapped => &mut self.refpage_map,
             Resolution::RefPagePatternFilled => &mut self.refpage_pattern,
             Resolution::RefPageCopied => &mut self.refpage_copy,
+            Resolution::FileCopied => &mut self.file_copy,
             Resolution::Spurious => &mut self.spurious,
         };
         *c += 1;
@@ -131,6 +136,9 @@ impl core::fmt::Display for FaultCounters {
             "zero-page {}, zero-fill {}, shared {}, refpage-map {}, refpage-fill {}, refpage-copy {}",
             self.zero_page, self.zero_fill, self.shared, self.refpage_map, self.refpage_pattern, self.refpage_copy
         )?;
+        if self.file_copy > 0 {
+            write!(f, ", file-copy {}", self.file_copy)?;
+        }
         if self.spurious > 0 {
             write!(f, ", spurious {}", self.spurious)?;
         }
@@ -185,6 +193,22 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
                 FillKind::Copy => Resolution::RefPageCopied,
             })
         }
+        (Backing::PrivateFile(object), None | Some(Ownership::Special)) if private_write => {
+            let src = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
+            let f = frame::alloc().ok_or(FaultError::OutOfMemory)?;
+            let (dst, src) = (phys_to_virt(f.start()), phys_to_virt(src.start()));
+            // SAFETY: a frame just allocated and the object's page, both
+            // through the linear map.
+            unsafe {
+                if tagged {
+                    crate::arch::aarch64::page_fill::copy_page_with_tags(dst, src);
+                } else {
+                    crate::arch::aarch64::page_fill::copy_page(dst, src);
+                }
+            }
+            space.replace(va, f, &area, Ownership::Owned).map_err(oom)?;
+            Ok(Resolution::FileCopied)
+        }
         // First reads: map a shared page, read-only where private.
         (Backing::Anonymous, None) => {
             space.map(va, super::zero_page::frame(), &area, Ownership::Special).map_err(oom)?;
@@ -198,7 +222,7 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
             space.map(va, super::sigpage::frame(), &area, Ownership::Special).map_err(oom)?;
             Ok(Resolution::ZeroPageMapped)
         }
-        (Backing::SharedMemory(object), None) => {
+        (Backing::SharedMemory(object) | Backing::PrivateFile(object), None) => {
             let f = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
             space.map(va, f, &area, Ownership::Special).map_err(oom)?;
             Ok(Resolution::SharedPageMapped)

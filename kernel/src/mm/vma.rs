@@ -50,6 +50,10 @@ pub enum Backing {
     /// their contents when unmapped from one place.
     #[cfg(target_os = "none")]
     SharedMemory(Arc<super::shared_memory::SharedMemory>),
+    /// MAP_PRIVATE of an in-memory file: reads see the file's pages, the
+    /// first write to a page copies it (data and tags).
+    #[cfg(target_os = "none")]
+    PrivateFile(Arc<super::shared_memory::SharedMemory>),
     /// A refpage_create(2) descriptor: every page of the (infinite) file is
     /// the one reference page.
     #[cfg(target_os = "none")]
@@ -66,6 +70,8 @@ impl PartialEq for Backing {
             #[cfg(target_os = "none")]
             (Backing::SharedMemory(a), Backing::SharedMemory(b)) => Arc::ptr_eq(a, b),
             #[cfg(target_os = "none")]
+            (Backing::PrivateFile(a), Backing::PrivateFile(b)) => Arc::ptr_eq(a, b),
+            #[cfg(target_os = "none")]
             (Backing::RefPage(a), Backing::RefPage(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
@@ -79,6 +85,8 @@ impl fmt::Debug for Backing {
             Backing::SignalTrampoline => write!(f, "signal trampoline"),
             #[cfg(target_os = "none")]
             Backing::SharedMemory(_) => write!(f, "shared memory"),
+            #[cfg(target_os = "none")]
+            Backing::PrivateFile(_) => write!(f, "private file"),
             #[cfg(target_os = "none")]
             Backing::RefPage(r) => write!(f, "refpage (size {})", r.size()),
         }

@@ -114,7 +114,7 @@ pub fn sigreturn(regs: &mut TrapFrame) -> u64 {
     let p = process::current();
     let sp = regs.sp_el0;
     let mut bytes = alloc::vec![0u8; FRAME_SIZE];
-    let restored = if sp % 16 != 0 {
+    let restored = if !sp.is_multiple_of(16) {
         Err(())
     } else {
         copy_from_user(&mut bytes, UserAddr(sp)).map_err(|_| ()).and_then(|_| {

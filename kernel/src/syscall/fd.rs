@@ -1,7 +1,8 @@
 //! The descriptor-table system calls: close, dup, dup3, fcntl, lseek.
 
 use linux_raw_sys::general::{
-    FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, O_CLOEXEC, RLIMIT_NOFILE,
+    FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, O_CLOEXEC, RLIMIT_NOFILE, SEEK_CUR, SEEK_END,
+    SEEK_SET,
 };
 
 use super::errno::{Errno, SysResult};
@@ -67,9 +68,18 @@ pub fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
 }
 
 /// Neither the console nor a refpage has a file position (refpage: the
-/// project's decision, shared/docs/refpage.md).
-pub fn lseek(fd: i32) -> SysResult {
-    match process::current().files.get(fd)?.file.kind {
-        FileKind::Console | FileKind::RefPage(_) => Err(Errno::ESPIPE),
-    }
+/// project's decision, shared/docs/refpage.md); /dev/shm files do.
+pub fn lseek(fd: i32, offset: i64, whence: u32) -> SysResult {
+    let file = process::current().files.get(fd)?.file.clone();
+    let FileKind::Tmp(tmp) = &file.kind else { return Err(Errno::ESPIPE) };
+    let mut pos = file.pos.lock();
+    let base = match whence {
+        SEEK_SET => 0,
+        SEEK_CUR => *pos as i64,
+        SEEK_END => tmp.size() as i64,
+        _ => return Err(Errno::EINVAL),
+    };
+    let new = base.checked_add(offset).filter(|&n| n >= 0).ok_or(Errno::EINVAL)?;
+    *pos = new as u64;
+    Ok(new as u64)
 }

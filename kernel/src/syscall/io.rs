@@ -5,10 +5,15 @@
 //! descriptor is only for mmap: read is EINVAL (the man page: not
 //! supported) and write EBADF (it is open read-only).
 
-use linux_raw_sys::general::{iovec, stat, AT_EMPTY_PATH, S_IFCHR, S_IFREG};
+use linux_raw_sys::general::{
+    iovec, stat, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
+    O_RDONLY, O_TRUNC, S_IFCHR, S_IFREG,
+};
 
 use super::errno::{Errno, SysResult};
-use crate::fs::file::{FileKind, FileRef};
+use crate::fs::fd_table::FdEntry;
+use crate::fs::file::{FileKind, FileRef, OpenFile};
+use crate::fs::tmpfs::{self, TmpFile};
 use crate::mm::addr::PAGE_SIZE;
 use crate::mm::uaccess::{copy_from_user, read_user, read_user_str, write_user, UserAddr};
 use crate::process;
@@ -27,9 +32,16 @@ pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
     if !file.writable() {
         return Err(Errno::EBADF);
     }
-    match file.kind {
+    match &file.kind {
         FileKind::Console => write_console(buf, len),
         FileKind::RefPage(_) => Err(Errno::EBADF),
+        FileKind::Tmp(tmp) => {
+            let mut pos = file.pos.lock();
+            let at = if file.flags & O_APPEND != 0 { tmp.size() } else { *pos };
+            let n = tmp.write_at(at, buf, len as u64)?;
+            *pos = at + n;
+            Ok(n)
+        }
     }
 }
 
@@ -49,14 +61,48 @@ fn write_console(buf: UserAddr, len: usize) -> SysResult {
     Ok(done as u64)
 }
 
-pub fn read(fd: i32, _buf: UserAddr, _len: usize) -> SysResult {
+pub fn read(fd: i32, buf: UserAddr, len: usize) -> SysResult {
     let file = file(fd)?;
     if !file.readable() {
         return Err(Errno::EBADF);
     }
-    match file.kind {
+    match &file.kind {
         FileKind::Console => Ok(0),
         FileKind::RefPage(_) => Err(Errno::EINVAL),
+        FileKind::Tmp(tmp) => {
+            let mut pos = file.pos.lock();
+            let n = tmp.read_at(*pos, buf, len as u64)?;
+            *pos += n;
+            Ok(n)
+        }
+    }
+}
+
+/// pread64/pwrite64: at an offset, leaving the position alone; only files
+/// with positions (ESPIPE otherwise).
+pub fn pread(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
+    let file = file(fd)?;
+    let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
+    if !file.readable() {
+        return Err(Errno::EBADF);
+    }
+    match &file.kind {
+        FileKind::Tmp(tmp) => tmp.read_at(offset, buf, len as u64),
+        FileKind::RefPage(_) => Err(Errno::EINVAL),
+        FileKind::Console => Err(Errno::ESPIPE),
+    }
+}
+
+pub fn pwrite(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
+    let file = file(fd)?;
+    let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
+    if !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    match &file.kind {
+        FileKind::Tmp(tmp) => tmp.write_at(offset, buf, len as u64),
+        FileKind::RefPage(_) => Err(Errno::EBADF),
+        FileKind::Console => Err(Errno::ESPIPE),
     }
 }
 
@@ -80,8 +126,20 @@ pub fn writev(fd: i32, iov: UserAddr, count: i32) -> SysResult {
 }
 
 pub fn readv(fd: i32, iov: UserAddr, count: i32) -> SysResult {
-    iovecs(iov, count)?;
-    read(fd, UserAddr(0), 0)
+    let mut total = 0u64;
+    for v in iovecs(iov, count)? {
+        match read(fd, UserAddr(v.iov_base as u64), v.iov_len as usize) {
+            Ok(n) => {
+                total += n;
+                if n < v.iov_len as u64 {
+                    break;
+                }
+            }
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(total)
 }
 
 /// The console is a character device but not a terminal: every request,
@@ -113,6 +171,13 @@ fn stat_of(file: &FileRef) -> stat {
             st.st_blksize = PAGE_SIZE as _;
             st.st_blocks = (PAGE_SIZE / 512) as _;
         }
+        FileKind::Tmp(tmp) => {
+            st.st_mode = S_IFREG | 0o600;
+            st.st_ino = tmp.ino();
+            st.st_size = tmp.size() as _;
+            st.st_blksize = PAGE_SIZE as _;
+            st.st_blocks = (TmpFile::pages_for(tmp.size()) * (PAGE_SIZE as u64 / 512)) as _;
+        }
     }
     st
 }
@@ -136,4 +201,57 @@ pub fn newfstatat(dirfd: i32, path: UserAddr, buf: UserAddr, flags: u32) -> SysR
 pub fn readlinkat(path: UserAddr) -> SysResult {
     read_user_str(path, 4096)?;
     Err(Errno::ENOENT)
+}
+
+/// Paths must be absolute (or relative to AT_FDCWD, which is "/").
+fn absolute(dirfd: i32, path: UserAddr) -> Result<alloc::string::String, Errno> {
+    let path = read_user_str(path, 4096)?;
+    if path.starts_with('/') {
+        return Ok(path);
+    }
+    if dirfd != AT_FDCWD {
+        file(dirfd)?;
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(alloc::format!("/{}", path))
+}
+
+/// openat: files in /dev/shm only (created with O_CREAT); anything else is
+/// ENOENT.
+pub fn openat(dirfd: i32, path: UserAddr, flags: u32, _mode: u32) -> SysResult {
+    let path = absolute(dirfd, path)?;
+    if flags & O_DIRECTORY != 0 {
+        return Err(Errno::ENOTDIR);
+    }
+    let access = flags & O_ACCMODE;
+    if access == O_ACCMODE {
+        return Err(Errno::EINVAL);
+    }
+    let tmp = tmpfs::open(&path, flags & O_CREAT != 0, flags & O_EXCL != 0, flags & O_TRUNC != 0 && access != O_RDONLY)?;
+    let p = process::current();
+    let limit = super::fd::fd_limit(p);
+    let status = flags & (O_ACCMODE | O_APPEND);
+    let entry = FdEntry { file: OpenFile::tmp(tmp, status), cloexec: flags & O_CLOEXEC != 0 };
+    p.files.insert_lowest(0, entry, limit).map(|fd| fd as u64)
+}
+
+pub fn unlinkat(dirfd: i32, path: UserAddr, flags: u32) -> SysResult {
+    let path = absolute(dirfd, path)?;
+    if flags & !AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    tmpfs::unlink(&path)?;
+    Ok(0)
+}
+
+pub fn ftruncate(fd: i32, length: i64) -> SysResult {
+    let file = file(fd)?;
+    let length = u64::try_from(length).map_err(|_| Errno::EINVAL)?;
+    match &file.kind {
+        FileKind::Tmp(tmp) if file.writable() => {
+            tmp.set_size(length);
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
 }

@@ -18,6 +18,7 @@ use crate::fs::file::FileKind;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::fault::{self, Access};
 use crate::mm::shared_memory::SharedMemory;
+use crate::mm::uaccess::UserAddr;
 use crate::mm::vma::{Area, AreaFlags, Backing, ProtectError, Prot};
 use crate::process::{self, loader::MMAP_BASE};
 
@@ -85,10 +86,27 @@ fn backing_for(flags: u32, fd: i32, prot: Prot, shared: bool) -> Result<(Backing
             }
             Ok((Backing::RefPage(page.clone()), !shared || file.writable()))
         }
+        FileKind::Tmp(tmp) => {
+            if !file.readable() {
+                return Err(Errno::EACCES);
+            }
+            if shared && prot.contains(Prot::WRITE) && !file.writable() {
+                return Err(Errno::EACCES);
+            }
+            let backing = if shared { Backing::SharedMemory(tmp.pages.clone()) } else { Backing::PrivateFile(tmp.pages.clone()) };
+            Ok((backing, !shared || file.writable()))
+        }
     }
 }
 
+/// An address argument without its tag, when the tagged-address ABI is on
+/// (Linux untags the addresses given to the memory system calls).
+fn untag(addr: u64) -> u64 {
+    UserAddr(addr).untagged()
+}
+
 pub fn mmap(addr: u64, len: u64, prot_bits: u32, flags: u32, fd: i32, offset: u64) -> SysResult {
+    let addr = untag(addr);
     if !offset.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
@@ -159,6 +177,7 @@ pub fn mmap(addr: u64, len: u64, prot_bits: u32, flags: u32, fd: i32, offset: u6
 }
 
 pub fn munmap(addr: u64, len: u64) -> SysResult {
+    let addr = untag(addr);
     if !addr.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
@@ -169,6 +188,7 @@ pub fn munmap(addr: u64, len: u64) -> SysResult {
 }
 
 pub fn mprotect(addr: u64, len: u64, prot_bits: u32) -> SysResult {
+    let addr = untag(addr);
     if !addr.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
@@ -190,6 +210,7 @@ pub fn mprotect(addr: u64, len: u64, prot_bits: u32) -> SysResult {
 /// range; the next touch maps the zero page, the reference page or the
 /// shared page again. The other known advice changes nothing here.
 pub fn madvise(addr: u64, len: u64, advice: u32) -> SysResult {
+    let addr = untag(addr);
     if !addr.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
@@ -219,6 +240,7 @@ pub fn madvise(addr: u64, len: u64, advice: u32) -> SysResult {
 /// Moves the program break. Like Linux's brk(): returns the new break, or
 /// the unchanged one when the request cannot be met.
 pub fn brk(addr: u64) -> SysResult {
+    let addr = untag(addr);
     let p = process::current();
     let current = p.brk.end;
     if addr < p.brk.start.as_u64() || addr > MMAP_BASE {

@@ -67,7 +67,12 @@ mod dispatch {
             nr::__NR_dup => fd::dup(a[0] as i32),
             nr::__NR_dup3 => fd::dup3(a[0] as i32, a[1] as i32, a[2] as u32),
             nr::__NR_fcntl => fd::fcntl(a[0] as i32, a[1] as u32, a[2]),
-            nr::__NR_lseek => fd::lseek(a[0] as i32),
+            nr::__NR_lseek => fd::lseek(a[0] as i32, a[1] as i64, a[2] as u32),
+            nr::__NR_openat => io::openat(a[0] as i32, user(1), a[2] as u32, a[3] as u32),
+            nr::__NR_unlinkat => io::unlinkat(a[0] as i32, user(1), a[2] as u32),
+            nr::__NR_ftruncate => io::ftruncate(a[0] as i32, a[1] as i64),
+            nr::__NR_pread64 => io::pread(a[0] as i32, user(1), a[2] as usize, a[3] as i64),
+            nr::__NR_pwrite64 => io::pwrite(a[0] as i32, user(1), a[2] as usize, a[3] as i64),
 
             nr::__NR_brk => memory::brk(a[0]),
             nr::__NR_mmap => memory::mmap(a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]),
