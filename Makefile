@@ -17,7 +17,7 @@ QEMU_BASE  = -machine $(MACHINE) -cpu max -m $(MEMORY) -nographic -nic none -sem
 # TRACE=faults: one log line per page fault (address, kind, action taken).
 QEMU_FLAGS = $(QEMU_BASE) -append "$(strip $(APPEND) $(if $(TRACE),trace=$(TRACE)))"
 
-.PHONY: all setup kernel qemu run test test-host gdb clippy clean
+.PHONY: all setup kernel qemu run test test-host kselftest gdb clippy clean
 
 all: kernel
 
@@ -52,6 +52,11 @@ run: kernel build/initramfs-run.cpio
 # non-zero status on any failure.
 test: kernel user-initramfs
 	@bash tests/run.sh
+
+# Linux's arm64 MTE selftests, fetched from Debian's linux-source-6.1 and
+# built unmodified (scripts/kselftest.sh). Nothing of them is committed.
+kselftest: kernel $(MKINITRAMFS)
+	@bash scripts/kselftest.sh
 
 test-host: setup
 	cargo test -p kernel -p mkinitramfs --target $(HOST_TARGET)
