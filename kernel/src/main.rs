@@ -86,13 +86,13 @@ mod boot {
         crate::mm::zero_page::init();
         crate::mm::sigpage::init();
         crate::mm::fault::set_tracing(boot.arg("trace") == Some("faults"));
-        let initramfs = read_initramfs(&boot);
+        let initramfs = crate::fs::initramfs::set_global(read_initramfs(&boot));
 
         let exit = qemu_exit::AArch64::new();
         match (boot.arg("selftest"), boot.arg("run")) {
             (Some("panic"), _) => crate::selftest::deliberate_kernel_fault(),
             (_, Some(path)) => {
-                let status = run(&boot, &initramfs, path, mte_info.level);
+                let status = run(&boot, initramfs, path, mte_info.level);
                 exit.exit(status)
             }
             _ if boot.has_arg("selftest") => {
@@ -105,7 +105,7 @@ mod boot {
                     let time_limit_s = runner::DEFAULT_TIME_LIMIT_S;
                     for entry in initramfs.files_in("demo") {
                         let path = alloc::format!("/{}", entry.path);
-                        let report = runner::run_one(&initramfs, &path, &[], time_limit_s * 1_000_000_000, mte_info.level);
+                        let report = runner::run_one(initramfs, &path, &[], time_limit_s * 1_000_000_000, mte_info.level);
                         info!("{}: {} (faults: {}; peak frames {})", path, report.outcome, report.faults, report.peak_frames);
                     }
                 }

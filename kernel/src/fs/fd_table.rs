@@ -66,6 +66,15 @@ impl<F: Clone> FdTable<F> {
         Ok(self.slots[i].replace(entry))
     }
 
+    /// Closes every descriptor marked close-on-exec (execve).
+    pub fn close_on_exec(&mut self) {
+        for slot in self.slots.iter_mut() {
+            if slot.as_ref().is_some_and(|e| e.cloexec) {
+                *slot = None;
+            }
+        }
+    }
+
     pub fn remove(&mut self, fd: i32) -> Result<FdEntry<F>, Errno> {
         self.slots.get_mut(Self::index(fd)?).and_then(Option::take).ok_or(Errno::EBADF)
     }
@@ -126,6 +135,16 @@ mod tests {
         t.remove(0).unwrap();
         assert_eq!(t.remove(0).err(), Some(Errno::EBADF), "closing twice");
         assert_eq!(t.insert_at(8, entry("z"), 8).err(), Some(Errno::EBADF), "dup3 past the limit");
+    }
+
+    #[test]
+    fn exec_closes_only_close_on_exec_descriptors() {
+        let mut t = FdTable::new();
+        t.insert_lowest(0, entry("keep"), 8).unwrap();
+        t.insert_lowest(0, FdEntry { file: "drop", cloexec: true }, 8).unwrap();
+        t.close_on_exec();
+        assert_eq!(t.get(0).unwrap().file, "keep");
+        assert_eq!(t.get(1).err(), Some(Errno::EBADF));
     }
 
     #[test]

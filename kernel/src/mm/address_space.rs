@@ -98,10 +98,21 @@ impl AddressSpace {
         Some((pa, ownership))
     }
 
+    /// The attributes for `frame` in `area`: as `user_attributes`, except
+    /// that a private frame still shared with another process after fork is
+    /// read-only until its copy-on-write fault.
+    fn attributes(area: &Area, frame: Frame, ownership: Ownership) -> Attributes {
+        let mut prot = area.prot;
+        if ownership == Ownership::Owned && frame::owners(frame) > 1 {
+            prot.remove(Prot::WRITE);
+        }
+        user_attributes(prot, area.flags, ownership)
+    }
+
     /// Maps `frame` at the page holding `va`, with the attributes of `area`.
     /// An owned frame is freed here if it cannot be mapped.
     pub fn map(&mut self, va: VirtAddr, frame: Frame, area: &Area, ownership: Ownership) -> Result<(), OutOfMemory> {
-        let attrs = user_attributes(area.prot, area.flags, ownership);
+        let attrs = Self::attributes(area, frame, ownership);
         let result = self.table().map_range(&mut FrameTables, va.align_down(PAGE), frame.start(), PAGE, attrs, false);
         match (result, ownership) {
             (Ok(()), Ownership::Owned) => {
@@ -190,7 +201,7 @@ impl AddressSpace {
                         // linear map (Tagged); STG leaves the data alone.
                         unsafe { page_fill::clear_tags(phys_to_virt(pa)) };
                     }
-                    let attrs = user_attributes(now.prot, now.flags, ownership);
+                    let attrs = Self::attributes(&now, Frame::containing(pa), ownership);
                     self.table().set_page_attrs(&mut FrameTables, va, attrs);
                     tlb::flush_user_page(self.asid.value(), va.as_u64());
                 }
@@ -204,9 +215,58 @@ impl AddressSpace {
     /// on a page whose entry disagrees with its area) and drops its TLB entry.
     pub fn refresh(&mut self, va: VirtAddr, area: &Area, ownership: Ownership) {
         let page = va.align_down(PAGE);
-        let attrs = user_attributes(area.prot, area.flags, ownership);
+        let Some((pa, _)) = self.mapped(page) else { return };
+        let attrs = Self::attributes(area, Frame::containing(pa), ownership);
         self.table().set_page_attrs(&mut FrameTables, page, attrs);
         tlb::flush_user_page(self.asid.value(), page.as_u64());
+    }
+}
+
+impl AddressSpace {
+    /// The child's address space at fork: the same areas; shared pages (zero
+    /// page, reference pages, shared memory) mapped as they are; private
+    /// pages shared copy-on-write — one more owner each, and read-only in
+    /// both spaces until one of them writes (mm/fault.rs).
+    pub fn fork(&mut self) -> Result<AddressSpace, OutOfMemory> {
+        let mut child = AddressSpace::new()?;
+        child.areas = self.areas.clone();
+        let areas: alloc::vec::Vec<Area> = self.areas.iter().cloned().collect();
+        let mut pages = alloc::vec::Vec::new();
+        for area in &areas {
+            self.table().leaves(&mut FrameTables, area.start, area.end, &mut |va, pa, attrs| {
+                pages.push((va, Frame::containing(pa), attrs.flags.contains(MapFlags::SPECIAL)));
+            });
+            for (va, f, special) in pages.drain(..) {
+                if special {
+                    child.map(va, f, area, Ownership::Special)?;
+                } else {
+                    frame::share(f);
+                    child.map(va, f, area, Ownership::Owned)?;
+                    let attrs = Self::attributes(area, f, Ownership::Owned);
+                    self.table().set_page_attrs(&mut FrameTables, va, attrs);
+                }
+            }
+        }
+        tlb::flush_asid(self.asid.value());
+        child.peak_owned_frames = child.owned_frames;
+        Ok(child)
+    }
+
+    /// Writes `bytes` into this (not the current) address space at `va`,
+    /// faulting the page in as a write would (CLONE_CHILD_SETTID).
+    pub fn poke(&mut self, va: VirtAddr, bytes: &[u8]) -> Result<(), OutOfMemory> {
+        if va.page_offset() + bytes.len() > PAGE_SIZE {
+            return Err(OutOfMemory);
+        }
+        super::fault::handle(self, va, super::fault::Access::Write).map_err(|_| OutOfMemory)?;
+        let (pa, _) = self.mapped(va).ok_or(OutOfMemory)?;
+        // SAFETY: a private, writable frame of this space, through the
+        // linear map; the range stays inside the page (checked above).
+        unsafe {
+            let dst = phys_to_virt(pa).as_mut_ptr::<u8>().add(va.page_offset());
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
+        }
+        Ok(())
     }
 }
 

@@ -81,6 +81,10 @@ pub enum Resolution {
     RefPageCopied,
     /// A private page copied from a file's page (MAP_PRIVATE write).
     FileCopied,
+    /// Copy-on-write after fork: the page was copied (with its tags).
+    CowCopied,
+    /// Copy-on-write after fork: the last owner got write access back.
+    CowReused,
     /// The page was fine (its entry was refreshed): a stale TLB entry.
     Spurious,
 }
@@ -95,6 +99,8 @@ impl Resolution {
             Resolution::RefPagePatternFilled => "mapped a new page filled with the 16-byte pattern",
             Resolution::RefPageCopied => "mapped a new copy of the reference page",
             Resolution::FileCopied => "mapped a private copy of the file's page",
+            Resolution::CowCopied => "copy-on-write: copied the shared page",
+            Resolution::CowReused => "copy-on-write: last owner, made the page writable",
             Resolution::Spurious => "page already mapped: refreshed its entry",
         }
     }
@@ -110,6 +116,7 @@ pub struct FaultCounters {
     pub refpage_pattern: u64,
     pub refpage_copy: u64,
     pub file_copy: u64,
+    pub cow: u64,
     pub spurious: u64,
 }
 
@@ -123,6 +130,7 @@ impl FaultCounters {
             Resolution::RefPagePatternFilled => &mut self.refpage_pattern,
             Resolution::RefPageCopied => &mut self.refpage_copy,
             Resolution::FileCopied => &mut self.file_copy,
+            Resolution::CowCopied | Resolution::CowReused => &mut self.cow,
             Resolution::Spurious => &mut self.spurious,
         };
         *c += 1;
@@ -136,6 +144,9 @@ impl core::fmt::Display for FaultCounters {
             "zero-page {}, zero-fill {}, shared {}, refpage-map {}, refpage-fill {}, refpage-copy {}",
             self.zero_page, self.zero_fill, self.shared, self.refpage_map, self.refpage_pattern, self.refpage_copy
         )?;
+        if self.cow > 0 {
+            write!(f, ", cow {}", self.cow)?;
+        }
         if self.file_copy > 0 {
             write!(f, ", file-copy {}", self.file_copy)?;
         }
@@ -226,6 +237,29 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
             let f = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
             space.map(va, f, &area, Ownership::Special).map_err(oom)?;
             Ok(Resolution::SharedPageMapped)
+        }
+        // Copy-on-write after fork: a private page this process owns with
+        // others. The last owner just gets write access back.
+        (_, Some(Ownership::Owned)) if private_write => {
+            let (pa, _) = space.mapped(va).expect("present");
+            let old = crate::mm::frame::Frame::containing(pa);
+            if frame::owners(old) == 1 {
+                space.refresh(va, &area, Ownership::Owned);
+                return Ok(Resolution::CowReused);
+            }
+            let f = frame::alloc().ok_or(FaultError::OutOfMemory)?;
+            let (dst, src) = (phys_to_virt(f.start()), phys_to_virt(old.start()));
+            // SAFETY: a frame just allocated and a frame this space owns
+            // (one owner among several), both through the linear map.
+            unsafe {
+                if tagged {
+                    crate::arch::aarch64::page_fill::copy_page_with_tags(dst, src);
+                } else {
+                    crate::arch::aarch64::page_fill::copy_page(dst, src);
+                }
+            }
+            space.replace(va, f, &area, Ownership::Owned).map_err(oom)?;
+            Ok(Resolution::CowCopied)
         }
         // Present and allowed by the area: the entry or the TLB was stale.
         (_, Some(ownership)) => {

@@ -10,6 +10,8 @@
 //! (that would cost a pass over every byte); instead a frame's tags are
 //! cleared when it is handed out for a tagged use (see `arch::mte`).
 
+use alloc::collections::BTreeMap;
+
 use buddy_system_allocator::FrameAllocator;
 use spin::Mutex;
 
@@ -95,9 +97,33 @@ pub fn alloc() -> Option<Frame> {
     FRAMES.lock().alloc(1)
 }
 
-/// Returns a frame obtained from [`alloc`].
+/// Extra owners of frames shared copy-on-write after fork: a frame with no
+/// entry has one owner. Kept sparse: most frames are never shared.
+static EXTRA_OWNERS: Mutex<BTreeMap<u64, u32>> = Mutex::new(BTreeMap::new());
+
+/// Drops one owner of a frame; the last one returns it to the allocator.
 pub fn free(frame: Frame) {
+    {
+        let mut extra = EXTRA_OWNERS.lock();
+        if let Some(n) = extra.get_mut(&frame.number()) {
+            *n -= 1;
+            if *n == 0 {
+                extra.remove(&frame.number());
+            }
+            return;
+        }
+    }
     FRAMES.lock().dealloc(frame, 1)
+}
+
+/// Adds an owner (fork sharing a private page copy-on-write).
+pub fn share(frame: Frame) {
+    *EXTRA_OWNERS.lock().entry(frame.number()).or_insert(0) += 1;
+}
+
+/// How many owners a frame has (1 unless shared).
+pub fn owners(frame: Frame) -> u32 {
+    1 + EXTRA_OWNERS.lock().get(&frame.number()).copied().unwrap_or(0)
 }
 
 pub fn stats() -> FrameStats {

@@ -250,7 +250,7 @@ impl AreaSet {
         (start >= floor.as_u64()).then(|| VirtAddr::new(start))
     }
 
-    #[cfg(test)]
+    /// Every area, in address order.
     pub fn iter(&self) -> impl Iterator<Item = &Area> {
         self.areas.values()
     }

@@ -103,7 +103,18 @@ fn console_files() -> FdTable<crate::fs::file::FileRef> {
 }
 
 /// Creates the process for `file` with `argv` and `envp`, ready to run.
-pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8) -> Result<Box<Process>, LoadError> {
+/// A program image ready to run: its address space and where it starts.
+pub struct Image {
+    pub space: AddressSpace,
+    pub entry: VirtAddr,
+    pub sp: VirtAddr,
+    /// End of the loaded segments: where the program break starts.
+    pub brk: VirtAddr,
+}
+
+/// Builds the address space for `file`: its segments, the signal
+/// trampoline, and the stack with argv, envp and auxv (execve's work).
+pub fn build_image(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8) -> Result<Image, LoadError> {
     let plan: LoadPlan = elf::plan(file).map_err(LoadError::Elf)?;
     let mut space = AddressSpace::new()?;
     for seg in &plan.segments {
@@ -154,33 +165,42 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         page = page + PAGE_SIZE as u64;
     }
 
+    log::info!(
+        "{} loaded: entry {:#x}, {} segments, {} areas, brk {:#x}, sp {:#x}",
+        path, plan.entry.as_u64(), plan.segments.len(), space.areas().len(), image_end.as_u64(), image.sp.as_u64()
+    );
+    Ok(Image { space, entry: plan.entry, sp: image.sp, brk: image_end })
+}
+
+/// The register state a new program starts with: all registers zero
+/// (glibc's _start reads x0 as rtld_fini and must see NULL), SPSR = EL0t with
+/// interrupts unmasked, at the entry point with the new stack.
+pub fn initial_frame(entry: VirtAddr, sp: VirtAddr) -> TrapFrame {
+    TrapFrame { x: [0; 31], sp_el0: sp.as_u64(), elr: entry.as_u64(), spsr: 0, esr: 0, far: 0, frame_record: [0; 2] }
+}
+
+/// A kernel stack with `frame` at its top, and the context that returns to
+/// EL0 through it.
+pub fn kernel_stack_with(frame: TrapFrame) -> Result<(KernelStack, KernelContext), LoadError> {
     let kstack = KernelStack::new(KERNEL_STACK_PAGES).ok_or(LoadError::OutOfMemory)?;
     let frame_ptr = (kstack.top().as_u64() - core::mem::size_of::<TrapFrame>() as u64) as *mut TrapFrame;
-    // SAFETY: the top of the new kernel stack is ours; the frame is what
-    // `exception_return` restores: all registers zero (glibc's _start reads
-    // x0 as rtld_fini and must see NULL), SPSR = EL0t with interrupts
-    // unmasked, at the entry point with the new stack.
-    unsafe {
-        frame_ptr.write(TrapFrame {
-            x: [0; 31],
-            sp_el0: image.sp.as_u64(),
-            elr: plan.entry.as_u64(),
-            spsr: 0,
-            esr: 0,
-            far: 0,
-            frame_record: [0; 2],
-        });
-    }
+    // SAFETY: the top of the new kernel stack is ours and unused; the frame
+    // is what `exception_return` restores.
+    unsafe { frame_ptr.write(frame) };
+    Ok((kstack, KernelContext::new_user_entry(frame_ptr)))
+}
+
+/// Creates the process for `file` with `argv` and `envp`, ready to run.
+pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8) -> Result<Box<Process>, LoadError> {
+    let image = build_image(path, file, argv, envp, mte_level)?;
+    let (kstack, context) = kernel_stack_with(initial_frame(image.entry, image.sp))?;
     let pid = next_pid();
-    log::info!(
-        "pid {} ({}) loaded: entry {:#x}, {} segments, {} areas, brk {:#x}, sp {:#x}",
-        pid.0, path, plan.entry.as_u64(), plan.segments.len(), space.areas().len(), image_end.as_u64(), image.sp.as_u64()
-    );
+    log::info!("pid {} ({}) created", pid.0, path);
     Ok(Box::new(Process {
         pid,
         name: path.to_string(),
-        space,
-        brk: Brk { start: image_end, end: image_end },
+        space: image.space,
+        brk: Brk { start: image.brk, end: image.brk },
         limits: default_limits(),
         clear_child_tid: 0,
         files: console_files(),
@@ -191,9 +211,13 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         fault_report: None,
         fault_esr: None,
         comm: comm_of(path),
-        deadline: None,
+        tls: 0,
+        parent: 0,
+        state: super::State::Runnable,
+        wake_at: None,
+        exit_signal: 0,
         started_at: 0,
-        context: KernelContext::new_user_entry(frame_ptr),
+        context,
         kstack,
         fp: FpState::default(),
         outcome: None,

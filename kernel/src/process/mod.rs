@@ -15,6 +15,8 @@ mod lifecycle;
 pub mod loader;
 #[cfg(target_os = "none")]
 pub mod runner;
+#[cfg(target_os = "none")]
+mod scheduler;
 
 #[cfg(target_os = "none")]
 pub use lifecycle::*;

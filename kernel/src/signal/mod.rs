@@ -179,6 +179,12 @@ impl SignalState {
         self.force(info);
     }
 
+    /// A forked child starts with nothing pending (fork(2)).
+    pub fn clear_pending(&mut self) {
+        self.pending = SigSet::EMPTY;
+        self.info = [None; NSIG as usize];
+    }
+
     pub fn pending(&self) -> SigSet {
         self.pending
     }

@@ -131,7 +131,7 @@ pub fn readv(fd: i32, iov: UserAddr, count: i32) -> SysResult {
         match read(fd, UserAddr(v.iov_base as u64), v.iov_len as usize) {
             Ok(n) => {
                 total += n;
-                if n < v.iov_len as u64 {
+                if n < v.iov_len {
                     break;
                 }
             }

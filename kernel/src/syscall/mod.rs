@@ -15,6 +15,8 @@ mod memory;
 #[cfg(target_os = "none")]
 mod prctl;
 #[cfg(target_os = "none")]
+mod process;
+#[cfg(target_os = "none")]
 mod refpage;
 #[cfg(target_os = "none")]
 mod signal;
@@ -30,6 +32,7 @@ mod dispatch {
 
     use super::errno::{Errno, SysResult};
     use super::{fd, info, io, memory, prctl, refpage, signal, time};
+    use super::process as proc;
     use crate::arch::aarch64::trap_frame::TrapFrame;
     use crate::mm::uaccess::UserAddr;
     use crate::process::{self, outcome::Outcome};
@@ -44,7 +47,11 @@ mod dispatch {
         }
         let sp = frame.sp_el0;
         let a = [frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5]];
-        let result = call(number, a, sp);
+        let result = match number as u32 {
+            nr::__NR_clone => proc::clone(frame, a[0], a[1], UserAddr(a[2]), a[3], UserAddr(a[4])),
+            nr::__NR_execve => proc::execve(frame, UserAddr(a[0]), UserAddr(a[1]), UserAddr(a[2])),
+            _ => call(number, a, sp),
+        };
         frame.x[0] = match result {
             Ok(value) => value,
             Err(e) => e.to_return_value(),
@@ -82,8 +89,9 @@ mod dispatch {
             refpage::NR_REFPAGE_CREATE => refpage::refpage_create(user(0), a[1] as u32, a[2]),
 
             nr::__NR_exit | nr::__NR_exit_group => process::exit_current(Outcome::Exited(a[0] as u8)),
+            nr::__NR_wait4 => proc::wait4(a[0] as i32, user(1), a[2] as u32, user(3)),
             nr::__NR_getpid | nr::__NR_gettid => Ok(process::current().pid.0 as u64),
-            nr::__NR_getppid => Ok(0),
+            nr::__NR_getppid => Ok(process::current().parent as u64),
             nr::__NR_getuid | nr::__NR_geteuid | nr::__NR_getgid | nr::__NR_getegid => Ok(0),
             nr::__NR_set_tid_address => info::set_tid_address(a[0]),
             nr::__NR_set_robust_list => Ok(0),
@@ -100,7 +108,10 @@ mod dispatch {
             nr::__NR_gettimeofday => time::gettimeofday(user(0)),
             nr::__NR_nanosleep => time::nanosleep(user(0), user(1)),
             nr::__NR_clock_nanosleep => time::clock_nanosleep(a[0] as i32, a[1] as u32, user(2), user(3)),
-            nr::__NR_sched_yield => Ok(0),
+            nr::__NR_sched_yield => {
+                process::yield_now();
+                Ok(0)
+            }
 
             nr::__NR_rt_sigaction => signal::rt_sigaction(a[0] as i32, user(1), user(2), a[3]),
             nr::__NR_rt_sigprocmask => signal::rt_sigprocmask(a[0] as u32, user(1), user(2), a[3]),

@@ -69,16 +69,13 @@ fn read_duration(ts: UserAddr) -> Result<u64, Errno> {
     Ok((t.tv_sec as u64).saturating_mul(NS_PER_S).saturating_add(t.tv_nsec as u64))
 }
 
-/// Waits until the counter passes `until`, or the caller's time limit.
+/// Blocks until the counter passes `until`: the runner wakes the process
+/// (and runs others meanwhile).
 fn sleep_until(until_ns: u64) {
     let until = timer::ns_to_ticks(until_ns);
-    while timer::ticks() < until {
-        if let Some(deadline) = process::current().deadline {
-            if timer::ticks() >= deadline {
-                process::on_timer_interrupt();
-            }
-        }
-        core::hint::spin_loop();
+    if timer::ticks() < until {
+        process::current().wake_at = Some(until);
+        process::block(process::State::Sleeping);
     }
 }
 

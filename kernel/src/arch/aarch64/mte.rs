@@ -35,6 +35,12 @@ impl MteInfo {
 }
 
 static TAGGING: AtomicBool = AtomicBool::new(false);
+static LEVEL: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(0);
+
+/// ID_AA64PFR1_EL1.MTE as detected at boot (for AT_HWCAP2).
+pub fn level() -> u8 {
+    LEVEL.load(Ordering::Relaxed)
+}
 
 /// Whether allocation tags are in use. Later features check this one flag.
 pub fn tagging_enabled() -> bool {
@@ -43,6 +49,7 @@ pub fn tagging_enabled() -> bool {
 
 pub fn detect() -> MteInfo {
     let level = ID_AA64PFR1_EL1.read(ID_AA64PFR1_EL1::MTE) as u8;
+    LEVEL.store(level, Ordering::Relaxed);
     // GMID_EL1 is UNDEFINED below MTE2, so read it only when tags exist.
     let gm_block_bytes = (level >= 2).then(|| 4usize << GMID_EL1.read(super::regs::GMID_EL1::BS));
     MteInfo { level, gm_block_bytes }

@@ -200,6 +200,35 @@ impl PageTable {
         }
     }
 
+    /// Calls `f` for every page mapped in `[start, end)` (level-3 leaves).
+    pub fn leaves(&self, mem: &mut impl TableMemory, start: VirtAddr, end: VirtAddr, f: &mut impl FnMut(VirtAddr, PhysAddr, Attributes)) {
+        fn walk(
+            mem: &mut impl TableMemory,
+            table: PhysAddr,
+            level: u8,
+            base: u64,
+            range: (u64, u64),
+            f: &mut impl FnMut(VirtAddr, PhysAddr, Attributes),
+        ) {
+            let span = level_size(level);
+            let first = ((range.0.max(base) - base) / span) as usize;
+            for i in first..ENTRIES {
+                let lo = base + i as u64 * span;
+                if lo >= range.1 {
+                    break;
+                }
+                let slot = PageTable::slot(mem, table, i);
+                // SAFETY: `slot` points into a live table of this tree.
+                match Descriptor(unsafe { slot.read_volatile() }).entry(level) {
+                    Entry::Table(next) => walk(mem, next, level + 1, lo, range, f),
+                    Entry::Leaf(pa, attrs) if level == 3 => f(VirtAddr::new(lo), pa, attrs),
+                    _ => {}
+                }
+            }
+        }
+        walk(mem, self.root, 0, 0, (start.as_u64(), end.as_u64()), f);
+    }
+
     /// Frees the tables below the root that hold no valid entry, among
     /// those whose span intersects `[start, end)` (after munmap, as Linux's
     /// free_pgtables does). Returns whether any was freed: the caller must
@@ -381,6 +410,20 @@ mod tests {
         assert!(pt.free_empty_tables(&mut mem, va, va + 2 * 4096, &mut |t| freed.push(t)));
         assert_eq!(freed.len(), 2, "the L3 and L2 tables of 1 GiB at 0x4000_0000; L1 still maps 0x8000_0000");
         assert_eq!(pt.translate(&mut mem, VirtAddr::new(0x8000_0000)).map(|t| t.0), Some(PhysAddr::new(0x5000_0000)));
+    }
+
+    #[test]
+    fn leaves_visits_only_the_pages_in_range() {
+        let mut mem = HostTables(Vec::new());
+        let mut pt = PageTable::new(&mut mem).unwrap();
+        pt.map_range(&mut mem, VirtAddr::new(0x40_0000), PhysAddr::new(0x4000_0000), 4 * 4096, RW, false).unwrap();
+        pt.map_range(&mut mem, VirtAddr::new(0x7f_0000_0000), PhysAddr::new(0x5000_0000), 4096, RW, false).unwrap();
+        let mut seen = Vec::new();
+        pt.leaves(&mut mem, VirtAddr::new(0x40_1000), VirtAddr::new(0x40_3000), &mut |va, _, _| seen.push(va.as_u64()));
+        assert_eq!(seen, [0x40_1000, 0x40_2000]);
+        seen.clear();
+        pt.leaves(&mut mem, VirtAddr::new(0), VirtAddr::new(1 << 47), &mut |va, _, _| seen.push(va.as_u64()));
+        assert_eq!(seen.len(), 5);
     }
 
     #[test]

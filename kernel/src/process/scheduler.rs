@@ -1,0 +1,271 @@
+//! Running processes: the process table, the run queue, and the runner's
+//! loop that switches between them (the classic "scheduler context" design
+//! of xv6: every switch goes process -> runner -> process).
+//!
+//! - A process leaves the CPU by `yield_now` (sched_yield, or its time slice
+//!   ran out at a timer interrupt), by blocking (wait4, nanosleep) or by
+//!   exiting. Each saves its FP/SIMD registers and thread pointer and
+//!   switches to the runner's context.
+//! - The runner wakes sleepers whose time has come, reaps the zombies nobody
+//!   else will wait for, and resumes the next runnable process (round robin)
+//!   with its address space, FP state, thread pointer and MTE control.
+//! - One CPU, and the kernel runs with interrupts masked: nothing here needs
+//!   a lock. Processes are boxed, so their addresses (and the contexts saved
+//!   in them) stay put while the table changes.
+
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, VecDeque};
+use core::cell::UnsafeCell;
+use core::sync::atomic::Ordering;
+
+use aarch64_cpu::registers::TPIDR_EL0;
+use tock_registers::interfaces::{Readable, Writeable};
+
+use super::lifecycle::{CpuLocal, Process, State, CURRENT, RUNNER};
+use super::outcome::Outcome;
+use crate::arch::aarch64::context::switch_context;
+use crate::arch::aarch64::timer;
+use crate::mm::fault::FaultCounters;
+use crate::signal::{SigFields, SigInfo};
+
+/// Time slice of a process before the timer preempts it.
+const SLICE_NS: u64 = 10_000_000;
+
+/// Most processes alive at once: fork past it fails with EAGAIN, so a fork
+/// bomb cannot take the kernel's memory.
+pub const MAX_PROCESSES: usize = 256;
+
+struct Table {
+    procs: BTreeMap<u32, Box<Process>>,
+    queue: VecDeque<u32>,
+    /// When the whole run (the root and its descendants) must end.
+    deadline: u64,
+}
+
+static TABLE: CpuLocal<Table> = CpuLocal(UnsafeCell::new(Table { procs: BTreeMap::new(), queue: VecDeque::new(), deadline: 0 }));
+
+fn table() -> &'static mut Table {
+    // SAFETY: one CPU, interrupts masked in the kernel; callers never keep
+    // the reference across a context switch.
+    unsafe { &mut *TABLE.0.get() }
+}
+
+/// What the runner reports about a finished program.
+pub struct Report {
+    pub outcome: Outcome,
+    pub elapsed_ns: u64,
+    pub faults: FaultCounters,
+    pub peak_frames: usize,
+}
+
+/// Number of processes alive (zombies included).
+pub fn count() -> usize {
+    table().procs.len()
+}
+
+/// Adds a process to the table, runnable.
+pub fn admit(process: Box<Process>) {
+    let t = table();
+    let pid = process.pid.0;
+    t.procs.insert(pid, process);
+    t.queue.push_back(pid);
+}
+
+/// The process with `pid`, if it exists.
+pub fn get(pid: u32) -> Option<&'static mut Process> {
+    table().procs.get_mut(&pid).map(|b| &mut **b)
+}
+
+/// Pids of the children of `parent`.
+pub fn children_of(parent: u32) -> impl Iterator<Item = &'static mut Process> {
+    table().procs.values_mut().filter(move |p| p.parent == parent).map(|b| &mut **b)
+}
+
+/// Removes a zombie from the table; returns it (its kernel stack and the rest
+/// are freed when the box is dropped).
+pub fn reap(pid: u32) -> Option<Box<Process>> {
+    let t = table();
+    match t.procs.get(&pid) {
+        Some(p) if p.state == State::Zombie => t.procs.remove(&pid),
+        _ => None,
+    }
+}
+
+/// Makes `pid` runnable again (a wait or sleep is over).
+pub fn wake(pid: u32) {
+    if let Some(p) = get(pid) {
+        if matches!(p.state, State::WaitingForChild | State::Sleeping) {
+            p.state = State::Runnable;
+            p.wake_at = None;
+            table().queue.push_back(pid);
+        }
+    }
+}
+
+/// Leaves the CPU for the runner: saves what belongs to the process and
+/// switches. Returns when the runner resumes it.
+fn switch_out(p: &mut Process) {
+    p.fp.save();
+    p.tls = TPIDR_EL0.get();
+    // SAFETY: RUNNER holds the runner's context, saved by `run` on the live
+    // boot stack; this process's context is saved here for the runner to
+    // resume (or, for a zombie, never).
+    unsafe { switch_context(&mut p.context, RUNNER.0.get()) };
+}
+
+/// Gives the CPU to the next runnable process (sched_yield, preemption).
+pub fn yield_now() {
+    let p = super::current();
+    p.state = State::Runnable;
+    table().queue.push_back(p.pid.0);
+    switch_out(p);
+}
+
+/// Blocks the current process until `wake` (by a child's exit, or the
+/// runner when `wake_at` passes).
+pub fn block(state: State) {
+    let p = super::current();
+    p.state = state;
+    switch_out(p);
+}
+
+/// Ends the current process with `outcome`: its children go to the runner,
+/// its parent gets the exit signal and is woken from wait4. The runner or
+/// the parent reaps it.
+pub fn exit_current(outcome: Outcome) -> ! {
+    let p = super::current();
+    log::info!("pid {} ({}) {}", p.pid.0, p.name, outcome);
+    p.outcome = Some(outcome);
+    p.state = State::Zombie;
+    // set_tid_address / CLONE_CHILD_CLEARTID: the thread ID is cleared.
+    if p.clear_child_tid != 0 {
+        let _ = crate::mm::uaccess::write_user(crate::mm::uaccess::UserAddr(p.clear_child_tid), &0u32);
+    }
+    let (me, parent, exit_signal) = (p.pid.0, p.parent, p.exit_signal);
+    for child in children_of(me) {
+        child.parent = 0;
+    }
+    if let Some(parent) = get(parent) {
+        if exit_signal != 0 {
+            parent.signals.send(SigInfo { signo: exit_signal, code: 1, fields: SigFields::Sender { pid: me } });
+        }
+        wake(parent.pid.0);
+    }
+    switch_out(p);
+    unreachable!("an exited process was resumed")
+}
+
+/// The timer fired at EL0: the run's time is up, the slice is over, or it
+/// fired early for someone else.
+pub fn on_timer_interrupt() {
+    let t = table();
+    let now = timer::ticks();
+    if now >= t.deadline {
+        let limit_ms = timer::ticks_to_ns(t.deadline - super::current().started_at) / 1_000_000;
+        exit_current(Outcome::TimeLimit { limit_ms });
+    }
+    yield_now();
+}
+
+/// Resumes `pid` until it leaves the CPU again.
+fn resume(pid: u32, slice_end: u64) {
+    let Some(p) = get(pid) else { return };
+    if p.state != State::Runnable {
+        return;
+    }
+    p.state = State::Running;
+    p.space.activate();
+    p.fp.restore();
+    p.mte.install();
+    // The thread pointer (glibc's TLS base) is part of the EL0 state too.
+    TPIDR_EL0.set(p.tls);
+    timer::arm_at(slice_end);
+    CURRENT.store(p, Ordering::Relaxed);
+    // SAFETY: the process's context was saved by `switch_out` or made by
+    // `new_user_entry`, on its own live kernel stack; the runner's context
+    // is saved in RUNNER, which the process switches back to.
+    unsafe { switch_context(RUNNER.0.get(), &p.context) };
+    CURRENT.store(core::ptr::null_mut(), Ordering::Relaxed);
+    timer::disarm();
+}
+
+/// Runs `root` and everything it starts until all of them are gone or the
+/// time limit passes; returns how `root` ended.
+pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
+    let start = timer::ticks();
+    let mut deadline = start + timer::ns_to_ticks(time_limit_ns);
+    let root_pid = root.pid.0;
+    root.started_at = start;
+    table().deadline = deadline;
+    admit(root);
+    let mut report = Report { outcome: Outcome::NotStarted("no outcome recorded".into()), elapsed_ns: 0, faults: FaultCounters::default(), peak_frames: 0 };
+
+    loop {
+        let now = timer::ticks();
+        let t = table();
+        // Sleepers whose time has come.
+        let due: alloc::vec::Vec<u32> =
+            t.procs.values().filter(|p| p.state == State::Sleeping && p.wake_at.is_some_and(|w| w <= now)).map(|p| p.pid.0).collect();
+        due.into_iter().for_each(wake);
+        // Zombies whose parent is the runner (or gone): reap them.
+        let orphans: alloc::vec::Vec<u32> = t
+            .procs
+            .values()
+            .filter(|p| p.state == State::Zombie && (p.parent == 0 || !t.procs.contains_key(&p.parent)))
+            .map(|p| p.pid.0)
+            .collect();
+        for pid in orphans {
+            if let Some(p) = reap(pid) {
+                if pid == root_pid {
+                    report.outcome = p.outcome.clone().unwrap_or(report.outcome);
+                    report.faults = p.faults;
+                    report.peak_frames = p.space.owned_frames().1;
+                    report.elapsed_ns = timer::ticks_to_ns(timer::ticks() - start);
+                }
+            }
+        }
+        if t.procs.is_empty() {
+            break;
+        }
+        if now >= deadline {
+            // Time is up for the whole run: everything left is killed.
+            let limit_ms = timer::ticks_to_ns(deadline - start) / 1_000_000;
+            for (pid, p) in core::mem::take(&mut t.procs) {
+                log::info!("pid {} ({}) stopped by the {} ms time limit", pid, p.name, limit_ms);
+                if pid == root_pid {
+                    report.outcome = Outcome::TimeLimit { limit_ms };
+                    report.faults = p.faults;
+                    report.peak_frames = p.space.owned_frames().1;
+                }
+            }
+            t.queue.clear();
+            report.elapsed_ns = timer::ticks_to_ns(timer::ticks() - start);
+            break;
+        }
+        match t.queue.pop_front() {
+            Some(pid) => {
+                let slice_end = (now + timer::ns_to_ticks(SLICE_NS)).min(deadline);
+                resume(pid, slice_end);
+            }
+            None => {
+                // Nothing runnable: wait for the next wake-up or the deadline.
+                let next = t.procs.values().filter_map(|p| p.wake_at).min().unwrap_or(deadline).min(deadline);
+                if t.procs.values().all(|p| p.state == State::Zombie || p.state == State::WaitingForChild) && next == deadline {
+                    // Everyone waits for children that will never exit: end
+                    // the run now rather than at the time limit.
+                    log::warn!("deadlock: every process waits for a child; ending the run");
+                    deadline = now;
+                    t.deadline = now;
+                    continue;
+                }
+                timer::arm_at(next);
+                while timer::ticks() < next {
+                    aarch64_cpu::asm::wfi();
+                }
+                timer::disarm();
+            }
+        }
+    }
+    crate::arch::aarch64::mmu::user_tables::uninstall();
+    report
+}

@@ -1,0 +1,214 @@
+//! Process system calls: clone (fork), wait4, execve.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use aarch64_cpu::registers::TPIDR_EL0;
+use linux_raw_sys::general::{
+    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND,
+    CLONE_THREAD, CLONE_VFORK, CLONE_VM, WNOHANG, WUNTRACED,
+};
+use tock_registers::interfaces::Readable;
+
+use super::errno::{Errno, SysResult};
+use crate::arch::aarch64::mte_control::MteControl;
+use crate::arch::aarch64::trap_frame::TrapFrame;
+use crate::fs::initramfs;
+use crate::mm::addr::VirtAddr;
+use crate::mm::uaccess::{read_user, read_user_str, write_user, UserAddr};
+use crate::process::outcome::Outcome;
+use crate::process::{self, loader, Brk, Process, State};
+use crate::signal::{Disposition, SignalState};
+
+/// Linux's __WALL and __WCLONE: accepted and ignored (no threads yet).
+const WAIT_IGNORED: u32 = 0x4000_0000 | 0x8000_0000;
+
+/// clone(flags, newsp, parent_tidptr, tls, child_tidptr) without CLONE_VM:
+/// fork. The child gets a copy-on-write view of the address space, the
+/// same open files, the signal dispositions, and a copy of the registers
+/// with x0 = 0.
+pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64, ctid: UserAddr) -> SysResult {
+    let flags32 = flags as u32;
+    if flags32 & (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES | CLONE_FS | CLONE_VFORK) != 0 {
+        // Threads and shared tables come with the rest of the fork issue.
+        log::warn!("clone with flags {:#x}: sharing the address space or tables is not supported yet", flags);
+        return Err(Errno::ENOSYS);
+    }
+    if process::count() >= process::MAX_PROCESSES {
+        return Err(Errno::EAGAIN);
+    }
+    let parent = process::current();
+    let mut child_frame = TrapFrame { x: frame.x, ..*frame };
+    child_frame.x[0] = 0;
+    if newsp != 0 {
+        child_frame.sp_el0 = newsp;
+    }
+    let mut space = parent.space.fork().map_err(|_| Errno::ENOMEM)?;
+    let (kstack, context) = loader::kernel_stack_with(child_frame).map_err(|_| Errno::ENOMEM)?;
+    let pid = process::next_pid();
+    if flags32 & CLONE_CHILD_SETTID != 0 {
+        space.poke(VirtAddr::new(ctid.untagged()), &pid.0.to_le_bytes()).map_err(|_| Errno::EFAULT)?;
+    }
+    parent.fp.save();
+    let mut signals = parent.signals.clone();
+    signals.clear_pending();
+    let child = Box::new(Process {
+        pid,
+        name: parent.name.clone(),
+        space,
+        brk: parent.brk,
+        limits: parent.limits,
+        clear_child_tid: if flags32 & CLONE_CHILD_CLEARTID != 0 { ctid.0 } else { 0 },
+        files: parent.files.clone(),
+        faults: Default::default(),
+        last_spurious: None,
+        signals,
+        mte: parent.mte,
+        fault_report: None,
+        fault_esr: None,
+        comm: parent.comm,
+        tls: if flags32 & CLONE_SETTLS != 0 { tls } else { TPIDR_EL0.get() },
+        started_at: crate::arch::aarch64::timer::ticks(),
+        kstack,
+        context,
+        fp: parent.fp.clone(),
+        outcome: None,
+        parent: parent.pid.0,
+        state: State::Runnable,
+        wake_at: None,
+        exit_signal: (flags & 0xff) as u32,
+    });
+    if flags32 & CLONE_PARENT_SETTID != 0 {
+        write_user(ptid, &pid.0)?;
+    }
+    log::info!("pid {} ({}) forked pid {}", parent.pid.0, parent.name, pid.0);
+    process::admit(child);
+    Ok(pid.0 as u64)
+}
+
+/// The status word wait4 reports (WIFEXITED / WIFSIGNALED encodings).
+fn wait_status(outcome: &Outcome) -> u32 {
+    match outcome {
+        Outcome::Exited(code) => (*code as u32) << 8,
+        Outcome::Killed { signal, .. } => *signal & 0x7f,
+        Outcome::TimeLimit { .. } => linux_raw_sys::general::SIGKILL,
+        Outcome::NotStarted(_) => 127 << 8,
+    }
+}
+
+/// wait4(pid, wstatus, options, rusage): a zombie child matching `pid`
+/// (-1 or any group id: any child) is reaped; without one, the caller
+/// sleeps until a child exits (or returns 0 with WNOHANG).
+pub fn wait4(pid: i32, wstatus: UserAddr, options: u32, rusage: UserAddr) -> SysResult {
+    if options & !(WNOHANG | WUNTRACED | linux_raw_sys::general::WCONTINUED | WAIT_IGNORED) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let me = process::current().pid.0;
+    let matches = |p: &Process| pid <= 0 || p.pid.0 == pid as u32;
+    loop {
+        let mut any = false;
+        let mut zombie = None;
+        for child in process::children_of(me) {
+            if matches(child) {
+                any = true;
+                if child.state == State::Zombie {
+                    zombie = Some(child.pid.0);
+                    break;
+                }
+            }
+        }
+        if !any {
+            return Err(Errno::ECHILD);
+        }
+        if let Some(z) = zombie {
+            let child = process::reap(z).expect("a zombie child");
+            let status = wait_status(child.outcome.as_ref().expect("a zombie has an outcome"));
+            if !wstatus.is_null() {
+                write_user(wstatus, &status)?;
+            }
+            if !rusage.is_null() {
+                // struct rusage: 144 bytes, all zero (no accounting yet).
+                for off in (0..144).step_by(8) {
+                    write_user(rusage.offset(off), &0u64)?;
+                }
+            }
+            return Ok(z as u64);
+        }
+        if options & WNOHANG != 0 {
+            return Ok(0);
+        }
+        process::block(State::WaitingForChild);
+    }
+}
+
+/// Reads a NULL-terminated array of string pointers (argv, envp).
+fn read_strings(array: UserAddr) -> Result<Vec<String>, Errno> {
+    let mut out = Vec::new();
+    if array.is_null() {
+        return Ok(out);
+    }
+    let mut total = 0;
+    loop {
+        let ptr: u64 = read_user(array.offset(out.len() as u64 * 8))?;
+        if ptr == 0 {
+            return Ok(out);
+        }
+        let s = read_user_str(UserAddr(ptr), 128 * 1024)?;
+        total += s.len() + 1;
+        // Linux's limit on argument space (a quarter of the stack limit).
+        if total > 2 << 20 || out.len() > 0x7fff {
+            return Err(Errno::E2BIG);
+        }
+        out.push(s);
+    }
+}
+
+/// execve(path, argv, envp): the current process becomes a new program from
+/// the initramfs. Close-on-exec descriptors are closed, caught signals go
+/// back to their default action, and the MTE control is reset, as Linux does.
+pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
+    let path = read_user_str(path, 4096)?;
+    let argv = read_strings(argv)?;
+    let envp = read_strings(envp)?;
+    let fs = initramfs::global();
+    let file = fs.file(&path).ok_or(Errno::ENOENT)?;
+    let argv_refs: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let envp_refs: Vec<&str> = envp.iter().map(String::as_str).collect();
+    let image = loader::build_image(&path, file.data, &argv_refs, &envp_refs, crate::arch::aarch64::mte::level())
+        .map_err(|e| match e {
+            loader::LoadError::Elf(_) => Errno::ENOEXEC,
+            loader::LoadError::OutOfMemory => Errno::ENOMEM,
+        })?;
+    let p = process::current();
+    // The new space goes live before the old one is freed: we are running
+    // on the old one's TTBR0 until then.
+    image.space.activate();
+    let old = core::mem::replace(&mut p.space, image.space);
+    drop(old);
+    p.brk = Brk { start: image.brk, end: image.brk };
+    p.name = path.clone();
+    p.files.close_on_exec();
+    reset_signals(&mut p.signals);
+    p.mte = MteControl::default();
+    p.mte.install();
+    p.clear_child_tid = 0;
+    p.fp = Default::default();
+    p.fp.restore();
+    p.tls = 0;
+    tock_registers::interfaces::Writeable::set(&TPIDR_EL0, 0);
+    *frame = loader::initial_frame(image.entry, image.sp);
+    log::info!("pid {} exec {}", p.pid.0, path);
+    Ok(0)
+}
+
+/// Caught signals revert to the default at exec; ignored ones stay ignored.
+fn reset_signals(s: &mut SignalState) {
+    for sig in 1..=crate::signal::NSIG {
+        let a = s.action(sig);
+        if let Disposition::Handler(_) = a.disposition {
+            let _ = s.set_action(sig, Default::default());
+        }
+    }
+    s.altstack = None;
+}
