@@ -4,8 +4,10 @@
  * constants that glibc 2.36's headers lack (values from Linux's
  * include/uapi/linux/prctl.h, arch/arm64/include/uapi/asm/{mman,hwcap}.h
  * and include/uapi/asm-generic/siginfo.h), CHECK(), and for the refpage
- * tests refpage_create(), CHECK_ERRNO(), CHECK_PATTERN(), and the EL0 tag
- * instructions mte_ldg() and mte_stg().
+ * tests refpage_create(), CHECK_ERRNO(), CHECK_PATTERN(), the EL0 tag
+ * instructions mte_ldg(), mte_stg() and mte_irg(), and for the signal and
+ * tag-check-fault tests a recording signal handler (catch_signal()) and
+ * loads/stores whose address is known (load_byte_at(), store_byte_at()).
  *
  * Each is guarded by #ifndef, so a newer glibc that defines one wins.
  */
@@ -13,11 +15,17 @@
 #define REFPAGE_TEST_H
 
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 /* refpage_create(2), the proposed call this kernel implements (the v5
@@ -188,6 +196,217 @@ static inline void mte_stg(volatile void *addr, unsigned tag)
 static inline void *mte_tagged(const volatile void *addr, unsigned tag)
 {
     return (void *)(((uintptr_t)addr & ~(0xffULL << 56)) | ((uint64_t)(tag & 0xf) << 56));
+}
+
+/* ------------------------------------------------------------------------
+ * Signals and tag-check faults. glibc's <signal.h> brings the arm64
+ * sigcontext records (<asm/sigcontext.h>: struct _aarch64_ctx,
+ * FPSIMD_MAGIC, ESR_MAGIC).
+ */
+
+/* sa_flags (include/uapi/asm-generic/signal-defs.h, Linux 5.11): a handler
+ * with SA_EXPOSE_TAGBITS sees the tag bits of si_addr; SA_UNSUPPORTED is
+ * never supported, so its absence on read-back shows that the kernel clears
+ * unknown bits. */
+#ifndef SA_UNSUPPORTED
+#define SA_UNSUPPORTED 0x00000400
+#endif
+#ifndef SA_EXPOSE_TAGBITS
+#define SA_EXPOSE_TAGBITS 0x00000800
+#endif
+
+/* PROT_MTE memory, with the architecture's 16-byte tag granule. */
+#define MTE_GRANULE 16
+
+/* HWCAP2_MTE is in AT_HWCAP2: tag storage exists and EL0 may use it. */
+static inline int mte_supported(void)
+{
+    return (getauxval(AT_HWCAP2) & HWCAP2_MTE) != 0;
+}
+
+/* MTE_SKIP_UNLESS_SUPPORTED(name): without HWCAP2_MTE, print why and exit 0. */
+#define MTE_SKIP_UNLESS_SUPPORTED(name)                                         \
+    do {                                                                        \
+        if (!mte_supported()) {                                                 \
+            printf("%s: SKIP: AT_HWCAP2 %#lx lacks HWCAP2_MTE\n", (name),       \
+                   getauxval(AT_HWCAP2));                                       \
+            exit(0);                                                            \
+        }                                                                       \
+    } while (0)
+
+/* The PR_SET_TAGGED_ADDR_CTRL argument for tag-check mode `tcf`
+ * (PR_MTE_TCF_*), with the tagged-address ABI on and IRG allowed every
+ * tag but 0. */
+#define MTE_CTRL(tcf) (PR_TAGGED_ADDR_ENABLE | (tcf) | (0xfffeUL << PR_MTE_TAG_SHIFT))
+
+/* prctl(PR_SET_TAGGED_ADDR_CTRL, ctrl, 0, 0, 0), which must succeed. */
+static inline void mte_set_ctrl(unsigned long ctrl)
+{
+    int r = prctl(PR_SET_TAGGED_ADDR_CTRL, ctrl, 0, 0, 0);
+    CHECK(r == 0, "prctl(PR_SET_TAGGED_ADDR_CTRL, %#lx, 0, 0, 0) returned %d, errno %d (%s)", ctrl,
+          r, errno, strerror(errno));
+}
+
+/* `len` bytes of private anonymous memory with `prot` (which may include
+ * PROT_MTE), which must be granted. */
+static inline void *map_anonymous(size_t len, int prot)
+{
+    void *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED, "mmap(%zu bytes, prot %#x, anonymous): errno %d (%s)", len, prot, errno,
+          strerror(errno));
+    return p;
+}
+
+/* addr without its top byte: what si_addr holds without SA_EXPOSE_TAGBITS. */
+static inline uintptr_t untagged(const volatile void *addr)
+{
+    return (uintptr_t)addr & ((1ULL << 56) - 1);
+}
+
+/*
+ * mte_irg(addr): addr with a random logical tag from IRG Xd, Xn, never one
+ * that GCR_EL1.Exclude (the complement of the prctl include mask) excludes;
+ * tag 0 if every tag is excluded. Reads and writes only its operands.
+ */
+static inline void *mte_irg(const volatile void *addr)
+{
+    uint64_t p = (uint64_t)(uintptr_t)addr;
+    __asm__ volatile(".arch armv8.5-a+memtag\n\tirg %0, %0" : "+r"(p));
+    return (void *)(uintptr_t)p;
+}
+
+/* The logical tag of a pointer (bits 59:56). */
+static inline unsigned tag_of(const volatile void *addr)
+{
+    return (unsigned)((uintptr_t)addr >> 56) & 0xf;
+}
+
+/*
+ * load_byte_at(addr, &pc): one LDRB from addr, and the address of that
+ * instruction (ADR of its label), so that a handler's view of the fault can
+ * be compared with it. If a handler skips the load (pc += 4) the result is
+ * LOAD_SKIPPED, the value the destination register held before. Clobbers
+ * only its two outputs.
+ */
+#define LOAD_SKIPPED 0xdead
+static inline uint64_t load_byte_at(const volatile void *addr, uintptr_t *pc)
+{
+    uint64_t v = LOAD_SKIPPED;
+    uintptr_t at;
+    __asm__ volatile("adr %1, 1f\n1:\tldrb %w0, [%2]" : "+r"(v), "=&r"(at) : "r"(addr) : "memory");
+    *pc = at;
+    return v;
+}
+
+/* store_byte_at(addr, value, &pc): one STRB, and its address, as above. */
+static inline void store_byte_at(volatile void *addr, unsigned char value, uintptr_t *pc)
+{
+    uintptr_t at;
+    __asm__ volatile("adr %0, 1f\n1:\tstrb %w1, [%2]" : "=&r"(at) : "r"(value), "r"(addr) : "memory");
+    *pc = at;
+}
+
+/* What the last signal caught by catch_signal()'s handler looked like. */
+struct caught {
+    volatile int count;     /* deliveries since catch_signal() */
+    volatile int signo;     /* si_signo */
+    volatile int code;      /* si_code */
+    volatile uintptr_t addr; /* si_addr */
+    volatile pid_t pid;     /* si_pid */
+    volatile uid_t uid;     /* si_uid */
+    volatile uintptr_t pc;  /* uc_mcontext.pc as delivered */
+    volatile uint64_t fault_address; /* uc_mcontext.fault_address */
+    volatile uint64_t pstate; /* uc_mcontext.pstate */
+    volatile uint64_t esr;  /* the ESR_MAGIC record's value, 0 if none */
+    volatile int skip;      /* the handler advances pc past the instruction */
+    volatile int skip_code; /* ... only for this si_code, if not 0 */
+};
+
+static inline struct caught *caught(void)
+{
+    static struct caught c;
+    return &c;
+}
+
+/* The ESR_EL1 value in uc's esr_context record, or 0 if there is none. */
+static inline uint64_t ucontext_esr(const ucontext_t *uc)
+{
+    const unsigned char *r = uc->uc_mcontext.__reserved;
+    const unsigned char *end = r + sizeof(uc->uc_mcontext.__reserved);
+    while (r + sizeof(struct _aarch64_ctx) <= end) {
+        const struct _aarch64_ctx *h = (const struct _aarch64_ctx *)r;
+        if (h->magic == 0 || h->size < sizeof(*h))
+            break;
+        if (h->magic == ESR_MAGIC)
+            return ((const struct esr_context *)r)->esr;
+        r += h->size;
+    }
+    return 0;
+}
+
+/* The fpsimd_context record of uc, or NULL if there is none. */
+static inline const struct fpsimd_context *ucontext_fpsimd(const ucontext_t *uc)
+{
+    const unsigned char *r = uc->uc_mcontext.__reserved;
+    const unsigned char *end = r + sizeof(uc->uc_mcontext.__reserved);
+    while (r + sizeof(struct _aarch64_ctx) <= end) {
+        const struct _aarch64_ctx *h = (const struct _aarch64_ctx *)r;
+        if (h->magic == 0 || h->size < sizeof(*h))
+            break;
+        if (h->magic == FPSIMD_MAGIC)
+            return (const struct fpsimd_context *)r;
+        r += h->size;
+    }
+    return NULL;
+}
+
+/* Records the signal in caught() and, if asked, resumes after the faulting
+ * instruction (every A64 instruction is 4 bytes). */
+static inline void caught_record(int sig, siginfo_t *si, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    struct caught *c = caught();
+    c->signo = si->si_signo;
+    c->code = si->si_code;
+    c->addr = (uintptr_t)si->si_addr;
+    c->pid = si->si_pid;
+    c->uid = si->si_uid;
+    c->pc = uc->uc_mcontext.pc;
+    c->fault_address = uc->uc_mcontext.fault_address;
+    c->pstate = uc->uc_mcontext.pstate;
+    c->esr = ucontext_esr(uc);
+    c->count++;
+    (void)sig;
+    if (c->skip && (c->skip_code == 0 || c->skip_code == si->si_code))
+        uc->uc_mcontext.pc += 4;
+}
+
+/*
+ * catch_signal(sig, flags, skip): an SA_SIGINFO | flags handler for sig that
+ * records each delivery in caught() (count reset to 0) and, with skip,
+ * resumes after the instruction that raised it.
+ */
+static inline void catch_signal(int sig, int flags, int skip)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = caught_record;
+    sa.sa_flags = SA_SIGINFO | flags;
+    sigemptyset(&sa.sa_mask);
+    memset((void *)caught(), 0, sizeof(struct caught));
+    caught()->skip = skip;
+    CHECK(sigaction(sig, &sa, NULL) == 0, "sigaction(%d): errno %d (%s)", sig, errno,
+          strerror(errno));
+}
+
+/* A one-line description of caught(), for failure messages. */
+static inline const char *caught_str(void)
+{
+    static char buf[200];
+    struct caught *c = caught();
+    snprintf(buf, sizeof(buf), "%d signal(s); last: signo %d, si_code %d, si_addr %#lx, pc %#lx",
+             c->count, c->signo, c->code, (unsigned long)c->addr, (unsigned long)c->pc);
+    return buf;
 }
 
 #endif /* REFPAGE_TEST_H */

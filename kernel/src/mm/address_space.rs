@@ -32,7 +32,15 @@ pub enum Ownership {
     Special,
 }
 
+/// The program break: `[start, end)` is the heap brk() manages.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Brk {
+    pub start: VirtAddr,
+    pub end: VirtAddr,
+}
+
 pub struct AddressSpace {
+    pub brk: Brk,
     table: Option<PageTable>,
     asid: Asid,
     areas: AreaSet,
@@ -64,7 +72,7 @@ impl AddressSpace {
     pub fn new() -> Result<Self, OutOfMemory> {
         let asid = Asid::alloc().ok_or(OutOfMemory)?;
         let table = PageTable::new(&mut FrameTables).map_err(|_| OutOfMemory)?;
-        Ok(Self { table: Some(table), asid, areas: AreaSet::new(), owned_frames: 0, peak_owned_frames: 0 })
+        Ok(Self { brk: Brk::default(), table: Some(table), asid, areas: AreaSet::new(), owned_frames: 0, peak_owned_frames: 0 })
     }
 
     fn table(&mut self) -> &mut PageTable {
@@ -230,6 +238,7 @@ impl AddressSpace {
     pub fn fork(&mut self) -> Result<AddressSpace, OutOfMemory> {
         let mut child = AddressSpace::new()?;
         child.areas = self.areas.clone();
+        child.brk = self.brk;
         let areas: alloc::vec::Vec<Area> = self.areas.iter().cloned().collect();
         let mut pages = alloc::vec::Vec::new();
         for area in &areas {

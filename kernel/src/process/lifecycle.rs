@@ -17,7 +17,8 @@ use crate::fs::file::FileRef;
 use crate::mm::address_space::AddressSpace;
 use crate::mm::fault::FaultCounters;
 pub use super::scheduler::*;
-use crate::mm::addr::VirtAddr;
+use super::shared::Shared;
+use alloc::sync::Arc;
 use super::outcome::Outcome;
 
 /// A process ID, as getpid() returns it.
@@ -27,23 +28,21 @@ pub struct Pid(pub u32);
 /// Linux's RLIM_NLIMITS.
 pub const RLIMITS: usize = 16;
 
-/// The program break: `[start, end)` is the heap brk() manages.
-#[derive(Clone, Copy, Debug)]
-pub struct Brk {
-    pub start: VirtAddr,
-    pub end: VirtAddr,
-}
+pub use crate::mm::address_space::Brk;
 
 pub struct Process {
     pub pid: Pid,
     /// The program's path, for logs and reports.
     pub name: String,
-    pub space: AddressSpace,
-    pub brk: Brk,
+    /// The address space, shared by the threads of a process (CLONE_VM).
+    pub mm: Arc<Shared<AddressSpace>>,
+    /// Thread-group id: what getpid() returns (the first thread's pid).
+    pub tgid: u32,
     pub limits: [rlimit64; RLIMITS],
     /// set_tid_address(): where the thread ID is cleared on exit.
     pub clear_child_tid: u64,
-    pub files: FdTable<FileRef>,
+    /// The descriptor table, shared by threads (CLONE_FILES).
+    pub fdt: Arc<Shared<FdTable<FileRef>>>,
     pub faults: FaultCounters,
     /// Page number of the last spurious fault, to catch one that repeats.
     pub last_spurious: Option<u64>,
@@ -71,6 +70,25 @@ pub struct Process {
     pub wake_at: Option<u64>,
     /// The signal the parent gets at exit (clone's low byte, SIGCHLD).
     pub exit_signal: u32,
+    /// What a futex wait sleeps on: (address space, address). Cleared by
+    /// the waker; still set after a wake-up means the wait timed out.
+    pub futex_key: Option<(usize, u64)>,
+}
+
+impl Process {
+    /// The address space (see `Shared` for why this needs no lock).
+    pub fn space(&self) -> &mut AddressSpace {
+        self.mm.get()
+    }
+
+    pub fn files(&self) -> &mut FdTable<FileRef> {
+        self.fdt.get()
+    }
+
+    /// Whether this is the first thread of its process.
+    pub fn is_leader(&self) -> bool {
+        self.pid.0 == self.tgid
+    }
 }
 
 /// Where a process is in its life.
@@ -82,6 +100,8 @@ pub enum State {
     WaitingForChild,
     /// In nanosleep until `wake_at`.
     Sleeping,
+    /// In futex wait on `futex_key` (until `wake_at`, if set).
+    WaitingForFutex,
     /// Exited; kept until its parent (or the runner) reaps it.
     Zombie,
 }

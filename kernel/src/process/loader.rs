@@ -8,6 +8,7 @@ use core::fmt;
 
 use linux_raw_sys::general::{rlimit64, RLIMIT_NOFILE, RLIMIT_STACK};
 
+use super::shared::Shared;
 use super::{next_pid, Brk, Process, RLIMITS};
 use crate::arch::aarch64::context::KernelContext;
 use crate::arch::aarch64::cpu_features;
@@ -199,11 +200,15 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
     Ok(Box::new(Process {
         pid,
         name: path.to_string(),
-        space: image.space,
-        brk: Brk { start: image.brk, end: image.brk },
+        mm: {
+            let mut space = image.space;
+            space.brk = Brk { start: image.brk, end: image.brk };
+            Shared::new(space)
+        },
+        tgid: pid.0,
         limits: default_limits(),
         clear_child_tid: 0,
-        files: console_files(),
+        fdt: Shared::new(console_files()),
         faults: FaultCounters::default(),
         last_spurious: None,
         signals: Default::default(),
@@ -216,6 +221,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         state: super::State::Runnable,
         wake_at: None,
         exit_signal: 0,
+        futex_key: None,
         started_at: 0,
         context,
         kstack,

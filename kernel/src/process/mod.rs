@@ -17,6 +17,8 @@ pub mod loader;
 pub mod runner;
 #[cfg(target_os = "none")]
 mod scheduler;
+#[cfg(target_os = "none")]
+pub mod shared;
 
 #[cfg(target_os = "none")]
 pub use lifecycle::*;

@@ -94,7 +94,7 @@ pub fn reap(pid: u32) -> Option<Box<Process>> {
 /// Makes `pid` runnable again (a wait or sleep is over).
 pub fn wake(pid: u32) {
     if let Some(p) = get(pid) {
-        if matches!(p.state, State::WaitingForChild | State::Sleeping) {
+        if matches!(p.state, State::WaitingForChild | State::Sleeping | State::WaitingForFutex) {
             p.state = State::Runnable;
             p.wake_at = None;
             table().queue.push_back(pid);
@@ -129,30 +129,82 @@ pub fn block(state: State) {
     switch_out(p);
 }
 
-/// Ends the current process with `outcome`: its children go to the runner,
-/// its parent gets the exit signal and is woken from wait4. The runner or
-/// the parent reaps it.
+/// Ends the whole process (exit_group, or a fatal signal): the other
+/// threads of the group end with the same outcome, then the caller.
+pub fn exit_group_current(outcome: Outcome) -> ! {
+    let p = super::current();
+    let (me, tgid) = (p.pid.0, p.tgid);
+    for other in table().procs.values_mut().filter(|t| t.tgid == tgid && t.pid.0 != me && t.state != State::Zombie) {
+        other.outcome = Some(outcome.clone());
+        other.state = State::Zombie;
+        // Threads are not waited for: the runner reaps them.
+        other.parent = 0;
+    }
+    exit_current(outcome)
+}
+
+/// Ends the calling thread with `outcome`. A process's last thread hands
+/// its children to the runner, sends its parent the exit signal and wakes
+/// it from wait4; threads are reaped by the runner, processes by their
+/// parent (or the runner).
 pub fn exit_current(outcome: Outcome) -> ! {
     let p = super::current();
     log::info!("pid {} ({}) {}", p.pid.0, p.name, outcome);
     p.outcome = Some(outcome);
     p.state = State::Zombie;
-    // set_tid_address / CLONE_CHILD_CLEARTID: the thread ID is cleared.
+    // set_tid_address / CLONE_CHILD_CLEARTID: clear the thread ID and wake
+    // whoever waits on it (pthread_join).
     if p.clear_child_tid != 0 {
-        let _ = crate::mm::uaccess::write_user(crate::mm::uaccess::UserAddr(p.clear_child_tid), &0u32);
-    }
-    let (me, parent, exit_signal) = (p.pid.0, p.parent, p.exit_signal);
-    for child in children_of(me) {
-        child.parent = 0;
-    }
-    if let Some(parent) = get(parent) {
-        if exit_signal != 0 {
-            parent.signals.send(SigInfo { signo: exit_signal, code: 1, fields: SigFields::Sender { pid: me } });
+        let addr = crate::mm::uaccess::UserAddr(p.clear_child_tid);
+        if crate::mm::uaccess::write_user(addr, &0u32).is_ok() {
+            futex_wake(futex_key(p, addr.untagged()), 1);
         }
-        wake(parent.pid.0);
+    }
+    let (me, tgid, parent, exit_signal) = (p.pid.0, p.tgid, p.parent, p.exit_signal);
+    if me != tgid {
+        p.parent = 0;
+    } else {
+        for child in children_of(tgid) {
+            child.parent = 0;
+        }
+        if let Some(parent) = get(parent) {
+            if exit_signal != 0 {
+                parent.signals.send(SigInfo { signo: exit_signal, code: 1, fields: SigFields::Sender { pid: me } });
+            }
+        }
+        // Whichever thread of the parent sits in wait4 must look again.
+        let waiters: alloc::vec::Vec<u32> = table()
+            .procs
+            .values()
+            .filter(|w| w.tgid == parent && w.state == State::WaitingForChild)
+            .map(|w| w.pid.0)
+            .collect();
+        waiters.into_iter().for_each(wake);
     }
     switch_out(p);
     unreachable!("an exited process was resumed")
+}
+
+/// The key a futex is known by: the address space and the address.
+pub fn futex_key(p: &Process, addr: u64) -> (usize, u64) {
+    (alloc::sync::Arc::as_ptr(&p.mm) as usize, addr)
+}
+
+/// Wakes up to `n` threads waiting on `key`; returns how many.
+pub fn futex_wake(key: (usize, u64), n: u32) -> u32 {
+    let waiters: alloc::vec::Vec<u32> = table()
+        .procs
+        .values_mut()
+        .filter(|w| w.state == State::WaitingForFutex && w.futex_key == Some(key))
+        .take(n as usize)
+        .map(|w| {
+            w.futex_key = None;
+            w.pid.0
+        })
+        .collect();
+    let woken = waiters.len() as u32;
+    waiters.into_iter().for_each(wake);
+    woken
 }
 
 /// The timer fired at EL0: the run's time is up, the slice is over, or it
@@ -174,7 +226,7 @@ fn resume(pid: u32, slice_end: u64) {
         return;
     }
     p.state = State::Running;
-    p.space.activate();
+    p.space().activate();
     p.fp.restore();
     p.mte.install();
     // The thread pointer (glibc's TLS base) is part of the EL0 state too.
@@ -187,6 +239,8 @@ fn resume(pid: u32, slice_end: u64) {
     unsafe { switch_context(RUNNER.0.get(), &p.context) };
     CURRENT.store(core::ptr::null_mut(), Ordering::Relaxed);
     timer::disarm();
+    // No user tables while the runner runs: what it reaps may free them.
+    crate::arch::aarch64::mmu::user_tables::uninstall();
 }
 
 /// Runs `root` and everything it starts until all of them are gone or the
@@ -204,8 +258,12 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
         let now = timer::ticks();
         let t = table();
         // Sleepers whose time has come.
-        let due: alloc::vec::Vec<u32> =
-            t.procs.values().filter(|p| p.state == State::Sleeping && p.wake_at.is_some_and(|w| w <= now)).map(|p| p.pid.0).collect();
+        let due: alloc::vec::Vec<u32> = t
+            .procs
+            .values()
+            .filter(|p| matches!(p.state, State::Sleeping | State::WaitingForFutex) && p.wake_at.is_some_and(|w| w <= now))
+            .map(|p| p.pid.0)
+            .collect();
         due.into_iter().for_each(wake);
         // Zombies whose parent is the runner (or gone): reap them.
         let orphans: alloc::vec::Vec<u32> = t
@@ -219,7 +277,7 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                 if pid == root_pid {
                     report.outcome = p.outcome.clone().unwrap_or(report.outcome);
                     report.faults = p.faults;
-                    report.peak_frames = p.space.owned_frames().1;
+                    report.peak_frames = p.space().owned_frames().1;
                     report.elapsed_ns = timer::ticks_to_ns(timer::ticks() - start);
                 }
             }
@@ -235,7 +293,7 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                 if pid == root_pid {
                     report.outcome = Outcome::TimeLimit { limit_ms };
                     report.faults = p.faults;
-                    report.peak_frames = p.space.owned_frames().1;
+                    report.peak_frames = p.space().owned_frames().1;
                 }
             }
             t.queue.clear();
@@ -250,10 +308,14 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
             None => {
                 // Nothing runnable: wait for the next wake-up or the deadline.
                 let next = t.procs.values().filter_map(|p| p.wake_at).min().unwrap_or(deadline).min(deadline);
-                if t.procs.values().all(|p| p.state == State::Zombie || p.state == State::WaitingForChild) && next == deadline {
-                    // Everyone waits for children that will never exit: end
+                let stuck = |p: &Process| {
+                    matches!(p.state, State::Zombie | State::WaitingForChild)
+                        || (p.state == State::WaitingForFutex && p.wake_at.is_none())
+                };
+                if t.procs.values().all(|p| stuck(p)) && next == deadline {
+                    // Everyone waits for something no one left can do: end
                     // the run now rather than at the time limit.
-                    log::warn!("deadlock: every process waits for a child; ending the run");
+                    log::warn!("deadlock: every process waits for a child or a futex; ending the run");
                     deadline = now;
                     t.deadline = now;
                     continue;

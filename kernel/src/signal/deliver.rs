@@ -11,6 +11,9 @@ use alloc::string::String;
 
 use linux_raw_sys::general::{SA_EXPOSE_TAGBITS, SA_ONSTACK, SA_RESTORER, SEGV_MAPERR, SIGSEGV, SS_DISABLE, SS_ONSTACK};
 
+/// si_code of a signal the kernel sends on its own account.
+const SI_KERNEL: i32 = 0x80;
+
 use super::{Action, Disposition, Next, SigFields, SigInfo, SigSet};
 use crate::arch::aarch64::signal_frame::{self, Info, Setup, FRAME_SIZE};
 use crate::arch::aarch64::trap_frame::TrapFrame;
@@ -64,12 +67,17 @@ fn push_frame(p: &mut Process, regs: &mut TrapFrame, info: &SigInfo, action: &Ac
         SigFields::Sender { pid } => pid as u64,
     };
     let esr = p.fault_esr.take();
+    // uc_mcontext.fault_address follows si_addr's rule for tag bits.
+    let fault_address = match info.fields {
+        SigFields::Fault { .. } if esr.is_some() => word,
+        _ => 0,
+    };
     let setup = Setup {
         info: Info { signo: info.signo, code: info.code, word },
         saved_mask: saved.0,
         altstack: altstack_view(p, regs.sp_el0),
         esr,
-        fault_address: if esr.is_some() { regs.far } else { 0 },
+        fault_address,
         fp: &p.fp,
     };
     let bytes = signal_frame::build(regs, &setup);
@@ -90,7 +98,7 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
             Next::Nothing => return,
             Next::Terminate(info) => {
                 let reason = describe(p, &info);
-                process::exit_current(Outcome::Killed { signal: info.signo, reason })
+                process::exit_group_current(Outcome::Killed { signal: info.signo, reason })
             }
             Next::Handle(info, action) => {
                 let saved = p.signals.handler_entered(info.signo, &action);
@@ -98,11 +106,18 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
                     p.fault_report = None;
                     return;
                 }
-                // No room for the frame: SIGSEGV with its default action, so a
-                // broken SIGSEGV handler cannot loop (Linux's force_sigsegv).
+                // No room for the frame: SIGSEGV (Linux's force_sigsegv). If
+                // the frame was for SIGSEGV itself, with the default action,
+                // so a broken SIGSEGV handler cannot loop.
                 p.signals.blocked = saved;
                 p.fault_report = Some(format!("could not push a frame for signal {} at sp {:#x}", info.signo, regs.sp_el0));
-                p.signals.force_default(SigInfo { signo: SIGSEGV, code: SEGV_MAPERR as i32, fields: SigFields::Fault { addr: regs.sp_el0 } });
+                // Sent by the kernel itself: si_code SI_KERNEL (force_sig).
+                let segv = SigInfo { signo: SIGSEGV, code: SI_KERNEL, fields: SigFields::Sender { pid: 0 } };
+                if info.signo == SIGSEGV {
+                    p.signals.force_default(segv);
+                } else {
+                    p.signals.force(segv);
+                }
             }
         }
     }

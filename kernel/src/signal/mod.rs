@@ -8,12 +8,19 @@
 #[cfg(target_os = "none")]
 pub mod deliver;
 
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+
 use linux_raw_sys::general::{
     SA_NODEFER, SA_RESETHAND, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH,
 };
+use spin::Mutex;
 
 /// Highest signal number (_NSIG).
 pub const NSIG: u32 = 64;
+/// The first real-time signal as the kernel numbers them (glibc reserves
+/// the first two for itself and calls 34 SIGRTMIN).
+pub const SIGRTMIN: u32 = 32;
 
 /// A set of signals, bit n-1 for signal n: the kernel's sigset_t on arm64.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -109,27 +116,67 @@ pub enum Next {
     Terminate(SigInfo),
 }
 
-/// A process's signal state.
-#[derive(Clone, Debug)]
+/// Dispositions, shared by the threads of a process (CLONE_SIGHAND).
+type Actions = Arc<Mutex<[Action; NSIG as usize]>>;
+
+/// A thread's signal state: the process's dispositions, its own mask and
+/// pending set.
+#[derive(Debug)]
 pub struct SignalState {
-    actions: [Action; NSIG as usize],
+    actions: Actions,
     pub blocked: SigSet,
     pending: SigSet,
     /// The siginfo of each pending standard signal (one instance each).
     info: [Option<SigInfo>; NSIG as usize],
+    /// Queued instances of real-time signals (SIGRTMIN and up), in order:
+    /// unlike standard signals, each one sent is delivered.
+    queued: VecDeque<SigInfo>,
     /// sigaltstack: (base, size, enabled).
     pub altstack: Option<(u64, u64)>,
 }
 
 impl Default for SignalState {
     fn default() -> Self {
-        Self { actions: [Action::default(); NSIG as usize], blocked: SigSet::EMPTY, pending: SigSet::EMPTY, info: [None; NSIG as usize], altstack: None }
+        Self {
+            actions: Arc::new(Mutex::new([Action::default(); NSIG as usize])),
+            blocked: SigSet::EMPTY,
+            pending: SigSet::EMPTY,
+            info: [None; NSIG as usize],
+            queued: VecDeque::new(),
+            altstack: None,
+        }
     }
 }
 
 impl SignalState {
+    /// The state of a forked child: a copy of the dispositions and mask,
+    /// nothing pending.
+    pub fn for_fork(&self) -> Self {
+        Self {
+            actions: Arc::new(Mutex::new(*self.actions.lock())),
+            blocked: self.blocked,
+            pending: SigSet::EMPTY,
+            info: [None; NSIG as usize],
+            queued: VecDeque::new(),
+            altstack: self.altstack,
+        }
+    }
+
+    /// The state of a new thread: the same dispositions, the creator's mask,
+    /// nothing pending, no alternate stack.
+    pub fn for_thread(&self) -> Self {
+        Self {
+            actions: self.actions.clone(),
+            blocked: self.blocked,
+            pending: SigSet::EMPTY,
+            info: [None; NSIG as usize],
+            queued: VecDeque::new(),
+            altstack: None,
+        }
+    }
+
     pub fn action(&self, sig: u32) -> Action {
-        self.actions[(sig - 1) as usize]
+        self.actions.lock()[(sig - 1) as usize]
     }
 
     /// Replaces a disposition (rt_sigaction); SIGKILL and SIGSTOP refuse.
@@ -137,7 +184,7 @@ impl SignalState {
         if sig == SIGKILL || sig == SIGSTOP {
             return Err(());
         }
-        self.actions[(sig - 1) as usize] = Action { mask: action.mask.blockable(), ..action };
+        self.actions.lock()[(sig - 1) as usize] = Action { mask: action.mask.blockable(), ..action };
         // Setting SIG_IGN discards a pending instance (POSIX).
         if action.disposition == Disposition::Ignore
             || (action.disposition == Disposition::Default && default_action(sig) == DefaultAction::Ignore)
@@ -147,10 +194,16 @@ impl SignalState {
         Ok(())
     }
 
-    /// Queues `info` (a standard signal is pending at most once).
+    /// Queues `info` (a standard signal is pending at most once; every
+    /// real-time signal sent is queued).
     pub fn send(&mut self, info: SigInfo) {
         let sig = info.signo;
         if self.action(sig).disposition == Disposition::Ignore && sig != SIGKILL {
+            return;
+        }
+        if sig >= SIGRTMIN {
+            self.pending.insert(sig);
+            self.queued.push_back(info);
             return;
         }
         if !self.pending.contains(sig) {
@@ -166,7 +219,7 @@ impl SignalState {
         let action = self.action(sig);
         if self.blocked.contains(sig) || action.disposition == Disposition::Ignore {
             self.blocked.remove(sig);
-            self.actions[(sig - 1) as usize].disposition = Disposition::Default;
+            self.actions.lock()[(sig - 1) as usize].disposition = Disposition::Default;
         }
         self.pending.insert(sig);
         self.info[(sig - 1) as usize] = Some(info);
@@ -175,14 +228,8 @@ impl SignalState {
     /// Like [`SignalState::force`], with the default action whatever the
     /// disposition (for a signal frame that could not be written).
     pub fn force_default(&mut self, info: SigInfo) {
-        self.actions[(info.signo - 1) as usize].disposition = Disposition::Default;
+        self.actions.lock()[(info.signo - 1) as usize].disposition = Disposition::Default;
         self.force(info);
-    }
-
-    /// A forked child starts with nothing pending (fork(2)).
-    pub fn clear_pending(&mut self) {
-        self.pending = SigSet::EMPTY;
-        self.info = [None; NSIG as usize];
     }
 
     pub fn pending(&self) -> SigSet {
@@ -194,8 +241,11 @@ impl SignalState {
     pub fn next(&mut self) -> Next {
         loop {
             let Some(sig) = SigSet(self.pending.0 & !self.blocked.0).lowest() else { return Next::Nothing };
-            self.pending.remove(sig);
-            let info = self.info[(sig - 1) as usize].take().unwrap_or(SigInfo {
+            let queued = self.queued.iter().position(|i| i.signo == sig).and_then(|at| self.queued.remove(at));
+            if !self.queued.iter().any(|i| i.signo == sig) {
+                self.pending.remove(sig);
+            }
+            let info = queued.or_else(|| self.info[(sig - 1) as usize].take()).unwrap_or(SigInfo {
                 signo: sig,
                 code: 0,
                 fields: SigFields::Sender { pid: 0 },
@@ -223,7 +273,7 @@ impl SignalState {
         }
         self.blocked = self.blocked.blockable();
         if action.flags & SA_RESETHAND as u64 != 0 {
-            self.actions[(sig - 1) as usize] = Action::default();
+            self.actions.lock()[(sig - 1) as usize] = Action::default();
         }
         saved
     }
@@ -231,7 +281,9 @@ impl SignalState {
 
 #[cfg(test)]
 mod tests {
-    use linux_raw_sys::general::{SIGSEGV, SIGUSR1, SIGUSR2};
+    use alloc::sync::Arc;
+
+use linux_raw_sys::general::{SIGSEGV, SIGUSR1, SIGUSR2};
 
     use super::*;
 
@@ -298,6 +350,27 @@ mod tests {
         s.handler_entered(SIGUSR2, &b);
         assert!(!s.blocked.contains(SIGUSR2));
         assert_eq!(s.action(SIGUSR2).disposition, Disposition::Default);
+    }
+
+    #[test]
+    fn threads_share_dispositions_and_forks_copy_them() {
+        let mut s = SignalState::default();
+        let thread = s.for_thread();
+        let fork = s.for_fork();
+        s.set_action(SIGUSR1, handler(0x1000)).unwrap();
+        assert_eq!(thread.action(SIGUSR1).disposition, Disposition::Handler(0x1000));
+        assert_eq!(fork.action(SIGUSR1).disposition, Disposition::Default);
+    }
+
+    #[test]
+    fn real_time_signals_queue_every_instance() {
+        let mut s = SignalState::default();
+        s.set_action(40, handler(0x1000)).unwrap();
+        s.send(SigInfo { signo: 40, code: -1, fields: SigFields::Sender { pid: 1 } });
+        s.send(SigInfo { signo: 40, code: -2, fields: SigFields::Sender { pid: 1 } });
+        assert!(matches!(s.next(), Next::Handle(SigInfo { code: -1, .. }, _)));
+        assert!(matches!(s.next(), Next::Handle(SigInfo { code: -2, .. }, _)));
+        assert_eq!(s.next(), Next::Nothing);
     }
 
     #[test]

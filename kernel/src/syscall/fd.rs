@@ -16,19 +16,19 @@ pub fn fd_limit(p: &Process) -> usize {
 }
 
 pub fn close(fd: i32) -> SysResult {
-    process::current().files.remove(fd)?;
+    process::current().files().remove(fd)?;
     Ok(0)
 }
 
 /// A new descriptor for the file of `fd`, the lowest free one >= `min`.
 fn dup_from(fd: i32, min: usize, cloexec: bool) -> SysResult {
     let p = process::current();
-    let file = p.files.get(fd)?.file.clone();
+    let file = p.files().get(fd)?.file.clone();
     let limit = fd_limit(p);
     if min >= limit {
         return Err(Errno::EINVAL);
     }
-    p.files.insert_lowest(min, FdEntry { file, cloexec }, limit).map(|fd| fd as u64)
+    p.files().insert_lowest(min, FdEntry { file, cloexec }, limit).map(|fd| fd as u64)
 }
 
 pub fn dup(fd: i32) -> SysResult {
@@ -40,10 +40,10 @@ pub fn dup3(old: i32, new: i32, flags: u32) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let p = process::current();
-    let file = p.files.get(old)?.file.clone();
+    let file = p.files().get(old)?.file.clone();
     let limit = fd_limit(p);
     // Whatever `new` named is closed, silently, as in Linux.
-    p.files.insert_at(new, FdEntry { file, cloexec: flags & O_CLOEXEC != 0 }, limit)?;
+    p.files().insert_at(new, FdEntry { file, cloexec: flags & O_CLOEXEC != 0 }, limit)?;
     Ok(new as u64)
 }
 
@@ -54,14 +54,14 @@ pub fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
             let min = usize::try_from(arg as i32).map_err(|_| Errno::EINVAL)?;
             dup_from(fd, min, cmd == F_DUPFD_CLOEXEC)
         }
-        F_GETFD => Ok(if p.files.get(fd)?.cloexec { FD_CLOEXEC as u64 } else { 0 }),
+        F_GETFD => Ok(if p.files().get(fd)?.cloexec { FD_CLOEXEC as u64 } else { 0 }),
         F_SETFD => {
-            p.files.get_mut(fd)?.cloexec = arg & FD_CLOEXEC as u64 != 0;
+            p.files().get_mut(fd)?.cloexec = arg & FD_CLOEXEC as u64 != 0;
             Ok(0)
         }
-        F_GETFL => Ok(p.files.get(fd)?.file.flags as u64),
+        F_GETFL => Ok(p.files().get(fd)?.file.flags as u64),
         _ => {
-            p.files.get(fd)?;
+            p.files().get(fd)?;
             Err(Errno::EINVAL)
         }
     }
@@ -70,7 +70,7 @@ pub fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
 /// Neither the console nor a refpage has a file position (refpage: the
 /// project's decision, shared/docs/refpage.md); /dev/shm files do.
 pub fn lseek(fd: i32, offset: i64, whence: u32) -> SysResult {
-    let file = process::current().files.get(fd)?.file.clone();
+    let file = process::current().files().get(fd)?.file.clone();
     let FileKind::Tmp(tmp) = &file.kind else { return Err(Errno::ESPIPE) };
     let mut pos = file.pos.lock();
     let base = match whence {

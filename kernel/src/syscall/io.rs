@@ -24,7 +24,7 @@ const MAX_RW_COUNT: usize = 0x7fff_f000;
 const IOV_MAX: i32 = 1024;
 
 fn file(fd: i32) -> Result<FileRef, Errno> {
-    Ok(process::current().files.get(fd)?.file.clone())
+    Ok(process::current().files().get(fd)?.file.clone())
 }
 
 pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
@@ -232,7 +232,7 @@ pub fn openat(dirfd: i32, path: UserAddr, flags: u32, _mode: u32) -> SysResult {
     let limit = super::fd::fd_limit(p);
     let status = flags & (O_ACCMODE | O_APPEND);
     let entry = FdEntry { file: OpenFile::tmp(tmp, status), cloexec: flags & O_CLOEXEC != 0 };
-    p.files.insert_lowest(0, entry, limit).map(|fd| fd as u64)
+    p.files().insert_lowest(0, entry, limit).map(|fd| fd as u64)
 }
 
 pub fn unlinkat(dirfd: i32, path: UserAddr, flags: u32) -> SysResult {

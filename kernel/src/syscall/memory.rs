@@ -59,7 +59,7 @@ fn populate(start: VirtAddr, end: VirtAddr, prot: Prot) {
     let mut va = start;
     while va < end {
         // Best effort, as in Linux: a failure shows up on first touch instead.
-        if let Ok(r) = fault::handle(&mut p.space, va, access) {
+        if let Ok(r) = fault::handle(p.space(), va, access) {
             p.faults.count(r);
         }
         va = va + PAGE;
@@ -72,7 +72,7 @@ fn backing_for(flags: u32, fd: i32, prot: Prot, shared: bool) -> Result<(Backing
         let backing = if shared { Backing::SharedMemory(Arc::new(SharedMemory::new())) } else { Backing::Anonymous };
         return Ok((backing, true));
     }
-    let file = process::current().files.get(fd)?.file.clone();
+    let file = process::current().files().get(fd)?.file.clone();
     match &file.kind {
         FileKind::Console => Err(Errno::ENODEV),
         FileKind::RefPage(page) => {
@@ -111,7 +111,7 @@ pub fn mmap(addr: u64, len: u64, prot_bits: u32, flags: u32, fd: i32, offset: u6
         return Err(Errno::EINVAL);
     }
     if flags & MAP_ANONYMOUS == 0 {
-        process::current().files.get(fd)?;
+        process::current().files().get(fd)?;
     }
     let len = page_len(len)?;
     let (prot, mte) = mmap_prot(prot_bits);
@@ -134,7 +134,7 @@ pub fn mmap(addr: u64, len: u64, prot_bits: u32, flags: u32, fd: i32, offset: u6
     }
     let (backing, may_write) = backing_for(flags, fd, prot, shared)?;
 
-    let space = &mut process::current().space;
+    let space = process::current().space();
     let fits = |start: u64| start >= MIN_USER_ADDR && start.checked_add(len).is_some_and(|end| end <= USER_END);
     let start = if fixed {
         if !fits(addr) {
@@ -183,7 +183,7 @@ pub fn munmap(addr: u64, len: u64) -> SysResult {
     }
     let len = page_len(len)?;
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::EINVAL)?;
-    process::current().space.unmap(VirtAddr::new(addr), VirtAddr::new(end));
+    process::current().space().unmap(VirtAddr::new(addr), VirtAddr::new(end));
     Ok(0)
 }
 
@@ -199,7 +199,7 @@ pub fn mprotect(addr: u64, len: u64, prot_bits: u32) -> SysResult {
     let len = page_len(len)?;
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::ENOMEM)?;
     let add = if mte { AreaFlags::MTE } else { AreaFlags::empty() };
-    match process::current().space.protect(VirtAddr::new(addr), VirtAddr::new(end), prot, add) {
+    match process::current().space().protect(VirtAddr::new(addr), VirtAddr::new(end), prot, add) {
         Ok(()) => Ok(0),
         Err(ProtectError::Hole) => Err(Errno::ENOMEM),
         Err(ProtectError::NotWritable) => Err(Errno::EACCES),
@@ -227,7 +227,7 @@ pub fn madvise(addr: u64, len: u64, advice: u32) -> SysResult {
     let len = len.checked_add(PAGE - 1).ok_or(Errno::EINVAL)? & !(PAGE - 1);
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::EINVAL)?;
     let (start, end) = (VirtAddr::new(addr), VirtAddr::new(end));
-    let space = &mut process::current().space;
+    let space = process::current().space();
     if drops {
         for area in space.areas().clipped(start, end) {
             space.zap(area.start, area.end);
@@ -242,22 +242,22 @@ pub fn madvise(addr: u64, len: u64, advice: u32) -> SysResult {
 pub fn brk(addr: u64) -> SysResult {
     let addr = untag(addr);
     let p = process::current();
-    let current = p.brk.end;
-    if addr < p.brk.start.as_u64() || addr > MMAP_BASE {
+    let current = p.space().brk.end;
+    if addr < p.space().brk.start.as_u64() || addr > MMAP_BASE {
         return Ok(current.as_u64());
     }
     let old_top = current.checked_align_up(PAGE).expect("brk is below MMAP_BASE");
     let new_top = VirtAddr::new(addr).checked_align_up(PAGE).expect("addr is below MMAP_BASE");
     if new_top > old_top {
-        if p.space.areas().overlaps(old_top, new_top) {
+        if p.space().areas().overlaps(old_top, new_top) {
             return Ok(current.as_u64());
         }
-        if p.space.add_area(Area::anonymous(old_top, new_top, Prot::READ | Prot::WRITE)).is_err() {
+        if p.space().add_area(Area::anonymous(old_top, new_top, Prot::READ | Prot::WRITE)).is_err() {
             return Ok(current.as_u64());
         }
     } else if new_top < old_top {
-        p.space.unmap(new_top, old_top);
+        p.space().unmap(new_top, old_top);
     }
-    p.brk.end = VirtAddr::new(addr);
+    p.space().brk.end = VirtAddr::new(addr);
     Ok(addr)
 }

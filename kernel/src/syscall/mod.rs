@@ -7,6 +7,8 @@ pub mod errno;
 #[cfg(target_os = "none")]
 mod fd;
 #[cfg(target_os = "none")]
+mod futex;
+#[cfg(target_os = "none")]
 mod info;
 #[cfg(target_os = "none")]
 mod io;
@@ -31,7 +33,7 @@ mod dispatch {
     use linux_raw_sys::general as nr;
 
     use super::errno::{Errno, SysResult};
-    use super::{fd, info, io, memory, prctl, refpage, signal, time};
+    use super::{fd, futex, info, io, memory, prctl, refpage, signal, time};
     use super::process as proc;
     use crate::arch::aarch64::trap_frame::TrapFrame;
     use crate::mm::uaccess::UserAddr;
@@ -88,9 +90,12 @@ mod dispatch {
             nr::__NR_madvise => memory::madvise(a[0], a[1], a[2] as u32),
             refpage::NR_REFPAGE_CREATE => refpage::refpage_create(user(0), a[1] as u32, a[2]),
 
-            nr::__NR_exit | nr::__NR_exit_group => process::exit_current(Outcome::Exited(a[0] as u8)),
+            nr::__NR_exit => process::exit_current(Outcome::Exited(a[0] as u8)),
+            nr::__NR_exit_group => process::exit_group_current(Outcome::Exited(a[0] as u8)),
+            nr::__NR_futex => futex::futex(user(0), a[1] as u32, a[2] as u32, user(3), a[5] as u32),
             nr::__NR_wait4 => proc::wait4(a[0] as i32, user(1), a[2] as u32, user(3)),
-            nr::__NR_getpid | nr::__NR_gettid => Ok(process::current().pid.0 as u64),
+            nr::__NR_getpid => Ok(process::current().tgid as u64),
+            nr::__NR_gettid => Ok(process::current().pid.0 as u64),
             nr::__NR_getppid => Ok(process::current().parent as u64),
             nr::__NR_getuid | nr::__NR_geteuid | nr::__NR_getgid | nr::__NR_getegid => Ok(0),
             nr::__NR_set_tid_address => info::set_tid_address(a[0]),

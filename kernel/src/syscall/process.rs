@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use aarch64_cpu::registers::TPIDR_EL0;
 use linux_raw_sys::general::{
-    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND,
+    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND,
     CLONE_THREAD, CLONE_VFORK, CLONE_VM, WNOHANG, WUNTRACED,
 };
 use tock_registers::interfaces::Readable;
@@ -18,21 +18,29 @@ use crate::fs::initramfs;
 use crate::mm::addr::VirtAddr;
 use crate::mm::uaccess::{read_user, read_user_str, write_user, UserAddr};
 use crate::process::outcome::Outcome;
+use crate::process::shared::Shared;
 use crate::process::{self, loader, Brk, Process, State};
 use crate::signal::{Disposition, SignalState};
 
 /// Linux's __WALL and __WCLONE: accepted and ignored (no threads yet).
 const WAIT_IGNORED: u32 = 0x4000_0000 | 0x8000_0000;
 
-/// clone(flags, newsp, parent_tidptr, tls, child_tidptr) without CLONE_VM:
-/// fork. The child gets a copy-on-write view of the address space, the
-/// same open files, the signal dispositions, and a copy of the registers
-/// with x0 = 0.
+/// clone(flags, newsp, parent_tidptr, tls, child_tidptr): without CLONE_VM
+/// a new process (fork: a copy-on-write view of the address space, a copy
+/// of the descriptor table and dispositions); with CLONE_VM | CLONE_THREAD |
+/// CLONE_SIGHAND a new thread of the caller's process (glibc's
+/// pthread_create), sharing them. Either way the child starts from a copy of
+/// the caller's registers with x0 = 0.
 pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64, ctid: UserAddr) -> SysResult {
-    let flags32 = flags as u32;
-    if flags32 & (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES | CLONE_FS | CLONE_VFORK) != 0 {
-        // Threads and shared tables come with the rest of the fork issue.
-        log::warn!("clone with flags {:#x}: sharing the address space or tables is not supported yet", flags);
+    let f = flags as u32;
+    let thread = f & CLONE_THREAD != 0;
+    // Linux's rules: a thread shares handlers, shared handlers need a
+    // shared address space.
+    if (thread && f & CLONE_SIGHAND == 0) || (f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0) {
+        return Err(Errno::EINVAL);
+    }
+    if f & CLONE_VM != 0 && !thread || f & CLONE_VFORK != 0 {
+        log::warn!("clone with flags {:#x}: vfork-style sharing is not supported", flags);
         return Err(Errno::ENOSYS);
     }
     if process::count() >= process::MAX_PROCESSES {
@@ -44,23 +52,30 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
     if newsp != 0 {
         child_frame.sp_el0 = newsp;
     }
-    let mut space = parent.space.fork().map_err(|_| Errno::ENOMEM)?;
-    let (kstack, context) = loader::kernel_stack_with(child_frame).map_err(|_| Errno::ENOMEM)?;
-    let pid = process::next_pid();
-    if flags32 & CLONE_CHILD_SETTID != 0 {
-        space.poke(VirtAddr::new(ctid.untagged()), &pid.0.to_le_bytes()).map_err(|_| Errno::EFAULT)?;
+    let tid = process::next_pid();
+    let (mm, fdt, signals, tgid, wait_parent) = if thread {
+        let fdt = if f & CLONE_FILES != 0 { parent.fdt.clone() } else { Shared::new(parent.files().clone()) };
+        (parent.mm.clone(), fdt, parent.signals.for_thread(), parent.tgid, parent.parent)
+    } else {
+        let mut space = parent.space().fork().map_err(|_| Errno::ENOMEM)?;
+        if f & CLONE_CHILD_SETTID != 0 {
+            space.poke(VirtAddr::new(ctid.untagged()), &tid.0.to_le_bytes()).map_err(|_| Errno::EFAULT)?;
+        }
+        (Shared::new(space), Shared::new(parent.files().clone()), parent.signals.for_fork(), tid.0, parent.tgid)
+    };
+    if thread && f & CLONE_CHILD_SETTID != 0 {
+        write_user(ctid, &tid.0)?;
     }
+    let (kstack, context) = loader::kernel_stack_with(child_frame).map_err(|_| Errno::ENOMEM)?;
     parent.fp.save();
-    let mut signals = parent.signals.clone();
-    signals.clear_pending();
     let child = Box::new(Process {
-        pid,
+        pid: tid,
         name: parent.name.clone(),
-        space,
-        brk: parent.brk,
+        mm,
+        tgid,
         limits: parent.limits,
-        clear_child_tid: if flags32 & CLONE_CHILD_CLEARTID != 0 { ctid.0 } else { 0 },
-        files: parent.files.clone(),
+        clear_child_tid: if f & CLONE_CHILD_CLEARTID != 0 { ctid.0 } else { 0 },
+        fdt,
         faults: Default::default(),
         last_spurious: None,
         signals,
@@ -68,23 +83,24 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         fault_report: None,
         fault_esr: None,
         comm: parent.comm,
-        tls: if flags32 & CLONE_SETTLS != 0 { tls } else { TPIDR_EL0.get() },
+        tls: if f & CLONE_SETTLS != 0 { tls } else { TPIDR_EL0.get() },
         started_at: crate::arch::aarch64::timer::ticks(),
         kstack,
         context,
         fp: parent.fp.clone(),
         outcome: None,
-        parent: parent.pid.0,
+        parent: wait_parent,
         state: State::Runnable,
         wake_at: None,
-        exit_signal: (flags & 0xff) as u32,
+        exit_signal: if thread { 0 } else { (flags & 0xff) as u32 },
+        futex_key: None,
     });
-    if flags32 & CLONE_PARENT_SETTID != 0 {
-        write_user(ptid, &pid.0)?;
+    if f & CLONE_PARENT_SETTID != 0 {
+        write_user(ptid, &tid.0)?;
     }
-    log::info!("pid {} ({}) forked pid {}", parent.pid.0, parent.name, pid.0);
+    log::debug!("pid {} ({}) cloned {} {}", parent.pid.0, parent.name, if thread { "thread" } else { "process" }, tid.0);
     process::admit(child);
-    Ok(pid.0 as u64)
+    Ok(tid.0 as u64)
 }
 
 /// The status word wait4 reports (WIFEXITED / WIFSIGNALED encodings).
@@ -104,8 +120,9 @@ pub fn wait4(pid: i32, wstatus: UserAddr, options: u32, rusage: UserAddr) -> Sys
     if options & !(WNOHANG | WUNTRACED | linux_raw_sys::general::WCONTINUED | WAIT_IGNORED) != 0 {
         return Err(Errno::EINVAL);
     }
-    let me = process::current().pid.0;
-    let matches = |p: &Process| pid <= 0 || p.pid.0 == pid as u32;
+    // Children belong to the process, whichever of its threads waits.
+    let me = process::current().tgid;
+    let matches = |p: &Process| p.is_leader() && (pid <= 0 || p.pid.0 == pid as u32);
     loop {
         let mut any = false;
         let mut zombie = None;
@@ -184,11 +201,13 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     // The new space goes live before the old one is freed: we are running
     // on the old one's TTBR0 until then.
     image.space.activate();
-    let old = core::mem::replace(&mut p.space, image.space);
-    drop(old);
-    p.brk = Brk { start: image.brk, end: image.brk };
+    let mut space = image.space;
+    space.brk = Brk { start: image.brk, end: image.brk };
+    // Other threads of the process would be ended here (Linux's de_thread);
+    // the process gets an address space of its own.
+    p.mm = Shared::new(space);
     p.name = path.clone();
-    p.files.close_on_exec();
+    p.files().close_on_exec();
     reset_signals(&mut p.signals);
     p.mte = MteControl::default();
     p.mte.install();

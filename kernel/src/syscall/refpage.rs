@@ -45,13 +45,13 @@ pub fn refpage_create(content: UserAddr, size: u32, flags: u64) -> SysResult {
         if page.is_tagged() { "replicated" } else { "0" });
     let entry = FdEntry { file: OpenFile::refpage(Arc::new(page)), cloexec: true };
     let limit = fd_limit(p);
-    p.files.insert_lowest(0, entry, limit).map(|fd| fd as u64)
+    p.files().insert_lowest(0, entry, limit).map(|fd| fd as u64)
 }
 
 /// The allocation tags of the content's granules, read through the linear
 /// map of the (now faulted-in) user frame; `None` outside PROT_MTE areas.
 fn content_tags(content: UserAddr, size: usize) -> Option<alloc::vec::Vec<u8>> {
-    let space = &mut process::current().space;
+    let space = process::current().space();
     let va = VirtAddr::new(content.0);
     if !space.areas().find(va)?.flags.contains(AreaFlags::MTE) {
         return None;

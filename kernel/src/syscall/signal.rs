@@ -2,7 +2,8 @@
 //! sigaltstack, kill, tkill, tgkill (rt_sigreturn is in signal/deliver.rs).
 
 use linux_raw_sys::general::{
-    sigaltstack, MINSIGSTKSZ, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SI_TKILL, SI_USER, SS_AUTODISARM, SS_DISABLE,
+    sigaltstack, MINSIGSTKSZ, SA_EXPOSE_TAGBITS, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND,
+    SA_RESTART, SA_RESTORER, SA_SIGINFO, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SI_TKILL, SI_USER, SS_AUTODISARM, SS_DISABLE,
     SS_ONSTACK,
 };
 
@@ -73,7 +74,11 @@ pub fn rt_sigaction(sig: i32, act: UserAddr, oact: UserAddr, sigsetsize: u64) ->
             SIG_IGN => Disposition::Ignore,
             h => Disposition::Handler(h),
         };
-        let action = Action { disposition, flags: k.flags, restorer: k.restorer, mask: SigSet(k.mask) };
+        // Unknown flag bits are cleared, so a program can tell what this
+        // kernel supports by reading them back (Linux's UAPI_SA_FLAGS).
+        let known = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND
+            | SA_EXPOSE_TAGBITS | SA_RESTORER;
+        let action = Action { disposition, flags: k.flags & known as u64, restorer: k.restorer, mask: SigSet(k.mask) };
         p.signals.set_action(sig, action).map_err(|_| Errno::EINVAL)?;
     }
     Ok(0)
@@ -137,7 +142,7 @@ pub fn sigaltstack(ss: UserAddr, old: UserAddr, sp: u64) -> SysResult {
 /// Sends `sig` to this (the only) process, if `target` names it.
 fn send_to_self(target: i32, sig: i32, code: i32) -> SysResult {
     let p = process::current();
-    let me = p.pid.0 as i32;
+    let me = p.tgid as i32;
     if sig != 0 {
         valid(sig)?;
     }
@@ -164,15 +169,20 @@ pub fn tkill(tid: i32, sig: i32) -> SysResult {
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    send_to_self(tid, sig, SI_TKILL)
+    let p = process::current();
+    if tid != p.pid.0 as i32 {
+        return Err(Errno::ESRCH);
+    }
+    send_to_self(p.tgid as i32, sig, SI_TKILL)
 }
 
 pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> SysResult {
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    if tgid != process::current().pid.0 as i32 {
+    let p = process::current();
+    if tgid != p.tgid as i32 || tid != p.pid.0 as i32 {
         return Err(Errno::ESRCH);
     }
-    send_to_self(tid, sig, SI_TKILL)
+    send_to_self(tgid, sig, SI_TKILL)
 }

@@ -73,7 +73,7 @@ fn resolve(far: u64, esr: Esr, access: Access) -> Result<(), Sig> {
     let result = if va >= USER_END {
         Err(FaultError::Unmapped)
     } else {
-        fault::handle(&mut p.space, VirtAddr::new(va), access)
+        fault::handle(p.space(), VirtAddr::new(va), access)
     };
     if fault::tracing() {
         let abort = esr.abort().expect("an abort");

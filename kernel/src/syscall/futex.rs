@@ -1,0 +1,54 @@
+//! futex(2): the wait and wake operations glibc's threads are built on
+//! (pthread_join, mutexes, condition variables).
+
+use linux_raw_sys::general::{
+    timespec, FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET,
+};
+
+use super::errno::{Errno, SysResult};
+use crate::arch::aarch64::timer;
+use crate::mm::uaccess::{read_user, UserAddr};
+use crate::process::{self, State};
+
+pub fn futex(uaddr: UserAddr, op: u32, val: u32, timeout: UserAddr, val3: u32) -> SysResult {
+    let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+    if !uaddr.0.is_multiple_of(4) {
+        return Err(Errno::EINVAL);
+    }
+    let p = process::current();
+    let key = process::futex_key(p, uaddr.untagged());
+    match cmd {
+        FUTEX_WAIT | FUTEX_WAIT_BITSET => {
+            if cmd == FUTEX_WAIT_BITSET && val3 == 0 {
+                return Err(Errno::EINVAL);
+            }
+            // Read and compare before sleeping: a wake between the caller's
+            // check and this one is not lost (one CPU, no preemption here).
+            let now: u32 = read_user(uaddr)?;
+            if now != val {
+                return Err(Errno::EAGAIN);
+            }
+            p.wake_at = if timeout.is_null() {
+                None
+            } else {
+                let t: timespec = read_user(timeout)?;
+                if t.tv_sec < 0 || !(0..1_000_000_000).contains(&t.tv_nsec) {
+                    return Err(Errno::EINVAL);
+                }
+                let ns = (t.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(t.tv_nsec as u64);
+                // FUTEX_WAIT takes a relative time, FUTEX_WAIT_BITSET an
+                // absolute one (both clocks count from boot here).
+                Some(timer::ns_to_ticks(if cmd == FUTEX_WAIT { timer::uptime_ns().saturating_add(ns) } else { ns }))
+            };
+            p.futex_key = Some(key);
+            process::block(State::WaitingForFutex);
+            let p = process::current();
+            if p.futex_key.take().is_some() {
+                return Err(Errno::ETIMEDOUT);
+            }
+            Ok(0)
+        }
+        FUTEX_WAKE | FUTEX_WAKE_BITSET => Ok(process::futex_wake(key, val) as u64),
+        _ => Err(Errno::ENOSYS),
+    }
+}
