@@ -67,9 +67,10 @@ fn push_frame(p: &mut Process, regs: &mut TrapFrame, info: &SigInfo, action: &Ac
         SigFields::Sender { pid } => pid as u64,
     };
     let esr = p.fault_esr.take();
-    // uc_mcontext.fault_address follows si_addr's rule for tag bits.
+    // uc_mcontext.fault_address never carries the tag (SA_EXPOSE_TAGBITS
+    // only concerns si_addr).
     let fault_address = match info.fields {
-        SigFields::Fault { .. } if esr.is_some() => word,
+        SigFields::Fault { addr } if esr.is_some() => addr & ((1 << 56) - 1),
         _ => 0,
     };
     let setup = Setup {
