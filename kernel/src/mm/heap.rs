@@ -6,9 +6,10 @@
 
 use linked_list_allocator::LockedHeap;
 
-/// 4 MiB: enough for the frame allocator's lists and boot data; grown by
-/// later issues when processes need more.
-pub const HEAP_SIZE: usize = 4 << 20;
+/// 48 MiB: the frame allocator's lists, and a few KiB per process or thread
+/// for up to `process::MAX_PROCESSES` of them (a fork bomb must hit EAGAIN
+/// before the heap runs out). Not cleared at boot, so it costs no time.
+pub const HEAP_SIZE: usize = 48 << 20;
 
 #[cfg(target_os = "none")]
 #[global_allocator]

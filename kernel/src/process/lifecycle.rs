@@ -54,6 +54,9 @@ pub struct Process {
     pub fault_report: Option<String>,
     /// ESR_EL1 of that fault, for the signal frame's esr_context.
     pub fault_esr: Option<u64>,
+    /// An asynchronous tag check fault was seen (TFSRE0_EL1.TF0) and is
+    /// raised as SIGSEGV/SEGV_MTEAERR on the way back to EL0.
+    pub mte_async_fault: bool,
     /// The name prctl(PR_SET_NAME) gives, NUL-padded.
     pub comm: [u8; 16],
     /// TPIDR_EL0, the EL0 thread pointer, while the process is not running.

@@ -32,7 +32,8 @@ const EXPECTED_TIMEOUT_LIMIT_MS: u64 = 500;
 /// are reported but not judged yet: the frame allocator's own bookkeeping
 /// lives on the heap and changes shape as frames come and go.)
 fn usage() -> (usize, usize) {
-    (frame::stats().used(), heap::used_bytes())
+    let kernel_tables = crate::arch::aarch64::mmu::kernel_map::table_frames();
+    (frame::stats().used() - kernel_tables, heap::used_bytes())
 }
 
 fn not_started(why: String) -> Report {

@@ -31,9 +31,10 @@ use crate::signal::{SigFields, SigInfo};
 /// Time slice of a process before the timer preempts it.
 const SLICE_NS: u64 = 10_000_000;
 
-/// Most processes alive at once: fork past it fails with EAGAIN, so a fork
-/// bomb cannot take the kernel's memory.
-pub const MAX_PROCESSES: usize = 256;
+/// Most processes and threads alive at once: clone past it fails with
+/// EAGAIN, so a fork bomb cannot take the kernel's memory (Linux's
+/// threads-max, scaled to this kernel's heap).
+pub const MAX_PROCESSES: usize = 8192;
 
 struct Table {
     procs: BTreeMap<u32, Box<Process>>,

@@ -82,6 +82,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         mte: parent.mte,
         fault_report: None,
         fault_esr: None,
+        mte_async_fault: false,
         comm: parent.comm,
         tls: if f & CLONE_SETTLS != 0 { tls } else { TPIDR_EL0.get() },
         started_at: crate::arch::aarch64::timer::ticks(),
@@ -211,6 +212,9 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     reset_signals(&mut p.signals);
     p.mte = MteControl::default();
     p.mte.install();
+    // A pending asynchronous tag fault belongs to the old program.
+    p.mte_async_fault = false;
+    crate::arch::aarch64::mte::clear_user_fault_status();
     p.clear_child_tid = 0;
     p.fp = Default::default();
     p.fp.restore();

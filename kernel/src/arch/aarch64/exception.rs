@@ -61,20 +61,20 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
 ///   kernel's unprivileged accesses to user memory are tag-checked like the
 ///   process's own and a mismatch ends the copy with EFAULT, not a signal.
 fn entry_from_user() {
-    use linux_raw_sys::general::{SEGV_MTEAERR, SIGSEGV};
     use tock_registers::interfaces::{Readable, Writeable};
 
     use super::mte_control::CheckMode;
     use super::regs::{TFSRE0_EL1, TFSR::TF0};
-    use crate::signal::{SigFields, SigInfo};
 
     if !super::mte::tagging_enabled() {
         return;
     }
     let p = crate::process::current();
     if TFSRE0_EL1.is_set(TF0) {
+        // Noted now, raised on the way back to EL0 (Linux's
+        // TIF_MTE_ASYNC_FAULT), so that an execve in between drops it.
         TFSRE0_EL1.set(0);
-        p.signals.send(SigInfo { signo: SIGSEGV, code: SEGV_MTEAERR as i32, fields: SigFields::Fault { addr: 0 } });
+        p.mte_async_fault = true;
     }
     if p.mte.mode() == CheckMode::Sync {
         // SAFETY: PSTATE.TCO only decides whether tag checks apply; the SPSR

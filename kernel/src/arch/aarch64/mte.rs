@@ -82,6 +82,14 @@ pub fn enable(info: &MteInfo, seed: u64) {
     TAGGING.store(true, Ordering::Relaxed);
 }
 
+/// Forgets any asynchronous tag check fault EL0 has caused (TFSRE0_EL1).
+pub fn clear_user_fault_status() {
+    if tagging_enabled() {
+        TFSRE0_EL1.set(0);
+        aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+    }
+}
+
 /// `va` with logical tag `tag` in bits [59:56].
 pub fn with_tag(va: VirtAddr, tag: u8) -> VirtAddr {
     VirtAddr::new((va.as_u64() & !(0xf << 56)) | ((tag as u64 & 0xf) << 56))

@@ -34,6 +34,15 @@ static RESERVED_TABLE: Table = Table([0; ENTRIES]);
 /// Set once the linear map is live: new tables may then come from frames.
 static LINEAR_MAP_LIVE: AtomicBool = AtomicBool::new(false);
 
+/// Frames taken for kernel tables after boot (the kernel-stack and MMIO
+/// windows grow with the most processes ever alive, and keep their tables
+/// for reuse). Leak checks leave these out.
+static TABLE_FRAMES: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+pub fn table_frames() -> usize {
+    TABLE_FRAMES.load(Ordering::Relaxed)
+}
+
 /// How the kernel's own tables are reached and allocated.
 struct KernelTables;
 
@@ -61,7 +70,9 @@ impl TableMemory for KernelTables {
         if !LINEAR_MAP_LIVE.load(Ordering::Relaxed) {
             return None;
         }
-        Some(frame::alloc_zeroed(frame::Clear::Data)?.start())
+        let pa = frame::alloc_zeroed(frame::Clear::Data)?.start();
+        TABLE_FRAMES.fetch_add(1, Ordering::Relaxed);
+        Some(pa)
     }
 }
 
@@ -71,6 +82,8 @@ pub struct KernelSpace {
     table: PageTable,
     next_mmio: u64,
     next_stack: u64,
+    /// Bottoms of freed stack slots, reused first (their tables exist).
+    free_stacks: Vec<VirtAddr>,
 }
 
 static KERNEL_SPACE: Mutex<Option<KernelSpace>> = Mutex::new(None);
@@ -139,7 +152,10 @@ pub fn init(ram: &[PhysRange], tagging: bool) -> Result<(), MapError> {
 
     for (_, start, end, flags) in image_regions() {
         let pa = virt_to_phys(start).ok_or(MapError::Misaligned)?;
-        table.map_range(&mut mem, start, pa, end - start, Attributes::new(MemoryType::Normal, flags), false)?;
+        // Writable regions (the 48 MiB heap above all) take 2 MiB blocks
+        // where aligned: fewer tables. Text keeps pages, as small as it is.
+        let blocks = flags.contains(MapFlags::WRITE);
+        table.map_range(&mut mem, start, pa, end - start, Attributes::new(MemoryType::Normal, flags), blocks)?;
     }
 
     // MAIR first (index 2 becomes Tagged when tag storage exists; the boot
@@ -150,7 +166,7 @@ pub fn init(ram: &[PhysRange], tagging: bool) -> Result<(), MapError> {
     }
 
     let root = table.root();
-    *KERNEL_SPACE.lock() = Some(KernelSpace { table, next_mmio: MMIO_BASE, next_stack: KERNEL_STACKS_BASE });
+    *KERNEL_SPACE.lock() = Some(KernelSpace { table, next_mmio: MMIO_BASE, next_stack: KERNEL_STACKS_BASE, free_stacks: Vec::new() });
     replace_ttbr1(root);
     LINEAR_MAP_LIVE.store(true, Ordering::Relaxed);
     retire_identity_map();
@@ -230,12 +246,15 @@ pub struct KernelStack {
 }
 
 impl KernelStack {
-    /// Maps `pages` fresh frames above a guard page. Stack addresses are not
-    /// reused, so a stale pointer into a freed stack faults.
+    /// Maps `pages` fresh frames above a guard page, in a freed slot if
+    /// there is one (all stacks have the same size).
     pub fn new(pages: usize) -> Option<Self> {
         let mut guard = KERNEL_SPACE.lock();
         let space = guard.as_mut()?;
-        let bottom = VirtAddr::new(space.next_stack + PAGE_SIZE as u64);
+        let (bottom, reused) = match space.free_stacks.pop() {
+            Some(b) => (b, true),
+            None => (VirtAddr::new(space.next_stack + PAGE_SIZE as u64), false),
+        };
         let mut stack = Self { bottom, frames: Vec::with_capacity(pages) };
         let attrs = Attributes::new(MemoryType::Normal, MapFlags::WRITE | MapFlags::GLOBAL);
         for i in 0..pages {
@@ -244,7 +263,9 @@ impl KernelStack {
             let va = bottom + (i * PAGE_SIZE) as u64;
             space.table.map_range(&mut KernelTables, va, f.start(), PAGE_SIZE as u64, attrs, false).ok()?;
         }
-        space.next_stack += ((pages + 1) * PAGE_SIZE) as u64;
+        if !reused {
+            space.next_stack += ((pages + 1) * PAGE_SIZE) as u64;
+        }
         Some(stack)
     }
 
@@ -268,5 +289,6 @@ impl Drop for KernelStack {
             crate::arch::aarch64::tlb::flush_kernel_page(va.as_u64());
             frame::free(f);
         }
+        space.free_stacks.push(self.bottom);
     }
 }
