@@ -7,18 +7,21 @@
 # -march=armv8.5-a+memtag -pthread with mte_common_util.c and mte_helper.S),
 # packs them into an initramfs and runs them with the kernel's runner.
 #
-# Required (every subtest ok; Linux 6.1 on the same QEMU passes 5, 4, 20, 22
-# and 64): check_prctl, check_tags_inclusion, check_buffer_fill,
-# check_mmap_options, check_user_mem. check_child_memory and
-# check_gcr_el1_cswitch need fork and threads (the next issue); they and the
-# KSM and hugetlb tests are run and reported, but do not decide the result.
+# Required (every subtest ok; Linux 6.1 on the same QEMU passes 5, 4, 20, 22,
+# 64, 12 and 1): check_prctl, check_tags_inclusion, check_buffer_fill,
+# check_mmap_options, check_user_mem, check_child_memory,
+# check_gcr_el1_cswitch. The KSM and hugetlb tests are run and reported, but
+# do not decide the result.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 WORK=build/kselftest
 SRC=$WORK/src/tools/testing/selftests/arm64/mte
-REQUIRED=(check_prctl check_tags_inclusion check_buffer_fill check_mmap_options check_user_mem)
-LATER=(check_child_memory check_gcr_el1_cswitch check_ksm_options check_hugetlb_options)
+REQUIRED=(check_prctl check_tags_inclusion check_buffer_fill check_mmap_options check_user_mem check_child_memory
+    check_gcr_el1_cswitch)
+# KSM is not implemented (skips) and hugetlb pages are not set up (Linux 6.1
+# on this QEMU fails it the same way): run and reported only.
+LATER=(check_ksm_options check_hugetlb_options)
 TIMEOUT=${KSELFTEST_TIMEOUT:-600}
 
 fetch() {
@@ -68,7 +71,7 @@ MKINITRAMFS=target/$(rustc -vV | sed -n 's/^host: //p')/release/mkinitramfs
 
 echo "== required: ${REQUIRED[*]}"
 run kselftest "${REQUIRED[@]}" >"$WORK/required.log"
-echo "== reported only (fork and threads come with the next issue): ${LATER[*]}"
+echo "== reported only: ${LATER[*]}"
 run kselftest-later "${LATER[@]}" >"$WORK/later.log"
 
 # Each program's "# Totals:" line comes before the runner's PASS/FAIL line

@@ -54,6 +54,8 @@ pub struct Process {
     pub fault_report: Option<String>,
     /// ESR_EL1 of that fault, for the signal frame's esr_context.
     pub fault_esr: Option<u64>,
+    /// The untagged address of that fault, if it was an abort.
+    pub fault_address: Option<u64>,
     /// An asynchronous tag check fault was seen (TFSRE0_EL1.TF0) and is
     /// raised as SIGSEGV/SEGV_MTEAERR on the way back to EL0.
     pub mte_async_fault: bool,

@@ -215,6 +215,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         mte: Default::default(),
         fault_report: None,
         fault_esr: None,
+        fault_address: None,
         mte_async_fault: false,
         comm: comm_of(path),
         tls: 0,

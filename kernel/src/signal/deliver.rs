@@ -67,12 +67,9 @@ fn push_frame(p: &mut Process, regs: &mut TrapFrame, info: &SigInfo, action: &Ac
         SigFields::Sender { pid } => pid as u64,
     };
     let esr = p.fault_esr.take();
-    // uc_mcontext.fault_address never carries the tag (SA_EXPOSE_TAGBITS
-    // only concerns si_addr).
-    let fault_address = match info.fields {
-        SigFields::Fault { addr } if esr.is_some() => addr & ((1 << 56) - 1),
-        _ => 0,
-    };
+    // uc_mcontext.fault_address: the untagged address of an abort, 0
+    // otherwise (SA_EXPOSE_TAGBITS only concerns si_addr).
+    let fault_address = p.fault_address.take().filter(|_| esr.is_some()).unwrap_or(0);
     let setup = Setup {
         info: Info { signo: info.signo, code: info.code, word },
         saved_mask: saved.0,

@@ -94,6 +94,7 @@ mod dispatch {
             nr::__NR_exit_group => process::exit_group_current(Outcome::Exited(a[0] as u8)),
             nr::__NR_futex => futex::futex(user(0), a[1] as u32, a[2] as u32, user(3), a[5] as u32),
             nr::__NR_wait4 => proc::wait4(a[0] as i32, user(1), a[2] as u32, user(3)),
+            nr::__NR_waitid => proc::waitid(a[0] as u32, a[1] as i32, user(2), a[3] as u32),
             nr::__NR_getpid => Ok(process::current().tgid as u64),
             nr::__NR_gettid => Ok(process::current().pid.0 as u64),
             nr::__NR_getppid => Ok(process::current().parent as u64),

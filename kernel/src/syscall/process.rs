@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use aarch64_cpu::registers::TPIDR_EL0;
 use linux_raw_sys::general::{
     CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND,
-    CLONE_THREAD, CLONE_VFORK, CLONE_VM, WNOHANG, WUNTRACED,
+    CLONE_THREAD, CLONE_VFORK, CLONE_VM, CLD_EXITED, CLD_KILLED, WNOHANG, WUNTRACED,
 };
 use tock_registers::interfaces::Readable;
 
@@ -22,7 +22,10 @@ use crate::process::shared::Shared;
 use crate::process::{self, loader, Brk, Process, State};
 use crate::signal::{Disposition, SignalState};
 
-/// Linux's __WALL and __WCLONE: accepted and ignored (no threads yet).
+/// Free frames clone keeps in reserve (16 MiB).
+const FORK_RESERVE_FRAMES: usize = 4096;
+
+/// Linux's __WALL and __WCLONE: accepted and ignored.
 const WAIT_IGNORED: u32 = 0x4000_0000 | 0x8000_0000;
 
 /// clone(flags, newsp, parent_tidptr, tls, child_tidptr): without CLONE_VM
@@ -43,7 +46,9 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         log::warn!("clone with flags {:#x}: vfork-style sharing is not supported", flags);
         return Err(Errno::ENOSYS);
     }
-    if process::count() >= process::MAX_PROCESSES {
+    // The task limit, and a reserve of free memory: a fork bomb gets EAGAIN
+    // well before the kernel could run out of frames for page tables.
+    if process::count() >= process::MAX_PROCESSES || crate::mm::frame::stats().free < FORK_RESERVE_FRAMES {
         return Err(Errno::EAGAIN);
     }
     let parent = process::current();
@@ -82,6 +87,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         mte: parent.mte,
         fault_report: None,
         fault_esr: None,
+        fault_address: None,
         mte_async_fault: false,
         comm: parent.comm,
         tls: if f & CLONE_SETTLS != 0 { tls } else { TPIDR_EL0.get() },
@@ -114,24 +120,19 @@ fn wait_status(outcome: &Outcome) -> u32 {
     }
 }
 
-/// wait4(pid, wstatus, options, rusage): a zombie child matching `pid`
-/// (-1 or any group id: any child) is reaped; without one, the caller
-/// sleeps until a child exits (or returns 0 with WNOHANG).
-pub fn wait4(pid: i32, wstatus: UserAddr, options: u32, rusage: UserAddr) -> SysResult {
-    if options & !(WNOHANG | WUNTRACED | linux_raw_sys::general::WCONTINUED | WAIT_IGNORED) != 0 {
-        return Err(Errno::EINVAL);
-    }
-    // Children belong to the process, whichever of its threads waits.
+/// Waits for a child of the caller's process that `matches` to become a
+/// zombie; reaps it unless `keep` (WNOWAIT). `Ok(None)` with `nohang` when
+/// none has exited yet; ECHILD when there is no such child at all.
+fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> Result<Option<(u32, Outcome)>, Errno> {
     let me = process::current().tgid;
-    let matches = |p: &Process| p.is_leader() && (pid <= 0 || p.pid.0 == pid as u32);
     loop {
         let mut any = false;
         let mut zombie = None;
         for child in process::children_of(me) {
-            if matches(child) {
+            if child.is_leader() && matches(child) {
                 any = true;
                 if child.state == State::Zombie {
-                    zombie = Some(child.pid.0);
+                    zombie = Some((child.pid.0, child.outcome.clone().expect("a zombie has an outcome")));
                     break;
                 }
             }
@@ -139,25 +140,89 @@ pub fn wait4(pid: i32, wstatus: UserAddr, options: u32, rusage: UserAddr) -> Sys
         if !any {
             return Err(Errno::ECHILD);
         }
-        if let Some(z) = zombie {
-            let child = process::reap(z).expect("a zombie child");
-            let status = wait_status(child.outcome.as_ref().expect("a zombie has an outcome"));
-            if !wstatus.is_null() {
-                write_user(wstatus, &status)?;
+        if let Some((pid, outcome)) = zombie {
+            if !keep {
+                process::reap(pid);
             }
-            if !rusage.is_null() {
-                // struct rusage: 144 bytes, all zero (no accounting yet).
-                for off in (0..144).step_by(8) {
-                    write_user(rusage.offset(off), &0u64)?;
-                }
-            }
-            return Ok(z as u64);
+            return Ok(Some((pid, outcome)));
         }
-        if options & WNOHANG != 0 {
-            return Ok(0);
+        if nohang {
+            return Ok(None);
         }
         process::block(State::WaitingForChild);
     }
+}
+
+/// wait4(pid, wstatus, options, rusage): a child matching `pid` (-1 or any
+/// group id: any child) that has exited is reaped and its status reported;
+/// without one the caller sleeps until a child exits (or returns 0 with
+/// WNOHANG).
+pub fn wait4(pid: i32, wstatus: UserAddr, options: u32, rusage: UserAddr) -> SysResult {
+    if options & !(WNOHANG | WUNTRACED | linux_raw_sys::general::WCONTINUED | WAIT_IGNORED) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let found = wait_child(|p| pid <= 0 || p.pid.0 == pid as u32, options & WNOHANG != 0, false)?;
+    let Some((child, outcome)) = found else { return Ok(0) };
+    if !wstatus.is_null() {
+        write_user(wstatus, &wait_status(&outcome))?;
+    }
+    if !rusage.is_null() {
+        // struct rusage: 144 bytes, all zero (no accounting yet).
+        for off in (0..144).step_by(8) {
+            write_user(rusage.offset(off), &0u64)?;
+        }
+    }
+    Ok(child as u64)
+}
+
+/// waitid(idtype, id, infop, options): as wait4, reporting through a
+/// siginfo (si_signo SIGCHLD, si_code CLD_EXITED or CLD_KILLED, si_pid,
+/// si_status); WNOWAIT leaves the child waitable.
+pub fn waitid(idtype: u32, id: i32, infop: UserAddr, options: u32) -> SysResult {
+    const P_ALL: u32 = 0;
+    const P_PID: u32 = 1;
+    const P_PGID: u32 = 2;
+    const WEXITED: u32 = 4;
+    const WSTOPPED: u32 = 2;
+    const WNOWAIT: u32 = 0x0100_0000;
+    if options & !(WNOHANG | WEXITED | WSTOPPED | linux_raw_sys::general::WCONTINUED | WNOWAIT | WAIT_IGNORED) != 0
+        || options & (WEXITED | WSTOPPED | linux_raw_sys::general::WCONTINUED) == 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    let filter = match idtype {
+        P_ALL | P_PGID => None,
+        P_PID if id > 0 => Some(id as u32),
+        _ => return Err(Errno::EINVAL),
+    };
+    let found = wait_child(|p| filter.is_none_or(|f| p.pid.0 == f), options & WNOHANG != 0, options & WNOWAIT != 0)?;
+    if !infop.is_null() {
+        let mut info = [0u32; 32];
+        if let Some((pid, outcome)) = found {
+            let (code, status) = match outcome {
+                Outcome::Exited(c) => (CLD_EXITED, c as u32),
+                Outcome::Killed { signal, .. } => (CLD_KILLED, signal),
+                Outcome::TimeLimit { .. } => (CLD_KILLED, linux_raw_sys::general::SIGKILL),
+                Outcome::NotStarted(_) => (CLD_EXITED, 127),
+            };
+            info[0] = linux_raw_sys::general::SIGCHLD;
+            info[2] = code;
+            info[4] = pid;
+            info[6] = status;
+        }
+        let bytes: [u8; 128] = siginfo_bytes(&info);
+        crate::mm::uaccess::copy_to_user(infop, &bytes)?;
+    }
+    Ok(0)
+}
+
+/// The bytes of a siginfo built as 32 words.
+fn siginfo_bytes(words: &[u32; 32]) -> [u8; 128] {
+    let mut out = [0u8; 128];
+    for (i, w) in words.iter().enumerate() {
+        out[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
+    }
+    out
 }
 
 /// Reads a NULL-terminated array of string pointers (argv, envp).

@@ -118,6 +118,9 @@ fn user_abort(frame: &TrapFrame) {
             frame.far
         };
         force(frame, sig, addr);
+        // Only aborts have a fault address for uc_mcontext (Linux's
+        // thread.fault_address), without its tag.
+        process::current().fault_address = Some(frame.far & ((1 << 56) - 1));
     }
 }
 
@@ -129,6 +132,7 @@ fn force(frame: &TrapFrame, sig: Sig, addr: u64) {
     log::info!("pid {} ({}): {} {}", p.pid.0, p.name, process::outcome::signal_name(sig.signal), report);
     p.fault_report = Some(report);
     p.fault_esr = Some(frame.esr);
+    p.fault_address = None;
     p.signals.force(SigInfo { signo: sig.signal, code: sig.code as i32, fields: SigFields::Fault { addr } });
 }
 

@@ -130,6 +130,11 @@ pub fn restore(f: &[u8], regs: &mut TrapFrame, fp: &mut FpState) -> Result<(u64,
         return Err(BadFrame);
     }
     let pstate = get64(f, MC_PSTATE);
+    // A frame asking for EL1, AArch32 or masked interrupts is refused, as
+    // Linux's valid_user_regs does, rather than quietly cleaned.
+    if pstate & !PSTATE_USER_MASK & 0x3ff != 0 {
+        return Err(BadFrame);
+    }
     for (i, r) in regs.x.iter_mut().enumerate() {
         *r = get64(f, MC_REGS + i * 8);
     }
