@@ -168,6 +168,26 @@ pub fn tracing() -> bool {
     TRACE.load(Ordering::Relaxed)
 }
 
+/// A new frame holding a copy of `src`: data, and with `tagged` its
+/// allocation tags too, in one pass (LDG + STGP per granule).
+#[cfg(target_os = "none")]
+fn copy_of(src: super::frame::Frame, tagged: bool) -> Result<super::frame::Frame, FaultError> {
+    use crate::arch::aarch64::mmu::layout::phys_to_virt;
+    use crate::arch::aarch64::page_fill;
+    let f = frame::alloc().ok_or(FaultError::OutOfMemory)?;
+    let (dst, src) = (phys_to_virt(f.start()), phys_to_virt(src.start()));
+    // SAFETY: a frame just allocated, and a frame the caller's space maps
+    // (owned or the object's page), both through the linear map.
+    unsafe {
+        if tagged {
+            page_fill::copy_page_with_tags(dst, src);
+        } else {
+            page_fill::copy_page(dst, src);
+        }
+    }
+    Ok(f)
+}
+
 /// Resolves a fault at `va`.
 #[cfg(target_os = "none")]
 pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Resolution, FaultError> {
@@ -206,17 +226,7 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
         }
         (Backing::PrivateFile(object), None | Some(Ownership::Special)) if private_write => {
             let src = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
-            let f = frame::alloc().ok_or(FaultError::OutOfMemory)?;
-            let (dst, src) = (phys_to_virt(f.start()), phys_to_virt(src.start()));
-            // SAFETY: a frame just allocated and the object's page, both
-            // through the linear map.
-            unsafe {
-                if tagged {
-                    crate::arch::aarch64::page_fill::copy_page_with_tags(dst, src);
-                } else {
-                    crate::arch::aarch64::page_fill::copy_page(dst, src);
-                }
-            }
+            let f = copy_of(src, tagged)?;
             space.replace(va, f, &area, Ownership::Owned).map_err(oom)?;
             Ok(Resolution::FileCopied)
         }
@@ -247,17 +257,7 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
                 space.refresh(va, &area, Ownership::Owned);
                 return Ok(Resolution::CowReused);
             }
-            let f = frame::alloc().ok_or(FaultError::OutOfMemory)?;
-            let (dst, src) = (phys_to_virt(f.start()), phys_to_virt(old.start()));
-            // SAFETY: a frame just allocated and a frame this space owns
-            // (one owner among several), both through the linear map.
-            unsafe {
-                if tagged {
-                    crate::arch::aarch64::page_fill::copy_page_with_tags(dst, src);
-                } else {
-                    crate::arch::aarch64::page_fill::copy_page(dst, src);
-                }
-            }
+            let f = copy_of(old, tagged)?;
             space.replace(va, f, &area, Ownership::Owned).map_err(oom)?;
             Ok(Resolution::CowCopied)
         }
