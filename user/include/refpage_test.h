@@ -409,4 +409,86 @@ static inline const char *caught_str(void)
     return buf;
 }
 
+
+/* ------------------------------------------------------------------------
+ * Processes and threads (the fork_*, exec_*, wait_* and thread_* tests).
+ */
+#include <sys/wait.h>
+#include <time.h>
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+static inline uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Sleeps `ns` nanoseconds with nanosleep(2), resuming after a handler. */
+static inline void sleep_ns(uint64_t ns)
+{
+    struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+        ;
+}
+
+/* A wait status in words: "exited 3", "killed by signal 11 (...)". One of
+ * two static buffers, so two may appear in one message. */
+static inline const char *wait_status_str(int status)
+{
+    static char bufs[2][80];
+    static int next;
+    char *b = bufs[next++ & 1];
+    if (WIFEXITED(status))
+        snprintf(b, sizeof(bufs[0]), "exited %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(b, sizeof(bufs[0]), "killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(b, sizeof(bufs[0]), "wait status %#x", status);
+    return b;
+}
+
+/* waitpid(pid, &status, 0), retried after EINTR, which must return pid;
+ * returns the status. */
+static inline int wait_for(pid_t pid)
+{
+    int status = 0;
+    pid_t r;
+    do {
+        r = waitpid(pid, &status, 0);
+    } while (r == -1 && errno == EINTR);
+    CHECK(r == pid, "waitpid(%d) returned %d, errno %d (%s)", (int)pid, (int)r, errno,
+          strerror(errno));
+    return status;
+}
+
+/* fork(), which must succeed. */
+static inline pid_t fork_checked(void)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: errno %d (%s)", errno, strerror(errno));
+    return pid;
+}
+
+/* EXPECT(cond, fmt, ...): like CHECK, but the program goes on; the failure
+ * is counted in expect_failures() for the exit status. */
+static inline int *expect_failures(void)
+{
+    static int n;
+    return &n;
+}
+#define EXPECT(cond, ...)                                                       \
+    do {                                                                        \
+        if (!(cond)) {                                                          \
+            fflush(stdout);                                                     \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__,    \
+                    #cond);                                                     \
+            fprintf(stderr, __VA_ARGS__);                                       \
+            fputc('\n', stderr);                                                \
+            (*expect_failures())++;                                             \
+        }                                                                       \
+    } while (0)
+
 #endif /* REFPAGE_TEST_H */

@@ -222,6 +222,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         parent: 0,
         state: super::State::Runnable,
         wake_at: None,
+        interrupted: false,
         exit_signal: 0,
         futex_key: None,
         started_at: 0,

@@ -23,6 +23,7 @@ use tock_registers::interfaces::{Readable, Writeable};
 
 use super::lifecycle::{CpuLocal, Process, State, CURRENT, RUNNER};
 use super::outcome::Outcome;
+use linux_raw_sys::general::{CLD_EXITED, CLD_KILLED, SIGKILL};
 use crate::arch::aarch64::context::switch_context;
 use crate::arch::aarch64::timer;
 use crate::mm::fault::FaultCounters;
@@ -130,27 +131,112 @@ pub fn block(state: State) {
     switch_out(p);
 }
 
-/// Ends the whole process (exit_group, or a fatal signal): the other
-/// threads of the group end with the same outcome, then the caller.
+/// Sends `info` to task `tid`. A task blocked in nanosleep, wait4 or futex
+/// that does not block the signal is woken, and its system call returns
+/// EINTR (the signal is then delivered on the way out).
+pub fn signal_task(tid: u32, info: SigInfo) {
+    let Some(t) = get(tid) else { return };
+    t.signals.send(info);
+    let deliverable = !t.signals.blocked.contains(info.signo);
+    if deliverable && matches!(t.state, State::Sleeping | State::WaitingForChild | State::WaitingForFutex) {
+        t.interrupted = true;
+        wake(tid);
+    }
+}
+
+/// Sends `info` to process `tgid` (to its first live thread, the leader if
+/// it lives). ESRCH-style `false` if the process has no live thread.
+pub fn signal_process(tgid: u32, info: SigInfo) -> bool {
+    let target = table()
+        .procs
+        .values()
+        .filter(|t| t.tgid == tgid && t.state != State::Zombie)
+        .min_by_key(|t| t.pid.0 != tgid)
+        .map(|t| t.pid.0);
+    match target {
+        Some(tid) => {
+            signal_task(tid, info);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Live processes (their tgids), for kill(-1).
+pub fn live_processes() -> alloc::vec::Vec<u32> {
+    let mut v: alloc::vec::Vec<u32> = table().procs.values().filter(|t| t.state != State::Zombie).map(|t| t.tgid).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Whether task `tid` lives and belongs to process `tgid`.
+pub fn task_in(tgid: u32, tid: u32) -> bool {
+    get(tid).is_some_and(|t| t.tgid == tgid && t.state != State::Zombie)
+}
+
+/// Whether any task of thread group `tgid` is still alive.
+fn group_alive(tgid: u32) -> bool {
+    table().procs.values().any(|t| t.tgid == tgid && t.state != State::Zombie)
+}
+
+/// Whether `p` is a process its parent may reap: a zombie leader whose
+/// threads are all gone too (Linux reports a process when its last thread
+/// exits).
+pub fn reapable(p: &Process) -> bool {
+    p.is_leader() && p.state == State::Zombie && !group_alive(p.tgid)
+}
+
+/// The process `tgid` has ended: its children go to the runner, its parent
+/// gets the exit signal (si_code CLD_EXITED or CLD_KILLED, with si_status)
+/// and is woken from wait4.
+fn process_ended(tgid: u32) {
+    for child in children_of(tgid) {
+        child.parent = 0;
+    }
+    let Some(leader) = get(tgid) else { return };
+    let (parent, exit_signal) = (leader.parent, leader.exit_signal);
+    let (code, status) = match &leader.outcome {
+        Some(Outcome::Exited(c)) => (CLD_EXITED, *c as i32),
+        Some(Outcome::Killed { signal, .. }) => (CLD_KILLED, *signal as i32),
+        Some(Outcome::TimeLimit { .. }) => (CLD_KILLED, SIGKILL as i32),
+        _ => (CLD_EXITED, 0),
+    };
+    if let Some(parent) = get(parent) {
+        if exit_signal != 0 {
+            parent.signals.send(SigInfo { signo: exit_signal, code: code as i32, fields: SigFields::Child { pid: tgid, status } });
+        }
+    }
+    // Whichever thread of the parent sits in wait4 must look again.
+    let waiters: alloc::vec::Vec<u32> =
+        table().procs.values().filter(|w| w.tgid == parent && w.state == State::WaitingForChild).map(|w| w.pid.0).collect();
+    waiters.into_iter().for_each(wake);
+}
+
+/// Ends the whole process (exit_group, or a fatal signal): every thread of
+/// the group ends with the same outcome, the caller last.
 pub fn exit_group_current(outcome: Outcome) -> ! {
     let p = super::current();
     let (me, tgid) = (p.pid.0, p.tgid);
-    for other in table().procs.values_mut().filter(|t| t.tgid == tgid && t.pid.0 != me && t.state != State::Zombie) {
+    for other in table().procs.values_mut().filter(|t| t.tgid == tgid && t.pid.0 != me) {
         other.outcome = Some(outcome.clone());
         other.state = State::Zombie;
-        // Threads are not waited for: the runner reaps them.
-        other.parent = 0;
+        if other.pid.0 != tgid {
+            // Threads are not waited for: the runner reaps them.
+            other.parent = 0;
+        }
     }
     exit_current(outcome)
 }
 
-/// Ends the calling thread with `outcome`. A process's last thread hands
-/// its children to the runner, sends its parent the exit signal and wakes
-/// it from wait4; threads are reaped by the runner, processes by their
-/// parent (or the runner).
+/// Ends the calling thread with `outcome`. When it was the last thread of
+/// its process, the process has ended (`process_ended`); a leader that
+/// exits first (pthread_exit in main) stays a zombie until then. Threads
+/// are reaped by the runner, processes by their parent (or the runner).
 pub fn exit_current(outcome: Outcome) -> ! {
     let p = super::current();
     log::info!("pid {} ({}) {}", p.pid.0, p.name, outcome);
+    let leader = p.is_leader();
     p.outcome = Some(outcome);
     p.state = State::Zombie;
     // set_tid_address / CLONE_CHILD_CLEARTID: clear the thread ID and wake
@@ -161,26 +247,12 @@ pub fn exit_current(outcome: Outcome) -> ! {
             futex_wake(futex_key(p, addr.untagged()), 1);
         }
     }
-    let (me, tgid, parent, exit_signal) = (p.pid.0, p.tgid, p.parent, p.exit_signal);
-    if me != tgid {
+    let tgid = p.tgid;
+    if !leader {
         p.parent = 0;
-    } else {
-        for child in children_of(tgid) {
-            child.parent = 0;
-        }
-        if let Some(parent) = get(parent) {
-            if exit_signal != 0 {
-                parent.signals.send(SigInfo { signo: exit_signal, code: 1, fields: SigFields::Sender { pid: me } });
-            }
-        }
-        // Whichever thread of the parent sits in wait4 must look again.
-        let waiters: alloc::vec::Vec<u32> = table()
-            .procs
-            .values()
-            .filter(|w| w.tgid == parent && w.state == State::WaitingForChild)
-            .map(|w| w.pid.0)
-            .collect();
-        waiters.into_iter().for_each(wake);
+    }
+    if !group_alive(tgid) {
+        process_ended(tgid);
     }
     switch_out(p);
     unreachable!("an exited process was resumed")
@@ -271,6 +343,7 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
             .procs
             .values()
             .filter(|p| p.state == State::Zombie && (p.parent == 0 || !t.procs.contains_key(&p.parent)))
+            .filter(|p| !p.is_leader() || reapable(p))
             .map(|p| p.pid.0)
             .collect();
         for pid in orphans {

@@ -27,7 +27,7 @@ fn describe(p: &mut Process, info: &SigInfo) -> String {
         return report;
     }
     match info.fields {
-        SigFields::Sender { pid } => format!("sent by pid {}, si_code {}", pid, info.code),
+        SigFields::Sender { pid } | SigFields::Child { pid, .. } => format!("sent by pid {}, si_code {}", pid, info.code),
         SigFields::Fault { addr } => format!("si_code {} at {:#x}", info.code, addr),
     }
 }
@@ -64,14 +64,18 @@ fn push_frame(p: &mut Process, regs: &mut TrapFrame, info: &SigInfo, action: &Ac
         // si_addr keeps its tag bits only for handlers that asked for them.
         SigFields::Fault { addr } if action.flags & SA_EXPOSE_TAGBITS as u64 == 0 => addr & ((1 << 56) - 1),
         SigFields::Fault { addr } => addr,
-        SigFields::Sender { pid } => pid as u64,
+        SigFields::Sender { pid } | SigFields::Child { pid, .. } => pid as u64,
+    };
+    let status = match info.fields {
+        SigFields::Child { status, .. } => status,
+        _ => 0,
     };
     let esr = p.fault_esr.take();
     // uc_mcontext.fault_address: the untagged address of an abort, 0
     // otherwise (SA_EXPOSE_TAGBITS only concerns si_addr).
     let fault_address = p.fault_address.take().filter(|_| esr.is_some()).unwrap_or(0);
     let setup = Setup {
-        info: Info { signo: info.signo, code: info.code, word },
+        info: Info { signo: info.signo, code: info.code, word, status },
         saved_mask: saved.0,
         altstack: altstack_view(p, regs.sp_el0),
         esr,

@@ -43,7 +43,11 @@ pub fn futex(uaddr: UserAddr, op: u32, val: u32, timeout: UserAddr, val3: u32) -
             p.futex_key = Some(key);
             process::block(State::WaitingForFutex);
             let p = process::current();
-            if p.futex_key.take().is_some() {
+            let still_waiting = p.futex_key.take().is_some();
+            if core::mem::take(&mut p.interrupted) {
+                return Err(Errno::EINTR);
+            }
+            if still_waiting {
                 return Err(Errno::ETIMEDOUT);
             }
             Ok(0)

@@ -99,6 +99,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         parent: wait_parent,
         state: State::Runnable,
         wake_at: None,
+        interrupted: false,
         exit_signal: if thread { 0 } else { (flags & 0xff) as u32 },
         futex_key: None,
     });
@@ -131,7 +132,7 @@ fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> R
         for child in process::children_of(me) {
             if child.is_leader() && matches(child) {
                 any = true;
-                if child.state == State::Zombie {
+                if process::reapable(child) {
                     zombie = Some((child.pid.0, child.outcome.clone().expect("a zombie has an outcome")));
                     break;
                 }
@@ -150,6 +151,9 @@ fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> R
             return Ok(None);
         }
         process::block(State::WaitingForChild);
+        if core::mem::take(&mut process::current().interrupted) {
+            return Err(Errno::EINTR);
+        }
     }
 }
 

@@ -139,50 +139,52 @@ pub fn sigaltstack(ss: UserAddr, old: UserAddr, sp: u64) -> SysResult {
     Ok(0)
 }
 
-/// Sends `sig` to this (the only) process, if `target` names it.
-fn send_to_self(target: i32, sig: i32, code: i32) -> SysResult {
-    let p = process::current();
-    let me = p.tgid as i32;
-    if sig != 0 {
-        valid(sig)?;
-    }
-    if sig < 0 {
-        return Err(Errno::EINVAL);
-    }
-    if target != me {
-        return Err(Errno::ESRCH);
-    }
-    if sig != 0 {
-        p.signals.send(SigInfo { signo: sig as u32, code, fields: SigFields::Sender { pid: me as u32 } });
-    }
-    Ok(0)
+fn info(sig: u32, code: i32) -> SigInfo {
+    SigInfo { signo: sig, code, fields: SigFields::Sender { pid: process::current().tgid } }
 }
 
+/// kill(pid, sig): pid > 0 is that process; 0 and < -1 (process groups,
+/// which this kernel does not have) the caller's; -1 every process.
+/// Signal 0 only checks that the target exists.
 pub fn kill(pid: i32, sig: i32) -> SysResult {
-    let me = process::current().pid.0 as i32;
-    // pid 0 (own group) and -1 (everyone it may signal) include only itself.
-    let target = if pid == 0 || pid == -1 { me } else { pid };
-    send_to_self(target, sig, SI_USER as i32)
+    let sig = if sig == 0 { 0 } else { valid(sig)? };
+    let me = process::current().tgid;
+    let targets = match pid {
+        // Every process but the caller (Linux's kill_something_info).
+        -1 => process::live_processes().into_iter().filter(|&t| t != me).collect(),
+        p if p > 0 => alloc::vec![p as u32],
+        _ => alloc::vec![me],
+    };
+    let mut found = false;
+    for t in targets {
+        found |= if sig == 0 {
+            process::live_processes().contains(&t)
+        } else {
+            process::signal_process(t, info(sig, SI_USER as i32))
+        };
+    }
+    if found { Ok(0) } else { Err(Errno::ESRCH) }
 }
 
 pub fn tkill(tid: i32, sig: i32) -> SysResult {
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    let p = process::current();
-    if tid != p.pid.0 as i32 {
-        return Err(Errno::ESRCH);
-    }
-    send_to_self(p.tgid as i32, sig, SI_TKILL)
+    let sig = if sig == 0 { 0 } else { valid(sig)? };
+    let tgid = process::get(tid as u32).map(|t| t.tgid).ok_or(Errno::ESRCH)?;
+    tgkill(tgid as i32, tid, sig as i32)
 }
 
 pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> SysResult {
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    let p = process::current();
-    if tgid != p.tgid as i32 || tid != p.pid.0 as i32 {
+    let sig = if sig == 0 { 0 } else { valid(sig)? };
+    if !process::task_in(tgid as u32, tid as u32) {
         return Err(Errno::ESRCH);
     }
-    send_to_self(tgid, sig, SI_TKILL)
+    if sig != 0 {
+        process::signal_task(tid as u32, info(sig, SI_TKILL));
+    }
+    Ok(0)
 }

@@ -70,18 +70,22 @@ fn read_duration(ts: UserAddr) -> Result<u64, Errno> {
 }
 
 /// Blocks until the counter passes `until`: the runner wakes the process
-/// (and runs others meanwhile).
-fn sleep_until(until_ns: u64) {
+/// (and runs others meanwhile). EINTR if a signal cut the sleep short.
+fn sleep_until(until_ns: u64) -> Result<(), Errno> {
     let until = timer::ns_to_ticks(until_ns);
     if timer::ticks() < until {
         process::current().wake_at = Some(until);
         process::block(process::State::Sleeping);
+        if core::mem::take(&mut process::current().interrupted) {
+            return Err(Errno::EINTR);
+        }
     }
+    Ok(())
 }
 
 pub fn nanosleep(req: UserAddr, _rem: UserAddr) -> SysResult {
     let ns = read_duration(req)?;
-    sleep_until(timer::uptime_ns().saturating_add(ns));
+    sleep_until(timer::uptime_ns().saturating_add(ns))?;
     Ok(0)
 }
 
@@ -89,6 +93,6 @@ pub fn clock_nanosleep(clock: i32, flags: u32, req: UserAddr, _rem: UserAddr) ->
     known_clock(clock)?;
     let ns = read_duration(req)?;
     let until = if flags & TIMER_ABSTIME != 0 { ns } else { now_ns(clock).saturating_add(ns) };
-    sleep_until(until);
+    sleep_until(until)?;
     Ok(0)
 }

@@ -52,8 +52,10 @@ const PSTATE_TCO: u64 = 1 << 25;
 pub struct Info {
     pub signo: u32,
     pub code: i32,
-    /// si_addr (faults), or si_pid | si_uid << 32 (kill).
+    /// si_addr (faults), or si_pid | si_uid << 32 (kill, SIGCHLD).
     pub word: u64,
+    /// si_status for SIGCHLD (the next int of the union).
+    pub status: i32,
 }
 
 /// Everything that goes into a frame besides the registers.
@@ -82,6 +84,7 @@ pub fn build(regs: &TrapFrame, setup: &Setup) -> Vec<u8> {
     put(&mut f, 0, &(setup.info.signo as i32).to_le_bytes());
     put(&mut f, 8, &setup.info.code.to_le_bytes());
     put(&mut f, 16, &setup.info.word.to_le_bytes());
+    put(&mut f, 24, &setup.info.status.to_le_bytes());
     put(&mut f, UC_STACK, &setup.altstack.0.to_le_bytes());
     put(&mut f, UC_STACK + 8, &setup.altstack.1.to_le_bytes());
     put(&mut f, UC_STACK + 16, &setup.altstack.2.to_le_bytes());
