@@ -20,6 +20,8 @@ mod drivers;
 mod exec;
 mod fs;
 #[cfg(target_os = "none")]
+mod fault_cost;
+#[cfg(target_os = "none")]
 mod irq;
 mod mm;
 mod process;
@@ -93,6 +95,9 @@ mod boot {
             (Some("panic"), _) => crate::selftest::deliberate_kernel_fault(),
             (_, Some(path)) => {
                 let status = run(&boot, initramfs, path, mte_info.level);
+                if boot.has_arg("bench") {
+                    crate::fault_cost::report();
+                }
                 exit.exit(status)
             }
             _ if boot.has_arg("selftest") => {

@@ -188,9 +188,23 @@ fn copy_of(src: super::frame::Frame, tagged: bool) -> Result<super::frame::Frame
     Ok(f)
 }
 
+/// A resolved fault: what was done, and whether the area is tagged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub what: Resolution,
+    pub tagged: bool,
+}
+
 /// Resolves a fault at `va`.
 #[cfg(target_os = "none")]
-pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Resolution, FaultError> {
+pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Resolved, FaultError> {
+    let tagged = space.areas().find(va).is_some_and(|a| a.flags.contains(AreaFlags::MTE))
+        && crate::arch::aarch64::mte::tagging_enabled();
+    resolve(space, va, access).map(|what| Resolved { what, tagged })
+}
+
+#[cfg(target_os = "none")]
+fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Resolution, FaultError> {
     use crate::arch::aarch64::mmu::layout::phys_to_virt;
     use crate::arch::aarch64::mte;
 

@@ -153,7 +153,7 @@ pub fn alloc_zeroed(clear: Clear) -> Option<Frame> {
         unsafe { mte::zero_page_with_tags(va) };
     } else {
         // SAFETY: as above.
-        unsafe { core::ptr::write_bytes(va.as_mut_ptr::<u8>(), 0, super::addr::PAGE_SIZE) };
+        unsafe { crate::arch::aarch64::page_fill::zero_page(va) };
     }
     Some(frame)
 }

@@ -177,7 +177,7 @@ pub fn build_image(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_le
 /// (glibc's _start reads x0 as rtld_fini and must see NULL), SPSR = EL0t with
 /// interrupts unmasked, at the entry point with the new stack.
 pub fn initial_frame(entry: VirtAddr, sp: VirtAddr) -> TrapFrame {
-    TrapFrame { x: [0; 31], sp_el0: sp.as_u64(), elr: entry.as_u64(), spsr: 0, esr: 0, far: 0, frame_record: [0; 2] }
+    TrapFrame { x: [0; 31], sp_el0: sp.as_u64(), elr: entry.as_u64(), spsr: 0, esr: 0, far: 0, frame_record: [0; 2], entry_ticks: [0; 2] }
 }
 
 /// A kernel stack with `frame` at its top, and the context that returns to

@@ -299,6 +299,7 @@ fn resume(pid: u32, slice_end: u64) {
         return;
     }
     p.state = State::Running;
+    crate::fault_cost::first_el0_entry();
     p.space().activate();
     p.fp.restore();
     p.mte.install();

@@ -60,7 +60,7 @@ fn populate(start: VirtAddr, end: VirtAddr, prot: Prot) {
     while va < end {
         // Best effort, as in Linux: a failure shows up on first touch instead.
         if let Ok(r) = fault::handle(p.space(), va, access) {
-            p.faults.count(r);
+            p.faults.count(r.what);
         }
         va = va + PAGE;
     }

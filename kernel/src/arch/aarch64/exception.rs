@@ -47,6 +47,7 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
                 _ => crate::irq::handle(),
             }
             crate::signal::deliver::on_return_to_user(frame);
+            crate::fault_cost::finish(frame.entry_ticks[0]);
         }
         other => panic!("unexpected exception: {:?}", other),
     }

@@ -78,7 +78,7 @@ fn resolve(far: u64, esr: Esr, access: Access) -> Result<(), Sig> {
     if fault::tracing() {
         let abort = esr.abort().expect("an abort");
         let action = match result {
-            Ok(r) => r.describe(),
+            Ok(r) => r.what.describe(),
             Err(FaultError::Unmapped) => "no area: SEGV_MAPERR",
             Err(FaultError::NotPermitted) => "not permitted: SEGV_ACCERR",
             Err(FaultError::OutOfMemory) => "out of memory",
@@ -88,10 +88,11 @@ fn resolve(far: u64, esr: Esr, access: Access) -> Result<(), Sig> {
     match result {
         // The same page faulting twice in a row without being fixed would
         // loop forever: the second time is a protection violation.
-        Ok(fault::Resolution::Spurious) if p.last_spurious == Some(va >> 12) => Err(ACCERR),
+        Ok(r) if r.what == fault::Resolution::Spurious && p.last_spurious == Some(va >> 12) => Err(ACCERR),
         Ok(r) => {
-            p.last_spurious = (r == fault::Resolution::Spurious).then_some(va >> 12);
-            p.faults.count(r);
+            p.last_spurious = (r.what == fault::Resolution::Spurious).then_some(va >> 12);
+            p.faults.count(r.what);
+            crate::fault_cost::note(r);
             Ok(())
         }
         Err(FaultError::Unmapped) => Err(MAPERR),

@@ -11,6 +11,31 @@ use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 
 const GRANULES: usize = PAGE_SIZE / GRANULE;
 
+/// Zeroes a page with DC ZVA, one DCZID_EL0 block (64 bytes on QEMU's max
+/// CPU) per instruction: the cheapest way to produce 4096 zero bytes.
+/// Allocation tags are left as they were (see `mte::zero_page_with_tags`).
+///
+/// # Safety
+/// `page` must be the page-aligned address of a writable page the caller
+/// owns, in Normal memory.
+pub unsafe fn zero_page(page: VirtAddr) {
+    use tock_registers::interfaces::Readable;
+
+    use super::regs::{DCZID_EL0, DCZID_EL0 as D};
+    if DCZID_EL0.is_set(D::DZP) {
+        // SAFETY: per the function contract.
+        unsafe { core::ptr::write_bytes(page.as_mut_ptr::<u8>(), 0, PAGE_SIZE) };
+        return;
+    }
+    let block = 4usize << DCZID_EL0.read(D::BS);
+    let mut offset = 0;
+    while offset < PAGE_SIZE {
+        // SAFETY: inside the caller's page.
+        unsafe { core::arch::asm!("dc zva, {0}", in(reg) page.as_u64() + offset as u64, options(nostack)) };
+        offset += block;
+    }
+}
+
 /// Writes the 16-byte `pattern` to every granule with 16-byte stores (STP):
 /// the "memset" path for reference pages of size 16 or less.
 ///

@@ -22,9 +22,11 @@ pub struct TrapFrame {
     pub far: u64,
     /// Frame record {x29, elr}, so frame-pointer backtraces cross exceptions.
     pub frame_record: [u64; 2],
+    /// CNTPCT_EL0 read at vector entry, and padding to 16 bytes.
+    pub entry_ticks: [u64; 2],
 }
 
-const _: () = assert!(core::mem::size_of::<TrapFrame>() == 304);
+const _: () = assert!(core::mem::size_of::<TrapFrame>() == 320);
 
 /// Where an exception came from and what it was: the vector's index / 4 and % 4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

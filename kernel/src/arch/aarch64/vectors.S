@@ -15,12 +15,15 @@
 .equ TF_ESR,     272
 .equ TF_FAR,     280
 .equ TF_FRAME,   288        // frame record (fp, elr): backtraces cross exceptions
-.equ TF_SIZE,    304
+.equ TF_ENTRY,   304        // CNTPCT_EL0 at vector entry (fault-path costs)
+.equ TF_SIZE,    320
 
 .macro VECTOR kind
     .balign 0x80
     sub     sp, sp, #TF_SIZE
     stp     x0, x1, [sp, #TF_X0]
+    mrs     x0, cntpct_el0
+    str     x0, [sp, #TF_ENTRY]
     mov     x0, #\kind
     b       exception_common
 .endm
