@@ -81,6 +81,8 @@ pub enum Resolution {
     RefPageCopied,
     /// A private page copied from a file's page (MAP_PRIVATE write).
     FileCopied,
+    /// The signal trampoline page was mapped (a handler returned).
+    TrampolineMapped,
     /// Copy-on-write after fork: the page was copied (with its tags).
     CowCopied,
     /// Copy-on-write after fork: the last owner got write access back.
@@ -99,6 +101,7 @@ impl Resolution {
             Resolution::RefPagePatternFilled => "mapped a new page filled with the 16-byte pattern",
             Resolution::RefPageCopied => "mapped a new copy of the reference page",
             Resolution::FileCopied => "mapped a private copy of the file's page",
+            Resolution::TrampolineMapped => "mapped the signal trampoline page",
             Resolution::CowCopied => "copy-on-write: copied the shared page",
             Resolution::CowReused => "copy-on-write: last owner, made the page writable",
             Resolution::Spurious => "page already mapped: refreshed its entry",
@@ -125,7 +128,7 @@ impl FaultCounters {
         let c = match r {
             Resolution::ZeroPageMapped => &mut self.zero_page,
             Resolution::ZeroFilled => &mut self.zero_fill,
-            Resolution::SharedPageMapped => &mut self.shared,
+            Resolution::SharedPageMapped | Resolution::TrampolineMapped => &mut self.shared,
             Resolution::RefPageMapped => &mut self.refpage_map,
             Resolution::RefPagePatternFilled => &mut self.refpage_pattern,
             Resolution::RefPageCopied => &mut self.refpage_copy,
@@ -198,13 +201,6 @@ pub struct Resolved {
 /// Resolves a fault at `va`.
 #[cfg(target_os = "none")]
 pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Resolved, FaultError> {
-    let tagged = space.areas().find(va).is_some_and(|a| a.flags.contains(AreaFlags::MTE))
-        && crate::arch::aarch64::mte::tagging_enabled();
-    resolve(space, va, access).map(|what| Resolved { what, tagged })
-}
-
-#[cfg(target_os = "none")]
-fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Resolution, FaultError> {
     use crate::arch::aarch64::mmu::layout::phys_to_virt;
     use crate::arch::aarch64::mte;
 
@@ -219,6 +215,7 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Res
     let present = space.mapped(va).map(|(_, ownership)| ownership);
     let tagged = area.flags.contains(AreaFlags::MTE) && mte::tagging_enabled();
     let oom = |_| FaultError::OutOfMemory;
+    let done = |what| Ok(Resolved { what, tagged });
     let private_write = access == Access::Write && !area.flags.contains(AreaFlags::SHARED);
     match (&area.backing, present) {
         // Copy-on-write targets: nothing there yet, or someone else's page.
@@ -226,14 +223,14 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Res
         (Backing::Anonymous, None | Some(Ownership::Special)) if private_write => {
             let f = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data }).ok_or(FaultError::OutOfMemory)?;
             space.replace(va, f, &area, Ownership::Owned).map_err(oom)?;
-            Ok(Resolution::ZeroFilled)
+            done(Resolution::ZeroFilled)
         }
         (Backing::RefPage(refpage), None | Some(Ownership::Special)) if private_write => {
             let f = frame::alloc().ok_or(FaultError::OutOfMemory)?;
             // SAFETY: a frame just allocated, through the linear map.
             let kind = unsafe { refpage.fill(phys_to_virt(f.start()), tagged) };
             space.replace(va, f, &area, Ownership::Owned).map_err(oom)?;
-            Ok(match kind {
+            done(match kind {
                 FillKind::Pattern16 => Resolution::RefPagePatternFilled,
                 FillKind::Copy => Resolution::RefPageCopied,
             })
@@ -242,25 +239,25 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Res
             let src = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
             let f = copy_of(src, tagged)?;
             space.replace(va, f, &area, Ownership::Owned).map_err(oom)?;
-            Ok(Resolution::FileCopied)
+            done(Resolution::FileCopied)
         }
         // First reads: map a shared page, read-only where private.
         (Backing::Anonymous, None) => {
             space.map(va, super::zero_page::frame(), &area, Ownership::Special).map_err(oom)?;
-            Ok(Resolution::ZeroPageMapped)
+            done(Resolution::ZeroPageMapped)
         }
         (Backing::RefPage(refpage), None) => {
             space.map(va, refpage.frame(), &area, Ownership::Special).map_err(oom)?;
-            Ok(Resolution::RefPageMapped)
+            done(Resolution::RefPageMapped)
         }
         (Backing::SignalTrampoline, None) => {
             space.map(va, super::sigpage::frame(), &area, Ownership::Special).map_err(oom)?;
-            Ok(Resolution::ZeroPageMapped)
+            done(Resolution::TrampolineMapped)
         }
         (Backing::SharedMemory(object) | Backing::PrivateFile(object), None) => {
             let f = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
             space.map(va, f, &area, Ownership::Special).map_err(oom)?;
-            Ok(Resolution::SharedPageMapped)
+            done(Resolution::SharedPageMapped)
         }
         // Copy-on-write after fork: a private page this process owns with
         // others. The last owner just gets write access back.
@@ -269,16 +266,16 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Res
             let old = crate::mm::frame::Frame::containing(pa);
             if frame::owners(old) == 1 {
                 space.refresh(va, &area, Ownership::Owned);
-                return Ok(Resolution::CowReused);
+                return done(Resolution::CowReused);
             }
             let f = copy_of(old, tagged)?;
             space.replace(va, f, &area, Ownership::Owned).map_err(oom)?;
-            Ok(Resolution::CowCopied)
+            done(Resolution::CowCopied)
         }
         // Present and allowed by the area: the entry or the TLB was stale.
         (_, Some(ownership)) => {
             space.refresh(va, &area, ownership);
-            Ok(Resolution::Spurious)
+            done(Resolution::Spurious)
         }
     }
 }
