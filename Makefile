@@ -17,7 +17,7 @@ QEMU_BASE  = -machine $(MACHINE) -cpu max -m $(MEMORY) -nographic -nic none -sem
 # TRACE=faults: one log line per page fault (address, kind, action taken).
 QEMU_FLAGS = $(QEMU_BASE) -append "$(strip $(APPEND) $(if $(TRACE),trace=$(TRACE)))"
 
-.PHONY: all setup kernel qemu run test test-host kselftest gdb clippy clean
+.PHONY: all setup kernel qemu run test test-host kselftest bench bench-linux gdb clippy clean
 
 all: kernel
 
@@ -57,6 +57,22 @@ test: kernel user-initramfs
 # built unmodified (scripts/kselftest.sh). Nothing of them is committed.
 kselftest: kernel $(MKINITRAMFS)
 	@bash scripts/kselftest.sh
+
+# Benchmarks by instruction count (QEMU -icount): the refpage cover-letter
+# microbenchmark and the kernel's own fault-path and boot costs, run twice
+# to show they are deterministic; writes docs/bench/results.md and chart.svg.
+bench: kernel $(MKINITRAMFS)
+	@bash scripts/bench.sh
+
+# The same benchmark program as /init of Debian's arm64 cloud kernel under
+# the same QEMU flags (fetched with apt-get download, not committed); its
+# output becomes the Linux columns of docs/bench/results.md.
+bench-linux: kernel $(MKINITRAMFS)
+	@mkdir -p build/user/bench
+	$(USER_CC) $(USER_CFLAGS) -o build/user/bench/refpage_bench user/bench/refpage_bench.c
+	@OUT=docs/bench/linux.txt bash scripts/bench-linux.sh build/user/bench/refpage_bench 20
+	@bash scripts/bench-linux.sh --boot >/dev/null && cat build/bench-linux/boot.txt >> docs/bench/linux.txt
+	@bash scripts/bench-report
 
 test-host: setup
 	cargo test -p kernel -p mkinitramfs --target $(HOST_TARGET)

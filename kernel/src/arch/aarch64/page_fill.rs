@@ -42,14 +42,17 @@ pub unsafe fn zero_page(page: VirtAddr) {
 /// # Safety
 /// `page` must be the page-aligned address of a writable page the caller owns.
 pub unsafe fn fill_pattern16(page: VirtAddr, pattern: [u64; 2]) {
-    // SAFETY: 256 STPs of 16 bytes cover exactly the caller's page.
+    // SAFETY: 64 iterations of four 16-byte STPs cover exactly the page.
     unsafe {
         core::arch::asm!(
             "2: stp {lo}, {hi}, [{p}], #16",
+            "stp {lo}, {hi}, [{p}], #16",
+            "stp {lo}, {hi}, [{p}], #16",
+            "stp {lo}, {hi}, [{p}], #16",
             "subs {n}, {n}, #1",
             "b.ne 2b",
             p = inout(reg) page.as_u64() => _,
-            n = inout(reg) GRANULES => _,
+            n = inout(reg) GRANULES / 4 => _,
             lo = in(reg) pattern[0],
             hi = in(reg) pattern[1],
             options(nostack),
@@ -64,15 +67,18 @@ pub unsafe fn fill_pattern16(page: VirtAddr, pattern: [u64; 2]) {
 /// As for [`fill_pattern16`]; the page must be Tagged memory and tagging on.
 pub unsafe fn fill_pattern16_tagged(page: VirtAddr, pattern: [u64; 2], tag: u8) {
     let tagged = mte::with_tag(page, tag);
-    // SAFETY: 256 STGPs of 16 bytes cover exactly the caller's page.
+    // SAFETY: 64 iterations of four 16-byte STGPs cover exactly the page.
     unsafe {
         core::arch::asm!(
             ".arch_extension memtag",
             "2: stgp {lo}, {hi}, [{p}], #16",
+            "stgp {lo}, {hi}, [{p}], #16",
+            "stgp {lo}, {hi}, [{p}], #16",
+            "stgp {lo}, {hi}, [{p}], #16",
             "subs {n}, {n}, #1",
             "b.ne 2b",
             p = inout(reg) tagged.as_u64() => _,
-            n = inout(reg) GRANULES => _,
+            n = inout(reg) GRANULES / 4 => _,
             lo = in(reg) pattern[0],
             hi = in(reg) pattern[1],
             options(nostack),
