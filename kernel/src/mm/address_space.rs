@@ -153,11 +153,21 @@ impl AddressSpace {
     pub fn map_page_with(&mut self, va: VirtAddr, offset: u64, data: &[u8]) -> Result<(), OutOfMemory> {
         assert!(offset as usize + data.len() <= PAGE_SIZE && va.is_aligned(PAGE));
         let area = self.areas.find(va).cloned().ok_or(OutOfMemory)?;
-        let f = frame::alloc_zeroed(Clear::Data).ok_or(OutOfMemory)?;
-        let dst = phys_to_virt(f.start()).as_mut_ptr::<u8>();
-        // SAFETY: a frame we just allocated, reached through the linear map;
-        // offset + len stays inside it (asserted above).
-        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst.add(offset as usize), data.len()) };
+        let f = if offset == 0 && data.len() == PAGE_SIZE {
+            // A whole page of data: no need to zero it first.
+            let f = frame::alloc().ok_or(OutOfMemory)?;
+            // SAFETY: a frame we just allocated, through the linear map, and
+            // 4096 readable bytes of `data`.
+            unsafe { page_fill::copy_page(phys_to_virt(f.start()), VirtAddr::from_ptr(data.as_ptr())) };
+            f
+        } else {
+            let f = frame::alloc_zeroed(Clear::Data).ok_or(OutOfMemory)?;
+            let dst = phys_to_virt(f.start()).as_mut_ptr::<u8>();
+            // SAFETY: a frame we just allocated, reached through the linear
+            // map; offset + len stays inside it (asserted above).
+            unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst.add(offset as usize), data.len()) };
+            f
+        };
         self.map(va, f, &area, Ownership::Owned)
     }
 

@@ -89,8 +89,9 @@ pub unsafe fn fill_pattern16_tagged(page: VirtAddr, pattern: [u64; 2], tag: u8) 
 /// Copies a page's data, 64 bytes per iteration (LDP/STP).
 ///
 /// # Safety
-/// `dst` must be a writable page the caller owns, `src` a readable page;
-/// both page-aligned, not overlapping.
+/// `dst` must be a page-aligned writable page the caller owns, `src` 4096
+/// readable bytes of Normal memory (any alignment: the loader copies file
+/// data from the initramfs), not overlapping.
 pub unsafe fn copy_page(dst: VirtAddr, src: VirtAddr) {
     // SAFETY: 64 iterations of 64 bytes cover exactly one page each side.
     unsafe {
