@@ -76,9 +76,30 @@ impl FramePool {
             self.free -= 1;
             return Some(Frame::from_number(f as u64));
         }
-        let first = self.buddy.alloc(count)?;
+        let first = match self.buddy.alloc(count) {
+            Some(first) => first,
+            // Out of buddy frames: the cached ones are free memory too.
+            None if count == 1 && !self.cache.is_empty() => {
+                let f = self.cache.pop_front().expect("not empty");
+                self.free -= 1;
+                return Some(Frame::from_number(f as u64));
+            }
+            None if !self.cache.is_empty() => {
+                self.drain_cache();
+                self.buddy.alloc(count)?
+            }
+            None => return None,
+        };
         self.free -= count.next_power_of_two();
         Some(Frame::from_number(first as u64))
+    }
+
+    /// Gives every cached frame back to the buddy lists, where it can merge
+    /// into the larger blocks a multi-frame allocation needs.
+    fn drain_cache(&mut self) {
+        while let Some(f) = self.cache.pop_front() {
+            self.buddy.dealloc(f, 1);
+        }
     }
 
     /// Returns frames obtained from [`FramePool::alloc`] with the same `count`.
@@ -214,6 +235,21 @@ mod tests {
         }
         assert_eq!(pool.alloc(1), None, "an exhausted pool must say so");
         assert_eq!(pool.stats().free, 0);
+    }
+
+    #[test]
+    fn cached_frames_serve_allocations_when_the_buddy_lists_are_empty() {
+        let mut pool = pool_of(0x4000_0000, 8);
+        let frames: std::vec::Vec<Frame> = (0..8).map(|_| pool.alloc(1).unwrap()).collect();
+        assert_eq!(pool.alloc(1), None);
+        for f in &frames {
+            pool.dealloc(*f, 1);
+        }
+        // All eight sit in the cache; a single frame and then a block of
+        // four (which needs them merged back) must still be found.
+        assert!(pool.alloc(1).is_some());
+        assert!(pool.alloc(4).is_some());
+        assert_eq!(pool.stats().used(), 5);
     }
 
     #[test]
