@@ -133,6 +133,7 @@ pub enum FaultKind {
 }
 
 /// One row of the fault-status table.
+#[derive(Clone, Copy)]
 pub struct FaultInfo {
     pub code: u8,
     pub kind: FaultKind,
@@ -182,12 +183,24 @@ pub const FAULT_INFO: &[FaultInfo] = {
 
 /// Looks up a fault status code; unknown codes get a row of their own.
 pub fn fault_info(code: u8) -> FaultInfo {
-    FAULT_INFO
-        .iter()
-        .find(|row| row.code == code)
-        .map(|row| FaultInfo { code, kind: row.kind, name: row.name })
-        .unwrap_or(FaultInfo { code, kind: FaultKind::Unknown(code), name: "unknown fault status code" })
+    match FAULT_INFO_BY_CODE.get(usize::from(code)) {
+        Some(Some(row)) => *row,
+        _ => FaultInfo { code, kind: FaultKind::Unknown(code), name: "unknown fault status code" },
+    }
 }
+
+/// FAULT_INFO indexed by its 6-bit code, built at compile time: every abort
+/// from EL0 looks its code up, and a scan of the table cost about 20
+/// instructions.
+const FAULT_INFO_BY_CODE: [Option<FaultInfo>; 64] = {
+    let mut by_code = [None; 64];
+    let mut i = 0;
+    while i < FAULT_INFO.len() {
+        by_code[FAULT_INFO[i].code as usize] = Some(FAULT_INFO[i]);
+        i += 1;
+    }
+    by_code
+};
 
 /// The decoded ISS of an instruction or data abort.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -273,6 +286,18 @@ mod tests {
         for ec in 0..64u8 {
             let listed = EXCEPTION_CLASSES.iter().find(|(code, _, _)| *code == ec).map(|(_, class, _)| *class);
             assert_eq!(ExceptionClass::from_ec(ec), listed.unwrap_or(ExceptionClass::Other(ec)), "EC {ec:#x}");
+        }
+    }
+
+    #[test]
+    fn every_listed_fault_status_code_is_found_and_others_are_unknown() {
+        for code in 0..=255u8 {
+            let found = fault_info(code);
+            match FAULT_INFO.iter().find(|row| row.code == code) {
+                Some(row) => assert_eq!((found.kind, found.name), (row.kind, row.name), "code {code:#x}"),
+                None => assert_eq!(found.kind, FaultKind::Unknown(code), "code {code:#x}"),
+            }
+            assert_eq!(found.code, code);
         }
     }
 
