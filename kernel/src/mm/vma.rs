@@ -10,6 +10,7 @@ use alloc::collections::BTreeMap;
 #[cfg(target_os = "none")]
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::cell::Cell;
 use core::fmt;
 
 use bitflags::bitflags;
@@ -131,6 +132,11 @@ impl Area {
 #[derive(Debug, Default, Clone)]
 pub struct AreaSet {
     areas: BTreeMap<VirtAddr, Area>,
+    /// Start of the area `find` returned last. Faults come in runs on one
+    /// area, and an exact-key lookup is cheaper than a range search. Only a
+    /// hint: the area under it is checked to contain the address, so a
+    /// stale key (area removed, split or moved) just falls back to the search.
+    last_found: Cell<Option<VirtAddr>>,
 }
 
 impl AreaSet {
@@ -140,7 +146,14 @@ impl AreaSet {
 
     /// The area containing `va`.
     pub fn find(&self, va: VirtAddr) -> Option<&Area> {
-        self.areas.range(..=va).next_back().map(|(_, a)| a).filter(|a| a.contains(va))
+        if let Some(area) = self.last_found.get().and_then(|start| self.areas.get(&start)) {
+            if area.contains(va) {
+                return Some(area);
+            }
+        }
+        let area = self.areas.range(..=va).next_back().map(|(_, a)| a).filter(|a| a.contains(va))?;
+        self.last_found.set(Some(area.start));
+        Some(area)
     }
 
     /// Whether any area overlaps `[start, end)`.
@@ -294,6 +307,24 @@ mod tests {
         assert!(set.insert(anon(3, 5, Prot::READ)).is_err());
         assert!(set.insert(anon(4, 5, Prot::READ)).is_ok(), "adjacent is fine");
         assert!(set.find(va(3)).is_some() && set.find(va(5)).is_none());
+    }
+
+    #[test]
+    fn find_sees_areas_as_they_are_now_not_as_last_found() {
+        let mut set = AreaSet::new();
+        set.insert(anon(0, 10, Prot::READ)).unwrap();
+        assert_eq!(set.find(va(7)).map(|a| a.end), Some(va(10)));
+        // Shrunk under the remembered start: the tail is gone.
+        set.remove_range(va(5), va(10));
+        assert!(set.find(va(7)).is_none());
+        assert_eq!(set.find(va(4)).map(|a| a.end), Some(va(5)));
+        // Removed and replaced by two areas: each is found, neither stale.
+        set.remove_range(va(0), va(5));
+        set.insert(anon(0, 2, Prot::WRITE)).unwrap();
+        set.insert(anon(2, 6, Prot::READ)).unwrap();
+        assert_eq!(set.find(va(1)).map(|a| a.prot), Some(Prot::WRITE));
+        assert_eq!(set.find(va(3)).map(|a| a.prot), Some(Prot::READ));
+        assert_eq!(set.find(va(1)).map(|a| (a.start, a.end)), Some((va(0), va(2))));
     }
 
     #[test]
