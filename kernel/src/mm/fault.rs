@@ -21,14 +21,14 @@
 use core::sync::atomic::{AtomicBool, Ordering};
 
 #[cfg(target_os = "none")]
-use super::address_space::{AddressSpace, Ownership};
+use super::address_space::{AddressSpace, OutOfMemory, Ownership};
 use super::addr::VirtAddr;
 #[cfg(target_os = "none")]
 use super::frame::{self, Clear};
 #[cfg(target_os = "none")]
 use super::refpage::FillKind;
 #[cfg(target_os = "none")]
-use super::vma::{AreaFlags, Backing};
+use super::vma::{Area, AreaFlags, Backing};
 use super::vma::Prot;
 
 /// What the faulting access tried to do.
@@ -198,6 +198,22 @@ pub struct Resolved {
     pub tagged: bool,
 }
 
+/// Maps the private frame `f` at `va`. `present` is what the fault found
+/// there: only when something is does it need replacing (break-before-make);
+/// otherwise the page-table walk that `replace` repeats is skipped.
+fn install(
+    space: &mut AddressSpace,
+    va: VirtAddr,
+    f: frame::Frame,
+    area: &Area,
+    present: Option<Ownership>,
+) -> Result<(), OutOfMemory> {
+    match present {
+        None => space.map(va, f, area, Ownership::Owned),
+        Some(_) => space.replace(va, f, area, Ownership::Owned),
+    }
+}
+
 /// Resolves a fault at `va`.
 #[cfg(target_os = "none")]
 pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Resolved, FaultError> {
@@ -222,14 +238,14 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
         (Backing::SignalTrampoline, _) if access == Access::Write => Err(FaultError::NotPermitted),
         (Backing::Anonymous, None | Some(Ownership::Special)) if private_write => {
             let f = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data }).ok_or(FaultError::OutOfMemory)?;
-            space.replace(va, f, &area, Ownership::Owned).map_err(oom)?;
+            install(space, va, f, &area, present).map_err(oom)?;
             done(Resolution::ZeroFilled)
         }
         (Backing::RefPage(refpage), None | Some(Ownership::Special)) if private_write => {
             let f = frame::alloc().ok_or(FaultError::OutOfMemory)?;
             // SAFETY: a frame just allocated, through the linear map.
             let kind = unsafe { refpage.fill(phys_to_virt(f.start()), tagged) };
-            space.replace(va, f, &area, Ownership::Owned).map_err(oom)?;
+            install(space, va, f, &area, present).map_err(oom)?;
             done(match kind {
                 FillKind::Pattern16 => Resolution::RefPagePatternFilled,
                 FillKind::Copy => Resolution::RefPageCopied,
@@ -238,7 +254,7 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
         (Backing::PrivateFile(object), None | Some(Ownership::Special)) if private_write => {
             let src = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
             let f = copy_of(src, tagged)?;
-            space.replace(va, f, &area, Ownership::Owned).map_err(oom)?;
+            install(space, va, f, &area, present).map_err(oom)?;
             done(Resolution::FileCopied)
         }
         // First reads: map a shared page, read-only where private.
@@ -269,7 +285,7 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
                 return done(Resolution::CowReused);
             }
             let f = copy_of(old, tagged)?;
-            space.replace(va, f, &area, Ownership::Owned).map_err(oom)?;
+            install(space, va, f, &area, present).map_err(oom)?;
             done(Resolution::CowCopied)
         }
         // Present and allowed by the area: the entry or the TLB was stale.
