@@ -121,7 +121,7 @@ impl AddressSpace {
     /// An owned frame is freed here if it cannot be mapped.
     pub fn map(&mut self, va: VirtAddr, frame: Frame, area: &Area, ownership: Ownership) -> Result<(), OutOfMemory> {
         let attrs = Self::attributes(area, frame, ownership);
-        let result = self.table().map_range(&mut FrameTables, va.align_down(PAGE), frame.start(), PAGE, attrs, false);
+        let result = self.table().map_page(&mut FrameTables, va.align_down(PAGE), frame.start(), attrs);
         match (result, ownership) {
             (Ok(()), Ownership::Owned) => {
                 self.owned_frames += 1;

@@ -89,6 +89,22 @@ impl PageTable {
         Ok(())
     }
 
+    /// Maps the one page at `va` to `pa`: `map_range` for a single page,
+    /// without its search for a block level (the page-fault path).
+    pub fn map_page(
+        &mut self,
+        mem: &mut impl TableMemory,
+        va: VirtAddr,
+        pa: PhysAddr,
+        attrs: Attributes,
+    ) -> Result<(), MapError> {
+        let page = PAGE_SIZE as u64;
+        if !va.is_aligned(page) || !pa.is_aligned(page) {
+            return Err(MapError::Misaligned);
+        }
+        self.map_one(mem, va, pa, 3, attrs)
+    }
+
     fn map_one(
         &mut self,
         mem: &mut impl TableMemory,
@@ -379,6 +395,19 @@ mod tests {
         let va = VirtAddr::new(0xffff_8000_0000_0000);
         pt.map_range(&mut mem, va, PhysAddr::new(0x4020_0000), 2 << 20, RW, false).unwrap();
         assert_eq!(pt.translate(&mut mem, va + 0x1f_f000).map(|t| t.2), Some(3));
+    }
+
+    #[test]
+    fn map_page_maps_one_page_and_refuses_a_misaligned_or_taken_one() {
+        let mut mem = HostTables(Vec::new());
+        let mut pt = PageTable::new(&mut mem).unwrap();
+        let va = VirtAddr::new(0x40_0000);
+        pt.map_page(&mut mem, va, PhysAddr::new(0x4020_0000), RW).unwrap();
+        assert_eq!(pt.translate(&mut mem, va + 0x10), Some((PhysAddr::new(0x4020_0010), RW, 3)));
+        assert_eq!(pt.translate(&mut mem, va + 4096), None, "one page only");
+        assert_eq!(pt.map_page(&mut mem, va, PhysAddr::new(0x4030_0000), RW), Err(MapError::AlreadyMapped(va)));
+        assert_eq!(pt.map_page(&mut mem, va + 8, PhysAddr::new(0x4030_0000), RW), Err(MapError::Misaligned));
+        assert_eq!(pt.map_page(&mut mem, va + 4096, PhysAddr::new(0x4030_0008), RW), Err(MapError::Misaligned));
     }
 
     #[test]
