@@ -95,6 +95,9 @@ fn push_frame(p: &mut Process, regs: &mut TrapFrame, info: &SigInfo, action: &Ac
 /// Delivers what is pending before `regs` goes back to EL0.
 pub fn on_return_to_user(regs: &mut TrapFrame) {
     let p = process::current();
+    if !p.mte_async_fault && !p.signals.any_deliverable() {
+        return;
+    }
     if core::mem::take(&mut p.mte_async_fault) {
         let code = linux_raw_sys::general::SEGV_MTEAERR as i32;
         p.signals.send(SigInfo { signo: SIGSEGV, code, fields: SigFields::Fault { addr: 0 } });

@@ -238,6 +238,14 @@ impl SignalState {
         self.pending
     }
 
+    /// Whether some pending signal is not blocked: what every return to
+    /// EL0 asks first, before anything is dequeued (Linux's
+    /// _TIF_SIGPENDING check in exit_to_user_mode).
+    #[inline]
+    pub fn any_deliverable(&self) -> bool {
+        self.pending.0 & !self.blocked.0 != 0
+    }
+
     /// Takes the next deliverable signal and says what to do with it. For a
     /// handler, the caller must then apply [`SignalState::handler_entered`].
     pub fn next(&mut self) -> Next {
@@ -309,6 +317,19 @@ use linux_raw_sys::general::{SIGSEGV, SIGUSR1, SIGUSR2};
         assert_eq!(s.next(), Next::Nothing, "SIGUSR1 is blocked");
         s.blocked = SigSet::EMPTY;
         assert!(matches!(s.next(), Next::Handle(SigInfo { signo: SIGUSR1, .. }, _)));
+    }
+
+    #[test]
+    fn any_deliverable_is_true_exactly_when_next_has_something_to_dequeue() {
+        let mut s = SignalState::default();
+        assert!(!s.any_deliverable());
+        s.blocked = SigSet::of(SIGUSR1);
+        s.send(user(SIGUSR1));
+        assert!(!s.any_deliverable(), "pending but blocked");
+        s.force(SigInfo { signo: SIGUSR1, code: 1, fields: SigFields::Fault { addr: 0 } });
+        assert!(s.any_deliverable(), "forcing unblocks");
+        assert!(matches!(s.next(), Next::Terminate(_)));
+        assert!(!s.any_deliverable());
     }
 
     #[test]
