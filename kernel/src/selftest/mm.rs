@@ -10,7 +10,24 @@ pub const CHECKS: &[Check] = &[
     Check { name: "frame_counts_return_to_baseline", run: frame_counts_return_to_baseline },
     Check { name: "frames_are_distinct_and_outside_the_image", run: frames_are_distinct_and_outside_the_image },
     Check { name: "heap_bytes_return_to_baseline", run: heap_bytes_return_to_baseline },
+    Check { name: "dc_zva_zeroes_every_byte_of_a_page", run: dc_zva_zeroes_every_byte_of_a_page },
 ];
+
+fn dc_zva_zeroes_every_byte_of_a_page() -> Outcome {
+    use crate::arch::aarch64::{mmu::layout::phys_to_virt, page_fill};
+    let Some(f) = frame::alloc() else { return Outcome::Fail("no frame".into()) };
+    let page = phys_to_virt(f.start());
+    let p = page.as_mut_ptr::<u8>();
+    // SAFETY: a frame we own, through the linear map (Normal, writable).
+    let nonzero = unsafe {
+        core::ptr::write_bytes(p, 0xaa, 4096);
+        page_fill::zero_page(page);
+        (0..4096).find(|&i| p.add(i).read_volatile() != 0)
+    };
+    frame::free(f);
+    ensure!(nonzero.is_none(), "byte {:?} survived zero_page", nonzero);
+    Outcome::Pass
+}
 
 fn frame_counts_return_to_baseline() -> Outcome {
     let before = frame::stats();
