@@ -68,17 +68,31 @@ pub unsafe fn zero_page(page: VirtAddr) {
 /// # Safety
 /// `page` must be the page-aligned address of a writable page the caller owns.
 pub unsafe fn fill_pattern16(page: VirtAddr, pattern: [u64; 2]) {
-    // SAFETY: 64 iterations of four 16-byte STPs cover exactly the page.
+    // Sixteen stores per turn, so the loop test costs an eighth of a store
+    // per granule (4 per turn made it 384 instructions a page, now 288).
+    // SAFETY: 16 iterations of sixteen 16-byte STPs cover exactly the page.
     unsafe {
         core::arch::asm!(
             "2: stp {lo}, {hi}, [{p}], #16",
             "stp {lo}, {hi}, [{p}], #16",
             "stp {lo}, {hi}, [{p}], #16",
             "stp {lo}, {hi}, [{p}], #16",
+            "stp {lo}, {hi}, [{p}], #16",
+            "stp {lo}, {hi}, [{p}], #16",
+            "stp {lo}, {hi}, [{p}], #16",
+            "stp {lo}, {hi}, [{p}], #16",
+            "stp {lo}, {hi}, [{p}], #16",
+            "stp {lo}, {hi}, [{p}], #16",
+            "stp {lo}, {hi}, [{p}], #16",
+            "stp {lo}, {hi}, [{p}], #16",
+            "stp {lo}, {hi}, [{p}], #16",
+            "stp {lo}, {hi}, [{p}], #16",
+            "stp {lo}, {hi}, [{p}], #16",
+            "stp {lo}, {hi}, [{p}], #16",
             "subs {n}, {n}, #1",
             "b.ne 2b",
             p = inout(reg) page.as_u64() => _,
-            n = inout(reg) GRANULES / 4 => _,
+            n = inout(reg) GRANULES / 16 => _,
             lo = in(reg) pattern[0],
             hi = in(reg) pattern[1],
             options(nostack),
@@ -93,7 +107,7 @@ pub unsafe fn fill_pattern16(page: VirtAddr, pattern: [u64; 2]) {
 /// As for [`fill_pattern16`]; the page must be Tagged memory and tagging on.
 pub unsafe fn fill_pattern16_tagged(page: VirtAddr, pattern: [u64; 2], tag: u8) {
     let tagged = mte::with_tag(page, tag);
-    // SAFETY: 64 iterations of four 16-byte STGPs cover exactly the page.
+    // SAFETY: 16 iterations of sixteen 16-byte STGPs cover exactly the page.
     unsafe {
         core::arch::asm!(
             ".arch_extension memtag",
@@ -101,10 +115,22 @@ pub unsafe fn fill_pattern16_tagged(page: VirtAddr, pattern: [u64; 2], tag: u8) 
             "stgp {lo}, {hi}, [{p}], #16",
             "stgp {lo}, {hi}, [{p}], #16",
             "stgp {lo}, {hi}, [{p}], #16",
+            "stgp {lo}, {hi}, [{p}], #16",
+            "stgp {lo}, {hi}, [{p}], #16",
+            "stgp {lo}, {hi}, [{p}], #16",
+            "stgp {lo}, {hi}, [{p}], #16",
+            "stgp {lo}, {hi}, [{p}], #16",
+            "stgp {lo}, {hi}, [{p}], #16",
+            "stgp {lo}, {hi}, [{p}], #16",
+            "stgp {lo}, {hi}, [{p}], #16",
+            "stgp {lo}, {hi}, [{p}], #16",
+            "stgp {lo}, {hi}, [{p}], #16",
+            "stgp {lo}, {hi}, [{p}], #16",
+            "stgp {lo}, {hi}, [{p}], #16",
             "subs {n}, {n}, #1",
             "b.ne 2b",
             p = inout(reg) tagged.as_u64() => _,
-            n = inout(reg) GRANULES / 4 => _,
+            n = inout(reg) GRANULES / 16 => _,
             lo = in(reg) pattern[0],
             hi = in(reg) pattern[1],
             options(nostack),
