@@ -142,9 +142,8 @@ impl AddressSpace {
     /// and its TLB entry invalidated before the new one is written, so the
     /// two are never visible together.
     pub fn replace(&mut self, va: VirtAddr, frame: Frame, area: &Area, ownership: Ownership) -> Result<(), OutOfMemory> {
-        if self.mapped(va).is_some() {
-            self.unmap_page(va.align_down(PAGE));
-        }
+        // unmap_page leaves an empty slot alone: no need to look first.
+        self.unmap_page(va.align_down(PAGE));
         self.map(va, frame, area, ownership)
     }
 

@@ -198,9 +198,9 @@ pub struct Resolved {
     pub tagged: bool,
 }
 
-/// Maps the private frame `f` at `va`. `present` is what the fault found
-/// there: only when something is does it need replacing (break-before-make);
-/// otherwise the page-table walk that `replace` repeats is skipped.
+/// Maps the private frame `f` at `va`. `present` is what the fault already
+/// found there: only then is break-before-make needed (`replace`), and
+/// otherwise its walk to unmap nothing is skipped.
 fn install(
     space: &mut AddressSpace,
     va: VirtAddr,
