@@ -72,26 +72,26 @@ impl FramePool {
     /// power of two of `count` (a buddy allocator's natural alignment).
     pub fn alloc(&mut self, count: usize) -> Option<Frame> {
         if count == 1 && self.cache.len() >= CACHE_FRAMES / 2 {
-            let f = self.cache.pop_front().expect("not empty");
-            self.free -= 1;
-            return Some(Frame::from_number(f as u64));
+            return self.take_cached();
         }
         let first = match self.buddy.alloc(count) {
             Some(first) => first,
             // Out of buddy frames: the cached ones are free memory too.
-            None if count == 1 && !self.cache.is_empty() => {
-                let f = self.cache.pop_front().expect("not empty");
-                self.free -= 1;
-                return Some(Frame::from_number(f as u64));
-            }
-            None if !self.cache.is_empty() => {
+            None if count == 1 => return self.take_cached(),
+            None => {
                 self.drain_cache();
                 self.buddy.alloc(count)?
             }
-            None => return None,
         };
         self.free -= count.next_power_of_two();
         Some(Frame::from_number(first as u64))
+    }
+
+    /// The oldest cached frame, if any.
+    fn take_cached(&mut self) -> Option<Frame> {
+        let f = self.cache.pop_front()?;
+        self.free -= 1;
+        Some(Frame::from_number(f as u64))
     }
 
     /// Gives every cached frame back to the buddy lists, where it can merge
