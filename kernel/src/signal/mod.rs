@@ -243,14 +243,19 @@ impl SignalState {
     /// _TIF_SIGPENDING check in exit_to_user_mode).
     #[inline]
     pub fn any_deliverable(&self) -> bool {
-        self.pending.0 & !self.blocked.0 != 0
+        self.deliverable() != SigSet::EMPTY
+    }
+
+    /// The pending signals that are not blocked.
+    fn deliverable(&self) -> SigSet {
+        SigSet(self.pending.0 & !self.blocked.0)
     }
 
     /// Takes the next deliverable signal and says what to do with it. For a
     /// handler, the caller must then apply [`SignalState::handler_entered`].
     pub fn next(&mut self) -> Next {
         loop {
-            let Some(sig) = SigSet(self.pending.0 & !self.blocked.0).lowest() else { return Next::Nothing };
+            let Some(sig) = self.deliverable().lowest() else { return Next::Nothing };
             let queued = self.queued.iter().position(|i| i.signo == sig).and_then(|at| self.queued.remove(at));
             if !self.queued.iter().any(|i| i.signo == sig) {
                 self.pending.remove(sig);
