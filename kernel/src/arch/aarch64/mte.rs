@@ -153,41 +153,25 @@ pub unsafe fn zero_page_with_tags(page: VirtAddr) {
     // the tag for the same reason).
     let block = 4usize << DCZID_EL0.read(D::BS);
     let page = with_tag(page, 0);
-    if block * 4 <= PAGE_SIZE {
-        // Unrolled by four, as page_fill::zero_page is.
-        // SAFETY: PAGE_SIZE / (4 * block) turns of four blocks cover exactly
-        // the page owned by the caller.
-        unsafe {
-            core::arch::asm!(
-                ".arch_extension memtag",
-                "2: dc gzva, {p}",
-                "add {p}, {p}, {b}",
-                "dc gzva, {p}",
-                "add {p}, {p}, {b}",
-                "dc gzva, {p}",
-                "add {p}, {p}, {b}",
-                "dc gzva, {p}",
-                "add {p}, {p}, {b}",
-                "subs {n}, {n}, #1",
-                "b.ne 2b",
-                "dsb ish",
-                p = inout(reg) page.as_u64() => _,
-                b = in(reg) block,
-                n = inout(reg) PAGE_SIZE / (4 * block) => _,
-                options(nostack),
-            )
-        };
-        return;
-    }
-    let mut offset = 0;
-    while offset < PAGE_SIZE {
-        // SAFETY: inside the page owned by the caller.
-        unsafe {
-            core::arch::asm!(".arch_extension memtag", "dc gzva, {0}", in(reg) page.as_u64() + offset as u64,
-                options(nostack));
-        }
-        offset += block;
-    }
+    // Two blocks per turn, as page_fill::zero_page does.
+    // SAFETY: PAGE_SIZE / (2 * block) turns of two blocks cover exactly the
+    // page owned by the caller.
+    unsafe {
+        core::arch::asm!(
+            ".arch_extension memtag",
+            "2:",
+            ".rept 2",
+            "dc gzva, {p}",
+            "add {p}, {p}, {b}",
+            ".endr",
+            "subs {n}, {n}, #1",
+            "b.ne 2b",
+            p = inout(reg) page.as_u64() => _,
+            b = in(reg) block,
+            n = inout(reg) PAGE_SIZE / (2 * block) => _,
+            options(nostack),
+        )
+    };
     // SAFETY: a barrier has no memory-safety effect.
     unsafe { core::arch::asm!("dsb ish", options(nostack)) };
 }

@@ -28,38 +28,26 @@ pub unsafe fn zero_page(page: VirtAddr) {
         return;
     }
     let block = 4usize << DCZID_EL0.read(D::BS);
-    if block * 4 <= PAGE_SIZE {
-        // Four blocks per iteration: DC ZVA has no post-increment form, so
-        // a loop of one block per turn spends four more instructions on each
-        // (about 320 for a page); unrolled, it is about 2.5 per block.
-        // SAFETY: PAGE_SIZE / (4 * block) turns of four blocks cover exactly
-        // the caller's page.
-        unsafe {
-            core::arch::asm!(
-                "2: dc zva, {p}",
-                "add {p}, {p}, {b}",
-                "dc zva, {p}",
-                "add {p}, {p}, {b}",
-                "dc zva, {p}",
-                "add {p}, {p}, {b}",
-                "dc zva, {p}",
-                "add {p}, {p}, {b}",
-                "subs {n}, {n}, #1",
-                "b.ne 2b",
-                p = inout(reg) page.as_u64() => _,
-                b = in(reg) block,
-                n = inout(reg) PAGE_SIZE / (4 * block) => _,
-                options(nostack),
-            )
-        };
-        return;
-    }
-    let mut offset = 0;
-    while offset < PAGE_SIZE {
-        // SAFETY: inside the caller's page.
-        unsafe { core::arch::asm!("dc zva, {0}", in(reg) page.as_u64() + offset as u64, options(nostack)) };
-        offset += block;
-    }
+    // Two blocks per turn: DC ZVA has no post-increment form, so one block
+    // per turn spends three more instructions on it. Two always divide the
+    // page: the largest block DCZID_EL0.BS allows is 2 KiB.
+    // SAFETY: PAGE_SIZE / (2 * block) turns of two blocks cover exactly the
+    // caller's page.
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            ".rept 2",
+            "dc zva, {p}",
+            "add {p}, {p}, {b}",
+            ".endr",
+            "subs {n}, {n}, #1",
+            "b.ne 2b",
+            p = inout(reg) page.as_u64() => _,
+            b = in(reg) block,
+            n = inout(reg) PAGE_SIZE / (2 * block) => _,
+            options(nostack),
+        )
+    };
 }
 
 /// Writes the 16-byte `pattern` to every granule with 16-byte stores (STP):
@@ -69,26 +57,14 @@ pub unsafe fn zero_page(page: VirtAddr) {
 /// `page` must be the page-aligned address of a writable page the caller owns.
 pub unsafe fn fill_pattern16(page: VirtAddr, pattern: [u64; 2]) {
     // Sixteen stores per turn, so the loop test costs an eighth of a store
-    // per granule (4 per turn made it 384 instructions a page, now 288).
+    // per granule (four per turn made it 384 instructions a page, now 288).
     // SAFETY: 16 iterations of sixteen 16-byte STPs cover exactly the page.
     unsafe {
         core::arch::asm!(
-            "2: stp {lo}, {hi}, [{p}], #16",
+            "2:",
+            ".rept 16",
             "stp {lo}, {hi}, [{p}], #16",
-            "stp {lo}, {hi}, [{p}], #16",
-            "stp {lo}, {hi}, [{p}], #16",
-            "stp {lo}, {hi}, [{p}], #16",
-            "stp {lo}, {hi}, [{p}], #16",
-            "stp {lo}, {hi}, [{p}], #16",
-            "stp {lo}, {hi}, [{p}], #16",
-            "stp {lo}, {hi}, [{p}], #16",
-            "stp {lo}, {hi}, [{p}], #16",
-            "stp {lo}, {hi}, [{p}], #16",
-            "stp {lo}, {hi}, [{p}], #16",
-            "stp {lo}, {hi}, [{p}], #16",
-            "stp {lo}, {hi}, [{p}], #16",
-            "stp {lo}, {hi}, [{p}], #16",
-            "stp {lo}, {hi}, [{p}], #16",
+            ".endr",
             "subs {n}, {n}, #1",
             "b.ne 2b",
             p = inout(reg) page.as_u64() => _,
@@ -111,22 +87,10 @@ pub unsafe fn fill_pattern16_tagged(page: VirtAddr, pattern: [u64; 2], tag: u8) 
     unsafe {
         core::arch::asm!(
             ".arch_extension memtag",
-            "2: stgp {lo}, {hi}, [{p}], #16",
+            "2:",
+            ".rept 16",
             "stgp {lo}, {hi}, [{p}], #16",
-            "stgp {lo}, {hi}, [{p}], #16",
-            "stgp {lo}, {hi}, [{p}], #16",
-            "stgp {lo}, {hi}, [{p}], #16",
-            "stgp {lo}, {hi}, [{p}], #16",
-            "stgp {lo}, {hi}, [{p}], #16",
-            "stgp {lo}, {hi}, [{p}], #16",
-            "stgp {lo}, {hi}, [{p}], #16",
-            "stgp {lo}, {hi}, [{p}], #16",
-            "stgp {lo}, {hi}, [{p}], #16",
-            "stgp {lo}, {hi}, [{p}], #16",
-            "stgp {lo}, {hi}, [{p}], #16",
-            "stgp {lo}, {hi}, [{p}], #16",
-            "stgp {lo}, {hi}, [{p}], #16",
-            "stgp {lo}, {hi}, [{p}], #16",
+            ".endr",
             "subs {n}, {n}, #1",
             "b.ne 2b",
             p = inout(reg) tagged.as_u64() => _,
