@@ -472,6 +472,44 @@ static inline pid_t fork_checked(void)
     return pid;
 }
 
+/* refpage_create content with tags: a new PROT_MTE page whose granule g
+ * has tag tags[g] for g < granules, and whose byte i (written through a
+ * pointer with the right tag) is first + i, also kept in data[i]. */
+static inline volatile unsigned char *tagged_content(int granules, const unsigned *tags,
+                                                     unsigned char first, unsigned char *data)
+{
+    volatile unsigned char *c = map_anonymous(4096, PROT_READ | PROT_WRITE | PROT_MTE);
+    for (int g = 0; g < granules; g++)
+        mte_stg(c + g * MTE_GRANULE, tags[g]);
+    for (int i = 0; i < granules * MTE_GRANULE; i++)
+        data[i] = *(volatile unsigned char *)mte_tagged(c + i, tags[i / MTE_GRANULE]) =
+            (unsigned char)(first + i);
+    return c;
+}
+
+/* After execve, a process's MTE control is Linux's default whatever the
+ * old image set (arch/arm64 flush_thread -> mte_thread_init_user): the
+ * tagged-address ABI is off, the IRG include mask is reset so IRG gives
+ * tag 0, and loads are not tag-checked. CHECKs each of the three. */
+static inline void check_mte_control_after_exec(void)
+{
+    long got = prctl(PR_GET_TAGGED_ADDR_CTRL, 0, 0, 0, 0);
+    CHECK(got == 0, "after execve: GET returned %#lx, want 0", got);
+    for (int i = 0; i < 64; i++) {
+        static char base[16];
+        unsigned t = tag_of(mte_irg(base));
+        CHECK(t == 0, "after execve: IRG gave tag %#x, want 0 (include mask reset)", t);
+    }
+    volatile unsigned char *p = map_anonymous(4096, PROT_READ | PROT_WRITE | PROT_MTE);
+    mte_stg(p, 0x6);
+    catch_signal(SIGSEGV, 0, 1);
+    caught()->skip_code = SEGV_MTESERR;
+    uintptr_t pc;
+    load_byte_at(mte_tagged(p, 0x9), &pc);
+    syscall(SYS_getpid);
+    CHECK(caught()->count == 0, "after execve: a wrong-tag load was checked: %s", caught_str());
+}
+
 /* EXPECT(cond, fmt, ...): like CHECK, but the program goes on; the failure
  * is counted in expect_failures() for the exit status. */
 static inline int *expect_failures(void)

@@ -19,21 +19,7 @@ extern char **environ;
 
 static int after_exec(void)
 {
-    long got = prctl(PR_GET_TAGGED_ADDR_CTRL, 0, 0, 0, 0);
-    CHECK(got == 0, "after execve: GET returned %#lx, want 0", got);
-    for (int i = 0; i < 64; i++) {
-        static char base[16];
-        unsigned t = tag_of(mte_irg(base));
-        CHECK(t == 0, "after execve: IRG gave tag %#x, want 0 (include mask reset)", t);
-    }
-    volatile unsigned char *p = map_anonymous(4096, PROT_READ | PROT_WRITE | PROT_MTE);
-    mte_stg(p, 0x6);
-    catch_signal(SIGSEGV, 0, 1);
-    caught()->skip_code = SEGV_MTESERR;
-    uintptr_t pc;
-    load_byte_at(mte_tagged(p, 0x9), &pc);
-    syscall(SYS_getpid);
-    CHECK(caught()->count == 0, "after execve: a wrong-tag load was checked: %s", caught_str());
+    check_mte_control_after_exec();
     printf("mte_execve_resets_control: new image: GET 0, IRG tag 0, no tag checks\n");
     return 0;
 }

@@ -33,13 +33,8 @@ int main(void)
     setvbuf(stdout, NULL, _IOLBF, 0);
     MTE_SKIP_UNLESS_SUPPORTED("mte_refpage_cow_keeps_tags");
 
-    volatile unsigned char *c = map_anonymous(PAGE, PROT_READ | PROT_WRITE | PROT_MTE);
     unsigned char data[32];
-    for (int g = 0; g < 2; g++)
-        mte_stg(c + g * MTE_GRANULE, TAGS[g]);
-    for (int i = 0; i < 32; i++)
-        data[i] = *(volatile unsigned char *)mte_tagged(c + i, TAGS[i / MTE_GRANULE]) =
-            (unsigned char)(0xc0 + i);
+    volatile unsigned char *c = tagged_content(2, TAGS, 0xc0, data);
     int fd = refpage_create((const void *)c, 32, 0);
     CHECK(fd >= 0, "refpage_create(size 32): errno %d (%s)", errno, strerror(errno));
     volatile unsigned char *p =

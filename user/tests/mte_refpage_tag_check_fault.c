@@ -25,13 +25,8 @@ int main(void)
     setvbuf(stdout, NULL, _IOLBF, 0);
     MTE_SKIP_UNLESS_SUPPORTED("mte_refpage_tag_check_fault");
 
-    volatile unsigned char *c = map_anonymous(PAGE, PROT_READ | PROT_WRITE | PROT_MTE);
     unsigned char data[64];
-    for (int g = 0; g < 4; g++)
-        mte_stg(c + g * MTE_GRANULE, TAGS[g]);
-    for (int i = 0; i < 64; i++)
-        data[i] = *(volatile unsigned char *)mte_tagged(c + i, TAGS[i / MTE_GRANULE]) =
-            (unsigned char)(0x40 + i);
+    volatile unsigned char *c = tagged_content(4, TAGS, 0x40, data);
 
     int fd = refpage_create((const void *)c, 64, 0);
     CHECK(fd >= 0, "refpage_create(size 64): errno %d (%s)", errno, strerror(errno));
