@@ -37,20 +37,26 @@ impl FrameStats {
 /// The frame pool with its counters. Pure bookkeeping: tested on the host.
 pub struct FramePool {
     buddy: FrameAllocator<ORDER>,
-    /// Single frames freed recently, handed out oldest first once the queue
-    /// is half full: most allocations are one frame (page faults), and a
-    /// queue is far cheaper than the buddy allocator's tree operations
-    /// (about 550 instructions per fault). Oldest first, and never a frame
-    /// freed a moment ago: a LIFO stack made QEMU itself many times slower
-    /// on a later program (seen with refpage_memory_accounting after
-    /// fork_cow_refpage; the cause in QEMU is not understood).
+    /// Single frames freed recently, handed out oldest first while more
+    /// than `CACHE_RESERVE` wait: most allocations are one frame (page
+    /// faults), and a queue costs about 20 instructions where the buddy
+    /// allocator's tree operations cost 150 to 300 (the role of Linux's
+    /// per-CPU page lists). Oldest first, and never a frame freed a moment
+    /// ago: a LIFO stack made QEMU itself many times slower on a later
+    /// program (seen with refpage_memory_accounting after fork_cow_refpage;
+    /// the cause in QEMU is not understood).
     cache: alloc::collections::VecDeque<usize>,
     total: usize,
     free: usize,
 }
 
-/// Frames the cache holds at most before returning them to the buddy lists.
-const CACHE_FRAMES: usize = 1024;
+/// Frames the cache holds at most before returning them to the buddy lists
+/// (16 MiB): enough for a process to unmap and fault back a few thousand
+/// pages without touching the buddy lists.
+const CACHE_FRAMES: usize = 4096;
+/// Frames freed most recently that the cache does not hand out (while the
+/// buddy lists have any): a frame waits for this many frees before reuse.
+const CACHE_RESERVE: usize = 64;
 
 impl FramePool {
     pub const fn new() -> Self {
@@ -71,7 +77,7 @@ impl FramePool {
     /// Allocates `count` physically contiguous frames, aligned to the next
     /// power of two of `count` (a buddy allocator's natural alignment).
     pub fn alloc(&mut self, count: usize) -> Option<Frame> {
-        if count == 1 && self.cache.len() >= CACHE_FRAMES / 2 {
+        if count == 1 && self.cache.len() > CACHE_RESERVE {
             return self.take_cached();
         }
         let first = match self.buddy.alloc(count) {
@@ -260,10 +266,21 @@ mod tests {
             pool.dealloc(*f, 1);
         }
         assert_eq!(pool.stats().used(), 0, "queued frames count as free");
-        // Half the queue is kept back, so a frame is not handed out again
-        // right after it was freed; the oldest comes out first.
+        // The newest CACHE_RESERVE are kept back, so a frame is not handed
+        // out again right after it was freed; the oldest comes out first.
         assert_eq!(pool.alloc(1), Some(frames[0]));
         assert_eq!(pool.stats().used(), 1);
+    }
+
+    #[test]
+    fn a_frame_just_freed_is_not_handed_out_while_the_buddy_lists_have_frames() {
+        let mut pool = pool_of(0x4000_0000, 4 * CACHE_RESERVE as u64);
+        let frames: std::vec::Vec<Frame> = (0..CACHE_RESERVE).map(|_| pool.alloc(1).unwrap()).collect();
+        for f in &frames {
+            pool.dealloc(*f, 1);
+        }
+        let next = pool.alloc(1).unwrap();
+        assert!(!frames.contains(&next), "{:?} was freed a moment ago", next);
     }
 
     #[test]
