@@ -7,9 +7,10 @@
 //! tested on the host.
 
 use bitflags::bitflags;
-use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
-use tock_registers::registers::InMemoryRegister;
-use tock_registers::register_bitfields;
+// LocalRegisterCopy, not InMemoryRegister: a descriptor is built and
+// decoded in registers; InMemoryRegister's volatile accesses would send every
+// field through the stack, on the page-fault path.
+use tock_registers::{register_bitfields, LocalRegisterCopy};
 
 use crate::mm::addr::PhysAddr;
 
@@ -143,7 +144,7 @@ impl Descriptor {
 
     /// Points at a next-level table.
     pub fn table(next: PhysAddr) -> Self {
-        let d = InMemoryRegister::<u64, STAGE1_DESCRIPTOR::Register>::new(0);
+        let mut d = LocalRegisterCopy::<u64, STAGE1_DESCRIPTOR::Register>::new(0);
         d.write(
             STAGE1_DESCRIPTOR::VALID::SET
                 + STAGE1_DESCRIPTOR::TYPE::Table
@@ -154,7 +155,7 @@ impl Descriptor {
 
     /// A block (level 1 or 2) or page (level 3) mapping `pa` with `attrs`.
     pub fn leaf(pa: PhysAddr, attrs: Attributes, level: u8) -> Self {
-        let d = InMemoryRegister::<u64, STAGE1_DESCRIPTOR::Register>::new(0);
+        let mut d = LocalRegisterCopy::<u64, STAGE1_DESCRIPTOR::Register>::new(0);
         let flags = attrs.flags;
         let ap = match (flags.contains(MapFlags::WRITE), flags.contains(MapFlags::USER)) {
             (true, false) => STAGE1_DESCRIPTOR::AP::RwEl1,
@@ -191,7 +192,7 @@ impl Descriptor {
 
     /// Decodes this descriptor as found at `level` (0..=3).
     pub fn entry(self, level: u8) -> Entry {
-        let d = InMemoryRegister::<u64, STAGE1_DESCRIPTOR::Register>::new(self.0);
+        let d = LocalRegisterCopy::<u64, STAGE1_DESCRIPTOR::Register>::new(self.0);
         if !d.is_set(STAGE1_DESCRIPTOR::VALID) {
             return Entry::Invalid;
         }
