@@ -9,7 +9,7 @@
 
 use crate::arch::aarch64::mmu::layout::phys_to_virt;
 use crate::arch::aarch64::mmu::pte::{Attributes, MapFlags, MemoryType};
-use crate::arch::aarch64::mmu::table::PageTable;
+use crate::arch::aarch64::mmu::table::{PageSlot, PageTable};
 use crate::arch::aarch64::mmu::user_tables::{self, Asid, FrameTables};
 use crate::arch::aarch64::{mte, page_fill, tlb};
 
@@ -44,8 +44,14 @@ pub struct AddressSpace {
     table: Option<PageTable>,
     asid: Asid,
     areas: AreaSet,
-    owned_frames: usize,
-    peak_owned_frames: usize,
+    owned: OwnedFrames,
+}
+
+/// Private frames mapped now, and the most there ever were.
+#[derive(Clone, Copy, Debug, Default)]
+struct OwnedFrames {
+    now: usize,
+    peak: usize,
 }
 
 /// The descriptor attributes for a user page. PROT_NONE pages keep their
@@ -72,7 +78,7 @@ impl AddressSpace {
     pub fn new() -> Result<Self, OutOfMemory> {
         let asid = Asid::alloc().ok_or(OutOfMemory)?;
         let table = PageTable::new(&mut FrameTables).map_err(|_| OutOfMemory)?;
-        Ok(Self { brk: Brk::default(), table: Some(table), asid, areas: AreaSet::new(), owned_frames: 0, peak_owned_frames: 0 })
+        Ok(Self { brk: Brk::default(), table: Some(table), asid, areas: AreaSet::new(), owned: OwnedFrames::default() })
     }
 
     fn table(&mut self) -> &mut PageTable {
@@ -96,7 +102,7 @@ impl AddressSpace {
 
     /// Private frames mapped now, and the most there ever were.
     pub fn owned_frames(&self) -> (usize, usize) {
-        (self.owned_frames, self.peak_owned_frames)
+        (self.owned.now, self.owned.peak)
     }
 
     /// What is mapped at the page holding `va`.
@@ -117,34 +123,30 @@ impl AddressSpace {
         user_attributes(prot, area.flags, ownership)
     }
 
-    /// Maps `frame` at the page holding `va`, with the attributes of `area`.
-    /// An owned frame is freed here if it cannot be mapped.
-    pub fn map(&mut self, va: VirtAddr, frame: Frame, area: &Area, ownership: Ownership) -> Result<(), OutOfMemory> {
-        let attrs = Self::attributes(area, frame, ownership);
-        let result = self.table().map_page(&mut FrameTables, va.align_down(PAGE), frame.start(), attrs);
-        match (result, ownership) {
-            (Ok(()), Ownership::Owned) => {
-                self.owned_frames += 1;
-                self.peak_owned_frames = self.peak_owned_frames.max(self.owned_frames);
-                Ok(())
-            }
-            (Ok(()), Ownership::Special) => Ok(()),
-            (Err(_), Ownership::Owned) => {
-                frame::free(frame);
-                Err(OutOfMemory)
-            }
-            (Err(_), Ownership::Special) => Err(OutOfMemory),
-        }
+    /// The areas to read and the pages to change, borrowed together: the
+    /// fault path looks at its area while it maps a page, without copying
+    /// the area.
+    pub fn parts(&mut self) -> (&AreaSet, Pages<'_>) {
+        let table = self.table.as_mut().expect("the table lives as long as the space");
+        (&self.areas, Pages { table, asid: self.asid.value(), owned: &mut self.owned })
     }
 
-    /// Replaces whatever is mapped at the page holding `va` by `frame`:
-    /// break-before-make (Arm ARM D8.16.1) — the old entry is made invalid
-    /// and its TLB entry invalidated before the new one is written, so the
-    /// two are never visible together.
-    pub fn replace(&mut self, va: VirtAddr, frame: Frame, area: &Area, ownership: Ownership) -> Result<(), OutOfMemory> {
-        // unmap_page leaves an empty slot alone: no need to look first.
-        self.unmap_page(va.align_down(PAGE));
-        self.map(va, frame, area, ownership)
+    /// Maps `frame` at the page holding `va`, with the attributes of `area`,
+    /// in place of whatever was there (see [`UserPage::map`]). An owned
+    /// frame is freed here if it cannot be mapped.
+    pub fn map(&mut self, va: VirtAddr, frame: Frame, area: &Area, ownership: Ownership) -> Result<(), OutOfMemory> {
+        match self.parts().1.page(va) {
+            Ok(mut page) => {
+                page.map(frame, area, ownership);
+                Ok(())
+            }
+            Err(OutOfMemory) => {
+                if ownership == Ownership::Owned {
+                    frame::free(frame);
+                }
+                Err(OutOfMemory)
+            }
+        }
     }
 
     /// Maps a fresh zeroed frame at page `va` with `data` copied in at
@@ -170,27 +172,24 @@ impl AddressSpace {
         self.map(va, f, &area, Ownership::Owned)
     }
 
-    /// Unmaps one page, invalidates its TLB entry, frees it if owned.
-    fn unmap_page(&mut self, va: VirtAddr) {
-        if let Some((pa, attrs)) = self.table().unmap_page(&mut FrameTables, va) {
-            tlb::flush_user_page(self.asid.value(), va.as_u64());
-            if !attrs.flags.contains(MapFlags::SPECIAL) {
-                frame::free(Frame::containing(pa));
-                self.owned_frames -= 1;
-            }
-        }
-    }
-
     /// Drops the pages of `[start, end)` but keeps the areas: the next
     /// access faults in the zero page, the reference page or the shared
-    /// page again (MADV_DONTNEED).
+    /// page again (MADV_DONTNEED). One walk over the range; each entry is
+    /// cleared and its TLB entry invalidated before any frame is freed
+    /// (Linux's mmu_gather order: unmap, flush, free).
     pub fn zap(&mut self, start: VirtAddr, end: VirtAddr) {
-        // Only the pages that are there: a 4 MiB area with one page touched
-        // costs one unmap, not a thousand walks.
-        let mut present = alloc::vec::Vec::new();
-        self.table().leaves(&mut FrameTables, start, end, &mut |va, _, _| present.push(va));
-        for va in present {
-            self.unmap_page(va);
+        let asid = self.asid.value();
+        let mut freed = alloc::vec::Vec::new();
+        self.table().take_pages(&mut FrameTables, start, end, &mut |va, pa, attrs| {
+            tlb::start_flush_user_page(asid, va.as_u64());
+            if !attrs.flags.contains(MapFlags::SPECIAL) {
+                freed.push(Frame::containing(pa));
+            }
+        });
+        tlb::wait_for_flushes();
+        self.owned.now -= freed.len();
+        for f in freed {
+            frame::free(f);
         }
     }
 
@@ -231,15 +230,68 @@ impl AddressSpace {
         }
         Ok(())
     }
+}
 
-    /// Re-applies the area's attributes to the page at `va` (after a fault
-    /// on a page whose entry disagrees with its area) and drops its TLB entry.
-    pub fn refresh(&mut self, va: VirtAddr, area: &Area, ownership: Ownership) {
-        let page = va.align_down(PAGE);
-        let Some((pa, _)) = self.mapped(page) else { return };
-        let attrs = Self::attributes(area, Frame::containing(pa), ownership);
-        self.table().set_page_attrs(&mut FrameTables, page, attrs);
-        tlb::flush_user_page(self.asid.value(), page.as_u64());
+/// The page tables of an address space, borrowed apart from its areas
+/// ([`AddressSpace::parts`]).
+pub struct Pages<'a> {
+    table: &'a mut PageTable,
+    asid: u16,
+    owned: &'a mut OwnedFrames,
+}
+
+impl Pages<'_> {
+    /// The page holding `va`, with the tables above its entry created if
+    /// missing: one walk, after which the entry is read and written in place.
+    pub fn page(&mut self, va: VirtAddr) -> Result<UserPage<'_>, OutOfMemory> {
+        let va = va.align_down(PAGE);
+        let slot = self.table.page_slot(&mut FrameTables, va).map_err(|_| OutOfMemory)?;
+        Ok(UserPage { va, slot, asid: self.asid, owned: self.owned })
+    }
+}
+
+/// One page of a user address space and its translation-table entry.
+pub struct UserPage<'a> {
+    va: VirtAddr,
+    slot: PageSlot<'a>,
+    asid: u16,
+    owned: &'a mut OwnedFrames,
+}
+
+impl UserPage<'_> {
+    /// What is mapped here.
+    pub fn mapped(&self) -> Option<(PhysAddr, Ownership)> {
+        let (pa, attrs) = self.slot.page()?;
+        let ownership = if attrs.flags.contains(MapFlags::SPECIAL) { Ownership::Special } else { Ownership::Owned };
+        Some((pa, ownership))
+    }
+
+    /// Maps `frame` with the attributes of `area`. Whatever was mapped is
+    /// replaced by break-before-make (Arm ARM D8.16.1): its entry is made
+    /// invalid and its TLB entry invalidated before the new one is written,
+    /// so the two are never visible together; it is freed if it was owned.
+    pub fn map(&mut self, frame: Frame, area: &Area, ownership: Ownership) {
+        if let Some((old, attrs)) = self.slot.clear() {
+            tlb::flush_user_page(self.asid, self.va.as_u64());
+            if !attrs.flags.contains(MapFlags::SPECIAL) {
+                frame::free(Frame::containing(old));
+                self.owned.now -= 1;
+            }
+        }
+        self.slot.set(frame.start(), AddressSpace::attributes(area, frame, ownership));
+        if ownership == Ownership::Owned {
+            self.owned.now += 1;
+            self.owned.peak = self.owned.peak.max(self.owned.now);
+        }
+    }
+
+    /// Re-applies the area's attributes to the page mapped here (after a
+    /// fault on a page whose entry disagrees with its area) and drops its
+    /// TLB entry.
+    pub fn refresh(&mut self, area: &Area, ownership: Ownership) {
+        let Some((pa, _)) = self.slot.page() else { return };
+        self.slot.set(pa, AddressSpace::attributes(area, Frame::containing(pa), ownership));
+        tlb::flush_user_page(self.asid, self.va.as_u64());
     }
 }
 
@@ -270,7 +322,7 @@ impl AddressSpace {
             }
         }
         tlb::flush_asid(self.asid.value());
-        child.peak_owned_frames = child.owned_frames;
+        child.owned.peak = child.owned.now;
         Ok(child)
     }
 

@@ -21,14 +21,14 @@
 use core::sync::atomic::{AtomicBool, Ordering};
 
 #[cfg(target_os = "none")]
-use super::address_space::{AddressSpace, OutOfMemory, Ownership};
+use super::address_space::{AddressSpace, Ownership};
 use super::addr::VirtAddr;
 #[cfg(target_os = "none")]
 use super::frame::{self, Clear};
 #[cfg(target_os = "none")]
 use super::refpage::FillKind;
 #[cfg(target_os = "none")]
-use super::vma::{Area, AreaFlags, Backing};
+use super::vma::{AreaFlags, Backing};
 use super::vma::Prot;
 
 /// What the faulting access tried to do.
@@ -198,29 +198,15 @@ pub struct Resolved {
     pub tagged: bool,
 }
 
-/// Maps the private frame `f` at `va`. `present` is what the fault already
-/// found there: only then is break-before-make needed (`replace`), and
-/// otherwise its walk to unmap nothing is skipped.
-fn install(
-    space: &mut AddressSpace,
-    va: VirtAddr,
-    f: frame::Frame,
-    area: &Area,
-    present: Option<Ownership>,
-) -> Result<(), OutOfMemory> {
-    match present {
-        None => space.map(va, f, area, Ownership::Owned),
-        Some(_) => space.replace(va, f, area, Ownership::Owned),
-    }
-}
-
 /// Resolves a fault at `va`.
 #[cfg(target_os = "none")]
 pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Resolved, FaultError> {
     use crate::arch::aarch64::mmu::layout::phys_to_virt;
     use crate::arch::aarch64::mte;
 
-    let area = space.areas().find(va).cloned().ok_or(FaultError::Unmapped)?;
+    // The area is read in place while the page is changed: no copy of it.
+    let (areas, mut pages) = space.parts();
+    let area = areas.find(va).ok_or(FaultError::Unmapped)?;
     if !area.prot.contains(access.needs()) {
         return Err(FaultError::NotPermitted);
     }
@@ -228,69 +214,68 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
     if access == Access::Execute && area.prot.contains(Prot::WRITE) {
         return Err(FaultError::NotPermitted);
     }
-    let present = space.mapped(va).map(|(_, ownership)| ownership);
+    // One walk: the tables above the entry are created now if missing, and
+    // the entry is then read and written in place.
+    let mut page = pages.page(va).map_err(|_| FaultError::OutOfMemory)?;
+    let present = page.mapped();
     let tagged = area.flags.contains(AreaFlags::MTE) && mte::tagging_enabled();
-    let oom = |_| FaultError::OutOfMemory;
     let done = |what| Ok(Resolved { what, tagged });
     let private_write = access == Access::Write && !area.flags.contains(AreaFlags::SHARED);
     match (&area.backing, present) {
         // Copy-on-write targets: nothing there yet, or someone else's page.
         (Backing::SignalTrampoline, _) if access == Access::Write => Err(FaultError::NotPermitted),
-        (Backing::Anonymous, None | Some(Ownership::Special)) if private_write => {
+        (Backing::Anonymous, None | Some((_, Ownership::Special))) if private_write => {
             let f = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data }).ok_or(FaultError::OutOfMemory)?;
-            install(space, va, f, &area, present).map_err(oom)?;
+            page.map(f, area, Ownership::Owned);
             done(Resolution::ZeroFilled)
         }
-        (Backing::RefPage(refpage), None | Some(Ownership::Special)) if private_write => {
+        (Backing::RefPage(refpage), None | Some((_, Ownership::Special))) if private_write => {
             let f = frame::alloc().ok_or(FaultError::OutOfMemory)?;
             // SAFETY: a frame just allocated, through the linear map.
             let kind = unsafe { refpage.fill(phys_to_virt(f.start()), tagged) };
-            install(space, va, f, &area, present).map_err(oom)?;
+            page.map(f, area, Ownership::Owned);
             done(match kind {
                 FillKind::Pattern16 => Resolution::RefPagePatternFilled,
                 FillKind::Copy => Resolution::RefPageCopied,
             })
         }
-        (Backing::PrivateFile(object), None | Some(Ownership::Special)) if private_write => {
+        (Backing::PrivateFile(object), None | Some((_, Ownership::Special))) if private_write => {
             let src = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
-            let f = copy_of(src, tagged)?;
-            install(space, va, f, &area, present).map_err(oom)?;
+            page.map(copy_of(src, tagged)?, area, Ownership::Owned);
             done(Resolution::FileCopied)
         }
         // First reads: map a shared page, read-only where private.
         (Backing::Anonymous, None) => {
-            space.map(va, super::zero_page::frame(), &area, Ownership::Special).map_err(oom)?;
+            page.map(super::zero_page::frame(), area, Ownership::Special);
             done(Resolution::ZeroPageMapped)
         }
         (Backing::RefPage(refpage), None) => {
-            space.map(va, refpage.frame(), &area, Ownership::Special).map_err(oom)?;
+            page.map(refpage.frame(), area, Ownership::Special);
             done(Resolution::RefPageMapped)
         }
         (Backing::SignalTrampoline, None) => {
-            space.map(va, super::sigpage::frame(), &area, Ownership::Special).map_err(oom)?;
+            page.map(super::sigpage::frame(), area, Ownership::Special);
             done(Resolution::TrampolineMapped)
         }
         (Backing::SharedMemory(object) | Backing::PrivateFile(object), None) => {
             let f = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
-            space.map(va, f, &area, Ownership::Special).map_err(oom)?;
+            page.map(f, area, Ownership::Special);
             done(Resolution::SharedPageMapped)
         }
         // Copy-on-write after fork: a private page this process owns with
         // others. The last owner just gets write access back.
-        (_, Some(Ownership::Owned)) if private_write => {
-            let (pa, _) = space.mapped(va).expect("present");
+        (_, Some((pa, Ownership::Owned))) if private_write => {
             let old = crate::mm::frame::Frame::containing(pa);
             if frame::owners(old) == 1 {
-                space.refresh(va, &area, Ownership::Owned);
+                page.refresh(area, Ownership::Owned);
                 return done(Resolution::CowReused);
             }
-            let f = copy_of(old, tagged)?;
-            install(space, va, f, &area, present).map_err(oom)?;
+            page.map(copy_of(old, tagged)?, area, Ownership::Owned);
             done(Resolution::CowCopied)
         }
         // Present and allowed by the area: the entry or the TLB was stale.
-        (_, Some(ownership)) => {
-            space.refresh(va, &area, ownership);
+        (_, Some((_, ownership))) => {
+            page.refresh(area, ownership);
             done(Resolution::Spurious)
         }
     }

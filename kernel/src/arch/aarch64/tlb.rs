@@ -10,6 +10,22 @@ pub fn flush_user_page(asid: u16, va: u64) {
     unsafe { core::arch::asm!("dsb ishst", "tlbi vale1is, {0}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
 }
 
+/// Starts dropping the TLB entry for user page `va` after its entry was
+/// changed (DSB ISHST orders that store first): for a range, one of these
+/// per page and then a single [`wait_for_flushes`].
+pub fn start_flush_user_page(asid: u16, va: u64) {
+    let arg = ((asid as u64) << 48) | ((va >> 12) & ((1 << 44) - 1));
+    // SAFETY: as above.
+    unsafe { core::arch::asm!("dsb ishst", "tlbi vale1is, {0}", in(reg) arg, options(nostack)) };
+}
+
+/// Waits until the invalidations started so far are complete (DSB ISH),
+/// and later instructions see it (ISB).
+pub fn wait_for_flushes() {
+    // SAFETY: barriers only.
+    unsafe { core::arch::asm!("dsb ish", "isb", options(nostack)) };
+}
+
 /// Drops every TLB entry of address space `asid` (TLBI ASIDE1IS).
 pub fn flush_asid(asid: u16) {
     let arg = (asid as u64) << 48;

@@ -190,6 +190,12 @@ impl Descriptor {
         Self(d.get())
     }
 
+    /// Whether the MMU uses this descriptor at all (bit 0), before decoding
+    /// it: the cheap test a walk over mostly empty tables needs.
+    pub fn is_valid(self) -> bool {
+        self.0 & 1 != 0
+    }
+
     /// Decodes this descriptor as found at `level` (0..=3).
     pub fn entry(self, level: u8) -> Entry {
         let d = LocalRegisterCopy::<u64, STAGE1_DESCRIPTOR::Register>::new(self.0);

@@ -7,6 +7,8 @@
 //! provides new zeroed tables. At boot that is a pool inside the kernel image;
 //! afterwards, frames reached through the linear map; in host tests, a `Vec`.
 
+use core::marker::PhantomData;
+
 use super::pte::{Attributes, Descriptor, Entry};
 use crate::mm::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 
@@ -42,6 +44,53 @@ pub enum MapError {
     OutOfTables,
     /// Address or size not page aligned.
     Misaligned,
+}
+
+/// One level-3 (page) entry of a tree, found by a walk and borrowed from
+/// it: read and written in place, with volatile accesses because the MMU
+/// reads it too. The caller orders the writes with the TLB (tlb.rs).
+pub struct PageSlot<'t> {
+    entry: *mut u64,
+    _tree: PhantomData<&'t mut Table>,
+}
+
+impl PageSlot<'_> {
+    fn new(entry: *mut u64) -> Self {
+        Self { entry, _tree: PhantomData }
+    }
+
+    fn read(&self) -> Descriptor {
+        // SAFETY: `entry` points into a live table of the tree this slot
+        // borrows.
+        Descriptor(unsafe { self.entry.read_volatile() })
+    }
+
+    fn write(&mut self, d: Descriptor) {
+        // SAFETY: as in `read`; the borrow of the tree is exclusive.
+        unsafe { self.entry.write_volatile(d.0) }
+    }
+
+    /// The page mapped here, if any.
+    pub fn page(&self) -> Option<(PhysAddr, Attributes)> {
+        match self.read().entry(3) {
+            Entry::Leaf(pa, attrs) => Some((pa, attrs)),
+            _ => None,
+        }
+    }
+
+    /// Maps `pa` here with `attrs`, replacing what was there.
+    pub fn set(&mut self, pa: PhysAddr, attrs: Attributes) {
+        self.write(Descriptor::leaf(pa, attrs, 3));
+    }
+
+    /// Makes the entry invalid; what it mapped, if anything.
+    pub fn clear(&mut self) -> Option<(PhysAddr, Attributes)> {
+        let old = self.page();
+        if self.read().is_valid() {
+            self.write(Descriptor(0));
+        }
+        old
+    }
 }
 
 /// A translation-table tree, identified by its level-0 table.
@@ -89,22 +138,6 @@ impl PageTable {
         Ok(())
     }
 
-    /// Maps the one page at `va` to `pa`: `map_range` for a single page,
-    /// without its search for a block level (the page-fault path).
-    pub fn map_page(
-        &mut self,
-        mem: &mut impl TableMemory,
-        va: VirtAddr,
-        pa: PhysAddr,
-        attrs: Attributes,
-    ) -> Result<(), MapError> {
-        let page = PAGE_SIZE as u64;
-        if !va.is_aligned(page) || !pa.is_aligned(page) {
-            return Err(MapError::Misaligned);
-        }
-        self.map_one(mem, va, pa, 3, attrs)
-    }
-
     fn map_one(
         &mut self,
         mem: &mut impl TableMemory,
@@ -113,14 +146,31 @@ impl PageTable {
         leaf_level: u8,
         attrs: Attributes,
     ) -> Result<(), MapError> {
+        let slot = self.walk_to(mem, va, leaf_level, true)?;
+        // SAFETY: `slot` points into a live table owned by this tree.
+        unsafe {
+            if Descriptor(slot.read_volatile()).is_valid() {
+                return Err(MapError::AlreadyMapped(va));
+            }
+            slot.write_volatile(Descriptor::leaf(pa, attrs, leaf_level).0);
+        }
+        Ok(())
+    }
+
+    /// The entry for `va` in the table at `level`, walking down from the
+    /// root. With `create`, missing tables are added on the way; without,
+    /// a missing one gives `OutOfTables`. A block on the way gives
+    /// `AlreadyMapped`.
+    fn walk_to(&self, mem: &mut impl TableMemory, va: VirtAddr, level: u8, create: bool) -> Result<*mut u64, MapError> {
         let mut table = self.root;
-        for level in 0..leaf_level {
-            let slot = Self::slot(mem, table, index(va, level));
+        for l in 0..level {
+            let slot = Self::slot(mem, table, index(va, l));
             // SAFETY: `slot` points into a live table owned by this tree.
             let current = Descriptor(unsafe { slot.read_volatile() });
-            table = match current.entry(level) {
+            table = match current.entry(l) {
                 Entry::Table(next) => next,
                 Entry::Leaf(..) => return Err(MapError::AlreadyMapped(va)),
+                Entry::Invalid if !create => return Err(MapError::OutOfTables),
                 Entry::Invalid => {
                     let next = mem.alloc_table().ok_or(MapError::OutOfTables)?;
                     // SAFETY: as above; the new table is zeroed, so publishing
@@ -130,15 +180,13 @@ impl PageTable {
                 }
             };
         }
-        let slot = Self::slot(mem, table, index(va, leaf_level));
-        // SAFETY: `slot` points into a live table owned by this tree.
-        unsafe {
-            if Descriptor(slot.read_volatile()).entry(leaf_level) != Entry::Invalid {
-                return Err(MapError::AlreadyMapped(va));
-            }
-            slot.write_volatile(Descriptor::leaf(pa, attrs, leaf_level).0);
-        }
-        Ok(())
+        Ok(Self::slot(mem, table, index(va, level)))
+    }
+
+    /// The level-3 entry for `va`, adding the tables above it that are
+    /// missing: the fault path walks once, then reads and writes the entry.
+    pub fn page_slot(&mut self, mem: &mut impl TableMemory, va: VirtAddr) -> Result<PageSlot<'_>, MapError> {
+        self.walk_to(mem, va, 3, true).map(PageSlot::new)
     }
 
     /// Walks the tree for `va` as the MMU would: the output address, the
@@ -160,71 +208,61 @@ impl PageTable {
         None
     }
 
-    /// The level-3 slot for `va`, if the tables above it exist.
-    fn leaf_slot(&self, mem: &mut impl TableMemory, va: VirtAddr) -> Option<*mut u64> {
-        let mut table = self.root;
-        for level in 0..3 {
-            let slot = Self::slot(mem, table, index(va, level));
-            // SAFETY: `slot` points into a live table owned by this tree.
-            match Descriptor(unsafe { slot.read_volatile() }).entry(level) {
-                Entry::Table(next) => table = next,
-                _ => return None,
-            }
-        }
-        Some(Self::slot(mem, table, index(va, 3)))
+    /// The level-3 entry for `va`, if the tables above it exist.
+    fn existing_page_slot(&self, mem: &mut impl TableMemory, va: VirtAddr) -> Option<PageSlot<'_>> {
+        self.walk_to(mem, va, 3, false).ok().map(PageSlot::new)
     }
 
     /// Removes the page mapping at `va` and returns what it mapped. The
     /// caller flushes the TLB entry.
     pub fn unmap_page(&mut self, mem: &mut impl TableMemory, va: VirtAddr) -> Option<(PhysAddr, Attributes)> {
-        let slot = self.leaf_slot(mem, va)?;
-        // SAFETY: `slot` points into a live table owned by this tree.
-        unsafe {
-            match Descriptor(slot.read_volatile()).entry(3) {
-                Entry::Leaf(pa, attrs) => {
-                    slot.write_volatile(0);
-                    Some((pa, attrs))
-                }
-                _ => None,
-            }
-        }
+        self.existing_page_slot(mem, va)?.clear()
     }
 
     /// The page mapped at `va` (level 3 only), without walking further.
     pub fn page(&self, mem: &mut impl TableMemory, va: VirtAddr) -> Option<(PhysAddr, Attributes)> {
-        let slot = self.leaf_slot(mem, va)?;
-        // SAFETY: `slot` points into a live table owned by this tree.
-        match Descriptor(unsafe { slot.read_volatile() }).entry(3) {
-            Entry::Leaf(pa, attrs) => Some((pa, attrs)),
-            _ => None,
-        }
+        self.existing_page_slot(mem, va)?.page()
     }
 
     /// Changes the attributes of the page mapped at `va`; `false` if none is.
     /// The caller flushes the TLB entry.
     pub fn set_page_attrs(&mut self, mem: &mut impl TableMemory, va: VirtAddr, attrs: Attributes) -> bool {
-        let Some(slot) = self.leaf_slot(mem, va) else { return false };
-        // SAFETY: `slot` points into a live table owned by this tree.
-        unsafe {
-            match Descriptor(slot.read_volatile()).entry(3) {
-                Entry::Leaf(pa, _) => {
-                    slot.write_volatile(Descriptor::leaf(pa, attrs, 3).0);
-                    true
-                }
-                _ => false,
-            }
-        }
+        let Some(mut slot) = self.existing_page_slot(mem, va) else { return false };
+        let Some((pa, _)) = slot.page() else { return false };
+        slot.set(pa, attrs);
+        true
     }
 
     /// Calls `f` for every page mapped in `[start, end)` (level-3 leaves).
     pub fn leaves(&self, mem: &mut impl TableMemory, start: VirtAddr, end: VirtAddr, f: &mut impl FnMut(VirtAddr, PhysAddr, Attributes)) {
+        Self::page_slots(mem, self.root, start, end, &mut |va, slot| {
+            if let Some((pa, attrs)) = slot.page() {
+                f(va, pa, attrs)
+            }
+        });
+    }
+
+    /// Unmaps every page in `[start, end)` and calls `f` with what each
+    /// mapped; the caller flushes the TLB. One walk for the whole range
+    /// (munmap, MADV_DONTNEED), not one from the root per page.
+    pub fn take_pages(&mut self, mem: &mut impl TableMemory, start: VirtAddr, end: VirtAddr, f: &mut impl FnMut(VirtAddr, PhysAddr, Attributes)) {
+        Self::page_slots(mem, self.root, start, end, &mut |va, mut slot| {
+            if let Some((pa, attrs)) = slot.clear() {
+                f(va, pa, attrs)
+            }
+        });
+    }
+
+    /// Calls `f` with each valid level-3 entry whose page lies in
+    /// `[start, end)`, skipping the tables that do not exist.
+    fn page_slots(mem: &mut impl TableMemory, root: PhysAddr, start: VirtAddr, end: VirtAddr, f: &mut impl FnMut(VirtAddr, PageSlot<'_>)) {
         fn walk(
             mem: &mut impl TableMemory,
             table: PhysAddr,
             level: u8,
             base: u64,
             range: (u64, u64),
-            f: &mut impl FnMut(VirtAddr, PhysAddr, Attributes),
+            f: &mut impl FnMut(VirtAddr, PageSlot<'_>),
         ) {
             let span = level_size(level);
             let first = ((range.0.max(base) - base) / span) as usize;
@@ -235,14 +273,18 @@ impl PageTable {
                 }
                 let slot = PageTable::slot(mem, table, i);
                 // SAFETY: `slot` points into a live table of this tree.
-                match Descriptor(unsafe { slot.read_volatile() }).entry(level) {
-                    Entry::Table(next) => walk(mem, next, level + 1, lo, range, f),
-                    Entry::Leaf(pa, attrs) if level == 3 => f(VirtAddr::new(lo), pa, attrs),
-                    _ => {}
+                let d = Descriptor(unsafe { slot.read_volatile() });
+                if !d.is_valid() {
+                    continue;
+                }
+                if level == 3 {
+                    f(VirtAddr::new(lo), PageSlot::new(slot));
+                } else if let Entry::Table(next) = d.entry(level) {
+                    walk(mem, next, level + 1, lo, range, f);
                 }
             }
         }
-        walk(mem, self.root, 0, 0, (start.as_u64(), end.as_u64()), f);
+        walk(mem, root, 0, 0, (start.as_u64(), end.as_u64()), f);
     }
 
     /// Frees the tables below the root that hold no valid entry, among
@@ -272,9 +314,12 @@ impl PageTable {
                 let lo = base + i as u64 * span;
                 let slot = PageTable::slot(mem, table, i);
                 // SAFETY: `slot` points into a live table of this tree.
-                let entry = Descriptor(unsafe { slot.read_volatile() }).entry(level);
+                let d = Descriptor(unsafe { slot.read_volatile() });
+                if !d.is_valid() {
+                    continue;
+                }
                 if lo < range.1 && lo + span > range.0 {
-                    if let Entry::Table(next) = entry {
+                    if let Entry::Table(next) = d.entry(level) {
                         let (child_freed, child_empty) = prune(mem, next, level + 1, lo, range, free_table);
                         freed |= child_freed;
                         if child_empty {
@@ -286,9 +331,7 @@ impl PageTable {
                         }
                     }
                 }
-                if entry != Entry::Invalid {
-                    empty = false;
-                }
+                empty = false;
             }
             (freed, empty)
         }
@@ -398,16 +441,39 @@ mod tests {
     }
 
     #[test]
-    fn map_page_maps_one_page_and_refuses_a_misaligned_or_taken_one() {
+    fn a_page_slot_creates_the_tables_above_it_and_maps_in_place() {
         let mut mem = HostTables(Vec::new());
         let mut pt = PageTable::new(&mut mem).unwrap();
         let va = VirtAddr::new(0x40_0000);
-        pt.map_page(&mut mem, va, PhysAddr::new(0x4020_0000), RW).unwrap();
+        let mut slot = pt.page_slot(&mut mem, va).unwrap();
+        assert_eq!(slot.page(), None, "a new slot is empty");
+        slot.set(PhysAddr::new(0x4020_0000), RW);
+        assert_eq!(mem.0.len(), 4, "root and three tables below it");
         assert_eq!(pt.translate(&mut mem, va + 0x10), Some((PhysAddr::new(0x4020_0010), RW, 3)));
         assert_eq!(pt.translate(&mut mem, va + 4096), None, "one page only");
-        assert_eq!(pt.map_page(&mut mem, va, PhysAddr::new(0x4030_0000), RW), Err(MapError::AlreadyMapped(va)));
-        assert_eq!(pt.map_page(&mut mem, va + 8, PhysAddr::new(0x4030_0000), RW), Err(MapError::Misaligned));
-        assert_eq!(pt.map_page(&mut mem, va + 4096, PhysAddr::new(0x4030_0008), RW), Err(MapError::Misaligned));
+        let mut again = pt.page_slot(&mut mem, va).unwrap();
+        assert_eq!(again.page(), Some((PhysAddr::new(0x4020_0000), RW)), "found again, no new table");
+        assert_eq!(again.clear(), Some((PhysAddr::new(0x4020_0000), RW)));
+        assert_eq!(mem.0.len(), 4);
+        assert_eq!(pt.translate(&mut mem, va), None);
+    }
+
+    #[test]
+    fn taking_pages_clears_only_the_range_and_reports_each_once() {
+        let mut mem = HostTables(Vec::new());
+        let mut pt = PageTable::new(&mut mem).unwrap();
+        // Four pages either side of a 2 MiB boundary: two level-3 tables.
+        let base = VirtAddr::new(0x20_0000 - 4 * 4096);
+        pt.map_range(&mut mem, base, PhysAddr::new(0x4000_0000), 8 * 4096, RW, false).unwrap();
+        let mut taken = Vec::new();
+        pt.take_pages(&mut mem, base + 4096, base + 7 * 4096, &mut |va, pa, _| taken.push((va.as_u64(), pa.as_u64())));
+        let expected: Vec<(u64, u64)> = (1..7).map(|i| (base.as_u64() + i * 4096, 0x4000_0000 + i * 4096)).collect();
+        assert_eq!(taken, expected);
+        assert!(pt.translate(&mut mem, base).is_some(), "the page below the range stays");
+        assert!(pt.translate(&mut mem, base + 7 * 4096).is_some(), "the page above the range stays");
+        let mut left = 0;
+        pt.leaves(&mut mem, base, base + 8 * 4096, &mut |_, _, _| left += 1);
+        assert_eq!(left, 2);
     }
 
     #[test]
