@@ -15,8 +15,9 @@
 //! | refpage private   | write       | none, ref page  | a frame filled from the reference page   |
 //!
 //! "Same pass": a frame for a PROT_MTE area gets its data and its tags
-//! written together (DC GZVA for zeros, STGP for patterns, LDG+STGP for
-//! copies), never a data sweep followed by a tag sweep.
+//! written together (DC GZVA for zeros, STGP for patterns), never a data
+//! sweep followed by a tag sweep. Copies move the tags in blocks with
+//! LDGM/STGM, 16 register loads and stores a page, then the data.
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -172,7 +173,7 @@ pub fn tracing() -> bool {
 }
 
 /// A new frame holding a copy of `src`: data, and with `tagged` its
-/// allocation tags too, in one pass (LDG + STGP per granule).
+/// allocation tags too (page_fill::copy_page_with_tags).
 #[cfg(target_os = "none")]
 fn copy_of(src: super::frame::Frame, tagged: bool) -> Result<super::frame::Frame, FaultError> {
     use crate::arch::aarch64::mmu::layout::phys_to_virt;

@@ -35,11 +35,19 @@ impl MteInfo {
 }
 
 static TAGGING: AtomicBool = AtomicBool::new(false);
+/// `MteInfo::gm_block_bytes` once tagging is on.
+static TAG_BLOCK_BYTES: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
 static LEVEL: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(0);
 
 /// ID_AA64PFR1_EL1.MTE as detected at boot (for AT_HWCAP2).
 pub fn level() -> u8 {
     LEVEL.load(Ordering::Relaxed)
+}
+
+/// Bytes whose tags one LDGM/STGM moves (GMID_EL1.BS; 16 to 256). Only
+/// meaningful while tagging is enabled.
+pub fn tag_block_bytes() -> usize {
+    TAG_BLOCK_BYTES.load(Ordering::Relaxed)
 }
 
 /// Whether allocation tags are in use. Later features check this one flag.
@@ -79,6 +87,7 @@ pub fn enable(info: &MteInfo, seed: u64) {
     // SAFETY: TLB maintenance has no memory-safety effect; TBI bits may be
     // cached in TLB entries, so they are flushed after changing TCR_EL1.
     unsafe { core::arch::asm!("tlbi vmalle1", "dsb nsh", "isb", options(nostack)) };
+    TAG_BLOCK_BYTES.store(info.gm_block_bytes.expect("MTE2 has GMID_EL1"), Ordering::Relaxed);
     TAGGING.store(true, Ordering::Relaxed);
 }
 

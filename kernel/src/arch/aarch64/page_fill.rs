@@ -1,10 +1,11 @@
 //! Filling a new page: the inner loops of the write-fault paths.
 //!
 //! Each routine writes all 4096 bytes of a page the caller owns, through its
-//! linear-map address. The tagged variants produce data and allocation tags
-//! in the same pass with STGP (store pair and set the granule's tag from the
+//! linear-map address. The tagged fills produce data and allocation tags in
+//! the same pass with STGP (store pair and set the granule's tag from the
 //! address's logical tag, FEAT_MTE), instead of a data sweep followed by a
-//! tag sweep: every granule is touched once.
+//! tag sweep: every granule is touched once. The tagged copy moves the tags
+//! a block at a time with LDGM/STGM, which touch tag storage only.
 
 use super::mte::{self, GRANULE};
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
@@ -131,29 +132,41 @@ pub unsafe fn copy_page(dst: VirtAddr, src: VirtAddr) {
     }
 }
 
-/// Copies a page's data and allocation tags in one pass: per granule, LDG
-/// reads the source granule's tag into the destination pointer, LDP the
-/// data, and STGP writes both.
+/// Copies a page's data and allocation tags: the tags a GMID_EL1 block at
+/// a time (LDGM reads the tags of one block of the source into a register,
+/// STGM writes them to the same block of the destination; 256 bytes per
+/// block on QEMU's max CPU, so 16 of each per page), then the data as
+/// [`copy_page`] does. About 740 instructions, where LDG + LDP + STGP per
+/// granule took 1,536: the tag pass touches tag storage only, one
+/// register of tags per block, and no data.
 ///
 /// # Safety
-/// As for [`copy_page`]; both pages Tagged memory and tagging on.
+/// As for [`copy_page`]; both pages Tagged memory and tagging on (LDGM and
+/// STGM exist from FEAT_MTE2, and are EL1-only).
 pub unsafe fn copy_page_with_tags(dst: VirtAddr, src: VirtAddr) {
-    // SAFETY: 256 iterations of one granule cover exactly one page each side.
+    let block = mte::tag_block_bytes();
+    // SAFETY: PAGE_SIZE / block turns of one block cover exactly one page
+    // each side; both pages are page-aligned, so each block of one lines up
+    // with a block of the other and its tags sit at the same bit positions
+    // of the register (Arm ARM: LDGM writes the tag of address A to bits
+    // [4 * A<7:4> + 3 : 4 * A<7:4>]).
     unsafe {
         core::arch::asm!(
             ".arch_extension memtag",
-            "2: ldg {t}, [{s}]",
-            "ldp {a}, {b}, [{s}], #16",
-            "stgp {a}, {b}, [{t}]",
-            "add {t}, {t}, #16",
+            "2: ldgm {g}, [{s}]",
+            "stgm {g}, [{t}]",
+            "add {s}, {s}, {b}",
+            "add {t}, {t}, {b}",
             "subs {n}, {n}, #1",
             "b.ne 2b",
             s = inout(reg) src.as_u64() => _,
             t = inout(reg) dst.as_u64() => _,
-            n = inout(reg) GRANULES => _,
-            a = out(reg) _, b = out(reg) _,
+            b = in(reg) block,
+            n = inout(reg) PAGE_SIZE / block => _,
+            g = out(reg) _,
             options(nostack),
         );
+        copy_page(dst, src);
     }
 }
 
