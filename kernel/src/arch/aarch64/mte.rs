@@ -13,7 +13,7 @@ use aarch64_cpu::registers::{ID_AA64PFR1_EL1, TCR_EL1};
 use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
 
 use super::regs::{DCZID_EL0, GCR_EL1, GMID_EL1, RGSR_EL1, SCTLR_EL1_EXT, TFSRE0_EL1, TFSR_EL1};
-use crate::mm::addr::{VirtAddr, PAGE_SIZE};
+use crate::mm::addr::VirtAddr;
 
 /// Bytes covered by one allocation tag.
 pub const GRANULE: usize = 16;
@@ -162,25 +162,8 @@ pub unsafe fn zero_page_with_tags(page: VirtAddr) {
     // the tag for the same reason).
     let block = 4usize << DCZID_EL0.read(D::BS);
     let page = with_tag(page, 0);
-    // Two blocks per turn, as page_fill::zero_page does.
-    // SAFETY: PAGE_SIZE / (2 * block) turns of two blocks cover exactly the
-    // page owned by the caller.
-    unsafe {
-        core::arch::asm!(
-            ".arch_extension memtag",
-            "2:",
-            ".rept 2",
-            "dc gzva, {p}",
-            "add {p}, {p}, {b}",
-            ".endr",
-            "subs {n}, {n}, #1",
-            "b.ne 2b",
-            p = inout(reg) page.as_u64() => _,
-            b = in(reg) block,
-            n = inout(reg) PAGE_SIZE / (2 * block) => _,
-            options(nostack),
-        )
-    };
+    // SAFETY: per the function contract; the page is Tagged.
+    unsafe { super::page_fill::zero_blocks_with(page, block, true) };
     // SAFETY: a barrier has no memory-safety effect.
     unsafe { core::arch::asm!("dsb ish", options(nostack)) };
 }
