@@ -74,6 +74,7 @@ mod boot {
         if let Err(e) = kernel_map::init(&boot.memory, mte_info.has_tag_storage()) {
             panic!("cannot build the kernel address space: {:?}", e);
         }
+        frame::init_owners();
         let uart = kernel_map::map_mmio(boot.uart, pl011::MMIO_SIZE)
             .unwrap_or_else(|e| panic!("cannot map the UART at {}: {:?}", boot.uart, e));
         // SAFETY: the device tree names this PL011 and it is now mapped as

@@ -10,7 +10,7 @@
 //! (that would cost a pass over every byte); instead a frame's tags are
 //! cleared when it is handed out for a tagged use (see `arch::mte`).
 
-use alloc::collections::BTreeMap;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use buddy_system_allocator::FrameAllocator;
 use spin::Mutex;
@@ -37,6 +37,8 @@ impl FrameStats {
 /// The frame pool with its counters. Pure bookkeeping: tested on the host.
 pub struct FramePool {
     buddy: FrameAllocator<ORDER>,
+    /// Frame numbers `[first, end)` spanning every frame ever added.
+    span: Option<(u64, u64)>,
     /// Single frames freed recently, handed out oldest first while more
     /// than `CACHE_RESERVE` wait: most allocations are one frame (page
     /// faults), and a queue costs about 20 instructions where the buddy
@@ -60,7 +62,7 @@ const CACHE_RESERVE: usize = 64;
 
 impl FramePool {
     pub const fn new() -> Self {
-        Self { buddy: FrameAllocator::new(), cache: alloc::collections::VecDeque::new(), total: 0, free: 0 }
+        Self { buddy: FrameAllocator::new(), span: None, cache: alloc::collections::VecDeque::new(), total: 0, free: 0 }
     }
 
     /// Adds the whole frames of `range` to the pool.
@@ -69,6 +71,8 @@ impl FramePool {
         let end = (range.end.as_u64() >> PAGE_SHIFT) as usize;
         if first < end {
             self.buddy.add_frame(first, end);
+            let (lo, hi) = self.span.unwrap_or((first as u64, end as u64));
+            self.span = Some((lo.min(first as u64), hi.max(end as u64)));
             self.total += end - first;
             self.free += end - first;
         }
@@ -122,6 +126,11 @@ impl FramePool {
     pub fn stats(&self) -> FrameStats {
         FrameStats { total: self.total, free: self.free }
     }
+
+    /// The frame numbers `[first, end)` of every frame added.
+    pub fn span(&self) -> Option<(u64, u64)> {
+        self.span
+    }
 }
 
 impl Default for FramePool {
@@ -145,33 +154,67 @@ pub fn alloc() -> Option<Frame> {
     FRAMES.lock().alloc(1)
 }
 
-/// Extra owners of frames shared copy-on-write after fork: a frame with no
-/// entry has one owner. Kept sparse: most frames are never shared.
-static EXTRA_OWNERS: Mutex<BTreeMap<u64, u32>> = Mutex::new(BTreeMap::new());
+/// Extra owners of every frame, for pages shared copy-on-write after fork:
+/// 0 means one owner. Linux keeps this in each frame's struct page
+/// (_mapcount); here it is 4 bytes a frame (1/1024 of RAM) in frames taken
+/// from the pool at boot, indexed by frame number: one load on the fault
+/// path, where a sparse map of shared frames cost hundreds of instructions.
+struct OwnerTable {
+    first: u64,
+    extra: &'static [AtomicU32],
+}
+
+impl OwnerTable {
+    /// The counter of `frame`; frames outside RAM (none are handed out)
+    /// have none and always count one owner.
+    fn extra(&self, frame: Frame) -> Option<&AtomicU32> {
+        let i = frame.number().checked_sub(self.first)?;
+        self.extra.get(usize::try_from(i).ok()?)
+    }
+}
+
+static OWNERS: spin::Once<OwnerTable> = spin::Once::new();
+
+/// Sets up the owner table in frames of the pool. Once, at boot, after
+/// `init` and once the linear map exists.
+#[cfg(target_os = "none")]
+pub fn init_owners() {
+    use crate::arch::aarch64::mmu::layout::phys_to_virt;
+    let mut pool = FRAMES.lock();
+    let (first, end) = pool.span().expect("RAM was added to the frame pool");
+    let count = (end - first) as usize;
+    let bytes = count * core::mem::size_of::<AtomicU32>();
+    let table = pool.alloc(bytes.div_ceil(1 << PAGE_SHIFT)).expect("frames for the frame owner table");
+    let base = phys_to_virt(table.start()).as_mut_ptr::<AtomicU32>();
+    // SAFETY: frames just taken from the pool, ours for good, reached
+    // through the linear map; all-zero bytes are valid AtomicU32 values.
+    let extra = unsafe {
+        core::ptr::write_bytes(base, 0, count);
+        core::slice::from_raw_parts(base, count)
+    };
+    OWNERS.call_once(|| OwnerTable { first, extra });
+}
+
+fn extra_owners(frame: Frame) -> Option<&'static AtomicU32> {
+    OWNERS.get()?.extra(frame)
+}
 
 /// Drops one owner of a frame; the last one returns it to the allocator.
 pub fn free(frame: Frame) {
-    {
-        let mut extra = EXTRA_OWNERS.lock();
-        if let Some(n) = extra.get_mut(&frame.number()) {
-            *n -= 1;
-            if *n == 0 {
-                extra.remove(&frame.number());
-            }
-            return;
-        }
+    let shared = extra_owners(frame).is_some_and(|extra| extra.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok());
+    if !shared {
+        FRAMES.lock().dealloc(frame, 1)
     }
-    FRAMES.lock().dealloc(frame, 1)
 }
 
 /// Adds an owner (fork sharing a private page copy-on-write).
 pub fn share(frame: Frame) {
-    *EXTRA_OWNERS.lock().entry(frame.number()).or_insert(0) += 1;
+    extra_owners(frame).expect("shared frames come from the pool").fetch_add(1, Ordering::Relaxed);
 }
 
 /// How many owners a frame has (1 unless shared).
 pub fn owners(frame: Frame) -> u32 {
-    1 + EXTRA_OWNERS.lock().get(&frame.number()).copied().unwrap_or(0)
+    1 + extra_owners(frame).map_or(0, |extra| extra.load(Ordering::Relaxed))
 }
 
 pub fn stats() -> FrameStats {
