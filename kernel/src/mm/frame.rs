@@ -48,6 +48,9 @@ pub struct FramePool {
     /// program (seen with refpage_memory_accounting after fork_cow_refpage;
     /// the cause in QEMU is not understood).
     cache: alloc::collections::VecDeque<usize>,
+    /// How many frames at the front of the cache came from a refill, not
+    /// from a free: those are handed out whatever the reserve.
+    fresh: usize,
     total: usize,
     free: usize,
 }
@@ -59,10 +62,12 @@ const CACHE_FRAMES: usize = 4096;
 /// Frames freed most recently that the cache does not hand out (while the
 /// buddy lists have any): a frame waits for this many frees before reuse.
 const CACHE_RESERVE: usize = 64;
+/// Frames taken from the buddy lists at once when the cache runs low.
+const CACHE_REFILL: usize = 32;
 
 impl FramePool {
     pub const fn new() -> Self {
-        Self { buddy: FrameAllocator::new(), span: None, cache: alloc::collections::VecDeque::new(), total: 0, free: 0 }
+        Self { buddy: FrameAllocator::new(), span: None, cache: alloc::collections::VecDeque::new(), fresh: 0, total: 0, free: 0 }
     }
 
     /// Adds the whole frames of `range` to the pool.
@@ -81,7 +86,20 @@ impl FramePool {
     /// Allocates `count` physically contiguous frames, aligned to the next
     /// power of two of `count` (a buddy allocator's natural alignment).
     pub fn alloc(&mut self, count: usize) -> Option<Frame> {
-        if count == 1 && self.cache.len() > CACHE_RESERVE {
+        // The page-fault path: a frame from the cache, nothing else to do.
+        if count == 1 && (self.fresh > 0 || self.cache.len() > CACHE_RESERVE) {
+            self.fresh = self.fresh.saturating_sub(1);
+            return self.take_cached();
+        }
+        self.alloc_slow(count)
+    }
+
+    /// `alloc` when the cache cannot serve: a refill for a single frame,
+    /// or the buddy lists.
+    #[inline(never)]
+    fn alloc_slow(&mut self, count: usize) -> Option<Frame> {
+        if count == 1 && self.refill_cache() {
+            self.fresh -= 1;
             return self.take_cached();
         }
         let first = match self.buddy.alloc(count) {
@@ -97,6 +115,19 @@ impl FramePool {
         Some(Frame::from_number(first as u64))
     }
 
+    /// Moves a block of `CACHE_REFILL` frames from the buddy lists to the
+    /// front of the cache, where they are handed out before any frame freed
+    /// recently: one buddy operation for that many single-frame
+    /// allocations. `false`, and nothing moves, if no such block is left.
+    fn refill_cache(&mut self) -> bool {
+        let Some(first) = self.buddy.alloc(CACHE_REFILL) else { return false };
+        for f in (first..first + CACHE_REFILL).rev() {
+            self.cache.push_front(f);
+        }
+        self.fresh = CACHE_REFILL;
+        true
+    }
+
     /// The oldest cached frame, if any.
     fn take_cached(&mut self) -> Option<Frame> {
         let f = self.cache.pop_front()?;
@@ -107,6 +138,7 @@ impl FramePool {
     /// Gives every cached frame back to the buddy lists, where it can merge
     /// into the larger blocks a multi-frame allocation needs.
     fn drain_cache(&mut self) {
+        self.fresh = 0;
         while let Some(f) = self.cache.pop_front() {
             self.buddy.dealloc(f, 1);
         }
@@ -324,6 +356,15 @@ mod tests {
         }
         let next = pool.alloc(1).unwrap();
         assert!(!frames.contains(&next), "{:?} was freed a moment ago", next);
+    }
+
+    #[test]
+    fn a_low_cache_is_refilled_with_a_block_handed_out_in_order() {
+        let mut pool = pool_of(0x4000_0000, 4 * CACHE_REFILL as u64);
+        let first = pool.alloc(1).unwrap();
+        let second = pool.alloc(1).unwrap();
+        assert_eq!(second.number(), first.number() + 1, "consecutive frames of one refill block");
+        assert_eq!(pool.stats().used(), 2, "the rest of the block is cached, and free");
     }
 
     #[test]
