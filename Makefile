@@ -17,7 +17,7 @@ QEMU_BASE  = -machine $(MACHINE) -cpu max -m $(MEMORY) -nographic -nic none -sem
 # TRACE=faults: one log line per page fault (address, kind, action taken).
 QEMU_FLAGS = $(QEMU_BASE) -append "$(strip $(APPEND) $(if $(TRACE),trace=$(TRACE)))"
 
-.PHONY: all setup kernel qemu run test test-host kselftest bench bench-linux gdb clippy clean
+.PHONY: all setup kernel qemu run test test-host kselftest bench bench-profile bench-linux gdb clippy clean
 
 all: kernel
 
@@ -63,6 +63,11 @@ kselftest: kernel $(MKINITRAMFS)
 # to show they are deterministic; writes docs/bench/results.md and chart.svg.
 bench: kernel $(MKINITRAMFS)
 	@bash scripts/bench.sh
+
+# Where each fault path's instructions go, by kernel function (QEMU's
+# execution trace of fault_paths): writes docs/bench/profile.md.
+bench-profile: bench
+	@bash scripts/fault-profile
 
 # The same benchmark program as /init of Debian's arm64 cloud kernel under
 # the same QEMU flags (fetched with apt-get download, not committed); its

@@ -153,6 +153,7 @@ pub unsafe fn load_tag(va: VirtAddr) -> u8 {
 /// # Safety
 /// `page` must be the page-aligned address of a mapped, writable, Tagged
 /// page the caller owns.
+#[inline(never)] // named in profiles, as the page_fill routines
 pub unsafe fn zero_page_with_tags(page: VirtAddr) {
     use super::regs::DCZID_EL0 as D;
     // DC GZVA zeroes one DCZID_EL0 block (4 << BS bytes) at a time and sets

@@ -6,6 +6,10 @@
 //! address's logical tag, FEAT_MTE), instead of a data sweep followed by a
 //! tag sweep: every granule is touched once. The tagged copy moves the tags
 //! a block at a time with LDGM/STGM, which touch tag storage only.
+//!
+//! Each routine is kept out of line (`#[inline(never)]`, a call and a return
+//! per page) so that an instruction profile names the path a fault took
+//! (scripts/fault-profile).
 
 use super::mte::{self, GRANULE};
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
@@ -19,6 +23,7 @@ const GRANULES: usize = PAGE_SIZE / GRANULE;
 /// # Safety
 /// `page` must be the page-aligned address of a writable page the caller
 /// owns, in Normal memory.
+#[inline(never)]
 pub unsafe fn zero_page(page: VirtAddr) {
     use tock_registers::interfaces::Readable;
 
@@ -79,6 +84,7 @@ pub(super) unsafe fn zero_blocks_with(page: VirtAddr, block: usize, gzva: bool) 
 ///
 /// # Safety
 /// `page` must be the page-aligned address of a writable page the caller owns.
+#[inline(never)]
 pub unsafe fn fill_pattern16(page: VirtAddr, pattern: [u64; 2]) {
     // Sixteen stores per turn, so the loop test costs an eighth of a store
     // per granule (four per turn made it 384 instructions a page, now 288).
@@ -105,6 +111,7 @@ pub unsafe fn fill_pattern16(page: VirtAddr, pattern: [u64; 2]) {
 ///
 /// # Safety
 /// As for [`fill_pattern16`]; the page must be Tagged memory and tagging on.
+#[inline(never)]
 pub unsafe fn fill_pattern16_tagged(page: VirtAddr, pattern: [u64; 2], tag: u8) {
     let tagged = mte::with_tag(page, tag);
     // SAFETY: 16 iterations of sixteen 16-byte STGPs cover exactly the page.
@@ -132,6 +139,7 @@ pub unsafe fn fill_pattern16_tagged(page: VirtAddr, pattern: [u64; 2], tag: u8) 
 /// `dst` must be a page-aligned writable page the caller owns, `src` 4096
 /// readable bytes of Normal memory (any alignment: the loader copies file
 /// data from the initramfs), not overlapping.
+#[inline(never)]
 pub unsafe fn copy_page(dst: VirtAddr, src: VirtAddr) {
     // SAFETY: 64 iterations of 64 bytes cover exactly one page each side.
     unsafe {
@@ -166,6 +174,7 @@ pub unsafe fn copy_page(dst: VirtAddr, src: VirtAddr) {
 /// # Safety
 /// As for [`copy_page`]; both pages Tagged memory and tagging on (LDGM and
 /// STGM exist from FEAT_MTE2, and are EL1-only).
+#[inline(never)]
 pub unsafe fn copy_page_with_tags(dst: VirtAddr, src: VirtAddr) {
     let block = mte::tag_block_bytes();
     // SAFETY: PAGE_SIZE / block turns of one block cover exactly one page
