@@ -203,7 +203,9 @@ fn process_ended(tgid: u32) {
         _ => (CLD_EXITED, 0),
     };
     if let Some(parent) = get(parent) {
-        if exit_signal != 0 {
+        // The old clone() takes any byte as the exit signal; Linux's
+        // do_notify_parent sends it only if it is a valid signal.
+        if (1..=crate::signal::NSIG).contains(&exit_signal) {
             parent.signals.send(SigInfo { signo: exit_signal, code: code as i32, fields: SigFields::Child { pid: tgid, status } });
         }
     }
