@@ -131,9 +131,22 @@ mod dispatch {
         }
     }
 
+    /// ENOSYS, logged (info, as Linux says nothing at all) the first time
+    /// each number is seen: a program that needs a missing call says so
+    /// once, and a fuzzer does not flood the log.
     fn unknown(number: u64) -> SysResult {
+        use core::sync::atomic::{AtomicU64, Ordering};
+        static WARNED: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+        let first = match WARNED.get((number / 64) as usize) {
+            Some(word) => word.fetch_or(1 << (number % 64), Ordering::Relaxed) & (1 << (number % 64)) == 0,
+            None => false,
+        };
         let p = process::current();
-        log::warn!("pid {} ({}): unknown system call {} -> ENOSYS", p.pid.0, p.name, number);
+        if first {
+            log::info!("pid {} ({}): unknown system call {} -> ENOSYS (logged once per number)", p.pid.0, p.name, number);
+        } else {
+            log::debug!("pid {} ({}): unknown system call {} -> ENOSYS", p.pid.0, p.name, number);
+        }
         Err(Errno::ENOSYS)
     }
 }
