@@ -20,12 +20,7 @@ use elf::ElfBytes;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::vma::Prot;
 
-/// First address a segment may use (Linux's default mmap_min_addr).
-pub const MIN_USER_ADDR: u64 = 0x1_0000;
-/// End of the user half: 48-bit addresses through TTBR0.
-pub const USER_END: u64 = 1 << 48;
-/// Where a static-PIE is placed (Linux's ELF_ET_DYN_BASE for 48-bit VAs).
-pub const PIE_BIAS: u64 = 0xaaaa_aaaa_0000;
+pub use super::layout::{MIN_USER_ADDR, PIE_BIAS, USER_END};
 
 /// One PT_LOAD segment, at its final (biased) address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
