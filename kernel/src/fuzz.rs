@@ -197,9 +197,12 @@ impl Campaign {
                 if !self.keep_going {
                     panic!("fuzz {}: {}", self.name, report);
                 }
-                // One report per kind of failure (its message up to the
-                // first ';', where the specifics start).
-                let kind = |r: &str| String::from(r.split_once(": ").map_or(r, |(_, m)| m).split(';').next().unwrap_or(""));
+                // One report per kind of failure: its message up to the
+                // first number or ';', where the specifics start.
+                let kind = |r: &str| {
+                    let message = r.split_once("failed: ").map_or(r, |(_, m)| m);
+                    String::from(message.split(|c: char| c.is_ascii_digit() || c == ';').next().unwrap_or(""))
+                };
                 if failures.len() < 20 && !failures.iter().any(|f| kind(f) == kind(&report)) {
                     failures.push(report);
                 }
