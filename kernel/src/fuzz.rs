@@ -119,7 +119,7 @@ pub fn mutate(rng: &mut XorShift, data: &mut Vec<u8>, hot: core::ops::Range<usiz
                     data.drain(at..end);
                 } else {
                     let fill = data[at];
-                    data.splice(at..at, core::iter::repeat(fill).take(n));
+                    data.splice(at..at, core::iter::repeat_n(fill, n));
                 }
             }
             _ => data[at] = rng.next() as u8,
@@ -209,7 +209,7 @@ impl Campaign {
             }
         }
         let mut tally: Vec<(String, u64)> = outcomes.into_iter().collect();
-        tally.sort_by(|a, b| b.1.cmp(&a.1));
+        tally.sort_by_key(|(_, n)| core::cmp::Reverse(*n));
         let tally: Vec<String> = tally.iter().map(|(what, n)| format!("{} {}", what, n)).collect();
         std::println!("fuzz {}: done in {:.2?}; outcomes: {}", self.name, started.elapsed(), tally.join(", "));
         assert!(failed == 0, "fuzz {}: {} cases failed; one of each kind:\n{}", self.name, failed, failures.join("\n"));
