@@ -94,3 +94,25 @@ clippy: setup
 clean:
 	cargo clean
 	rm -rf build
+
+# ---- fuzz-images: the image parsers' host fuzz tests, run longer ----
+# `make fuzz-images [N=200000] [SEED=n]`: the ELF loader's checks
+# (kernel/src/exec/elf_fuzz.rs) and the initramfs reader
+# (kernel/src/fs/initramfs_fuzz.rs) on N mutated files each. SEED defaults
+# to the time and is printed first: the same SEED and N replay the run, and
+# FUZZ_CASE=k (printed with a failure) replays one case. `make test` runs
+# the same tests with 20,000 cases from a fixed seed.
+ifeq ($(origin SEED),undefined)
+SEED := $(shell date +%s)
+endif
+N ?= 200000
+
+.PHONY: fuzz-images
+fuzz-images: setup
+	@echo "fuzz-images: N=$(N) SEED=$(SEED) (replay: make fuzz-images N=$(N) SEED=$(SEED))"
+	@mkdir -p build
+	@FUZZ_CASES=$(N) FUZZ_SEED=$(SEED) cargo test -p kernel --target $(HOST_TARGET) -- fuzz_ --nocapture \
+	    >build/fuzz-images.log 2>&1; status=$$?; \
+	    grep -E '^(fuzz |test |error|case |  replay|  input)' build/fuzz-images.log; \
+	    [ $$status -eq 0 ] || echo "fuzz-images: FAILED with SEED=$(SEED) N=$(N); full output in build/fuzz-images.log"; \
+	    exit $$status

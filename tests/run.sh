@@ -104,7 +104,11 @@ INITRD=build/initramfs-demo.cpio boot demo_boots_and_runs_c_and_rust_programs vi
 INITRD=build/initramfs-tests.cpio boot el0_test_programs_end_as_their_names_say virt,mte=on "run=/tests" 0 \
     '^PASS /tests/hello: exit 0' '^PASS /tests/kernel_load--sigsegv: killed by SIGSEGV' \
     'pid [0-9]+ \(/tests/kernel_load--sigsegv\): SIGSEGV SEGV_MAPERR at 0xffff800000000000, pc 0x[0-9a-f]+: EC 0x24 data abort from a lower EL' \
-    '^PASS /tests/spin--timeout: stopped by the [0-9]+ ms time limit' ' 0 failed$'
+    '^PASS /tests/spin--timeout: stopped by the [0-9]+ ms time limit' \
+    '^PASS /tests/elf_wrong_machine--refused: refused by the loader: machine 62 is not AArch64' \
+    '^PASS /tests/elf_segment_in_kernel_half--refused: refused by the loader: segment [0-9]+ lies outside' \
+    '^PASS /tests/elf_truncated--refused: refused by the loader: truncated' \
+    '^PASS /tests/elf_segment_past_end--refused: refused by the loader: truncated' ' 0 failed$'
 INITRD=build/initramfs-tests.cpio boot el0_test_programs_pass_when_entered_at_el2 virt,mte=on,virtualization=on \
     "run=/tests" 0 ' 0 failed$'
 

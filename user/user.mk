@@ -4,7 +4,8 @@
 # `make -f Makefile -f user/user.mk TARGET`.
 #
 #   user-programs                 every program, into build/user/{tests,demo}/
-#   build/initramfs-tests.cpio    /tests/<stem> for each user/tests/<stem>.{c,rs}
+#   build/initramfs-tests.cpio    /tests/<stem> for each user/tests/<stem>.{c,rs},
+#                                 and the malformed images below
 #   build/initramfs-demo.cpio     /demo/tour_c and /demo/tour_rust
 #   build/initramfs-run.cpio      /run/<basename of $(PROG)>, for `make run`
 #   user-test-linux               every test as a Linux process (qemu-aarch64)
@@ -51,6 +52,14 @@ ifneq ($(words $(USER_TEST_C_BINS) $(USER_TEST_RS_BINS)),$(words $(USER_TEST_BIN
 $(error user/tests: a .c and a .rs file share a name; each name is one program in the initramfs)
 endif
 
+# Malformed images the loader must refuse, each a copy of the hello test
+# program broken one way by scripts/corrupt-elf (kind `a-b` makes
+# elf_a_b--refused): the runner passes them when the loader refuses them
+# with a reason (kernel/src/process/expectation.rs), then goes on. Not
+# programs, so not in USER_TEST_BINS: user-test-linux does not run them.
+USER_REFUSED_KINDS := truncated wrong-machine segment-past-end segment-in-kernel-half
+USER_REFUSED_BINS  := $(foreach k,$(USER_REFUSED_KINDS),build/user/refused/elf_$(subst -,_,$(k))--refused)
+
 # tour.c and tour.rs share a stem, so demos are named for their language.
 USER_DEMO_C_BINS  := $(patsubst user/demo/%.c,build/user/demo/%_c,$(wildcard user/demo/*.c))
 USER_DEMO_RS_BINS := $(patsubst user/demo/%.rs,build/user/demo/%_rust,$(wildcard user/demo/*.rs))
@@ -91,14 +100,18 @@ $(USER_DEMO_RS_BINS): build/user/demo/%_rust: user/demo/%.rs $(USER_RLIB) $(USER
 	@mkdir -p $(@D)
 	rustc $(USER_RUSTC_FLAGS) -o $@ $<
 
+build/user/refused/elf_%--refused: build/user/tests/hello scripts/corrupt-elf
+	@mkdir -p $(@D)
+	bash scripts/corrupt-elf $(subst _,-,$*) $< $@
+
 # Rewritten only when the set of tests changes, so that adding or removing
 # a test repacks the archive even when no remaining program changed.
 build/user/tests.list: FORCE
 	@mkdir -p $(@D)
 	@echo '$(notdir $(USER_TEST_BINS))' | cmp -s - $@ || echo '$(notdir $(USER_TEST_BINS))' >$@
 
-build/initramfs-tests.cpio: $(USER_TEST_BINS) $(MKINITRAMFS) build/user/tests.list
-	$(call user_pack,$@,tests,$(USER_TEST_BINS))
+build/initramfs-tests.cpio: $(USER_TEST_BINS) $(USER_REFUSED_BINS) $(MKINITRAMFS) build/user/tests.list
+	$(call user_pack,$@,tests,$(USER_TEST_BINS) $(USER_REFUSED_BINS))
 
 build/initramfs-demo.cpio: $(USER_DEMO_BINS) $(MKINITRAMFS)
 	$(call user_pack,$@,demo,$(USER_DEMO_BINS))

@@ -19,6 +19,8 @@ mod devicetree;
 mod drivers;
 mod exec;
 mod fs;
+#[cfg(test)]
+mod fuzz;
 #[cfg(target_os = "none")]
 mod fault_cost;
 #[cfg(target_os = "none")]

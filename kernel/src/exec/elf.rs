@@ -3,11 +3,14 @@
 //! Accepted: 64-bit little-endian AArch64, ET_EXEC, or ET_DYN without
 //! PT_INTERP (static-PIE, loaded at a fixed bias as Linux's
 //! ELF_ET_DYN_BASE). Refused, with a one-line reason: anything else, a
-//! truncated file, segments that overlap, lie outside the user half, are
+//! truncated file, more program headers than Linux takes, segments that
+//! overlap, lie outside the space below mmap's region (exec/layout.rs), are
 //! writable and executable at once, or whose file and memory offsets do not
-//! agree modulo the page size; and a PT_GNU_STACK asking for an executable
-//! stack. Parsing uses the `elf` crate; the policy is
-//! here. Pure logic, tested on the host.
+//! agree modulo the page size; a program header table that no segment
+//! loads; and a PT_GNU_STACK asking for an executable stack. A PT_LOAD with
+//! p_memsz 0 occupies nothing and is skipped, as Linux's elf_map() does.
+//! Parsing uses the `elf` crate; the policy is here. Pure logic, tested on
+//! the host, and fuzzed there (elf_fuzz.rs).
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -20,12 +23,15 @@ use elf::ElfBytes;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::vma::Prot;
 
-/// First address a segment may use (Linux's default mmap_min_addr).
-pub const MIN_USER_ADDR: u64 = 0x1_0000;
-/// End of the user half: 48-bit addresses through TTBR0.
-pub const USER_END: u64 = 1 << 48;
-/// Where a static-PIE is placed (Linux's ELF_ET_DYN_BASE for 48-bit VAs).
-pub const PIE_BIAS: u64 = 0xaaaa_aaaa_0000;
+pub use super::layout::{MIN_USER_ADDR, PIE_BIAS, USER_END};
+use super::layout::MMAP_BASE;
+
+/// Size of one ELF64 program header (e_phentsize; the `elf` crate refuses
+/// any other).
+const PHDR_SIZE: u16 = 56;
+/// Most program headers a file may have: Linux's binfmt_elf reads at most
+/// 64 KiB of them.
+const MAX_PHNUM: u16 = (65536 / PHDR_SIZE as u32) as u16;
 
 /// One PT_LOAD segment, at its final (biased) address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +75,7 @@ pub enum ElfError {
     WrongType(u16),
     Interpreter,
     Truncated,
+    ProgramHeaderCount(u16),
     NoLoadSegments,
     SegmentOutOfRange(usize),
     Misaligned(usize),
@@ -90,14 +97,17 @@ impl fmt::Display for ElfError {
             Self::WrongType(t) => write!(f, "ELF type {} is neither ET_EXEC nor ET_DYN", t),
             Self::Interpreter => write!(f, "has PT_INTERP: dynamically linked programs are not supported"),
             Self::Truncated => write!(f, "truncated: headers or segment data run past the end of the file"),
+            Self::ProgramHeaderCount(n) => write!(f, "e_phnum {} is not between 1 and {}", n, MAX_PHNUM),
             Self::NoLoadSegments => write!(f, "no PT_LOAD segment"),
-            Self::SegmentOutOfRange(i) => write!(f, "segment {} lies outside the user address range", i),
+            Self::SegmentOutOfRange(i) => {
+                write!(f, "segment {} lies outside [{:#x}, {:#x}), where a program image may go", i, MIN_USER_ADDR, MMAP_BASE)
+            }
             Self::Misaligned(i) => write!(f, "segment {} has p_vaddr and p_offset differing modulo the page size", i),
             Self::FileSizeExceedsMemSize(i) => write!(f, "segment {} has p_filesz > p_memsz", i),
             Self::WritableAndExecutable(i) => write!(f, "segment {} is writable and executable", i),
             Self::Overlap(a, b) => write!(f, "segments {} and {} overlap", a, b),
             Self::EntryOutsideText => write!(f, "entry point is not in an executable segment"),
-            Self::PhdrsNotLoaded => write!(f, "program headers are not inside a loaded segment"),
+            Self::PhdrsNotLoaded => write!(f, "the program header table (AT_PHDR) is not inside a loaded segment"),
             Self::ExecutableStack => write!(f, "PT_GNU_STACK asks for an executable stack (never writable and executable here)"),
         }
     }
@@ -135,6 +145,9 @@ pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
         abi::ET_DYN => PIE_BIAS,
         other => return Err(ElfError::WrongType(other)),
     };
+    if hdr.e_phnum == 0 || hdr.e_phnum > MAX_PHNUM {
+        return Err(ElfError::ProgramHeaderCount(hdr.e_phnum));
+    }
     let phdrs = elf.segments().ok_or(ElfError::NoLoadSegments)?;
 
     let mut segments = Vec::new();
@@ -154,12 +167,17 @@ pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
                 if ph.p_offset.checked_add(ph.p_filesz).is_none_or(|end| end > file.len() as u64) {
                     return Err(ElfError::Truncated);
                 }
+                if ph.p_memsz == 0 {
+                    continue;
+                }
                 if ph.p_vaddr % page != ph.p_offset % page {
                     return Err(ElfError::Misaligned(i));
                 }
                 let start = ph.p_vaddr.checked_add(bias).ok_or(ElfError::SegmentOutOfRange(i))?;
                 let end = start.checked_add(ph.p_memsz).ok_or(ElfError::SegmentOutOfRange(i))?;
-                if start < MIN_USER_ADDR || end > USER_END {
+                // Above MMAP_BASE are the stack and the signal trampoline,
+                // which the loader maps in every process.
+                if start < MIN_USER_ADDR || end > MMAP_BASE {
                     return Err(ElfError::SegmentOutOfRange(i));
                 }
                 let prot = prot_of(ph.p_flags);
@@ -198,14 +216,23 @@ pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
         return Err(ElfError::EntryOutsideText);
     }
     // AT_PHDR: PT_PHDR if present, else where the loaded file holds e_phoff.
+    // Either way the whole table must be loaded: the C library reads it
+    // there (for PT_TLS, say) before it could report a problem.
+    let table_size = u64::from(hdr.e_phnum) * u64::from(hdr.e_phentsize);
     let phdr = match phdr_vaddr {
-        Some(v) => v + bias,
-        None => segments
-            .iter()
-            .find(|s| s.file_offset <= hdr.e_phoff && hdr.e_phoff < s.file_offset + s.file_size)
-            .map(|s| s.vaddr.as_u64() + (hdr.e_phoff - s.file_offset))
-            .ok_or(ElfError::PhdrsNotLoaded)?,
-    };
+        Some(v) => v.checked_add(bias).filter(|&at| {
+            let end = at.checked_add(table_size);
+            segments.iter().any(|s| s.vaddr.as_u64() <= at && end.is_some_and(|end| end <= s.vaddr.as_u64() + s.mem_size))
+        }),
+        None => {
+            let end = hdr.e_phoff.checked_add(table_size);
+            segments
+                .iter()
+                .find(|s| s.file_offset <= hdr.e_phoff && end.is_some_and(|end| end <= s.file_offset + s.file_size))
+                .map(|s| s.vaddr.as_u64() + (hdr.e_phoff - s.file_offset))
+        }
+    }
+    .ok_or(ElfError::PhdrsNotLoaded)?;
     Ok(LoadPlan {
         entry,
         segments,
@@ -217,22 +244,22 @@ pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     extern crate std;
     use std::vec::Vec;
 
     use super::*;
 
     /// A minimal ELF64 image: header, program headers, then `code` at 0x1000.
-    struct Builder {
-        e_type: u16,
-        machine: u16,
-        entry: u64,
-        phdrs: Vec<[u64; 7]>, // type|flags<<32, offset, vaddr, paddr, filesz, memsz, align
+    pub(crate) struct Builder {
+        pub(crate) e_type: u16,
+        pub(crate) machine: u16,
+        pub(crate) entry: u64,
+        pub(crate) phdrs: Vec<[u64; 7]>, // type|flags<<32, offset, vaddr, paddr, filesz, memsz, align
     }
 
     impl Builder {
-        fn exec() -> Self {
+        pub(crate) fn exec() -> Self {
             Self {
                 e_type: abi::ET_EXEC,
                 machine: abi::EM_AARCH64,
@@ -244,7 +271,7 @@ mod tests {
                 ],
             }
         }
-        fn build(&self) -> Vec<u8> {
+        pub(crate) fn build(&self) -> Vec<u8> {
             let mut f = std::vec![0u8; 0x2100];
             f[..4].copy_from_slice(b"\x7fELF");
             f[4] = abi::ELFCLASS64;
@@ -335,6 +362,84 @@ mod tests {
         let mut b = Builder::exec();
         b.phdrs[2][0] = abi::PT_GNU_STACK as u64 | ((abi::PF_R | abi::PF_W | abi::PF_X) as u64) << 32;
         assert_eq!(plan(&b.build()), Err(ElfError::ExecutableStack));
+    }
+
+    /// Program header `i` of a built image, read back (type|flags, offset,
+    /// vaddr, paddr, filesz, memsz, align).
+    fn phdr(i: usize) -> [u64; 7] {
+        Builder::exec().phdrs[i]
+    }
+
+    // The rules below were found by the fuzzer (elf_fuzz.rs): each file was
+    // accepted, and the loader then failed on it with a wrong reason.
+
+    #[test]
+    fn empty_load_segment_is_skipped_not_mapped() {
+        // p_memsz 0 used to become a zero-page area, which the area tree
+        // refuses: the program was reported as "out of memory".
+        let mut b = Builder::exec();
+        b.phdrs[1][4] = 0;
+        b.phdrs[1][5] = 0;
+        let planned = plan(&b.build()).unwrap();
+        assert_eq!(planned.segments.len(), 1, "the empty segment takes no space: {:x?}", planned.segments);
+        let mut b = Builder::exec();
+        b.phdrs[1][2] = USER_END; // nowhere at all, but empty
+        b.phdrs[1][4] = 0;
+        b.phdrs[1][5] = 0;
+        assert_eq!(plan(&b.build()).unwrap().segments.len(), 1);
+    }
+
+    #[test]
+    fn segments_must_end_below_the_mmap_region() {
+        // Above MMAP_BASE are the stack and the signal trampoline: a segment
+        // there used to be accepted and then collide with them ("out of
+        // memory"), or leave the program break above the mmap region.
+        let mut b = Builder::exec();
+        b.phdrs[1][5] = MMAP_BASE - phdr(1)[2] + 1; // memsz reaching one byte past
+        assert_eq!(plan(&b.build()), Err(ElfError::SegmentOutOfRange(1)));
+        let mut b = Builder::exec();
+        b.phdrs[1][2] = super::super::layout::STACK_TOP - 0x1000; // in the stack (p_offset 0x2000: aligned)
+        assert_eq!(plan(&b.build()), Err(ElfError::SegmentOutOfRange(1)));
+        let mut b = Builder::exec();
+        b.phdrs[1][5] = MMAP_BASE - phdr(1)[2]; // ends exactly at MMAP_BASE
+        assert!(plan(&b.build()).is_ok());
+    }
+
+    #[test]
+    fn program_header_table_must_lie_inside_a_loaded_segment() {
+        // PT_PHDR naming an address no segment loads: AT_PHDR would send
+        // the C library's startup code to unmapped memory.
+        let mut b = Builder::exec();
+        b.phdrs.push([abi::PT_PHDR as u64 | (abi::PF_R as u64) << 32, 64, 0x50_0040, 0, 4 * 56, 4 * 56, 8]);
+        assert_eq!(plan(&b.build()), Err(ElfError::PhdrsNotLoaded));
+        let mut b = Builder::exec();
+        b.phdrs.push([abi::PT_PHDR as u64 | (abi::PF_R as u64) << 32, 64, 0x40_0040, 0, 4 * 56, 4 * 56, 8]);
+        assert_eq!(plan(&b.build()).unwrap().phdr, VirtAddr::new(0x40_0040));
+        // Without PT_PHDR: a table that starts in segment 0's file bytes but
+        // runs past them.
+        let mut b = Builder::exec();
+        b.phdrs[0][4] = 64 + 56; // filesz: the ELF header and one program header
+        assert_eq!(plan(&b.build()), Err(ElfError::PhdrsNotLoaded));
+    }
+
+    #[test]
+    fn pt_phdr_near_the_top_of_the_address_space_is_refused_without_overflow() {
+        // p_vaddr + the PIE bias used to be an unchecked addition.
+        let mut b = Builder::exec();
+        b.e_type = abi::ET_DYN;
+        b.phdrs.push([abi::PT_PHDR as u64 | (abi::PF_R as u64) << 32, 64, u64::MAX - 8, 0, 4 * 56, 4 * 56, 8]);
+        assert_eq!(plan(&b.build()), Err(ElfError::PhdrsNotLoaded));
+    }
+
+    #[test]
+    fn program_header_count_is_limited_as_linux_does() {
+        let mut f = Builder::exec().build();
+        f[56..58].copy_from_slice(&0u16.to_le_bytes());
+        assert_eq!(plan(&f), Err(ElfError::ProgramHeaderCount(0)));
+        // PN_XNUM (count in section header 0) is more than Linux reads.
+        let mut f = Builder::exec().build();
+        f[56..58].copy_from_slice(&0xffffu16.to_le_bytes());
+        assert!(plan(&f).is_err());
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! hex fields), the NUL-terminated name, padding to 4 bytes, the data,
 //! padding to 4 bytes; the entry named `TRAILER!!!` ends the archive.
 //! Every field is checked: a malformed archive gives an error naming the entry
-//! and the offset, never a panic. Pure logic, tested on the host.
+//! and the offset, never a panic. Pure logic, tested on the host, and
+//! fuzzed there (initramfs_fuzz.rs).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -50,7 +51,9 @@ pub struct CpioError {
 
 impl fmt::Display for CpioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "initramfs entry {} at offset {:#x}: {}", self.entry, self.offset, self.reason)
+        // The name comes from the archive: escaped, so that a newline in it
+        // cannot end the log line early or forge the next one.
+        write!(f, "initramfs entry {} at offset {:#x}: {}", self.entry.escape_debug(), self.offset, self.reason)
     }
 }
 
@@ -92,9 +95,11 @@ impl<'a> Initramfs<'a> {
             let index = entries.len();
             let err = |offset, entry: &str, reason| CpioError { offset, entry: entry.into(), reason };
             let unnamed = alloc::format!("#{}", index);
+            // The last entry's padding may be cut off too: then the archive
+            // ends before `offset`, and that end is where the error is.
             let header = blob
                 .get(offset..offset + HEADER_LEN)
-                .ok_or_else(|| err(offset, &unnamed, "archive ends inside a header (no TRAILER!!!)"))?;
+                .ok_or_else(|| err(offset.min(blob.len()), &unnamed, "archive ends inside a header (no TRAILER!!!)"))?;
             if &header[..6] != MAGIC {
                 return Err(err(offset, &unnamed, "bad magic (want newc \"070701\")"));
             }
@@ -164,14 +169,14 @@ impl<'a> Initramfs<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     extern crate std;
     use std::vec::Vec;
 
     use super::*;
 
     /// Writes a newc archive the way Linux's gen_init_cpio does.
-    fn archive(entries: &[(&str, u32, &[u8])]) -> Vec<u8> {
+    pub(crate) fn archive(entries: &[(&str, u32, &[u8])]) -> Vec<u8> {
         let mut out = Vec::new();
         let mut push = |name: &str, mode: u32, data: &[u8]| {
             let header = std::format!(
@@ -240,6 +245,25 @@ mod tests {
         let mut blob = archive(&[("x", 0o100644, b"")]);
         blob[15] = b'g'; // inside c_mode
         assert_eq!(Initramfs::parse(&blob).unwrap_err().reason, "header field is not hex");
+    }
+
+    #[test]
+    fn error_offset_lies_inside_the_archive_when_padding_is_cut_off() {
+        // Found by the fuzzer (initramfs_fuzz.rs): the offset named the
+        // next header's place, past the end of the archive.
+        let blob = archive(&[("x", 0o100644, b"1")]);
+        let cut = &blob[..110 + 4 + 1]; // header, "x\0" padded to 4, one data byte
+        let e = Initramfs::parse(cut).unwrap_err();
+        assert_eq!((e.offset, e.reason), (cut.len(), "archive ends inside a header (no TRAILER!!!)"));
+    }
+
+    #[test]
+    fn entry_name_in_an_error_stays_on_one_line() {
+        // Found by the fuzzer: a name holding a newline was printed as is.
+        let mut blob = archive(&[("a\nPASS /tests/x", 0o100644, b"12")]);
+        blob[6 + 6 * 8..6 + 7 * 8].copy_from_slice(b"00001000"); // data past the end
+        let line = Initramfs::parse(&blob).unwrap_err().to_string();
+        assert_eq!(line, "initramfs entry a\\nPASS /tests/x at offset 0x0: data runs past the end");
     }
 
     #[test]

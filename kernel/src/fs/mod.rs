@@ -5,5 +5,7 @@ pub mod fd_table;
 #[cfg(target_os = "none")]
 pub mod file;
 pub mod initramfs;
+#[cfg(test)]
+mod initramfs_fuzz;
 #[cfg(target_os = "none")]
 pub mod tmpfs;

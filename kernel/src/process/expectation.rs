@@ -7,12 +7,15 @@ use super::outcome::Outcome;
 /// How a test program is expected to end, from its name:
 /// `name` exits 0, `name--exitN` exits N, `name--sigsegv` dies of SIGSEGV
 /// (likewise `--sigbus`, `--sigill`, `--sigtrap`, `--sigabrt`, `--sigfpe`,
-/// `--sigkill`), `name--timeout` is stopped by the time limit.
+/// `--sigkill`), `name--timeout` is stopped by the time limit,
+/// `name--refused` is a malformed image the loader must refuse (and the
+/// runner must then go on to the next program).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expectation {
     Exit(u8),
     Signal(u32),
     TimeLimit,
+    Refused,
 }
 
 impl Expectation {
@@ -26,6 +29,7 @@ impl Expectation {
             Some("sigfpe") => Expectation::Signal(SIGFPE),
             Some("sigkill") => Expectation::Signal(SIGKILL),
             Some("timeout") => Expectation::TimeLimit,
+            Some("refused") => Expectation::Refused,
             Some(s) if s.starts_with("exit") => s[4..].parse().map_or(Expectation::Exit(0), Expectation::Exit),
             _ => Expectation::Exit(0),
         }
@@ -36,6 +40,9 @@ impl Expectation {
             (Expectation::Exit(want), Outcome::Exited(got)) => want == *got,
             (Expectation::Signal(want), Outcome::Killed { signal, .. }) => want == *signal,
             (Expectation::TimeLimit, Outcome::TimeLimit { .. }) => true,
+            // Only the loader's refusal: a file that is missing, or a
+            // kernel out of memory, is no pass.
+            (Expectation::Refused, Outcome::Refused(_)) => true,
             _ => false,
         }
     }
@@ -53,5 +60,21 @@ mod tests {
         assert_eq!(Expectation::from_name("spin--timeout"), Expectation::TimeLimit);
         assert_eq!(Expectation::from_name("brk--sigtrap"), Expectation::Signal(SIGTRAP));
         assert_eq!(Expectation::from_name("odd--name--sigbus"), Expectation::Signal(SIGBUS));
+        assert_eq!(Expectation::from_name("elf_wrong_machine--refused"), Expectation::Refused);
+    }
+
+    #[test]
+    fn refused_is_met_only_by_the_loaders_refusal() {
+        let refused = Outcome::Refused("machine 62 is not AArch64 (EM_AARCH64 = 183)".into());
+        assert!(Expectation::Refused.met_by(&refused));
+        for other in [
+            Outcome::NotStarted("/tests/x--refused not found in the initramfs".into()),
+            Outcome::NotStarted("out of memory".into()),
+            Outcome::Exited(0),
+            Outcome::Killed { signal: SIGSEGV, reason: "SEGV_MAPERR".into() },
+        ] {
+            assert!(!Expectation::Refused.met_by(&other), "--refused passed on {}", other);
+        }
+        assert!(!Expectation::Exit(0).met_by(&refused), "a program that must run passed on {}", refused);
     }
 }

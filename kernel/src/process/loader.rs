@@ -15,7 +15,7 @@ use crate::arch::aarch64::cpu_features;
 use crate::arch::aarch64::fpsimd::FpState;
 use crate::arch::aarch64::mmu::kernel_map::KernelStack;
 use crate::arch::aarch64::trap_frame::TrapFrame;
-use crate::exec::elf::{self, ElfError, LoadPlan, USER_END};
+use crate::exec::elf::{self, ElfError, LoadPlan};
 use crate::exec::stack::{self, at};
 use crate::mm::address_space::{AddressSpace, OutOfMemory};
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
@@ -24,14 +24,7 @@ use crate::fs::file::OpenFile;
 use crate::mm::fault::FaultCounters;
 use crate::mm::vma::{Area, Prot};
 
-/// Top of the user stack, below a 64 KiB gap at the end of the user half.
-pub const STACK_TOP: u64 = USER_END - 0x1_0000;
-/// Size of the stack area (the RLIMIT_STACK soft limit); below it an
-/// unmapped guard gap, then mmap's region.
-pub const STACK_SIZE: u64 = 8 << 20;
-/// mmap places areas top-down from here (Linux: below the stack's limit
-/// and a gap of at least 128 MiB).
-pub const MMAP_BASE: u64 = STACK_TOP - STACK_SIZE - (128 << 20);
+pub use crate::exec::layout::{MMAP_BASE, STACK_SIZE, STACK_TOP};
 /// Pages of each process's kernel stack.
 const KERNEL_STACK_PAGES: usize = 4;
 /// RLIM_INFINITY as rlimit64 holds it.

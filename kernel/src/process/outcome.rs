@@ -13,7 +13,11 @@ pub enum Outcome {
     Killed { signal: u32, reason: String },
     /// Stopped by the runner's time limit (delivered as SIGKILL).
     TimeLimit { limit_ms: u64 },
-    /// The program could not be started.
+    /// The loader refused the file (a malformed or unsupported ELF): the
+    /// one-line reason. execve gives ENOEXEC for the same files.
+    Refused(String),
+    /// The program could not be started for another reason (not found,
+    /// out of memory).
     NotStarted(String),
 }
 
@@ -35,6 +39,8 @@ impl Outcome {
             Outcome::Exited(code) => *code as u32,
             Outcome::Killed { signal, .. } => 128 + signal,
             Outcome::TimeLimit { .. } => 128 + SIGKILL,
+            // What a shell reports for a file it cannot execute (ENOEXEC).
+            Outcome::Refused(_) => 126,
             Outcome::NotStarted(_) => 127,
         }
     }
@@ -46,6 +52,7 @@ impl fmt::Display for Outcome {
             Outcome::Exited(code) => write!(f, "exit {}", code),
             Outcome::Killed { signal, reason } => write!(f, "killed by {} ({})", signal_name(*signal), reason),
             Outcome::TimeLimit { limit_ms } => write!(f, "stopped by the {} ms time limit", limit_ms),
+            Outcome::Refused(why) => write!(f, "refused by the loader: {}", why),
             Outcome::NotStarted(why) => write!(f, "not started: {}", why),
         }
     }

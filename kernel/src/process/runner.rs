@@ -10,9 +10,9 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use log::{error, info};
+use log::{error, info, warn};
 
-use super::loader;
+use super::loader::{self, LoadError};
 use super::expectation::Expectation;
 use super::outcome::Outcome;
 use super::Report;
@@ -36,23 +36,29 @@ fn usage() -> (usize, usize) {
     (frame::stats().used() - kernel_tables, heap::used_bytes())
 }
 
-fn not_started(why: String) -> Report {
-    Report { outcome: Outcome::NotStarted(why), elapsed_ns: 0, faults: FaultCounters::default(), peak_frames: 0 }
+fn not_started(outcome: Outcome) -> Report {
+    Report { outcome, elapsed_ns: 0, faults: FaultCounters::default(), peak_frames: 0 }
 }
 
 /// Runs one program to completion.
 pub fn run_one(fs: &Initramfs, path: &str, args: &[&str], time_limit_ns: u64, mte_level: u8) -> Report {
     let Some(entry) = fs.file(path) else {
-        return not_started(alloc::format!("{} not found in the initramfs", path));
+        return not_started(Outcome::NotStarted(alloc::format!("{} not found in the initramfs", path)));
     };
     let mut argv: Vec<&str> = Vec::with_capacity(args.len() + 1);
     argv.push(path);
     argv.extend_from_slice(args);
     match loader::load(path, entry.data, &argv, &ENVIRONMENT, mte_level) {
         Ok(process) => super::run(process, time_limit_ns),
+        // A file the loader will not run is the file's fault, not the
+        // kernel's: a warning, and the runner goes on to the next program.
+        Err(LoadError::Elf(e)) => {
+            warn!("{}: refused: {}", path, e);
+            not_started(Outcome::Refused(alloc::format!("{}", e)))
+        }
         Err(e) => {
             error!("{}: {}", path, e);
-            not_started(alloc::format!("{}", e))
+            not_started(Outcome::NotStarted(alloc::format!("{}", e)))
         }
     }
 }

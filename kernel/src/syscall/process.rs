@@ -117,6 +117,7 @@ fn wait_status(outcome: &Outcome) -> u32 {
         Outcome::Exited(code) => (*code as u32) << 8,
         Outcome::Killed { signal, .. } => *signal & 0x7f,
         Outcome::TimeLimit { .. } => linux_raw_sys::general::SIGKILL,
+        Outcome::Refused(_) => 126 << 8,
         Outcome::NotStarted(_) => 127 << 8,
     }
 }
@@ -207,6 +208,7 @@ pub fn waitid(idtype: u32, id: i32, infop: UserAddr, options: u32) -> SysResult 
                 Outcome::Exited(c) => (CLD_EXITED, c as u32),
                 Outcome::Killed { signal, .. } => (CLD_KILLED, signal),
                 Outcome::TimeLimit { .. } => (CLD_KILLED, linux_raw_sys::general::SIGKILL),
+                Outcome::Refused(_) => (CLD_EXITED, 126),
                 Outcome::NotStarted(_) => (CLD_EXITED, 127),
             };
             info[0] = linux_raw_sys::general::SIGCHLD;
