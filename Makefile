@@ -17,7 +17,7 @@ QEMU_BASE  = -machine $(MACHINE) -cpu max -m $(MEMORY) -nographic -nic none -sem
 # TRACE=faults: one log line per page fault (address, kind, action taken).
 QEMU_FLAGS = $(QEMU_BASE) -append "$(strip $(APPEND) $(if $(TRACE),trace=$(TRACE)))"
 
-.PHONY: all setup kernel qemu run test test-host kselftest bench bench-profile bench-linux gdb clippy clean
+.PHONY: all setup kernel qemu run test test-host kselftest bench bench-profile bench-linux gdb clippy clean fuzz
 
 all: kernel
 
@@ -115,4 +115,18 @@ fuzz-images: setup
 	    >build/fuzz-images.log 2>&1; status=$$?; \
 	    grep -E '^(fuzz |test |error|case |  replay|  input)' build/fuzz-images.log; \
 	    [ $$status -eq 0 ] || echo "fuzz-images: FAILED with SEED=$(SEED) N=$(N); full output in build/fuzz-images.log"; \
+	    exit $$status
+
+# ---- fuzz: everything above, run longer ----
+# `make fuzz [N=200000] [SEED=n]`: fuzz-images with N cases, then the EL0
+# system-call fuzzer (user/tests/syscall_fuzz.c) making N calls from SEED on
+# this kernel (its time limit grows with N). The seed is printed first; the
+# same SEED and N replay the run. `make test` runs 20,000 calls of seed 1.
+.PHONY: fuzz
+fuzz: fuzz-images build/user/tests/syscall_fuzz
+	@echo "fuzz: syscall_fuzz, N=$(N) SEED=$(SEED) (replay: make fuzz N=$(N) SEED=$(SEED))"
+	@TIMELIMIT=$$(( $(N) / 1000 + 30 )) bash scripts/run-program build/user/tests/syscall_fuzz $(SEED) $(N) \
+	    >build/fuzz-syscalls.log 2>&1; status=$$?; \
+	    tr -d '\r' <build/fuzz-syscalls.log | grep -E '^syscall_fuzz|check failed|PANIC|time limit'; \
+	    [ $$status -eq 0 ] || echo "fuzz: syscall_fuzz FAILED (status $$status) with SEED=$(SEED) N=$(N); full output in build/fuzz-syscalls.log"; \
 	    exit $$status
