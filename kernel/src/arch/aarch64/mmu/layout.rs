@@ -49,6 +49,16 @@ pub fn virt_to_phys(va: VirtAddr) -> Option<PhysAddr> {
     }
 }
 
+/// A fault address as Linux reports it in si_addr and
+/// uc_mcontext.fault_address: the top byte replaced by copies of bit 55
+/// (arm64's untagged_addr, a sign extension from bit 55), so a user address
+/// loses its tag and a tagged kernel address reads as the kernel address it
+/// names (0x5aff8000_00000000 -> 0xffff8000_00000000), not as some address
+/// in neither half.
+pub fn untagged_addr(addr: u64) -> u64 {
+    (((addr << 8) as i64) >> 8) as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +71,13 @@ mod tests {
         let tagged = VirtAddr::new(0xf5ff_0000_4123_4560);
         assert_eq!(virt_to_phys(tagged), Some(PhysAddr::new(0x4123_4560)));
         assert_eq!(virt_to_phys(VirtAddr::new(0x4000)), None, "user addresses have no kernel alias");
+    }
+
+    #[test]
+    fn untagged_addr_sign_extends_from_bit_55_like_linux() {
+        assert_eq!(untagged_addr(0x5a00_ffff_f000_1234), 0x0000_ffff_f000_1234, "a user address loses its tag");
+        assert_eq!(untagged_addr(0x5aff_8000_0000_0000), 0xffff_8000_0000_0000, "a tagged kernel address");
+        assert_eq!(untagged_addr(0xffff_0000_4000_0000), 0xffff_0000_4000_0000, "an untagged kernel address");
+        assert_eq!(untagged_addr(0x0000_0000_0040_0000), 0x0000_0000_0040_0000);
     }
 }
