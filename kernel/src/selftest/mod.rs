@@ -6,6 +6,7 @@
 //! `selftest=panic` instead takes a deliberate kernel data abort, to show
 //! (and let tests/run-target.sh check) the panic report.
 
+mod isolation;
 mod mmu;
 mod mte;
 mod mm;
@@ -47,7 +48,7 @@ pub struct Summary {
 /// Runs every check and prints the closing line.
 pub fn run_all() -> Summary {
     let mut s = Summary::default();
-    for group in [mmu::CHECKS, mm::CHECKS, mte::CHECKS] {
+    for group in [mmu::CHECKS, mm::CHECKS, mte::CHECKS, isolation::CHECKS] {
         for check in group {
             match (check.run)() {
                 Outcome::Pass => {

@@ -94,7 +94,13 @@ fn kernel_sync(frame: &mut TrapFrame) {
         if fixup::search(frame.elr).is_some() && super::fault::kernel_access_to_user(frame) {
             return;
         }
-        if let Some(resume) = fixup::search(frame.elr) {
+        let resume = match class {
+            // The fetch at a branch target faulted: the listed instruction
+            // is the BLR that went there (fixup::probe_execute).
+            ExceptionClass::InstructionAbortSameEl => fixup::search_branch(frame.elr, frame.far, frame.x[30]),
+            _ => fixup::search(frame.elr),
+        };
+        if let Some(resume) = resume {
             frame.x[fixup::FIXUP_ESR_REGISTER] = esr.0;
             frame.elr = resume;
             return;
