@@ -3,7 +3,7 @@
 #   1. host unit tests of the pure logic (cargo test on the host target);
 #   2. boots of the kernel under QEMU, each with a time limit so a hang fails:
 #      self-tests entered at EL1 and at EL2, with mte=off, the panic report,
-#      and the `make qemu` demo. Each boot's own checks are counted, and the
+#      a kernel stack overflow's report, and the `make qemu` demo. Each boot's own checks are counted, and the
 #      boot itself is one more test (exit status and required log lines).
 # Expects build/kernel.bin (make test builds it first).
 set -uo pipefail
@@ -96,6 +96,10 @@ boot boot_without_mte_says_tagging_is_off virt,mte=off "selftest" 0 \
 boot kernel_fault_gives_decoded_panic_and_failure_status virt,mte=on "selftest=panic" 1 \
     'KERNEL PANIC: kernel data abort at 0x' \
     'esr: EC 0x25 data abort from the same EL: level 3 translation fault \(DFSC 0x07\), read' \
+    '^backtrace' '^  #0  0x'
+boot kernel_stack_overflow_panics_from_the_guard_page virt,mte=on "selftest=stack-overflow" 1 \
+    'KERNEL PANIC: kernel stack overflow: SP 0xffff[0-9a-f]+ in the guard page below the stack at 0xffff[0-9a-f]+0000$' \
+    'esr: EC 0x25 data abort from the same EL: level 3 translation fault \(DFSC 0x07\), write' \
     '^backtrace' '^  #0  0x'
 INITRD=build/initramfs-demo.cpio boot demo_boots_and_runs_c_and_rust_programs virt,mte=on "" 0 \
     '^refpage kernel ' 'MTE: level' 'frames: [0-9]+ free of [0-9]+' \

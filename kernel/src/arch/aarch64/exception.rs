@@ -11,7 +11,11 @@ use super::esr::ExceptionClass;
 use super::fixup;
 use super::trap_frame::{Event, TrapFrame, VectorKind};
 
-core::arch::global_asm!(include_str!("vectors.S"));
+core::arch::global_asm!(
+    include_str!("vectors.S"),
+    kstack_shift = const super::mmu::layout::KERNEL_STACK_SHIFT,
+    overflow_stack_size = const super::stack_overflow::OVERFLOW_STACK_SIZE,
+);
 
 /// The frame being handled, for the panic handler's register dump.
 static CURRENT_FRAME: AtomicPtr<TrapFrame> = AtomicPtr::new(core::ptr::null_mut());
@@ -40,6 +44,7 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
     let previous = CURRENT_FRAME.swap(frame, Ordering::Relaxed);
     match VectorKind::from_index(kind) {
         VectorKind::CurrentElSpx(Event::Synchronous) => kernel_sync(frame),
+        VectorKind::KernelStackOverflow => super::stack_overflow::report(),
         VectorKind::LowerElAarch64(event @ (Event::Synchronous | Event::Irq)) => {
             entry_from_user();
             match event {
