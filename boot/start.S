@@ -42,11 +42,13 @@
 .equ TCR_EARLY, ((2 << 30) | (3 << 28) | (1 << 26) | (1 << 24) | (16 << 16) | (3 << 12) | (1 << 10) | (1 << 8) | 16)
 
 // SCTLR_EL1 (Arm ARM D19.2.118) with the MMU on: M, C, SA, SA0 (EL0 stack
-// alignment checks, as Linux sets), I, plus the
+// alignment checks, as Linux sets), I, UCT (bit 15: EL0 may read CTR_EL0)
+// and UCI (bit 26: EL0 may clean and invalidate caches by VA), which Linux
+// sets so that __clear_cache works for code a program writes, plus the
 // RES1-in-v8.0 bits EOS, TSCXT, EIS, nTLSMD, LSMAOE. SPAN (bit 23) is left 0
 // so that PSTATE.PAN is set on every exception taken to EL1.
 .equ SCTLR_EL1_RES1, ((1 << 29) | (1 << 28) | (1 << 22) | (1 << 20) | (1 << 11))
-.equ SCTLR_EL1_MMU_ON, (SCTLR_EL1_RES1 | (1 << 12) | (1 << 4) | (1 << 3) | (1 << 2) | 1)
+.equ SCTLR_EL1_MMU_ON, (SCTLR_EL1_RES1 | (1 << 26) | (1 << 15) | (1 << 12) | (1 << 4) | (1 << 3) | (1 << 2) | 1)
 
 // HCR_EL2 (Arm ARM D19.2.48): RW (bit 31) = EL1 is AArch64; ATA (bit 56) =
 // EL1/EL0 tag accesses are not trapped and tag checks are performed;

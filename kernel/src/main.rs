@@ -96,6 +96,7 @@ mod boot {
         let exit = qemu_exit::AArch64::new();
         match (boot.arg("selftest"), boot.arg("run")) {
             (Some("panic"), _) => crate::selftest::deliberate_kernel_fault(),
+            (Some("stack-overflow"), _) => crate::selftest::deliberate_stack_overflow(),
             (_, Some(path)) => {
                 let status = run(&boot, initramfs, path, mte_info.level);
                 if boot.has_arg("bench") {

@@ -530,3 +530,84 @@ static inline int *expect_failures(void)
     } while (0)
 
 #endif /* REFPAGE_TEST_H */
+
+/* ------------------------------------------------------------------------
+ * Faults in a child (the isolation_* tests): run a function that must
+ * fault in a forked child, and read back the siginfo it got.
+ */
+
+/* What the child's handler saw; in a MAP_SHARED page, so the parent reads it. */
+struct child_fault {
+    int signo;       /* si_signo */
+    int code;        /* si_code */
+    uintptr_t addr;  /* si_addr */
+    uintptr_t pc;    /* uc_mcontext.pc */
+    uint64_t fault_address; /* uc_mcontext.fault_address */
+};
+
+/* The status a child exits with once its handler has written the report. */
+#define CHILD_FAULT_REPORTED 77
+
+static inline struct child_fault *child_fault_page(void)
+{
+    static struct child_fault *page;
+    if (!page)
+        page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(page != MAP_FAILED, "mmap MAP_SHARED: errno %d (%s)", errno, strerror(errno));
+    return page;
+}
+
+static inline void child_fault_handler(int sig, siginfo_t *si, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    struct child_fault *r = child_fault_page();
+    r->signo = si->si_signo;
+    r->code = si->si_code;
+    r->addr = (uintptr_t)si->si_addr;
+    r->pc = uc->uc_mcontext.pc;
+    r->fault_address = uc->uc_mcontext.fault_address;
+    (void)sig;
+    _exit(CHILD_FAULT_REPORTED);
+}
+
+/*
+ * fault_in_child(fn, arg, flags): runs fn(arg) in a forked child whose
+ * SIGSEGV, SIGBUS and SIGILL handler (SA_SIGINFO | SA_ONSTACK | flags, on
+ * an alternate stack, so that a stack overflow can be reported too)
+ * records the siginfo and exits CHILD_FAULT_REPORTED. CHECKs that the child
+ * ended that way (fn returning is a failure) and returns the record.
+ */
+static inline struct child_fault fault_in_child(void (*fn)(void *), void *arg, int flags)
+{
+    struct child_fault *r = child_fault_page();
+    memset(r, 0, sizeof(*r));
+    pid_t pid = fork_checked();
+    if (pid == 0) {
+        static char altstack[64 * 1024];
+        stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack), .ss_flags = 0 };
+        CHECK(sigaltstack(&ss, NULL) == 0, "sigaltstack: errno %d (%s)", errno, strerror(errno));
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = child_fault_handler;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK | flags;
+        sigemptyset(&sa.sa_mask);
+        int sigs[] = { SIGSEGV, SIGBUS, SIGILL };
+        for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+            CHECK(sigaction(sigs[i], &sa, NULL) == 0, "sigaction: errno %d (%s)", errno, strerror(errno));
+        fn(arg);
+        _exit(0);
+    }
+    int status = wait_for(pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == CHILD_FAULT_REPORTED,
+          "the child %s, want a fault reported by its handler (exit %d)", wait_status_str(status),
+          CHILD_FAULT_REPORTED);
+    return *r;
+}
+
+/* CHECK_CHILD_FAULT(r, sig, code, addr, what): r is sig with si_code code at
+ * si_addr addr, or prints what was seen. */
+#define CHECK_CHILD_FAULT(r, sig, code_, addr_, what)                           \
+    CHECK((r).signo == (sig) && (r).code == (code_) && (r).addr == (uintptr_t)(addr_), \
+          "%s: want signo %d si_code %d si_addr %#lx; saw signo %d si_code %d si_addr %#lx, " \
+          "pc %#lx", (what), (sig), (code_), (unsigned long)(addr_), (r).signo, (r).code, \
+          (unsigned long)(r).addr, (unsigned long)(r).pc)

@@ -20,6 +20,7 @@ pub const CHECKS: &[Check] = &[
     Check { name: "uart_is_device_ngnre", run: uart_is_device_ngnre },
     Check { name: "lower_half_is_empty_after_boot", run: lower_half_is_empty_after_boot },
     Check { name: "pan_is_on", run: pan_is_on },
+    Check { name: "kernel_stacks_are_aligned_for_the_overflow_check", run: kernel_stacks_are_aligned_for_the_overflow_check },
 ];
 
 fn linear_map_is_normal_tagged_rw_and_xn() -> Outcome {
@@ -121,5 +122,26 @@ fn lower_half_is_empty_after_boot() -> Outcome {
 
 fn pan_is_on() -> Outcome {
     ensure!(boot::pan_enabled(), "PSTATE.PAN is clear");
+    Outcome::Pass
+}
+
+/// The EL1 exception entry tells a stack overflow by one bit of SP
+/// (vectors.S): that only works if every stack, the boot stack and each
+/// task's, starts on a KERNEL_STACK_SLOT boundary with its guard page, the
+/// page below, unmapped.
+fn kernel_stacks_are_aligned_for_the_overflow_check() -> Outcome {
+    use crate::arch::aarch64::mmu::kernel_map::{boot_stack, KernelStack};
+    use crate::arch::aarch64::mmu::layout::{overflowed_stack_bottom, KERNEL_STACK_MAX, KERNEL_STACK_SLOT};
+    let Some(task) = KernelStack::new(4) else { return Outcome::Fail("no memory for a kernel stack".into()) };
+    for (name, stack) in [("boot stack", boot_stack()), ("task stack", task.range())] {
+        ensure!(stack.start % KERNEL_STACK_SLOT == 0, "{} starts at {:#x}, not a multiple of {:#x}", name, stack.start, KERNEL_STACK_SLOT);
+        ensure!(stack.end - stack.start <= KERNEL_STACK_MAX, "{} is {:#x} bytes", name, stack.end - stack.start);
+        ensure!(overflowed_stack_bottom(stack.end - 16).is_none() && overflowed_stack_bottom(stack.start).is_none(), "{}: an SP on it counts as overflowed", name);
+        let guard = VirtAddr::new(stack.start - 4096);
+        ensure!(overflowed_stack_bottom(guard.as_u64()) == Some(stack.start), "{}: an SP in its guard page is not seen as an overflow", name);
+        let at = translate(guard, Access::Read);
+        ensure!(matches!(at, Translation::Fault { .. }), "{}: its guard page {:#x} is mapped: {:?}", name, guard.as_u64(), at);
+    }
+    drop(task);
     Outcome::Pass
 }

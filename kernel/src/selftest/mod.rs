@@ -4,8 +4,11 @@
 //! that rule does not hold. The run ends with the line `N passed, N failed,
 //! N skipped` and QEMU's exit status says whether all passed.
 //! `selftest=panic` instead takes a deliberate kernel data abort, to show
-//! (and let tests/run-target.sh check) the panic report.
+//! (and let tests/run.sh check) the panic report; `selftest=stack-overflow`
+//! recurses until the boot stack runs into its guard page, which must end
+//! in the stack-overflow report.
 
+mod isolation;
 mod mmu;
 mod mte;
 mod mm;
@@ -47,7 +50,7 @@ pub struct Summary {
 /// Runs every check and prints the closing line.
 pub fn run_all() -> Summary {
     let mut s = Summary::default();
-    for group in [mmu::CHECKS, mm::CHECKS, mte::CHECKS] {
+    for group in [mmu::CHECKS, mm::CHECKS, mte::CHECKS, isolation::CHECKS] {
         for check in group {
             match (check.run)() {
                 Outcome::Pass => {
@@ -77,4 +80,26 @@ pub fn deliberate_kernel_fault() -> ! {
     // kernel, which is what this mode demonstrates.
     let v = unsafe { core::ptr::read_volatile(guard.as_ptr::<u64>()) };
     panic!("the guard page was readable (read {:#x})", v)
+}
+
+/// Recursion without end on the boot stack: must end in the kernel's
+/// stack-overflow panic, from the guard page below the stack.
+pub fn deliberate_stack_overflow() -> ! {
+    let stack = crate::arch::aarch64::mmu::kernel_map::boot_stack();
+    info!("recursing on the boot stack [{:#x}..{:#x}); a stack-overflow panic must follow", stack.start, stack.end);
+    let depth = recurse(0);
+    panic!("the recursion returned at depth {}", depth)
+}
+
+/// One more 512-byte frame per call; black_box keeps the frame and the
+/// call (no tail call, no loop).
+#[inline(never)]
+fn recurse(depth: u64) -> u64 {
+    let mut frame = [0u8; 512];
+    frame[(depth % 512) as usize] = depth as u8;
+    let frame = core::hint::black_box(frame);
+    if core::hint::black_box(depth) == u64::MAX {
+        return depth;
+    }
+    recurse(depth + 1) + u64::from(frame[0])
 }

@@ -61,8 +61,12 @@ fn push_frame(p: &mut Process, regs: &mut TrapFrame, info: &SigInfo, action: &Ac
     let frame_addr = (record - FRAME_SIZE as u64) & !15;
     p.fp.save();
     let word = match info.fields {
-        // si_addr keeps its tag bits only for handlers that asked for them.
-        SigFields::Fault { addr } if action.flags & SA_EXPOSE_TAGBITS as u64 == 0 => addr & ((1 << 56) - 1),
+        // si_addr keeps its tag bits only for handlers that asked for them
+        // (Linux's arch_untagged_si_addr, untagged_addr: sign-extended from
+        // bit 55, so a tagged kernel address reads as that kernel address).
+        SigFields::Fault { addr } if action.flags & SA_EXPOSE_TAGBITS as u64 == 0 => {
+            crate::arch::aarch64::mmu::layout::untagged_addr(addr)
+        }
         SigFields::Fault { addr } => addr,
         SigFields::Sender { pid } | SigFields::Child { pid, .. } => pid as u64,
     };

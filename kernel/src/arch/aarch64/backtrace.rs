@@ -5,16 +5,19 @@
 //! function names with the kernel ELF.
 
 /// Calls `f` with each return address, innermost first, up to `max` frames.
-/// Stops at the first record outside `stack` or not strictly above the last.
-pub fn walk(stack: core::ops::Range<u64>, max: usize, mut f: impl FnMut(u64)) {
+/// Stops at the first record outside every one of `stacks` or not strictly
+/// above the last. (More than one stack: a panic on the overflow stack walks
+/// from it onto the stack that overflowed, through the exception's frame
+/// record; the overflow stack, in .bss, lies below every kernel stack.)
+pub fn walk(stacks: &[core::ops::Range<u64>], max: usize, mut f: impl FnMut(u64)) {
     let mut fp: u64;
     // SAFETY: reads x29, no memory access.
     unsafe { core::arch::asm!("mov {}, x29", out(reg) fp, options(nomem, nostack)) };
     for _ in 0..max {
-        if !fp.is_multiple_of(16) || !stack.contains(&fp) || !stack.contains(&(fp + 8)) {
+        if !fp.is_multiple_of(16) || !stacks.iter().any(|s| s.contains(&fp) && s.contains(&(fp + 8))) {
             break;
         }
-        // SAFETY: fp lies inside the live kernel stack, checked above.
+        // SAFETY: fp lies inside a live kernel stack, checked above.
         let (next, lr) = unsafe { (*(fp as *const u64), *((fp + 8) as *const u64)) };
         if lr == 0 {
             break;

@@ -11,7 +11,11 @@ use super::esr::ExceptionClass;
 use super::fixup;
 use super::trap_frame::{Event, TrapFrame, VectorKind};
 
-core::arch::global_asm!(include_str!("vectors.S"));
+core::arch::global_asm!(
+    include_str!("vectors.S"),
+    kstack_shift = const super::mmu::layout::KERNEL_STACK_SHIFT,
+    overflow_stack_size = const super::stack_overflow::OVERFLOW_STACK_SIZE,
+);
 
 /// The frame being handled, for the panic handler's register dump.
 static CURRENT_FRAME: AtomicPtr<TrapFrame> = AtomicPtr::new(core::ptr::null_mut());
@@ -40,6 +44,7 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
     let previous = CURRENT_FRAME.swap(frame, Ordering::Relaxed);
     match VectorKind::from_index(kind) {
         VectorKind::CurrentElSpx(Event::Synchronous) => kernel_sync(frame),
+        VectorKind::KernelStackOverflow => super::stack_overflow::report(),
         VectorKind::LowerElAarch64(event @ (Event::Synchronous | Event::Irq)) => {
             entry_from_user();
             match event {
@@ -94,7 +99,13 @@ fn kernel_sync(frame: &mut TrapFrame) {
         if fixup::search(frame.elr).is_some() && super::fault::kernel_access_to_user(frame) {
             return;
         }
-        if let Some(resume) = fixup::search(frame.elr) {
+        let resume = match class {
+            // The fetch at a branch target faulted: the listed instruction
+            // is the BLR that went there (fixup::probe_execute).
+            ExceptionClass::InstructionAbortSameEl => fixup::search_branch(frame.elr, frame.far, frame.x[30]),
+            _ => fixup::search(frame.elr),
+        };
+        if let Some(resume) = resume {
             frame.x[fixup::FIXUP_ESR_REGISTER] = esr.0;
             frame.elr = resume;
             return;

@@ -120,8 +120,9 @@ fn user_abort(frame: &TrapFrame) {
         };
         force(frame, sig, addr);
         // Only aborts have a fault address for uc_mcontext (Linux's
-        // thread.fault_address), without its tag.
-        process::current().fault_address = Some(frame.far & ((1 << 56) - 1));
+        // thread.fault_address, set from untagged_addr(far) by
+        // set_thread_esr), without its tag.
+        process::current().fault_address = Some(super::mmu::layout::untagged_addr(frame.far));
     }
 }
 

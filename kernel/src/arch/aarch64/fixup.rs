@@ -66,3 +66,109 @@ pub unsafe fn probe_read(va: crate::mm::addr::VirtAddr) -> Result<u8, super::esr
     }
     if esr != 0 { Err(super::esr::Esr(esr)) } else { Ok(value as u8) }
 }
+
+/// As [`probe_read`], with PSTATE.PAN cleared for the one load: an EL1
+/// access to an EL0-accessible page is then permitted (Arm ARM D8.4.2,
+/// "About PSTATE.PAN"). PAN is set again before returning, fault or not.
+///
+/// # Safety
+/// As for [`probe_read`]; the caller must expect PAN to be on.
+#[cfg(target_os = "none")]
+pub unsafe fn probe_read_without_pan(va: crate::mm::addr::VirtAddr) -> Result<u8, super::esr::Esr> {
+    let value: u64;
+    let esr: u64;
+    // SAFETY: as probe_read. PSTATE.PAN is written through its system-register
+    // form (S3_0_C4_C2_3, bit 22) and restored on both paths (label 2 is
+    // where both the load and its fixup continue).
+    unsafe {
+        core::arch::asm!(
+            "mov x17, xzr",
+            "msr S3_0_C4_C2_3, xzr",
+            "1: ldrb {value:w}, [{va}]",
+            "2:",
+            "msr S3_0_C4_C2_3, {pan}",
+            ".pushsection __ex_table, \"a\"",
+            ".balign 8",
+            ".quad 1b, 2b",
+            ".popsection",
+            va = in(reg) va.as_u64(),
+            pan = in(reg) 1u64 << 22,
+            value = out(reg) value,
+            out("x17") esr,
+            options(nostack),
+        );
+    }
+    if esr != 0 { Err(super::esr::Esr(esr)) } else { Ok(value as u8) }
+}
+
+/// As [`probe_read`], with the unprivileged LDTRB: the access is checked as
+/// if EL0 made it, so PAN does not apply (Arm ARM D8.4.2) and a page EL0
+/// may read succeeds. The form the user-copy routines use.
+///
+/// # Safety
+/// As for [`probe_read`].
+#[cfg(target_os = "none")]
+pub unsafe fn probe_read_unprivileged(va: crate::mm::addr::VirtAddr) -> Result<u8, super::esr::Esr> {
+    let value: u64;
+    let esr: u64;
+    // SAFETY: as probe_read.
+    unsafe {
+        core::arch::asm!(
+            "mov x17, xzr",
+            "1: ldtrb {value:w}, [{va}]",
+            "2:",
+            ".pushsection __ex_table, \"a\"",
+            ".balign 8",
+            ".quad 1b, 2b",
+            ".popsection",
+            va = in(reg) va.as_u64(),
+            value = out(reg) value,
+            out("x17") esr,
+            options(nostack),
+        );
+    }
+    if esr != 0 { Err(super::esr::Esr(esr)) } else { Ok(value as u8) }
+}
+
+/// Calls the code at `va` with BLR, turning an instruction abort on the
+/// fetch of its first instruction into `Err(ESR_EL1)`. The abort's ELR is
+/// the target, not a listed instruction, so the handler looks up the BLR
+/// instead: the instruction before the return address in x30
+/// ([`search_branch`]). `Ok` if the code ran and returned.
+///
+/// # Safety
+/// If the fetch does not fault, the code at `va` runs as a C function of
+/// no arguments: it must be one.
+#[cfg(target_os = "none")]
+pub unsafe fn probe_execute(va: crate::mm::addr::VirtAddr) -> Result<(), super::esr::Esr> {
+    let esr: u64;
+    // SAFETY: the BLR has an __ex_table entry; a fetch fault at its target
+    // resumes at label 2 with ESR_EL1 in x17. Everything a C call may
+    // clobber is declared clobbered.
+    unsafe {
+        core::arch::asm!(
+            "mov x17, xzr",
+            "1: blr {va}",
+            "2:",
+            ".pushsection __ex_table, \"a\"",
+            ".balign 8",
+            ".quad 1b, 2b",
+            ".popsection",
+            va = in(reg) va.as_u64(),
+            out("x17") esr,
+            clobber_abi("C"),
+        );
+    }
+    if esr != 0 { Err(super::esr::Esr(esr)) } else { Ok(()) }
+}
+
+/// The resume address for an instruction abort on the fetch at `target`
+/// itself (FAR == ELR), reached from a listed BLR whose return address is
+/// `lr`: the branch is the instruction before `lr`.
+#[cfg(target_os = "none")]
+pub fn search_branch(target: u64, far: u64, lr: u64) -> Option<u64> {
+    if target != far {
+        return None;
+    }
+    search(lr.wrapping_sub(4)).filter(|&resume| resume == lr)
+}

@@ -35,4 +35,6 @@ pub mod fixup;
 #[cfg(target_os = "none")]
 pub mod mte;
 #[cfg(target_os = "none")]
+pub mod stack_overflow;
+#[cfg(target_os = "none")]
 pub mod timer;

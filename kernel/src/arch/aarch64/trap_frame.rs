@@ -35,6 +35,9 @@ pub enum VectorKind {
     CurrentElSpx(Event),
     LowerElAarch64(Event),
     LowerElAarch32(Event),
+    /// An entry from EL1 found SP past the bottom of its stack and switched
+    /// to the overflow stack (vectors.S, index 16).
+    KernelStackOverflow,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +50,9 @@ pub enum Event {
 
 impl VectorKind {
     pub fn from_index(kind: u64) -> Self {
+        if kind == 16 {
+            return Self::KernelStackOverflow;
+        }
         let event = match kind % 4 {
             0 => Event::Synchronous,
             1 => Event::Irq,
@@ -101,5 +107,6 @@ mod tests {
         assert_eq!(VectorKind::from_index(4), VectorKind::CurrentElSpx(Event::Synchronous));
         assert_eq!(VectorKind::from_index(9), VectorKind::LowerElAarch64(Event::Irq));
         assert_eq!(VectorKind::from_index(3), VectorKind::CurrentElSp0(Event::SError));
+        assert_eq!(VectorKind::from_index(16), VectorKind::KernelStackOverflow);
     }
 }

@@ -7,6 +7,17 @@
 // saves x0/x1, puts its number (0..15) in x0 and branches to the common code,
 // which saves the rest and calls handle_exception(frame, kind) in
 // exception.rs. The layout must match TrapFrame in trap_frame.rs.
+//
+// Entries from EL1 first check that the frame fits on the stack, as Linux's
+// kernel_ventry does (arch/arm64/kernel/entry.S): a kernel stack overflow
+// faults on the guard page below the stack with SP still in it, and pushing
+// the frame there would fault again, forever. Every kernel stack lies in the
+// lower half of a naturally aligned block of 2 << KSTACK_SHIFT bytes with
+// its guard page just below (mmu/layout.rs), so bit KSTACK_SHIFT of SP is 0
+// on a stack and 1 past its bottom; testing it needs no free register (the
+// add/sub dance swaps SP and x0 through each other). On overflow the entry
+// switches to a small overflow stack and reports kind | 16; entries from
+// EL0 (whose instructions are counted by the benchmarks) do not check.
 
 .equ TF_X0,      0          // x0..x30 at 8 * n
 .equ TF_SP_EL0,  248
@@ -18,6 +29,10 @@
 .equ TF_ENTRY,   304        // CNTPCT_EL0 at vector entry (fault-path costs)
 .equ TF_SIZE,    320
 
+.equ KSTACK_SHIFT,  {kstack_shift}
+.equ OVERFLOW_STACK_SIZE, {overflow_stack_size}
+.equ KIND_STACK_OVERFLOW, 16
+
 .macro VECTOR kind
     .balign 0x80
     sub     sp, sp, #TF_SIZE
@@ -28,6 +43,39 @@
     b       exception_common
 .endm
 
+// An entry from EL1 (SP_EL1): VECTOR behind the stack check.
+.macro VECTOR_CHECK_STACK kind
+    .balign 0x80
+    sub     sp, sp, #TF_SIZE
+    add     sp, sp, x0              // sp' = sp + x0
+    sub     x0, sp, x0              // x0' = sp' - x0 = sp
+    tbnz    x0, #KSTACK_SHIFT, 1f
+    sub     x0, sp, x0              // x0 = sp' - sp
+    sub     sp, sp, x0              // sp = sp' - x0
+2:  stp     x0, x1, [sp, #TF_X0]
+    mrs     x0, cntpct_el0
+    str     x0, [sp, #TF_ENTRY]
+    mov     x0, #\kind
+    b       exception_common
+1:  // Past the bottom of a stack, or on the overflow stack. TPIDR_EL0 and
+    // TPIDRRO_EL0 are free to hold SP and x0: nothing returns to EL0 from
+    // an overflow, and on the overflow stack the panic is already under way.
+    msr     tpidr_el0, x0           // SP with the frame pushed
+    sub     x0, sp, x0
+    msr     tpidrro_el0, x0         // x0
+    adrp    x0, kernel_overflow_stack
+    add     x0, x0, #:lo12:kernel_overflow_stack
+    add     x0, x0, #OVERFLOW_STACK_SIZE
+    mov     sp, x0
+    mrs     x0, tpidr_el0
+    sub     x0, sp, x0              // top of the overflow stack - SP
+    tst     x0, #~(OVERFLOW_STACK_SIZE - 1)
+    b.ne    kernel_stack_overflow   // not on it: an overflow
+    sub     sp, sp, x0              // on it already: carry on there
+    mrs     x0, tpidrro_el0
+    b       2b
+.endm
+
     .section .text.vectors, "ax"
     .balign 0x800
     .globl exception_vectors
@@ -36,10 +84,10 @@ exception_vectors:
     VECTOR 1
     VECTOR 2
     VECTOR 3
-    VECTOR 4
-    VECTOR 5
-    VECTOR 6
-    VECTOR 7
+    VECTOR_CHECK_STACK 4
+    VECTOR_CHECK_STACK 5
+    VECTOR_CHECK_STACK 6
+    VECTOR_CHECK_STACK 7
     VECTOR 8
     VECTOR 9
     VECTOR 10
@@ -48,6 +96,18 @@ exception_vectors:
     VECTOR 13
     VECTOR 14
     VECTOR 15
+
+// On the overflow stack, with the interrupted SP (minus the frame) in
+// TPIDR_EL0 and x0 in TPIDRRO_EL0: a frame as any other, then
+// handle_exception reports the overflow and panics.
+kernel_stack_overflow:
+    sub     sp, sp, #TF_SIZE
+    mrs     x0, tpidrro_el0
+    stp     x0, x1, [sp, #TF_X0]
+    mrs     x0, cntpct_el0
+    str     x0, [sp, #TF_ENTRY]
+    mov     x0, #KIND_STACK_OVERFLOW
+    b       exception_common
 
 exception_common:
     stp     x2, x3, [sp, #(2 * 8)]

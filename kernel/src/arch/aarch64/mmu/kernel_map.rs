@@ -15,7 +15,9 @@ use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
 
 use alloc::vec::Vec;
 
-use super::layout::{kimage_phys, phys_to_virt, virt_to_phys, KERNEL_STACKS_BASE, KIMAGE_VADDR, MMIO_BASE};
+use super::layout::{
+    kimage_phys, phys_to_virt, virt_to_phys, KERNEL_STACKS_BASE, KERNEL_STACK_MAX, KERNEL_STACK_SLOT, KIMAGE_VADDR, MMIO_BASE,
+};
 use super::pte::{mair_value, Attributes, MapFlags, MemoryType};
 use super::table::{MapError, PageTable, Table, TableMemory, ENTRIES};
 use crate::arch::aarch64::regs::{SCTLR_EL1_EXT, SCTLR_EL1_EXT as S};
@@ -251,9 +253,13 @@ impl KernelStack {
     pub fn new(pages: usize) -> Option<Self> {
         let mut guard = KERNEL_SPACE.lock();
         let space = guard.as_mut()?;
+        // One slot per stack, its bottom aligned for the overflow check in
+        // vectors.S (layout.rs, KERNEL_STACK_SHIFT); the guard page is the
+        // top page of the slot below, never mapped.
+        assert!((pages * PAGE_SIZE) as u64 <= KERNEL_STACK_MAX, "a kernel stack is at most {} bytes", KERNEL_STACK_MAX);
         let (bottom, reused) = match space.free_stacks.pop() {
             Some(b) => (b, true),
-            None => (VirtAddr::new(space.next_stack + PAGE_SIZE as u64), false),
+            None => (VirtAddr::new(space.next_stack + KERNEL_STACK_SLOT), false),
         };
         let mut stack = Self { bottom, frames: Vec::with_capacity(pages) };
         let attrs = Attributes::new(MemoryType::Normal, MapFlags::WRITE | MapFlags::GLOBAL);
@@ -264,7 +270,7 @@ impl KernelStack {
             space.table.map_range(&mut KernelTables, va, f.start(), PAGE_SIZE as u64, attrs, false).ok()?;
         }
         if !reused {
-            space.next_stack += ((pages + 1) * PAGE_SIZE) as u64;
+            space.next_stack += KERNEL_STACK_SLOT;
         }
         Some(stack)
     }

@@ -21,6 +21,28 @@ pub const KERNEL_STACKS_BASE: u64 = 0xffff_fd00_0000_0000;
 /// Start of the MMIO window.
 pub const MMIO_BASE: u64 = 0xffff_fe00_0000_0000;
 
+/// Every kernel stack (the boot stack in linker.ld, each task's in the
+/// kernel-stack window) starts at a multiple of `2 << KERNEL_STACK_SHIFT`
+/// and is at most `1 << KERNEL_STACK_SHIFT` bytes, with its unmapped guard
+/// page just below: bit KERNEL_STACK_SHIFT of SP is then 0 anywhere on a
+/// stack and 1 in the guard page and the rest of the block below, which is
+/// what the EL1 exception entry tests (vectors.S; Linux aligns its stacks
+/// the same way for the same test, THREAD_ALIGN). linker.ld aligns the boot
+/// stack to the same 128 KiB.
+pub const KERNEL_STACK_SHIFT: u32 = 16;
+/// The largest kernel stack: 64 KiB.
+pub const KERNEL_STACK_MAX: u64 = 1 << KERNEL_STACK_SHIFT;
+/// The spacing of stacks in the kernel-stack window, and their alignment.
+pub const KERNEL_STACK_SLOT: u64 = 2 << KERNEL_STACK_SHIFT;
+
+/// The stack a stack pointer is on or has overflowed: the bottom of the
+/// stack whose block it lies in, if the SP is below that bottom (in the
+/// upper half of the block below, where the guard page is). `None` for an
+/// SP on a stack.
+pub fn overflowed_stack_bottom(sp: u64) -> Option<u64> {
+    (sp & KERNEL_STACK_MAX != 0).then(|| (sp | (KERNEL_STACK_SLOT - 1)) + 1)
+}
+
 /// Physical address the image was loaded at; set once by boot.
 static KIMAGE_PHYS: AtomicU64 = AtomicU64::new(0);
 
@@ -49,6 +71,16 @@ pub fn virt_to_phys(va: VirtAddr) -> Option<PhysAddr> {
     }
 }
 
+/// A fault address as Linux reports it in si_addr and
+/// uc_mcontext.fault_address: the top byte replaced by copies of bit 55
+/// (arm64's untagged_addr, a sign extension from bit 55), so a user address
+/// loses its tag and a tagged kernel address reads as the kernel address it
+/// names (0x5aff8000_00000000 -> 0xffff8000_00000000), not as some address
+/// in neither half.
+pub fn untagged_addr(addr: u64) -> u64 {
+    (((addr << 8) as i64) >> 8) as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +93,23 @@ mod tests {
         let tagged = VirtAddr::new(0xf5ff_0000_4123_4560);
         assert_eq!(virt_to_phys(tagged), Some(PhysAddr::new(0x4123_4560)));
         assert_eq!(virt_to_phys(VirtAddr::new(0x4000)), None, "user addresses have no kernel alias");
+    }
+
+    #[test]
+    fn untagged_addr_sign_extends_from_bit_55_like_linux() {
+        assert_eq!(untagged_addr(0x5a00_ffff_f000_1234), 0x0000_ffff_f000_1234, "a user address loses its tag");
+        assert_eq!(untagged_addr(0x5aff_8000_0000_0000), 0xffff_8000_0000_0000, "a tagged kernel address");
+        assert_eq!(untagged_addr(0xffff_0000_4000_0000), 0xffff_0000_4000_0000, "an untagged kernel address");
+        assert_eq!(untagged_addr(0x0000_0000_0040_0000), 0x0000_0000_0040_0000);
+    }
+
+    #[test]
+    fn an_sp_past_a_stack_bottom_names_that_stack() {
+        let bottom = KERNEL_STACKS_BASE + 3 * KERNEL_STACK_SLOT;
+        assert_eq!(overflowed_stack_bottom(bottom), None, "the lowest byte of a stack");
+        assert_eq!(overflowed_stack_bottom(bottom + KERNEL_STACK_MAX - 16), None, "the top of a full-size stack");
+        assert_eq!(overflowed_stack_bottom(bottom - 8), Some(bottom), "in the guard page");
+        assert_eq!(overflowed_stack_bottom(bottom - 4096), Some(bottom), "the guard page's first byte");
+        assert_eq!(overflowed_stack_bottom(bottom - KERNEL_STACK_MAX), Some(bottom), "the far end of the block below");
     }
 }

@@ -1,0 +1,54 @@
+//! Kernel stack overflow: the stack the exception entry switches to when a
+//! kernel stack has run into its guard page, and the report.
+//!
+//! vectors.S checks every exception from EL1 before it pushes its frame
+//! (Linux's kernel_ventry and overflow_stack, arch/arm64/kernel/entry.S and
+//! traps.c: handle_bad_stack): an overflow is only survivable long enough
+//! to say so, so it ends in a panic that names the stack pointer and the
+//! stack it ran off.
+
+use tock_registers::interfaces::Readable;
+
+use super::mmu::layout::overflowed_stack_bottom;
+use super::trap_frame::TrapFrame;
+
+/// Size of the overflow stack: the panic report (formatting, register dump,
+/// backtrace) runs on it. A power of two, aligned to itself, so the entry
+/// can tell it is already on it (vectors.S).
+pub const OVERFLOW_STACK_SIZE: usize = 16 * 1024;
+
+#[repr(C, align(16384))]
+pub struct OverflowStack([u8; OVERFLOW_STACK_SIZE]);
+
+const _: () = assert!(core::mem::align_of::<OverflowStack>() == OVERFLOW_STACK_SIZE);
+
+/// One CPU, one overflow stack. Only vectors.S uses it, by name.
+#[no_mangle]
+static mut kernel_overflow_stack: OverflowStack = OverflowStack([0; OVERFLOW_STACK_SIZE]);
+
+/// The overflow stack's bytes, for backtraces.
+pub fn overflow_stack() -> core::ops::Range<u64> {
+    let start = core::ptr::addr_of!(kernel_overflow_stack) as u64;
+    start..start + OVERFLOW_STACK_SIZE as u64
+}
+
+/// Called from handle_exception for the entry's overflow report, on the
+/// overflow stack (the frame, for the panic's register dump, is there too).
+/// The interrupted SP, less the frame the entry could not push, is in
+/// TPIDR_EL0 (vectors.S).
+pub fn report() -> ! {
+    let pushed = aarch64_cpu::registers::TPIDR_EL0.get();
+    let sp = pushed + core::mem::size_of::<TrapFrame>() as u64;
+    match overflowed_stack_bottom(pushed) {
+        Some(bottom) if sp < bottom && bottom - sp <= 4096 => {
+            panic!("kernel stack overflow: SP {:#x} in the guard page below the stack at {:#x}", sp, bottom)
+        }
+        Some(bottom) if sp < bottom => {
+            panic!("kernel stack overflow: SP {:#x}, {:#x} bytes below the stack at {:#x}, past its guard page", sp, bottom - sp, bottom)
+        }
+        Some(bottom) => {
+            panic!("kernel stack overflow: SP {:#x} leaves no room for an exception frame above the stack's bottom at {:#x}", sp, bottom)
+        }
+        None => panic!("kernel stack overflow reported for SP {:#x}, which is on a stack", sp),
+    }
+}
