@@ -173,17 +173,21 @@ impl Default for FramePool {
 
 static FRAMES: Mutex<FramePool> = Mutex::new(FramePool::new());
 
+/// Runs `f` on the pool. Its lists and cache live on the kernel heap; what
+/// they hold is counted as the frame allocator's bookkeeping, apart from
+/// the heap bytes a program could leak (heap.rs).
+fn with_pool<R>(f: impl FnOnce(&mut FramePool) -> R) -> R {
+    super::heap::as_frame_bookkeeping(|| f(&mut FRAMES.lock()))
+}
+
 /// Gives the free RAM ranges to the allocator (once, at boot).
 pub fn init(free: &[PhysRange]) {
-    let mut pool = FRAMES.lock();
-    for r in free {
-        pool.add_range(*r);
-    }
+    with_pool(|pool| free.iter().for_each(|r| pool.add_range(*r)));
 }
 
 /// One frame, or `None` when RAM is exhausted.
 pub fn alloc() -> Option<Frame> {
-    FRAMES.lock().alloc(1)
+    with_pool(|pool| pool.alloc(1))
 }
 
 /// Extra owners of every frame, for pages shared copy-on-write after fork:
@@ -212,12 +216,11 @@ static OWNERS: spin::Once<OwnerTable> = spin::Once::new();
 #[cfg(target_os = "none")]
 pub fn init_owners() {
     use crate::arch::aarch64::mmu::layout::phys_to_virt;
-    let mut pool = FRAMES.lock();
-    let (first, end) = pool.span().expect("RAM was added to the frame pool");
+    let (first, end) = with_pool(|pool| pool.span()).expect("RAM was added to the frame pool");
     let count = (end - first) as usize;
     let bytes = count * core::mem::size_of::<AtomicU32>();
     let frames = bytes.div_ceil(1 << PAGE_SHIFT);
-    let table = pool.alloc(frames).expect("frames for the frame owner table");
+    let table = with_pool(|pool| pool.alloc(frames)).expect("frames for the frame owner table");
     let base = phys_to_virt(table.start());
     for i in 0..frames as u64 {
         // SAFETY: frames just taken from the pool, ours for good, reached
@@ -238,7 +241,7 @@ fn extra_owners(frame: Frame) -> Option<&'static AtomicU32> {
 pub fn free(frame: Frame) {
     let shared = extra_owners(frame).is_some_and(|extra| extra.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok());
     if !shared {
-        FRAMES.lock().dealloc(frame, 1)
+        with_pool(|pool| pool.dealloc(frame, 1))
     }
 }
 
@@ -253,7 +256,7 @@ pub fn owners(frame: Frame) -> u32 {
 }
 
 pub fn stats() -> FrameStats {
-    FRAMES.lock().stats()
+    with_pool(|pool| pool.stats())
 }
 
 /// What a new frame must be cleared of.

@@ -21,6 +21,19 @@ pub enum Outcome {
     NotStarted(String),
 }
 
+impl Outcome {
+    /// The heap bytes this outcome holds (its text): the runner leaves them
+    /// out when it checks that a program gave back all it took.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Outcome::Killed { reason: text, .. } | Outcome::Refused(text) | Outcome::NotStarted(text) => {
+                crate::mm::heap::bytes_of_string(text)
+            }
+            Outcome::Exited(_) | Outcome::TimeLimit { .. } => 0,
+        }
+    }
+}
+
 /// Linux's names of the standard signals (signal(7)), by number.
 const NAMES: [&str; 32] = [
     "signal 0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1",

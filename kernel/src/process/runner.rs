@@ -28,12 +28,12 @@ pub const DEFAULT_TIME_LIMIT_S: u64 = 10;
 /// Programs expected to hit the limit get a short one.
 const EXPECTED_TIMEOUT_LIMIT_MS: u64 = 500;
 
-/// Frames in use, to show each program gave every frame back. (Heap bytes
-/// are reported but not judged yet: the frame allocator's own bookkeeping
-/// lives on the heap and changes shape as frames come and go.)
+/// Frames in use and kernel heap bytes, to show each program gave every
+/// one back. The frame allocator's own lists live on the heap and change
+/// shape as frames come and go: those bytes are not counted (heap.rs).
 fn usage() -> (usize, usize) {
     let kernel_tables = crate::arch::aarch64::mmu::kernel_map::table_frames();
-    (frame::stats().used() - kernel_tables, heap::used_bytes())
+    (frame::stats().used() - kernel_tables, heap::used_bytes_outside_frame_bookkeeping())
 }
 
 fn not_started(outcome: Outcome) -> Report {
@@ -76,6 +76,8 @@ pub fn run_dir(fs: &Initramfs, dir: &str, time_limit_s: u64, mte_level: u8) -> (
         let report = run_one(fs, path, &[], limit_ms * 1_000_000, mte_level);
         let outcome = &report.outcome;
         let after = usage();
+        // The outcome's own text is the runner's, not the program's.
+        let after = (after.0, after.1 - outcome.heap_bytes());
         let ns = report.elapsed_ns;
         let time = alloc::format!(
             "{}.{:03} ms; faults: {}; peak frames {}",
@@ -87,11 +89,17 @@ pub fn run_dir(fs: &Initramfs, dir: &str, time_limit_s: u64, mte_level: u8) -> (
         if !expect.met_by(outcome) {
             failed += 1;
             crate::println!("FAIL {}: {}, expected {:?} ({})", path, outcome, expect, time);
-        } else if after.0 != before.0 {
+        } else if after != before {
             failed += 1;
-            crate::println!("FAIL {}: {}, but leaked {} frames ({})", path, outcome, after.0 as isize - before.0 as isize, time);
+            crate::println!(
+                "FAIL {}: {}, but leaked {} frames / {} bytes ({})",
+                path,
+                outcome,
+                after.0 as isize - before.0 as isize,
+                after.1 as isize - before.1 as isize,
+                time
+            );
         } else {
-            log::debug!("{}: heap {:+} bytes", path, after.1 as isize - before.1 as isize);
             passed += 1;
             crate::println!("PASS {}: {} ({})", path, outcome, time);
         }
