@@ -360,6 +360,11 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
             }
         }
         if t.procs.is_empty() {
+            // The run is over: the tables give back the room they grew
+            // (an empty BTreeMap keeps its root node, a VecDeque its
+            // buffer), so the heap is as the run found it.
+            t.procs = BTreeMap::new();
+            t.queue = VecDeque::new();
             break;
         }
         if now >= deadline {
@@ -373,7 +378,7 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                     report.peak_frames = p.space().owned_frames().1;
                 }
             }
-            t.queue.clear();
+            t.queue = VecDeque::new();
             report.elapsed_ns = timer::ticks_to_ns(timer::ticks() - start);
             break;
         }

@@ -84,8 +84,34 @@ pub struct KernelSpace {
     table: PageTable,
     next_mmio: u64,
     next_stack: u64,
-    /// Bottoms of freed stack slots, reused first (their tables exist).
-    free_stacks: Vec<VirtAddr>,
+    /// Freed stack slots, reused first (their tables exist).
+    free_stacks: FreeSlots,
+}
+
+/// Freed kernel-stack slots, one bit per slot number: a fixed table, not a
+/// list on the heap, so that processes coming and going leave the heap as
+/// they found it (the runner's leak check). 8192 slots, one per process
+/// the scheduler allows (MAX_PROCESSES); a slot beyond that is not reused.
+struct FreeSlots([u64; 128]);
+
+impl FreeSlots {
+    fn slot(bottom: VirtAddr) -> usize {
+        ((bottom.as_u64() - KERNEL_STACKS_BASE) / KERNEL_STACK_SLOT) as usize
+    }
+
+    fn push(&mut self, bottom: VirtAddr) {
+        let slot = Self::slot(bottom);
+        if let Some(word) = self.0.get_mut(slot / 64) {
+            *word |= 1 << (slot % 64);
+        }
+    }
+
+    fn pop(&mut self) -> Option<VirtAddr> {
+        let (i, word) = self.0.iter_mut().enumerate().find(|(_, w)| **w != 0)?;
+        let bit = word.trailing_zeros() as usize;
+        *word &= !(1 << bit);
+        Some(VirtAddr::new(KERNEL_STACKS_BASE + (i * 64 + bit) as u64 * KERNEL_STACK_SLOT))
+    }
 }
 
 static KERNEL_SPACE: Mutex<Option<KernelSpace>> = Mutex::new(None);
@@ -168,7 +194,7 @@ pub fn init(ram: &[PhysRange], tagging: bool) -> Result<(), MapError> {
     }
 
     let root = table.root();
-    *KERNEL_SPACE.lock() = Some(KernelSpace { table, next_mmio: MMIO_BASE, next_stack: KERNEL_STACKS_BASE, free_stacks: Vec::new() });
+    *KERNEL_SPACE.lock() = Some(KernelSpace { table, next_mmio: MMIO_BASE, next_stack: KERNEL_STACKS_BASE, free_stacks: FreeSlots([0; 128]) });
     replace_ttbr1(root);
     LINEAR_MAP_LIVE.store(true, Ordering::Relaxed);
     retire_identity_map();

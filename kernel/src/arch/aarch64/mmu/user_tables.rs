@@ -48,18 +48,30 @@ pub fn uninstall() {
 #[derive(Debug)]
 pub struct Asid(u16);
 
-static FREE_ASIDS: spin::Mutex<(u16, alloc::vec::Vec<u16>)> = spin::Mutex::new((1, alloc::vec::Vec::new()));
+/// Which of the 65536 ASIDs are taken, one bit each (as Linux's
+/// asid_map): a fixed table, so processes coming and going leave no heap
+/// behind. The search starts after the last ASID handed out.
+struct AsidMap {
+    taken: [u64; 1024],
+    next: usize,
+}
+
+static ASIDS: spin::Mutex<AsidMap> = spin::Mutex::new(AsidMap { taken: [0; 1024], next: 1 });
 
 impl Asid {
-    /// A fresh ASID (0 is never used: it is the "no process" value).
+    /// A free ASID (0 is never used: it is the "no process" value).
     pub fn alloc() -> Option<Self> {
-        let mut state = FREE_ASIDS.lock();
-        if let Some(a) = state.1.pop() {
-            return Some(Self(a));
+        let mut map = ASIDS.lock();
+        let start = map.next;
+        for i in (start..65536).chain(1..start) {
+            let (word, bit) = (i / 64, 1u64 << (i % 64));
+            if map.taken[word] & bit == 0 {
+                map.taken[word] |= bit;
+                map.next = if i == 65535 { 1 } else { i + 1 };
+                return Some(Self(i as u16));
+            }
         }
-        let next = state.0;
-        state.0 = next.checked_add(1)?;
-        Some(Self(next))
+        None
     }
     pub fn value(&self) -> u16 {
         self.0
@@ -69,6 +81,7 @@ impl Asid {
 impl Drop for Asid {
     fn drop(&mut self) {
         crate::arch::aarch64::tlb::flush_asid(self.0);
-        FREE_ASIDS.lock().1.push(self.0);
+        let i = self.0 as usize;
+        ASIDS.lock().taken[i / 64] &= !(1u64 << (i % 64));
     }
 }
