@@ -15,9 +15,14 @@ use crate::arch::aarch64::{mte, page_fill, tlb};
 
 use super::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 use super::frame::{self, Clear, Frame};
-use super::vma::{Area, AreaFlags, AreaSet, ProtectError, Prot};
+use super::vma::{Area, AreaFlags, AreaSet, ProtectError, Prot, TooManyAreas};
 
 const PAGE: u64 = PAGE_SIZE as u64;
+
+/// Kernel heap an area takes, with its share of the BTreeMap's nodes (an
+/// upper estimate: an area and its key are 48 bytes, and a node of up to
+/// 11 of them may be half empty).
+const AREA_HEAP_BYTES: usize = 160;
 
 /// Out of frames (or ASIDs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,8 +100,12 @@ impl AddressSpace {
         &self.areas
     }
 
-    /// Adds an area (pages come on first touch).
+    /// Adds an area (pages come on first touch): refused at MAX_AREAS, or
+    /// when the kernel heap that holds areas runs short.
     pub fn add_area(&mut self, area: Area) -> Result<(), ()> {
+        if !super::heap::can_spare(AREA_HEAP_BYTES) {
+            return Err(());
+        }
         self.areas.insert(area)
     }
 
@@ -194,14 +203,16 @@ impl AddressSpace {
     }
 
     /// Unmaps `[start, end)` and removes the areas there (munmap), then
-    /// frees the page tables left empty.
-    pub fn unmap(&mut self, start: VirtAddr, end: VirtAddr) {
-        for area in self.areas.remove_range(start, end) {
+    /// frees the page tables left empty. Nothing changes if cutting the
+    /// areas would make too many.
+    pub fn unmap(&mut self, start: VirtAddr, end: VirtAddr) -> Result<(), TooManyAreas> {
+        for area in self.areas.remove_range(start, end)? {
             self.zap(area.start, area.end);
         }
         if self.table().free_empty_tables(&mut FrameTables, start, end, &mut user_tables::free_table) {
             tlb::flush_asid(self.asid.value());
         }
+        Ok(())
     }
 
     /// Changes the protection of `[start, end)` (mprotect), areas and
@@ -301,6 +312,11 @@ impl AddressSpace {
     /// pages shared copy-on-write — one more owner each, and read-only in
     /// both spaces until one of them writes (mm/fault.rs).
     pub fn fork(&mut self) -> Result<AddressSpace, OutOfMemory> {
+        // The child's areas are copies on the kernel heap: a program with
+        // many areas forking many times must get ENOMEM, not exhaust it.
+        if !super::heap::can_spare(self.areas.len() * AREA_HEAP_BYTES) {
+            return Err(OutOfMemory);
+        }
         let mut child = AddressSpace::new()?;
         child.areas = self.areas.clone();
         child.brk = self.brk;

@@ -84,6 +84,17 @@ pub fn used_bytes() -> usize {
     ALLOCATOR.heap.lock().used()
 }
 
+/// Heap kept back for the kernel's own work (ending processes, logging):
+/// what programs ask for that would eat into it fails with ENOMEM instead,
+/// as Linux keeps min_free_kbytes of pages back.
+const RESERVE: usize = 4 << 20;
+
+/// Whether `bytes` more can be allocated for a program and still leave the
+/// reserve.
+pub fn can_spare(bytes: usize) -> bool {
+    ALLOCATOR.heap.lock().free() >= bytes.saturating_add(RESERVE)
+}
+
 /// The heap bytes a string's buffer takes (none if it has no capacity).
 pub fn bytes_of_string(s: &alloc::string::String) -> usize {
     match Layout::array::<u8>(s.capacity()) {

@@ -137,6 +137,18 @@ pub struct AreaSet {
     /// hint: the area under it is checked to contain the address, so a
     /// stale key (area removed, split or moved) just falls back to the search.
     last_found: Cell<Option<VirtAddr>>,
+    /// Where the last top-down placement went, and the largest hole it
+    /// passed over: the next search starts there unless it asks for a hole
+    /// that small (Linux's free_area_cache and cached_hole_size, before the
+    /// gap-augmented tree). Without it, each mmap walked every area above
+    /// its place: quadratic in the number of mappings.
+    gap_cache: Cell<Option<GapCache>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct GapCache {
+    below: VirtAddr,
+    largest_skipped: u64,
 }
 
 impl AreaSet {
@@ -163,6 +175,9 @@ impl AreaSet {
 
     /// Adds an area; it must not overlap another.
     pub fn insert(&mut self, area: Area) -> Result<(), ()> {
+        if self.areas.len() >= MAX_AREAS {
+            return Err(());
+        }
         debug_assert!(area.start.is_aligned(PAGE_SIZE as u64) && area.end.is_aligned(PAGE_SIZE as u64));
         if area.start >= area.end || self.overlaps(area.start, area.end) {
             return Err(());
@@ -181,13 +196,32 @@ impl AreaSet {
         }
     }
 
+    /// How many areas cutting at `start` and `end` would add.
+    fn splits_for(&self, start: VirtAddr, end: VirtAddr) -> usize {
+        [start, end].iter().filter(|&&at| self.find(at).is_some_and(|a| a.start < at)).count()
+    }
+
+    /// Whether `[start, end)` can be cut out of the areas without going over
+    /// MAX_AREAS (Linux's __split_vma fails with ENOMEM at max_map_count).
+    fn may_split(&self, start: VirtAddr, end: VirtAddr) -> bool {
+        self.areas.len() + self.splits_for(start, end) <= MAX_AREAS
+    }
+
     /// Removes `[start, end)` from every area, splitting those that straddle
-    /// its edges. Returns the removed pieces.
-    pub fn remove_range(&mut self, start: VirtAddr, end: VirtAddr) -> Vec<Area> {
+    /// its edges. Returns the removed pieces, or `TooManyAreas` (nothing
+    /// changed) if the splits would go over MAX_AREAS.
+    pub fn remove_range(&mut self, start: VirtAddr, end: VirtAddr) -> Result<Vec<Area>, TooManyAreas> {
+        if !self.may_split(start, end) {
+            return Err(TooManyAreas);
+        }
         self.split_at(start);
         self.split_at(end);
+        // Space freed above the last placement: search from the top again.
+        if self.gap_cache.get().is_some_and(|c| c.below < end) {
+            self.gap_cache.set(None);
+        }
         let keys: Vec<VirtAddr> = self.areas.range(start..end).map(|(k, _)| *k).collect();
-        keys.into_iter().filter_map(|k| self.areas.remove(&k)).collect()
+        Ok(keys.into_iter().filter_map(|k| self.areas.remove(&k)).collect())
     }
 
     /// Sets `prot` (and adds `add_flags`) on `[start, end)`, which must be
@@ -211,6 +245,9 @@ impl AreaSet {
                 return Err(ProtectError::NotWritable);
             }
             at = area.end;
+        }
+        if !self.may_split(start, end) {
+            return Err(ProtectError::TooManyAreas);
         }
         self.split_at(start);
         self.split_at(end);
@@ -252,15 +289,47 @@ impl AreaSet {
     /// The highest gap of `len` bytes that ends at or below `below` and
     /// starts at or above `floor` (top-down placement, as Linux's mmap does).
     pub fn find_gap_below(&self, below: VirtAddr, floor: VirtAddr, len: u64) -> Option<VirtAddr> {
+        // Resume under the last placement when no hole skipped on the way
+        // there could take `len`; otherwise search from the top.
+        let cached = self.gap_cache.get().filter(|c| c.below <= below && len > c.largest_skipped);
+        let (from, skipped_before) = cached.map_or((below, 0), |c| (c.below, c.largest_skipped));
+        let (found, skipped) = self.gap_search(from, floor, len);
+        let found = match found {
+            Some(start) => Some(start),
+            None if cached.is_some() => return self.find_gap_below_uncached(below, floor, len),
+            None => None,
+        };
+        if let Some(start) = found {
+            self.gap_cache.set(Some(GapCache { below: start, largest_skipped: skipped_before.max(skipped) }));
+        }
+        found
+    }
+
+    fn find_gap_below_uncached(&self, below: VirtAddr, floor: VirtAddr, len: u64) -> Option<VirtAddr> {
+        let (found, skipped) = self.gap_search(below, floor, len);
+        if let Some(start) = found {
+            self.gap_cache.set(Some(GapCache { below: start, largest_skipped: skipped }));
+        }
+        found
+    }
+
+    /// Walks down from `below`: the first gap of `len` bytes at or above
+    /// `floor`, and the largest smaller hole passed on the way.
+    fn gap_search(&self, below: VirtAddr, floor: VirtAddr, len: u64) -> (Option<VirtAddr>, u64) {
         let mut top = below;
+        let mut skipped = 0;
         for (_, area) in self.areas.range(..below).rev() {
-            if area.end <= top && top - area.end >= len {
-                break;
+            if area.end <= top {
+                let hole = top - area.end;
+                if hole >= len {
+                    break;
+                }
+                skipped = skipped.max(hole);
             }
             top = top.min(area.start);
         }
-        let start = top.as_u64().checked_sub(len)?;
-        (start >= floor.as_u64()).then(|| VirtAddr::new(start))
+        let start = top.as_u64().checked_sub(len).filter(|&s| s >= floor.as_u64());
+        (start.map(VirtAddr::new), skipped)
     }
 
     /// Every area, in address order.
@@ -280,7 +349,18 @@ pub enum ProtectError {
     Hole,
     /// PROT_WRITE on an area that may not become writable: EACCES.
     NotWritable,
+    /// Splitting would go over MAX_AREAS: ENOMEM.
+    TooManyAreas,
 }
+
+/// The most areas one address space may have: Linux's default
+/// vm.max_map_count. Every area costs kernel heap, so without a limit a
+/// program could exhaust it one mmap at a time.
+pub const MAX_AREAS: usize = 65530;
+
+/// Splitting areas would go over MAX_AREAS (munmap: ENOMEM, as Linux).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooManyAreas;
 
 #[cfg(test)]
 mod tests {
@@ -315,11 +395,11 @@ mod tests {
         set.insert(anon(0, 10, Prot::READ)).unwrap();
         assert_eq!(set.find(va(7)).map(|a| a.end), Some(va(10)));
         // Shrunk under the remembered start: the tail is gone.
-        set.remove_range(va(5), va(10));
+        set.remove_range(va(5), va(10)).unwrap();
         assert!(set.find(va(7)).is_none());
         assert_eq!(set.find(va(4)).map(|a| a.end), Some(va(5)));
         // Removed and replaced by two areas: each is found, neither stale.
-        set.remove_range(va(0), va(5));
+        set.remove_range(va(0), va(5)).unwrap();
         set.insert(anon(0, 2, Prot::WRITE)).unwrap();
         set.insert(anon(2, 6, Prot::READ)).unwrap();
         assert_eq!(set.find(va(1)).map(|a| a.prot), Some(Prot::WRITE));
@@ -331,7 +411,7 @@ mod tests {
     fn unmapping_the_middle_splits_an_area_in_two() {
         let mut set = AreaSet::new();
         set.insert(anon(0, 10, Prot::READ | Prot::WRITE)).unwrap();
-        let removed = set.remove_range(va(3), va(5));
+        let removed = set.remove_range(va(3), va(5)).unwrap();
         assert_eq!(removed, [Area { pgoff: 3, ..anon(3, 5, Prot::READ | Prot::WRITE) }]);
         assert_eq!(spans(&set), [(0, 3, Prot::READ | Prot::WRITE), (5, 10, Prot::READ | Prot::WRITE)]);
     }
@@ -341,7 +421,7 @@ mod tests {
         let mut set = AreaSet::new();
         set.insert(anon(0, 4, Prot::READ)).unwrap();
         set.insert(anon(6, 10, Prot::WRITE)).unwrap();
-        let removed = set.remove_range(va(2), va(8));
+        let removed = set.remove_range(va(2), va(8)).unwrap();
         assert_eq!(removed.len(), 2);
         assert_eq!(spans(&set), [(0, 2, Prot::READ), (8, 10, Prot::WRITE)]);
     }
@@ -363,7 +443,7 @@ mod tests {
     fn splitting_keeps_the_backing_offset_of_each_piece() {
         let mut set = AreaSet::new();
         set.insert(Area { pgoff: 100, ..anon(0, 8, Prot::READ) }).unwrap();
-        set.remove_range(va(2), va(3));
+        set.remove_range(va(2), va(3)).unwrap();
         let pieces: Vec<_> = set.iter().map(|a| ((a.start - va(0)) / P, a.pgoff)).collect();
         assert_eq!(pieces, [(0, 100), (3, 103)]);
         assert_eq!(set.find(va(5)).unwrap().page_index(va(5)), 105);
@@ -398,5 +478,38 @@ mod tests {
         assert_eq!(set.find_gap_below(va(10), va(0), 2 * P), Some(va(2)));
         assert_eq!(set.find_gap_below(va(10), va(3), 2 * P), None, "nothing above the floor");
         assert_eq!(set.find_gap_below(va(20), va(0), 4 * P), Some(va(16)));
+    }
+
+    #[test]
+    fn placement_resumes_below_the_last_one_yet_finds_skipped_and_freed_holes() {
+        let mut set = AreaSet::new();
+        set.insert(anon(18, 20, Prot::READ)).unwrap();
+        set.insert(anon(12, 17, Prot::READ)).unwrap();
+        let place = |set: &mut AreaSet, pages: u64| {
+            let at = set.find_gap_below(va(20), va(0), pages * P)?;
+            set.insert(Area { end: at + pages * P, ..anon(0, 1, Prot::READ) }.upper(at)).unwrap();
+            Some(at)
+        };
+        assert_eq!(place(&mut set, 2), Some(va(10)), "the one-page hole at 17 is too small");
+        assert_eq!(place(&mut set, 2), Some(va(8)), "resumes below the last placement");
+        assert_eq!(place(&mut set, 1), Some(va(17)), "a hole skipped before fits this one");
+        set.remove_range(va(12), va(17)).unwrap();
+        assert_eq!(place(&mut set, 5), Some(va(12)), "space freed above the last placement is found");
+    }
+
+    #[test]
+    fn areas_stop_at_max_map_count_and_a_split_past_it_changes_nothing() {
+        let mut set = AreaSet::new();
+        for i in 0..MAX_AREAS as u64 {
+            set.insert(anon(2 * i, 2 * i + 2, Prot::READ)).unwrap();
+        }
+        let next = 2 * MAX_AREAS as u64;
+        assert_eq!(set.insert(anon(next, next + 1, Prot::READ)), Err(()), "one area too many");
+        // Punching a hole in an area would split it in two.
+        assert_eq!(set.remove_range(va(1), va(2)), Err(TooManyAreas));
+        assert_eq!(set.protect_range(va(1), va(2), Prot::empty(), AreaFlags::empty()), Err(ProtectError::TooManyAreas));
+        assert_eq!(set.len(), MAX_AREAS, "nothing changed");
+        // Removing a whole area needs no split.
+        assert_eq!(set.remove_range(va(0), va(2)).map(|r| r.len()), Ok(1));
     }
 }

@@ -145,7 +145,7 @@ pub fn mmap(addr: u64, len: u64, prot_bits: u32, flags: u32, fd: i32, offset: u6
             if flags & MAP_FIXED_NOREPLACE != 0 {
                 return Err(Errno::EEXIST);
             }
-            space.unmap(s, e);
+            space.unmap(s, e).map_err(|_| Errno::ENOMEM)?;
         }
         s
     } else {
@@ -183,7 +183,7 @@ pub fn munmap(addr: u64, len: u64) -> SysResult {
     }
     let len = page_len(len)?;
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::EINVAL)?;
-    process::current().space().unmap(VirtAddr::new(addr), VirtAddr::new(end));
+    process::current().space().unmap(VirtAddr::new(addr), VirtAddr::new(end)).map_err(|_| Errno::ENOMEM)?;
     Ok(0)
 }
 
@@ -201,7 +201,7 @@ pub fn mprotect(addr: u64, len: u64, prot_bits: u32) -> SysResult {
     let add = if mte { AreaFlags::MTE } else { AreaFlags::empty() };
     match process::current().space().protect(VirtAddr::new(addr), VirtAddr::new(end), prot, add) {
         Ok(()) => Ok(0),
-        Err(ProtectError::Hole) => Err(Errno::ENOMEM),
+        Err(ProtectError::Hole | ProtectError::TooManyAreas) => Err(Errno::ENOMEM),
         Err(ProtectError::NotWritable) => Err(Errno::EACCES),
     }
 }
@@ -255,8 +255,8 @@ pub fn brk(addr: u64) -> SysResult {
         if p.space().add_area(Area::anonymous(old_top, new_top, Prot::READ | Prot::WRITE)).is_err() {
             return Ok(current.as_u64());
         }
-    } else if new_top < old_top {
-        p.space().unmap(new_top, old_top);
+    } else if new_top < old_top && p.space().unmap(new_top, old_top).is_err() {
+        return Ok(current.as_u64());
     }
     p.space().brk.end = VirtAddr::new(addr);
     Ok(addr)
