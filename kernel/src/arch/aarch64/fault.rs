@@ -7,8 +7,8 @@
 use alloc::format;
 
 use linux_raw_sys::general::{
-    BUS_ADRALN, BUS_OBJERR, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SEGV_MTESERR, SIGBUS, SIGILL, SIGSEGV, SIGTRAP,
-    TRAP_BRKPT,
+    BUS_ADRALN, BUS_OBJERR, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SEGV_MTESERR, SIGBUS, SIGILL, SIGKILL, SIGSEGV, SIGTRAP,
+    SI_KERNEL, TRAP_BRKPT,
 };
 
 use super::esr::{Esr, ExceptionClass, FaultKind};
@@ -34,6 +34,8 @@ struct Sig {
 
 const MAPERR: Sig = Sig { signal: SIGSEGV, code: SEGV_MAPERR, name: "SEGV_MAPERR" };
 const ACCERR: Sig = Sig { signal: SIGSEGV, code: SEGV_ACCERR, name: "SEGV_ACCERR" };
+/// The out-of-memory kill (Linux's oom_kill_process: SIGKILL, SI_KERNEL).
+const OOM_KILL: Sig = Sig { signal: SIGKILL, code: SI_KERNEL as u32, name: "out of memory" };
 
 /// How an abort maps onto the generic resolver, or the signal to send
 /// (Linux's fault_info[] column of signals and codes).
@@ -97,9 +99,9 @@ fn resolve(far: u64, esr: Esr, access: Access) -> Result<(), Sig> {
         }
         Err(FaultError::Unmapped) => Err(MAPERR),
         Err(FaultError::NotPermitted) => Err(ACCERR),
-        // Linux's VM_FAULT_OOM from a user fault invokes the OOM killer;
-        // here the faulting process is the one that goes.
-        Err(FaultError::OutOfMemory) => Err(Sig { signal: SIGSEGV, code: SEGV_MAPERR, name: "out of memory" }),
+        // Linux's VM_FAULT_OOM from a user fault invokes the OOM killer,
+        // which sends SIGKILL; here the faulting process is the one that goes.
+        Err(FaultError::OutOfMemory) => Err(OOM_KILL),
     }
 }
 
@@ -130,8 +132,22 @@ fn user_abort(frame: &TrapFrame) {
 /// away), with a one-line report kept for the case where it ends the process.
 fn force(frame: &TrapFrame, sig: Sig, addr: u64) {
     let p = process::current();
-    let report = format!("{} at {:#x}, pc {:#x}: {}", sig.name, frame.far, frame.elr, frame.esr());
-    log::info!("pid {} ({}): {} {}", p.pid.0, p.name, process::outcome::signal_name(sig.signal), report);
+    let report = if sig.signal == OOM_KILL.signal && sig.code == OOM_KILL.code {
+        // Linux's oom_kill_process report, in one line: what was asked, and
+        // where the memory is.
+        let frames = crate::mm::frame::stats();
+        let (owned, peak) = p.space().owned_frames();
+        let report = format!(
+            "out of memory: no frame for the fault at {:#x}, pc {:#x}; {} of {} frames in use, {} of them this process's (peak {})",
+            frame.far, frame.elr, frames.used(), frames.total, owned, peak
+        );
+        log::warn!("pid {} ({}): killed: {}", p.pid.0, p.name, report);
+        report
+    } else {
+        let report = format!("{} at {:#x}, pc {:#x}: {}", sig.name, frame.far, frame.elr, frame.esr());
+        log::info!("pid {} ({}): {} {}", p.pid.0, p.name, process::outcome::signal_name(sig.signal), report);
+        report
+    };
     p.fault_report = Some(report);
     p.fault_esr = Some(frame.esr);
     p.fault_address = None;
