@@ -37,6 +37,36 @@ pub fn search(pc: u64) -> Option<u64> {
     table.iter().find(|e| e.insn == pc).map(|e| e.fixup)
 }
 
+/// A one-byte load at `$va` with the given instructions around it, under
+/// an __ex_table entry: `Ok(byte)`, or `Err(ESR_EL1)` if the load (label
+/// 1) faults; the handler resumes at label 2 with ESR_EL1 in x17.
+macro_rules! probe_load {
+    ($va:expr, $($insn:literal),+) => {{
+        let value: u64;
+        let esr: u64;
+        // SAFETY: the load may fault; its __ex_table entry makes the handler
+        // resume at label 2 with ESR_EL1 in x17, which is declared clobbered.
+        // The instructions around it only touch PSTATE.PAN, and restore it
+        // on both paths (label 2 is where the load and its fixup continue).
+        unsafe {
+            core::arch::asm!(
+                ".arch_extension pan",
+                "mov x17, xzr",
+                $($insn,)+
+                ".pushsection __ex_table, \"a\"",
+                ".balign 8",
+                ".quad 1b, 2b",
+                ".popsection",
+                va = in(reg) $va.as_u64(),
+                value = out(reg) value,
+                out("x17") esr,
+                options(nostack),
+            );
+        }
+        if esr != 0 { Err(super::esr::Esr(esr)) } else { Ok(value as u8) }
+    }};
+}
+
 /// Reads one byte at `va`, turning a fault into `Err(ESR_EL1)` instead of a
 /// panic. The probe the self-tests use to show that a mapping is absent, or
 /// that a tag check fires.
@@ -45,26 +75,7 @@ pub fn search(pc: u64) -> Option<u64> {
 /// The read itself must be harmless if it succeeds (no read side effects).
 #[cfg(target_os = "none")]
 pub unsafe fn probe_read(va: crate::mm::addr::VirtAddr) -> Result<u8, super::esr::Esr> {
-    let value: u64;
-    let esr: u64;
-    // SAFETY: the load may fault; its __ex_table entry makes the handler
-    // resume at label 2 with ESR_EL1 in x17, which is declared clobbered.
-    unsafe {
-        core::arch::asm!(
-            "mov x17, xzr",
-            "1: ldrb {value:w}, [{va}]",
-            "2:",
-            ".pushsection __ex_table, \"a\"",
-            ".balign 8",
-            ".quad 1b, 2b",
-            ".popsection",
-            va = in(reg) va.as_u64(),
-            value = out(reg) value,
-            out("x17") esr,
-            options(nostack),
-        );
-    }
-    if esr != 0 { Err(super::esr::Esr(esr)) } else { Ok(value as u8) }
+    probe_load!(va, "1: ldrb {value:w}, [{va}]", "2:")
 }
 
 /// As [`probe_read`], with PSTATE.PAN cleared for the one load: an EL1
@@ -75,30 +86,7 @@ pub unsafe fn probe_read(va: crate::mm::addr::VirtAddr) -> Result<u8, super::esr
 /// As for [`probe_read`]; the caller must expect PAN to be on.
 #[cfg(target_os = "none")]
 pub unsafe fn probe_read_without_pan(va: crate::mm::addr::VirtAddr) -> Result<u8, super::esr::Esr> {
-    let value: u64;
-    let esr: u64;
-    // SAFETY: as probe_read. PSTATE.PAN is written through its system-register
-    // form (S3_0_C4_C2_3, bit 22) and restored on both paths (label 2 is
-    // where both the load and its fixup continue).
-    unsafe {
-        core::arch::asm!(
-            "mov x17, xzr",
-            "msr S3_0_C4_C2_3, xzr",
-            "1: ldrb {value:w}, [{va}]",
-            "2:",
-            "msr S3_0_C4_C2_3, {pan}",
-            ".pushsection __ex_table, \"a\"",
-            ".balign 8",
-            ".quad 1b, 2b",
-            ".popsection",
-            va = in(reg) va.as_u64(),
-            pan = in(reg) 1u64 << 22,
-            value = out(reg) value,
-            out("x17") esr,
-            options(nostack),
-        );
-    }
-    if esr != 0 { Err(super::esr::Esr(esr)) } else { Ok(value as u8) }
+    probe_load!(va, "msr pan, #0", "1: ldrb {value:w}, [{va}]", "2:", "msr pan, #1")
 }
 
 /// As [`probe_read`], with the unprivileged LDTRB: the access is checked as
@@ -109,25 +97,7 @@ pub unsafe fn probe_read_without_pan(va: crate::mm::addr::VirtAddr) -> Result<u8
 /// As for [`probe_read`].
 #[cfg(target_os = "none")]
 pub unsafe fn probe_read_unprivileged(va: crate::mm::addr::VirtAddr) -> Result<u8, super::esr::Esr> {
-    let value: u64;
-    let esr: u64;
-    // SAFETY: as probe_read.
-    unsafe {
-        core::arch::asm!(
-            "mov x17, xzr",
-            "1: ldtrb {value:w}, [{va}]",
-            "2:",
-            ".pushsection __ex_table, \"a\"",
-            ".balign 8",
-            ".quad 1b, 2b",
-            ".popsection",
-            va = in(reg) va.as_u64(),
-            value = out(reg) value,
-            out("x17") esr,
-            options(nostack),
-        );
-    }
-    if esr != 0 { Err(super::esr::Esr(esr)) } else { Ok(value as u8) }
+    probe_load!(va, "1: ldtrb {value:w}, [{va}]", "2:")
 }
 
 /// Calls the code at `va` with BLR, turning an instruction abort on the
