@@ -296,9 +296,7 @@ impl SignalState {
 
 #[cfg(test)]
 mod tests {
-    use alloc::sync::Arc;
-
-use linux_raw_sys::general::{SIGSEGV, SIGUSR1, SIGUSR2};
+    use linux_raw_sys::general::{SIGSEGV, SIGUSR1, SIGUSR2};
 
     use super::*;
 
