@@ -27,7 +27,7 @@ use linux_raw_sys::general::{CLD_EXITED, CLD_KILLED, SIGKILL};
 use crate::arch::aarch64::context::switch_context;
 use crate::arch::aarch64::timer;
 use crate::mm::fault::FaultCounters;
-use crate::signal::{SigFields, SigInfo};
+use crate::signal::{QueueFull, SigFields, SigInfo};
 
 /// Time slice of a process before the timer preempts it.
 const SLICE_NS: u64 = 10_000_000;
@@ -134,14 +134,15 @@ pub fn block(state: State) {
 /// Sends `info` to task `tid`. A task blocked in nanosleep, wait4 or futex
 /// that does not block the signal is woken, and its system call returns
 /// EINTR (the signal is then delivered on the way out).
-pub fn signal_task(tid: u32, info: SigInfo) {
-    let Some(t) = get(tid) else { return };
-    t.signals.send(info);
+pub fn signal_task(tid: u32, info: SigInfo) -> Result<(), QueueFull> {
+    let Some(t) = get(tid) else { return Ok(()) };
+    t.signals.send(info)?;
     let deliverable = !t.signals.blocked.contains(info.signo);
     if deliverable && matches!(t.state, State::Sleeping | State::WaitingForChild | State::WaitingForFutex) {
         t.interrupted = true;
         wake(tid);
     }
+    Ok(())
 }
 
 /// Sends `info` to process `tgid` (to its first live thread, the leader if
@@ -155,7 +156,8 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> bool {
         .map(|t| t.pid.0);
     match target {
         Some(tid) => {
-            signal_task(tid, info);
+            // kill() is never refused for a full queue (SignalState::send).
+            let _ = signal_task(tid, info);
             true
         }
         None => false,
@@ -206,7 +208,8 @@ fn process_ended(tgid: u32) {
         // The old clone() takes any byte as the exit signal; Linux's
         // do_notify_parent sends it only if it is a valid signal.
         if (1..=crate::signal::NSIG).contains(&exit_signal) {
-            parent.signals.send(SigInfo { signo: exit_signal, code: code as i32, fields: SigFields::Child { pid: tgid, status } });
+            // A full queue loses this real-time exit signal, as on Linux.
+            let _ = parent.signals.send(SigInfo { signo: exit_signal, code: code as i32, fields: SigFields::Child { pid: tgid, status } });
         }
     }
     // Whichever thread of the parent sits in wait4 must look again.

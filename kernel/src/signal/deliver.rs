@@ -104,7 +104,8 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
     }
     if core::mem::take(&mut p.mte_async_fault) {
         let code = linux_raw_sys::general::SEGV_MTEAERR as i32;
-        p.signals.send(SigInfo { signo: SIGSEGV, code, fields: SigFields::Fault { addr: 0 } });
+        // A standard signal is never refused (only real-time ones queue).
+        let _ = p.signals.send(SigInfo { signo: SIGSEGV, code, fields: SigFields::Fault { addr: 0 } });
     }
     loop {
         match p.signals.next() {

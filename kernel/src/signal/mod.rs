@@ -12,12 +12,22 @@ use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 
 use linux_raw_sys::general::{
-    SA_NODEFER, SA_RESETHAND, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH,
+    SA_NODEFER, SA_RESETHAND, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH, SI_USER,
 };
 use spin::Mutex;
 
 /// Highest signal number (_NSIG).
 pub const NSIG: u32 = 64;
+
+/// Real-time signals a task may have queued: Linux's RLIMIT_SIGPENDING
+/// default (max_threads / 2, with this kernel's 8192 processes). Every
+/// queued signal is kernel heap, so without a limit a program that blocks
+/// one and sends it in a loop would exhaust it.
+pub const MAX_QUEUED: usize = 4096;
+
+/// The task's real-time signal queue is full (EAGAIN).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueFull;
 /// The first real-time signal as the kernel numbers them (glibc reserves
 /// the first two for itself and calls 34 SIGRTMIN).
 pub const SIGRTMIN: u32 = 32;
@@ -197,21 +207,31 @@ impl SignalState {
     }
 
     /// Queues `info` (a standard signal is pending at most once; every
-    /// real-time signal sent is queued).
-    pub fn send(&mut self, info: SigInfo) {
+    /// real-time signal sent is queued, up to MAX_QUEUED). With the queue
+    /// full, Linux's __send_signal_locked: kill() still makes the signal
+    /// pending but its information is lost; other senders get
+    /// `Err(QueueFull)` (EAGAIN).
+    pub fn send(&mut self, info: SigInfo) -> Result<(), QueueFull> {
         let sig = info.signo;
         if self.action(sig).disposition == Disposition::Ignore && sig != SIGKILL {
-            return;
+            return Ok(());
         }
         if sig >= SIGRTMIN {
+            if self.queued.len() >= MAX_QUEUED {
+                if info.code != SI_USER as i32 {
+                    return Err(QueueFull);
+                }
+            } else {
+                self.queued.push_back(info);
+            }
             self.pending.insert(sig);
-            self.queued.push_back(info);
-            return;
+            return Ok(());
         }
         if !self.pending.contains(sig) {
             self.pending.insert(sig);
             self.info[(sig - 1) as usize] = Some(info);
         }
+        Ok(())
     }
 
     /// Queues a signal raised by a fault: it cannot be blocked or ignored
@@ -296,7 +316,7 @@ impl SignalState {
 
 #[cfg(test)]
 mod tests {
-    use linux_raw_sys::general::{SIGSEGV, SIGUSR1, SIGUSR2};
+    use linux_raw_sys::general::{SIGSEGV, SIGUSR1, SIGUSR2, SI_TKILL};
 
     use super::*;
 
@@ -314,8 +334,8 @@ mod tests {
         s.set_action(SIGUSR1, handler(0x1000)).unwrap();
         s.set_action(SIGUSR2, handler(0x2000)).unwrap();
         s.blocked = SigSet::of(SIGUSR1);
-        s.send(user(SIGUSR2));
-        s.send(user(SIGUSR1));
+        s.send(user(SIGUSR2)).unwrap();
+        s.send(user(SIGUSR1)).unwrap();
         assert!(matches!(s.next(), Next::Handle(SigInfo { signo: SIGUSR2, .. }, _)));
         assert_eq!(s.next(), Next::Nothing, "SIGUSR1 is blocked");
         s.blocked = SigSet::EMPTY;
@@ -327,7 +347,7 @@ mod tests {
         let mut s = SignalState::default();
         assert!(!s.any_deliverable());
         s.blocked = SigSet::of(SIGUSR1);
-        s.send(user(SIGUSR1));
+        s.send(user(SIGUSR1)).unwrap();
         assert!(!s.any_deliverable(), "pending but blocked");
         s.force(SigInfo { signo: SIGUSR1, code: 1, fields: SigFields::Fault { addr: 0 } });
         assert!(s.any_deliverable(), "forcing unblocks");
@@ -338,9 +358,9 @@ mod tests {
     #[test]
     fn default_actions_terminate_or_ignore() {
         let mut s = SignalState::default();
-        s.send(user(SIGCHLD));
+        s.send(user(SIGCHLD)).unwrap();
         assert_eq!(s.next(), Next::Nothing, "SIGCHLD's default is to ignore");
-        s.send(user(SIGUSR1));
+        s.send(user(SIGUSR1)).unwrap();
         assert_eq!(s.next(), Next::Terminate(user(SIGUSR1)));
     }
 
@@ -349,7 +369,7 @@ mod tests {
         let mut s = SignalState::default();
         assert!(s.set_action(SIGKILL, handler(0x1000)).is_err());
         s.blocked = SigSet(u64::MAX).blockable();
-        s.send(user(SIGKILL));
+        s.send(user(SIGKILL)).unwrap();
         assert_eq!(s.next(), Next::Terminate(user(SIGKILL)));
     }
 
@@ -392,8 +412,8 @@ mod tests {
     fn real_time_signals_queue_every_instance() {
         let mut s = SignalState::default();
         s.set_action(40, handler(0x1000)).unwrap();
-        s.send(SigInfo { signo: 40, code: -1, fields: SigFields::Sender { pid: 1 } });
-        s.send(SigInfo { signo: 40, code: -2, fields: SigFields::Sender { pid: 1 } });
+        s.send(SigInfo { signo: 40, code: -1, fields: SigFields::Sender { pid: 1 } }).unwrap();
+        s.send(SigInfo { signo: 40, code: -2, fields: SigFields::Sender { pid: 1 } }).unwrap();
         assert!(matches!(s.next(), Next::Handle(SigInfo { code: -1, .. }, _)));
         assert!(matches!(s.next(), Next::Handle(SigInfo { code: -2, .. }, _)));
         assert_eq!(s.next(), Next::Nothing);
@@ -403,8 +423,23 @@ mod tests {
     fn ignoring_discards_what_is_pending() {
         let mut s = SignalState::default();
         s.blocked = SigSet::of(SIGUSR1);
-        s.send(user(SIGUSR1));
+        s.send(user(SIGUSR1)).unwrap();
         s.set_action(SIGUSR1, Action { disposition: Disposition::Ignore, ..Action::default() }).unwrap();
         assert_eq!(s.pending(), SigSet::EMPTY);
+    }
+
+    #[test]
+    fn a_full_real_time_queue_refuses_tkill_but_kill_still_makes_the_signal_pending() {
+        let mut s = SignalState::default();
+        s.blocked = SigSet::of(40);
+        for pid in 0..MAX_QUEUED as u32 {
+            s.send(SigInfo { signo: 40, code: SI_TKILL, fields: SigFields::Sender { pid } }).unwrap();
+        }
+        let tkill = SigInfo { signo: 41, code: SI_TKILL, fields: SigFields::Sender { pid: 1 } };
+        assert_eq!(s.send(tkill), Err(QueueFull));
+        assert!(!s.pending.contains(41), "a refused signal is not pending");
+        assert_eq!(s.send(user(41)), Ok(()), "kill(): pending, its information lost");
+        assert!(s.pending.contains(41));
+        assert_eq!(s.queued.len(), MAX_QUEUED);
     }
 }

@@ -184,7 +184,7 @@ pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> SysResult {
         return Err(Errno::ESRCH);
     }
     if sig != 0 {
-        process::signal_task(tid as u32, info(sig, SI_TKILL));
+        process::signal_task(tid as u32, info(sig, SI_TKILL)).map_err(|_| Errno::EAGAIN)?;
     }
     Ok(0)
 }
