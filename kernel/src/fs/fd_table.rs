@@ -46,11 +46,28 @@ impl<F: Clone> FdTable<F> {
         if fd >= limit {
             return Err(Errno::EMFILE);
         }
-        if fd >= self.slots.len() {
-            self.slots.resize(fd + 1, None);
-        }
+        self.grow_to(fd)?;
         self.slots[fd] = Some(entry);
         Ok(fd as i32)
+    }
+
+    /// Makes slot `fd` exist. A table of a million slots is 16 MiB of
+    /// kernel heap: growing fails with ENOMEM (Linux's expand_files) rather
+    /// than take the heap the kernel keeps for itself.
+    fn grow_to(&mut self, fd: usize) -> Result<(), Errno> {
+        if fd >= self.slots.len() {
+            let bytes = (fd + 1 - self.slots.len()) * core::mem::size_of::<Option<FdEntry<F>>>();
+            if !crate::mm::heap::can_spare(bytes) {
+                return Err(Errno::ENOMEM);
+            }
+            self.slots.resize(fd + 1, None);
+        }
+        Ok(())
+    }
+
+    /// The kernel heap the table's slots take (what a copy at fork needs).
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * core::mem::size_of::<Option<FdEntry<F>>>()
     }
 
     /// Installs `entry` at exactly `fd` (dup2/dup3), returning what was
@@ -60,9 +77,7 @@ impl<F: Clone> FdTable<F> {
         if i >= limit {
             return Err(Errno::EBADF);
         }
-        if i >= self.slots.len() {
-            self.slots.resize(i + 1, None);
-        }
+        self.grow_to(i)?;
         Ok(self.slots[i].replace(entry))
     }
 

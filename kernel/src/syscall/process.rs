@@ -57,6 +57,11 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
     if newsp != 0 {
         child_frame.sp_el0 = newsp;
     }
+    // A copied descriptor table is kernel heap: a table grown to a million
+    // slots copied by every fork would exhaust it (ENOMEM first).
+    if (!thread || f & CLONE_FILES == 0) && !crate::mm::heap::can_spare(parent.files().heap_bytes()) {
+        return Err(Errno::ENOMEM);
+    }
     let tid = process::next_pid();
     let (mm, fdt, signals, tgid, wait_parent) = if thread {
         let fdt = if f & CLONE_FILES != 0 { parent.fdt.clone() } else { Shared::new(parent.files().clone()) };
