@@ -146,7 +146,8 @@ pub fn signal_task(tid: u32, info: SigInfo) -> Result<(), QueueFull> {
 }
 
 /// Sends `info` to process `tgid` (to its first live thread, the leader if
-/// it lives). ESRCH-style `false` if the process has no live thread.
+/// it lives). ESRCH-style `false` if there is no such process, not even
+/// a zombie.
 pub fn signal_process(tgid: u32, info: SigInfo) -> bool {
     let target = table()
         .procs
@@ -154,6 +155,11 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> bool {
         .filter(|t| t.tgid == tgid && t.state != State::Zombie)
         .min_by_key(|t| t.pid.0 != tgid)
         .map(|t| t.pid.0);
+    // A zombie not yet reaped still exists for kill(), which succeeds and
+    // has nothing to deliver (Linux finds it by its pid until wait).
+    if target.is_none() && table().procs.values().any(|t| t.tgid == tgid) {
+        return true;
+    }
     match target {
         Some(tid) => {
             // kill() is never refused for a full queue (SignalState::send).
