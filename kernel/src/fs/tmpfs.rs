@@ -64,6 +64,11 @@ impl TmpFile {
 
 static SHM: Mutex<BTreeMap<String, Arc<TmpFile>>> = Mutex::new(BTreeMap::new());
 
+/// Kernel heap a new file takes besides its name: the TmpFile and its page
+/// map behind an Arc, and its share of the directory's nodes (an upper
+/// estimate).
+const FILE_HEAP_BYTES: usize = 256;
+
 /// The name inside /dev/shm, or ENOENT for any other path (there is no
 /// other writable file system).
 fn name_of(path: &str) -> Result<&str, Errno> {
@@ -86,6 +91,11 @@ pub fn open(path: &str, create: bool, exclusive: bool, truncate: bool) -> Result
         Some(_) if create && exclusive => return Err(Errno::EEXIST),
         Some(f) => f.clone(),
         None if create => {
+            // Every file is kernel heap (its name, its entry): like a tmpfs
+            // out of inodes, ENOSPC before the heap the kernel keeps back.
+            if !crate::mm::heap::can_spare(FILE_HEAP_BYTES + name.len()) {
+                return Err(Errno::ENOSPC);
+            }
             let f = Arc::new(TmpFile::new());
             dir.insert(String::from(name), f.clone());
             f
