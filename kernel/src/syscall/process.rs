@@ -24,6 +24,10 @@ use crate::signal::{Disposition, SignalState};
 
 /// Free frames clone keeps in reserve (16 MiB).
 const FORK_RESERVE_FRAMES: usize = 4096;
+/// Kernel heap a new task takes at most: its Process (signal state, fd
+/// table handle, saved FP/SIMD registers) boxed in the process table, and
+/// its share of the table's nodes (an upper estimate, twice its size).
+const TASK_HEAP_BYTES: usize = 2 * core::mem::size_of::<crate::process::Process>();
 
 /// Linux's __WALL and __WCLONE: accepted and ignored.
 const WAIT_IGNORED: u32 = 0x4000_0000 | 0x8000_0000;
@@ -46,9 +50,14 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         log::warn!("clone with flags {:#x}: vfork-style sharing is not supported", flags);
         return Err(Errno::ENOSYS);
     }
-    // The task limit, and a reserve of free memory: a fork bomb gets EAGAIN
-    // well before the kernel could run out of frames for page tables.
-    if process::count() >= process::MAX_PROCESSES || crate::mm::frame::stats().free < FORK_RESERVE_FRAMES {
+    // The task limit, and reserves of free memory: a fork bomb gets EAGAIN
+    // well before the kernel could run out of frames for page tables, or
+    // run its heap (where every task lives) into the reserve that ending
+    // tasks needs.
+    if process::count() >= process::MAX_PROCESSES
+        || crate::mm::frame::stats().free < FORK_RESERVE_FRAMES
+        || !crate::mm::heap::can_spare(TASK_HEAP_BYTES)
+    {
         return Err(Errno::EAGAIN);
     }
     let parent = process::current();
