@@ -529,28 +529,20 @@ static inline int *expect_failures(void)
         }                                                                       \
     } while (0)
 
-#endif /* REFPAGE_TEST_H */
-
 /* ------------------------------------------------------------------------
  * Faults in a child (the isolation_* tests): run a function that must
  * fault in a forked child, and read back the siginfo it got.
  */
 
-/* What the child's handler saw; in a MAP_SHARED page, so the parent reads it. */
-struct child_fault {
-    int signo;       /* si_signo */
-    int code;        /* si_code */
-    uintptr_t addr;  /* si_addr */
-    uintptr_t pc;    /* uc_mcontext.pc */
-    uint64_t fault_address; /* uc_mcontext.fault_address */
-};
 
 /* The status a child exits with once its handler has written the report. */
 #define CHILD_FAULT_REPORTED 77
 
-static inline struct child_fault *child_fault_page(void)
+/* Where the child's handler copies its caught() record: a MAP_SHARED
+ * page, so the parent reads it. */
+static inline struct caught *child_fault_page(void)
 {
-    static struct child_fault *page;
+    static struct caught *page;
     if (!page)
         page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     CHECK(page != MAP_FAILED, "mmap MAP_SHARED: errno %d (%s)", errno, strerror(errno));
@@ -559,14 +551,8 @@ static inline struct child_fault *child_fault_page(void)
 
 static inline void child_fault_handler(int sig, siginfo_t *si, void *ucv)
 {
-    ucontext_t *uc = ucv;
-    struct child_fault *r = child_fault_page();
-    r->signo = si->si_signo;
-    r->code = si->si_code;
-    r->addr = (uintptr_t)si->si_addr;
-    r->pc = uc->uc_mcontext.pc;
-    r->fault_address = uc->uc_mcontext.fault_address;
-    (void)sig;
+    caught_record(sig, si, ucv);
+    *child_fault_page() = *caught();
     _exit(CHILD_FAULT_REPORTED);
 }
 
@@ -574,12 +560,12 @@ static inline void child_fault_handler(int sig, siginfo_t *si, void *ucv)
  * fault_in_child(fn, arg, flags): runs fn(arg) in a forked child whose
  * SIGSEGV, SIGBUS and SIGILL handler (SA_SIGINFO | SA_ONSTACK | flags, on
  * an alternate stack, so that a stack overflow can be reported too)
- * records the siginfo and exits CHILD_FAULT_REPORTED. CHECKs that the child
+ * records the siginfo (caught_record) and exits CHILD_FAULT_REPORTED. CHECKs that the child
  * ended that way (fn returning is a failure) and returns the record.
  */
-static inline struct child_fault fault_in_child(void (*fn)(void *), void *arg, int flags)
+static inline struct caught fault_in_child(void (*fn)(void *), void *arg, int flags)
 {
-    struct child_fault *r = child_fault_page();
+    struct caught *r = child_fault_page();
     memset(r, 0, sizeof(*r));
     pid_t pid = fork_checked();
     if (pid == 0) {
@@ -611,3 +597,5 @@ static inline struct child_fault fault_in_child(void (*fn)(void *), void *arg, i
           "%s: want signo %d si_code %d si_addr %#lx; saw signo %d si_code %d si_addr %#lx, " \
           "pc %#lx", (what), (sig), (code_), (unsigned long)(addr_), (r).signo, (r).code, \
           (unsigned long)(r).addr, (unsigned long)(r).pc)
+
+#endif /* REFPAGE_TEST_H */

@@ -35,7 +35,7 @@ static int call(volatile uint32_t *code)
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    struct child_fault r;
+    struct caught r;
 
     volatile uint32_t *rw = map_anonymous(2 * PAGE, PROT_READ | PROT_WRITE);
     write_return_constant(rw, 1);

@@ -25,7 +25,7 @@ static const uintptr_t kernel_addresses[] = {
  * the linear map or to a tagged TTBR1 address it reports si_addr 0, where
  * Linux reports the address (untagged). For these the test prints what it
  * saw, and tests/run.sh checks the line this kernel prints. */
-static void check_maperr_print_addr(struct child_fault r, const char *what, uintptr_t want)
+static void check_maperr_print_addr(struct caught r, const char *what, uintptr_t want)
 {
     CHECK(r.signo == SIGSEGV && r.code == SEGV_MAPERR, "%s: want SIGSEGV SEGV_MAPERR; saw signo %d si_code %d",
           what, r.signo, r.code);
@@ -59,7 +59,7 @@ int main(void)
 
     for (unsigned i = 0; i < sizeof(kernel_addresses) / sizeof(kernel_addresses[0]); i++) {
         void *a = (void *)kernel_addresses[i];
-        struct child_fault r;
+        struct caught r;
 
         r = fault_in_child(load, a, 0);
         snprintf(what, sizeof(what), "load from %p", a);
@@ -79,7 +79,7 @@ int main(void)
 
     /* The linear map of the first RAM page of `virt`. */
     void *linear = (void *)0xffff000040000000UL;
-    struct child_fault r = fault_in_child(load, linear, 0);
+    struct caught r = fault_in_child(load, linear, 0);
     check_maperr_print_addr(r, "load from the linear map 0xffff000040000000", (uintptr_t)linear);
     r = fault_in_child(store, linear, 0);
     check_maperr_print_addr(r, "store to the linear map 0xffff000040000000", (uintptr_t)linear);

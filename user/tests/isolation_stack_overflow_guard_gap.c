@@ -40,7 +40,7 @@ int main(void)
     CHECK(getrlimit(RLIMIT_STACK, &limit) == 0, "getrlimit: errno %d", errno);
     uintptr_t top = (uintptr_t)&limit;
 
-    struct child_fault r = fault_in_child(overflow, NULL, 0);
+    struct caught r = fault_in_child(overflow, NULL, 0);
     /* The stack above main's frame (argv, envp, auxv) is far less than
      * 256 KiB, and the fault comes within one frame of the limit. */
     CHECK(r.signo == SIGSEGV && (r.code == SEGV_MAPERR || r.code == SEGV_ACCERR),
