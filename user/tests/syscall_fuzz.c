@@ -348,14 +348,20 @@ int main(int argc, char **argv)
         children++;
         int status = 0;
         uint64_t last = sh->next, still = 0;
-        for (;;) {
-            pid_t w = waitpid(pid, &status, WNOHANG);
-            CHECK(w >= 0, "waitpid: %s", strerror(errno));
-            if (w == pid)
+        for (int ended = 0; !ended;) {
+            /* Reap whatever has ended: the child, and grandchildren made
+             * children of this process by clone(CLONE_PARENT). */
+            pid_t w;
+            int st;
+            while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+                if (w == pid) {
+                    status = st;
+                    ended = 1;
+                }
+            }
+            if (ended)
                 break;
-            /* Reap grandchildren reparented here (CLONE_PARENT). */
-            while (waitpid(-1, NULL, WNOHANG) > 0)
-                ;
+            CHECK(w == 0, "waitpid: the child %d vanished (%s)", (int)pid, strerror(errno));
             sleep_ns(1000000);
             if (sh->next != last) {
                 last = sh->next;
