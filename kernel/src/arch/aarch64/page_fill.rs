@@ -79,6 +79,33 @@ pub(super) unsafe fn zero_blocks_with(page: VirtAddr, block: usize, gzva: bool) 
     }
 }
 
+/// The 16-byte pattern store loop over one page, with `$store` (STP, or
+/// STGP to set each granule's tag from the address in the same store).
+/// Sixteen stores per turn, so the loop test costs an eighth of a store per
+/// granule (four per turn made it 384 instructions a page, now 288).
+macro_rules! fill_loop {
+    ($store:literal, $page:expr, $pattern:expr) => {
+        // SAFETY: 16 iterations of sixteen 16-byte stores cover exactly the
+        // page, which the caller owns.
+        unsafe {
+            core::arch::asm!(
+                ".arch_extension memtag",
+                "2:",
+                ".rept 16",
+                concat!($store, " {lo}, {hi}, [{p}], #16"),
+                ".endr",
+                "subs {n}, {n}, #1",
+                "b.ne 2b",
+                p = inout(reg) $page => _,
+                n = inout(reg) GRANULES / 16 => _,
+                lo = in(reg) $pattern[0],
+                hi = in(reg) $pattern[1],
+                options(nostack),
+            );
+        }
+    };
+}
+
 /// Writes the 16-byte `pattern` to every granule with 16-byte stores (STP):
 /// the "memset" path for reference pages of size 16 or less.
 ///
@@ -86,24 +113,7 @@ pub(super) unsafe fn zero_blocks_with(page: VirtAddr, block: usize, gzva: bool) 
 /// `page` must be the page-aligned address of a writable page the caller owns.
 #[inline(never)]
 pub unsafe fn fill_pattern16(page: VirtAddr, pattern: [u64; 2]) {
-    // Sixteen stores per turn, so the loop test costs an eighth of a store
-    // per granule (four per turn made it 384 instructions a page, now 288).
-    // SAFETY: 16 iterations of sixteen 16-byte STPs cover exactly the page.
-    unsafe {
-        core::arch::asm!(
-            "2:",
-            ".rept 16",
-            "stp {lo}, {hi}, [{p}], #16",
-            ".endr",
-            "subs {n}, {n}, #1",
-            "b.ne 2b",
-            p = inout(reg) page.as_u64() => _,
-            n = inout(reg) GRANULES / 16 => _,
-            lo = in(reg) pattern[0],
-            hi = in(reg) pattern[1],
-            options(nostack),
-        );
-    }
+    fill_loop!("stp", page.as_u64(), pattern);
 }
 
 /// As [`fill_pattern16`], and sets every granule's allocation tag to `tag`
@@ -113,24 +123,7 @@ pub unsafe fn fill_pattern16(page: VirtAddr, pattern: [u64; 2]) {
 /// As for [`fill_pattern16`]; the page must be Tagged memory and tagging on.
 #[inline(never)]
 pub unsafe fn fill_pattern16_tagged(page: VirtAddr, pattern: [u64; 2], tag: u8) {
-    let tagged = mte::with_tag(page, tag);
-    // SAFETY: 16 iterations of sixteen 16-byte STGPs cover exactly the page.
-    unsafe {
-        core::arch::asm!(
-            ".arch_extension memtag",
-            "2:",
-            ".rept 16",
-            "stgp {lo}, {hi}, [{p}], #16",
-            ".endr",
-            "subs {n}, {n}, #1",
-            "b.ne 2b",
-            p = inout(reg) tagged.as_u64() => _,
-            n = inout(reg) GRANULES / 16 => _,
-            lo = in(reg) pattern[0],
-            hi = in(reg) pattern[1],
-            options(nostack),
-        );
-    }
+    fill_loop!("stgp", mte::with_tag(page, tag).as_u64(), pattern);
 }
 
 /// Copies a page's data, 64 bytes per iteration (LDP/STP).
