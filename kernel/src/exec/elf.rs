@@ -4,11 +4,13 @@
 //! PT_INTERP (static-PIE, loaded at a fixed bias as Linux's
 //! ELF_ET_DYN_BASE). Refused, with a one-line reason: anything else, a
 //! truncated file, more program headers than Linux takes, segments that
-//! overlap, lie outside the space below mmap's region (exec/layout.rs), are
-//! writable and executable at once, or whose file and memory offsets do not
-//! agree modulo the page size; a program header table that no segment
-//! loads; and a PT_GNU_STACK asking for an executable stack. A PT_LOAD with
-//! p_memsz 0 occupies nothing and is skipped, as Linux's elf_map() does.
+//! overlap, lie outside the space below mmap's region (exec/layout.rs), or
+//! whose file and memory offsets do not agree modulo the page size; a
+//! program header table that no segment loads. A PT_LOAD with p_memsz 0
+//! occupies nothing and is skipped, as Linux's elf_map() does. Writable and
+//! executable segments, and a PT_GNU_STACK asking for an executable stack,
+//! are taken as Linux takes them: the fault path maps such pages writable
+//! or executable, whichever was last needed (SCTLR_EL1.WXN, mm/fault.rs).
 //! Parsing uses the `elf` crate; the policy is here. Pure logic, tested on
 //! the host, and fuzzed there (elf_fuzz.rs).
 
@@ -64,6 +66,8 @@ pub struct LoadPlan {
     pub phent: u16,
     /// Added to every address (0 for ET_EXEC).
     pub bias: u64,
+    /// PT_GNU_STACK asks for an executable stack (PF_X).
+    pub exec_stack: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,11 +84,9 @@ pub enum ElfError {
     SegmentOutOfRange(usize),
     Misaligned(usize),
     FileSizeExceedsMemSize(usize),
-    WritableAndExecutable(usize),
     Overlap(usize, usize),
     EntryOutsideText,
     PhdrsNotLoaded,
-    ExecutableStack,
 }
 
 impl fmt::Display for ElfError {
@@ -104,11 +106,9 @@ impl fmt::Display for ElfError {
             }
             Self::Misaligned(i) => write!(f, "segment {} has p_vaddr and p_offset differing modulo the page size", i),
             Self::FileSizeExceedsMemSize(i) => write!(f, "segment {} has p_filesz > p_memsz", i),
-            Self::WritableAndExecutable(i) => write!(f, "segment {} is writable and executable", i),
             Self::Overlap(a, b) => write!(f, "segments {} and {} overlap", a, b),
             Self::EntryOutsideText => write!(f, "entry point is not in an executable segment"),
             Self::PhdrsNotLoaded => write!(f, "the program header table (AT_PHDR) is not inside a loaded segment"),
-            Self::ExecutableStack => write!(f, "PT_GNU_STACK asks for an executable stack (never writable and executable here)"),
         }
     }
 }
@@ -152,13 +152,12 @@ pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
 
     let mut segments = Vec::new();
     let mut phdr_vaddr = None;
+    let mut exec_stack = false;
     let page = PAGE_SIZE as u64;
     for (i, ph) in phdrs.iter().enumerate() {
         match ph.p_type {
             abi::PT_INTERP => return Err(ElfError::Interpreter),
-            // Honoured by refusing: an executable stack would be writable
-            // and executable, which this kernel never maps (SCTLR_EL1.WXN).
-            abi::PT_GNU_STACK if ph.p_flags & abi::PF_X != 0 => return Err(ElfError::ExecutableStack),
+            abi::PT_GNU_STACK => exec_stack = ph.p_flags & abi::PF_X != 0,
             abi::PT_PHDR => phdr_vaddr = Some(ph.p_vaddr),
             abi::PT_LOAD => {
                 if ph.p_filesz > ph.p_memsz {
@@ -181,9 +180,6 @@ pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
                     return Err(ElfError::SegmentOutOfRange(i));
                 }
                 let prot = prot_of(ph.p_flags);
-                if prot.contains(Prot::WRITE | Prot::EXEC) {
-                    return Err(ElfError::WritableAndExecutable(i));
-                }
                 segments.push((
                     i,
                     Segment {
@@ -240,6 +236,7 @@ pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
         phnum: hdr.e_phnum,
         phent: hdr.e_phentsize,
         bias,
+        exec_stack,
     })
 }
 
@@ -345,10 +342,6 @@ pub(crate) mod tests {
         assert_eq!(plan(&b.build()), Err(ElfError::SegmentOutOfRange(0)));
 
         let mut b = Builder::exec();
-        b.phdrs[1][0] = abi::PT_LOAD as u64 | ((abi::PF_W | abi::PF_X) as u64) << 32;
-        assert_eq!(plan(&b.build()), Err(ElfError::WritableAndExecutable(1)));
-
-        let mut b = Builder::exec();
         b.phdrs[1][4] = 0x4000; // filesz > memsz
         assert_eq!(plan(&b.build()), Err(ElfError::FileSizeExceedsMemSize(1)));
 
@@ -358,10 +351,16 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn executable_stack_request_is_refused() {
+    fn writable_executable_segments_and_an_executable_stack_are_taken_as_linux_takes_them() {
+        let mut b = Builder::exec();
+        b.phdrs[1][0] = abi::PT_LOAD as u64 | ((abi::PF_R | abi::PF_W | abi::PF_X) as u64) << 32;
+        let p = plan(&b.build()).expect("an RWX segment loads");
+        assert_eq!(p.segments[1].prot, Prot::READ | Prot::WRITE | Prot::EXEC);
+        assert!(!p.exec_stack, "PT_GNU_STACK without PF_X");
+
         let mut b = Builder::exec();
         b.phdrs[2][0] = abi::PT_GNU_STACK as u64 | ((abi::PF_R | abi::PF_W | abi::PF_X) as u64) << 32;
-        assert_eq!(plan(&b.build()), Err(ElfError::ExecutableStack));
+        assert!(plan(&b.build()).expect("an executable stack is allowed").exec_stack);
     }
 
     /// Program header `i` of a built image, read back (type|flags, offset,

@@ -95,9 +95,6 @@ fn check_invariants(file: &[u8], plan: &LoadPlan) -> Result<(), String> {
         if s.file_offset % page != start % page {
             return Err(format!("segment {} file offset and address differ modulo the page size", i));
         }
-        if s.prot.contains(Prot::WRITE | Prot::EXEC) {
-            return Err(format!("segment {} is writable and executable", i));
-        }
     }
     for (i, pair) in plan.segments.windows(2).enumerate() {
         if pair[0].pages().1 > pair[1].pages().0 {

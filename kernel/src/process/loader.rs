@@ -123,7 +123,9 @@ pub fn build_image(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_le
         ..Area::anonymous(sigpage, sigpage + PAGE_SIZE as u64, Prot::READ | Prot::EXEC)
     };
     space.add_area(sigpage_area).map_err(|_| LoadError::OutOfMemory)?;
-    let stack_area = Area::anonymous(VirtAddr::new(STACK_TOP - STACK_SIZE), VirtAddr::new(STACK_TOP), Prot::READ | Prot::WRITE);
+    // PT_GNU_STACK with PF_X: an executable stack, as Linux gives it.
+    let stack_prot = if plan.exec_stack { Prot::READ | Prot::WRITE | Prot::EXEC } else { Prot::READ | Prot::WRITE };
+    let stack_area = Area::anonymous(VirtAddr::new(STACK_TOP - STACK_SIZE), VirtAddr::new(STACK_TOP), stack_prot);
     space.add_area(stack_area).map_err(|_| LoadError::OutOfMemory)?;
     let (hwcap, hwcap2) = cpu_features::hwcaps(mte_level);
     let aux = [
