@@ -290,27 +290,18 @@ impl AreaSet {
     /// starts at or above `floor` (top-down placement, as Linux's mmap does).
     pub fn find_gap_below(&self, below: VirtAddr, floor: VirtAddr, len: u64) -> Option<VirtAddr> {
         // Resume under the last placement when no hole skipped on the way
-        // there could take `len`; otherwise search from the top.
+        // there could take `len`; otherwise, or if nothing is found there,
+        // search from the top.
         let cached = self.gap_cache.get().filter(|c| c.below <= below && len > c.largest_skipped);
-        let (from, skipped_before) = cached.map_or((below, 0), |c| (c.below, c.largest_skipped));
-        let (found, skipped) = self.gap_search(from, floor, len);
-        let found = match found {
-            Some(start) => Some(start),
-            None if cached.is_some() => return self.find_gap_below_uncached(below, floor, len),
-            None => None,
+        let (start, skipped) = match cached.map(|c| (self.gap_search(c.below, floor, len), c.largest_skipped)) {
+            Some(((Some(start), skipped), skipped_before)) => (start, skipped.max(skipped_before)),
+            _ => match self.gap_search(below, floor, len) {
+                (Some(start), skipped) => (start, skipped),
+                (None, _) => return None,
+            },
         };
-        if let Some(start) = found {
-            self.gap_cache.set(Some(GapCache { below: start, largest_skipped: skipped_before.max(skipped) }));
-        }
-        found
-    }
-
-    fn find_gap_below_uncached(&self, below: VirtAddr, floor: VirtAddr, len: u64) -> Option<VirtAddr> {
-        let (found, skipped) = self.gap_search(below, floor, len);
-        if let Some(start) = found {
-            self.gap_cache.set(Some(GapCache { below: start, largest_skipped: skipped }));
-        }
-        found
+        self.gap_cache.set(Some(GapCache { below: start, largest_skipped: skipped }));
+        Some(start)
     }
 
     /// Walks down from `below`: the first gap of `len` bytes at or above
