@@ -14,6 +14,8 @@ extern crate alloc;
 #[macro_use]
 mod console;
 
+mod bitmap;
+
 mod arch;
 mod devicetree;
 mod drivers;

@@ -15,6 +15,8 @@ use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
 
 use alloc::vec::Vec;
 
+use crate::bitmap::Bitmap;
+
 use super::layout::{
     kimage_phys, phys_to_virt, virt_to_phys, KERNEL_STACKS_BASE, KERNEL_STACK_MAX, KERNEL_STACK_SLOT, KIMAGE_VADDR, MMIO_BASE,
 };
@@ -92,25 +94,17 @@ pub struct KernelSpace {
 /// list on the heap, so that processes coming and going leave the heap as
 /// they found it (the runner's leak check). 8192 slots, one per process
 /// the scheduler allows (MAX_PROCESSES); a slot beyond that is not reused.
-struct FreeSlots([u64; 128]);
+struct FreeSlots(Bitmap<128>);
 
 impl FreeSlots {
-    fn slot(bottom: VirtAddr) -> usize {
-        ((bottom.as_u64() - KERNEL_STACKS_BASE) / KERNEL_STACK_SLOT) as usize
-    }
-
     fn push(&mut self, bottom: VirtAddr) {
-        let slot = Self::slot(bottom);
-        if let Some(word) = self.0.get_mut(slot / 64) {
-            *word |= 1 << (slot % 64);
-        }
+        self.0.set(((bottom.as_u64() - KERNEL_STACKS_BASE) / KERNEL_STACK_SLOT) as usize);
     }
 
     fn pop(&mut self) -> Option<VirtAddr> {
-        let (i, word) = self.0.iter_mut().enumerate().find(|(_, w)| **w != 0)?;
-        let bit = word.trailing_zeros() as usize;
-        *word &= !(1 << bit);
-        Some(VirtAddr::new(KERNEL_STACKS_BASE + (i * 64 + bit) as u64 * KERNEL_STACK_SLOT))
+        let slot = self.0.first_set()?;
+        self.0.clear(slot);
+        Some(VirtAddr::new(KERNEL_STACKS_BASE + slot as u64 * KERNEL_STACK_SLOT))
     }
 }
 
@@ -194,7 +188,7 @@ pub fn init(ram: &[PhysRange], tagging: bool) -> Result<(), MapError> {
     }
 
     let root = table.root();
-    *KERNEL_SPACE.lock() = Some(KernelSpace { table, next_mmio: MMIO_BASE, next_stack: KERNEL_STACKS_BASE, free_stacks: FreeSlots([0; 128]) });
+    *KERNEL_SPACE.lock() = Some(KernelSpace { table, next_mmio: MMIO_BASE, next_stack: KERNEL_STACKS_BASE, free_stacks: FreeSlots(Bitmap::new()) });
     replace_ttbr1(root);
     LINEAR_MAP_LIVE.store(true, Ordering::Relaxed);
     retire_identity_map();

@@ -8,6 +8,7 @@ use super::layout::phys_to_virt;
 use super::table::{Table, TableMemory};
 use crate::mm::addr::PhysAddr;
 use crate::mm::frame::{self, Clear, Frame};
+use crate::bitmap::Bitmap;
 
 /// Tables in ordinary frames, reached through the linear map.
 pub struct FrameTables;
@@ -48,30 +49,23 @@ pub fn uninstall() {
 #[derive(Debug)]
 pub struct Asid(u16);
 
-/// Which of the 65536 ASIDs are taken, one bit each (as Linux's
-/// asid_map): a fixed table, so processes coming and going leave no heap
-/// behind. The search starts after the last ASID handed out.
+/// Which of the 65536 ASIDs are taken (as Linux's asid_map), and where the
+/// next search starts: after the last ASID handed out.
 struct AsidMap {
-    taken: [u64; 1024],
+    taken: Bitmap<1024>,
     next: usize,
 }
 
-static ASIDS: spin::Mutex<AsidMap> = spin::Mutex::new(AsidMap { taken: [0; 1024], next: 1 });
+static ASIDS: spin::Mutex<AsidMap> = spin::Mutex::new(AsidMap { taken: Bitmap::new(), next: 1 });
 
 impl Asid {
     /// A free ASID (0 is never used: it is the "no process" value).
     pub fn alloc() -> Option<Self> {
         let mut map = ASIDS.lock();
-        let start = map.next;
-        for i in (start..65536).chain(1..start) {
-            let (word, bit) = (i / 64, 1u64 << (i % 64));
-            if map.taken[word] & bit == 0 {
-                map.taken[word] |= bit;
-                map.next = if i == 65535 { 1 } else { i + 1 };
-                return Some(Self(i as u16));
-            }
-        }
-        None
+        let i = map.taken.first_clear_from(map.next, 1)?;
+        map.taken.set(i);
+        map.next = i + 1;
+        Some(Self(i as u16))
     }
     pub fn value(&self) -> u16 {
         self.0
@@ -81,7 +75,6 @@ impl Asid {
 impl Drop for Asid {
     fn drop(&mut self) {
         crate::arch::aarch64::tlb::flush_asid(self.0);
-        let i = self.0 as usize;
-        ASIDS.lock().taken[i / 64] &= !(1u64 << (i % 64));
+        ASIDS.lock().taken.clear(self.0 as usize);
     }
 }
