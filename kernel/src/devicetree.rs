@@ -90,10 +90,8 @@ impl BootInfo {
         }
 
         let chosen = fdt.find_node("/chosen");
-        let stdout_uart = fdt
-            .chosen()
-            .stdout()
-            .filter(|n| n.compatible().is_some_and(|c| c.all().any(|s| s == "arm,pl011")));
+        let stdout_uart =
+            fdt.chosen().stdout().filter(|n| n.compatible().is_some_and(|c| c.all().any(|s| s == "arm,pl011")));
         let uart_node = stdout_uart.or_else(|| fdt.find_compatible(&["arm,pl011"]));
         let uart = match uart_node.and_then(|n| n.reg()).and_then(|mut r| r.next()) {
             Some(r) => PhysAddr::new(r.starting_address as u64),
@@ -119,7 +117,9 @@ impl BootInfo {
             // Cells (type, number, flags) per interrupt; the second is the
             // non-secure physical timer; type 1 = PPI, INTID = 16 + number.
             Some(p) if p.value.len() >= 24 => {
-                let cell = |i: usize| u32::from_be_bytes([p.value[i * 4], p.value[i * 4 + 1], p.value[i * 4 + 2], p.value[i * 4 + 3]]);
+                let cell = |i: usize| {
+                    u32::from_be_bytes([p.value[i * 4], p.value[i * 4 + 1], p.value[i * 4 + 2], p.value[i * 4 + 3]])
+                };
                 cell(4) + if cell(3) == 1 { 16 } else { 32 }
             }
             _ => {
@@ -156,9 +156,7 @@ impl BootInfo {
 
     /// The value of `key=value` on the command line.
     pub fn arg(&self, key: &str) -> Option<&str> {
-        self.cmdline
-            .split_ascii_whitespace()
-            .find_map(|w| w.strip_prefix(key).and_then(|rest| rest.strip_prefix('=')))
+        self.cmdline.split_ascii_whitespace().find_map(|w| w.strip_prefix(key).and_then(|rest| rest.strip_prefix('=')))
     }
 }
 

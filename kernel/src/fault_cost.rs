@@ -46,7 +46,8 @@ const PATHS: [(&str, Option<u64>); 12] = [
     ("other", None),
 ];
 
-static COSTS: Mutex<[Cost; PATHS.len()]> = Mutex::new([Cost { count: 0, total: 0, min: u64::MAX, max: 0 }; PATHS.len()]);
+static COSTS: Mutex<[Cost; PATHS.len()]> =
+    Mutex::new([Cost { count: 0, total: 0, min: u64::MAX, max: 0 }; PATHS.len()]);
 /// The path of the fault being handled (an index into PATHS), until
 /// `finish`; one CPU, so an atomic is all the locking it needs.
 static PENDING: AtomicUsize = AtomicUsize::new(NONE_PENDING);

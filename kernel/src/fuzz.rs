@@ -92,7 +92,11 @@ pub fn mutate(rng: &mut XorShift, data: &mut Vec<u8>, hot: core::ops::Range<usiz
             continue;
         }
         let hot_end = hot.end.min(data.len());
-        let at = if hot.start < hot_end && rng.chance(2) { hot.start + rng.below(hot_end - hot.start) } else { rng.below(data.len()) };
+        let at = if hot.start < hot_end && rng.chance(2) {
+            hot.start + rng.below(hot_end - hot.start)
+        } else {
+            rng.below(data.len())
+        };
         match rng.below(8) {
             0 => data[at] ^= 1 << rng.below(8),
             1 => data[at] = [0, 0xff, 0x7f, 0x80, 1][rng.below(5)],

@@ -35,7 +35,10 @@ pub fn init(boot: &BootInfo) -> bool {
     driver.enable(boot.timer_intid);
     TIMER_INTID.store(boot.timer_intid, Ordering::Relaxed);
     *GIC.lock() = Some(driver);
-    info!("GICv2: distributor {}, CPU interface {}; timer INTID {}", gic.distributor, gic.cpu_interface, boot.timer_intid);
+    info!(
+        "GICv2: distributor {}, CPU interface {}; timer INTID {}",
+        gic.distributor, gic.cpu_interface, boot.timer_intid
+    );
     true
 }
 

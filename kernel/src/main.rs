@@ -20,11 +20,11 @@ mod arch;
 mod devicetree;
 mod drivers;
 mod exec;
+#[cfg(target_os = "none")]
+mod fault_cost;
 mod fs;
 #[cfg(test)]
 mod fuzz;
-#[cfg(target_os = "none")]
-mod fault_cost;
 #[cfg(target_os = "none")]
 mod irq;
 mod mm;
@@ -48,12 +48,12 @@ mod boot {
     use crate::arch::aarch64::exception::install_vectors;
     use crate::arch::aarch64::mmu::{kernel_map, layout};
     use crate::arch::aarch64::{fpsimd, mte, timer};
-    use crate::fs::initramfs::Initramfs;
-    use crate::process::runner;
     use crate::devicetree::{BootInfo, DtError};
     use crate::drivers::pl011::{self, Pl011};
+    use crate::fs::initramfs::Initramfs;
     use crate::mm::addr::{PhysAddr, PhysRange};
     use crate::mm::{frame, heap, memory_map};
+    use crate::process::runner;
 
     /// First Rust code, called by boot/start.S with the MMU on, on the boot
     /// stack, interrupts masked.
@@ -108,7 +108,11 @@ mod boot {
             }
             _ if boot.has_arg("selftest") => {
                 let summary = crate::selftest::run_all();
-                if summary.failed == 0 { exit.exit_success() } else { exit.exit_failure() }
+                if summary.failed == 0 {
+                    exit.exit_success()
+                } else {
+                    exit.exit_failure()
+                }
             }
             _ => {
                 crate::demo::run();
@@ -116,8 +120,12 @@ mod boot {
                     let time_limit_s = runner::DEFAULT_TIME_LIMIT_S;
                     for entry in initramfs.files_in("demo") {
                         let path = alloc::format!("/{}", entry.path);
-                        let report = runner::run_one(initramfs, &path, &[], time_limit_s * 1_000_000_000, mte_info.level);
-                        info!("{}: {} (faults: {}; peak frames {})", path, report.outcome, report.faults, report.peak_frames);
+                        let report =
+                            runner::run_one(initramfs, &path, &[], time_limit_s * 1_000_000_000, mte_info.level);
+                        info!(
+                            "{}: {} (faults: {}; peak frames {})",
+                            path, report.outcome, report.faults, report.peak_frames
+                        );
                     }
                 }
                 info!("demo done; frames in use {}, heap {} bytes", frame::stats().used(), heap::used_bytes());
@@ -237,10 +245,7 @@ mod boot {
                 mte_info.gm_block_bytes.unwrap_or(0)
             );
         } else {
-            warn!(
-                "MTE: level {} (ID_AA64PFR1_EL1.MTE), no tag storage: tagging is off",
-                mte_info.level
-            );
+            warn!("MTE: level {} (ID_AA64PFR1_EL1.MTE), no tag storage: tagging is off", mte_info.level);
         }
     }
 }

@@ -12,19 +12,10 @@ use user::{println, process, system, time, Errno};
 user::main!(main);
 
 fn main() -> Result<(), Errno> {
-    println!(
-        "tour_rust: a no_std Rust program at EL0, pid {}, {} argument(s)",
-        process::getpid()?,
-        env::argc() - 1
-    );
+    println!("tour_rust: a no_std Rust program at EL0, pid {}, {} argument(s)", process::getpid()?, env::argc() - 1);
 
     let uts = system::uname()?;
-    println!(
-        "tour_rust: uname says {} {} on {}",
-        uts.sysname(),
-        uts.release(),
-        uts.machine()
-    );
+    println!("tour_rust: uname says {} {} on {}", uts.sysname(), uts.release(), uts.machine());
 
     let info = system::sysinfo()?;
     println!(
@@ -41,20 +32,14 @@ fn main() -> Result<(), Errno> {
     let bytes = unsafe { core::slice::from_raw_parts_mut(p, len) };
     bytes.fill(0x5a);
     let sum: usize = bytes.iter().map(|&b| b as usize).sum();
-    println!(
-        "tour_rust: mmap'd 16 pages at {:p}, filled them, byte sum {:#x}",
-        p, sum
-    );
+    println!("tour_rust: mmap'd 16 pages at {:p}, filled them, byte sum {:#x}", p, sum);
     // SAFETY: bytes is not used after this.
     unsafe { mm::munmap(p, len)? };
 
     let t0 = time::clock_gettime(time::Clock::MONOTONIC)?;
     time::nanosleep(Duration::from_millis(20))?;
     let slept = time::clock_gettime(time::Clock::MONOTONIC)? - t0;
-    println!(
-        "tour_rust: slept 20 ms; CLOCK_MONOTONIC says {} us passed",
-        slept.as_micros()
-    );
+    println!("tour_rust: slept 20 ms; CLOCK_MONOTONIC says {} us passed", slept.as_micros());
     println!("tour_rust: done, exit status 0");
     Ok(())
 }

@@ -31,28 +31,11 @@ pub fn failed(file: &str, line: u32, cond: &str, message: Arguments<'_>) -> ! {
 
 #[doc(hidden)]
 #[cold]
-pub fn failed_eq(
-    file: &str,
-    line: u32,
-    cond: &str,
-    left: &dyn Debug,
-    right: &dyn Debug,
-    message: Arguments<'_>,
-) -> ! {
+pub fn failed_eq(file: &str, line: u32, cond: &str, left: &dyn Debug, right: &dyn Debug, message: Arguments<'_>) -> ! {
     if message.as_str() == Some("") {
-        failed(
-            file,
-            line,
-            cond,
-            format_args!("left = {:?}, right = {:?}", left, right),
-        )
+        failed(file, line, cond, format_args!("left = {:?}, right = {:?}", left, right))
     } else {
-        failed(
-            file,
-            line,
-            cond,
-            format_args!("left = {:?}, right = {:?}: {}", left, right, message),
-        )
+        failed(file, line, cond, format_args!("left = {:?}, right = {:?}: {}", left, right, message))
     }
 }
 
@@ -62,12 +45,7 @@ pub fn failed_err(file: &str, line: u32, expr: &str, err: &dyn Debug, message: A
     if message.as_str() == Some("") {
         failed(file, line, expr, format_args!("Err({:?})", err))
     } else {
-        failed(
-            file,
-            line,
-            expr,
-            format_args!("Err({:?}): {}", err, message),
-        )
+        failed(file, line, expr, format_args!("Err({:?}): {}", err, message))
     }
 }
 

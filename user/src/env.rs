@@ -17,9 +17,8 @@ use core::ffi::{c_char, CStr};
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use linux_raw_sys::auxvec::{
-    AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN, AT_FLAGS, AT_GID, AT_HWCAP,
-    AT_HWCAP2, AT_MINSIGSTKSZ, AT_NULL, AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PLATFORM,
-    AT_RANDOM, AT_SECURE, AT_SYSINFO_EHDR, AT_UID,
+    AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN, AT_FLAGS, AT_GID, AT_HWCAP, AT_HWCAP2, AT_MINSIGSTKSZ,
+    AT_NULL, AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_SYSINFO_EHDR, AT_UID,
 };
 
 // Set once by `init`, before main; the process is single-threaded then, so
@@ -87,9 +86,7 @@ pub fn argc() -> usize {
 
 /// `argv[0]`, `argv[1]`, ...
 pub fn args() -> CStrs {
-    CStrs {
-        next: ARGV.load(Ordering::Relaxed),
-    }
+    CStrs { next: ARGV.load(Ordering::Relaxed) }
 }
 
 /// `argv[i]`, if it exists.
@@ -99,9 +96,7 @@ pub fn arg(i: usize) -> Option<&'static CStr> {
 
 /// The environment strings, `NAME=value` each.
 pub fn vars() -> CStrs {
-    CStrs {
-        next: ENVP.load(Ordering::Relaxed),
-    }
+    CStrs { next: ENVP.load(Ordering::Relaxed) }
 }
 
 /// The value of environment variable `name` (getenv(3)).
@@ -171,9 +166,7 @@ impl Iterator for Auxv {
 
 /// Every auxv entry the kernel passed.
 pub fn auxv() -> Auxv {
-    Auxv {
-        next: AUXV.load(Ordering::Relaxed),
-    }
+    Auxv { next: AUXV.load(Ordering::Relaxed) }
 }
 
 /// The value of auxv entry `tag` (getauxval(3)), `None` if absent.

@@ -6,8 +6,8 @@
 
 use bitflags::bitflags;
 use linux_raw_sys::general::{
-    __NR_dup, __NR_dup3, __NR_fcntl, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL,
-    F_SETFD, O_ACCMODE, O_CLOEXEC, O_RDONLY, O_RDWR, O_WRONLY,
+    __NR_dup, __NR_dup3, __NR_fcntl, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, O_ACCMODE,
+    O_CLOEXEC, O_RDONLY, O_RDWR, O_WRONLY,
 };
 
 use crate::errno::Errno;
@@ -73,15 +73,7 @@ pub fn dup3(old: Fd, new: Fd, flags: DupFlags) -> Result<Fd, Errno> {
     // SAFETY: dup3 takes two descriptor numbers and flags, and touches no
     // user memory. The runtime keeps no file objects that `new` being
     // replaced could invalidate.
-    unsafe {
-        syscall3(
-            __NR_dup3,
-            old.0 as usize,
-            new.0 as usize,
-            flags.bits() as usize,
-        )
-    }
-    .map(|n| Fd(n as i32))
+    unsafe { syscall3(__NR_dup3, old.0 as usize, new.0 as usize, flags.bits() as usize) }.map(|n| Fd(n as i32))
 }
 
 /// The descriptor flags (F_GETFD). Bits this runtime does not name are

@@ -6,8 +6,8 @@ use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 
 use linux_raw_sys::general::{
-    __NR_close, __NR_fstat, __NR_lseek, __NR_read, __NR_write, __NR_writev, iovec, stat, SEEK_CUR,
-    SEEK_END, SEEK_SET, S_IFMT,
+    __NR_close, __NR_fstat, __NR_lseek, __NR_read, __NR_write, __NR_writev, iovec, stat, SEEK_CUR, SEEK_END, SEEK_SET,
+    S_IFMT,
 };
 
 use crate::errno::Errno;
@@ -27,14 +27,7 @@ impl Fd {
 pub fn read(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: the kernel writes at most buf.len() bytes into buf, which is
     // valid and exclusively borrowed for the call.
-    unsafe {
-        syscall3(
-            __NR_read,
-            fd.0 as usize,
-            buf.as_mut_ptr() as usize,
-            buf.len(),
-        )
-    }
+    unsafe { syscall3(__NR_read, fd.0 as usize, buf.as_mut_ptr() as usize, buf.len()) }
 }
 
 /// Writes up to `buf.len()` bytes and returns how many were written.
@@ -66,13 +59,7 @@ pub struct IoSlice<'a> {
 
 impl<'a> IoSlice<'a> {
     pub fn new(buf: &'a [u8]) -> IoSlice<'a> {
-        IoSlice {
-            iov: iovec {
-                iov_base: buf.as_ptr() as *mut _,
-                iov_len: buf.len() as _,
-            },
-            bytes: PhantomData,
-        }
+        IoSlice { iov: iovec { iov_base: buf.as_ptr() as *mut _, iov_len: buf.len() as _ }, bytes: PhantomData }
     }
 }
 
@@ -81,14 +68,7 @@ pub fn writev(fd: Fd, bufs: &[IoSlice<'_>]) -> Result<usize, Errno> {
     // SAFETY: IoSlice is a transparent iovec, so bufs is an array of
     // bufs.len() iovecs, each pointing at a live borrowed buffer; the kernel
     // only reads them.
-    unsafe {
-        syscall3(
-            __NR_writev,
-            fd.0 as usize,
-            bufs.as_ptr() as usize,
-            bufs.len(),
-        )
-    }
+    unsafe { syscall3(__NR_writev, fd.0 as usize, bufs.as_ptr() as usize, bufs.len()) }
 }
 
 /// Where an [`lseek`] offset counts from.
@@ -115,15 +95,7 @@ impl Whence {
 /// Moves the file position; returns the new position from the start.
 pub fn lseek(fd: Fd, offset: i64, whence: Whence) -> Result<u64, Errno> {
     // SAFETY: lseek takes numbers only and touches no user memory.
-    unsafe {
-        syscall3(
-            __NR_lseek,
-            fd.0 as usize,
-            offset as usize,
-            whence.raw() as usize,
-        )
-    }
-    .map(|pos| pos as u64)
+    unsafe { syscall3(__NR_lseek, fd.0 as usize, offset as usize, whence.raw() as usize) }.map(|pos| pos as u64)
 }
 
 /// What fstat(2) reports about an open file: the kernel's arm64

@@ -17,9 +17,7 @@
 #![no_std]
 
 #[cfg(not(target_arch = "aarch64"))]
-compile_error!(
-    "the user runtime speaks the arm64 system call ABI: build it for aarch64-unknown-none"
-);
+compile_error!("the user runtime speaks the arm64 system call ABI: build it for aarch64-unknown-none");
 
 pub use linux_raw_sys;
 

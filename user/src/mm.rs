@@ -2,10 +2,9 @@
 
 use bitflags::bitflags;
 use linux_raw_sys::general::{
-    __NR_brk, __NR_madvise, __NR_mmap, __NR_mprotect, __NR_munmap, MADV_DONTNEED, MADV_FREE,
-    MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MAP_ANONYMOUS, MAP_FIXED,
-    MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
-    MAP_STACK, PROT_BTI, PROT_EXEC, PROT_MTE, PROT_READ, PROT_WRITE,
+    __NR_brk, __NR_madvise, __NR_mmap, __NR_mprotect, __NR_munmap, MADV_DONTNEED, MADV_FREE, MADV_NORMAL, MADV_RANDOM,
+    MADV_SEQUENTIAL, MADV_WILLNEED, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE,
+    MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_STACK, PROT_BTI, PROT_EXEC, PROT_MTE, PROT_READ, PROT_WRITE,
 };
 
 use crate::errno::Errno;
@@ -85,15 +84,7 @@ pub unsafe fn mmap(
     // SAFETY: mmap reads no user memory; the caller vouches for what a
     // MAP_FIXED mapping replaces.
     let addr = unsafe {
-        syscall6(
-            __NR_mmap,
-            addr,
-            len,
-            prot.bits() as usize,
-            flags.bits() as usize,
-            fd as usize,
-            offset as usize,
-        )
+        syscall6(__NR_mmap, addr, len, prot.bits() as usize, flags.bits() as usize, fd as usize, offset as usize)
     }?;
     Ok(addr as *mut u8)
 }

@@ -13,13 +13,9 @@ pub const PANIC_STATUS: i32 = 101;
 #[panic_handler]
 fn panic(info: &PanicInfo<'_>) -> ! {
     match info.location() {
-        Some(loc) => crate::eprintln!(
-            "panicked at {}:{}:{}:\n{}",
-            loc.file(),
-            loc.line(),
-            loc.column(),
-            info.message()
-        ),
+        Some(loc) => {
+            crate::eprintln!("panicked at {}:{}:{}:\n{}", loc.file(), loc.line(), loc.column(), info.message())
+        }
         None => crate::eprintln!("panicked:\n{}", info.message()),
     }
     exit_group(PANIC_STATUS)

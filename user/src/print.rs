@@ -44,11 +44,7 @@ impl Write for BufferedFd {
 /// Formats `args` to `fd`; what the print macros expand to.
 #[doc(hidden)]
 pub fn print_to(fd: Fd, args: fmt::Arguments<'_>) {
-    let mut out = BufferedFd {
-        fd,
-        buf: [0; BUF_LEN],
-        len: 0,
-    };
+    let mut out = BufferedFd { fd, buf: [0; BUF_LEN], len: 0 };
     let _ = out.write_fmt(args);
     out.flush();
 }

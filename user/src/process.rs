@@ -4,9 +4,9 @@
 use core::ptr;
 
 use linux_raw_sys::general::{
-    __NR_exit, __NR_exit_group, __NR_getpid, __NR_getppid, __NR_gettid, __NR_prlimit64,
-    __NR_sched_yield, __NR_set_tid_address, __kernel_pid_t, rlimit64, RLIMIT_AS, RLIMIT_CORE,
-    RLIMIT_CPU, RLIMIT_DATA, RLIMIT_NOFILE, RLIMIT_STACK,
+    __NR_exit, __NR_exit_group, __NR_getpid, __NR_getppid, __NR_gettid, __NR_prlimit64, __NR_sched_yield,
+    __NR_set_tid_address, __kernel_pid_t, rlimit64, RLIMIT_AS, RLIMIT_CORE, RLIMIT_CPU, RLIMIT_DATA, RLIMIT_NOFILE,
+    RLIMIT_STACK,
 };
 
 use crate::errno::Errno;
@@ -87,10 +87,7 @@ pub type Rlimit = rlimit64;
 /// Reads and/or sets a resource limit of process `pid` (0 = the caller):
 /// sets `new` if given, and returns the limit in force before the call.
 pub fn prlimit64(pid: Pid, resource: Resource, new: Option<&Rlimit>) -> Result<Rlimit, Errno> {
-    let mut old = Rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
+    let mut old = Rlimit { rlim_cur: 0, rlim_max: 0 };
     let new_ptr = new.map_or(ptr::null(), |r| r as *const Rlimit);
     // SAFETY: new_ptr is null or a live rlimit64 the kernel only reads; old
     // is a live rlimit64 the kernel writes.

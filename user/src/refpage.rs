@@ -26,13 +26,5 @@ pub fn refpage_create_raw(content: *const u8, size: u32, flags: u64) -> Result<F
     // SAFETY: the kernel only reads up to `size` bytes at `content`, through
     // its checked user copies, failing with EFAULT where it cannot; it
     // writes no user memory. Reads cannot break anything Rust relies on.
-    unsafe {
-        syscall3(
-            SYS_REFPAGE_CREATE,
-            content as usize,
-            size as usize,
-            flags as usize,
-        )
-    }
-    .map(|n| Fd(n as i32))
+    unsafe { syscall3(SYS_REFPAGE_CREATE, content as usize, size as usize, flags as usize) }.map(|n| Fd(n as i32))
 }

@@ -4,9 +4,7 @@
 use core::mem::MaybeUninit;
 
 use bitflags::bitflags;
-use linux_raw_sys::general::{
-    __NR_getrandom, __NR_sysinfo, __NR_uname, GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM,
-};
+use linux_raw_sys::general::{__NR_getrandom, __NR_sysinfo, __NR_uname, GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM};
 use linux_raw_sys::system::{new_utsname, sysinfo};
 
 use crate::errno::Errno;
@@ -102,12 +100,5 @@ bitflags! {
 pub fn getrandom(buf: &mut [u8], flags: GrndFlags) -> Result<usize, Errno> {
     // SAFETY: the kernel writes at most buf.len() bytes into buf, which is
     // exclusively borrowed for the call.
-    unsafe {
-        syscall3(
-            __NR_getrandom,
-            buf.as_mut_ptr() as usize,
-            buf.len(),
-            flags.bits() as usize,
-        )
-    }
+    unsafe { syscall3(__NR_getrandom, buf.as_mut_ptr() as usize, buf.len(), flags.bits() as usize) }
 }

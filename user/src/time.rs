@@ -6,8 +6,8 @@ use core::ptr;
 use core::time::Duration;
 
 use linux_raw_sys::general::{
-    __NR_clock_gettime, __NR_nanosleep, __kernel_timespec, CLOCK_BOOTTIME, CLOCK_MONOTONIC,
-    CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
+    __NR_clock_gettime, __NR_nanosleep, __kernel_timespec, CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID,
+    CLOCK_REALTIME,
 };
 
 use crate::errno::Errno;
@@ -27,10 +27,7 @@ impl Clock {
 const NANOS_PER_SEC: u32 = 1_000_000_000;
 
 fn to_timespec(d: Duration) -> __kernel_timespec {
-    __kernel_timespec {
-        tv_sec: d.as_secs() as i64,
-        tv_nsec: d.subsec_nanos() as i64,
-    }
+    __kernel_timespec { tv_sec: d.as_secs() as i64, tv_nsec: d.subsec_nanos() as i64 }
 }
 
 /// A timespec from the kernel; one outside the valid range (negative, or
@@ -44,20 +41,10 @@ fn from_timespec(ts: &__kernel_timespec) -> Result<Duration, Errno> {
 
 /// The time on `clock` (for MONOTONIC, since an unspecified start).
 pub fn clock_gettime(clock: Clock) -> Result<Duration, Errno> {
-    let mut ts = __kernel_timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = __kernel_timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: the kernel writes one __kernel_timespec (the arm64
     // struct timespec) into ts, which is live for the call.
-    unsafe {
-        syscall3(
-            __NR_clock_gettime,
-            clock.0 as usize,
-            &mut ts as *mut _ as usize,
-            0,
-        )
-    }?;
+    unsafe { syscall3(__NR_clock_gettime, clock.0 as usize, &mut ts as *mut _ as usize, 0) }?;
     from_timespec(&ts)
 }
 
@@ -67,13 +54,5 @@ pub fn nanosleep(d: Duration) -> Result<(), Errno> {
     let req = to_timespec(d);
     // SAFETY: the kernel reads one timespec from req, and writes no
     // remainder because rem is null.
-    unsafe {
-        syscall3(
-            __NR_nanosleep,
-            &req as *const _ as usize,
-            ptr::null::<u8>() as usize,
-            0,
-        )
-    }
-    .map(drop)
+    unsafe { syscall3(__NR_nanosleep, &req as *const _ as usize, ptr::null::<u8>() as usize, 0) }.map(drop)
 }

@@ -11,14 +11,6 @@ fn main() {
     println!("hello from the Rust user runtime");
     check!(env::argc() >= 1, "argc is {}", env::argc());
     let argv0 = env::arg(0);
-    check!(
-        argv0.is_some_and(|a| !a.is_empty()),
-        "argv[0] is {:?}",
-        argv0
-    );
-    println!(
-        "hello_rust: argc {}, argv[0] {:?}",
-        env::argc(),
-        argv0.unwrap_or_default()
-    );
+    check!(argv0.is_some_and(|a| !a.is_empty()), "argv[0] is {:?}", argv0);
+    println!("hello_rust: argc {}, argv[0] {:?}", env::argc(), argv0.unwrap_or_default());
 }

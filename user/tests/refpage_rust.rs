@@ -54,19 +54,9 @@ impl Mapping {
     /// value) pairs.
     fn check_pattern(&self, content: &[u8], except: &[(usize, u8)], what: &str) {
         for i in 0..self.len {
-            let want = except
-                .iter()
-                .find(|&&(at, _)| at == i)
-                .map_or(content[i % content.len()], |&(_, v)| v);
+            let want = except.iter().find(|&&(at, _)| at == i).map_or(content[i % content.len()], |&(_, v)| v);
             let got = self.get(i);
-            check!(
-                got == want,
-                "{}: byte {} is {:#04x}, want {:#04x}",
-                what,
-                i,
-                got,
-                want
-            );
+            check!(got == want, "{}: byte {} is {:#04x}, want {:#04x}", what, i, got, want);
         }
     }
 }
@@ -83,21 +73,9 @@ fn errors(content: &Content) {
     check_eq!(refpage_create(&content.0, 1), Err(Errno::EINVAL), "flags 1");
     check_eq!(refpage_create_raw(c, 0, 0), Err(Errno::EINVAL), "size 0");
     check_eq!(refpage_create_raw(c, 24, 0), Err(Errno::EINVAL), "size 24");
-    check_eq!(
-        refpage_create_raw(c, 8192, 0),
-        Err(Errno::EINVAL),
-        "size 8192"
-    );
-    check_eq!(
-        refpage_create_raw(c.wrapping_add(1), 2, 0),
-        Err(Errno::EINVAL),
-        "content misaligned for size 2"
-    );
-    check_eq!(
-        refpage_create_raw(core::ptr::null(), 1, 0),
-        Err(Errno::EFAULT),
-        "content NULL"
-    );
+    check_eq!(refpage_create_raw(c, 8192, 0), Err(Errno::EINVAL), "size 8192");
+    check_eq!(refpage_create_raw(c.wrapping_add(1), 2, 0), Err(Errno::EINVAL), "content misaligned for size 2");
+    check_eq!(refpage_create_raw(core::ptr::null(), 1, 0), Err(Errno::EFAULT), "content NULL");
     check_eq!(
         refpage_create_raw(core::ptr::null(), 3, 0),
         Err(Errno::EINVAL),
@@ -108,23 +86,16 @@ fn errors(content: &Content) {
         Err(Errno::EINVAL),
         "flags 1 with content NULL: flags are checked first"
     );
-    println!("refpage_rust: flags 1, sizes 0/24/8192, misaligned -> EINVAL; NULL -> EFAULT; order flags, size, readability");
+    println!(
+        "refpage_rust: flags 1, sizes 0/24/8192, misaligned -> EINVAL; NULL -> EFAULT; order flags, size, readability"
+    );
 }
 
 fn descriptor(content: &Content) -> Fd {
     let fd = check_ok!(refpage_create(&content.0, 0));
-    check_eq!(
-        fd,
-        Fd(3),
-        "the lowest free descriptor (0-2 are the console)"
-    );
+    check_eq!(fd, Fd(3), "the lowest free descriptor (0-2 are the console)");
     let status = check_ok!(fd::status_flags(fd));
-    check_eq!(
-        AccessMode::of(status),
-        AccessMode::ReadOnly,
-        "F_GETFL {:#x}",
-        status
-    );
+    check_eq!(AccessMode::of(status), AccessMode::ReadOnly, "F_GETFL {:#x}", status);
     check_eq!(check_ok!(fd::fd_flags(fd)), FdFlags::CLOEXEC, "F_GETFD");
     let st = check_ok!(io::fstat(fd));
     check_eq!(st.st_mode, S_IFREG | 0o400, "st_mode");
@@ -167,9 +138,7 @@ fn main() {
     a.check_pattern(&pattern, &[(PAGE + 3, 0xa1)], "A after B's write");
     b.check_pattern(&pattern, &[(PAGE + 3, 0xb1)], "B after its write");
     shared.check_pattern(&pattern, &[], "MAP_SHARED mapping after the private writes");
-    println!(
-        "refpage_rust: writes to A and B are private to each; the shared mapping is unchanged"
-    );
+    println!("refpage_rust: writes to A and B are private to each; the shared mapping is unchanged");
 
     // Close before munmap: faults after close still find the page.
     let c = Mapping::new(fd, 2 * PAGE, rw, MapFlags::PRIVATE, 4 * PAGE as u64);
@@ -179,11 +148,7 @@ fn main() {
     c.set(5, 0xc1);
     c.check_pattern(&pattern, &[(5, 0xc1)], "mapping written after close");
     a.set(2 * PAGE, 0xa2);
-    a.check_pattern(
-        &pattern,
-        &[(PAGE + 3, 0xa1), (2 * PAGE, 0xa2)],
-        "A written after close",
-    );
+    a.check_pattern(&pattern, &[(PAGE + 3, 0xa1), (2 * PAGE, 0xa2)], "A written after close");
     println!("refpage_rust: after close(3) the mappings read the pattern and take writes");
 
     // MADV_DONTNEED drops the private copies.

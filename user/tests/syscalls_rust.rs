@@ -25,11 +25,7 @@ fn ids() {
     let ppid = check_ok!(process::getppid());
     check!(pid > 0, "getpid() is {}", pid);
     check!(ppid >= 0, "getppid() is {}", ppid);
-    check_eq!(
-        tid,
-        pid,
-        "gettid() == getpid() in a single-threaded process"
-    );
+    check_eq!(tid, pid, "gettid() == getpid() in a single-threaded process");
     let mut clear_tid = 0i32;
     // SAFETY: the kernel writes clear_tid only when the thread exits, and
     // the address is replaced by null below, before clear_tid goes away.
@@ -45,28 +41,15 @@ fn uname() {
     let uts = check_ok!(system::uname());
     check_eq!(uts.sysname(), "Linux");
     check_eq!(uts.machine(), "aarch64");
-    println!(
-        "syscalls_rust: uname: {} {} {}",
-        uts.sysname(),
-        uts.release(),
-        uts.machine()
-    );
+    println!("syscalls_rust: uname: {} {} {}", uts.sysname(), uts.release(), uts.machine());
 }
 
 fn clock() {
     let t0 = check_ok!(time::clock_gettime(Clock::MONOTONIC));
     check_ok!(time::nanosleep(Duration::from_millis(10)));
     let t1 = check_ok!(time::clock_gettime(Clock::MONOTONIC));
-    check!(
-        t1 >= t0 + Duration::from_millis(10),
-        "CLOCK_MONOTONIC went from {:?} to {:?} across a 10 ms sleep",
-        t0,
-        t1
-    );
-    println!(
-        "syscalls_rust: 10 ms nanosleep took {} us of CLOCK_MONOTONIC",
-        (t1 - t0).as_micros()
-    );
+    check!(t1 >= t0 + Duration::from_millis(10), "CLOCK_MONOTONIC went from {:?} to {:?} across a 10 ms sleep", t0, t1);
+    println!("syscalls_rust: 10 ms nanosleep took {} us of CLOCK_MONOTONIC", (t1 - t0).as_micros());
 }
 
 fn random() {
@@ -98,12 +81,7 @@ fn brk() {
     check!(start != 0, "the initial break is 0");
     // SAFETY: raising the break only adds memory that nothing uses yet.
     let end = check_ok!(unsafe { mm::brk(start + MIB) });
-    check!(
-        end >= start + MIB,
-        "brk(start + 1 MiB) left the break at {:#x}, start {:#x}",
-        end,
-        start
-    );
+    check!(end >= start + MIB, "brk(start + 1 MiB) left the break at {:#x}, start {:#x}", end, start);
     check_eq!(check_ok!(mm::current_break()), end);
     // The new memory is writable and starts zeroed, page after page.
     for addr in (start..start + MIB).step_by(PAGE) {
@@ -118,44 +96,23 @@ fn brk() {
     for addr in (start..start + MIB).step_by(PAGE) {
         // SAFETY: as above; written in the loop before.
         let value = unsafe { (addr as *const u8).read_volatile() };
-        check_eq!(
-            value,
-            (addr / PAGE) as u8,
-            "break memory at {:#x} reads back",
-            addr
-        );
+        check_eq!(value, (addr / PAGE) as u8, "break memory at {:#x} reads back", addr);
     }
-    println!(
-        "syscalls_rust: brk grew {:#x} -> {:#x}; 256 pages touched and read back",
-        start, end
-    );
+    println!("syscalls_rust: brk grew {:#x} -> {:#x}; 256 pages touched and read back", start, end);
 }
 
 fn mmap() {
     let len = 4 * PAGE;
     let p = check_ok!(mm::mmap_anonymous(len, Prot::READ | Prot::WRITE));
-    check!(
-        (p as usize).is_multiple_of(PAGE),
-        "mmap returned unaligned {:p}",
-        p
-    );
+    check!((p as usize).is_multiple_of(PAGE), "mmap returned unaligned {:p}", p);
     // SAFETY: the mapping is len bytes, readable and writable, and ours.
     let bytes = unsafe { core::slice::from_raw_parts_mut(p, len) };
-    check!(
-        bytes.iter().all(|&b| b == 0),
-        "fresh anonymous memory is not zero"
-    );
+    check!(bytes.iter().all(|&b| b == 0), "fresh anonymous memory is not zero");
     bytes.fill(0x5a);
-    check!(
-        bytes.iter().all(|&b| b == 0x5a),
-        "anonymous memory does not keep what was written"
-    );
+    check!(bytes.iter().all(|&b| b == 0x5a), "anonymous memory does not keep what was written");
     // SAFETY: bytes is not used after this.
     check_ok!(unsafe { mm::munmap(p, len) });
-    println!(
-        "syscalls_rust: mmap 4 anonymous pages at {:p}, wrote, read back, munmap",
-        p
-    );
+    println!("syscalls_rust: mmap 4 anonymous pages at {:p}, wrote, read back, munmap", p);
 }
 
 fn io() {
@@ -163,24 +120,13 @@ fn io() {
     let n = check_ok!(io::writev(Fd::STDOUT, &bufs.map(IoSlice::new)));
     let total: usize = bufs.iter().map(|b| b.len()).sum();
     check_eq!(n, total, "writev returns the bytes of all buffers");
-    check_eq!(
-        io::close(Fd(1000)),
-        Err(Errno::EBADF),
-        "close of a never-opened fd"
-    );
+    check_eq!(io::close(Fd(1000)), Err(Errno::EBADF), "close of a never-opened fd");
 }
 
 fn limits() {
     let stack = check_ok!(process::getrlimit(Resource::STACK));
-    check!(
-        stack.rlim_cur > 0 && stack.rlim_cur <= stack.rlim_max,
-        "RLIMIT_STACK is {:?}",
-        stack
-    );
-    println!(
-        "syscalls_rust: RLIMIT_STACK cur {}, max {}",
-        stack.rlim_cur, stack.rlim_max
-    );
+    check!(stack.rlim_cur > 0 && stack.rlim_cur <= stack.rlim_max, "RLIMIT_STACK is {:?}", stack);
+    println!("syscalls_rust: RLIMIT_STACK cur {}, max {}", stack.rlim_cur, stack.rlim_max);
 }
 
 fn errors() {
@@ -192,11 +138,7 @@ fn errors() {
     // our memory.
     let bad = unsafe { user::syscall::syscall6(nr, 1, 0x10, 8, 0, 0, 0) };
     check_eq!(bad, Err(Errno::EFAULT), "write from address 0x10");
-    println!(
-        "syscalls_rust: syscall 1000 -> {:?}; write from 0x10 -> {:?}",
-        Errno::ENOSYS,
-        Errno::EFAULT
-    );
+    println!("syscalls_rust: syscall 1000 -> {:?}; write from 0x10 -> {:?}", Errno::ENOSYS, Errno::EFAULT);
 }
 
 fn main() {

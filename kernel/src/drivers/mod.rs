@@ -1,6 +1,6 @@
 //! Device drivers.
 
 #[cfg(target_os = "none")]
-pub mod pl011;
-#[cfg(target_os = "none")]
 pub mod gic_v2;
+#[cfg(target_os = "none")]
+pub mod pl011;

@@ -25,8 +25,8 @@ use elf::ElfBytes;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::vma::Prot;
 
-pub use super::layout::{MIN_USER_ADDR, PIE_BIAS, USER_END};
 use super::layout::MMAP_BASE;
+pub use super::layout::{MIN_USER_ADDR, PIE_BIAS, USER_END};
 
 /// Size of one ELF64 program header (e_phentsize; the `elf` crate refuses
 /// any other).
@@ -102,7 +102,11 @@ impl fmt::Display for ElfError {
             Self::ProgramHeaderCount(n) => write!(f, "e_phnum {} is not between 1 and {}", n, MAX_PHNUM),
             Self::NoLoadSegments => write!(f, "no PT_LOAD segment"),
             Self::SegmentOutOfRange(i) => {
-                write!(f, "segment {} lies outside [{:#x}, {:#x}), where a program image may go", i, MIN_USER_ADDR, MMAP_BASE)
+                write!(
+                    f,
+                    "segment {} lies outside [{:#x}, {:#x}), where a program image may go",
+                    i, MIN_USER_ADDR, MMAP_BASE
+                )
             }
             Self::Misaligned(i) => write!(f, "segment {} has p_vaddr and p_offset differing modulo the page size", i),
             Self::FileSizeExceedsMemSize(i) => write!(f, "segment {} has p_filesz > p_memsz", i),
@@ -208,7 +212,10 @@ pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
     let segments: Vec<Segment> = segments.into_iter().map(|(_, s)| s).collect();
 
     let entry = VirtAddr::new(hdr.e_entry.wrapping_add(bias));
-    if !segments.iter().any(|s| s.prot.contains(Prot::EXEC) && s.vaddr <= entry && entry.as_u64() < s.vaddr.as_u64() + s.mem_size) {
+    if !segments
+        .iter()
+        .any(|s| s.prot.contains(Prot::EXEC) && s.vaddr <= entry && entry.as_u64() < s.vaddr.as_u64() + s.mem_size)
+    {
         return Err(ElfError::EntryOutsideText);
     }
     // AT_PHDR: PT_PHDR if present, else where the loaded file holds e_phoff.
@@ -218,7 +225,9 @@ pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
     let phdr = match phdr_vaddr {
         Some(v) => v.checked_add(bias).filter(|&at| {
             let end = at.checked_add(table_size);
-            segments.iter().any(|s| s.vaddr.as_u64() <= at && end.is_some_and(|end| end <= s.vaddr.as_u64() + s.mem_size))
+            segments
+                .iter()
+                .any(|s| s.vaddr.as_u64() <= at && end.is_some_and(|end| end <= s.vaddr.as_u64() + s.mem_size))
         }),
         None => {
             let end = hdr.e_phoff.checked_add(table_size);
@@ -262,8 +271,24 @@ pub(crate) mod tests {
                 machine: abi::EM_AARCH64,
                 entry: 0x40_1000,
                 phdrs: std::vec![
-                    [abi::PT_LOAD as u64 | ((abi::PF_R | abi::PF_X) as u64) << 32, 0, 0x40_0000, 0, 0x1100, 0x1100, 0x1000],
-                    [abi::PT_LOAD as u64 | ((abi::PF_R | abi::PF_W) as u64) << 32, 0x2000, 0x41_2000, 0, 0x100, 0x3000, 0x1000],
+                    [
+                        abi::PT_LOAD as u64 | ((abi::PF_R | abi::PF_X) as u64) << 32,
+                        0,
+                        0x40_0000,
+                        0,
+                        0x1100,
+                        0x1100,
+                        0x1000
+                    ],
+                    [
+                        abi::PT_LOAD as u64 | ((abi::PF_R | abi::PF_W) as u64) << 32,
+                        0x2000,
+                        0x41_2000,
+                        0,
+                        0x100,
+                        0x3000,
+                        0x1000
+                    ],
                     [abi::PT_GNU_STACK as u64 | ((abi::PF_R | abi::PF_W) as u64) << 32, 0, 0, 0, 0, 0, 16],
                 ],
             }

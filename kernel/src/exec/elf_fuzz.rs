@@ -53,7 +53,22 @@ fn seeds() -> [Vec<u8>; 4] {
 /// header fields) to an edge value: the structured half of the mutations.
 fn poke_header_field(rng: &mut XorShift, file: &mut [u8]) {
     let len = file.len() as u64;
-    let values = [0, 1, 0xfff, 0x1000, len, len + 1, len - 1, 1 << 47, 1 << 48, MMAP_BASE, u64::MAX, u64::MAX - 0xfff, i64::MAX as u64, rng.next()];
+    let values = [
+        0,
+        1,
+        0xfff,
+        0x1000,
+        len,
+        len + 1,
+        len - 1,
+        1 << 47,
+        1 << 48,
+        MMAP_BASE,
+        u64::MAX,
+        u64::MAX - 0xfff,
+        i64::MAX as u64,
+        rng.next(),
+    ];
     let value = values[rng.below(values.len())];
     let (at, width) = if rng.chance(4) {
         // e_entry, e_phoff, e_phentsize, e_phnum
@@ -112,10 +127,17 @@ fn check_invariants(file: &[u8], plan: &LoadPlan) -> Result<(), String> {
         return Err(format!("entry {:#x} is not in an executable segment", plan.entry.as_u64()));
     }
     if plan.phent as usize != PHDR_SIZE || plan.phnum == 0 {
-        return Err(format!("AT_PHENT {} / AT_PHNUM {} do not describe a program header table", plan.phent, plan.phnum));
+        return Err(format!(
+            "AT_PHENT {} / AT_PHNUM {} do not describe a program header table",
+            plan.phent, plan.phnum
+        ));
     }
     if !inside(plan.phdr.as_u64(), plan.phnum as u64 * plan.phent as u64, false) {
-        return Err(format!("AT_PHDR {:#x} ({} headers) is not inside one loaded segment", plan.phdr.as_u64(), plan.phnum));
+        return Err(format!(
+            "AT_PHDR {:#x} ({} headers) is not inside one loaded segment",
+            plan.phdr.as_u64(),
+            plan.phnum
+        ));
     }
     Ok(())
 }
@@ -131,7 +153,12 @@ fn check(file: &[u8]) -> String {
         }
         Err(e) => {
             let reason = e.to_string();
-            assert!(!reason.is_empty() && !reason.contains('\n'), "refusal {:?} is not a one-line reason: {:?}", e, reason);
+            assert!(
+                !reason.is_empty() && !reason.contains('\n'),
+                "refusal {:?} is not a one-line reason: {:?}",
+                e,
+                reason
+            );
             let kind = format!("{:?}", e);
             kind.split('(').next().unwrap_or_default().into()
         }

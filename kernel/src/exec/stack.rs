@@ -48,7 +48,14 @@ pub struct StackImage {
 
 /// Builds the stack image ending at `top`. `aux` holds the value entries;
 /// AT_RANDOM, AT_EXECFN (pointers into the image) and AT_NULL are added.
-pub fn build(top: VirtAddr, argv: &[&str], envp: &[&str], aux: &[(u64, u64)], random: [u8; 16], execfn: &str) -> StackImage {
+pub fn build(
+    top: VirtAddr,
+    argv: &[&str],
+    envp: &[&str],
+    aux: &[(u64, u64)],
+    random: [u8; 16],
+    execfn: &str,
+) -> StackImage {
     // Strings and AT_RANDOM, growing down from `top`; offsets from `top`.
     let mut high: Vec<u8> = Vec::new(); // stored reversed-chunk: we prepend logically
     let mut place = |bytes: &[u8], nul: bool| -> u64 {

@@ -145,8 +145,7 @@ impl<'a> Initramfs<'a> {
     pub fn is_dir(&self, path: &str) -> bool {
         let path = path.trim_matches('/');
         self.entries.iter().any(|e| {
-            (e.path == path && e.is_dir())
-                || e.path.strip_prefix(path).is_some_and(|rest| rest.starts_with('/'))
+            (e.path == path && e.is_dir()) || e.path.strip_prefix(path).is_some_and(|rest| rest.starts_with('/'))
         })
     }
 
@@ -181,7 +180,19 @@ pub(crate) mod tests {
         let mut push = |name: &str, mode: u32, data: &[u8]| {
             let header = std::format!(
                 "070701{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
-                1, mode, 0, 0, 1, 0, data.len(), 0, 0, 0, 0, name.len() + 1, 0
+                1,
+                mode,
+                0,
+                0,
+                1,
+                0,
+                data.len(),
+                0,
+                0,
+                0,
+                0,
+                name.len() + 1,
+                0
             );
             out.extend_from_slice(header.as_bytes());
             out.extend_from_slice(name.as_bytes());

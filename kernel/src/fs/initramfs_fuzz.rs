@@ -44,7 +44,19 @@ fn poke_header_field(rng: &mut XorShift, blob: &mut [u8]) {
     let text = match rng.below(4) {
         0 => String::from(["+0000001", "-0000001", " 0000001", "0000000g", "0x000001", "FFFFFFFF"][rng.below(6)]),
         _ => {
-            let values = [0, 1, 2, 0x7fff_ffff, 0xffff_ffff, 0xffff_fff0, len, len.wrapping_sub(HEADER_LEN as u32), len + 1, len - 1, rng.next() as u32];
+            let values = [
+                0,
+                1,
+                2,
+                0x7fff_ffff,
+                0xffff_ffff,
+                0xffff_fff0,
+                len,
+                len.wrapping_sub(HEADER_LEN as u32),
+                len + 1,
+                len - 1,
+                rng.next() as u32,
+            ];
             format!("{:08x}", values[rng.below(values.len())])
         }
     };
@@ -57,7 +69,13 @@ fn poke_header_field(rng: &mut XorShift, blob: &mut [u8]) {
 fn check(blob: &[u8]) -> String {
     match Initramfs::parse(blob) {
         Err(e) => {
-            assert!(e.offset <= blob.len(), "error offset {:#x} is past the {}-byte archive: {}", e.offset, blob.len(), e);
+            assert!(
+                e.offset <= blob.len(),
+                "error offset {:#x} is past the {}-byte archive: {}",
+                e.offset,
+                blob.len(),
+                e
+            );
             let line = e.to_string();
             assert!(!line.contains('\n') && !e.reason.is_empty(), "refusal is not a one-line reason: {:?}", line);
             e.reason.to_string()
@@ -69,8 +87,16 @@ fn check(blob: &[u8]) -> String {
                 for entry in fs.files_in(dir) {
                     seen += 1;
                     let data = entry.data.as_ptr_range();
-                    assert!(range.start <= data.start && data.end <= range.end, "{}'s data is not inside the archive", entry.path);
-                    assert!(!entry.path.is_empty() && !entry.path.starts_with('/'), "path {:?} is not relative", entry.path);
+                    assert!(
+                        range.start <= data.start && data.end <= range.end,
+                        "{}'s data is not inside the archive",
+                        entry.path
+                    );
+                    assert!(
+                        !entry.path.is_empty() && !entry.path.starts_with('/'),
+                        "path {:?} is not relative",
+                        entry.path
+                    );
                     let found = fs.file(&format!("/{}", entry.path)).map(|e| e.path);
                     assert_eq!(found, Some(entry.path), "a listed file is not found by its path");
                     let _ = fs.is_dir(entry.path);

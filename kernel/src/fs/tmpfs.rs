@@ -30,7 +30,11 @@ pub struct TmpFile {
 
 impl TmpFile {
     fn new() -> Self {
-        Self { pages: Arc::new(SharedMemory::new()), size: Mutex::new(0), ino: NEXT_INO.fetch_add(1, Ordering::Relaxed) }
+        Self {
+            pages: Arc::new(SharedMemory::new()),
+            size: Mutex::new(0),
+            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+        }
     }
 
     pub fn size(&self) -> u64 {
@@ -144,7 +148,8 @@ impl TmpFile {
                 Some(f) => {
                     // SAFETY: the object keeps the frame alive while we hold
                     // the file; n bytes from in_page stay inside it.
-                    let src = unsafe { core::slice::from_raw_parts(phys_to_virt(f.start()).as_ptr::<u8>().add(in_page), n) };
+                    let src =
+                        unsafe { core::slice::from_raw_parts(phys_to_virt(f.start()).as_ptr::<u8>().add(in_page), n) };
                     copy_to_user(dst, src)
                 }
                 // A hole reads as zeros.
@@ -172,7 +177,8 @@ impl TmpFile {
             let n = ((PAGE_SIZE - in_page) as u64).min(end - at) as usize;
             let f = self.pages.page(index, false).ok_or(Errno::ENOSPC)?;
             // SAFETY: as in read_at; the destination is inside the frame.
-            let dst = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(f.start()).as_mut_ptr::<u8>().add(in_page), n) };
+            let dst =
+                unsafe { core::slice::from_raw_parts_mut(phys_to_virt(f.start()).as_mut_ptr::<u8>().add(in_page), n) };
             if let Err(e) = copy_from_user(dst, buf.offset(at - offset)) {
                 self.grow_to(at);
                 return if at > offset { Ok(at - offset) } else { Err(e) };

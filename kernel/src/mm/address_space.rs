@@ -15,7 +15,7 @@ use crate::arch::aarch64::{mte, page_fill, tlb};
 
 use super::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 use super::frame::{self, Clear, Frame};
-use super::vma::{Area, AreaFlags, AreaSet, ProtectError, Prot, TooManyAreas};
+use super::vma::{Area, AreaFlags, AreaSet, Prot, ProtectError, TooManyAreas};
 
 const PAGE: u64 = PAGE_SIZE as u64;
 
@@ -219,11 +219,18 @@ impl AddressSpace {
     /// present pages alike. `add_flags` may add MTE: pages already present
     /// get their tags cleared then, as Linux's mte_sync_tags does for a page
     /// that becomes tagged.
-    pub fn protect(&mut self, start: VirtAddr, end: VirtAddr, prot: Prot, add_flags: AreaFlags) -> Result<(), ProtectError> {
+    pub fn protect(
+        &mut self,
+        start: VirtAddr,
+        end: VirtAddr,
+        prot: Prot,
+        add_flags: AreaFlags,
+    ) -> Result<(), ProtectError> {
         let before = self.areas.protect_range(start, end, prot, add_flags)?;
         for old in before {
             let now = self.areas.find(old.start).cloned().expect("just protected");
-            let becomes_tagged = !old.flags.contains(AreaFlags::MTE) && now.flags.contains(AreaFlags::MTE) && mte::tagging_enabled();
+            let becomes_tagged =
+                !old.flags.contains(AreaFlags::MTE) && now.flags.contains(AreaFlags::MTE) && mte::tagging_enabled();
             let mut va = old.start;
             while va < old.end {
                 if let Some((pa, ownership)) = self.mapped(va) {

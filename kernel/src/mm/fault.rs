@@ -21,16 +21,16 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use super::addr::VirtAddr;
 #[cfg(target_os = "none")]
 use super::address_space::{AddressSpace, Ownership};
-use super::addr::VirtAddr;
 #[cfg(target_os = "none")]
 use super::frame::{self, Clear};
 #[cfg(target_os = "none")]
 use super::refpage::FillKind;
+use super::vma::Prot;
 #[cfg(target_os = "none")]
 use super::vma::{AreaFlags, Backing};
-use super::vma::Prot;
 
 /// What the faulting access tried to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -249,7 +249,8 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
         // Copy-on-write targets: nothing there yet, or someone else's page.
         (Backing::SignalTrampoline, _) if access == Access::Write => Err(FaultError::NotPermitted),
         (Backing::Anonymous, None | Some((_, Ownership::Special))) if private_write => {
-            let f = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data }).ok_or(FaultError::OutOfMemory)?;
+            let f = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data })
+                .ok_or(FaultError::OutOfMemory)?;
             page.map(f, area, Ownership::Owned);
             done(Resolution::ZeroFilled)
         }

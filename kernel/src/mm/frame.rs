@@ -67,7 +67,14 @@ const CACHE_REFILL: usize = 32;
 
 impl FramePool {
     pub const fn new() -> Self {
-        Self { buddy: FrameAllocator::new(), span: None, cache: alloc::collections::VecDeque::new(), fresh: 0, total: 0, free: 0 }
+        Self {
+            buddy: FrameAllocator::new(),
+            span: None,
+            cache: alloc::collections::VecDeque::new(),
+            fresh: 0,
+            total: 0,
+            free: 0,
+        }
     }
 
     /// Adds the whole frames of `range` to the pool.
@@ -239,7 +246,8 @@ fn extra_owners(frame: Frame) -> Option<&'static AtomicU32> {
 
 /// Drops one owner of a frame; the last one returns it to the allocator.
 pub fn free(frame: Frame) {
-    let shared = extra_owners(frame).is_some_and(|extra| extra.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok());
+    let shared = extra_owners(frame)
+        .is_some_and(|extra| extra.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok());
     if !shared {
         with_pool(|pool| pool.dealloc(frame, 1))
     }

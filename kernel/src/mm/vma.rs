@@ -426,7 +426,11 @@ mod tests {
             spans(&set),
             [(0, 1, Prot::READ | Prot::WRITE), (1, 2, Prot::READ), (2, 3, Prot::READ | Prot::WRITE)]
         );
-        assert_eq!(set.protect_range(va(2), va(4), Prot::READ, AreaFlags::empty()), Err(ProtectError::Hole), "page 3 is a hole");
+        assert_eq!(
+            set.protect_range(va(2), va(4), Prot::READ, AreaFlags::empty()),
+            Err(ProtectError::Hole),
+            "page 3 is a hole"
+        );
         assert_eq!(set.len(), 3, "a refused mprotect changes nothing");
     }
 
@@ -456,7 +460,8 @@ mod tests {
         let mut set = AreaSet::new();
         set.insert(Area { pgoff: 10, ..anon(0, 4, Prot::READ) }).unwrap();
         set.insert(anon(6, 9, Prot::READ)).unwrap();
-        let parts: Vec<_> = set.clipped(va(2), va(7)).iter().map(|a| ((a.start - va(0)) / P, (a.end - va(0)) / P, a.pgoff)).collect();
+        let parts: Vec<_> =
+            set.clipped(va(2), va(7)).iter().map(|a| ((a.start - va(0)) / P, (a.end - va(0)) / P, a.pgoff)).collect();
         assert_eq!(parts, [(2, 4, 12), (6, 7, 0)]);
     }
 

@@ -7,19 +7,19 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use linux_raw_sys::general::rlimit64;
 
+use super::outcome::Outcome;
+pub use super::scheduler::*;
+use super::shared::Shared;
 use crate::arch::aarch64::context::KernelContext;
 use crate::arch::aarch64::fpsimd::FpState;
 use crate::arch::aarch64::mmu::kernel_map::KernelStack;
 use crate::arch::aarch64::mte_control::MteControl;
 use crate::fs::fd_table::FdTable;
-use crate::signal::SignalState;
 use crate::fs::file::FileRef;
 use crate::mm::address_space::AddressSpace;
 use crate::mm::fault::FaultCounters;
-pub use super::scheduler::*;
-use super::shared::Shared;
+use crate::signal::SignalState;
 use alloc::sync::Arc;
-use super::outcome::Outcome;
 
 /// A process ID, as getpid() returns it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,4 +148,3 @@ pub fn current_kernel_stack() -> Option<core::ops::Range<u64>> {
 pub fn has_current() -> bool {
     !CURRENT.load(Ordering::Relaxed).is_null()
 }
-

@@ -17,10 +17,10 @@ use crate::arch::aarch64::mmu::kernel_map::KernelStack;
 use crate::arch::aarch64::trap_frame::TrapFrame;
 use crate::exec::elf::{self, ElfError, LoadPlan};
 use crate::exec::stack::{self, at};
-use crate::mm::address_space::{AddressSpace, OutOfMemory};
-use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::fs::fd_table::{FdEntry, FdTable};
 use crate::fs::file::OpenFile;
+use crate::mm::addr::{VirtAddr, PAGE_SIZE};
+use crate::mm::address_space::{AddressSpace, OutOfMemory};
 use crate::mm::fault::FaultCounters;
 use crate::mm::vma::{Area, Prot};
 
@@ -163,7 +163,12 @@ pub fn build_image(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_le
 
     log::info!(
         "{} loaded: entry {:#x}, {} segments, {} areas, brk {:#x}, sp {:#x}",
-        path, plan.entry.as_u64(), plan.segments.len(), space.areas().len(), image_end.as_u64(), image.sp.as_u64()
+        path,
+        plan.entry.as_u64(),
+        plan.segments.len(),
+        space.areas().len(),
+        image_end.as_u64(),
+        image.sp.as_u64()
     );
     Ok(Image { space, entry: plan.entry, sp: image.sp, brk: image_end })
 }
@@ -172,7 +177,16 @@ pub fn build_image(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_le
 /// (glibc's _start reads x0 as rtld_fini and must see NULL), SPSR = EL0t with
 /// interrupts unmasked, at the entry point with the new stack.
 pub fn initial_frame(entry: VirtAddr, sp: VirtAddr) -> TrapFrame {
-    TrapFrame { x: [0; 31], sp_el0: sp.as_u64(), elr: entry.as_u64(), spsr: 0, esr: 0, far: 0, frame_record: [0; 2], entry_ticks: [0; 2] }
+    TrapFrame {
+        x: [0; 31],
+        sp_el0: sp.as_u64(),
+        elr: entry.as_u64(),
+        spsr: 0,
+        esr: 0,
+        far: 0,
+        frame_record: [0; 2],
+        entry_ticks: [0; 2],
+    }
 }
 
 /// A kernel stack with `frame` at its top, and the context that returns to

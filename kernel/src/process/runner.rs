@@ -12,12 +12,12 @@ use alloc::vec::Vec;
 
 use log::{error, info, warn};
 
-use super::loader::{self, LoadError};
 use super::expectation::Expectation;
+use super::loader::{self, LoadError};
 use super::outcome::Outcome;
 use super::Report;
-use crate::mm::fault::FaultCounters;
 use crate::fs::initramfs::Initramfs;
+use crate::mm::fault::FaultCounters;
 use crate::mm::{frame, heap};
 
 /// The environment every program starts with (what Linux gives init).

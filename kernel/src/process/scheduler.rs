@@ -23,11 +23,11 @@ use tock_registers::interfaces::{Readable, Writeable};
 
 use super::lifecycle::{CpuLocal, Process, State, CURRENT, RUNNER};
 use super::outcome::Outcome;
-use linux_raw_sys::general::{CLD_EXITED, CLD_KILLED, SIGKILL};
 use crate::arch::aarch64::context::switch_context;
 use crate::arch::aarch64::timer;
 use crate::mm::fault::FaultCounters;
 use crate::signal::{QueueFull, SigFields, SigInfo};
+use linux_raw_sys::general::{CLD_EXITED, CLD_KILLED, SIGKILL};
 
 /// Time slice of a process before the timer preempts it.
 const SLICE_NS: u64 = 10_000_000;
@@ -44,7 +44,8 @@ struct Table {
     deadline: u64,
 }
 
-static TABLE: CpuLocal<Table> = CpuLocal(UnsafeCell::new(Table { procs: BTreeMap::new(), queue: VecDeque::new(), deadline: 0 }));
+static TABLE: CpuLocal<Table> =
+    CpuLocal(UnsafeCell::new(Table { procs: BTreeMap::new(), queue: VecDeque::new(), deadline: 0 }));
 
 fn table() -> &'static mut Table {
     // SAFETY: one CPU, interrupts masked in the kernel; callers never keep
@@ -172,7 +173,8 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> bool {
 
 /// Live processes (their tgids), for kill(-1).
 pub fn live_processes() -> alloc::vec::Vec<u32> {
-    let mut v: alloc::vec::Vec<u32> = table().procs.values().filter(|t| t.state != State::Zombie).map(|t| t.tgid).collect();
+    let mut v: alloc::vec::Vec<u32> =
+        table().procs.values().filter(|t| t.state != State::Zombie).map(|t| t.tgid).collect();
     v.sort_unstable();
     v.dedup();
     v
@@ -215,12 +217,20 @@ fn process_ended(tgid: u32) {
         // do_notify_parent sends it only if it is a valid signal.
         if (1..=crate::signal::NSIG).contains(&exit_signal) {
             // A full queue loses this real-time exit signal, as on Linux.
-            let _ = parent.signals.send(SigInfo { signo: exit_signal, code: code as i32, fields: SigFields::Child { pid: tgid, status } });
+            let _ = parent.signals.send(SigInfo {
+                signo: exit_signal,
+                code: code as i32,
+                fields: SigFields::Child { pid: tgid, status },
+            });
         }
     }
     // Whichever thread of the parent sits in wait4 must look again.
-    let waiters: alloc::vec::Vec<u32> =
-        table().procs.values().filter(|w| w.tgid == parent && w.state == State::WaitingForChild).map(|w| w.pid.0).collect();
+    let waiters: alloc::vec::Vec<u32> = table()
+        .procs
+        .values()
+        .filter(|w| w.tgid == parent && w.state == State::WaitingForChild)
+        .map(|w| w.pid.0)
+        .collect();
     waiters.into_iter().for_each(wake);
 }
 
@@ -337,7 +347,12 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
     root.started_at = start;
     table().deadline = deadline;
     admit(root);
-    let mut report = Report { outcome: Outcome::NotStarted("no outcome recorded".into()), elapsed_ns: 0, faults: FaultCounters::default(), peak_frames: 0 };
+    let mut report = Report {
+        outcome: Outcome::NotStarted("no outcome recorded".into()),
+        elapsed_ns: 0,
+        faults: FaultCounters::default(),
+        peak_frames: 0,
+    };
 
     loop {
         let now = timer::ticks();
@@ -346,7 +361,9 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
         let due: alloc::vec::Vec<u32> = t
             .procs
             .values()
-            .filter(|p| matches!(p.state, State::Sleeping | State::WaitingForFutex) && p.wake_at.is_some_and(|w| w <= now))
+            .filter(|p| {
+                matches!(p.state, State::Sleeping | State::WaitingForFutex) && p.wake_at.is_some_and(|w| w <= now)
+            })
             .map(|p| p.pid.0)
             .collect();
         due.into_iter().for_each(wake);

@@ -56,14 +56,27 @@ fn pan_stops_a_plain_el1_load_from_a_user_page() -> Outcome {
         match plain {
             Err(esr) => ensure!(
                 is_permission_fault(esr, ExceptionClass::DataAbortSameEl),
-                "a plain LDRB from user page {:#x} faulted with {}, want a level 3 permission fault (PAN)", va.as_u64(), esr
+                "a plain LDRB from user page {:#x} faulted with {}, want a level 3 permission fault (PAN)",
+                va.as_u64(),
+                esr
             ),
-            Ok(v) => return Outcome::Fail(alloc::format!("a plain LDRB from user page {:#x} read {:#x} with PAN on", va.as_u64(), v)),
+            Ok(v) => {
+                return Outcome::Fail(alloc::format!(
+                    "a plain LDRB from user page {:#x} read {:#x} with PAN on",
+                    va.as_u64(),
+                    v
+                ))
+            }
         }
         ensure!(boot::pan_enabled(), "PSTATE.PAN is clear after the fault was fixed up");
         // SAFETY: as above.
         let without_pan = unsafe { probe_read_without_pan(va) };
-        ensure!(without_pan == Ok(MARKER), "LDRB with PSTATE.PAN cleared: {:?}, want Ok({:#x})", without_pan.map_err(|e| e.0), MARKER);
+        ensure!(
+            without_pan == Ok(MARKER),
+            "LDRB with PSTATE.PAN cleared: {:?}, want Ok({:#x})",
+            without_pan.map_err(|e| e.0),
+            MARKER
+        );
         ensure!(boot::pan_enabled(), "PSTATE.PAN was not set again after the probe");
         // SAFETY: as above.
         let unprivileged = unsafe { probe_read_unprivileged(va) };

@@ -20,7 +20,10 @@ pub const CHECKS: &[Check] = &[
     Check { name: "uart_is_device_ngnre", run: uart_is_device_ngnre },
     Check { name: "lower_half_is_empty_after_boot", run: lower_half_is_empty_after_boot },
     Check { name: "pan_is_on", run: pan_is_on },
-    Check { name: "kernel_stacks_are_aligned_for_the_overflow_check", run: kernel_stacks_are_aligned_for_the_overflow_check },
+    Check {
+        name: "kernel_stacks_are_aligned_for_the_overflow_check",
+        run: kernel_stacks_are_aligned_for_the_overflow_check,
+    },
 ];
 
 fn linear_map_is_normal_tagged_rw_and_xn() -> Outcome {
@@ -35,12 +38,17 @@ fn linear_map_is_normal_tagged_rw_and_xn() -> Outcome {
     let want_attr = MemoryType::NormalTagged.mair_attr(mte::tagging_enabled());
     ensure!(
         hw == Translation::Mapped { pa: f.start(), mair_attr: want_attr },
-        "AT S1E1W {:#x}: {:?}, want {} with attribute {:#04x}", va.as_u64(), hw, f.start(), want_attr
+        "AT S1E1W {:#x}: {:?}, want {} with attribute {:#04x}",
+        va.as_u64(),
+        hw,
+        f.start(),
+        want_attr
     );
     match sw {
         Some((_, attrs, _)) => ensure!(
             attrs.memory == MemoryType::NormalTagged && !attrs.flags.contains(MapFlags::KERNEL_EXEC),
-            "linear map entry {:?}", attrs
+            "linear map entry {:?}",
+            attrs
         ),
         None => return Outcome::Fail("software walk found no entry".into()),
     }
@@ -58,7 +66,11 @@ fn kernel_text_is_read_only_and_executable() -> Outcome {
     let read = translate(start, Access::Read);
     ensure!(read == Translation::Mapped { pa, mair_attr: 0xff }, "AT S1E1R on text: {:?}", read);
     let write = translate(start, Access::Write);
-    ensure!(matches!(write, Translation::Fault { status_code: 0x0f }), "AT S1E1W on text: {:?}, want a level 3 permission fault", write);
+    ensure!(
+        matches!(write, Translation::Fault { status_code: 0x0f }),
+        "AT S1E1W on text: {:?}, want a level 3 permission fault",
+        write
+    );
     let entry = lookup(start).map(|e| e.1.flags);
     ensure!(entry == Some(MapFlags::KERNEL_EXEC | MapFlags::GLOBAL), "text entry flags {:?}", entry);
     Outcome::Pass
@@ -82,7 +94,12 @@ fn kernel_data_stack_heap_are_rw_and_xn() -> Outcome {
         while va < end {
             let entry = lookup(va).map(|e| e.1.flags);
             ensure!(entry == Some(MapFlags::WRITE | MapFlags::GLOBAL), "{} page {:#x}: {:?}", name, va.as_u64(), entry);
-            ensure!(matches!(translate(va, Access::Write), Translation::Mapped { .. }), "{} page {:#x} not writable", name, va.as_u64());
+            ensure!(
+                matches!(translate(va, Access::Write), Translation::Mapped { .. }),
+                "{} page {:#x} not writable",
+                name,
+                va.as_u64()
+            );
             va = va + 4096;
         }
     }
@@ -98,7 +115,8 @@ fn boot_stack_guard_page_is_unmapped() -> Outcome {
     match probe {
         Err(esr) => ensure!(
             esr.abort().map(|a| a.status_code) == Some(0x07),
-            "reading the guard page faulted with {}, want a level 3 translation fault", esr
+            "reading the guard page faulted with {}, want a level 3 translation fault",
+            esr
         ),
         Ok(v) => return Outcome::Fail(alloc::format!("reading the guard page returned {:#x}", v)),
     }
@@ -116,7 +134,12 @@ fn lower_half_is_empty_after_boot() -> Outcome {
     let (start, _, _) = region("text");
     let identity = VirtAddr::new(virt_to_phys(start).unwrap().as_u64());
     let at = translate(identity, Access::Read);
-    ensure!(matches!(at, Translation::Fault { .. }), "the boot identity map still answers at {:#x}: {:?}", identity.as_u64(), at);
+    ensure!(
+        matches!(at, Translation::Fault { .. }),
+        "the boot identity map still answers at {:#x}: {:?}",
+        identity.as_u64(),
+        at
+    );
     Outcome::Pass
 }
 
@@ -134,13 +157,33 @@ fn kernel_stacks_are_aligned_for_the_overflow_check() -> Outcome {
     use crate::arch::aarch64::mmu::layout::{overflowed_stack_bottom, KERNEL_STACK_MAX, KERNEL_STACK_SLOT};
     let Some(task) = KernelStack::new(4) else { return Outcome::Fail("no memory for a kernel stack".into()) };
     for (name, stack) in [("boot stack", boot_stack()), ("task stack", task.range())] {
-        ensure!(stack.start % KERNEL_STACK_SLOT == 0, "{} starts at {:#x}, not a multiple of {:#x}", name, stack.start, KERNEL_STACK_SLOT);
+        ensure!(
+            stack.start % KERNEL_STACK_SLOT == 0,
+            "{} starts at {:#x}, not a multiple of {:#x}",
+            name,
+            stack.start,
+            KERNEL_STACK_SLOT
+        );
         ensure!(stack.end - stack.start <= KERNEL_STACK_MAX, "{} is {:#x} bytes", name, stack.end - stack.start);
-        ensure!(overflowed_stack_bottom(stack.end - 16).is_none() && overflowed_stack_bottom(stack.start).is_none(), "{}: an SP on it counts as overflowed", name);
+        ensure!(
+            overflowed_stack_bottom(stack.end - 16).is_none() && overflowed_stack_bottom(stack.start).is_none(),
+            "{}: an SP on it counts as overflowed",
+            name
+        );
         let guard = VirtAddr::new(stack.start - 4096);
-        ensure!(overflowed_stack_bottom(guard.as_u64()) == Some(stack.start), "{}: an SP in its guard page is not seen as an overflow", name);
+        ensure!(
+            overflowed_stack_bottom(guard.as_u64()) == Some(stack.start),
+            "{}: an SP in its guard page is not seen as an overflow",
+            name
+        );
         let at = translate(guard, Access::Read);
-        ensure!(matches!(at, Translation::Fault { .. }), "{}: its guard page {:#x} is mapped: {:?}", name, guard.as_u64(), at);
+        ensure!(
+            matches!(at, Translation::Fault { .. }),
+            "{}: its guard page {:#x} is mapped: {:?}",
+            name,
+            guard.as_u64(),
+            at
+        );
     }
     drop(task);
     Outcome::Pass

@@ -9,9 +9,9 @@
 //! in the stack-overflow report.
 
 mod isolation;
+mod mm;
 mod mmu;
 mod mte;
-mod mm;
 
 use alloc::string::String;
 

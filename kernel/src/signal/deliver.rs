@@ -9,7 +9,9 @@
 use alloc::format;
 use alloc::string::String;
 
-use linux_raw_sys::general::{SA_EXPOSE_TAGBITS, SA_ONSTACK, SA_RESTORER, SEGV_MAPERR, SIGSEGV, SS_DISABLE, SS_ONSTACK};
+use linux_raw_sys::general::{
+    SA_EXPOSE_TAGBITS, SA_ONSTACK, SA_RESTORER, SEGV_MAPERR, SIGSEGV, SS_DISABLE, SS_ONSTACK,
+};
 
 /// si_code of a signal the kernel sends on its own account.
 const SI_KERNEL: i32 = 0x80;
@@ -27,7 +29,9 @@ fn describe(p: &mut Process, info: &SigInfo) -> String {
         return report;
     }
     match info.fields {
-        SigFields::Sender { pid } | SigFields::Child { pid, .. } => format!("sent by pid {}, si_code {}", pid, info.code),
+        SigFields::Sender { pid } | SigFields::Child { pid, .. } => {
+            format!("sent by pid {}, si_code {}", pid, info.code)
+        }
         SigFields::Fault { addr } => format!("si_code {} at {:#x}", info.code, addr),
     }
 }
@@ -50,7 +54,8 @@ fn push_frame(p: &mut Process, regs: &mut TrapFrame, info: &SigInfo, action: &Ac
     let Disposition::Handler(handler) = action.disposition else { return Err(()) };
     // glibc on arm64 passes no restorer: Linux returns through the vDSO's
     // __kernel_rt_sigreturn, here through the trampoline page.
-    let restorer = if action.flags & SA_RESTORER as u64 != 0 { action.restorer } else { sigpage::trampoline().as_u64() };
+    let restorer =
+        if action.flags & SA_RESTORER as u64 != 0 { action.restorer } else { sigpage::trampoline().as_u64() };
     let mut sp = regs.sp_el0;
     if action.flags & SA_ONSTACK as u64 != 0 && !on_altstack(p, sp) {
         if let Some((base, size)) = p.signals.altstack {
@@ -124,7 +129,8 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
                 // the frame was for SIGSEGV itself, with the default action,
                 // so a broken SIGSEGV handler cannot loop.
                 p.signals.blocked = saved;
-                p.fault_report = Some(format!("could not push a frame for signal {} at sp {:#x}", info.signo, regs.sp_el0));
+                p.fault_report =
+                    Some(format!("could not push a frame for signal {} at sp {:#x}", info.signo, regs.sp_el0));
                 // Sent by the kernel itself: si_code SI_KERNEL (force_sig).
                 let segv = SigInfo { signo: SIGSEGV, code: SI_KERNEL, fields: SigFields::Sender { pid: 0 } };
                 if info.signo == SIGSEGV {
@@ -146,9 +152,9 @@ pub fn sigreturn(regs: &mut TrapFrame) -> u64 {
     let restored = if !sp.is_multiple_of(16) {
         Err(())
     } else {
-        copy_from_user(&mut bytes, UserAddr(sp)).map_err(|_| ()).and_then(|_| {
-            signal_frame::restore(&bytes, regs, &mut p.fp).map_err(|_| ())
-        })
+        copy_from_user(&mut bytes, UserAddr(sp))
+            .map_err(|_| ())
+            .and_then(|_| signal_frame::restore(&bytes, regs, &mut p.fp).map_err(|_| ()))
     };
     match restored {
         Ok((mask, _stack)) => {
@@ -157,7 +163,11 @@ pub fn sigreturn(regs: &mut TrapFrame) -> u64 {
         }
         Err(()) => {
             p.fault_report = Some(format!("rt_sigreturn with a bad frame at sp {:#x}", sp));
-            p.signals.force(SigInfo { signo: SIGSEGV, code: SEGV_MAPERR as i32, fields: SigFields::Fault { addr: sp } });
+            p.signals.force(SigInfo {
+                signo: SIGSEGV,
+                code: SEGV_MAPERR as i32,
+                fields: SigFields::Fault { addr: sp },
+            });
         }
     }
     regs.x[0]

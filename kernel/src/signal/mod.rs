@@ -112,10 +112,17 @@ pub struct SigInfo {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SigFields {
-    Fault { addr: u64 },
-    Sender { pid: u32 },
+    Fault {
+        addr: u64,
+    },
+    Sender {
+        pid: u32,
+    },
     /// SIGCHLD: which child, and its exit status or signal.
-    Child { pid: u32, status: i32 },
+    Child {
+        pid: u32,
+        status: i32,
+    },
 }
 
 /// What should happen next for a process, after looking at its signals.

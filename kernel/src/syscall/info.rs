@@ -6,8 +6,8 @@ use linux_raw_sys::system::{new_utsname, sysinfo as Sysinfo};
 
 use super::errno::{Errno, SysResult};
 use crate::arch::aarch64::{cpu_features, timer};
-use crate::mm::frame;
 use crate::mm::addr::PAGE_SIZE;
+use crate::mm::frame;
 use crate::mm::uaccess::{copy_to_user, read_user, write_user, UserAddr};
 use crate::process::{self, RLIMITS};
 

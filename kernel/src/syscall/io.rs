@@ -227,7 +227,8 @@ pub fn openat(dirfd: i32, path: UserAddr, flags: u32, _mode: u32) -> SysResult {
     if access == O_ACCMODE {
         return Err(Errno::EINVAL);
     }
-    let tmp = tmpfs::open(&path, flags & O_CREAT != 0, flags & O_EXCL != 0, flags & O_TRUNC != 0 && access != O_RDONLY)?;
+    let tmp =
+        tmpfs::open(&path, flags & O_CREAT != 0, flags & O_EXCL != 0, flags & O_TRUNC != 0 && access != O_RDONLY)?;
     let p = process::current();
     let limit = super::fd::fd_limit(p);
     let status = flags & (O_ACCMODE | O_APPEND);

@@ -7,8 +7,8 @@ use linux_raw_sys::general::{
     MADV_COLD, MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_DONTNEED, MADV_FREE, MADV_HUGEPAGE,
     MADV_KEEPONFORK, MADV_MERGEABLE, MADV_NOHUGEPAGE, MADV_NORMAL, MADV_PAGEOUT, MADV_RANDOM, MADV_SEQUENTIAL,
     MADV_UNMERGEABLE, MADV_WILLNEED, MADV_WIPEONFORK, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN,
-    MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, PROT_EXEC, PROT_MTE,
-    PROT_READ, PROT_SEM, PROT_WRITE,
+    MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, PROT_EXEC,
+    PROT_MTE, PROT_READ, PROT_SEM, PROT_WRITE,
 };
 
 use super::errno::{Errno, SysResult};
@@ -19,7 +19,7 @@ use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::fault::{self, Access};
 use crate::mm::shared_memory::SharedMemory;
 use crate::mm::uaccess::UserAddr;
-use crate::mm::vma::{Area, AreaFlags, Backing, ProtectError, Prot};
+use crate::mm::vma::{Area, AreaFlags, Backing, Prot, ProtectError};
 use crate::process::{self, loader::MMAP_BASE};
 
 const PAGE: u64 = PAGE_SIZE as u64;
@@ -93,7 +93,8 @@ fn backing_for(flags: u32, fd: i32, prot: Prot, shared: bool) -> Result<(Backing
             if shared && prot.contains(Prot::WRITE) && !file.writable() {
                 return Err(Errno::EACCES);
             }
-            let backing = if shared { Backing::SharedMemory(tmp.pages.clone()) } else { Backing::PrivateFile(tmp.pages.clone()) };
+            let backing =
+                if shared { Backing::SharedMemory(tmp.pages.clone()) } else { Backing::PrivateFile(tmp.pages.clone()) };
             Ok((backing, !shared || file.writable()))
         }
     }
@@ -124,7 +125,14 @@ pub fn mmap(addr: u64, len: u64, prot_bits: u32, flags: u32, fd: i32, offset: u6
         MAP_SHARED | MAP_SHARED_VALIDATE => true,
         _ => return Err(Errno::EINVAL),
     };
-    let known = MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE | MAP_FIXED_NOREPLACE | MAP_NORESERVE | MAP_STACK | MAP_GROWSDOWN;
+    let known = MAP_TYPE
+        | MAP_FIXED
+        | MAP_ANONYMOUS
+        | MAP_POPULATE
+        | MAP_FIXED_NOREPLACE
+        | MAP_NORESERVE
+        | MAP_STACK
+        | MAP_GROWSDOWN;
     if flags & MAP_TYPE == MAP_SHARED_VALIDATE && flags & !known != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
@@ -152,7 +160,9 @@ pub fn mmap(addr: u64, len: u64, prot_bits: u32, flags: u32, fd: i32, offset: u6
         // A free hint is taken as it is; otherwise top-down below MMAP_BASE,
         // which leaves the stack's guard gap alone.
         let hint = addr & !(PAGE - 1);
-        let hint_free = hint != 0 && fits(hint) && hint + len <= MMAP_BASE
+        let hint_free = hint != 0
+            && fits(hint)
+            && hint + len <= MMAP_BASE
             && !space.areas().overlaps(VirtAddr::new(hint), VirtAddr::new(hint + len));
         if hint_free {
             VirtAddr::new(hint)
@@ -234,7 +244,11 @@ pub fn madvise(addr: u64, len: u64, advice: u32) -> SysResult {
         }
     }
     // Linux applies the advice where it can, then reports a hole as ENOMEM.
-    if space.areas().covers(start, end) { Ok(0) } else { Err(Errno::ENOMEM) }
+    if space.areas().covers(start, end) {
+        Ok(0)
+    } else {
+        Err(Errno::ENOMEM)
+    }
 }
 
 /// Moves the program break. Like Linux's brk(): returns the new break, or

@@ -33,8 +33,8 @@ mod dispatch {
     use linux_raw_sys::general as nr;
 
     use super::errno::{Errno, SysResult};
-    use super::{fd, futex, info, io, memory, prctl, refpage, signal, time};
     use super::process as proc;
+    use super::{fd, futex, info, io, memory, prctl, refpage, signal, time};
     use crate::arch::aarch64::trap_frame::TrapFrame;
     use crate::mm::uaccess::UserAddr;
     use crate::process::{self, outcome::Outcome};
@@ -143,7 +143,12 @@ mod dispatch {
         };
         let p = process::current();
         if first {
-            log::info!("pid {} ({}): unknown system call {} -> ENOSYS (logged once per number)", p.pid.0, p.name, number);
+            log::info!(
+                "pid {} ({}): unknown system call {} -> ENOSYS (logged once per number)",
+                p.pid.0,
+                p.name,
+                number
+            );
         } else {
             log::debug!("pid {} ({}): unknown system call {} -> ENOSYS", p.pid.0, p.name, number);
         }

@@ -6,8 +6,8 @@ use alloc::vec::Vec;
 
 use aarch64_cpu::registers::TPIDR_EL0;
 use linux_raw_sys::general::{
-    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND,
-    CLONE_THREAD, CLONE_VFORK, CLONE_VM, CLD_EXITED, CLD_KILLED, WNOHANG, WUNTRACED,
+    CLD_EXITED, CLD_KILLED, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_PARENT_SETTID, CLONE_SETTLS,
+    CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WNOHANG, WUNTRACED,
 };
 use tock_registers::interfaces::Readable;
 
@@ -120,7 +120,13 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
     if f & CLONE_PARENT_SETTID != 0 {
         write_user(ptid, &tid.0)?;
     }
-    log::debug!("pid {} ({}) cloned {} {}", parent.pid.0, parent.name, if thread { "thread" } else { "process" }, tid.0);
+    log::debug!(
+        "pid {} ({}) cloned {} {}",
+        parent.pid.0,
+        parent.name,
+        if thread { "thread" } else { "process" },
+        tid.0
+    );
     process::admit(child);
     Ok(tid.0 as u64)
 }

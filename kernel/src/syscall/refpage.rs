@@ -41,8 +41,13 @@ pub fn refpage_create(content: UserAddr, size: u32, flags: u64) -> SysResult {
     // 4. Memory for the page and the descriptor.
     let page = RefPage::new(&bytes, tags.as_deref()).ok_or(Errno::ENOMEM)?;
     let p = process::current();
-    log::debug!("pid {}: refpage of {} bytes at {}, tags {}", p.pid.0, size, page.frame().start(),
-        if page.is_tagged() { "replicated" } else { "0" });
+    log::debug!(
+        "pid {}: refpage of {} bytes at {}, tags {}",
+        p.pid.0,
+        size,
+        page.frame().start(),
+        if page.is_tagged() { "replicated" } else { "0" }
+    );
     let entry = FdEntry { file: OpenFile::refpage(Arc::new(page)), cloexec: true };
     let limit = fd_limit(p);
     p.files().insert_lowest(0, entry, limit).map(|fd| fd as u64)

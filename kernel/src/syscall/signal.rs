@@ -3,8 +3,8 @@
 
 use linux_raw_sys::general::{
     sigaltstack, MINSIGSTKSZ, SA_EXPOSE_TAGBITS, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND,
-    SA_RESTART, SA_RESTORER, SA_SIGINFO, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SI_TKILL, SI_USER, SS_AUTODISARM, SS_DISABLE,
-    SS_ONSTACK,
+    SA_RESTART, SA_RESTORER, SA_SIGINFO, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SI_TKILL, SI_USER, SS_AUTODISARM,
+    SS_DISABLE, SS_ONSTACK,
 };
 
 use super::errno::{Errno, SysResult};
@@ -22,7 +22,9 @@ struct KernelSigaction {
     restorer: u64,
     mask: u64,
 }
-const _: () = assert!(core::mem::size_of::<KernelSigaction>() == core::mem::size_of::<linux_raw_sys::general::kernel_sigaction>());
+const _: () = assert!(
+    core::mem::size_of::<KernelSigaction>() == core::mem::size_of::<linux_raw_sys::general::kernel_sigaction>()
+);
 // SAFETY: four u64, no padding.
 unsafe impl Pod for KernelSigaction {}
 
@@ -51,7 +53,11 @@ fn valid(sig: i32) -> Result<u32, Errno> {
 }
 
 fn check_sigset_size(size: u64) -> Result<(), Errno> {
-    if size == 8 { Ok(()) } else { Err(Errno::EINVAL) }
+    if size == 8 {
+        Ok(())
+    } else {
+        Err(Errno::EINVAL)
+    }
 }
 
 pub fn rt_sigaction(sig: i32, act: UserAddr, oact: UserAddr, sigsetsize: u64) -> SysResult {
@@ -76,8 +82,15 @@ pub fn rt_sigaction(sig: i32, act: UserAddr, oact: UserAddr, sigsetsize: u64) ->
         };
         // Unknown flag bits are cleared, so a program can tell what this
         // kernel supports by reading them back (Linux's UAPI_SA_FLAGS).
-        let known = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND
-            | SA_EXPOSE_TAGBITS | SA_RESTORER;
+        let known = SA_NOCLDSTOP
+            | SA_NOCLDWAIT
+            | SA_SIGINFO
+            | SA_ONSTACK
+            | SA_RESTART
+            | SA_NODEFER
+            | SA_RESETHAND
+            | SA_EXPOSE_TAGBITS
+            | SA_RESTORER;
         let action = Action { disposition, flags: k.flags & known as u64, restorer: k.restorer, mask: SigSet(k.mask) };
         p.signals.set_action(sig, action).map_err(|_| Errno::EINVAL)?;
     }
@@ -163,7 +176,11 @@ pub fn kill(pid: i32, sig: i32) -> SysResult {
             process::signal_process(t, info(sig, SI_USER as i32))
         };
     }
-    if found { Ok(0) } else { Err(Errno::ESRCH) }
+    if found {
+        Ok(0)
+    } else {
+        Err(Errno::ESRCH)
+    }
 }
 
 pub fn tkill(tid: i32, sig: i32) -> SysResult {

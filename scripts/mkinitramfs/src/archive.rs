@@ -32,10 +32,9 @@ impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SpecError::NoEquals(arg) => write!(f, "{arg:?} is not DEST=SRC"),
-            SpecError::BadDest(dest) => write!(
-                f,
-                "{dest:?} is not a path inside the archive (empty, or with an empty, '.' or '..' component)"
-            ),
+            SpecError::BadDest(dest) => {
+                write!(f, "{dest:?} is not a path inside the archive (empty, or with an empty, '.' or '..' component)")
+            }
             SpecError::Duplicate(dest) => write!(f, "{dest:?} is given twice"),
         }
     }
@@ -45,21 +44,13 @@ impl Spec {
     /// Parses `DEST=SRC`; a leading `/` on DEST is dropped (archive paths
     /// are relative to the root they unpack into).
     pub fn parse(arg: &str) -> Result<Spec, SpecError> {
-        let (dest, src) = arg
-            .split_once('=')
-            .ok_or_else(|| SpecError::NoEquals(arg.into()))?;
+        let (dest, src) = arg.split_once('=').ok_or_else(|| SpecError::NoEquals(arg.into()))?;
         let dest = dest.trim_start_matches('/');
-        let valid = !dest.is_empty()
-            && dest
-                .split('/')
-                .all(|c| !c.is_empty() && c != "." && c != "..");
+        let valid = !dest.is_empty() && dest.split('/').all(|c| !c.is_empty() && c != "." && c != "..");
         if !valid || src.is_empty() {
             return Err(SpecError::BadDest(dest.into()));
         }
-        Ok(Spec {
-            dest: dest.into(),
-            src: PathBuf::from(src),
-        })
+        Ok(Spec { dest: dest.into(), src: PathBuf::from(src) })
     }
 }
 
@@ -86,22 +77,10 @@ pub fn entries(files: Vec<(String, Vec<u8>)>) -> Result<Vec<Entry>, SpecError> {
                 return Err(SpecError::Duplicate(dir.into()));
             }
             if dirs.insert(dir.to_string()) {
-                out.push(Entry {
-                    ino: ino(),
-                    mode: S_IFDIR | PERMISSIONS,
-                    nlink: 2,
-                    name: dir.into(),
-                    data: vec![],
-                });
+                out.push(Entry { ino: ino(), mode: S_IFDIR | PERMISSIONS, nlink: 2, name: dir.into(), data: vec![] });
             }
         }
-        out.push(Entry {
-            ino: ino(),
-            mode: S_IFREG | PERMISSIONS,
-            nlink: 1,
-            name: dest,
-            data,
-        });
+        out.push(Entry { ino: ino(), mode: S_IFREG | PERMISSIONS, nlink: 1, name: dest, data });
     }
     Ok(out)
 }
@@ -111,34 +90,17 @@ mod tests {
     use super::*;
 
     fn names(entries: &[Entry]) -> Vec<(&str, u32, u32)> {
-        entries
-            .iter()
-            .map(|e| (e.name.as_str(), e.mode, e.ino))
-            .collect()
+        entries.iter().map(|e| (e.name.as_str(), e.mode, e.ino)).collect()
     }
 
     #[test]
     fn spec_splits_at_the_first_equals_and_drops_a_leading_slash() {
-        assert_eq!(
-            Spec::parse("/tests/a=build/x=y"),
-            Ok(Spec {
-                dest: "tests/a".into(),
-                src: "build/x=y".into()
-            })
-        );
+        assert_eq!(Spec::parse("/tests/a=build/x=y"), Ok(Spec { dest: "tests/a".into(), src: "build/x=y".into() }));
     }
 
     #[test]
     fn spec_rejects_paths_that_leave_the_archive_root() {
-        for arg in [
-            "noequals",
-            "=src",
-            "a/../b=src",
-            "a//b=src",
-            "./a=src",
-            "a/=src",
-            "a=",
-        ] {
+        for arg in ["noequals", "=src", "a/../b=src", "a//b=src", "./a=src", "a/=src", "a="] {
             assert!(Spec::parse(arg).is_err(), "{arg} was accepted");
         }
     }
@@ -170,14 +132,8 @@ mod tests {
         let twice = vec![("x".to_string(), vec![]), ("x".to_string(), vec![])];
         assert_eq!(entries(twice), Err(SpecError::Duplicate("x".into())));
         let file_then_dir = vec![("x".to_string(), vec![]), ("x/y".to_string(), vec![])];
-        assert_eq!(
-            entries(file_then_dir),
-            Err(SpecError::Duplicate("x".into()))
-        );
+        assert_eq!(entries(file_then_dir), Err(SpecError::Duplicate("x".into())));
         let dir_then_file = vec![("x/y".to_string(), vec![]), ("x".to_string(), vec![])];
-        assert_eq!(
-            entries(dir_then_file),
-            Err(SpecError::Duplicate("x".into()))
-        );
+        assert_eq!(entries(dir_then_file), Err(SpecError::Duplicate("x".into())));
     }
 }

@@ -75,21 +75,14 @@ mod tests {
         let (a, b, out) = (dir.join("a"), dir.join("b"), dir.join("out.cpio"));
         fs::write(&a, b"first program").unwrap();
         fs::write(&b, b"second").unwrap();
-        let args = [
-            out.display().to_string(),
-            format!("tests/a={}", a.display()),
-            format!("/demo/b={}", b.display()),
-        ];
+        let args = [out.display().to_string(), format!("tests/a={}", a.display()), format!("/demo/b={}", b.display())];
         run(&args).unwrap();
         let archive = fs::read(&out).unwrap();
         list(&args[0]).expect("--list reads what was written");
         fs::remove_dir_all(&dir).unwrap();
 
         let entries = newc::parse_archive(&archive).unwrap();
-        let summary: Vec<_> = entries
-            .iter()
-            .map(|e| (e.name.as_str(), e.mode, e.ino, e.data.as_slice()))
-            .collect();
+        let summary: Vec<_> = entries.iter().map(|e| (e.name.as_str(), e.mode, e.ino, e.data.as_slice())).collect();
         assert_eq!(
             summary,
             [

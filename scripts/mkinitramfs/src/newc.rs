@@ -54,15 +54,9 @@ impl fmt::Display for ParseError {
             }
             ParseError::BadMagic { offset } => write!(f, "no 070701 magic at offset {offset}"),
             ParseError::BadField { offset, field } => {
-                write!(
-                    f,
-                    "field {field} of the header at {offset} is not 8 hex digits"
-                )
+                write!(f, "field {field} of the header at {offset} is not 8 hex digits")
             }
-            ParseError::BadName { offset } => write!(
-                f,
-                "name of the entry at {offset} is not NUL-terminated UTF-8"
-            ),
+            ParseError::BadName { offset } => write!(f, "name of the entry at {offset} is not NUL-terminated UTF-8"),
             ParseError::NoTrailer => write!(f, "archive has no {TRAILER} entry"),
         }
     }
@@ -100,21 +94,7 @@ fn write_entry(out: &mut Vec<u8>, ino: u32, mode: u32, nlink: u32, name: &str, d
     // 4 pads relative to the header, as the format requires.
     debug_assert!(out.len().is_multiple_of(4));
     let namesize = name.len() + 1;
-    let fields: [u32; 13] = [
-        ino,
-        mode,
-        0,
-        0,
-        nlink,
-        0,
-        data.len() as u32,
-        0,
-        0,
-        0,
-        0,
-        namesize as u32,
-        0,
-    ];
+    let fields: [u32; 13] = [ino, mode, 0, 0, nlink, 0, data.len() as u32, 0, 0, 0, 0, namesize as u32, 0];
     out.extend_from_slice(MAGIC);
     for value in fields {
         out.extend_from_slice(format!("{value:08X}").as_bytes());
@@ -139,15 +119,9 @@ pub fn write_archive(entries: &[Entry]) -> Vec<u8> {
 fn hex_field(bytes: &[u8], offset: usize, index: usize) -> Result<u32, ParseError> {
     let start = offset + MAGIC.len() + 8 * index;
     let text = &bytes[start..start + 8];
-    let bad = ParseError::BadField {
-        offset,
-        field: FIELDS[index],
-    };
+    let bad = ParseError::BadField { offset, field: FIELDS[index] };
     let text = std::str::from_utf8(text).map_err(|_| bad)?;
-    u32::from_str_radix(text, 16).map_err(|_| ParseError::BadField {
-        offset,
-        field: FIELDS[index],
-    })
+    u32::from_str_radix(text, 16).map_err(|_| ParseError::BadField { offset, field: FIELDS[index] })
 }
 
 /// Reads back an archive: its entries up to, not including, the trailer.
@@ -157,11 +131,7 @@ pub fn parse_archive(bytes: &[u8]) -> Result<Vec<Entry>, ParseError> {
     let mut offset = 0;
     loop {
         if bytes.len() < offset + HEADER_LEN {
-            return Err(if offset >= bytes.len() {
-                ParseError::NoTrailer
-            } else {
-                ParseError::Truncated { offset }
-            });
+            return Err(if offset >= bytes.len() { ParseError::NoTrailer } else { ParseError::Truncated { offset } });
         }
         if &bytes[offset..offset + MAGIC.len()] != MAGIC {
             return Err(ParseError::BadMagic { offset });
@@ -178,22 +148,14 @@ pub fn parse_archive(bytes: &[u8]) -> Result<Vec<Entry>, ParseError> {
             return Err(ParseError::Truncated { offset });
         }
         let name = match bytes[name_start..name_start + namesize].split_last() {
-            Some((0, name)) => {
-                std::str::from_utf8(name).map_err(|_| ParseError::BadName { offset })?
-            }
+            Some((0, name)) => std::str::from_utf8(name).map_err(|_| ParseError::BadName { offset })?,
             _ => return Err(ParseError::BadName { offset }),
         };
         if name == TRAILER {
             return Ok(entries);
         }
         let data = bytes[data_start..data_start + filesize].to_vec();
-        entries.push(Entry {
-            ino,
-            mode,
-            nlink,
-            name: name.to_string(),
-            data,
-        });
+        entries.push(Entry { ino, mode, nlink, name: name.to_string(), data });
         offset = end;
     }
 }
@@ -203,13 +165,7 @@ mod tests {
     use super::*;
 
     fn file(ino: u32, name: &str, data: &[u8]) -> Entry {
-        Entry {
-            ino,
-            mode: S_IFREG | 0o755,
-            nlink: 1,
-            name: name.into(),
-            data: data.to_vec(),
-        }
+        Entry { ino, mode: S_IFREG | 0o755, nlink: 1, name: name.into(), data: data.to_vec() }
     }
 
     #[test]
@@ -219,8 +175,8 @@ mod tests {
         assert_eq!(
             header,
             concat!(
-                "070701", "00000001", "000081ED", "00000000", "00000000", "00000001", "00000000",
-                "00000003", "00000000", "00000000", "00000000", "00000000", "00000003", "00000000"
+                "070701", "00000001", "000081ED", "00000000", "00000000", "00000001", "00000000", "00000003",
+                "00000000", "00000000", "00000000", "00000000", "00000003", "00000000"
             )
         );
     }
@@ -237,11 +193,7 @@ mod tests {
     #[test]
     fn every_entry_starts_on_a_four_byte_boundary() {
         let names = ["a", "bb", "ccc", "dddd", "eeeee"];
-        let entries: Vec<Entry> = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| file(i as u32 + 1, n, &vec![7; i]))
-            .collect();
+        let entries: Vec<Entry> = names.iter().enumerate().map(|(i, n)| file(i as u32 + 1, n, &vec![7; i])).collect();
         let archive = write_archive(&entries);
         assert_eq!(archive.len() % 4, 0);
         let mut starts = Vec::new();
@@ -251,10 +203,7 @@ mod tests {
             i += pos + 6;
         }
         assert_eq!(starts.len(), names.len() + 1);
-        assert!(
-            starts.iter().all(|s| s % 4 == 0),
-            "entry offsets {starts:?}"
-        );
+        assert!(starts.iter().all(|s| s % 4 == 0), "entry offsets {starts:?}");
     }
 
     #[test]
@@ -270,13 +219,7 @@ mod tests {
     #[test]
     fn parse_reads_back_what_write_wrote() {
         let entries = vec![
-            Entry {
-                ino: 1,
-                mode: S_IFDIR | 0o755,
-                nlink: 2,
-                name: "tests".into(),
-                data: vec![],
-            },
+            Entry { ino: 1, mode: S_IFDIR | 0o755, nlink: 2, name: "tests".into(), data: vec![] },
             file(2, "tests/hello", b"\x7fELF and more"),
             file(3, "tests/empty", b""),
         ];
@@ -286,10 +229,7 @@ mod tests {
     #[test]
     fn parse_rejects_a_truncated_archive() {
         let archive = write_archive(&[file(1, "x", b"data")]);
-        assert_eq!(
-            parse_archive(&archive[..50]),
-            Err(ParseError::Truncated { offset: 0 })
-        );
+        assert_eq!(parse_archive(&archive[..50]), Err(ParseError::Truncated { offset: 0 }));
         let without_trailer = &archive[..align4(align4(HEADER_LEN + 2) + 4)];
         assert_eq!(parse_archive(without_trailer), Err(ParseError::NoTrailer));
     }
@@ -298,9 +238,6 @@ mod tests {
     fn parse_rejects_a_wrong_magic() {
         let mut archive = write_archive(&[]);
         archive[5] = b'2';
-        assert_eq!(
-            parse_archive(&archive),
-            Err(ParseError::BadMagic { offset: 0 })
-        );
+        assert_eq!(parse_archive(&archive), Err(ParseError::BadMagic { offset: 0 }));
     }
 }

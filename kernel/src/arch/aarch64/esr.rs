@@ -111,19 +111,29 @@ impl ExceptionClass {
 /// What a fault status code (DFSC/IFSC) says went wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultKind {
-    AddressSize { level: i8 },
+    AddressSize {
+        level: i8,
+    },
     /// No valid descriptor at this level of the walk.
-    Translation { level: i8 },
+    Translation {
+        level: i8,
+    },
     /// The descriptor's AF bit is clear (no hardware AF update).
-    AccessFlag { level: i8 },
+    AccessFlag {
+        level: i8,
+    },
     /// The descriptor forbids this access (AP, XN, PAN).
-    Permission { level: i8 },
+    Permission {
+        level: i8,
+    },
     /// Synchronous external abort, not on a walk.
     ExternalAbort,
     /// Synchronous tag check fault (FEAT_MTE2): logical and allocation tag differ.
     TagCheck,
     /// Synchronous external abort on a translation-table walk.
-    ExternalAbortOnWalk { level: i8 },
+    ExternalAbortOnWalk {
+        level: i8,
+    },
     ParityOrEcc,
     Alignment,
     TlbConflict,

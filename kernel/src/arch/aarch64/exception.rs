@@ -70,7 +70,7 @@ fn entry_from_user() {
     use tock_registers::interfaces::{Readable, Writeable};
 
     use super::mte_control::CheckMode;
-    use super::regs::{TFSRE0_EL1, TFSR::TF0};
+    use super::regs::{TFSR::TF0, TFSRE0_EL1};
 
     if !super::mte::tagging_enabled() {
         return;
@@ -110,7 +110,11 @@ fn kernel_sync(frame: &mut TrapFrame) {
             frame.elr = resume;
             return;
         }
-        panic!("kernel {} at {:#x}", if class == ExceptionClass::DataAbortSameEl { "data abort" } else { "instruction abort" }, frame.far);
+        panic!(
+            "kernel {} at {:#x}",
+            if class == ExceptionClass::DataAbortSameEl { "data abort" } else { "instruction abort" },
+            frame.far
+        );
     }
     panic!("unexpected synchronous exception in the kernel: {}", esr);
 }

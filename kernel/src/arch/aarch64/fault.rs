@@ -7,8 +7,8 @@
 use alloc::format;
 
 use linux_raw_sys::general::{
-    BUS_ADRALN, BUS_OBJERR, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SEGV_MTESERR, SIGBUS, SIGILL, SIGKILL, SIGSEGV, SIGTRAP,
-    SI_KERNEL, TRAP_BRKPT,
+    BUS_ADRALN, BUS_OBJERR, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SEGV_MTESERR, SIGBUS, SIGILL, SIGKILL, SIGSEGV,
+    SIGTRAP, SI_KERNEL, TRAP_BRKPT,
 };
 
 use super::esr::{Esr, ExceptionClass, FaultKind};
@@ -72,11 +72,8 @@ fn decode(esr: Esr) -> Decoded {
 fn resolve(far: u64, esr: Esr, access: Access) -> Result<(), Sig> {
     let va = untagged(far);
     let p = process::current();
-    let result = if va >= USER_END {
-        Err(FaultError::Unmapped)
-    } else {
-        fault::handle(p.space(), VirtAddr::new(va), access)
-    };
+    let result =
+        if va >= USER_END { Err(FaultError::Unmapped) } else { fault::handle(p.space(), VirtAddr::new(va), access) };
     if fault::tracing() {
         let abort = esr.abort().expect("an abort");
         let action = match result {
@@ -85,7 +82,14 @@ fn resolve(far: u64, esr: Esr, access: Access) -> Result<(), Sig> {
             Err(FaultError::NotPermitted) => "not permitted: SEGV_ACCERR",
             Err(FaultError::OutOfMemory) => "out of memory",
         };
-        log::info!("pid {} {} {:#x}: {} -> {}", p.pid.0, access.name(), far, crate::arch::aarch64::esr::fault_info(abort.status_code).name, action);
+        log::info!(
+            "pid {} {} {:#x}: {} -> {}",
+            p.pid.0,
+            access.name(),
+            far,
+            crate::arch::aarch64::esr::fault_info(abort.status_code).name,
+            action
+        );
     }
     match result {
         // The same page faulting twice in a row without being fixed would

@@ -129,7 +129,11 @@ pub unsafe fn probe_execute(va: crate::mm::addr::VirtAddr) -> Result<(), super::
             clobber_abi("C"),
         );
     }
-    if esr != 0 { Err(super::esr::Esr(esr)) } else { Ok(()) }
+    if esr != 0 {
+        Err(super::esr::Esr(esr))
+    } else {
+        Ok(())
+    }
 }
 
 /// The resume address for an instruction abort on the fetch at `target`

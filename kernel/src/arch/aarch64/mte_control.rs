@@ -4,7 +4,9 @@
 //! GCR_EL1.Exclude (the tags IRG may not produce: the complement of the
 //! include mask). Pure logic, tested on the host; `install` is the switch.
 
-use linux_raw_sys::prctl::{PR_MTE_TAG_MASK, PR_MTE_TAG_SHIFT, PR_MTE_TCF_ASYNC, PR_MTE_TCF_SYNC, PR_TAGGED_ADDR_ENABLE};
+use linux_raw_sys::prctl::{
+    PR_MTE_TAG_MASK, PR_MTE_TAG_SHIFT, PR_MTE_TCF_ASYNC, PR_MTE_TCF_SYNC, PR_TAGGED_ADDR_ENABLE,
+};
 
 /// The EL0 tag-check mode in force.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

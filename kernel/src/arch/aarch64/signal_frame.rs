@@ -153,7 +153,11 @@ pub fn restore(f: &[u8], regs: &mut TrapFrame, fp: &mut FpState) -> Result<(u64,
     }
     fp.set_parts(v, fpsr, fpcr);
     let mask = get64(f, UC_SIGMASK);
-    let stack = (get64(f, UC_STACK), i32::from_le_bytes(f[UC_STACK + 8..UC_STACK + 12].try_into().expect("4")), get64(f, UC_STACK + 16));
+    let stack = (
+        get64(f, UC_STACK),
+        i32::from_le_bytes(f[UC_STACK + 8..UC_STACK + 12].try_into().expect("4")),
+        get64(f, UC_STACK + 16),
+    );
     Ok((mask, stack))
 }
 

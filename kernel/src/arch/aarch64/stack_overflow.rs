@@ -44,7 +44,12 @@ pub fn report() -> ! {
             panic!("kernel stack overflow: SP {:#x} in the guard page below the stack at {:#x}", sp, bottom)
         }
         Some(bottom) if sp < bottom => {
-            panic!("kernel stack overflow: SP {:#x}, {:#x} bytes below the stack at {:#x}, past its guard page", sp, bottom - sp, bottom)
+            panic!(
+                "kernel stack overflow: SP {:#x}, {:#x} bytes below the stack at {:#x}, past its guard page",
+                sp,
+                bottom - sp,
+                bottom
+            )
         }
         Some(bottom) => {
             panic!("kernel stack overflow: SP {:#x} leaves no room for an exception frame above the stack's bottom at {:#x}", sp, bottom)

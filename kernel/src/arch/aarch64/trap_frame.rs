@@ -82,7 +82,14 @@ impl fmt::Display for TrapFrame {
     /// The decoded register dump printed by panics.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "  esr: {}", self.esr())?;
-        writeln!(f, "  far: {:#018x}  elr: {:#018x}  spsr: {:#010x} (from EL{})", self.far, self.elr, self.spsr, self.source_el())?;
+        writeln!(
+            f,
+            "  far: {:#018x}  elr: {:#018x}  spsr: {:#010x} (from EL{})",
+            self.far,
+            self.elr,
+            self.spsr,
+            self.source_el()
+        )?;
         for row in 0..8 {
             for col in 0..4 {
                 let i = row * 4 + col;

@@ -18,7 +18,8 @@ use alloc::vec::Vec;
 use crate::bitmap::Bitmap;
 
 use super::layout::{
-    kimage_phys, phys_to_virt, virt_to_phys, KERNEL_STACKS_BASE, KERNEL_STACK_MAX, KERNEL_STACK_SLOT, KIMAGE_VADDR, MMIO_BASE,
+    kimage_phys, phys_to_virt, virt_to_phys, KERNEL_STACKS_BASE, KERNEL_STACK_MAX, KERNEL_STACK_SLOT, KIMAGE_VADDR,
+    MMIO_BASE,
 };
 use super::pte::{mair_value, Attributes, MapFlags, MemoryType};
 use super::table::{MapError, PageTable, Table, TableMemory, ENTRIES};
@@ -188,7 +189,12 @@ pub fn init(ram: &[PhysRange], tagging: bool) -> Result<(), MapError> {
     }
 
     let root = table.root();
-    *KERNEL_SPACE.lock() = Some(KernelSpace { table, next_mmio: MMIO_BASE, next_stack: KERNEL_STACKS_BASE, free_stacks: FreeSlots(Bitmap::new()) });
+    *KERNEL_SPACE.lock() = Some(KernelSpace {
+        table,
+        next_mmio: MMIO_BASE,
+        next_stack: KERNEL_STACKS_BASE,
+        free_stacks: FreeSlots(Bitmap::new()),
+    });
     replace_ttbr1(root);
     LINEAR_MAP_LIVE.store(true, Ordering::Relaxed);
     retire_identity_map();

@@ -236,8 +236,7 @@ impl core::fmt::Debug for Descriptor {
 mod tests {
     use super::*;
 
-    const KERNEL_RW: Attributes =
-        Attributes::new(MemoryType::NormalTagged, MapFlags::WRITE.union(MapFlags::GLOBAL));
+    const KERNEL_RW: Attributes = Attributes::new(MemoryType::NormalTagged, MapFlags::WRITE.union(MapFlags::GLOBAL));
 
     #[test]
     fn kernel_data_page_is_rw_el1_only_and_never_executable() {

@@ -234,7 +234,13 @@ impl PageTable {
     }
 
     /// Calls `f` for every page mapped in `[start, end)` (level-3 leaves).
-    pub fn leaves(&self, mem: &mut impl TableMemory, start: VirtAddr, end: VirtAddr, f: &mut impl FnMut(VirtAddr, PhysAddr, Attributes)) {
+    pub fn leaves(
+        &self,
+        mem: &mut impl TableMemory,
+        start: VirtAddr,
+        end: VirtAddr,
+        f: &mut impl FnMut(VirtAddr, PhysAddr, Attributes),
+    ) {
         Self::page_slots(mem, self.root, start, end, &mut |va, slot| {
             if let Some((pa, attrs)) = slot.page() {
                 f(va, pa, attrs)
@@ -245,7 +251,13 @@ impl PageTable {
     /// Unmaps every page in `[start, end)` and calls `f` with what each
     /// mapped; the caller flushes the TLB. One walk for the whole range
     /// (munmap, MADV_DONTNEED), not one from the root per page.
-    pub fn take_pages(&mut self, mem: &mut impl TableMemory, start: VirtAddr, end: VirtAddr, f: &mut impl FnMut(VirtAddr, PhysAddr, Attributes)) {
+    pub fn take_pages(
+        &mut self,
+        mem: &mut impl TableMemory,
+        start: VirtAddr,
+        end: VirtAddr,
+        f: &mut impl FnMut(VirtAddr, PhysAddr, Attributes),
+    ) {
         Self::page_slots(mem, self.root, start, end, &mut |va, mut slot| {
             if let Some((pa, attrs)) = slot.clear() {
                 f(va, pa, attrs)
@@ -255,7 +267,13 @@ impl PageTable {
 
     /// Calls `f` with each valid level-3 entry whose page lies in
     /// `[start, end)`, skipping the tables that do not exist.
-    fn page_slots(mem: &mut impl TableMemory, root: PhysAddr, start: VirtAddr, end: VirtAddr, f: &mut impl FnMut(VirtAddr, PageSlot<'_>)) {
+    fn page_slots(
+        mem: &mut impl TableMemory,
+        root: PhysAddr,
+        start: VirtAddr,
+        end: VirtAddr,
+        f: &mut impl FnMut(VirtAddr, PageSlot<'_>),
+    ) {
         fn walk(
             mem: &mut impl TableMemory,
             table: PhysAddr,
@@ -500,7 +518,10 @@ mod tests {
         pt.map_range(&mut mem, VirtAddr::new(0x8000_0000), PhysAddr::new(0x5000_0000), 4096, RW, false).unwrap();
         pt.unmap_page(&mut mem, va);
         let mut freed = Vec::new();
-        assert!(!pt.free_empty_tables(&mut mem, va, va + 4096, &mut |t| freed.push(t)), "the L3 table still maps a page");
+        assert!(
+            !pt.free_empty_tables(&mut mem, va, va + 4096, &mut |t| freed.push(t)),
+            "the L3 table still maps a page"
+        );
         pt.unmap_page(&mut mem, va + 4096);
         assert!(pt.free_empty_tables(&mut mem, va, va + 2 * 4096, &mut |t| freed.push(t)));
         assert_eq!(freed.len(), 2, "the L3 and L2 tables of 1 GiB at 0x4000_0000; L1 still maps 0x8000_0000");
@@ -529,7 +550,15 @@ mod tests {
         pt.map_range(&mut mem, VirtAddr::new(0xffff_ffff_0000), PhysAddr::new(0x5000_0000), 4096, RW, false).unwrap();
         let (mut leaves, mut tables) = (Vec::new(), 0);
         pt.destroy(&mut mem, &mut |va, pa, _| leaves.push((va.as_u64(), pa.as_u64())), &mut |_| tables += 1);
-        assert_eq!(leaves, [(0x40_0000, 0x4000_0000), (0x40_1000, 0x4000_1000), (0x40_2000, 0x4000_2000), (0xffff_ffff_0000, 0x5000_0000)]);
+        assert_eq!(
+            leaves,
+            [
+                (0x40_0000, 0x4000_0000),
+                (0x40_1000, 0x4000_1000),
+                (0x40_2000, 0x4000_2000),
+                (0xffff_ffff_0000, 0x5000_0000)
+            ]
+        );
         assert_eq!(tables, 1 + 3 + 3, "root, then L1/L2/L3 for each of the two places");
     }
 

@@ -6,9 +6,9 @@ use tock_registers::interfaces::{ReadWriteable, Writeable};
 
 use super::layout::phys_to_virt;
 use super::table::{Table, TableMemory};
+use crate::bitmap::Bitmap;
 use crate::mm::addr::PhysAddr;
 use crate::mm::frame::{self, Clear, Frame};
-use crate::bitmap::Bitmap;
 
 /// Tables in ordinary frames, reached through the linear map.
 pub struct FrameTables;
