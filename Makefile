@@ -17,7 +17,7 @@ QEMU_BASE  = -machine $(MACHINE) -cpu max -m $(MEMORY) -nographic -nic none -sem
 # TRACE=faults: one log line per page fault (address, kind, action taken).
 QEMU_FLAGS = $(QEMU_BASE) -append "$(strip $(APPEND) $(if $(TRACE),trace=$(TRACE)))"
 
-.PHONY: all setup kernel qemu run test test-host kselftest bench bench-profile bench-linux gdb clippy clean fuzz
+.PHONY: all setup kernel qemu run test test-host kselftest bench bench-profile bench-linux gdb clippy lint clean fuzz
 
 all: kernel
 
@@ -88,8 +88,18 @@ gdb: kernel
 	@echo "attach with: gdb-multiarch $(KERNEL_ELF) -ex 'target remote :1234'"
 	$(QEMU) $(QEMU_FLAGS) -s -S
 
+# clippy with warnings as errors on every crate: the kernel as it is built
+# and with its host tests, the EL0 runtime, mkinitramfs and the Rust programs.
 clippy: setup
-	cargo clippy -p kernel --release --target $(KERNEL_TARGET)
+	cargo clippy -p kernel --release --target $(KERNEL_TARGET) -- -D warnings
+	cargo clippy -p kernel --target $(HOST_TARGET) --tests -- -D warnings
+	@$(MAKE) -s user-clippy
+
+# What CI checks before the tests: formatting (rustfmt.toml) of the
+# workspace and of the standalone Rust programs, then clippy.
+lint: clippy
+	cargo fmt --all --check
+	rustfmt --check --edition 2021 $(wildcard user/tests/*.rs) $(wildcard user/demo/*.rs)
 
 clean:
 	cargo clean

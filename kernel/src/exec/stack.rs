@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn alignment_holds_for_any_string_lengths() {
         for n in 0..20 {
-            let arg: String = core::iter::repeat('x').take(n).collect();
+            let arg: String = "x".repeat(n);
             let img = build(VirtAddr::new(TOP), &[&arg], &[], &[], [0; 16], "p");
             assert_eq!(img.sp.as_u64() % 16, 0);
             assert_eq!(string(&img, word(&img, img.sp.as_u64() + 8)), arg);

@@ -428,8 +428,7 @@ mod tests {
 
     #[test]
     fn ignoring_discards_what_is_pending() {
-        let mut s = SignalState::default();
-        s.blocked = SigSet::of(SIGUSR1);
+        let mut s = SignalState { blocked: SigSet::of(SIGUSR1), ..SignalState::default() };
         s.send(user(SIGUSR1)).unwrap();
         s.set_action(SIGUSR1, Action { disposition: Disposition::Ignore, ..Action::default() }).unwrap();
         assert_eq!(s.pending(), SigSet::EMPTY);
@@ -437,8 +436,7 @@ mod tests {
 
     #[test]
     fn a_full_real_time_queue_refuses_tkill_but_kill_still_makes_the_signal_pending() {
-        let mut s = SignalState::default();
-        s.blocked = SigSet::of(40);
+        let mut s = SignalState { blocked: SigSet::of(40), ..SignalState::default() };
         for pid in 0..MAX_QUEUED as u32 {
             s.send(SigInfo { signo: 40, code: SI_TKILL, fields: SigFields::Sender { pid } }).unwrap();
         }

@@ -35,7 +35,7 @@ struct Sig {
 const MAPERR: Sig = Sig { signal: SIGSEGV, code: SEGV_MAPERR, name: "SEGV_MAPERR" };
 const ACCERR: Sig = Sig { signal: SIGSEGV, code: SEGV_ACCERR, name: "SEGV_ACCERR" };
 /// The out-of-memory kill (Linux's oom_kill_process: SIGKILL, SI_KERNEL).
-const OOM_KILL: Sig = Sig { signal: SIGKILL, code: SI_KERNEL as u32, name: "out of memory" };
+const OOM_KILL: Sig = Sig { signal: SIGKILL, code: SI_KERNEL, name: "out of memory" };
 
 /// How an abort maps onto the generic resolver, or the signal to send
 /// (Linux's fault_info[] column of signals and codes).
