@@ -7,6 +7,7 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use linux_raw_sys::general::rlimit64;
 
+use super::futex_key::FutexKey;
 use super::outcome::Outcome;
 pub use super::scheduler::*;
 use super::shared::Shared;
@@ -77,9 +78,9 @@ pub struct Process {
     pub interrupted: bool,
     /// The signal the parent gets at exit (clone's low byte, SIGCHLD).
     pub exit_signal: u32,
-    /// What a futex wait sleeps on: (address space, address). Cleared by
-    /// the waker; still set after a wake-up means the wait timed out.
-    pub futex_key: Option<(usize, u64)>,
+    /// What a futex wait sleeps on (futex_key.rs). Cleared by the waker;
+    /// still set after a wake-up means the wait timed out.
+    pub futex_key: Option<FutexKey>,
 }
 
 impl Process {

@@ -10,6 +10,8 @@ pub mod expectation;
 pub mod outcome;
 
 #[cfg(target_os = "none")]
+pub mod futex_key;
+#[cfg(target_os = "none")]
 mod lifecycle;
 #[cfg(target_os = "none")]
 pub mod loader;

@@ -262,10 +262,14 @@ pub fn exit_current(outcome: Outcome) -> ! {
     p.state = State::Zombie;
     // set_tid_address / CLONE_CHILD_CLEARTID: clear the thread ID and wake
     // whoever waits on it (pthread_join).
+    // The wake is a shared one, as Linux's mm_release makes it: a thread
+    // ID in shared memory wakes a waiter in another process.
     if p.clear_child_tid != 0 {
         let addr = crate::mm::uaccess::UserAddr(p.clear_child_tid);
         if crate::mm::uaccess::write_user(addr, &0u32).is_ok() {
-            futex_wake(futex_key(p, addr.untagged()), 1);
+            if let Ok(key) = super::futex_key::futex_key(p, addr.untagged(), true) {
+                futex_wake(&key, 1);
+            }
         }
     }
     let tgid = p.tgid;
@@ -279,17 +283,12 @@ pub fn exit_current(outcome: Outcome) -> ! {
     unreachable!("an exited process was resumed")
 }
 
-/// The key a futex is known by: the address space and the address.
-pub fn futex_key(p: &Process, addr: u64) -> (usize, u64) {
-    (alloc::sync::Arc::as_ptr(&p.mm) as usize, addr)
-}
-
 /// Wakes up to `n` threads waiting on `key`; returns how many.
-pub fn futex_wake(key: (usize, u64), n: u32) -> u32 {
+pub fn futex_wake(key: &super::futex_key::FutexKey, n: u32) -> u32 {
     let waiters: alloc::vec::Vec<u32> = table()
         .procs
         .values_mut()
-        .filter(|w| w.state == State::WaitingForFutex && w.futex_key == Some(key))
+        .filter(|w| w.state == State::WaitingForFutex && w.futex_key.as_ref() == Some(key))
         .take(n as usize)
         .map(|w| {
             w.futex_key = None;
