@@ -81,6 +81,9 @@ pub struct Process {
     /// What a futex wait sleeps on (futex_key.rs). Cleared by the waker;
     /// still set after a wake-up means the wait timed out.
     pub futex_key: Option<FutexKey>,
+    /// Made by clone(CLONE_VFORK): the thread that sleeps until this one
+    /// execs or exits (Linux's vfork_done).
+    pub vfork_parent: Option<u32>,
 }
 
 impl Process {
@@ -110,6 +113,8 @@ pub enum State {
     Sleeping,
     /// In futex wait on `futex_key` (until `wake_at`, if set).
     WaitingForFutex,
+    /// In clone(CLONE_VFORK) until the child execs or exits.
+    WaitingForVfork,
     /// Exited; kept until its parent (or the runner) reaps it.
     Zombie,
 }

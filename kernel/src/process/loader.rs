@@ -234,6 +234,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         interrupted: false,
         exit_signal: 0,
         futex_key: None,
+        vfork_parent: None,
         started_at: 0,
         context,
         kstack,

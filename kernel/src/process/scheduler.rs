@@ -97,7 +97,8 @@ pub fn reap(pid: u32) -> Option<Box<Process>> {
 /// Makes `pid` runnable again (a wait or sleep is over).
 pub fn wake(pid: u32) {
     if let Some(p) = get(pid) {
-        if matches!(p.state, State::WaitingForChild | State::Sleeping | State::WaitingForFutex) {
+        if matches!(p.state, State::WaitingForChild | State::Sleeping | State::WaitingForFutex | State::WaitingForVfork)
+        {
             p.state = State::Runnable;
             p.wake_at = None;
             table().queue.push_back(pid);
@@ -139,11 +140,48 @@ pub fn signal_task(tid: u32, info: SigInfo) -> Result<(), QueueFull> {
     let Some(t) = get(tid) else { return Ok(()) };
     t.signals.send(info)?;
     let deliverable = !t.signals.blocked.contains(info.signo);
-    if deliverable && matches!(t.state, State::Sleeping | State::WaitingForChild | State::WaitingForFutex) {
+    if deliverable && matches!(t.state, State::Sleeping | State::WaitingForChild | State::WaitingForFutex)
+        || deliverable && t.state == State::WaitingForVfork && is_fatal(t, info.signo)
+    {
         t.interrupted = true;
         wake(tid);
     }
     Ok(())
+}
+
+/// Whether `signo` ends `t` when delivered: SIGKILL, or a signal left to
+/// its default action of terminating (what wakes Linux's TASK_KILLABLE
+/// sleeps, such as the vfork wait).
+fn is_fatal(t: &Process, signo: u32) -> bool {
+    use crate::signal::{default_action, DefaultAction, Disposition};
+    signo == SIGKILL
+        || (t.signals.action(signo).disposition == Disposition::Default
+            && default_action(signo) == DefaultAction::Terminate)
+}
+
+/// Linux's wait_for_vfork_done: the caller of clone(CLONE_VFORK) sleeps
+/// until `child` execs or exits (`vfork_done`), or a fatal signal comes
+/// (clone then returns the child's pid, and the signal ends the caller on
+/// its way out). Other signals stay pending.
+pub fn wait_for_vfork_done(child: u32) {
+    let me = super::current().pid.0;
+    while get(child).is_some_and(|c| c.vfork_parent == Some(me)) {
+        block(State::WaitingForVfork);
+        if core::mem::take(&mut super::current().interrupted) {
+            return;
+        }
+    }
+}
+
+/// `p`, made by clone(CLONE_VFORK), has exec'd or is ending: the thread
+/// waiting for that runs again (Linux's complete_vfork_done, from
+/// mm_release).
+pub fn vfork_done(p: &mut Process) {
+    if let Some(waiter) = p.vfork_parent.take() {
+        if get(waiter).is_some_and(|w| w.state == State::WaitingForVfork) {
+            wake(waiter);
+        }
+    }
 }
 
 /// Sends `info` to process `tgid` (to its first live thread, the leader if
@@ -183,6 +221,14 @@ pub fn live_processes() -> alloc::vec::Vec<u32> {
 /// Whether task `tid` lives and belongs to process `tgid`.
 pub fn task_in(tgid: u32, tid: u32) -> bool {
     get(tid).is_some_and(|t| t.tgid == tgid && t.state != State::Zombie)
+}
+
+/// Whether `p`'s descriptor table is held by a task outside its process
+/// (clone(CLONE_FILES) without CLONE_THREAD), so exec must copy it.
+pub fn files_shared_outside_group(p: &Process) -> bool {
+    let in_group =
+        table().procs.values().filter(|t| t.tgid == p.tgid && alloc::sync::Arc::ptr_eq(&t.fdt, &p.fdt)).count();
+    alloc::sync::Arc::strong_count(&p.fdt) > in_group
 }
 
 /// Whether any task of thread group `tgid` is still alive.
@@ -240,6 +286,7 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
     let p = super::current();
     let (me, tgid) = (p.pid.0, p.tgid);
     for other in table().procs.values_mut().filter(|t| t.tgid == tgid && t.pid.0 != me) {
+        vfork_done(other);
         other.outcome = Some(outcome.clone());
         other.state = State::Zombie;
         if other.pid.0 != tgid {
@@ -250,6 +297,47 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
     exit_current(outcome)
 }
 
+/// exec's part of Linux's de_thread: every other thread of the caller's
+/// process ends at once, reporting nothing, and is released (its kernel
+/// stack and its hold on the old address space, descriptor table and
+/// dispositions go now, so exec finds them unshared). A caller that is not
+/// the leader takes the leader's pid, parent and start time (Linux's
+/// exchange_tids and transfer_pid), so the process keeps its pid. None of
+/// the others is running (one CPU) and none will run again.
+pub fn de_thread() {
+    let p = super::current();
+    let (me, tgid) = (p.pid.0, p.tgid);
+    let t = table();
+    let mut others: alloc::vec::Vec<u32> =
+        t.procs.values().filter(|o| o.tgid == tgid && o.pid.0 != me).map(|o| o.pid.0).collect();
+    if others.is_empty() {
+        return;
+    }
+    others.sort_unstable();
+    t.queue.retain(|pid| others.binary_search(pid).is_err());
+    let mut leader = None;
+    for pid in &others {
+        let Some(mut other) = t.procs.remove(pid) else { continue };
+        vfork_done(&mut other);
+        log::debug!("pid {} ({}) ended by the exec of thread {}", pid, other.name, me);
+        if *pid == tgid {
+            leader = Some(other);
+        }
+    }
+    if me != tgid {
+        // The box moves between keys, the process in it does not: the
+        // current pointer stays good.
+        let mut mine = t.procs.remove(&me).expect("the running thread is in the table");
+        mine.pid = super::Pid(tgid);
+        if let Some(leader) = leader {
+            mine.parent = leader.parent;
+            mine.started_at = leader.started_at;
+        }
+        log::debug!("thread {} of pid {} takes its pid at exec", me, tgid);
+        t.procs.insert(tgid, mine);
+    }
+}
+
 /// Ends the calling thread with `outcome`. When it was the last thread of
 /// its process, the process has ended (`process_ended`); a leader that
 /// exits first (pthread_exit in main) stays a zombie until then. Threads
@@ -257,6 +345,7 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
 pub fn exit_current(outcome: Outcome) -> ! {
     let p = super::current();
     log::info!("pid {} ({}) {}", p.pid.0, p.name, outcome);
+    vfork_done(p);
     let leader = p.is_leader();
     p.outcome = Some(outcome);
     p.state = State::Zombie;
@@ -416,7 +505,7 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                 // Nothing runnable: wait for the next wake-up or the deadline.
                 let next = t.procs.values().filter_map(|p| p.wake_at).min().unwrap_or(deadline).min(deadline);
                 let stuck = |p: &Process| {
-                    matches!(p.state, State::Zombie | State::WaitingForChild)
+                    matches!(p.state, State::Zombie | State::WaitingForChild | State::WaitingForVfork)
                         || (p.state == State::WaitingForFutex && p.wake_at.is_none())
                 };
                 if t.procs.values().all(|p| stuck(p)) && next == deadline {
