@@ -6,6 +6,7 @@
 //! killed. There is one CPU and the kernel runs with interrupts masked, so
 //! "the current process" is a plain pointer with no locking.
 
+pub mod cpu_mask;
 pub mod expectation;
 pub mod outcome;
 
