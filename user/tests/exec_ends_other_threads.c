@@ -3,8 +3,9 @@
  * other thread first (Linux's de_thread), and an execve from a thread that
  * is not the leader takes over the leader's pid.
  *
- * Twice (the leader execs; a second thread execs while the leader sleeps
- * in pthread_join), a forked child starts a thread that spins incrementing
+ * Three times (the leader execs; a second thread execs while the leader
+ * sleeps in pthread_join; a second thread execs after the leader has
+ * ended with pthread_exit), a forked child starts a thread that spins incrementing
  * a counter in a /dev/shm file and one that sleeps, waits until the
  * counter moves, and execs this program again as a probe. The probe maps
  * the file and checks that the counter no longer moves over 50 ms (no
@@ -73,6 +74,15 @@ static void *exec_thread(void *arg)
     return NULL;
 }
 
+/* Execs once the leader has had 30 ms to end. */
+static void *exec_thread_later(void *arg)
+{
+    (void)arg;
+    sleep_ns(30 * 1000000);
+    exec_probe();
+    return NULL;
+}
+
 static int probe(char **argv)
 {
     atomic_ulong *c = map_counter(argv[2]);
@@ -91,9 +101,13 @@ static int probe(char **argv)
     return 66;
 }
 
-static void run(int from_leader)
+enum mode { FROM_LEADER, FROM_THREAD, FROM_THREAD_LEADER_GONE };
+
+static void run(enum mode mode)
 {
-    const char *who = from_leader ? "the leader" : "a second thread";
+    const char *who = mode == FROM_LEADER ? "the leader"
+                      : mode == FROM_THREAD ? "a second thread"
+                                            : "a second thread after the leader's pthread_exit";
     atomic_store(counter, 0);
     int parent = getpid();
     pid_t child = fork_checked();
@@ -105,9 +119,12 @@ static void run(int from_leader)
         CHECK(pthread_create(&t, NULL, sleeper, NULL) == 0, "pthread_create(sleeper)");
         while (atomic_load(counter) == 0)
             sleep_ns(1000000);
-        if (from_leader)
+        if (mode == FROM_LEADER)
             exec_probe();
-        CHECK(pthread_create(&t, NULL, exec_thread, NULL) == 0, "pthread_create(exec)");
+        CHECK(pthread_create(&t, NULL, mode == FROM_THREAD ? exec_thread : exec_thread_later, NULL) == 0,
+              "pthread_create(exec)");
+        if (mode == FROM_THREAD_LEADER_GONE)
+            pthread_exit(NULL);
         pthread_join(t, NULL);
         _exit(68);
     }
@@ -136,8 +153,9 @@ int main(int argc, char **argv)
     close(fd);
     shm_path = path;
     counter = map_counter(path);
-    run(1);
-    run(0);
+    run(FROM_LEADER);
+    run(FROM_THREAD);
+    run(FROM_THREAD_LEADER_GONE);
     CHECK(unlink(path) == 0, "unlink: errno %d", errno);
     return 0;
 }
