@@ -92,7 +92,7 @@ mod tests {
         assert_eq!(get_len(8), Ok(8));
         assert_eq!(get_len(128), Ok(MASK_BYTES));
         assert_eq!(get_len(1 << 29), Err(Errno::EINVAL), "len * 8 wraps to 0 in an unsigned int");
-        assert_eq!(get_len(u32::MAX & !7), Ok(MASK_BYTES));
+        assert_eq!(get_len(0xffff_fff8), Ok(MASK_BYTES));
     }
 
     #[test]
