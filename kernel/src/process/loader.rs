@@ -78,7 +78,7 @@ fn load_segment(space: &mut AddressSpace, file: &[u8], seg: &elf::Segment) -> Re
 }
 
 /// The process name: the file name, cut to 15 bytes (Linux's TASK_COMM_LEN).
-fn comm_of(path: &str) -> [u8; 16] {
+pub fn comm_of(path: &str) -> [u8; 16] {
     let mut comm = [0u8; 16];
     let name = path.rsplit('/').next().unwrap_or(path).as_bytes();
     let n = name.len().min(15);

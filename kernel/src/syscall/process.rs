@@ -329,6 +329,8 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     p.mm = Shared::new(space);
     process::vfork_done(p);
     p.name = path.clone();
+    // Linux's begin_new_exec: the name becomes the file's base name.
+    p.comm = loader::comm_of(&path);
     p.signals.unshare_actions();
     reset_signals(&mut p.signals);
     if Arc::strong_count(&p.fdt) > 1 {
