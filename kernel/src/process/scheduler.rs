@@ -3,15 +3,16 @@
 //! of xv6: every switch goes process -> runner -> process).
 //!
 //! - A process leaves the CPU by `yield_now` (sched_yield, or its time slice
-//!   ran out at a timer interrupt), by blocking (wait4, nanosleep) or by
-//!   exiting. Each saves its FP/SIMD registers and thread pointer and
+//!   ran out at a timer interrupt), by blocking (wait4, nanosleep, futex,
+//!   the vfork wait) or by exiting. Each saves its FP/SIMD registers and thread pointer and
 //!   switches to the runner's context.
 //! - The runner wakes sleepers whose time has come, reaps the zombies nobody
 //!   else will wait for, and resumes the next runnable process (round robin)
 //!   with its address space, FP state, thread pointer and MTE control.
 //! - One CPU, and the kernel runs with interrupts masked: nothing here needs
 //!   a lock. Processes are boxed, so their addresses (and the contexts saved
-//!   in them) stay put while the table changes.
+//!   in them) stay put while the table changes, even when exec moves one
+//!   to its leader's pid (`de_thread`).
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
