@@ -9,7 +9,8 @@
  *  - argv arrived (argc 7, argv[0] as the caller gave it, MARKER with its
  *    spaces) and envp is exactly what the caller gave (EXEC_PROBE=yes,
  *    SECOND=2);
- *  - the process is the same one: getpid() is PID;
+ *  - the process is the same one: getpid() is PID; its name (PR_GET_NAME)
+ *    is the new program's;
  *  - CLOEXEC_FD (a refpage descriptor, always O_CLOEXEC) and SETFD_FD (a
  *    dup given FD_CLOEXEC with F_SETFD) are closed: fcntl(F_GETFD) EBADF;
  *  - OPEN_FD (a dup of the console) is open without FD_CLOEXEC and
@@ -50,6 +51,12 @@ int main(int argc, char **argv)
     CHECK(strcmp(getenv("EXEC_PROBE") ? getenv("EXEC_PROBE") : "", "yes") == 0,
           "getenv(EXEC_PROBE) is not \"yes\"");
     printf("exec_helper_probe: argv (7 words, spaces kept) and envp (2 entries) arrived\n");
+
+    char comm[17] = {0};
+    CHECK(prctl(PR_GET_NAME, comm, 0, 0, 0) == 0 && strcmp(comm, "exec_helper_pro") == 0,
+          "prctl(PR_GET_NAME) is \"%s\" after execve, want \"exec_helper_pro\" (the file's base "
+          "name, cut to 15 bytes)", comm);
+    printf("exec_helper_probe: the task name is the new program's: \"%s\"\n", comm);
 
     pid_t pid = (pid_t)atoi(argv[2]);
     CHECK(getpid() == pid, "getpid() is %d after execve, want the caller's %d", (int)getpid(),

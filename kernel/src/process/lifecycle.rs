@@ -7,6 +7,7 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use linux_raw_sys::general::rlimit64;
 
+use super::futex_key::FutexKey;
 use super::outcome::Outcome;
 pub use super::scheduler::*;
 use super::shared::Shared;
@@ -77,9 +78,12 @@ pub struct Process {
     pub interrupted: bool,
     /// The signal the parent gets at exit (clone's low byte, SIGCHLD).
     pub exit_signal: u32,
-    /// What a futex wait sleeps on: (address space, address). Cleared by
-    /// the waker; still set after a wake-up means the wait timed out.
-    pub futex_key: Option<(usize, u64)>,
+    /// What a futex wait sleeps on (futex_key.rs). Cleared by the waker;
+    /// still set after a wake-up means the wait timed out.
+    pub futex_key: Option<FutexKey>,
+    /// Made by clone(CLONE_VFORK): the thread that sleeps until this one
+    /// execs or exits (Linux's vfork_done).
+    pub vfork_parent: Option<u32>,
 }
 
 impl Process {
@@ -109,6 +113,8 @@ pub enum State {
     Sleeping,
     /// In futex wait on `futex_key` (until `wake_at`, if set).
     WaitingForFutex,
+    /// In clone(CLONE_VFORK) until the child execs or exits.
+    WaitingForVfork,
     /// Exited; kept until its parent (or the runner) reaps it.
     Zombie,
 }

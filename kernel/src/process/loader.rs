@@ -78,7 +78,7 @@ fn load_segment(space: &mut AddressSpace, file: &[u8], seg: &elf::Segment) -> Re
 }
 
 /// The process name: the file name, cut to 15 bytes (Linux's TASK_COMM_LEN).
-fn comm_of(path: &str) -> [u8; 16] {
+pub fn comm_of(path: &str) -> [u8; 16] {
     let mut comm = [0u8; 16];
     let name = path.rsplit('/').next().unwrap_or(path).as_bytes();
     let n = name.len().min(15);
@@ -234,6 +234,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         interrupted: false,
         exit_signal: 0,
         futex_key: None,
+        vfork_parent: None,
         started_at: 0,
         context,
         kstack,

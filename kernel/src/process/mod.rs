@@ -1,14 +1,18 @@
-//! Processes: one user address space, one kernel stack, one thread.
+//! Processes and threads: each task has a kernel stack; the threads of a
+//! process share its address space, descriptor table and dispositions.
 //!
-//! So far the runner (on the boot stack) starts one process at a time and
-//! waits for it: it switches to the process's kernel context, which `eret`s
-//! to EL0; the process returns to the runner's context when it exits or is
-//! killed. There is one CPU and the kernel runs with interrupts masked, so
+//! The runner (on the boot stack) starts one program at a time and runs it
+//! and everything it starts (scheduler.rs): it switches to a task's kernel
+//! context, which `eret`s to EL0; the task returns to the runner's context
+//! when it yields, blocks, exits or is killed. There is one CPU and the kernel runs with interrupts masked, so
 //! "the current process" is a plain pointer with no locking.
 
+pub mod cpu_mask;
 pub mod expectation;
 pub mod outcome;
 
+#[cfg(target_os = "none")]
+pub mod futex_key;
 #[cfg(target_os = "none")]
 mod lifecycle;
 #[cfg(target_os = "none")]

@@ -3,15 +3,16 @@
 //! of xv6: every switch goes process -> runner -> process).
 //!
 //! - A process leaves the CPU by `yield_now` (sched_yield, or its time slice
-//!   ran out at a timer interrupt), by blocking (wait4, nanosleep) or by
-//!   exiting. Each saves its FP/SIMD registers and thread pointer and
+//!   ran out at a timer interrupt), by blocking (wait4, nanosleep, futex,
+//!   the vfork wait) or by exiting. Each saves its FP/SIMD registers and thread pointer and
 //!   switches to the runner's context.
 //! - The runner wakes sleepers whose time has come, reaps the zombies nobody
 //!   else will wait for, and resumes the next runnable process (round robin)
 //!   with its address space, FP state, thread pointer and MTE control.
 //! - One CPU, and the kernel runs with interrupts masked: nothing here needs
 //!   a lock. Processes are boxed, so their addresses (and the contexts saved
-//!   in them) stay put while the table changes.
+//!   in them) stay put while the table changes, even when exec moves one
+//!   to its leader's pid (`de_thread`).
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
@@ -97,7 +98,8 @@ pub fn reap(pid: u32) -> Option<Box<Process>> {
 /// Makes `pid` runnable again (a wait or sleep is over).
 pub fn wake(pid: u32) {
     if let Some(p) = get(pid) {
-        if matches!(p.state, State::WaitingForChild | State::Sleeping | State::WaitingForFutex) {
+        if matches!(p.state, State::WaitingForChild | State::Sleeping | State::WaitingForFutex | State::WaitingForVfork)
+        {
             p.state = State::Runnable;
             p.wake_at = None;
             table().queue.push_back(pid);
@@ -139,11 +141,48 @@ pub fn signal_task(tid: u32, info: SigInfo) -> Result<(), QueueFull> {
     let Some(t) = get(tid) else { return Ok(()) };
     t.signals.send(info)?;
     let deliverable = !t.signals.blocked.contains(info.signo);
-    if deliverable && matches!(t.state, State::Sleeping | State::WaitingForChild | State::WaitingForFutex) {
+    if deliverable && matches!(t.state, State::Sleeping | State::WaitingForChild | State::WaitingForFutex)
+        || deliverable && t.state == State::WaitingForVfork && is_fatal(t, info.signo)
+    {
         t.interrupted = true;
         wake(tid);
     }
     Ok(())
+}
+
+/// Whether `signo` ends `t` when delivered: SIGKILL, or a signal left to
+/// its default action of terminating (what wakes Linux's TASK_KILLABLE
+/// sleeps, such as the vfork wait).
+fn is_fatal(t: &Process, signo: u32) -> bool {
+    use crate::signal::{default_action, DefaultAction, Disposition};
+    signo == SIGKILL
+        || (t.signals.action(signo).disposition == Disposition::Default
+            && default_action(signo) == DefaultAction::Terminate)
+}
+
+/// Linux's wait_for_vfork_done: the caller of clone(CLONE_VFORK) sleeps
+/// until `child` execs or exits (`vfork_done`), or a fatal signal comes
+/// (clone then returns the child's pid, and the signal ends the caller on
+/// its way out). Other signals stay pending.
+pub fn wait_for_vfork_done(child: u32) {
+    let me = super::current().pid.0;
+    while get(child).is_some_and(|c| c.vfork_parent == Some(me)) {
+        block(State::WaitingForVfork);
+        if core::mem::take(&mut super::current().interrupted) {
+            return;
+        }
+    }
+}
+
+/// `p`, made by clone(CLONE_VFORK), has exec'd or is ending: the thread
+/// waiting for that runs again (Linux's complete_vfork_done, from
+/// mm_release).
+pub fn vfork_done(p: &mut Process) {
+    if let Some(waiter) = p.vfork_parent.take() {
+        if get(waiter).is_some_and(|w| w.state == State::WaitingForVfork) {
+            wake(waiter);
+        }
+    }
 }
 
 /// Sends `info` to process `tgid` (to its first live thread, the leader if
@@ -183,6 +222,14 @@ pub fn live_processes() -> alloc::vec::Vec<u32> {
 /// Whether task `tid` lives and belongs to process `tgid`.
 pub fn task_in(tgid: u32, tid: u32) -> bool {
     get(tid).is_some_and(|t| t.tgid == tgid && t.state != State::Zombie)
+}
+
+/// Whether `p`'s descriptor table is held by a task outside its process
+/// (clone(CLONE_FILES) without CLONE_THREAD), so exec must copy it.
+pub fn files_shared_outside_group(p: &Process) -> bool {
+    let in_group =
+        table().procs.values().filter(|t| t.tgid == p.tgid && alloc::sync::Arc::ptr_eq(&t.fdt, &p.fdt)).count();
+    alloc::sync::Arc::strong_count(&p.fdt) > in_group
 }
 
 /// Whether any task of thread group `tgid` is still alive.
@@ -240,6 +287,7 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
     let p = super::current();
     let (me, tgid) = (p.pid.0, p.tgid);
     for other in table().procs.values_mut().filter(|t| t.tgid == tgid && t.pid.0 != me) {
+        vfork_done(other);
         other.outcome = Some(outcome.clone());
         other.state = State::Zombie;
         if other.pid.0 != tgid {
@@ -250,6 +298,47 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
     exit_current(outcome)
 }
 
+/// exec's part of Linux's de_thread: every other thread of the caller's
+/// process ends at once, reporting nothing, and is released (its kernel
+/// stack and its hold on the old address space, descriptor table and
+/// dispositions go now, so exec finds them unshared). A caller that is not
+/// the leader takes the leader's pid, parent and start time (Linux's
+/// exchange_tids and transfer_pid), so the process keeps its pid. None of
+/// the others is running (one CPU) and none will run again.
+pub fn de_thread() {
+    let p = super::current();
+    let (me, tgid) = (p.pid.0, p.tgid);
+    let t = table();
+    let mut others: alloc::vec::Vec<u32> =
+        t.procs.values().filter(|o| o.tgid == tgid && o.pid.0 != me).map(|o| o.pid.0).collect();
+    if others.is_empty() {
+        return;
+    }
+    others.sort_unstable();
+    t.queue.retain(|pid| others.binary_search(pid).is_err());
+    let mut leader = None;
+    for pid in &others {
+        let Some(mut other) = t.procs.remove(pid) else { continue };
+        vfork_done(&mut other);
+        log::debug!("pid {} ({}) ended by the exec of thread {}", pid, other.name, me);
+        if *pid == tgid {
+            leader = Some(other);
+        }
+    }
+    if me != tgid {
+        // The box moves between keys, the process in it does not: the
+        // current pointer stays good.
+        let mut mine = t.procs.remove(&me).expect("the running thread is in the table");
+        mine.pid = super::Pid(tgid);
+        if let Some(leader) = leader {
+            mine.parent = leader.parent;
+            mine.started_at = leader.started_at;
+        }
+        log::debug!("thread {} of pid {} takes its pid at exec", me, tgid);
+        t.procs.insert(tgid, mine);
+    }
+}
+
 /// Ends the calling thread with `outcome`. When it was the last thread of
 /// its process, the process has ended (`process_ended`); a leader that
 /// exits first (pthread_exit in main) stays a zombie until then. Threads
@@ -257,15 +346,20 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
 pub fn exit_current(outcome: Outcome) -> ! {
     let p = super::current();
     log::info!("pid {} ({}) {}", p.pid.0, p.name, outcome);
+    vfork_done(p);
     let leader = p.is_leader();
     p.outcome = Some(outcome);
     p.state = State::Zombie;
     // set_tid_address / CLONE_CHILD_CLEARTID: clear the thread ID and wake
     // whoever waits on it (pthread_join).
+    // The wake is a shared one, as Linux's mm_release makes it: a thread
+    // ID in shared memory wakes a waiter in another process.
     if p.clear_child_tid != 0 {
         let addr = crate::mm::uaccess::UserAddr(p.clear_child_tid);
         if crate::mm::uaccess::write_user(addr, &0u32).is_ok() {
-            futex_wake(futex_key(p, addr.untagged()), 1);
+            if let Ok(key) = super::futex_key::futex_key(p, addr.untagged(), true) {
+                futex_wake(&key, 1);
+            }
         }
     }
     let tgid = p.tgid;
@@ -279,17 +373,12 @@ pub fn exit_current(outcome: Outcome) -> ! {
     unreachable!("an exited process was resumed")
 }
 
-/// The key a futex is known by: the address space and the address.
-pub fn futex_key(p: &Process, addr: u64) -> (usize, u64) {
-    (alloc::sync::Arc::as_ptr(&p.mm) as usize, addr)
-}
-
 /// Wakes up to `n` threads waiting on `key`; returns how many.
-pub fn futex_wake(key: (usize, u64), n: u32) -> u32 {
+pub fn futex_wake(key: &super::futex_key::FutexKey, n: u32) -> u32 {
     let waiters: alloc::vec::Vec<u32> = table()
         .procs
         .values_mut()
-        .filter(|w| w.state == State::WaitingForFutex && w.futex_key == Some(key))
+        .filter(|w| w.state == State::WaitingForFutex && w.futex_key.as_ref() == Some(key))
         .take(n as usize)
         .map(|w| {
             w.futex_key = None;
@@ -417,7 +506,7 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                 // Nothing runnable: wait for the next wake-up or the deadline.
                 let next = t.procs.values().filter_map(|p| p.wake_at).min().unwrap_or(deadline).min(deadline);
                 let stuck = |p: &Process| {
-                    matches!(p.state, State::Zombie | State::WaitingForChild)
+                    matches!(p.state, State::Zombie | State::WaitingForChild | State::WaitingForVfork)
                         || (p.state == State::WaitingForFutex && p.wake_at.is_none())
                 };
                 if t.procs.values().all(|p| stuck(p)) && next == deadline {

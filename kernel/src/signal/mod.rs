@@ -194,6 +194,13 @@ impl SignalState {
         }
     }
 
+    /// exec: the dispositions become this task's own copy (Linux's
+    /// unshare_sighand), so resetting them changes no one else's.
+    pub fn unshare_actions(&mut self) {
+        let copy = *self.actions.lock();
+        self.actions = Arc::new(Mutex::new(copy));
+    }
+
     pub fn action(&self, sig: u32) -> Action {
         self.actions.lock()[(sig - 1) as usize]
     }

@@ -1,5 +1,7 @@
 //! futex(2): the wait and wake operations glibc's threads are built on
-//! (pthread_join, mutexes, condition variables).
+//! (pthread_join, mutexes, condition variables, semaphores). Private ones
+//! (FUTEX_PRIVATE_FLAG) meet in one address space, shared ones in the
+//! shared memory they sit in (process/futex_key.rs).
 
 use linux_raw_sys::general::{
     timespec, FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET,
@@ -8,6 +10,7 @@ use linux_raw_sys::general::{
 use super::errno::{Errno, SysResult};
 use crate::arch::aarch64::timer;
 use crate::mm::uaccess::{read_user, UserAddr};
+use crate::process::futex_key::{futex_key, NotMapped};
 use crate::process::{self, State};
 
 pub fn futex(uaddr: UserAddr, op: u32, val: u32, timeout: UserAddr, val3: u32) -> SysResult {
@@ -16,7 +19,7 @@ pub fn futex(uaddr: UserAddr, op: u32, val: u32, timeout: UserAddr, val3: u32) -
         return Err(Errno::EINVAL);
     }
     let p = process::current();
-    let key = process::futex_key(p, uaddr.untagged());
+    let key = || futex_key(p, uaddr.untagged(), op & FUTEX_PRIVATE_FLAG == 0).map_err(|NotMapped| Errno::EFAULT);
     match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
             if cmd == FUTEX_WAIT_BITSET && val3 == 0 {
@@ -24,6 +27,7 @@ pub fn futex(uaddr: UserAddr, op: u32, val: u32, timeout: UserAddr, val3: u32) -
             }
             // Read and compare before sleeping: a wake between the caller's
             // check and this one is not lost (one CPU, no preemption here).
+            let key = key()?;
             let now: u32 = read_user(uaddr)?;
             if now != val {
                 return Err(Errno::EAGAIN);
@@ -52,7 +56,7 @@ pub fn futex(uaddr: UserAddr, op: u32, val: u32, timeout: UserAddr, val3: u32) -
             }
             Ok(0)
         }
-        FUTEX_WAKE | FUTEX_WAKE_BITSET => Ok(process::futex_wake(key, val) as u64),
+        FUTEX_WAKE | FUTEX_WAKE_BITSET => Ok(process::futex_wake(&key()?, val) as u64),
         _ => Err(Errno::ENOSYS),
     }
 }

@@ -21,6 +21,8 @@ mod process;
 #[cfg(target_os = "none")]
 mod refpage;
 #[cfg(target_os = "none")]
+mod sched;
+#[cfg(target_os = "none")]
 mod signal;
 #[cfg(target_os = "none")]
 mod time;
@@ -34,7 +36,7 @@ mod dispatch {
 
     use super::errno::{Errno, SysResult};
     use super::process as proc;
-    use super::{fd, futex, info, io, memory, prctl, refpage, signal, time};
+    use super::{fd, futex, info, io, memory, prctl, refpage, sched, signal, time};
     use crate::arch::aarch64::trap_frame::TrapFrame;
     use crate::mm::uaccess::UserAddr;
     use crate::process::{self, outcome::Outcome};
@@ -114,6 +116,9 @@ mod dispatch {
             nr::__NR_gettimeofday => time::gettimeofday(user(0)),
             nr::__NR_nanosleep => time::nanosleep(user(0), user(1)),
             nr::__NR_clock_nanosleep => time::clock_nanosleep(a[0] as i32, a[1] as u32, user(2), user(3)),
+            nr::__NR_sched_getaffinity => sched::sched_getaffinity(a[0] as i32, a[1] as u32, user(2)),
+            nr::__NR_sched_setaffinity => sched::sched_setaffinity(a[0] as i32, a[1] as u32, user(2)),
+            nr::__NR_getcpu => sched::getcpu(user(0), user(1)),
             nr::__NR_sched_yield => {
                 process::yield_now();
                 Ok(0)

@@ -2,6 +2,7 @@
 
 use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use aarch64_cpu::registers::TPIDR_EL0;
@@ -32,12 +33,15 @@ const TASK_HEAP_BYTES: usize = 2 * core::mem::size_of::<crate::process::Process>
 /// Linux's __WALL and __WCLONE: accepted and ignored.
 const WAIT_IGNORED: u32 = 0x4000_0000 | 0x8000_0000;
 
-/// clone(flags, newsp, parent_tidptr, tls, child_tidptr): without CLONE_VM
-/// a new process (fork: a copy-on-write view of the address space, a copy
-/// of the descriptor table and dispositions); with CLONE_VM | CLONE_THREAD |
-/// CLONE_SIGHAND a new thread of the caller's process (glibc's
-/// pthread_create), sharing them. Either way the child starts from a copy of
-/// the caller's registers with x0 = 0.
+/// clone(flags, newsp, parent_tidptr, tls, child_tidptr), Linux's
+/// copy_process: the child shares the address space with CLONE_VM (else it
+/// gets a copy-on-write view: fork), the descriptor table with CLONE_FILES
+/// and the dispositions with CLONE_SIGHAND (else copies), and with
+/// CLONE_THREAD it is a thread of the caller's process (glibc's
+/// pthread_create) rather than a new process. With CLONE_VFORK the caller
+/// sleeps until the child execs or exits (vfork, glibc's posix_spawn:
+/// CLONE_VM | CLONE_VFORK). The child starts from a copy of the caller's
+/// registers with x0 = 0.
 pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64, ctid: UserAddr) -> SysResult {
     let f = flags as u32;
     let thread = f & CLONE_THREAD != 0;
@@ -45,10 +49,6 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
     // shared address space.
     if (thread && f & CLONE_SIGHAND == 0) || (f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0) {
         return Err(Errno::EINVAL);
-    }
-    if f & CLONE_VM != 0 && !thread || f & CLONE_VFORK != 0 {
-        log::warn!("clone with flags {:#x}: vfork-style sharing is not supported", flags);
-        return Err(Errno::ENOSYS);
     }
     // The task limit, and reserves of free memory: a fork bomb gets EAGAIN
     // well before the kernel could run out of frames for page tables, or
@@ -68,23 +68,35 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
     }
     // A copied descriptor table is kernel heap: a table grown to a million
     // slots copied by every fork would exhaust it (ENOMEM first).
-    if (!thread || f & CLONE_FILES == 0) && !crate::mm::heap::can_spare(parent.files().heap_bytes()) {
+    if f & CLONE_FILES == 0 && !crate::mm::heap::can_spare(parent.files().heap_bytes()) {
         return Err(Errno::ENOMEM);
     }
     let tid = process::next_pid();
-    let (mm, fdt, signals, tgid, wait_parent) = if thread {
-        let fdt = if f & CLONE_FILES != 0 { parent.fdt.clone() } else { Shared::new(parent.files().clone()) };
-        (parent.mm.clone(), fdt, parent.signals.for_thread(), parent.tgid, parent.parent)
+    let mm = if f & CLONE_VM != 0 {
+        if f & CLONE_CHILD_SETTID != 0 {
+            write_user(ctid, &tid.0)?;
+        }
+        parent.mm.clone()
     } else {
         let mut space = parent.space().fork().map_err(|_| Errno::ENOMEM)?;
         if f & CLONE_CHILD_SETTID != 0 {
             space.poke(VirtAddr::new(ctid.untagged()), &tid.0.to_le_bytes()).map_err(|_| Errno::EFAULT)?;
         }
-        (Shared::new(space), Shared::new(parent.files().clone()), parent.signals.for_fork(), tid.0, parent.tgid)
+        Shared::new(space)
     };
-    if thread && f & CLONE_CHILD_SETTID != 0 {
-        write_user(ctid, &tid.0)?;
-    }
+    let fdt = if f & CLONE_FILES != 0 { parent.fdt.clone() } else { Shared::new(parent.files().clone()) };
+    let signals = if f & CLONE_SIGHAND != 0 {
+        parent.signals.for_thread()
+    } else {
+        let mut signals = parent.signals.for_fork();
+        // Linux's copy_process: a child on the same memory but not stopping
+        // its parent must not share its alternate signal stack.
+        if f & (CLONE_VM | CLONE_VFORK) == CLONE_VM {
+            signals.altstack = None;
+        }
+        signals
+    };
+    let (tgid, wait_parent) = if thread { (parent.tgid, parent.parent) } else { (tid.0, parent.tgid) };
     let (kstack, context) = loader::kernel_stack_with(child_frame).map_err(|_| Errno::ENOMEM)?;
     parent.fp.save();
     let child = Box::new(Process {
@@ -116,6 +128,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         interrupted: false,
         exit_signal: if thread { 0 } else { (flags & 0xff) as u32 },
         futex_key: None,
+        vfork_parent: (f & CLONE_VFORK != 0).then_some(parent.pid.0),
     });
     if f & CLONE_PARENT_SETTID != 0 {
         write_user(ptid, &tid.0)?;
@@ -128,6 +141,9 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         tid.0
     );
     process::admit(child);
+    if f & CLONE_VFORK != 0 {
+        process::wait_for_vfork_done(tid.0);
+    }
     Ok(tid.0 as u64)
 }
 
@@ -274,8 +290,14 @@ fn read_strings(array: UserAddr) -> Result<Vec<String>, Errno> {
 }
 
 /// execve(path, argv, envp): the current process becomes a new program from
-/// the initramfs. Close-on-exec descriptors are closed, caught signals go
-/// back to their default action, and the MTE control is reset, as Linux does.
+/// the initramfs (Linux's begin_new_exec). The new image is built first:
+/// anything that fails before it is ready fails the call and leaves the
+/// caller as it was. Then, with no way back: the other threads end and a
+/// non-leader caller takes the leader's pid (de_thread); the new address
+/// space replaces the old one, which a vfork parent gets back (exec_mmap,
+/// mm_release); the dispositions and the descriptor table become this
+/// process's own (unshare_sighand, unshare_files) before caught signals are
+/// reset and close-on-exec descriptors closed; the MTE control is reset.
 pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
     let path = read_user_str(path, 4096)?;
     let argv = read_strings(argv)?;
@@ -290,23 +312,39 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
             loader::LoadError::OutOfMemory => Errno::ENOMEM,
         })?;
     let p = process::current();
+    // A descriptor table shared with another process (clone(CLONE_FILES)
+    // without CLONE_THREAD) is copied below: the heap for it is checked
+    // while the call can still fail.
+    if process::files_shared_outside_group(p) && !crate::mm::heap::can_spare(p.files().heap_bytes()) {
+        return Err(Errno::ENOMEM);
+    }
+
+    process::de_thread();
+    let p = process::current();
     // The new space goes live before the old one is freed: we are running
     // on the old one's TTBR0 until then.
     image.space.activate();
     let mut space = image.space;
     space.brk = Brk { start: image.brk, end: image.brk };
-    // Other threads of the process would be ended here (Linux's de_thread);
-    // the process gets an address space of its own.
     p.mm = Shared::new(space);
+    process::vfork_done(p);
     p.name = path.clone();
-    p.files().close_on_exec();
+    // Linux's begin_new_exec: the name becomes the file's base name.
+    p.comm = loader::comm_of(&path);
+    p.signals.unshare_actions();
     reset_signals(&mut p.signals);
+    if Arc::strong_count(&p.fdt) > 1 {
+        p.fdt = Shared::new(p.files().clone());
+    }
+    p.files().close_on_exec();
     p.mte = MteControl::default();
     p.mte.install();
     // A pending asynchronous tag fault belongs to the old program.
     p.mte_async_fault = false;
     crate::arch::aarch64::mte::clear_user_fault_status();
     p.clear_child_tid = 0;
+    // Linux's de_thread: whatever clone gave, the parent now gets SIGCHLD.
+    p.exit_signal = linux_raw_sys::general::SIGCHLD;
     p.fp = Default::default();
     p.fp.restore();
     p.tls = 0;
