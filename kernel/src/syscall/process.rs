@@ -173,7 +173,9 @@ fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> R
         }
         process::block(State::WaitingForChild);
         if core::mem::take(&mut process::current().interrupted) {
-            return Err(Errno::EINTR);
+            // Linux's do_wait: ERESTARTSYS, restarted after an SA_RESTART
+            // handler, EINTR after another.
+            return Err(Errno::ERESTARTSYS);
         }
     }
 }
