@@ -8,7 +8,9 @@
  * record overrunning __reserved, a non-zero size on the terminator, an
  * fpsimd_context of the wrong size, a misaligned sp, and a PSTATE asking
  * for EL1h, AArch32 or masked interrupts. RES0 PSTATE bits (IL) are
- * cleared, not refused, and an esr_context the handler adds is ignored.
+ * cleared, not refused; an esr_context the handler adds is ignored, and an
+ * extra_context is followed to its data if that starts right after its
+ * terminator (refused if it does not).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +37,8 @@ enum mangle {
     DAIF_MASKED,
     IL_BIT_RES0,
     EXTRA_ESR,
+    EXTRA_CONTEXT,
+    EXTRA_CONTEXT_BAD_DATAP,
     MISALIGNED_SP,
 };
 
@@ -42,7 +46,7 @@ static const char *const names[] = {
     "nothing", "unknown magic", "duplicated fpsimd_context", "missing fpsimd_context",
     "a size overrunning __reserved", "a terminator with a size", "an fpsimd_context too big",
     "PSTATE EL1h", "PSTATE AArch32", "PSTATE DAIF set", "PSTATE IL (RES0) set",
-    "an extra esr_context", "sp misaligned by 8",
+    "an extra esr_context", "an extra_context", "an extra_context with datap elsewhere", "sp misaligned by 8",
 };
 
 static enum mangle what;
@@ -101,6 +105,23 @@ static void usr1(int sig, siginfo_t *si, void *ucv)
         memset(e + 1, 0, 16);
         break;
     }
+    case EXTRA_CONTEXT:
+    case EXTRA_CONTEXT_BAD_DATAP: {
+        /* extra_context, its terminator, then its data right after: one
+         * esr_context and the end. */
+        struct extra_context *x = (struct extra_context *)next;
+        unsigned char *data = (unsigned char *)(x + 1) + 16;
+        x->head.magic = EXTRA_MAGIC;
+        x->head.size = sizeof(*x);
+        x->datap = (uint64_t)(uintptr_t)data + (what == EXTRA_CONTEXT_BAD_DATAP ? 16 : 0);
+        x->size = 32;
+        memset(x + 1, 0, 16);
+        struct esr_context *e = (struct esr_context *)data;
+        e->head.magic = ESR_MAGIC;
+        e->head.size = sizeof(*e);
+        memset(e + 1, 0, 16);
+        break;
+    }
     case MISALIGNED_SP:
         break;
     }
@@ -147,7 +168,7 @@ int main(void)
         CHECK(waitpid(pid, &status, 0) == pid, "waitpid: errno %d", errno);
         int accepted = WIFEXITED(status) && WEXITSTATUS(status) == 10;
         int refused = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        int want_accepted = m == NOTHING || m == IL_BIT_RES0 || m == EXTRA_ESR;
+        int want_accepted = m == NOTHING || m == IL_BIT_RES0 || m == EXTRA_ESR || m == EXTRA_CONTEXT;
         if (want_accepted) {
             CHECK(accepted, "a frame with %s: want it accepted; saw status %#x (exit 0: SIGSEGV ACCERR, "
                   "5x: SIGSEGV with si_code x)", names[m], status);

@@ -84,6 +84,11 @@ pub fn children_of(parent: u32) -> impl Iterator<Item = &'static mut Process> {
     table().procs.values_mut().filter(move |p| p.parent == parent).map(|b| &mut **b)
 }
 
+/// The live threads of process `tgid`.
+pub fn threads_of(tgid: u32) -> impl Iterator<Item = &'static mut Process> {
+    table().procs.values_mut().filter(move |p| p.tgid == tgid && p.state != State::Zombie).map(|b| &mut **b)
+}
+
 /// Removes a zombie from the table; returns it (its kernel stack and the rest
 /// are freed when the box is dropped).
 pub fn reap(pid: u32) -> Option<Box<Process>> {

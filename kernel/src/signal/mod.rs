@@ -393,12 +393,23 @@ impl SignalState {
         }
         self.group.actions.lock()[(sig - 1) as usize] = Action { mask: action.mask.blockable(), ..action };
         // Setting SIG_IGN discards a pending instance (POSIX; Linux's
-        // do_sigaction flushes it from the process and this thread).
+        // do_sigaction flushes it from the process and from every thread:
+        // the caller does the other threads with `discard_pending`).
         if handler_ignores(&action, sig) {
-            self.pending.discard(sig);
+            self.discard_pending(sig);
             self.group.with_shared(|s| s.discard(sig));
         }
         Ok(())
+    }
+
+    /// Whether `sig` is now ignored (SIG_IGN, or a default that ignores).
+    pub fn ignores(&self, sig: u32) -> bool {
+        handler_ignores(&self.action(sig), sig)
+    }
+
+    /// Drops this thread's own pending instances of `sig`.
+    pub fn discard_pending(&mut self, sig: u32) {
+        self.pending.discard(sig);
     }
 
     /// Linux's sig_ignored: an ignored signal that is not blocked is

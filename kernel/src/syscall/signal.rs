@@ -96,6 +96,10 @@ pub fn rt_sigaction(sig: i32, act: UserAddr, oact: UserAddr, sigsetsize: u64) ->
             | SA_RESTORER;
         let action = Action { disposition, flags: k.flags & known as u64, restorer: k.restorer, mask: SigSet(k.mask) };
         p.signals.set_action(sig, action).map_err(|_| Errno::EINVAL)?;
+        if p.signals.ignores(sig) {
+            // Linux's do_sigaction: flushed from every thread's queue.
+            process::threads_of(p.tgid).for_each(|t| t.signals.discard_pending(sig));
+        }
     }
     Ok(0)
 }

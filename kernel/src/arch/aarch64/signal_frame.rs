@@ -330,4 +330,97 @@ mod tests {
         assert_eq!(FRAME_SIZE, 4688);
         assert_eq!(MC_RESERVED % 16, 0);
     }
+    /// A frame as `build` makes it, at `FRAME_ADDR`.
+    const FRAME_ADDR: u64 = 0xffff_0000;
+
+    fn frame() -> Vec<u8> {
+        let mut f = vec![0u8; FRAME_SIZE];
+        put(&mut f, MC_RESERVED, &FPSIMD_MAGIC.to_le_bytes());
+        put(&mut f, MC_RESERVED + 4, &(FPSIMD_SIZE as u32).to_le_bytes());
+        f
+    }
+
+    fn record(f: &mut [u8], at: usize, magic: u32, size: u32) {
+        put(f, at, &magic.to_le_bytes());
+        put(f, at + 4, &size.to_le_bytes());
+    }
+
+    #[test]
+    fn parse_user_sigframe_accepts_what_linux_accepts() {
+        let f = frame();
+        assert_eq!(parse_user_sigframe(&f, FRAME_ADDR), Ok(Records { fpsimd: MC_RESERVED }));
+        let mut f = frame();
+        record(&mut f, MC_RESERVED + FPSIMD_SIZE, ESR_MAGIC, ESR_SIZE as u32);
+        assert!(parse_user_sigframe(&f, FRAME_ADDR).is_ok(), "an esr_context is ignored");
+    }
+
+    #[test]
+    fn parse_user_sigframe_refuses_what_linux_refuses() {
+        let after = MC_RESERVED + FPSIMD_SIZE;
+        let cases: [(&str, fn(&mut Vec<u8>)); 7] = [
+            ("unknown magic", |f| record(f, MC_RESERVED + FPSIMD_SIZE, 0x5356_4501, 16)),
+            ("fpsimd twice", |f| record(f, MC_RESERVED + FPSIMD_SIZE, FPSIMD_MAGIC, FPSIMD_SIZE as u32)),
+            ("no fpsimd", |f| record(f, MC_RESERVED, ESR_MAGIC, FPSIMD_SIZE as u32)),
+            ("fpsimd too small", |f| record(f, MC_RESERVED, FPSIMD_MAGIC, 16)),
+            ("past __reserved", |f| record(f, MC_RESERVED + FPSIMD_SIZE, ESR_MAGIC, RESERVED_SIZE as u32)),
+            ("terminator with a size", |f| record(f, MC_RESERVED + FPSIMD_SIZE, 0, 16)),
+            ("a size below the header", |f| record(f, MC_RESERVED + FPSIMD_SIZE, ESR_MAGIC, 0)),
+        ];
+        for (what, mangle) in cases {
+            let mut f = frame();
+            mangle(&mut f);
+            assert_eq!(parse_user_sigframe(&f, FRAME_ADDR), Err(BadFrame::Invalid), "{}", what);
+        }
+        let mut f = frame();
+        record(&mut f, after, ESR_MAGIC, 24);
+        assert_eq!(parse_user_sigframe(&f, FRAME_ADDR), Err(BadFrame::Invalid), "the next record misaligned");
+        let mut f = frame();
+        record(&mut f, MC_RESERVED, FPSIMD_MAGIC, FPSIMD_SIZE as u32 + 16);
+        let records = parse_user_sigframe(&f, FRAME_ADDR).expect("big enough for parse_user_sigframe");
+        let mut fp = FpState::default();
+        assert_eq!(restore_fpsimd(&f, records.fpsimd, &mut fp), Err(BadFrame::Invalid), "not its exact size");
+    }
+
+    #[test]
+    fn extra_context_is_followed_where_linux_allows_it() {
+        // extra_context right after fpsimd, its terminator, then data that
+        // starts right after that terminator and holds one esr_context.
+        let at = MC_RESERVED + FPSIMD_SIZE;
+        let data = at + EXTRA_SIZE + TERMINATOR_SIZE;
+        let with_extra = |datap: u64, size: u32| {
+            let mut f = frame();
+            record(&mut f, at, EXTRA_MAGIC, EXTRA_SIZE as u32);
+            put(&mut f, at + 8, &datap.to_le_bytes());
+            put(&mut f, at + 16, &size.to_le_bytes());
+            record(&mut f, data, ESR_MAGIC, ESR_SIZE as u32);
+            f
+        };
+        let good = FRAME_ADDR + data as u64;
+        assert!(parse_user_sigframe(&with_extra(good, 32), FRAME_ADDR).is_ok());
+        assert_eq!(parse_user_sigframe(&with_extra(good + 16, 32), FRAME_ADDR), Err(BadFrame::Invalid), "datap");
+        assert_eq!(parse_user_sigframe(&with_extra(good, 24), FRAME_ADDR), Err(BadFrame::Invalid), "size % 16");
+        let huge = (SIGFRAME_MAXSZ - data + 16) as u32;
+        assert_eq!(parse_user_sigframe(&with_extra(good, huge), FRAME_ADDR), Err(BadFrame::Invalid), "too big");
+        // Data running past the bytes read: read more, then parse again.
+        let long = (FRAME_SIZE - data + 64) as u32;
+        let mut f = with_extra(good, long);
+        record(&mut f, data, ESR_MAGIC, (FRAME_SIZE - data) as u32);
+        assert_eq!(parse_user_sigframe(&f, FRAME_ADDR), Err(BadFrame::Extends(data + long as usize)));
+        f.resize(data + long as usize, 0);
+        assert!(parse_user_sigframe(&f, FRAME_ADDR).is_ok());
+        // A second extra_context.
+        let mut f = with_extra(good, 64);
+        record(&mut f, data, EXTRA_MAGIC, EXTRA_SIZE as u32);
+        assert_eq!(parse_user_sigframe(&f, FRAME_ADDR), Err(BadFrame::Invalid), "twice");
+    }
+
+    #[test]
+    fn valid_user_regs_wants_aarch64_el0t_without_daif() {
+        let nzcv_tco_ssbs = (0xf << 28) | (1 << 25) | (1 << 12);
+        assert_eq!(valid_user_regs(nzcv_tco_ssbs), Ok(nzcv_tco_ssbs));
+        assert_eq!(valid_user_regs(nzcv_tco_ssbs | 1 << 20 | 1 << 21 | 1 << 40), Ok(nzcv_tco_ssbs), "RES0, IL, SS");
+        for bad in [0x4, 0x5, 0x8, 0x9, 0xc, 0xd, 0x10, 1 << 6, 1 << 7, 1 << 8, 1 << 9] {
+            assert_eq!(valid_user_regs(nzcv_tco_ssbs | bad), Err(0xf << 28), "{:#x}", bad);
+        }
+    }
 }
