@@ -165,8 +165,8 @@ pub fn signal_task(tid: u32, info: SigInfo) -> Result<(), QueueFull> {
 pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
     let sig = info.signo;
     let t = table();
-    let live = |p: &&Box<Process>| p.tgid == tgid && p.state != State::Zombie;
-    let Some(queue) = t.procs.values().filter(live).map(|p| p.pid.0).min_by_key(|&pid| pid != tgid) else {
+    let live = |p: &Process| p.tgid == tgid && p.state != State::Zombie;
+    let Some(queue) = t.procs.values().filter(|p| live(p)).map(|p| p.pid.0).min_by_key(|&pid| pid != tgid) else {
         // A zombie not yet reaped still exists for kill(), which succeeds
         // and has nothing to deliver (Linux finds it by its pid until wait).
         return Ok(t.procs.values().any(|p| p.tgid == tgid));
@@ -175,8 +175,7 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
     let taker = t
         .procs
         .values()
-        .filter(live)
-        .filter(|p| p.signals.wants(sig))
+        .filter(|p| live(p) && p.signals.wants(sig))
         .min_by_key(|p| (p.pid.0 != tgid, p.pid.0))
         .map(|p| p.pid.0);
     if let Some(tid) = taker {

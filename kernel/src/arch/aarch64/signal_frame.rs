@@ -357,7 +357,8 @@ mod tests {
     #[test]
     fn parse_user_sigframe_refuses_what_linux_refuses() {
         let after = MC_RESERVED + FPSIMD_SIZE;
-        let cases: [(&str, fn(&mut Vec<u8>)); 7] = [
+        type Mangle = fn(&mut Vec<u8>);
+        let cases: [(&str, Mangle); 7] = [
             ("unknown magic", |f| record(f, MC_RESERVED + FPSIMD_SIZE, 0x5356_4501, 16)),
             ("fpsimd twice", |f| record(f, MC_RESERVED + FPSIMD_SIZE, FPSIMD_MAGIC, FPSIMD_SIZE as u32)),
             ("no fpsimd", |f| record(f, MC_RESERVED, ESR_MAGIC, FPSIMD_SIZE as u32)),
