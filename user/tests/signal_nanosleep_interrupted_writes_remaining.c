@@ -27,20 +27,6 @@ static void on_usr1(int sig)
     handled++;
 }
 
-/* A child that sends its parent SIGUSR1 after 100 ms. */
-static pid_t signal_me_soon(void)
-{
-    pid_t pid = fork();
-    CHECK(pid >= 0, "fork: errno %d", errno);
-    if (pid == 0) {
-        struct timespec t = {0, 100 * 1000 * 1000};
-        nanosleep(&t, NULL);
-        kill(getppid(), SIGUSR1);
-        _exit(0);
-    }
-    return pid;
-}
-
 static int64_t ns(const struct timespec *t)
 {
     return t->tv_sec * 1000000000LL + t->tv_nsec;
@@ -55,7 +41,7 @@ int main(void)
     sa.sa_flags = SA_RESTART;
     CHECK(sigaction(SIGUSR1, &sa, NULL) == 0, "sigaction");
 
-    pid_t pid = signal_me_soon();
+    pid_t pid = child_signals_parent(SIGUSR1, 100, 0, 0);
     struct timespec req = {2, 0}, rem = {-1, -1};
     uint64_t start = monotonic_ns();
     errno = 0;
@@ -75,7 +61,7 @@ int main(void)
     CHECK(rs == -1 && errno == EINTR, "restart_syscall after a handler: returned %ld errno %d, want EINTR", rs,
           errno);
 
-    pid = signal_me_soon();
+    pid = child_signals_parent(SIGUSR1, 100, 0, 0);
     rem.tv_sec = rem.tv_nsec = -1;
     r = clock_nanosleep(CLOCK_MONOTONIC, 0, &req, &rem);
     CHECK(r == EINTR && handled == 2 && ns(&rem) >= 1000000000LL && ns(&rem) < 2000000000LL,
@@ -83,7 +69,7 @@ int main(void)
           (long)rem.tv_sec, rem.tv_nsec, handled);
     waitpid(pid, NULL, 0);
 
-    pid = signal_me_soon();
+    pid = child_signals_parent(SIGUSR1, 100, 0, 0);
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += 2;

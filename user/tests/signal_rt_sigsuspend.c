@@ -40,14 +40,7 @@ int main(void)
     sigemptyset(&none);
     sigprocmask(SIG_BLOCK, &usr1, NULL);
 
-    pid_t pid = fork();
-    CHECK(pid >= 0, "fork");
-    if (pid == 0) {
-        struct timespec t = {0, 100 * 1000 * 1000};
-        nanosleep(&t, NULL);
-        kill(getppid(), SIGUSR1);
-        _exit(0);
-    }
+    pid_t pid = child_signals_parent(SIGUSR1, 100, 0, 0);
     sigset_t only_usr2;
     sigemptyset(&only_usr2);
     sigaddset(&only_usr2, SIGUSR2);

@@ -71,14 +71,7 @@ int main(void)
     printf("signal_rt_sigtimedwait: nothing pending: EAGAIN at once, or after the timeout (%lu ms)\n",
            (unsigned long)(waited / 1000000));
 
-    pid_t pid = fork();
-    CHECK(pid >= 0, "fork");
-    if (pid == 0) {
-        struct timespec t = {0, 100 * 1000 * 1000};
-        nanosleep(&t, NULL);
-        kill(getppid(), SIGUSR2);
-        _exit(0);
-    }
+    pid_t pid = child_signals_parent(SIGUSR2, 100, 0, 0);
     struct timespec long_wait = {5, 0};
     errno = 0;
     r = sigtimedwait(&set, &si, &long_wait);

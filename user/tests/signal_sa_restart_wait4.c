@@ -23,20 +23,6 @@ static void on_usr1(int sig)
     handled++;
 }
 
-static pid_t child_signalling_parent(void)
-{
-    pid_t pid = fork();
-    CHECK(pid >= 0, "fork: errno %d", errno);
-    if (pid == 0) {
-        struct timespec t = {0, 100 * 1000 * 1000};
-        nanosleep(&t, NULL);
-        kill(getppid(), SIGUSR1);
-        nanosleep(&t, NULL);
-        _exit(7);
-    }
-    return pid;
-}
-
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -46,7 +32,7 @@ int main(void)
     sa.sa_flags = SA_RESTART;
     CHECK(sigaction(SIGUSR1, &sa, NULL) == 0, "sigaction");
 
-    pid_t pid = child_signalling_parent();
+    pid_t pid = child_signals_parent(SIGUSR1, 100, 100, 7);
     int status = 0;
     pid_t got = wait4(pid, &status, 0, NULL);
     CHECK(got == pid && WIFEXITED(status) && WEXITSTATUS(status) == 7 && handled == 1,
@@ -58,7 +44,7 @@ int main(void)
     sa.sa_flags = 0;
     CHECK(sigaction(SIGUSR1, &sa, NULL) == 0, "sigaction");
     handled = 0;
-    pid = child_signalling_parent();
+    pid = child_signals_parent(SIGUSR1, 100, 100, 7);
     errno = 0;
     got = wait4(pid, &status, 0, NULL);
     CHECK(got == -1 && errno == EINTR && handled == 1,

@@ -4,8 +4,8 @@
 //! signal/deliver.rs).
 
 use linux_raw_sys::general::{
-    sigaltstack, timespec, SA_EXPOSE_TAGBITS, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND,
-    SA_RESTART, SA_RESTORER, SA_SIGINFO, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SI_TKILL, SI_USER,
+    sigaltstack, SA_EXPOSE_TAGBITS, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART,
+    SA_RESTORER, SA_SIGINFO, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SI_TKILL, SI_USER,
 };
 
 use super::errno::{Errno, SysResult};
@@ -296,11 +296,7 @@ pub fn rt_sigtimedwait(set: UserAddr, uinfo: UserAddr, timeout: UserAddr, sigset
     let until = if timeout.is_null() {
         None
     } else {
-        let t: timespec = read_user(timeout)?;
-        if t.tv_sec < 0 || !(0..1_000_000_000).contains(&t.tv_nsec) {
-            return Err(Errno::EINVAL);
-        }
-        let ns = (t.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(t.tv_nsec as u64);
+        let ns = super::time::read_duration(timeout)?;
         Some((ns, timer::ticks().saturating_add(timer::ns_to_ticks(ns))))
     };
     let p = process::current();

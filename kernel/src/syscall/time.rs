@@ -68,7 +68,9 @@ pub fn gettimeofday(tv: UserAddr) -> SysResult {
     Ok(0)
 }
 
-fn read_duration(ts: UserAddr) -> Result<u64, Errno> {
+/// A timespec from user space as nanoseconds: EFAULT, or EINVAL for a
+/// negative second or a nanosecond field outside 0..1e9 (timespec64_valid).
+pub(super) fn read_duration(ts: UserAddr) -> Result<u64, Errno> {
     let t: timespec = read_user(ts)?;
     if t.tv_sec < 0 || !(0..NS_PER_S as i64).contains(&{ t.tv_nsec }) {
         return Err(Errno::EINVAL);
