@@ -211,6 +211,9 @@ fn restore_sigframe(p: &mut Process, regs: &mut TrapFrame, sp: u64) -> Result<()
             // An extra_context's data past the frame: read it and look again.
             Err(BadFrame::Extends(len)) if len > bytes.len() => {
                 let have = bytes.len();
+                // Up to SIGFRAME_MAXSZ of kernel heap: without it, the frame
+                // is refused rather than the allocation ending the kernel.
+                bytes.try_reserve_exact(len - have).map_err(|_| BadFrame::Invalid)?;
                 bytes.resize(len, 0);
                 copy_from_user(&mut bytes[have..], UserAddr(sp.wrapping_add(have as u64)))
                     .map_err(|_| BadFrame::Invalid)?;
