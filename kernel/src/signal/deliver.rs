@@ -4,7 +4,9 @@
 //! deliverable signal either ends the process (default action), or gets a
 //! Linux arm64 signal frame pushed on the user stack (or the alternate
 //! stack) and the registers pointed at its handler. One handler is set up
-//! per return, as Linux does.
+//! per return, as Linux does. A system call that returned an -ERESTART*
+//! code is restarted or made to fail with EINTR here, by what the signal
+//! turned out to be (Linux's arm64 do_signal).
 
 use alloc::format;
 use alloc::string::String;

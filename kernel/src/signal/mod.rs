@@ -2,8 +2,12 @@
 //! choosing what to deliver. Linux's rules (kernel/signal.c): signals are
 //! numbered 1..=64; SIGKILL and SIGSTOP can be neither caught, blocked nor
 //! ignored; a fault's signal is *forced* — if the process blocks or ignores
-//! it, the default action (terminate) applies. Pure logic, tested on the
-//! host; the arm64 signal frame is in arch/aarch64/signal_frame.rs.
+//! it, the default action (terminate) applies. A signal sent to a thread
+//! waits in its own queue, one sent to the process in the queue its threads
+//! share, for whichever does not block it; a thread takes a fault's signal
+//! first, then its own, then the process's (dequeue_signal). Pure logic,
+//! tested on the host; the arm64 signal frame is in
+//! arch/aarch64/signal_frame.rs, delivery and rt_sigreturn in deliver.rs.
 
 #[cfg(target_os = "none")]
 pub mod deliver;

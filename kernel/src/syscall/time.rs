@@ -1,8 +1,9 @@
 //! Clocks and sleeping, all from the generic timer's counter.
 //!
 //! There is no real-time clock yet: CLOCK_REALTIME counts from the Unix
-//! epoch at boot. Sleeping spins on the counter with interrupts masked, and
-//! checks the caller's time limit as it goes.
+//! epoch at boot. A sleep blocks until the runner wakes the caller at its
+//! time, or a signal does: then nanosleep writes what is left and returns
+//! Linux's restart code (restart_syscall finishes it if no handler runs).
 
 use linux_raw_sys::general::{
     timespec, timeval, CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW,
