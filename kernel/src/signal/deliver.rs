@@ -135,10 +135,12 @@ fn cut_short_by_handler(regs: &mut TrapFrame, kind: RestartKind, action: &Action
 /// Delivers what is pending before `regs` goes back to EL0.
 pub fn on_return_to_user(regs: &mut TrapFrame) {
     let p = process::current();
-    let mut restart = p.signals.restart.take();
-    if !p.mte_async_fault && !p.signals.any_deliverable() && restart.is_none() && p.signals.saved_mask.is_none() {
+    // The common case, first and cheap: nothing to deliver, no system call
+    // to finish (rt_sigsuspend's saved mask comes with a restart code).
+    if !p.mte_async_fault && p.signals.restart.is_none() && !p.signals.any_deliverable() {
         return;
     }
+    let mut restart = p.signals.restart.take();
     if core::mem::take(&mut p.mte_async_fault) {
         let code = linux_raw_sys::general::SEGV_MTEAERR as i32;
         // A standard signal is never refused (only real-time ones queue).
