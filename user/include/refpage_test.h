@@ -472,6 +472,21 @@ static inline pid_t fork_checked(void)
     return pid;
 }
 
+/* Forks a child that sleeps `ms` milliseconds, sends its parent `sig`,
+ * sleeps `then_ms` more and exits with `status`: something to interrupt
+ * the parent while it blocks. Returns the child's pid. */
+static inline pid_t child_signals_parent(int sig, uint64_t ms, uint64_t then_ms, int status)
+{
+    pid_t pid = fork_checked();
+    if (pid == 0) {
+        sleep_ns(ms * 1000000);
+        kill(getppid(), sig);
+        sleep_ns(then_ms * 1000000);
+        _exit(status);
+    }
+    return pid;
+}
+
 /* refpage_create content with tags: a new PROT_MTE page whose granule g
  * has tag tags[g] for g < granules, and whose byte i (written through a
  * pointer with the right tag) is first + i, also kept in data[i]. */

@@ -5,11 +5,15 @@
  * that call returns, once. While a handler runs its own signal and its
  * sa_mask are blocked, and the old mask comes back when it returns.
  * SIGKILL and SIGSTOP cannot be blocked: the kernel silently drops them.
+ * rt_sigpending takes any size up to 8 bytes and writes that many (EINVAL
+ * above).
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "refpage_test.h"
 
@@ -77,5 +81,14 @@ int main(void)
           sigismember(&now, SIGKILL), sigismember(&now, SIGSTOP), sigismember(&now, SIGUSR1));
     printf("signal_sigprocmask_pending: SIGKILL and SIGSTOP are never in the mask\n");
     CHECK_ERRNO(sigprocmask(42, &usr1, NULL), EINVAL);
+
+    raise(SIGUSR1);
+    uint64_t words[2] = {~0ull, ~0ull};
+    long r = syscall(SYS_rt_sigpending, words, 4);
+    CHECK(r == 0 && words[0] == (0xffffffff00000000ull | 1ull << (SIGUSR1 - 1)) && words[1] == ~0ull,
+          "rt_sigpending(4 bytes): returned %ld errno %d, wrote %#llx %#llx; want 4 bytes with SIGUSR1", r, errno,
+          (unsigned long long)words[0], (unsigned long long)words[1]);
+    CHECK_ERRNO(syscall(SYS_rt_sigpending, words, 16), EINVAL);
+    printf("signal_sigprocmask_pending: rt_sigpending writes the size asked, up to 8 bytes\n");
     return 0;
 }

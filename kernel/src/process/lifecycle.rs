@@ -74,7 +74,8 @@ pub struct Process {
     pub state: State,
     /// For a sleeping process: the counter value to wake it at.
     pub wake_at: Option<u64>,
-    /// A signal woke it from a blocking system call: that call returns EINTR.
+    /// A signal woke it from a blocking system call: that call returns EINTR
+    /// or a restart code (signal/deliver.rs decides).
     pub interrupted: bool,
     /// The signal the parent gets at exit (clone's low byte, SIGCHLD).
     pub exit_signal: u32,

@@ -85,6 +85,11 @@ pub fn children_of(parent: u32) -> impl Iterator<Item = &'static mut Process> {
     table().procs.values_mut().filter(move |p| p.parent == parent).map(|b| &mut **b)
 }
 
+/// The live threads of process `tgid`.
+pub fn threads_of(tgid: u32) -> impl Iterator<Item = &'static mut Process> {
+    table().procs.values_mut().filter(move |p| p.tgid == tgid && p.state != State::Zombie).map(|b| &mut **b)
+}
+
 /// Removes a zombie from the table; returns it (its kernel stack and the rest
 /// are freed when the box is dropped).
 pub fn reap(pid: u32) -> Option<Box<Process>> {
@@ -134,19 +139,25 @@ pub fn block(state: State) {
     switch_out(p);
 }
 
-/// Sends `info` to task `tid`. A task blocked in nanosleep, wait4 or futex
-/// that does not block the signal is woken, and its system call returns
-/// EINTR (the signal is then delivered on the way out).
+/// Linux's signal_wake_up: a task blocked in nanosleep, wait4, futex or
+/// rt_sigsuspend that does not block `sig` is woken, and its system call
+/// returns (EINTR or a restart code; the signal is then delivered on the
+/// way out).
+fn wake_for_signal(t: &mut Process, sig: u32) {
+    let wants = t.signals.wants(sig);
+    if wants && matches!(t.state, State::Sleeping | State::WaitingForChild | State::WaitingForFutex)
+        || wants && t.state == State::WaitingForVfork && is_fatal(t, sig)
+    {
+        t.interrupted = true;
+        wake(t.pid.0);
+    }
+}
+
+/// Sends `info` to task `tid` (tkill, tgkill).
 pub fn signal_task(tid: u32, info: SigInfo) -> Result<(), QueueFull> {
     let Some(t) = get(tid) else { return Ok(()) };
     t.signals.send(info)?;
-    let deliverable = !t.signals.blocked.contains(info.signo);
-    if deliverable && matches!(t.state, State::Sleeping | State::WaitingForChild | State::WaitingForFutex)
-        || deliverable && t.state == State::WaitingForVfork && is_fatal(t, info.signo)
-    {
-        t.interrupted = true;
-        wake(tid);
-    }
+    wake_for_signal(t, info.signo);
     Ok(())
 }
 
@@ -185,29 +196,32 @@ pub fn vfork_done(p: &mut Process) {
     }
 }
 
-/// Sends `info` to process `tgid` (to its first live thread, the leader if
-/// it lives). ESRCH-style `false` if there is no such process, not even
-/// a zombie.
-pub fn signal_process(tgid: u32, info: SigInfo) -> bool {
-    let target = table()
+/// Sends `info` to process `tgid` as a whole (kill, rt_sigqueueinfo,
+/// SIGCHLD): it is queued for the process, and the thread to take it is
+/// chosen as Linux's complete_signal does: the leader if it does not block
+/// it, else the first other thread that does not; if every thread blocks
+/// it, it waits for the first to unblock it. `Ok(false)` (ESRCH) if there
+/// is no such process, not even a zombie; Err with a full real-time queue.
+pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
+    let sig = info.signo;
+    let t = table();
+    let live = |p: &Process| p.tgid == tgid && p.state != State::Zombie;
+    let Some(queue) = t.procs.values().filter(|p| live(p)).map(|p| p.pid.0).min_by_key(|&pid| pid != tgid) else {
+        // A zombie not yet reaped still exists for kill(), which succeeds
+        // and has nothing to deliver (Linux finds it by its pid until wait).
+        return Ok(t.procs.values().any(|p| p.tgid == tgid));
+    };
+    get(queue).expect("found above").signals.send_to_group(info)?;
+    let taker = t
         .procs
         .values()
-        .filter(|t| t.tgid == tgid && t.state != State::Zombie)
-        .min_by_key(|t| t.pid.0 != tgid)
-        .map(|t| t.pid.0);
-    // A zombie not yet reaped still exists for kill(), which succeeds and
-    // has nothing to deliver (Linux finds it by its pid until wait).
-    if target.is_none() && table().procs.values().any(|t| t.tgid == tgid) {
-        return true;
+        .filter(|p| live(p) && p.signals.wants(sig))
+        .min_by_key(|p| (p.pid.0 != tgid, p.pid.0))
+        .map(|p| p.pid.0);
+    if let Some(tid) = taker {
+        wake_for_signal(get(tid).expect("found above"), sig);
     }
-    match target {
-        Some(tid) => {
-            // kill() is never refused for a full queue (SignalState::send).
-            let _ = signal_task(tid, info);
-            true
-        }
-        None => false,
-    }
+    Ok(true)
 }
 
 /// Live processes (their tgids), for kill(-1).
@@ -259,17 +273,15 @@ fn process_ended(tgid: u32) {
         Some(Outcome::TimeLimit { .. }) => (CLD_KILLED, SIGKILL as i32),
         _ => (CLD_EXITED, 0),
     };
-    if let Some(parent) = get(parent) {
-        // The old clone() takes any byte as the exit signal; Linux's
-        // do_notify_parent sends it only if it is a valid signal.
-        if (1..=crate::signal::NSIG).contains(&exit_signal) {
-            // A full queue loses this real-time exit signal, as on Linux.
-            let _ = parent.signals.send(SigInfo {
-                signo: exit_signal,
-                code: code as i32,
-                fields: SigFields::Child { pid: tgid, status },
-            });
-        }
+    // The old clone() takes any byte as the exit signal; Linux's
+    // do_notify_parent sends it only if it is a valid signal, to the
+    // parent process as a whole.
+    if get(parent).is_some() && (1..=crate::signal::NSIG).contains(&exit_signal) {
+        // A full queue loses this real-time exit signal, as on Linux.
+        let _ = signal_process(
+            parent,
+            SigInfo { signo: exit_signal, code: code as i32, fields: SigFields::Child { pid: tgid, status } },
+        );
     }
     // Whichever thread of the parent sits in wait4 must look again.
     let waiters: alloc::vec::Vec<u32> = table()

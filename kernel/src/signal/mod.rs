@@ -2,8 +2,12 @@
 //! choosing what to deliver. Linux's rules (kernel/signal.c): signals are
 //! numbered 1..=64; SIGKILL and SIGSTOP can be neither caught, blocked nor
 //! ignored; a fault's signal is *forced* — if the process blocks or ignores
-//! it, the default action (terminate) applies. Pure logic, tested on the
-//! host; the arm64 signal frame is in arch/aarch64/signal_frame.rs.
+//! it, the default action (terminate) applies. A signal sent to a thread
+//! waits in its own queue, one sent to the process in the queue its threads
+//! share, for whichever does not block it; a thread takes a fault's signal
+//! first, then its own, then the process's (dequeue_signal). Pure logic,
+//! tested on the host; the arm64 signal frame is in
+//! arch/aarch64/signal_frame.rs, delivery and rt_sigreturn in deliver.rs.
 
 #[cfg(target_os = "none")]
 pub mod deliver;
@@ -11,8 +15,11 @@ pub mod deliver;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use linux_raw_sys::general::{
-    SA_NODEFER, SA_RESETHAND, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH, SI_USER,
+    SA_NODEFER, SA_RESETHAND, SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSTOP, SIGSYS, SIGTRAP,
+    SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH, SI_USER, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK,
 };
 use spin::Mutex;
 
@@ -123,113 +130,67 @@ pub enum SigFields {
         pid: u32,
         status: i32,
     },
+    /// rt_sigqueueinfo: the first 16 bytes of the union as the sender gave
+    /// them (si_pid, si_uid, si_value for SI_QUEUE).
+    Queued {
+        words: [u64; 2],
+    },
 }
 
 /// What should happen next for a process, after looking at its signals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Next {
     Nothing,
-    /// Run the handler for this signal.
-    Handle(SigInfo, Action),
+    /// Run the handler for this signal; a fault's details go in its frame.
+    Handle(SigInfo, Action, Option<FaultDetails>),
     /// The default action ends the process.
     Terminate(SigInfo),
 }
 
-/// Dispositions, shared by the threads of a process (CLONE_SIGHAND).
-type Actions = Arc<Mutex<[Action; NSIG as usize]>>;
+/// Signals whose kernel-generated instances are dequeued before any other
+/// (Linux's SYNCHRONOUS_MASK): the fault that raised one is the one its
+/// frame describes.
+const SYNCHRONOUS: SigSet = SigSet(
+    1 << (SIGSEGV - 1)
+        | 1 << (SIGBUS - 1)
+        | 1 << (SIGILL - 1)
+        | 1 << (SIGTRAP - 1)
+        | 1 << (SIGFPE - 1)
+        | 1 << (SIGSYS - 1),
+);
 
-/// A thread's signal state: the process's dispositions, its own mask and
-/// pending set.
+/// What the fault behind a forced signal leaves in the signal frame: the
+/// esr_context record and uc_mcontext.fault_address (Linux's
+/// thread.fault_code and thread.fault_address).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultDetails {
+    pub esr: u64,
+    pub address: u64,
+}
+
+/// One queue of pending signals (Linux's struct sigpending): a thread's
+/// own, or the one its process shares.
 #[derive(Debug)]
-pub struct SignalState {
-    actions: Actions,
-    pub blocked: SigSet,
-    pending: SigSet,
+struct Pending {
+    set: SigSet,
     /// The siginfo of each pending standard signal (one instance each).
     info: [Option<SigInfo>; NSIG as usize],
     /// Queued instances of real-time signals (SIGRTMIN and up), in order:
     /// unlike standard signals, each one sent is delivered.
     queued: VecDeque<SigInfo>,
-    /// sigaltstack: (base, size, enabled).
-    pub altstack: Option<(u64, u64)>,
 }
 
-impl Default for SignalState {
-    fn default() -> Self {
-        Self {
-            actions: Arc::new(Mutex::new([Action::default(); NSIG as usize])),
-            blocked: SigSet::EMPTY,
-            pending: SigSet::EMPTY,
-            info: [None; NSIG as usize],
-            queued: VecDeque::new(),
-            altstack: None,
-        }
-    }
-}
-
-impl SignalState {
-    /// The state of a forked child: a copy of the dispositions and mask,
-    /// nothing pending.
-    pub fn for_fork(&self) -> Self {
-        Self {
-            actions: Arc::new(Mutex::new(*self.actions.lock())),
-            blocked: self.blocked,
-            pending: SigSet::EMPTY,
-            info: [None; NSIG as usize],
-            queued: VecDeque::new(),
-            altstack: self.altstack,
-        }
+impl Pending {
+    const fn new() -> Self {
+        Self { set: SigSet::EMPTY, info: [None; NSIG as usize], queued: VecDeque::new() }
     }
 
-    /// The state of a new thread: the same dispositions, the creator's mask,
-    /// nothing pending, no alternate stack.
-    pub fn for_thread(&self) -> Self {
-        Self {
-            actions: self.actions.clone(),
-            blocked: self.blocked,
-            pending: SigSet::EMPTY,
-            info: [None; NSIG as usize],
-            queued: VecDeque::new(),
-            altstack: None,
-        }
-    }
-
-    /// exec: the dispositions become this task's own copy (Linux's
-    /// unshare_sighand), so resetting them changes no one else's.
-    pub fn unshare_actions(&mut self) {
-        let copy = *self.actions.lock();
-        self.actions = Arc::new(Mutex::new(copy));
-    }
-
-    pub fn action(&self, sig: u32) -> Action {
-        self.actions.lock()[(sig - 1) as usize]
-    }
-
-    /// Replaces a disposition (rt_sigaction); SIGKILL and SIGSTOP refuse.
-    pub fn set_action(&mut self, sig: u32, action: Action) -> Result<(), ()> {
-        if sig == SIGKILL || sig == SIGSTOP {
-            return Err(());
-        }
-        self.actions.lock()[(sig - 1) as usize] = Action { mask: action.mask.blockable(), ..action };
-        // Setting SIG_IGN discards a pending instance (POSIX).
-        if action.disposition == Disposition::Ignore
-            || (action.disposition == Disposition::Default && default_action(sig) == DefaultAction::Ignore)
-        {
-            self.pending.remove(sig);
-        }
-        Ok(())
-    }
-
-    /// Queues `info` (a standard signal is pending at most once; every
-    /// real-time signal sent is queued, up to MAX_QUEUED). With the queue
-    /// full, Linux's __send_signal_locked: kill() still makes the signal
-    /// pending but its information is lost; other senders get
-    /// `Err(QueueFull)` (EAGAIN).
-    pub fn send(&mut self, info: SigInfo) -> Result<(), QueueFull> {
+    /// Linux's __send_signal_locked: a standard signal is pending at most
+    /// once; every real-time signal sent is queued, up to MAX_QUEUED. With
+    /// the queue full, kill() still makes the signal pending but its
+    /// information is lost; other senders get `Err(QueueFull)` (EAGAIN).
+    fn add(&mut self, info: SigInfo) -> Result<(), QueueFull> {
         let sig = info.signo;
-        if self.action(sig).disposition == Disposition::Ignore && sig != SIGKILL {
-            return Ok(());
-        }
         if sig >= SIGRTMIN {
             if self.queued.len() >= MAX_QUEUED {
                 if info.code != SI_USER as i32 {
@@ -238,14 +199,265 @@ impl SignalState {
             } else {
                 self.queued.push_back(info);
             }
-            self.pending.insert(sig);
+            self.set.insert(sig);
             return Ok(());
         }
-        if !self.pending.contains(sig) {
-            self.pending.insert(sig);
+        if !self.set.contains(sig) {
+            self.set.insert(sig);
             self.info[(sig - 1) as usize] = Some(info);
         }
         Ok(())
+    }
+
+    /// Takes one instance of `sig` (Linux's collect_signal): the signal
+    /// stays pending while more real-time instances are queued.
+    fn take(&mut self, sig: u32) -> SigInfo {
+        let queued = self.queued.iter().position(|i| i.signo == sig).and_then(|at| self.queued.remove(at));
+        if !self.queued.iter().any(|i| i.signo == sig) {
+            self.set.remove(sig);
+        }
+        queued.or_else(|| self.info[(sig - 1) as usize].take()).unwrap_or(SigInfo {
+            signo: sig,
+            code: 0,
+            fields: SigFields::Sender { pid: 0 },
+        })
+    }
+
+    /// Drops every instance of `sig` (it became ignored).
+    fn discard(&mut self, sig: u32) {
+        self.set.remove(sig);
+        self.info[(sig - 1) as usize] = None;
+        self.queued.retain(|i| i.signo != sig);
+    }
+}
+
+/// What the threads of a process share (CLONE_SIGHAND and the thread
+/// group): the dispositions, and the signals sent to the process as a
+/// whole (Linux's signal->shared_pending), which any thread that does not
+/// block them may take.
+#[derive(Debug)]
+struct Group {
+    /// Shared with other processes made by clone(CLONE_SIGHAND) without
+    /// CLONE_THREAD (Linux's sighand_struct), which have their own pending
+    /// signals (Linux's signal_struct).
+    actions: Arc<Mutex<[Action; NSIG as usize]>>,
+    shared: Mutex<Pending>,
+    /// `shared`'s set, readable without the lock by the check every return
+    /// to EL0 makes.
+    shared_set: AtomicU64,
+}
+
+impl Group {
+    fn new(actions: [Action; NSIG as usize]) -> Arc<Self> {
+        Self::sharing_actions(Arc::new(Mutex::new(actions)))
+    }
+
+    fn sharing_actions(actions: Arc<Mutex<[Action; NSIG as usize]>>) -> Arc<Self> {
+        Arc::new(Self { actions, shared: Mutex::new(Pending::new()), shared_set: AtomicU64::new(0) })
+    }
+
+    fn shared_set(&self) -> SigSet {
+        SigSet(self.shared_set.load(Ordering::Relaxed))
+    }
+
+    fn with_shared<R>(&self, f: impl FnOnce(&mut Pending) -> R) -> R {
+        let mut shared = self.shared.lock();
+        let r = f(&mut shared);
+        self.shared_set.store(shared.set.0, Ordering::Relaxed);
+        r
+    }
+}
+
+/// An alternate signal stack as sigaltstack(2) sets it (Linux's sas_ss_sp,
+/// sas_ss_size, sas_ss_flags).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AltStack {
+    pub sp: u64,
+    pub size: u64,
+    /// The mode (0, SS_ONSTACK or SS_DISABLE) with SS_AUTODISARM, as given.
+    pub flags: u32,
+}
+
+impl AltStack {
+    /// No alternate stack (Linux's sas_ss_reset).
+    pub const DISABLED: AltStack = AltStack { sp: 0, size: 0, flags: SS_DISABLE };
+
+    /// Linux's on_sig_stack: is `sp` on this stack? Never with
+    /// SS_AUTODISARM, which by construction is disarmed while in use.
+    pub fn contains(&self, sp: u64) -> bool {
+        self.flags & SS_AUTODISARM == 0 && sp > self.sp && sp - self.sp <= self.size
+    }
+
+    /// Linux's sas_ss_flags: SS_DISABLE, SS_ONSTACK or 0 for `sp`.
+    pub fn state(&self, sp: u64) -> u32 {
+        if self.size == 0 {
+            SS_DISABLE
+        } else if self.contains(sp) {
+            SS_ONSTACK
+        } else {
+            0
+        }
+    }
+}
+
+/// How the system call just made asks to be finished when it returns to
+/// EL0 with a signal pending (Linux's -ERESTART* codes, never seen by user
+/// space): see `Restart::after_handler` and `Restart::without_handler`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestartKind {
+    /// ERESTARTSYS: restarted if the handler has SA_RESTART (wait4, futex
+    /// waits without a timeout), else EINTR.
+    Sys,
+    /// ERESTARTNOINTR: always restarted.
+    NoIntr,
+    /// ERESTARTNOHAND: EINTR if a handler runs, restarted otherwise
+    /// (rt_sigsuspend, absolute clock_nanosleep).
+    NoHand,
+    /// ERESTART_RESTARTBLOCK: EINTR if a handler runs, otherwise resumed
+    /// through restart_syscall with `restart_block` (relative nanosleep).
+    RestartBlock,
+}
+
+/// What restart_syscall(2) continues (Linux's current->restart_block.fn;
+/// `None` is do_no_restart_syscall, which returns EINTR).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestartBlock {
+    /// hrtimer_nanosleep_restart: sleep until `until_ns` on the boot
+    /// clock, writing what is left to `rmtp` (0: none) if cut short again.
+    Nanosleep { until_ns: u64, rmtp: u64 },
+}
+
+/// A thread's signal state: the process's dispositions and shared
+/// pending signals, its own mask and pending signals.
+#[derive(Debug)]
+pub struct SignalState {
+    group: Arc<Group>,
+    pub blocked: SigSet,
+    pending: Pending,
+    /// The fault behind the forced signal `.0`, for its frame only.
+    fault: Option<(u32, FaultDetails)>,
+    /// The signal last forced, which `attach_fault` describes.
+    last_forced: Option<u32>,
+    /// The mask rt_sigsuspend replaced, put back when its signal's handler
+    /// frame is pushed (and saved in that frame) or when no handler runs
+    /// (Linux's saved_sigmask and TIF_RESTORE_SIGMASK).
+    pub saved_mask: Option<SigSet>,
+    /// The system call being returned from wants restarting (its -ERESTART*
+    /// code and its original x0), decided on the way out.
+    pub restart: Option<(RestartKind, u64)>,
+    pub restart_block: Option<RestartBlock>,
+    /// sigaltstack; `None` is Linux's reset state (AltStack::DISABLED).
+    pub altstack: Option<AltStack>,
+}
+
+impl Default for SignalState {
+    fn default() -> Self {
+        Self::with_group(Group::new([Action::default(); NSIG as usize]), SigSet::EMPTY, None)
+    }
+}
+
+impl SignalState {
+    fn with_group(group: Arc<Group>, blocked: SigSet, altstack: Option<AltStack>) -> Self {
+        Self {
+            group,
+            blocked,
+            pending: Pending::new(),
+            fault: None,
+            last_forced: None,
+            saved_mask: None,
+            restart: None,
+            restart_block: None,
+            altstack,
+        }
+    }
+
+    /// The state of a forked child: a copy of the dispositions, mask and
+    /// alternate stack, nothing pending.
+    pub fn for_fork(&self) -> Self {
+        Self::with_group(Group::new(*self.group.actions.lock()), self.blocked, self.altstack)
+    }
+
+    /// The state of a new thread: the same dispositions and process-wide
+    /// pending signals, the creator's mask, nothing of its own pending, no
+    /// alternate stack.
+    pub fn for_thread(&self) -> Self {
+        Self::with_group(self.group.clone(), self.blocked, None)
+    }
+
+    /// The state of a process made by clone(CLONE_SIGHAND) without
+    /// CLONE_THREAD: the same dispositions, but signals sent to it are its
+    /// own (Linux shares sighand_struct, not signal_struct).
+    pub fn for_sighand_sharer(&self) -> Self {
+        Self::with_group(Group::sharing_actions(self.group.actions.clone()), self.blocked, self.altstack)
+    }
+
+    /// exec: the dispositions become this process's own copy (Linux's
+    /// unshare_sighand), so resetting them changes no one else's. Called
+    /// after de_thread, when this thread is the only one of its group, so
+    /// the process-wide pending signals move along with it.
+    pub fn unshare_actions(&mut self) {
+        let group = Group::new(*self.group.actions.lock());
+        let shared = self.group.with_shared(|p| core::mem::replace(p, Pending::new()));
+        group.with_shared(|p| *p = shared);
+        self.group = group;
+    }
+
+    pub fn action(&self, sig: u32) -> Action {
+        self.group.actions.lock()[(sig - 1) as usize]
+    }
+
+    /// The alternate stack (Linux's sas_ss_*), disabled if none was set.
+    pub fn alt_stack(&self) -> AltStack {
+        self.altstack.unwrap_or(AltStack::DISABLED)
+    }
+
+    /// Replaces a disposition (rt_sigaction); SIGKILL and SIGSTOP refuse.
+    pub fn set_action(&mut self, sig: u32, action: Action) -> Result<(), ()> {
+        if sig == SIGKILL || sig == SIGSTOP {
+            return Err(());
+        }
+        self.group.actions.lock()[(sig - 1) as usize] = Action { mask: action.mask.blockable(), ..action };
+        // Setting SIG_IGN discards a pending instance (POSIX; Linux's
+        // do_sigaction flushes it from the process and from every thread:
+        // the caller does the other threads with `discard_pending`).
+        if handler_ignores(&action, sig) {
+            self.discard_pending(sig);
+            self.group.with_shared(|s| s.discard(sig));
+        }
+        Ok(())
+    }
+
+    /// Whether `sig` is now ignored (SIG_IGN, or a default that ignores).
+    pub fn ignores(&self, sig: u32) -> bool {
+        handler_ignores(&self.action(sig), sig)
+    }
+
+    /// Drops this thread's own pending instances of `sig`.
+    pub fn discard_pending(&mut self, sig: u32) {
+        self.pending.discard(sig);
+    }
+
+    /// Linux's sig_ignored: an ignored signal that is not blocked is
+    /// dropped when sent (a blocked one waits: the disposition may change).
+    fn ignored(&self, sig: u32) -> bool {
+        sig != SIGKILL && !self.blocked.contains(sig) && handler_ignores(&self.action(sig), sig)
+    }
+
+    /// Queues `info` for this thread (tkill, tgkill, rt_tgsigqueueinfo).
+    pub fn send(&mut self, info: SigInfo) -> Result<(), QueueFull> {
+        if self.ignored(info.signo) {
+            return Ok(());
+        }
+        self.pending.add(info)
+    }
+
+    /// Queues `info` for the whole process (kill, rt_sigqueueinfo,
+    /// SIGCHLD): any of its threads that does not block it takes it.
+    pub fn send_to_group(&mut self, info: SigInfo) -> Result<(), QueueFull> {
+        if self.ignored(info.signo) {
+            return Ok(());
+        }
+        self.group.with_shared(|s| s.add(info))
     }
 
     /// Queues a signal raised by a fault: it cannot be blocked or ignored
@@ -255,21 +467,34 @@ impl SignalState {
         let action = self.action(sig);
         if self.blocked.contains(sig) || action.disposition == Disposition::Ignore {
             self.blocked.remove(sig);
-            self.actions.lock()[(sig - 1) as usize].disposition = Disposition::Default;
+            self.group.actions.lock()[(sig - 1) as usize].disposition = Disposition::Default;
         }
-        self.pending.insert(sig);
-        self.info[(sig - 1) as usize] = Some(info);
+        self.pending.set.insert(sig);
+        self.pending.info[(sig - 1) as usize] = Some(info);
+        self.last_forced = Some(sig);
+        if self.fault.is_some_and(|(s, _)| s == sig) {
+            self.fault = None;
+        }
     }
 
     /// Like [`SignalState::force`], with the default action whatever the
     /// disposition (for a signal frame that could not be written).
     pub fn force_default(&mut self, info: SigInfo) {
-        self.actions.lock()[(info.signo - 1) as usize].disposition = Disposition::Default;
+        self.group.actions.lock()[(info.signo - 1) as usize].disposition = Disposition::Default;
         self.force(info);
     }
 
+    /// Records what the fault behind the signal just forced leaves in its
+    /// signal frame: that frame, and no other, gets it.
+    pub fn attach_fault(&mut self, details: FaultDetails) {
+        if let Some(sig) = self.last_forced {
+            self.fault = Some((sig, details));
+        }
+    }
+
+    /// This thread's pending signals and its process's.
     pub fn pending(&self) -> SigSet {
-        self.pending
+        SigSet(self.pending.set.0 | self.group.shared_set().0)
     }
 
     /// Whether some pending signal is not blocked: what every return to
@@ -277,33 +502,53 @@ impl SignalState {
     /// _TIF_SIGPENDING check in exit_to_user_mode).
     #[inline]
     pub fn any_deliverable(&self) -> bool {
-        self.deliverable() != SigSet::EMPTY
+        self.pending().0 & !self.blocked.0 != 0
     }
 
-    /// The pending signals that are not blocked.
-    fn deliverable(&self) -> SigSet {
-        SigSet(self.pending.0 & !self.blocked.0)
+    /// Whether this thread would take `sig` sent to its process now
+    /// (Linux's wants_signal, without the stopped and exiting cases).
+    pub fn wants(&self, sig: u32) -> bool {
+        !self.blocked.contains(sig)
+    }
+
+    /// Takes the next pending signal in `allowed` (Linux's dequeue_signal):
+    /// first a synchronous one the kernel raised (a fault), then the lowest
+    /// of this thread's own, then the lowest of the process's.
+    pub fn dequeue(&mut self, allowed: SigSet) -> Option<(SigInfo, Option<FaultDetails>)> {
+        let own = SigSet(self.pending.set.0 & allowed.0);
+        // Linux's dequeue_synchronous_signal: kernel-raised si_code > 0.
+        let sync = (1..=NSIG).find(|&s| {
+            SYNCHRONOUS.contains(s)
+                && own.contains(s)
+                && self.pending.info[(s - 1) as usize].is_some_and(|i| i.code > 0)
+        });
+        let info = if let Some(sig) = sync.or_else(|| own.lowest()) {
+            self.pending.take(sig)
+        } else {
+            let shared = SigSet(self.group.shared_set().0 & allowed.0);
+            let sig = shared.lowest()?;
+            self.group.with_shared(|s| s.take(sig))
+        };
+        let fault = match self.fault {
+            Some((sig, details)) if sig == info.signo => {
+                self.fault = None;
+                Some(details)
+            }
+            _ => None,
+        };
+        Some((info, fault))
     }
 
     /// Takes the next deliverable signal and says what to do with it. For a
     /// handler, the caller must then apply [`SignalState::handler_entered`].
     pub fn next(&mut self) -> Next {
         loop {
-            let Some(sig) = self.deliverable().lowest() else { return Next::Nothing };
-            let queued = self.queued.iter().position(|i| i.signo == sig).and_then(|at| self.queued.remove(at));
-            if !self.queued.iter().any(|i| i.signo == sig) {
-                self.pending.remove(sig);
-            }
-            let info = queued.or_else(|| self.info[(sig - 1) as usize].take()).unwrap_or(SigInfo {
-                signo: sig,
-                code: 0,
-                fields: SigFields::Sender { pid: 0 },
-            });
-            let action = self.action(sig);
+            let Some((info, fault)) = self.dequeue(SigSet(!self.blocked.0)) else { return Next::Nothing };
+            let action = self.action(info.signo);
             match action.disposition {
-                Disposition::Handler(_) => return Next::Handle(info, action),
+                Disposition::Handler(_) => return Next::Handle(info, action, fault),
                 Disposition::Ignore => continue,
-                Disposition::Default => match default_action(sig) {
+                Disposition::Default => match default_action(info.signo) {
                     DefaultAction::Ignore => continue,
                     DefaultAction::Terminate => return Next::Terminate(info),
                 },
@@ -322,15 +567,22 @@ impl SignalState {
         }
         self.blocked = self.blocked.blockable();
         if action.flags & SA_RESETHAND as u64 != 0 {
-            self.actions.lock()[(sig - 1) as usize] = Action::default();
+            self.group.actions.lock()[(sig - 1) as usize] = Action::default();
         }
         saved
     }
 }
 
+/// Linux's sig_handler_ignored: SIG_IGN, or SIG_DFL for a signal whose
+/// default is to do nothing.
+fn handler_ignores(action: &Action, sig: u32) -> bool {
+    action.disposition == Disposition::Ignore
+        || (action.disposition == Disposition::Default && default_action(sig) == DefaultAction::Ignore)
+}
+
 #[cfg(test)]
 mod tests {
-    use linux_raw_sys::general::{SIGSEGV, SIGUSR1, SIGUSR2, SI_TKILL};
+    use linux_raw_sys::general::{SIGINT, SIGSEGV, SIGUSR1, SIGUSR2, SI_TKILL};
 
     use super::*;
 
@@ -350,10 +602,10 @@ mod tests {
         s.blocked = SigSet::of(SIGUSR1);
         s.send(user(SIGUSR2)).unwrap();
         s.send(user(SIGUSR1)).unwrap();
-        assert!(matches!(s.next(), Next::Handle(SigInfo { signo: SIGUSR2, .. }, _)));
+        assert!(matches!(s.next(), Next::Handle(SigInfo { signo: SIGUSR2, .. }, _, _)));
         assert_eq!(s.next(), Next::Nothing, "SIGUSR1 is blocked");
         s.blocked = SigSet::EMPTY;
-        assert!(matches!(s.next(), Next::Handle(SigInfo { signo: SIGUSR1, .. }, _)));
+        assert!(matches!(s.next(), Next::Handle(SigInfo { signo: SIGUSR1, .. }, _, _)));
     }
 
     #[test]
@@ -428,8 +680,8 @@ mod tests {
         s.set_action(40, handler(0x1000)).unwrap();
         s.send(SigInfo { signo: 40, code: -1, fields: SigFields::Sender { pid: 1 } }).unwrap();
         s.send(SigInfo { signo: 40, code: -2, fields: SigFields::Sender { pid: 1 } }).unwrap();
-        assert!(matches!(s.next(), Next::Handle(SigInfo { code: -1, .. }, _)));
-        assert!(matches!(s.next(), Next::Handle(SigInfo { code: -2, .. }, _)));
+        assert!(matches!(s.next(), Next::Handle(SigInfo { code: -1, .. }, _, _)));
+        assert!(matches!(s.next(), Next::Handle(SigInfo { code: -2, .. }, _, _)));
         assert_eq!(s.next(), Next::Nothing);
     }
 
@@ -449,9 +701,65 @@ mod tests {
         }
         let tkill = SigInfo { signo: 41, code: SI_TKILL, fields: SigFields::Sender { pid: 1 } };
         assert_eq!(s.send(tkill), Err(QueueFull));
-        assert!(!s.pending.contains(41), "a refused signal is not pending");
+        assert!(!s.pending.set.contains(41), "a refused signal is not pending");
         assert_eq!(s.send(user(41)), Ok(()), "kill(): pending, its information lost");
-        assert!(s.pending.contains(41));
-        assert_eq!(s.queued.len(), MAX_QUEUED);
+        assert!(s.pending.set.contains(41));
+        assert_eq!(s.pending.queued.len(), MAX_QUEUED);
+    }
+    #[test]
+    fn a_fault_signal_goes_first_and_alone_carries_the_fault_details() {
+        let mut s = SignalState::default();
+        s.set_action(SIGINT, handler(0x1000)).unwrap();
+        s.set_action(SIGSEGV, handler(0x2000)).unwrap();
+        s.blocked = SigSet::of(SIGINT);
+        s.send(user(SIGINT)).unwrap();
+        let fault = SigInfo { signo: SIGSEGV, code: 1, fields: SigFields::Fault { addr: 0x10 } };
+        s.force(fault);
+        s.attach_fault(FaultDetails { esr: 0x9200_0047, address: 0x10 });
+        s.blocked = SigSet::EMPTY;
+        let details = Some(FaultDetails { esr: 0x9200_0047, address: 0x10 });
+        assert_eq!(s.next(), Next::Handle(fault, s.action(SIGSEGV), details), "SIGSEGV before the lower SIGINT");
+        assert!(matches!(s.next(), Next::Handle(SigInfo { signo: SIGINT, .. }, _, None)), "SIGINT has no esr");
+    }
+
+    #[test]
+    fn a_process_signal_waits_for_a_thread_that_does_not_block_it() {
+        let mut leader = SignalState { blocked: SigSet::of(SIGUSR1), ..SignalState::default() };
+        leader.set_action(SIGUSR1, handler(0x1000)).unwrap();
+        let mut thread = leader.for_thread();
+        thread.blocked = SigSet::EMPTY;
+        leader.send_to_group(user(SIGUSR1)).unwrap();
+        assert!(!leader.wants(SIGUSR1) && thread.wants(SIGUSR1));
+        assert_eq!(leader.next(), Next::Nothing, "blocked by the leader");
+        assert!(thread.any_deliverable());
+        assert!(matches!(thread.next(), Next::Handle(SigInfo { signo: SIGUSR1, .. }, _, _)));
+        assert_eq!(leader.pending(), SigSet::EMPTY, "taken once, by one thread");
+        let fork = leader.for_fork();
+        leader.send_to_group(user(SIGUSR1)).unwrap();
+        assert_eq!(fork.pending(), SigSet::EMPTY, "a child has its own process-wide queue");
+    }
+
+    #[test]
+    fn ignored_signals_are_dropped_unless_blocked() {
+        let mut s = SignalState::default();
+        s.send(user(SIGCHLD)).unwrap();
+        assert_eq!(s.pending(), SigSet::EMPTY, "SIGCHLD's default is to ignore");
+        s.blocked = SigSet::of(SIGCHLD);
+        s.send_to_group(user(SIGCHLD)).unwrap();
+        assert_eq!(s.pending(), SigSet::of(SIGCHLD), "a blocked signal waits: its handler may change");
+        let mut t = SignalState { blocked: SigSet::of(SIGUSR2), ..SignalState::default() };
+        t.send(user(SIGUSR2)).unwrap();
+        assert_eq!(t.dequeue(SigSet::of(SIGUSR2)).map(|(i, _)| i.signo), Some(SIGUSR2), "sigtimedwait takes it");
+    }
+
+    #[test]
+    fn an_autodisarm_stack_is_never_the_one_in_use() {
+        let armed = AltStack { sp: 0x1000, size: 0x1000, flags: 0 };
+        assert_eq!(armed.state(0x1800), SS_ONSTACK);
+        assert_eq!(armed.state(0x1000), 0, "sp == base is below it");
+        assert_eq!(armed.state(0x2000), SS_ONSTACK, "sp == top is on it");
+        let auto = AltStack { flags: SS_AUTODISARM, ..armed };
+        assert_eq!(auto.state(0x1800), 0);
+        assert_eq!(AltStack::DISABLED.state(0), SS_DISABLE);
     }
 }

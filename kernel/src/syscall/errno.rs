@@ -61,6 +61,15 @@ errnos!(
 );
 
 impl Errno {
+    /// Linux's kernel-internal restart codes (include/linux/errno.h): a
+    /// system call interrupted by a signal returns one, and the way back to
+    /// EL0 (signal/deliver.rs) turns it into a restart or EINTR; user space
+    /// never sees them.
+    pub const ERESTARTSYS: Errno = Errno(512);
+    pub const ERESTARTNOINTR: Errno = Errno(513);
+    pub const ERESTARTNOHAND: Errno = Errno(514);
+    pub const ERESTART_RESTARTBLOCK: Errno = Errno(516);
+
     /// The value placed in x0: -errno as an unsigned register value.
     pub fn to_return_value(self) -> u64 {
         (-(self.0 as i64)) as u64

@@ -49,7 +49,13 @@ pub fn futex(uaddr: UserAddr, op: u32, val: u32, timeout: UserAddr, val3: u32) -
             let p = process::current();
             let still_waiting = p.futex_key.take().is_some();
             if core::mem::take(&mut p.interrupted) {
-                return Err(Errno::EINTR);
+                // Linux's futex_wait: without a timeout ERESTARTSYS
+                // (restarted after an SA_RESTART handler); with one EINTR
+                // after any handler. Linux then restarts a wait no handler
+                // saw through restart_syscall with the same deadline; here
+                // it is made again (ERESTARTNOHAND), so a relative
+                // FUTEX_WAIT timeout starts over.
+                return Err(if timeout.is_null() { Errno::ERESTARTSYS } else { Errno::ERESTARTNOHAND });
             }
             if still_waiting {
                 return Err(Errno::ETIMEDOUT);

@@ -40,6 +40,7 @@ mod dispatch {
     use crate::arch::aarch64::trap_frame::TrapFrame;
     use crate::mm::uaccess::UserAddr;
     use crate::process::{self, outcome::Outcome};
+    use crate::signal::RestartKind;
 
     /// Handles the SVC in `frame` and writes the result to x0.
     pub fn dispatch(frame: &mut TrapFrame) {
@@ -56,6 +57,16 @@ mod dispatch {
             nr::__NR_execve => proc::execve(frame, UserAddr(a[0]), UserAddr(a[1]), UserAddr(a[2])),
             _ => call(number, a, sp),
         };
+        // An -ERESTART* code is finished on the way back to EL0, where the
+        // signal that cut the call short is known (signal/deliver.rs).
+        let restart = match result {
+            Err(Errno::ERESTARTSYS) => Some(RestartKind::Sys),
+            Err(Errno::ERESTARTNOINTR) => Some(RestartKind::NoIntr),
+            Err(Errno::ERESTARTNOHAND) => Some(RestartKind::NoHand),
+            Err(Errno::ERESTART_RESTARTBLOCK) => Some(RestartKind::RestartBlock),
+            _ => None,
+        };
+        process::current().signals.restart = restart.map(|kind| (kind, a[0]));
         frame.x[0] = match result {
             Ok(value) => value,
             Err(e) => e.to_return_value(),
@@ -131,6 +142,11 @@ mod dispatch {
             nr::__NR_kill => signal::kill(a[0] as i32, a[1] as i32),
             nr::__NR_tkill => signal::tkill(a[0] as i32, a[1] as i32),
             nr::__NR_tgkill => signal::tgkill(a[0] as i32, a[1] as i32, a[2] as i32),
+            nr::__NR_rt_sigqueueinfo => signal::rt_sigqueueinfo(a[0] as i32, a[1] as i32, user(2)),
+            nr::__NR_rt_tgsigqueueinfo => signal::rt_tgsigqueueinfo(a[0] as i32, a[1] as i32, a[2] as i32, user(3)),
+            nr::__NR_rt_sigsuspend => signal::rt_sigsuspend(user(0), a[1]),
+            nr::__NR_rt_sigtimedwait => signal::rt_sigtimedwait(user(0), user(1), user(2), a[3]),
+            nr::__NR_restart_syscall => signal::restart_syscall(),
             nr::__NR_prctl => prctl::prctl(a[0] as u32, [a[1], a[2], a[3], a[4]]),
             _ => unknown(number),
         }

@@ -85,10 +85,11 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         Shared::new(space)
     };
     let fdt = if f & CLONE_FILES != 0 { parent.fdt.clone() } else { Shared::new(parent.files().clone()) };
-    let signals = if f & CLONE_SIGHAND != 0 {
+    let signals = if thread {
         parent.signals.for_thread()
     } else {
-        let mut signals = parent.signals.for_fork();
+        let mut signals =
+            if f & CLONE_SIGHAND != 0 { parent.signals.for_sighand_sharer() } else { parent.signals.for_fork() };
         // Linux's copy_process: a child on the same memory but not stopping
         // its parent must not share its alternate signal stack.
         if f & (CLONE_VM | CLONE_VFORK) == CLONE_VM {
@@ -189,7 +190,9 @@ fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> R
         }
         process::block(State::WaitingForChild);
         if core::mem::take(&mut process::current().interrupted) {
-            return Err(Errno::EINTR);
+            // Linux's do_wait: ERESTARTSYS, restarted after an SA_RESTART
+            // handler, EINTR after another.
+            return Err(Errno::ERESTARTSYS);
         }
     }
 }

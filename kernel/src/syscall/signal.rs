@@ -1,17 +1,20 @@
 //! Signal system calls: rt_sigaction, rt_sigprocmask, rt_sigpending,
-//! sigaltstack, kill, tkill, tgkill (rt_sigreturn is in signal/deliver.rs).
+//! sigaltstack, kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo,
+//! rt_sigsuspend, rt_sigtimedwait, restart_syscall (rt_sigreturn is in
+//! signal/deliver.rs).
 
 use linux_raw_sys::general::{
-    sigaltstack, MINSIGSTKSZ, SA_EXPOSE_TAGBITS, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND,
-    SA_RESTART, SA_RESTORER, SA_SIGINFO, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SI_TKILL, SI_USER, SS_AUTODISARM,
-    SS_DISABLE, SS_ONSTACK,
+    sigaltstack, SA_EXPOSE_TAGBITS, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART,
+    SA_RESTORER, SA_SIGINFO, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SI_TKILL, SI_USER,
 };
 
 use super::errno::{Errno, SysResult};
-use crate::mm::uaccess::{read_user, write_user, Pod, UserAddr};
+use crate::arch::aarch64::signal_frame;
+use crate::arch::aarch64::timer;
+use crate::mm::uaccess::{copy_from_user, copy_to_user, read_user, write_user, Pod, UserAddr};
 use crate::process;
-use crate::signal::deliver::altstack_view;
-use crate::signal::{Action, Disposition, SigFields, SigInfo, SigSet, NSIG};
+use crate::signal::deliver::{altstack_view, set_altstack, user_info, AltStackError};
+use crate::signal::{Action, AltStack, Disposition, RestartBlock, SigFields, SigInfo, SigSet, NSIG};
 
 /// struct kernel_sigaction on arm64: handler, flags, restorer, mask.
 #[repr(C)]
@@ -93,6 +96,10 @@ pub fn rt_sigaction(sig: i32, act: UserAddr, oact: UserAddr, sigsetsize: u64) ->
             | SA_RESTORER;
         let action = Action { disposition, flags: k.flags & known as u64, restorer: k.restorer, mask: SigSet(k.mask) };
         p.signals.set_action(sig, action).map_err(|_| Errno::EINVAL)?;
+        if p.signals.ignores(sig) {
+            // Linux's do_sigaction: flushed from every thread's queue.
+            process::threads_of(p.tgid).for_each(|t| t.signals.discard_pending(sig));
+        }
     }
     Ok(0)
 }
@@ -120,34 +127,29 @@ pub fn rt_sigprocmask(how: u32, set: UserAddr, oset: UserAddr, sigsetsize: u64) 
 }
 
 pub fn rt_sigpending(set: UserAddr, sigsetsize: u64) -> SysResult {
-    check_sigset_size(sigsetsize)?;
+    // Linux's do_sigpending accepts any size up to sizeof(sigset_t).
+    if sigsetsize > 8 {
+        return Err(Errno::EINVAL);
+    }
     let p = process::current();
-    write_user(set, &(p.signals.pending().0 & p.signals.blocked.0))?;
+    let pending = (p.signals.pending().0 & p.signals.blocked.0).to_le_bytes();
+    copy_to_user(set, &pending[..sigsetsize as usize])?;
     Ok(0)
 }
 
 pub fn sigaltstack(ss: UserAddr, old: UserAddr, sp: u64) -> SysResult {
     let p = process::current();
-    let (base, flags, size) = altstack_view(p, sp);
     let new = if ss.is_null() { None } else { Some(read_user::<StackT>(ss)?) };
-    if !old.is_null() {
-        write_user(old, &StackT { sp: base, flags, _pad: 0, size })?;
-    }
+    let (base, flags, size) = altstack_view(p, sp);
     if let Some(n) = new {
-        if flags == SS_ONSTACK as i32 {
-            return Err(Errno::EPERM);
-        }
-        let mode = n.flags as u32 & !SS_AUTODISARM;
-        match mode {
-            SS_DISABLE => p.signals.altstack = None,
-            0 | SS_ONSTACK => {
-                if n.size < MINSIGSTKSZ as u64 {
-                    return Err(Errno::ENOMEM);
-                }
-                p.signals.altstack = Some((n.sp, n.size));
-            }
-            _ => return Err(Errno::EINVAL),
-        }
+        set_altstack(p, AltStack { sp: n.sp, size: n.size, flags: n.flags as u32 }, sp).map_err(|e| match e {
+            AltStackError::InUse => Errno::EPERM,
+            AltStackError::BadMode => Errno::EINVAL,
+            AltStackError::TooSmall => Errno::ENOMEM,
+        })?;
+    }
+    if !old.is_null() {
+        write_user(old, &StackT { sp: base, flags: flags as i32, _pad: 0, size })?;
     }
     Ok(0)
 }
@@ -173,7 +175,8 @@ pub fn kill(pid: i32, sig: i32) -> SysResult {
         found |= if sig == 0 {
             process::live_processes().contains(&t)
         } else {
-            process::signal_process(t, info(sig, SI_USER as i32))
+            // kill() is never refused for a full queue (SignalState::send).
+            process::signal_process(t, info(sig, SI_USER as i32)).unwrap_or(true)
         };
     }
     if found {
@@ -204,4 +207,129 @@ pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> SysResult {
         process::signal_task(tid as u32, info(sig, SI_TKILL)).map_err(|_| Errno::EAGAIN)?;
     }
     Ok(0)
+}
+
+/// Linux's __copy_siginfo_from_user: the siginfo the caller gives, its
+/// si_signo replaced by `sig`.
+fn read_queued_info(sig: i32, uinfo: UserAddr) -> Result<SigInfo, Errno> {
+    let mut bytes = [0u8; 128];
+    copy_from_user(&mut bytes, uinfo)?;
+    let code = i32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    Ok(SigInfo { signo: sig as u32, code, fields: SigFields::Queued { words: [word(16), word(24)] } })
+}
+
+/// do_rt_sigqueueinfo's rule: only the caller may send itself a signal
+/// that claims to come from the kernel or from kill/tkill (si_code >= 0 or
+/// SI_TKILL): EPERM otherwise.
+fn may_queue(info: &SigInfo, to_self: bool) -> Result<(), Errno> {
+    if (info.code >= 0 || info.code == SI_TKILL) && !to_self {
+        return Err(Errno::EPERM);
+    }
+    Ok(())
+}
+
+/// rt_sigqueueinfo(pid, sig, info): `info` to the process of task `pid`
+/// (sigqueue(3)). EFAULT, EPERM, then ESRCH for no such task (pid <= 0
+/// included), EINVAL for a bad signal, EAGAIN with the real-time queue full.
+pub fn rt_sigqueueinfo(pid: i32, sig: i32, uinfo: UserAddr) -> SysResult {
+    let info = read_queued_info(sig, uinfo)?;
+    may_queue(&info, pid as u32 == process::current().pid.0)?;
+    let tgid = u32::try_from(pid).ok().and_then(process::get).map(|t| t.tgid).ok_or(Errno::ESRCH)?;
+    if sig == 0 {
+        return Ok(0);
+    }
+    valid(sig)?;
+    match process::signal_process(tgid, info) {
+        Ok(true) => Ok(0),
+        Ok(false) => Err(Errno::ESRCH),
+        Err(_) => Err(Errno::EAGAIN),
+    }
+}
+
+/// rt_tgsigqueueinfo(tgid, tid, sig, info): `info` to thread `tid` of
+/// `tgid` (Linux's do_rt_tgsigqueueinfo: EFAULT, EINVAL for ids <= 0,
+/// EPERM, ESRCH, EINVAL for a bad signal, EAGAIN).
+pub fn rt_tgsigqueueinfo(tgid: i32, tid: i32, sig: i32, uinfo: UserAddr) -> SysResult {
+    let info = read_queued_info(sig, uinfo)?;
+    if tgid <= 0 || tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    may_queue(&info, tid as u32 == process::current().pid.0)?;
+    if !process::task_in(tgid as u32, tid as u32) {
+        return Err(Errno::ESRCH);
+    }
+    if sig != 0 {
+        valid(sig)?;
+        process::signal_task(tid as u32, info).map_err(|_| Errno::EAGAIN)?;
+    }
+    Ok(0)
+}
+
+/// rt_sigsuspend(mask, size): waits with `mask` as the blocked set until a
+/// signal is delivered; the handler's frame restores the old mask (Linux's
+/// sigsuspend, ERESTARTNOHAND: EINTR after a handler, restarted if the
+/// signal ended up handled by no one).
+pub fn rt_sigsuspend(mask: UserAddr, sigsetsize: u64) -> SysResult {
+    check_sigset_size(sigsetsize)?;
+    let mask = SigSet(read_user::<u64>(mask)?).blockable();
+    let p = process::current();
+    p.signals.saved_mask = Some(p.signals.blocked);
+    p.signals.blocked = mask;
+    while !process::current().signals.any_deliverable() {
+        let p = process::current();
+        p.wake_at = None;
+        process::block(process::State::Sleeping);
+        process::current().interrupted = false;
+    }
+    Err(Errno::ERESTARTNOHAND)
+}
+
+/// rt_sigtimedwait(set, info, timeout, size): takes a pending signal of
+/// `set` without running its handler, waiting for one up to `timeout`
+/// (forever if null); the signal number, or EAGAIN when the time is up,
+/// EINTR when another signal's handler is to run (Linux's
+/// do_sigtimedwait). SIGKILL and SIGSTOP cannot be waited for.
+pub fn rt_sigtimedwait(set: UserAddr, uinfo: UserAddr, timeout: UserAddr, sigsetsize: u64) -> SysResult {
+    check_sigset_size(sigsetsize)?;
+    let wanted = SigSet(read_user::<u64>(set)?).blockable();
+    let until = if timeout.is_null() {
+        None
+    } else {
+        let ns = super::time::read_duration(timeout)?;
+        Some((ns, timer::ticks().saturating_add(timer::ns_to_ticks(ns))))
+    };
+    let p = process::current();
+    let mut taken = p.signals.dequeue(wanted);
+    if taken.is_none() && until.is_none_or(|(ns, _)| ns > 0) {
+        // Waiting, the signals waited for are unblocked, so they wake it.
+        let real_blocked = p.signals.blocked;
+        p.signals.blocked = SigSet(real_blocked.0 & !wanted.0);
+        if !p.signals.any_deliverable() {
+            p.wake_at = until.map(|(_, at)| at);
+            process::block(process::State::Sleeping);
+        }
+        let p = process::current();
+        p.interrupted = false;
+        p.wake_at = None;
+        p.signals.blocked = real_blocked;
+        taken = p.signals.dequeue(wanted);
+        if taken.is_none() && until.is_none_or(|(_, at)| timer::ticks() < at) {
+            return Err(Errno::EINTR);
+        }
+    }
+    let Some((info, _)) = taken else { return Err(Errno::EAGAIN) };
+    if !uinfo.is_null() {
+        copy_to_user(uinfo, &signal_frame::siginfo_bytes(&user_info(&info, false)))?;
+    }
+    Ok(info.signo as u64)
+}
+
+/// restart_syscall(): continues what a signal interrupted and no handler
+/// saw (Linux's current->restart_block.fn); EINTR if there is nothing.
+pub fn restart_syscall() -> SysResult {
+    match process::current().signals.restart_block {
+        Some(RestartBlock::Nanosleep { until_ns, rmtp }) => super::time::nanosleep_restart(until_ns, UserAddr(rmtp)),
+        None => Err(Errno::EINTR),
+    }
 }

@@ -1,8 +1,9 @@
 //! Clocks and sleeping, all from the generic timer's counter.
 //!
 //! There is no real-time clock yet: CLOCK_REALTIME counts from the Unix
-//! epoch at boot. Sleeping spins on the counter with interrupts masked, and
-//! checks the caller's time limit as it goes.
+//! epoch at boot. A sleep blocks until the runner wakes the caller at its
+//! time, or a signal does: then nanosleep writes what is left and returns
+//! Linux's restart code (restart_syscall finishes it if no handler runs).
 
 use linux_raw_sys::general::{
     timespec, timeval, CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW,
@@ -13,6 +14,7 @@ use super::errno::{Errno, SysResult};
 use crate::arch::aarch64::timer;
 use crate::mm::uaccess::{read_user, write_user, UserAddr};
 use crate::process;
+use crate::signal::RestartBlock;
 
 const NS_PER_S: u64 = 1_000_000_000;
 
@@ -67,7 +69,9 @@ pub fn gettimeofday(tv: UserAddr) -> SysResult {
     Ok(0)
 }
 
-fn read_duration(ts: UserAddr) -> Result<u64, Errno> {
+/// A timespec from user space as nanoseconds: EFAULT, or EINVAL for a
+/// negative second or a nanosecond field outside 0..1e9 (timespec64_valid).
+pub(super) fn read_duration(ts: UserAddr) -> Result<u64, Errno> {
     let t: timespec = read_user(ts)?;
     if t.tv_sec < 0 || !(0..NS_PER_S as i64).contains(&{ t.tv_nsec }) {
         return Err(Errno::EINVAL);
@@ -75,30 +79,79 @@ fn read_duration(ts: UserAddr) -> Result<u64, Errno> {
     Ok((t.tv_sec as u64).saturating_mul(NS_PER_S).saturating_add(t.tv_nsec as u64))
 }
 
-/// Blocks until the counter passes `until`: the runner wakes the process
-/// (and runs others meanwhile). EINTR if a signal cut the sleep short.
-fn sleep_until(until_ns: u64) -> Result<(), Errno> {
+/// A sleep cut short by a signal.
+struct Interrupted;
+
+/// Blocks until the counter passes `until_ns` (on the boot clock): the
+/// runner wakes the process (and runs others meanwhile). A signal to
+/// deliver cuts it short (Linux's do_nanosleep; the timer having fired
+/// first wins).
+fn sleep_until(until_ns: u64) -> Result<(), Interrupted> {
     let until = timer::ns_to_ticks(until_ns);
-    if timer::ticks() < until {
-        process::current().wake_at = Some(until);
-        process::block(process::State::Sleeping);
-        if core::mem::take(&mut process::current().interrupted) {
-            return Err(Errno::EINTR);
+    loop {
+        if timer::ticks() >= until {
+            return Ok(());
         }
+        let p = process::current();
+        if core::mem::take(&mut p.interrupted) || p.signals.any_deliverable() {
+            return Err(Interrupted);
+        }
+        p.wake_at = Some(until);
+        process::block(process::State::Sleeping);
     }
-    Ok(())
 }
 
-pub fn nanosleep(req: UserAddr, _rem: UserAddr) -> SysResult {
+/// The end of do_nanosleep for an interrupted relative sleep: what is left
+/// goes to `rmtp` (if given; nothing left is success), then
+/// ERESTART_RESTARTBLOCK with restart_syscall set to sleep on until
+/// `until_ns` (hrtimer_nanosleep_restart). A handler turns that into EINTR.
+fn interrupted_relative(until_ns: u64, rmtp: UserAddr) -> SysResult {
+    if !rmtp.is_null() {
+        let left = until_ns.saturating_sub(timer::uptime_ns());
+        if left == 0 {
+            return Ok(0);
+        }
+        write_user(rmtp, &to_timespec(left))?;
+    }
+    process::current().signals.restart_block = Some(RestartBlock::Nanosleep { until_ns, rmtp: rmtp.0 });
+    Err(Errno::ERESTART_RESTARTBLOCK)
+}
+
+pub fn nanosleep(req: UserAddr, rem: UserAddr) -> SysResult {
     let ns = read_duration(req)?;
-    sleep_until(timer::uptime_ns().saturating_add(ns))?;
-    Ok(0)
+    process::current().signals.restart_block = None;
+    let until_ns = timer::uptime_ns().saturating_add(ns);
+    match sleep_until(until_ns) {
+        Ok(()) => Ok(0),
+        Err(Interrupted) => interrupted_relative(until_ns, rem),
+    }
 }
 
-pub fn clock_nanosleep(clock: i32, flags: u32, req: UserAddr, _rem: UserAddr) -> SysResult {
+/// restart_syscall for an interrupted nanosleep: the rest of the sleep.
+pub fn nanosleep_restart(until_ns: u64, rmtp: UserAddr) -> SysResult {
+    match sleep_until(until_ns) {
+        Ok(()) => Ok(0),
+        Err(Interrupted) => interrupted_relative(until_ns, rmtp),
+    }
+}
+
+/// clock_nanosleep: relative sleeps as nanosleep; an interrupted absolute
+/// one writes nothing and returns ERESTARTNOHAND (restarted as it was
+/// unless a handler ran: Linux's hrtimer_nanosleep).
+pub fn clock_nanosleep(clock: i32, flags: u32, req: UserAddr, rem: UserAddr) -> SysResult {
     known_clock(clock)?;
     let ns = read_duration(req)?;
-    let until = if flags & TIMER_ABSTIME != 0 { ns } else { now_ns(clock).saturating_add(ns) };
-    sleep_until(until)?;
-    Ok(0)
+    process::current().signals.restart_block = None;
+    if flags & TIMER_ABSTIME != 0 {
+        return match sleep_until(ns) {
+            Ok(()) => Ok(0),
+            Err(Interrupted) => Err(Errno::ERESTARTNOHAND),
+        };
+    }
+    // The boot clock's instant at which the clock reads now + ns.
+    let until_ns = timer::uptime_ns().saturating_add(ns);
+    match sleep_until(until_ns) {
+        Ok(()) => Ok(0),
+        Err(Interrupted) => interrupted_relative(until_ns, rem),
+    }
 }
