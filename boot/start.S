@@ -37,9 +37,12 @@
 .equ MAIR_EARLY, 0x44ffff04
 
 // TCR_EL1 (Arm ARM D19.2.139): T0SZ = T1SZ = 16 (48-bit VA), 4 KiB granules
-// (TG0 = 0b00, TG1 = 0b10), inner shareable, write-back walks. IPS is filled
-// in from ID_AA64MMFR0_EL1.PARange below.
-.equ TCR_EARLY, ((2 << 30) | (3 << 28) | (1 << 26) | (1 << 24) | (16 << 16) | (3 << 12) | (1 << 10) | (1 << 8) | 16)
+// (TG0 = 0b00, TG1 = 0b10), inner shareable, write-back walks, and TBI0
+// (bit 37): the top byte of user addresses is ignored on every CPU, with or
+// without MTE, because Linux's arm64 ABI says so (tagged-pointers.rst;
+// __cpu_setup sets TCR_TBI0 unconditionally). IPS is filled in from
+// ID_AA64MMFR0_EL1.PARange below.
+.equ TCR_EARLY, ((1 << 37) | (2 << 30) | (3 << 28) | (1 << 26) | (1 << 24) | (16 << 16) | (3 << 12) | (1 << 10) | (1 << 8) | 16)
 
 // SCTLR_EL1 (Arm ARM D19.2.118) with the MMU on: M, C, SA, SA0 (EL0 stack
 // alignment checks, as Linux sets), I, UCT (bit 15: EL0 may read CTR_EL0)
@@ -47,8 +50,14 @@
 // sets so that __clear_cache works for code a program writes, plus the
 // RES1-in-v8.0 bits EOS, TSCXT, EIS, nTLSMD, LSMAOE. SPAN (bit 23) is left 0
 // so that PSTATE.PAN is set on every exception taken to EL1.
+// EL0 system state as Linux's INIT_SCTLR_EL1_MMU_ON sets it: DZE (bit 14),
+// so DC ZVA runs at EL0 and DCZID_EL0.DZP reads 0 (glibc's memset uses DC
+// ZVA only then); nTWE (bit 18), so WFE at EL0 is not trapped. nTWI (bit
+// 16) stays 0: WFI traps, and the trap is skipped as a no-op (Linux's
+// wfi_handler; arch/aarch64/fault.rs), so a program cannot idle the CPU.
+// WXN (bit 19) stays 0 as on Linux (kernel_map.rs says why).
 .equ SCTLR_EL1_RES1, ((1 << 29) | (1 << 28) | (1 << 22) | (1 << 20) | (1 << 11))
-.equ SCTLR_EL1_MMU_ON, (SCTLR_EL1_RES1 | (1 << 26) | (1 << 15) | (1 << 12) | (1 << 4) | (1 << 3) | (1 << 2) | 1)
+.equ SCTLR_EL1_MMU_ON, (SCTLR_EL1_RES1 | (1 << 26) | (1 << 18) | (1 << 15) | (1 << 14) | (1 << 12) | (1 << 4) | (1 << 3) | (1 << 2) | 1)
 
 // HCR_EL2 (Arm ARM D19.2.48): RW (bit 31) = EL1 is AArch64; ATA (bit 56) =
 // EL1/EL0 tag accesses are not trapped and tag checks are performed;

@@ -154,6 +154,11 @@ for prog in exit_status--exit42 kernel_load--sigsegv hello_rust; do
         hello_rust) run_program make_run_passes_arguments 0 'argc 3' build/user/tests/$prog one two ;;
     esac
 done
+# Top-byte-ignore for user pointers is arm64 ABI, not MTE: the same
+# program on a CPU without tag storage.
+make --no-print-directory -s build/initramfs-run.cpio PROG=build/user/tests/tbi_tagged_pointer_without_mte >/dev/null
+MACHINE=virt,mte=off run_program tbi_holds_for_user_pointers_without_mte 0 'reach the memory \(HWCAP2 0\)' \
+    build/user/tests/tbi_tagged_pointer_without_mte
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"

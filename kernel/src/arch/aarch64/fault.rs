@@ -167,6 +167,10 @@ pub fn user_sync(frame: &mut TrapFrame) {
         ExceptionClass::PcAlignment | ExceptionClass::SpAlignment => {
             force(frame, Sig { signal: SIGBUS, code: BUS_ADRALN, name: "BUS_ADRALN" }, frame.elr)
         }
+        // WFI (and WFIT: ISS.TI bit 0 clear) traps, SCTLR_EL1.nTWI being 0,
+        // and is a no-op, as Linux's wfi_handler makes it: the program
+        // goes on at the next instruction, and the CPU is not idled for it.
+        ExceptionClass::WfiWfe if esr.iss() & 1 == 0 => frame.elr += 4,
         ExceptionClass::Brk64 | ExceptionClass::BreakpointLowerEl | ExceptionClass::SoftwareStepLowerEl => {
             force(frame, Sig { signal: SIGTRAP, code: TRAP_BRKPT, name: "TRAP_BRKPT" }, frame.elr)
         }
