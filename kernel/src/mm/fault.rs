@@ -90,9 +90,6 @@ pub enum Resolution {
     CowReused,
     /// The page was fine (its entry was refreshed): a stale TLB entry.
     Spurious,
-    /// A page of a writable and executable area was remapped executable
-    /// (not writable) for an instruction fetch: SCTLR_EL1.WXN.
-    MadeExecutable,
 }
 
 impl Resolution {
@@ -109,7 +106,6 @@ impl Resolution {
             Resolution::CowCopied => "copy-on-write: copied the shared page",
             Resolution::CowReused => "copy-on-write: last owner, made the page writable",
             Resolution::Spurious => "page already mapped: refreshed its entry",
-            Resolution::MadeExecutable => "write+exec area: mapped the page executable, not writable (WXN)",
         }
     }
 }
@@ -126,7 +122,6 @@ pub struct FaultCounters {
     pub file_copy: u64,
     pub cow: u64,
     pub spurious: u64,
-    pub made_executable: u64,
 }
 
 impl FaultCounters {
@@ -141,7 +136,6 @@ impl FaultCounters {
             Resolution::FileCopied => &mut self.file_copy,
             Resolution::CowCopied | Resolution::CowReused => &mut self.cow,
             Resolution::Spurious => &mut self.spurious,
-            Resolution::MadeExecutable => &mut self.made_executable,
         };
         *c += 1;
     }
@@ -162,9 +156,6 @@ impl core::fmt::Display for FaultCounters {
         }
         if self.spurious > 0 {
             write!(f, ", spurious {}", self.spurious)?;
-        }
-        if self.made_executable > 0 {
-            write!(f, ", made-executable {}", self.made_executable)?;
         }
         Ok(())
     }
@@ -220,24 +211,6 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
     if !area.prot.contains(access.needs()) {
         return Err(FaultError::NotPermitted);
     }
-    // SCTLR_EL1.WXN makes every writable page execute-never, at EL0 too.
-    // Linux does not set WXN and runs code in a PROT_WRITE | PROT_EXEC
-    // mapping (JITs rely on it), so such a page is mapped writable or
-    // executable, whichever the last fault needed: an instruction fetch
-    // maps it read-only and executable here (after its first write, if it
-    // has none yet, as for a read), and the next store faults and takes the
-    // copy-on-write path below, which makes it writable again. Only the
-    // permissions change, so no break-before-make is needed (Arm ARM
-    // D8.16.1); the page's TLB entry is invalidated. As on Linux, a program
-    // that writes code makes it visible to fetches itself (__clear_cache).
-    let exec_view;
-    let wxn_swap = access == Access::Execute && area.prot.contains(Prot::WRITE);
-    let area = if wxn_swap {
-        exec_view = super::vma::Area { prot: area.prot - Prot::WRITE, ..area.clone() };
-        &exec_view
-    } else {
-        area
-    };
     // One walk: the tables above the entry are created now if missing, and
     // the entry is then read and written in place.
     let mut page = pages.page(va).map_err(|_| FaultError::OutOfMemory)?;
@@ -298,11 +271,10 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
             page.map(copy_of(old, tagged)?, area, Ownership::Owned);
             done(Resolution::CowCopied)
         }
-        // Present and allowed by the area: the entry or the TLB was stale,
-        // or (WXN) the page was writable and is now to run.
+        // Present and allowed by the area: the entry or the TLB was stale.
         (_, Some((_, ownership))) => {
             page.refresh(area, ownership);
-            done(if wxn_swap { Resolution::MadeExecutable } else { Resolution::Spurious })
+            done(Resolution::Spurious)
         }
     }
 }
