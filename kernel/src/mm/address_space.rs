@@ -123,13 +123,19 @@ impl AddressSpace {
 
     /// The attributes for `frame` in `area`: as `user_attributes`, except
     /// that a private frame still shared with another process after fork is
-    /// read-only until its copy-on-write fault.
+    /// read-only until its copy-on-write fault. A frame about to be mapped
+    /// Normal-Tagged gets valid tags first (frame::make_tags_valid): every
+    /// user entry is written with attributes from here.
     fn attributes(area: &Area, frame: Frame, ownership: Ownership) -> Attributes {
         let mut prot = area.prot;
         if ownership == Ownership::Owned && frame::owners(frame) > 1 {
             prot.remove(Prot::WRITE);
         }
-        user_attributes(prot, area.flags, ownership)
+        let attrs = user_attributes(prot, area.flags, ownership);
+        if attrs.memory == MemoryType::NormalTagged {
+            frame::make_tags_valid(frame);
+        }
+        attrs
     }
 
     /// The areas to read and the pages to change, borrowed together: the
@@ -216,9 +222,9 @@ impl AddressSpace {
     }
 
     /// Changes the protection of `[start, end)` (mprotect), areas and
-    /// present pages alike. `add_flags` may add MTE: pages already present
-    /// get their tags cleared then, as Linux's mte_sync_tags does for a page
-    /// that becomes tagged.
+    /// present pages alike. `add_flags` may add MTE: a page already present,
+    /// owned or not, then has its tags cleared if they were not valid
+    /// (`attributes`, Linux's mte_sync_tags).
     pub fn protect(
         &mut self,
         start: VirtAddr,
@@ -229,16 +235,9 @@ impl AddressSpace {
         let before = self.areas.protect_range(start, end, prot, add_flags)?;
         for old in before {
             let now = self.areas.find(old.start).cloned().expect("just protected");
-            let becomes_tagged =
-                !old.flags.contains(AreaFlags::MTE) && now.flags.contains(AreaFlags::MTE) && mte::tagging_enabled();
             let mut va = old.start;
             while va < old.end {
                 if let Some((pa, ownership)) = self.mapped(va) {
-                    if becomes_tagged && ownership == Ownership::Owned {
-                        // SAFETY: an owned frame of this space, through the
-                        // linear map (Tagged); STG leaves the data alone.
-                        unsafe { page_fill::clear_tags(phys_to_virt(pa)) };
-                    }
                     let attrs = Self::attributes(&now, Frame::containing(pa), ownership);
                     self.table().set_page_attrs(&mut FrameTables, va, attrs);
                     tlb::flush_user_page(self.asid.value(), va.as_u64());

@@ -185,6 +185,7 @@ fn copy_of(src: super::frame::Frame, tagged: bool) -> Result<super::frame::Frame
     unsafe {
         if tagged {
             page_fill::copy_page_with_tags(dst, src);
+            frame::mark_tags_valid(f);
         } else {
             page_fill::copy_page(dst, src);
         }
@@ -231,6 +232,9 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
             let f = frame::alloc().ok_or(FaultError::OutOfMemory)?;
             // SAFETY: a frame just allocated, through the linear map.
             let kind = unsafe { refpage.fill(phys_to_virt(f.start()), tagged) };
+            if tagged {
+                frame::mark_tags_valid(f);
+            }
             page.map(f, area, Ownership::Owned);
             done(match kind {
                 FillKind::Pattern16 => Resolution::RefPagePatternFilled,
