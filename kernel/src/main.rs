@@ -87,7 +87,7 @@ mod boot {
         enable_pan();
         mte::enable(&mte_info, timer::ticks());
 
-        report(&boot, EntryLevel(entry_el), &mte_info, &free);
+        report(&boot, EntryLevel(entry_el).record(), &mte_info, &free);
         fpsimd::enable_for_el0();
         crate::irq::init(&boot);
         crate::mm::zero_page::init();
