@@ -24,7 +24,7 @@ const PAGE: u64 = PAGE_SIZE as u64;
 /// 11 of them may be half empty).
 const AREA_HEAP_BYTES: usize = 160;
 
-/// Out of frames (or ASIDs).
+/// Out of frames.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OutOfMemory;
 
@@ -81,9 +81,14 @@ pub fn user_attributes(prot: Prot, flags: AreaFlags, ownership: Ownership) -> At
 
 impl AddressSpace {
     pub fn new() -> Result<Self, OutOfMemory> {
-        let asid = Asid::alloc().ok_or(OutOfMemory)?;
         let table = PageTable::new(&mut FrameTables).map_err(|_| OutOfMemory)?;
-        Ok(Self { brk: Brk::default(), table: Some(table), asid, areas: AreaSet::new(), owned: OwnedFrames::default() })
+        Ok(Self {
+            brk: Brk::default(),
+            table: Some(table),
+            asid: Asid::new(),
+            areas: AreaSet::new(),
+            owned: OwnedFrames::default(),
+        })
     }
 
     fn table(&mut self) -> &mut PageTable {
@@ -93,7 +98,7 @@ impl AddressSpace {
     /// Makes this the user half of the address space (TTBR0).
     pub fn activate(&self) {
         let root = self.table.as_ref().expect("live table").root();
-        user_tables::install(root, self.asid.value());
+        user_tables::install(root, &self.asid);
     }
 
     pub fn areas(&self) -> &AreaSet {

@@ -9,9 +9,9 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use aarch64_cpu::registers::{ID_AA64MMFR0_EL1, MAIR_EL1, TCR_EL1, TTBR0_EL1};
+use aarch64_cpu::registers::{MAIR_EL1, TCR_EL1, TTBR0_EL1};
 use spin::Mutex;
-use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
+use tock_registers::interfaces::{ReadWriteable, Writeable};
 
 use alloc::vec::Vec;
 
@@ -183,9 +183,7 @@ pub fn init(ram: &[PhysRange], tagging: bool) -> Result<(), MapError> {
     // MAIR first (index 2 becomes Tagged when tag storage exists; the boot
     // tables do not use index 2), then TCR: 16-bit ASIDs if the CPU has them.
     MAIR_EL1.set(mair_value(tagging));
-    if ID_AA64MMFR0_EL1.read(ID_AA64MMFR0_EL1::ASIDBits) == 0b0010 {
-        TCR_EL1.modify(TCR_EL1::AS::ASID16Bits);
-    }
+    super::user_tables::init_asids();
 
     let root = table.root();
     *KERNEL_SPACE.lock() = Some(KernelSpace {
