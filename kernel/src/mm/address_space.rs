@@ -189,6 +189,12 @@ impl AddressSpace {
             unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst.add(offset as usize), data.len()) };
             f
         };
+        if area.prot.contains(Prot::EXEC) {
+            // An ELF text page (or an executable stack's): the I-cache may
+            // hold instructions from the frame's earlier use (Linux's
+            // __sync_icache_dcache). QEMU has no I-cache to show it.
+            crate::arch::aarch64::cache::sync_icache_frame(f);
+        }
         self.map(va, f, &area, Ownership::Owned)
     }
 

@@ -21,6 +21,7 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
+#[cfg(target_os = "none")]
 use super::addr::VirtAddr;
 #[cfg(target_os = "none")]
 use super::address_space::{AddressSpace, Ownership};
@@ -193,6 +194,23 @@ fn copy_of(src: super::frame::Frame, tagged: bool) -> Result<super::frame::Frame
     Ok(f)
 }
 
+/// Whether a fault that did `what` in an area with `prot` must make the
+/// frame's contents visible to instruction fetches before mapping it
+/// (Linux's __sync_icache_dcache, from set_pte_at of an executable user
+/// entry). The frame was just written by the kernel (zeroed, filled,
+/// copied: an ELF segment's copy, a copy-on-write copy of an executable
+/// stack after fork, a refpage fill), or is a page it wrote earlier that
+/// first becomes executable here (a reference page, a shared-memory or
+/// file page written through read()/write()); the I-cache may still hold
+/// instructions from the frame's earlier use. Not for the trampoline page
+/// (made coherent once, when written at boot), nor where no new frame is
+/// mapped. Linux skips pages already made coherent (PG_dcache_clean); here
+/// shared pages are cleaned each time an executable area maps them.
+pub fn needs_icache_sync(prot: Prot, what: Resolution) -> bool {
+    prot.contains(Prot::EXEC)
+        && !matches!(what, Resolution::TrampolineMapped | Resolution::CowReused | Resolution::Spurious)
+}
+
 /// A resolved fault: what was done, and whether the area is tagged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Resolved {
@@ -219,14 +237,13 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
     let tagged = area.flags.contains(AreaFlags::MTE) && mte::tagging_enabled();
     let done = |what| Ok(Resolved { what, tagged });
     let private_write = access == Access::Write && !area.flags.contains(AreaFlags::SHARED);
-    match (&area.backing, present) {
+    let (f, ownership, what) = match (&area.backing, present) {
         // Copy-on-write targets: nothing there yet, or someone else's page.
-        (Backing::SignalTrampoline, _) if access == Access::Write => Err(FaultError::NotPermitted),
+        (Backing::SignalTrampoline, _) if access == Access::Write => return Err(FaultError::NotPermitted),
         (Backing::Anonymous, None | Some((_, Ownership::Special))) if private_write => {
             let f = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data })
                 .ok_or(FaultError::OutOfMemory)?;
-            page.map(f, area, Ownership::Owned);
-            done(Resolution::ZeroFilled)
+            (f, Ownership::Owned, Resolution::ZeroFilled)
         }
         (Backing::RefPage(refpage), None | Some((_, Ownership::Special))) if private_write => {
             let f = frame::alloc().ok_or(FaultError::OutOfMemory)?;
@@ -235,34 +252,25 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
             if tagged {
                 frame::mark_tags_valid(f);
             }
-            page.map(f, area, Ownership::Owned);
-            done(match kind {
+            let what = match kind {
                 FillKind::Pattern16 => Resolution::RefPagePatternFilled,
                 FillKind::Copy => Resolution::RefPageCopied,
-            })
+            };
+            (f, Ownership::Owned, what)
         }
         (Backing::PrivateFile(object), None | Some((_, Ownership::Special))) if private_write => {
             let src = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
-            page.map(copy_of(src, tagged)?, area, Ownership::Owned);
-            done(Resolution::FileCopied)
+            (copy_of(src, tagged)?, Ownership::Owned, Resolution::FileCopied)
         }
         // First reads: map a shared page, read-only where private.
-        (Backing::Anonymous, None) => {
-            page.map(super::zero_page::frame(), area, Ownership::Special);
-            done(Resolution::ZeroPageMapped)
-        }
-        (Backing::RefPage(refpage), None) => {
-            page.map(refpage.frame(), area, Ownership::Special);
-            done(Resolution::RefPageMapped)
-        }
+        (Backing::Anonymous, None) => (super::zero_page::frame(), Ownership::Special, Resolution::ZeroPageMapped),
+        (Backing::RefPage(refpage), None) => (refpage.frame(), Ownership::Special, Resolution::RefPageMapped),
         (Backing::SignalTrampoline, None) => {
-            page.map(super::sigpage::frame(), area, Ownership::Special);
-            done(Resolution::TrampolineMapped)
+            (super::sigpage::frame(), Ownership::Special, Resolution::TrampolineMapped)
         }
         (Backing::SharedMemory(object) | Backing::PrivateFile(object), None) => {
             let f = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
-            page.map(f, area, Ownership::Special);
-            done(Resolution::SharedPageMapped)
+            (f, Ownership::Special, Resolution::SharedPageMapped)
         }
         // Copy-on-write after fork: a private page this process owns with
         // others. The last owner just gets write access back.
@@ -272,13 +280,45 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
                 page.refresh(area, Ownership::Owned);
                 return done(Resolution::CowReused);
             }
-            page.map(copy_of(old, tagged)?, area, Ownership::Owned);
-            done(Resolution::CowCopied)
+            (copy_of(old, tagged)?, Ownership::Owned, Resolution::CowCopied)
         }
         // Present and allowed by the area: the entry or the TLB was stale.
         (_, Some((_, ownership))) => {
             page.refresh(area, ownership);
-            done(Resolution::Spurious)
+            return done(Resolution::Spurious);
+        }
+    };
+    // Before the entry can be used (by another thread, on another CPU):
+    // QEMU has no instruction cache to go stale, real CPUs do.
+    if needs_icache_sync(area.prot, what) {
+        crate::arch::aarch64::cache::sync_icache_frame(f);
+    }
+    page.map(f, area, ownership);
+    done(what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_frames_in_executable_areas_are_made_coherent_and_nothing_else() {
+        let exec = Prot::READ | Prot::EXEC;
+        for what in [
+            Resolution::ZeroFilled,
+            Resolution::ZeroPageMapped,
+            Resolution::RefPageMapped,
+            Resolution::RefPagePatternFilled,
+            Resolution::RefPageCopied,
+            Resolution::FileCopied,
+            Resolution::SharedPageMapped,
+            Resolution::CowCopied,
+        ] {
+            assert!(needs_icache_sync(exec, what), "{:?} in an executable area", what);
+            assert!(!needs_icache_sync(Prot::READ | Prot::WRITE, what), "{:?} in a data area", what);
+        }
+        for what in [Resolution::TrampolineMapped, Resolution::CowReused, Resolution::Spurious] {
+            assert!(!needs_icache_sync(exec | Prot::WRITE, what), "{:?} maps no new contents", what);
         }
     }
 }
