@@ -14,7 +14,7 @@
 //! Normal-Tagged ([`make_tags_valid`], Linux's mte_sync_tags). Freeing a
 //! frame forgets it.
 
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
 use buddy_system_allocator::FrameAllocator;
 use spin::Mutex;
@@ -222,16 +222,22 @@ impl OwnerTable {
 
 static OWNERS: spin::Once<OwnerTable> = spin::Once::new();
 
-/// Whether each frame's allocation tags are valid, two bits a frame in
-/// words of 32 frames (Linux's PG_mte_tagged and PG_mte_lock): *valid*, the
-/// tags were written for the frame's present use; *claimed*, someone is
-/// making them valid. A frame comes from the pool with both clear, and
-/// [`free`] clears both when its last owner lets it go. Pure bookkeeping,
-/// tested on the host; clearing the tags is the caller's.
+/// Whether each frame's allocation tags are valid, one byte a frame
+/// (Linux's PG_mte_tagged and PG_mte_lock): *stale*, nothing wrote them for
+/// the frame's present use; *claimed*, someone is clearing them; *valid*.
+/// A byte, not two bits, so that marking a frame is a store and checking
+/// it a load on the fault path, with no read-modify-write of a word other
+/// frames share. A frame comes from the pool stale, and [`free`] makes it
+/// stale again when its last owner lets it go. Pure bookkeeping, tested on
+/// the host; clearing the tags is the caller's.
 pub struct TagState<'a> {
     first: u64,
-    words: &'a [AtomicU64],
+    frames: &'a [AtomicU8],
 }
+
+const TAGS_STALE: u8 = 0;
+const TAGS_CLAIMED: u8 = 1;
+const TAGS_VALID: u8 = 2;
 
 /// What [`TagState::claim`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -247,68 +253,51 @@ pub enum TagClaim {
 }
 
 impl<'a> TagState<'a> {
-    /// Frames per word.
-    const PER_WORD: u64 = 32;
-
-    pub fn new(first: u64, words: &'a [AtomicU64]) -> Self {
-        Self { first, words }
+    pub fn new(first: u64, frames: &'a [AtomicU8]) -> Self {
+        Self { first, frames }
     }
 
-    /// Words needed for `count` frames.
-    pub const fn words_for(count: usize) -> usize {
-        count.div_ceil(Self::PER_WORD as usize)
-    }
-
-    /// The word holding `frame` and its *valid* bit (the *claimed* bit is
-    /// the next one up).
-    fn bits(&self, frame: Frame) -> Option<(&AtomicU64, u64)> {
+    fn state(&self, frame: Frame) -> Option<&AtomicU8> {
         let i = frame.number().checked_sub(self.first)?;
-        let word = self.words.get(usize::try_from(i / Self::PER_WORD).ok()?)?;
-        Some((word, 1 << (2 * (i % Self::PER_WORD))))
+        self.frames.get(usize::try_from(i).ok()?)
     }
 
     /// Whether the tags of `frame` are valid (Acquire: their clearing
     /// happened before).
-    #[cfg(test)]
+    #[inline]
     pub fn is_valid(&self, frame: Frame) -> bool {
-        self.bits(frame).is_some_and(|(w, valid)| w.load(Ordering::Acquire) & valid != 0)
+        self.state(frame).is_some_and(|s| s.load(Ordering::Acquire) == TAGS_VALID)
     }
 
     /// Claims the clearing of `frame`'s tags, unless they are valid or
     /// already claimed (Linux's try_page_mte_tagging).
     pub fn claim(&self, frame: Frame) -> TagClaim {
-        let Some((w, valid)) = self.bits(frame) else { return TagClaim::Outside };
-        if w.load(Ordering::Acquire) & valid != 0 {
-            return TagClaim::Valid;
-        }
-        let before = w.fetch_or(valid << 1, Ordering::AcqRel);
-        if before & valid != 0 {
-            TagClaim::Valid
-        } else if before & (valid << 1) != 0 {
-            TagClaim::Busy
-        } else {
-            TagClaim::Mine
+        let Some(s) = self.state(frame) else { return TagClaim::Outside };
+        match s.compare_exchange(TAGS_STALE, TAGS_CLAIMED, Ordering::Acquire, Ordering::Acquire) {
+            Ok(_) => TagClaim::Mine,
+            Err(TAGS_VALID) => TagClaim::Valid,
+            Err(_) => TagClaim::Busy,
         }
     }
 
     /// The tags of `frame` are valid now (Release: after they were written).
     pub fn set_valid(&self, frame: Frame) {
-        if let Some((w, valid)) = self.bits(frame) {
-            w.fetch_or(valid | valid << 1, Ordering::Release);
+        if let Some(s) = self.state(frame) {
+            s.store(TAGS_VALID, Ordering::Release);
         }
     }
 
     /// `frame` goes back to the pool: its tags mean nothing any more.
     pub fn forget(&self, frame: Frame) {
-        if let Some((w, valid)) = self.bits(frame) {
-            w.fetch_and(!(valid | valid << 1), Ordering::Relaxed);
+        if let Some(s) = self.state(frame) {
+            s.store(TAGS_STALE, Ordering::Relaxed);
         }
     }
 }
 
 static TAGS: spin::Once<TagState<'static>> = spin::Once::new();
 
-/// `words` zeroed frames' worth of `T` taken from the pool for good,
+/// `count` zeroed values of `T` in frames taken from the pool for good,
 /// through the linear map.
 #[cfg(target_os = "none")]
 fn boot_table<T>(count: usize, what: &str) -> &'static [T] {
@@ -326,16 +315,20 @@ fn boot_table<T>(count: usize, what: &str) -> &'static [T] {
     unsafe { core::slice::from_raw_parts(base.as_mut_ptr::<T>(), count) }
 }
 
-/// Sets up the owner table and the tag state in frames of the pool. Once,
-/// at boot, after `init` and once the linear map exists.
+/// Sets up the owner table, and the tag state where tag storage exists, in
+/// frames of the pool. Once, at boot, after `init` and once the linear map
+/// exists.
 #[cfg(target_os = "none")]
 pub fn init_owners() {
     let (first, end) = with_pool(|pool| pool.span()).expect("RAM was added to the frame pool");
     let count = (end - first) as usize;
     let extra = boot_table::<AtomicU32>(count, "frame owner table");
     OWNERS.call_once(|| OwnerTable { first, extra });
-    let words = boot_table::<AtomicU64>(TagState::words_for(count), "frame tag state");
-    TAGS.call_once(|| TagState::new(first, words));
+    // Tag storage is what mte::enable turns tagging on for, later in boot.
+    if crate::arch::aarch64::mte::level() >= 2 {
+        let frames = boot_table::<AtomicU8>(count, "frame tag state");
+        TAGS.call_once(|| TagState::new(first, frames));
+    }
 }
 
 /// The tags of `frame` were all written for its present use (zeroed with
@@ -352,9 +345,19 @@ pub fn mark_tags_valid(frame: Frame) {
 /// earlier user left, and are cleared now, data kept (Linux's
 /// mte_sync_tags with PG_mte_tagged). Nothing to do with tagging off.
 #[cfg(target_os = "none")]
+#[inline]
 pub fn make_tags_valid(frame: Frame) {
-    use crate::arch::aarch64::{mmu::layout::phys_to_virt, mte, page_fill};
-    let Some(tags) = TAGS.get().filter(|_| mte::tagging_enabled()) else { return };
+    match TAGS.get() {
+        Some(tags) if !tags.is_valid(frame) => clear_stale_tags(tags, frame),
+        _ => {}
+    }
+}
+
+/// [`make_tags_valid`] for a frame whose tags were not valid a moment ago.
+#[cfg(target_os = "none")]
+#[inline(never)]
+fn clear_stale_tags(tags: &TagState, frame: Frame) {
+    use crate::arch::aarch64::{mmu::layout::phys_to_virt, page_fill};
     loop {
         match tags.claim(frame) {
             TagClaim::Valid | TagClaim::Outside => return,
@@ -524,8 +527,8 @@ mod tests {
 
     #[test]
     fn tags_are_cleared_once_per_allocation() {
-        let words: std::vec::Vec<AtomicU64> = (0..TagState::words_for(100)).map(|_| AtomicU64::new(0)).collect();
-        let tags = TagState::new(0x40000, &words);
+        let frames: std::vec::Vec<AtomicU8> = (0..128).map(|_| AtomicU8::new(0)).collect();
+        let tags = TagState::new(0x40000, &frames);
         let (a, b) = (Frame::from_number(0x40000 + 33), Frame::from_number(0x40000 + 34));
         // First tagged mapping: the mapper clears; a second one waits.
         assert_eq!(tags.claim(a), TagClaim::Mine);
@@ -533,7 +536,7 @@ mod tests {
         assert!(!tags.is_valid(a));
         tags.set_valid(a);
         assert_eq!(tags.claim(a), TagClaim::Valid);
-        // Its neighbour in the same word is untouched.
+        // Its neighbour is untouched.
         assert!(!tags.is_valid(b));
         assert_eq!(tags.claim(b), TagClaim::Mine);
         // Freed and handed out again: stale once more.
@@ -545,7 +548,7 @@ mod tests {
         tags.set_valid(b);
         assert_eq!(tags.claim(b), TagClaim::Valid);
         assert_eq!(tags.claim(Frame::from_number(0x3ffff)), TagClaim::Outside);
-        assert_eq!(tags.claim(Frame::from_number(0x40000 + 32 * 4)), TagClaim::Outside);
+        assert_eq!(tags.claim(Frame::from_number(0x40000 + 128)), TagClaim::Outside);
     }
 
     #[test]
