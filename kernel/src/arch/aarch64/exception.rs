@@ -46,6 +46,7 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
         VectorKind::CurrentElSpx(Event::Synchronous) => kernel_sync(frame),
         VectorKind::KernelStackOverflow => super::stack_overflow::report(),
         VectorKind::LowerElAarch64(event @ (Event::Synchronous | Event::Irq)) => {
+            crate::process::current().last_spurious = None;
             entry_from_user();
             match event {
                 Event::Synchronous => super::fault::user_sync(frame),

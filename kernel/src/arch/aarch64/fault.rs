@@ -186,23 +186,24 @@ pub fn user_sync(frame: &mut TrapFrame) {
 /// resolve it like a user fault so the copy can be retried. `false` if it
 /// cannot be resolved; the caller then applies the fixup (EFAULT). The
 /// kernel runs with interrupts masked, so unlike EL0 it is not retried
-/// without end: the same page found fine twice in a row (after a refresh
-/// that invalidated its TLB entry) means the access can never succeed, and
-/// the copy fails with EFAULT rather than hang the kernel.
+/// without end: the same access (address and instruction) finding its page
+/// fine twice in a row, after a refresh that invalidated its TLB entry,
+/// can never succeed, and the copy fails with EFAULT rather than hang the
+/// kernel. The record is cleared at each entry from EL0 (exception.rs).
 pub fn kernel_access_to_user(frame: &TrapFrame) -> bool {
     if !process::has_current() || untagged(frame.far) >= USER_END {
         return false;
     }
-    let page = untagged(frame.far) >> 12;
+    let access = (frame.far, frame.elr);
     let resolved = match decode(frame.esr()) {
         Decoded::Resolve { access } => resolve(frame.far, frame.esr(), access),
         Decoded::Signal(_) => return false,
     };
     let p = process::current();
     match resolved {
-        Ok(fault::Resolution::Spurious) if p.last_spurious == Some(page) => false,
+        Ok(fault::Resolution::Spurious) if p.last_spurious == Some(access) => false,
         Ok(what) => {
-            p.last_spurious = (what == fault::Resolution::Spurious).then_some(page);
+            p.last_spurious = (what == fault::Resolution::Spurious).then_some(access);
             true
         }
         Err(_) => false,
