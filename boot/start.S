@@ -8,7 +8,8 @@
 // This file does only what Rust cannot do with the MMU off:
 //   1. keep the device-tree pointer, park secondary CPUs,
 //   2. drop from EL2 to EL1 (HCR_EL2.RW for AArch64 EL1, HCR_EL2.ATA so EL1
-//      and EL0 may access allocation tags),
+//      and EL0 may access allocation tags; the debug and fine-grained traps
+//      off and VBAR_EL2 at a stub, as Linux's init_el2_state),
 //   3. clear .bss,
 //   4. build two throw-away page tables with block descriptors:
 //        TTBR0: identity map of the 1 GiB holding the kernel (and of the one
@@ -174,7 +175,8 @@ primary_entry:
     msr     vmpidr_el2, x0
     // The rest of Linux's init_el2_state (arch/arm64/include/asm/el2_setup.h)
     // for what EL1 and EL0 may touch: registers whose reset values are
-    // UNKNOWN or trap on hardware, though QEMU happens to reset them to 0.
+    // UNKNOWN on hardware (QEMU resets most of them to harmless values;
+    // VBAR_EL2 it leaves at 0, where an HVC would go to no code).
     adrp    x0, el2_stub_vectors    // physical: the MMU is off at EL2
     add     x0, x0, :lo12:el2_stub_vectors
     msr     vbar_el2, x0
