@@ -89,7 +89,7 @@ boot selftests_pass_when_entered_at_el1 virt,mte=on "selftest" 0 \
     'PASS pxn_stops_el1_executing_a_user_page' ', 0 skipped$'
 boot selftests_pass_when_entered_at_el2 virt,mte=on,virtualization=on "selftest" 0 \
     'entered at EL2, dropped to EL1 with HCR_EL2.ATA set' 'tagging on' \
-    'PASS tag_mismatch_in_el1_is_a_sync_tag_check_fault'
+    'PASS tag_mismatch_in_el1_is_a_sync_tag_check_fault' 'PASS hvc_from_el1_returns_through_the_el2_stub'
 boot boot_without_mte_says_tagging_is_off virt,mte=off "selftest" 0 \
     'MTE: level [01] .*no tag storage: tagging is off' 'SKIP stg_through_linear_map_is_read_back_by_ldg' \
     'PASS pan_stops_a_plain_el1_load_from_a_user_page' 'PASS pxn_stops_el1_executing_a_user_page'
