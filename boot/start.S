@@ -8,7 +8,8 @@
 // This file does only what Rust cannot do with the MMU off:
 //   1. keep the device-tree pointer, park secondary CPUs,
 //   2. drop from EL2 to EL1 (HCR_EL2.RW for AArch64 EL1, HCR_EL2.ATA so EL1
-//      and EL0 may access allocation tags),
+//      and EL0 may access allocation tags; the debug and fine-grained traps
+//      off and VBAR_EL2 at a stub, as Linux's init_el2_state),
 //   3. clear .bss,
 //   4. build two throw-away page tables with block descriptors:
 //        TTBR0: identity map of the 1 GiB holding the kernel (and of the one
@@ -37,9 +38,12 @@
 .equ MAIR_EARLY, 0x44ffff04
 
 // TCR_EL1 (Arm ARM D19.2.139): T0SZ = T1SZ = 16 (48-bit VA), 4 KiB granules
-// (TG0 = 0b00, TG1 = 0b10), inner shareable, write-back walks. IPS is filled
-// in from ID_AA64MMFR0_EL1.PARange below.
-.equ TCR_EARLY, ((2 << 30) | (3 << 28) | (1 << 26) | (1 << 24) | (16 << 16) | (3 << 12) | (1 << 10) | (1 << 8) | 16)
+// (TG0 = 0b00, TG1 = 0b10), inner shareable, write-back walks, and TBI0
+// (bit 37): the top byte of user addresses is ignored on every CPU, with or
+// without MTE, because Linux's arm64 ABI says so (tagged-pointers.rst;
+// __cpu_setup sets TCR_TBI0 unconditionally). IPS is filled in from
+// ID_AA64MMFR0_EL1.PARange below.
+.equ TCR_EARLY, ((1 << 37) | (2 << 30) | (3 << 28) | (1 << 26) | (1 << 24) | (16 << 16) | (3 << 12) | (1 << 10) | (1 << 8) | 16)
 
 // SCTLR_EL1 (Arm ARM D19.2.118) with the MMU on: M, C, SA, SA0 (EL0 stack
 // alignment checks, as Linux sets), I, UCT (bit 15: EL0 may read CTR_EL0)
@@ -47,8 +51,14 @@
 // sets so that __clear_cache works for code a program writes, plus the
 // RES1-in-v8.0 bits EOS, TSCXT, EIS, nTLSMD, LSMAOE. SPAN (bit 23) is left 0
 // so that PSTATE.PAN is set on every exception taken to EL1.
+// EL0 system state as Linux's INIT_SCTLR_EL1_MMU_ON sets it: DZE (bit 14),
+// so DC ZVA runs at EL0 and DCZID_EL0.DZP reads 0 (glibc's memset uses DC
+// ZVA only then); nTWE (bit 18), so WFE at EL0 is not trapped. nTWI (bit
+// 16) stays 0: WFI traps, and the trap is skipped as a no-op (Linux's
+// wfi_handler; arch/aarch64/fault.rs), so a program cannot idle the CPU.
+// WXN (bit 19) stays 0 as on Linux (kernel_map.rs says why).
 .equ SCTLR_EL1_RES1, ((1 << 29) | (1 << 28) | (1 << 22) | (1 << 20) | (1 << 11))
-.equ SCTLR_EL1_MMU_ON, (SCTLR_EL1_RES1 | (1 << 26) | (1 << 15) | (1 << 12) | (1 << 4) | (1 << 3) | (1 << 2) | 1)
+.equ SCTLR_EL1_MMU_ON, (SCTLR_EL1_RES1 | (1 << 26) | (1 << 18) | (1 << 15) | (1 << 14) | (1 << 12) | (1 << 4) | (1 << 3) | (1 << 2) | 1)
 
 // HCR_EL2 (Arm ARM D19.2.48): RW (bit 31) = EL1 is AArch64; ATA (bit 56) =
 // EL1/EL0 tag accesses are not trapped and tag checks are performed;
@@ -57,6 +67,68 @@
 
 // SPSR_EL2 for the drop: EL1h with D, A, I, F masked.
 .equ SPSR_EL1H_MASKED, 0x3c5
+
+// __init_el2_debug: MDCR_EL2 with no debug, PMU, SPE or trace trap to EL2,
+// every PMU counter given to EL1 (HPMN = PMCR_EL0.N), and the profiling and
+// trace buffers owned by the EL1&0 regime where present (E2PB, E2TB; with
+// PMSCR_EL2 permitting physical addresses and the physical counter when
+// SPE is not usable at EL2).
+.macro el2_debug_traps
+    mrs     x1, id_aa64dfr0_el1
+    sbfx    x0, x1, #8, #4          // PMUVer (0xf: IMPLEMENTATION DEFINED)
+    cmp     x0, #1
+    b.lt    1f
+    mrs     x0, pmcr_el0
+    ubfx    x0, x0, #11, #5         // PMCR_EL0.N
+1:  csel    x2, xzr, x0, lt
+    ubfx    x0, x1, #32, #4         // PMSVer
+    cbz     x0, 3f
+    mrs     x0, S3_0_C9_C10_7       // PMBIDR_EL1
+    and     x0, x0, #(1 << 4)       // P: buffer owned by a higher EL
+    cbnz    x0, 2f
+    mov     x0, #((1 << 6) | (1 << 4))  // PMSCR_EL2.PCT = physical, PA
+    msr     S3_4_C9_C9_0, x0        // PMSCR_EL2
+2:  orr     x2, x2, #(3 << 12)      // MDCR_EL2.E2PB
+3:  ubfx    x0, x1, #44, #4         // TraceBuffer
+    cbz     x0, 4f
+    mrs     x0, S3_0_C9_C11_7       // TRBIDR_EL1
+    and     x0, x0, #(1 << 4)       // P
+    cbnz    x0, 4f
+    orr     x2, x2, #(3 << 24)      // MDCR_EL2.E2TB
+4:  msr     mdcr_el2, x2
+.endm
+
+// __init_el2_fgt: with FEAT_FGT (ID_AA64MMFR0_EL1.FGT), no fine-grained
+// trap of EL1/EL0 register accesses or instructions to EL2. The "n" bits
+// trap when 0: nPMSNEVFR_EL1 (HDFGxTR bit 62) with SPE v1.2, and
+// nSMPRI_EL1 / nTPIDR2_EL0 (HFGxTR bits 54, 55) with SME, are set.
+.macro el2_fine_grained_traps
+    mrs     x1, id_aa64mmfr0_el1
+    ubfx    x1, x1, #56, #4         // FGT
+    cbz     x1, 3f
+    mov     x0, xzr
+    mrs     x1, id_aa64dfr0_el1
+    ubfx    x1, x1, #32, #4         // PMSVer
+    cmp     x1, #3
+    b.lt    1f
+    orr     x0, x0, #(1 << 62)
+1:  msr     S3_4_C3_C1_4, x0        // HDFGRTR_EL2
+    msr     S3_4_C3_C1_5, x0        // HDFGWTR_EL2
+    mov     x0, xzr
+    mrs     x1, id_aa64pfr1_el1
+    ubfx    x1, x1, #24, #4         // SME
+    cbz     x1, 2f
+    orr     x0, x0, #(1 << 54)
+    orr     x0, x0, #(1 << 55)
+2:  msr     S3_4_C1_C1_4, x0        // HFGRTR_EL2
+    msr     S3_4_C1_C1_5, x0        // HFGWTR_EL2
+    msr     S3_4_C1_C1_6, xzr       // HFGITR_EL2
+    mrs     x1, id_aa64pfr0_el1
+    ubfx    x1, x1, #44, #4         // AMU: HAFGRTR_EL2 is UNDEFINED without it
+    cbz     x1, 3f
+    msr     S3_4_C3_C1_6, xzr       // HAFGRTR_EL2
+3:
+.endm
 
     .section .text.head, "ax"
     .globl _start
@@ -101,6 +173,15 @@ primary_entry:
     msr     vpidr_el2, x0
     mrs     x0, mpidr_el1
     msr     vmpidr_el2, x0
+    // The rest of Linux's init_el2_state (arch/arm64/include/asm/el2_setup.h)
+    // for what EL1 and EL0 may touch: registers whose reset values are
+    // UNKNOWN on hardware (QEMU resets most of them to harmless values;
+    // VBAR_EL2 it leaves at 0, where an HVC would go to no code).
+    adrp    x0, el2_stub_vectors    // physical: the MMU is off at EL2
+    add     x0, x0, :lo12:el2_stub_vectors
+    msr     vbar_el2, x0
+    el2_debug_traps
+    el2_fine_grained_traps
     ldr     x0, =SCTLR_EL1_RES1     // EL1 starts with MMU and caches off
     msr     sctlr_el1, x0
     mov     x0, #SPSR_EL1H_MASKED
@@ -216,6 +297,32 @@ park:
     b       park
 
     .ltorg
+
+// EL2 vectors once the kernel has dropped to EL1 (Linux's hyp stub,
+// arch/arm64/kernel/hyp-stub.S): the kernel offers no hypercalls, so an
+// HVC from EL1 gets HVC_STUB_ERR in x0 and returns to the next instruction;
+// anything else taken to EL2 is unexpected, and parks the CPU as Linux's
+// invalid vectors do. Physical addresses: EL2 runs with its MMU off.
+.equ HVC_STUB_ERR, 0xbadca11
+.equ ESR_EC_HVC64, 0x16
+    .balign 0x800
+el2_stub_vectors:
+    .rept 8                         // current EL, SP_EL0 and SP_ELx
+    .balign 0x80
+    b       park
+    .endr
+    .balign 0x80                    // lower EL, AArch64: synchronous
+    mrs     x0, esr_el2
+    lsr     x0, x0, #26
+    cmp     x0, #ESR_EC_HVC64
+    b.ne    park
+    movz    x0, #(HVC_STUB_ERR & 0xffff)
+    movk    x0, #(HVC_STUB_ERR >> 16), lsl #16
+    eret
+    .rept 7                         // lower EL: IRQ, FIQ, SError; AArch32
+    .balign 0x80
+    b       park
+    .endr
 
     // Early page tables, one 4 KiB page each, zeroed with .bss above.
     .section .bss.early_page_tables, "aw", %nobits

@@ -89,7 +89,7 @@ boot selftests_pass_when_entered_at_el1 virt,mte=on "selftest" 0 \
     'PASS pxn_stops_el1_executing_a_user_page' ', 0 skipped$'
 boot selftests_pass_when_entered_at_el2 virt,mte=on,virtualization=on "selftest" 0 \
     'entered at EL2, dropped to EL1 with HCR_EL2.ATA set' 'tagging on' \
-    'PASS tag_mismatch_in_el1_is_a_sync_tag_check_fault'
+    'PASS tag_mismatch_in_el1_is_a_sync_tag_check_fault' 'PASS hvc_from_el1_returns_through_the_el2_stub'
 boot boot_without_mte_says_tagging_is_off virt,mte=off "selftest" 0 \
     'MTE: level [01] .*no tag storage: tagging is off' 'SKIP stg_through_linear_map_is_read_back_by_ldg' \
     'PASS pan_stops_a_plain_el1_load_from_a_user_page' 'PASS pxn_stops_el1_executing_a_user_page'
@@ -154,6 +154,11 @@ for prog in exit_status--exit42 kernel_load--sigsegv hello_rust; do
         hello_rust) run_program make_run_passes_arguments 0 'argc 3' build/user/tests/$prog one two ;;
     esac
 done
+# Top-byte-ignore for user pointers is arm64 ABI, not MTE: the same
+# program on a CPU without tag storage.
+make --no-print-directory -s build/initramfs-run.cpio PROG=build/user/tests/tbi_tagged_pointer_without_mte >/dev/null
+MACHINE=virt,mte=off run_program tbi_holds_for_user_pointers_without_mte 0 'reach the memory \(HWCAP2 0\)' \
+    build/user/tests/tbi_tagged_pointer_without_mte
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"

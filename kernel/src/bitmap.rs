@@ -33,10 +33,11 @@ impl<const WORDS: usize> Bitmap<WORDS> {
         self.0.iter().enumerate().find(|(_, w)| **w != 0).map(|(i, w)| i * 64 + w.trailing_zeros() as usize)
     }
 
-    /// The first clear bit at or after `start`, wrapping round to `low`
-    /// (bits below `low` are never handed out).
-    pub fn first_clear_from(&self, start: usize, low: usize) -> Option<usize> {
-        (start.max(low)..Self::BITS).chain(low..start.min(Self::BITS)).find(|&i| !self.get(i))
+    /// The first clear bit in `[low, end)` at or after `start`, wrapping
+    /// round to `low` (bits outside the range are never handed out).
+    pub fn first_clear_from(&self, start: usize, low: usize, end: usize) -> Option<usize> {
+        let end = end.min(Self::BITS);
+        (start.max(low)..end).chain(low..start.min(end)).find(|&i| !self.get(i))
     }
 }
 
@@ -62,8 +63,12 @@ mod tests {
             b.set(i);
         }
         b.clear(5);
-        assert_eq!(b.first_clear_from(40, 1), Some(5), "wraps round");
+        assert_eq!(b.first_clear_from(40, 1, 64), Some(5), "wraps round");
+        assert_eq!(b.first_clear_from(40, 6, 64), None, "bit 5 is below low");
         b.set(5);
-        assert_eq!(b.first_clear_from(40, 1), None, "bit 0 is below low");
+        assert_eq!(b.first_clear_from(40, 1, 64), None, "bit 0 is below low");
+        b.clear(50);
+        assert_eq!(b.first_clear_from(40, 1, 50), None, "bit 50 is past the end");
+        assert_eq!(b.first_clear_from(40, 1, 51), Some(50));
     }
 }

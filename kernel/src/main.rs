@@ -87,7 +87,7 @@ mod boot {
         enable_pan();
         mte::enable(&mte_info, timer::ticks());
 
-        report(&boot, EntryLevel(entry_el), &mte_info, &free);
+        report(&boot, EntryLevel(entry_el).record(), &mte_info, &free);
         fpsimd::enable_for_el0();
         crate::irq::init(&boot);
         crate::mm::zero_page::init();
@@ -236,7 +236,7 @@ mod boot {
             free.len(),
             heap::HEAP_SIZE >> 10
         );
-        info!("MMU: TTBR1 kernel space live, linear map Normal-Tagged, TTBR0 reserved for user, PAN on, WXN on");
+        info!("MMU: TTBR1 kernel space live, linear map Normal-Tagged, TTBR0 reserved for user, PAN on, kernel W^X by its mappings");
         if mte::tagging_enabled() {
             info!(
                 "MTE: level {} (MTE{}), tag storage present, LDGM/STGM block {} bytes, tagging on",

@@ -3,8 +3,7 @@
  * runs through a trampoline GCC writes on the stack, so the program is
  * linked with an executable stack (PT_GNU_STACK with PF_X). Linux loads
  * such programs with the stack mapped executable; so does this kernel (the
- * fault path maps the stack page executable for the fetch and writable
- * again for the next store, SCTLR_EL1.WXN). The call must return the
+ * stack pages are writable and executable at once). The call must return the
  * value computed from the enclosing frame, twice, with a write to the stack
  * in between.
  */

@@ -6,8 +6,8 @@
  * do_page_fault -> VM_FAULT_BADACCESS), si_addr and pc the branch target.
  * A PROT_READ | PROT_WRITE | PROT_EXEC page runs the code written into it,
  * and again after it is rewritten, as on Linux (which does not set
- * SCTLR_EL1.WXN for EL0); this kernel runs with WXN on and moves such a page
- * between writable and executable on each fault. mprotect adding PROT_EXEC
+ * SCTLR_EL1.WXN); the page is writable and executable at once.
+ * mprotect adding PROT_EXEC
  * to a written page makes it run too.
  */
 #include "refpage_test.h"

@@ -9,8 +9,8 @@
 //! program header table that no segment loads. A PT_LOAD with p_memsz 0
 //! occupies nothing and is skipped, as Linux's elf_map() does. Writable and
 //! executable segments, and a PT_GNU_STACK asking for an executable stack,
-//! are taken as Linux takes them: the fault path maps such pages writable
-//! or executable, whichever was last needed (SCTLR_EL1.WXN, mm/fault.rs).
+//! are taken as Linux takes them: such pages are mapped writable and
+//! executable at once (SCTLR_EL1.WXN is off, mmu/kernel_map.rs).
 //! Parsing uses the `elf` crate; the policy is here. Pure logic, tested on
 //! the host, and fuzzed there (elf_fuzz.rs).
 

@@ -24,7 +24,7 @@ const PAGE: u64 = PAGE_SIZE as u64;
 /// 11 of them may be half empty).
 const AREA_HEAP_BYTES: usize = 160;
 
-/// Out of frames (or ASIDs).
+/// Out of frames.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OutOfMemory;
 
@@ -81,9 +81,14 @@ pub fn user_attributes(prot: Prot, flags: AreaFlags, ownership: Ownership) -> At
 
 impl AddressSpace {
     pub fn new() -> Result<Self, OutOfMemory> {
-        let asid = Asid::alloc().ok_or(OutOfMemory)?;
         let table = PageTable::new(&mut FrameTables).map_err(|_| OutOfMemory)?;
-        Ok(Self { brk: Brk::default(), table: Some(table), asid, areas: AreaSet::new(), owned: OwnedFrames::default() })
+        Ok(Self {
+            brk: Brk::default(),
+            table: Some(table),
+            asid: Asid::new(),
+            areas: AreaSet::new(),
+            owned: OwnedFrames::default(),
+        })
     }
 
     fn table(&mut self) -> &mut PageTable {
@@ -93,7 +98,7 @@ impl AddressSpace {
     /// Makes this the user half of the address space (TTBR0).
     pub fn activate(&self) {
         let root = self.table.as_ref().expect("live table").root();
-        user_tables::install(root, self.asid.value());
+        user_tables::install(root, &self.asid);
     }
 
     pub fn areas(&self) -> &AreaSet {
@@ -123,13 +128,19 @@ impl AddressSpace {
 
     /// The attributes for `frame` in `area`: as `user_attributes`, except
     /// that a private frame still shared with another process after fork is
-    /// read-only until its copy-on-write fault.
+    /// read-only until its copy-on-write fault. A frame about to be mapped
+    /// Normal-Tagged gets valid tags first (frame::make_tags_valid): every
+    /// user entry is written with attributes from here.
     fn attributes(area: &Area, frame: Frame, ownership: Ownership) -> Attributes {
         let mut prot = area.prot;
         if ownership == Ownership::Owned && frame::owners(frame) > 1 {
             prot.remove(Prot::WRITE);
         }
-        user_attributes(prot, area.flags, ownership)
+        let attrs = user_attributes(prot, area.flags, ownership);
+        if attrs.memory == MemoryType::NormalTagged {
+            frame::make_tags_valid(frame);
+        }
+        attrs
     }
 
     /// The areas to read and the pages to change, borrowed together: the
@@ -178,6 +189,12 @@ impl AddressSpace {
             unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst.add(offset as usize), data.len()) };
             f
         };
+        if area.prot.contains(Prot::EXEC) {
+            // An ELF text page (or an executable stack's): the I-cache may
+            // hold instructions from the frame's earlier use (Linux's
+            // __sync_icache_dcache). QEMU has no I-cache to show it.
+            crate::arch::aarch64::cache::sync_icache_frame(f);
+        }
         self.map(va, f, &area, Ownership::Owned)
     }
 
@@ -216,9 +233,9 @@ impl AddressSpace {
     }
 
     /// Changes the protection of `[start, end)` (mprotect), areas and
-    /// present pages alike. `add_flags` may add MTE: pages already present
-    /// get their tags cleared then, as Linux's mte_sync_tags does for a page
-    /// that becomes tagged.
+    /// present pages alike. `add_flags` may add MTE: a page already present,
+    /// owned or not, then has its tags cleared if they were not valid
+    /// (`attributes`, Linux's mte_sync_tags).
     pub fn protect(
         &mut self,
         start: VirtAddr,
@@ -229,16 +246,9 @@ impl AddressSpace {
         let before = self.areas.protect_range(start, end, prot, add_flags)?;
         for old in before {
             let now = self.areas.find(old.start).cloned().expect("just protected");
-            let becomes_tagged =
-                !old.flags.contains(AreaFlags::MTE) && now.flags.contains(AreaFlags::MTE) && mte::tagging_enabled();
             let mut va = old.start;
             while va < old.end {
                 if let Some((pa, ownership)) = self.mapped(va) {
-                    if becomes_tagged && ownership == Ownership::Owned {
-                        // SAFETY: an owned frame of this space, through the
-                        // linear map (Tagged); STG leaves the data alone.
-                        unsafe { page_fill::clear_tags(phys_to_virt(pa)) };
-                    }
                     let attrs = Self::attributes(&now, Frame::containing(pa), ownership);
                     self.table().set_page_attrs(&mut FrameTables, va, attrs);
                     tlb::flush_user_page(self.asid.value(), va.as_u64());

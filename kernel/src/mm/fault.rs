@@ -21,6 +21,7 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
+#[cfg(target_os = "none")]
 use super::addr::VirtAddr;
 #[cfg(target_os = "none")]
 use super::address_space::{AddressSpace, Ownership};
@@ -90,9 +91,6 @@ pub enum Resolution {
     CowReused,
     /// The page was fine (its entry was refreshed): a stale TLB entry.
     Spurious,
-    /// A page of a writable and executable area was remapped executable
-    /// (not writable) for an instruction fetch: SCTLR_EL1.WXN.
-    MadeExecutable,
 }
 
 impl Resolution {
@@ -109,7 +107,6 @@ impl Resolution {
             Resolution::CowCopied => "copy-on-write: copied the shared page",
             Resolution::CowReused => "copy-on-write: last owner, made the page writable",
             Resolution::Spurious => "page already mapped: refreshed its entry",
-            Resolution::MadeExecutable => "write+exec area: mapped the page executable, not writable (WXN)",
         }
     }
 }
@@ -126,7 +123,6 @@ pub struct FaultCounters {
     pub file_copy: u64,
     pub cow: u64,
     pub spurious: u64,
-    pub made_executable: u64,
 }
 
 impl FaultCounters {
@@ -141,7 +137,6 @@ impl FaultCounters {
             Resolution::FileCopied => &mut self.file_copy,
             Resolution::CowCopied | Resolution::CowReused => &mut self.cow,
             Resolution::Spurious => &mut self.spurious,
-            Resolution::MadeExecutable => &mut self.made_executable,
         };
         *c += 1;
     }
@@ -162,9 +157,6 @@ impl core::fmt::Display for FaultCounters {
         }
         if self.spurious > 0 {
             write!(f, ", spurious {}", self.spurious)?;
-        }
-        if self.made_executable > 0 {
-            write!(f, ", made-executable {}", self.made_executable)?;
         }
         Ok(())
     }
@@ -194,11 +186,29 @@ fn copy_of(src: super::frame::Frame, tagged: bool) -> Result<super::frame::Frame
     unsafe {
         if tagged {
             page_fill::copy_page_with_tags(dst, src);
+            frame::mark_tags_valid(f);
         } else {
             page_fill::copy_page(dst, src);
         }
     }
     Ok(f)
+}
+
+/// Whether a fault that did `what` in an area with `prot` must make the
+/// frame's contents visible to instruction fetches before mapping it
+/// (Linux's __sync_icache_dcache, from set_pte_at of an executable user
+/// entry). The frame was just written by the kernel (zeroed, filled,
+/// copied: an ELF segment's copy, a copy-on-write copy of an executable
+/// stack after fork, a refpage fill), or is a page it wrote earlier that
+/// first becomes executable here (a reference page, a shared-memory or
+/// file page written through read()/write()); the I-cache may still hold
+/// instructions from the frame's earlier use. Not for the trampoline page
+/// (made coherent once, when written at boot), nor where no new frame is
+/// mapped. Linux skips pages already made coherent (PG_dcache_clean); here
+/// shared pages are cleaned each time an executable area maps them.
+pub fn needs_icache_sync(prot: Prot, what: Resolution) -> bool {
+    prot.contains(Prot::EXEC)
+        && !matches!(what, Resolution::TrampolineMapped | Resolution::CowReused | Resolution::Spurious)
 }
 
 /// A resolved fault: what was done, and whether the area is tagged.
@@ -220,24 +230,6 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
     if !area.prot.contains(access.needs()) {
         return Err(FaultError::NotPermitted);
     }
-    // SCTLR_EL1.WXN makes every writable page execute-never, at EL0 too.
-    // Linux does not set WXN and runs code in a PROT_WRITE | PROT_EXEC
-    // mapping (JITs rely on it), so such a page is mapped writable or
-    // executable, whichever the last fault needed: an instruction fetch
-    // maps it read-only and executable here (after its first write, if it
-    // has none yet, as for a read), and the next store faults and takes the
-    // copy-on-write path below, which makes it writable again. Only the
-    // permissions change, so no break-before-make is needed (Arm ARM
-    // D8.16.1); the page's TLB entry is invalidated. As on Linux, a program
-    // that writes code makes it visible to fetches itself (__clear_cache).
-    let exec_view;
-    let wxn_swap = access == Access::Execute && area.prot.contains(Prot::WRITE);
-    let area = if wxn_swap {
-        exec_view = super::vma::Area { prot: area.prot - Prot::WRITE, ..area.clone() };
-        &exec_view
-    } else {
-        area
-    };
     // One walk: the tables above the entry are created now if missing, and
     // the entry is then read and written in place.
     let mut page = pages.page(va).map_err(|_| FaultError::OutOfMemory)?;
@@ -245,47 +237,40 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
     let tagged = area.flags.contains(AreaFlags::MTE) && mte::tagging_enabled();
     let done = |what| Ok(Resolved { what, tagged });
     let private_write = access == Access::Write && !area.flags.contains(AreaFlags::SHARED);
-    match (&area.backing, present) {
+    let (f, ownership, what) = match (&area.backing, present) {
         // Copy-on-write targets: nothing there yet, or someone else's page.
-        (Backing::SignalTrampoline, _) if access == Access::Write => Err(FaultError::NotPermitted),
+        (Backing::SignalTrampoline, _) if access == Access::Write => return Err(FaultError::NotPermitted),
         (Backing::Anonymous, None | Some((_, Ownership::Special))) if private_write => {
             let f = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data })
                 .ok_or(FaultError::OutOfMemory)?;
-            page.map(f, area, Ownership::Owned);
-            done(Resolution::ZeroFilled)
+            (f, Ownership::Owned, Resolution::ZeroFilled)
         }
         (Backing::RefPage(refpage), None | Some((_, Ownership::Special))) if private_write => {
             let f = frame::alloc().ok_or(FaultError::OutOfMemory)?;
             // SAFETY: a frame just allocated, through the linear map.
             let kind = unsafe { refpage.fill(phys_to_virt(f.start()), tagged) };
-            page.map(f, area, Ownership::Owned);
-            done(match kind {
+            if tagged {
+                frame::mark_tags_valid(f);
+            }
+            let what = match kind {
                 FillKind::Pattern16 => Resolution::RefPagePatternFilled,
                 FillKind::Copy => Resolution::RefPageCopied,
-            })
+            };
+            (f, Ownership::Owned, what)
         }
         (Backing::PrivateFile(object), None | Some((_, Ownership::Special))) if private_write => {
             let src = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
-            page.map(copy_of(src, tagged)?, area, Ownership::Owned);
-            done(Resolution::FileCopied)
+            (copy_of(src, tagged)?, Ownership::Owned, Resolution::FileCopied)
         }
         // First reads: map a shared page, read-only where private.
-        (Backing::Anonymous, None) => {
-            page.map(super::zero_page::frame(), area, Ownership::Special);
-            done(Resolution::ZeroPageMapped)
-        }
-        (Backing::RefPage(refpage), None) => {
-            page.map(refpage.frame(), area, Ownership::Special);
-            done(Resolution::RefPageMapped)
-        }
+        (Backing::Anonymous, None) => (super::zero_page::frame(), Ownership::Special, Resolution::ZeroPageMapped),
+        (Backing::RefPage(refpage), None) => (refpage.frame(), Ownership::Special, Resolution::RefPageMapped),
         (Backing::SignalTrampoline, None) => {
-            page.map(super::sigpage::frame(), area, Ownership::Special);
-            done(Resolution::TrampolineMapped)
+            (super::sigpage::frame(), Ownership::Special, Resolution::TrampolineMapped)
         }
         (Backing::SharedMemory(object) | Backing::PrivateFile(object), None) => {
             let f = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
-            page.map(f, area, Ownership::Special);
-            done(Resolution::SharedPageMapped)
+            (f, Ownership::Special, Resolution::SharedPageMapped)
         }
         // Copy-on-write after fork: a private page this process owns with
         // others. The last owner just gets write access back.
@@ -295,14 +280,45 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
                 page.refresh(area, Ownership::Owned);
                 return done(Resolution::CowReused);
             }
-            page.map(copy_of(old, tagged)?, area, Ownership::Owned);
-            done(Resolution::CowCopied)
+            (copy_of(old, tagged)?, Ownership::Owned, Resolution::CowCopied)
         }
-        // Present and allowed by the area: the entry or the TLB was stale,
-        // or (WXN) the page was writable and is now to run.
+        // Present and allowed by the area: the entry or the TLB was stale.
         (_, Some((_, ownership))) => {
             page.refresh(area, ownership);
-            done(if wxn_swap { Resolution::MadeExecutable } else { Resolution::Spurious })
+            return done(Resolution::Spurious);
+        }
+    };
+    // Before the entry can be used (by another thread, on another CPU):
+    // QEMU has no instruction cache to go stale, real CPUs do.
+    if needs_icache_sync(area.prot, what) {
+        crate::arch::aarch64::cache::sync_icache_frame(f);
+    }
+    page.map(f, area, ownership);
+    done(what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_frames_in_executable_areas_are_made_coherent_and_nothing_else() {
+        let exec = Prot::READ | Prot::EXEC;
+        for what in [
+            Resolution::ZeroFilled,
+            Resolution::ZeroPageMapped,
+            Resolution::RefPageMapped,
+            Resolution::RefPagePatternFilled,
+            Resolution::RefPageCopied,
+            Resolution::FileCopied,
+            Resolution::SharedPageMapped,
+            Resolution::CowCopied,
+        ] {
+            assert!(needs_icache_sync(exec, what), "{:?} in an executable area", what);
+            assert!(!needs_icache_sync(Prot::READ | Prot::WRITE, what), "{:?} in a data area", what);
+        }
+        for what in [Resolution::TrampolineMapped, Resolution::CowReused, Resolution::Spurious] {
+            assert!(!needs_icache_sync(exec | Prot::WRITE, what), "{:?} maps no new contents", what);
         }
     }
 }

@@ -7,10 +7,14 @@
 //!
 //! Frames are handed out as they are: neither their data nor their
 //! allocation tags are cleared here. Boot does not clear the tags of all RAM
-//! (that would cost a pass over every byte); instead a frame's tags are
-//! cleared when it is handed out for a tagged use (see `arch::mte`).
+//! (that would cost a pass over every byte); instead each frame records
+//! whether its tags are valid (Linux's PG_mte_tagged, [`TagState`]): a frame
+//! zeroed with its tags, or whose tags were all written, is marked so, and
+//! any other frame has its tags cleared the first time it is mapped
+//! Normal-Tagged ([`make_tags_valid`], Linux's mte_sync_tags). Freeing a
+//! frame forgets it.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
 use buddy_system_allocator::FrameAllocator;
 use spin::Mutex;
@@ -218,26 +222,155 @@ impl OwnerTable {
 
 static OWNERS: spin::Once<OwnerTable> = spin::Once::new();
 
-/// Sets up the owner table in frames of the pool. Once, at boot, after
-/// `init` and once the linear map exists.
+/// Whether each frame's allocation tags are valid, one byte a frame
+/// (Linux's PG_mte_tagged and PG_mte_lock): *stale*, nothing wrote them for
+/// the frame's present use; *claimed*, someone is clearing them; *valid*.
+/// A byte, not two bits, so that marking a frame is a store and checking
+/// it a load on the fault path, with no read-modify-write of a word other
+/// frames share. A frame comes from the pool stale, and [`free`] makes it
+/// stale again when its last owner lets it go. Pure bookkeeping, tested on
+/// the host; clearing the tags is the caller's.
+pub struct TagState<'a> {
+    first: u64,
+    frames: &'a [AtomicU8],
+}
+
+const TAGS_STALE: u8 = 0;
+const TAGS_CLAIMED: u8 = 1;
+const TAGS_VALID: u8 = 2;
+
+/// What [`TagState::claim`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TagClaim {
+    /// The tags are valid: nothing to do.
+    Valid,
+    /// The caller must clear the tags, then call [`TagState::set_valid`].
+    Mine,
+    /// Another CPU is clearing them (wait for `Valid`).
+    Busy,
+    /// Not a frame of the pool (none is handed out).
+    Outside,
+}
+
+impl<'a> TagState<'a> {
+    pub fn new(first: u64, frames: &'a [AtomicU8]) -> Self {
+        Self { first, frames }
+    }
+
+    fn state(&self, frame: Frame) -> Option<&AtomicU8> {
+        let i = frame.number().checked_sub(self.first)?;
+        self.frames.get(usize::try_from(i).ok()?)
+    }
+
+    /// Whether the tags of `frame` are valid (Acquire: their clearing
+    /// happened before).
+    #[inline]
+    pub fn is_valid(&self, frame: Frame) -> bool {
+        self.state(frame).is_some_and(|s| s.load(Ordering::Acquire) == TAGS_VALID)
+    }
+
+    /// Claims the clearing of `frame`'s tags, unless they are valid or
+    /// already claimed (Linux's try_page_mte_tagging).
+    pub fn claim(&self, frame: Frame) -> TagClaim {
+        let Some(s) = self.state(frame) else { return TagClaim::Outside };
+        match s.compare_exchange(TAGS_STALE, TAGS_CLAIMED, Ordering::Acquire, Ordering::Acquire) {
+            Ok(_) => TagClaim::Mine,
+            Err(TAGS_VALID) => TagClaim::Valid,
+            Err(_) => TagClaim::Busy,
+        }
+    }
+
+    /// The tags of `frame` are valid now (Release: after they were written).
+    pub fn set_valid(&self, frame: Frame) {
+        if let Some(s) = self.state(frame) {
+            s.store(TAGS_VALID, Ordering::Release);
+        }
+    }
+
+    /// `frame` goes back to the pool: its tags mean nothing any more.
+    pub fn forget(&self, frame: Frame) {
+        if let Some(s) = self.state(frame) {
+            s.store(TAGS_STALE, Ordering::Relaxed);
+        }
+    }
+}
+
+static TAGS: spin::Once<TagState<'static>> = spin::Once::new();
+
+/// `count` zeroed values of `T` in frames taken from the pool for good,
+/// through the linear map.
 #[cfg(target_os = "none")]
-pub fn init_owners() {
+fn boot_table<T>(count: usize, what: &str) -> &'static [T] {
     use crate::arch::aarch64::mmu::layout::phys_to_virt;
-    let (first, end) = with_pool(|pool| pool.span()).expect("RAM was added to the frame pool");
-    let count = (end - first) as usize;
-    let bytes = count * core::mem::size_of::<AtomicU32>();
-    let frames = bytes.div_ceil(1 << PAGE_SHIFT);
-    let table = with_pool(|pool| pool.alloc(frames)).expect("frames for the frame owner table");
+    let frames = (count * core::mem::size_of::<T>()).div_ceil(1 << PAGE_SHIFT);
+    let table = with_pool(|pool| pool.alloc(frames)).unwrap_or_else(|| panic!("frames for the {}", what));
     let base = phys_to_virt(table.start());
     for i in 0..frames as u64 {
         // SAFETY: frames just taken from the pool, ours for good, reached
         // through the linear map. DC ZVA: a tenth of the stores of a memset.
         unsafe { crate::arch::aarch64::page_fill::zero_page(base + (i << PAGE_SHIFT)) };
     }
-    // SAFETY: as above; all-zero bytes are valid AtomicU32 values, and the
-    // frames hold `count` of them.
-    let extra = unsafe { core::slice::from_raw_parts(base.as_mut_ptr::<AtomicU32>(), count) };
+    // SAFETY: as above; the callers' T (atomic integers) are valid when all
+    // bytes are zero, and the frames hold `count` of them.
+    unsafe { core::slice::from_raw_parts(base.as_mut_ptr::<T>(), count) }
+}
+
+/// Sets up the owner table, and the tag state where tag storage exists, in
+/// frames of the pool. Once, at boot, after `init` and once the linear map
+/// exists.
+#[cfg(target_os = "none")]
+pub fn init_owners() {
+    let (first, end) = with_pool(|pool| pool.span()).expect("RAM was added to the frame pool");
+    let count = (end - first) as usize;
+    let extra = boot_table::<AtomicU32>(count, "frame owner table");
     OWNERS.call_once(|| OwnerTable { first, extra });
+    // Tag storage is what mte::enable turns tagging on for, later in boot.
+    if crate::arch::aarch64::mte::level() >= 2 {
+        let frames = boot_table::<AtomicU8>(count, "frame tag state");
+        TAGS.call_once(|| TagState::new(first, frames));
+    }
+}
+
+/// The tags of `frame` were all written for its present use (zeroed with
+/// the data, copied, or filled from a pattern): mapping it tagged keeps them.
+pub fn mark_tags_valid(frame: Frame) {
+    if let Some(tags) = TAGS.get() {
+        tags.set_valid(frame);
+    }
+}
+
+/// Makes the tags of `frame` valid before it is mapped Normal-Tagged: if
+/// nothing wrote them since the frame was allocated (a page written through
+/// an untagged mapping, by read() or by the kernel), they are whatever an
+/// earlier user left, and are cleared now, data kept (Linux's
+/// mte_sync_tags with PG_mte_tagged). Nothing to do with tagging off.
+#[cfg(target_os = "none")]
+#[inline]
+pub fn make_tags_valid(frame: Frame) {
+    match TAGS.get() {
+        Some(tags) if !tags.is_valid(frame) => clear_stale_tags(tags, frame),
+        _ => {}
+    }
+}
+
+/// [`make_tags_valid`] for a frame whose tags were not valid a moment ago.
+#[cfg(target_os = "none")]
+#[inline(never)]
+fn clear_stale_tags(tags: &TagState, frame: Frame) {
+    use crate::arch::aarch64::{mmu::layout::phys_to_virt, page_fill};
+    loop {
+        match tags.claim(frame) {
+            TagClaim::Valid | TagClaim::Outside => return,
+            TagClaim::Busy => core::hint::spin_loop(),
+            TagClaim::Mine => {
+                // SAFETY: a frame of the pool mapped by the caller, through
+                // the linear map (Tagged); STG leaves the data alone.
+                unsafe { page_fill::clear_tags(phys_to_virt(frame.start())) };
+                tags.set_valid(frame);
+                return;
+            }
+        }
+    }
 }
 
 fn extra_owners(frame: Frame) -> Option<&'static AtomicU32> {
@@ -249,6 +382,9 @@ pub fn free(frame: Frame) {
     let shared = extra_owners(frame)
         .is_some_and(|extra| extra.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok());
     if !shared {
+        if let Some(tags) = TAGS.get() {
+            tags.forget(frame);
+        }
         with_pool(|pool| pool.dealloc(frame, 1))
     }
 }
@@ -288,6 +424,7 @@ pub fn alloc_zeroed(clear: Clear) -> Option<Frame> {
         // SAFETY: a frame just allocated, owned by us, mapped RW Tagged by the
         // linear map.
         unsafe { mte::zero_page_with_tags(va) };
+        mark_tags_valid(frame);
     } else {
         // SAFETY: as above.
         unsafe { crate::arch::aarch64::page_fill::zero_page(va) };
@@ -386,6 +523,32 @@ mod tests {
         let mut pool = FramePool::new();
         pool.add_range(PhysRange::new(PhysAddr::new(0x1800), PhysAddr::new(0x4800)));
         assert_eq!(pool.stats().total, 2, "only 0x2000..0x4000 is whole frames");
+    }
+
+    #[test]
+    fn tags_are_cleared_once_per_allocation() {
+        let frames: std::vec::Vec<AtomicU8> = (0..128).map(|_| AtomicU8::new(0)).collect();
+        let tags = TagState::new(0x40000, &frames);
+        let (a, b) = (Frame::from_number(0x40000 + 33), Frame::from_number(0x40000 + 34));
+        // First tagged mapping: the mapper clears; a second one waits.
+        assert_eq!(tags.claim(a), TagClaim::Mine);
+        assert_eq!(tags.claim(a), TagClaim::Busy);
+        assert!(!tags.is_valid(a));
+        tags.set_valid(a);
+        assert_eq!(tags.claim(a), TagClaim::Valid);
+        // Its neighbour is untouched.
+        assert!(!tags.is_valid(b));
+        assert_eq!(tags.claim(b), TagClaim::Mine);
+        // Freed and handed out again: stale once more.
+        tags.forget(a);
+        assert!(!tags.is_valid(a));
+        assert_eq!(tags.claim(a), TagClaim::Mine);
+        // A frame zeroed with its tags needs no clearing.
+        tags.forget(b);
+        tags.set_valid(b);
+        assert_eq!(tags.claim(b), TagClaim::Valid);
+        assert_eq!(tags.claim(Frame::from_number(0x3ffff)), TagClaim::Outside);
+        assert_eq!(tags.claim(Frame::from_number(0x40000 + 128)), TagClaim::Outside);
     }
 
     #[test]

@@ -4,7 +4,6 @@
 pub mod addr;
 #[cfg(target_os = "none")]
 pub mod address_space;
-#[cfg(target_os = "none")]
 pub mod fault;
 pub mod frame;
 pub mod heap;

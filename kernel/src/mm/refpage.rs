@@ -76,6 +76,10 @@ impl RefPage {
                 }
             }
         }
+        if tagging {
+            // Every granule's tag was written above (0 without given tags).
+            frame::mark_tags_valid(frame);
+        }
         Some(Self { frame, size, pattern16, tagged, ino: NEXT_INO.fetch_add(1, Ordering::Relaxed) })
     }
 

@@ -4,10 +4,10 @@
 //! MADV_DONTNEED) does not lose its contents, and are mapped with the
 //! SPECIAL bit: the object, not the address space, frees them.
 //!
-//! Each page remembers whether its allocation tags are valid (Linux's
-//! PG_mte_tagged): a page first written through read()/write() or an
-//! untagged mapping has stale tags, which are cleared the first time a
-//! PROT_MTE mapping maps it (Linux's mte_sync_tags), keeping its data.
+//! A page first written through read()/write() or an untagged mapping has
+//! stale allocation tags, which are cleared the first time a PROT_MTE
+//! mapping maps it, keeping its data (its frame's tag state, frame.rs:
+//! Linux's PG_mte_tagged and mte_sync_tags).
 
 use alloc::collections::BTreeMap;
 
@@ -16,17 +16,10 @@ use spin::Mutex;
 use super::addr::{VirtAddr, PAGE_SIZE};
 use super::frame::{self, Clear, Frame};
 use crate::arch::aarch64::mmu::layout::phys_to_virt;
-use crate::arch::aarch64::page_fill;
-
-#[derive(Clone, Copy)]
-struct Page {
-    frame: Frame,
-    tags_valid: bool,
-}
 
 #[derive(Default)]
 pub struct SharedMemory {
-    pages: Mutex<BTreeMap<u64, Page>>,
+    pages: Mutex<BTreeMap<u64, Frame>>,
 }
 
 impl SharedMemory {
@@ -39,34 +32,32 @@ impl SharedMemory {
     /// `None` when out of memory.
     pub fn page(&self, index: u64, tagged: bool) -> Option<Frame> {
         let mut pages = self.pages.lock();
-        if let Some(p) = pages.get_mut(&index) {
-            if tagged && !p.tags_valid {
-                // SAFETY: our frame, through the linear map; STG keeps data.
-                unsafe { page_fill::clear_tags(phys_to_virt(p.frame.start())) };
-                p.tags_valid = true;
+        if let Some(&frame) = pages.get(&index) {
+            if tagged {
+                frame::make_tags_valid(frame);
             }
-            return Some(p.frame);
+            return Some(frame);
         }
         let frame = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data })?;
-        pages.insert(index, Page { frame, tags_valid: tagged });
+        pages.insert(index, frame);
         Some(frame)
     }
 
     /// The frame of page `index` if it exists (holes read as zeros).
     pub fn existing(&self, index: u64) -> Option<Frame> {
-        self.pages.lock().get(&index).map(|p| p.frame)
+        self.pages.lock().get(&index).copied()
     }
 
     /// Zeroes the bytes from `offset` on (a file shrinking). Frames stay:
     /// they may still be mapped somewhere; they go with the object.
     pub fn zero_from(&self, offset: u64) {
-        for (&index, p) in self.pages.lock().iter() {
+        for (&index, frame) in self.pages.lock().iter() {
             let page_start = index * PAGE_SIZE as u64;
             if page_start + PAGE_SIZE as u64 <= offset {
                 continue;
             }
             let from = offset.saturating_sub(page_start) as usize;
-            let va: VirtAddr = phys_to_virt(p.frame.start());
+            let va: VirtAddr = phys_to_virt(frame.start());
             // SAFETY: our frame, through the linear map; from < PAGE_SIZE.
             unsafe { core::ptr::write_bytes(va.as_mut_ptr::<u8>().add(from), 0, PAGE_SIZE - from) };
         }
@@ -75,8 +66,8 @@ impl SharedMemory {
 
 impl Drop for SharedMemory {
     fn drop(&mut self) {
-        for (_, p) in core::mem::take(&mut *self.pages.lock()) {
-            frame::free(p.frame);
+        for (_, frame) in core::mem::take(&mut *self.pages.lock()) {
+            frame::free(frame);
         }
     }
 }

@@ -45,8 +45,10 @@ pub struct Process {
     /// The descriptor table, shared by threads (CLONE_FILES).
     pub fdt: Arc<Shared<FdTable<FileRef>>>,
     pub faults: FaultCounters,
-    /// Page number of the last spurious fault, to catch one that repeats.
-    pub last_spurious: Option<u64>,
+    /// Address and instruction (FAR, ELR) of the last spurious fault of a
+    /// kernel access to user memory in this exception, to end one that
+    /// repeats with EFAULT (arch fault.rs).
+    pub last_spurious: Option<(u64, u64)>,
     pub signals: SignalState,
     /// Tag-check control set by prctl (per thread in Linux; one thread here).
     pub mte: MteControl,

@@ -8,6 +8,7 @@
 //! recurses until the boot stack runs into its guard page, which must end
 //! in the stack-overflow report.
 
+mod el2;
 mod isolation;
 mod mm;
 mod mmu;
@@ -50,7 +51,10 @@ pub struct Summary {
 /// Runs every check and prints the closing line.
 pub fn run_all() -> Summary {
     let mut s = Summary::default();
-    for group in [mmu::CHECKS, mm::CHECKS, mte::CHECKS, isolation::CHECKS] {
+    // The EL2 checks only exist when there is an EL2 (entered there).
+    let el2 = crate::arch::aarch64::boot::EntryLevel::at_boot().0 == 2;
+    let groups = [mmu::CHECKS, mm::CHECKS, mte::CHECKS, isolation::CHECKS, if el2 { el2::CHECKS } else { &[] }];
+    for group in groups {
         for check in group {
             match (check.run)() {
                 Outcome::Pass => {

@@ -7,6 +7,31 @@ core::arch::global_asm!(include_str!("../../../../boot/start.S"));
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EntryLevel(pub u64);
 
+static ENTRY_LEVEL: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
+
+impl EntryLevel {
+    /// Remembers the level for [`EntryLevel::at_boot`] (once, at boot).
+    pub fn record(self) -> Self {
+        ENTRY_LEVEL.store(self.0, core::sync::atomic::Ordering::Relaxed);
+        self
+    }
+
+    pub fn at_boot() -> Self {
+        Self(ENTRY_LEVEL.load(core::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+/// Calls the EL2 stub start.S left in VBAR_EL2 (`hvc #0`, x0 = `call`);
+/// returns x0 as it comes back. Only when the kernel was entered at EL2:
+/// at EL1 without EL2, HVC is an undefined instruction.
+pub fn hypervisor_call(call: u64) -> u64 {
+    assert_eq!(EntryLevel::at_boot(), EntryLevel(2), "HVC needs EL2");
+    let mut x0 = call;
+    // SAFETY: the stub clobbers only x0 and returns to the next instruction.
+    unsafe { core::arch::asm!("hvc #0", inout("x0") x0, options(nostack)) };
+    x0
+}
+
 /// Turns on Privileged Access Never (FEAT_PAN): EL1 accesses to EL0-accessible
 /// memory fault unless made through the user-copy routines. start.S left
 /// SCTLR_EL1.SPAN = 0, so every exception into EL1 sets PSTATE.PAN again.

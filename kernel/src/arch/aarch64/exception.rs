@@ -46,12 +46,14 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
         VectorKind::CurrentElSpx(Event::Synchronous) => kernel_sync(frame),
         VectorKind::KernelStackOverflow => super::stack_overflow::report(),
         VectorKind::LowerElAarch64(event @ (Event::Synchronous | Event::Irq)) => {
+            crate::process::current().last_spurious = None;
             entry_from_user();
             match event {
                 Event::Synchronous => super::fault::user_sync(frame),
                 _ => crate::irq::handle(),
             }
             crate::signal::deliver::on_return_to_user(frame);
+            exit_to_user();
             crate::fault_cost::finish(frame.entry_ticks[0]);
         }
         other => panic!("unexpected exception: {:?}", other),
@@ -86,6 +88,18 @@ fn entry_from_user() {
         // SAFETY: PSTATE.TCO only decides whether tag checks apply; the SPSR
         // restores the process's own value on return.
         unsafe { core::arch::asm!(".arch_extension memtag", "msr tco, #0", options(nomem, nostack)) };
+    }
+}
+
+/// What every return to EL0 does last, for MTE (Linux's kernel_exit with
+/// clear_mte_async_tcf): in async mode, a fault the kernel's own accesses
+/// to user memory recorded in TFSRE0_EL1 is dropped, so that the task is
+/// not sent SEGV_MTEAERR for a system call's copy (with checks off TCF0
+/// records nothing; in sync mode a kernel mismatch is an EFAULT).
+fn exit_to_user() {
+    use super::mte_control::CheckMode;
+    if super::mte::tagging_enabled() && crate::process::current().mte.mode() == CheckMode::Async {
+        super::mte::discard_kernel_async_faults();
     }
 }
 

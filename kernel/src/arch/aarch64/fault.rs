@@ -68,8 +68,9 @@ fn decode(esr: Esr) -> Decoded {
     }
 }
 
-/// Tries to resolve `far` in the current process; the signal on failure.
-fn resolve(far: u64, esr: Esr, access: Access) -> Result<(), Sig> {
+/// Tries to resolve `far` in the current process: what was done, or the
+/// signal on failure.
+fn resolve(far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig> {
     let va = untagged(far);
     let p = process::current();
     let result =
@@ -92,14 +93,17 @@ fn resolve(far: u64, esr: Esr, access: Access) -> Result<(), Sig> {
         );
     }
     match result {
-        // The same page faulting twice in a row without being fixed would
-        // loop forever: the second time is a protection violation.
-        Ok(r) if r.what == fault::Resolution::Spurious && p.last_spurious == Some(va >> 12) => Err(ACCERR),
+        // A spurious fault (the page was there and allowed: a TLB entry or
+        // a walk that had not seen the new entry yet) is retried, however
+        // often, as Linux does: a new user entry is written without a DSB
+        // (Linux's set_pte issues one only for kernel entries), so on
+        // hardware the retried access may fault again before the walker
+        // sees it. The refresh invalidates the page's TLB entry after a
+        // DSB, which bounds this; at EL0 the timer can always preempt.
         Ok(r) => {
-            p.last_spurious = (r.what == fault::Resolution::Spurious).then_some(va >> 12);
             p.faults.count(r.what);
             crate::fault_cost::note(r);
-            Ok(())
+            Ok(r.what)
         }
         Err(FaultError::Unmapped) => Err(MAPERR),
         Err(FaultError::NotPermitted) => Err(ACCERR),
@@ -113,7 +117,7 @@ fn resolve(far: u64, esr: Esr, access: Access) -> Result<(), Sig> {
 fn user_abort(frame: &TrapFrame) {
     let esr = frame.esr();
     let outcome = match decode(esr) {
-        Decoded::Resolve { access } => resolve(frame.far, esr, access),
+        Decoded::Resolve { access } => resolve(frame.far, esr, access).map(|_| ()),
         Decoded::Signal(sig) => Err(sig),
     };
     if let Err(sig) = outcome {
@@ -167,6 +171,10 @@ pub fn user_sync(frame: &mut TrapFrame) {
         ExceptionClass::PcAlignment | ExceptionClass::SpAlignment => {
             force(frame, Sig { signal: SIGBUS, code: BUS_ADRALN, name: "BUS_ADRALN" }, frame.elr)
         }
+        // WFI (and WFIT: ISS.TI bit 0 clear) traps, SCTLR_EL1.nTWI being 0,
+        // and is a no-op, as Linux's wfi_handler makes it: the program
+        // goes on at the next instruction, and the CPU is not idled for it.
+        ExceptionClass::WfiWfe if esr.iss() & 1 == 0 => frame.elr += 4,
         ExceptionClass::Brk64 | ExceptionClass::BreakpointLowerEl | ExceptionClass::SoftwareStepLowerEl => {
             force(frame, Sig { signal: SIGTRAP, code: TRAP_BRKPT, name: "TRAP_BRKPT" }, frame.elr)
         }
@@ -176,13 +184,28 @@ pub fn user_sync(frame: &mut TrapFrame) {
 
 /// A kernel access to a user address faulted (inside a uaccess routine):
 /// resolve it like a user fault so the copy can be retried. `false` if it
-/// cannot be resolved; the caller then applies the fixup (EFAULT).
+/// cannot be resolved; the caller then applies the fixup (EFAULT). The
+/// kernel runs with interrupts masked, so unlike EL0 it is not retried
+/// without end: the same access (address and instruction) finding its page
+/// fine twice in a row, after a refresh that invalidated its TLB entry,
+/// can never succeed, and the copy fails with EFAULT rather than hang the
+/// kernel. The record is cleared at each entry from EL0 (exception.rs).
 pub fn kernel_access_to_user(frame: &TrapFrame) -> bool {
     if !process::has_current() || untagged(frame.far) >= USER_END {
         return false;
     }
-    match decode(frame.esr()) {
-        Decoded::Resolve { access } => resolve(frame.far, frame.esr(), access).is_ok(),
-        Decoded::Signal(_) => false,
+    let access = (frame.far, frame.elr);
+    let resolved = match decode(frame.esr()) {
+        Decoded::Resolve { access } => resolve(frame.far, frame.esr(), access),
+        Decoded::Signal(_) => return false,
+    };
+    let p = process::current();
+    match resolved {
+        Ok(fault::Resolution::Spurious) if p.last_spurious == Some(access) => false,
+        Ok(what) => {
+            p.last_spurious = (what == fault::Resolution::Spurious).then_some(access);
+            true
+        }
+        Err(_) => false,
     }
 }

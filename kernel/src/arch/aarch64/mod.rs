@@ -13,7 +13,6 @@ pub mod trap_frame;
 pub mod backtrace;
 #[cfg(target_os = "none")]
 pub mod boot;
-#[cfg(target_os = "none")]
 pub mod cache;
 #[cfg(target_os = "none")]
 pub mod context;

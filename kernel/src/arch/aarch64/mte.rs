@@ -71,9 +71,10 @@ pub fn enable(info: &MteInfo, seed: u64) {
         return;
     }
     use super::regs::{GCR_EL1 as G, RGSR_EL1 as R, SCTLR_EL1_EXT as S};
-    // Top-byte-ignore for both halves: user pointers carry tags (TBI0), and
-    // the kernel's DC GZVA / STG on linear-map addresses need TBI1.
-    TCR_EL1.modify(TCR_EL1::TBI0::Ignored + TCR_EL1::TBI1::Ignored);
+    // Top-byte-ignore for the kernel half: DC GZVA / STG on linear-map
+    // addresses carry tags. TBI0 (user pointers) is not MTE's: start.S sets
+    // it on every CPU, as Linux does.
+    TCR_EL1.modify(TCR_EL1::TBI1::Ignored);
     // IRG: hardware random tags, never tag 0, so a random tag always differs
     // from memory that was never tagged.
     GCR_EL1.write(G::RRND::SET + G::Exclude.val(0x0001));
@@ -89,6 +90,32 @@ pub fn enable(info: &MteInfo, seed: u64) {
     unsafe { core::arch::asm!("tlbi vmalle1", "dsb nsh", "isb", options(nostack)) };
     TAG_BLOCK_BYTES.store(info.gm_block_bytes.expect("MTE2 has GMID_EL1"), Ordering::Relaxed);
     TAGGING.store(true, Ordering::Relaxed);
+}
+
+/// Sets PSTATE.TCO: `checked` clears it, so that tag checks apply to the
+/// kernel's unprivileged accesses to user memory (LDTR/STTR are checked as
+/// EL0 accesses, under TCF0); otherwise sets it, and they are not checked.
+pub fn set_kernel_tag_checks(checked: bool) {
+    // SAFETY: PSTATE.TCO only decides whether tag checks apply; an exception
+    // return restores EL0's own value from the SPSR.
+    unsafe {
+        if checked {
+            core::arch::asm!(".arch_extension memtag", "msr tco, #0", options(nomem, nostack));
+        } else {
+            core::arch::asm!(".arch_extension memtag", "msr tco, #1", options(nomem, nostack));
+        }
+    }
+}
+
+/// On the way back to EL0 of an async-mode task: drops any asynchronous
+/// tag check fault the kernel's own accesses to its memory recorded in
+/// TFSRE0_EL1 since the entry read it (Linux's clear_mte_async_tcf in
+/// kernel_exit: uaccess faults are not the task's). The DSB lets those
+/// accesses' faults land in the register first.
+pub fn discard_kernel_async_faults() {
+    // SAFETY: a barrier.
+    unsafe { core::arch::asm!("dsb ish", options(nostack)) };
+    TFSRE0_EL1.set(0);
 }
 
 /// Forgets any asynchronous tag check fault EL0 has caused (TFSRE0_EL1).

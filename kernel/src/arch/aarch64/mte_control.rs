@@ -76,7 +76,23 @@ impl MteControl {
         !self.include
     }
 
-    /// Makes this the EL0 state of the CPU: SCTLR_EL1.TCF0 and GCR_EL1.
+    /// Whether the kernel's own accesses to user memory are tag-checked
+    /// while this task runs in the kernel: PSTATE.TCO clear. Only in sync
+    /// mode, where a mismatch in a system call is an EFAULT; with checks off
+    /// nothing would be reported, and in async mode the kernel's faults are
+    /// not the task's (Linux's mte_disable_tco_entry: TCO cleared only when
+    /// TCF0 is sync).
+    pub fn kernel_checks_user_accesses(self) -> bool {
+        self.mode() == CheckMode::Sync
+    }
+
+    /// Makes this the MTE state of the CPU for the task (Linux's
+    /// mte_thread_switch): SCTLR_EL1.TCF0, GCR_EL1, and PSTATE.TCO. TCO is
+    /// part of the task, not of the CPU: `switch_context` keeps only the
+    /// callee-saved registers, so a task resumed in the kernel (after
+    /// blocking in wait4, say) would otherwise run on with the TCO the
+    /// previous task's exception entry left: a sync-mode task's system
+    /// call unchecked, or an async-mode task's checked into TFSRE0_EL1.
     #[cfg(target_os = "none")]
     pub fn install(self) {
         use tock_registers::interfaces::ReadWriteable;
@@ -92,6 +108,7 @@ impl MteControl {
         };
         SCTLR_EL1_EXT.modify(tcf0);
         GCR_EL1.modify(G::Exclude.val(self.gcr_exclude() as u64));
+        super::mte::set_kernel_tag_checks(self.kernel_checks_user_accesses());
         aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
     }
 }
@@ -114,6 +131,15 @@ mod tests {
         assert!(MteControl::from_prctl(1 << 30, true).is_err());
         assert!(MteControl::from_prctl(PR_MTE_TCF_SYNC as u64, false).is_err());
         assert!(MteControl::from_prctl(PR_TAGGED_ADDR_ENABLE as u64, false).is_ok());
+    }
+
+    #[test]
+    fn only_sync_mode_has_the_kernel_check_user_accesses() {
+        let ctrl = |tcf| MteControl::from_prctl(tcf as u64, true).unwrap();
+        assert!(ctrl(PR_MTE_TCF_SYNC).kernel_checks_user_accesses());
+        assert!(!ctrl(PR_MTE_TCF_ASYNC).kernel_checks_user_accesses());
+        assert!(!ctrl(PR_MTE_TCF_SYNC | PR_MTE_TCF_ASYNC).kernel_checks_user_accesses());
+        assert!(!MteControl::default().kernel_checks_user_accesses());
     }
 
     #[test]

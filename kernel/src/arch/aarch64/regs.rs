@@ -147,8 +147,15 @@ register_bitfields! {u64,
 
     /// Cache Type Register (CTR_EL0), which aarch64-cpu lacks.
     pub CTR_EL0 [
+        /// Instruction-cache invalidation to the PoU is not needed for
+        /// instruction-to-data coherence.
+        DIC OFFSET(29) NUMBITS(1) [],
+        /// Data-cache clean to the PoU is not needed for it.
+        IDC OFFSET(28) NUMBITS(1) [],
         /// log2 of the smallest data-cache line, in 4-byte words.
         DminLine OFFSET(16) NUMBITS(4) [],
+        /// Level-1 instruction-cache policy: 0b10 VIPT, 0b11 PIPT.
+        L1Ip OFFSET(14) NUMBITS(2) [],
         /// log2 of the smallest instruction-cache line, in 4-byte words.
         IminLine OFFSET(0) NUMBITS(4) []
     ],

@@ -33,6 +33,13 @@ pub fn flush_asid(asid: u16) {
     unsafe { core::arch::asm!("dsb ishst", "tlbi aside1is, {0}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
 }
 
+/// Drops every entry of every address space, kernel ones too (TLBI
+/// VMALLE1IS): a new ASID generation (mmu/asid.rs).
+pub fn flush_all() {
+    // SAFETY: as above.
+    unsafe { core::arch::asm!("dsb ishst", "tlbi vmalle1is", "dsb ish", "isb", options(nostack)) };
+}
+
 /// Drops kernel (global) entries for `va` in every address space (TLBI VAAE1IS).
 pub fn flush_kernel_page(va: u64) {
     let arg = (va >> 12) & ((1 << 44) - 1);

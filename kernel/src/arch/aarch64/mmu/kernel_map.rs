@@ -9,9 +9,9 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use aarch64_cpu::registers::{ID_AA64MMFR0_EL1, MAIR_EL1, TCR_EL1, TTBR0_EL1};
+use aarch64_cpu::registers::{MAIR_EL1, TCR_EL1, TTBR0_EL1};
 use spin::Mutex;
-use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
+use tock_registers::interfaces::{ReadWriteable, Writeable};
 
 use alloc::vec::Vec;
 
@@ -23,7 +23,6 @@ use super::layout::{
 };
 use super::pte::{mair_value, Attributes, MapFlags, MemoryType};
 use super::table::{MapError, PageTable, Table, TableMemory, ENTRIES};
-use crate::arch::aarch64::regs::{SCTLR_EL1_EXT, SCTLR_EL1_EXT as S};
 use crate::mm::addr::{PhysAddr, PhysRange, VirtAddr, PAGE_SIZE};
 use crate::mm::frame;
 
@@ -184,9 +183,7 @@ pub fn init(ram: &[PhysRange], tagging: bool) -> Result<(), MapError> {
     // MAIR first (index 2 becomes Tagged when tag storage exists; the boot
     // tables do not use index 2), then TCR: 16-bit ASIDs if the CPU has them.
     MAIR_EL1.set(mair_value(tagging));
-    if ID_AA64MMFR0_EL1.read(ID_AA64MMFR0_EL1::ASIDBits) == 0b0010 {
-        TCR_EL1.modify(TCR_EL1::AS::ASID16Bits);
-    }
+    super::user_tables::init_asids();
 
     let root = table.root();
     *KERNEL_SPACE.lock() = Some(KernelSpace {
@@ -237,12 +234,19 @@ core::arch::global_asm!(
 );
 
 /// Stops TTBR0 walks (TCR_EL1.EPD0) and clears TTBR0, so nothing is mapped
-/// in the lower half until a user address space is installed. Then turns on
-/// SCTLR_EL1.WXN: from here no writable kernel page can be executable.
+/// in the lower half until a user address space is installed.
+///
+/// SCTLR_EL1.WXN stays off, as on Linux. WXN makes every writable page
+/// execute-never at EL0 as well as at EL1, so a PROT_WRITE | PROT_EXEC page
+/// (a JIT's code with its inline caches) could only be writable or
+/// executable at a time, and code storing into its own page faulted between
+/// the two forever. The kernel's own W^X comes from its mappings instead
+/// (`image_regions`, the linear map, stacks and MMIO: nothing writable lacks
+/// PXN; the selftests in selftest/mmu.rs check each), and user pages are
+/// always PXN (pte.rs).
 fn retire_identity_map() {
     TCR_EL1.modify(TCR_EL1::EPD0::DisableTTBR0Walks);
     TTBR0_EL1.set(0);
-    SCTLR_EL1_EXT.modify(S::WXN::SET);
     // SAFETY: TLB maintenance only; the identity entries must not survive.
     unsafe { core::arch::asm!("isb", "tlbi vmalle1", "dsb nsh", "isb", options(nostack)) };
 }

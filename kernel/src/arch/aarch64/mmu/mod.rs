@@ -1,6 +1,7 @@
 //! The AArch64 MMU: descriptor format, table walking, the kernel's address
 //! space and hardware translation probes.
 
+pub mod asid;
 #[cfg(target_os = "none")]
 pub mod at;
 #[cfg(target_os = "none")]
