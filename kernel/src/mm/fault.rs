@@ -67,6 +67,9 @@ pub enum FaultError {
     NotPermitted,
     /// No frame to map.
     OutOfMemory,
+    /// The area has no page at this offset: SIGBUS, BUS_ADRERR (Linux's
+    /// VM_FAULT_SIGBUS; the vDSO's unused time-namespace page).
+    NoPage,
 }
 
 /// What a resolved fault did (one counter each per process).
@@ -82,8 +85,8 @@ pub enum Resolution {
     RefPageCopied,
     /// A private page copied from a file's page (MAP_PRIVATE write).
     FileCopied,
-    /// The signal trampoline page was mapped (a handler returned).
-    TrampolineMapped,
+    /// A page of the vDSO (its text or data page) was mapped.
+    VdsoMapped,
     /// Copy-on-write after fork: the page was copied (with its tags).
     CowCopied,
     /// Copy-on-write after fork: the last owner got write access back.
@@ -105,7 +108,7 @@ impl Resolution {
             Resolution::RefPagePatternFilled => "mapped a new page filled with the 16-byte pattern",
             Resolution::RefPageCopied => "mapped a new copy of the reference page",
             Resolution::FileCopied => "mapped a private copy of the file's page",
-            Resolution::TrampolineMapped => "mapped the signal trampoline page",
+            Resolution::VdsoMapped => "mapped the vDSO's page",
             Resolution::CowCopied => "copy-on-write: copied the shared page",
             Resolution::CowReused => "copy-on-write: last owner, made the page writable",
             Resolution::Spurious => "page already mapped: refreshed its entry",
@@ -134,7 +137,7 @@ impl FaultCounters {
         let c = match r {
             Resolution::ZeroPageMapped => &mut self.zero_page,
             Resolution::ZeroFilled => &mut self.zero_fill,
-            Resolution::SharedPageMapped | Resolution::TrampolineMapped => &mut self.shared,
+            Resolution::SharedPageMapped | Resolution::VdsoMapped => &mut self.shared,
             Resolution::RefPageMapped => &mut self.refpage_map,
             Resolution::RefPagePatternFilled => &mut self.refpage_pattern,
             Resolution::RefPageCopied => &mut self.refpage_copy,
@@ -247,7 +250,7 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
     let private_write = access == Access::Write && !area.flags.contains(AreaFlags::SHARED);
     match (&area.backing, present) {
         // Copy-on-write targets: nothing there yet, or someone else's page.
-        (Backing::SignalTrampoline, _) if access == Access::Write => Err(FaultError::NotPermitted),
+        (Backing::VdsoData | Backing::VdsoText, _) if access == Access::Write => Err(FaultError::NotPermitted),
         (Backing::Anonymous, None | Some((_, Ownership::Special))) if private_write => {
             let f = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data })
                 .ok_or(FaultError::OutOfMemory)?;
@@ -278,9 +281,15 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
             page.map(refpage.frame(), area, Ownership::Special);
             done(Resolution::RefPageMapped)
         }
-        (Backing::SignalTrampoline, None) => {
-            page.map(super::sigpage::frame(), area, Ownership::Special);
-            done(Resolution::TrampolineMapped)
+        (Backing::VdsoText, None) => {
+            let f = crate::vdso::text_frame(area.page_index(va)).ok_or(FaultError::NoPage)?;
+            page.map(f, area, Ownership::Special);
+            done(Resolution::VdsoMapped)
+        }
+        (Backing::VdsoData, None) => {
+            let f = crate::vdso::data_frame(area.page_index(va)).ok_or(FaultError::NoPage)?;
+            page.map(f, area, Ownership::Special);
+            done(Resolution::VdsoMapped)
         }
         (Backing::SharedMemory(object) | Backing::PrivateFile(object), None) => {
             let f = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;

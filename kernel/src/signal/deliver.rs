@@ -19,7 +19,6 @@ const SI_KERNEL: i32 = 0x80;
 use super::{Action, Disposition, Next, SigFields, SigInfo, SigSet};
 use crate::arch::aarch64::signal_frame::{self, Info, Setup, FRAME_SIZE};
 use crate::arch::aarch64::trap_frame::TrapFrame;
-use crate::mm::sigpage;
 use crate::mm::uaccess::{copy_from_user, copy_to_user, UserAddr};
 use crate::process::{self, outcome::Outcome, Process};
 
@@ -52,10 +51,10 @@ pub fn altstack_view(p: &Process, sp: u64) -> (u64, i32, u64) {
 /// Pushes the frame for `info` and enters `action`'s handler.
 fn push_frame(p: &mut Process, regs: &mut TrapFrame, info: &SigInfo, action: &Action, saved: SigSet) -> Result<(), ()> {
     let Disposition::Handler(handler) = action.disposition else { return Err(()) };
-    // glibc on arm64 passes no restorer: Linux returns through the vDSO's
-    // __kernel_rt_sigreturn, here through the trampoline page.
+    // glibc on arm64 passes no restorer: handlers return through the vDSO's
+    // __kernel_rt_sigreturn (Linux's setup_return).
     let restorer =
-        if action.flags & SA_RESTORER as u64 != 0 { action.restorer } else { sigpage::trampoline().as_u64() };
+        if action.flags & SA_RESTORER as u64 != 0 { action.restorer } else { crate::vdso::sigreturn(p.space()) };
     let mut sp = regs.sp_el0;
     if action.flags & SA_ONSTACK as u64 != 0 && !on_altstack(p, sp) {
         if let Some((base, size)) = p.signals.altstack {
