@@ -250,7 +250,14 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
     let private_write = access == Access::Write && !area.flags.contains(AreaFlags::SHARED);
     match (&area.backing, present) {
         // Copy-on-write targets: nothing there yet, or someone else's page.
-        (Backing::VdsoData | Backing::VdsoText, _) if access == Access::Write => Err(FaultError::NotPermitted),
+        (Backing::VdsoData, _) if access == Access::Write => Err(FaultError::NotPermitted),
+        // [vdso] made writable by mprotect (Linux's VM_MAYWRITE, for
+        // debuggers): the first write gets a private copy of the page.
+        (Backing::VdsoText, None | Some((_, Ownership::Special))) if private_write => {
+            let src = crate::vdso::text_frame(area.page_index(va)).ok_or(FaultError::NoPage)?;
+            page.map(copy_of(src, false)?, area, Ownership::Owned);
+            done(Resolution::FileCopied)
+        }
         (Backing::Anonymous, None | Some((_, Ownership::Special))) if private_write => {
             let f = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data })
                 .ok_or(FaultError::OutOfMemory)?;

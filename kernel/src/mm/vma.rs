@@ -258,6 +258,11 @@ impl AreaSet {
             if prot.contains(Prot::WRITE) && !area.flags.contains(AreaFlags::MAY_WRITE) {
                 return Err(ProtectError::NotWritable);
             }
+            // The vDSO's frames are shared by every process and read with
+            // untagged pointers: they must never be mapped tagged.
+            if add_flags.contains(AreaFlags::MTE) && area.backing.special_name().is_some() {
+                return Err(ProtectError::MteNotAllowed);
+            }
             at = area.end;
         }
         if !self.may_split(start, end) {
@@ -356,6 +361,9 @@ pub enum ProtectError {
     NotWritable,
     /// Splitting would go over MAX_AREAS: ENOMEM.
     TooManyAreas,
+    /// PROT_MTE on an area that cannot hold tags: EINVAL (Linux's
+    /// arch_validate_flags without VM_MTE_ALLOWED).
+    MteNotAllowed,
 }
 
 /// The most areas one address space may have: Linux's default

@@ -129,14 +129,14 @@ mod kernel_side {
             .find_gap_below(VirtAddr::new(MMAP_BASE), VirtAddr::new(MIN_USER_ADDR), vvar_len + text_len)
             .ok_or(())?;
         let text = base + vvar_len;
-        // Neither may become writable: Linux's [vvar] lacks VM_MAYWRITE;
-        // its [vdso] has it (a debugger's breakpoint is a private copy),
-        // which this kernel does not offer, so mprotect says EACCES.
+        // Linux's [vvar] lacks VM_MAYWRITE (mprotect(PROT_WRITE) is
+        // EACCES); its [vdso] has it (a debugger's breakpoint goes into a
+        // private copy of the page, mm/fault.rs). Neither takes PROT_MTE.
         let vvar_area =
             Area { backing: Backing::VdsoData, flags: AreaFlags::empty(), ..Area::anonymous(base, text, Prot::READ) };
         let text_area = Area {
             backing: Backing::VdsoText,
-            flags: AreaFlags::empty(),
+            flags: AreaFlags::MAY_WRITE,
             ..Area::anonymous(text, text + text_len, Prot::READ | Prot::EXEC)
         };
         space.add_area(vvar_area)?;
