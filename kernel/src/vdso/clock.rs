@@ -122,12 +122,17 @@ impl Timekeeper {
     }
 
     /// `base` plus the cycles since `cycle_last`, normalised (sec, shifted
-    /// nsec below one second). 128-bit, so no number of cycles overflows.
+    /// nsec below one second). 64-bit division when the sum fits, as it
+    /// does within the 600 s the shift was chosen for; 128-bit otherwise,
+    /// so no number of cycles overflows.
     fn at(&self, base: Timestamp, now: u64) -> Timestamp {
         let delta = now.wrapping_sub(self.cycle_last) & self.mask;
-        let one_second = (NS_PER_S as u128) << self.shift;
-        let nsec = base.nsec as u128 + delta as u128 * self.mult as u128;
-        Timestamp { sec: base.sec + (nsec / one_second) as u64, nsec: (nsec % one_second) as u64 }
+        let sum = base.nsec as u128 + delta as u128 * self.mult as u128;
+        let seconds = match u64::try_from(sum) {
+            Ok(sum) => ((sum >> self.shift) / NS_PER_S) as u128,
+            Err(_) => (sum >> self.shift) / NS_PER_S as u128,
+        };
+        Timestamp { sec: base.sec + seconds as u64, nsec: (sum - ((seconds * NS_PER_S as u128) << self.shift)) as u64 }
     }
 
     /// Folds the cycles up to `now` into the bases (Linux's
@@ -202,7 +207,7 @@ mod tests {
         let exact = (NS_PER_S as f64 / 24e6) * (1u64 << shift) as f64;
         assert!((mult as f64 - exact).abs() <= 0.5, "mult {mult} shift {shift}");
         // 600 s of ticks times mult fits in 64 bits.
-        assert!(600u128 * 24_000_000 * mult as u128 < 1u128 << 64);
+        assert!(600u128 * 24_000_000 * (mult as u128) < 1u128 << 64);
     }
 
     #[test]
@@ -222,7 +227,7 @@ mod tests {
             let mut tk = Timekeeper::new(freq, 12_345);
             let mut last = 0u128;
             let mut now = 12_345u64;
-            for step in [1u64, 7, 999, 123_456, 10_000_000, 3, 1 << 33] {
+            for step in [1u64, 7, 999, 123_456, 10_000_000, 3, 1 << 33, 1 << 45] {
                 now += step;
                 let before = tk.read(CLOCK_MONOTONIC as i32, now).unwrap();
                 tk.advance(now);
