@@ -154,7 +154,7 @@ static inline u32 iter_div_u64_rem(u64 dividend, u64 divisor, u64 *remainder)
     return ret;
 }
 
-static int do_hres(const struct vdso_data *vd, int clk, struct __kernel_timespec *ts)
+static inline __attribute__((always_inline)) int do_hres(const struct vdso_data *vd, int clk, struct __kernel_timespec *ts)
 {
     const struct vdso_timestamp *vdso_ts = &vd->basetime[clk];
     u64 cycles, sec, ns;
@@ -176,7 +176,7 @@ static int do_hres(const struct vdso_data *vd, int clk, struct __kernel_timespec
     return 0;
 }
 
-static int do_coarse(const struct vdso_data *vd, int clk, struct __kernel_timespec *ts)
+static inline __attribute__((always_inline)) int do_coarse(const struct vdso_data *vd, int clk, struct __kernel_timespec *ts)
 {
     const struct vdso_timestamp *vdso_ts = &vd->basetime[clk];
     u64 sec, nsec;
@@ -194,7 +194,7 @@ static int do_coarse(const struct vdso_data *vd, int clk, struct __kernel_timesp
 }
 
 /* __cvdso_clock_gettime_common: -1 means "ask the kernel". */
-static int clock_gettime_common(int clock, struct __kernel_timespec *ts)
+static inline __attribute__((always_inline)) int clock_gettime_common(int clock, struct __kernel_timespec *ts)
 {
     const struct vdso_data *vd = _vdso_data;
     u32 msk;
