@@ -1,6 +1,6 @@
 //! Where a program's pieces go in the user half (TTBR0): the loaded image
 //! at the bottom, then the program break, mmap's region growing down from
-//! below the stack, the stack, and the signal trampoline at the very top.
+//! below the stack (its first areas the vDSO's, vdso/mod.rs), and the stack.
 //! Linux's arm64 layout for 48-bit virtual addresses, without randomisation.
 
 /// First address a segment may use (Linux's default mmap_min_addr).
@@ -16,6 +16,6 @@ pub const STACK_TOP: u64 = USER_END - 0x1_0000;
 pub const STACK_SIZE: u64 = 8 << 20;
 /// mmap places areas top-down from here (Linux: below the stack's limit
 /// and a gap of at least 128 MiB). It is also the end of the space an ELF
-/// image may take: above it are the stack and the trampoline, which every
-/// process gets, and the program break may not grow past it.
+/// image may take: above it is the stack, which every process gets, and
+/// the program break may not grow past it.
 pub const MMAP_BASE: u64 = STACK_TOP - STACK_SIZE - (128 << 20);
