@@ -4,8 +4,9 @@
 //! `__kernel_clock_getres` in it and calls them instead of the system
 //! calls; signal handlers return through its `__kernel_rt_sigreturn`.
 //!
-//! Each process gets two areas, placed like any mmap (top-down below
-//! MMAP_BASE) when its image is built: [vvar], two read-only pages of which
+//! Each process gets two areas, in the gap above its stack
+//! (exec/layout.rs VDSO_TEXT), when its image is built: [vvar], two
+//! read-only pages of which
 //! the first is the data page the kernel keeps current (the second is
 //! Linux's time-namespace page: unused, and a touch is SIGBUS, as on
 //! Linux), and right above it [vdso], the image's text, read + execute. The
@@ -35,7 +36,7 @@ mod kernel_side {
     use super::image::{self, Layout};
     use crate::arch::aarch64::mmu::layout::phys_to_virt;
     use crate::arch::aarch64::{cache, timer};
-    use crate::exec::layout::{MIN_USER_ADDR, MMAP_BASE};
+    use crate::exec::layout::{USER_END, VDSO_TEXT};
     use crate::mm::addr::{VirtAddr, PAGE_SIZE};
     use crate::mm::address_space::AddressSpace;
     use crate::mm::frame::{self, Clear, Frame};
@@ -124,11 +125,11 @@ mod kernel_side {
     pub fn map_into(space: &mut AddressSpace) -> Result<VirtAddr, ()> {
         let text_len = (vdso().layout.text_pages * PAGE_SIZE) as u64;
         let vvar_len = (VVAR_PAGES * PAGE_SIZE) as u64;
-        let base = space
-            .areas()
-            .find_gap_below(VirtAddr::new(MMAP_BASE), VirtAddr::new(MIN_USER_ADDR), vvar_len + text_len)
-            .ok_or(())?;
-        let text = base + vvar_len;
+        let text = VirtAddr::new(VDSO_TEXT);
+        let base = VirtAddr::new(VDSO_TEXT - vvar_len);
+        if text_len > USER_END - VDSO_TEXT {
+            return Err(());
+        }
         // Linux's [vvar] lacks VM_MAYWRITE (mprotect(PROT_WRITE) is
         // EACCES); its [vdso] has it (a debugger's breakpoint goes into a
         // private copy of the page, mm/fault.rs). Neither takes PROT_MTE.
