@@ -82,20 +82,16 @@ pub fn publish(page: &DataPage, tk: &Timekeeper) {
     // vdso_write_begin: odd, and visible before any field changes.
     head.seq.store(seq.wrapping_add(1), Relaxed);
     fence(Release);
-    for (i, data) in page.iter().enumerate() {
-        data.set_clocksource(tk);
-        for (clock, base) in data.basetime.iter().enumerate() {
-            let clock = clock as i32;
-            let in_this = match super::clock::kind(clock) {
-                Some(Kind::Raw) => i == CS_RAW,
-                Some(_) => i == CS_HRES_COARSE,
-                None => false,
-            };
-            match super::clock::kind(clock) {
-                Some(Kind::Coarse) if in_this => base.set(tk.coarse(clock)),
-                Some(_) if in_this => base.set(tk.base(clock)),
-                _ => {}
-            }
+    let raw = &page[CS_RAW];
+    head.set_clocksource(tk);
+    raw.set_clocksource(tk);
+    for clock in 0..BASES {
+        let id = clock as i32;
+        match super::clock::kind(id) {
+            Some(Kind::HighRes) => head.basetime[clock].set(tk.base(id)),
+            Some(Kind::Coarse) => head.basetime[clock].set(tk.coarse(id)),
+            Some(Kind::Raw) => raw.basetime[clock].set(tk.base(id)),
+            None => {}
         }
     }
     head.hrtimer_res.store(tk.resolution_ns, Relaxed);

@@ -78,7 +78,9 @@ mod kernel_side {
                 cache::sync_icache(va, PAGE_SIZE);
                 text.push(f);
             }
-            let data = frame::alloc_zeroed(Clear::Data).expect("a frame for the vDSO data page at boot");
+            // Tags cleared too: the kernel writes it through the (tagged)
+            // linear map with untagged pointers for as long as it runs.
+            let data = frame::alloc_zeroed(Clear::DataAndTags).expect("a frame for the vDSO data page at boot");
             // SAFETY: a zeroed frame of our own, never freed, through the
             // linear map: all-zero atomics are valid, and the page is only
             // ever used through this shared reference.
