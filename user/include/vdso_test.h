@@ -88,13 +88,16 @@ static inline int vdso_version_is(const struct vdso *v, unsigned ndx, const char
     }
 }
 
-/* The address of function `name` defined at `version`, or NULL. */
+/* The address of function `name` defined at `version`, or NULL. Linux's
+ * __kernel_rt_sigreturn has no symbol type (SYM_CODE_START): STT_NOTYPE
+ * counts too, as for glibc's lookup. */
 static inline void *vdso_sym(const struct vdso *v, const char *version, const char *name)
 {
     ElfW(Word) nsyms = v->hash[1]; /* nchain: one per symbol */
     for (ElfW(Word) i = 1; i < nsyms; i++) {
         const ElfW(Sym) *s = &v->symtab[i];
-        if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || ELF64_ST_BIND(s->st_info) != STB_GLOBAL ||
+        int type = ELF64_ST_TYPE(s->st_info);
+        if ((type != STT_FUNC && type != STT_NOTYPE) || ELF64_ST_BIND(s->st_info) != STB_GLOBAL ||
             s->st_shndx == SHN_UNDEF || strcmp(v->strtab + s->st_name, name) != 0)
             continue;
         if (!vdso_version_is(v, v->versym[i] & 0x7fff, version))

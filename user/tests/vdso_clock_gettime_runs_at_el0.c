@@ -49,14 +49,15 @@ int main(void)
     for (unsigned i = 0; i < sizeof(served) / sizeof(served[0]); i++) {
         int before = caught()->count;
         clock_gettime(served[i], bad);
-        CHECK(caught()->count == before + 1 && caught()->code == SEGV_MTESERR &&
+        /* One fault per store the vDSO makes (Linux's coarse path makes two). */
+        CHECK(caught()->count > before && caught()->code == SEGV_MTESERR &&
                   vdso_contains(&v, caught()->pc),
               "clock_gettime(%d, wrong tag): want a tag-check fault in the vDSO [%#lx, %#lx); saw %s",
               (int)served[i], (unsigned long)v.base, (unsigned long)(v.base + v.len), caught_str());
     }
     int before = caught()->count;
     gettimeofday((struct timeval *)bad, NULL);
-    CHECK(caught()->count == before + 1 && caught()->code == SEGV_MTESERR && vdso_contains(&v, caught()->pc),
+    CHECK(caught()->count > before && caught()->code == SEGV_MTESERR && vdso_contains(&v, caught()->pc),
           "gettimeofday(wrong tag): want a tag-check fault in the vDSO; saw %s", caught_str());
     printf("vdso_clock_gettime_runs_at_el0: six clocks and gettimeofday faulted at EL0 in the vDSO "
            "(last pc %#lx); CLOCK_PROCESS_CPUTIME_ID went to the kernel (EFAULT)\n",
