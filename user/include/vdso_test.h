@@ -7,6 +7,12 @@
  *
  * vdso_open() fills struct vdso with what the tests check; vdso_sym(v,
  * "LINUX_2.6.39", name) is the symbol's address or NULL.
+ *
+ * qemu-user (make user-test-linux) maps a vDSO of its own: its PT_LOAD is
+ * read-write-execute, there is no [vvar] below it and its functions make
+ * the system calls. vdso_is_linux() tells the tests, which then check what
+ * both have and print what they skipped; tests/run.sh holds this kernel to
+ * Linux's answers.
  */
 #ifndef VDSO_TEST_H
 #define VDSO_TEST_H
@@ -21,6 +27,7 @@
 struct vdso {
     uintptr_t base;         /* AT_SYSINFO_EHDR: the ELF header, start of [vdso] */
     size_t len;             /* the PT_LOAD's size, rounded up to pages */
+    unsigned flags;         /* the PT_LOAD's p_flags: PF_R | PF_X on Linux */
     uintptr_t load_offset;  /* added to a symbol's value */
     const ElfW(Sym) *symtab;
     const char *strtab;
@@ -47,8 +54,7 @@ static inline void vdso_open(struct vdso *v)
             loads++;
             v->load_offset = v->base + ph[i].p_offset - ph[i].p_vaddr;
             v->len = (ph[i].p_memsz + 4095) & ~4095UL;
-            CHECK(ph[i].p_flags == (PF_R | PF_X), "the vDSO's PT_LOAD has flags %#x, want R+X",
-                  ph[i].p_flags);
+            v->flags = ph[i].p_flags;
         } else if (ph[i].p_type == PT_DYNAMIC) {
             dyn = (const ElfW(Dyn) *)(v->base + ph[i].p_offset);
         }
@@ -71,6 +77,12 @@ static inline void vdso_open(struct vdso *v)
           "the vDSO lacks DT_SYMTAB %p, DT_STRTAB %p, DT_HASH %p, DT_VERSYM %p or DT_VERDEF %p",
           (void *)v->symtab, (void *)v->strtab, (void *)v->hash, (void *)v->versym,
           (void *)v->verdef);
+}
+
+/* Whether this is Linux's vDSO (R+X text, [vvar] below), not qemu-user's. */
+static inline int vdso_is_linux(const struct vdso *v)
+{
+    return v->flags == (PF_R | PF_X);
 }
 
 /* Whether version index `ndx` is defined with the name `version`. */

@@ -75,6 +75,11 @@ int main(void)
           res.tv_nsec, (long)sys_res.tv_sec, sys_res.tv_nsec);
     printf("vdso_symbols_linux_2_6_39: called directly, the clocks agree with the system calls\n");
 
+    if (!vdso_is_linux(&v)) {
+        printf("vdso_symbols_linux_2_6_39: not Linux's vDSO (PT_LOAD flags %#x, qemu-user's?): "
+               "[vdso] and [vvar] protections not checked\n", v.flags);
+        return 0;
+    }
     /* [vdso] is not writable; [vvar] (the pages below) is readable only. */
     volatile unsigned *vvar = (volatile unsigned *)(v.base - 2 * 4096);
     unsigned seq = *vvar;
