@@ -76,6 +76,9 @@ bench-linux: kernel $(MKINITRAMFS)
 	@mkdir -p build/user/bench
 	$(USER_CC) $(USER_CFLAGS) -o build/user/bench/refpage_bench user/bench/refpage_bench.c
 	@OUT=docs/bench/linux.txt bash scripts/bench-linux.sh build/user/bench/refpage_bench 20
+	$(USER_CC) $(USER_CFLAGS) -o build/user/bench/clock_gettime_bench user/bench/clock_gettime_bench.c
+	@OUT=build/bench-linux/clock.txt bash scripts/bench-linux.sh build/user/bench/clock_gettime_bench \
+	    && cat build/bench-linux/clock.txt >> docs/bench/linux.txt
 	@bash scripts/bench-linux.sh --boot >/dev/null && cat build/bench-linux/boot.txt >> docs/bench/linux.txt
 	@bash scripts/bench-report
 

@@ -11,6 +11,8 @@
 #   refpage_bench CYCLES   the refpage_create cover letter's microbenchmark
 #   fault_paths            takes each page-fault path 256 times, for the
 #                          kernel's own per-path costs
+#   clock_gettime_bench    instructions per clock_gettime, gettimeofday and
+#                          clock_getres call (the vDSO) and per system call
 #
 # `bench` on the kernel's command line has it print its measurements
 # (`bench-kernel ...` lines: boot cost, each fault path's cost) at the end.
@@ -42,7 +44,7 @@ make --no-print-directory -s "$mkinitramfs"
 # bench-kernel lines, without whatever the log put in front of them.
 measurements() {
     tr -d '\r' <"$1" | sed -n -e 's/^.*\(bench-kernel .*\)$/\1/p' \
-        -e '/bench-kernel /!s/^.*\(bench \(variant\|calibrate\|done\).*\)$/\1/p'
+        -e '/bench-kernel /!s/^.*\(bench \(variant\|calibrate\|call\|done\|clock done\).*\)$/\1/p'
 }
 
 # bench_program NAME [ARGS...]: builds user/bench/NAME.c, boots it twice
@@ -106,6 +108,9 @@ if [[ $deterministic != "$micro_deterministic" ]]; then
     micro_deterministic="yes (two boots each: identical numbers; the consoles of one program differ elsewhere)"
 fi
 
+bench_program clock_gettime_bench
+grep '^bench call=' build/bench/clock_gettime_bench.txt || true
+
 kernel_lines=$(cat build/bench/refpage_bench.txt build/bench/fault_paths.txt | grep -c '^bench-kernel ' || true)
 if ((kernel_lines > 0)); then
     echo "bench.sh: the kernel printed $kernel_lines bench-kernel line(s); during fault_paths:"
@@ -130,6 +135,8 @@ fi
     cat build/bench/refpage_bench.txt
     echo "# program: fault_paths"
     cat build/bench/fault_paths.txt
+    echo "# program: clock_gettime_bench"
+    cat build/bench/clock_gettime_bench.txt
 } >docs/bench/kernel.txt
 
 bash scripts/bench-report

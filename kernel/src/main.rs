@@ -31,6 +31,7 @@ mod mm;
 mod process;
 mod signal;
 mod syscall;
+mod vdso;
 
 #[cfg(target_os = "none")]
 mod demo;
@@ -89,9 +90,10 @@ mod boot {
 
         report(&boot, EntryLevel(entry_el).record(), &mte_info, &free);
         fpsimd::enable_for_el0();
+        timer::allow_el0_virtual_counter();
         crate::irq::init(&boot);
         crate::mm::zero_page::init();
-        crate::mm::sigpage::init();
+        crate::vdso::init();
         crate::mm::fault::set_tracing(boot.arg("trace") == Some("faults"));
         let initramfs = crate::fs::initramfs::set_global(read_initramfs(&boot));
 

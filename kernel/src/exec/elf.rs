@@ -178,8 +178,8 @@ pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
                 }
                 let start = ph.p_vaddr.checked_add(bias).ok_or(ElfError::SegmentOutOfRange(i))?;
                 let end = start.checked_add(ph.p_memsz).ok_or(ElfError::SegmentOutOfRange(i))?;
-                // Above MMAP_BASE are the stack and the signal trampoline,
-                // which the loader maps in every process.
+                // Above MMAP_BASE is the stack, which the loader maps in
+                // every process (the vDSO goes below, placed as mmap would).
                 if start < MIN_USER_ADDR || end > MMAP_BASE {
                     return Err(ElfError::SegmentOutOfRange(i));
                 }
@@ -415,8 +415,8 @@ pub(crate) mod tests {
 
     #[test]
     fn segments_must_end_below_the_mmap_region() {
-        // Above MMAP_BASE are the stack and the signal trampoline: a segment
-        // there used to be accepted and then collide with them ("out of
+        // Above MMAP_BASE is the stack: a segment there used to be
+        // accepted and then collide with it (or the old trampoline page: "out of
         // memory"), or leave the program break above the mmap region.
         let mut b = Builder::exec();
         b.phdrs[1][5] = MMAP_BASE - phdr(1)[2] + 1; // memsz reaching one byte past

@@ -46,6 +46,9 @@ pub struct Brk {
 
 pub struct AddressSpace {
     pub brk: Brk,
+    /// Where the vDSO's text was mapped at exec (Linux's mm->context.vdso):
+    /// signal handlers return there, mapped or not.
+    pub vdso: Option<VirtAddr>,
     table: Option<PageTable>,
     asid: Asid,
     areas: AreaSet,
@@ -84,6 +87,7 @@ impl AddressSpace {
         let table = PageTable::new(&mut FrameTables).map_err(|_| OutOfMemory)?;
         Ok(Self {
             brk: Brk::default(),
+            vdso: None,
             table: Some(table),
             asid: Asid::new(),
             areas: AreaSet::new(),
@@ -337,6 +341,7 @@ impl AddressSpace {
         let mut child = AddressSpace::new()?;
         child.areas = self.areas.clone();
         child.brk = self.brk;
+        child.vdso = self.vdso;
         let areas: alloc::vec::Vec<Area> = self.areas.iter().cloned().collect();
         let mut pages = alloc::vec::Vec::new();
         for area in &areas {

@@ -68,6 +68,9 @@ pub enum FaultError {
     NotPermitted,
     /// No frame to map.
     OutOfMemory,
+    /// The area has no page at this offset: SIGBUS, BUS_ADRERR (Linux's
+    /// VM_FAULT_SIGBUS; the vDSO's unused time-namespace page).
+    NoPage,
 }
 
 /// What a resolved fault did (one counter each per process).
@@ -83,8 +86,8 @@ pub enum Resolution {
     RefPageCopied,
     /// A private page copied from a file's page (MAP_PRIVATE write).
     FileCopied,
-    /// The signal trampoline page was mapped (a handler returned).
-    TrampolineMapped,
+    /// A page of the vDSO (its text or data page) was mapped.
+    VdsoMapped,
     /// Copy-on-write after fork: the page was copied (with its tags).
     CowCopied,
     /// Copy-on-write after fork: the last owner got write access back.
@@ -103,7 +106,7 @@ impl Resolution {
             Resolution::RefPagePatternFilled => "mapped a new page filled with the 16-byte pattern",
             Resolution::RefPageCopied => "mapped a new copy of the reference page",
             Resolution::FileCopied => "mapped a private copy of the file's page",
-            Resolution::TrampolineMapped => "mapped the signal trampoline page",
+            Resolution::VdsoMapped => "mapped the vDSO's page",
             Resolution::CowCopied => "copy-on-write: copied the shared page",
             Resolution::CowReused => "copy-on-write: last owner, made the page writable",
             Resolution::Spurious => "page already mapped: refreshed its entry",
@@ -130,7 +133,7 @@ impl FaultCounters {
         let c = match r {
             Resolution::ZeroPageMapped => &mut self.zero_page,
             Resolution::ZeroFilled => &mut self.zero_fill,
-            Resolution::SharedPageMapped | Resolution::TrampolineMapped => &mut self.shared,
+            Resolution::SharedPageMapped | Resolution::VdsoMapped => &mut self.shared,
             Resolution::RefPageMapped => &mut self.refpage_map,
             Resolution::RefPagePatternFilled => &mut self.refpage_pattern,
             Resolution::RefPageCopied => &mut self.refpage_copy,
@@ -202,13 +205,12 @@ fn copy_of(src: super::frame::Frame, tagged: bool) -> Result<super::frame::Frame
 /// stack after fork, a refpage fill), or is a page it wrote earlier that
 /// first becomes executable here (a reference page, a shared-memory or
 /// file page written through read()/write()); the I-cache may still hold
-/// instructions from the frame's earlier use. Not for the trampoline page
-/// (made coherent once, when written at boot), nor where no new frame is
-/// mapped. Linux skips pages already made coherent (PG_dcache_clean); here
+/// instructions from the frame's earlier use; the vDSO's text, copied at
+/// boot, is made coherent whenever an area maps it. Not where no new frame
+/// is mapped. Linux skips pages already made coherent (PG_dcache_clean); here
 /// shared pages are cleaned each time an executable area maps them.
 pub fn needs_icache_sync(prot: Prot, what: Resolution) -> bool {
-    prot.contains(Prot::EXEC)
-        && !matches!(what, Resolution::TrampolineMapped | Resolution::CowReused | Resolution::Spurious)
+    prot.contains(Prot::EXEC) && !matches!(what, Resolution::CowReused | Resolution::Spurious)
 }
 
 /// A resolved fault: what was done, and whether the area is tagged.
@@ -239,7 +241,13 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
     let private_write = access == Access::Write && !area.flags.contains(AreaFlags::SHARED);
     let (f, ownership, what) = match (&area.backing, present) {
         // Copy-on-write targets: nothing there yet, or someone else's page.
-        (Backing::SignalTrampoline, _) if access == Access::Write => return Err(FaultError::NotPermitted),
+        (Backing::VdsoData, _) if access == Access::Write => return Err(FaultError::NotPermitted),
+        // [vdso] made writable by mprotect (Linux's VM_MAYWRITE, for
+        // debuggers): the first write gets a private copy of the page.
+        (Backing::VdsoText, None | Some((_, Ownership::Special))) if private_write => {
+            let src = crate::vdso::text_frame(area.page_index(va)).ok_or(FaultError::NoPage)?;
+            (copy_of(src, false)?, Ownership::Owned, Resolution::FileCopied)
+        }
         (Backing::Anonymous, None | Some((_, Ownership::Special))) if private_write => {
             let f = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data })
                 .ok_or(FaultError::OutOfMemory)?;
@@ -265,8 +273,13 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
         // First reads: map a shared page, read-only where private.
         (Backing::Anonymous, None) => (super::zero_page::frame(), Ownership::Special, Resolution::ZeroPageMapped),
         (Backing::RefPage(refpage), None) => (refpage.frame(), Ownership::Special, Resolution::RefPageMapped),
-        (Backing::SignalTrampoline, None) => {
-            (super::sigpage::frame(), Ownership::Special, Resolution::TrampolineMapped)
+        (Backing::VdsoText, None) => {
+            let f = crate::vdso::text_frame(area.page_index(va)).ok_or(FaultError::NoPage)?;
+            (f, Ownership::Special, Resolution::VdsoMapped)
+        }
+        (Backing::VdsoData, None) => {
+            let f = crate::vdso::data_frame(area.page_index(va)).ok_or(FaultError::NoPage)?;
+            (f, Ownership::Special, Resolution::VdsoMapped)
         }
         (Backing::SharedMemory(object) | Backing::PrivateFile(object), None) => {
             let f = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
@@ -313,11 +326,12 @@ mod tests {
             Resolution::FileCopied,
             Resolution::SharedPageMapped,
             Resolution::CowCopied,
+            Resolution::VdsoMapped,
         ] {
             assert!(needs_icache_sync(exec, what), "{:?} in an executable area", what);
             assert!(!needs_icache_sync(Prot::READ | Prot::WRITE, what), "{:?} in a data area", what);
         }
-        for what in [Resolution::TrampolineMapped, Resolution::CowReused, Resolution::Spurious] {
+        for what in [Resolution::CowReused, Resolution::Spurious] {
             assert!(!needs_icache_sync(exec | Prot::WRITE, what), "{:?} maps no new contents", what);
         }
     }

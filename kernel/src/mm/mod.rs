@@ -13,8 +13,6 @@ pub mod refpage;
 #[cfg(target_os = "none")]
 pub mod shared_memory;
 #[cfg(target_os = "none")]
-pub mod sigpage;
-#[cfg(target_os = "none")]
 pub mod uaccess;
 pub mod vma;
 #[cfg(target_os = "none")]

@@ -59,15 +59,29 @@ pub enum Backing {
     /// the one reference page.
     #[cfg(target_os = "none")]
     RefPage(Arc<super::refpage::RefPage>),
-    /// The signal-return trampoline page (mm/sigpage.rs).
-    SignalTrampoline,
+    /// The vDSO's data pages, Linux's [vvar] (vdso/mod.rs).
+    VdsoData,
+    /// The vDSO's text, Linux's [vdso].
+    VdsoText,
+}
+
+impl Backing {
+    /// The name /proc/PID/maps gives an area of this kind, if it has one
+    /// of its own (Linux's special mappings).
+    pub fn special_name(&self) -> Option<&'static str> {
+        match self {
+            Backing::VdsoData => Some("[vvar]"),
+            Backing::VdsoText => Some("[vdso]"),
+            _ => None,
+        }
+    }
 }
 
 impl PartialEq for Backing {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Backing::Anonymous, Backing::Anonymous) => true,
-            (Backing::SignalTrampoline, Backing::SignalTrampoline) => true,
+            (Backing::VdsoData, Backing::VdsoData) | (Backing::VdsoText, Backing::VdsoText) => true,
             #[cfg(target_os = "none")]
             (Backing::SharedMemory(a), Backing::SharedMemory(b)) => Arc::ptr_eq(a, b),
             #[cfg(target_os = "none")]
@@ -83,7 +97,7 @@ impl fmt::Debug for Backing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Backing::Anonymous => write!(f, "anonymous"),
-            Backing::SignalTrampoline => write!(f, "signal trampoline"),
+            Backing::VdsoData | Backing::VdsoText => write!(f, "{}", self.special_name().unwrap_or_default()),
             #[cfg(target_os = "none")]
             Backing::SharedMemory(_) => write!(f, "shared memory"),
             #[cfg(target_os = "none")]
@@ -244,6 +258,11 @@ impl AreaSet {
             if prot.contains(Prot::WRITE) && !area.flags.contains(AreaFlags::MAY_WRITE) {
                 return Err(ProtectError::NotWritable);
             }
+            // The vDSO's frames are shared by every process and read with
+            // untagged pointers: they must never be mapped tagged.
+            if add_flags.contains(AreaFlags::MTE) && area.backing.special_name().is_some() {
+                return Err(ProtectError::MteNotAllowed);
+            }
             at = area.end;
         }
         if !self.may_split(start, end) {
@@ -342,6 +361,9 @@ pub enum ProtectError {
     NotWritable,
     /// Splitting would go over MAX_AREAS: ENOMEM.
     TooManyAreas,
+    /// PROT_MTE on an area that cannot hold tags: EINVAL (Linux's
+    /// arch_validate_flags without VM_MTE_ALLOWED).
+    MteNotAllowed,
 }
 
 /// The most areas one address space may have: Linux's default

@@ -106,8 +106,7 @@ pub struct Image {
     pub brk: VirtAddr,
 }
 
-/// Builds the address space for `file`: its segments, the signal
-/// trampoline, and the stack with argv, envp and auxv (execve's work).
+/// Builds the address space for `file`: its segments, the vDSO, and the stack with argv, envp and auxv (execve's work).
 pub fn build_image(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8) -> Result<Image, LoadError> {
     let plan: LoadPlan = elf::plan(file).map_err(LoadError::Elf)?;
     let mut space = AddressSpace::new()?;
@@ -116,19 +115,15 @@ pub fn build_image(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_le
     }
     let image_end = plan.segments.iter().map(|s| s.pages().1).max().expect("plan has segments");
 
-    let sigpage = crate::mm::sigpage::trampoline();
-    let sigpage_area = Area {
-        backing: crate::mm::vma::Backing::SignalTrampoline,
-        flags: crate::mm::vma::AreaFlags::empty(),
-        ..Area::anonymous(sigpage, sigpage + PAGE_SIZE as u64, Prot::READ | Prot::EXEC)
-    };
-    space.add_area(sigpage_area).map_err(|_| LoadError::OutOfMemory)?;
+    let vdso = crate::vdso::map_into(&mut space).map_err(|_| LoadError::OutOfMemory)?;
     // PT_GNU_STACK with PF_X: an executable stack, as Linux gives it.
     let stack_prot = if plan.exec_stack { Prot::READ | Prot::WRITE | Prot::EXEC } else { Prot::READ | Prot::WRITE };
     let stack_area = Area::anonymous(VirtAddr::new(STACK_TOP - STACK_SIZE), VirtAddr::new(STACK_TOP), stack_prot);
     space.add_area(stack_area).map_err(|_| LoadError::OutOfMemory)?;
     let (hwcap, hwcap2) = cpu_features::hwcaps(mte_level);
+    // Linux's order (create_elf_tables): ARCH_DLINFO's AT_SYSINFO_EHDR first.
     let aux = [
+        (at::SYSINFO_EHDR, vdso.as_u64()),
         (at::PHDR, plan.phdr.as_u64()),
         (at::PHENT, plan.phent as u64),
         (at::PHNUM, plan.phnum as u64),

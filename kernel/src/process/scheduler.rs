@@ -427,6 +427,8 @@ fn resume(pid: u32, slice_end: u64) {
     p.mte.install();
     // The thread pointer (glibc's TLS base) is part of the EL0 state too.
     TPIDR_EL0.set(p.tls);
+    // The vDSO's data page is refreshed every time a task gets the CPU.
+    crate::vdso::tick();
     timer::arm_at(slice_end);
     CURRENT.store(p, Ordering::Relaxed);
     // SAFETY: the process's context was saved by `switch_out` or made by

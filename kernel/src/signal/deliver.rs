@@ -26,7 +26,6 @@ use super::{Action, AltStack, Disposition, FaultDetails, Next, RestartKind, SigF
 use crate::arch::aarch64::signal_frame::{self, BadFrame, Info, Setup, FRAME_SIZE};
 use crate::arch::aarch64::trap_frame::TrapFrame;
 use crate::mm::addr::VirtAddr;
-use crate::mm::sigpage;
 use crate::mm::uaccess::{copy_from_user, copy_to_user, UserAddr};
 use crate::process::{self, outcome::Outcome, Process};
 
@@ -77,10 +76,10 @@ fn push_frame(
     fault: Option<FaultDetails>,
 ) -> Result<(), ()> {
     let Disposition::Handler(handler) = action.disposition else { return Err(()) };
-    // glibc on arm64 passes no restorer: Linux returns through the vDSO's
-    // __kernel_rt_sigreturn, here through the trampoline page.
+    // glibc on arm64 passes no restorer: handlers return through the vDSO's
+    // __kernel_rt_sigreturn (Linux's setup_return).
     let restorer =
-        if action.flags & SA_RESTORER as u64 != 0 { action.restorer } else { sigpage::trampoline().as_u64() };
+        if action.flags & SA_RESTORER as u64 != 0 { action.restorer } else { crate::vdso::sigreturn(p.space()) };
     let alt = p.signals.alt_stack();
     let mut sp = regs.sp_el0;
     // Linux's sigsp: the alternate stack, unless disabled or already in use.

@@ -213,6 +213,7 @@ pub fn mprotect(addr: u64, len: u64, prot_bits: u32) -> SysResult {
         Ok(()) => Ok(0),
         Err(ProtectError::Hole | ProtectError::TooManyAreas) => Err(Errno::ENOMEM),
         Err(ProtectError::NotWritable) => Err(Errno::EACCES),
+        Err(ProtectError::MteNotAllowed) => Err(Errno::EINVAL),
     }
 }
 

@@ -124,7 +124,7 @@ mod dispatch {
 
             nr::__NR_clock_gettime => time::clock_gettime(a[0] as i32, user(1)),
             nr::__NR_clock_getres => time::clock_getres(a[0] as i32, user(1)),
-            nr::__NR_gettimeofday => time::gettimeofday(user(0)),
+            nr::__NR_gettimeofday => time::gettimeofday(user(0), user(1)),
             nr::__NR_nanosleep => time::nanosleep(user(0), user(1)),
             nr::__NR_clock_nanosleep => time::clock_nanosleep(a[0] as i32, a[1] as u32, user(2), user(3)),
             nr::__NR_sched_getaffinity => sched::sched_getaffinity(a[0] as i32, a[1] as u32, user(2)),

@@ -1,9 +1,12 @@
 //! Clocks and sleeping, all from the generic timer's counter.
 //!
 //! There is no real-time clock yet: CLOCK_REALTIME counts from the Unix
-//! epoch at boot. A sleep blocks until the runner wakes the caller at its
-//! time, or a signal does: then nanosleep writes what is left and returns
-//! Linux's restart code (restart_syscall finishes it if no handler runs).
+//! epoch at boot. The clocks the vDSO serves are read from the same
+//! timekeeper (vdso/clock.rs), so the system call and the vDSO agree to the
+//! nanosecond; the CPU-time clocks count from the process's start. A sleep
+//! blocks until the runner wakes the caller at its time, or a signal does:
+//! then nanosleep writes what is left and returns Linux's restart code
+//! (restart_syscall finishes it if no handler runs).
 
 use linux_raw_sys::general::{
     timespec, timeval, CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW,
@@ -34,6 +37,9 @@ fn known_clock(clock: i32) -> Result<(), Errno> {
 }
 
 fn now_ns(clock: i32) -> u64 {
+    if let Some((sec, nsec)) = crate::vdso::clock_now(clock) {
+        return sec * NS_PER_S + nsec;
+    }
     match clock as u32 {
         CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => {
             timer::ticks_to_ns(timer::ticks() - process::current().started_at)
@@ -52,19 +58,27 @@ pub fn clock_gettime(clock: i32, ts: UserAddr) -> SysResult {
     Ok(0)
 }
 
-/// The counter's period, rounded up to a nanosecond.
+/// The counter's period, rounded up to a nanosecond; for the coarse clocks
+/// how often they advance. The vDSO answers the same.
 pub fn clock_getres(clock: i32, ts: UserAddr) -> SysResult {
     known_clock(clock)?;
     if !ts.is_null() {
-        write_user(ts, &to_timespec(NS_PER_S.div_ceil(timer::frequency())))?;
+        let ns = crate::vdso::clock_resolution(clock).unwrap_or_else(|| NS_PER_S.div_ceil(timer::frequency()));
+        write_user(ts, &to_timespec(ns))?;
     }
     Ok(0)
 }
 
-pub fn gettimeofday(tv: UserAddr) -> SysResult {
+/// CLOCK_REALTIME in microseconds, and the time zone Linux keeps (sys_tz:
+/// zero, as the vDSO's data page holds it).
+pub fn gettimeofday(tv: UserAddr, tz: UserAddr) -> SysResult {
     if !tv.is_null() {
-        let ns = timer::uptime_ns();
+        let ns = now_ns(CLOCK_REALTIME as i32);
         write_user(tv, &timeval { tv_sec: (ns / NS_PER_S) as _, tv_usec: ((ns % NS_PER_S) / 1000) as _ })?;
+    }
+    if !tz.is_null() {
+        // struct timezone: tz_minuteswest and tz_dsttime, two zero ints.
+        write_user(tz, &0u64)?;
     }
     Ok(0)
 }

@@ -7,8 +7,8 @@
 use alloc::format;
 
 use linux_raw_sys::general::{
-    BUS_ADRALN, BUS_OBJERR, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SEGV_MTESERR, SIGBUS, SIGILL, SIGKILL, SIGSEGV,
-    SIGTRAP, SI_KERNEL, TRAP_BRKPT,
+    BUS_ADRALN, BUS_ADRERR, BUS_OBJERR, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SEGV_MTESERR, SIGBUS, SIGILL, SIGKILL,
+    SIGSEGV, SIGTRAP, SI_KERNEL, TRAP_BRKPT,
 };
 
 use super::esr::{Esr, ExceptionClass, FaultKind};
@@ -82,6 +82,7 @@ fn resolve(far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig>
             Err(FaultError::Unmapped) => "no area: SEGV_MAPERR",
             Err(FaultError::NotPermitted) => "not permitted: SEGV_ACCERR",
             Err(FaultError::OutOfMemory) => "out of memory",
+            Err(FaultError::NoPage) => "no page there: SIGBUS BUS_ADRERR",
         };
         log::info!(
             "pid {} {} {:#x}: {} -> {}",
@@ -107,6 +108,7 @@ fn resolve(far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig>
         }
         Err(FaultError::Unmapped) => Err(MAPERR),
         Err(FaultError::NotPermitted) => Err(ACCERR),
+        Err(FaultError::NoPage) => Err(Sig { signal: SIGBUS, code: BUS_ADRERR, name: "BUS_ADRERR" }),
         // Linux's VM_FAULT_OOM from a user fault invokes the OOM killer,
         // which sends SIGKILL; here the faulting process is the one that goes.
         Err(FaultError::OutOfMemory) => Err(OOM_KILL),

@@ -1,12 +1,38 @@
 //! The generic timer's physical counter (Arm ARM D11.1), read for log
-//! timestamps and guest-time figures.
+//! timestamps and guest-time figures; the virtual counter, which EL0 may
+//! read too and the vDSO's clocks come from.
 
-use aarch64_cpu::registers::{CNTFRQ_EL0, CNTPCT_EL0, CNTP_CTL_EL0, CNTP_CVAL_EL0};
-use tock_registers::interfaces::{Readable, Writeable};
+use aarch64_cpu::registers::{CNTFRQ_EL0, CNTKCTL_EL1, CNTPCT_EL0, CNTP_CTL_EL0, CNTP_CVAL_EL0, CNTVCT_EL0};
+use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
 
 /// Ticks since reset.
 pub fn ticks() -> u64 {
     CNTPCT_EL0.get()
+}
+
+/// The virtual counter: the physical one less CNTVOFF_EL2, which boot/start.S
+/// zeroes when the kernel enters at EL2 (and is 0 without EL2). What EL0
+/// reads as CNTVCT_EL0, so the vDSO and the kernel count alike.
+pub fn virtual_ticks() -> u64 {
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+    CNTVCT_EL0.get()
+}
+
+/// Lets EL0 read the virtual counter, and so the counter frequency, as
+/// Linux's arch_counter_set_user_access (drivers/clocksource/
+/// arm_arch_timer.c) does: CNTKCTL_EL1.EL0VCTEN set; EL0PCTEN, EL0VTEN,
+/// EL0PTEN and the event stream clear, so CNTPCT_EL0 and the timers' own
+/// registers still trap to EL1 (EC 0x18, SIGILL). CNTFRQ_EL0 is readable
+/// at EL0 when either counter is (Arm ARM D19.8, CNTKCTL_EL1).
+pub fn allow_el0_virtual_counter() {
+    CNTKCTL_EL1.modify(
+        CNTKCTL_EL1::EL0VCTEN::SET
+            + CNTKCTL_EL1::EL0PCTEN::CLEAR
+            + CNTKCTL_EL1::EL0VTEN::CLEAR
+            + CNTKCTL_EL1::EL0PTEN::CLEAR
+            + CNTKCTL_EL1::EVNTEN::CLEAR,
+    );
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
 }
 
 /// Counter frequency in Hz (62.5 MHz on older QEMU `virt`, 1 GHz on 9.0+).
