@@ -13,8 +13,11 @@
 //! or executable, whichever was last needed (SCTLR_EL1.WXN, mm/fault.rs).
 //! Like Linux's binfmt_elf, only the ELF header and the program headers are
 //! read (the section header table may be absent or corrupt), and a segment
-//! without file bytes (p_filesz 0) may name any p_offset. Pure logic, tested
-//! on the host, and fuzzed there (elf_fuzz.rs).
+//! without file bytes (p_filesz 0) may name any p_offset. One difference
+//! remains: file bytes past the end of the file are refused ("truncated"),
+//! where Linux maps them and raises SIGBUS only when a page wholly past the
+//! end is touched (this kernel copies segment bytes at exec and has no such
+//! pages). Pure logic, tested on the host, and fuzzed there (elf_fuzz.rs).
 
 use alloc::vec::Vec;
 use core::fmt;
