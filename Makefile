@@ -17,7 +17,7 @@ QEMU_BASE  = -machine $(MACHINE) -cpu max -m $(MEMORY) -nographic -nic none -sem
 # TRACE=faults: one log line per page fault (address, kind, action taken).
 QEMU_FLAGS = $(QEMU_BASE) -append "$(strip $(APPEND) $(if $(TRACE),trace=$(TRACE)))"
 
-.PHONY: all setup kernel qemu run test test-host kselftest bench bench-profile bench-linux gdb clippy lint clean fuzz
+.PHONY: all setup kernel qemu run test test-host kselftest kselftest-linux conformance bench bench-profile bench-linux gdb clippy lint clean fuzz
 
 all: kernel
 
@@ -53,10 +53,21 @@ run: kernel build/initramfs-run.cpio
 test: kernel user-initramfs
 	@bash tests/run.sh
 
-# Linux's arm64 MTE selftests, fetched from Debian's linux-source-6.1 and
+# Linux 6.1's arm64 selftests (mte, signal, abi, tags), fetched from Debian's linux-source-6.1 and
 # built unmodified (scripts/kselftest.sh). Nothing of them is committed.
 kselftest: kernel $(MKINITRAMFS)
 	@bash scripts/kselftest.sh
+
+# The same selftest binaries on Linux 6.1 (the kernel bench-linux fetches),
+# under the same QEMU; writes docs/conformance/linux-6.1.log and
+# docs/conformance.md. Not run by CI.
+kselftest-linux: kernel $(MKINITRAMFS)
+	@bash scripts/kselftest-linux.sh
+
+# docs/conformance.md again from the last make kselftest and the committed
+# Linux log (scripts/kselftest-expected.txt holds the reasons).
+conformance:
+	@bash scripts/conformance-report
 
 # Benchmarks by instruction count (QEMU -icount): the refpage cover-letter
 # microbenchmark and the kernel's own fault-path and boot costs, run twice

@@ -60,6 +60,12 @@ endif
 USER_REFUSED_KINDS := truncated wrong-machine segment-past-end segment-in-kernel-half
 USER_REFUSED_BINS  := $(foreach k,$(USER_REFUSED_KINDS),build/user/refused/elf_$(subst -,_,$(k))--refused)
 
+# Odd images Linux 6.1 loads and runs, so the loader must too: copies of
+# hello made by scripts/corrupt-elf (kind `a-b` makes elf_a_b, which must
+# exit 0 as hello does).
+USER_ODD_KINDS := section-headers-corrupt bss-segment-past-end
+USER_ODD_BINS  := $(foreach k,$(USER_ODD_KINDS),build/user/odd/elf_$(subst -,_,$(k)))
+
 # tour.c and tour.rs share a stem, so demos are named for their language.
 USER_DEMO_C_BINS  := $(patsubst user/demo/%.c,build/user/demo/%_c,$(wildcard user/demo/*.c))
 USER_DEMO_RS_BINS := $(patsubst user/demo/%.rs,build/user/demo/%_rust,$(wildcard user/demo/*.rs))
@@ -104,14 +110,18 @@ build/user/refused/elf_%--refused: build/user/tests/hello scripts/corrupt-elf
 	@mkdir -p $(@D)
 	bash scripts/corrupt-elf $(subst _,-,$*) $< $@
 
+build/user/odd/elf_%: build/user/tests/hello scripts/corrupt-elf
+	@mkdir -p $(@D)
+	bash scripts/corrupt-elf $(subst _,-,$*) $< $@
+
 # Rewritten only when the set of tests changes, so that adding or removing
 # a test repacks the archive even when no remaining program changed.
 build/user/tests.list: FORCE
 	@mkdir -p $(@D)
 	@echo '$(notdir $(USER_TEST_BINS))' | cmp -s - $@ || echo '$(notdir $(USER_TEST_BINS))' >$@
 
-build/initramfs-tests.cpio: $(USER_TEST_BINS) $(USER_REFUSED_BINS) $(MKINITRAMFS) build/user/tests.list
-	$(call user_pack,$@,tests,$(USER_TEST_BINS) $(USER_REFUSED_BINS))
+build/initramfs-tests.cpio: $(USER_TEST_BINS) $(USER_REFUSED_BINS) $(USER_ODD_BINS) $(MKINITRAMFS) build/user/tests.list
+	$(call user_pack,$@,tests,$(USER_TEST_BINS) $(USER_REFUSED_BINS) $(USER_ODD_BINS))
 
 build/initramfs-demo.cpio: $(USER_DEMO_BINS) $(MKINITRAMFS)
 	$(call user_pack,$@,demo,$(USER_DEMO_BINS))

@@ -1,9 +1,12 @@
 //! Fuzzing the ELF loader's checks ([`elf::plan`]) with mutated images.
 //!
 //! Seeds: two hand-built images (elf.rs's test builder: ET_EXEC, and
-//! ET_DYN with PT_PHDR) and two files from a
-//! real linker (tests/fixtures/minimal-static*.elf: ET_EXEC and a
-//! static-PIE). Mutations (crate::fuzz): bit flips, bytes and 2/4/8-byte
+//! ET_DYN with PT_PHDR), two files from a real linker
+//! (tests/fixtures/minimal-static*.elf: ET_EXEC and a static-PIE), and the
+//! must-accept files Linux 6.1 loads that this loader once refused: a
+//! .bss-only segment whose p_offset lies past the end of the file (nolibc's
+//! layout), a section header table that cannot be read, and a segment whose
+//! file part ends at the last byte of the file. Every seed must be accepted. Mutations (crate::fuzz): bit flips, bytes and 2/4/8-byte
 //! fields set to edge values (0, 0x7f.., 0xff.., the file length and just
 //! past it, 1 << 48), truncation, splicing, inserted and removed runs, half
 //! of them inside the ELF and program headers; and, for a quarter of the
@@ -40,12 +43,25 @@ fn pie_with_pt_phdr() -> Vec<u8> {
     b.build()
 }
 
-fn seeds() -> [Vec<u8>; 4] {
+/// The linker's static executable cut to end where its last segment's file
+/// bytes end.
+fn cut_at_last_file_byte() -> Vec<u8> {
+    let mut f = include_bytes!("../../../tests/fixtures/minimal-static.elf").to_vec();
+    let plan = elf::plan(&f).expect("the fixture loads");
+    let end = plan.segments.iter().map(|s| s.file_offset + s.file_size).max().expect("segments");
+    f.truncate(end as usize);
+    f
+}
+
+fn seeds() -> [Vec<u8>; 7] {
     [
         elf::tests::Builder::exec().build(),
         pie_with_pt_phdr(),
         include_bytes!("../../../tests/fixtures/minimal-static.elf").to_vec(),
         include_bytes!("../../../tests/fixtures/minimal-static-pie.elf").to_vec(),
+        elf::tests::bss_only_segment_past_the_end(),
+        elf::tests::with_corrupt_section_headers(include_bytes!("../../../tests/fixtures/minimal-static.elf").to_vec()),
+        cut_at_last_file_byte(),
     ]
 }
 
@@ -107,7 +123,7 @@ fn check_invariants(file: &[u8], plan: &LoadPlan) -> Result<(), String> {
         if s.file_offset.checked_add(s.file_size).is_none_or(|e| e > file.len() as u64) {
             return Err(format!("segment {} file bytes run past the {}-byte file", i, file.len()));
         }
-        if s.file_offset % page != start % page {
+        if s.file_size > 0 && s.file_offset % page != start % page {
             return Err(format!("segment {} file offset and address differ modulo the page size", i));
         }
     }
