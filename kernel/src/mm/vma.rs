@@ -342,6 +342,9 @@ pub enum ProtectError {
     NotWritable,
     /// Splitting would go over MAX_AREAS: ENOMEM.
     TooManyAreas,
+    /// The page walk stopped: the run's time is up or the task has SIGKILL
+    /// pending (`process::long_work_must_stop`); it never sees the answer.
+    Interrupted,
 }
 
 /// The most areas one address space may have: Linux's default
