@@ -29,9 +29,10 @@
  * a finding is replayed with the same seed. The calls run in forked
  * children, a batch each, so a call that ends its process (a signal, exit,
  * munmap of the code) ends only that child: the parent notes how it ended
- * and starts the next child after that call. A child whose calls stop
- * making progress for a second (a sleep or a futex wait with a long
- * timeout, which may legitimately block) is killed and counted as blocked.
+ * and starts the next child after that call. A call that has not returned
+ * after a second (a sleep or a futex wait with a long timeout, which may
+ * legitimately block; MAP_POPULATE of a huge mapping) is ended by killing
+ * its child, counted as blocked.
  *
  * Numbers: half uniform over 0-500, half from the calls programs commonly
  * make (so that arguments, not the number, decide the answer).
@@ -478,7 +479,9 @@ static void run_calls(struct shared *sh, enum phase which, uint64_t first, uint6
             child(sh, i, end);
         t->children++;
         int status = 0;
-        uint64_t last = sh->next, still = 0;
+        /* Progress is judged by the clock: while a call works in the
+         * kernel (MAP_POPULATE) this loop runs once per time slice. */
+        uint64_t last = sh->next, since = monotonic_ns(), killed = 0;
         for (int ended = 0; !ended;) {
             /* Reap whatever has ended: the child, and grandchildren made
              * children of this process by clone(CLONE_PARENT). */
@@ -494,10 +497,13 @@ static void run_calls(struct shared *sh, enum phase which, uint64_t first, uint6
                 break;
             CHECK(w == 0, "waitpid: the child %d vanished (%s)", (int)pid, strerror(errno));
             sleep_ns(1000000);
-            if (sh->next != last) {
+            if (sh->next != last || !sh->in_call) {
+                /* Progress, or the child's own code (setting up the fork
+                 * phase takes seconds): only a call is watched. */
                 last = sh->next;
-                still = 0;
-            } else if (++still == 1000) {
+                since = monotonic_ns();
+            } else if (!killed && monotonic_ns() - since >= 1000000000ULL) {
+                killed = 1;
                 printf("syscall_fuzz: call %llu (nr %llu) blocked for 1 s: killing the child\n",
                        (unsigned long long)sh->next, (unsigned long long)sh->nr);
                 kill(pid, SIGKILL);
