@@ -151,6 +151,8 @@ fuzz: fuzz-images build/user/tests/syscall_fuzz
 	@echo "fuzz: syscall_fuzz, N=$(N) SEED=$(SEED) (replay: make fuzz N=$(N) SEED=$(SEED))"
 	@TIMELIMIT=$$(( $(N) / 1000 + 30 )) bash scripts/run-program build/user/tests/syscall_fuzz $(SEED) $(N) \
 	    >build/fuzz-syscalls.log 2>&1; status=$$?; \
-	    tr -d '\r' <build/fuzz-syscalls.log | grep -E '^syscall_fuzz|check failed|PANIC|time limit'; \
-	    [ $$status -eq 0 ] || echo "fuzz: syscall_fuzz FAILED (status $$status) with SEED=$(SEED) N=$(N); full output in build/fuzz-syscalls.log"; \
+	    tr -d '\r' <build/fuzz-syscalls.log | grep -E '^syscall_fuzz|check failed|PANIC|time limit|qemu-watch' \
+	        | grep -vE '^syscall_fuzz: (ranges|fork) call '; \
+	    [ $$status -eq 0 ] || { tr -d '\r' <build/fuzz-syscalls.log | grep -E '^syscall_fuzz: (ranges|fork) call ' | tail -n 1; \
+	        echo "fuzz: syscall_fuzz FAILED (status $$status) with SEED=$(SEED) N=$(N); full output in build/fuzz-syscalls.log"; }; \
 	    exit $$status

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test and ends with one line `N passed, N failed`:
 #   1. host unit tests of the pure logic (cargo test on the host target);
-#   2. boots of the kernel under QEMU, each with a time limit so a hang fails:
+#   2. boots of the kernel under QEMU, each with a time limit so a hang fails
+#      (scripts/qemu-watch: past the limit it reads the CPU's PC and LR from
+#      QEMU's monitor and the failure says "kernel stuck in FUNCTION"):
 #      self-tests entered at EL1 and at EL2, with mte=off, the panic report,
 #      a kernel stack overflow's report, and the `make qemu` demo. Each boot's own checks are counted, and the
 #      boot itself is one more test (exit status and required log lines).
@@ -48,7 +50,7 @@ boot() {
     local initrd=()
     [[ -n ${INITRD:-} ]] && initrd=(-initrd "$INITRD")
     echo "== $name: -machine $machine ${INITRD:+-initrd $INITRD }-append \"$append\""
-    timeout --foreground "$TIMEOUT" qemu-system-aarch64 -machine "$machine" -cpu max -m 512M \
+    bash scripts/qemu-watch "$TIMEOUT" qemu-system-aarch64 -machine "$machine" -cpu max -m 512M \
         -nographic -nic none -semihosting -kernel "$KERNEL_BIN" "${initrd[@]}" -append "$append" \
         </dev/null >"$log" 2>&1
     local status=$?
@@ -63,8 +65,8 @@ boot() {
         echo "    $counts"
     fi
     if ((status == 124)); then
-        fail "$name" "no exit within ${TIMEOUT}s (hang); last lines:"
-        tail -n 15 "$log.txt"
+        fail "$name" "no exit within ${TIMEOUT}s (hang): $(grep -m 1 -o 'qemu-watch: .*' "$log.txt"); last lines:"
+        grep -v 'qemu-watch: ' "$log.txt" | tail -n 15
         return
     fi
     if ((status != want)); then
@@ -133,7 +135,9 @@ run_program() {
     local name=$1 want=$2 pattern=$3
     shift 3
     echo "== $name: scripts/run-program $*"
-    timeout --foreground "$TIMEOUT" bash scripts/run-program --prebuilt "$@" >"$LOGDIR/$name.log" 2>&1
+    # run-program watches QEMU itself (scripts/qemu-watch: the program's
+    # time limit and a margin), and says where the kernel is stuck.
+    bash scripts/run-program --prebuilt "$@" >"$LOGDIR/$name.log" 2>&1
     local status=$?
     if ((status != want)); then
         fail "$name" "exit status $status, want $want; output:"

@@ -613,4 +613,111 @@ static inline struct caught fault_in_child(void (*fn)(void *), void *arg, int fl
           "pc %#lx", (what), (sig), (code_), (unsigned long)(addr_), (r).signo, (r).code, \
           (unsigned long)(r).addr, (unsigned long)(r).pc)
 
+/* ------------------------------------------------------------------------
+ * Memory pressure, frame by frame (fork_near_memory_exhaustion_fails_cleanly
+ * and syscall_fuzz's fork phase). Only on this kernel, whose sysinfo gives
+ * free RAM exactly: elsewhere these would eat the machine's memory.
+ */
+#include <fcntl.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+
+/* 1 on this kernel (uname's version says so). */
+static inline int is_refpage_kernel(void)
+{
+    struct utsname u;
+    return uname(&u) == 0 && strstr(u.version, "refpage kernel") != NULL;
+}
+
+/* Free RAM in 4 KiB frames, as sysinfo reports it. */
+static inline long free_frames(void)
+{
+    struct sysinfo si;
+    CHECK(sysinfo(&si) == 0, "sysinfo: errno %d (%s)", errno, strerror(errno));
+    return (long)(si.freeram * si.mem_unit / 4096);
+}
+
+/* Gives the process about half of the free memory as level-3 page tables,
+ * which fork's copy of the page tables must duplicate: reads one page every
+ * 2 MiB of a MAP_NORESERVE mapping (each read maps the zero page, with a
+ * new table). Returns the number of tables made: a level-3 table for each
+ * page read, and the level-2 and level-1 tables above them. *len gets the
+ * mapping's length. */
+static inline unsigned long spread_page_tables(unsigned char **map, size_t *len)
+{
+    unsigned long pages = (unsigned long)(free_frames() - 1024) / 2;
+    *len = pages << 21;
+    volatile unsigned char *s = mmap(NULL, *len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    CHECK(s != MAP_FAILED, "mmap %zu bytes: errno %d (%s)", *len, errno, strerror(errno));
+    for (unsigned long i = 0; i < pages; i++)
+        (void)s[i << 21];
+    *map = (unsigned char *)s;
+    return pages + (pages + 511) / 512 + 1;
+}
+
+/* Memory eaten by /dev/shm files, which fork does not copy: one large
+ * file, and one-page files given back one at a time (one frame each). */
+#define EATER_PAGES 256
+struct eater {
+    int big;
+    int page_fd[EATER_PAGES];
+    int pages;
+};
+
+/* Eats memory until `free_frames() == target`, then `extra` frames more
+ * held in one-page files. The large file is filled through a shared
+ * mapping, unmapped again (faults are far cheaper than write()'s copy). */
+static inline void eat_down_to(struct eater *e, long target, int extra)
+{
+    static char page[4096] = { 1 };
+    e->big = open("/dev/shm/eater-big", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    CHECK(e->big >= 0, "open: errno %d (%s)", errno, strerror(errno));
+    unlink("/dev/shm/eater-big");
+    e->pages = 0;
+    off_t size = 0;
+    long f;
+    while ((f = free_frames()) > target + extra + 64) {
+        /* Half of what is left at a time: the mapping's own tables come
+         * and go as well. */
+        size_t n = (size_t)(f - target - extra) / 2 * 4096;
+        CHECK(ftruncate(e->big, size + (off_t)n) == 0, "ftruncate: errno %d (%s)", errno, strerror(errno));
+        volatile char *m = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, e->big, size);
+        CHECK(m != MAP_FAILED, "mmap /dev/shm: errno %d (%s)", errno, strerror(errno));
+        for (size_t i = 0; i < n; i += 4096)
+            m[i] = 1;
+        munmap((void *)m, n);
+        size += (off_t)n;
+    }
+    while (free_frames() > target + extra) {
+        CHECK(pwrite(e->big, page, 4096, size) == 4096, "eating a page: errno %d (%s)", errno, strerror(errno));
+        size += 4096;
+    }
+    for (int i = 0; i < extra && e->pages < EATER_PAGES; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "/dev/shm/eater-%d", e->pages);
+        int fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+        CHECK(fd >= 0, "open %s: errno %d (%s)", name, errno, strerror(errno));
+        unlink(name);
+        CHECK(write(fd, page, 4096) == 4096, "write a page: errno %d (%s)", errno, strerror(errno));
+        e->page_fd[e->pages++] = fd;
+    }
+}
+
+/* Gives one frame back; 0 when none is left to give. */
+static inline int eater_give_one(struct eater *e)
+{
+    if (e->pages == 0)
+        return 0;
+    close(e->page_fd[--e->pages]);
+    return 1;
+}
+
+/* Gives everything back. */
+static inline void eater_release(struct eater *e)
+{
+    while (eater_give_one(e))
+        ;
+    close(e->big);
+}
+
 #endif /* REFPAGE_TEST_H */

@@ -4,17 +4,35 @@
  * with a result or a -errno, never hang, panic or leak (the runner checks
  * frames and heap bytes after the program).
  *
- *   syscall_fuzz [SEED [CALLS [FIRST]]]   (default seed 1, calls 0-19999)
+ *   syscall_fuzz [SEED [CALLS [FIRST [PHASES]]]]   (default seed 1, calls 0-19999)
  *
- * runs calls FIRST to CALLS - 1 (FIRST replays part of a run).
+ * runs calls FIRST to CALLS - 1 (FIRST replays part of a run), then two
+ * phases that hunt for kernel hangs. PHASES picks among the three
+ * (default "crf"):
+ *   c  the random calls;
+ *   r  ranges: RANGE_CALLS calls of mmap, munmap, mprotect, madvise and brk
+ *      with huge lengths (up to 2^64 - 1) over a
+ *      4 TiB MAP_NORESERVE mapping holding a few pages, and MAP_POPULATE now
+ *      and then: the kernel's work must follow what is mapped, or be
+ *      interruptible where it is real (populating);
+ *   f  fork under memory pressure: a child holding half the memory in
+ *      level-3 tables eats the rest (/dev/shm) down to about what fork's
+ *      copy needs and forks
+ *      FORK_STEPS times, giving back one frame before each: fork must
+ *      succeed or fail, whatever is left for it.
+ * In r and f each call is written to the console before it is made, so a
+ * kernel hang (which no watchdog in here can see: nothing runs) is
+ * named by the last line, and the host's hang detector (scripts/qemu-watch)
+ * says where the kernel is stuck.
  *
  * Reproducible: call i's number and arguments depend only on (SEED, i), so
  * a finding is replayed with the same seed. The calls run in forked
  * children, a batch each, so a call that ends its process (a signal, exit,
  * munmap of the code) ends only that child: the parent notes how it ended
- * and starts the next child after that call. A child whose calls stop
- * making progress for a second (a sleep or a futex wait with a long
- * timeout, which may legitimately block) is killed and counted as blocked.
+ * and starts the next child after that call. A call that has not returned
+ * after a second (a sleep or a futex wait with a long timeout, which may
+ * legitimately block; MAP_POPULATE of a huge mapping) is ended by killing
+ * its child, counted as blocked.
  *
  * Numbers: half uniform over 0-500, half from the calls programs commonly
  * make (so that arguments, not the number, decide the answer).
@@ -48,6 +66,14 @@
 #define PAGE 4096
 #define MAX_NR 500
 #define BATCH 2000
+#define RANGE_CALLS 600
+#define RANGE_BATCH 200
+#define FORK_STEPS 64
+#define HUGE_MAP (1ULL << 42) /* the ranges phase's NORESERVE mapping */
+#define CONSOLE_FD 1000       /* the console, kept for the call lines of r and f */
+
+enum phase { CALLS, RANGES, FORK_PRESSURE };
+static enum phase phase;
 /* Linux's largest errno (EHWPOISON). */
 #define MAX_ERRNO_LINUX 133
 
@@ -155,8 +181,76 @@ static const uint16_t common_nr[] = {
     232, 233, 260, 261, 278, 293, 435, 448,
 };
 
+/* The ranges phase: the memory calls that take a range (msync, mlock,
+ * mincore and mremap are ENOSYS here), over the huge mapping. */
+static const uint16_t range_nr[] = {
+    222, /* mmap */ 215, /* munmap */ 226, /* mprotect */ 226, 233, /* madvise */ 233, 214, /* brk */
+};
+static unsigned char *huge; /* HUGE_MAP bytes, PROT_NONE, a few pages present */
+
+/* Call i of the ranges phase draws from its own words. */
+static uint64_t range_rnd(uint64_t i, uint64_t k)
+{
+    return rnd(i | 1ULL << 62, k);
+}
+
+static uint64_t range_pointer(uint64_t r)
+{
+    switch (r % 6) {
+    case 0: return (uint64_t)huge;
+    case 1: return (uint64_t)huge + ((r >> 8) % (HUGE_MAP / PAGE)) * PAGE; /* inside */
+    case 2: return (uint64_t)huge + HUGE_MAP / 2;
+    case 3: return 0x10000;                                                 /* the lowest user page */
+    case 4: return ((r >> 8) % ((1ULL << 47) / PAGE)) * PAGE;               /* anywhere below 2^47 */
+    default: return (uint64_t)huge - ((r >> 8) % 1024) * PAGE;
+    }
+}
+
+static uint64_t range_length(uint64_t r, uint64_t addr)
+{
+    switch (r % 8) {
+    case 0: return HUGE_MAP;
+    case 1: return 1ULL << 47;
+    case 2: return (1ULL << 47) - addr; /* to the top of user space */
+    case 3: return 1ULL << 40;
+    case 4: return ~0ULL - PAGE + 1;
+    case 5: return ~0ULL;
+    case 6: return (uint64_t)huge + HUGE_MAP - addr;
+    default: return ((r >> 8) % 64 + 1) * PAGE;
+    }
+}
+
+static void range_arguments(uint64_t i, uint64_t nr, uint64_t a[6])
+{
+    uint64_t r[6];
+    for (int k = 0; k < 6; k++)
+        r[k] = range_rnd(i, k + 1);
+    a[0] = range_pointer(r[0]);
+    a[1] = range_length(r[1], a[0]);
+    if (nr == 233) { /* madvise */
+        static const uint64_t advice[] = { MADV_DONTNEED, MADV_FREE, MADV_WILLNEED, MADV_NORMAL, MADV_COLD,
+                                           MADV_PAGEOUT, MADV_DONTFORK, 1234 };
+        a[2] = advice[r[2] % 8];
+    } else {
+        a[2] = r[2] % 8 | (r[2] % 5 == 0 ? PROT_MTE : 0); /* PROT_READ/WRITE/EXEC, sometimes MTE */
+    }
+    /* mmap's flags: private, anonymous, no reserve; now and then fixed or
+     * populating (real work: stopped by the watchdog's SIGKILL). */
+    a[3] = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+    if (r[3] % 4 == 0)
+        a[3] |= MAP_FIXED_NOREPLACE;
+    if (r[3] % 64 == 1)
+        a[3] |= MAP_POPULATE;
+    a[4] = (uint64_t)-1;
+    a[5] = 0;
+}
+
 static uint64_t number(uint64_t i)
 {
+    if (phase == RANGES)
+        return range_nr[range_rnd(i, 0) % (sizeof range_nr / sizeof range_nr[0])];
+    if (phase == FORK_PRESSURE)
+        return 220; /* clone */
     uint64_t r = rnd(i, 0);
     if (r & 1)
         return common_nr[(r >> 1) % (sizeof common_nr / sizeof common_nr[0])];
@@ -212,8 +306,35 @@ static void tame(uint64_t nr, uint64_t a[6], pid_t self)
     }
 }
 
+static struct eater eater; /* the fork phase's eaten memory */
+
+/* What the hang-hunting phases need in the child: the huge mapping with a
+ * page present at its start, middle and end; or the page tables and the
+ * eaten memory, down to a start drawn from the seed, just below where
+ * fork's copy needs everything that is left. */
+static void setup_phase(uint64_t first, uint64_t end)
+{
+    if (phase == RANGES) {
+        huge = mmap(NULL, HUGE_MAP, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (huge == MAP_FAILED)
+            _exit(4);
+        unsigned char *present[3] = { huge, huge + HUGE_MAP / 2, huge + HUGE_MAP - PAGE };
+        for (int j = 0; j < 3; j++) {
+            mprotect(present[j], PAGE, PROT_READ | PROT_WRITE);
+            *present[j] = 1;
+        }
+    } else if (phase == FORK_PRESSURE) {
+        unsigned char *spread;
+        size_t len;
+        unsigned long tables = spread_page_tables(&spread, &len);
+        eat_down_to(&eater, (long)(tables - 40 + rnd(first, 77) % 16), (int)(end - first));
+    }
+}
+
 static void setup_child(uint64_t first)
 {
+    /* The console stays reachable for the call lines of r and f. */
+    dup2(1, CONSOLE_FD);
     /* Random writes go to a file, not to the console the log is read from. */
     char name[64];
     snprintf(name, sizeof name, "/dev/shm/fuzz-%llu", (unsigned long long)first);
@@ -252,6 +373,7 @@ static void setup_child(uint64_t first)
 static void child(struct shared *sh, uint64_t first, uint64_t end)
 {
     setup_child(first);
+    setup_phase(first, end);
     pid_t self = getpid();
     uint64_t nonce = sh->nonce;
     for (uint64_t i = first; i < end; i++) {
@@ -259,6 +381,27 @@ static void child(struct shared *sh, uint64_t first, uint64_t end)
         uint64_t a[6];
         for (int k = 0; k < 6; k++)
             a[k] = argument(i, k);
+        if (phase == RANGES)
+            range_arguments(i, nr, a);
+        if (phase == FORK_PRESSURE) {
+            eater_give_one(&eater);
+            memset(a, 0, sizeof a);
+            a[0] = SIGCHLD;
+        }
+        if (phase != CALLS) {
+            /* Named before it is made: if the kernel hangs, this is the
+             * last line of the log. */
+            char line[200];
+            int n = snprintf(line, sizeof line, "syscall_fuzz: %s call %llu: nr %llu (%#llx, %#llx, %#llx, %#llx)",
+                             phase == RANGES ? "ranges" : "fork", (unsigned long long)i, (unsigned long long)nr,
+                             (unsigned long long)a[0], (unsigned long long)a[1], (unsigned long long)a[2],
+                             (unsigned long long)a[3]);
+            if (phase == FORK_PRESSURE)
+                n += snprintf(line + n, sizeof line - (size_t)n, " with %ld frames free", free_frames());
+            n += snprintf(line + n, sizeof line - (size_t)n, "\n");
+            if (write(CONSOLE_FD, line, (size_t)n) < 0)
+                _exit(5);
+        }
         if (nr == 93 || nr == 94) { /* exit, exit_group: nothing to learn */
             sh->skipped++;
             sh->next = i + 1;
@@ -273,6 +416,8 @@ static void child(struct shared *sh, uint64_t first, uint64_t end)
         long r = raw_syscall(nr, a);
         if (getpid() != self)
             _exit(0); /* a grandchild from clone: not ours to run */
+        if (phase == FORK_PRESSURE && r > 0)
+            waitpid((pid_t)r, NULL, 0);
         /* A call that mapped over the shared page (MAP_FIXED, mremap) cut
          * this child off from the parent: stop, leaving the call in flight
          * as the one that ended the child. */
@@ -308,46 +453,35 @@ static void child(struct shared *sh, uint64_t first, uint64_t end)
     _exit(0);
 }
 
-static int is_this_kernel(void)
-{
-    struct utsname u;
-    return uname(&u) == 0 && strstr(u.version, "refpage kernel") != NULL;
-}
+/* How the children of all phases ended. */
+struct tally {
+    uint64_t nonce, children, signalled, ended_in_call, blocked;
+    uint64_t by_signal[65];
+};
 
-int main(int argc, char **argv)
+/* Runs calls [first, calls) of phase `which` in children of `batch` calls
+ * each, one after another, watching each: a child making no progress for a
+ * second is killed. */
+static void run_calls(struct shared *sh, enum phase which, uint64_t first, uint64_t calls, uint64_t batch,
+                      struct tally *t)
 {
-    seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 1;
-    uint64_t calls = argc > 2 ? strtoull(argv[2], NULL, 0) : 20000;
-    uint64_t first = argc > 3 ? strtoull(argv[3], NULL, 0) : 0; /* replay from here */
-    if (!is_this_kernel()) {
-        printf("syscall_fuzz: not the refpage kernel: not fuzzing this machine's kernel\n");
-        return 0;
-    }
-    printf("syscall_fuzz: seed %llu, %llu calls (replay: syscall_fuzz %llu %llu)\n", (unsigned long long)seed,
-           (unsigned long long)calls, (unsigned long long)seed, (unsigned long long)calls);
-    /* Where no pool points (a hint: not near the other mappings, and not a
-     * power of two, which the flag pool produces). */
-    struct shared *sh =
-        mmap((void *)0x3c5a9d2e7000ULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    CHECK(sh != MAP_FAILED, "mmap shared: %s", strerror(errno));
-    memset((void *)sh, 0, sizeof *sh);
-
-    uint64_t children = 0, signalled = 0, ended_in_call = 0, blocked = 0;
-    uint64_t by_signal[65] = {0};
+    phase = which;
     uint64_t i = first;
     while (i < calls) {
-        uint64_t end = i + BATCH < calls ? i + BATCH : calls;
+        uint64_t end = i + batch < calls ? i + batch : calls;
         sh->next = i;
         sh->in_call = 0;
-        sh->nonce = children + 1;
+        sh->nonce = ++t->nonce;
         fflush(stdout); /* or the child inherits what is buffered */
         pid_t pid = fork();
         CHECK(pid >= 0, "fork: %s", strerror(errno));
         if (pid == 0)
             child(sh, i, end);
-        children++;
+        t->children++;
         int status = 0;
-        uint64_t last = sh->next, still = 0;
+        /* Progress is judged by the clock: while a call works in the
+         * kernel (MAP_POPULATE) this loop runs once per time slice. */
+        uint64_t last = sh->next, since = monotonic_ns(), killed = 0;
         for (int ended = 0; !ended;) {
             /* Reap whatever has ended: the child, and grandchildren made
              * children of this process by clone(CLONE_PARENT). */
@@ -363,28 +497,31 @@ int main(int argc, char **argv)
                 break;
             CHECK(w == 0, "waitpid: the child %d vanished (%s)", (int)pid, strerror(errno));
             sleep_ns(1000000);
-            if (sh->next != last) {
+            if (sh->next != last || !sh->in_call) {
+                /* Progress, or the child's own code (setting up the fork
+                 * phase takes seconds): only a call is watched. */
                 last = sh->next;
-                still = 0;
-            } else if (++still == 1000) {
+                since = monotonic_ns();
+            } else if (!killed && monotonic_ns() - since >= 1000000000ULL) {
+                killed = 1;
                 printf("syscall_fuzz: call %llu (nr %llu) blocked for 1 s: killing the child\n",
                        (unsigned long long)sh->next, (unsigned long long)sh->nr);
                 kill(pid, SIGKILL);
-                blocked++;
+                t->blocked++;
             }
         }
         while (waitpid(-1, NULL, WNOHANG) > 0)
             ;
         if (WIFSIGNALED(status)) {
-            signalled++;
-            by_signal[WTERMSIG(status) < 65 ? WTERMSIG(status) : 0]++;
+            t->signalled++;
+            t->by_signal[WTERMSIG(status) < 65 ? WTERMSIG(status) : 0]++;
         }
         if (sh->next >= end) {
             i = end;
         } else if (sh->in_call) {
             /* Call `next` ended the child (a signal, exit, the watchdog):
              * that was its answer. Go on after it. */
-            ended_in_call++;
+            t->ended_in_call++;
             i = sh->next + 1;
         } else if (sh->next > i) {
             /* The child died between calls (its own memory unmapped by an
@@ -392,13 +529,58 @@ int main(int argc, char **argv)
             i = sh->next;
         } else {
             /* No call made at all: setting up failed; skip one. */
-            ended_in_call++;
+            t->ended_in_call++;
             i++;
         }
         sh->in_call = 0;
     }
     while (waitpid(-1, NULL, 0) > 0)
         ;
+    sh->in_call = 0;
+
+}
+
+int main(int argc, char **argv)
+{
+    seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 1;
+    uint64_t calls = argc > 2 ? strtoull(argv[2], NULL, 0) : 20000;
+    uint64_t first = argc > 3 ? strtoull(argv[3], NULL, 0) : 0; /* replay from here */
+    const char *phases = argc > 4 ? argv[4] : "crf";
+    if (!is_refpage_kernel()) {
+        printf("syscall_fuzz: not the refpage kernel: not fuzzing this machine's kernel\n");
+        return 0;
+    }
+    printf("syscall_fuzz: seed %llu, %llu calls, phases %s (replay: syscall_fuzz %llu %llu %llu %s)\n",
+           (unsigned long long)seed, (unsigned long long)calls, phases, (unsigned long long)seed,
+           (unsigned long long)calls, (unsigned long long)first, phases);
+    /* Where no pool points (a hint: not near the other mappings, and not a
+     * power of two, which the flag pool produces). */
+    struct shared *sh =
+        mmap((void *)0x3c5a9d2e7000ULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(sh != MAP_FAILED, "mmap shared: %s", strerror(errno));
+    memset((void *)sh, 0, sizeof *sh);
+
+    struct tally t = {0};
+    uint64_t total = 0;
+    if (strchr(phases, 'c') && first < calls) {
+        run_calls(sh, CALLS, first, calls, BATCH, &t);
+        total += calls - first;
+    }
+    if (strchr(phases, 'r')) {
+        printf("syscall_fuzz: ranges: %d calls with huge lengths over a %llu GiB MAP_NORESERVE mapping\n",
+               RANGE_CALLS, HUGE_MAP >> 30);
+        run_calls(sh, RANGES, 0, RANGE_CALLS, RANGE_BATCH, &t);
+        total += RANGE_CALLS;
+    }
+    if (strchr(phases, 'f')) {
+        printf("syscall_fuzz: fork: %d forks with half the memory in page tables, free memory stepped up a frame at a "
+               "time\n",
+               FORK_STEPS);
+        run_calls(sh, FORK_PRESSURE, 0, FORK_STEPS, FORK_STEPS, &t);
+        total += FORK_STEPS;
+    }
+    uint64_t children = t.children, signalled = t.signalled, ended_in_call = t.ended_in_call, blocked = t.blocked;
+    uint64_t *by_signal = t.by_signal;
 
     printf("syscall_fuzz: %llu calls returned (%llu results, %llu errors), %llu ended their child, "
            "%llu exits skipped; %llu children, %llu ended by a signal, %llu blocked and killed\n",
@@ -420,9 +602,9 @@ int main(int argc, char **argv)
           (unsigned long long)sh->enosys_missing, (unsigned long long)sh->bad_nr, (long long)sh->bad_value);
     /* Each index is accounted for once: its call returned, or ended its
      * child, or was an exit and skipped. */
-    CHECK(sh->answered + ended_in_call + sh->skipped == calls - first, "%llu returned + %llu ended + %llu skipped != %llu calls",
+    CHECK(sh->answered + ended_in_call + sh->skipped == total, "%llu returned + %llu ended + %llu skipped != %llu calls",
           (unsigned long long)sh->answered, (unsigned long long)ended_in_call, (unsigned long long)sh->skipped,
-          (unsigned long long)calls);
+          (unsigned long long)total);
     printf("syscall_fuzz: ok\n");
     return 0;
 }

@@ -364,6 +364,9 @@ pub enum ProtectError {
     /// PROT_MTE on an area that cannot hold tags: EINVAL (Linux's
     /// arch_validate_flags without VM_MTE_ALLOWED).
     MteNotAllowed,
+    /// The page walk stopped: the run's time is up or the task has SIGKILL
+    /// pending (`process::long_work_must_stop`); it never sees the answer.
+    Interrupted,
 }
 
 /// The most areas one address space may have: Linux's default

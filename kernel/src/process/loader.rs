@@ -27,6 +27,9 @@ use crate::mm::vma::{Area, Prot};
 pub use crate::exec::layout::{MMAP_BASE, STACK_SIZE, STACK_TOP};
 /// Pages of each process's kernel stack.
 const KERNEL_STACK_PAGES: usize = 4;
+/// Frames a new kernel stack takes at most: its pages, and the level-3 and
+/// level-2 tables a fresh slot of the window may need.
+pub const KERNEL_STACK_FRAMES: usize = KERNEL_STACK_PAGES + 2;
 /// RLIM_INFINITY as rlimit64 holds it.
 pub const RLIM_INFINITY: u64 = u64::MAX;
 

@@ -43,10 +43,12 @@ struct Table {
     queue: VecDeque<u32>,
     /// When the whole run (the root and its descendants) must end.
     deadline: u64,
+    /// When the running process's time slice ends.
+    slice_end: u64,
 }
 
 static TABLE: CpuLocal<Table> =
-    CpuLocal(UnsafeCell::new(Table { procs: BTreeMap::new(), queue: VecDeque::new(), deadline: 0 }));
+    CpuLocal(UnsafeCell::new(Table { procs: BTreeMap::new(), queue: VecDeque::new(), deadline: 0, slice_end: 0 }));
 
 fn table() -> &'static mut Table {
     // SAFETY: one CPU, interrupts masked in the kernel; callers never keep
@@ -402,6 +404,28 @@ pub fn futex_wake(key: &super::futex_key::FutexKey, n: u32) -> u32 {
     woken
 }
 
+/// Whether long kernel work for the running task (MAP_POPULATE's faults,
+/// the page walks of mprotect, munmap, madvise and fork) must stop: the
+/// run's time is up (the task is ended the moment it returns to EL0,
+/// where the timer interrupt is pending), or the task has SIGKILL pending
+/// (Linux's loops check fatal_signal_pending()). False outside a task.
+pub fn long_work_must_stop() -> bool {
+    if !super::has_current() {
+        return false;
+    }
+    timer::ticks() >= table().deadline || super::current().signals.pending().contains(SIGKILL)
+}
+
+/// Linux's cond_resched(): gives the CPU to the others once the running
+/// task's slice is over, so that long kernel work does not keep them (or
+/// a SIGKILL they would send) waiting. Only between steps that hold no
+/// borrow of the task or its address space: other tasks run meanwhile.
+pub fn cond_resched() {
+    if super::has_current() && timer::ticks() >= table().slice_end {
+        yield_now();
+    }
+}
+
 /// The timer fired at EL0: the run's time is up, the slice is over, or it
 /// fired early for someone else.
 pub fn on_timer_interrupt() {
@@ -430,6 +454,7 @@ fn resume(pid: u32, slice_end: u64) {
     // The vDSO's data page is refreshed every time a task gets the CPU.
     crate::vdso::tick();
     timer::arm_at(slice_end);
+    table().slice_end = slice_end;
     CURRENT.store(p, Ordering::Relaxed);
     // SAFETY: the process's context was saved by `switch_out` or made by
     // `new_user_entry`, on its own live kernel stack; the runner's context

@@ -24,6 +24,10 @@ pub const CHECKS: &[Check] = &[
         name: "kernel_stacks_are_aligned_for_the_overflow_check",
         run: kernel_stacks_are_aligned_for_the_overflow_check,
     },
+    Check {
+        name: "kernel_stack_without_frames_fails_and_gives_its_slot_back",
+        run: kernel_stack_without_frames_fails_and_gives_its_slot_back,
+    },
 ];
 
 fn linear_map_is_normal_tagged_rw_and_xn() -> Outcome {
@@ -186,5 +190,39 @@ fn kernel_stacks_are_aligned_for_the_overflow_check() -> Outcome {
         );
     }
     drop(task);
+    Outcome::Pass
+}
+
+/// KernelStack::new when frames run out, before the first page and after
+/// the second: it returns None (it used to drop the half-built stack under
+/// the KERNEL_SPACE lock, whose Drop took the lock again: the CPU spun
+/// forever), keeps nothing, and the slot it claimed is handed out once.
+fn kernel_stack_without_frames_fails_and_gives_its_slot_back() -> Outcome {
+    use crate::arch::aarch64::mmu::kernel_map::{table_frames, KernelStack};
+    // Tables the kernel-stack window grows keep their frames for good.
+    let free = || frame::stats().free + table_frames();
+    let before = free();
+    let mut taken = alloc::vec::Vec::new();
+    while let Some(f) = frame::alloc() {
+        taken.push(f);
+    }
+    let none_left = KernelStack::new(4).is_none();
+    for f in taken.drain(taken.len().saturating_sub(2)..) {
+        frame::free(f);
+    }
+    let with_two = free();
+    let two_left = KernelStack::new(4).is_none();
+    let kept = with_two - free();
+    taken.into_iter().for_each(frame::free);
+    ensure!(none_left, "a kernel stack was made with no free frame");
+    ensure!(two_left, "a 4-page kernel stack was made from 2 free frames");
+    ensure!(kept == 0, "the failed build kept {} of the 2 free frames", kept);
+    let (Some(a), Some(b)) = (KernelStack::new(4), KernelStack::new(4)) else {
+        return Outcome::Fail("no kernel stacks after the frames came back".into());
+    };
+    let (ra, rb) = (a.range(), b.range());
+    drop((a, b));
+    ensure!(ra.start != rb.start, "two live stacks share the slot at {:#x}", ra.start);
+    ensure!(free() == before, "{} frames free, {} before", free(), before);
     Outcome::Pass
 }

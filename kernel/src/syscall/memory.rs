@@ -16,6 +16,7 @@ use crate::arch::aarch64::mte;
 use crate::exec::elf::{MIN_USER_ADDR, USER_END};
 use crate::fs::file::FileKind;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
+use crate::mm::address_space::UnmapError;
 use crate::mm::fault::{self, Access};
 use crate::mm::shared_memory::SharedMemory;
 use crate::mm::uaccess::UserAddr;
@@ -52,19 +53,38 @@ fn page_len(len: u64) -> Result<u64, Errno> {
     len.checked_add(PAGE - 1).map(|l| l & !(PAGE - 1)).ok_or(Errno::ENOMEM)
 }
 
-/// Touches every page of a new area so it is mapped now (MAP_POPULATE).
+/// Touches every page of a new area so it is mapped now (MAP_POPULATE), as
+/// Linux's populate_vma_page_range: nothing for a PROT_NONE area, and the
+/// first failure (out of memory) ends it, the rest showing up on first
+/// touch instead. This is real work for every page of the range, so it
+/// gives the CPU up when its slice is over and stops when the run's time
+/// is up or SIGKILL is pending (__get_user_pages: cond_resched(),
+/// fatal_signal_pending()).
 fn populate(start: VirtAddr, end: VirtAddr, prot: Prot) {
+    if prot.is_empty() {
+        return;
+    }
     let access = if prot.contains(Prot::WRITE) { Access::Write } else { Access::Read };
-    let p = process::current();
     let mut va = start;
     while va < end {
-        // Best effort, as in Linux: a failure shows up on first touch instead.
-        if let Ok(r) = fault::handle(p.space(), va, access) {
-            p.faults.count(r.what);
+        // Looked up again each time: another thread may have run meanwhile.
+        let p = process::current();
+        match fault::handle(p.space(), va, access) {
+            Ok(r) => p.faults.count(r.what),
+            Err(_) => return,
         }
         va = va + PAGE;
+        if (va.as_u64() / PAGE).is_multiple_of(POPULATE_PAGES_PER_CHECK) {
+            process::cond_resched();
+            if process::long_work_must_stop() {
+                return;
+            }
+        }
     }
 }
+
+/// Pages MAP_POPULATE faults in between two looks at the clock and signals.
+const POPULATE_PAGES_PER_CHECK: u64 = 256;
 
 /// What backs a new mapping, and whether it may ever be written.
 fn backing_for(flags: u32, fd: i32, prot: Prot, shared: bool) -> Result<(Backing, bool), Errno> {
@@ -153,7 +173,7 @@ pub fn mmap(addr: u64, len: u64, prot_bits: u32, flags: u32, fd: i32, offset: u6
             if flags & MAP_FIXED_NOREPLACE != 0 {
                 return Err(Errno::EEXIST);
             }
-            space.unmap(s, e).map_err(|_| Errno::ENOMEM)?;
+            space.unmap(s, e).map_err(unmap_errno)?;
         }
         s
     } else {
@@ -193,8 +213,16 @@ pub fn munmap(addr: u64, len: u64) -> SysResult {
     }
     let len = page_len(len)?;
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::EINVAL)?;
-    process::current().space().unmap(VirtAddr::new(addr), VirtAddr::new(end)).map_err(|_| Errno::ENOMEM)?;
+    process::current().space().unmap(VirtAddr::new(addr), VirtAddr::new(end)).map_err(unmap_errno)?;
     Ok(0)
+}
+
+/// munmap's errno; EINTR is never seen (the task is ended first).
+fn unmap_errno(e: UnmapError) -> Errno {
+    match e {
+        UnmapError::TooManyAreas => Errno::ENOMEM,
+        UnmapError::Interrupted => Errno::EINTR,
+    }
 }
 
 pub fn mprotect(addr: u64, len: u64, prot_bits: u32) -> SysResult {
@@ -214,6 +242,7 @@ pub fn mprotect(addr: u64, len: u64, prot_bits: u32) -> SysResult {
         Err(ProtectError::Hole | ProtectError::TooManyAreas) => Err(Errno::ENOMEM),
         Err(ProtectError::NotWritable) => Err(Errno::EACCES),
         Err(ProtectError::MteNotAllowed) => Err(Errno::EINVAL),
+        Err(ProtectError::Interrupted) => Err(Errno::EINTR),
     }
 }
 
@@ -241,7 +270,7 @@ pub fn madvise(addr: u64, len: u64, advice: u32) -> SysResult {
     let space = process::current().space();
     if drops {
         for area in space.areas().clipped(start, end) {
-            space.zap(area.start, area.end);
+            space.zap(area.start, area.end).map_err(|_| Errno::EINTR)?;
         }
     }
     // Linux applies the advice where it can, then reports a hole as ENOMEM.

@@ -23,7 +23,8 @@ use crate::process::shared::Shared;
 use crate::process::{self, loader, Brk, Process, State};
 use crate::signal::{Disposition, SignalState};
 
-/// Free frames clone keeps in reserve (16 MiB).
+/// Free frames clone keeps in reserve (16 MiB), on top of what the new
+/// task itself takes (`frames_for_task`).
 const FORK_RESERVE_FRAMES: usize = 4096;
 /// Kernel heap a new task takes at most: its Process (signal state, fd
 /// table handle, saved FP/SIMD registers) boxed in the process table, and
@@ -54,13 +55,13 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
     // well before the kernel could run out of frames for page tables, or
     // run its heap (where every task lives) into the reserve that ending
     // tasks needs.
+    let parent = process::current();
     if process::count() >= process::MAX_PROCESSES
-        || crate::mm::frame::stats().free < FORK_RESERVE_FRAMES
+        || crate::mm::frame::stats().free < FORK_RESERVE_FRAMES + frames_for_task(parent, thread)
         || !crate::mm::heap::can_spare(TASK_HEAP_BYTES)
     {
         return Err(Errno::EAGAIN);
     }
-    let parent = process::current();
     let mut child_frame = TrapFrame { x: frame.x, ..*frame };
     child_frame.x[0] = 0;
     if newsp != 0 {
@@ -146,6 +147,16 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         process::wait_for_vfork_done(tid.0);
     }
     Ok(tid.0 as u64)
+}
+
+/// Frames clone itself may take for a new task: the copy of the parent's
+/// page tables (a process), the kernel stack with the tables of its slot,
+/// and the page CLONE_CHILD_SETTID may copy. The reserve comes on top: it
+/// was once checked against what was free before the copy, and a parent
+/// with more tables than the reserve left the kernel stack no frame.
+fn frames_for_task(parent: &mut Process, thread: bool) -> usize {
+    let tables = if thread { 0 } else { parent.space().fork_table_frames() };
+    tables + loader::KERNEL_STACK_FRAMES + 1
 }
 
 /// The status word wait4 reports (WIFEXITED / WIFSIGNALED encodings).

@@ -272,59 +272,111 @@ pub fn lookup(va: VirtAddr) -> Option<(PhysAddr, Attributes, u8)> {
 
 /// A kernel stack in the kernel-stack window, with an unmapped guard page
 /// below it: an overflow faults instead of overwriting a neighbour.
-pub struct KernelStack {
+pub struct KernelStack(StackPages);
+
+/// A stack's slot and the frames mapped at its bottom, page after page.
+struct StackPages {
     bottom: VirtAddr,
     frames: Vec<frame::Frame>,
 }
 
+impl KernelSpace {
+    /// A slot for a new stack: a freed one (its tables exist), else the
+    /// next one of the window, counted from here on so that giving it back
+    /// to `free_stacks` can never hand it out twice.
+    fn claim_stack_slot(&mut self) -> VirtAddr {
+        if let Some(bottom) = self.free_stacks.pop() {
+            return bottom;
+        }
+        self.next_stack += KERNEL_STACK_SLOT;
+        VirtAddr::new(self.next_stack)
+    }
+
+    /// Unmaps a stack's pages, frees its frames and gives its slot back:
+    /// the one way a stack goes, whole or half built.
+    fn release_stack(&mut self, stack: StackPages) {
+        for (i, f) in stack.frames.into_iter().enumerate() {
+            let va = stack.bottom + (i * PAGE_SIZE) as u64;
+            self.table.unmap_page(&mut KernelTables, va);
+            crate::arch::aarch64::tlb::flush_kernel_page(va.as_u64());
+            frame::free(f);
+        }
+        self.free_stacks.push(stack.bottom);
+    }
+}
+
+/// A stack being built under the KERNEL_SPACE lock. It borrows the locked
+/// space, so a failed build is undone through that borrow: the undoing
+/// cannot take the lock again (it did once, when a half-built KernelStack
+/// was dropped under the guard and its Drop spun on the lock forever, with
+/// interrupts masked). The borrow checker keeps it from outliving the guard.
+struct StackBuild<'a> {
+    space: &'a mut KernelSpace,
+    stack: Option<StackPages>,
+}
+
+impl StackBuild<'_> {
+    /// Maps one more fresh frame on top of the stack; `None` when out of
+    /// frames or tables (the build is then dropped and undone).
+    fn add_page(&mut self) -> Option<()> {
+        let stack = self.stack.as_mut().expect("a build holds its stack until finished");
+        let f = frame::alloc()?;
+        let va = stack.bottom + (stack.frames.len() * PAGE_SIZE) as u64;
+        let attrs = Attributes::new(MemoryType::Normal, MapFlags::WRITE | MapFlags::GLOBAL);
+        if self.space.table.map_range(&mut KernelTables, va, f.start(), PAGE_SIZE as u64, attrs, false).is_err() {
+            frame::free(f);
+            return None;
+        }
+        stack.frames.push(f);
+        Some(())
+    }
+
+    fn finish(mut self) -> KernelStack {
+        KernelStack(self.stack.take().expect("finished once"))
+    }
+}
+
+impl Drop for StackBuild<'_> {
+    fn drop(&mut self) {
+        if let Some(stack) = self.stack.take() {
+            self.space.release_stack(stack);
+        }
+    }
+}
+
 impl KernelStack {
     /// Maps `pages` fresh frames above a guard page, in a freed slot if
-    /// there is one (all stacks have the same size).
+    /// there is one (all stacks have the same size). `None` when out of
+    /// memory, with nothing kept.
     pub fn new(pages: usize) -> Option<Self> {
-        let mut guard = KERNEL_SPACE.lock();
-        let space = guard.as_mut()?;
         // One slot per stack, its bottom aligned for the overflow check in
         // vectors.S (layout.rs, KERNEL_STACK_SHIFT); the guard page is the
         // top page of the slot below, never mapped.
         assert!((pages * PAGE_SIZE) as u64 <= KERNEL_STACK_MAX, "a kernel stack is at most {} bytes", KERNEL_STACK_MAX);
-        let (bottom, reused) = match space.free_stacks.pop() {
-            Some(b) => (b, true),
-            None => (VirtAddr::new(space.next_stack + KERNEL_STACK_SLOT), false),
-        };
-        let mut stack = Self { bottom, frames: Vec::with_capacity(pages) };
-        let attrs = Attributes::new(MemoryType::Normal, MapFlags::WRITE | MapFlags::GLOBAL);
-        for i in 0..pages {
-            let f = frame::alloc()?;
-            stack.frames.push(f);
-            let va = bottom + (i * PAGE_SIZE) as u64;
-            space.table.map_range(&mut KernelTables, va, f.start(), PAGE_SIZE as u64, attrs, false).ok()?;
+        let frames = Vec::with_capacity(pages);
+        let mut guard = KERNEL_SPACE.lock();
+        let space = guard.as_mut()?;
+        let bottom = space.claim_stack_slot();
+        let mut build = StackBuild { space, stack: Some(StackPages { bottom, frames }) };
+        for _ in 0..pages {
+            build.add_page()?;
         }
-        if !reused {
-            space.next_stack += KERNEL_STACK_SLOT;
-        }
-        Some(stack)
+        Some(build.finish())
     }
 
     /// One past the highest byte: the initial stack pointer.
     pub fn top(&self) -> VirtAddr {
-        self.bottom + (self.frames.len() * PAGE_SIZE) as u64
+        self.0.bottom + (self.0.frames.len() * PAGE_SIZE) as u64
     }
 
     pub fn range(&self) -> core::ops::Range<u64> {
-        self.bottom.as_u64()..self.top().as_u64()
+        self.0.bottom.as_u64()..self.top().as_u64()
     }
 }
 
 impl Drop for KernelStack {
     fn drop(&mut self) {
-        let mut guard = KERNEL_SPACE.lock();
-        let space = guard.as_mut().expect("kernel stacks exist only after boot");
-        for (i, f) in self.frames.drain(..).enumerate() {
-            let va = self.bottom + (i * PAGE_SIZE) as u64;
-            space.table.unmap_page(&mut KernelTables, va);
-            crate::arch::aarch64::tlb::flush_kernel_page(va.as_u64());
-            frame::free(f);
-        }
-        space.free_stacks.push(self.bottom);
+        let stack = StackPages { bottom: self.0.bottom, frames: core::mem::take(&mut self.0.frames) };
+        KERNEL_SPACE.lock().as_mut().expect("kernel stacks exist only after boot").release_stack(stack);
     }
 }

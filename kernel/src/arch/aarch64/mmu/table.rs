@@ -8,6 +8,7 @@
 //! afterwards, frames reached through the linear map; in host tests, a `Vec`.
 
 use core::marker::PhantomData;
+use core::ops::ControlFlow;
 
 use super::pte::{Attributes, Descriptor, Entry};
 use crate::mm::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
@@ -224,64 +225,58 @@ impl PageTable {
         self.existing_page_slot(mem, va)?.page()
     }
 
-    /// Changes the attributes of the page mapped at `va`; `false` if none is.
-    /// The caller flushes the TLB entry.
-    pub fn set_page_attrs(&mut self, mem: &mut impl TableMemory, va: VirtAddr, attrs: Attributes) -> bool {
-        let Some(mut slot) = self.existing_page_slot(mem, va) else { return false };
-        let Some((pa, _)) = slot.page() else { return false };
-        slot.set(pa, attrs);
-        true
-    }
-
-    /// Calls `f` for every page mapped in `[start, end)` (level-3 leaves).
-    pub fn leaves(
-        &self,
+    /// Calls `f` with each valid level-3 entry whose page lies in
+    /// `[start, end)`, in address order, to read or rewrite in place: one
+    /// walk for the whole range, visiting only the tables that exist. `f`
+    /// may stop the walk (`Break`), which is then returned.
+    pub fn for_each_page(
+        &mut self,
         mem: &mut impl TableMemory,
         start: VirtAddr,
         end: VirtAddr,
-        f: &mut impl FnMut(VirtAddr, PhysAddr, Attributes),
-    ) {
-        Self::page_slots(mem, self.root, start, end, &mut |va, slot| {
-            if let Some((pa, attrs)) = slot.page() {
-                f(va, pa, attrs)
-            }
-        });
+        f: &mut impl FnMut(VirtAddr, PageSlot<'_>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        Self::page_slots(mem, self.root, start, end, f)
     }
 
     /// Unmaps every page in `[start, end)` and calls `f` with what each
     /// mapped; the caller flushes the TLB. One walk for the whole range
-    /// (munmap, MADV_DONTNEED), not one from the root per page.
+    /// (munmap, MADV_DONTNEED), not one from the root per page. `f` may stop
+    /// the walk (`Break`): the pages after it stay mapped.
     pub fn take_pages(
         &mut self,
         mem: &mut impl TableMemory,
         start: VirtAddr,
         end: VirtAddr,
-        f: &mut impl FnMut(VirtAddr, PhysAddr, Attributes),
-    ) {
-        Self::page_slots(mem, self.root, start, end, &mut |va, mut slot| {
-            if let Some((pa, attrs)) = slot.clear() {
-                f(va, pa, attrs)
-            }
-        });
+        f: &mut impl FnMut(VirtAddr, PhysAddr, Attributes) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        Self::page_slots(mem, self.root, start, end, &mut |va, mut slot| match slot.clear() {
+            Some((pa, attrs)) => f(va, pa, attrs),
+            None => ControlFlow::Continue(()),
+        })
     }
 
     /// Calls `f` with each valid level-3 entry whose page lies in
-    /// `[start, end)`, skipping the tables that do not exist.
+    /// `[start, end)`. An invalid entry at any level skips its whole span,
+    /// so the work follows the tables that exist, not the size of the range
+    /// (Linux's pmd_none_or_clear_bad() -> next in change_pmd_range and
+    /// zap_pmd_range): a range of 2^47 bytes with one page mapped costs
+    /// four tables' worth of entries.
     fn page_slots(
         mem: &mut impl TableMemory,
         root: PhysAddr,
         start: VirtAddr,
         end: VirtAddr,
-        f: &mut impl FnMut(VirtAddr, PageSlot<'_>),
-    ) {
+        f: &mut impl FnMut(VirtAddr, PageSlot<'_>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         fn walk(
             mem: &mut impl TableMemory,
             table: PhysAddr,
             level: u8,
             base: u64,
             range: (u64, u64),
-            f: &mut impl FnMut(VirtAddr, PageSlot<'_>),
-        ) {
+            f: &mut impl FnMut(VirtAddr, PageSlot<'_>) -> ControlFlow<()>,
+        ) -> ControlFlow<()> {
             let span = level_size(level);
             let first = ((range.0.max(base) - base) / span) as usize;
             for i in first..ENTRIES {
@@ -296,13 +291,36 @@ impl PageTable {
                     continue;
                 }
                 if level == 3 {
-                    f(VirtAddr::new(lo), PageSlot::new(slot));
+                    f(VirtAddr::new(lo), PageSlot::new(slot))?;
                 } else if let Entry::Table(next) = d.entry(level) {
-                    walk(mem, next, level + 1, lo, range, f);
+                    walk(mem, next, level + 1, lo, range, f)?;
                 }
             }
+            ControlFlow::Continue(())
         }
-        walk(mem, root, 0, 0, (start.as_u64(), end.as_u64()), f);
+        if start >= end {
+            return ControlFlow::Continue(());
+        }
+        walk(mem, root, 0, 0, (start.as_u64(), end.as_u64()), f)
+    }
+
+    /// How many tables the tree has, the root included: at most what a
+    /// copy of its pages needs (fork's reserve).
+    pub fn table_count(&self, mem: &mut impl TableMemory) -> usize {
+        fn count(mem: &mut impl TableMemory, table: PhysAddr, level: u8) -> usize {
+            let mut n = 1;
+            if level < 3 {
+                for i in 0..ENTRIES {
+                    let slot = PageTable::slot(mem, table, i);
+                    // SAFETY: `slot` points into a live table of this tree.
+                    if let Entry::Table(next) = Descriptor(unsafe { slot.read_volatile() }).entry(level) {
+                        n += count(mem, next, level + 1);
+                    }
+                }
+            }
+            n
+        }
+        count(mem, self.root, 0)
     }
 
     /// Frees the tables below the root that hold no valid entry, among
@@ -424,6 +442,16 @@ mod tests {
         }
     }
 
+    /// The pages mapped in `[start, end)`, by a page walk.
+    fn mapped_pages(pt: &mut PageTable, mem: &mut HostTables, start: VirtAddr, end: VirtAddr) -> Vec<u64> {
+        let mut seen = Vec::new();
+        let _ = pt.for_each_page(mem, start, end, &mut |va, _| {
+            seen.push(va.as_u64());
+            ControlFlow::Continue(())
+        });
+        seen
+    }
+
     const RW: Attributes = Attributes::new(MemoryType::NormalTagged, MapFlags::WRITE.union(MapFlags::GLOBAL));
 
     #[test]
@@ -484,14 +512,15 @@ mod tests {
         let base = VirtAddr::new(0x20_0000 - 4 * 4096);
         pt.map_range(&mut mem, base, PhysAddr::new(0x4000_0000), 8 * 4096, RW, false).unwrap();
         let mut taken = Vec::new();
-        pt.take_pages(&mut mem, base + 4096, base + 7 * 4096, &mut |va, pa, _| taken.push((va.as_u64(), pa.as_u64())));
+        let _ = pt.take_pages(&mut mem, base + 4096, base + 7 * 4096, &mut |va, pa, _| {
+            taken.push((va.as_u64(), pa.as_u64()));
+            ControlFlow::Continue(())
+        });
         let expected: Vec<(u64, u64)> = (1..7).map(|i| (base.as_u64() + i * 4096, 0x4000_0000 + i * 4096)).collect();
         assert_eq!(taken, expected);
         assert!(pt.translate(&mut mem, base).is_some(), "the page below the range stays");
         assert!(pt.translate(&mut mem, base + 7 * 4096).is_some(), "the page above the range stays");
-        let mut left = 0;
-        pt.leaves(&mut mem, base, base + 8 * 4096, &mut |_, _, _| left += 1);
-        assert_eq!(left, 2);
+        assert_eq!(mapped_pages(&mut pt, &mut mem, base, base + 8 * 4096).len(), 2);
     }
 
     #[test]
@@ -501,12 +530,14 @@ mod tests {
         let va = VirtAddr::new(0x40_0000);
         pt.map_range(&mut mem, va, PhysAddr::new(0x4000_0000), 2 * 4096, RW, false).unwrap();
         let ro = Attributes::new(MemoryType::NormalTagged, MapFlags::GLOBAL);
-        assert!(pt.set_page_attrs(&mut mem, va + 4096, ro));
+        let _ = pt.for_each_page(&mut mem, va + 4096, va + 2 * 4096, &mut |_, mut slot| {
+            slot.set(slot.page().unwrap().0, ro);
+            ControlFlow::Continue(())
+        });
         assert_eq!(pt.translate(&mut mem, va + 4096).map(|t| t.1), Some(ro));
         assert_eq!(pt.unmap_page(&mut mem, va), Some((PhysAddr::new(0x4000_0000), RW)));
         assert_eq!(pt.translate(&mut mem, va), None);
         assert_eq!(pt.unmap_page(&mut mem, va), None, "already gone");
-        assert!(!pt.set_page_attrs(&mut mem, VirtAddr::new(0x8000_0000), ro), "no tables there");
     }
 
     #[test]
@@ -529,17 +560,43 @@ mod tests {
     }
 
     #[test]
-    fn leaves_visits_only_the_pages_in_range() {
+    fn a_page_walk_visits_only_the_pages_in_range() {
         let mut mem = HostTables(Vec::new());
         let mut pt = PageTable::new(&mut mem).unwrap();
         pt.map_range(&mut mem, VirtAddr::new(0x40_0000), PhysAddr::new(0x4000_0000), 4 * 4096, RW, false).unwrap();
         pt.map_range(&mut mem, VirtAddr::new(0x7f_0000_0000), PhysAddr::new(0x5000_0000), 4096, RW, false).unwrap();
-        let mut seen = Vec::new();
-        pt.leaves(&mut mem, VirtAddr::new(0x40_1000), VirtAddr::new(0x40_3000), &mut |va, _, _| seen.push(va.as_u64()));
+        let seen = mapped_pages(&mut pt, &mut mem, VirtAddr::new(0x40_1000), VirtAddr::new(0x40_3000));
         assert_eq!(seen, [0x40_1000, 0x40_2000]);
-        seen.clear();
-        pt.leaves(&mut mem, VirtAddr::new(0), VirtAddr::new(1 << 47), &mut |va, _, _| seen.push(va.as_u64()));
-        assert_eq!(seen.len(), 5);
+        assert_eq!(mapped_pages(&mut pt, &mut mem, VirtAddr::new(0), VirtAddr::new(1 << 47)).len(), 5);
+    }
+
+    #[test]
+    fn a_page_walk_rewrites_in_place_and_stops_when_told() {
+        let mut mem = HostTables(Vec::new());
+        let mut pt = PageTable::new(&mut mem).unwrap();
+        // Three pages far apart in a range of 2^47 bytes: three L3 tables.
+        let vas = [0x40_0000u64, 0x40_0000_0000, 0x7fff_ffff_f000];
+        for (i, &va) in vas.iter().enumerate() {
+            pt.map_range(&mut mem, VirtAddr::new(va), PhysAddr::new(0x4000_0000 + i as u64 * 4096), 4096, RW, false)
+                .unwrap();
+        }
+        assert_eq!(pt.table_count(&mut mem), 1 + 2 + 3 + 3, "the root, two L1, three L2 and three L3 tables");
+        let ro = Attributes::new(MemoryType::NormalTagged, MapFlags::GLOBAL);
+        let mut seen = Vec::new();
+        let flow = pt.for_each_page(&mut mem, VirtAddr::new(0), VirtAddr::new(1 << 47), &mut |va, mut slot| {
+            let (pa, _) = slot.page().unwrap();
+            slot.set(pa, ro);
+            seen.push(va.as_u64());
+            if seen.len() == 2 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        assert_eq!(flow, ControlFlow::Break(()));
+        assert_eq!(seen, vas[..2], "in address order, stopped after the second");
+        assert_eq!(pt.translate(&mut mem, VirtAddr::new(vas[1])).map(|t| t.1), Some(ro));
+        assert_eq!(pt.translate(&mut mem, VirtAddr::new(vas[2])).map(|t| t.1), Some(RW), "after the stop: unchanged");
     }
 
     #[test]
