@@ -10,6 +10,7 @@
 //! PROT_MTE mapping maps it (Linux's mte_sync_tags), keeping its data.
 
 use alloc::collections::BTreeMap;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use spin::Mutex;
 
@@ -17,6 +18,14 @@ use super::addr::{VirtAddr, PAGE_SIZE};
 use super::frame::{self, Clear, Frame};
 use crate::arch::aarch64::mmu::layout::phys_to_virt;
 use crate::arch::aarch64::page_fill;
+
+/// Frames held by every shared-memory object (/proc/meminfo's Shmem).
+static FRAMES: AtomicUsize = AtomicUsize::new(0);
+
+/// Frames held by shared memory and /dev/shm files now.
+pub fn frames_in_use() -> usize {
+    FRAMES.load(Ordering::Relaxed)
+}
 
 #[derive(Clone, Copy)]
 struct Page {
@@ -49,6 +58,7 @@ impl SharedMemory {
         }
         let frame = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data })?;
         pages.insert(index, Page { frame, tags_valid: tagged });
+        FRAMES.fetch_add(1, Ordering::Relaxed);
         Some(frame)
     }
 
@@ -77,6 +87,7 @@ impl Drop for SharedMemory {
     fn drop(&mut self) {
         for (_, p) in core::mem::take(&mut *self.pages.lock()) {
             frame::free(p.frame);
+            FRAMES.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }

@@ -265,6 +265,11 @@ impl SignalState {
         self.pending
     }
 
+    /// Real-time signal instances queued (/proc/<pid>/status SigQ).
+    pub fn queued_count(&self) -> usize {
+        self.queued.len()
+    }
+
     /// Whether some pending signal is not blocked: what every return to
     /// EL0 asks first, before anything is dequeued (Linux's
     /// _TIF_SIGPENDING check in exit_to_user_mode).

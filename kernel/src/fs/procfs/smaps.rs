@@ -1,0 +1,229 @@
+//! /proc/<pid>/smaps, and the page accounting behind it and behind
+//! status's VmRSS and meminfo's AnonPages: Linux's smaps_pte_entry and
+//! smaps_account (fs/proc/task_mmu.c) applied to this kernel's pages.
+//!
+//! Each present page of an area counts as follows:
+//!
+//! - the zero page: not at all (Linux's vm_normal_page() refuses the zero
+//!   pfn, so it is in no Rss);
+//! - a private frame (owned): Rss and Anonymous, dirty; shared with
+//!   `n` processes after fork, Shared_Dirty and Pss += 4 kB / n, else
+//!   Private_Dirty and the whole page in Pss;
+//! - a reference page or the signal trampoline: like a page of a file,
+//!   Rss and clean; mapped by `n` page-table entries in all processes,
+//!   Shared_Clean and Pss += 4 kB / n when `n >= 2`, else Private_Clean;
+//! - a page of shared memory or of a /dev/shm file: like shmem, Rss and
+//!   dirty (it has no other copy), shared or private by its map count.
+//!
+//! Referenced equals Rss: every page is mapped with its access flag set.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt::Write;
+
+use super::{kb, maps, Text};
+use crate::mm::addr::{Frame, PhysAddr, VirtAddr, PAGE_SIZE};
+use crate::mm::address_space::{AddressSpace, Ownership};
+use crate::mm::frame;
+use crate::mm::vma::{Area, Backing};
+use crate::mm::zero_page;
+use crate::process::{self, Process};
+use crate::syscall::errno::Errno;
+
+const PAGE: u64 = PAGE_SIZE as u64;
+/// Pss is summed in 1/4096 fractions of a byte, as Linux's PSS_SHIFT.
+const PSS_SHIFT: u32 = 12;
+
+/// What the pages of one area (or several) add up to, in bytes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Usage {
+    pub rss: u64,
+    pss: u64,
+    pss_dirty: u64,
+    shared_clean: u64,
+    shared_dirty: u64,
+    private_clean: u64,
+    private_dirty: u64,
+    pub anonymous: u64,
+    /// Linux's MM_FILEPAGES and MM_SHMEMPAGES, in bytes (status RssFile,
+    /// RssShmem).
+    pub file: u64,
+    pub shmem: u64,
+    /// Private frames, each divided by its owners (meminfo AnonPages).
+    pub anon_shared_out: u64,
+}
+
+/// What backs a present page, for the accounting above.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Anon,
+    File,
+    Shmem,
+}
+
+/// Every distinct address space (threads share one), zombies' included:
+/// their pages stay mapped until they are reaped.
+pub fn address_spaces() -> Vec<&'static AddressSpace> {
+    let mut seen: Vec<usize> = Vec::new();
+    let mut spaces = Vec::new();
+    for t in process::tasks() {
+        let key = Arc::as_ptr(&t.mm) as usize;
+        if !seen.contains(&key) {
+            seen.push(key);
+            spaces.push(&*t.space());
+        }
+    }
+    spaces
+}
+
+/// Whether two backings are the same object (pointer equality).
+fn same_object(a: &Backing, b: &Backing) -> bool {
+    !matches!(a, Backing::Anonymous) && a == b
+}
+
+/// The areas of every address space that map the same object as `area`.
+fn peers(spaces: &[&'static AddressSpace], area: &Area) -> Vec<(&'static AddressSpace, Area)> {
+    let mut v = Vec::new();
+    for &s in spaces {
+        for a in s.areas().iter().filter(|a| same_object(&a.backing, &area.backing)) {
+            v.push((s, a.clone()));
+        }
+    }
+    v
+}
+
+/// How many page-table entries map the frame at `pa`, page `index` of the
+/// object that `peers` map.
+fn map_count(peers: &[(&'static AddressSpace, Area)], index: u64, pa: PhysAddr) -> u64 {
+    let mut n = 0;
+    for (s, a) in peers {
+        let Some(va) = index.checked_sub(a.pgoff).map(|i| a.start.as_u64() + i * PAGE) else { continue };
+        if va < a.end.as_u64() {
+            s.for_each_mapped(VirtAddr::new(va), VirtAddr::new(va + PAGE), &mut |_, p, _| n += (p == pa) as u64);
+        }
+    }
+    n
+}
+
+/// How many entries map `pa` anywhere in `peers` (an object of one frame:
+/// a reference page, the trampoline).
+fn map_count_anywhere(peers: &[(&'static AddressSpace, Area)], pa: PhysAddr) -> u64 {
+    let mut n = 0;
+    for (s, a) in peers {
+        s.for_each_mapped(a.start, a.end, &mut |_, p, own| n += (p == pa && own == Ownership::Special) as u64);
+    }
+    n
+}
+
+/// The usage of `area` in `space`. `spaces` is every address space, for
+/// the map counts of pages other processes map too.
+pub fn area_usage(space: &AddressSpace, area: &Area, spaces: &[&'static AddressSpace]) -> Usage {
+    let zero = zero_page::frame().start();
+    let mut u = Usage::default();
+    let peers = if matches!(area.backing, Backing::Anonymous) { Vec::new() } else { peers(spaces, area) };
+    // A one-frame object has one map count for all its pages.
+    let mut single: Option<u64> = None;
+    space.for_each_mapped(area.start, area.end, &mut |va, pa, own| {
+        if pa == zero {
+            return;
+        }
+        let (kind, count) = match (own, &area.backing) {
+            (Ownership::Owned, _) => (Kind::Anon, u64::from(frame::owners(Frame::containing(pa)))),
+            (Ownership::Special, Backing::RefPage(_) | Backing::SignalTrampoline) => {
+                (Kind::File, *single.get_or_insert_with(|| map_count_anywhere(&peers, pa)))
+            }
+            (Ownership::Special, _) => (Kind::Shmem, map_count(&peers, area.page_index(va), pa)),
+        };
+        u.add(kind, count);
+    });
+    u
+}
+
+impl Usage {
+    fn add(&mut self, kind: Kind, map_count: u64) {
+        let dirty = kind != Kind::File;
+        let private = map_count < 2;
+        let pss = (PAGE << PSS_SHIFT) / map_count.max(1);
+        self.rss += PAGE;
+        self.pss += pss;
+        match kind {
+            Kind::Anon => {
+                self.anonymous += PAGE;
+                self.anon_shared_out += pss;
+            }
+            Kind::File => self.file += PAGE,
+            Kind::Shmem => self.shmem += PAGE,
+        }
+        let bucket = match (dirty, private) {
+            (true, true) => &mut self.private_dirty,
+            (true, false) => &mut self.shared_dirty,
+            (false, true) => &mut self.private_clean,
+            (false, false) => &mut self.shared_clean,
+        };
+        *bucket += PAGE;
+        if dirty {
+            self.pss_dirty += pss;
+        }
+    }
+
+    pub fn sum(mut self, o: Usage) -> Usage {
+        self.rss += o.rss;
+        self.pss += o.pss;
+        self.pss_dirty += o.pss_dirty;
+        self.shared_clean += o.shared_clean;
+        self.shared_dirty += o.shared_dirty;
+        self.private_clean += o.private_clean;
+        self.private_dirty += o.private_dirty;
+        self.anonymous += o.anonymous;
+        self.file += o.file;
+        self.shmem += o.shmem;
+        self.anon_shared_out += o.anon_shared_out;
+        self
+    }
+
+    /// Private frames counted once each, in pages (meminfo AnonPages).
+    pub fn anon_pages(&self) -> u64 {
+        (self.anon_shared_out >> PSS_SHIFT) / PAGE
+    }
+}
+
+/// The usage of every area of `space`.
+pub fn space_usage(space: &AddressSpace, spaces: &[&'static AddressSpace]) -> Usage {
+    space.areas().iter().fold(Usage::default(), |u, a| u.sum(area_usage(space, a, spaces)))
+}
+
+/// One smaps record per area: the maps line, then Linux 6.1's fields in
+/// its order and widths (show_smap, __show_smap), then VmFlags. A zombie
+/// has no memory: nothing.
+pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
+    let Some(space) = maps::live_space(task) else { return Ok(()) };
+    let spaces = address_spaces();
+    for area in space.areas().iter() {
+        maps::line(space, area, out);
+        let u = area_usage(space, area, &spaces);
+        kb(out, "Size:           ", (area.end - area.start) >> 10);
+        kb(out, "KernelPageSize: ", PAGE >> 10);
+        kb(out, "MMUPageSize:    ", PAGE >> 10);
+        kb(out, "Rss:            ", u.rss >> 10);
+        kb(out, "Pss:            ", u.pss >> (PSS_SHIFT + 10));
+        kb(out, "Pss_Dirty:      ", u.pss_dirty >> (PSS_SHIFT + 10));
+        kb(out, "Shared_Clean:   ", u.shared_clean >> 10);
+        kb(out, "Shared_Dirty:   ", u.shared_dirty >> 10);
+        kb(out, "Private_Clean:  ", u.private_clean >> 10);
+        kb(out, "Private_Dirty:  ", u.private_dirty >> 10);
+        kb(out, "Referenced:     ", u.rss >> 10);
+        kb(out, "Anonymous:      ", u.anonymous >> 10);
+        kb(out, "LazyFree:       ", 0);
+        kb(out, "AnonHugePages:  ", 0);
+        kb(out, "ShmemPmdMapped: ", 0);
+        kb(out, "FilePmdMapped:  ", 0);
+        kb(out, "Shared_Hugetlb: ", 0);
+        let _ = writeln!(out, "Private_Hugetlb: {:>7} kB", 0);
+        kb(out, "Swap:           ", 0);
+        kb(out, "SwapPss:        ", 0);
+        kb(out, "Locked:         ", 0);
+        let _ = writeln!(out, "THPeligible:    0");
+        maps::vm_flags(area, out);
+    }
+    Ok(())
+}
