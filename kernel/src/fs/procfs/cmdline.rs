@@ -25,6 +25,9 @@ pub fn show_cmdline(task: &Process, out: &mut Text) -> Result<(), Errno> {
     }
     let env_end = if l.env_start == l.arg_end && l.env_end >= l.env_start { l.env_end } else { l.arg_end };
     let len = (env_end - l.arg_start).min(MAX_ARGS) as usize;
+    if !crate::mm::heap::can_spare(len) {
+        return Err(Errno::ENOMEM);
+    }
     let mut bytes = vec![0u8; len];
     let got = space.read_bytes(VirtAddr::new(l.arg_start), &mut bytes);
     let args_len = ((l.arg_end - l.arg_start) as usize).min(got);

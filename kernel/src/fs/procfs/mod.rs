@@ -331,6 +331,8 @@ fn generate(node: Node, out: &mut Text) -> Result<(), Errno> {
         Node::Cpuinfo => cpuinfo::show(out),
         Node::Meminfo => meminfo::show(out),
         Node::Sysctl(s) => s.show(out),
+        // A reaped task: ESRCH, as Linux's get_proc_task() fails (a zombie
+        // still reads, its maps empty).
         Node::PidFile(t, f) => {
             let task = task(t.tid).ok_or(Errno::ESRCH)?;
             match f {

@@ -102,7 +102,16 @@ pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     // Linux's fdtable starts with 64 slots and doubles.
     let fds = task.files().capacity().next_power_of_two().max(64);
     let (caught, ignored) = caught_and_ignored(task);
-    let _ = writeln!(out, "Name:\t{}", name.escape_debug());
+    // Linux escapes a newline and a backslash in the name (proc_task_name).
+    let _ = write!(out, "Name:\t");
+    for c in name.chars() {
+        let _ = match c {
+            '\n' => write!(out, "\\n"),
+            '\\' => write!(out, "\\\\"),
+            c => write!(out, "{}", c),
+        };
+    }
+    let _ = writeln!(out);
     let _ = writeln!(out, "Umask:\t0022");
     let _ = writeln!(out, "State:\t{}", state_name(task).1);
     let _ = writeln!(out, "Tgid:\t{}", task.tgid);
@@ -113,7 +122,8 @@ pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let _ = writeln!(out, "Uid:\t0\t0\t0\t0");
     let _ = writeln!(out, "Gid:\t0\t0\t0\t0");
     let _ = writeln!(out, "FDSize:\t{}", fds);
-    let _ = writeln!(out, "Groups:\t");
+    // No supplementary groups; Linux ends the list with a space.
+    let _ = writeln!(out, "Groups:\t ");
     let _ = writeln!(out, "NStgid:\t{}", task.tgid);
     let _ = writeln!(out, "NSpid:\t{}", task.pid.0);
     let _ = writeln!(out, "NSpgid:\t0");
