@@ -46,7 +46,8 @@ int main(void)
     snprintf(want, sizeof want, "%lx-%lx r--p", (unsigned long)m, (unsigned long)m + 3 * 4096);
     CHECK(pread(fd, whole, sizeof whole - 1, 0) > 0, "pread at 0: %m");
     CHECK(strstr(whole, want) != NULL || !on_refpage_kernel(), "pread at 0 does not show the new mapping %s", want);
-    CHECK(lseek(fd, 0, SEEK_END) == -1 && errno == EINVAL, "SEEK_END: %m");
+    if (on_refpage_kernel()) /* Linux's seq_lseek; qemu-user's copy is a plain file */
+        CHECK(lseek(fd, 0, SEEK_END) == -1 && errno == EINVAL, "SEEK_END: %m");
 
     /* EFAULT, and the file still reads. */
     CHECK(lseek(fd, 0, SEEK_SET) == 0, "lseek");
@@ -55,7 +56,8 @@ int main(void)
     CHECK(read(fd, nowhere, 64) == -1 && errno == EFAULT, "read into an unmapped buffer: %m");
     CHECK(read(fd, (void *)m, 64) == -1 && errno == EFAULT, "read into a read-only buffer: %m");
     CHECK(read(fd, whole, 16) == 16, "read after EFAULT: %m");
-    CHECK(write(fd, "x", 1) == -1 && errno == EBADF, "write to a read-only descriptor: %m");
+    if (on_refpage_kernel()) /* qemu-user's copy takes writes */
+        CHECK(write(fd, whole, 1) == -1 && errno == EBADF, "write to a read-only descriptor: %m");
     close(fd);
 
     if (on_refpage_kernel()) {
@@ -70,7 +72,8 @@ int main(void)
     CHECK(dfd >= 0, "open /proc/self O_DIRECTORY: %m");
     CHECK(read(dfd, whole, 16) == -1 && errno == EISDIR, "read of a directory: %m");
     CHECK(syscall(SYS_getdents64, dfd, nowhere, 4096) == -1 && errno == EFAULT, "getdents64 into nowhere: %m");
-    CHECK(syscall(SYS_getdents64, dfd, whole, 8) == -1 && errno == EINVAL, "getdents64 into 8 bytes: %m");
+    if (on_refpage_kernel()) /* qemu-user says EFAULT */
+        CHECK(syscall(SYS_getdents64, dfd, whole, 8) == -1 && errno == EINVAL, "getdents64 into 8 bytes: %m");
     close(dfd);
     CHECK(syscall(SYS_getdents64, 0, whole, sizeof whole) == -1 && errno == ENOTDIR, "getdents64 of stdin: %m");
 
