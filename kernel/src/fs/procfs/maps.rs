@@ -36,6 +36,12 @@ pub fn live_space(task: &Process) -> Option<&AddressSpace> {
     (task.state != State::Zombie).then(|| &*task.mm.get())
 }
 
+/// The areas from where the text resumes (all of them at first).
+pub fn areas_from<'a>(space: &'a AddressSpace, out: &Text) -> impl Iterator<Item = &'a Area> {
+    let from = out.resume_key().unwrap_or(0);
+    space.areas().iter().skip_while(move |a| a.start.as_u64() < from)
+}
+
 /// The name column of an area, and the inode number shown with it.
 fn name(space: &AddressSpace, area: &Area) -> (Option<Cow<'static, str>>, u64) {
     let page = PAGE_SIZE as u64;
@@ -130,7 +136,10 @@ pub fn vm_flags(area: &Area, out: &mut Text) {
 
 pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let Some(space) = live_space(task) else { return Ok(()) };
-    for area in space.areas().iter() {
+    for area in areas_from(space, out) {
+        if !out.record(area.start.as_u64()) {
+            break;
+        }
         line(space, area, out);
     }
     Ok(())

@@ -11,10 +11,11 @@
 //! Reading follows seq_file (fs/seq_file.c): a read at offset 0 generates
 //! the text afresh and keeps it; reads at later offsets are served from
 //! what was kept, so a file read in pieces is one consistent snapshot, and
-//! lseek back to 0 (or pread at 0) sees the state now. Text longer than
-//! [`WINDOW`] is not kept whole: each read regenerates it and keeps only the
-//! bytes asked for, so the kernel heap a read takes is bounded whatever the
-//! process looks like. Every file is read-only: an open for writing is
+//! lseek back to 0 (or pread at 0) sees the state now. At most [`WINDOW`]
+//! bytes are kept, so the kernel heap a read takes is bounded whatever the
+//! process looks like; a read past them generates the next window, maps
+//! and smaps resuming at the area where the window ended (as Linux's
+//! m_start resumes at the last address shown). Every file is read-only: an open for writing is
 //! EACCES. A file of a process that has been reaped reads as ESRCH.
 
 mod cmdline;
@@ -286,21 +287,61 @@ pub fn stat_of(node: Node) -> Stat {
 }
 
 /// Generated text, of which only the bytes `[from, from + WINDOW)` are
-/// kept; `total` counts all of it.
+/// kept; `total` counts what was generated. Generators that can be long
+/// (maps, smaps) mark each record with a key (its address) through
+/// [`Text::record`]: generation stops once the window is full, and the
+/// next read past the window resumes at the last record that started in
+/// it (Linux's seq_file m->index, and maps' last_addr).
 pub struct Text {
     from: u64,
     total: u64,
     kept: Vec<u8>,
+    /// The key to start from (a resumed generation).
+    resume_key: Option<u64>,
+    /// (offset, key) of the last record that started inside the window.
+    mark: Option<(u64, u64)>,
+    /// Generation stopped at a full window: there is more text.
+    stopped: bool,
 }
 
 impl Text {
-    fn new(from: u64) -> Self {
-        Self { from, total: 0, kept: Vec::new() }
+    fn new(from: u64, resume: Option<(u64, u64)>) -> Self {
+        Self {
+            from,
+            total: resume.map_or(0, |(offset, _)| offset),
+            kept: Vec::new(),
+            resume_key: resume.map(|(_, key)| key),
+            mark: None,
+            stopped: false,
+        }
     }
 
     /// Whether the text is kept whole.
     fn whole(&self) -> bool {
-        self.from == 0 && self.total == self.kept.len() as u64
+        self.from == 0 && !self.stopped && self.total == self.kept.len() as u64
+    }
+
+    /// Whether `offset` lies in the kept bytes.
+    fn holds(&self, offset: u64) -> bool {
+        offset >= self.from && offset < self.from + self.kept.len() as u64
+    }
+
+    /// Where a resumed generation starts: records with keys below this are
+    /// skipped.
+    pub fn resume_key(&self) -> Option<u64> {
+        self.resume_key
+    }
+
+    /// Called before each record, keyed by its address: `false` when the
+    /// window is full and the generator should stop.
+    pub fn record(&mut self, key: u64) -> bool {
+        let window_end = self.from + WINDOW as u64;
+        if self.total >= window_end {
+            self.stopped = true;
+            return false;
+        }
+        self.mark = Some((self.total, key));
+        true
     }
 
     /// Appends raw bytes (cmdline's NULs).
@@ -376,9 +417,15 @@ impl ProcFile {
             return Err(Errno::EISDIR);
         }
         let mut kept = self.kept.lock();
-        let reuse = offset > 0 && kept.as_ref().is_some_and(|t| t.whole());
-        if !reuse {
-            let mut text = Text::new(offset);
+        // Offset 0 always generates afresh; later offsets are served from
+        // the kept text while it holds them.
+        let serve_kept = offset > 0 && kept.as_ref().is_some_and(|t| t.whole() || t.holds(offset));
+        if !serve_kept {
+            let resume = match kept.as_ref() {
+                Some(t) if offset > 0 => t.mark.filter(|&(at, _)| at <= offset),
+                _ => None,
+            };
+            let mut text = Text::new(offset, resume);
             generate(self.node, &mut text)?;
             *kept = Some(text);
         }

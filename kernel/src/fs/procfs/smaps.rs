@@ -198,7 +198,10 @@ pub fn space_usage(space: &AddressSpace, spaces: &[&'static AddressSpace]) -> Us
 pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let Some(space) = maps::live_space(task) else { return Ok(()) };
     let spaces = address_spaces();
-    for area in space.areas().iter() {
+    for area in maps::areas_from(space, out) {
+        if !out.record(area.start.as_u64()) {
+            break;
+        }
         maps::line(space, area, out);
         let u = area_usage(space, area, &spaces);
         kb(out, "Size:           ", (area.end - area.start) >> 10);
