@@ -447,6 +447,10 @@ impl ProcFile {
     /// The entries of a directory node, "." and ".." first.
     fn entries(&self) -> Result<Vec<(String, Node)>, Errno> {
         let dir = self.node;
+        // A name and a node per task at most: refuse before the heap reserve.
+        if !crate::mm::heap::can_spare(process::count() * 64 + 1024) {
+            return Err(Errno::ENOMEM);
+        }
         let mut v: Vec<(String, Node)> = alloc::vec![(".".into(), dir), ("..".into(), Node::Root)];
         let named = |v: &mut Vec<(String, Node)>, name: &str| {
             if let Ok(n) = child(dir, name) {
