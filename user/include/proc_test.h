@@ -56,26 +56,32 @@ static inline const char *line_value(const char *text, const char *label)
     return NULL;
 }
 
+/* Reads `path` (maps or smaps) into buf and returns the start of the
+ * record ("lo-hi ..." header line) of the area holding addr, or NULL. */
+static inline char *record_of(const char *path, char *buf, size_t size, const void *addr)
+{
+    CHECK(read_file(path, buf, size) > 0, "read %s: %m", path);
+    uintptr_t a = (uintptr_t)addr;
+    for (char *p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        unsigned long lo, hi;
+        if (sscanf(p, "%lx-%lx ", &lo, &hi) == 2 && lo <= a && a < hi)
+            return p;
+    }
+    return NULL;
+}
+
 /* The number after "label" (e.g. "Rss:") in the smaps record of the area
  * holding addr, in kB; -1 if there is none. */
 static inline long smaps_field(const void *addr, const char *label)
 {
     static char buf[1 << 20];
-    CHECK(read_file("/proc/self/smaps", buf, sizeof buf) > 0, "read /proc/self/smaps: %m");
-    uintptr_t a = (uintptr_t)addr;
-    for (char *p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-        unsigned long lo, hi;
-        if (sscanf(p, "%lx-%lx ", &lo, &hi) == 2 && lo <= a && a < hi) {
-            char *next = p;
-            /* The fields until the next header line (VmFlags is the last). */
-            while ((next = strchr(next, '\n')) && *++next) {
-                if (strncmp(next, label, strlen(label)) == 0)
-                    return strtol(next + strlen(label), NULL, 10);
-                if (strncmp(next, "VmFlags:", 8) == 0)
-                    break;
-            }
-            return -1;
-        }
+    char *next = record_of("/proc/self/smaps", buf, sizeof buf, addr);
+    /* The fields until the next header line (VmFlags is the last). */
+    while (next && (next = strchr(next, '\n')) && *++next) {
+        if (strncmp(next, label, strlen(label)) == 0)
+            return strtol(next + strlen(label), NULL, 10);
+        if (strncmp(next, "VmFlags:", 8) == 0)
+            break;
     }
     return -1;
 }
@@ -87,19 +93,11 @@ static inline const char *smaps_vmflags(const void *addr)
     static char buf[1 << 20];
     static char flags[256];
     flags[0] = 0;
-    CHECK(read_file("/proc/self/smaps", buf, sizeof buf) > 0, "read /proc/self/smaps: %m");
-    uintptr_t a = (uintptr_t)addr;
-    for (char *p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-        unsigned long lo, hi;
-        if (sscanf(p, "%lx-%lx ", &lo, &hi) == 2 && lo <= a && a < hi) {
-            char *v = strstr(p, "\nVmFlags:");
-            if (v) {
-                v += strlen("\nVmFlags:");
-                size_t n = strcspn(v, "\n");
-                snprintf(flags, sizeof flags, "%.*s ", (int)n, v);
-            }
-            break;
-        }
+    char *p = record_of("/proc/self/smaps", buf, sizeof buf, addr);
+    char *v = p ? strstr(p, "\nVmFlags:") : NULL;
+    if (v) {
+        v += strlen("\nVmFlags:");
+        snprintf(flags, sizeof flags, "%.*s ", (int)strcspn(v, "\n"), v);
     }
     return flags;
 }
@@ -109,16 +107,11 @@ static inline const char *maps_line(const void *addr)
 {
     static char buf[1 << 18];
     static char line[512];
-    CHECK(read_file("/proc/self/maps", buf, sizeof buf) > 0, "read /proc/self/maps: %m");
-    uintptr_t a = (uintptr_t)addr;
-    for (char *p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-        unsigned long lo, hi;
-        if (sscanf(p, "%lx-%lx ", &lo, &hi) == 2 && lo <= a && a < hi) {
-            snprintf(line, sizeof line, "%.*s", (int)strcspn(p, "\n"), p);
-            return line;
-        }
-    }
-    return NULL;
+    char *p = record_of("/proc/self/maps", buf, sizeof buf, addr);
+    if (!p)
+        return NULL;
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(p, "\n"), p);
+    return line;
 }
 
 /* Whether this is the refpage kernel (its uname release), not Linux. */

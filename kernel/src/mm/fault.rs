@@ -145,6 +145,32 @@ impl FaultCounters {
         };
         *c += 1;
     }
+
+    /// Every fault resolved (/proc/<pid>/stat's minflt).
+    pub fn total(&self) -> u64 {
+        let Self {
+            zero_page,
+            zero_fill,
+            shared,
+            refpage_map,
+            refpage_pattern,
+            refpage_copy,
+            file_copy,
+            cow,
+            spurious,
+            made_executable,
+        } = *self;
+        zero_page
+            + zero_fill
+            + shared
+            + refpage_map
+            + refpage_pattern
+            + refpage_copy
+            + file_copy
+            + cow
+            + spurious
+            + made_executable
+    }
 }
 
 impl core::fmt::Display for FaultCounters {

@@ -146,6 +146,13 @@ fn task(tid: u32) -> Option<&'static mut Process> {
     process::get(tid).filter(|t| t.state != State::Zombie || t.is_leader())
 }
 
+/// The task's name (prctl PR_SET_NAME, or the program's file name cut to
+/// 15 bytes), without its NUL padding.
+fn comm(task: &Process) -> &[u8] {
+    let n = task.comm.iter().position(|&b| b == 0).unwrap_or(task.comm.len());
+    &task.comm[..n]
+}
+
 /// The caller, as /proc/self and /proc/thread-self see it.
 fn current_task() -> TaskId {
     let p = process::current();

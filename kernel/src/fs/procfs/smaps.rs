@@ -17,6 +17,7 @@
 //!
 //! Referenced equals Rss: every page is mapped with its access flag set.
 
+use alloc::collections::BTreeSet;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt::Write;
@@ -64,16 +65,8 @@ enum Kind {
 /// Every distinct address space (threads share one), zombies' included:
 /// their pages stay mapped until they are reaped.
 pub fn address_spaces() -> Vec<&'static AddressSpace> {
-    let mut seen: Vec<usize> = Vec::new();
-    let mut spaces = Vec::new();
-    for t in process::tasks() {
-        let key = Arc::as_ptr(&t.mm) as usize;
-        if !seen.contains(&key) {
-            seen.push(key);
-            spaces.push(&*t.space());
-        }
-    }
-    spaces
+    let mut seen = BTreeSet::new();
+    process::tasks().filter(|t| seen.insert(Arc::as_ptr(&t.mm) as usize)).map(|t| &*t.space()).collect()
 }
 
 /// Whether two backings are the same object (pointer equality).
@@ -81,8 +74,14 @@ fn same_object(a: &Backing, b: &Backing) -> bool {
     !matches!(a, Backing::Anonymous) && a == b
 }
 
-/// The areas of every address space that map the same object as `area`.
+/// The areas of every address space that map the same object as `area`;
+/// none if the kernel heap cannot spare the list: the pages then count
+/// as mapped once.
 fn peers(spaces: &[&'static AddressSpace], area: &Area) -> Vec<(&'static AddressSpace, Area)> {
+    let count = spaces.iter().map(|s| s.areas().iter().filter(|a| same_object(&a.backing, &area.backing)).count());
+    if !crate::mm::heap::can_spare(count.sum::<usize>() * core::mem::size_of::<(&AddressSpace, Area)>()) {
+        return Vec::new();
+    }
     let mut v = Vec::new();
     for &s in spaces {
         for a in s.areas().iter().filter(|a| same_object(&a.backing, &area.backing)) {

@@ -31,19 +31,8 @@ fn exit_code(task: &Process) -> u32 {
 
 pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let (state, _) = state_name(task);
-    let n = task.comm.iter().position(|&b| b == 0).unwrap_or(task.comm.len());
-    let comm = core::str::from_utf8(&task.comm[..n]).unwrap_or("?");
-    let faults = task.faults;
-    let minflt = faults.zero_page
-        + faults.zero_fill
-        + faults.shared
-        + faults.refpage_map
-        + faults.refpage_pattern
-        + faults.refpage_copy
-        + faults.file_copy
-        + faults.cow
-        + faults.spurious
-        + faults.made_executable;
+    let comm = core::str::from_utf8(super::comm(task)).unwrap_or("?");
+    let minflt = task.faults.total();
     let start_time = timer::ticks_to_ns(task.started_at) / (1_000_000_000 / USER_HZ);
     let space = live_space(task);
     let (vsize, rss) = match space {

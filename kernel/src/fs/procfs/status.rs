@@ -97,8 +97,7 @@ fn memory(space: &AddressSpace, out: &mut Text) {
 }
 
 pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
-    let n = task.comm.iter().position(|&b| b == 0).unwrap_or(task.comm.len());
-    let name = core::str::from_utf8(&task.comm[..n]).unwrap_or("?");
+    let name = core::str::from_utf8(super::comm(task)).unwrap_or("?");
     // Linux's fdtable starts with 64 slots and doubles.
     let fds = task.files().capacity().next_power_of_two().max(64);
     let (caught, ignored) = caught_and_ignored(task);
