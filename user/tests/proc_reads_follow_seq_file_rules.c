@@ -5,7 +5,8 @@
  * a buffer the program cannot write gets EFAULT and the next read works;
  * write is EBADF; opening for writing is EACCES here (Linux gives that to
  * a non-root user; root may open and then cannot write); O_DIRECTORY on a
- * file is ENOTDIR, read of a directory EISDIR; getdents64 lists /proc
+ * file is ENOTDIR, read of a directory EISDIR, openat relative to a /proc
+ * directory works, mmap is ENODEV; getdents64 lists /proc
  * (self, cpuinfo, this pid) and /proc/self (maps, status, task).
  */
 #include <dirent.h>
@@ -71,6 +72,11 @@ int main(void)
     int dfd = open("/proc/self", O_RDONLY | O_DIRECTORY);
     CHECK(dfd >= 0, "open /proc/self O_DIRECTORY: %m");
     CHECK(read(dfd, whole, 16) == -1 && errno == EISDIR, "read of a directory: %m");
+    int rel = openat(dfd, "status", O_RDONLY);
+    CHECK(rel >= 0 && read(rel, whole, 5) == 5 && memcmp(whole, "Name:", 5) == 0, "openat(/proc/self, \"status\"): %m");
+    if (on_refpage_kernel()) /* qemu-user's copy is a plain file */
+        CHECK(mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, rel, 0) == MAP_FAILED && errno == ENODEV, "mmap of status: %m");
+    close(rel);
     CHECK(syscall(SYS_getdents64, dfd, nowhere, 4096) == -1 && errno == EFAULT, "getdents64 into nowhere: %m");
     if (on_refpage_kernel()) /* qemu-user says EFAULT */
         CHECK(syscall(SYS_getdents64, dfd, whole, 8) == -1 && errno == EINVAL, "getdents64 into 8 bytes: %m");

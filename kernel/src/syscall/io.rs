@@ -244,8 +244,11 @@ fn absolute(dirfd: i32, path: UserAddr) -> Result<alloc::string::String, Errno> 
         return Ok(path);
     }
     if dirfd != AT_FDCWD {
-        file(dirfd)?;
-        return Err(Errno::ENOTDIR);
+        // Relative to a directory: only /proc's can be opened.
+        return match &file(dirfd)?.kind {
+            FileKind::Proc(dir) => procfs::dir_path(dir.node).map(|d| alloc::format!("{}/{}", d, path)),
+            _ => Err(Errno::ENOTDIR),
+        };
     }
     Ok(alloc::format!("/{}", path))
 }

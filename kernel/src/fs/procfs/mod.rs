@@ -256,6 +256,20 @@ pub fn lookup(path: &str, follow_last: bool) -> Result<Node, Errno> {
     Ok(node)
 }
 
+/// The path of a directory node, for openat and the others relative to a
+/// /proc directory descriptor; ENOTDIR for a file.
+pub fn dir_path(node: Node) -> Result<String, Errno> {
+    Ok(match node {
+        Node::Root => String::from(ROOT),
+        Node::SysDir => alloc::format!("{}/sys", ROOT),
+        Node::SysVmDir => alloc::format!("{}/sys/vm", ROOT),
+        Node::PidDir { task, in_task: false } => alloc::format!("{}/{}", ROOT, task.tid),
+        Node::PidDir { task, in_task: true } => alloc::format!("{}/{}/task/{}", ROOT, task.tgid, task.tid),
+        Node::TaskDir(tgid) => alloc::format!("{}/{}/task", ROOT, tgid),
+        _ => return Err(Errno::ENOTDIR),
+    })
+}
+
 /// readlink of a /proc path: the link's text (EINVAL if not a link).
 pub fn readlink(path: &str) -> Result<String, Errno> {
     let node = lookup(path, false)?;
