@@ -63,8 +63,14 @@ static inline char *record_of(const char *path, char *buf, size_t size, const vo
     CHECK(read_file(path, buf, size) > 0, "read %s: %m", path);
     uintptr_t a = (uintptr_t)addr;
     for (char *p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-        unsigned long lo, hi;
-        if (sscanf(p, "%lx-%lx ", &lo, &hi) == 2 && lo <= a && a < hi)
+        /* strtoul, not sscanf: glibc's sscanf takes strlen of the rest of
+         * the buffer on every call, quadratic over a large smaps. */
+        char *end, *end2;
+        unsigned long lo = strtoul(p, &end, 16);
+        if (end == p || *end != '-')
+            continue;
+        unsigned long hi = strtoul(end + 1, &end2, 16);
+        if (*end2 == ' ' && lo <= a && a < hi)
             return p;
     }
     return NULL;
@@ -74,7 +80,7 @@ static inline char *record_of(const char *path, char *buf, size_t size, const vo
  * holding addr, in kB; -1 if there is none. */
 static inline long smaps_field(const void *addr, const char *label)
 {
-    static char buf[1 << 20];
+    static char buf[8 << 20]; /* bss: only what a read fills is touched */
     char *next = record_of("/proc/self/smaps", buf, sizeof buf, addr);
     /* The fields until the next header line (VmFlags is the last). */
     while (next && (next = strchr(next, '\n')) && *++next) {
@@ -90,7 +96,7 @@ static inline long smaps_field(const void *addr, const char *label)
  * " rd wr ... " with a space on each side of every code, or "" if none. */
 static inline const char *smaps_vmflags(const void *addr)
 {
-    static char buf[1 << 20];
+    static char buf[8 << 20];
     static char flags[256];
     flags[0] = 0;
     char *p = record_of("/proc/self/smaps", buf, sizeof buf, addr);

@@ -10,7 +10,7 @@
 //! swap). The rest is 0: this kernel has no swap, page-cache writeback,
 //! LRU lists, slab, vmalloc, huge pages or mlock.
 
-use super::smaps::{address_spaces, space_usage};
+use super::smaps::{address_spaces, space_usage, MapCounts};
 use super::{kb, Text};
 use crate::mm::addr::PAGE_SIZE;
 use crate::mm::{frame, refpage, shared_memory};
@@ -21,7 +21,8 @@ pub fn show(out: &mut Text) -> Result<(), Errno> {
     let page_kb = (PAGE_SIZE / 1024) as u64;
     let stats = frame::stats();
     let spaces = address_spaces();
-    let anon: u64 = spaces.iter().map(|s| space_usage(s, &spaces).anon_pages()).sum();
+    let mut counts = MapCounts::new();
+    let anon: u64 = spaces.iter().map(|s| space_usage(s, &mut counts).anon_pages()).sum();
     let shmem = shared_memory::frames_in_use() as u64;
     let cached = shmem + refpage::frames_in_use();
     let tasks = process::tasks().count() as u64;

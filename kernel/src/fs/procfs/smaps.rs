@@ -17,13 +17,13 @@
 //!
 //! Referenced equals Rss: every page is mapped with its access flag set.
 
-use alloc::collections::BTreeSet;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
 use super::{kb, maps, Text};
-use crate::mm::addr::{Frame, PhysAddr, VirtAddr, PAGE_SIZE};
+use crate::mm::addr::{Frame, PAGE_SIZE};
 use crate::mm::address_space::{AddressSpace, Ownership};
 use crate::mm::frame;
 use crate::mm::vma::{Area, Backing};
@@ -69,69 +69,103 @@ pub fn address_spaces() -> Vec<&'static AddressSpace> {
     process::tasks().filter(|t| seen.insert(Arc::as_ptr(&t.mm) as usize)).map(|t| &*t.space()).collect()
 }
 
-/// Whether two backings are the same object (pointer equality).
-fn same_object(a: &Backing, b: &Backing) -> bool {
-    !matches!(a, Backing::Anonymous) && a == b
+/// A shared object's identity (its Arc's address), and whether it is one
+/// frame mapped at every index (a reference page, the trampoline); `None`
+/// for private anonymous memory.
+fn object_of(backing: &Backing) -> Option<(usize, bool)> {
+    match backing {
+        Backing::Anonymous => None,
+        Backing::RefPage(r) => Some((Arc::as_ptr(r) as usize, true)),
+        Backing::SignalTrampoline => Some((1, true)),
+        Backing::SharedMemory(m) | Backing::PrivateFile(m) => Some((Arc::as_ptr(m) as usize, false)),
+    }
 }
 
-/// The areas of every address space that map the same object as `area`;
-/// none if the kernel heap cannot spare the list: the pages then count
-/// as mapped once.
-fn peers(spaces: &[&'static AddressSpace], area: &Area) -> Vec<(&'static AddressSpace, Area)> {
-    let count = spaces.iter().map(|s| s.areas().iter().filter(|a| same_object(&a.backing, &area.backing)).count());
-    if !crate::mm::heap::can_spare(count.sum::<usize>() * core::mem::size_of::<(&AddressSpace, Area)>()) {
-        return Vec::new();
+/// Heap the counts may take before they give up (each entry of the
+/// BTreeMap, with its share of a node, is under 64 bytes).
+const COUNTS_HEAP_STEP: usize = 1024 * 64;
+
+/// How many page-table entries, in every address space, map each page of
+/// each shared object: built in one pass over all of them the first time a
+/// shared page is counted (so a read costs one walk of the mapped shared
+/// pages, whatever the number of areas). If the kernel heap cannot hold
+/// them, every page counts as mapped once.
+pub struct MapCounts {
+    spaces: Vec<&'static AddressSpace>,
+    /// Not built yet, built, or given up for want of heap.
+    built: Option<Result<Counts, ()>>,
+}
+
+/// Entries per (object, page index).
+type Counts = BTreeMap<(usize, u64), u64>;
+
+impl Default for MapCounts {
+    fn default() -> Self {
+        Self::new()
     }
-    let mut v = Vec::new();
-    for &s in spaces {
-        for a in s.areas().iter().filter(|a| same_object(&a.backing, &area.backing)) {
-            v.push((s, a.clone()));
+}
+
+impl MapCounts {
+    pub fn new() -> Self {
+        Self { spaces: address_spaces(), built: None }
+    }
+
+    /// The entries mapping page `index` of object `key` (index 0 for a
+    /// one-frame object).
+    fn get(&mut self, key: usize, index: u64) -> u64 {
+        let spaces = &self.spaces;
+        match self.built.get_or_insert_with(|| Self::build(spaces)) {
+            Ok(counts) => counts.get(&(key, index)).copied().unwrap_or(1),
+            Err(()) => 1,
         }
     }
-    v
-}
 
-/// How many page-table entries map the frame at `pa`, page `index` of the
-/// object that `peers` map.
-fn map_count(peers: &[(&'static AddressSpace, Area)], index: u64, pa: PhysAddr) -> u64 {
-    let mut n = 0;
-    for (s, a) in peers {
-        let Some(va) = index.checked_sub(a.pgoff).map(|i| a.start.as_u64() + i * PAGE) else { continue };
-        if va < a.end.as_u64() {
-            s.for_each_mapped(VirtAddr::new(va), VirtAddr::new(va + PAGE), &mut |_, p, _| n += (p == pa) as u64);
+    fn build(spaces: &[&'static AddressSpace]) -> Result<Counts, ()> {
+        let zero = zero_page::frame().start();
+        let mut counts = BTreeMap::new();
+        let mut room = 0usize;
+        for s in spaces {
+            for a in s.areas().iter() {
+                let Some((key, single)) = object_of(&a.backing) else { continue };
+                let mut failed = false;
+                s.for_each_mapped(a.start, a.end, &mut |va, pa, own| {
+                    if own != Ownership::Special || pa == zero || failed {
+                        return;
+                    }
+                    if room == 0 {
+                        if !crate::mm::heap::can_spare(COUNTS_HEAP_STEP) {
+                            failed = true;
+                            return;
+                        }
+                        room = COUNTS_HEAP_STEP / 64;
+                    }
+                    let index = if single { 0 } else { a.page_index(va) };
+                    let n = counts.entry((key, index)).or_insert(0);
+                    room -= (*n == 0) as usize;
+                    *n += 1;
+                });
+                if failed {
+                    return Err(());
+                }
+            }
         }
+        Ok(counts)
     }
-    n
 }
 
-/// How many entries map `pa` anywhere in `peers` (an object of one frame:
-/// a reference page, the trampoline).
-fn map_count_anywhere(peers: &[(&'static AddressSpace, Area)], pa: PhysAddr) -> u64 {
-    let mut n = 0;
-    for (s, a) in peers {
-        s.for_each_mapped(a.start, a.end, &mut |_, p, own| n += (p == pa && own == Ownership::Special) as u64);
-    }
-    n
-}
-
-/// The usage of `area` in `space`. `spaces` is every address space, for
-/// the map counts of pages other processes map too.
-pub fn area_usage(space: &AddressSpace, area: &Area, spaces: &[&'static AddressSpace]) -> Usage {
+/// The usage of `area` in `space`.
+pub fn area_usage(space: &AddressSpace, area: &Area, counts: &mut MapCounts) -> Usage {
     let zero = zero_page::frame().start();
     let mut u = Usage::default();
-    let peers = if matches!(area.backing, Backing::Anonymous) { Vec::new() } else { peers(spaces, area) };
-    // A one-frame object has one map count for all its pages.
-    let mut single: Option<u64> = None;
+    let object = object_of(&area.backing);
     space.for_each_mapped(area.start, area.end, &mut |va, pa, own| {
         if pa == zero {
             return;
         }
-        let (kind, count) = match (own, &area.backing) {
-            (Ownership::Owned, _) => (Kind::Anon, u64::from(frame::owners(Frame::containing(pa)))),
-            (Ownership::Special, Backing::RefPage(_) | Backing::SignalTrampoline) => {
-                (Kind::File, *single.get_or_insert_with(|| map_count_anywhere(&peers, pa)))
-            }
-            (Ownership::Special, _) => (Kind::Shmem, map_count(&peers, area.page_index(va), pa)),
+        let (kind, count) = match (own, object) {
+            (Ownership::Owned, _) | (_, None) => (Kind::Anon, u64::from(frame::owners(Frame::containing(pa)))),
+            (Ownership::Special, Some((key, true))) => (Kind::File, counts.get(key, 0)),
+            (Ownership::Special, Some((key, false))) => (Kind::Shmem, counts.get(key, area.page_index(va))),
         };
         u.add(kind, count);
     });
@@ -187,8 +221,8 @@ impl Usage {
 }
 
 /// The usage of every area of `space`.
-pub fn space_usage(space: &AddressSpace, spaces: &[&'static AddressSpace]) -> Usage {
-    space.areas().iter().fold(Usage::default(), |u, a| u.sum(area_usage(space, a, spaces)))
+pub fn space_usage(space: &AddressSpace, counts: &mut MapCounts) -> Usage {
+    space.areas().iter().fold(Usage::default(), |u, a| u.sum(area_usage(space, a, counts)))
 }
 
 /// One smaps record per area: the maps line, then Linux 6.1's fields in
@@ -196,13 +230,13 @@ pub fn space_usage(space: &AddressSpace, spaces: &[&'static AddressSpace]) -> Us
 /// has no memory: nothing.
 pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let Some(space) = maps::live_space(task) else { return Ok(()) };
-    let spaces = address_spaces();
+    let mut counts = MapCounts::new();
     for area in maps::areas_from(space, out) {
         if !out.record(area.start.as_u64()) {
             break;
         }
         maps::line(space, area, out);
-        let u = area_usage(space, area, &spaces);
+        let u = area_usage(space, area, &mut counts);
         kb(out, "Size:           ", (area.end - area.start) >> 10);
         kb(out, "KernelPageSize: ", PAGE >> 10);
         kb(out, "MMUPageSize:    ", PAGE >> 10);

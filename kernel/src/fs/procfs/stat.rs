@@ -7,7 +7,7 @@ use core::fmt::Write;
 use linux_raw_sys::general::{RLIMIT_RSS, SIGKILL};
 
 use super::maps::live_space;
-use super::smaps::{address_spaces, space_usage};
+use super::smaps::{space_usage, MapCounts};
 use super::status::{caught_and_ignored, parent_of, state_name, threads_of, vm_sizes};
 use super::Text;
 use crate::arch::aarch64::timer;
@@ -36,7 +36,7 @@ pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let start_time = timer::ticks_to_ns(task.started_at) / (1_000_000_000 / USER_HZ);
     let space = live_space(task);
     let (vsize, rss) = match space {
-        Some(s) => (vm_sizes(s).0, space_usage(s, &address_spaces()).rss / PAGE_SIZE as u64),
+        Some(s) => (vm_sizes(s).0, space_usage(s, &mut MapCounts::new()).rss / PAGE_SIZE as u64),
         None => (0, 0),
     };
     let l = space.map(|s| s.layout).unwrap_or_default();

@@ -4,7 +4,7 @@
 use core::fmt::Write;
 
 use super::maps::live_space;
-use super::smaps::{address_spaces, space_usage};
+use super::smaps::{space_usage, MapCounts};
 use super::Text;
 use crate::mm::address_space::AddressSpace;
 use crate::mm::vma::{AreaFlags, Prot};
@@ -67,7 +67,7 @@ pub fn vm_sizes(space: &AddressSpace) -> (u64, u64, u64, u64) {
 }
 
 fn memory(space: &AddressSpace, out: &mut Text) {
-    let usage = space_usage(space, &address_spaces());
+    let usage = space_usage(space, &mut MapCounts::new());
     let (total, data, stack, exec) = vm_sizes(space);
     let l = space.layout;
     let page = crate::mm::addr::PAGE_SIZE as u64;
