@@ -9,5 +9,6 @@ pub mod initramfs;
 mod initramfs_fuzz;
 #[cfg(target_os = "none")]
 pub mod procfs;
+pub mod seq_text;
 #[cfg(target_os = "none")]
 pub mod tmpfs;

@@ -30,21 +30,20 @@ mod sysctl;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::fmt::{self, Write};
 
 use linux_raw_sys::general::{stat as Stat, S_IFDIR, S_IFLNK, S_IFREG};
 use spin::Mutex;
 
+use core::fmt::Write;
+
+pub use super::seq_text::Text;
+use super::seq_text::WINDOW;
 use crate::mm::uaccess::{copy_to_user, UserAddr};
 use crate::process::{self, Process, State};
 use crate::syscall::errno::Errno;
 
 /// Where the tree is mounted.
 const ROOT: &str = "/proc";
-
-/// Bytes of generated text an open file keeps between reads (and the most
-/// one read returns): a seq_file buffer of 16 pages.
-const WINDOW: usize = 64 * 1024;
 
 /// A task as /proc names it: the process (thread group) and the thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -307,86 +306,6 @@ pub fn stat_of(node: Node) -> Stat {
     st
 }
 
-/// Generated text, of which only the bytes `[from, from + WINDOW)` are
-/// kept; `total` counts what was generated. Generators that can be long
-/// (maps, smaps) mark each record with a key (its address) through
-/// [`Text::record`]: generation stops once the window is full, and the
-/// next read past the window resumes at the last record that started in
-/// it (Linux's seq_file m->index, and maps' last_addr).
-pub struct Text {
-    from: u64,
-    total: u64,
-    kept: Vec<u8>,
-    /// The key to start from (a resumed generation).
-    resume_key: Option<u64>,
-    /// (offset, key) of the last record that started inside the window.
-    mark: Option<(u64, u64)>,
-    /// Generation stopped at a full window: there is more text.
-    stopped: bool,
-}
-
-impl Text {
-    fn new(from: u64, resume: Option<(u64, u64)>) -> Self {
-        Self {
-            from,
-            total: resume.map_or(0, |(offset, _)| offset),
-            kept: Vec::new(),
-            resume_key: resume.map(|(_, key)| key),
-            mark: None,
-            stopped: false,
-        }
-    }
-
-    /// Whether the text is kept whole.
-    fn whole(&self) -> bool {
-        self.from == 0 && !self.stopped && self.total == self.kept.len() as u64
-    }
-
-    /// Whether `offset` lies in the kept bytes.
-    fn holds(&self, offset: u64) -> bool {
-        offset >= self.from && offset < self.from + self.kept.len() as u64
-    }
-
-    /// Where a resumed generation starts: records with keys below this are
-    /// skipped.
-    pub fn resume_key(&self) -> Option<u64> {
-        self.resume_key
-    }
-
-    /// Called before each record, keyed by its address: `false` when the
-    /// window is full and the generator should stop.
-    pub fn record(&mut self, key: u64) -> bool {
-        let window_end = self.from + WINDOW as u64;
-        if self.total >= window_end {
-            self.stopped = true;
-            return false;
-        }
-        self.mark = Some((self.total, key));
-        true
-    }
-
-    /// Appends raw bytes (cmdline's NULs).
-    pub fn bytes(&mut self, b: &[u8]) {
-        let start = self.total;
-        self.total += b.len() as u64;
-        let lo = self.from.max(start);
-        let hi = self.total.min(self.from + WINDOW as u64);
-        if lo < hi {
-            let wanted = (hi - lo) as usize;
-            if self.kept.try_reserve(wanted).is_ok() && crate::mm::heap::can_spare(wanted) {
-                self.kept.extend_from_slice(&b[(lo - start) as usize..(hi - start) as usize]);
-            }
-        }
-    }
-}
-
-impl Write for Text {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.bytes(s.as_bytes());
-        Ok(())
-    }
-}
-
 /// Writes the contents of a file node.
 fn generate(node: Node, out: &mut Text) -> Result<(), Errno> {
     match node {
@@ -443,7 +362,7 @@ impl ProcFile {
         let serve_kept = offset > 0 && kept.as_ref().is_some_and(|t| t.whole() || t.holds(offset));
         if !serve_kept {
             let resume = match kept.as_ref() {
-                Some(t) if offset > 0 => t.mark.filter(|&(at, _)| at <= offset),
+                Some(t) if offset > 0 => t.mark().filter(|&(at, _)| at <= offset),
                 _ => None,
             };
             let mut text = Text::new(offset, resume);
@@ -451,12 +370,13 @@ impl ProcFile {
             *kept = Some(text);
         }
         let text = kept.as_ref().expect("generated above");
-        let Some(at) = offset.checked_sub(text.from).filter(|&at| at <= text.kept.len() as u64) else {
+        let kept_bytes = text.kept();
+        let Some(at) = offset.checked_sub(text.from()).filter(|&at| at <= kept_bytes.len() as u64) else {
             return Ok(0);
         };
-        let end = (at + len.min(WINDOW as u64)).min(text.kept.len() as u64);
+        let end = (at + len.min(WINDOW as u64)).min(kept_bytes.len() as u64);
         let mut done = at;
-        for chunk in text.kept[at as usize..end as usize].chunks(4096) {
+        for chunk in kept_bytes[at as usize..end as usize].chunks(4096) {
             if let Err(e) = copy_to_user(buf.offset(done - at), chunk) {
                 return if done > at { Ok(done - at) } else { Err(e) };
             }
