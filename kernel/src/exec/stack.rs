@@ -45,6 +45,11 @@ pub mod at {
 pub struct StackImage {
     pub sp: VirtAddr,
     pub bytes: Vec<u8>,
+    /// Where the argv strings are, `[start, end)`, NULs included (Linux's
+    /// mm->arg_start/arg_end, read by /proc/<pid>/cmdline).
+    pub args: (VirtAddr, VirtAddr),
+    /// Where the envp strings are (mm->env_start/env_end).
+    pub env: (VirtAddr, VirtAddr),
 }
 
 /// Builds the stack image ending at `top`. `aux` holds the value entries;
@@ -73,6 +78,9 @@ pub fn build(
     let execfn_addr = place(execfn.as_bytes(), true);
     let envp_addrs: Vec<u64> = envp.iter().rev().map(|s| place(s.as_bytes(), true)).collect();
     let argv_addrs: Vec<u64> = argv.iter().rev().map(|s| place(s.as_bytes(), true)).collect();
+    // argv[0] is placed last, so lowest; envp[0] right above argv's end.
+    let env = (envp_addrs.last().copied().unwrap_or(execfn_addr), execfn_addr);
+    let args = (argv_addrs.last().copied().unwrap_or(env.0), env.0);
     let random_addr = place(&random, false);
 
     let mut words: Vec<u64> = Vec::new();
@@ -94,7 +102,12 @@ pub fn build(
     }
     bytes.resize((strings_bottom - sp) as usize, 0);
     bytes.extend_from_slice(&high);
-    StackImage { sp: VirtAddr::new(sp), bytes }
+    StackImage {
+        sp: VirtAddr::new(sp),
+        bytes,
+        args: (VirtAddr::new(args.0), VirtAddr::new(args.1)),
+        env: (VirtAddr::new(env.0), VirtAddr::new(env.1)),
+    }
 }
 
 #[cfg(test)]
@@ -155,6 +168,11 @@ mod tests {
         let execfn = aux.iter().find(|(k, _)| *k == at::EXECFN).unwrap().1;
         assert_eq!(string(&img, execfn), "/tests/hello");
         assert_eq!(aux.last(), Some(&(at::NULL, 0)));
+        let (a, e) = (img.args, img.env);
+        let arg_bytes = &img.bytes[(a.0.as_u64() - sp) as usize..(a.1.as_u64() - sp) as usize];
+        assert_eq!(arg_bytes, b"/tests/hello\0-v\0", "argv strings, in order, NULs included");
+        let env_bytes = &img.bytes[(e.0.as_u64() - sp) as usize..(e.1.as_u64() - sp) as usize];
+        assert_eq!(env_bytes, b"HOME=/\0TERM=linux\0");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use alloc::sync::Arc;
 use linux_raw_sys::general::{O_RDONLY, O_RDWR};
 use spin::Mutex;
 
+use super::procfs::ProcFile;
 use super::tmpfs::TmpFile;
 use crate::mm::refpage::RefPage;
 
@@ -17,6 +18,8 @@ pub enum FileKind {
     RefPage(Arc<RefPage>),
     /// A file in /dev/shm.
     Tmp(Arc<TmpFile>),
+    /// A file or directory of /proc, generated when read.
+    Proc(Arc<ProcFile>),
 }
 
 pub struct OpenFile {
@@ -41,6 +44,10 @@ impl OpenFile {
 
     pub fn tmp(file: Arc<TmpFile>, flags: u32) -> FileRef {
         Arc::new(OpenFile { kind: FileKind::Tmp(file), flags, pos: Mutex::new(0) })
+    }
+
+    pub fn proc(file: Arc<ProcFile>) -> FileRef {
+        Arc::new(OpenFile { kind: FileKind::Proc(file), flags: O_RDONLY, pos: Mutex::new(0) })
     }
 
     pub fn readable(&self) -> bool {

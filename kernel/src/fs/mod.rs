@@ -1,5 +1,5 @@
 //! Files: the initramfs that holds the programs to run, open files and the
-//! per-process descriptor table.
+//! per-process descriptor table, /dev/shm and /proc.
 
 pub mod fd_table;
 #[cfg(target_os = "none")]
@@ -7,5 +7,8 @@ pub mod file;
 pub mod initramfs;
 #[cfg(test)]
 mod initramfs_fuzz;
+#[cfg(target_os = "none")]
+pub mod procfs;
+pub mod seq_text;
 #[cfg(target_os = "none")]
 pub mod tmpfs;

@@ -112,6 +112,13 @@ pub fn open(path: &str, create: bool, exclusive: bool, truncate: bool) -> Result
     Ok(file)
 }
 
+/// The name and inode number of the file whose contents are `pages`, if
+/// it is still in the directory (/proc/<pid>/maps names file mappings).
+pub fn path_of_pages(pages: &Arc<SharedMemory>) -> Option<(String, u64)> {
+    let dir = SHM.lock();
+    dir.iter().find(|(_, f)| Arc::ptr_eq(&f.pages, pages)).map(|(n, f)| (alloc::format!("{}{}", SHM_DIR, n), f.ino))
+}
+
 /// Removes the name; open descriptors and mappings keep the file alive.
 pub fn unlink(path: &str) -> Result<(), Errno> {
     let name = name_of(path)?;

@@ -118,11 +118,27 @@ pub struct Brk {
     pub end: VirtAddr,
 }
 
+/// Where exec put the program's pieces (Linux's mm_struct start_code ..
+/// env_end), for /proc/<pid>/stat and cmdline. Zero where unknown.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProgramLayout {
+    pub start_code: u64,
+    pub end_code: u64,
+    pub start_data: u64,
+    pub end_data: u64,
+    pub start_stack: u64,
+    pub arg_start: u64,
+    pub arg_end: u64,
+    pub env_start: u64,
+    pub env_end: u64,
+}
+
 pub struct AddressSpace {
     pub brk: Brk,
     /// Where the vDSO's text was mapped at exec (Linux's mm->context.vdso):
     /// signal handlers return there, mapped or not.
     pub vdso: Option<VirtAddr>,
+    pub layout: ProgramLayout,
     table: Option<PageTable>,
     asid: Asid,
     areas: AreaSet,
@@ -162,6 +178,7 @@ impl AddressSpace {
         Ok(Self {
             brk: Brk::default(),
             vdso: None,
+            layout: ProgramLayout::default(),
             table: Some(table),
             asid: Asid::new(),
             areas: AreaSet::new(),
@@ -195,6 +212,40 @@ impl AddressSpace {
     /// Private frames mapped now, and the most there ever were.
     pub fn owned_frames(&self) -> (usize, usize) {
         (self.owned.now, self.owned.peak)
+    }
+
+    /// Every page mapped in `[start, end)`, in address order: its address,
+    /// frame and ownership. A read-only walk (/proc's Rss and Pss).
+    pub fn for_each_mapped(&self, start: VirtAddr, end: VirtAddr, f: &mut impl FnMut(VirtAddr, PhysAddr, Ownership)) {
+        let Some(table) = self.table.as_ref() else { return };
+        table.leaves(&mut FrameTables, start, end, &mut |va, pa, attrs| {
+            let special = attrs.flags.contains(MapFlags::SPECIAL);
+            f(va, pa, if special { Ownership::Special } else { Ownership::Owned })
+        });
+    }
+
+    /// Copies from this (not necessarily the current) address space at `va`
+    /// into `dst`, through the linear map, whatever the pages' protection
+    /// (Linux's access_remote_vm with FOLL_FORCE, for /proc/<pid>/cmdline).
+    /// Stops at the first page not mapped; returns the bytes copied.
+    pub fn read_bytes(&self, va: VirtAddr, dst: &mut [u8]) -> usize {
+        let mut done = 0;
+        while done < dst.len() {
+            let at = va + done as u64;
+            let mut frame = None;
+            self.for_each_mapped(at.align_down(PAGE), at.align_down(PAGE) + PAGE, &mut |_, pa, _| frame = Some(pa));
+            let Some(pa) = frame else { break };
+            let n = (PAGE_SIZE - at.page_offset()).min(dst.len() - done);
+            // SAFETY: a frame mapped in this space (owned or held by its
+            // object while mapped), through the linear map; `n` bytes from
+            // the offset stay inside the page.
+            unsafe {
+                let src = phys_to_virt(pa).as_ptr::<u8>().add(at.page_offset());
+                core::ptr::copy_nonoverlapping(src, dst[done..].as_mut_ptr(), n);
+            }
+            done += n;
+        }
+        done
     }
 
     /// What is mapped at the page holding `va`.
@@ -435,6 +486,7 @@ impl AddressSpace {
         child.areas = self.areas.clone();
         child.brk = self.brk;
         child.vdso = self.vdso;
+        child.layout = self.layout;
         let areas: alloc::vec::Vec<Area> = self.areas.iter().cloned().collect();
         let mut result = Ok(());
         let mut n = 0;

@@ -143,6 +143,13 @@ impl FaultCounters {
         };
         *c += 1;
     }
+
+    /// Every fault resolved (/proc/<pid>/stat's minflt).
+    pub fn total(&self) -> u64 {
+        let Self { zero_page, zero_fill, shared, refpage_map, refpage_pattern, refpage_copy, file_copy, cow, spurious } =
+            *self;
+        zero_page + zero_fill + shared + refpage_map + refpage_pattern + refpage_copy + file_copy + cow + spurious
+    }
 }
 
 impl core::fmt::Display for FaultCounters {

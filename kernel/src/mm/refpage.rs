@@ -17,6 +17,15 @@ use crate::arch::aarch64::mmu::layout::phys_to_virt;
 use crate::arch::aarch64::mte::{self, GRANULE};
 use crate::arch::aarch64::page_fill;
 
+/// Reference pages alive, each one frame (/proc/meminfo counts them as
+/// Cached, as page-cache pages of a file).
+static LIVE: AtomicU64 = AtomicU64::new(0);
+
+/// Frames held by reference pages now.
+pub fn frames_in_use() -> u64 {
+    LIVE.load(Ordering::Relaxed)
+}
+
 /// Counter for the inode numbers fstat reports.
 static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 
@@ -42,6 +51,7 @@ impl RefPage {
         debug_assert!(size.is_power_of_two() && size <= PAGE_SIZE);
         let tagging = mte::tagging_enabled();
         let frame = frame::alloc()?;
+        LIVE.fetch_add(1, Ordering::Relaxed);
         let page = phys_to_virt(frame.start());
         let pattern16 = (size <= GRANULE).then(|| {
             let mut bytes = [0u8; GRANULE];
@@ -134,6 +144,7 @@ pub enum FillKind {
 impl Drop for RefPage {
     fn drop(&mut self) {
         frame::free(self.frame);
+        LIVE.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

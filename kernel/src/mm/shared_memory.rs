@@ -10,12 +10,21 @@
 //! Linux's PG_mte_tagged and mte_sync_tags).
 
 use alloc::collections::BTreeMap;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use spin::Mutex;
 
 use super::addr::{VirtAddr, PAGE_SIZE};
 use super::frame::{self, Clear, Frame};
 use crate::arch::aarch64::mmu::layout::phys_to_virt;
+
+/// Frames held by every shared-memory object (/proc/meminfo's Shmem).
+static FRAMES: AtomicUsize = AtomicUsize::new(0);
+
+/// Frames held by shared memory and /dev/shm files now.
+pub fn frames_in_use() -> usize {
+    FRAMES.load(Ordering::Relaxed)
+}
 
 #[derive(Default)]
 pub struct SharedMemory {
@@ -40,6 +49,7 @@ impl SharedMemory {
         }
         let frame = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data })?;
         pages.insert(index, frame);
+        FRAMES.fetch_add(1, Ordering::Relaxed);
         Some(frame)
     }
 
@@ -68,6 +78,7 @@ impl Drop for SharedMemory {
     fn drop(&mut self) {
         for (_, frame) in core::mem::take(&mut *self.pages.lock()) {
             frame::free(frame);
+            FRAMES.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }

@@ -20,13 +20,13 @@ use crate::exec::stack::{self, at};
 use crate::fs::fd_table::{FdEntry, FdTable};
 use crate::fs::file::OpenFile;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
-use crate::mm::address_space::{AddressSpace, OutOfMemory};
+use crate::mm::address_space::{AddressSpace, OutOfMemory, ProgramLayout};
 use crate::mm::fault::FaultCounters;
 use crate::mm::vma::{Area, Prot};
 
 pub use crate::exec::layout::{MMAP_BASE, STACK_SIZE, STACK_TOP};
 /// Pages of each process's kernel stack.
-const KERNEL_STACK_PAGES: usize = 4;
+pub const KERNEL_STACK_PAGES: usize = 4;
 /// Frames a new kernel stack takes at most: its pages, and the level-3 and
 /// level-2 tables a fresh slot of the window may need.
 pub const KERNEL_STACK_FRAMES: usize = KERNEL_STACK_PAGES + 2;
@@ -168,7 +168,31 @@ pub fn build_image(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_le
         image_end.as_u64(),
         image.sp.as_u64()
     );
+    space.layout = program_layout(&plan, &image);
     Ok(Image { space, entry: plan.entry, sp: image.sp, brk: image_end })
+}
+
+/// start_code .. end_data as Linux's load_elf_binary computes them (code:
+/// the executable segments, data: the highest segment's file part), and
+/// the stack, argv and envp from the stack image.
+fn program_layout(plan: &LoadPlan, image: &stack::StackImage) -> ProgramLayout {
+    let mut l = ProgramLayout { start_code: u64::MAX, ..ProgramLayout::default() };
+    for seg in &plan.segments {
+        let (start, file_end) = (seg.vaddr.as_u64(), seg.vaddr.as_u64() + seg.file_size);
+        if seg.prot.contains(Prot::EXEC) {
+            l.start_code = l.start_code.min(start);
+            l.end_code = l.end_code.max(file_end);
+        }
+        l.start_data = l.start_data.max(start);
+        l.end_data = l.end_data.max(file_end);
+    }
+    if l.start_code == u64::MAX {
+        l.start_code = 0;
+    }
+    l.start_stack = image.sp.as_u64();
+    (l.arg_start, l.arg_end) = (image.args.0.as_u64(), image.args.1.as_u64());
+    (l.env_start, l.env_end) = (image.env.0.as_u64(), image.env.1.as_u64());
+    l
 }
 
 /// The register state a new program starts with: all registers zero

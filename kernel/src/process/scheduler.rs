@@ -82,6 +82,11 @@ pub fn get(pid: u32) -> Option<&'static mut Process> {
     table().procs.get_mut(&pid).map(|b| &mut **b)
 }
 
+/// Every task in the table, zombies included, in pid order (/proc).
+pub fn tasks() -> impl Iterator<Item = &'static mut Process> {
+    table().procs.values_mut().map(|b| &mut **b)
+}
+
 /// Pids of the children of `parent`.
 pub fn children_of(parent: u32) -> impl Iterator<Item = &'static mut Process> {
     table().procs.values_mut().filter(move |p| p.parent == parent).map(|b| &mut **b)

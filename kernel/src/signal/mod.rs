@@ -497,6 +497,12 @@ impl SignalState {
         SigSet(self.pending.set.0 | self.group.shared_set().0)
     }
 
+    /// Real-time signal instances queued for this thread and its process
+    /// (/proc/<pid>/status SigQ).
+    pub fn queued_count(&self) -> usize {
+        self.pending.queued.len() + self.group.with_shared(|shared| shared.queued.len())
+    }
+
     /// Whether some pending signal is not blocked: what every return to
     /// EL0 asks first, before anything is dequeued (Linux's
     /// _TIF_SIGPENDING check in exit_to_user_mode).

@@ -68,15 +68,21 @@ pub fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
 }
 
 /// Neither the console nor a refpage has a file position (refpage: the
-/// project's decision, shared/docs/refpage.md); /dev/shm files do.
+/// project's decision, shared/docs/refpage.md); /dev/shm and /proc files do.
+/// A /proc file seeks as Linux's seq_lseek: from the start or the current
+/// position, not from the end (EINVAL).
 pub fn lseek(fd: i32, offset: i64, whence: u32) -> SysResult {
     let file = process::current().files().get(fd)?.file.clone();
-    let FileKind::Tmp(tmp) = &file.kind else { return Err(Errno::ESPIPE) };
+    let size = match &file.kind {
+        FileKind::Tmp(tmp) => Some(tmp.size()),
+        FileKind::Proc(_) => None,
+        _ => return Err(Errno::ESPIPE),
+    };
     let mut pos = file.pos.lock();
-    let base = match whence {
-        SEEK_SET => 0,
-        SEEK_CUR => *pos as i64,
-        SEEK_END => tmp.size() as i64,
+    let base = match (whence, size) {
+        (SEEK_SET, _) => 0,
+        (SEEK_CUR, _) => *pos as i64,
+        (SEEK_END, Some(size)) => size as i64,
         _ => return Err(Errno::EINVAL),
     };
     let new = base.checked_add(offset).filter(|&n| n >= 0).ok_or(Errno::EINVAL)?;

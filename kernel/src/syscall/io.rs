@@ -6,16 +6,17 @@
 //! supported) and write EBADF (it is open read-only).
 
 use linux_raw_sys::general::{
-    iovec, stat, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
-    O_RDONLY, O_TRUNC, S_IFCHR, S_IFREG,
+    iovec, stat, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT,
+    O_DIRECTORY, O_EXCL, O_RDONLY, O_TRUNC, S_IFCHR, S_IFREG,
 };
 
 use super::errno::{Errno, SysResult};
 use crate::fs::fd_table::FdEntry;
 use crate::fs::file::{FileKind, FileRef, OpenFile};
+use crate::fs::procfs;
 use crate::fs::tmpfs::{self, TmpFile};
 use crate::mm::addr::PAGE_SIZE;
-use crate::mm::uaccess::{copy_from_user, read_user, read_user_str, write_user, UserAddr};
+use crate::mm::uaccess::{copy_from_user, copy_to_user, read_user, read_user_str, write_user, UserAddr};
 use crate::process;
 
 /// The largest count one read/write moves (Linux's MAX_RW_COUNT).
@@ -34,7 +35,7 @@ pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
     }
     match &file.kind {
         FileKind::Console => write_console(buf, len),
-        FileKind::RefPage(_) => Err(Errno::EBADF),
+        FileKind::RefPage(_) | FileKind::Proc(_) => Err(Errno::EBADF),
         FileKind::Tmp(tmp) => {
             let mut pos = file.pos.lock();
             let at = if file.flags & O_APPEND != 0 { tmp.size() } else { *pos };
@@ -75,6 +76,12 @@ pub fn read(fd: i32, buf: UserAddr, len: usize) -> SysResult {
             *pos += n;
             Ok(n)
         }
+        FileKind::Proc(proc) => {
+            let mut pos = file.pos.lock();
+            let n = proc.read_at(*pos, buf, len as u64)?;
+            *pos += n;
+            Ok(n)
+        }
     }
 }
 
@@ -88,6 +95,7 @@ pub fn pread(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
     }
     match &file.kind {
         FileKind::Tmp(tmp) => tmp.read_at(offset, buf, len as u64),
+        FileKind::Proc(proc) => proc.read_at(offset, buf, len as u64),
         FileKind::RefPage(_) => Err(Errno::EINVAL),
         FileKind::Console => Err(Errno::ESPIPE),
     }
@@ -101,7 +109,7 @@ pub fn pwrite(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
     }
     match &file.kind {
         FileKind::Tmp(tmp) => tmp.write_at(offset, buf, len as u64),
-        FileKind::RefPage(_) => Err(Errno::EBADF),
+        FileKind::RefPage(_) | FileKind::Proc(_) => Err(Errno::EBADF),
         FileKind::Console => Err(Errno::ESPIPE),
     }
 }
@@ -171,6 +179,7 @@ fn stat_of(file: &FileRef) -> stat {
             st.st_blksize = PAGE_SIZE as _;
             st.st_blocks = (PAGE_SIZE / 512) as _;
         }
+        FileKind::Proc(proc) => return procfs::stat_of(proc.node),
         FileKind::Tmp(tmp) => {
             st.st_mode = S_IFREG | 0o600;
             st.st_ino = tmp.ino();
@@ -189,18 +198,43 @@ pub fn fstat(fd: i32, buf: UserAddr) -> SysResult {
 }
 
 pub fn newfstatat(dirfd: i32, path: UserAddr, buf: UserAddr, flags: u32) -> SysResult {
-    let path = read_user_str(path, 4096)?;
-    if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+    let name = read_user_str(path, 4096)?;
+    if name.is_empty() && flags & AT_EMPTY_PATH != 0 {
         return fstat(dirfd, buf);
     }
-    // No file system to look paths up in yet.
+    // Only /proc is looked up by path (not yet /dev/shm).
+    let path = absolute(dirfd, path)?;
+    if procfs::contains(&path) {
+        let node = procfs::lookup(&path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+        write_user(buf, &procfs::stat_of(node))?;
+        return Ok(0);
+    }
     Err(Errno::ENOENT)
 }
 
-/// No /proc: every link is absent.
-pub fn readlinkat(path: UserAddr) -> SysResult {
-    read_user_str(path, 4096)?;
-    Err(Errno::ENOENT)
+/// readlinkat: the links of /proc (self, thread-self, <pid>/exe); the text
+/// without a NUL, cut to `size` bytes. Other paths do not exist.
+pub fn readlinkat(dirfd: i32, path: UserAddr, buf: UserAddr, size: i32) -> SysResult {
+    let path = absolute(dirfd, path)?;
+    if size <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !procfs::contains(&path) {
+        return Err(Errno::ENOENT);
+    }
+    let target = procfs::readlink(&path)?;
+    let n = target.len().min(size as usize);
+    copy_to_user(buf, &target.as_bytes()[..n])?;
+    Ok(n as u64)
+}
+
+/// getdents64: the entries of a /proc directory (the only directories a
+/// descriptor can name); ENOTDIR for any other file.
+pub fn getdents64(fd: i32, buf: UserAddr, len: usize) -> SysResult {
+    let file = file(fd)?;
+    let FileKind::Proc(proc) = &file.kind else { return Err(Errno::ENOTDIR) };
+    let mut pos = file.pos.lock();
+    proc.getdents(&mut pos, buf, len)
 }
 
 /// Paths must be absolute (or relative to AT_FDCWD, which is "/").
@@ -210,8 +244,11 @@ fn absolute(dirfd: i32, path: UserAddr) -> Result<alloc::string::String, Errno> 
         return Ok(path);
     }
     if dirfd != AT_FDCWD {
-        file(dirfd)?;
-        return Err(Errno::ENOTDIR);
+        // Relative to a directory: only /proc's can be opened.
+        return match &file(dirfd)?.kind {
+            FileKind::Proc(dir) => procfs::dir_path(dir.node).map(|d| alloc::format!("{}/{}", d, path)),
+            _ => Err(Errno::ENOTDIR),
+        };
     }
     Ok(alloc::format!("/{}", path))
 }
@@ -220,19 +257,27 @@ fn absolute(dirfd: i32, path: UserAddr) -> Result<alloc::string::String, Errno> 
 /// ENOENT.
 pub fn openat(dirfd: i32, path: UserAddr, flags: u32, _mode: u32) -> SysResult {
     let path = absolute(dirfd, path)?;
+    let access = flags & O_ACCMODE;
+    if procfs::contains(&path) {
+        let proc = procfs::open(&path, access != O_RDONLY || flags & O_TRUNC != 0, flags & O_DIRECTORY != 0)?;
+        return install(OpenFile::proc(proc), flags);
+    }
     if flags & O_DIRECTORY != 0 {
         return Err(Errno::ENOTDIR);
     }
-    let access = flags & O_ACCMODE;
     if access == O_ACCMODE {
         return Err(Errno::EINVAL);
     }
     let tmp =
         tmpfs::open(&path, flags & O_CREAT != 0, flags & O_EXCL != 0, flags & O_TRUNC != 0 && access != O_RDONLY)?;
+    install(OpenFile::tmp(tmp, flags & (O_ACCMODE | O_APPEND)), flags)
+}
+
+/// The lowest free descriptor for a newly opened file.
+fn install(file: FileRef, flags: u32) -> SysResult {
     let p = process::current();
     let limit = super::fd::fd_limit(p);
-    let status = flags & (O_ACCMODE | O_APPEND);
-    let entry = FdEntry { file: OpenFile::tmp(tmp, status), cloexec: flags & O_CLOEXEC != 0 };
+    let entry = FdEntry { file, cloexec: flags & O_CLOEXEC != 0 };
     p.files().insert_lowest(0, entry, limit).map(|fd| fd as u64)
 }
 

@@ -94,7 +94,7 @@ fn backing_for(flags: u32, fd: i32, prot: Prot, shared: bool) -> Result<(Backing
     }
     let file = process::current().files().get(fd)?.file.clone();
     match &file.kind {
-        FileKind::Console => Err(Errno::ENODEV),
+        FileKind::Console | FileKind::Proc(_) => Err(Errno::ENODEV),
         FileKind::RefPage(page) => {
             if !file.readable() {
                 return Err(Errno::EACCES);

@@ -36,6 +36,58 @@ pub fn hwcaps(mte_level: u8) -> (u64, u64) {
     (hwcap, hwcap2)
 }
 
+/// Linux 6.1's names for the AT_HWCAP bits, bit 0 first, then AT_HWCAP2's
+/// (arch/arm64/kernel/cpuinfo.c, hwcap_str[]): what /proc/cpuinfo's
+/// "Features" line lists, in this order.
+const HWCAP_NAMES: [&str; 32] = [
+    "fp", "asimd", "evtstrm", "aes", "pmull", "sha1", "sha2", "crc32", "atomics", "fphp", "asimdhp", "cpuid",
+    "asimdrdm", "jscvt", "fcma", "lrcpc", "dcpop", "sha3", "sm3", "sm4", "asimddp", "sha512", "sve", "asimdfhm", "dit",
+    "uscat", "ilrcpc", "flagm", "ssbs", "sb", "paca", "pacg",
+];
+const HWCAP2_NAMES: [&str; 34] = [
+    "dcpodp",
+    "sve2",
+    "sveaes",
+    "svepmull",
+    "svebitperm",
+    "svesha3",
+    "svesm4",
+    "flagm2",
+    "frint",
+    "svei8mm",
+    "svef32mm",
+    "svef64mm",
+    "svebf16",
+    "i8mm",
+    "bf16",
+    "dgh",
+    "rng",
+    "bti",
+    "mte",
+    "ecv",
+    "afp",
+    "rpres",
+    "mte3",
+    "sme",
+    "smei16i64",
+    "smef64f64",
+    "smei8i32",
+    "smef16f32",
+    "smeb16f32",
+    "smef32f32",
+    "smefa64",
+    "wfxt",
+    "ebf16",
+    "sveebf16",
+];
+
+/// The names of the bits set in (AT_HWCAP, AT_HWCAP2), in Linux's order.
+pub fn hwcap_names(hwcap: u64, hwcap2: u64) -> impl Iterator<Item = &'static str> {
+    let first = HWCAP_NAMES.iter().enumerate().filter(move |(bit, _)| hwcap & (1 << bit) != 0);
+    let second = HWCAP2_NAMES.iter().enumerate().filter(move |(bit, _)| hwcap2 & (1 << bit) != 0);
+    first.chain(second).map(|(_, name)| *name)
+}
+
 /// Fills `buf` with random bytes: RNDR (FEAT_RNG) where present, otherwise
 /// a xorshift generator seeded from the counter — good enough for AT_RANDOM
 /// and getrandom in an emulator, not for keys.

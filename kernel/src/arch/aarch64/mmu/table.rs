@@ -239,6 +239,24 @@ impl PageTable {
         Self::page_slots(mem, self.root, start, end, f)
     }
 
+    /// Calls `f` for every page mapped in `[start, end)` (level-3 leaves),
+    /// reading only: the same walk over the tables that exist (/proc's
+    /// counts of another process's pages).
+    pub fn leaves(
+        &self,
+        mem: &mut impl TableMemory,
+        start: VirtAddr,
+        end: VirtAddr,
+        f: &mut impl FnMut(VirtAddr, PhysAddr, Attributes),
+    ) {
+        let _ = Self::page_slots(mem, self.root, start, end, &mut |va, slot| {
+            if let Some((pa, attrs)) = slot.page() {
+                f(va, pa, attrs)
+            }
+            ControlFlow::Continue(())
+        });
+    }
+
     /// Unmaps every page in `[start, end)` and calls `f` with what each
     /// mapped; the caller flushes the TLB. One walk for the whole range
     /// (munmap, MADV_DONTNEED), not one from the root per page. `f` may stop

@@ -1,0 +1,268 @@
+//! /proc/<pid>/smaps, and the page accounting behind it and behind
+//! status's VmRSS and meminfo's AnonPages: Linux's smaps_pte_entry and
+//! smaps_account (fs/proc/task_mmu.c) applied to this kernel's pages.
+//!
+//! Each present page of an area counts as follows:
+//!
+//! - the zero page: not at all (Linux's vm_normal_page() refuses the zero
+//!   pfn, so it is in no Rss);
+//! - a private frame (owned): Rss and Anonymous, dirty; shared with
+//!   `n` processes after fork, Shared_Dirty and Pss += 4 kB / n, else
+//!   Private_Dirty and the whole page in Pss;
+//! - a reference page or the signal trampoline: like a page of a file,
+//!   Rss and clean; mapped by `n` page-table entries in all processes,
+//!   Shared_Clean and Pss += 4 kB / n when `n >= 2`, else Private_Clean;
+//! - a page of shared memory or of a /dev/shm file: like shmem, Rss and
+//!   dirty (it has no other copy), shared or private by its map count.
+//!
+//! Referenced equals Rss: every page is mapped with its access flag set.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt::Write;
+
+use super::{kb, maps, Text};
+use crate::mm::addr::{Frame, PAGE_SIZE};
+use crate::mm::address_space::{AddressSpace, Ownership};
+use crate::mm::frame;
+use crate::mm::vma::{Area, Backing};
+use crate::mm::zero_page;
+use crate::process::{self, Process};
+use crate::syscall::errno::Errno;
+
+const PAGE: u64 = PAGE_SIZE as u64;
+/// Pss is summed in 1/4096 fractions of a byte, as Linux's PSS_SHIFT.
+const PSS_SHIFT: u32 = 12;
+
+/// What the pages of one area (or several) add up to, in bytes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Usage {
+    pub rss: u64,
+    pss: u64,
+    pss_dirty: u64,
+    shared_clean: u64,
+    shared_dirty: u64,
+    private_clean: u64,
+    private_dirty: u64,
+    pub anonymous: u64,
+    /// Linux's MM_FILEPAGES and MM_SHMEMPAGES, in bytes (status RssFile,
+    /// RssShmem).
+    pub file: u64,
+    pub shmem: u64,
+    /// Private frames, each divided by its owners (meminfo AnonPages).
+    pub anon_shared_out: u64,
+}
+
+/// What backs a present page, for the accounting above.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Anon,
+    File,
+    Shmem,
+}
+
+/// Every distinct address space (threads share one), zombies' included:
+/// their pages stay mapped until they are reaped.
+pub fn address_spaces() -> Vec<&'static AddressSpace> {
+    let mut seen = BTreeSet::new();
+    process::tasks().filter(|t| seen.insert(Arc::as_ptr(&t.mm) as usize)).map(|t| &*t.space()).collect()
+}
+
+/// A shared object's identity (its Arc's address), and whether it is one
+/// frame mapped at every index (a reference page); `None`
+/// for private anonymous memory.
+fn object_of(backing: &Backing) -> Option<(usize, bool)> {
+    match backing {
+        Backing::Anonymous => None,
+        Backing::RefPage(r) => Some((Arc::as_ptr(r) as usize, true)),
+        // The vDSO's pages, one object each for [vvar] and [vdso], shared by
+        // every process (identities no Arc can have).
+        Backing::VdsoData => Some((1, false)),
+        Backing::VdsoText => Some((2, false)),
+        Backing::SharedMemory(m) | Backing::PrivateFile(m) => Some((Arc::as_ptr(m) as usize, false)),
+    }
+}
+
+/// Heap the counts may take before they give up (each entry of the
+/// BTreeMap, with its share of a node, is under 64 bytes).
+const COUNTS_HEAP_STEP: usize = 1024 * 64;
+
+/// How many page-table entries, in every address space, map each page of
+/// each shared object: built in one pass over all of them the first time a
+/// shared page is counted (so a read costs one walk of the mapped shared
+/// pages, whatever the number of areas). If the kernel heap cannot hold
+/// them, every page counts as mapped once.
+pub struct MapCounts {
+    spaces: Vec<&'static AddressSpace>,
+    /// Not built yet, built, or given up for want of heap.
+    built: Option<Result<Counts, ()>>,
+}
+
+/// Entries per (object, page index).
+type Counts = BTreeMap<(usize, u64), u64>;
+
+impl Default for MapCounts {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MapCounts {
+    pub fn new() -> Self {
+        Self { spaces: address_spaces(), built: None }
+    }
+
+    /// The entries mapping page `index` of object `key` (index 0 for a
+    /// one-frame object).
+    fn get(&mut self, key: usize, index: u64) -> u64 {
+        let spaces = &self.spaces;
+        match self.built.get_or_insert_with(|| Self::build(spaces)) {
+            Ok(counts) => counts.get(&(key, index)).copied().unwrap_or(1),
+            Err(()) => 1,
+        }
+    }
+
+    fn build(spaces: &[&'static AddressSpace]) -> Result<Counts, ()> {
+        let zero = zero_page::frame().start();
+        let mut counts = BTreeMap::new();
+        let mut room = 0usize;
+        for s in spaces {
+            for a in s.areas().iter() {
+                let Some((key, single)) = object_of(&a.backing) else { continue };
+                let mut failed = false;
+                s.for_each_mapped(a.start, a.end, &mut |va, pa, own| {
+                    if own != Ownership::Special || pa == zero || failed {
+                        return;
+                    }
+                    if room == 0 {
+                        if !crate::mm::heap::can_spare(COUNTS_HEAP_STEP) {
+                            failed = true;
+                            return;
+                        }
+                        room = COUNTS_HEAP_STEP / 64;
+                    }
+                    let index = if single { 0 } else { a.page_index(va) };
+                    let n = counts.entry((key, index)).or_insert(0);
+                    room -= (*n == 0) as usize;
+                    *n += 1;
+                });
+                if failed {
+                    return Err(());
+                }
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// The usage of `area` in `space`.
+pub fn area_usage(space: &AddressSpace, area: &Area, counts: &mut MapCounts) -> Usage {
+    let zero = zero_page::frame().start();
+    let mut u = Usage::default();
+    let object = object_of(&area.backing);
+    space.for_each_mapped(area.start, area.end, &mut |va, pa, own| {
+        if pa == zero {
+            return;
+        }
+        let (kind, count) = match (own, object) {
+            (Ownership::Owned, _) | (_, None) => (Kind::Anon, u64::from(frame::owners(Frame::containing(pa)))),
+            (Ownership::Special, Some((key, true))) => (Kind::File, counts.get(key, 0)),
+            (Ownership::Special, Some((key, false))) => (Kind::Shmem, counts.get(key, area.page_index(va))),
+        };
+        u.add(kind, count);
+    });
+    u
+}
+
+impl Usage {
+    fn add(&mut self, kind: Kind, map_count: u64) {
+        let dirty = kind != Kind::File;
+        let private = map_count < 2;
+        let pss = (PAGE << PSS_SHIFT) / map_count.max(1);
+        self.rss += PAGE;
+        self.pss += pss;
+        match kind {
+            Kind::Anon => {
+                self.anonymous += PAGE;
+                self.anon_shared_out += pss;
+            }
+            Kind::File => self.file += PAGE,
+            Kind::Shmem => self.shmem += PAGE,
+        }
+        let bucket = match (dirty, private) {
+            (true, true) => &mut self.private_dirty,
+            (true, false) => &mut self.shared_dirty,
+            (false, true) => &mut self.private_clean,
+            (false, false) => &mut self.shared_clean,
+        };
+        *bucket += PAGE;
+        if dirty {
+            self.pss_dirty += pss;
+        }
+    }
+
+    pub fn sum(mut self, o: Usage) -> Usage {
+        self.rss += o.rss;
+        self.pss += o.pss;
+        self.pss_dirty += o.pss_dirty;
+        self.shared_clean += o.shared_clean;
+        self.shared_dirty += o.shared_dirty;
+        self.private_clean += o.private_clean;
+        self.private_dirty += o.private_dirty;
+        self.anonymous += o.anonymous;
+        self.file += o.file;
+        self.shmem += o.shmem;
+        self.anon_shared_out += o.anon_shared_out;
+        self
+    }
+
+    /// Private frames counted once each, in pages (meminfo AnonPages).
+    pub fn anon_pages(&self) -> u64 {
+        (self.anon_shared_out >> PSS_SHIFT) / PAGE
+    }
+}
+
+/// The usage of every area of `space`.
+pub fn space_usage(space: &AddressSpace, counts: &mut MapCounts) -> Usage {
+    space.areas().iter().fold(Usage::default(), |u, a| u.sum(area_usage(space, a, counts)))
+}
+
+/// One smaps record per area: the maps line, then Linux 6.1's fields in
+/// its order and widths (show_smap, __show_smap), then VmFlags. A zombie
+/// has no memory: nothing.
+pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
+    let Some(space) = maps::live_space(task) else { return Ok(()) };
+    let mut counts = MapCounts::new();
+    for area in maps::areas_from(space, out) {
+        if !out.record(area.start.as_u64()) {
+            break;
+        }
+        maps::line(space, area, out);
+        let u = area_usage(space, area, &mut counts);
+        kb(out, "Size:           ", (area.end - area.start) >> 10);
+        kb(out, "KernelPageSize: ", PAGE >> 10);
+        kb(out, "MMUPageSize:    ", PAGE >> 10);
+        kb(out, "Rss:            ", u.rss >> 10);
+        kb(out, "Pss:            ", u.pss >> (PSS_SHIFT + 10));
+        kb(out, "Pss_Dirty:      ", u.pss_dirty >> (PSS_SHIFT + 10));
+        kb(out, "Shared_Clean:   ", u.shared_clean >> 10);
+        kb(out, "Shared_Dirty:   ", u.shared_dirty >> 10);
+        kb(out, "Private_Clean:  ", u.private_clean >> 10);
+        kb(out, "Private_Dirty:  ", u.private_dirty >> 10);
+        kb(out, "Referenced:     ", u.rss >> 10);
+        kb(out, "Anonymous:      ", u.anonymous >> 10);
+        kb(out, "LazyFree:       ", 0);
+        kb(out, "AnonHugePages:  ", 0);
+        kb(out, "ShmemPmdMapped: ", 0);
+        kb(out, "FilePmdMapped:  ", 0);
+        kb(out, "Shared_Hugetlb: ", 0);
+        let _ = writeln!(out, "Private_Hugetlb: {:>7} kB", 0);
+        kb(out, "Swap:           ", 0);
+        kb(out, "SwapPss:        ", 0);
+        kb(out, "Locked:         ", 0);
+        let _ = writeln!(out, "THPeligible:    0");
+        maps::vm_flags(area, out);
+    }
+    Ok(())
+}
