@@ -9,11 +9,13 @@
 //! - a private frame (owned): Rss and Anonymous, dirty; shared with
 //!   `n` processes after fork, Shared_Dirty and Pss += 4 kB / n, else
 //!   Private_Dirty and the whole page in Pss;
-//! - a reference page or the signal trampoline: like a page of a file,
+//! - a reference page or a page of the vDSO's text: like a page of a file,
 //!   Rss and clean; mapped by `n` page-table entries in all processes,
 //!   Shared_Clean and Pss += 4 kB / n when `n >= 2`, else Private_Clean;
 //! - a page of shared memory or of a /dev/shm file: like shmem, Rss and
 //!   dirty (it has no other copy), shared or private by its map count.
+//!
+//! - [vvar]: not at all (Linux maps it as raw PFNs, VM_PFNMAP).
 //!
 //! Referenced equals Rss: every page is mapped with its access flag set.
 
@@ -69,18 +71,30 @@ pub fn address_spaces() -> Vec<&'static AddressSpace> {
     process::tasks().filter(|t| seen.insert(Arc::as_ptr(&t.mm) as usize)).map(|t| &*t.space()).collect()
 }
 
-/// A shared object's identity (its Arc's address), and whether it is one
-/// frame mapped at every index (a reference page); `None`
-/// for private anonymous memory.
-fn object_of(backing: &Backing) -> Option<(usize, bool)> {
+/// A shared object as smaps counts its pages.
+#[derive(Clone, Copy)]
+struct Object {
+    /// Its identity (its Arc's address, or a small number no Arc can have).
+    key: usize,
+    /// One frame mapped at every index (a reference page).
+    single: bool,
+    /// Counted like a page of a file (clean, RssFile) rather than shmem.
+    file: bool,
+}
+
+/// The shared object behind an area; `None` for private anonymous memory
+/// and for [vvar], whose pages Linux maps as raw PFNs (VM_PFNMAP) and
+/// counts in no Rss.
+fn object_of(backing: &Backing) -> Option<Object> {
     match backing {
-        Backing::Anonymous => None,
-        Backing::RefPage(r) => Some((Arc::as_ptr(r) as usize, true)),
-        // The vDSO's pages, one object each for [vvar] and [vdso], shared by
-        // every process (identities no Arc can have).
-        Backing::VdsoData => Some((1, false)),
-        Backing::VdsoText => Some((2, false)),
-        Backing::SharedMemory(m) | Backing::PrivateFile(m) => Some((Arc::as_ptr(m) as usize, false)),
+        Backing::Anonymous | Backing::VdsoData => None,
+        Backing::RefPage(r) => Some(Object { key: Arc::as_ptr(r) as usize, single: true, file: true }),
+        // The vDSO's text pages are kernel pages every process maps, which
+        // Linux counts as file pages (special_mapping_fault, mm_counter_file).
+        Backing::VdsoText => Some(Object { key: 1, single: false, file: true }),
+        Backing::SharedMemory(m) | Backing::PrivateFile(m) => {
+            Some(Object { key: Arc::as_ptr(m) as usize, single: false, file: false })
+        }
     }
 }
 
@@ -129,7 +143,7 @@ impl MapCounts {
         let mut room = 0usize;
         for s in spaces {
             for a in s.areas().iter() {
-                let Some((key, single)) = object_of(&a.backing) else { continue };
+                let Some(Object { key, single, .. }) = object_of(&a.backing) else { continue };
                 let mut failed = false;
                 s.for_each_mapped(a.start, a.end, &mut |va, pa, own| {
                     if own != Ownership::Special || pa == zero || failed {
@@ -161,14 +175,19 @@ pub fn area_usage(space: &AddressSpace, area: &Area, counts: &mut MapCounts) -> 
     let zero = zero_page::frame().start();
     let mut u = Usage::default();
     let object = object_of(&area.backing);
+    if matches!(area.backing, Backing::VdsoData) {
+        return u;
+    }
     space.for_each_mapped(area.start, area.end, &mut |va, pa, own| {
         if pa == zero {
             return;
         }
         let (kind, count) = match (own, object) {
             (Ownership::Owned, _) | (_, None) => (Kind::Anon, u64::from(frame::owners(Frame::containing(pa)))),
-            (Ownership::Special, Some((key, true))) => (Kind::File, counts.get(key, 0)),
-            (Ownership::Special, Some((key, false))) => (Kind::Shmem, counts.get(key, area.page_index(va))),
+            (Ownership::Special, Some(o)) => {
+                let index = if o.single { 0 } else { area.page_index(va) };
+                (if o.file { Kind::File } else { Kind::Shmem }, counts.get(o.key, index))
+            }
         };
         u.add(kind, count);
     });
