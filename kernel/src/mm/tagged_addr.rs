@@ -17,8 +17,11 @@
 //! [`UserAddr::untagged`]. A `UserAddr` has no public field: a tagged
 //! address cannot reach an area lookup or a table walk by accident.
 //!
-//! The kernel's own (TTBR1) pointer tags are not this module's business;
-//! the bit helpers here name the bits and Linux's macros they match.
+//! The bit helpers (`mte_tag`, `with_mte_tag`, `sign_extend_from_bit_55`)
+//! are plain bit operations on any address, and arch/aarch64/mte.rs builds
+//! its kernel-pointer helpers on them; everything else here is about user
+//! addresses only. Tagging the kernel's own (TTBR1) pointers is not this
+//! module's business.
 
 /// The top byte starts here (TBI: bits 63:56 take no part in translation).
 pub const TAG_SHIFT: u32 = 56;

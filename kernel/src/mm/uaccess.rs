@@ -13,9 +13,9 @@ use alloc::vec::Vec;
 
 use crate::arch::aarch64::uaccess;
 use crate::exec::elf::USER_END;
-use crate::syscall::errno::Errno;
-pub use crate::mm::tagged_addr::UserAddr;
 use crate::mm::tagged_addr::TagRule;
+pub use crate::mm::tagged_addr::UserAddr;
+use crate::syscall::errno::Errno;
 
 /// `[addr, addr + len)` lies in the user half, the tag dropped only under
 /// the calling thread's tagged-address ABI (arm64's access_ok); the access

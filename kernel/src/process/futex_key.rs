@@ -21,8 +21,8 @@ use alloc::sync::Arc;
 use super::Process;
 use crate::exec::elf::USER_END;
 use crate::mm::addr::PAGE_SIZE;
-use crate::mm::tagged_addr::{TagRule, UserAddr};
 use crate::mm::shared_memory::SharedMemory;
+use crate::mm::tagged_addr::{TagRule, UserAddr};
 use crate::mm::vma::{AreaFlags, Backing};
 
 #[derive(Clone)]
