@@ -120,7 +120,7 @@ INITRD=build/initramfs-tests.cpio boot el0_test_programs_end_as_their_names_say 
     '^PASS /tests/elf_truncated--refused: refused by the loader: truncated' \
     '^PASS /tests/elf_segment_past_end--refused: refused by the loader: truncated' \
     'load from the linear map 0xffff000040000000 -> SIGSEGV SEGV_MAPERR, si_addr 0xffff000040000000$' \
-    'load from tagged 0x5aff800000000000 -> SIGSEGV SEGV_MAPERR, si_addr 0xffff800000000000$' \
+    'load from tagged 0x5aff800000000000 -> SIGSEGV SEGV_MAPERR, si_addr 0x5aff800000000000$' \
     'isolation_stack_overflow_guard_gap: .* -> SIGSEGV SEGV_MAPERR$' \
     'counter_el0_cntvct_cntfrq: CNTFRQ_EL0 [1-9][0-9]* Hz' \
     'vdso_symbols_linux_2_6_39: \[vdso\] r-x and \[vvar\] r--' \

@@ -86,10 +86,13 @@ int main(void)
     r = fault_in_child(execute, linear, 0);
     CHECK_CHILD_FAULT(r, SIGSEGV, SEGV_MAPERR, linear, "branch to the linear map");
 
-    /* A tag in the top byte does not make a kernel address reachable. */
+    /* A tag in the top byte does not make a kernel address reachable. Its
+     * si_addr keeps the tag even without SA_EXPOSE_TAGBITS: Linux 6.1's
+     * untagged_addr clears the tag of TTBR0 (bit 55 clear) addresses only
+     * (seen on Linux 6.1 under scripts/bench-linux.sh). */
     void *tagged = (void *)0x5aff800000000000UL;
     r = fault_in_child(load, tagged, 0);
-    check_maperr_print_addr(r, "load from tagged 0x5aff800000000000", 0xffff800000000000UL);
+    check_maperr_print_addr(r, "load from tagged 0x5aff800000000000", (uintptr_t)tagged);
     CHECK(r.fault_address == r.addr, "tagged load: fault_address %#lx, si_addr %#lx", (unsigned long)r.fault_address,
           (unsigned long)r.addr);
     r = fault_in_child(load, tagged, SA_EXPOSE_TAGBITS);

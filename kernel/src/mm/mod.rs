@@ -12,6 +12,7 @@ pub mod memory_map;
 pub mod refpage;
 #[cfg(target_os = "none")]
 pub mod shared_memory;
+pub mod tagged_addr;
 #[cfg(target_os = "none")]
 pub mod uaccess;
 pub mod vma;

@@ -5,57 +5,34 @@
 //! Here the range is checked to lie in the user half first, so a kernel
 //! address is refused with EFAULT even before the MMU would refuse it.
 //! Tagged pointers (a non-zero top byte) are refused too, as Linux does for
-//! a process that has not enabled the tagged-address ABI.
+//! a process that has not enabled the tagged-address ABI (mm/tagged_addr.rs
+//! holds the rules; `UserAddr` is re-exported from there).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::arch::aarch64::uaccess;
 use crate::exec::elf::USER_END;
+use crate::mm::tagged_addr::TagRule;
+pub use crate::mm::tagged_addr::UserAddr;
 use crate::syscall::errno::Errno;
 
-/// An address in the calling process's address space, as passed by it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UserAddr(pub u64);
-
-impl UserAddr {
-    pub fn is_null(self) -> bool {
-        self.0 == 0
-    }
-    pub fn offset(self, by: u64) -> Self {
-        Self(self.0.wrapping_add(by))
-    }
-
-    /// The address without its top-byte tag, when the process has enabled
-    /// the tagged-address ABI (PR_TAGGED_ADDR_ENABLE) and the address is a
-    /// user (bit 55 clear) one; otherwise the address as it is, which a
-    /// non-zero top byte puts outside the user half (Linux's untagged_addr).
-    pub fn untagged(self) -> u64 {
-        let tagged_abi = crate::process::has_current() && crate::process::current().mte.tagged_addr;
-        if tagged_abi && self.0 & (1 << 55) == 0 {
-            self.0 & ((1 << 56) - 1)
-        } else {
-            self.0
-        }
-    }
-
-    /// `[self, self + len)` lies in the user half (checked untagged; the
-    /// access itself keeps the tag, so it is tag-checked as the process's
-    /// own would be).
-    fn check(self, len: usize) -> Result<(), Errno> {
-        match self.untagged().checked_add(len as u64) {
-            Some(end) if end <= USER_END => Ok(()),
-            _ => Err(Errno::EFAULT),
-        }
+/// `[addr, addr + len)` lies in the user half, the tag dropped only under
+/// the calling thread's tagged-address ABI (arm64's access_ok); the access
+/// itself keeps the tag, so it is tag-checked as the process's own would be.
+fn access_ok(addr: UserAddr, len: usize) -> Result<(), Errno> {
+    match addr.untagged(TagRule::Access).as_u64().checked_add(len as u64) {
+        Some(end) if end <= USER_END => Ok(()),
+        _ => Err(Errno::EFAULT),
     }
 }
 
 /// Fills `dst` from user memory at `src`.
 pub fn copy_from_user(dst: &mut [u8], src: UserAddr) -> Result<(), Errno> {
-    src.check(dst.len())?;
+    access_ok(src, dst.len())?;
     // SAFETY: dst is a valid kernel buffer; src is only accessed by the
     // unprivileged, fault-fixed copy routine.
-    match unsafe { uaccess::copy_from_user(dst.as_mut_ptr(), src.0, dst.len()) } {
+    match unsafe { uaccess::copy_from_user(dst.as_mut_ptr(), src.raw_with_tag(), dst.len()) } {
         0 => Ok(()),
         _ => Err(Errno::EFAULT),
     }
@@ -63,9 +40,9 @@ pub fn copy_from_user(dst: &mut [u8], src: UserAddr) -> Result<(), Errno> {
 
 /// Copies `src` to user memory at `dst`.
 pub fn copy_to_user(dst: UserAddr, src: &[u8]) -> Result<(), Errno> {
-    dst.check(src.len())?;
+    access_ok(dst, src.len())?;
     // SAFETY: as above, the other way round.
-    match unsafe { uaccess::copy_to_user(dst.0, src.as_ptr(), src.len()) } {
+    match unsafe { uaccess::copy_to_user(dst.raw_with_tag(), src.as_ptr(), src.len()) } {
         0 => Ok(()),
         _ => Err(Errno::EFAULT),
     }

@@ -19,8 +19,10 @@
 use alloc::sync::Arc;
 
 use super::Process;
-use crate::mm::addr::{VirtAddr, PAGE_SIZE};
+use crate::exec::elf::USER_END;
+use crate::mm::addr::PAGE_SIZE;
 use crate::mm::shared_memory::SharedMemory;
+use crate::mm::tagged_addr::{TagRule, UserAddr};
 use crate::mm::vma::{AreaFlags, Backing};
 
 #[derive(Clone)]
@@ -43,27 +45,37 @@ impl PartialEq for FutexKey {
     }
 }
 
-/// No mapping holds the address of a shared futex (Linux's get_futex_key
-/// fails with EFAULT there).
+/// The futex word is not a user address, or no mapping holds the address
+/// of a shared futex (Linux's get_futex_key fails with EFAULT there).
 #[derive(Debug, PartialEq, Eq)]
 pub struct NotMapped;
 
-/// The private key of `addr` (untagged) in `p`'s address space.
-pub fn private_key(p: &Process, addr: u64) -> FutexKey {
-    FutexKey::Private { mm: Arc::as_ptr(&p.mm) as usize, addr }
+/// The private key of `addr` in `p`'s address space: the address as the
+/// program passed it, tag included (Linux's get_futex_key keys
+/// `(unsigned long)uaddr`, never untagged: a wake through a pointer with
+/// another tag than the waiter's does not find it).
+pub fn private_key(p: &Process, addr: UserAddr) -> FutexKey {
+    FutexKey::Private { mm: Arc::as_ptr(&p.mm) as usize, addr: addr.raw_with_tag() }
 }
 
-/// The key of `addr` (untagged) for a futex operation; `shared` is the
-/// absence of FUTEX_PRIVATE_FLAG.
-pub fn futex_key(p: &Process, addr: u64, shared: bool) -> Result<FutexKey, NotMapped> {
+/// The key of `addr` for a futex operation; `shared` is the absence of
+/// FUTEX_PRIVATE_FLAG. As Linux's get_futex_key: the futex word must pass
+/// access_ok under the caller's tagged-address ABI (a tagged pointer
+/// without it is EFAULT, even for a wake); a shared one's page is found
+/// untagged (get_user_pages_fast untags).
+pub fn futex_key(p: &Process, addr: UserAddr, shared: bool) -> Result<FutexKey, NotMapped> {
+    let checked = addr.untagged(TagRule::Access).as_u64();
+    if checked.checked_add(4).is_none_or(|end| end > USER_END) {
+        return Err(NotMapped);
+    }
     if !shared {
         return Ok(private_key(p, addr));
     }
-    let va = VirtAddr::new(addr);
+    let va = addr.untagged(TagRule::AddressSpace);
     let area = p.space().areas().find(va).ok_or(NotMapped)?;
     match &area.backing {
         Backing::SharedMemory(object) if area.flags.contains(AreaFlags::SHARED) => {
-            let offset = area.page_index(va) * PAGE_SIZE as u64 + (addr % PAGE_SIZE as u64);
+            let offset = area.page_index(va) * PAGE_SIZE as u64 + va.page_offset() as u64;
             Ok(FutexKey::Shared { object: object.clone(), offset })
         }
         // Private memory (and the read-only refpage file, whose pages no

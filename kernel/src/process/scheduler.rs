@@ -374,9 +374,9 @@ pub fn exit_current(outcome: Outcome) -> ! {
     // The wake is a shared one, as Linux's mm_release makes it: a thread
     // ID in shared memory wakes a waiter in another process.
     if p.clear_child_tid != 0 {
-        let addr = crate::mm::uaccess::UserAddr(p.clear_child_tid);
+        let addr = crate::mm::uaccess::UserAddr::new(p.clear_child_tid);
         if crate::mm::uaccess::write_user(addr, &0u32).is_ok() {
-            if let Ok(key) = super::futex_key::futex_key(p, addr.untagged(), true) {
+            if let Ok(key) = super::futex_key::futex_key(p, addr, true) {
                 futex_wake(&key, 1);
             }
         }

@@ -25,7 +25,7 @@ const SVC_SIZE: u64 = 4;
 use super::{Action, AltStack, Disposition, FaultDetails, Next, RestartKind, SigFields, SigInfo, SigSet};
 use crate::arch::aarch64::signal_frame::{self, BadFrame, Info, Setup, FRAME_SIZE};
 use crate::arch::aarch64::trap_frame::TrapFrame;
-use crate::mm::addr::VirtAddr;
+use crate::mm::tagged_addr::TagRule;
 use crate::mm::uaccess::{copy_from_user, copy_to_user, UserAddr};
 use crate::process::{self, outcome::Outcome, Process};
 
@@ -47,9 +47,9 @@ fn describe(p: &mut Process, info: &SigInfo) -> String {
 pub fn user_info(info: &SigInfo, expose_tagbits: bool) -> Info {
     let words = match info.fields {
         // si_addr keeps its tag bits only for handlers that asked for them
-        // (Linux's arch_untagged_si_addr, untagged_addr: sign-extended from
-        // bit 55, so a tagged kernel address reads as that kernel address).
-        SigFields::Fault { addr } if !expose_tagbits => [crate::arch::aarch64::mmu::layout::untagged_addr(addr), 0],
+        // (Linux's arch_untagged_si_addr: untagged_addr, which clears the
+        // tag of a user address and leaves a TTBR1 one as it is).
+        SigFields::Fault { addr } if !expose_tagbits => [crate::mm::tagged_addr::untagged_addr(addr), 0],
         SigFields::Fault { addr } => [addr, 0],
         SigFields::Sender { pid } => [pid as u64, 0],
         SigFields::Child { pid, status } => [pid as u64, status as u32 as u64],
@@ -101,11 +101,11 @@ fn push_frame(
         fp: &p.fp,
     };
     let bytes = signal_frame::build(regs, &setup);
-    copy_to_user(UserAddr(frame_addr), &bytes).map_err(|_| ())?;
+    copy_to_user(UserAddr::new(frame_addr), &bytes).map_err(|_| ())?;
     let mut pair = [0u8; 16];
     pair[..8].copy_from_slice(&regs.x[29].to_le_bytes());
     pair[8..].copy_from_slice(&regs.x[30].to_le_bytes());
-    copy_to_user(UserAddr(record), &pair).map_err(|_| ())?;
+    copy_to_user(UserAddr::new(record), &pair).map_err(|_| ())?;
     signal_frame::enter_handler(regs, frame_addr, record, info.signo, handler, restorer);
     // Linux's signal_delivered: an SS_AUTODISARM stack is given up while
     // the handler runs (rt_sigreturn puts uc_stack back).
@@ -206,7 +206,7 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
 /// are checked, as Linux does: a refused frame leaves them so.
 fn restore_sigframe(p: &mut Process, regs: &mut TrapFrame, sp: u64) -> Result<(), BadFrame> {
     let mut bytes = alloc::vec![0u8; FRAME_SIZE];
-    copy_from_user(&mut bytes, UserAddr(sp)).map_err(|_| BadFrame::Invalid)?;
+    copy_from_user(&mut bytes, UserAddr::new(sp)).map_err(|_| BadFrame::Invalid)?;
     p.signals.blocked = SigSet(signal_frame::sigmask(&bytes)).blockable();
     signal_frame::restore_regs(&bytes, regs)?;
     let records = loop {
@@ -218,7 +218,7 @@ fn restore_sigframe(p: &mut Process, regs: &mut TrapFrame, sp: u64) -> Result<()
                 // is refused rather than the allocation ending the kernel.
                 bytes.try_reserve_exact(len - have).map_err(|_| BadFrame::Invalid)?;
                 bytes.resize(len, 0);
-                copy_from_user(&mut bytes[have..], UserAddr(sp.wrapping_add(have as u64)))
+                copy_from_user(&mut bytes[have..], UserAddr::new(sp.wrapping_add(have as u64)))
                     .map_err(|_| BadFrame::Invalid)?;
             }
             Err(_) => return Err(BadFrame::Invalid),
@@ -276,7 +276,7 @@ pub fn set_altstack(p: &mut Process, new: AltStack, sp: u64) -> Result<(), AltSt
 /// mapping ends above it (find_vma finds one), SEGV_MAPERR if none does;
 /// no ESR for the frame (fault_code 0).
 fn notify_segfault(p: &mut Process, addr: u64) {
-    let va = VirtAddr::new(UserAddr(addr).untagged());
+    let va = UserAddr::new(addr).untagged(TagRule::AddressSpace);
     let code = if p.space().areas().iter().any(|a| a.end > va) { SEGV_ACCERR } else { SEGV_MAPERR };
     p.signals.force(SigInfo { signo: SIGSEGV, code: code as i32, fields: SigFields::Fault { addr } });
 }

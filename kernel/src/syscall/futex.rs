@@ -15,11 +15,11 @@ use crate::process::{self, State};
 
 pub fn futex(uaddr: UserAddr, op: u32, val: u32, timeout: UserAddr, val3: u32) -> SysResult {
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
-    if !uaddr.0.is_multiple_of(4) {
+    if !uaddr.is_aligned(4) {
         return Err(Errno::EINVAL);
     }
     let p = process::current();
-    let key = || futex_key(p, uaddr.untagged(), op & FUTEX_PRIVATE_FLAG == 0).map_err(|NotMapped| Errno::EFAULT);
+    let key = || futex_key(p, uaddr, op & FUTEX_PRIVATE_FLAG == 0).map_err(|NotMapped| Errno::EFAULT);
     match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
             if cmd == FUTEX_WAIT_BITSET && val3 == 0 {

@@ -124,7 +124,7 @@ fn iovecs(iov: UserAddr, count: i32) -> Result<alloc::vec::Vec<iovec>, Errno> {
 pub fn writev(fd: i32, iov: UserAddr, count: i32) -> SysResult {
     let mut total = 0u64;
     for v in iovecs(iov, count)? {
-        match write(fd, UserAddr(v.iov_base as u64), v.iov_len as usize) {
+        match write(fd, UserAddr::new(v.iov_base as u64), v.iov_len as usize) {
             Ok(n) => total += n,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
@@ -136,7 +136,7 @@ pub fn writev(fd: i32, iov: UserAddr, count: i32) -> SysResult {
 pub fn readv(fd: i32, iov: UserAddr, count: i32) -> SysResult {
     let mut total = 0u64;
     for v in iovecs(iov, count)? {
-        match read(fd, UserAddr(v.iov_base as u64), v.iov_len as usize) {
+        match read(fd, UserAddr::new(v.iov_base as u64), v.iov_len as usize) {
             Ok(n) => {
                 total += n;
                 if n < v.iov_len {

@@ -1,5 +1,7 @@
 //! brk, mmap, munmap, mprotect and madvise, with Linux's checks in Linux's
 //! order (arch/arm64/kernel/sys.c, mm/mmap.c, mm/mprotect.c, mm/madvise.c).
+//! munmap, mprotect and madvise untag their address whatever the
+//! tagged-address ABI says; brk and mmap never do (mm/tagged_addr.rs).
 
 use alloc::sync::Arc;
 
@@ -19,7 +21,7 @@ use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::address_space::UnmapError;
 use crate::mm::fault::{self, Access};
 use crate::mm::shared_memory::SharedMemory;
-use crate::mm::uaccess::UserAddr;
+use crate::mm::tagged_addr::{TagRule, UserAddr};
 use crate::mm::vma::{Area, AreaFlags, Backing, Prot, ProtectError};
 use crate::process::{self, loader::MMAP_BASE};
 
@@ -120,14 +122,12 @@ fn backing_for(flags: u32, fd: i32, prot: Prot, shared: bool) -> Result<(Backing
     }
 }
 
-/// An address argument without its tag, when the tagged-address ABI is on
-/// (Linux untags the addresses given to the memory system calls).
-fn untag(addr: u64) -> u64 {
-    UserAddr(addr).untagged()
-}
-
-pub fn mmap(addr: u64, len: u64, prot_bits: u32, flags: u32, fd: i32, offset: u64) -> SysResult {
-    let addr = untag(addr);
+/// mmap's address is never untagged, ABI on or off (tagged-address-abi.rst
+/// section 3, since 5.6): a tagged hint is above the user half and ignored,
+/// a tagged MAP_FIXED address is ENOMEM (get_unmapped_area's TASK_SIZE
+/// check), as on Linux 6.1.
+pub fn mmap(addr: UserAddr, len: u64, prot_bits: u32, flags: u32, fd: i32, offset: u64) -> SysResult {
+    let addr = addr.untagged(TagRule::NewMapping).as_u64();
     if !offset.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
@@ -206,8 +206,8 @@ pub fn mmap(addr: u64, len: u64, prot_bits: u32, flags: u32, fd: i32, offset: u6
     Ok(start.as_u64())
 }
 
-pub fn munmap(addr: u64, len: u64) -> SysResult {
-    let addr = untag(addr);
+pub fn munmap(addr: UserAddr, len: u64) -> SysResult {
+    let addr = addr.untagged(TagRule::AddressSpace).as_u64();
     if !addr.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
@@ -225,8 +225,8 @@ fn unmap_errno(e: UnmapError) -> Errno {
     }
 }
 
-pub fn mprotect(addr: u64, len: u64, prot_bits: u32) -> SysResult {
-    let addr = untag(addr);
+pub fn mprotect(addr: UserAddr, len: u64, prot_bits: u32) -> SysResult {
+    let addr = addr.untagged(TagRule::AddressSpace).as_u64();
     if !addr.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
@@ -249,8 +249,8 @@ pub fn mprotect(addr: u64, len: u64, prot_bits: u32) -> SysResult {
 /// MADV_DONTNEED (and MADV_FREE, done the same way) drops the pages of the
 /// range; the next touch maps the zero page, the reference page or the
 /// shared page again. The other known advice changes nothing here.
-pub fn madvise(addr: u64, len: u64, advice: u32) -> SysResult {
-    let addr = untag(addr);
+pub fn madvise(addr: UserAddr, len: u64, advice: u32) -> SysResult {
+    let addr = addr.untagged(TagRule::AddressSpace).as_u64();
     if !addr.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
@@ -282,9 +282,11 @@ pub fn madvise(addr: u64, len: u64, advice: u32) -> SysResult {
 }
 
 /// Moves the program break. Like Linux's brk(): returns the new break, or
-/// the unchanged one when the request cannot be met.
-pub fn brk(addr: u64) -> SysResult {
-    let addr = untag(addr);
+/// the unchanged one when the request cannot be met. The address is never
+/// untagged (since 5.6): a tagged one is above MMAP_BASE, so the break
+/// stays where it is.
+pub fn brk(addr: UserAddr) -> SysResult {
+    let addr = addr.untagged(TagRule::NewMapping).as_u64();
     let p = process::current();
     let current = p.space().brk.end;
     if addr < p.space().brk.start.as_u64() || addr > MMAP_BASE {

@@ -53,8 +53,8 @@ mod dispatch {
         let sp = frame.sp_el0;
         let a = [frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5]];
         let result = match number as u32 {
-            nr::__NR_clone => proc::clone(frame, a[0], a[1], UserAddr(a[2]), a[3], UserAddr(a[4])),
-            nr::__NR_execve => proc::execve(frame, UserAddr(a[0]), UserAddr(a[1]), UserAddr(a[2])),
+            nr::__NR_clone => proc::clone(frame, a[0], a[1], UserAddr::new(a[2]), a[3], UserAddr::new(a[4])),
+            nr::__NR_execve => proc::execve(frame, UserAddr::new(a[0]), UserAddr::new(a[1]), UserAddr::new(a[2])),
             _ => call(number, a, sp),
         };
         // An -ERESTART* code is finished on the way back to EL0, where the
@@ -74,7 +74,7 @@ mod dispatch {
     }
 
     fn call(number: u64, a: [u64; 6], sp: u64) -> SysResult {
-        let user = |i: usize| UserAddr(a[i]);
+        let user = |i: usize| UserAddr::new(a[i]);
         let Ok(n) = u32::try_from(number) else { return unknown(number) };
         match n {
             nr::__NR_read => io::read(a[0] as i32, user(1), a[2] as usize),
@@ -97,11 +97,11 @@ mod dispatch {
             nr::__NR_pread64 => io::pread(a[0] as i32, user(1), a[2] as usize, a[3] as i64),
             nr::__NR_pwrite64 => io::pwrite(a[0] as i32, user(1), a[2] as usize, a[3] as i64),
 
-            nr::__NR_brk => memory::brk(a[0]),
-            nr::__NR_mmap => memory::mmap(a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]),
-            nr::__NR_munmap => memory::munmap(a[0], a[1]),
-            nr::__NR_mprotect => memory::mprotect(a[0], a[1], a[2] as u32),
-            nr::__NR_madvise => memory::madvise(a[0], a[1], a[2] as u32),
+            nr::__NR_brk => memory::brk(user(0)),
+            nr::__NR_mmap => memory::mmap(user(0), a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]),
+            nr::__NR_munmap => memory::munmap(user(0), a[1]),
+            nr::__NR_mprotect => memory::mprotect(user(0), a[1], a[2] as u32),
+            nr::__NR_madvise => memory::madvise(user(0), a[1], a[2] as u32),
             refpage::NR_REFPAGE_CREATE => refpage::refpage_create(user(0), a[1] as u32, a[2]),
 
             nr::__NR_exit => process::exit_current(Outcome::Exited(a[0] as u8)),
@@ -117,8 +117,8 @@ mod dispatch {
             nr::__NR_set_robust_list => Ok(0),
             nr::__NR_rseq => Err(Errno::ENOSYS),
             nr::__NR_prlimit64 => info::prlimit64(a[0] as i32, a[1] as u32, user(2), user(3)),
-            nr::__NR_getrlimit => info::prlimit64(0, a[0] as u32, UserAddr(0), user(1)),
-            nr::__NR_setrlimit => info::prlimit64(0, a[0] as u32, user(1), UserAddr(0)),
+            nr::__NR_getrlimit => info::prlimit64(0, a[0] as u32, UserAddr::NULL, user(1)),
+            nr::__NR_setrlimit => info::prlimit64(0, a[0] as u32, user(1), UserAddr::NULL),
             nr::__NR_getrandom => info::getrandom(user(0), a[1] as usize, a[2] as u32),
             nr::__NR_uname => info::uname(user(0)),
             nr::__NR_sysinfo => info::sysinfo(user(0)),

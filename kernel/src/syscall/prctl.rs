@@ -30,12 +30,12 @@ pub fn prctl(option: u32, a: [u64; 4]) -> SysResult {
         }
         PR_SET_NAME => {
             let mut name = [0u8; 16];
-            copy_from_user(&mut name[..15], UserAddr(a[0]))?;
+            copy_from_user(&mut name[..15], UserAddr::new(a[0]))?;
             p.comm = name;
             Ok(0)
         }
         PR_GET_NAME => {
-            copy_to_user(UserAddr(a[0]), &p.comm)?;
+            copy_to_user(UserAddr::new(a[0]), &p.comm)?;
             Ok(0)
         }
         _ => Err(Errno::EINVAL),

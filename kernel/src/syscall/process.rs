@@ -16,7 +16,7 @@ use super::errno::{Errno, SysResult};
 use crate::arch::aarch64::mte_control::MteControl;
 use crate::arch::aarch64::trap_frame::TrapFrame;
 use crate::fs::initramfs;
-use crate::mm::addr::VirtAddr;
+use crate::mm::tagged_addr::TagRule;
 use crate::mm::uaccess::{read_user, read_user_str, write_user, UserAddr};
 use crate::process::outcome::Outcome;
 use crate::process::shared::Shared;
@@ -81,7 +81,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
     } else {
         let mut space = parent.space().fork().map_err(|_| Errno::ENOMEM)?;
         if f & CLONE_CHILD_SETTID != 0 {
-            space.poke(VirtAddr::new(ctid.untagged()), &tid.0.to_le_bytes()).map_err(|_| Errno::EFAULT)?;
+            space.poke(ctid.untagged(TagRule::Access), &tid.0.to_le_bytes()).map_err(|_| Errno::EFAULT)?;
         }
         Shared::new(space)
     };
@@ -107,7 +107,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         mm,
         tgid,
         limits: parent.limits,
-        clear_child_tid: if f & CLONE_CHILD_CLEARTID != 0 { ctid.0 } else { 0 },
+        clear_child_tid: if f & CLONE_CHILD_CLEARTID != 0 { ctid.raw_with_tag() } else { 0 },
         fdt,
         faults: Default::default(),
         last_spurious: None,
@@ -293,7 +293,7 @@ fn read_strings(array: UserAddr) -> Result<Vec<String>, Errno> {
         if ptr == 0 {
             return Ok(out);
         }
-        let s = read_user_str(UserAddr(ptr), 128 * 1024)?;
+        let s = read_user_str(UserAddr::new(ptr), 128 * 1024)?;
         total += s.len() + 1;
         // Linux's limit on argument space (a quarter of the stack limit).
         if total > 2 << 20 || out.len() > 0x7fff {

@@ -11,8 +11,9 @@ use crate::arch::aarch64::mmu::layout::phys_to_virt;
 use crate::arch::aarch64::mte::{self, GRANULE};
 use crate::fs::fd_table::FdEntry;
 use crate::fs::file::OpenFile;
-use crate::mm::addr::{VirtAddr, PAGE_SIZE};
+use crate::mm::addr::PAGE_SIZE;
 use crate::mm::refpage::{self, RefPage};
+use crate::mm::tagged_addr::TagRule;
 use crate::mm::uaccess::{copy_from_user, UserAddr};
 use crate::mm::vma::AreaFlags;
 use crate::process;
@@ -27,7 +28,7 @@ pub fn refpage_create(content: UserAddr, size: u32, flags: u64) -> SysResult {
     }
     // 2. A power of two up to a page, with the content aligned to it.
     let size = size as usize;
-    if size == 0 || !size.is_power_of_two() || size > PAGE_SIZE || !content.0.is_multiple_of(size as u64) {
+    if size == 0 || !size.is_power_of_two() || size > PAGE_SIZE || !content.is_aligned(size as u64) {
         return Err(Errno::EINVAL);
     }
     // 3. Readable by the caller: copied now (later changes do not show).
@@ -57,7 +58,10 @@ pub fn refpage_create(content: UserAddr, size: u32, flags: u64) -> SysResult {
 /// map of the (now faulted-in) user frame; `None` outside PROT_MTE areas.
 fn content_tags(content: UserAddr, size: usize) -> Option<alloc::vec::Vec<u8>> {
     let space = process::current().space();
-    let va = VirtAddr::new(content.0);
+    // The copy passed access_ok under the caller's ABI, so this is the
+    // address the program's own access named (Linux finds the content's
+    // page the same way, through get_user_pages, which untags).
+    let va = content.untagged(TagRule::Access);
     if !space.areas().find(va)?.flags.contains(AreaFlags::MTE) {
         return None;
     }

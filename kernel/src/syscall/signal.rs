@@ -329,7 +329,9 @@ pub fn rt_sigtimedwait(set: UserAddr, uinfo: UserAddr, timeout: UserAddr, sigset
 /// saw (Linux's current->restart_block.fn); EINTR if there is nothing.
 pub fn restart_syscall() -> SysResult {
     match process::current().signals.restart_block {
-        Some(RestartBlock::Nanosleep { until_ns, rmtp }) => super::time::nanosleep_restart(until_ns, UserAddr(rmtp)),
+        Some(RestartBlock::Nanosleep { until_ns, rmtp }) => {
+            super::time::nanosleep_restart(until_ns, UserAddr::new(rmtp))
+        }
         None => Err(Errno::EINTR),
     }
 }

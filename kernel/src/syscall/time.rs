@@ -127,7 +127,7 @@ fn interrupted_relative(until_ns: u64, rmtp: UserAddr) -> SysResult {
         }
         write_user(rmtp, &to_timespec(left))?;
     }
-    process::current().signals.restart_block = Some(RestartBlock::Nanosleep { until_ns, rmtp: rmtp.0 });
+    process::current().signals.restart_block = Some(RestartBlock::Nanosleep { until_ns, rmtp: rmtp.raw_with_tag() });
     Err(Errno::ERESTART_RESTARTBLOCK)
 }
 

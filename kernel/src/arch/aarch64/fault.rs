@@ -16,13 +16,9 @@ use super::trap_frame::TrapFrame;
 use crate::exec::elf::USER_END;
 use crate::mm::addr::VirtAddr;
 use crate::mm::fault::{self, Access, FaultError};
+use crate::mm::tagged_addr::{tag_check_fault_address, untagged_addr};
 use crate::process;
 use crate::signal::{SigFields, SigInfo};
-
-/// The address an access used, without the logical tag TBI0 ignores.
-fn untagged(far: u64) -> u64 {
-    far & ((1 << 56) - 1)
-}
 
 /// A signal and its si_code, with the code's name for reports.
 #[derive(Clone, Copy)]
@@ -71,7 +67,8 @@ fn decode(esr: Esr) -> Decoded {
 /// Tries to resolve `far` in the current process: what was done, or the
 /// signal on failure.
 fn resolve(far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig> {
-    let va = untagged(far);
+    // Linux's do_page_fault: untagged_addr(far), the tag TBI0 ignored.
+    let va = untagged_addr(far);
     let p = process::current();
     let result =
         if va >= USER_END { Err(FaultError::Unmapped) } else { fault::handle(p.space(), VirtAddr::new(va), access) };
@@ -126,7 +123,7 @@ fn user_abort(frame: &TrapFrame) {
         let addr = if sig.code == SEGV_MTESERR && sig.signal == SIGSEGV {
             // FAR_EL1[63:60] are UNKNOWN after a tag check fault; Linux
             // replaces them from the untagged address (do_tag_check_fault).
-            frame.far & ((1 << 60) - 1)
+            tag_check_fault_address(frame.far)
         } else {
             frame.far
         };
@@ -134,7 +131,7 @@ fn user_abort(frame: &TrapFrame) {
         // Only aborts have a fault address for uc_mcontext (Linux's
         // thread.fault_address, set from untagged_addr(far) by
         // set_thread_esr), without its tag.
-        process::current().fault_address = Some(super::mmu::layout::untagged_addr(frame.far));
+        process::current().fault_address = Some(untagged_addr(frame.far));
     }
 }
 
@@ -193,7 +190,7 @@ pub fn user_sync(frame: &mut TrapFrame) {
 /// can never succeed, and the copy fails with EFAULT rather than hang the
 /// kernel. The record is cleared at each entry from EL0 (exception.rs).
 pub fn kernel_access_to_user(frame: &TrapFrame) -> bool {
-    if !process::has_current() || untagged(frame.far) >= USER_END {
+    if !process::has_current() || untagged_addr(frame.far) >= USER_END {
         return false;
     }
     let access = (frame.far, frame.elr);

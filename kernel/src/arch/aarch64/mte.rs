@@ -14,6 +14,7 @@ use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
 
 use super::regs::{DCZID_EL0, GCR_EL1, GMID_EL1, RGSR_EL1, SCTLR_EL1_EXT, TFSRE0_EL1, TFSR_EL1};
 use crate::mm::addr::VirtAddr;
+use crate::mm::tagged_addr;
 
 /// Bytes covered by one allocation tag.
 pub const GRANULE: usize = 16;
@@ -128,7 +129,7 @@ pub fn clear_user_fault_status() {
 
 /// `va` with logical tag `tag` in bits [59:56].
 pub fn with_tag(va: VirtAddr, tag: u8) -> VirtAddr {
-    VirtAddr::new((va.as_u64() & !(0xf << 56)) | ((tag as u64 & 0xf) << 56))
+    VirtAddr::new(tagged_addr::with_mte_tag(va.as_u64(), tag))
 }
 
 /// `va` with a random logical tag drawn by IRG, never one that GCR_EL1
@@ -145,7 +146,7 @@ pub fn random_tag(va: VirtAddr) -> VirtAddr {
 
 /// The logical tag of `va` (bits [59:56]).
 pub fn tag_of(va: VirtAddr) -> u8 {
-    ((va.as_u64() >> 56) & 0xf) as u8
+    tagged_addr::mte_tag(va.as_u64())
 }
 
 /// Sets the allocation tag of the granule at `va` to `va`'s logical tag (STG).
@@ -171,7 +172,7 @@ pub unsafe fn load_tag(va: VirtAddr) -> u8 {
         core::arch::asm!(".arch_extension memtag", "ldg {0}, [{1}]", inout(reg) tagged, in(reg) va.as_u64(),
             options(nostack, readonly));
     }
-    ((tagged >> 56) & 0xf) as u8
+    tagged_addr::mte_tag(tagged)
 }
 
 /// Zeroes a page's data and allocation tags in one pass (DC GZVA), as Linux

@@ -11,6 +11,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::mm::addr::{PhysAddr, VirtAddr};
+use crate::mm::tagged_addr::sign_extend_from_bit_55;
 
 /// Start of the linear map.
 pub const PAGE_OFFSET: u64 = 0xffff_0000_0000_0000;
@@ -61,7 +62,7 @@ pub fn phys_to_virt(pa: PhysAddr) -> VirtAddr {
 
 /// The physical address behind a kernel-image or linear-map address.
 pub fn virt_to_phys(va: VirtAddr) -> Option<PhysAddr> {
-    let v = va.as_u64() | (0xff << 56); // drop any logical tag (TBI1)
+    let v = sign_extend_from_bit_55(va.as_u64()); // drop any logical tag (TBI1)
     if (KIMAGE_VADDR..KERNEL_STACKS_BASE).contains(&v) {
         Some(PhysAddr::new(v - KIMAGE_VADDR + kimage_phys().as_u64()))
     } else if (PAGE_OFFSET..KIMAGE_VADDR).contains(&v) {
@@ -69,16 +70,6 @@ pub fn virt_to_phys(va: VirtAddr) -> Option<PhysAddr> {
     } else {
         None
     }
-}
-
-/// A fault address as Linux reports it in si_addr and
-/// uc_mcontext.fault_address: the top byte replaced by copies of bit 55
-/// (arm64's untagged_addr, a sign extension from bit 55), so a user address
-/// loses its tag and a tagged kernel address reads as the kernel address it
-/// names (0x5aff8000_00000000 -> 0xffff8000_00000000), not as some address
-/// in neither half.
-pub fn untagged_addr(addr: u64) -> u64 {
-    (((addr << 8) as i64) >> 8) as u64
 }
 
 #[cfg(test)]
@@ -93,14 +84,6 @@ mod tests {
         let tagged = VirtAddr::new(0xf5ff_0000_4123_4560);
         assert_eq!(virt_to_phys(tagged), Some(PhysAddr::new(0x4123_4560)));
         assert_eq!(virt_to_phys(VirtAddr::new(0x4000)), None, "user addresses have no kernel alias");
-    }
-
-    #[test]
-    fn untagged_addr_sign_extends_from_bit_55_like_linux() {
-        assert_eq!(untagged_addr(0x5a00_ffff_f000_1234), 0x0000_ffff_f000_1234, "a user address loses its tag");
-        assert_eq!(untagged_addr(0x5aff_8000_0000_0000), 0xffff_8000_0000_0000, "a tagged kernel address");
-        assert_eq!(untagged_addr(0xffff_0000_4000_0000), 0xffff_0000_4000_0000, "an untagged kernel address");
-        assert_eq!(untagged_addr(0x0000_0000_0040_0000), 0x0000_0000_0040_0000);
     }
 
     #[test]
