@@ -3,13 +3,16 @@
  * a time, a file gives the same text as in one read; lseek(0) and pread
  * at 0 read it again (and see a mapping made since); SEEK_END is EINVAL;
  * a buffer the program cannot write gets EFAULT and the next read works;
- * write is EBADF; opening for writing is EACCES here (Linux gives that to
- * a non-root user; root may open and then cannot write); O_DIRECTORY on a
+ * write is EBADF; root may open them for writing, as on Linux, and then a
+ * write is EINVAL (status), EIO (cpuinfo) or renames the task (comm);
+ * the sysctl files refuse a write open (EACCES: this kernel's limits are
+ * constants, a listed difference from Linux); O_DIRECTORY on a
  * file is ENOTDIR, read of a directory EISDIR, openat relative to a /proc
  * directory works, mmap is ENODEV; getdents64 lists /proc
  * (self, cpuinfo, this pid) and /proc/self (maps, status, task).
  */
 #include <dirent.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 
 #include "proc_test.h"
@@ -61,10 +64,23 @@ int main(void)
         CHECK(write(fd, whole, 1) == -1 && errno == EBADF, "write to a read-only descriptor: %m");
     close(fd);
 
-    if (on_refpage_kernel()) {
+    if (on_refpage_kernel()) { /* qemu-user's copies take writes */
+        int w = open("/proc/self/status", O_WRONLY);
+        CHECK(w >= 0, "open status O_WRONLY as root: %m");
+        CHECK(write(w, "x", 1) == -1 && errno == EINVAL, "write to status: %m");
+        close(w);
+        w = open("/proc/cpuinfo", O_RDWR);
+        CHECK(w >= 0, "open cpuinfo O_RDWR as root: %m");
+        CHECK(write(w, "x", 1) == -1 && errno == EIO, "write to cpuinfo: %m");
+        close(w);
+        w = open("/proc/self/comm", O_WRONLY);
+        CHECK(w >= 0 && write(w, "renamed-by-proc-comm", 20) == 20, "write to comm: %m");
+        close(w);
+        char name[17] = { 0 };
+        CHECK(prctl(PR_GET_NAME, name) == 0 && strcmp(name, "renamed-by-proc") == 0,
+              "after writing comm, PR_GET_NAME gives \"%s\", want its first 15 bytes", name);
         errno = 0;
-        CHECK(open("/proc/self/status", O_WRONLY) == -1 && errno == EACCES, "open status O_WRONLY: %m");
-        CHECK(open("/proc/cpuinfo", O_RDWR) == -1 && errno == EACCES, "open cpuinfo O_RDWR: %m");
+        CHECK(open("/proc/sys/vm/max_map_count", O_WRONLY) == -1 && errno == EACCES, "open a sysctl O_WRONLY: %m");
     }
     CHECK(open("/proc/meminfo", O_RDONLY | O_DIRECTORY) == -1 && errno == ENOTDIR, "O_DIRECTORY on a file: %m");
     CHECK(open("/proc/self/nothing", O_RDONLY) == -1 && errno == ENOENT, "a missing file: %m");

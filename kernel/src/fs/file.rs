@@ -46,8 +46,9 @@ impl OpenFile {
         Arc::new(OpenFile { kind: FileKind::Tmp(file), flags, pos: Mutex::new(0) })
     }
 
-    pub fn proc(file: Arc<ProcFile>) -> FileRef {
-        Arc::new(OpenFile { kind: FileKind::Proc(file), flags: O_RDONLY, pos: Mutex::new(0) })
+    /// A /proc file opened with `flags`' access mode.
+    pub fn proc(file: Arc<ProcFile>, flags: u32) -> FileRef {
+        Arc::new(OpenFile { kind: FileKind::Proc(file), flags: flags & 0b11, pos: Mutex::new(0) })
     }
 
     pub fn readable(&self) -> bool {

@@ -35,7 +35,8 @@ pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
     }
     match &file.kind {
         FileKind::Console => write_console(buf, len),
-        FileKind::RefPage(_) | FileKind::Proc(_) => Err(Errno::EBADF),
+        FileKind::Proc(proc) => proc.write(buf, len as u64),
+        FileKind::RefPage(_) => Err(Errno::EBADF),
         FileKind::Tmp(tmp) => {
             let mut pos = file.pos.lock();
             let at = if file.flags & O_APPEND != 0 { tmp.size() } else { *pos };
@@ -109,7 +110,8 @@ pub fn pwrite(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
     }
     match &file.kind {
         FileKind::Tmp(tmp) => tmp.write_at(offset, buf, len as u64),
-        FileKind::RefPage(_) | FileKind::Proc(_) => Err(Errno::EBADF),
+        FileKind::Proc(proc) => proc.write(buf, len as u64),
+        FileKind::RefPage(_) => Err(Errno::EBADF),
         FileKind::Console => Err(Errno::ESPIPE),
     }
 }
@@ -260,7 +262,7 @@ pub fn openat(dirfd: i32, path: UserAddr, flags: u32, _mode: u32) -> SysResult {
     let access = flags & O_ACCMODE;
     if procfs::contains(&path) {
         let proc = procfs::open(&path, access != O_RDONLY || flags & O_TRUNC != 0, flags & O_DIRECTORY != 0)?;
-        return install(OpenFile::proc(proc), flags);
+        return install(OpenFile::proc(proc, access), flags);
     }
     if flags & O_DIRECTORY != 0 {
         return Err(Errno::ENOTDIR);

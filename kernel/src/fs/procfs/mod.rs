@@ -15,8 +15,8 @@
 //! bytes are kept, so the kernel heap a read takes is bounded whatever the
 //! process looks like; a read past them generates the next window, maps
 //! and smaps resuming at the area where the window ended (as Linux's
-//! m_start resumes at the last address shown). Every file is read-only: an open for writing is
-//! EACCES. A file of a process that has been reaped reads as ESRCH.
+//! m_start resumes at the last address shown). Writes are answered as
+//! Linux answers root (`ProcFile::write`): only comm takes one. A file of a process that has been reaped reads as ESRCH.
 
 mod cmdline;
 mod cpuinfo;
@@ -38,7 +38,7 @@ use core::fmt::Write;
 
 pub use super::seq_text::Text;
 use super::seq_text::WINDOW;
-use crate::mm::uaccess::{copy_to_user, UserAddr};
+use crate::mm::uaccess::{copy_from_user, copy_to_user, UserAddr};
 use crate::process::{self, Process, State};
 use crate::syscall::errno::Errno;
 
@@ -300,7 +300,9 @@ pub fn stat_of(node: Node) -> Stat {
         st.st_mode = S_IFLNK | 0o777;
         st.st_nlink = 1;
     } else {
-        st.st_mode = S_IFREG | 0o444;
+        // comm is the one file its owner may write (Linux's 0644).
+        let mode = if matches!(node, Node::PidFile(_, PidFile::Comm)) { 0o644 } else { 0o444 };
+        st.st_mode = S_IFREG | mode;
         st.st_nlink = 1;
     }
     st
@@ -336,20 +338,48 @@ pub struct ProcFile {
     kept: Mutex<Option<Text>>,
 }
 
-/// Opens a /proc path: read-only (a write open is EACCES, the files' mode
-/// being 0444), O_DIRECTORY only on directories.
+/// Opens a /proc path, O_DIRECTORY only on directories. Programs run as
+/// root here, and root may open any of these files for writing (Linux's
+/// CAP_DAC_OVERRIDE passes their 0444 mode); what a write then does is
+/// [`ProcFile::write`]'s. The two sysctl files are the exception: Linux lets
+/// root change them, this kernel's limits are constants, so a write open is
+/// EACCES (docs/procfs.md lists the difference).
 pub fn open(path: &str, writable: bool, directory: bool) -> Result<Arc<ProcFile>, Errno> {
     let node = lookup(path, true)?;
     if directory && !node.is_dir() {
         return Err(Errno::ENOTDIR);
     }
     if writable {
-        return Err(if node.is_dir() { Errno::EISDIR } else { Errno::EACCES });
+        match node {
+            _ if node.is_dir() => return Err(Errno::EISDIR),
+            Node::Sysctl(_) => return Err(Errno::EACCES),
+            _ => {}
+        }
     }
     Ok(Arc::new(ProcFile { node, kept: Mutex::new(None) }))
 }
 
 impl ProcFile {
+    /// write/pwrite of `len` bytes from `buf`, as Linux 6.1 answers root:
+    /// /proc/<pid>/comm renames the task (comm_write: the first 15 bytes,
+    /// the whole count reported written); cpuinfo and meminfo have no write
+    /// operation behind their proc_ops (pde_write: EIO); the other
+    /// per-process files have none in their file_operations (vfs_write
+    /// without FMODE_CAN_WRITE: EINVAL).
+    pub fn write(&self, buf: UserAddr, len: u64) -> Result<u64, Errno> {
+        match self.node {
+            Node::PidFile(t, PidFile::Comm) => {
+                let mut name = [0u8; 16];
+                let n = (len as usize).min(name.len() - 1);
+                copy_from_user(&mut name[..n], buf)?;
+                task(t.tid).ok_or(Errno::ESRCH)?.comm = name;
+                Ok(len)
+            }
+            Node::Cpuinfo | Node::Meminfo => Err(Errno::EIO),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
     /// read/pread at `offset`: seq_file's rules (see the top of this file).
     /// A fault part-way gives the bytes copied so far, EFAULT if none.
     pub fn read_at(&self, offset: u64, buf: UserAddr, len: u64) -> Result<u64, Errno> {
