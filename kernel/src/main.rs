@@ -89,6 +89,7 @@ mod boot {
 
         report(&boot, EntryLevel(entry_el), &mte_info, &free);
         fpsimd::enable_for_el0();
+        crate::arch::aarch64::debug::init();
         crate::irq::init(&boot);
         crate::mm::zero_page::init();
         crate::mm::sigpage::init();

@@ -12,6 +12,8 @@ pub mod memory_map;
 #[cfg(target_os = "none")]
 pub mod refpage;
 #[cfg(target_os = "none")]
+pub mod remote;
+#[cfg(target_os = "none")]
 pub mod shared_memory;
 #[cfg(target_os = "none")]
 pub mod sigpage;

@@ -113,7 +113,8 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
         let _ = p.signals.send(SigInfo { signo: SIGSEGV, code, fields: SigFields::Fault { addr: 0 } });
     }
     loop {
-        match p.signals.next() {
+        // ptrace: a traced task stops here for its tracer (signal-delivery-stop).
+        match crate::process::ptrace::next_signal(p, regs) {
             Next::Nothing => return,
             Next::Terminate(info) => {
                 let reason = describe(p, &info);

@@ -288,26 +288,40 @@ impl SignalState {
     /// Takes the next deliverable signal and says what to do with it. For a
     /// handler, the caller must then apply [`SignalState::handler_entered`].
     pub fn next(&mut self) -> Next {
-        loop {
-            let Some(sig) = self.deliverable().lowest() else { return Next::Nothing };
-            let queued = self.queued.iter().position(|i| i.signo == sig).and_then(|at| self.queued.remove(at));
-            if !self.queued.iter().any(|i| i.signo == sig) {
-                self.pending.remove(sig);
+        while let Some(info) = self.dequeue() {
+            if let Some(next) = self.decide(info) {
+                return next;
             }
-            let info = queued.or_else(|| self.info[(sig - 1) as usize].take()).unwrap_or(SigInfo {
-                signo: sig,
-                code: 0,
-                fields: SigFields::Sender { pid: 0 },
-            });
-            let action = self.action(sig);
-            match action.disposition {
-                Disposition::Handler(_) => return Next::Handle(info, action),
-                Disposition::Ignore => continue,
-                Disposition::Default => match default_action(sig) {
-                    DefaultAction::Ignore => continue,
-                    DefaultAction::Terminate => return Next::Terminate(info),
-                },
-            }
+        }
+        Next::Nothing
+    }
+
+    /// Takes the next deliverable signal off the pending set, whatever its
+    /// disposition (Linux's dequeue_signal; a tracer sees even ignored ones).
+    pub fn dequeue(&mut self) -> Option<SigInfo> {
+        let sig = self.deliverable().lowest()?;
+        let queued = self.queued.iter().position(|i| i.signo == sig).and_then(|at| self.queued.remove(at));
+        if !self.queued.iter().any(|i| i.signo == sig) {
+            self.pending.remove(sig);
+        }
+        Some(queued.or_else(|| self.info[(sig - 1) as usize].take()).unwrap_or(SigInfo {
+            signo: sig,
+            code: 0,
+            fields: SigFields::Sender { pid: 0 },
+        }))
+    }
+
+    /// What the disposition does with a dequeued signal: `None` when it is
+    /// ignored (explicitly or by default).
+    pub fn decide(&self, info: SigInfo) -> Option<Next> {
+        let action = self.action(info.signo);
+        match action.disposition {
+            Disposition::Handler(_) => Some(Next::Handle(info, action)),
+            Disposition::Ignore => None,
+            Disposition::Default => match default_action(info.signo) {
+                DefaultAction::Ignore => None,
+                DefaultAction::Terminate => Some(Next::Terminate(info)),
+            },
         }
     }
 
