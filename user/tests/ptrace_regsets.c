@@ -9,7 +9,8 @@
  *   EL0 AArch64 with D, A, I, F clear is EINVAL (valid_user_regs), RES0
  *   bits are dropped;
  * - NT_FPREGSET (struct user_fpsimd_state) round-trips;
- * - NT_ARM_SYSTEM_CALL of a tracee stopped after raise() is tgkill (131);
+ * - NT_ARM_SYSTEM_CALL in a signal-delivery-stop is -1 (Linux's do_signal
+ *   forgets the system call before the stop), and can be set;
  * - NT_ARM_TAGGED_ADDR_CTRL reads and sets what prctl does (EINVAL for an
  *   invalid value), and the tracee's own PR_GET_TAGGED_ADDR_CTRL agrees.
  */
@@ -96,8 +97,14 @@ int main(void)
     int scno = -2;
     CHECK(regset(PTRACE_GETREGSET, pid, NT_ARM_SYSTEM_CALL, &scno, sizeof(scno), &len) == 0 && len == 4,
           "NT_ARM_SYSTEM_CALL: errno %d", errno);
-    CHECK(scno == SYS_tgkill, "stopped in raise(): system call %d, expected tgkill (%d)", scno, SYS_tgkill);
-    printf("ptrace_regsets: NT_PRFPREG round-trips; NT_ARM_SYSTEM_CALL says tgkill\n");
+    CHECK(scno == -1, "stopped in raise(): system call %d, expected -1 (NO_SYSCALL)", scno);
+    scno = SYS_getpid;
+    CHECK(regset(PTRACE_SETREGSET, pid, NT_ARM_SYSTEM_CALL, &scno, sizeof(scno), &len) == 0,
+          "SET NT_ARM_SYSTEM_CALL: errno %d", errno);
+    scno = -2;
+    CHECK(regset(PTRACE_GETREGSET, pid, NT_ARM_SYSTEM_CALL, &scno, sizeof(scno), &len) == 0 && scno == SYS_getpid,
+          "NT_ARM_SYSTEM_CALL after SET: errno %d, %d", errno, scno);
+    printf("ptrace_regsets: NT_PRFPREG round-trips; NT_ARM_SYSTEM_CALL -1 in a signal stop, settable\n");
 
     unsigned long ctrl = 99;
     CHECK(regset(PTRACE_GETREGSET, pid, NT_ARM_TAGGED_ADDR_CTRL, &ctrl, 8, &len) == 0 && len == 8 && ctrl == 0,

@@ -25,7 +25,6 @@ use super::lifecycle::{current, Process, State};
 use super::outcome::Outcome;
 use super::scheduler;
 use crate::arch::aarch64::debug;
-use crate::arch::aarch64::esr::ExceptionClass;
 use crate::arch::aarch64::trap_frame::TrapFrame;
 use crate::signal::{Next, SigFields, SigInfo};
 
@@ -63,10 +62,12 @@ pub struct Stop {
     /// The signal it stopped with (PTRACE_GETSIGINFO / SETSIGINFO).
     pub info: SigInfo,
     pub regs: UserRegs,
-    /// NT_ARM_SYSTEM_CALL: the system call it entered the kernel for, -1
-    /// (NO_SYSCALL) if it came in for anything else.
+    /// NT_ARM_SYSTEM_CALL: -1 (NO_SYSCALL) in a signal-delivery-stop; the
+    /// tracer may set it, to no effect (there are no syscall stops).
     pub syscallno: i32,
-    /// wait4/waitid has reported this stop.
+    /// wait4/waitid has reported this stop (without WNOWAIT). That takes
+    /// the signal: if the tracer then exits without resuming it, it is not
+    /// delivered (Linux's wait_task_stopped clears exit_code).
     pub reported: bool,
     /// The tracer let it go on: the signal to deliver (0: none).
     pub resume: Option<u32>,
@@ -122,8 +123,9 @@ pub fn next_signal(p: &mut Process, regs: &mut TrapFrame) -> Next {
 /// Stops `p` for `info` until its tracer resumes it; the signal to deliver
 /// then, if any (Linux's ptrace_signal).
 fn signal_delivery_stop(p: &mut Process, regs: &mut TrapFrame, info: SigInfo) -> Option<SigInfo> {
-    // The system call number only means something for an SVC entry.
-    let syscallno = if regs.esr().class() == ExceptionClass::Svc64 { regs.x[8] as i32 } else { -1 };
+    // Linux's do_signal calls forget_syscall before get_signal: in a
+    // signal-delivery-stop the system call number is always NO_SYSCALL.
+    let syscallno = -1;
     p.ptrace.stop = Some(Stop { info, regs: UserRegs::of(regs), syscallno, reported: false, resume: None });
     log::debug!("pid {} ({}) ptrace-stop for signal {}", p.pid.0, p.name, info.signo);
     notify_tracer(p, info.signo);
@@ -244,15 +246,15 @@ pub fn detach(t: &mut Process, signo: u32) {
 }
 
 /// Task `tid` is ending: its tracees are detached (Linux's exit_ptrace).
-/// A stopped one runs on and gets the signal it stopped with; with
-/// PTRACE_O_EXITKILL it gets SIGKILL.
+/// A stopped one runs on, with the signal it stopped with unless its
+/// tracer's wait already took it; with PTRACE_O_EXITKILL it gets SIGKILL.
 pub fn tracer_exiting(tid: u32) {
     let tracees: alloc::vec::Vec<u32> =
         scheduler::tasks().filter(|t| t.ptrace.tracer == Some(tid)).map(|t| t.pid.0).collect();
     for pid in tracees {
         let Some(t) = scheduler::get(pid) else { continue };
         let kill = t.ptrace.options & OPTION_EXITKILL != 0;
-        let signo = t.ptrace.stop.as_ref().map_or(0, |s| s.info.signo);
+        let signo = t.ptrace.stop.as_ref().filter(|s| !s.reported).map_or(0, |s| s.info.signo);
         detach(t, signo);
         if kill {
             let info = SigInfo { signo: SIGKILL, code: SI_KERNEL as i32, fields: SigFields::Sender { pid: 0 } };
