@@ -233,7 +233,11 @@ pub fn resume(t: &mut Process, signo: u32, step: bool) {
         stop.regs.pstate = debug::with_step(stop.regs.pstate, step);
         stop.resume = Some(signo);
     }
-    scheduler::wake(t.pid.0);
+    // Only a ptrace-stop ends here: a tracee detached while it sleeps in a
+    // system call (the tracer's exit) sleeps on.
+    if t.state == State::Traced {
+        scheduler::wake(t.pid.0);
+    }
 }
 
 /// PTRACE_DETACH (and the tracer's exit): `t` is no longer traced; if it is
@@ -260,6 +264,14 @@ pub fn tracer_exiting(tid: u32) {
             let info = SigInfo { signo: SIGKILL, code: SI_KERNEL as i32, fields: SigFields::Sender { pid: 0 } };
             let _ = scheduler::signal_task(pid, info);
         }
+    }
+}
+
+/// exec made thread `old` its process's leader, `new` (Linux's
+/// exchange_tids): what it traces stays its own.
+pub fn tracer_renamed(old: u32, new: u32) {
+    for t in scheduler::tasks().filter(|t| t.ptrace.tracer == Some(old)) {
+        t.ptrace.tracer = Some(new);
     }
 }
 

@@ -356,6 +356,7 @@ pub fn de_thread() {
             mine.started_at = leader.started_at;
         }
         log::debug!("thread {} of pid {} takes its pid at exec", me, tgid);
+        super::ptrace::tracer_renamed(me, tgid);
         t.procs.insert(tgid, mine);
     }
 }
