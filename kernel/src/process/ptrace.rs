@@ -164,6 +164,14 @@ fn notify_tracer(p: &Process, signo: u32) {
     scheduler::wake_waiters(tracer.tgid);
 }
 
+/// Whether `p` is held for a tracer outside its parent's process: its
+/// parent may not reap it until that tracer has seen it end or detached
+/// (Linux's wait_consider_task: "a zombie ptracee is only visible to its
+/// ptracer").
+pub fn held_by_tracer(p: &Process) -> bool {
+    tracer_group(p).is_some_and(|tracer| tracer != p.parent)
+}
+
 /// The thread group of `p`'s tracer, if it is traced.
 pub fn tracer_group(p: &Process) -> Option<u32> {
     p.ptrace.tracer.and_then(scheduler::get).map(|t| t.tgid)
@@ -260,6 +268,10 @@ pub fn tracer_exiting(tid: u32) {
         let kill = t.ptrace.options & OPTION_EXITKILL != 0;
         let signo = t.ptrace.stop.as_ref().filter(|s| !s.reported).map_or(0, |s| s.info.signo);
         detach(t, signo);
+        // An ended tracee it held is its parent's to reap now.
+        if t.state == State::Zombie {
+            scheduler::wake_waiters(t.parent);
+        }
         if kill {
             let info = SigInfo { signo: SIGKILL, code: SI_KERNEL as i32, fields: SigFields::Sender { pid: 0 } };
             let _ = scheduler::signal_task(pid, info);
@@ -315,7 +327,9 @@ pub fn wait_tracees(matches: &dyn Fn(&Process) -> bool, keep: bool) -> (bool, Op
         if t.parent != me && scheduler::reapable(t) {
             let outcome = t.outcome.clone().unwrap_or(Outcome::Exited(0));
             if !keep {
+                // Released to its parent, which may now reap it.
                 t.ptrace = Tracing::default();
+                scheduler::wake_waiters(t.parent);
             }
             return (true, Some(Event::Ended { pid: *pid, outcome }));
         }

@@ -186,7 +186,7 @@ fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> R
         for child in process::children_of(me) {
             if child.is_leader() && matches(child) {
                 any = true;
-                if process::reapable(child) {
+                if process::reapable(child) && !process::ptrace::held_by_tracer(child) {
                     zombie = Some((child.pid.0, child.outcome.clone().expect("a zombie has an outcome")));
                     break;
                 }
