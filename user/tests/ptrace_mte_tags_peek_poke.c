@@ -10,7 +10,8 @@
  * - a range running off the end of the mapping moves what fits, iov_len
  *   says how many; a tracer buffer running into an unmapped page likewise;
  * - nothing movable: EIO for memory without PROT_MTE or no mapping, EFAULT
- *   for a bad tracer buffer (iov_len unchanged in both).
+ *   for a bad tracer buffer, a tagged one included while the tracer has not
+ *   turned the tagged-address ABI on (iov_len unchanged in both).
  */
 #include <string.h>
 #include <sys/syscall.h>
@@ -131,6 +132,11 @@ int main(void)
                   -1 &&
               errno == EFAULT,
           "POKE from a kernel-address buffer: errno %d, expected EFAULT", errno);
+    errno = 0;
+    CHECK(tags_request(PTRACE_PEEKMTETAGS, pid, (unsigned long)tagged, (void *)((uintptr_t)buf | (1UL << 56)), 8,
+                       &len) == -1 &&
+              errno == EFAULT,
+          "PEEK into a tagged buffer without the tagged-address ABI: errno %d, expected EFAULT", errno);
     errno = 0;
     CHECK(ptrace_raw(PTRACE_PEEKMTETAGS, pid, (unsigned long)tagged, 8) == -1 && errno == EFAULT,
           "PEEK with an unmapped iovec: errno %d, expected EFAULT", errno);

@@ -11,6 +11,10 @@
  *   tracee gets a private copy; the tracer's own page is unchanged, the
  *   tracee reads the new word), and PEEKDATA reads a PROT_NONE page; a
  *   read-only *shared* page cannot be written (EIO);
+ * - PEEK/POKEDATA at a tagged address: EIO (Linux 6.1's __access_remote_vm
+ *   looks the area up with the tag on);
+ * - GETSIGMASK / SETSIGMASK: the tracee's blocked mask, 8 bytes (any other
+ *   size EINVAL), SIGKILL dropped from a new one;
  * - PTRACE_KILL and kill(SIGKILL) end a stopped tracee (WIFSIGNALED SIGKILL).
  */
 #include <string.h>
@@ -31,6 +35,9 @@ static int tracee(void)
         return 10;
     if (mprotect((void *)none_word, PAGE, PROT_READ) != 0 || *none_word != 0x55aa)
         return 11;
+    sigset_t now;
+    if (sigprocmask(SIG_BLOCK, NULL, &now) != 0 || !sigismember(&now, SIGUSR1) || sigismember(&now, SIGUSR2))
+        return 13;
     return 0;
 }
 
@@ -87,13 +94,27 @@ int main(void)
     CHECK(ptrace(PTRACE_POKEDATA, pid, (unsigned long)none_word, 0x55aa) == 0,
           "POKEDATA of a PROT_NONE page: errno %d", errno);
     CHECK_ERRNO(ptrace(PTRACE_POKEDATA, pid, (unsigned long)shared_ro, 9), EIO);
+    unsigned long tagged = (unsigned long)ro_word | (0x3UL << 56);
+    CHECK_ERRNO(ptrace_raw(PTRACE_PEEKDATA, pid, tagged, (unsigned long)&word), EIO);
+    CHECK_ERRNO(ptrace(PTRACE_POKEDATA, pid, tagged, 1), EIO);
+
+    uint64_t mask = ~0ULL;
+    CHECK(ptrace(PTRACE_GETSIGMASK, pid, 8, &mask) == 0 && mask == 0, "GETSIGMASK: errno %d, mask %#llx", errno,
+          (unsigned long long)mask);
+    CHECK_ERRNO(ptrace(PTRACE_GETSIGMASK, pid, 16, &mask), EINVAL);
+    mask = (1ULL << (SIGUSR1 - 1)) | (1ULL << (SIGKILL - 1));
+    CHECK(ptrace(PTRACE_SETSIGMASK, pid, 8, &mask) == 0, "SETSIGMASK: errno %d", errno);
+    CHECK(ptrace(PTRACE_GETSIGMASK, pid, 8, &mask) == 0 && mask == (1ULL << (SIGUSR1 - 1)),
+          "GETSIGMASK after SETSIGMASK: %#llx, expected SIGUSR1 alone", (unsigned long long)mask);
+    CHECK_ERRNO(ptrace(PTRACE_SETSIGMASK, pid, 8, (void *)8), EFAULT);
     CHECK(*shared_ro == 3, "a failed POKEDATA changed the shared page to %ld", *shared_ro);
-    printf("ptrace_request_errors: PEEK/POKE EIO unmapped, EFAULT bad buffer; forced writes copy private pages\n");
+    printf("ptrace_request_errors: PEEK/POKE EIO unmapped or tagged, EFAULT bad buffer; forced writes copy private "
+           "pages; GET/SETSIGMASK\n");
 
     CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0, "CONT: errno %d", errno);
     int status = wait_end(pid);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-          "the tracee saw status %#x (10: read-only word, 11: PROT_NONE word)", status);
+          "the tracee saw status %#x (10: read-only word, 11: PROT_NONE word, 13: mask)", status);
 
     pid = start_tracee(second_traceme);
     CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0, "CONT: errno %d", errno);

@@ -28,10 +28,16 @@ pub enum TagAccessError {
     NotTagged,
 }
 
-/// The untagged user address of `addr`, if it is one.
+/// `addr` as a user address, if it is one (no tag allowed).
 fn user_va(addr: u64) -> Option<VirtAddr> {
-    let va = untagged_addr(addr);
-    (va < USER_END).then(|| VirtAddr::new(va))
+    (addr < USER_END).then(|| VirtAddr::new(addr))
+}
+
+/// The untagged user address of `addr`, if it is one: the tag requests
+/// look pages up with get_user_pages_remote, which drops the tag
+/// (untagged_addr: bits 63:56 from bit 55).
+fn untagged_user_va(addr: u64) -> Option<VirtAddr> {
+    user_va(untagged_addr(addr))
 }
 
 /// The linear-map address of the byte at `va` of `space`, after resolving
@@ -43,7 +49,9 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Option<(Vi
 }
 
 /// Reads `buf.len()` bytes at `addr` of `space`; returns how many could be
-/// read (fewer at the first page that cannot be mapped).
+/// read (fewer at the first page that cannot be mapped). A tagged `addr`
+/// reads nothing: Linux 6.1's __access_remote_vm looks its area up with
+/// the tag still on (vma_lookup), and finds none.
 pub fn read(space: &mut AddressSpace, addr: u64, buf: &mut [u8]) -> usize {
     let mut done = 0;
     while done < buf.len() {
@@ -80,7 +88,7 @@ pub fn write(space: &mut AddressSpace, addr: u64, bytes: &[u8]) -> usize {
 /// The linear-map address of the granule at `addr` and the number of
 /// granules left in its page, for a tag access.
 fn tag_page(space: &mut AddressSpace, addr: u64, access: Access) -> Result<(VirtAddr, usize), TagAccessError> {
-    let va = user_va(addr).ok_or(TagAccessError::Unmapped)?.align_down(mte::GRANULE as u64);
+    let va = untagged_user_va(addr).ok_or(TagAccessError::Unmapped)?.align_down(mte::GRANULE as u64);
     let (granule, tagged) = resolve(space, va, access).ok_or(TagAccessError::Unmapped)?;
     if !tagged {
         return Err(TagAccessError::NotTagged);

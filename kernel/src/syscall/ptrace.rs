@@ -9,9 +9,10 @@
 
 use linux_raw_sys::general::{iovec, SIGKILL, SI_USER};
 use linux_raw_sys::ptrace::{
-    PTRACE_ATTACH, PTRACE_CONT, PTRACE_DETACH, PTRACE_GETEVENTMSG, PTRACE_GETREGSET, PTRACE_GETSIGINFO, PTRACE_KILL,
-    PTRACE_PEEKDATA, PTRACE_PEEKMTETAGS, PTRACE_PEEKTEXT, PTRACE_POKEDATA, PTRACE_POKEMTETAGS, PTRACE_POKETEXT,
-    PTRACE_SEIZE, PTRACE_SETOPTIONS, PTRACE_SETREGSET, PTRACE_SETSIGINFO, PTRACE_SINGLESTEP, PTRACE_TRACEME,
+    PTRACE_ATTACH, PTRACE_CONT, PTRACE_DETACH, PTRACE_GETEVENTMSG, PTRACE_GETREGSET, PTRACE_GETSIGINFO,
+    PTRACE_GETSIGMASK, PTRACE_KILL, PTRACE_PEEKDATA, PTRACE_PEEKMTETAGS, PTRACE_PEEKTEXT, PTRACE_POKEDATA,
+    PTRACE_POKEMTETAGS, PTRACE_POKETEXT, PTRACE_SEIZE, PTRACE_SETOPTIONS, PTRACE_SETREGSET, PTRACE_SETSIGINFO,
+    PTRACE_SETSIGMASK, PTRACE_SINGLESTEP, PTRACE_TRACEME,
 };
 
 use super::errno::{Errno, SysResult};
@@ -99,10 +100,26 @@ pub fn ptrace(request: u64, pid: i32, addr: u64, data: u64) -> SysResult {
         PTRACE_GETEVENTMSG => write_user(UserAddr(data), &0u64).map(|_| 0),
         PTRACE_GETSIGINFO => get_siginfo(t, UserAddr(data)),
         PTRACE_SETSIGINFO => set_siginfo(t, UserAddr(data)),
+        // The blocked mask, a kernel sigset_t of 8 bytes (`addr` its size).
+        PTRACE_GETSIGMASK => {
+            if addr != 8 {
+                return Err(Errno::EINVAL);
+            }
+            write_user(UserAddr(data), &t.signals.blocked.0).map(|_| 0)
+        }
+        PTRACE_SETSIGMASK => {
+            if addr != 8 {
+                return Err(Errno::EINVAL);
+            }
+            let mask: u64 = read_user(UserAddr(data))?;
+            t.signals.blocked = crate::signal::SigSet(mask).blockable();
+            Ok(0)
+        }
         PTRACE_GETREGSET | PTRACE_SETREGSET => regset_request(t, request == PTRACE_SETREGSET, addr, UserAddr(data)),
         PTRACE_PEEKMTETAGS | PTRACE_POKEMTETAGS => mte_tags(t, request == PTRACE_POKEMTETAGS, addr, UserAddr(data)),
         // PEEKUSR / POKEUSR (arm64 has no user area), GETREGS (not on
-        // arm64), SYSCALL, INTERRUPT, LISTEN and anything unknown.
+        // arm64), SYSCALL, INTERRUPT, LISTEN, PEEKSIGINFO and anything
+        // unknown.
         _ => Err(Errno::EIO),
     }
 }
@@ -141,7 +158,8 @@ fn get_siginfo(t: &mut Process, out: UserAddr) -> SysResult {
 }
 
 /// PTRACE_SETSIGINFO: replaces the siginfo delivered if the tracer lets the
-/// signal through. Its union is read by the signal's kind: an address for
+/// signal through (E2BIG for one with an unknown layout and bytes past the
+/// 48 Linux keeps). Its union is read by the signal's kind: an address for
 /// a fault (positive si_code of SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP),
 /// pid and status for SIGCHLD, the sender's pid otherwise.
 fn set_siginfo(t: &mut Process, from: UserAddr) -> SysResult {
@@ -149,6 +167,11 @@ fn set_siginfo(t: &mut Process, from: UserAddr) -> SysResult {
     copy_from_user(&mut bytes, from)?;
     let int = |at: usize| i32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
     let (signo, code) = (int(0) as u32, int(8));
+    // Linux's post_copy_siginfo_from_user: past the 48 bytes the kernel
+    // keeps, a siginfo whose layout it does not know must be all zero.
+    if !known_siginfo_layout(signo, code) && bytes[KERNEL_SIGINFO_SIZE..].iter().any(|&b| b != 0) {
+        return Err(Errno::E2BIG);
+    }
     use linux_raw_sys::general::{SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
     let fields = match signo {
         SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP if code > 0 => {
@@ -161,6 +184,34 @@ fn set_siginfo(t: &mut Process, from: UserAddr) -> SysResult {
     // si_signo, this is what is delivered.
     stop_of(t)?.info = SigInfo { signo, code, fields };
     Ok(0)
+}
+
+/// Bytes of Linux's struct kernel_siginfo (what it keeps of a siginfo_t).
+const KERNEL_SIGINFO_SIZE: usize = 48;
+
+/// Linux's known_siginfo_layout: whether `code` is one Linux defines for
+/// `signo` (sig_sicodes: the per-signal code limits of asm-generic/siginfo.h),
+/// or a generic one.
+fn known_siginfo_layout(signo: u32, code: i32) -> bool {
+    use linux_raw_sys::general::{SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGPOLL, SIGSEGV, SIGSYS, SIGTRAP};
+    const SI_KERNEL: i32 = 0x80;
+    const SI_DETHREAD: i32 = -7;
+    const SI_ASYNCNL: i32 = -60;
+    const NSIGPOLL: i32 = 6;
+    let limit = match signo {
+        SIGILL => Some(11),
+        SIGFPE => Some(15),
+        SIGSEGV => Some(9),
+        SIGBUS => Some(5),
+        SIGTRAP | SIGCHLD | SIGPOLL => Some(6),
+        SIGSYS => Some(2),
+        _ => None,
+    };
+    match code {
+        SI_KERNEL => true,
+        c if c > SI_USER as i32 => c <= limit.unwrap_or(NSIGPOLL),
+        c => c >= SI_DETHREAD || c == SI_ASYNCNL,
+    }
 }
 
 /// PTRACE_GETREGSET / SETREGSET (Linux's ptrace_regset): `data` is an
@@ -206,8 +257,9 @@ fn mte_tags(t: &mut Process, write: bool, addr: u64, uiov: UserAddr) -> SysResul
     }
     let iov: iovec = read_user(uiov)?;
     let (buf, len) = (iov.iov_base as u64, iov.iov_len);
-    // access_ok: the whole buffer must lie in the user half.
-    let buf_end = crate::arch::aarch64::mmu::layout::untagged_addr(buf).checked_add(len);
+    // access_ok: the whole buffer must lie in the user half (a tagged one
+    // only with the tracer's tagged-address ABI on).
+    let buf_end = UserAddr(buf).untagged().checked_add(len);
     if buf_end.is_none_or(|end| end > USER_END) {
         return Err(Errno::EFAULT);
     }
