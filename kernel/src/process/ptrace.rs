@@ -123,6 +123,13 @@ pub fn next_signal(p: &mut Process, regs: &mut TrapFrame) -> Next {
 /// Stops `p` for `info` until its tracer resumes it; the signal to deliver
 /// then, if any (Linux's ptrace_signal).
 fn signal_delivery_stop(p: &mut Process, regs: &mut TrapFrame, info: SigInfo) -> Option<SigInfo> {
+    if tracer_group(p).is_none() {
+        // The tracer is gone without detaching it (it cannot be: every
+        // exit path detaches): nobody would ever resume it, so it is not
+        // traced any more.
+        p.ptrace = Tracing::default();
+        return Some(info);
+    }
     // Linux's do_signal calls forget_syscall before get_signal: in a
     // signal-delivery-stop the system call number is always NO_SYSCALL.
     let syscallno = -1;
