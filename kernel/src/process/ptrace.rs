@@ -205,7 +205,10 @@ pub fn attach(tid: u32, seize: bool, options: u32) -> Result<(), AttachError> {
     if target.tgid == my_tgid || target.state == State::Zombie || target.ptrace.tracer.is_some() {
         return Err(AttachError::NotPermitted);
     }
-    target.ptrace = Tracing { tracer: Some(my_tid), seized: seize, options, ..Tracing::default() };
+    // A stop the last tracer ended that the task has not left yet keeps
+    // the signal it was given (Linux's exit_code survives a new attach).
+    let stop = target.ptrace.stop.take();
+    target.ptrace = Tracing { tracer: Some(my_tid), seized: seize, options, stop, ..Tracing::default() };
     log::debug!("pid {} {} pid {}", my_tid, if seize { "seized" } else { "attached to" }, tid);
     if !seize {
         // SEND_SIG_PRIV: si_code SI_KERNEL, no sender.
