@@ -242,13 +242,19 @@ pub fn tracee(tid: u32, any_state: bool) -> Option<&'static mut Process> {
 }
 
 /// PTRACE_CONT / SINGLESTEP: `t` (stopped) runs on, delivering `signo`
-/// (0: none), and with `step` stops again after one instruction. The SS
-/// bit of its saved PSTATE goes with `step` (Linux's user_enable_single_step
-/// and user_disable_single_step).
+/// (0: none), and with `step` stops again after one instruction. As Linux's
+/// user_enable_single_step, the SS bit of its saved PSTATE is set only when
+/// stepping starts: a task already stepping keeps the SS the hardware left
+/// (0 after an SVC, so the next step stops before the following
+/// instruction); user_disable_single_step leaves it, as MDSCR_EL1.SS is
+/// then off.
 pub fn resume(t: &mut Process, signo: u32, step: bool) {
+    let starts = step && !t.ptrace.single_step;
     t.ptrace.single_step = step;
     if let Some(stop) = t.ptrace.stop.as_mut() {
-        stop.regs.pstate = debug::with_step(stop.regs.pstate, step);
+        if starts {
+            stop.regs.pstate = debug::with_step(stop.regs.pstate, true);
+        }
         stop.resume = Some(signo);
     }
     // Only a ptrace-stop ends here: a tracee detached while it sleeps in a
@@ -294,6 +300,17 @@ pub fn tracer_exiting(tid: u32) {
 pub fn tracer_renamed(old: u32, new: u32) {
     for t in scheduler::tasks().filter(|t| t.ptrace.tracer == Some(old)) {
         t.ptrace.tracer = Some(new);
+    }
+}
+
+/// A system call of the current task is done. A task being stepped gets
+/// SIGTRAP (SI_USER, no sender), so its tracer sees it stop after the call
+/// (Linux's syscall_trace_exit with TIF_SINGLESTEP: report_syscall,
+/// user_single_step_report).
+pub fn syscall_exit() {
+    let p = current();
+    if p.ptrace.single_step && p.ptrace.tracer.is_some() {
+        p.signals.force(SigInfo { signo: SIGTRAP, code: SI_USER as i32, fields: SigFields::Sender { pid: 0 } });
     }
 }
 

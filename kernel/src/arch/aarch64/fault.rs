@@ -162,7 +162,11 @@ fn force(frame: &TrapFrame, sig: Sig, addr: u64) {
 pub fn user_sync(frame: &mut TrapFrame) {
     let esr = frame.esr();
     match esr.class() {
-        ExceptionClass::Svc64 => crate::syscall::dispatch(frame),
+        ExceptionClass::Svc64 => {
+            crate::syscall::dispatch(frame);
+            // ptrace: a stepped task reports the end of the call.
+            crate::process::ptrace::syscall_exit();
+        }
         ExceptionClass::DataAbortLowerEl | ExceptionClass::InstructionAbortLowerEl => user_abort(frame),
         ExceptionClass::PcAlignment | ExceptionClass::SpAlignment => {
             force(frame, Sig { signal: SIGBUS, code: BUS_ADRALN, name: "BUS_ADRALN" }, frame.elr)
