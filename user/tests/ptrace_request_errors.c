@@ -72,10 +72,12 @@ int main(void)
     CHECK_ERRNO(ptrace(PTRACE_CONT, plain, 0, 0), ESRCH);
     CHECK_ERRNO(ptrace(PTRACE_KILL, plain, 0, 0), ESRCH);
     CHECK_ERRNO(ptrace(0x7777, plain, 0, 0), ESRCH);
+    CHECK_ERRNO(ptrace_raw(0x100000001L, 4000000, 0, 0), ESRCH); /* a 64-bit request, no such pid */
     CHECK(kill(plain, SIGKILL) == 0 && waitpid(plain, NULL, 0) == plain, "ending the untraced child");
 
     pid_t pid = start_tracee(tracee);
     CHECK_ERRNO(ptrace(0x7777, pid, 0, 0), EIO);
+    CHECK_ERRNO(ptrace_raw(0x100000001L, pid, 0, 0), EIO);
     CHECK_ERRNO(ptrace_raw(PTRACE_PEEKUSER, pid, 0, (unsigned long)&word), EIO);
     CHECK_ERRNO(ptrace(PTRACE_CONT, pid, 0, 65), EIO);
     CHECK_ERRNO(ptrace(PTRACE_DETACH, pid, 0, 65), EIO);

@@ -41,7 +41,9 @@ impl From<AttachError> for Errno {
 
 /// ptrace(request, pid, addr, data).
 pub fn ptrace(request: u64, pid: i32, addr: u64, data: u64) -> SysResult {
-    let Ok(request) = u32::try_from(request) else { return Err(Errno::EIO) };
+    // A request wider than 32 bits is no request: it meets the same checks
+    // as an unknown one (ESRCH for a missing pid, then EIO).
+    let request = u32::try_from(request).unwrap_or(u32::MAX);
     if request == PTRACE_TRACEME {
         tracing::trace_me()?;
         return Ok(0);
