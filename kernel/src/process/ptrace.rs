@@ -59,8 +59,13 @@ impl UserRegs {
 /// A tracee in a ptrace-stop: what it stopped for and its registers.
 #[derive(Clone, Debug)]
 pub struct Stop {
-    /// The signal it stopped with (PTRACE_GETSIGINFO / SETSIGINFO).
+    /// The signal it stopped with (PTRACE_GETSIGINFO / SETSIGINFO); for an
+    /// event stop, SIGTRAP with si_code `(event << 8) | SIGTRAP`.
     pub info: SigInfo,
+    /// 0 for a signal-delivery-stop, else the PTRACE_EVENT_* it stopped for.
+    pub event: u32,
+    /// PTRACE_GETEVENTMSG of an event stop (exec: the tid before exec).
+    pub message: u64,
     pub regs: UserRegs,
     /// NT_ARM_SYSTEM_CALL: -1 (NO_SYSCALL) in a signal-delivery-stop; the
     /// tracer may set it, to no effect (there are no syscall stops).
@@ -88,9 +93,23 @@ pub struct Tracing {
     pub stop: Option<Stop>,
 }
 
-/// How `status` of wait4 encodes a ptrace-stop: WIFSTOPPED, WSTOPSIG.
-pub fn stop_status(signo: u32) -> u32 {
-    (signo << 8) | 0x7f
+/// PTRACE_O_TRACEEXEC: an event stop at exec instead of SIGTRAP.
+pub const OPTION_TRACEEXEC: u32 = 0x10;
+/// PTRACE_EVENT_EXEC.
+pub const EVENT_EXEC: u32 = 4;
+
+impl Stop {
+    /// Linux's exit_code of the stop: the signal, with the event above it
+    /// (`(PTRACE_EVENT_EXEC << 8) | SIGTRAP`).
+    pub fn code(&self) -> u32 {
+        (self.event << 8) | self.info.signo
+    }
+}
+
+/// How `status` of wait4 encodes a ptrace-stop with exit code `code`:
+/// WIFSTOPPED, WSTOPSIG the signal, the event in bits 16-23.
+pub fn stop_status(code: u32) -> u32 {
+    (code << 8) | 0x7f
 }
 
 /// What the next deliverable signal does, for `p` about to return to EL0
@@ -130,18 +149,8 @@ fn signal_delivery_stop(p: &mut Process, regs: &mut TrapFrame, info: SigInfo) ->
         p.ptrace = Tracing::default();
         return Some(info);
     }
-    // Linux's do_signal calls forget_syscall before get_signal: in a
-    // signal-delivery-stop the system call number is always NO_SYSCALL.
-    let syscallno = -1;
-    p.ptrace.stop = Some(Stop { info, regs: UserRegs::of(regs), syscallno, reported: false, resume: None });
-    log::debug!("pid {} ({}) ptrace-stop for signal {}", p.pid.0, p.name, info.signo);
-    notify_tracer(p, info.signo);
-    scheduler::block(State::Traced);
-    // Resumed by the tracer (CONT, SINGLESTEP, DETACH), by its exit, or
-    // woken by SIGKILL (`resume` is None: the caller finds SIGKILL next).
+    let stop = ptrace_stop(p, regs, info, 0, 0)?;
     let p = current();
-    let stop = p.ptrace.stop.take()?;
-    stop.regs.store(regs);
     let signo = stop.resume?;
     if signo == 0 {
         return None;
@@ -154,7 +163,26 @@ fn signal_delivery_stop(p: &mut Process, regs: &mut TrapFrame, info: SigInfo) ->
     Some(SigInfo { signo, code: SI_USER as i32, fields: SigFields::Sender { pid: sender } })
 }
 
-/// Tells `p`'s tracer that `p` stopped with `signo`: SIGCHLD with
+/// Linux's ptrace_stop: `p` copies its EL0 registers from `regs` into a
+/// `Stop`, tells its tracer and blocks until resumed (by the tracer, its
+/// exit, or SIGKILL); then takes the registers back, as the tracer left
+/// them, and returns the stop (`None` if it has none: cannot happen).
+fn ptrace_stop(p: &mut Process, regs: &mut TrapFrame, info: SigInfo, event: u32, message: u64) -> Option<Stop> {
+    // Linux's do_signal calls forget_syscall before get_signal: in a
+    // signal-delivery-stop the system call number is always NO_SYSCALL.
+    let syscallno = -1;
+    let stop = Stop { info, event, message, regs: UserRegs::of(regs), syscallno, reported: false, resume: None };
+    let code = stop.code();
+    p.ptrace.stop = Some(stop);
+    log::debug!("pid {} ({}) ptrace-stop, exit code {:#x}", p.pid.0, p.name, code);
+    notify_tracer(p, code);
+    scheduler::block(State::Traced);
+    let stop = current().ptrace.stop.take()?;
+    stop.regs.store(regs);
+    Some(stop)
+}
+
+/// Tells `p`'s tracer that `p` stopped with exit code `signo`: SIGCHLD with
 /// CLD_TRAPPED unless its handler asked for SA_NOCLDSTOP, and its waiters
 /// look again (Linux's do_notify_parent_cldstop).
 fn notify_tracer(p: &Process, signo: u32) {
@@ -163,7 +191,8 @@ fn notify_tracer(p: &Process, signo: u32) {
         let info = SigInfo {
             signo: SIGCHLD,
             code: CLD_TRAPPED as i32,
-            fields: SigFields::Child { pid: p.pid.0, status: signo as i32 },
+            // si_status = exit_code & 0x7f: the signal, without the event.
+            fields: SigFields::Child { pid: p.pid.0, status: (signo & 0x7f) as i32 },
         };
         // A standard signal is never refused.
         let _ = tracer.signals.send(info);
@@ -314,11 +343,20 @@ pub fn syscall_exit() {
     }
 }
 
-/// A successful execve by `p`: a tracee attached without SEIZE gets
-/// SIGTRAP, so its tracer sees the new program before its first
-/// instruction (Linux's ptrace_event(PTRACE_EVENT_EXEC) without the
-/// option: send_sig(SIGTRAP)).
-pub fn exec_done(p: &mut Process) {
+/// A successful execve by `p`, which was thread `old_tid` before it, with
+/// `regs` the new program's first registers (Linux's
+/// ptrace_event(PTRACE_EVENT_EXEC, old_vpid)): with PTRACE_O_TRACEEXEC an
+/// event stop now (status `(SIGTRAP | PTRACE_EVENT_EXEC << 8) << 8 | 0x7f`,
+/// GETEVENTMSG the old tid; the signal CONT gives it is not delivered);
+/// otherwise a tracee attached without SEIZE gets SIGTRAP, so its tracer
+/// sees the new program before its first instruction.
+pub fn exec_done(p: &mut Process, regs: &mut TrapFrame, old_tid: u32) {
+    if p.ptrace.tracer.is_some() && p.ptrace.options & OPTION_TRACEEXEC != 0 && tracer_group(p).is_some() {
+        let code = ((EVENT_EXEC << 8) | SIGTRAP) as i32;
+        let info = SigInfo { signo: SIGTRAP, code, fields: SigFields::Sender { pid: p.pid.0 } };
+        ptrace_stop(p, regs, info, EVENT_EXEC, old_tid as u64);
+        return;
+    }
     if p.ptrace.tracer.is_some() && !p.ptrace.seized {
         let info = SigInfo { signo: SIGTRAP, code: SI_USER as i32, fields: SigFields::Sender { pid: p.tgid } };
         let _ = p.signals.send(info);
@@ -328,8 +366,8 @@ pub fn exec_done(p: &mut Process) {
 /// What wait4/waitid found among the caller's tracees.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// In a ptrace-stop with this signal.
-    Stopped { pid: u32, signo: u32 },
+    /// In a ptrace-stop with this exit code (`Stop::code`).
+    Stopped { pid: u32, code: u32 },
     /// A traced process that is not the caller's child has ended.
     Ended { pid: u32, outcome: Outcome },
 }
@@ -349,7 +387,7 @@ pub fn wait_tracees(matches: &dyn Fn(&Process) -> bool, keep: bool) -> (bool, Op
         let Some(t) = scheduler::get(*pid) else { continue };
         if let Some(stop) = t.ptrace.stop.as_mut().filter(|s| !s.reported && t.state == State::Traced) {
             stop.reported |= !keep;
-            return (true, Some(Event::Stopped { pid: *pid, signo: stop.info.signo }));
+            return (true, Some(Event::Stopped { pid: *pid, code: stop.code() }));
         }
         if t.parent != me && scheduler::reapable(t) {
             let outcome = t.outcome.clone().unwrap_or(Outcome::Exited(0));

@@ -164,7 +164,8 @@ fn wait_status(outcome: &Outcome) -> u32 {
 enum Waited {
     /// A child (or a traced process) ended with this outcome.
     Ended(u32, Outcome),
-    /// A tracee is in a ptrace-stop with this signal.
+    /// A tracee is in a ptrace-stop with this exit code (the signal, and
+    /// the event above it).
     Stopped(u32, u32),
 }
 
@@ -178,7 +179,7 @@ fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> R
     loop {
         let (mut any, event) = process::ptrace::wait_tracees(&matches, keep);
         match event {
-            Some(process::ptrace::Event::Stopped { pid, signo }) => return Ok(Some(Waited::Stopped(pid, signo))),
+            Some(process::ptrace::Event::Stopped { pid, code }) => return Ok(Some(Waited::Stopped(pid, code))),
             Some(process::ptrace::Event::Ended { pid, outcome }) => return Ok(Some(Waited::Ended(pid, outcome))),
             None => {}
         }
@@ -223,7 +224,7 @@ pub fn wait4(pid: i32, wstatus: UserAddr, options: u32, rusage: UserAddr) -> Sys
     let (child, status) = match found {
         None => return Ok(0),
         Some(Waited::Ended(child, outcome)) => (child, wait_status(&outcome)),
-        Some(Waited::Stopped(child, signo)) => (child, process::ptrace::stop_status(signo)),
+        Some(Waited::Stopped(child, code)) => (child, process::ptrace::stop_status(code)),
     };
     if !wstatus.is_null() {
         write_user(wstatus, &status)?;
@@ -268,7 +269,7 @@ pub fn waitid(idtype: u32, id: i32, infop: UserAddr, options: u32) -> SysResult 
                 Waited::Ended(pid, Outcome::TimeLimit { .. }) => (pid, CLD_KILLED, linux_raw_sys::general::SIGKILL),
                 Waited::Ended(pid, Outcome::Refused(_)) => (pid, CLD_EXITED, 126),
                 Waited::Ended(pid, Outcome::NotStarted(_)) => (pid, CLD_EXITED, 127),
-                Waited::Stopped(pid, signo) => (pid, linux_raw_sys::general::CLD_TRAPPED, signo),
+                Waited::Stopped(pid, code) => (pid, linux_raw_sys::general::CLD_TRAPPED, code),
             };
             info[0] = linux_raw_sys::general::SIGCHLD;
             info[2] = code;
@@ -342,6 +343,7 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
         return Err(Errno::ENOMEM);
     }
 
+    let old_tid = p.pid.0;
     process::de_thread();
     let p = process::current();
     // The new space goes live before the old one is freed: we are running
@@ -374,7 +376,7 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     tock_registers::interfaces::Writeable::set(&TPIDR_EL0, 0);
     *frame = loader::initial_frame(image.entry, image.sp);
     log::info!("pid {} exec {}", p.pid.0, path);
-    process::ptrace::exec_done(p);
+    process::ptrace::exec_done(p, frame, old_tid);
     Ok(0)
 }
 

@@ -98,8 +98,11 @@ pub fn ptrace(request: u64, pid: i32, addr: u64, data: u64) -> SysResult {
             t.ptrace.options = data as u32;
             Ok(0)
         }
-        // No PTRACE_EVENT stops here, so no event message: 0.
-        PTRACE_GETEVENTMSG => write_user(UserAddr(data), &0u64).map(|_| 0),
+        // The message of an event stop (exec: the tid before it), else 0.
+        PTRACE_GETEVENTMSG => {
+            let message = t.ptrace.stop.as_ref().map_or(0, |s| s.message);
+            write_user(UserAddr(data), &message).map(|_| 0)
+        }
         PTRACE_GETSIGINFO => get_siginfo(t, UserAddr(data)),
         PTRACE_SETSIGINFO => set_siginfo(t, UserAddr(data)),
         // The blocked mask, a kernel sigset_t of 8 bytes (`addr` its size).
