@@ -21,21 +21,22 @@
 #define PTRACE_EVENT_EXEC 4
 #endif
 
+static const char *self_path;
+
+/* The tracee, once let go: this program again, in "child" mode. */
+static int exec_self(void)
+{
+    execl(self_path, self_path, "child", (char *)NULL);
+    return 91;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "child") == 0)
         return 0;
 
-    pid_t pid = fork();
-    CHECK(pid >= 0, "fork: errno %d", errno);
-    if (pid == 0) {
-        if (ptrace(PTRACE_TRACEME, 0, 0, 0) != 0)
-            _exit(90);
-        raise(SIGSTOP);
-        execl(argv[0], argv[0], "child", (char *)NULL);
-        _exit(91);
-    }
-    CHECK(wait_stop(pid) == SIGSTOP, "first stop is not SIGSTOP");
+    self_path = argv[0];
+    pid_t pid = start_tracee(exec_self);
     CHECK_ERRNO(ptrace(PTRACE_SETOPTIONS, pid, 0, 0x80000000UL), EINVAL);
     CHECK(ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACEEXEC) == 0, "SETOPTIONS: errno %d", errno);
     CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0, "CONT: errno %d", errno);
