@@ -91,6 +91,7 @@ mod boot {
         report(&boot, EntryLevel(entry_el).record(), &mte_info, &free);
         fpsimd::enable_for_el0();
         timer::allow_el0_virtual_counter();
+        crate::arch::aarch64::debug::init();
         crate::irq::init(&boot);
         crate::mm::zero_page::init();
         crate::vdso::init();

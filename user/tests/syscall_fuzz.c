@@ -42,7 +42,8 @@
  * descriptors, refpage descriptors of random sizes; random flags. Calls that
  * would reach outside the child are tamed: kill-family calls target the
  * child itself, clone loses CLONE_VM and CLONE_THREAD (a grandchild exits
- * at once), and the console descriptors are replaced by a file in /dev/shm
+ * at once), ptrace never attaches (TRACEME, ATTACH and SEIZE become an
+ * unknown request: a traced child would stop for its signals), and the console descriptors are replaced by a file in /dev/shm
  * so random writes do not reach the log.
  *
  * On any kernel but this one it refuses to run (under qemu-user it would
@@ -302,6 +303,10 @@ static void tame(uint64_t nr, uint64_t a[6], pid_t self)
         break;
     case 142: /* reboot */
         a[0] = a[1] = 0;
+        break;
+    case 117: /* ptrace: never become a tracee (stops nobody waits for), nor trace */
+        if (a[0] == 0 || a[0] == 16 || a[0] == 0x4206) /* TRACEME, ATTACH, SEIZE */
+            a[0] = 0x7777;                           /* unknown: ESRCH or EIO */
         break;
     }
 }

@@ -230,13 +230,31 @@ pub struct Resolved {
 /// Resolves a fault at `va`.
 #[cfg(target_os = "none")]
 pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Resolved, FaultError> {
+    resolve(space, va, access, false)
+}
+
+/// Resolves an access by a debugger to another process's memory (Linux's
+/// FOLL_FORCE, ptrace's PEEK/POKE): the area's protection is overridden, so
+/// a read works on a PROT_NONE area and a write to a read-only *private*
+/// area gets the page's private copy (mapped with the area's own,
+/// read-only, permissions: the program itself still cannot write it). A
+/// shared area that is not writable is refused, as Linux's check_vma_flags
+/// refuses FOLL_FORCE writes to non-COW mappings.
+#[cfg(target_os = "none")]
+pub fn handle_forced(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Resolved, FaultError> {
+    resolve(space, va, access, true)
+}
+
+#[cfg(target_os = "none")]
+fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) -> Result<Resolved, FaultError> {
     use crate::arch::aarch64::mmu::layout::phys_to_virt;
     use crate::arch::aarch64::mte;
 
     // The area is read in place while the page is changed: no copy of it.
     let (areas, mut pages) = space.parts();
     let area = areas.find(va).ok_or(FaultError::Unmapped)?;
-    if !area.prot.contains(access.needs()) {
+    let forced = force && !(access == Access::Write && area.flags.contains(AreaFlags::SHARED));
+    if !area.prot.contains(access.needs()) && !forced {
         return Err(FaultError::NotPermitted);
     }
     // One walk: the tables above the entry are created now if missing, and

@@ -11,6 +11,8 @@ pub mod memory_map;
 #[cfg(target_os = "none")]
 pub mod refpage;
 #[cfg(target_os = "none")]
+pub mod remote;
+#[cfg(target_os = "none")]
 pub mod shared_memory;
 pub mod tagged_addr;
 #[cfg(target_os = "none")]

@@ -87,6 +87,8 @@ pub struct Process {
     /// Made by clone(CLONE_VFORK): the thread that sleeps until this one
     /// execs or exits (Linux's vfork_done).
     pub vfork_parent: Option<u32>,
+    /// Its tracer, and the state of a ptrace-stop (ptrace.rs).
+    pub ptrace: super::ptrace::Tracing,
 }
 
 impl Process {
@@ -118,6 +120,8 @@ pub enum State {
     WaitingForFutex,
     /// In clone(CLONE_VFORK) until the child execs or exits.
     WaitingForVfork,
+    /// In a ptrace-stop until its tracer resumes it (or SIGKILL).
+    Traced,
     /// Exited; kept until its parent (or the runner) reaps it.
     Zombie,
 }

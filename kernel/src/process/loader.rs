@@ -262,5 +262,6 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         kstack,
         fp: FpState::default(),
         outcome: None,
+        ptrace: Default::default(),
     }))
 }

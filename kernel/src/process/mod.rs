@@ -18,6 +18,8 @@ mod lifecycle;
 #[cfg(target_os = "none")]
 pub mod loader;
 #[cfg(target_os = "none")]
+pub mod ptrace;
+#[cfg(target_os = "none")]
 pub mod runner;
 #[cfg(target_os = "none")]
 mod scheduler;

@@ -110,8 +110,10 @@ pub fn reap(pid: u32) -> Option<Box<Process>> {
 /// Makes `pid` runnable again (a wait or sleep is over).
 pub fn wake(pid: u32) {
     if let Some(p) = get(pid) {
-        if matches!(p.state, State::WaitingForChild | State::Sleeping | State::WaitingForFutex | State::WaitingForVfork)
-        {
+        if matches!(
+            p.state,
+            State::WaitingForChild | State::Sleeping | State::WaitingForFutex | State::WaitingForVfork | State::Traced
+        ) {
             p.state = State::Runnable;
             p.wake_at = None;
             table().queue.push_back(pid);
@@ -154,6 +156,8 @@ fn wake_for_signal(t: &mut Process, sig: u32) {
     let wants = t.signals.wants(sig);
     if wants && matches!(t.state, State::Sleeping | State::WaitingForChild | State::WaitingForFutex)
         || wants && t.state == State::WaitingForVfork && is_fatal(t, sig)
+        // SIGKILL ends a ptrace-stop (Linux's signal_wake_up(t, true)).
+        || t.state == State::Traced && sig == SIGKILL
     {
         t.interrupted = true;
         wake(t.pid.0);
@@ -290,11 +294,19 @@ fn process_ended(tgid: u32) {
             SigInfo { signo: exit_signal, code: code as i32, fields: SigFields::Child { pid: tgid, status } },
         );
     }
-    // Whichever thread of the parent sits in wait4 must look again.
+    wake_waiters(parent);
+    // A tracer that is not the parent waits for its tracee's end too.
+    if let Some(tracer) = get(tgid).and_then(|l| super::ptrace::tracer_group(l)) {
+        wake_waiters(tracer);
+    }
+}
+
+/// Whichever thread of process `tgid` sits in wait4 must look again.
+pub fn wake_waiters(tgid: u32) {
     let waiters: alloc::vec::Vec<u32> = table()
         .procs
         .values()
-        .filter(|w| w.tgid == parent && w.state == State::WaitingForChild)
+        .filter(|w| w.tgid == tgid && w.state == State::WaitingForChild)
         .map(|w| w.pid.0)
         .collect();
     waiters.into_iter().for_each(wake);
@@ -305,6 +317,9 @@ fn process_ended(tgid: u32) {
 pub fn exit_group_current(outcome: Outcome) -> ! {
     let p = super::current();
     let (me, tgid) = (p.pid.0, p.tgid);
+    let others: alloc::vec::Vec<u32> =
+        table().procs.values().filter(|t| t.tgid == tgid && t.pid.0 != me).map(|t| t.pid.0).collect();
+    others.into_iter().for_each(super::ptrace::tracer_exiting);
     for other in table().procs.values_mut().filter(|t| t.tgid == tgid && t.pid.0 != me) {
         vfork_done(other);
         other.outcome = Some(outcome.clone());
@@ -337,6 +352,7 @@ pub fn de_thread() {
     t.queue.retain(|pid| others.binary_search(pid).is_err());
     let mut leader = None;
     for pid in &others {
+        super::ptrace::tracer_exiting(*pid);
         let Some(mut other) = t.procs.remove(pid) else { continue };
         vfork_done(&mut other);
         log::debug!("pid {} ({}) ended by the exec of thread {}", pid, other.name, me);
@@ -354,6 +370,7 @@ pub fn de_thread() {
             mine.started_at = leader.started_at;
         }
         log::debug!("thread {} of pid {} takes its pid at exec", me, tgid);
+        super::ptrace::tracer_renamed(me, tgid);
         t.procs.insert(tgid, mine);
     }
 }
@@ -366,6 +383,7 @@ pub fn exit_current(outcome: Outcome) -> ! {
     let p = super::current();
     log::info!("pid {} ({}) {}", p.pid.0, p.name, outcome);
     vfork_done(p);
+    super::ptrace::tracer_exiting(p.pid.0);
     let leader = p.is_leader();
     p.outcome = Some(outcome);
     p.state = State::Zombie;
@@ -454,6 +472,7 @@ fn resume(pid: u32, slice_end: u64) {
     p.space().activate();
     p.fp.restore();
     p.mte.install();
+    crate::arch::aarch64::debug::set_user_step(p.ptrace.single_step);
     // The thread pointer (glibc's TLS base) is part of the EL0 state too.
     TPIDR_EL0.set(p.tls);
     // The vDSO's data page is refreshed every time a task gets the CPU.
@@ -550,7 +569,7 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                 // Nothing runnable: wait for the next wake-up or the deadline.
                 let next = t.procs.values().filter_map(|p| p.wake_at).min().unwrap_or(deadline).min(deadline);
                 let stuck = |p: &Process| {
-                    matches!(p.state, State::Zombie | State::WaitingForChild | State::WaitingForVfork)
+                    matches!(p.state, State::Zombie | State::WaitingForChild | State::WaitingForVfork | State::Traced)
                         || (p.state == State::WaitingForFutex && p.wake_at.is_none())
                 };
                 if t.procs.values().all(|p| stuck(p)) && next == deadline {

@@ -155,7 +155,8 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
         regs.elr -= SVC_SIZE;
     }
     loop {
-        match p.signals.next() {
+        // ptrace: a traced task stops here for its tracer (signal-delivery-stop).
+        match crate::process::ptrace::next_signal(p, regs) {
             Next::Nothing => {
                 if let Some((RestartKind::RestartBlock, _)) = restart {
                     regs.x[8] = linux_raw_sys::general::__NR_restart_syscall as u64;

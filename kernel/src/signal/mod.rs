@@ -548,17 +548,26 @@ impl SignalState {
     /// Takes the next deliverable signal and says what to do with it. For a
     /// handler, the caller must then apply [`SignalState::handler_entered`].
     pub fn next(&mut self) -> Next {
-        loop {
-            let Some((info, fault)) = self.dequeue(SigSet(!self.blocked.0)) else { return Next::Nothing };
-            let action = self.action(info.signo);
-            match action.disposition {
-                Disposition::Handler(_) => return Next::Handle(info, action, fault),
-                Disposition::Ignore => continue,
-                Disposition::Default => match default_action(info.signo) {
-                    DefaultAction::Ignore => continue,
-                    DefaultAction::Terminate => return Next::Terminate(info),
-                },
+        while let Some((info, fault)) = self.dequeue(SigSet(!self.blocked.0)) {
+            if let Some(next) = self.decide(info, fault) {
+                return next;
             }
+        }
+        Next::Nothing
+    }
+
+    /// What the disposition does with a dequeued signal (and the fault
+    /// behind it, for its frame): `None` when it is ignored (explicitly or
+    /// by default). A tracer sees a signal before this is asked.
+    pub fn decide(&self, info: SigInfo, fault: Option<FaultDetails>) -> Option<Next> {
+        let action = self.action(info.signo);
+        match action.disposition {
+            Disposition::Handler(_) => Some(Next::Handle(info, action, fault)),
+            Disposition::Ignore => None,
+            Disposition::Default => match default_action(info.signo) {
+                DefaultAction::Ignore => None,
+                DefaultAction::Terminate => Some(Next::Terminate(info)),
+            },
         }
     }
 

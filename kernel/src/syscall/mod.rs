@@ -19,7 +19,11 @@ mod prctl;
 #[cfg(target_os = "none")]
 mod process;
 #[cfg(target_os = "none")]
+mod ptrace;
+#[cfg(target_os = "none")]
 mod refpage;
+#[cfg(target_os = "none")]
+mod regset;
 #[cfg(target_os = "none")]
 mod sched;
 #[cfg(target_os = "none")]
@@ -36,7 +40,7 @@ mod dispatch {
 
     use super::errno::{Errno, SysResult};
     use super::process as proc;
-    use super::{fd, futex, info, io, memory, prctl, refpage, sched, signal, time};
+    use super::{fd, futex, info, io, memory, prctl, ptrace, refpage, sched, signal, time};
     use crate::arch::aarch64::trap_frame::TrapFrame;
     use crate::mm::uaccess::UserAddr;
     use crate::process::{self, outcome::Outcome};
@@ -148,6 +152,7 @@ mod dispatch {
             nr::__NR_rt_sigsuspend => signal::rt_sigsuspend(user(0), a[1]),
             nr::__NR_rt_sigtimedwait => signal::rt_sigtimedwait(user(0), user(1), user(2), a[3]),
             nr::__NR_restart_syscall => signal::restart_syscall(),
+            nr::__NR_ptrace => ptrace::ptrace(a[0], a[1] as i32, a[2], a[3]),
             nr::__NR_prctl => prctl::prctl(a[0] as u32, [a[1], a[2], a[3], a[4]]),
             _ => unknown(number),
         }

@@ -131,6 +131,8 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         exit_signal: if thread { 0 } else { (flags & 0xff) as u32 },
         futex_key: None,
         vfork_parent: (f & CLONE_VFORK != 0).then_some(parent.pid.0),
+        // Linux's copy_process: not traced (no PTRACE_O_TRACEFORK here).
+        ptrace: Default::default(),
     });
     if f & CLONE_PARENT_SETTID != 0 {
         write_user(ptid, &tid.0)?;
@@ -170,18 +172,34 @@ fn wait_status(outcome: &Outcome) -> u32 {
     }
 }
 
+/// What wait4 / waitid found.
+enum Waited {
+    /// A child (or a traced process) ended with this outcome.
+    Ended(u32, Outcome),
+    /// A tracee is in a ptrace-stop with this exit code (the signal, and
+    /// the event above it).
+    Stopped(u32, u32),
+}
+
 /// Waits for a child of the caller's process that `matches` to become a
-/// zombie; reaps it unless `keep` (WNOWAIT). `Ok(None)` with `nohang` when
-/// none has exited yet; ECHILD when there is no such child at all.
-fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> Result<Option<(u32, Outcome)>, Errno> {
+/// zombie, or for a tracee of the caller's process to stop (Linux's do_wait:
+/// wait_consider_task and ptrace_do_wait); reaps the child unless `keep`
+/// (WNOWAIT). `Ok(None)` with `nohang` when none has exited yet; ECHILD
+/// when there is no such child or tracee at all.
+fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> Result<Option<Waited>, Errno> {
     let me = process::current().tgid;
     loop {
-        let mut any = false;
+        let (mut any, event) = process::ptrace::wait_tracees(&matches, keep);
+        match event {
+            Some(process::ptrace::Event::Stopped { pid, code }) => return Ok(Some(Waited::Stopped(pid, code))),
+            Some(process::ptrace::Event::Ended { pid, outcome }) => return Ok(Some(Waited::Ended(pid, outcome))),
+            None => {}
+        }
         let mut zombie = None;
         for child in process::children_of(me) {
             if child.is_leader() && matches(child) {
                 any = true;
-                if process::reapable(child) {
+                if process::reapable(child) && !process::ptrace::held_by_tracer(child) {
                     zombie = Some((child.pid.0, child.outcome.clone().expect("a zombie has an outcome")));
                     break;
                 }
@@ -194,7 +212,7 @@ fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> R
             if !keep {
                 process::reap(pid);
             }
-            return Ok(Some((pid, outcome)));
+            return Ok(Some(Waited::Ended(pid, outcome)));
         }
         if nohang {
             return Ok(None);
@@ -209,17 +227,21 @@ fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> R
 }
 
 /// wait4(pid, wstatus, options, rusage): a child matching `pid` (-1 or any
-/// group id: any child) that has exited is reaped and its status reported;
-/// without one the caller sleeps until a child exits (or returns 0 with
-/// WNOHANG).
+/// group id: any child) that has exited is reaped and its status reported,
+/// or a tracee's ptrace-stop (`(signal << 8) | 0x7f`); without one the
+/// caller sleeps until a child exits (or returns 0 with WNOHANG).
 pub fn wait4(pid: i32, wstatus: UserAddr, options: u32, rusage: UserAddr) -> SysResult {
     if options & !(WNOHANG | WUNTRACED | linux_raw_sys::general::WCONTINUED | WAIT_IGNORED) != 0 {
         return Err(Errno::EINVAL);
     }
     let found = wait_child(|p| pid <= 0 || p.pid.0 == pid as u32, options & WNOHANG != 0, false)?;
-    let Some((child, outcome)) = found else { return Ok(0) };
+    let (child, status) = match found {
+        None => return Ok(0),
+        Some(Waited::Ended(child, outcome)) => (child, wait_status(&outcome)),
+        Some(Waited::Stopped(child, code)) => (child, process::ptrace::stop_status(code)),
+    };
     if !wstatus.is_null() {
-        write_user(wstatus, &wait_status(&outcome))?;
+        write_user(wstatus, &status)?;
     }
     if !rusage.is_null() {
         // struct rusage: 144 bytes, all zero (no accounting yet).
@@ -231,8 +253,9 @@ pub fn wait4(pid: i32, wstatus: UserAddr, options: u32, rusage: UserAddr) -> Sys
 }
 
 /// waitid(idtype, id, infop, options): as wait4, reporting through a
-/// siginfo (si_signo SIGCHLD, si_code CLD_EXITED or CLD_KILLED, si_pid,
-/// si_status); WNOWAIT leaves the child waitable.
+/// siginfo (si_signo SIGCHLD, si_code CLD_EXITED, CLD_KILLED or, for a
+/// ptrace-stop, CLD_TRAPPED; si_pid, si_status); WNOWAIT leaves the child
+/// waitable.
 pub fn waitid(idtype: u32, id: i32, infop: UserAddr, options: u32) -> SysResult {
     const P_ALL: u32 = 0;
     const P_PID: u32 = 1;
@@ -253,13 +276,14 @@ pub fn waitid(idtype: u32, id: i32, infop: UserAddr, options: u32) -> SysResult 
     let found = wait_child(|p| filter.is_none_or(|f| p.pid.0 == f), options & WNOHANG != 0, options & WNOWAIT != 0)?;
     if !infop.is_null() {
         let mut info = [0u32; 32];
-        if let Some((pid, outcome)) = found {
-            let (code, status) = match outcome {
-                Outcome::Exited(c) => (CLD_EXITED, c as u32),
-                Outcome::Killed { signal, .. } => (CLD_KILLED, signal),
-                Outcome::TimeLimit { .. } => (CLD_KILLED, linux_raw_sys::general::SIGKILL),
-                Outcome::Refused(_) => (CLD_EXITED, 126),
-                Outcome::NotStarted(_) => (CLD_EXITED, 127),
+        if let Some(found) = found {
+            let (pid, code, status) = match found {
+                Waited::Ended(pid, Outcome::Exited(c)) => (pid, CLD_EXITED, c as u32),
+                Waited::Ended(pid, Outcome::Killed { signal, .. }) => (pid, CLD_KILLED, signal),
+                Waited::Ended(pid, Outcome::TimeLimit { .. }) => (pid, CLD_KILLED, linux_raw_sys::general::SIGKILL),
+                Waited::Ended(pid, Outcome::Refused(_)) => (pid, CLD_EXITED, 126),
+                Waited::Ended(pid, Outcome::NotStarted(_)) => (pid, CLD_EXITED, 127),
+                Waited::Stopped(pid, code) => (pid, linux_raw_sys::general::CLD_TRAPPED, code),
             };
             info[0] = linux_raw_sys::general::SIGCHLD;
             info[2] = code;
@@ -333,6 +357,7 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
         return Err(Errno::ENOMEM);
     }
 
+    let old_tid = p.pid.0;
     process::de_thread();
     let p = process::current();
     // The new space goes live before the old one is freed: we are running
@@ -365,6 +390,7 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     tock_registers::interfaces::Writeable::set(&TPIDR_EL0, 0);
     *frame = loader::initial_frame(image.entry, image.sp);
     log::info!("pid {} exec {}", p.pid.0, path);
+    process::ptrace::exec_done(p, frame, old_tid);
     Ok(0)
 }
 

@@ -8,7 +8,7 @@ use alloc::format;
 
 use linux_raw_sys::general::{
     BUS_ADRALN, BUS_ADRERR, BUS_OBJERR, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SEGV_MTESERR, SIGBUS, SIGILL, SIGKILL,
-    SIGSEGV, SIGTRAP, SI_KERNEL, TRAP_BRKPT,
+    SIGSEGV, SIGTRAP, SI_KERNEL, TRAP_BRKPT, TRAP_TRACE,
 };
 
 use super::esr::{Esr, ExceptionClass, FaultKind};
@@ -165,7 +165,11 @@ fn force(frame: &TrapFrame, sig: Sig, addr: u64) {
 pub fn user_sync(frame: &mut TrapFrame) {
     let esr = frame.esr();
     match esr.class() {
-        ExceptionClass::Svc64 => crate::syscall::dispatch(frame),
+        ExceptionClass::Svc64 => {
+            crate::syscall::dispatch(frame);
+            // ptrace: a stepped task reports the end of the call.
+            crate::process::ptrace::syscall_exit();
+        }
         ExceptionClass::DataAbortLowerEl | ExceptionClass::InstructionAbortLowerEl => user_abort(frame),
         ExceptionClass::PcAlignment | ExceptionClass::SpAlignment => {
             force(frame, Sig { signal: SIGBUS, code: BUS_ADRALN, name: "BUS_ADRALN" }, frame.elr)
@@ -174,11 +178,31 @@ pub fn user_sync(frame: &mut TrapFrame) {
         // and is a no-op, as Linux's wfi_handler makes it: the program
         // goes on at the next instruction, and the CPU is not idled for it.
         ExceptionClass::WfiWfe if esr.iss() & 1 == 0 => frame.elr += 4,
-        ExceptionClass::Brk64 | ExceptionClass::BreakpointLowerEl | ExceptionClass::SoftwareStepLowerEl => {
+        ExceptionClass::Brk64 | ExceptionClass::BreakpointLowerEl => {
             force(frame, Sig { signal: SIGTRAP, code: TRAP_BRKPT, name: "TRAP_BRKPT" }, frame.elr)
         }
+        ExceptionClass::SoftwareStepLowerEl => software_step(frame),
         _ => force(frame, Sig { signal: SIGILL, code: ILL_ILLOPC, name: "ILL_ILLOPC" }, frame.elr),
     }
+}
+
+/// The Software Step exception (EC 0x32) of a task stepped by
+/// PTRACE_SINGLESTEP: it executed one instruction and is stopped before the
+/// next (Arm ARM D2.12, arch/aarch64/debug.rs). Linux's single_step_handler:
+/// SIGTRAP, si_code TRAP_TRACE, si_addr the pc; and user_rewind_single_step:
+/// SPSR.SS is set again, so that if the tracer lets it go on still stepping
+/// it executes exactly one more instruction. Logged at debug level only: a
+/// debugger steps thousands of times.
+fn software_step(frame: &mut TrapFrame) {
+    let p = process::current();
+    if p.ptrace.single_step {
+        frame.spsr = super::debug::with_step(frame.spsr, true);
+    }
+    log::debug!("pid {} ({}): software step at pc {:#x}", p.pid.0, p.name, frame.elr);
+    p.fault_esr = Some(frame.esr);
+    p.fault_address = None;
+    p.fault_report = Some(format!("TRAP_TRACE (software step) at pc {:#x}", frame.elr));
+    p.signals.force(SigInfo { signo: SIGTRAP, code: TRAP_TRACE as i32, fields: SigFields::Fault { addr: frame.elr } });
 }
 
 /// A kernel access to a user address faulted (inside a uaccess routine):

@@ -18,6 +18,7 @@ pub mod cache;
 pub mod context;
 #[cfg(target_os = "none")]
 pub mod cpu_features;
+pub mod debug;
 #[cfg(target_os = "none")]
 pub mod exception;
 #[cfg(target_os = "none")]

@@ -19,6 +19,7 @@ pub fn state_name(task: &Process) -> (char, &'static str) {
         State::WaitingForChild | State::Sleeping | State::WaitingForFutex => ('S', "S (sleeping)"),
         // wait_for_vfork_done sleeps killable, which Linux shows as D.
         State::WaitingForVfork => ('D', "D (disk sleep)"),
+        State::Traced => ('t', "t (tracing stop)"),
         State::Zombie => ('Z', "Z (zombie)"),
     }
 }

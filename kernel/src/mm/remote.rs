@@ -1,0 +1,128 @@
+//! Another process's memory, for a debugger: Linux's access_remote_vm with
+//! FOLL_FORCE (PTRACE_PEEKDATA / POKEDATA) and arm64's __access_remote_tags
+//! (PTRACE_PEEKMTETAGS / POKEMTETAGS).
+//!
+//! Each page is first resolved in the target's space as the target's own
+//! access would be, but forced (`fault::handle_forced`): a read maps what a
+//! read would map, a write to a private page gets the target its private
+//! copy, even in a read-only area. The page is then read or written through
+//! the kernel's linear map, never through the target's mapping (its TTBR0
+//! is not live: the caller's is). The target is stopped, so nothing runs
+//! on its memory meanwhile; pages shared with a running process (shared
+//! memory) may change under the copy, as on Linux.
+
+use super::addr::{VirtAddr, PAGE_SIZE};
+use super::address_space::AddressSpace;
+use super::fault::{self, Access};
+use crate::arch::aarch64::mmu::layout::phys_to_virt;
+use crate::arch::aarch64::{cache, mte};
+use crate::exec::elf::USER_END;
+use crate::mm::tagged_addr::untagged_addr;
+
+/// Why tags cannot be read or written at an address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TagAccessError {
+    /// Nothing can be mapped there (Linux: get_user_pages_remote fails).
+    Unmapped,
+    /// The area was not mapped with PROT_MTE, or tagging is off
+    /// (Linux's EOPNOTSUPP, reported by ptrace as EIO).
+    NotTagged,
+}
+
+/// `addr` as a user address, if it is one (no tag allowed).
+fn user_va(addr: u64) -> Option<VirtAddr> {
+    (addr < USER_END).then(|| VirtAddr::new(addr))
+}
+
+/// The untagged user address of `addr`, if it is one: the tag requests
+/// look pages up with get_user_pages_remote, which drops the tag
+/// (untagged_addr: bits 63:56 from bit 55).
+fn untagged_user_va(addr: u64) -> Option<VirtAddr> {
+    user_va(untagged_addr(addr))
+}
+
+/// The linear-map address of the byte at `va` of `space`, after resolving
+/// the page for `access` (forced); whether its area is PROT_MTE.
+fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Option<(VirtAddr, bool)> {
+    let resolved = fault::handle_forced(space, va, access).ok()?;
+    let (pa, _) = space.mapped(va)?;
+    Some((phys_to_virt(pa) + va.page_offset() as u64, resolved.tagged))
+}
+
+/// Reads `buf.len()` bytes at `addr` of `space`; returns how many could be
+/// read (fewer at the first page that cannot be mapped). A tagged `addr`
+/// reads nothing: Linux 6.1's __access_remote_vm looks its area up with
+/// the tag still on (vma_lookup), and finds none.
+pub fn read(space: &mut AddressSpace, addr: u64, buf: &mut [u8]) -> usize {
+    let mut done = 0;
+    while done < buf.len() {
+        let Some(va) = user_va(addr.wrapping_add(done as u64)) else { break };
+        let Some((src, _)) = resolve(space, va, Access::Read) else { break };
+        let n = (PAGE_SIZE - va.page_offset()).min(buf.len() - done);
+        // SAFETY: `src` is the linear-map address of a frame `space` maps,
+        // and `n` bytes from it stay inside that page.
+        unsafe { core::ptr::copy_nonoverlapping(src.as_ptr::<u8>(), buf[done..].as_mut_ptr(), n) };
+        done += n;
+    }
+    done
+}
+
+/// Writes `bytes` at `addr` of `space`, copy-on-write even where the area
+/// is read-only (FOLL_FORCE); returns how many were written. The written
+/// bytes are made visible to instruction fetches (a debugger's BRK), as
+/// Linux's copy_to_user_page does.
+pub fn write(space: &mut AddressSpace, addr: u64, bytes: &[u8]) -> usize {
+    let mut done = 0;
+    while done < bytes.len() {
+        let Some(va) = user_va(addr.wrapping_add(done as u64)) else { break };
+        let Some((dst, _)) = resolve(space, va, Access::Write) else { break };
+        let n = (PAGE_SIZE - va.page_offset()).min(bytes.len() - done);
+        // SAFETY: `dst` is the linear-map address of a private frame of
+        // `space` (the forced write fault made it so), `n` bytes inside it.
+        unsafe { core::ptr::copy_nonoverlapping(bytes[done..].as_ptr(), dst.as_mut_ptr::<u8>(), n) };
+        cache::sync_icache(dst, n);
+        done += n;
+    }
+    done
+}
+
+/// The linear-map address of the granule at `addr` and the number of
+/// granules left in its page, for a tag access.
+fn tag_page(space: &mut AddressSpace, addr: u64, access: Access) -> Result<(VirtAddr, usize), TagAccessError> {
+    let va = untagged_user_va(addr).ok_or(TagAccessError::Unmapped)?.align_down(mte::GRANULE as u64);
+    let (granule, tagged) = resolve(space, va, access).ok_or(TagAccessError::Unmapped)?;
+    if !tagged {
+        return Err(TagAccessError::NotTagged);
+    }
+    Ok((granule, (PAGE_SIZE - va.page_offset()) / mte::GRANULE))
+}
+
+/// Reads the allocation tags of the granules from `addr` (one per byte of
+/// `out`) up to the end of its page; returns how many were read. A page
+/// not present yet is faulted in as a read would (the zero page: tags 0).
+pub fn read_tags(space: &mut AddressSpace, addr: u64, out: &mut [u8]) -> Result<usize, TagAccessError> {
+    let (granule, left) = tag_page(space, addr, Access::Read)?;
+    let n = left.min(out.len());
+    for (i, tag) in out[..n].iter_mut().enumerate() {
+        // SAFETY: a granule of a Tagged frame `space` maps (the area is
+        // PROT_MTE), through the linear map.
+        *tag = unsafe { mte::load_tag(granule + (i * mte::GRANULE) as u64) };
+    }
+    Ok(n)
+}
+
+/// Sets the allocation tags of the granules from `addr` from the low four
+/// bits of each byte of `tags`, up to the end of its page (the page is
+/// first made the target's own, as a write would); returns how many were
+/// set.
+pub fn write_tags(space: &mut AddressSpace, addr: u64, tags: &[u8]) -> Result<usize, TagAccessError> {
+    let (granule, left) = tag_page(space, addr, Access::Write)?;
+    let n = left.min(tags.len());
+    for (i, tag) in tags[..n].iter().enumerate() {
+        let at = mte::with_tag(granule + (i * mte::GRANULE) as u64, *tag);
+        // SAFETY: a granule of a private, Tagged frame of `space` (the
+        // forced write fault made it so); only the target sees its tags.
+        unsafe { mte::store_tag(at) };
+    }
+    Ok(n)
+}
