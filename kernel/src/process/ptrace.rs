@@ -134,7 +134,7 @@ pub fn next_signal(p: &mut Process, regs: &mut TrapFrame) -> Next {
         if p.signals.blocked.contains(info.signo) {
             // A standard signal always queues; a real-time one may be lost
             // to a full queue, as Linux's send_signal_locked loses it.
-            let _ = p.signals.send(info);
+            let _ = p.signals.send(info, true);
             continue;
         }
         if let Some(next) = p.signals.decide(info, fault) {
@@ -199,7 +199,8 @@ fn notify_tracer(p: &Process, signo: u32) {
             fields: SigFields::Child { pid: p.pid.0, status: (signo & 0x7f) as i32 },
         };
         // A standard signal is never refused.
-        let _ = tracer.signals.send(info);
+        let traced = tracer.ptrace.tracer.is_some();
+        let _ = tracer.signals.send(info, traced);
     }
     scheduler::wake_waiters(tracer.tgid);
 }
@@ -363,7 +364,7 @@ pub fn exec_done(p: &mut Process, regs: &mut TrapFrame, old_tid: u32) {
     }
     if p.ptrace.tracer.is_some() && !p.ptrace.seized {
         let info = SigInfo { signo: SIGTRAP, code: SI_USER as i32, fields: SigFields::Sender { pid: p.tgid } };
-        let _ = p.signals.send(info);
+        let _ = p.signals.send(info, true);
     }
 }
 

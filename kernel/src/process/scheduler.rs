@@ -167,7 +167,8 @@ fn wake_for_signal(t: &mut Process, sig: u32) {
 /// Sends `info` to task `tid` (tkill, tgkill).
 pub fn signal_task(tid: u32, info: SigInfo) -> Result<(), QueueFull> {
     let Some(t) = get(tid) else { return Ok(()) };
-    t.signals.send(info)?;
+    let traced = t.ptrace.tracer.is_some();
+    t.signals.send(info, traced)?;
     wake_for_signal(t, info.signo);
     Ok(())
 }
@@ -222,7 +223,9 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
         // and has nothing to deliver (Linux finds it by its pid until wait).
         return Ok(t.procs.values().any(|p| p.tgid == tgid));
     };
-    get(queue).expect("found above").signals.send_to_group(info)?;
+    let queue = get(queue).expect("found above");
+    let traced = queue.ptrace.tracer.is_some();
+    queue.signals.send_to_group(info, traced)?;
     let taker = t
         .procs
         .values()

@@ -143,7 +143,8 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
     if core::mem::take(&mut p.mte_async_fault) {
         let code = linux_raw_sys::general::SEGV_MTEAERR as i32;
         // A standard signal is never refused (only real-time ones queue).
-        let _ = p.signals.send(SigInfo { signo: SIGSEGV, code, fields: SigFields::Fault { addr: 0 } });
+        let traced = p.ptrace.tracer.is_some();
+        let _ = p.signals.send(SigInfo { signo: SIGSEGV, code, fields: SigFields::Fault { addr: 0 } }, traced);
     }
     // The details of the fault just taken belong to its own signal.
     if let Some(esr) = p.fault_esr.take() {

@@ -438,23 +438,27 @@ impl SignalState {
     }
 
     /// Linux's sig_ignored: an ignored signal that is not blocked is
-    /// dropped when sent (a blocked one waits: the disposition may change).
-    fn ignored(&self, sig: u32) -> bool {
-        sig != SIGKILL && !self.blocked.contains(sig) && handler_ignores(&self.action(sig), sig)
+    /// dropped when sent (a blocked one waits: the disposition may change),
+    /// unless the thread is traced: its tracer sees every signal but
+    /// SIGKILL, ignored or not.
+    fn ignored(&self, sig: u32, traced: bool) -> bool {
+        sig != SIGKILL && !traced && !self.blocked.contains(sig) && handler_ignores(&self.action(sig), sig)
     }
 
-    /// Queues `info` for this thread (tkill, tgkill, rt_tgsigqueueinfo).
-    pub fn send(&mut self, info: SigInfo) -> Result<(), QueueFull> {
-        if self.ignored(info.signo) {
+    /// Queues `info` for this thread (tkill, tgkill, rt_tgsigqueueinfo);
+    /// `traced` if the thread has a tracer.
+    pub fn send(&mut self, info: SigInfo, traced: bool) -> Result<(), QueueFull> {
+        if self.ignored(info.signo, traced) {
             return Ok(());
         }
         self.pending.add(info)
     }
 
     /// Queues `info` for the whole process (kill, rt_sigqueueinfo,
-    /// SIGCHLD): any of its threads that does not block it takes it.
-    pub fn send_to_group(&mut self, info: SigInfo) -> Result<(), QueueFull> {
-        if self.ignored(info.signo) {
+    /// SIGCHLD): any of its threads that does not block it takes it;
+    /// `traced` if the thread it was sent through has a tracer.
+    pub fn send_to_group(&mut self, info: SigInfo, traced: bool) -> Result<(), QueueFull> {
+        if self.ignored(info.signo, traced) {
             return Ok(());
         }
         self.group.with_shared(|s| s.add(info))
@@ -615,8 +619,8 @@ mod tests {
         s.set_action(SIGUSR1, handler(0x1000)).unwrap();
         s.set_action(SIGUSR2, handler(0x2000)).unwrap();
         s.blocked = SigSet::of(SIGUSR1);
-        s.send(user(SIGUSR2)).unwrap();
-        s.send(user(SIGUSR1)).unwrap();
+        s.send(user(SIGUSR2), false).unwrap();
+        s.send(user(SIGUSR1), false).unwrap();
         assert!(matches!(s.next(), Next::Handle(SigInfo { signo: SIGUSR2, .. }, _, _)));
         assert_eq!(s.next(), Next::Nothing, "SIGUSR1 is blocked");
         s.blocked = SigSet::EMPTY;
@@ -628,7 +632,7 @@ mod tests {
         let mut s = SignalState::default();
         assert!(!s.any_deliverable());
         s.blocked = SigSet::of(SIGUSR1);
-        s.send(user(SIGUSR1)).unwrap();
+        s.send(user(SIGUSR1), false).unwrap();
         assert!(!s.any_deliverable(), "pending but blocked");
         s.force(SigInfo { signo: SIGUSR1, code: 1, fields: SigFields::Fault { addr: 0 } });
         assert!(s.any_deliverable(), "forcing unblocks");
@@ -639,9 +643,9 @@ mod tests {
     #[test]
     fn default_actions_terminate_or_ignore() {
         let mut s = SignalState::default();
-        s.send(user(SIGCHLD)).unwrap();
+        s.send(user(SIGCHLD), false).unwrap();
         assert_eq!(s.next(), Next::Nothing, "SIGCHLD's default is to ignore");
-        s.send(user(SIGUSR1)).unwrap();
+        s.send(user(SIGUSR1), false).unwrap();
         assert_eq!(s.next(), Next::Terminate(user(SIGUSR1)));
     }
 
@@ -650,7 +654,7 @@ mod tests {
         let mut s = SignalState::default();
         assert!(s.set_action(SIGKILL, handler(0x1000)).is_err());
         s.blocked = SigSet(u64::MAX).blockable();
-        s.send(user(SIGKILL)).unwrap();
+        s.send(user(SIGKILL), false).unwrap();
         assert_eq!(s.next(), Next::Terminate(user(SIGKILL)));
     }
 
@@ -693,8 +697,8 @@ mod tests {
     fn real_time_signals_queue_every_instance() {
         let mut s = SignalState::default();
         s.set_action(40, handler(0x1000)).unwrap();
-        s.send(SigInfo { signo: 40, code: -1, fields: SigFields::Sender { pid: 1 } }).unwrap();
-        s.send(SigInfo { signo: 40, code: -2, fields: SigFields::Sender { pid: 1 } }).unwrap();
+        s.send(SigInfo { signo: 40, code: -1, fields: SigFields::Sender { pid: 1 } }, false).unwrap();
+        s.send(SigInfo { signo: 40, code: -2, fields: SigFields::Sender { pid: 1 } }, false).unwrap();
         assert!(matches!(s.next(), Next::Handle(SigInfo { code: -1, .. }, _, _)));
         assert!(matches!(s.next(), Next::Handle(SigInfo { code: -2, .. }, _, _)));
         assert_eq!(s.next(), Next::Nothing);
@@ -703,7 +707,7 @@ mod tests {
     #[test]
     fn ignoring_discards_what_is_pending() {
         let mut s = SignalState { blocked: SigSet::of(SIGUSR1), ..SignalState::default() };
-        s.send(user(SIGUSR1)).unwrap();
+        s.send(user(SIGUSR1), false).unwrap();
         s.set_action(SIGUSR1, Action { disposition: Disposition::Ignore, ..Action::default() }).unwrap();
         assert_eq!(s.pending(), SigSet::EMPTY);
     }
@@ -712,12 +716,12 @@ mod tests {
     fn a_full_real_time_queue_refuses_tkill_but_kill_still_makes_the_signal_pending() {
         let mut s = SignalState { blocked: SigSet::of(40), ..SignalState::default() };
         for pid in 0..MAX_QUEUED as u32 {
-            s.send(SigInfo { signo: 40, code: SI_TKILL, fields: SigFields::Sender { pid } }).unwrap();
+            s.send(SigInfo { signo: 40, code: SI_TKILL, fields: SigFields::Sender { pid } }, false).unwrap();
         }
         let tkill = SigInfo { signo: 41, code: SI_TKILL, fields: SigFields::Sender { pid: 1 } };
-        assert_eq!(s.send(tkill), Err(QueueFull));
+        assert_eq!(s.send(tkill, false), Err(QueueFull));
         assert!(!s.pending.set.contains(41), "a refused signal is not pending");
-        assert_eq!(s.send(user(41)), Ok(()), "kill(): pending, its information lost");
+        assert_eq!(s.send(user(41), false), Ok(()), "kill(): pending, its information lost");
         assert!(s.pending.set.contains(41));
         assert_eq!(s.pending.queued.len(), MAX_QUEUED);
     }
@@ -727,7 +731,7 @@ mod tests {
         s.set_action(SIGINT, handler(0x1000)).unwrap();
         s.set_action(SIGSEGV, handler(0x2000)).unwrap();
         s.blocked = SigSet::of(SIGINT);
-        s.send(user(SIGINT)).unwrap();
+        s.send(user(SIGINT), false).unwrap();
         let fault = SigInfo { signo: SIGSEGV, code: 1, fields: SigFields::Fault { addr: 0x10 } };
         s.force(fault);
         s.attach_fault(FaultDetails { esr: 0x9200_0047, address: 0x10 });
@@ -743,27 +747,27 @@ mod tests {
         leader.set_action(SIGUSR1, handler(0x1000)).unwrap();
         let mut thread = leader.for_thread();
         thread.blocked = SigSet::EMPTY;
-        leader.send_to_group(user(SIGUSR1)).unwrap();
+        leader.send_to_group(user(SIGUSR1), false).unwrap();
         assert!(!leader.wants(SIGUSR1) && thread.wants(SIGUSR1));
         assert_eq!(leader.next(), Next::Nothing, "blocked by the leader");
         assert!(thread.any_deliverable());
         assert!(matches!(thread.next(), Next::Handle(SigInfo { signo: SIGUSR1, .. }, _, _)));
         assert_eq!(leader.pending(), SigSet::EMPTY, "taken once, by one thread");
         let fork = leader.for_fork();
-        leader.send_to_group(user(SIGUSR1)).unwrap();
+        leader.send_to_group(user(SIGUSR1), false).unwrap();
         assert_eq!(fork.pending(), SigSet::EMPTY, "a child has its own process-wide queue");
     }
 
     #[test]
     fn ignored_signals_are_dropped_unless_blocked() {
         let mut s = SignalState::default();
-        s.send(user(SIGCHLD)).unwrap();
+        s.send(user(SIGCHLD), false).unwrap();
         assert_eq!(s.pending(), SigSet::EMPTY, "SIGCHLD's default is to ignore");
         s.blocked = SigSet::of(SIGCHLD);
-        s.send_to_group(user(SIGCHLD)).unwrap();
+        s.send_to_group(user(SIGCHLD), false).unwrap();
         assert_eq!(s.pending(), SigSet::of(SIGCHLD), "a blocked signal waits: its handler may change");
         let mut t = SignalState { blocked: SigSet::of(SIGUSR2), ..SignalState::default() };
-        t.send(user(SIGUSR2)).unwrap();
+        t.send(user(SIGUSR2), false).unwrap();
         assert_eq!(t.dequeue(SigSet::of(SIGUSR2)).map(|(i, _)| i.signo), Some(SIGUSR2), "sigtimedwait takes it");
     }
 
