@@ -94,6 +94,11 @@ impl<F: Clone> FdTable<F> {
         self.slots.get_mut(Self::index(fd)?).and_then(Option::take).ok_or(Errno::EBADF)
     }
 
+    /// Slots the table has room for, open or not (what select clamps to).
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Number of open descriptors.
     #[cfg(test)]
     pub fn count(&self) -> usize {

@@ -8,4 +8,6 @@ pub mod initramfs;
 #[cfg(test)]
 mod initramfs_fuzz;
 #[cfg(target_os = "none")]
+pub mod pipe;
+#[cfg(target_os = "none")]
 pub mod tmpfs;

@@ -109,6 +109,9 @@ pub enum State {
     Sleeping,
     /// In futex wait on `futex_key` (until `wake_at`, if set).
     WaitingForFutex,
+    /// On wait queues (a pipe, ppoll, pselect6), until woken, a signal, or
+    /// `wake_at` if set (wait_queue.rs).
+    Waiting,
     /// Exited; kept until its parent (or the runner) reaps it.
     Zombie,
 }

@@ -97,7 +97,7 @@ pub fn reap(pid: u32) -> Option<Box<Process>> {
 /// Makes `pid` runnable again (a wait or sleep is over).
 pub fn wake(pid: u32) {
     if let Some(p) = get(pid) {
-        if matches!(p.state, State::WaitingForChild | State::Sleeping | State::WaitingForFutex) {
+        if matches!(p.state, State::WaitingForChild | State::Sleeping | State::WaitingForFutex | State::Waiting) {
             p.state = State::Runnable;
             p.wake_at = None;
             table().queue.push_back(pid);
@@ -139,7 +139,9 @@ pub fn signal_task(tid: u32, info: SigInfo) -> Result<(), QueueFull> {
     let Some(t) = get(tid) else { return Ok(()) };
     t.signals.send(info)?;
     let deliverable = !t.signals.blocked.contains(info.signo);
-    if deliverable && matches!(t.state, State::Sleeping | State::WaitingForChild | State::WaitingForFutex) {
+    if deliverable
+        && matches!(t.state, State::Sleeping | State::WaitingForChild | State::WaitingForFutex | State::Waiting)
+    {
         t.interrupted = true;
         wake(tid);
     }
@@ -242,6 +244,7 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
     for other in table().procs.values_mut().filter(|t| t.tgid == tgid && t.pid.0 != me) {
         other.outcome = Some(outcome.clone());
         other.state = State::Zombie;
+        release_files(other);
         if other.pid.0 != tgid {
             // Threads are not waited for: the runner reaps them.
             other.parent = 0;
@@ -268,6 +271,7 @@ pub fn exit_current(outcome: Outcome) -> ! {
             futex_wake(futex_key(p, addr.untagged()), 1);
         }
     }
+    release_files(p);
     let tgid = p.tgid;
     if !leader {
         p.parent = 0;
@@ -277,6 +281,17 @@ pub fn exit_current(outcome: Outcome) -> ! {
     }
     switch_out(p);
     unreachable!("an exited process was resumed")
+}
+
+/// Linux's exit_files: an exiting task lets go of its descriptor table at
+/// once, not when it is reaped, and the last task to let go closes the
+/// files (a pipe's reader then sees end-of-file, its writer EPIPE).
+fn release_files(p: &mut Process) {
+    if alloc::sync::Arc::strong_count(&p.fdt) == 1 {
+        *p.files() = crate::fs::fd_table::FdTable::new();
+    } else {
+        p.fdt = super::shared::Shared::new(crate::fs::fd_table::FdTable::new());
+    }
 }
 
 /// The key a futex is known by: the address space and the address.
@@ -362,7 +377,8 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
             .procs
             .values()
             .filter(|p| {
-                matches!(p.state, State::Sleeping | State::WaitingForFutex) && p.wake_at.is_some_and(|w| w <= now)
+                matches!(p.state, State::Sleeping | State::WaitingForFutex | State::Waiting)
+                    && p.wake_at.is_some_and(|w| w <= now)
             })
             .map(|p| p.pid.0)
             .collect();
@@ -418,12 +434,12 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                 let next = t.procs.values().filter_map(|p| p.wake_at).min().unwrap_or(deadline).min(deadline);
                 let stuck = |p: &Process| {
                     matches!(p.state, State::Zombie | State::WaitingForChild)
-                        || (p.state == State::WaitingForFutex && p.wake_at.is_none())
+                        || (matches!(p.state, State::WaitingForFutex | State::Waiting) && p.wake_at.is_none())
                 };
                 if t.procs.values().all(|p| stuck(p)) && next == deadline {
                     // Everyone waits for something no one left can do: end
                     // the run now rather than at the time limit.
-                    log::warn!("deadlock: every process waits for a child or a futex; ending the run");
+                    log::warn!("deadlock: every process waits for a child, a futex or a wait queue; ending the run");
                     deadline = now;
                     t.deadline = now;
                     continue;

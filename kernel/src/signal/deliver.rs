@@ -101,10 +101,19 @@ fn push_frame(p: &mut Process, regs: &mut TrapFrame, info: &SigInfo, action: &Ac
     Ok(())
 }
 
+/// No handler ran: the mask ppoll/pselect6 replaced comes back (Linux's
+/// restore_saved_sigmask).
+fn restore_saved_mask(p: &mut Process) {
+    if let Some(old) = p.signals.saved_mask.take() {
+        p.signals.blocked = old;
+    }
+}
+
 /// Delivers what is pending before `regs` goes back to EL0.
 pub fn on_return_to_user(regs: &mut TrapFrame) {
     let p = process::current();
     if !p.mte_async_fault && !p.signals.any_deliverable() {
+        restore_saved_mask(p);
         return;
     }
     if core::mem::take(&mut p.mte_async_fault) {
@@ -114,13 +123,19 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
     }
     loop {
         match p.signals.next() {
-            Next::Nothing => return,
+            Next::Nothing => {
+                restore_saved_mask(p);
+                return;
+            }
             Next::Terminate(info) => {
                 let reason = describe(p, &info);
                 process::exit_group_current(Outcome::Killed { signal: info.signo, reason })
             }
             Next::Handle(info, action) => {
-                let saved = p.signals.handler_entered(info.signo, &action);
+                let entered = p.signals.handler_entered(info.signo, &action);
+                // After ppoll/pselect6, the frame saves the mask from before
+                // their wait (Linux's sigmask_to_save).
+                let saved = p.signals.saved_mask.take().unwrap_or(entered);
                 if push_frame(p, regs, &info, &action, saved).is_ok() {
                     p.fault_report = None;
                     return;

@@ -152,6 +152,11 @@ pub struct SignalState {
     queued: VecDeque<SigInfo>,
     /// sigaltstack: (base, size, enabled).
     pub altstack: Option<(u64, u64)>,
+    /// The mask to restore on the way back to EL0 after ppoll/pselect6
+    /// replaced it for their wait (Linux's saved_sigmask with
+    /// TIF_RESTORE_SIGMASK): a handler's frame saves it instead of the
+    /// wait's mask.
+    pub saved_mask: Option<SigSet>,
 }
 
 impl Default for SignalState {
@@ -163,6 +168,7 @@ impl Default for SignalState {
             info: [None; NSIG as usize],
             queued: VecDeque::new(),
             altstack: None,
+            saved_mask: None,
         }
     }
 }
@@ -178,6 +184,7 @@ impl SignalState {
             info: [None; NSIG as usize],
             queued: VecDeque::new(),
             altstack: self.altstack,
+            saved_mask: None,
         }
     }
 
@@ -191,6 +198,7 @@ impl SignalState {
             info: [None; NSIG as usize],
             queued: VecDeque::new(),
             altstack: None,
+            saved_mask: None,
         }
     }
 
@@ -271,6 +279,27 @@ impl SignalState {
     #[inline]
     pub fn any_deliverable(&self) -> bool {
         self.deliverable() != SigSet::EMPTY
+    }
+
+    /// Whether a pending, unblocked signal would do something (run a
+    /// handler or end the process): what ends an interruptible wait. A
+    /// signal whose default is to be ignored (SIGCHLD) does not, as Linux
+    /// never queues one (sig_ignored).
+    pub fn interrupts_wait(&self) -> bool {
+        let mut set = self.deliverable();
+        while let Some(sig) = set.lowest() {
+            set.remove(sig);
+            match self.action(sig).disposition {
+                Disposition::Handler(_) => return true,
+                Disposition::Ignore => {}
+                Disposition::Default => {
+                    if default_action(sig) == DefaultAction::Terminate {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
     }
 
     /// The pending signals that are not blocked.

@@ -3,20 +3,23 @@
 //! The console (descriptors 0-2 at start) reads as end-of-file (it takes no
 //! input yet) and writes to the UART as it is, unprefixed. A refpage
 //! descriptor is only for mmap: read is EINVAL (the man page: not
-//! supported) and write EBADF (it is open read-only).
+//! supported) and write EBADF (it is open read-only). Pipes are in
+//! fs/pipe.rs; here a write to one with no reader left also raises SIGPIPE.
 
 use linux_raw_sys::general::{
-    iovec, stat, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
-    O_RDONLY, O_TRUNC, S_IFCHR, S_IFREG,
+    iovec, stat, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECT, O_DIRECTORY,
+    O_EXCL, O_NONBLOCK, O_RDONLY, O_TRUNC, SIGPIPE, SI_USER, S_IFCHR, S_IFIFO, S_IFREG,
 };
 
 use super::errno::{Errno, SysResult};
 use crate::fs::fd_table::FdEntry;
 use crate::fs::file::{FileKind, FileRef, OpenFile};
+use crate::fs::pipe::{PipeEnd, WriteError};
 use crate::fs::tmpfs::{self, TmpFile};
 use crate::mm::addr::PAGE_SIZE;
 use crate::mm::uaccess::{copy_from_user, read_user, read_user_str, write_user, UserAddr};
 use crate::process;
+use crate::signal::{SigFields, SigInfo};
 
 /// The largest count one read/write moves (Linux's MAX_RW_COUNT).
 const MAX_RW_COUNT: usize = 0x7fff_f000;
@@ -37,11 +40,34 @@ pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
         FileKind::RefPage(_) => Err(Errno::EBADF),
         FileKind::Tmp(tmp) => {
             let mut pos = file.pos.lock();
-            let at = if file.flags & O_APPEND != 0 { tmp.size() } else { *pos };
+            let at = if file.flags() & O_APPEND != 0 { tmp.size() } else { *pos };
             let n = tmp.write_at(at, buf, len as u64)?;
             *pos = at + n;
             Ok(n)
         }
+        FileKind::Pipe(end) => write_pipe(&file, end, buf, len),
+    }
+}
+
+/// A pipe write; with no reader left, SIGPIPE to the writer and EPIPE
+/// unless some bytes went in first (Linux's pipe_write: send_sig, which
+/// the writing thread takes unless it blocks the signal).
+fn write_pipe(file: &OpenFile, end: &PipeEnd, buf: UserAddr, len: usize) -> SysResult {
+    let flags = file.flags();
+    match end.write(buf, len.min(MAX_RW_COUNT), flags & O_NONBLOCK != 0, flags & O_DIRECT != 0) {
+        Ok(n) => Ok(n),
+        Err(WriteError::BrokenPipe(n)) => {
+            let p = process::current();
+            let info = SigInfo { signo: SIGPIPE, code: SI_USER as i32, fields: SigFields::Sender { pid: p.tgid } };
+            // A standard signal is never refused for a full queue.
+            let _ = process::signal_task(p.pid.0, info);
+            if n > 0 {
+                Ok(n)
+            } else {
+                Err(Errno::EPIPE)
+            }
+        }
+        Err(WriteError::Failed(e)) => Err(e),
     }
 }
 
@@ -75,6 +101,7 @@ pub fn read(fd: i32, buf: UserAddr, len: usize) -> SysResult {
             *pos += n;
             Ok(n)
         }
+        FileKind::Pipe(end) => end.read(buf, len.min(MAX_RW_COUNT), file.flags() & O_NONBLOCK != 0),
     }
 }
 
@@ -83,26 +110,34 @@ pub fn read(fd: i32, buf: UserAddr, len: usize) -> SysResult {
 pub fn pread(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
     let file = file(fd)?;
     let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
+    // A stream (Linux: no FMODE_PREAD/PWRITE) is ESPIPE whatever its mode.
+    if matches!(file.kind, FileKind::Pipe(_)) {
+        return Err(Errno::ESPIPE);
+    }
     if !file.readable() {
         return Err(Errno::EBADF);
     }
     match &file.kind {
         FileKind::Tmp(tmp) => tmp.read_at(offset, buf, len as u64),
         FileKind::RefPage(_) => Err(Errno::EINVAL),
-        FileKind::Console => Err(Errno::ESPIPE),
+        FileKind::Console | FileKind::Pipe(_) => Err(Errno::ESPIPE),
     }
 }
 
 pub fn pwrite(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
     let file = file(fd)?;
     let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
+    // A stream (Linux: no FMODE_PREAD/PWRITE) is ESPIPE whatever its mode.
+    if matches!(file.kind, FileKind::Pipe(_)) {
+        return Err(Errno::ESPIPE);
+    }
     if !file.writable() {
         return Err(Errno::EBADF);
     }
     match &file.kind {
         FileKind::Tmp(tmp) => tmp.write_at(offset, buf, len as u64),
         FileKind::RefPage(_) => Err(Errno::EBADF),
-        FileKind::Console => Err(Errno::ESPIPE),
+        FileKind::Console | FileKind::Pipe(_) => Err(Errno::ESPIPE),
     }
 }
 
@@ -177,6 +212,13 @@ fn stat_of(file: &FileRef) -> stat {
             st.st_size = tmp.size() as _;
             st.st_blksize = PAGE_SIZE as _;
             st.st_blocks = (TmpFile::pages_for(tmp.size()) * (PAGE_SIZE as u64 / 512)) as _;
+        }
+        FileKind::Pipe(end) => {
+            // Linux's pipefs inode: a FIFO, mode 0600, both ends one inode,
+            // st_size 0 whatever it holds.
+            st.st_mode = S_IFIFO | 0o600;
+            st.st_ino = end.ino();
+            st.st_blksize = PAGE_SIZE as _;
         }
     }
     st
