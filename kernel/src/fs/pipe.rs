@@ -305,6 +305,11 @@ impl PipeEnd {
         [&self.pipe.read_wait, &self.pipe.write_wait]
     }
 
+    /// FIONREAD: the bytes the pipe holds.
+    pub fn available(&self) -> usize {
+        self.pipe.ring.lock().bufs.iter().map(|b| b.len).sum()
+    }
+
     /// F_GETPIPE_SZ: the capacity in bytes.
     pub fn size(&self) -> u64 {
         (self.pipe.ring.lock().slots * PAGE_SIZE) as u64

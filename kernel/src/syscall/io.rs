@@ -10,6 +10,7 @@ use linux_raw_sys::general::{
     iovec, stat, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECT, O_DIRECTORY,
     O_EXCL, O_NONBLOCK, O_RDONLY, O_TRUNC, SIGPIPE, SI_USER, S_IFCHR, S_IFIFO, S_IFREG,
 };
+use linux_raw_sys::ioctl::FIONREAD;
 
 use super::errno::{Errno, SysResult};
 use crate::fs::fd_table::FdEntry;
@@ -179,10 +180,16 @@ pub fn readv(fd: i32, iov: UserAddr, count: i32) -> SysResult {
 
 /// The console is a character device but not a terminal: every request,
 /// TCGETS included, gives ENOTTY, so C libraries fully buffer stdout as for
-/// a pipe.
-pub fn ioctl(fd: i32, _request: u32) -> SysResult {
-    file(fd)?;
-    Err(Errno::ENOTTY)
+/// a pipe. A pipe answers FIONREAD, the bytes it holds (Linux's
+/// pipe_ioctl), and nothing else.
+pub fn ioctl(fd: i32, request: u32, arg: UserAddr) -> SysResult {
+    match &file(fd)?.kind {
+        FileKind::Pipe(end) if request == FIONREAD => {
+            write_user(arg, &(end.available() as u32))?;
+            Ok(0)
+        }
+        _ => Err(Errno::ENOTTY),
+    }
 }
 
 /// What fstat says. The console: a character device, major 5 minor 1

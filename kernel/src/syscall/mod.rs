@@ -70,7 +70,7 @@ mod dispatch {
             nr::__NR_write => io::write(a[0] as i32, user(1), a[2] as usize),
             nr::__NR_readv => io::readv(a[0] as i32, user(1), a[2] as i32),
             nr::__NR_writev => io::writev(a[0] as i32, user(1), a[2] as i32),
-            nr::__NR_ioctl => io::ioctl(a[0] as i32, a[1] as u32),
+            nr::__NR_ioctl => io::ioctl(a[0] as i32, a[1] as u32, user(2)),
             nr::__NR_fstat => io::fstat(a[0] as i32, user(1)),
             nr::__NR_newfstatat => io::newfstatat(a[0] as i32, user(1), user(2), a[3] as u32),
             nr::__NR_readlinkat => io::readlinkat(user(1)),
