@@ -2,7 +2,9 @@
  * pipe_blocked_reader_time_limit--timeout: a read on a pipe nobody will
  * write (this process holds the only write end) blocks for good; the
  * per-program time limit must still end the process (the test passes by
- * being stopped by it). A second thread sleeps in a write to a full pipe.
+ * being stopped by it). A second thread sleeps in a write to a full pipe,
+ * a third spins (so the run is not a deadlock the kernel could end early).
+ * Nothing may leak: the blocked calls hold the pipes until they return.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,8 +24,19 @@ static void *write_full(void *arg)
     return NULL;
 }
 
+static void *spin(void *arg)
+{
+    volatile unsigned long *n = arg;
+    for (;;)
+        (*n)++;
+    return NULL;
+}
+
 int main(void)
 {
+    static volatile unsigned long spins;
+    pthread_t s;
+    CHECK(pthread_create(&s, NULL, spin, (void *)&spins) == 0, "pthread_create");
     int p[2];
     CHECK(pipe(p) == 0 && pipe(full) == 0, "pipe: errno %d", errno);
     pthread_t t;

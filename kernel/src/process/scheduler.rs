@@ -241,8 +241,17 @@ fn process_ended(tgid: u32) {
 pub fn exit_group_current(outcome: Outcome) -> ! {
     let p = super::current();
     let (me, tgid) = (p.pid.0, p.tgid);
+    let mut unwinding = alloc::vec::Vec::new();
     for other in table().procs.values_mut().filter(|t| t.tgid == tgid && t.pid.0 != me) {
         other.outcome = Some(outcome.clone());
+        if other.state == State::Waiting {
+            // Its system call holds references on its kernel stack (the
+            // pipe it waits on): woken, it returns and exits on its way
+            // back to EL0 (`exit_if_killed`), as a Linux thread dies of
+            // the group's SIGKILL.
+            unwinding.push(other.pid.0);
+            continue;
+        }
         other.state = State::Zombie;
         release_files(other);
         if other.pid.0 != tgid {
@@ -250,7 +259,18 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
             other.parent = 0;
         }
     }
+    unwinding.into_iter().for_each(wake);
     exit_current(outcome)
+}
+
+/// On the way back to EL0: a thread whose process ended (exit_group, the
+/// time limit) while it waited on a queue exits here, its system call
+/// having let go of what it held.
+pub fn exit_if_killed() {
+    let p = super::current();
+    if let Some(outcome) = p.outcome.take() {
+        exit_current(outcome);
+    }
 }
 
 /// Ends the calling thread with `outcome`. When it was the last thread of
@@ -410,19 +430,35 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
             break;
         }
         if now >= deadline {
-            // Time is up for the whole run: everything left is killed.
             let limit_ms = timer::ticks_to_ns(deadline - start) / 1_000_000;
-            for (pid, p) in core::mem::take(&mut t.procs) {
-                log::info!("pid {} ({}) stopped by the {} ms time limit", pid, p.name, limit_ms);
-                if pid == root_pid {
-                    report.outcome = Outcome::TimeLimit { limit_ms };
-                    report.faults = p.faults;
-                    report.peak_frames = p.space().owned_frames().1;
+            // Tasks on wait queues hold references on their kernel stacks:
+            // they are woken to return from their system calls and exit
+            // (`exit_if_killed`) before the rest is dropped; until they
+            // have, the run goes on (whatever else runs meets the expired
+            // timer at once and exits too).
+            let waiting: alloc::vec::Vec<u32> =
+                t.procs.values().filter(|p| p.state == State::Waiting).map(|p| p.pid.0).collect();
+            for pid in waiting {
+                if let Some(p) = get(pid) {
+                    p.outcome = Some(Outcome::TimeLimit { limit_ms });
                 }
+                wake(pid);
             }
-            t.queue = VecDeque::new();
-            report.elapsed_ns = timer::ticks_to_ns(timer::ticks() - start);
-            break;
+            let unwinding = t.procs.values().any(|p| p.state == State::Runnable && p.outcome.is_some());
+            if !unwinding {
+                // Time is up for the whole run: everything left is killed.
+                for (pid, p) in core::mem::take(&mut t.procs) {
+                    log::info!("pid {} ({}) stopped by the {} ms time limit", pid, p.name, limit_ms);
+                    if pid == root_pid {
+                        report.outcome = Outcome::TimeLimit { limit_ms };
+                        report.faults = p.faults;
+                        report.peak_frames = p.space().owned_frames().1;
+                    }
+                }
+                t.queue = VecDeque::new();
+                report.elapsed_ns = timer::ticks_to_ns(timer::ticks() - start);
+                break;
+            }
         }
         match t.queue.pop_front() {
             Some(pid) => {

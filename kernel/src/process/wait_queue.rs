@@ -81,6 +81,11 @@ pub fn wait_until(queues: &[&WaitQueue], deadline: Option<u64>, mut ready: impl 
         end
     };
     loop {
+        if current().outcome.is_some() {
+            // The process ended while we slept (exit_group, the time
+            // limit): return, and exit on the way back to EL0.
+            return leave(WaitEnd::Interrupted);
+        }
         queues.iter().for_each(|q| q.add(me));
         // Queued first, then the condition: a change made after this check
         // finds us on the queue.

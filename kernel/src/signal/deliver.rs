@@ -111,6 +111,7 @@ fn restore_saved_mask(p: &mut Process) {
 
 /// Delivers what is pending before `regs` goes back to EL0.
 pub fn on_return_to_user(regs: &mut TrapFrame) {
+    process::exit_if_killed();
     let p = process::current();
     if !p.mte_async_fault && !p.signals.any_deliverable() {
         restore_saved_mask(p);
