@@ -29,17 +29,10 @@
 
 #include "refpage_test.h"
 
-static int held(int fd)
-{
-    int n = -1;
-    CHECK(ioctl(fd, FIONREAD, &n) == 0, "FIONREAD: errno %d", errno);
-    return n;
-}
-
 static void expect_content(int fd, char c, int len, const char *what)
 {
     static char buf[16384];
-    CHECK(held(fd) == len, "%s: the pipe holds %d bytes, want %d", what, held(fd), len);
+    CHECK(pipe_held(fd) == len, "%s: the pipe holds %d bytes, want %d", what, pipe_held(fd), len);
     ssize_t n = read(fd, buf, sizeof(buf));
     CHECK(n == len, "%s: read %zd (errno %d), want %d", what, n, errno, len);
     for (int i = 0; i < len; i++)
@@ -68,11 +61,11 @@ int main(void)
     int p[2];
     CHECK(pipe(p) == 0, "pipe: errno %d", errno);
     CHECK_ERRNO(write(p[1], gone, 10), EFAULT);
-    CHECK(held(p[0]) == 0, "after a faulting write the pipe holds %d bytes", held(p[0]));
+    CHECK(pipe_held(p[0]) == 0, "after a faulting write the pipe holds %d bytes", pipe_held(p[0]));
     CHECK(write(p[1], "hello", 5) == 5, "write");
     CHECK_ERRNO(read(p[0], gone, 5), EFAULT);
     char buf[8];
-    CHECK(held(p[0]) == 5 && read(p[0], buf, 8) == 5 && memcmp(buf, "hello", 5) == 0,
+    CHECK(pipe_held(p[0]) == 5 && read(p[0], buf, 8) == 5 && memcmp(buf, "hello", 5) == 0,
           "after a faulting read the bytes are not all there");
     printf("pipe_efault_no_loss: unmapped source or destination: EFAULT, nothing lost\n");
 
@@ -84,8 +77,8 @@ int main(void)
     ssize_t n = read(p[0], two, 8192);
     if (!strict && n == -1 && errno == EFAULT) {
         printf("pipe_efault_no_loss: (not Linux's partial read: EFAULT up front, as qemu-user does)\n");
-        CHECK(held(p[0]) == 8192 && read(p[0], page, 4096) == 4096 && page[0] == 'A' && page[4095] == 'A',
-              "qemu-user: after a failed read the pipe holds %d bytes", held(p[0]));
+        CHECK(pipe_held(p[0]) == 8192 && read(p[0], page, 4096) == 4096 && page[0] == 'A' && page[4095] == 'A',
+              "qemu-user: after a failed read the pipe holds %d bytes", pipe_held(p[0]));
     } else {
         CHECK(n == 4096, "read of 8192 with the second page not accessible: %zd (errno %d), want 4096", n, errno);
         for (int i = 0; i < 4096; i++)
@@ -105,7 +98,7 @@ int main(void)
         n = write(p[1], two, len);
         if (!strict && n == -1 && errno == EFAULT) {
             printf("pipe_efault_no_loss: (not Linux's partial write: EFAULT up front, as qemu-user does)\n");
-            CHECK(held(p[0]) == 0, "qemu-user: a failed write left %d bytes", held(p[0]));
+            CHECK(pipe_held(p[0]) == 0, "qemu-user: a failed write left %d bytes", pipe_held(p[0]));
             continue;
         }
         CHECK(n == 4096, "write of %d with bytes 4096.. not accessible: %zd (errno %d), want 4096", len, n,
@@ -117,8 +110,8 @@ int main(void)
 
     CHECK(write(p[1], "0123456789", 10) == 10, "write 10");
     CHECK_ERRNO(write(p[1], gone, 100), EFAULT);
-    CHECK(held(p[0]) == 10 && read(p[0], buf, 8) == 8 && memcmp(buf, "01234567", 8) == 0,
-          "after a faulting merge the pipe holds %d bytes", held(p[0]));
+    CHECK(pipe_held(p[0]) == 10 && read(p[0], buf, 8) == 8 && memcmp(buf, "01234567", 8) == 0,
+          "after a faulting merge the pipe holds %d bytes", pipe_held(p[0]));
     CHECK_ERRNO(write(p[1], (void *)0xffff000000001000UL, 1), EFAULT);
     close(p[0]);
     close(p[1]);

@@ -27,13 +27,7 @@
 
 static int fds[2];
 static pid_t main_tid;
-static volatile int handled;
-
-static void on_usr1(int sig)
-{
-    (void)sig;
-    handled++;
-}
+#define handled (*signals_counted())
 
 struct later {
     uint64_t delay_ns;
@@ -62,20 +56,10 @@ static pthread_t start(struct later *l)
     return t;
 }
 
-static int held(int fd)
-{
-    int n = -1;
-    CHECK(ioctl(fd, FIONREAD, &n) == 0, "FIONREAD: errno %d", errno);
-    return n;
-}
-
 int main(void)
 {
     main_tid = gettid();
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_usr1;
-    CHECK(sigaction(SIGUSR1, &sa, NULL) == 0, "sigaction");
+    count_signal(SIGUSR1);
     CHECK(pipe(fds) == 0, "pipe: errno %d", errno);
     static char buf[100000];
 
@@ -89,9 +73,9 @@ int main(void)
     CHECK(write(fds[1], buf, 65536) == 65536, "fill");
     t = start(&l1);
     CHECK_ERRNO(write(fds[1], buf, 1), EINTR);
-    CHECK(handled == 2 && held(fds[0]) == 65536, "handled %d, the pipe holds %d", handled, held(fds[0]));
+    CHECK(handled == 2 && pipe_held(fds[0]) == 65536, "handled %d, the pipe holds %d", handled, pipe_held(fds[0]));
     pthread_join(t, NULL);
-    while (held(fds[0]) > 0)
+    while (pipe_held(fds[0]) > 0)
         CHECK(read(fds[0], buf, sizeof(buf)) > 0, "drain");
     printf("pipe_signal_interrupts_blocked_io: a blocked write with nothing written: EINTR\n");
 

@@ -44,13 +44,7 @@
 
 static int fds[2];
 static pid_t main_tid;
-static volatile int handled;
-
-static void on_usr1(int sig)
-{
-    (void)sig;
-    handled++;
-}
+#define handled (*signals_counted())
 
 static short revents_of(int fd, short events)
 {
@@ -201,10 +195,7 @@ int main(void)
     CHECK(read(fds[0], big, 1) == 1, "read");
     printf("poll_pipes_and_console: select's sets hold the ready descriptors; a closed one EBADF\n");
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_usr1;
-    CHECK(sigaction(SIGUSR1, &sa, NULL) == 0, "sigaction");
+    count_signal(SIGUSR1);
     sigset_t block, empty;
     sigemptyset(&block);
     sigaddset(&block, SIGUSR1);
