@@ -331,16 +331,14 @@ impl PipeEnd {
         }
         let more = slots.saturating_sub(ring.bufs.capacity());
         // The ring's slots come from the kernel heap: ENOMEM past what it
-        // can spare (Linux: kcalloc failing in pipe_resize_ring).
+        // can spare (Linux: kcalloc failing in pipe_resize_ring). A smaller
+        // size keeps the room it had (no reallocation that could fail).
         if more > 0 && !crate::mm::heap::can_spare(more * core::mem::size_of::<Buffer>()) {
             return Err(Errno::ENOMEM);
         }
         let used = ring.bufs.len();
         if ring.bufs.try_reserve_exact(slots - used).is_err() {
             return Err(Errno::ENOMEM);
-        }
-        if slots < ring.bufs.capacity() {
-            ring.bufs.shrink_to(slots);
         }
         ring.slots = slots;
         drop(ring);
