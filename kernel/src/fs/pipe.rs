@@ -35,7 +35,7 @@ use spin::Mutex;
 
 use crate::mm::addr::PAGE_SIZE;
 use crate::mm::kernel_page::KernelPage;
-use crate::mm::uaccess::{copy_from_user, copy_to_user, UserAddr};
+use crate::mm::uaccess::UserIov;
 use crate::process::wait_queue::{wait_until, WaitEnd, WaitQueue};
 use crate::syscall::errno::Errno;
 
@@ -152,8 +152,10 @@ impl PipeEnd {
         self.pipe.ino
     }
 
-    /// Linux's pipe_read. `nonblock`: the open file's O_NONBLOCK.
-    pub fn read(&self, buf: UserAddr, len: usize, nonblock: bool) -> Result<u64, Errno> {
+    /// Linux's pipe_read, into all of `buf`'s pieces at once (read and
+    /// readv). `nonblock`: the open file's O_NONBLOCK.
+    pub fn read(&self, buf: &UserIov, nonblock: bool) -> Result<u64, Errno> {
+        let len = buf.len();
         if len == 0 {
             return Ok(0);
         }
@@ -166,7 +168,7 @@ impl PipeEnd {
                     let Some(front) = ring.bufs.front_mut() else { break };
                     let n = front.len.min(len - done);
                     let src = &front.page.bytes()[front.offset..front.offset + n];
-                    if let Err(e) = copy_to_user(buf.offset(done as u64), src) {
+                    if let Err(e) = buf.copy_out(done, src) {
                         // Linux: this buffer stays whole in the pipe; what
                         // earlier buffers gave is the result.
                         if done == 0 {
@@ -215,7 +217,8 @@ impl PipeEnd {
 
     /// Linux's pipe_write. `packet`: the open file's O_DIRECT. On EPIPE the
     /// caller sends SIGPIPE (`WriteError::BrokenPipe` carries the count).
-    pub fn write(&self, buf: UserAddr, len: usize, nonblock: bool, packet: bool) -> Result<u64, WriteError> {
+    pub fn write(&self, buf: &UserIov, nonblock: bool, packet: bool) -> Result<u64, WriteError> {
+        let len = buf.len();
         if len == 0 {
             return Ok(0);
         }
@@ -233,7 +236,7 @@ impl PipeEnd {
             if head != 0 && !packet {
                 if let Some(last) = ring.bufs.back_mut().filter(|b| !b.packet && b.offset + b.len + head <= PAGE_SIZE) {
                     let at = last.offset + last.len;
-                    copy_from_user(&mut last.page.bytes_mut()[at..at + head], buf).map_err(WriteError::Failed)?;
+                    buf.copy_in(0, &mut last.page.bytes_mut()[at..at + head]).map_err(WriteError::Failed)?;
                     last.len += head;
                     done = head;
                 }
@@ -263,7 +266,7 @@ impl PipeEnd {
                         break Some(if done > 0 { Ok(done as u64) } else { Err(WriteError::Failed(Errno::ENOMEM)) });
                     };
                     let n = (len - done).min(PAGE_SIZE);
-                    if let Err(e) = copy_from_user(&mut page.bytes_mut()[..n], buf.offset(done as u64)) {
+                    if let Err(e) = buf.copy_in(done, &mut page.bytes_mut()[..n]) {
                         // The page being filled is dropped, bytes and all.
                         break Some(if done > 0 { Ok(done as u64) } else { Err(WriteError::Failed(e)) });
                     }

@@ -18,7 +18,7 @@ use crate::fs::file::{FileKind, FileRef, OpenFile};
 use crate::fs::pipe::{PipeEnd, WriteError};
 use crate::fs::tmpfs::{self, TmpFile};
 use crate::mm::addr::PAGE_SIZE;
-use crate::mm::uaccess::{copy_from_user, read_user, read_user_str, write_user, UserAddr};
+use crate::mm::uaccess::{copy_from_user, read_user, read_user_str, write_user, UserAddr, UserIov};
 use crate::process;
 use crate::signal::{SigFields, SigInfo};
 
@@ -46,16 +46,16 @@ pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
             *pos = at + n;
             Ok(n)
         }
-        FileKind::Pipe(end) => write_pipe(&file, end, buf, len),
+        FileKind::Pipe(end) => write_pipe(&file, end, &UserIov::single(buf, len.min(MAX_RW_COUNT))),
     }
 }
 
 /// A pipe write; with no reader left, SIGPIPE to the writer and EPIPE
 /// unless some bytes went in first (Linux's pipe_write: send_sig, which
 /// the writing thread takes unless it blocks the signal).
-fn write_pipe(file: &OpenFile, end: &PipeEnd, buf: UserAddr, len: usize) -> SysResult {
+fn write_pipe(file: &OpenFile, end: &PipeEnd, buf: &UserIov) -> SysResult {
     let flags = file.flags();
-    match end.write(buf, len.min(MAX_RW_COUNT), flags & O_NONBLOCK != 0, flags & O_DIRECT != 0) {
+    match end.write(buf, flags & O_NONBLOCK != 0, flags & O_DIRECT != 0) {
         Ok(n) => Ok(n),
         Err(WriteError::BrokenPipe(n)) => {
             let p = process::current();
@@ -102,7 +102,7 @@ pub fn read(fd: i32, buf: UserAddr, len: usize) -> SysResult {
             *pos += n;
             Ok(n)
         }
-        FileKind::Pipe(end) => end.read(buf, len.min(MAX_RW_COUNT), file.flags() & O_NONBLOCK != 0),
+        FileKind::Pipe(end) => end.read(&UserIov::single(buf, len.min(MAX_RW_COUNT)), file.flags() & O_NONBLOCK != 0),
     }
 }
 
@@ -149,9 +149,36 @@ fn iovecs(iov: UserAddr, count: i32) -> Result<alloc::vec::Vec<iovec>, Errno> {
     (0..count as u64).map(|i| read_user::<iovec>(iov.offset(i * 16))).collect()
 }
 
+/// The iovecs as one buffer for a pipe (Linux's import_iovec): a length
+/// that is negative as a ssize_t is EINVAL, the total is capped at
+/// MAX_RW_COUNT.
+fn iov_for_pipe(vecs: &[iovec]) -> Result<UserIov, Errno> {
+    let mut left = MAX_RW_COUNT;
+    let mut pieces = alloc::vec::Vec::with_capacity(vecs.len());
+    for v in vecs {
+        if (v.iov_len as i64) < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let n = (v.iov_len as usize).min(left);
+        pieces.push((UserAddr(v.iov_base as u64), n));
+        left -= n;
+    }
+    Ok(UserIov::many(pieces))
+}
+
+/// writev: a pipe takes the whole vector as one write (so up to PIPE_BUF
+/// bytes in all go in whole); other files one iovec after the other.
 pub fn writev(fd: i32, iov: UserAddr, count: i32) -> SysResult {
+    let vecs = iovecs(iov, count)?;
+    let file = file(fd)?;
+    if let FileKind::Pipe(end) = &file.kind {
+        if !file.writable() {
+            return Err(Errno::EBADF);
+        }
+        return write_pipe(&file, end, &iov_for_pipe(&vecs)?);
+    }
     let mut total = 0u64;
-    for v in iovecs(iov, count)? {
+    for v in vecs {
         match write(fd, UserAddr(v.iov_base as u64), v.iov_len as usize) {
             Ok(n) => total += n,
             Err(e) if total == 0 => return Err(e),
@@ -161,9 +188,19 @@ pub fn writev(fd: i32, iov: UserAddr, count: i32) -> SysResult {
     Ok(total)
 }
 
+/// readv: a pipe fills the vector in one read (returning what is there,
+/// as read does); other files one iovec after the other.
 pub fn readv(fd: i32, iov: UserAddr, count: i32) -> SysResult {
+    let vecs = iovecs(iov, count)?;
+    let file = file(fd)?;
+    if let FileKind::Pipe(end) = &file.kind {
+        if !file.readable() {
+            return Err(Errno::EBADF);
+        }
+        return end.read(&iov_for_pipe(&vecs)?, file.flags() & O_NONBLOCK != 0);
+    }
     let mut total = 0u64;
-    for v in iovecs(iov, count)? {
+    for v in vecs {
         match read(fd, UserAddr(v.iov_base as u64), v.iov_len as usize) {
             Ok(n) => {
                 total += n;
