@@ -1,7 +1,7 @@
 /*
  * pipe_many_pipes_all_freed: many pipes at once, each holding a page: with
- * RLIMIT_NOFILE raised to 10100 (or to the hard limit without the
- * privilege to raise it), up to 5000 pipes are made, each with a byte in
+ * RLIMIT_NOFILE raised to 2100 (or to the hard limit without the
+ * privilege to raise it), up to 1000 pipes are made, each with a byte in
  * it (a page of the kernel's each); every pipe2 either succeeds or fails
  * cleanly (ENFILE or ENOMEM when the kernel cannot spare more, EMFILE at
  * the limit), the pipes made all give their byte back, and after closing
@@ -18,7 +18,7 @@
 
 #include "refpage_test.h"
 
-#define PIPES 5000
+#define PIPES 1000
 
 int main(void)
 {
