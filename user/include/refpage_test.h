@@ -720,4 +720,40 @@ static inline void eater_release(struct eater *e)
     close(e->big);
 }
 
+/* ------------------------------------------------------------------------
+ * Pipes and blocking calls (the pipe_* and poll_* tests).
+ */
+#include <sys/ioctl.h>
+
+/* The bytes the pipe `fd` holds (FIONREAD), which must be answered. */
+static inline int pipe_held(int fd)
+{
+    int n = -1;
+    CHECK(ioctl(fd, FIONREAD, &n) == 0, "FIONREAD on %d: errno %d (%s)", fd, errno, strerror(errno));
+    return n;
+}
+
+/* Deliveries of the signal count_signal() set up. */
+static inline volatile int *signals_counted(void)
+{
+    static volatile int n;
+    return &n;
+}
+
+static inline void count_delivery(int sig)
+{
+    (void)sig;
+    (*signals_counted())++;
+}
+
+/* A handler for sig that counts deliveries in signals_counted(), without
+ * SA_RESTART: a blocking call it interrupts fails with EINTR. */
+static inline void count_signal(int sig)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = count_delivery;
+    CHECK(sigaction(sig, &sa, NULL) == 0, "sigaction(%d): errno %d (%s)", sig, errno, strerror(errno));
+}
+
 #endif /* REFPAGE_TEST_H */

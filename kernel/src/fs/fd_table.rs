@@ -94,7 +94,8 @@ impl<F: Clone> FdTable<F> {
         self.slots.get_mut(Self::index(fd)?).and_then(Option::take).ok_or(Errno::EBADF)
     }
 
-    /// Slots the table has room for now (/proc/<pid>/status FDSize).
+    /// Slots the table has room for now, open or not (/proc/<pid>/status
+    /// FDSize; what select clamps to).
     pub fn capacity(&self) -> usize {
         self.slots.len()
     }

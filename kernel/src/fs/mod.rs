@@ -8,6 +8,8 @@ pub mod initramfs;
 #[cfg(test)]
 mod initramfs_fuzz;
 #[cfg(target_os = "none")]
+pub mod pipe;
+#[cfg(target_os = "none")]
 pub mod procfs;
 pub mod seq_text;
 #[cfg(target_os = "none")]

@@ -7,6 +7,8 @@ pub mod address_space;
 pub mod fault;
 pub mod frame;
 pub mod heap;
+#[cfg(target_os = "none")]
+pub mod kernel_page;
 pub mod memory_map;
 #[cfg(target_os = "none")]
 pub mod refpage;

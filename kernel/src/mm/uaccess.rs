@@ -48,6 +48,75 @@ pub fn copy_to_user(dst: UserAddr, src: &[u8]) -> Result<(), Errno> {
     }
 }
 
+/// A user buffer in pieces (readv/writev's iovecs, or one piece), copied
+/// to and from at a byte offset into the whole, as Linux's iov_iter: a
+/// pipe moves a whole vector in one operation.
+pub struct UserIov {
+    pieces: Pieces,
+    len: usize,
+}
+
+enum Pieces {
+    One([(UserAddr, usize); 1]),
+    Many(Vec<(UserAddr, usize)>),
+}
+
+impl UserIov {
+    pub fn single(addr: UserAddr, len: usize) -> Self {
+        Self { pieces: Pieces::One([(addr, len)]), len }
+    }
+
+    /// The pieces as given (the caller caps their total).
+    pub fn many(pieces: Vec<(UserAddr, usize)>) -> Self {
+        let len = pieces.iter().map(|p| p.1).sum();
+        Self { pieces: Pieces::Many(pieces), len }
+    }
+
+    /// Bytes in all the pieces.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Calls `f(user address, range of the kernel buffer)` for each part of
+    /// the pieces that bytes `[at, at + n)` of the whole fall in, in order.
+    fn walk(
+        &self,
+        at: usize,
+        n: usize,
+        mut f: impl FnMut(UserAddr, core::ops::Range<usize>) -> Result<(), Errno>,
+    ) -> Result<(), Errno> {
+        let pieces: &[(UserAddr, usize)] = match &self.pieces {
+            Pieces::One(one) => one,
+            Pieces::Many(v) => v,
+        };
+        let (mut skip, mut done) = (at, 0);
+        for &(addr, len) in pieces {
+            if done == n {
+                break;
+            }
+            if skip >= len {
+                skip -= len;
+                continue;
+            }
+            let k = (len - skip).min(n - done);
+            f(addr.offset(skip as u64), done..done + k)?;
+            done += k;
+            skip = 0;
+        }
+        Ok(())
+    }
+
+    /// Fills `dst` from bytes `[at, at + dst.len())` of the whole.
+    pub fn copy_in(&self, at: usize, dst: &mut [u8]) -> Result<(), Errno> {
+        self.walk(at, dst.len(), |addr, range| copy_from_user(&mut dst[range], addr))
+    }
+
+    /// Copies `src` to bytes `[at, at + src.len())` of the whole.
+    pub fn copy_out(&self, at: usize, src: &[u8]) -> Result<(), Errno> {
+        self.walk(at, src.len(), |addr, range| copy_to_user(addr, &src[range]))
+    }
+}
+
 /// Plain-data types that may be copied to and from user memory byte for byte.
 ///
 /// # Safety

@@ -1,13 +1,13 @@
 //! What a test program's name says about how it should end.
 
-use linux_raw_sys::general::{SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP};
+use linux_raw_sys::general::{SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGPIPE, SIGSEGV, SIGTRAP};
 
 use super::outcome::Outcome;
 
 /// How a test program is expected to end, from its name:
 /// `name` exits 0, `name--exitN` exits N, `name--sigsegv` dies of SIGSEGV
 /// (likewise `--sigbus`, `--sigill`, `--sigtrap`, `--sigabrt`, `--sigfpe`,
-/// `--sigkill`), `name--timeout` is stopped by the time limit,
+/// `--sigkill`, `--sigpipe`), `name--timeout` is stopped by the time limit,
 /// `name--refused` is a malformed image the loader must refuse (and the
 /// runner must then go on to the next program).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +28,7 @@ impl Expectation {
             Some("sigabrt") => Expectation::Signal(SIGABRT),
             Some("sigfpe") => Expectation::Signal(SIGFPE),
             Some("sigkill") => Expectation::Signal(SIGKILL),
+            Some("sigpipe") => Expectation::Signal(SIGPIPE),
             Some("timeout") => Expectation::TimeLimit,
             Some("refused") => Expectation::Refused,
             Some(s) if s.starts_with("exit") => s[4..].parse().map_or(Expectation::Exit(0), Expectation::Exit),

@@ -122,6 +122,9 @@ pub enum State {
     WaitingForVfork,
     /// In a ptrace-stop until its tracer resumes it (or SIGKILL).
     Traced,
+    /// On wait queues (a pipe, ppoll, pselect6), until woken, a signal, or
+    /// `wake_at` if set (wait_queue.rs).
+    Waiting,
     /// Exited; kept until its parent (or the runner) reaps it.
     Zombie,
 }

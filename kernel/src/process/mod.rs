@@ -25,6 +25,8 @@ pub mod runner;
 mod scheduler;
 #[cfg(target_os = "none")]
 pub mod shared;
+#[cfg(target_os = "none")]
+pub mod wait_queue;
 
 #[cfg(target_os = "none")]
 pub use lifecycle::*;

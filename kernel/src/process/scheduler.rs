@@ -16,6 +16,7 @@
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
+use alloc::string::String;
 use core::cell::UnsafeCell;
 use core::sync::atomic::Ordering;
 
@@ -112,7 +113,12 @@ pub fn wake(pid: u32) {
     if let Some(p) = get(pid) {
         if matches!(
             p.state,
-            State::WaitingForChild | State::Sleeping | State::WaitingForFutex | State::WaitingForVfork | State::Traced
+            State::WaitingForChild
+                | State::Sleeping
+                | State::WaitingForFutex
+                | State::WaitingForVfork
+                | State::Traced
+                | State::Waiting
         ) {
             p.state = State::Runnable;
             p.wake_at = None;
@@ -154,7 +160,7 @@ pub fn block(state: State) {
 /// way out).
 fn wake_for_signal(t: &mut Process, sig: u32) {
     let wants = t.signals.wants(sig);
-    if wants && matches!(t.state, State::Sleeping | State::WaitingForChild | State::WaitingForFutex)
+    if wants && matches!(t.state, State::Sleeping | State::WaitingForChild | State::WaitingForFutex | State::Waiting)
         || wants && t.state == State::WaitingForVfork && is_fatal(t, sig)
         // SIGKILL ends a ptrace-stop (Linux's signal_wake_up(t, true)).
         || t.state == State::Traced && sig == SIGKILL
@@ -323,15 +329,26 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
     let others: alloc::vec::Vec<u32> =
         table().procs.values().filter(|t| t.tgid == tgid && t.pid.0 != me).map(|t| t.pid.0).collect();
     others.into_iter().for_each(super::ptrace::tracer_exiting);
+    let mut unwinding = alloc::vec::Vec::new();
     for other in table().procs.values_mut().filter(|t| t.tgid == tgid && t.pid.0 != me) {
         vfork_done(other);
         other.outcome = Some(outcome.clone());
+        if other.state == State::Waiting {
+            // Its system call holds references on its kernel stack (the
+            // pipe it waits on): woken, it returns and exits on its way
+            // back to EL0 (`exit_if_killed`), as a Linux thread dies of
+            // the group's SIGKILL.
+            unwinding.push(other.pid.0);
+            continue;
+        }
         other.state = State::Zombie;
+        release_files(other);
         if other.pid.0 != tgid {
             // Threads are not waited for: the runner reaps them.
             other.parent = 0;
         }
     }
+    unwinding.into_iter().for_each(wake);
     exit_current(outcome)
 }
 
@@ -351,6 +368,20 @@ pub fn de_thread() {
     if others.is_empty() {
         return;
     }
+    // A thread blocked on a wait queue (a pipe, ppoll) holds references on
+    // its kernel stack: it must return from its call and exit before it is
+    // released (as Linux's de_thread waits for the threads it killed).
+    let unwinding: alloc::vec::Vec<u32> =
+        others.iter().copied().filter(|pid| get(*pid).is_some_and(|o| o.state == State::Waiting)).collect();
+    for pid in &unwinding {
+        let other = get(*pid).expect("listed above");
+        other.outcome = Some(Outcome::Killed { signal: SIGKILL, reason: String::from("exec in another thread") });
+        wake(*pid);
+    }
+    while unwinding.iter().any(|pid| get(*pid).is_some_and(|o| o.state != State::Zombie)) {
+        yield_now();
+    }
+    let t = table();
     others.sort_unstable();
     t.queue.retain(|pid| others.binary_search(pid).is_err());
     let mut leader = None;
@@ -378,6 +409,16 @@ pub fn de_thread() {
     }
 }
 
+/// On the way back to EL0: a thread whose process ended (exit_group, exec
+/// in another thread, the time limit) while it waited on a queue exits
+/// here, its system call having let go of what it held.
+pub fn exit_if_killed() {
+    let p = super::current();
+    if let Some(outcome) = p.outcome.take() {
+        exit_current(outcome);
+    }
+}
+
 /// Ends the calling thread with `outcome`. When it was the last thread of
 /// its process, the process has ended (`process_ended`); a leader that
 /// exits first (pthread_exit in main) stays a zombie until then. Threads
@@ -402,6 +443,7 @@ pub fn exit_current(outcome: Outcome) -> ! {
             }
         }
     }
+    release_files(p);
     let tgid = p.tgid;
     if !leader {
         p.parent = 0;
@@ -411,6 +453,17 @@ pub fn exit_current(outcome: Outcome) -> ! {
     }
     switch_out(p);
     unreachable!("an exited process was resumed")
+}
+
+/// Linux's exit_files: an exiting task lets go of its descriptor table at
+/// once, not when it is reaped, and the last task to let go closes the
+/// files (a pipe's reader then sees end-of-file, its writer EPIPE).
+fn release_files(p: &mut Process) {
+    if alloc::sync::Arc::strong_count(&p.fdt) == 1 {
+        *p.files() = crate::fs::fd_table::FdTable::new();
+    } else {
+        p.fdt = super::shared::Shared::new(crate::fs::fd_table::FdTable::new());
+    }
 }
 
 /// Wakes up to `n` threads waiting on `key`; returns how many.
@@ -517,7 +570,8 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
             .procs
             .values()
             .filter(|p| {
-                matches!(p.state, State::Sleeping | State::WaitingForFutex) && p.wake_at.is_some_and(|w| w <= now)
+                matches!(p.state, State::Sleeping | State::WaitingForFutex | State::Waiting)
+                    && p.wake_at.is_some_and(|w| w <= now)
             })
             .map(|p| p.pid.0)
             .collect();
@@ -549,19 +603,35 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
             break;
         }
         if now >= deadline {
-            // Time is up for the whole run: everything left is killed.
             let limit_ms = timer::ticks_to_ns(deadline - start) / 1_000_000;
-            for (pid, p) in core::mem::take(&mut t.procs) {
-                log::info!("pid {} ({}) stopped by the {} ms time limit", pid, p.name, limit_ms);
-                if pid == root_pid {
-                    report.outcome = Outcome::TimeLimit { limit_ms };
-                    report.faults = p.faults;
-                    report.peak_frames = p.space().owned_frames().1;
+            // Tasks on wait queues hold references on their kernel stacks:
+            // they are woken to return from their system calls and exit
+            // (`exit_if_killed`) before the rest is dropped; until they
+            // have, the run goes on (whatever else runs meets the expired
+            // timer at once and exits too).
+            let waiting: alloc::vec::Vec<u32> =
+                t.procs.values().filter(|p| p.state == State::Waiting).map(|p| p.pid.0).collect();
+            for pid in waiting {
+                if let Some(p) = get(pid) {
+                    p.outcome = Some(Outcome::TimeLimit { limit_ms });
                 }
+                wake(pid);
             }
-            t.queue = VecDeque::new();
-            report.elapsed_ns = timer::ticks_to_ns(timer::ticks() - start);
-            break;
+            let unwinding = t.procs.values().any(|p| p.state == State::Runnable && p.outcome.is_some());
+            if !unwinding {
+                // Time is up for the whole run: everything left is killed.
+                for (pid, p) in core::mem::take(&mut t.procs) {
+                    log::info!("pid {} ({}) stopped by the {} ms time limit", pid, p.name, limit_ms);
+                    if pid == root_pid {
+                        report.outcome = Outcome::TimeLimit { limit_ms };
+                        report.faults = p.faults;
+                        report.peak_frames = p.space().owned_frames().1;
+                    }
+                }
+                t.queue = VecDeque::new();
+                report.elapsed_ns = timer::ticks_to_ns(timer::ticks() - start);
+                break;
+            }
         }
         match t.queue.pop_front() {
             Some(pid) => {
@@ -573,12 +643,12 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                 let next = t.procs.values().filter_map(|p| p.wake_at).min().unwrap_or(deadline).min(deadline);
                 let stuck = |p: &Process| {
                     matches!(p.state, State::Zombie | State::WaitingForChild | State::WaitingForVfork | State::Traced)
-                        || (p.state == State::WaitingForFutex && p.wake_at.is_none())
+                        || (matches!(p.state, State::WaitingForFutex | State::Waiting) && p.wake_at.is_none())
                 };
                 if t.procs.values().all(|p| stuck(p)) && next == deadline {
                     // Everyone waits for something no one left can do: end
                     // the run now rather than at the time limit.
-                    log::warn!("deadlock: every process waits for a child or a futex; ending the run");
+                    log::warn!("deadlock: every process waits for a child, a futex or a wait queue; ending the run");
                     deadline = now;
                     t.deadline = now;
                     continue;

@@ -133,10 +133,16 @@ fn cut_short_by_handler(regs: &mut TrapFrame, kind: RestartKind, action: &Action
 
 /// Delivers what is pending before `regs` goes back to EL0.
 pub fn on_return_to_user(regs: &mut TrapFrame) {
+    process::exit_if_killed();
     let p = process::current();
     // The common case, first and cheap: nothing to deliver, no system call
-    // to finish (rt_sigsuspend's saved mask comes with a restart code).
-    if !p.mte_async_fault && p.signals.restart.is_none() && !p.signals.any_deliverable() {
+    // to finish, no mask to put back (rt_sigsuspend's comes with a restart
+    // code; ppoll's and pselect6's come alone when they return ready).
+    if !p.mte_async_fault
+        && p.signals.restart.is_none()
+        && p.signals.saved_mask.is_none()
+        && !p.signals.any_deliverable()
+    {
         return;
     }
     let mut restart = p.signals.restart.take();
@@ -162,8 +168,8 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
                 if let Some((RestartKind::RestartBlock, _)) = restart {
                     regs.x[8] = linux_raw_sys::general::__NR_restart_syscall as u64;
                 }
-                // Linux's restore_saved_sigmask: rt_sigsuspend's mask goes
-                // when no handler ran.
+                // Linux's restore_saved_sigmask: the mask rt_sigsuspend,
+                // ppoll or pselect6 replaced comes back when no handler ran.
                 if let Some(mask) = p.signals.saved_mask.take() {
                     p.signals.blocked = mask;
                 }
@@ -178,7 +184,8 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
                     cut_short_by_handler(regs, kind, &action);
                 }
                 let saved = p.signals.handler_entered(info.signo, &action);
-                // After rt_sigsuspend the frame restores the mask it replaced.
+                // After rt_sigsuspend, ppoll or pselect6 the frame restores the
+                // mask they replaced (Linux's sigmask_to_save).
                 let suspended = p.signals.saved_mask.take();
                 if push_frame(p, regs, &info, &action, suspended.unwrap_or(saved), fault).is_ok() {
                     p.fault_report = None;

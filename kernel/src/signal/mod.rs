@@ -515,6 +515,28 @@ impl SignalState {
         self.pending().0 & !self.blocked.0 != 0
     }
 
+    /// Whether a pending, unblocked signal would do something (run a
+    /// handler or end the process): what ends an interruptible wait on a
+    /// wait queue (a pipe, ppoll, pselect6). A signal whose default is to
+    /// be ignored does not: Linux never queues one (sig_ignored), and a
+    /// blocked one kept pending here must not end the wait either.
+    pub fn interrupts_wait(&self) -> bool {
+        let mut set = SigSet(self.pending().0 & !self.blocked.0);
+        while let Some(sig) = set.lowest() {
+            set.remove(sig);
+            match self.action(sig).disposition {
+                Disposition::Handler(_) => return true,
+                Disposition::Ignore => {}
+                Disposition::Default => {
+                    if default_action(sig) == DefaultAction::Terminate {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
     /// Whether this thread would take `sig` sent to its process now
     /// (Linux's wants_signal, without the stopped and exiting cases).
     pub fn wants(&self, sig: u32) -> bool {

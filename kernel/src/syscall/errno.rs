@@ -57,6 +57,8 @@ errnos!(
     ENOSYS,
     EOVERFLOW,
     EOPNOTSUPP,
+    ENOPKG,
+    EPIPE,
     ETIMEDOUT,
 );
 

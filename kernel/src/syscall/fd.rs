@@ -1,13 +1,16 @@
-//! The descriptor-table system calls: close, dup, dup3, fcntl, lseek.
+//! The descriptor-table system calls: close, dup, dup3, fcntl, lseek, and
+//! pipe2, which makes two descriptors at once.
 
 use linux_raw_sys::general::{
-    FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, O_CLOEXEC, RLIMIT_NOFILE, SEEK_CUR, SEEK_END,
-    SEEK_SET,
+    FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETPIPE_SZ, O_APPEND,
+    O_CLOEXEC, O_DIRECT, O_EXCL, O_NOATIME, O_NONBLOCK, RLIMIT_NOFILE, SEEK_CUR, SEEK_END, SEEK_SET,
 };
 
 use super::errno::{Errno, SysResult};
 use crate::fs::fd_table::FdEntry;
-use crate::fs::file::FileKind;
+use crate::fs::file::{FileKind, OpenFile};
+use crate::fs::pipe::Pipe;
+use crate::mm::uaccess::{write_user, UserAddr};
 use crate::process::{self, Process};
 
 /// The RLIMIT_NOFILE soft limit: no descriptor may reach it.
@@ -59,12 +62,79 @@ pub fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
             p.files().get_mut(fd)?.cloexec = arg & FD_CLOEXEC as u64 != 0;
             Ok(0)
         }
-        F_GETFL => Ok(p.files().get(fd)?.file.flags as u64),
+        F_GETFL => Ok(p.files().get(fd)?.file.flags() as u64),
+        F_SETFL => setfl(fd, arg as u32),
+        F_GETPIPE_SZ | F_SETPIPE_SZ => {
+            let file = p.files().get(fd)?.file.clone();
+            // Linux's pipe_fcntl: EBADF for anything but a pipe.
+            let FileKind::Pipe(end) = &file.kind else { return Err(Errno::EBADF) };
+            if cmd == F_GETPIPE_SZ {
+                Ok(end.size())
+            } else {
+                end.set_size(arg)
+            }
+        }
         _ => {
             p.files().get(fd)?;
             Err(Errno::EINVAL)
         }
     }
+}
+
+/// The status flags F_SETFL may change (Linux's SETFL_MASK; O_NDELAY is
+/// O_NONBLOCK on arm64). FASYNC is not among them: Linux sets it through
+/// the file's fasync method, and no file here sends SIGIO.
+const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME;
+
+/// Linux's setfl: O_DIRECT only where the file supports it (a pipe, where
+/// it is packet mode; neither the console nor /dev/shm in 6.1).
+fn setfl(fd: i32, arg: u32) -> SysResult {
+    let file = process::current().files().get(fd)?.file.clone();
+    if arg & O_DIRECT != 0 && !matches!(file.kind, FileKind::Pipe(_)) {
+        return Err(Errno::EINVAL);
+    }
+    file.set_status(SETFL_MASK, arg);
+    Ok(0)
+}
+
+/// pipe2's flags besides O_CLOEXEC and the open file's status flags.
+const O_NOTIFICATION_PIPE: u32 = O_EXCL;
+
+/// pipe2 (Linux's do_pipe2): a read end and a write end, the lowest two
+/// free descriptors in that order, written to `fds` as two ints; EFAULT
+/// there closes both again. O_NONBLOCK and O_DIRECT (packet mode) go to
+/// both open files. A notification pipe (O_NOTIFICATION_PIPE) is ENOPKG,
+/// as on a Linux built without CONFIG_WATCH_QUEUE.
+pub fn pipe2(fds: UserAddr, flags: u32) -> SysResult {
+    if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT | O_NOTIFICATION_PIPE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & O_NOTIFICATION_PIPE != 0 {
+        return Err(Errno::ENOPKG);
+    }
+    let (read_end, write_end) = Pipe::new_pair()?;
+    let status = flags & (O_NONBLOCK | O_DIRECT);
+    let cloexec = flags & O_CLOEXEC != 0;
+    let p = process::current();
+    let limit = fd_limit(p);
+    let files = p.files();
+    let r = files.insert_lowest(0, FdEntry { file: OpenFile::pipe(read_end, status), cloexec }, limit)?;
+    let w = match files.insert_lowest(0, FdEntry { file: OpenFile::pipe(write_end, status), cloexec }, limit) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = files.remove(r);
+            return Err(e);
+        }
+    };
+    // int fds[2], as one 8-byte little-endian store (the copy is bytewise,
+    // so 4-byte alignment is enough).
+    let pair = (r as u32 as u64) | ((w as u32 as u64) << 32);
+    if let Err(e) = write_user(fds, &pair) {
+        let _ = files.remove(r);
+        let _ = files.remove(w);
+        return Err(e);
+    }
+    Ok(0)
 }
 
 /// Neither the console nor a refpage has a file position (refpage: the

@@ -3,21 +3,25 @@
 //! The console (descriptors 0-2 at start) reads as end-of-file (it takes no
 //! input yet) and writes to the UART as it is, unprefixed. A refpage
 //! descriptor is only for mmap: read is EINVAL (the man page: not
-//! supported) and write EBADF (it is open read-only).
+//! supported) and write EBADF (it is open read-only). Pipes are in
+//! fs/pipe.rs; here a write to one with no reader left also raises SIGPIPE.
 
 use linux_raw_sys::general::{
     iovec, stat, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT,
-    O_DIRECTORY, O_EXCL, O_RDONLY, O_TRUNC, S_IFCHR, S_IFREG,
+    O_DIRECT, O_DIRECTORY, O_EXCL, O_NONBLOCK, O_RDONLY, O_TRUNC, SIGPIPE, SI_USER, S_IFCHR, S_IFIFO, S_IFREG,
 };
+use linux_raw_sys::ioctl::FIONREAD;
 
 use super::errno::{Errno, SysResult};
 use crate::fs::fd_table::FdEntry;
 use crate::fs::file::{FileKind, FileRef, OpenFile};
+use crate::fs::pipe::{PipeEnd, WriteError};
 use crate::fs::procfs;
 use crate::fs::tmpfs::{self, TmpFile};
 use crate::mm::addr::PAGE_SIZE;
-use crate::mm::uaccess::{copy_from_user, copy_to_user, read_user, read_user_str, write_user, UserAddr};
+use crate::mm::uaccess::{copy_from_user, copy_to_user, read_user, read_user_str, write_user, UserAddr, UserIov};
 use crate::process;
+use crate::signal::{SigFields, SigInfo};
 
 /// The largest count one read/write moves (Linux's MAX_RW_COUNT).
 const MAX_RW_COUNT: usize = 0x7fff_f000;
@@ -39,11 +43,34 @@ pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
         FileKind::RefPage(_) => Err(Errno::EBADF),
         FileKind::Tmp(tmp) => {
             let mut pos = file.pos.lock();
-            let at = if file.flags & O_APPEND != 0 { tmp.size() } else { *pos };
+            let at = if file.flags() & O_APPEND != 0 { tmp.size() } else { *pos };
             let n = tmp.write_at(at, buf, len as u64)?;
             *pos = at + n;
             Ok(n)
         }
+        FileKind::Pipe(end) => write_pipe(&file, end, &UserIov::single(buf, len.min(MAX_RW_COUNT))),
+    }
+}
+
+/// A pipe write; with no reader left, SIGPIPE to the writer and EPIPE
+/// unless some bytes went in first (Linux's pipe_write: send_sig, which
+/// the writing thread takes unless it blocks the signal).
+fn write_pipe(file: &OpenFile, end: &PipeEnd, buf: &UserIov) -> SysResult {
+    let flags = file.flags();
+    match end.write(buf, flags & O_NONBLOCK != 0, flags & O_DIRECT != 0) {
+        Ok(n) => Ok(n),
+        Err(WriteError::BrokenPipe(n)) => {
+            let p = process::current();
+            let info = SigInfo { signo: SIGPIPE, code: SI_USER as i32, fields: SigFields::Sender { pid: p.tgid } };
+            // A standard signal is never refused for a full queue.
+            let _ = process::signal_task(p.pid.0, info);
+            if n > 0 {
+                Ok(n)
+            } else {
+                Err(Errno::EPIPE)
+            }
+        }
+        Err(WriteError::Failed(e)) => Err(e),
     }
 }
 
@@ -83,6 +110,7 @@ pub fn read(fd: i32, buf: UserAddr, len: usize) -> SysResult {
             *pos += n;
             Ok(n)
         }
+        FileKind::Pipe(end) => end.read(&UserIov::single(buf, len.min(MAX_RW_COUNT)), file.flags() & O_NONBLOCK != 0),
     }
 }
 
@@ -91,6 +119,10 @@ pub fn read(fd: i32, buf: UserAddr, len: usize) -> SysResult {
 pub fn pread(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
     let file = file(fd)?;
     let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
+    // A stream (Linux: no FMODE_PREAD/PWRITE) is ESPIPE whatever its mode.
+    if matches!(file.kind, FileKind::Pipe(_)) {
+        return Err(Errno::ESPIPE);
+    }
     if !file.readable() {
         return Err(Errno::EBADF);
     }
@@ -98,13 +130,17 @@ pub fn pread(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
         FileKind::Tmp(tmp) => tmp.read_at(offset, buf, len as u64),
         FileKind::Proc(proc) => proc.read_at(offset, buf, len as u64),
         FileKind::RefPage(_) => Err(Errno::EINVAL),
-        FileKind::Console => Err(Errno::ESPIPE),
+        FileKind::Console | FileKind::Pipe(_) => Err(Errno::ESPIPE),
     }
 }
 
 pub fn pwrite(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
     let file = file(fd)?;
     let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
+    // A stream (Linux: no FMODE_PREAD/PWRITE) is ESPIPE whatever its mode.
+    if matches!(file.kind, FileKind::Pipe(_)) {
+        return Err(Errno::ESPIPE);
+    }
     if !file.writable() {
         return Err(Errno::EBADF);
     }
@@ -112,7 +148,7 @@ pub fn pwrite(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
         FileKind::Tmp(tmp) => tmp.write_at(offset, buf, len as u64),
         FileKind::Proc(proc) => proc.write(buf, len as u64),
         FileKind::RefPage(_) => Err(Errno::EBADF),
-        FileKind::Console => Err(Errno::ESPIPE),
+        FileKind::Console | FileKind::Pipe(_) => Err(Errno::ESPIPE),
     }
 }
 
@@ -123,9 +159,36 @@ fn iovecs(iov: UserAddr, count: i32) -> Result<alloc::vec::Vec<iovec>, Errno> {
     (0..count as u64).map(|i| read_user::<iovec>(iov.offset(i * 16))).collect()
 }
 
+/// The iovecs as one buffer for a pipe (Linux's import_iovec): a length
+/// that is negative as a ssize_t is EINVAL, the total is capped at
+/// MAX_RW_COUNT.
+fn iov_for_pipe(vecs: &[iovec]) -> Result<UserIov, Errno> {
+    let mut left = MAX_RW_COUNT;
+    let mut pieces = alloc::vec::Vec::with_capacity(vecs.len());
+    for v in vecs {
+        if (v.iov_len as i64) < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let n = (v.iov_len as usize).min(left);
+        pieces.push((UserAddr::new(v.iov_base as u64), n));
+        left -= n;
+    }
+    Ok(UserIov::many(pieces))
+}
+
+/// writev: a pipe takes the whole vector as one write (so up to PIPE_BUF
+/// bytes in all go in whole); other files one iovec after the other.
 pub fn writev(fd: i32, iov: UserAddr, count: i32) -> SysResult {
+    let vecs = iovecs(iov, count)?;
+    let file = file(fd)?;
+    if let FileKind::Pipe(end) = &file.kind {
+        if !file.writable() {
+            return Err(Errno::EBADF);
+        }
+        return write_pipe(&file, end, &iov_for_pipe(&vecs)?);
+    }
     let mut total = 0u64;
-    for v in iovecs(iov, count)? {
+    for v in vecs {
         match write(fd, UserAddr::new(v.iov_base as u64), v.iov_len as usize) {
             Ok(n) => total += n,
             Err(e) if total == 0 => return Err(e),
@@ -135,9 +198,19 @@ pub fn writev(fd: i32, iov: UserAddr, count: i32) -> SysResult {
     Ok(total)
 }
 
+/// readv: a pipe fills the vector in one read (returning what is there,
+/// as read does); other files one iovec after the other.
 pub fn readv(fd: i32, iov: UserAddr, count: i32) -> SysResult {
+    let vecs = iovecs(iov, count)?;
+    let file = file(fd)?;
+    if let FileKind::Pipe(end) = &file.kind {
+        if !file.readable() {
+            return Err(Errno::EBADF);
+        }
+        return end.read(&iov_for_pipe(&vecs)?, file.flags() & O_NONBLOCK != 0);
+    }
     let mut total = 0u64;
-    for v in iovecs(iov, count)? {
+    for v in vecs {
         match read(fd, UserAddr::new(v.iov_base as u64), v.iov_len as usize) {
             Ok(n) => {
                 total += n;
@@ -154,10 +227,16 @@ pub fn readv(fd: i32, iov: UserAddr, count: i32) -> SysResult {
 
 /// The console is a character device but not a terminal: every request,
 /// TCGETS included, gives ENOTTY, so C libraries fully buffer stdout as for
-/// a pipe.
-pub fn ioctl(fd: i32, _request: u32) -> SysResult {
-    file(fd)?;
-    Err(Errno::ENOTTY)
+/// a pipe. A pipe answers FIONREAD, the bytes it holds (Linux's
+/// pipe_ioctl), and nothing else.
+pub fn ioctl(fd: i32, request: u32, arg: UserAddr) -> SysResult {
+    match &file(fd)?.kind {
+        FileKind::Pipe(end) if request == FIONREAD => {
+            write_user(arg, &(end.available() as u32))?;
+            Ok(0)
+        }
+        _ => Err(Errno::ENOTTY),
+    }
 }
 
 /// What fstat says. The console: a character device, major 5 minor 1
@@ -188,6 +267,13 @@ fn stat_of(file: &FileRef) -> stat {
             st.st_size = tmp.size() as _;
             st.st_blksize = PAGE_SIZE as _;
             st.st_blocks = (TmpFile::pages_for(tmp.size()) * (PAGE_SIZE as u64 / 512)) as _;
+        }
+        FileKind::Pipe(end) => {
+            // Linux's pipefs inode: a FIFO, mode 0600, both ends one inode,
+            // st_size 0 whatever it holds.
+            st.st_mode = S_IFIFO | 0o600;
+            st.st_ino = end.ino();
+            st.st_blksize = PAGE_SIZE as _;
         }
     }
     st

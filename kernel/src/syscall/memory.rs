@@ -96,7 +96,10 @@ fn backing_for(flags: u32, fd: i32, prot: Prot, shared: bool) -> Result<(Backing
     }
     let file = process::current().files().get(fd)?.file.clone();
     match &file.kind {
-        FileKind::Console | FileKind::Proc(_) => Err(Errno::ENODEV),
+        // Linux's do_mmap: a file not open for reading is EACCES before the
+        // missing mmap method is ENODEV.
+        FileKind::Pipe(_) if !file.readable() => Err(Errno::EACCES),
+        FileKind::Console | FileKind::Pipe(_) | FileKind::Proc(_) => Err(Errno::ENODEV),
         FileKind::RefPage(page) => {
             if !file.readable() {
                 return Err(Errno::EACCES);

@@ -15,6 +15,8 @@ mod io;
 #[cfg(target_os = "none")]
 mod memory;
 #[cfg(target_os = "none")]
+mod poll;
+#[cfg(target_os = "none")]
 mod prctl;
 #[cfg(target_os = "none")]
 mod process;
@@ -40,7 +42,7 @@ mod dispatch {
 
     use super::errno::{Errno, SysResult};
     use super::process as proc;
-    use super::{fd, futex, info, io, memory, prctl, ptrace, refpage, sched, signal, time};
+    use super::{fd, futex, info, io, memory, poll, prctl, ptrace, refpage, sched, signal, time};
     use crate::arch::aarch64::trap_frame::TrapFrame;
     use crate::mm::uaccess::UserAddr;
     use crate::process::{self, outcome::Outcome};
@@ -85,7 +87,7 @@ mod dispatch {
             nr::__NR_write => io::write(a[0] as i32, user(1), a[2] as usize),
             nr::__NR_readv => io::readv(a[0] as i32, user(1), a[2] as i32),
             nr::__NR_writev => io::writev(a[0] as i32, user(1), a[2] as i32),
-            nr::__NR_ioctl => io::ioctl(a[0] as i32, a[1] as u32),
+            nr::__NR_ioctl => io::ioctl(a[0] as i32, a[1] as u32, user(2)),
             nr::__NR_fstat => io::fstat(a[0] as i32, user(1)),
             nr::__NR_newfstatat => io::newfstatat(a[0] as i32, user(1), user(2), a[3] as u32),
             nr::__NR_readlinkat => io::readlinkat(a[0] as i32, user(1), user(2), a[3] as i32),
@@ -94,6 +96,9 @@ mod dispatch {
             nr::__NR_dup => fd::dup(a[0] as i32),
             nr::__NR_dup3 => fd::dup3(a[0] as i32, a[1] as i32, a[2] as u32),
             nr::__NR_fcntl => fd::fcntl(a[0] as i32, a[1] as u32, a[2]),
+            nr::__NR_pipe2 => fd::pipe2(user(0), a[1] as u32),
+            nr::__NR_ppoll => poll::ppoll(user(0), a[1] as u32, user(2), user(3), a[4]),
+            nr::__NR_pselect6 => poll::pselect6(a[0] as i32, [user(1), user(2), user(3)], user(4), user(5)),
             nr::__NR_lseek => fd::lseek(a[0] as i32, a[1] as i64, a[2] as u32),
             nr::__NR_openat => io::openat(a[0] as i32, user(1), a[2] as u32, a[3] as u32),
             nr::__NR_unlinkat => io::unlinkat(a[0] as i32, user(1), a[2] as u32),

@@ -16,7 +16,7 @@ use crate::syscall::errno::Errno;
 pub fn state_name(task: &Process) -> (char, &'static str) {
     match task.state {
         State::Running | State::Runnable => ('R', "R (running)"),
-        State::WaitingForChild | State::Sleeping | State::WaitingForFutex => ('S', "S (sleeping)"),
+        State::WaitingForChild | State::Sleeping | State::WaitingForFutex | State::Waiting => ('S', "S (sleeping)"),
         // wait_for_vfork_done sleeps killable, which Linux shows as D.
         State::WaitingForVfork => ('D', "D (disk sleep)"),
         State::Traced => ('t', "t (tracing stop)"),
