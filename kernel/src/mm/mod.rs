@@ -7,6 +7,10 @@ pub mod address_space;
 pub mod fault;
 pub mod frame;
 pub mod heap;
+#[cfg(target_os = "none")]
+pub mod kasan;
+#[cfg(target_os = "none")]
+pub mod kasan_report;
 pub mod memory_map;
 #[cfg(target_os = "none")]
 pub mod refpage;

@@ -9,6 +9,7 @@
 //! in the stack-overflow report.
 
 mod el2;
+pub mod heap_tags;
 mod isolation;
 mod mm;
 mod mmu;

@@ -146,3 +146,36 @@ pub fn search_branch(target: u64, far: u64, lr: u64) -> Option<u64> {
     }
     search(lr.wrapping_sub(4)).filter(|&resume| resume == lr)
 }
+
+/// Writes one byte at `va`, turning a fault into `Err(ESR_EL1)`: the
+/// store-side twin of [`probe_read`], for the heap-tag probes.
+///
+/// # Safety
+/// The write must be harmless if it succeeds (memory the caller owns or
+/// has freed and no one has reused).
+#[cfg(target_os = "none")]
+pub unsafe fn probe_write(va: crate::mm::addr::VirtAddr, byte: u8) -> Result<(), super::esr::Esr> {
+    let esr: u64;
+    // SAFETY: the store may fault; its __ex_table entry makes the handler
+    // resume at label 2 with ESR_EL1 in x17, which is declared clobbered.
+    unsafe {
+        core::arch::asm!(
+            "mov x17, xzr",
+            "1: strb {byte:w}, [{va}]",
+            "2:",
+            ".pushsection __ex_table, \"a\"",
+            ".balign 8",
+            ".quad 1b, 2b",
+            ".popsection",
+            va = in(reg) va.as_u64(),
+            byte = in(reg) byte as u64,
+            out("x17") esr,
+            options(nostack),
+        );
+    }
+    if esr != 0 {
+        Err(super::esr::Esr(esr))
+    } else {
+        Ok(())
+    }
+}
