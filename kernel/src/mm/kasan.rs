@@ -176,7 +176,7 @@ fn data_bytes(size: usize) -> usize {
 }
 
 pub fn in_heap(va: VirtAddr) -> bool {
-    let v = mte::with_tag(va, MATCH_ALL_TAG).as_u64();
+    let v = va.kernel_untagged().as_u64();
     (HEAP_START.load(Ordering::Relaxed)..HEAP_END.load(Ordering::Relaxed)).contains(&v)
 }
 
@@ -193,14 +193,14 @@ pub fn heap_tag(va: VirtAddr) -> Option<u8> {
 /// inside the heap.
 unsafe fn read_record(rec: VirtAddr) -> Record {
     // SAFETY: per the contract; unchecked through the match-all tag.
-    unsafe { core::ptr::read_volatile(mte::with_tag(rec, MATCH_ALL_TAG).as_ptr::<Record>()) }
+    unsafe { core::ptr::read_volatile(rec.kernel_untagged().as_ptr::<Record>()) }
 }
 
 /// # Safety
 /// As for [`read_record`], and the record must be the caller's.
 unsafe fn write_record(rec: VirtAddr, r: Record) {
     // SAFETY: per the contract.
-    unsafe { core::ptr::write_volatile(mte::with_tag(rec, MATCH_ALL_TAG).as_mut_ptr::<Record>(), r) }
+    unsafe { core::ptr::write_volatile(rec.kernel_untagged().as_mut_ptr::<Record>(), r) }
 }
 
 /// The return addresses from the frame record at `fp` outwards (the
@@ -299,7 +299,7 @@ pub unsafe fn untag_free(ptr: *mut u8, layout: Layout, fp: u64) -> Result<*mut u
         write_record(rec, r);
         mte::set_tags(mte::with_tag(va, free_tag), len, false);
     }
-    Ok(mte::with_tag(va, MATCH_ALL_TAG).as_mut_ptr())
+    Ok(va.kernel_untagged().as_mut_ptr())
 }
 
 /// Whether an allocation is in use or was freed.
@@ -327,7 +327,7 @@ const SEARCH_GRANULES: u64 = 1 << 16;
 /// the first record at or after `addr` whose data starts at or before it.
 /// Reads tags and records only (no heap allocation): safe in a report.
 pub fn allocation_at(addr: u64) -> Option<Allocation> {
-    let va = mte::with_tag(VirtAddr::new(addr), MATCH_ALL_TAG).align_down(GRANULE as u64);
+    let va = VirtAddr::new(addr).kernel_untagged().align_down(GRANULE as u64);
     if !in_heap(va) {
         return None;
     }

@@ -74,7 +74,7 @@ pub fn is_expected() -> bool {
 }
 
 fn classify(addr: u64, allocation: Option<&Allocation>) -> BugKind {
-    let untagged = mte::with_tag(VirtAddr::new(addr), mte::MATCH_ALL_TAG).as_u64();
+    let untagged = VirtAddr::new(addr).kernel_untagged().as_u64();
     match allocation {
         Some(a) if untagged >= a.start + a.size as u64 => BugKind::OutOfBounds,
         Some(a) if a.state == State::Freed => BugKind::UseAfterFree,
@@ -155,7 +155,7 @@ fn print(r: &Report) {
         Some(m) => log::error!("pointer tag {:#x}, memory tag {:#x}", r.ptr_tag, m),
         None => log::error!("pointer tag {:#x}, memory tag unknown", r.ptr_tag),
     }
-    let untagged = mte::with_tag(VirtAddr::new(r.addr), mte::MATCH_ALL_TAG).as_u64();
+    let untagged = VirtAddr::new(r.addr).kernel_untagged().as_u64();
     match &r.allocation {
         Some(a) => {
             let end = a.start + a.size as u64;

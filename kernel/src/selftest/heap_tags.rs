@@ -13,7 +13,7 @@ use log::{error, info};
 
 use crate::arch::aarch64::esr::{Esr, FaultKind};
 use crate::arch::aarch64::fixup::{probe_read, probe_write};
-use crate::arch::aarch64::mte::{self, tag_of, with_tag, MATCH_ALL_TAG};
+use crate::arch::aarch64::mte::{self, tag_of, with_tag};
 use crate::mm::addr::VirtAddr;
 use crate::mm::kasan::{self, State};
 use crate::mm::kasan_report::{expecting, BugKind, Report};
@@ -69,7 +69,7 @@ fn free(p: VirtAddr, layout: Layout) {
 }
 
 fn untagged(p: VirtAddr) -> u64 {
-    with_tag(p, MATCH_ALL_TAG).as_u64()
+    p.kernel_untagged().as_u64()
 }
 
 /// The fault was a synchronous tag check fault.
@@ -127,8 +127,8 @@ fn use_after_free_read() -> Result<(), String> {
     let (r, report) = expecting(|| unsafe { probe_read(p) });
     tag_check(r)?;
     check_report(report, BugKind::UseAfterFree, p, p, 32, State::Freed)?;
-    if report.and_then(|r| r.write) != Some(false) {
-        return Err("report does not say read".into());
+    if report.and_then(|r| r.write) != Some(false) || report.and_then(|r| r.size) != Some(1) {
+        return Err(format!("report does not say a read of 1 byte: {:?}", report));
     }
     Ok(())
 }

@@ -109,10 +109,32 @@ fn exit_to_user() {
     }
 }
 
-/// Bytes a faulting load or store moved, when the syndrome holds them
-/// (ISS.ISV, then SAS: 1 << SAS bytes).
-fn access_size(esr: super::esr::Esr) -> Option<usize> {
-    (esr.iss() & (1 << 24) != 0).then(|| 1 << ((esr.iss() >> 22) & 3))
+/// Bytes a faulting load or store moved: from the syndrome when it holds
+/// them (ISS.ISV, then SAS: 1 << SAS bytes), else from the instruction at
+/// `pc` in the kernel's text (QEMU gives no ISV for tag check faults).
+fn access_size(esr: super::esr::Esr, pc: u64) -> Option<usize> {
+    if esr.iss() & (1 << 24) != 0 {
+        return Some(1 << ((esr.iss() >> 22) & 3));
+    }
+    let text = super::mmu::kernel_map::image_regions()[0];
+    if !(text.1.as_u64()..text.2.as_u64()).contains(&pc) || !pc.is_multiple_of(4) {
+        return None;
+    }
+    // SAFETY: an aligned address inside the mapped, readable kernel text.
+    let insn = unsafe { core::ptr::read_volatile(pc as *const u32) };
+    load_store_size(insn)
+}
+
+/// The bytes an A64 general-register load or store moves (Arm ARM C4.1.4,
+/// "Loads and Stores"): single registers (bits 29:27 = 0b111, V = 0) move
+/// 1 << size; pairs (bits 29:27 = 0b101, V = 0) two of 4 << bit 31.
+fn load_store_size(insn: u32) -> Option<usize> {
+    let v = insn & (1 << 26) != 0;
+    match ((insn >> 27) & 0b111, v) {
+        (0b111, false) => Some(1 << (insn >> 30)),
+        (0b101, false) => Some(2 * (4 << (insn >> 31))),
+        _ => None,
+    }
 }
 
 /// A synchronous exception taken from EL1 (SP_EL1).
@@ -132,7 +154,7 @@ fn kernel_sync(frame: &mut TrapFrame) {
             && crate::mm::kasan_report::tag_fault(
                 frame.far,
                 esr.abort().is_some_and(|a| a.write),
-                access_size(esr),
+                access_size(esr, frame.elr),
                 frame.elr,
             );
         let resume = match class {

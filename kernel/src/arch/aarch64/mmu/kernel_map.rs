@@ -271,7 +271,8 @@ pub fn map_mmio(pa: PhysAddr, size: u64) -> Result<VirtAddr, MapError> {
 /// Software walk of the kernel tables, for the self-tests.
 pub fn lookup(va: VirtAddr) -> Option<(PhysAddr, Attributes, u8)> {
     let guard = KERNEL_SPACE.lock();
-    guard.as_ref()?.table.translate(&mut KernelTables, va)
+    // A heap pointer's tag is not part of the address (TBI1).
+    guard.as_ref()?.table.translate(&mut KernelTables, va.kernel_untagged())
 }
 
 /// A kernel stack in the kernel-stack window, with an unmapped guard page

@@ -61,7 +61,8 @@ pub fn phys_to_virt(pa: PhysAddr) -> VirtAddr {
 
 /// The physical address behind a kernel-image or linear-map address.
 pub fn virt_to_phys(va: VirtAddr) -> Option<PhysAddr> {
-    let v = va.as_u64() | (0xff << 56); // drop any logical tag (TBI1)
+    // Drop any logical tag (TBI1): a heap pointer's, mm/kasan.rs.
+    let v = va.kernel_untagged().as_u64() | (0xf << 60);
     if (KIMAGE_VADDR..KERNEL_STACKS_BASE).contains(&v) {
         Some(PhysAddr::new(v - KIMAGE_VADDR + kimage_phys().as_u64()))
     } else if (PAGE_OFFSET..KIMAGE_VADDR).contains(&v) {
