@@ -14,6 +14,10 @@
 #   clock_gettime_bench    instructions per clock_gettime, gettimeofday and
 #                          clock_getres call (the vDSO) and per system call
 #
+# refpage_bench and fault_paths are booted again with kasan=off (the kernel
+# heap's tags off; the default is on) and scripts/bench-heap-tags writes
+# docs/bench/heap-tags.md from both.
+#
 # `bench` on the kernel's command line has it print its measurements
 # (`bench-kernel ...` lines: boot cost, each fault path's cost) at the end.
 # Then writes docs/bench/kernel.txt (every measurement line, per program) and

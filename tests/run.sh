@@ -116,6 +116,10 @@ boot heap_use_after_free_gives_kasan_report_and_panic virt,mte=on "selftest=heap
     'BUG: KASAN: use-after-free at pc 0xffff' 'read .*at addr 0x[0-9a-f]+' 'pointer tag 0x[0-9a-f], memory tag 0x[0-9a-f]' \
     'the address is 0 bytes inside the 64-byte allocation \[0xffff' 'state: freed' 'allocated at:' 'freed at:' \
     'KERNEL PANIC: KASAN: tag check fault' 'synchronous tag check fault \(DFSC 0x11\)' '^  #0  0x'
+boot heap_use_after_free_in_async_mode_is_found_in_tfsr_el1 virt,mte=on "selftest=heap-use-after-free kasan=async" 1 \
+    'heap tags: on, async mode' \
+    'BUG: KASAN: invalid-access \(asynchronous tag check fault, TFSR_EL1.TF1\) found at the end of the deliberate' \
+    'KERNEL PANIC: KASAN: asynchronous tag check fault in the kernel'
 boot selftests_pass_with_heap_tags_async virt,mte=on "selftest kasan=async" 0 \
     'heap tags: on, async mode' ', 0 failed, 0 skipped$'
 boot selftests_pass_with_heap_tags_off virt,mte=on "selftest kasan=off" 0 \

@@ -343,3 +343,19 @@ pub fn take_kernel_async_fault() -> bool {
         false
     }
 }
+
+/// Runs `f` with the kernel's tag checks asynchronous (SCTLR_EL1.TCF =
+/// async) and says whether it left an asynchronous fault in TFSR_EL1
+/// (cleared again); TCF is put back. For the self-test of the async path.
+pub fn with_kernel_checks_async(f: impl FnOnce()) -> bool {
+    use super::regs::SCTLR_EL1_EXT as S;
+    let saved = SCTLR_EL1_EXT.get();
+    let _ = take_kernel_async_fault();
+    SCTLR_EL1_EXT.modify(S::TCF::Async);
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+    f();
+    let recorded = take_kernel_async_fault();
+    SCTLR_EL1_EXT.set(saved);
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+    recorded
+}
