@@ -37,6 +37,14 @@ pub fn search(pc: u64) -> Option<u64> {
     table.iter().find(|e| e.insn == pc).map(|e| e.fixup)
 }
 
+/// The `__ex_table` row for a faulting instruction at local label 1 that
+/// resumes at local label 2, as one asm! template string.
+macro_rules! ex_table_entry {
+    () => {
+        ".pushsection __ex_table, \"a\"\n.balign 8\n.quad 1b, 2b\n.popsection"
+    };
+}
+
 /// A one-byte load at `$va` with the given instructions around it, under
 /// an __ex_table entry: `Ok(byte)`, or `Err(ESR_EL1)` if the load (label
 /// 1) faults; the handler resumes at label 2 with ESR_EL1 in x17.
@@ -53,10 +61,7 @@ macro_rules! probe_load {
                 ".arch_extension pan",
                 "mov x17, xzr",
                 $($insn,)+
-                ".pushsection __ex_table, \"a\"",
-                ".balign 8",
-                ".quad 1b, 2b",
-                ".popsection",
+                ex_table_entry!(),
                 va = in(reg) $va.as_u64(),
                 value = out(reg) value,
                 out("x17") esr,
@@ -120,15 +125,18 @@ pub unsafe fn probe_execute(va: crate::mm::addr::VirtAddr) -> Result<(), super::
             "mov x17, xzr",
             "1: blr {va}",
             "2:",
-            ".pushsection __ex_table, \"a\"",
-            ".balign 8",
-            ".quad 1b, 2b",
-            ".popsection",
+            ex_table_entry!(),
             va = in(reg) va.as_u64(),
             out("x17") esr,
             clobber_abi("C"),
         );
     }
+    fault_of(esr)
+}
+
+/// `Err(ESR_EL1)` if the fixup ran (x17 non-zero), else `Ok`.
+#[cfg(target_os = "none")]
+fn fault_of(esr: u64) -> Result<(), super::esr::Esr> {
     if esr != 0 {
         Err(super::esr::Esr(esr))
     } else {
@@ -163,19 +171,12 @@ pub unsafe fn probe_write(va: crate::mm::addr::VirtAddr, byte: u8) -> Result<(),
             "mov x17, xzr",
             "1: strb {byte:w}, [{va}]",
             "2:",
-            ".pushsection __ex_table, \"a\"",
-            ".balign 8",
-            ".quad 1b, 2b",
-            ".popsection",
+            ex_table_entry!(),
             va = in(reg) va.as_u64(),
             byte = in(reg) byte as u64,
             out("x17") esr,
             options(nostack),
         );
     }
-    if esr != 0 {
-        Err(super::esr::Esr(esr))
-    } else {
-        Ok(())
-    }
+    fault_of(esr)
 }
