@@ -87,65 +87,71 @@ impl Heap {
     }
 }
 
-/// What LockedHeap is asked for, for an allocation of `layout` whose
-/// pointer is `ptr`: tagged pointers have the tagged block around them.
-#[cfg(target_os = "none")]
-fn block_of(ptr: *mut u8, layout: Layout) -> Layout {
-    if super::kasan::is_tagged(ptr) {
-        super::kasan::block_layout(layout)
-    } else {
-        layout
-    }
-}
+use tags::{block_layout, block_of, frame_pointer, heap_block, tag_allocation, tagging_heap};
 
-#[cfg(not(target_os = "none"))]
-fn block_of(_ptr: *mut u8, layout: Layout) -> Layout {
-    layout
-}
-
-/// The block (pointer and layout) to give back to LockedHeap for a
-/// dealloc of `ptr`, after the tag checks; `Err` if they refused it.
+/// The heap's tags (mm/kasan.rs) as the allocator uses them.
 #[cfg(target_os = "none")]
-#[inline(always)]
-fn heap_block(ptr: *mut u8, layout: Layout, fp: u64) -> Result<(*mut u8, Layout), ()> {
-    if !super::kasan::is_tagged(ptr) {
-        return Ok((ptr, layout));
+mod tags {
+    use core::alloc::Layout;
+
+    pub use crate::arch::aarch64::backtrace::frame_pointer;
+    use crate::mm::{kasan, kasan_report};
+    pub use kasan::{block_layout, tag_allocation, tagging_heap};
+
+    /// What LockedHeap was asked for, for an allocation of `layout` whose
+    /// pointer is `ptr`: tagged pointers have the tagged block around them.
+    pub fn block_of(ptr: *mut u8, layout: Layout) -> Layout {
+        if kasan::is_tagged(ptr) {
+            block_layout(layout)
+        } else {
+            layout
+        }
     }
-    // SAFETY: `ptr` and `layout` are what dealloc's caller passed.
-    match unsafe { super::kasan::untag_free(ptr, layout, fp) } {
-        Ok(block) => Ok((block, super::kasan::block_layout(layout))),
-        Err(why) => {
-            super::kasan_report::bad_free(ptr, why, super::kasan::call_sites(fp)[0]);
-            Err(())
+
+    /// The block (pointer and layout) to give back to LockedHeap for a
+    /// dealloc of `ptr`, after the tag checks; `Err` if they refused it
+    /// (and reported why).
+    #[inline(always)]
+    pub fn heap_block(ptr: *mut u8, layout: Layout, fp: u64) -> Result<(*mut u8, Layout), ()> {
+        if !kasan::is_tagged(ptr) {
+            return Ok((ptr, layout));
+        }
+        // SAFETY: `ptr` and `layout` are what dealloc's caller passed.
+        match unsafe { kasan::untag_free(ptr, layout, fp) } {
+            Ok(block) => Ok((block, block_layout(layout))),
+            Err(why) => {
+                kasan_report::bad_free(ptr, why, kasan::call_sites(fp)[0]);
+                Err(())
+            }
         }
     }
 }
 
+/// Host tests allocate from the host's heap: nothing is tagged.
 #[cfg(not(target_os = "none"))]
-fn heap_block(ptr: *mut u8, layout: Layout, _fp: u64) -> Result<(*mut u8, Layout), ()> {
-    Ok((ptr, layout))
-}
+mod tags {
+    use core::alloc::Layout;
 
-#[cfg(target_os = "none")]
-use super::kasan::{block_layout, tag_allocation, tagging_heap};
-#[cfg(target_os = "none")]
-use crate::arch::aarch64::backtrace::frame_pointer;
-#[cfg(not(target_os = "none"))]
-fn frame_pointer() -> u64 {
-    0
-}
-
-#[cfg(not(target_os = "none"))]
-fn tagging_heap() -> bool {
-    false
-}
-#[cfg(not(target_os = "none"))]
-fn block_layout(layout: Layout) -> Layout {
-    layout
-}
-#[cfg(not(target_os = "none"))]
-unsafe fn tag_allocation(p: *mut u8, _layout: Layout, _zero: bool, _fp: u64) -> *mut u8 {
-    p
+    pub fn frame_pointer() -> u64 {
+        0
+    }
+    pub fn tagging_heap() -> bool {
+        false
+    }
+    pub fn block_layout(layout: Layout) -> Layout {
+        layout
+    }
+    pub fn block_of(_ptr: *mut u8, layout: Layout) -> Layout {
+        layout
+    }
+    pub fn heap_block(ptr: *mut u8, layout: Layout, _fp: u64) -> Result<(*mut u8, Layout), ()> {
+        Ok((ptr, layout))
+    }
+    /// # Safety
+    /// None needed: nothing is done.
+    pub unsafe fn tag_allocation(p: *mut u8, _layout: Layout, _zero: bool, _fp: u64) -> *mut u8 {
+        p
+    }
 }
 
 /// The bytes LockedHeap's `used()` counts for `layout` (its size rounded up
