@@ -235,11 +235,15 @@ pub unsafe fn tag_allocation(block: *mut u8, layout: Layout, zero: bool, fp: u64
     let data = VirtAddr::from_ptr(block);
     let len = data_bytes(layout.size());
     let rec = data + len as u64;
-    // Neighbours: the granule before the block and the one after its record.
-    let exclude = [heap_tag(VirtAddr::new(data.as_u64() - GRANULE as u64)), heap_tag(rec + RECORD_BYTES as u64)]
-        .into_iter()
-        .flatten()
-        .fold(0u16, |m, t| m | 1 << t);
+    // Neighbours: the granule before the block (when it is the record of
+    // the allocation before, that allocation's last data granule) and the
+    // one after this block's record.
+    let before = VirtAddr::new(data.as_u64() - GRANULE as u64);
+    let before = match heap_tag(before) {
+        Some(RECORD_TAG) => heap_tag(VirtAddr::new(data.as_u64() - (GRANULE + RECORD_BYTES) as u64)),
+        other => other,
+    };
+    let exclude = [before, heap_tag(rec + RECORD_BYTES as u64)].into_iter().flatten().fold(0u16, |m, t| m | 1 << t);
     let tagged = mte::with_tag(data, mte::random_kernel_tag(exclude));
     let sites = call_site_offsets(fp);
     // SAFETY: the block is ours, granule-aligned (block_layout), in the

@@ -151,6 +151,13 @@ fn print(r: &Report) {
         (Some(w), None) => log::error!("{} (size unknown) at addr {:#018x}", if w { "write" } else { "read" }, r.addr),
         (None, _) => log::error!("free of addr {:#018x}", r.addr),
     }
+    // Linux's "by task NAME/PID".
+    if crate::process::has_current() {
+        let p = crate::process::current();
+        log::error!("by the kernel, for pid {} ({})", p.pid.0, p.name);
+    } else {
+        log::error!("by the kernel, outside any process (boot, self-tests, the runner)");
+    }
     match r.mem_tag {
         Some(m) => log::error!("pointer tag {:#x}, memory tag {:#x}", r.ptr_tag, m),
         None => log::error!("pointer tag {:#x}, memory tag unknown", r.ptr_tag),
