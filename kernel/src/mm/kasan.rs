@@ -82,11 +82,13 @@ static HEAP_START: AtomicU64 = AtomicU64::new(0);
 static HEAP_END: AtomicU64 = AtomicU64::new(0);
 
 /// The mode in force (off until `init`).
+#[inline]
 pub fn mode() -> Mode {
     Mode::from_u8(MODE.load(Ordering::Relaxed))
 }
 
 /// Whether new heap allocations are tagged.
+#[inline]
 pub fn tagging_heap() -> bool {
     mode() != Mode::Off
 }
@@ -131,6 +133,9 @@ pub fn init(arg: Option<&str>, heap: core::ops::Range<u64>, mte_level: u8) {
 /// In async or asymm mode, reports (and panics on) an asynchronous tag
 /// check fault the kernel's own accesses recorded in TFSR_EL1 (Linux's
 /// mte_check_tfsr_entry/exit and mte_check_tfsr_el1 at a context switch).
+/// Inlined: it runs on every kernel entry and exit, and in sync mode is
+/// one load and a compare.
+#[inline(always)]
 pub fn check_async_fault(when: &str) {
     if matches!(mode(), Mode::Async | Mode::Asymm) && mte::take_kernel_async_fault() {
         super::kasan_report::async_fault(when);

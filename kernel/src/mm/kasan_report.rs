@@ -132,6 +132,8 @@ pub fn bad_free(ptr: *mut u8, why: BadFree, pc: u64) {
 /// An asynchronous tag check fault of the kernel's, found in TFSR_EL1 at
 /// `when` (kernel entry or exit, a context switch): nothing more is known
 /// (Linux's kasan_report_async). Panics.
+#[cold]
+#[inline(never)]
 pub fn async_fault(when: &str) -> ! {
     log::error!("==================================================================");
     log::error!("BUG: KASAN: invalid-access (asynchronous tag check fault, TFSR_EL1.TF1) found at {}", when);
