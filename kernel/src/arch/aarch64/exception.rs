@@ -122,19 +122,7 @@ fn access_size(esr: super::esr::Esr, pc: u64) -> Option<usize> {
     }
     // SAFETY: an aligned address inside the mapped, readable kernel text.
     let insn = unsafe { core::ptr::read_volatile(pc as *const u32) };
-    load_store_size(insn)
-}
-
-/// The bytes an A64 general-register load or store moves (Arm ARM C4.1.4,
-/// "Loads and Stores"): single registers (bits 29:27 = 0b111, V = 0) move
-/// 1 << size; pairs (bits 29:27 = 0b101, V = 0) two of 4 << bit 31.
-fn load_store_size(insn: u32) -> Option<usize> {
-    let v = insn & (1 << 26) != 0;
-    match ((insn >> 27) & 0b111, v) {
-        (0b111, false) => Some(1 << (insn >> 30)),
-        (0b101, false) => Some(2 * (4 << (insn >> 31))),
-        _ => None,
-    }
+    super::esr::load_store_bytes(insn)
 }
 
 /// A synchronous exception taken from EL1 (SP_EL1).
