@@ -71,7 +71,8 @@ conformance:
 
 # Benchmarks by instruction count (QEMU -icount): the refpage cover-letter
 # microbenchmark and the kernel's own fault-path and boot costs, run twice
-# to show they are deterministic; writes docs/bench/results.md and chart.svg.
+# to show they are deterministic; writes docs/bench/results.md and chart.svg,
+# and docs/bench/heap-tags.md (the same with the kernel heap's tags off and on).
 bench: kernel $(MKINITRAMFS)
 	@bash scripts/bench.sh
 

@@ -14,6 +14,10 @@
 #   clock_gettime_bench    instructions per clock_gettime, gettimeofday and
 #                          clock_getres call (the vDSO) and per system call
 #
+# refpage_bench and fault_paths are booted again with kasan=off (the kernel
+# heap's tags off; the default is on) and scripts/bench-heap-tags writes
+# docs/bench/heap-tags.md from both.
+#
 # `bench` on the kernel's command line has it print its measurements
 # (`bench-kernel ...` lines: boot cost, each fault path's cost) at the end.
 # Then writes docs/bench/kernel.txt (every measurement line, per program) and
@@ -50,10 +54,13 @@ measurements() {
 # bench_program NAME [ARGS...]: builds user/bench/NAME.c, boots it twice
 # and leaves its measurements in build/bench/NAME.txt, the QEMU command in
 # $qemu_text and the determinism result in $deterministic.
+# With BENCH_KASAN=MODE the kernel boots with kasan=MODE and the files are
+# build/bench/NAME.kasan-MODE.*.
 bench_program() {
     local name=$1
     shift
     local prog=build/user/bench/$name cpio=build/bench/$name.cpio limit=
+    local out=$name${BENCH_KASAN:+.kasan-$BENCH_KASAN}
     aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -Iuser/include -o "$prog" "user/bench/$name.c"
     "$mkinitramfs" "$cpio" "run/$name=$prog"
     # The kernel stops a program after 10 guest seconds (10^10 instructions
@@ -61,15 +68,15 @@ bench_program() {
     if ((cycles > 200)); then
         limit="timelimit=$((cycles / 25 + 10)) "
     fi
-    local append="loglevel=warn bench ${limit}run=/run/$name${*:+ -- $*}"
+    local append="loglevel=warn bench ${BENCH_KASAN:+kasan=$BENCH_KASAN }${limit}run=/run/$name${*:+ -- $*}"
     # shellcheck disable=SC2054 # the commas are QEMU option syntax
     local qemu=(qemu-system-aarch64 -machine virt,mte=on -cpu max -m 512M -nographic -nic none -semihosting
         -icount shift=0,align=off,sleep=off -kernel build/kernel.bin -initrd "$cpio" -append "$append")
     qemu_text="${qemu[*]:0:${#qemu[@]}-1} \"$append\""
     local run log status
     for run in 1 2; do
-        echo "bench.sh: $name, boot $run of 2: $qemu_text"
-        log=build/bench/$name.run$run.log
+        echo "bench.sh: $out, boot $run of 2: $qemu_text"
+        log=build/bench/$out.run$run.log
         set +e
         timeout 300 "${qemu[@]}" </dev/null >"$log" 2>&1
         status=$?
@@ -79,20 +86,20 @@ bench_program() {
             tail -n 40 "$log" >&2
             exit 1
         fi
-        measurements "$log" >"build/bench/$name.run$run.txt"
+        measurements "$log" >"build/bench/$out.run$run.txt"
     done
-    if ! cmp -s "build/bench/$name.run1.txt" "build/bench/$name.run2.txt"; then
+    if ! cmp -s "build/bench/$out.run1.txt" "build/bench/$out.run2.txt"; then
         echo "deterministic: NO - the two boots of $name measured different numbers:"
-        diff "build/bench/$name.run1.txt" "build/bench/$name.run2.txt" || true
+        diff "build/bench/$out.run1.txt" "build/bench/$out.run2.txt" || true
         exit 1
     fi
-    if cmp -s "build/bench/$name.run1.log" "build/bench/$name.run2.log"; then
+    if cmp -s "build/bench/$out.run1.log" "build/bench/$out.run2.log"; then
         deterministic="yes (two boots each: identical numbers, byte-identical consoles)"
     else
         deterministic="yes (two boots each: identical numbers; the consoles differ elsewhere)"
     fi
-    echo "deterministic: yes ($name)"
-    cp "build/bench/$name.run1.txt" "build/bench/$name.txt"
+    echo "deterministic: yes ($out)"
+    cp "build/bench/$out.run1.txt" "build/bench/$out.txt"
 }
 
 bench_program refpage_bench "$cycles"
@@ -140,6 +147,12 @@ fi
 } >docs/bench/kernel.txt
 
 bash scripts/bench-report
+
+# The heap's tags (mm/kasan.rs) off, for what they cost: the same
+# programs with kasan=off; docs/bench/heap-tags.md compares.
+BENCH_KASAN=off bench_program refpage_bench "$cycles"
+BENCH_KASAN=off bench_program fault_paths
+bash scripts/bench-heap-tags
 if [[ ! -f docs/bench/linux.txt ]]; then
     echo "bench.sh: no docs/bench/linux.txt: Linux columns say not measured (make bench-linux)"
 fi

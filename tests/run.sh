@@ -87,13 +87,14 @@ boot() {
 
 boot selftests_pass_when_entered_at_el1 virt,mte=on "selftest" 0 \
     'entered at EL1$' 'MTE: level [23] \(MTE[23]\), tag storage present, LDGM/STGM block [0-9]+ bytes, tagging on' \
+    'heap tags: on, sync mode' \
     'PASS tag_mismatch_in_el1_is_a_sync_tag_check_fault' 'PASS pan_stops_a_plain_el1_load_from_a_user_page' \
     'PASS pxn_stops_el1_executing_a_user_page' ', 0 skipped$'
 boot selftests_pass_when_entered_at_el2 virt,mte=on,virtualization=on "selftest" 0 \
     'entered at EL2, dropped to EL1 with HCR_EL2.ATA set' 'tagging on' \
     'PASS tag_mismatch_in_el1_is_a_sync_tag_check_fault' 'PASS hvc_from_el1_returns_through_the_el2_stub'
 boot boot_without_mte_says_tagging_is_off virt,mte=off "selftest" 0 \
-    'MTE: level [01] .*no tag storage: tagging is off' 'SKIP stg_through_linear_map_is_read_back_by_ldg' \
+    'MTE: level [01] .*no tag storage: tagging is off' 'heap tags: off \(no MTE tag storage\): heap untagged' 'SKIP stg_through_linear_map_is_read_back_by_ldg' \
     'PASS pan_stops_a_plain_el1_load_from_a_user_page' 'PASS pxn_stops_el1_executing_a_user_page'
 boot kernel_fault_gives_decoded_panic_and_failure_status virt,mte=on "selftest=panic" 1 \
     'KERNEL PANIC: kernel data abort at 0x' \
@@ -103,6 +104,28 @@ boot kernel_stack_overflow_panics_from_the_guard_page virt,mte=on "selftest=stac
     'KERNEL PANIC: kernel stack overflow: SP 0xffff[0-9a-f]+ in the guard page below the stack at 0xffff[0-9a-f]+0000$' \
     'esr: EC 0x25 data abort from the same EL: level 3 translation fault \(DFSC 0x07\), write' \
     '^backtrace' '^  #0  0x'
+# The kernel's own tags (mm/kasan.rs): each deliberate heap misuse is
+# caught and reported rightly without a panic; one use-after-free for real
+# gives the full report and the panic; async mode and kasan=off boot and
+# say so; without MTE the heap is untagged.
+boot heap_tag_probes_catch_each_misuse virt,mte=on "selftest=heap-tags" 0 \
+    'heap tags: on, sync mode' 'PASS use_after_free_read_faults_and_names_the_freed_allocation' \
+    'PASS use_after_free_write_faults_and_names_the_freed_allocation' \
+    'PASS read_past_the_last_granule_faults_as_out_of_bounds' 'PASS double_free_is_refused_at_free_time' \
+    'PASS free_of_a_pointer_inside_an_allocation_is_refused' 'PASS write_through_a_forged_tag_faults' \
+    'BUG: KASAN: double-free' 'BUG: KASAN: invalid-free' '^6 passed, 0 failed$'
+boot heap_use_after_free_gives_kasan_report_and_panic virt,mte=on "selftest=heap-use-after-free" 1 \
+    'BUG: KASAN: use-after-free at pc 0xffff' 'read .*at addr 0x[0-9a-f]+' 'pointer tag 0x[0-9a-f], memory tag 0x[0-9a-f]' \
+    'the address is 0 bytes inside the 64-byte allocation \[0xffff' 'state: freed' 'allocated at:' 'freed at:' \
+    'KERNEL PANIC: KASAN: tag check fault' 'synchronous tag check fault \(DFSC 0x11\)' '^  #0  0x'
+boot heap_use_after_free_in_async_mode_is_found_in_tfsr_el1 virt,mte=on "selftest=heap-use-after-free kasan=async" 1 \
+    'heap tags: on, async mode' \
+    'BUG: KASAN: invalid-access \(asynchronous tag check fault, TFSR_EL1.TF1\) found at the end of the deliberate' \
+    'KERNEL PANIC: KASAN: asynchronous tag check fault in the kernel'
+boot selftests_pass_with_heap_tags_async virt,mte=on "selftest kasan=async" 0 \
+    'heap tags: on, async mode' ', 0 failed, 0 skipped$'
+boot selftests_pass_with_heap_tags_off virt,mte=on "selftest kasan=off" 0 \
+    'heap tags: off \(kasan=off\): heap untagged' ', 0 failed, 0 skipped$'
 INITRD=build/initramfs-demo.cpio boot demo_boots_and_runs_c_and_rust_programs virt,mte=on "" 0 \
     '^refpage kernel ' 'MTE: level' 'frames: [0-9]+ free of [0-9]+' \
     '/demo/tour_c: exit 0' '/demo/tour_rust: exit 0'

@@ -89,6 +89,7 @@ mod boot {
         mte::enable(&mte_info, timer::ticks());
 
         report(&boot, EntryLevel(entry_el).record(), &mte_info, &free);
+        crate::mm::kasan::init(boot.arg("kasan"), heap::range(), mte_info.level);
         fpsimd::enable_for_el0();
         timer::allow_el0_virtual_counter();
         crate::arch::aarch64::debug::init();
@@ -102,6 +103,8 @@ mod boot {
         match (boot.arg("selftest"), boot.arg("run")) {
             (Some("panic"), _) => crate::selftest::deliberate_kernel_fault(),
             (Some("stack-overflow"), _) => crate::selftest::deliberate_stack_overflow(),
+            (Some("heap-tags"), _) => exit.exit(crate::selftest::heap_tags::run_probes()),
+            (Some("heap-use-after-free"), _) => crate::selftest::heap_tags::deliberate_use_after_free(),
             (_, Some(path)) => {
                 let status = run(&boot, initramfs, path, mte_info.level);
                 if boot.has_arg("bench") {

@@ -25,24 +25,132 @@ struct Heap {
 /// Set while the frame allocator runs (one CPU: a flag is enough).
 static IN_FRAME_ALLOCATOR: AtomicBool = AtomicBool::new(false);
 
-// SAFETY: allocation and deallocation are LockedHeap's; the wrapper only
-// counts bytes.
+// SAFETY: allocation and deallocation are LockedHeap's; the wrapper counts
+// bytes and, with heap tagging on, tags what it hands out (mm/kasan.rs):
+// the block LockedHeap sees is always the same for the same pointer kind
+// and layout, so every dealloc gives back exactly what alloc took.
 unsafe impl GlobalAlloc for Heap {
+    // Inlined into the __rust_alloc family, so that the frame pointer read
+    // here is theirs and the call sites kept start at their caller.
+    #[inline(always)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as the caller guarantees to us.
-        let p = unsafe { self.heap.alloc(layout) };
-        if !p.is_null() && IN_FRAME_ALLOCATOR.load(Ordering::Relaxed) {
-            self.bookkeeping_bytes.fetch_add(counted(layout), Ordering::Relaxed);
-        }
-        p
+        unsafe { self.alloc_tagged(layout, false, frame_pointer()) }
     }
 
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if IN_FRAME_ALLOCATOR.load(Ordering::Relaxed) {
-            self.bookkeeping_bytes.fetch_sub(counted(layout), Ordering::Relaxed);
-        }
+    #[inline(always)]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as the caller guarantees to us.
-        unsafe { self.heap.dealloc(ptr, layout) }
+        unsafe { self.alloc_tagged(layout, true, frame_pointer()) }
+    }
+
+    #[inline(always)]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let (block, block_layout) = match heap_block(ptr, layout, frame_pointer()) {
+            Ok(b) => b,
+            // Reported (kasan_report.rs); a refused block is leaked.
+            Err(()) => return,
+        };
+        if IN_FRAME_ALLOCATOR.load(Ordering::Relaxed) {
+            self.bookkeeping_bytes.fetch_sub(counted(block_layout), Ordering::Relaxed);
+        }
+        // SAFETY: as the caller guarantees to us; `block` is the block
+        // alloc took from LockedHeap for this pointer and layout.
+        unsafe { self.heap.dealloc(block, block_layout) }
+    }
+}
+
+impl Heap {
+    /// # Safety
+    /// As for `GlobalAlloc::alloc`.
+    #[inline(always)]
+    unsafe fn alloc_tagged(&self, layout: Layout, zero: bool, fp: u64) -> *mut u8 {
+        let tagged = tagging_heap();
+        let block_layout = if tagged { block_layout(layout) } else { layout };
+        // SAFETY: as the caller guarantees to us.
+        let p = unsafe { self.heap.alloc(block_layout) };
+        if p.is_null() {
+            return p;
+        }
+        if IN_FRAME_ALLOCATOR.load(Ordering::Relaxed) {
+            self.bookkeeping_bytes.fetch_add(counted(block_layout), Ordering::Relaxed);
+        }
+        if !tagged {
+            if zero {
+                // SAFETY: a fresh block of layout.size() bytes.
+                unsafe { core::ptr::write_bytes(p, 0, layout.size()) };
+            }
+            return p;
+        }
+        // SAFETY: a fresh block of block_layout(layout).
+        unsafe { tag_allocation(p, layout, zero, fp) }
+    }
+}
+
+use tags::{block_layout, block_of, frame_pointer, heap_block, tag_allocation, tagging_heap};
+
+/// The heap's tags (mm/kasan.rs) as the allocator uses them.
+#[cfg(target_os = "none")]
+mod tags {
+    use core::alloc::Layout;
+
+    pub use crate::arch::aarch64::backtrace::frame_pointer;
+    use crate::mm::{kasan, kasan_report};
+    pub use kasan::{block_layout, tag_allocation, tagging_heap};
+
+    /// What LockedHeap was asked for, for an allocation of `layout` whose
+    /// pointer is `ptr`: tagged pointers have the tagged block around them.
+    pub fn block_of(ptr: *mut u8, layout: Layout) -> Layout {
+        if kasan::is_tagged(ptr) {
+            block_layout(layout)
+        } else {
+            layout
+        }
+    }
+
+    /// The block (pointer and layout) to give back to LockedHeap for a
+    /// dealloc of `ptr`, after the tag checks; `Err` if they refused it
+    /// (and reported why).
+    #[inline(always)]
+    pub fn heap_block(ptr: *mut u8, layout: Layout, fp: u64) -> Result<(*mut u8, Layout), ()> {
+        if !kasan::is_tagged(ptr) {
+            return Ok((ptr, layout));
+        }
+        // SAFETY: `ptr` and `layout` are what dealloc's caller passed.
+        match unsafe { kasan::untag_free(ptr, layout, fp) } {
+            Ok(block) => Ok((block, block_layout(layout))),
+            Err(why) => {
+                kasan_report::bad_free(ptr, why, kasan::call_sites(fp)[0]);
+                Err(())
+            }
+        }
+    }
+}
+
+/// Host tests allocate from the host's heap: nothing is tagged.
+#[cfg(not(target_os = "none"))]
+mod tags {
+    use core::alloc::Layout;
+
+    pub fn frame_pointer() -> u64 {
+        0
+    }
+    pub fn tagging_heap() -> bool {
+        false
+    }
+    pub fn block_layout(layout: Layout) -> Layout {
+        layout
+    }
+    pub fn block_of(_ptr: *mut u8, layout: Layout) -> Layout {
+        layout
+    }
+    pub fn heap_block(ptr: *mut u8, layout: Layout, _fp: u64) -> Result<(*mut u8, Layout), ()> {
+        Ok((ptr, layout))
+    }
+    /// # Safety
+    /// None needed: nothing is done.
+    pub unsafe fn tag_allocation(p: *mut u8, _layout: Layout, _zero: bool, _fp: u64) -> *mut u8 {
+        p
     }
 }
 
@@ -79,6 +187,13 @@ pub fn init() {
     }
 }
 
+/// The heap's address range (match-all tag), for the tag checks.
+#[cfg(target_os = "none")]
+pub fn range() -> core::ops::Range<u64> {
+    let start = core::ptr::addr_of!(HEAP_SPACE) as u64;
+    start..start + HEAP_SIZE as u64
+}
+
 /// Bytes currently allocated from the kernel heap.
 pub fn used_bytes() -> usize {
     ALLOCATOR.heap.lock().used()
@@ -105,7 +220,7 @@ pub fn can_spare(_bytes: usize) -> bool {
 /// The heap bytes a string's buffer takes (none if it has no capacity).
 pub fn bytes_of_string(s: &alloc::string::String) -> usize {
     match Layout::array::<u8>(s.capacity()) {
-        Ok(layout) if s.capacity() > 0 => counted(layout),
+        Ok(layout) if s.capacity() > 0 => counted(block_of(s.as_ptr().cast_mut(), layout)),
         _ => 0,
     }
 }

@@ -7,6 +7,9 @@ pub mod address_space;
 pub mod fault;
 pub mod frame;
 pub mod heap;
+pub mod kasan;
+#[cfg(target_os = "none")]
+pub mod kasan_report;
 #[cfg(target_os = "none")]
 pub mod kernel_page;
 pub mod memory_map;

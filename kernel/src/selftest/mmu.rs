@@ -92,7 +92,7 @@ fn kernel_rodata_is_read_only_and_xn() -> Outcome {
 }
 
 fn kernel_data_stack_heap_are_rw_and_xn() -> Outcome {
-    for name in ["data", "stack+heap"] {
+    for name in ["data", "stack", "heap"] {
         let (start, end, _) = region(name);
         let mut va = start;
         while va < end {

@@ -9,6 +9,7 @@
 //! in the stack-overflow report.
 
 mod el2;
+pub mod heap_tags;
 mod isolation;
 mod mm;
 mod mmu;
@@ -53,7 +54,14 @@ pub fn run_all() -> Summary {
     let mut s = Summary::default();
     // The EL2 checks only exist when there is an EL2 (entered there).
     let el2 = crate::arch::aarch64::boot::EntryLevel::at_boot().0 == 2;
-    let groups = [mmu::CHECKS, mm::CHECKS, mte::CHECKS, isolation::CHECKS, if el2 { el2::CHECKS } else { &[] }];
+    let groups = [
+        mmu::CHECKS,
+        mm::CHECKS,
+        mte::CHECKS,
+        heap_tags::CHECKS,
+        isolation::CHECKS,
+        if el2 { el2::CHECKS } else { &[] },
+    ];
     for group in groups {
         for check in group {
             match (check.run)() {

@@ -41,7 +41,18 @@ fn mte_control_registers_are_set() -> Outcome {
     }
     use crate::arch::aarch64::regs::{GCR_EL1 as G, RGSR_EL1 as R, SCTLR_EL1_EXT as S};
     ensure!(SCTLR_EL1_EXT.is_set(S::ATA) && SCTLR_EL1_EXT.is_set(S::ATA0), "SCTLR_EL1.ATA/ATA0 not both set");
-    ensure!(SCTLR_EL1_EXT.read(S::TCF) == 0, "EL1 tag checking should be off outside probes");
+    // EL1 checks follow kasan= (mm/kasan.rs): the heap's tags are checked,
+    // every other kernel pointer has the match-all tag (TCR_EL1.TCMA1).
+    let want_tcf = match crate::mm::kasan::mode() {
+        crate::mm::kasan::Mode::Off => 0,
+        crate::mm::kasan::Mode::Sync => 1,
+        crate::mm::kasan::Mode::Async => 2,
+        crate::mm::kasan::Mode::Asymm => 3,
+    };
+    let tcf = SCTLR_EL1_EXT.read(S::TCF);
+    ensure!(tcf == want_tcf, "SCTLR_EL1.TCF {} with kasan={}", tcf, crate::mm::kasan::mode().name());
+    let tcma1 = crate::arch::aarch64::regs::TCR_EL1_EXT.is_set(crate::arch::aarch64::regs::TCR_EL1_EXT::TCMA1);
+    ensure!(tcma1 == (want_tcf != 0), "TCR_EL1.TCMA1 {} with kasan={}", tcma1, crate::mm::kasan::mode().name());
     ensure!(TCR_EL1.is_set(TCR_EL1::TBI0) && TCR_EL1.is_set(TCR_EL1::TBI1), "TCR_EL1.TBI0/TBI1 not both set");
     ensure!(GCR_EL1.is_set(G::RRND) && GCR_EL1.read(G::Exclude) == 1, "GCR_EL1 = {:#x}", GCR_EL1.get());
     ensure!(RGSR_EL1.read(R::SEED) != 0, "RGSR_EL1 seed is zero");

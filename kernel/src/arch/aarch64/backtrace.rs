@@ -9,10 +9,22 @@
 /// above the last. (More than one stack: a panic on the overflow stack walks
 /// from it onto the stack that overflowed, through the exception's frame
 /// record; the overflow stack, in .bss, lies below every kernel stack.)
-pub fn walk(stacks: &[core::ops::Range<u64>], max: usize, mut f: impl FnMut(u64)) {
-    let mut fp: u64;
+pub fn walk(stacks: &[core::ops::Range<u64>], max: usize, f: impl FnMut(u64)) {
+    walk_from(frame_pointer(), stacks, max, f)
+}
+
+/// The frame pointer (x29) of the function this is inlined into: its
+/// frame record holds the return address into its caller.
+#[inline(always)]
+pub fn frame_pointer() -> u64 {
+    let fp: u64;
     // SAFETY: reads x29, no memory access.
     unsafe { core::arch::asm!("mov {}, x29", out(reg) fp, options(nomem, nostack)) };
+    fp
+}
+
+/// As [`walk`], from the frame record at `fp`.
+pub fn walk_from(mut fp: u64, stacks: &[core::ops::Range<u64>], max: usize, mut f: impl FnMut(u64)) {
     for _ in 0..max {
         if !fp.is_multiple_of(16) || !stacks.iter().any(|s| s.contains(&fp) && s.contains(&(fp + 8))) {
             break;

@@ -284,6 +284,21 @@ impl fmt::Debug for Esr {
     }
 }
 
+/// The bytes an A64 general-register load or store moves (Arm ARM C4.1.4,
+/// "Loads and Stores"), for a data abort whose syndrome has no size
+/// (ISV = 0): single registers (bits 29:27 = 0b111, V = 0, which includes
+/// LDTR/STTR and the LSE atomics) move 1 << size; pairs (bits 29:27 =
+/// 0b101, V = 0) two of 4 << bit 31. Exclusives, literals and FP/SIMD
+/// registers: `None`.
+pub fn load_store_bytes(insn: u32) -> Option<usize> {
+    let v = insn & (1 << 26) != 0;
+    match ((insn >> 27) & 0b111, v) {
+        (0b111, false) => Some(1 << (insn >> 30)),
+        (0b101, false) => Some(2 * (4 << (insn >> 31))),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -368,5 +383,26 @@ mod tests {
         let esr = Esr(0x8600_000f); // EC 0x21, IFSC 0x0f
         assert_eq!(esr.class(), ExceptionClass::InstructionAbortSameEl);
         assert!(esr.to_string().contains("level 3 permission fault (IFSC 0x0f), fetch"));
+    }
+
+    #[test]
+    fn load_store_sizes_decode_from_the_instruction() {
+        // Encodings from aarch64-linux-gnu-as.
+        let cases = [
+            (0x3940_0020, Some(1)),  // ldrb w0, [x1]
+            (0xf940_0420, Some(8)),  // ldr x0, [x1, #8]
+            (0xb900_0062, Some(4)),  // str w2, [x3]
+            (0xa941_07e0, Some(16)), // ldp x0, x1, [sp, #16]
+            (0x2900_0440, Some(8)),  // stp w0, w1, [x2]
+            (0xf820_0041, Some(8)),  // ldadd x0, x1, [x2]
+            (0x3840_0820, Some(1)),  // ldtrb w0, [x1]
+            (0x785f_f020, Some(2)),  // ldurh w0, [x1, #-1]
+            (0xc8a0_7c41, None),     // cas x0, x1, [x2]
+            (0x5800_0000, None),     // ldr x0, <literal>
+            (0x3dc0_0020, None),     // ldr q0, [x1]
+        ];
+        for (insn, bytes) in cases {
+            assert_eq!(load_store_bytes(insn), bytes, "{:#010x}", insn);
+        }
     }
 }

@@ -84,7 +84,12 @@ fn entry_from_user() {
         TFSRE0_EL1.set(0);
         p.mte_async_fault = true;
     }
-    if p.mte.mode() == CheckMode::Sync {
+    crate::mm::kasan::check_async_fault("kernel entry");
+    // With the heap tagged, the kernel's own accesses are checked, so TCO
+    // is cleared for every task (Linux's mte_disable_tco_entry with
+    // kasan_hw_tags_enabled()); LDTR/STTR follow TCF0, so a task with
+    // checks off still sees no checks in its system calls.
+    if p.mte.mode() == CheckMode::Sync || crate::mm::kasan::tagging_heap() {
         // SAFETY: PSTATE.TCO only decides whether tag checks apply; the SPSR
         // restores the process's own value on return.
         unsafe { core::arch::asm!(".arch_extension memtag", "msr tco, #0", options(nomem, nostack)) };
@@ -98,9 +103,26 @@ fn entry_from_user() {
 /// records nothing; in sync mode a kernel mismatch is an EFAULT).
 fn exit_to_user() {
     use super::mte_control::CheckMode;
+    crate::mm::kasan::check_async_fault("kernel exit");
     if super::mte::tagging_enabled() && crate::process::current().mte.mode() == CheckMode::Async {
         super::mte::discard_kernel_async_faults();
     }
+}
+
+/// Bytes a faulting load or store moved: from the syndrome when it holds
+/// them (ISS.ISV, then SAS: 1 << SAS bytes), else from the instruction at
+/// `pc` in the kernel's text (QEMU gives no ISV for tag check faults).
+fn access_size(esr: super::esr::Esr, pc: u64) -> Option<usize> {
+    if esr.iss() & (1 << 24) != 0 {
+        return Some(1 << ((esr.iss() >> 22) & 3));
+    }
+    let text = super::mmu::kernel_map::image_regions()[0];
+    if !(text.1.as_u64()..text.2.as_u64()).contains(&pc) || !pc.is_multiple_of(4) {
+        return None;
+    }
+    // SAFETY: an aligned address inside the mapped, readable kernel text.
+    let insn = unsafe { core::ptr::read_volatile(pc as *const u32) };
+    super::esr::load_store_bytes(insn)
 }
 
 /// A synchronous exception taken from EL1 (SP_EL1).
@@ -113,6 +135,16 @@ fn kernel_sync(frame: &mut TrapFrame) {
         if fixup::search(frame.elr).is_some() && super::fault::kernel_access_to_user(frame) {
             return;
         }
+        // A tag check fault on a heap address: the KASAN report (Linux's
+        // report_tag_fault), then a probe's fixup or the panic.
+        let kasan = class == ExceptionClass::DataAbortSameEl
+            && esr.abort().is_some_and(|a| a.kind == super::esr::FaultKind::TagCheck)
+            && crate::mm::kasan_report::tag_fault(
+                frame.far,
+                esr.abort().is_some_and(|a| a.write),
+                access_size(esr, frame.elr),
+                frame.elr,
+            );
         let resume = match class {
             // The fetch at a branch target faulted: the listed instruction
             // is the BLR that went there (fixup::probe_execute).
@@ -123,6 +155,10 @@ fn kernel_sync(frame: &mut TrapFrame) {
             frame.x[fixup::FIXUP_ESR_REGISTER] = esr.0;
             frame.elr = resume;
             return;
+        }
+        if kasan {
+            // KASAN's panic_on_warn, as Linux's kasan tests run with.
+            panic!("KASAN: tag check fault at {:#x} reported above (panic_on_warn)", frame.far);
         }
         panic!(
             "kernel {} at {:#x}",

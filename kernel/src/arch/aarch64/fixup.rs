@@ -37,6 +37,14 @@ pub fn search(pc: u64) -> Option<u64> {
     table.iter().find(|e| e.insn == pc).map(|e| e.fixup)
 }
 
+/// The `__ex_table` row for a faulting instruction at local label 1 that
+/// resumes at local label 2, as one asm! template string.
+macro_rules! ex_table_entry {
+    () => {
+        ".pushsection __ex_table, \"a\"\n.balign 8\n.quad 1b, 2b\n.popsection"
+    };
+}
+
 /// A one-byte load at `$va` with the given instructions around it, under
 /// an __ex_table entry: `Ok(byte)`, or `Err(ESR_EL1)` if the load (label
 /// 1) faults; the handler resumes at label 2 with ESR_EL1 in x17.
@@ -53,10 +61,7 @@ macro_rules! probe_load {
                 ".arch_extension pan",
                 "mov x17, xzr",
                 $($insn,)+
-                ".pushsection __ex_table, \"a\"",
-                ".balign 8",
-                ".quad 1b, 2b",
-                ".popsection",
+                ex_table_entry!(),
                 va = in(reg) $va.as_u64(),
                 value = out(reg) value,
                 out("x17") esr,
@@ -120,15 +125,18 @@ pub unsafe fn probe_execute(va: crate::mm::addr::VirtAddr) -> Result<(), super::
             "mov x17, xzr",
             "1: blr {va}",
             "2:",
-            ".pushsection __ex_table, \"a\"",
-            ".balign 8",
-            ".quad 1b, 2b",
-            ".popsection",
+            ex_table_entry!(),
             va = in(reg) va.as_u64(),
             out("x17") esr,
             clobber_abi("C"),
         );
     }
+    fault_of(esr)
+}
+
+/// `Err(ESR_EL1)` if the fixup ran (x17 non-zero), else `Ok`.
+#[cfg(target_os = "none")]
+fn fault_of(esr: u64) -> Result<(), super::esr::Esr> {
     if esr != 0 {
         Err(super::esr::Esr(esr))
     } else {
@@ -145,4 +153,30 @@ pub fn search_branch(target: u64, far: u64, lr: u64) -> Option<u64> {
         return None;
     }
     search(lr.wrapping_sub(4)).filter(|&resume| resume == lr)
+}
+
+/// Writes one byte at `va`, turning a fault into `Err(ESR_EL1)`: the
+/// store-side twin of [`probe_read`], for the heap-tag probes.
+///
+/// # Safety
+/// The write must be harmless if it succeeds (memory the caller owns or
+/// has freed and no one has reused).
+#[cfg(target_os = "none")]
+pub unsafe fn probe_write(va: crate::mm::addr::VirtAddr, byte: u8) -> Result<(), super::esr::Esr> {
+    let esr: u64;
+    // SAFETY: the store may fault; its __ex_table entry makes the handler
+    // resume at label 2 with ESR_EL1 in x17, which is declared clobbered.
+    unsafe {
+        core::arch::asm!(
+            "mov x17, xzr",
+            "1: strb {byte:w}, [{va}]",
+            "2:",
+            ex_table_entry!(),
+            va = in(reg) va.as_u64(),
+            byte = in(reg) byte as u64,
+            out("x17") esr,
+            options(nostack),
+        );
+    }
+    fault_of(esr)
 }

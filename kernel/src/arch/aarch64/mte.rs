@@ -207,15 +207,156 @@ pub unsafe fn probe_read_checked(va: VirtAddr) -> Result<u8, super::esr::Esr> {
     use super::regs::SCTLR_EL1_EXT as S;
     let saved = SCTLR_EL1_EXT.get();
     SCTLR_EL1_EXT.modify(S::TCF::Sync);
-    // SAFETY: PSTATE.TCO = 0 enables tag checks for the probe only; it is set
-    // again right after, so nothing else runs with checks it did not ask for.
+    // SAFETY: PSTATE.TCO = 0 enables tag checks for the probe; its value
+    // before is put back right after, so nothing else runs with checks it
+    // did not ask for (or without those it had: the heap's tags).
     let result = unsafe {
-        core::arch::asm!(".arch_extension memtag", "msr tco, #0", "isb", options(nostack));
+        let tco: u64;
+        core::arch::asm!(".arch_extension memtag", "mrs {0}, tco", "msr tco, #0", "isb", out(reg) tco, options(nostack));
         let r = super::fixup::probe_read(va);
-        core::arch::asm!(".arch_extension memtag", "msr tco, #1", options(nostack));
+        core::arch::asm!(".arch_extension memtag", "msr tco, {0}", in(reg) tco, options(nostack));
         r
     };
     SCTLR_EL1_EXT.set(saved);
     aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
     result
+}
+
+/// The logical tag every plain kernel pointer carries (its top byte is
+/// 0xFF): with TCR_EL1.TCMA1 set, accesses through it are never checked
+/// (Linux's KASAN_TAG_KERNEL).
+pub const MATCH_ALL_TAG: u8 = 0xf;
+
+/// Tags IRG never draws for the kernel: the match-all tag (a pointer with
+/// it is unchecked) and tag 0 (what memory no one has tagged holds, and the
+/// heap's record granules: mm/kasan.rs).
+pub const KERNEL_EXCLUDED_TAGS: u16 = (1 << MATCH_ALL_TAG) | 1;
+
+/// A random tag for a kernel allocation, drawn by IRG with GCR_EL1.Exclude
+/// set to the kernel's exclusions for this one instruction, plus `exclude`
+/// (one bit per tag: the neighbours' tags, or the tag being replaced).
+/// GCR_EL1 holds the running task's include mask (prctl) while in the
+/// kernel, so it is saved and put back around the IRG; Linux instead
+/// switches GCR_EL1 at every kernel entry and exit (mte_set_kernel_gcr),
+/// which would cost every system call two register writes.
+pub fn random_kernel_tag(exclude: u16) -> u8 {
+    let tagged: u64;
+    // SAFETY: GCR_EL1 only steers IRG; it is restored before returning and
+    // nothing between the two writes can run (interrupts are masked in the
+    // kernel). The ISB makes the new exclusion mask visible to the IRG; the
+    // restored value needs none: EL0 sees it only after an ERET, which is
+    // context-synchronising, and every kernel IRG goes through here.
+    unsafe {
+        core::arch::asm!(
+            ".arch_extension memtag",
+            "mrs {saved}, S3_0_C1_C0_6",
+            "and {tmp}, {saved}, #0xffffffffffff0000",
+            "orr {tmp}, {tmp}, {kernel}",
+            "msr S3_0_C1_C0_6, {tmp}",
+            "isb",
+            "irg {out}, {base}, {extra}",
+            "msr S3_0_C1_C0_6, {saved}",
+            saved = out(reg) _,
+            tmp = out(reg) _,
+            out = out(reg) tagged,
+            kernel = in(reg) KERNEL_EXCLUDED_TAGS as u64,
+            base = in(reg) 0u64,
+            extra = in(reg) exclude as u64,
+            options(nomem, nostack),
+        );
+    }
+    ((tagged >> 56) & 0xf) as u8
+}
+
+/// Sets the allocation tags of `[va, va + len)` to `va`'s logical tag,
+/// two granules per ST2G; with `zero`, STZ2G/STZG zero the data too.
+///
+/// # Safety
+/// `va` and `len` must be granule-aligned and the range mapped, writable,
+/// Tagged memory the caller owns: any other pointer into it stops matching.
+pub unsafe fn set_tags(va: VirtAddr, len: usize, zero: bool) {
+    debug_assert!(va.is_aligned(GRANULE as u64) && len.is_multiple_of(GRANULE));
+    let mut p = va.as_u64();
+    let end = p + len as u64;
+    // SAFETY: per the function contract; each store stays inside the range.
+    unsafe {
+        if zero {
+            while p + 2 * GRANULE as u64 <= end {
+                core::arch::asm!(".arch_extension memtag", "stz2g {0}, [{0}]", in(reg) p, options(nostack));
+                p += 2 * GRANULE as u64;
+            }
+            if p < end {
+                core::arch::asm!(".arch_extension memtag", "stzg {0}, [{0}]", in(reg) p, options(nostack));
+            }
+        } else {
+            while p + 2 * GRANULE as u64 <= end {
+                core::arch::asm!(".arch_extension memtag", "st2g {0}, [{0}]", in(reg) p, options(nostack));
+                p += 2 * GRANULE as u64;
+            }
+            if p < end {
+                core::arch::asm!(".arch_extension memtag", "stg {0}, [{0}]", in(reg) p, options(nostack));
+            }
+        }
+    }
+}
+
+/// How the kernel's own accesses are tag-checked (SCTLR_EL1.TCF).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelCheckMode {
+    Sync,
+    Async,
+    /// Reads synchronous, writes asynchronous (FEAT_MTE3).
+    Asymmetric,
+}
+
+/// Turns on tag checking of the kernel's own accesses (Linux's
+/// mte_enable_kernel_sync/async/asymm): TCR_EL1.TCMA1 makes every pointer
+/// with the match-all tag unchecked, so only pointers the heap tagged are
+/// checked; SCTLR_EL1.TCF sets the mode; PSTATE.TCO is cleared.
+pub fn enable_kernel_checks(mode: KernelCheckMode) {
+    use super::regs::{SCTLR_EL1_EXT as S, TCR_EL1_EXT as T};
+    super::regs::TCR_EL1_EXT.modify(T::TCMA1::SET);
+    let tcf = match mode {
+        KernelCheckMode::Sync => S::TCF::Sync,
+        KernelCheckMode::Async => S::TCF::Async,
+        KernelCheckMode::Asymmetric => S::TCF::Asymmetric,
+    };
+    TFSR_EL1.set(0);
+    SCTLR_EL1_EXT.modify(tcf);
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+    // SAFETY: TCMA1 may be cached in TLB entries, as the TBI bits are.
+    unsafe { core::arch::asm!("tlbi vmalle1", "dsb nsh", "isb", options(nostack)) };
+    set_kernel_tag_checks(true);
+}
+
+/// Takes the kernel's asynchronous tag check fault, if one was recorded in
+/// TFSR_EL1.TF1 since the last look (Linux's mte_check_tfsr_el1). The DSB
+/// lets the kernel's earlier stores land their faults first.
+pub fn take_kernel_async_fault() -> bool {
+    use super::regs::TFSR::TF1;
+    // SAFETY: a barrier.
+    unsafe { core::arch::asm!("dsb ish", "isb", options(nostack)) };
+    if TFSR_EL1.is_set(TF1) {
+        TFSR_EL1.set(0);
+        aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+        true
+    } else {
+        false
+    }
+}
+
+/// Runs `f` with the kernel's tag checks asynchronous (SCTLR_EL1.TCF =
+/// async) and says whether it left an asynchronous fault in TFSR_EL1
+/// (cleared again); TCF is put back. For the self-test of the async path.
+pub fn with_kernel_checks_async(f: impl FnOnce()) -> bool {
+    use super::regs::SCTLR_EL1_EXT as S;
+    let saved = SCTLR_EL1_EXT.get();
+    let _ = take_kernel_async_fault();
+    SCTLR_EL1_EXT.modify(S::TCF::Async);
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+    f();
+    let recorded = take_kernel_async_fault();
+    SCTLR_EL1_EXT.set(saved);
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+    recorded
 }

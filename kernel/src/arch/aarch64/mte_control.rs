@@ -77,7 +77,10 @@ impl MteControl {
     }
 
     /// Whether the kernel's own accesses to user memory are tag-checked
-    /// while this task runs in the kernel: PSTATE.TCO clear. Only in sync
+    /// while this task runs in the kernel: PSTATE.TCO clear. (With the
+    /// kernel's heap tags on, TCO is always clear, as Linux clears it when
+    /// kasan_hw_tags_enabled(); LDTR/STTR are then checked under TCF0, so
+    /// this rule still decides what user accesses see.) Only in sync
     /// mode, where a mismatch in a system call is an EFAULT; with checks off
     /// nothing would be reported, and in async mode the kernel's faults are
     /// not the task's (Linux's mte_disable_tco_entry: TCO cleared only when
@@ -101,6 +104,10 @@ impl MteControl {
         if !super::mte::tagging_enabled() {
             return;
         }
+        // Linux's mte_thread_switch checks the kernel's asynchronous tag
+        // check faults first (mte_check_tfsr_el1): they are not the
+        // incoming task's.
+        crate::mm::kasan::check_async_fault("a context switch");
         let tcf0 = match self.mode() {
             CheckMode::None => S::TCF0::None,
             CheckMode::Sync => S::TCF0::Sync,
@@ -108,7 +115,7 @@ impl MteControl {
         };
         SCTLR_EL1_EXT.modify(tcf0);
         GCR_EL1.modify(G::Exclude.val(self.gcr_exclude() as u64));
-        super::mte::set_kernel_tag_checks(self.kernel_checks_user_accesses());
+        super::mte::set_kernel_tag_checks(self.kernel_checks_user_accesses() || crate::mm::kasan::tagging_heap());
         aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
     }
 }

@@ -149,13 +149,14 @@ pub fn boot_stack_guard() -> VirtAddr {
 }
 
 /// Named regions of the image with their permissions, in address order.
-pub fn image_regions() -> [(&'static str, VirtAddr, VirtAddr, MapFlags); 4] {
+pub fn image_regions() -> [(&'static str, VirtAddr, VirtAddr, MapFlags); 5] {
     let rw = MapFlags::WRITE | MapFlags::GLOBAL;
     [
         ("text", sym!(__image_start), sym!(__text_end), MapFlags::KERNEL_EXEC | MapFlags::GLOBAL),
         ("rodata", sym!(__text_end), sym!(__rodata_end), MapFlags::GLOBAL),
         ("data", sym!(__rodata_end), sym!(__data_end), rw),
-        ("stack+heap", sym!(__boot_stack_bottom), sym!(__image_end), rw),
+        ("stack", sym!(__boot_stack_bottom), sym!(__heap_start), rw),
+        ("heap", sym!(__heap_start), sym!(__image_end), rw),
     ]
 }
 
@@ -172,12 +173,15 @@ pub fn init(ram: &[PhysRange], tagging: bool) -> Result<(), MapError> {
         table.map_range(&mut mem, phys_to_virt(start), start, end - start, linear, true)?;
     }
 
-    for (_, start, end, flags) in image_regions() {
+    for (name, start, end, flags) in image_regions() {
         let pa = virt_to_phys(start).ok_or(MapError::Misaligned)?;
         // Writable regions (the 48 MiB heap above all) take 2 MiB blocks
         // where aligned: fewer tables. Text keeps pages, as small as it is.
         let blocks = flags.contains(MapFlags::WRITE);
-        table.map_range(&mut mem, start, pa, end - start, Attributes::new(MemoryType::Normal, flags), blocks)?;
+        // The heap is Normal-Tagged: its allocations carry tags
+        // (mm/kasan.rs). The rest of the image is never tagged.
+        let memory = if name == "heap" { MemoryType::NormalTagged } else { MemoryType::Normal };
+        table.map_range(&mut mem, start, pa, end - start, Attributes::new(memory, flags), blocks)?;
     }
 
     // MAIR first (index 2 becomes Tagged when tag storage exists; the boot
@@ -267,7 +271,8 @@ pub fn map_mmio(pa: PhysAddr, size: u64) -> Result<VirtAddr, MapError> {
 /// Software walk of the kernel tables, for the self-tests.
 pub fn lookup(va: VirtAddr) -> Option<(PhysAddr, Attributes, u8)> {
     let guard = KERNEL_SPACE.lock();
-    guard.as_ref()?.table.translate(&mut KernelTables, va)
+    // A heap pointer's tag is not part of the address (TBI1).
+    guard.as_ref()?.table.translate(&mut KernelTables, va.kernel_untagged())
 }
 
 /// A kernel stack in the kernel-stack window, with an unmapped guard page

@@ -11,7 +11,6 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::mm::addr::{PhysAddr, VirtAddr};
-use crate::mm::tagged_addr::sign_extend_from_bit_55;
 
 /// Start of the linear map.
 pub const PAGE_OFFSET: u64 = 0xffff_0000_0000_0000;
@@ -62,7 +61,8 @@ pub fn phys_to_virt(pa: PhysAddr) -> VirtAddr {
 
 /// The physical address behind a kernel-image or linear-map address.
 pub fn virt_to_phys(va: VirtAddr) -> Option<PhysAddr> {
-    let v = sign_extend_from_bit_55(va.as_u64()); // drop any logical tag (TBI1)
+    // Drop any logical tag (TBI1): a heap pointer's, mm/kasan.rs.
+    let v = va.kernel_untagged().as_u64() | (0xf << 60);
     if (KIMAGE_VADDR..KERNEL_STACKS_BASE).contains(&v) {
         Some(PhysAddr::new(v - KIMAGE_VADDR + kimage_phys().as_u64()))
     } else if (PAGE_OFFSET..KIMAGE_VADDR).contains(&v) {
