@@ -7,6 +7,7 @@ pub mod address_space;
 pub mod fault;
 pub mod frame;
 pub mod heap;
+#[cfg(target_os = "none")]
 pub mod kasan;
 #[cfg(target_os = "none")]
 pub mod kasan_report;
