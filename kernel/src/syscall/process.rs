@@ -164,6 +164,7 @@ fn wait_status(outcome: &Outcome) -> u32 {
 /// none has exited yet; ECHILD when there is no such child at all.
 fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> Result<Option<(u32, Outcome)>, Errno> {
     let me = process::current().tgid;
+    let mut interrupted = false;
     loop {
         let mut any = false;
         let mut zombie = None;
@@ -188,12 +189,16 @@ fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> R
         if nohang {
             return Ok(None);
         }
-        process::block(State::WaitingForChild);
-        if core::mem::take(&mut process::current().interrupted) {
-            // Linux's do_wait: ERESTARTSYS, restarted after an SA_RESTART
-            // handler, EINTR after another.
+        // Linux's do_wait: the children are looked at once more after a
+        // signal woke the caller (the child whose exit sent SIGCHLD is
+        // reaped, the handler runs on the way out); only if none is ready
+        // ERESTARTSYS, restarted after an SA_RESTART handler, EINTR after
+        // another.
+        if interrupted {
             return Err(Errno::ERESTARTSYS);
         }
+        process::block(State::WaitingForChild);
+        interrupted = core::mem::take(&mut process::current().interrupted);
     }
 }
 
