@@ -376,7 +376,8 @@ pub enum RestartKind {
     /// (rt_sigsuspend, absolute clock_nanosleep).
     NoHand,
     /// ERESTART_RESTARTBLOCK: EINTR if a handler runs, otherwise resumed
-    /// through restart_syscall with `restart_block` (relative nanosleep).
+    /// through restart_syscall with `restart_block` (relative nanosleep,
+    /// timed futex waits).
     RestartBlock,
 }
 
@@ -387,6 +388,10 @@ pub enum RestartBlock {
     /// hrtimer_nanosleep_restart: sleep until `until_ns` on the boot
     /// clock, writing what is left to `rmtp` (0: none) if cut short again.
     Nanosleep { until_ns: u64, rmtp: u64 },
+    /// futex_wait_restart: wait on the futex at `uaddr` (with `op`'s
+    /// FUTEX_PRIVATE_FLAG) while it holds `val`, until the counter reaches
+    /// `deadline`.
+    Futex { uaddr: u64, op: u32, val: u32, deadline: u64 },
 }
 
 /// A thread's signal state: the process's dispositions and shared

@@ -330,6 +330,7 @@ pub fn rt_sigtimedwait(set: UserAddr, uinfo: UserAddr, timeout: UserAddr, sigset
 pub fn restart_syscall() -> SysResult {
     match process::current().signals.restart_block {
         Some(RestartBlock::Nanosleep { until_ns, rmtp }) => super::time::nanosleep_restart(until_ns, UserAddr(rmtp)),
+        Some(RestartBlock::Futex { uaddr, op, val, deadline }) => super::futex::wait_restart(uaddr, op, val, deadline),
         None => Err(Errno::EINTR),
     }
 }
