@@ -364,7 +364,8 @@ impl AltStack {
 
 /// How the system call just made asks to be finished when it returns to
 /// EL0 with a signal pending (Linux's -ERESTART* codes, never seen by user
-/// space): see `Restart::after_handler` and `Restart::without_handler`.
+/// space), decided in deliver.rs: `cut_short_by_handler` when a handler
+/// runs, `on_return_to_user` (the call made again) when none does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RestartKind {
     /// ERESTARTSYS: restarted if the handler has SA_RESTART (wait4, futex
