@@ -39,12 +39,22 @@ pub fn futex(uaddr: UserAddr, op: u32, val: u32, timeout: UserAddr, val3: u32) -
             wait(uaddr, op, val, deadline)
         }
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {
+            if cmd == FUTEX_WAKE_BITSET && val3 == 0 {
+                return Err(Errno::EINVAL);
+            }
             let key = futex_key(process::current(), uaddr.untagged(), op & FUTEX_PRIVATE_FLAG == 0)
                 .map_err(|NotMapped| Errno::EFAULT)?;
-            Ok(process::futex_wake(&key, val) as u64)
+            Ok(process::futex_wake(&key, wake_count(val)) as u64)
         }
         _ => Err(Errno::ENOSYS),
     }
+}
+
+/// How many waiters FUTEX_WAKE's `val` wakes at most: Linux's futex_wake
+/// takes it as an int and stops once `++woken >= nr_wake`, so 0 and
+/// negative counts wake one waiter, not none.
+fn wake_count(val: u32) -> u32 {
+    (val as i32).max(1) as u32
 }
 
 /// Linux's futex_wait: sleeps on the futex at `uaddr` while it holds
