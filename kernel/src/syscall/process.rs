@@ -15,6 +15,7 @@ use tock_registers::interfaces::Readable;
 use super::errno::{Errno, SysResult};
 use crate::arch::aarch64::mte_control::MteControl;
 use crate::arch::aarch64::trap_frame::TrapFrame;
+use crate::exec::elf;
 use crate::fs::initramfs;
 use crate::mm::addr::VirtAddr;
 use crate::mm::uaccess::{read_user, read_user_str, write_user, UserAddr};
@@ -316,6 +317,14 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     let envp_refs: Vec<&str> = envp.iter().map(String::as_str).collect();
     let image = loader::build_image(&path, file.data, &argv_refs, &envp_refs, crate::arch::aarch64::mte::level())
         .map_err(|e| match e {
+            // Linux's load_elf_binary opens the interpreter: ENOENT if it
+            // is not there. This kernel loads none, so a dynamically
+            // linked program whose interpreter exists is ENOEXEC.
+            loader::LoadError::Elf(elf::ElfError::Interpreter { offset, len })
+                if elf::interpreter_path(file.data, offset, len).is_none_or(|path| fs.file(path).is_none()) =>
+            {
+                Errno::ENOENT
+            }
             loader::LoadError::Elf(_) => Errno::ENOEXEC,
             loader::LoadError::OutOfMemory => Errno::ENOMEM,
         })?;
