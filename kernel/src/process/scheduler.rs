@@ -4,8 +4,8 @@
 //!
 //! - A process leaves the CPU by `yield_now` (sched_yield, or its time slice
 //!   ran out at a timer interrupt), by blocking (wait4, nanosleep, futex,
-//!   the vfork wait) or by exiting. Each saves its FP/SIMD registers and thread pointer and
-//!   switches to the runner's context.
+//!   the vfork wait) or by exiting. Each saves its FP/SIMD registers and
+//!   thread pointer and switches to the runner's context.
 //! - The runner wakes sleepers whose time has come, reaps the zombies nobody
 //!   else will wait for, and resumes the next runnable process (round robin)
 //!   with its address space, FP state, thread pointer and MTE control.
