@@ -157,7 +157,11 @@ fn wake_for_signal(t: &mut Process, sig: u32) {
 pub fn signal_task(tid: u32, info: SigInfo) -> Result<(), QueueFull> {
     let Some(t) = get(tid) else { return Ok(()) };
     t.signals.send(info)?;
-    wake_for_signal(t, info.signo);
+    // An ignored signal was dropped (Linux's prepare_signal): nothing to
+    // wake for.
+    if t.signals.pending().contains(info.signo) {
+        wake_for_signal(t, info.signo);
+    }
     Ok(())
 }
 
@@ -211,7 +215,12 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
         // and has nothing to deliver (Linux finds it by its pid until wait).
         return Ok(t.procs.values().any(|p| p.tgid == tgid));
     };
-    get(queue).expect("found above").signals.send_to_group(info)?;
+    let queued = get(queue).expect("found above");
+    queued.signals.send_to_group(info)?;
+    if !queued.signals.pending().contains(sig) {
+        // Ignored, so dropped (Linux's prepare_signal): no one is woken.
+        return Ok(true);
+    }
     let taker = t
         .procs
         .values()
