@@ -4,7 +4,7 @@
 //! shared memory they sit in (process/futex_key.rs).
 
 use linux_raw_sys::general::{
-    timespec, FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET,
+    FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET,
 };
 
 use super::errno::{Errno, SysResult};
@@ -27,11 +27,7 @@ pub fn futex(uaddr: UserAddr, op: u32, val: u32, timeout: UserAddr, val3: u32) -
             let deadline = if timeout.is_null() {
                 None
             } else {
-                let t: timespec = read_user(timeout)?;
-                if t.tv_sec < 0 || !(0..1_000_000_000).contains(&t.tv_nsec) {
-                    return Err(Errno::EINVAL);
-                }
-                let ns = (t.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(t.tv_nsec as u64);
+                let ns = super::time::read_duration(timeout)?;
                 // FUTEX_WAIT takes a relative time, FUTEX_WAIT_BITSET an
                 // absolute one (both clocks count from boot here).
                 Some(timer::ns_to_ticks(if cmd == FUTEX_WAIT { timer::uptime_ns().saturating_add(ns) } else { ns }))
