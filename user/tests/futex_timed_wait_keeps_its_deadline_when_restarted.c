@@ -37,20 +37,13 @@ static void on_usr1(int sig)
     (void)sig;
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static void *waiter(void *arg)
 {
     (void)arg;
     atomic_store(&waiter_tid, (int)syscall(SYS_gettid));
-    double start = now();
+    uint64_t start = monotonic_ns();
     for (;;) {
-        long left = TIMEOUT_NS - (long)((now() - start) * 1e9);
+        long left = TIMEOUT_NS - (long)(monotonic_ns() - start);
         if (left < 0)
             left = 0;
         struct timespec timeout = {0, left};
@@ -60,7 +53,7 @@ static void *waiter(void *arg)
             break;
         eintrs++;
     }
-    elapsed = now() - start;
+    elapsed = (monotonic_ns() - start) / 1e9;
     atomic_store(&done, 1);
     return NULL;
 }

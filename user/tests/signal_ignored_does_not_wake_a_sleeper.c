@@ -24,13 +24,6 @@ static atomic_int waiter_tid;
 static int result, error;
 static double elapsed;
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static void *waiter(void *arg)
 {
     (void)arg;
@@ -39,10 +32,10 @@ static void *waiter(void *arg)
     sigemptyset(&usr1);
     sigaddset(&usr1, SIGUSR1);
     struct timespec timeout = {0, 200000000};
-    double start = now();
+    uint64_t start = monotonic_ns();
     result = sigtimedwait(&usr1, NULL, &timeout);
     error = errno;
-    elapsed = now() - start;
+    elapsed = (monotonic_ns() - start) / 1e9;
     return NULL;
 }
 
