@@ -57,7 +57,7 @@ endif
 # elf_a_b--refused): the runner passes them when the loader refuses them
 # with a reason (kernel/src/process/expectation.rs), then goes on. Not
 # programs, so not in USER_TEST_BINS: user-test-linux does not run them.
-USER_REFUSED_KINDS := truncated wrong-machine segment-past-end segment-in-kernel-half
+USER_REFUSED_KINDS := truncated wrong-machine segment-past-end segment-in-kernel-half interp-missing
 USER_REFUSED_BINS  := $(foreach k,$(USER_REFUSED_KINDS),build/user/refused/elf_$(subst -,_,$(k))--refused)
 
 # Odd images Linux 6.1 loads and runs, so the loader must too: copies of

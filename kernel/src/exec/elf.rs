@@ -79,7 +79,14 @@ pub enum ElfError {
     NotLittleEndian,
     WrongMachine(u16),
     WrongType(u16),
-    Interpreter,
+    /// PT_INTERP names a program interpreter: its path (NUL included) is
+    /// the `len` bytes at `offset` in the file (`interpreter_path`).
+    Interpreter {
+        offset: usize,
+        len: usize,
+    },
+    /// PT_INTERP's path is not 2 to PATH_MAX bytes ending in NUL.
+    BadInterpreterPath,
     Truncated,
     ProgramHeaderCount(u16),
     ProgramHeaderSize(u16),
@@ -100,7 +107,8 @@ impl fmt::Display for ElfError {
             Self::NotLittleEndian => write!(f, "not little-endian"),
             Self::WrongMachine(m) => write!(f, "machine {} is not AArch64 (EM_AARCH64 = 183)", m),
             Self::WrongType(t) => write!(f, "ELF type {} is neither ET_EXEC nor ET_DYN", t),
-            Self::Interpreter => write!(f, "has PT_INTERP: dynamically linked programs are not supported"),
+            Self::Interpreter { .. } => write!(f, "has PT_INTERP: dynamically linked programs are not supported"),
+            Self::BadInterpreterPath => write!(f, "PT_INTERP's path is not 2 to 4096 bytes ending in NUL"),
             Self::Truncated => write!(f, "truncated: headers or segment data run past the end of the file"),
             Self::ProgramHeaderCount(n) => write!(f, "e_phnum {} is not between 1 and {}", n, MAX_PHNUM),
             Self::ProgramHeaderSize(n) => write!(f, "e_phentsize {} is not {}", n, PHDR_SIZE),
@@ -207,6 +215,34 @@ fn program_headers<'a>(file: &'a [u8], hdr: &Header) -> Result<impl Iterator<Ite
     Ok(table.chunks_exact(usize::from(PHDR_SIZE)).map(ProgramHeader::read))
 }
 
+/// Linux's PATH_MAX: the longest interpreter path load_elf_binary reads.
+const PATH_MAX: u64 = 4096;
+
+/// What PT_INTERP `ph` makes of loading `file` (Linux's load_elf_binary):
+/// a path of 2 to PATH_MAX bytes ending in NUL, read from the file, that
+/// exec would open (`Interpreter`: this kernel loads no interpreter, so
+/// the caller answers ENOENT if there is no such file, as open_exec does,
+/// and ENOEXEC otherwise); ENOEXEC for a malformed one.
+fn interpreter(file: &[u8], ph: &ProgramHeader) -> ElfError {
+    if ph.p_filesz < 2 || ph.p_filesz > PATH_MAX {
+        return ElfError::BadInterpreterPath;
+    }
+    let (Ok(offset), len) = (usize::try_from(ph.p_offset), ph.p_filesz as usize) else {
+        return ElfError::Truncated;
+    };
+    match offset.checked_add(len).and_then(|end| file.get(offset..end)) {
+        None => ElfError::Truncated,
+        Some(path) if path[len - 1] != 0 => ElfError::BadInterpreterPath,
+        Some(_) => ElfError::Interpreter { offset, len },
+    }
+}
+
+/// The path an `ElfError::Interpreter` names, without its NUL; None if it
+/// is not UTF-8 (no file of the initramfs has such a name).
+pub fn interpreter_path(file: &[u8], offset: usize, len: usize) -> Option<&str> {
+    core::str::from_utf8(file.get(offset..offset + len - 1)?).ok()
+}
+
 /// Checks `file` and returns how to load it.
 ///
 /// Only the ELF header and the program headers are read, as Linux's
@@ -241,7 +277,7 @@ pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
     let page = PAGE_SIZE as u64;
     for (i, ph) in phdrs.enumerate() {
         match ph.p_type {
-            abi::PT_INTERP => return Err(ElfError::Interpreter),
+            abi::PT_INTERP => return Err(interpreter(file, &ph)),
             abi::PT_GNU_STACK => exec_stack = ph.p_flags & abi::PF_X != 0,
             abi::PT_PHDR => phdr_vaddr = Some(ph.p_vaddr),
             abi::PT_LOAD => {
@@ -446,7 +482,7 @@ pub(crate) mod tests {
 
         let mut b = Builder::exec();
         b.phdrs.push([abi::PT_INTERP as u64, 0, 0, 0, 0, 0, 1]);
-        assert_eq!(plan(&b.build()), Err(ElfError::Interpreter));
+        assert_eq!(plan(&b.build()), Err(ElfError::BadInterpreterPath), "p_filesz 0");
 
         let mut b = Builder::exec();
         b.phdrs[1][2] = 0x40_1000; // data page inside the text pages
@@ -601,6 +637,28 @@ pub(crate) mod tests {
         f[60..62].copy_from_slice(&0xfff0u16.to_le_bytes()); // e_shnum
         f[62..64].copy_from_slice(&0xfff1u16.to_le_bytes()); // e_shstrndx
         f
+    }
+
+    #[test]
+    fn pt_interp_names_its_path_as_linux_reads_it() {
+        // The path at 0x2000 of the 0x2100-byte file, NUL-terminated.
+        let with_interp = |offset: u64, len: u64, path: &[u8]| {
+            let mut b = Builder::exec();
+            b.phdrs.push([abi::PT_INTERP as u64, offset, 0, 0, len, len, 1]);
+            let mut f = b.build();
+            f[0x2000..0x2000 + path.len()].copy_from_slice(path);
+            f
+        };
+        let path = b"/lib/ld-linux-aarch64.so.1\0";
+        let f = with_interp(0x2000, path.len() as u64, path);
+        assert_eq!(plan(&f), Err(ElfError::Interpreter { offset: 0x2000, len: path.len() }));
+        assert_eq!(interpreter_path(&f, 0x2000, path.len()), Some("/lib/ld-linux-aarch64.so.1"));
+        let no_nul = with_interp(0x2000, 4, b"/lib");
+        assert_eq!(plan(&no_nul), Err(ElfError::BadInterpreterPath), "not NUL-terminated");
+        assert_eq!(plan(&with_interp(0x2000, 1, b"\0")), Err(ElfError::BadInterpreterPath), "under 2 bytes");
+        assert_eq!(plan(&with_interp(0x2000, 4097, b"")), Err(ElfError::BadInterpreterPath), "over PATH_MAX");
+        assert_eq!(plan(&with_interp(0x20f0, 0x20, b"")), Err(ElfError::Truncated), "past the end of the file");
+        assert_eq!(plan(&with_interp(u64::MAX, 8, b"")), Err(ElfError::Truncated), "offset overflows");
     }
 
     #[test]

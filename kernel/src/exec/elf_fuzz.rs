@@ -6,8 +6,9 @@
 //! must-accept files Linux 6.1 loads that this loader once refused: a
 //! .bss-only segment whose p_offset lies past the end of the file (nolibc's
 //! layout), a section header table that cannot be read, and a segment whose
-//! file part ends at the last byte of the file. Every seed must be accepted. Mutations (crate::fuzz): bit flips, bytes and 2/4/8-byte
-//! fields set to edge values (0, 0x7f.., 0xff.., the file length and just
+//! file part ends at the last byte of the file. Every seed must be accepted.
+//! Mutations (crate::fuzz): bit flips, bytes and 2/4/8-byte fields set to
+//! edge values (0, 0x7f.., 0xff.., the file length and just
 //! past it, 1 << 48), truncation, splicing, inserted and removed runs, half
 //! of them inside the ELF and program headers; and, for a quarter of the
 //! cases, one program-header field set to an edge value directly, so that

@@ -6,7 +6,7 @@ use alloc::boxed::Box;
 use alloc::string::ToString;
 use core::fmt;
 
-use linux_raw_sys::general::{rlimit64, RLIMIT_NOFILE, RLIMIT_STACK};
+use linux_raw_sys::general::{rlimit64, RLIMIT_NOFILE, RLIMIT_SIGPENDING, RLIMIT_STACK};
 
 use super::shared::Shared;
 use super::{next_pid, Brk, Process, RLIMITS};
@@ -59,6 +59,10 @@ fn default_limits() -> [rlimit64; RLIMITS] {
     let mut limits = [rlimit64 { rlim_cur: RLIM_INFINITY, rlim_max: RLIM_INFINITY }; RLIMITS];
     limits[RLIMIT_STACK as usize].rlim_cur = STACK_SIZE;
     limits[RLIMIT_NOFILE as usize] = rlimit64 { rlim_cur: 1024, rlim_max: 4096 };
+    // What the real-time signal queues of the program's tasks hold at most,
+    // together (signal/mod.rs).
+    let queued = crate::signal::MAX_QUEUED as u64;
+    limits[RLIMIT_SIGPENDING as usize] = rlimit64 { rlim_cur: queued, rlim_max: queued };
     limits
 }
 

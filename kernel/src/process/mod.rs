@@ -4,8 +4,9 @@
 //! The runner (on the boot stack) starts one program at a time and runs it
 //! and everything it starts (scheduler.rs): it switches to a task's kernel
 //! context, which `eret`s to EL0; the task returns to the runner's context
-//! when it yields, blocks, exits or is killed. There is one CPU and the kernel runs with interrupts masked, so
-//! "the current process" is a plain pointer with no locking.
+//! when it yields, blocks, exits or is killed. There is one CPU and the
+//! kernel runs with interrupts masked, so "the current process" is a plain
+//! pointer with no locking.
 
 pub mod cpu_mask;
 pub mod expectation;

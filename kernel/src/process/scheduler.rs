@@ -4,8 +4,8 @@
 //!
 //! - A process leaves the CPU by `yield_now` (sched_yield, or its time slice
 //!   ran out at a timer interrupt), by blocking (wait4, nanosleep, futex,
-//!   the vfork wait) or by exiting. Each saves its FP/SIMD registers and thread pointer and
-//!   switches to the runner's context.
+//!   the vfork wait) or by exiting. Each saves its FP/SIMD registers and
+//!   thread pointer and switches to the runner's context.
 //! - The runner wakes sleepers whose time has come, reaps the zombies nobody
 //!   else will wait for, and resumes the next runnable process (round robin)
 //!   with its address space, FP state, thread pointer and MTE control.
@@ -175,7 +175,11 @@ pub fn signal_task(tid: u32, info: SigInfo) -> Result<(), QueueFull> {
     let Some(t) = get(tid) else { return Ok(()) };
     let traced = t.ptrace.tracer.is_some();
     t.signals.send(info, traced)?;
-    wake_for_signal(t, info.signo);
+    // An ignored signal was dropped (Linux's prepare_signal): nothing to
+    // wake for.
+    if t.signals.pending().contains(info.signo) {
+        wake_for_signal(t, info.signo);
+    }
     Ok(())
 }
 
@@ -229,9 +233,13 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
         // and has nothing to deliver (Linux finds it by its pid until wait).
         return Ok(t.procs.values().any(|p| p.tgid == tgid));
     };
-    let queue = get(queue).expect("found above");
-    let traced = queue.ptrace.tracer.is_some();
-    queue.signals.send_to_group(info, traced)?;
+    let queued = get(queue).expect("found above");
+    let traced = queued.ptrace.tracer.is_some();
+    queued.signals.send_to_group(info, traced)?;
+    if !queued.signals.pending().contains(sig) {
+        // Ignored, so dropped (Linux's prepare_signal): no one is woken.
+        return Ok(true);
+    }
     let taker = t
         .procs
         .values()

@@ -291,7 +291,8 @@ fn notify_segfault(p: &mut Process, addr: u64) {
 }
 
 /// rt_sigreturn: restores what the frame at sp holds. Returns the restored
-/// x0, so the system-call return leaves it as it was.
+/// x0, so the system-call return leaves it as it was; 0 for a refused
+/// frame (Linux's badframe path), whose other registers stay as taken.
 pub fn sigreturn(regs: &mut TrapFrame) -> u64 {
     let p = process::current();
     // A restart_syscall after a handler returns EINTR (Linux sets
@@ -305,6 +306,7 @@ pub fn sigreturn(regs: &mut TrapFrame) -> u64 {
         // taken (Linux passes regs->sp after restore_sigframe).
         p.fault_report = Some(format!("rt_sigreturn with a bad frame at sp {:#x}", sp));
         notify_segfault(p, regs.sp_el0);
+        return 0;
     }
     regs.x[0]
 }

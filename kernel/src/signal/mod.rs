@@ -15,7 +15,7 @@ pub mod deliver;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use linux_raw_sys::general::{
     SA_NODEFER, SA_RESETHAND, SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSTOP, SIGSYS, SIGTRAP,
@@ -26,11 +26,29 @@ use spin::Mutex;
 /// Highest signal number (_NSIG).
 pub const NSIG: u32 = 64;
 
-/// Real-time signals a task may have queued: Linux's RLIMIT_SIGPENDING
-/// default (max_threads / 2, with this kernel's 8192 processes). Every
-/// queued signal is kernel heap, so without a limit a program that blocks
-/// one and sends it in a loop would exhaust it.
+/// Real-time signals queued at once by all the tasks a program started
+/// (one user, as every task here is root): Linux's RLIMIT_SIGPENDING
+/// default (max_threads / 2, with this kernel's 8192 processes), which
+/// Linux counts per user, not per queue. Every queued signal is kernel
+/// heap: with a limit per queue, a program with a few hundred threads each
+/// filling its own queue exhausted the heap and panicked the kernel.
 pub const MAX_QUEUED: usize = 4096;
+
+/// The count RLIMIT_SIGPENDING limits (Linux's user_struct.sigpending),
+/// shared by every task descended from one program.
+#[derive(Clone, Debug, Default)]
+struct QueueBudget(Arc<AtomicUsize>);
+
+impl QueueBudget {
+    /// One more queued signal, if the limit allows it.
+    fn take(&self) -> bool {
+        self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < MAX_QUEUED).then_some(n + 1)).is_ok()
+    }
+
+    fn give_back(&self, n: usize) {
+        self.0.fetch_sub(n, Ordering::Relaxed);
+    }
+}
 
 /// The task's real-time signal queue is full (EAGAIN).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,21 +196,29 @@ struct Pending {
     /// Queued instances of real-time signals (SIGRTMIN and up), in order:
     /// unlike standard signals, each one sent is delivered.
     queued: VecDeque<SigInfo>,
+    /// What `queued` counts against.
+    budget: QueueBudget,
 }
 
 impl Pending {
-    const fn new() -> Self {
-        Self { set: SigSet::EMPTY, info: [None; NSIG as usize], queued: VecDeque::new() }
+    fn new(budget: QueueBudget) -> Self {
+        Self { set: SigSet::EMPTY, info: [None; NSIG as usize], queued: VecDeque::new(), budget }
     }
 
     /// Linux's __send_signal_locked: a standard signal is pending at most
-    /// once; every real-time signal sent is queued, up to MAX_QUEUED. With
-    /// the queue full, kill() still makes the signal pending but its
+    /// once; every real-time signal sent is queued, up to MAX_QUEUED for
+    /// the program's tasks together (or while the kernel heap has room).
+    /// With no room, kill() still makes the signal pending but its
     /// information is lost; other senders get `Err(QueueFull)` (EAGAIN).
     fn add(&mut self, info: SigInfo) -> Result<(), QueueFull> {
         let sig = info.signo;
         if sig >= SIGRTMIN {
-            if self.queued.len() >= MAX_QUEUED {
+            if !self.budget.take() {
+                if info.code != SI_USER as i32 {
+                    return Err(QueueFull);
+                }
+            } else if self.queued.try_reserve(1).is_err() {
+                self.budget.give_back(1);
                 if info.code != SI_USER as i32 {
                     return Err(QueueFull);
                 }
@@ -213,6 +239,10 @@ impl Pending {
     /// stays pending while more real-time instances are queued.
     fn take(&mut self, sig: u32) -> SigInfo {
         let queued = self.queued.iter().position(|i| i.signo == sig).and_then(|at| self.queued.remove(at));
+        if queued.is_some() {
+            self.budget.give_back(1);
+            self.trim();
+        }
         if !self.queued.iter().any(|i| i.signo == sig) {
             self.set.remove(sig);
         }
@@ -227,7 +257,36 @@ impl Pending {
     fn discard(&mut self, sig: u32) {
         self.set.remove(sig);
         self.info[(sig - 1) as usize] = None;
+        let before = self.queued.len();
         self.queued.retain(|i| i.signo != sig);
+        self.budget.give_back(before - self.queued.len());
+        self.trim();
+    }
+
+    /// Gives back the heap of a queue mostly drained, so that what stays
+    /// allocated is bounded by what is queued (the budget) rather than by
+    /// what every queue once held: a new, smaller buffer when one can be
+    /// had, else the old one is kept.
+    fn trim(&mut self) {
+        let (len, cap) = (self.queued.len(), self.queued.capacity());
+        if len == 0 {
+            self.queued = VecDeque::new();
+            return;
+        }
+        if cap <= 8 || len * 4 > cap {
+            return;
+        }
+        let mut smaller = VecDeque::new();
+        if smaller.try_reserve_exact(len * 2).is_ok() {
+            smaller.extend(self.queued.drain(..));
+            self.queued = smaller;
+        }
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.budget.give_back(self.queued.len());
     }
 }
 
@@ -245,15 +304,18 @@ struct Group {
     /// `shared`'s set, readable without the lock by the check every return
     /// to EL0 makes.
     shared_set: AtomicU64,
+    /// What every queue of the program's tasks counts against.
+    budget: QueueBudget,
 }
 
 impl Group {
-    fn new(actions: [Action; NSIG as usize]) -> Arc<Self> {
-        Self::sharing_actions(Arc::new(Mutex::new(actions)))
+    fn new(actions: [Action; NSIG as usize], budget: QueueBudget) -> Arc<Self> {
+        Self::sharing_actions(Arc::new(Mutex::new(actions)), budget)
     }
 
-    fn sharing_actions(actions: Arc<Mutex<[Action; NSIG as usize]>>) -> Arc<Self> {
-        Arc::new(Self { actions, shared: Mutex::new(Pending::new()), shared_set: AtomicU64::new(0) })
+    fn sharing_actions(actions: Arc<Mutex<[Action; NSIG as usize]>>, budget: QueueBudget) -> Arc<Self> {
+        let shared = Mutex::new(Pending::new(budget.clone()));
+        Arc::new(Self { actions, shared, shared_set: AtomicU64::new(0), budget })
     }
 
     fn shared_set(&self) -> SigSet {
@@ -302,7 +364,8 @@ impl AltStack {
 
 /// How the system call just made asks to be finished when it returns to
 /// EL0 with a signal pending (Linux's -ERESTART* codes, never seen by user
-/// space): see `Restart::after_handler` and `Restart::without_handler`.
+/// space), decided in deliver.rs: `cut_short_by_handler` when a handler
+/// runs, `on_return_to_user` (the call made again) when none does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RestartKind {
     /// ERESTARTSYS: restarted if the handler has SA_RESTART (wait4, futex
@@ -314,7 +377,8 @@ pub enum RestartKind {
     /// (rt_sigsuspend, absolute clock_nanosleep).
     NoHand,
     /// ERESTART_RESTARTBLOCK: EINTR if a handler runs, otherwise resumed
-    /// through restart_syscall with `restart_block` (relative nanosleep).
+    /// through restart_syscall with `restart_block` (relative nanosleep,
+    /// timed futex waits).
     RestartBlock,
 }
 
@@ -325,6 +389,10 @@ pub enum RestartBlock {
     /// hrtimer_nanosleep_restart: sleep until `until_ns` on the boot
     /// clock, writing what is left to `rmtp` (0: none) if cut short again.
     Nanosleep { until_ns: u64, rmtp: u64 },
+    /// futex_wait_restart: wait on the futex at `uaddr` (with `op`'s
+    /// FUTEX_PRIVATE_FLAG) while it holds `val`, until the counter reaches
+    /// `deadline`.
+    Futex { uaddr: u64, op: u32, val: u32, deadline: u64 },
 }
 
 /// A thread's signal state: the process's dispositions and shared
@@ -352,16 +420,16 @@ pub struct SignalState {
 
 impl Default for SignalState {
     fn default() -> Self {
-        Self::with_group(Group::new([Action::default(); NSIG as usize]), SigSet::EMPTY, None)
+        Self::with_group(Group::new([Action::default(); NSIG as usize], QueueBudget::default()), SigSet::EMPTY, None)
     }
 }
 
 impl SignalState {
     fn with_group(group: Arc<Group>, blocked: SigSet, altstack: Option<AltStack>) -> Self {
         Self {
+            pending: Pending::new(group.budget.clone()),
             group,
             blocked,
-            pending: Pending::new(),
             fault: None,
             last_forced: None,
             saved_mask: None,
@@ -374,7 +442,7 @@ impl SignalState {
     /// The state of a forked child: a copy of the dispositions, mask and
     /// alternate stack, nothing pending.
     pub fn for_fork(&self) -> Self {
-        Self::with_group(Group::new(*self.group.actions.lock()), self.blocked, self.altstack)
+        Self::with_group(Group::new(*self.group.actions.lock(), self.group.budget.clone()), self.blocked, self.altstack)
     }
 
     /// The state of a new thread: the same dispositions and process-wide
@@ -388,7 +456,8 @@ impl SignalState {
     /// CLONE_THREAD: the same dispositions, but signals sent to it are its
     /// own (Linux shares sighand_struct, not signal_struct).
     pub fn for_sighand_sharer(&self) -> Self {
-        Self::with_group(Group::sharing_actions(self.group.actions.clone()), self.blocked, self.altstack)
+        let group = Group::sharing_actions(self.group.actions.clone(), self.group.budget.clone());
+        Self::with_group(group, self.blocked, self.altstack)
     }
 
     /// exec: the dispositions become this process's own copy (Linux's
@@ -396,8 +465,8 @@ impl SignalState {
     /// after de_thread, when this thread is the only one of its group, so
     /// the process-wide pending signals move along with it.
     pub fn unshare_actions(&mut self) {
-        let group = Group::new(*self.group.actions.lock());
-        let shared = self.group.with_shared(|p| core::mem::replace(p, Pending::new()));
+        let group = Group::new(*self.group.actions.lock(), self.group.budget.clone());
+        let shared = self.group.with_shared(|p| core::mem::replace(p, Pending::new(self.group.budget.clone())));
         group.with_shared(|p| *p = shared);
         self.group = group;
     }
@@ -747,6 +816,33 @@ mod tests {
         assert!(s.pending.set.contains(41));
         assert_eq!(s.pending.queued.len(), MAX_QUEUED);
     }
+    #[test]
+    fn the_real_time_limit_is_for_all_queues_of_a_program_together() {
+        // Per queue, a few hundred threads each filling their own queue
+        // exhausted the kernel heap (a panic from EL0).
+        let queue = |s: &mut SignalState, n: u32, code: i32| {
+            (0..n)
+                .filter(|&pid| s.send(SigInfo { signo: 40, code, fields: SigFields::Sender { pid } }, false).is_ok())
+                .count()
+        };
+        let mut leader = SignalState { blocked: SigSet::of(40), ..SignalState::default() };
+        let mut thread = leader.for_thread();
+        let mut child = leader.for_fork();
+        assert_eq!(queue(&mut leader, 1000, SI_TKILL), 1000);
+        assert_eq!(queue(&mut thread, 3000, SI_TKILL), 3000);
+        assert_eq!(queue(&mut child, 1000, SI_TKILL), 96, "the limit is shared with the forked child");
+        assert_eq!(leader.group.with_shared(|p| p.add(user(40))), Ok(()), "kill(): pending without its info");
+        assert_eq!(leader.group.with_shared(|p| p.queued.len()), 0);
+        // Taking one, or a task going away, makes room again.
+        assert!(thread.dequeue(SigSet::of(40)).is_some());
+        assert_eq!(queue(&mut child, 10, SI_TKILL), 1);
+        drop(thread);
+        assert_eq!(queue(&mut child, 5000, SI_TKILL), 2999);
+        // A queue drained gives its heap back.
+        while child.dequeue(SigSet::of(40)).is_some() {}
+        assert_eq!(child.pending.queued.capacity(), 0);
+    }
+
     #[test]
     fn a_fault_signal_goes_first_and_alone_carries_the_fault_details() {
         let mut s = SignalState::default();

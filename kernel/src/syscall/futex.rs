@@ -4,7 +4,7 @@
 //! shared memory they sit in (process/futex_key.rs).
 
 use linux_raw_sys::general::{
-    timespec, FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET,
+    FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET,
 };
 
 use super::errno::{Errno, SysResult};
@@ -12,57 +12,81 @@ use crate::arch::aarch64::timer;
 use crate::mm::uaccess::{read_user, UserAddr};
 use crate::process::futex_key::{futex_key, NotMapped};
 use crate::process::{self, State};
+use crate::signal::RestartBlock;
 
 pub fn futex(uaddr: UserAddr, op: u32, val: u32, timeout: UserAddr, val3: u32) -> SysResult {
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     if !uaddr.is_aligned(4) {
         return Err(Errno::EINVAL);
     }
-    let p = process::current();
-    let key = || futex_key(p, uaddr, op & FUTEX_PRIVATE_FLAG == 0).map_err(|NotMapped| Errno::EFAULT);
     match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
             if cmd == FUTEX_WAIT_BITSET && val3 == 0 {
                 return Err(Errno::EINVAL);
             }
-            // Read and compare before sleeping: a wake between the caller's
-            // check and this one is not lost (one CPU, no preemption here).
-            let key = key()?;
-            let now: u32 = read_user(uaddr)?;
-            if now != val {
-                return Err(Errno::EAGAIN);
-            }
-            p.wake_at = if timeout.is_null() {
+            let deadline = if timeout.is_null() {
                 None
             } else {
-                let t: timespec = read_user(timeout)?;
-                if t.tv_sec < 0 || !(0..1_000_000_000).contains(&t.tv_nsec) {
-                    return Err(Errno::EINVAL);
-                }
-                let ns = (t.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(t.tv_nsec as u64);
+                let ns = super::time::read_duration(timeout)?;
                 // FUTEX_WAIT takes a relative time, FUTEX_WAIT_BITSET an
                 // absolute one (both clocks count from boot here).
                 Some(timer::ns_to_ticks(if cmd == FUTEX_WAIT { timer::uptime_ns().saturating_add(ns) } else { ns }))
             };
-            p.futex_key = Some(key);
-            process::block(State::WaitingForFutex);
-            let p = process::current();
-            let still_waiting = p.futex_key.take().is_some();
-            if core::mem::take(&mut p.interrupted) {
-                // Linux's futex_wait: without a timeout ERESTARTSYS
-                // (restarted after an SA_RESTART handler); with one EINTR
-                // after any handler. Linux then restarts a wait no handler
-                // saw through restart_syscall with the same deadline; here
-                // it is made again (ERESTARTNOHAND), so a relative
-                // FUTEX_WAIT timeout starts over.
-                return Err(if timeout.is_null() { Errno::ERESTARTSYS } else { Errno::ERESTARTNOHAND });
-            }
-            if still_waiting {
-                return Err(Errno::ETIMEDOUT);
-            }
-            Ok(0)
+            wait(uaddr, op, val, deadline)
         }
-        FUTEX_WAKE | FUTEX_WAKE_BITSET => Ok(process::futex_wake(&key()?, val) as u64),
+        FUTEX_WAKE | FUTEX_WAKE_BITSET => {
+            if cmd == FUTEX_WAKE_BITSET && val3 == 0 {
+                return Err(Errno::EINVAL);
+            }
+            let key = futex_key(process::current(), uaddr, op & FUTEX_PRIVATE_FLAG == 0)
+                .map_err(|NotMapped| Errno::EFAULT)?;
+            Ok(process::futex_wake(&key, wake_count(val)) as u64)
+        }
         _ => Err(Errno::ENOSYS),
     }
+}
+
+/// How many waiters FUTEX_WAKE's `val` wakes at most: Linux's futex_wake
+/// takes it as an int and stops once `++woken >= nr_wake`, so 0 and
+/// negative counts wake one waiter, not none.
+fn wake_count(val: u32) -> u32 {
+    (val as i32).max(1) as u32
+}
+
+/// Linux's futex_wait: sleeps on the futex at `uaddr` while it holds
+/// `val`, until woken or until the counter reaches `deadline` (ticks).
+fn wait(uaddr: UserAddr, op: u32, val: u32, deadline: Option<u64>) -> SysResult {
+    let p = process::current();
+    let key = futex_key(p, uaddr, op & FUTEX_PRIVATE_FLAG == 0).map_err(|NotMapped| Errno::EFAULT)?;
+    // Read and compare before sleeping: a wake between the caller's check
+    // and this one is not lost (one CPU, no preemption here).
+    let now: u32 = read_user(uaddr)?;
+    if now != val {
+        return Err(Errno::EAGAIN);
+    }
+    p.wake_at = deadline;
+    p.futex_key = Some(key);
+    process::block(State::WaitingForFutex);
+    let p = process::current();
+    let still_waiting = p.futex_key.take().is_some();
+    if core::mem::take(&mut p.interrupted) {
+        // Linux's futex_wait: without a timeout ERESTARTSYS (restarted
+        // after an SA_RESTART handler); with one ERESTART_RESTARTBLOCK:
+        // EINTR after any handler, and a wait no handler saw goes on
+        // through restart_syscall (futex_wait_restart) with the same
+        // deadline, so interruptions cannot put the timeout off.
+        let Some(deadline) = deadline else { return Err(Errno::ERESTARTSYS) };
+        p.signals.restart_block = Some(RestartBlock::Futex { uaddr: uaddr.raw_with_tag(), op, val, deadline });
+        return Err(Errno::ERESTART_RESTARTBLOCK);
+    }
+    if still_waiting {
+        return Err(Errno::ETIMEDOUT);
+    }
+    Ok(0)
+}
+
+/// restart_syscall for a timed futex wait a signal cut short and no
+/// handler saw (Linux's futex_wait_restart): the same wait, same deadline.
+pub fn wait_restart(uaddr: u64, op: u32, val: u32, deadline: u64) -> SysResult {
+    wait(UserAddr::new(uaddr), op, val, Some(deadline))
 }

@@ -15,6 +15,7 @@ use tock_registers::interfaces::Readable;
 use super::errno::{Errno, SysResult};
 use crate::arch::aarch64::mte_control::MteControl;
 use crate::arch::aarch64::trap_frame::TrapFrame;
+use crate::exec::elf;
 use crate::fs::initramfs;
 use crate::mm::tagged_addr::TagRule;
 use crate::mm::uaccess::{read_user, read_user_str, write_user, UserAddr};
@@ -188,6 +189,7 @@ enum Waited {
 /// when there is no such child or tracee at all.
 fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> Result<Option<Waited>, Errno> {
     let me = process::current().tgid;
+    let mut interrupted = false;
     loop {
         let (mut any, event) = process::ptrace::wait_tracees(&matches, keep);
         match event {
@@ -217,12 +219,16 @@ fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> R
         if nohang {
             return Ok(None);
         }
-        process::block(State::WaitingForChild);
-        if core::mem::take(&mut process::current().interrupted) {
-            // Linux's do_wait: ERESTARTSYS, restarted after an SA_RESTART
-            // handler, EINTR after another.
+        // Linux's do_wait: the children are looked at once more after a
+        // signal woke the caller (the child whose exit sent SIGCHLD is
+        // reaped, the handler runs on the way out); only if none is ready
+        // ERESTARTSYS, restarted after an SA_RESTART handler, EINTR after
+        // another.
+        if interrupted {
             return Err(Errno::ERESTARTSYS);
         }
+        process::block(State::WaitingForChild);
+        interrupted = core::mem::take(&mut process::current().interrupted);
     }
 }
 
@@ -346,6 +352,14 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     let envp_refs: Vec<&str> = envp.iter().map(String::as_str).collect();
     let image = loader::build_image(&path, file.data, &argv_refs, &envp_refs, crate::arch::aarch64::mte::level())
         .map_err(|e| match e {
+            // Linux's load_elf_binary opens the interpreter: ENOENT if it
+            // is not there. This kernel loads none, so a dynamically
+            // linked program whose interpreter exists is ENOEXEC.
+            loader::LoadError::Elf(elf::ElfError::Interpreter { offset, len })
+                if elf::interpreter_path(file.data, offset, len).is_none_or(|path| fs.file(path).is_none()) =>
+            {
+                Errno::ENOENT
+            }
             loader::LoadError::Elf(_) => Errno::ENOEXEC,
             loader::LoadError::OutOfMemory => Errno::ENOMEM,
         })?;

@@ -332,6 +332,7 @@ pub fn restart_syscall() -> SysResult {
         Some(RestartBlock::Nanosleep { until_ns, rmtp }) => {
             super::time::nanosleep_restart(until_ns, UserAddr::new(rmtp))
         }
+        Some(RestartBlock::Futex { uaddr, op, val, deadline }) => super::futex::wait_restart(uaddr, op, val, deadline),
         None => Err(Errno::EINTR),
     }
 }

@@ -248,9 +248,12 @@ impl Esr {
         Some(Abort {
             kind: fault_info(status_code).kind,
             status_code,
-            // WnR is also set on cache maintenance faults (CM, bit 8): those
-            // are reported as writes, as Linux's is_write_abort() does.
-            write: is_data && (iss & (1 << 6)) != 0,
+            // WnR is also set on cache maintenance faults (CM, bit 8: DC
+            // CVAU, CVAC, CIVAC at EL0, which need only read permission):
+            // those are reads, as Linux's is_write_abort() (WnR && !CM)
+            // takes them, not copy-on-write breaks or SEGV_ACCERR in a
+            // read-only mapping. DC ZVA is a store (CM clear).
+            write: is_data && (iss & (1 << 6)) != 0 && (iss & (1 << 8)) == 0,
             far_not_valid: (iss & (1 << 10)) != 0,
             on_walk: (iss & (1 << 7)) != 0,
         })
@@ -344,6 +347,17 @@ mod tests {
         let abort = Esr(0x9200_000f).abort().unwrap();
         assert_eq!(abort.kind, FaultKind::Permission { level: 3 });
         assert!(!abort.write);
+    }
+
+    #[test]
+    fn cache_maintenance_faults_are_reads() {
+        // EC 0x24, IL, CM, WnR, DFSC 0x07: DC CIVAC at EL0 on an unmapped
+        // page. WnR is set for every cache maintenance fault; Linux's
+        // is_write_abort() takes it as a read, so a DC CVAU on a page of a
+        // read-only mapping not yet touched maps it instead of SIGSEGV.
+        let abort = Esr(0x9200_0147).abort().unwrap();
+        assert_eq!(abort.kind, FaultKind::Translation { level: 3 });
+        assert!(!abort.write, "a cache maintenance fault is a read");
     }
 
     #[test]
