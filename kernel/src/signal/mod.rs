@@ -314,7 +314,8 @@ pub enum RestartKind {
     /// (rt_sigsuspend, absolute clock_nanosleep).
     NoHand,
     /// ERESTART_RESTARTBLOCK: EINTR if a handler runs, otherwise resumed
-    /// through restart_syscall with `restart_block` (relative nanosleep).
+    /// through restart_syscall with `restart_block` (relative nanosleep,
+    /// futex waits with a timeout).
     RestartBlock,
 }
 
@@ -325,6 +326,9 @@ pub enum RestartBlock {
     /// hrtimer_nanosleep_restart: sleep until `until_ns` on the boot
     /// clock, writing what is left to `rmtp` (0: none) if cut short again.
     Nanosleep { until_ns: u64, rmtp: u64 },
+    /// futex_wait_restart: the timed FUTEX_WAIT(_BITSET) on `uaddr` (with
+    /// its futex `op` flags) for `val`, until `until_ns` on the boot clock.
+    FutexWait { uaddr: u64, op: u32, val: u32, until_ns: u64 },
 }
 
 /// A thread's signal state: the process's dispositions and shared

@@ -330,6 +330,9 @@ pub fn rt_sigtimedwait(set: UserAddr, uinfo: UserAddr, timeout: UserAddr, sigset
 pub fn restart_syscall() -> SysResult {
     match process::current().signals.restart_block {
         Some(RestartBlock::Nanosleep { until_ns, rmtp }) => super::time::nanosleep_restart(until_ns, UserAddr(rmtp)),
+        Some(RestartBlock::FutexWait { uaddr, op, val, until_ns }) => {
+            super::futex::wait_restart(uaddr, op, val, until_ns)
+        }
         None => Err(Errno::EINTR),
     }
 }
