@@ -57,7 +57,7 @@ endif
 # elf_a_b--refused): the runner passes them when the loader refuses them
 # with a reason (kernel/src/process/expectation.rs), then goes on. Not
 # programs, so not in USER_TEST_BINS: user-test-linux does not run them.
-USER_REFUSED_KINDS := truncated wrong-machine segment-in-kernel-half
+USER_REFUSED_KINDS := headers-cut wrong-machine segment-in-kernel-half
 USER_REFUSED_BINS  := $(foreach k,$(USER_REFUSED_KINDS),build/user/refused/elf_$(subst -,_,$(k))--refused)
 
 # Odd images Linux 6.1 loads and runs, so the loader must too: copies of
@@ -65,6 +65,9 @@ USER_REFUSED_BINS  := $(foreach k,$(USER_REFUSED_KINDS),build/user/refused/elf_$
 # exit 0 as hello does).
 USER_ODD_KINDS := section-headers-corrupt bss-segment-past-end segment-past-end
 USER_ODD_BINS  := $(foreach k,$(USER_ODD_KINDS),build/user/odd/elf_$(subst -,_,$(k)))
+# One that Linux 6.1 loads and that then dies of SIGBUS (hello cut in half:
+# its data pages lie wholly past the end of the file).
+USER_ODD_BINS  += build/user/odd/elf_truncated--sigbus
 # And probes of such images: user/odd/NAME.c built, then made odd as its
 # name says (scripts/corrupt-elf); each must exit 0.
 USER_ODD_BINS  += build/user/odd/elf_segment_past_end_pages_raise_sigbus
@@ -116,6 +119,10 @@ build/user/refused/elf_%--refused: build/user/tests/hello scripts/corrupt-elf
 build/user/odd/elf_%: build/user/tests/hello scripts/corrupt-elf
 	@mkdir -p $(@D)
 	bash scripts/corrupt-elf $(subst _,-,$*) $< $@
+
+build/user/odd/elf_truncated--sigbus: build/user/tests/hello scripts/corrupt-elf
+	@mkdir -p $(@D)
+	bash scripts/corrupt-elf truncated $< $@
 
 build/user/odd/elf_segment_past_end_pages_raise_sigbus: user/odd/elf_segment_past_end_pages_raise_sigbus.c \
 		scripts/corrupt-elf $(USER_HEADERS)
