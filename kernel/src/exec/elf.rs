@@ -104,7 +104,9 @@ impl fmt::Display for ElfError {
             Self::WrongMachine(m) => write!(f, "machine {} is not AArch64 (EM_AARCH64 = 183)", m),
             Self::WrongType(t) => write!(f, "ELF type {} is neither ET_EXEC nor ET_DYN", t),
             Self::Interpreter => write!(f, "has PT_INTERP: dynamically linked programs are not supported"),
-            Self::Truncated => write!(f, "truncated: headers or segment data run past the end of the file"),
+            Self::Truncated => {
+                write!(f, "truncated: the ELF header or the program headers run past the end of the file")
+            }
             Self::ProgramHeaderCount(n) => write!(f, "e_phnum {} is not between 1 and {}", n, MAX_PHNUM),
             Self::ProgramHeaderSize(n) => write!(f, "e_phentsize {} is not {}", n, PHDR_SIZE),
             Self::NoLoadSegments => write!(f, "no PT_LOAD segment"),
