@@ -58,6 +58,38 @@ impl Segment {
         let end = VirtAddr::new((self.vaddr.as_u64() + self.mem_size).div_ceil(page) * page);
         (start, end)
     }
+
+    /// How the segment's pages divide in a file of `file_len` bytes, as
+    /// Linux's elf_load() maps them: see [`PageLayout`].
+    pub fn layout(&self, file_len: u64) -> PageLayout {
+        let page = PAGE_SIZE as u64;
+        let (start, end) = self.pages();
+        let file_end = if self.file_size == 0 {
+            start
+        } else {
+            VirtAddr::new((self.vaddr.as_u64() + self.file_size).div_ceil(page) * page)
+        };
+        // Page `start` holds the file from `file_offset` rounded down to a
+        // page (plan() keeps them congruent when there are file bytes).
+        let first_byte = self.file_offset.saturating_sub(self.vaddr - start);
+        let in_file = file_len.saturating_sub(first_byte).div_ceil(page) * page;
+        let past_end = VirtAddr::new(start.as_u64().saturating_add(in_file)).min(file_end);
+        PageLayout { copied: (start, past_end), past_end_of_file: (past_end, file_end), anonymous: (file_end, end) }
+    }
+}
+
+/// A segment's pages, in order, covering [`Segment::pages`] (any part may
+/// be empty).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageLayout {
+    /// Pages holding file bytes: a private copy of the file's pages, zeros
+    /// after the segment's file bytes and after the end of the file.
+    pub copied: (VirtAddr, VirtAddr),
+    /// Pages of the file part wholly past the end of the file: touching
+    /// one raises SIGBUS (filemap_fault's VM_FAULT_SIGBUS).
+    pub past_end_of_file: (VirtAddr, VirtAddr),
+    /// The rest (.bss): anonymous, zero-filled (Linux's vm_brk_flags).
+    pub anonymous: (VirtAddr, VirtAddr),
 }
 
 /// What the loader needs to build the process image.
@@ -586,6 +618,31 @@ pub(crate) mod tests {
         b.phdrs[1][2] = 0x41_f000;
         b.phdrs[1][4] = 0x1000;
         assert_eq!(plan(&b.build()), Err(ElfError::FileRangeOverflows(1)));
+    }
+
+    #[test]
+    fn layout_splits_pages_at_the_end_of_the_file_and_of_the_file_bytes() {
+        let mk = |r: [u64; 6]| PageLayout {
+            copied: (VirtAddr::new(r[0]), VirtAddr::new(r[1])),
+            past_end_of_file: (VirtAddr::new(r[2]), VirtAddr::new(r[3])),
+            anonymous: (VirtAddr::new(r[4]), VirtAddr::new(r[5])),
+        };
+        // Builder's data segment: file 0x2000 + 0x100 at 0x41_2000, memory 0x3000.
+        let seg = plan(&Builder::exec().build()).unwrap().segments[1];
+        let whole = [0x41_2000, 0x41_3000, 0x41_3000, 0x41_3000, 0x41_3000, 0x41_5000];
+        assert_eq!(seg.layout(0x2100), mk(whole), "all in the file");
+        assert_eq!(seg.layout(0x2001), mk(whole), "the file ends in the segment's first page");
+        let gone = [0x41_2000, 0x41_2000, 0x41_2000, 0x41_3000, 0x41_3000, 0x41_5000];
+        assert_eq!(seg.layout(0x2000), mk(gone), "the file ends where the segment's bytes start");
+        assert_eq!(seg.layout(0), mk(gone));
+        // File bytes over three pages, the file ending in the second.
+        let seg = Segment { file_size: 0x2100, mem_size: 0x4000, ..seg };
+        let split = [0x41_2000, 0x41_4000, 0x41_4000, 0x41_5000, 0x41_5000, 0x41_6000];
+        assert_eq!(seg.layout(0x3001), mk(split));
+        assert_eq!(seg.layout(0x4000), mk(split), "ends on the page boundary");
+        // No file bytes: all anonymous, whatever p_offset says.
+        let bss = Segment { vaddr: VirtAddr::new(0x41_2ff0), file_size: 0, file_offset: 0, mem_size: 0x20, ..seg };
+        assert_eq!(bss.layout(0), mk([0x41_2000, 0x41_2000, 0x41_2000, 0x41_2000, 0x41_2000, 0x41_4000]));
     }
 
     #[test]

@@ -103,7 +103,7 @@ fn poke_header_field(rng: &mut XorShift, file: &mut [u8]) {
 }
 
 /// Everything process/loader.rs assumes of a plan it is given.
-fn check_invariants(plan: &LoadPlan) -> Result<(), String> {
+fn check_invariants(file: &[u8], plan: &LoadPlan) -> Result<(), String> {
     let page = PAGE_SIZE as u64;
     if plan.segments.is_empty() {
         return Err("no segments".into());
@@ -122,6 +122,26 @@ fn check_invariants(plan: &LoadPlan) -> Result<(), String> {
         }
         if s.file_offset.checked_add(s.file_size).is_none() {
             return Err(format!("segment {} file range overflows", i));
+        }
+        let l = s.layout(file.len() as u64);
+        let (first, last) = s.pages();
+        let cuts = [first, l.copied.0, l.copied.1, l.past_end_of_file.0, l.past_end_of_file.1, l.anonymous.0];
+        if cuts[0] != cuts[1]
+            || l.copied.1 != l.past_end_of_file.0
+            || l.past_end_of_file.1 != l.anonymous.0
+            || l.anonymous.1 != last
+            || l.copied.0 > l.copied.1
+            || l.past_end_of_file.0 > l.past_end_of_file.1
+            || l.anonymous.0 > l.anonymous.1
+            || cuts.iter().any(|c| !c.is_aligned(page))
+        {
+            return Err(format!(
+                "segment {} layout {:?} does not cover [{:#x}, {:#x}) in order",
+                i,
+                l,
+                first.as_u64(),
+                last.as_u64()
+            ));
         }
         if s.file_size > 0 && s.file_offset % page != start % page {
             return Err(format!("segment {} file offset and address differ modulo the page size", i));
@@ -157,7 +177,7 @@ fn check_invariants(plan: &LoadPlan) -> Result<(), String> {
 fn check(file: &[u8]) -> String {
     match elf::plan(file) {
         Ok(plan) => {
-            if let Err(broken) = check_invariants(&plan) {
+            if let Err(broken) = check_invariants(file, &plan) {
                 panic!("accepted a file that breaks an invariant: {}; plan {:x?}", broken, plan);
             }
             "accepted".into()
@@ -180,7 +200,7 @@ fn check(file: &[u8]) -> String {
 fn seeds_are_accepted_and_satisfy_the_invariants() {
     for (i, seed) in seeds().iter().enumerate() {
         let plan = elf::plan(seed).unwrap_or_else(|e| panic!("seed {} refused: {}", i, e));
-        check_invariants(&plan).unwrap_or_else(|broken| panic!("seed {}: {}", i, broken));
+        check_invariants(seed, &plan).unwrap_or_else(|broken| panic!("seed {}: {}", i, broken));
     }
 }
 

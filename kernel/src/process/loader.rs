@@ -71,25 +71,21 @@ fn load_segment(space: &mut AddressSpace, file: &[u8], seg: &elf::Segment) -> Re
     let page_size = PAGE_SIZE as u64;
     let (start, end) = seg.pages();
     space.unmap(start, end).map_err(|_| LoadError::OutOfMemory)?;
-    let data_end = seg.vaddr.as_u64() + seg.file_size;
-    // The file part's pages, and the first of them wholly past the end of
-    // the file (the plan keeps p_offset congruent to p_vaddr, so page
-    // `start` holds the file from `file_offset` rounded down).
-    let file_pages_end =
-        if seg.file_size == 0 { start } else { VirtAddr::new(data_end.div_ceil(page_size) * page_size) };
-    let first_file_byte = seg.file_offset.saturating_sub(seg.vaddr - start);
-    let in_file = (file.len() as u64).saturating_sub(first_file_byte).div_ceil(page_size) * page_size;
-    let past_end = VirtAddr::new(start.as_u64().saturating_add(in_file)).min(file_pages_end);
+    let layout = seg.layout(file.len() as u64);
     let pieces = [
-        Area::anonymous(start, past_end, seg.prot),
-        Area { backing: Backing::PastEndOfFile, ..Area::anonymous(past_end, file_pages_end, seg.prot) },
-        Area::anonymous(file_pages_end, end, seg.prot),
+        Area::anonymous(layout.copied.0, layout.copied.1, seg.prot),
+        Area {
+            backing: Backing::PastEndOfFile,
+            ..Area::anonymous(layout.past_end_of_file.0, layout.past_end_of_file.1, seg.prot)
+        },
+        Area::anonymous(layout.anonymous.0, layout.anonymous.1, seg.prot),
     ];
     for area in pieces.into_iter().filter(|a| a.start < a.end) {
         space.add_area(area).map_err(|_| LoadError::OutOfMemory)?;
     }
-    let mut page = start;
-    while page < past_end && page.as_u64() < data_end {
+    let data_end = seg.vaddr.as_u64() + seg.file_size;
+    let mut page = layout.copied.0;
+    while page < layout.copied.1 {
         let from = seg.vaddr.max(page);
         let to = data_end.min(page.as_u64() + page_size);
         let file_at = usize::try_from(seg.file_offset + (from - seg.vaddr)).unwrap_or(usize::MAX);
