@@ -5,7 +5,8 @@
  * private file mapping that reaches past EOF. The bytes of the file's last
  * page after its end read as zeros, and the next page, wholly past the end
  * of the file, raises SIGBUS (BUS_ADRERR) at its address when touched
- * (filemap_fault's VM_FAULT_SIGBUS). Before, the loader refused such a
+ * (filemap_fault's VM_FAULT_SIGBUS); a system call given that page fails
+ * with EFAULT, no signal. Before, the loader refused such a
  * file ("truncated"). The file's size is where its section header table
  * ends (GNU ld puts it last); the text segment maps the file from offset 0
  * at __executable_start.
@@ -14,7 +15,9 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
+#include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "refpage_test.h"
 
@@ -71,7 +74,13 @@ int main(void)
     CHECK(got_signo == SIGBUS && got_code == BUS_ADRERR && got_addr == past,
           "reading %#lx: signal %d code %d at %#lx, want SIGBUS BUS_ADRERR there", (unsigned long)past, got_signo,
           got_code, (unsigned long)got_addr);
-    printf("elf_segment_past_end_pages_raise_sigbus: the page past it, %#lx: SIGBUS BUS_ADRERR\n",
+    got_signo = 0;
+    errno = 0;
+    ssize_t n = write(1, (const void *)past, 1);
+    CHECK(n == -1 && errno == EFAULT && got_signo == 0, "write(1, %#lx, 1) returned %zd errno %d, signal %d",
+          (unsigned long)past, n, errno, got_signo);
+    printf("elf_segment_past_end_pages_raise_sigbus: the page past it, %#lx: SIGBUS BUS_ADRERR; write from it: "
+           "EFAULT\n",
            (unsigned long)past);
     return 0;
 }
