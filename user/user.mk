@@ -57,14 +57,20 @@ endif
 # elf_a_b--refused): the runner passes them when the loader refuses them
 # with a reason (kernel/src/process/expectation.rs), then goes on. Not
 # programs, so not in USER_TEST_BINS: user-test-linux does not run them.
-USER_REFUSED_KINDS := truncated wrong-machine segment-past-end segment-in-kernel-half interp-missing
+USER_REFUSED_KINDS := headers-cut wrong-machine segment-in-kernel-half interp-missing
 USER_REFUSED_BINS  := $(foreach k,$(USER_REFUSED_KINDS),build/user/refused/elf_$(subst -,_,$(k))--refused)
 
 # Odd images Linux 6.1 loads and runs, so the loader must too: copies of
 # hello made by scripts/corrupt-elf (kind `a-b` makes elf_a_b, which must
 # exit 0 as hello does).
-USER_ODD_KINDS := section-headers-corrupt bss-segment-past-end
+USER_ODD_KINDS := section-headers-corrupt bss-segment-past-end segment-past-end
 USER_ODD_BINS  := $(foreach k,$(USER_ODD_KINDS),build/user/odd/elf_$(subst -,_,$(k)))
+# One that Linux 6.1 loads and that then dies of SIGBUS (hello cut in half:
+# its data pages lie wholly past the end of the file).
+USER_ODD_BINS  += build/user/odd/elf_truncated--sigbus
+# And probes of such images: user/odd/NAME.c built, then made odd as its
+# name says (scripts/corrupt-elf); each must exit 0.
+USER_ODD_BINS  += build/user/odd/elf_segment_past_end_pages_raise_sigbus
 
 # tour.c and tour.rs share a stem, so demos are named for their language.
 USER_DEMO_C_BINS  := $(patsubst user/demo/%.c,build/user/demo/%_c,$(wildcard user/demo/*.c))
@@ -113,6 +119,16 @@ build/user/refused/elf_%--refused: build/user/tests/hello scripts/corrupt-elf
 build/user/odd/elf_%: build/user/tests/hello scripts/corrupt-elf
 	@mkdir -p $(@D)
 	bash scripts/corrupt-elf $(subst _,-,$*) $< $@
+
+build/user/odd/elf_truncated--sigbus: build/user/tests/hello scripts/corrupt-elf
+	@mkdir -p $(@D)
+	bash scripts/corrupt-elf truncated $< $@
+
+build/user/odd/elf_segment_past_end_pages_raise_sigbus: user/odd/elf_segment_past_end_pages_raise_sigbus.c \
+		scripts/corrupt-elf $(USER_HEADERS)
+	@mkdir -p $(@D)
+	$(USER_CC) $(USER_CFLAGS) -o $@.plain $<
+	bash scripts/corrupt-elf segment-past-end $@.plain $@
 
 # Rewritten only when the set of tests changes, so that adding or removing
 # a test repacks the archive even when no remaining program changed.

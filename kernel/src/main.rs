@@ -42,13 +42,13 @@ mod selftest;
 
 #[cfg(target_os = "none")]
 mod boot {
-    use log::{error, info, warn};
+    use log::{debug, error, info, warn};
     use qemu_exit::QEMUExit;
 
     use crate::arch::aarch64::boot::{enable_pan, EntryLevel};
     use crate::arch::aarch64::exception::install_vectors;
     use crate::arch::aarch64::mmu::{kernel_map, layout};
-    use crate::arch::aarch64::{fpsimd, mte, timer};
+    use crate::arch::aarch64::{cpu_features, fpsimd, hwcaps, mte, timer};
     use crate::devicetree::{BootInfo, DtError};
     use crate::drivers::pl011::{self, Pl011};
     use crate::fs::initramfs::Initramfs;
@@ -253,5 +253,7 @@ mod boot {
         } else {
             warn!("MTE: level {} (ID_AA64PFR1_EL1.MTE), no tag storage: tagging is off", mte_info.level);
         }
+        let (hwcap, hwcap2) = cpu_features::hwcaps(mte_info.level);
+        debug!("EL0 features: AT_HWCAP {:#x}, AT_HWCAP2 {:#x}: {}", hwcap, hwcap2, hwcaps::Names(hwcap, hwcap2));
     }
 }

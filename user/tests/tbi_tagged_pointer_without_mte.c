@@ -27,7 +27,8 @@ int main(void)
         CHECK(word == (int)top && *p == (int)top, "top byte %#x: wrote %#x, read %#x", top, top, word);
         CHECK(*heap == (int)top + 1, "top byte %#x, heap: read %#x", top, *heap);
     }
-    printf("tbi_tagged_pointer_without_mte: loads and stores with top bytes 0x01..0xfd reach the memory (HWCAP2 %#lx)\n",
-           getauxval(AT_HWCAP2));
+    printf("tbi_tagged_pointer_without_mte: loads and stores with top bytes 0x01..0xfd reach the memory (HWCAP2_MTE "
+           "%s)\n",
+           getauxval(AT_HWCAP2) & HWCAP2_MTE ? "set" : "clear");
     return 0;
 }

@@ -2,22 +2,25 @@
 //!
 //! Accepted: 64-bit little-endian AArch64, ET_EXEC, or ET_DYN without
 //! PT_INTERP (static-PIE, loaded at a fixed bias as Linux's
-//! ELF_ET_DYN_BASE). Refused, with a one-line reason: anything else, a
-//! truncated file, more program headers than Linux takes, segments that
-//! overlap, lie outside the space below mmap's region (exec/layout.rs), or
-//! whose file and memory offsets do not agree modulo the page size; a
-//! program header table that no segment loads. A PT_LOAD with p_memsz 0
-//! occupies nothing and is skipped, as Linux's elf_map() does. Writable and
-//! executable segments, and a PT_GNU_STACK asking for an executable stack,
-//! are taken as Linux takes them: such pages are mapped writable and
-//! executable at once (SCTLR_EL1.WXN is off, mmu/kernel_map.rs).
+//! ELF_ET_DYN_BASE). Refused, with a one-line reason: anything else, a file
+//! too short for its headers, more program headers than Linux takes,
+//! segments that lie outside the space below mmap's region
+//! (exec/layout.rs), or whose file and memory offsets do not agree modulo
+//! the page size; a program header table that no segment loads. A PT_LOAD
+//! with p_memsz 0 occupies nothing and is skipped, as Linux's elf_map()
+//! does. Writable and executable segments, and a PT_GNU_STACK asking for an
+//! executable stack, are taken as Linux takes them: such pages are mapped
+//! writable and executable at once (SCTLR_EL1.WXN is off, mmu/kernel_map.rs).
 //! Like Linux's binfmt_elf, only the ELF header and the program headers are
 //! read (the section header table may be absent or corrupt), and a segment
-//! without file bytes (p_filesz 0) may name any p_offset. One difference
-//! remains: file bytes past the end of the file are refused ("truncated"),
-//! where Linux maps them and raises SIGBUS only when a page wholly past the
-//! end is touched (this kernel copies segment bytes at exec and has no such
-//! pages). Pure logic, tested on the host, and fuzzed there (elf_fuzz.rs).
+//! without file bytes (p_filesz 0) may name any p_offset. File bytes may run
+//! past the end of the file, as Linux maps them (a file mapping past EOF):
+//! the loader zero-fills the last file page after the end of the file and
+//! maps the pages wholly past it so that touching one raises SIGBUS
+//! (BUS_ADRERR). Segments are kept in program header order, and a later one
+//! replaces the pages of an earlier one it overlaps, as load_elf_binary()'s
+//! MAP_FIXED maps it over them. Pure logic, tested on the host, and fuzzed
+//! there (elf_fuzz.rs).
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -55,6 +58,38 @@ impl Segment {
         let end = VirtAddr::new((self.vaddr.as_u64() + self.mem_size).div_ceil(page) * page);
         (start, end)
     }
+
+    /// How the segment's pages divide in a file of `file_len` bytes, as
+    /// Linux's elf_load() maps them: see [`PageLayout`].
+    pub fn layout(&self, file_len: u64) -> PageLayout {
+        let page = PAGE_SIZE as u64;
+        let (start, end) = self.pages();
+        let file_end = if self.file_size == 0 {
+            start
+        } else {
+            VirtAddr::new((self.vaddr.as_u64() + self.file_size).div_ceil(page) * page)
+        };
+        // Page `start` holds the file from `file_offset` rounded down to a
+        // page (plan() keeps them congruent when there are file bytes).
+        let first_byte = self.file_offset.saturating_sub(self.vaddr - start);
+        let in_file = file_len.saturating_sub(first_byte).div_ceil(page) * page;
+        let past_end = VirtAddr::new(start.as_u64().saturating_add(in_file)).min(file_end);
+        PageLayout { copied: (start, past_end), past_end_of_file: (past_end, file_end), anonymous: (file_end, end) }
+    }
+}
+
+/// A segment's pages, in order, covering [`Segment::pages`] (any part may
+/// be empty).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageLayout {
+    /// Pages holding file bytes: a private copy of the file's pages, zeros
+    /// after the segment's file bytes and after the end of the file.
+    pub copied: (VirtAddr, VirtAddr),
+    /// Pages of the file part wholly past the end of the file: touching
+    /// one raises SIGBUS (filemap_fault's VM_FAULT_SIGBUS).
+    pub past_end_of_file: (VirtAddr, VirtAddr),
+    /// The rest (.bss): anonymous, zero-filled (Linux's vm_brk_flags).
+    pub anonymous: (VirtAddr, VirtAddr),
 }
 
 /// What the loader needs to build the process image.
@@ -94,7 +129,7 @@ pub enum ElfError {
     SegmentOutOfRange(usize),
     Misaligned(usize),
     FileSizeExceedsMemSize(usize),
-    Overlap(usize, usize),
+    FileRangeOverflows(usize),
     EntryOutsideText,
     PhdrsNotLoaded,
 }
@@ -109,7 +144,9 @@ impl fmt::Display for ElfError {
             Self::WrongType(t) => write!(f, "ELF type {} is neither ET_EXEC nor ET_DYN", t),
             Self::Interpreter { .. } => write!(f, "has PT_INTERP: dynamically linked programs are not supported"),
             Self::BadInterpreterPath => write!(f, "PT_INTERP's path is not 2 to 4096 bytes ending in NUL"),
-            Self::Truncated => write!(f, "truncated: headers or segment data run past the end of the file"),
+            Self::Truncated => {
+                write!(f, "truncated: the ELF header or the program headers run past the end of the file")
+            }
             Self::ProgramHeaderCount(n) => write!(f, "e_phnum {} is not between 1 and {}", n, MAX_PHNUM),
             Self::ProgramHeaderSize(n) => write!(f, "e_phentsize {} is not {}", n, PHDR_SIZE),
             Self::NoLoadSegments => write!(f, "no PT_LOAD segment"),
@@ -122,7 +159,7 @@ impl fmt::Display for ElfError {
             }
             Self::Misaligned(i) => write!(f, "segment {} has p_vaddr and p_offset differing modulo the page size", i),
             Self::FileSizeExceedsMemSize(i) => write!(f, "segment {} has p_filesz > p_memsz", i),
-            Self::Overlap(a, b) => write!(f, "segments {} and {} overlap", a, b),
+            Self::FileRangeOverflows(i) => write!(f, "segment {} has p_offset + p_filesz past 2^64", i),
             Self::EntryOutsideText => write!(f, "entry point is not in an executable segment"),
             Self::PhdrsNotLoaded => write!(f, "the program header table (AT_PHDR) is not inside a loaded segment"),
         }
@@ -288,11 +325,12 @@ pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
                 // no part of the file, so its p_offset may be anything, even
                 // past the end of the file (nolibc's static programs have
                 // one): Linux's elf_load() maps only anonymous memory for it.
-                // File bytes must all be in the file; a file part may end
-                // exactly at the end of the file.
+                // File bytes may run past the end of the file (the loader
+                // maps those pages to raise SIGBUS), but not past 2^64:
+                // Linux's vm_mmap refuses that offset (EOVERFLOW).
                 if ph.p_filesz > 0 {
-                    if ph.p_offset.checked_add(ph.p_filesz).is_none_or(|end| end > file.len() as u64) {
-                        return Err(ElfError::Truncated);
+                    if ph.p_offset.checked_add(ph.p_filesz).is_none() {
+                        return Err(ElfError::FileRangeOverflows(i));
                     }
                     if ph.p_vaddr % page != ph.p_offset % page {
                         return Err(ElfError::Misaligned(i));
@@ -309,18 +347,15 @@ pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
                     return Err(ElfError::SegmentOutOfRange(i));
                 }
                 let prot = prot_of(ph.p_flags);
-                segments.push((
-                    i,
-                    Segment {
-                        vaddr: VirtAddr::new(start),
-                        mem_size: ph.p_memsz,
-                        // Unused when there are no file bytes: 0 then, so
-                        // that no offset past the end of the file is kept.
-                        file_offset: if ph.p_filesz > 0 { ph.p_offset } else { 0 },
-                        file_size: ph.p_filesz,
-                        prot,
-                    },
-                ));
+                segments.push(Segment {
+                    vaddr: VirtAddr::new(start),
+                    mem_size: ph.p_memsz,
+                    // Unused when there are no file bytes: 0 then, so
+                    // that no offset past the end of the file is kept.
+                    file_offset: if ph.p_filesz > 0 { ph.p_offset } else { 0 },
+                    file_size: ph.p_filesz,
+                    prot,
+                });
             }
             _ => {}
         }
@@ -328,16 +363,8 @@ pub fn plan(file: &[u8]) -> Result<LoadPlan, ElfError> {
     if segments.is_empty() {
         return Err(ElfError::NoLoadSegments);
     }
-    // Segments may share no page: each page gets one set of permissions.
-    segments.sort_by_key(|(_, s)| s.vaddr);
-    for pair in segments.windows(2) {
-        let ((a, sa), (b, sb)) = (pair[0], pair[1]);
-        if sa.pages().1 > sb.pages().0 {
-            return Err(ElfError::Overlap(a, b));
-        }
-    }
-    let segments: Vec<Segment> = segments.into_iter().map(|(_, s)| s).collect();
-
+    // In program header order: where segments share pages, the later one's
+    // mapping replaces the earlier one's (Linux maps each with MAP_FIXED).
     let entry = VirtAddr::new(hdr.e_entry.wrapping_add(bias));
     if !segments
         .iter()
@@ -485,11 +512,6 @@ pub(crate) mod tests {
         assert_eq!(plan(&b.build()), Err(ElfError::BadInterpreterPath), "p_filesz 0");
 
         let mut b = Builder::exec();
-        b.phdrs[1][2] = 0x40_1000; // data page inside the text pages
-        b.phdrs[1][1] = 0x1000;
-        assert_eq!(plan(&b.build()), Err(ElfError::Overlap(0, 1)));
-
-        let mut b = Builder::exec();
         b.phdrs[0][2] = 0xffff_8000_0000_0000;
         assert_eq!(plan(&b.build()), Err(ElfError::SegmentOutOfRange(0)));
 
@@ -621,12 +643,58 @@ pub(crate) mod tests {
         b.phdrs[1][1] = u64::MAX;
         b.phdrs[1][4] = 0;
         assert!(plan(&b.build()).is_ok());
-        // With file bytes, they must be in the file.
+        // With file bytes past the end of the file too (mapped to raise
+        // SIGBUS), but not past 2^64.
         let mut b = Builder::exec();
         b.phdrs[1][1] = 0xffe8;
         b.phdrs[1][2] = 0x41_ffe8;
         b.phdrs[1][4] = 1;
-        assert_eq!(plan(&b.build()), Err(ElfError::Truncated));
+        assert_eq!(plan(&b.build()).unwrap().segments[1].file_offset, 0xffe8);
+        b.phdrs[1][1] = u64::MAX - 0xfff;
+        b.phdrs[1][2] = 0x41_f000;
+        b.phdrs[1][4] = 0x1000;
+        assert_eq!(plan(&b.build()), Err(ElfError::FileRangeOverflows(1)));
+    }
+
+    #[test]
+    fn layout_splits_pages_at_the_end_of_the_file_and_of_the_file_bytes() {
+        let mk = |r: [u64; 6]| PageLayout {
+            copied: (VirtAddr::new(r[0]), VirtAddr::new(r[1])),
+            past_end_of_file: (VirtAddr::new(r[2]), VirtAddr::new(r[3])),
+            anonymous: (VirtAddr::new(r[4]), VirtAddr::new(r[5])),
+        };
+        // Builder's data segment: file 0x2000 + 0x100 at 0x41_2000, memory 0x3000.
+        let seg = plan(&Builder::exec().build()).unwrap().segments[1];
+        let whole = [0x41_2000, 0x41_3000, 0x41_3000, 0x41_3000, 0x41_3000, 0x41_5000];
+        assert_eq!(seg.layout(0x2100), mk(whole), "all in the file");
+        assert_eq!(seg.layout(0x2001), mk(whole), "the file ends in the segment's first page");
+        let gone = [0x41_2000, 0x41_2000, 0x41_2000, 0x41_3000, 0x41_3000, 0x41_5000];
+        assert_eq!(seg.layout(0x2000), mk(gone), "the file ends where the segment's bytes start");
+        assert_eq!(seg.layout(0), mk(gone));
+        // File bytes over three pages, the file ending in the second.
+        let seg = Segment { file_size: 0x2100, mem_size: 0x4000, ..seg };
+        let split = [0x41_2000, 0x41_4000, 0x41_4000, 0x41_5000, 0x41_5000, 0x41_6000];
+        assert_eq!(seg.layout(0x3001), mk(split));
+        assert_eq!(seg.layout(0x4000), mk(split), "ends on the page boundary");
+        // No file bytes: all anonymous, whatever p_offset says.
+        let bss = Segment { vaddr: VirtAddr::new(0x41_2ff0), file_size: 0, file_offset: 0, mem_size: 0x20, ..seg };
+        assert_eq!(bss.layout(0), mk([0x41_2000, 0x41_2000, 0x41_2000, 0x41_2000, 0x41_2000, 0x41_4000]));
+    }
+
+    #[test]
+    fn overlapping_segments_are_kept_in_program_header_order() {
+        // Data moved into the text's last page: both are kept, in header
+        // order, and the loader maps the data over the text there (Linux's
+        // MAP_FIXED).
+        let mut b = Builder::exec();
+        b.phdrs[1][1] = 0x1000;
+        b.phdrs[1][2] = 0x40_1000;
+        let p = plan(&b.build()).unwrap();
+        assert_eq!(p.segments.iter().map(|s| s.vaddr.as_u64()).collect::<Vec<_>>(), [0x40_0000, 0x40_1000]);
+        // Listed the other way round, they stay that way round.
+        b.phdrs.swap(0, 1);
+        let p = plan(&b.build()).unwrap();
+        assert_eq!(p.segments.iter().map(|s| s.vaddr.as_u64()).collect::<Vec<_>>(), [0x40_1000, 0x40_0000]);
     }
 
     /// `f` with a section header table that cannot be read: e_shoff past the
@@ -674,13 +742,16 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn file_part_may_end_exactly_at_the_end_of_the_file() {
+    fn file_part_may_run_past_the_end_of_the_file() {
         let mut f = Builder::exec().build();
         let end = 0x2000 + 0x100; // segment 1: p_offset + p_filesz
         f.truncate(end);
         assert!(plan(&f).is_ok(), "ends at the last byte");
         f.truncate(end - 1);
-        assert_eq!(plan(&f), Err(ElfError::Truncated), "one byte short");
+        assert!(plan(&f).is_ok(), "one byte short");
+        f.truncate(0x1000);
+        let p = plan(&f).unwrap();
+        assert_eq!((p.segments[1].file_offset, p.segments[1].file_size), (0x2000, 0x100), "wholly past the end");
     }
 
     #[test]

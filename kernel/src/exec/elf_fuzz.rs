@@ -121,16 +121,31 @@ fn check_invariants(file: &[u8], plan: &LoadPlan) -> Result<(), String> {
         if s.file_size > s.mem_size {
             return Err(format!("segment {} file size {:#x} > memory size {:#x}", i, s.file_size, s.mem_size));
         }
-        if s.file_offset.checked_add(s.file_size).is_none_or(|e| e > file.len() as u64) {
-            return Err(format!("segment {} file bytes run past the {}-byte file", i, file.len()));
+        if s.file_offset.checked_add(s.file_size).is_none() {
+            return Err(format!("segment {} file range overflows", i));
+        }
+        let l = s.layout(file.len() as u64);
+        let (first, last) = s.pages();
+        let cuts = [first, l.copied.0, l.copied.1, l.past_end_of_file.0, l.past_end_of_file.1, l.anonymous.0];
+        if cuts[0] != cuts[1]
+            || l.copied.1 != l.past_end_of_file.0
+            || l.past_end_of_file.1 != l.anonymous.0
+            || l.anonymous.1 != last
+            || l.copied.0 > l.copied.1
+            || l.past_end_of_file.0 > l.past_end_of_file.1
+            || l.anonymous.0 > l.anonymous.1
+            || cuts.iter().any(|c| !c.is_aligned(page))
+        {
+            return Err(format!(
+                "segment {} layout {:?} does not cover [{:#x}, {:#x}) in order",
+                i,
+                l,
+                first.as_u64(),
+                last.as_u64()
+            ));
         }
         if s.file_size > 0 && s.file_offset % page != start % page {
             return Err(format!("segment {} file offset and address differ modulo the page size", i));
-        }
-    }
-    for (i, pair) in plan.segments.windows(2).enumerate() {
-        if pair[0].pages().1 > pair[1].pages().0 {
-            return Err(format!("segments {} and {} are unsorted or share a page", i, i + 1));
         }
     }
     let inside = |a: u64, len: u64, exec: bool| {

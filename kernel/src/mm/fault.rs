@@ -69,7 +69,8 @@ pub enum FaultError {
     /// No frame to map.
     OutOfMemory,
     /// The area has no page at this offset: SIGBUS, BUS_ADRERR (Linux's
-    /// VM_FAULT_SIGBUS; the vDSO's unused time-namespace page).
+    /// VM_FAULT_SIGBUS; the vDSO's unused time-namespace page, an ELF
+    /// segment's pages past the end of its file).
     NoPage,
 }
 
@@ -265,6 +266,8 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) 
     let done = |what| Ok(Resolved { what, tagged });
     let private_write = access == Access::Write && !area.flags.contains(AreaFlags::SHARED);
     let (f, ownership, what) = match (&area.backing, present) {
+        // A file page past the end of the file: nothing to map, SIGBUS.
+        (Backing::PastEndOfFile, _) => return Err(FaultError::NoPage),
         // Copy-on-write targets: nothing there yet, or someone else's page.
         (Backing::VdsoData, _) if access == Access::Write => return Err(FaultError::NotPermitted),
         // [vdso] made writable by mprotect (Linux's VM_MAYWRITE, for

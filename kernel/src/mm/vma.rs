@@ -59,6 +59,10 @@ pub enum Backing {
     /// the one reference page.
     #[cfg(target_os = "none")]
     RefPage(Arc<super::refpage::RefPage>),
+    /// Pages of an ELF segment's file part wholly past the end of the
+    /// file (exec/elf.rs): any access raises SIGBUS (BUS_ADRERR), as
+    /// Linux's filemap_fault answers VM_FAULT_SIGBUS past EOF.
+    PastEndOfFile,
     /// The vDSO's data pages, Linux's [vvar] (vdso/mod.rs).
     VdsoData,
     /// The vDSO's text, Linux's [vdso].
@@ -80,7 +84,7 @@ impl Backing {
 impl PartialEq for Backing {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (Backing::Anonymous, Backing::Anonymous) => true,
+            (Backing::Anonymous, Backing::Anonymous) | (Backing::PastEndOfFile, Backing::PastEndOfFile) => true,
             (Backing::VdsoData, Backing::VdsoData) | (Backing::VdsoText, Backing::VdsoText) => true,
             #[cfg(target_os = "none")]
             (Backing::SharedMemory(a), Backing::SharedMemory(b)) => Arc::ptr_eq(a, b),
@@ -97,6 +101,7 @@ impl fmt::Debug for Backing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Backing::Anonymous => write!(f, "anonymous"),
+            Backing::PastEndOfFile => write!(f, "file, past its end"),
             Backing::VdsoData | Backing::VdsoText => write!(f, "{}", self.special_name().unwrap_or_default()),
             #[cfg(target_os = "none")]
             Backing::SharedMemory(_) => write!(f, "shared memory"),

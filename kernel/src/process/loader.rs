@@ -22,7 +22,7 @@ use crate::fs::file::OpenFile;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::address_space::{AddressSpace, OutOfMemory, ProgramLayout};
 use crate::mm::fault::FaultCounters;
-use crate::mm::vma::{Area, Prot};
+use crate::mm::vma::{Area, Backing, Prot};
 
 pub use crate::exec::layout::{MMAP_BASE, STACK_SIZE, STACK_TOP};
 /// Pages of each process's kernel stack.
@@ -66,20 +66,42 @@ fn default_limits() -> [rlimit64; RLIMITS] {
     limits
 }
 
-/// Copies a PT_LOAD segment's file bytes into fresh pages; the rest of the
-/// segment (.bss) is an anonymous area filled with zeros on first touch.
+/// Maps a PT_LOAD segment as Linux's elf_load() does: its file part is a
+/// private copy of the file's pages (copied now), the rest (.bss) an
+/// anonymous area filled with zeros on first touch. File bytes past the end
+/// of the file are zeros in the last page the file reaches (as a file
+/// mapping's last page), and pages of the file part wholly past the end of
+/// the file raise SIGBUS when touched (Backing::PastEndOfFile: filemap_fault's
+/// VM_FAULT_SIGBUS). The segment replaces whatever an earlier segment
+/// mapped in its pages (load_elf_binary maps each later one MAP_FIXED).
 fn load_segment(space: &mut AddressSpace, file: &[u8], seg: &elf::Segment) -> Result<(), LoadError> {
+    let page_size = PAGE_SIZE as u64;
     let (start, end) = seg.pages();
-    space.add_area(Area::anonymous(start, end, seg.prot)).map_err(|_| LoadError::OutOfMemory)?;
+    space.unmap(start, end).map_err(|_| LoadError::OutOfMemory)?;
+    let layout = seg.layout(file.len() as u64);
+    let pieces = [
+        Area::anonymous(layout.copied.0, layout.copied.1, seg.prot),
+        Area {
+            backing: Backing::PastEndOfFile,
+            ..Area::anonymous(layout.past_end_of_file.0, layout.past_end_of_file.1, seg.prot)
+        },
+        Area::anonymous(layout.anonymous.0, layout.anonymous.1, seg.prot),
+    ];
+    for area in pieces.into_iter().filter(|a| a.start < a.end) {
+        space.add_area(area).map_err(|_| LoadError::OutOfMemory)?;
+    }
     let data_end = seg.vaddr.as_u64() + seg.file_size;
-    let mut page = start;
-    while page.as_u64() < data_end {
+    let mut page = layout.copied.0;
+    while page < layout.copied.1 {
         let from = seg.vaddr.max(page);
-        let to = data_end.min(page.as_u64() + PAGE_SIZE as u64);
-        let file_at = (seg.file_offset + (from - seg.vaddr)) as usize;
-        let bytes = &file[file_at..file_at + (to - from.as_u64()) as usize];
+        let to = data_end.min(page.as_u64() + page_size);
+        let file_at = usize::try_from(seg.file_offset + (from - seg.vaddr)).unwrap_or(usize::MAX);
+        // In a page the file ends in, only the bytes before the end (none
+        // if the segment starts past it): the rest of the frame stays zero.
+        let rest = file.get(file_at..).unwrap_or_default();
+        let bytes = &rest[..rest.len().min((to - from.as_u64()) as usize)];
         space.map_page_with(page, from - page, bytes)?;
-        page = page + PAGE_SIZE as u64;
+        page = page + page_size;
     }
     Ok(())
 }

@@ -4,8 +4,9 @@
 //! Only the callee-saved registers (x19-x28, fp, lr, sp; AAPCS64 6.1.1)
 //! are kept: `switch_context` is an ordinary function call for both sides,
 //! so everything else is already saved by the compiler. A new process's
-//! context "returns" into `exception_return` (vectors.S), which restores the
-//! TrapFrame at the top of its kernel stack and `eret`s to EL0.
+//! context "returns" into `ret_from_fork` (vectors.S), which does the work
+//! of a return to EL0 (signal delivery: exception.rs's first_return_to_user),
+//! restores the TrapFrame at the top of its kernel stack and `eret`s to EL0.
 
 use super::trap_frame::TrapFrame;
 
@@ -21,7 +22,7 @@ pub struct KernelContext {
 }
 
 extern "C" {
-    fn exception_return();
+    fn ret_from_fork();
     fn switch_context_asm(from: *mut KernelContext, to: *const KernelContext);
 }
 
@@ -56,7 +57,7 @@ impl KernelContext {
     /// A context that, when switched to, returns to EL0 through the
     /// TrapFrame placed at `frame` (the top of a kernel stack).
     pub fn new_user_entry(frame: *mut TrapFrame) -> Self {
-        Self { callee_saved: [0; 10], fp: 0, lr: exception_return as *const () as u64, sp: frame as u64 }
+        Self { callee_saved: [0; 10], fp: 0, lr: ret_from_fork as *const () as u64, sp: frame as u64 }
     }
 }
 

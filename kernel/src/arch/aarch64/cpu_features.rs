@@ -1,91 +1,46 @@
-//! What the CPU offers EL0, in Linux's terms: the AT_HWCAP/AT_HWCAP2 bits
-//! (arch/arm64/include/uapi/asm/hwcap.h) and a random-number source.
+//! What the CPU offers EL0: the AT_HWCAP/AT_HWCAP2 bits of this CPU
+//! (decoded by hwcaps.rs from its ID registers) and a random-number source.
 
 use aarch64_cpu::registers::ID_AA64ISAR0_EL1;
 use tock_registers::interfaces::Readable;
 
+use super::hwcaps::{hwcaps_of, IdRegs};
 use super::mte;
-use super::regs::{ID_AA64ISAR0_EL1_EXT, ID_AA64PFR0_EL1_EXT};
 
-pub const HWCAP_FP: u64 = 1 << 0;
-pub const HWCAP_ASIMD: u64 = 1 << 1;
-pub const HWCAP_ATOMICS: u64 = 1 << 8;
-pub const HWCAP2_MTE: u64 = 1 << 18;
-pub const HWCAP2_MTE3: u64 = 1 << 22;
-
-/// AT_HWCAP and AT_HWCAP2. Only features this kernel supports at EL0 are
-/// advertised: SVE and SME stay trapped, so their bits stay clear.
-pub fn hwcaps(mte_level: u8) -> (u64, u64) {
-    let mut hwcap = 0;
-    if ID_AA64PFR0_EL1_EXT.read(super::regs::ID_AA64PFR0_EL1_EXT::FP) != 0xf {
-        hwcap |= HWCAP_FP;
-    }
-    if ID_AA64PFR0_EL1_EXT.read(super::regs::ID_AA64PFR0_EL1_EXT::AdvSIMD) != 0xf {
-        hwcap |= HWCAP_ASIMD;
-    }
-    if ID_AA64ISAR0_EL1_EXT.read(super::regs::ID_AA64ISAR0_EL1_EXT::Atomic) >= 2 {
-        hwcap |= HWCAP_ATOMICS;
-    }
-    let mut hwcap2 = 0;
-    if mte::tagging_enabled() {
-        hwcap2 |= HWCAP2_MTE;
-        if mte_level >= 3 {
-            hwcap2 |= HWCAP2_MTE3;
+/// Reads an ID register (no side effects) by name or S-encoding.
+macro_rules! read_id {
+    ($name:literal) => {{
+        {
+            let value: u64;
+            // SAFETY: reading an ID register has no side effects.
+            unsafe {
+                core::arch::asm!(concat!("mrs {0}, ", $name), out(reg) value, options(nomem, nostack));
+            }
+            value
         }
-    }
-    (hwcap, hwcap2)
+    }};
 }
 
-/// Linux 6.1's names for the AT_HWCAP bits, bit 0 first, then AT_HWCAP2's
-/// (arch/arm64/kernel/cpuinfo.c, hwcap_str[]): what /proc/cpuinfo's
-/// "Features" line lists, in this order.
-const HWCAP_NAMES: [&str; 32] = [
-    "fp", "asimd", "evtstrm", "aes", "pmull", "sha1", "sha2", "crc32", "atomics", "fphp", "asimdhp", "cpuid",
-    "asimdrdm", "jscvt", "fcma", "lrcpc", "dcpop", "sha3", "sm3", "sm4", "asimddp", "sha512", "sve", "asimdfhm", "dit",
-    "uscat", "ilrcpc", "flagm", "ssbs", "sb", "paca", "pacg",
-];
-const HWCAP2_NAMES: [&str; 34] = [
-    "dcpodp",
-    "sve2",
-    "sveaes",
-    "svepmull",
-    "svebitperm",
-    "svesha3",
-    "svesm4",
-    "flagm2",
-    "frint",
-    "svei8mm",
-    "svef32mm",
-    "svef64mm",
-    "svebf16",
-    "i8mm",
-    "bf16",
-    "dgh",
-    "rng",
-    "bti",
-    "mte",
-    "ecv",
-    "afp",
-    "rpres",
-    "mte3",
-    "sme",
-    "smei16i64",
-    "smef64f64",
-    "smei8i32",
-    "smef16f32",
-    "smeb16f32",
-    "smef32f32",
-    "smefa64",
-    "wfxt",
-    "ebf16",
-    "sveebf16",
-];
+/// This CPU's ID registers.
+fn read_id_regs() -> IdRegs {
+    IdRegs {
+        isar0: read_id!("id_aa64isar0_el1"),
+        isar1: read_id!("id_aa64isar1_el1"),
+        isar2: read_id!("S3_0_C0_C6_2"),
+        pfr0: read_id!("id_aa64pfr0_el1"),
+        pfr1: read_id!("id_aa64pfr1_el1"),
+        mmfr0: read_id!("id_aa64mmfr0_el1"),
+        mmfr1: read_id!("id_aa64mmfr1_el1"),
+        mmfr2: read_id!("id_aa64mmfr2_el1"),
+    }
+}
 
-/// The names of the bits set in (AT_HWCAP, AT_HWCAP2), in Linux's order.
-pub fn hwcap_names(hwcap: u64, hwcap2: u64) -> impl Iterator<Item = &'static str> {
-    let first = HWCAP_NAMES.iter().enumerate().filter(move |(bit, _)| hwcap & (1 << bit) != 0);
-    let second = HWCAP2_NAMES.iter().enumerate().filter(move |(bit, _)| hwcap2 & (1 << bit) != 0);
-    first.chain(second).map(|(_, name)| *name)
+/// AT_HWCAP and AT_HWCAP2 of this CPU, whose MTE level (ID_AA64PFR1_EL1.MTE)
+/// was found at boot to be `mte_level`.
+pub fn hwcaps(mte_level: u8) -> (u64, u64) {
+    let mut regs = read_id_regs();
+    regs.pfr1 = (regs.pfr1 & !(0xf << 8)) | u64::from(mte_level & 0xf) << 8;
+    hwcaps_of(&regs, mte::tagging_enabled())
 }
 
 /// Fills `buf` with random bytes: RNDR (FEAT_RNG) where present, otherwise

@@ -61,6 +61,19 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
     CURRENT_FRAME.store(previous, Ordering::Relaxed);
 }
 
+/// A new process's or thread's first return to EL0 (vectors.S's
+/// ret_from_fork, where `new_user_entry` contexts start): the work every
+/// return to EL0 does, so that a signal sent before it ever ran is handled
+/// before its first instruction, as Linux's ret_from_fork -> ret_to_user ->
+/// do_notify_resume handles it.
+#[no_mangle]
+extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
+    let previous = CURRENT_FRAME.swap(frame, Ordering::Relaxed);
+    crate::signal::deliver::on_return_to_user(frame);
+    exit_to_user();
+    CURRENT_FRAME.store(previous, Ordering::Relaxed);
+}
+
 /// What every entry from EL0 does first, for MTE (Linux's kernel_entry for
 /// EL0 and mte_thread_switch rules, shared/docs/mte.md):
 /// - an asynchronous tag check fault recorded in TFSRE0_EL1.TF0 becomes a

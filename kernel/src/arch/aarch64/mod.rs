@@ -26,6 +26,7 @@ pub mod fault;
 #[cfg(target_os = "none")]
 pub mod fixup;
 pub mod fpsimd;
+pub mod hwcaps;
 #[cfg(target_os = "none")]
 pub mod mte;
 #[cfg(target_os = "none")]

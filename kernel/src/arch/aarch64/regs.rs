@@ -133,18 +133,6 @@ register_bitfields! {u64,
         BS OFFSET(0) NUMBITS(4) []
     ],
 
-    /// ID_AA64PFR0_EL1 fields aarch64-cpu lacks: 0xF = not implemented.
-    pub ID_AA64PFR0_EL1_EXT [
-        AdvSIMD OFFSET(20) NUMBITS(4) [],
-        FP OFFSET(16) NUMBITS(4) []
-    ],
-
-    /// ID_AA64ISAR0_EL1 fields aarch64-cpu lacks.
-    pub ID_AA64ISAR0_EL1_EXT [
-        /// 2: LSE atomics (CAS, LDADD, ...).
-        Atomic OFFSET(20) NUMBITS(4) []
-    ],
-
     /// Cache Type Register (CTR_EL0), which aarch64-cpu lacks.
     pub CTR_EL0 [
         /// Instruction-cache invalidation to the PoU is not needed for
@@ -187,6 +175,4 @@ sysreg!(tfsr_el1::TFSR_EL1, TFSR::Register, "S3_0_C5_C6_0", rw);
 sysreg!(tfsre0_el1::TFSRE0_EL1, TFSR::Register, "S3_0_C5_C6_1", rw);
 sysreg!(gmid_el1::GMID_EL1, GMID_EL1::Register, "S3_1_C0_C0_4", ro);
 sysreg!(dczid_el0::DCZID_EL0, DCZID_EL0::Register, "dczid_el0", ro);
-sysreg!(id_aa64pfr0_el1_ext::ID_AA64PFR0_EL1_EXT, ID_AA64PFR0_EL1_EXT::Register, "id_aa64pfr0_el1", ro);
-sysreg!(id_aa64isar0_el1_ext::ID_AA64ISAR0_EL1_EXT, ID_AA64ISAR0_EL1_EXT::Register, "id_aa64isar0_el1", ro);
 sysreg!(ctr_el0::CTR_EL0, CTR_EL0::Register, "ctr_el0", ro);

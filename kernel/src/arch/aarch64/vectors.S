@@ -139,8 +139,18 @@ exception_common:
     mov     x0, sp                  // &mut TrapFrame
     bl      handle_exception
 
-    // Also where a new process starts: its kernel stack holds a TrapFrame
-    // built by the loader, and switch_context "returns" here.
+    b       exception_return
+
+    // Where a new process or thread starts: its kernel stack holds a
+    // TrapFrame built by the loader or copied by clone, and switch_context
+    // "returns" here with sp at that frame. Its first return to EL0 does
+    // the work of every return (a signal sent before it ran is delivered
+    // now), as Linux's ret_from_fork goes through ret_to_user.
+    .globl ret_from_fork
+ret_from_fork:
+    mov     x0, sp                  // &mut TrapFrame
+    bl      first_return_to_user
+
     .globl exception_return
 exception_return:
     // Restore. ESR/FAR are outputs only; ELR, SPSR and SP_EL0 may have been

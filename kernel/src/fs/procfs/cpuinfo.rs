@@ -7,7 +7,7 @@ use aarch64_cpu::registers::MIDR_EL1;
 use tock_registers::interfaces::Readable;
 
 use super::Text;
-use crate::arch::aarch64::{cpu_features, mte, timer};
+use crate::arch::aarch64::{cpu_features, hwcaps, mte, timer};
 use crate::syscall::errno::Errno;
 
 /// Linux's HZ on Debian's arm64 kernels: BogoMIPS is printed from
@@ -16,7 +16,8 @@ const HZ: u64 = 250;
 
 pub fn show(out: &mut Text) -> Result<(), Errno> {
     // The Features line is the hwcaps this kernel gives programs in
-    // AT_HWCAP/AT_HWCAP2, from the same ID registers (cpu_features.rs).
+    // AT_HWCAP/AT_HWCAP2, from the same ID registers and named by the same
+    // table (hwcaps.rs, Linux's arm64_elf_hwcaps and hwcap_str).
     let (hwcap, hwcap2) = cpu_features::hwcaps(mte::level());
     let midr = MIDR_EL1.get();
     let field = |shift: u32, bits: u32| (midr >> shift) & ((1 << bits) - 1);
@@ -24,7 +25,7 @@ pub fn show(out: &mut Text) -> Result<(), Errno> {
     let _ = writeln!(out, "processor\t: 0");
     let _ = writeln!(out, "BogoMIPS\t: {}.{:02}", lpj / (500_000 / HZ), (lpj / (5_000 / HZ)) % 100);
     let _ = write!(out, "Features\t:");
-    for name in cpu_features::hwcap_names(hwcap, hwcap2) {
+    for name in hwcaps::names(hwcap, hwcap2) {
         let _ = write!(out, " {}", name);
     }
     let _ = writeln!(out);

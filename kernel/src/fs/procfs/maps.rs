@@ -67,6 +67,8 @@ fn name(space: &AddressSpace, area: &Area) -> (Option<Cow<'static, str>>, u64) {
             None => (Some(Cow::Borrowed("/dev/zero (deleted)")), 0),
         },
         Backing::VdsoData | Backing::VdsoText => (area.backing.special_name().map(Cow::Borrowed), 0),
+        // Like the rest of an ELF segment (copied at exec), nameless.
+        Backing::PastEndOfFile => (None, 0),
     }
 }
 
@@ -75,7 +77,10 @@ fn name(space: &AddressSpace, area: &Area) -> (Option<Cow<'static, str>>, u64) {
 /// seq_pad), or a trailing space and no name.
 pub fn line(space: &AddressSpace, area: &Area, out: &mut Text) {
     let (name, ino) = name(space, area);
-    let offset = if matches!(area.backing, Backing::Anonymous | Backing::VdsoData | Backing::VdsoText) {
+    let offset = if matches!(
+        area.backing,
+        Backing::Anonymous | Backing::PastEndOfFile | Backing::VdsoData | Backing::VdsoText
+    ) {
         0
     } else {
         area.pgoff * PAGE_SIZE as u64

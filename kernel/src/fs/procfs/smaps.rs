@@ -87,7 +87,8 @@ struct Object {
 /// counts in no Rss.
 fn object_of(backing: &Backing) -> Option<Object> {
     match backing {
-        Backing::Anonymous | Backing::VdsoData => None,
+        // Pages past the end of a file are never mapped.
+        Backing::Anonymous | Backing::PastEndOfFile | Backing::VdsoData => None,
         Backing::RefPage(r) => Some(Object { key: Arc::as_ptr(r) as usize, single: true, file: true }),
         // The vDSO's text pages are kernel pages every process maps, which
         // Linux counts as file pages (special_mapping_fault, mm_counter_file).
