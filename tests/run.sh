@@ -56,6 +56,13 @@ boot() {
     local status=$?
     tr -d '\r' <"$log" >"$log.txt"
     grep -E '^\[.*\] (WARN|ERROR) |^FAIL ' "$log.txt" | sed 's/^/    /' || true
+    # What each failed EL0 program said (its own lines and failed checks),
+    # so that a failure in CI can be understood from CI's output alone.
+    local prog
+    for prog in $(sed -n 's|^FAIL /[a-z]*/\([^:]*\):.*|\1|p' "$log.txt" | sort -u); do
+        echo "    --- what ${prog} printed:"
+        grep -F -e "${prog%%--*}" "$log.txt" | grep -v '^\(PASS\|FAIL\) ' | tail -n 20 | sed 's/^/      /' || true
+    done
     local counts
     counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log.txt" | tail -n 1)
     if [[ $counts =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then

@@ -59,10 +59,20 @@ static void *cond_waiter(void *arg)
     return NULL;
 }
 
+/* Waits until the sleeping and spinning threads have both run, so that
+ * the exit meets them running whatever the host's load (a fixed delay
+ * made the "never ran" check depend on it). */
+static void until_others_ran(void)
+{
+    sleep_ns(20 * MS);
+    while (heartbeat[0] == 0 || heartbeat[1] == 0)
+        sleep_ns(1 * MS);
+}
+
 static void *exiter(void *arg)
 {
     int how = (int)(intptr_t)arg;
-    sleep_ns(20 * MS);
+    until_others_ran();
     if (how == 1)
         exit(3);
     _exit(9);
@@ -91,7 +101,7 @@ static void case_child(int which)
         _exit(102);
     }
     if (which == 2) {
-        sleep_ns(20 * MS);
+        until_others_ran();
         exit(5); /* as a return from main */
     }
     start(exiter, (void *)3);
