@@ -110,6 +110,8 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         tgid,
         limits: parent.limits,
         clear_child_tid: if f & CLONE_CHILD_CLEARTID != 0 { ctid.raw_with_tag() } else { 0 },
+        // Linux's futex_init_task: a new task has no robust list.
+        robust_list: 0,
         fdt,
         faults: Default::default(),
         last_spurious: None,
@@ -362,7 +364,10 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
 
     let old_tid = p.pid.0;
     process::de_thread();
+    // Linux's exec_mm_release -> futex_exec_release: the old program's
+    // robust list is walked in its memory, still mapped, and forgotten.
     let p = process::current();
+    process::robust_list::exit_robust_list(core::mem::take(&mut p.robust_list), p.pid.0);
     // The new space goes live before the old one is freed: we are running
     // on the old one's TTBR0 until then.
     image.space.activate();
