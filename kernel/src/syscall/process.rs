@@ -87,7 +87,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         }
         Shared::new(space)
     };
-    let fdt = if f & CLONE_FILES != 0 { parent.fdt.clone() } else { Shared::new(parent.files().clone()) };
+    let fdt = if f & CLONE_FILES != 0 { parent.fdt.clone() } else { Shared::new(parent.files().try_clone()?) };
     let signals = if thread {
         parent.signals.for_thread()
     } else {
@@ -356,10 +356,14 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
         })?;
     let p = process::current();
     // A descriptor table shared with another process (clone(CLONE_FILES)
-    // without CLONE_THREAD) is copied below: the heap for it is checked
-    // while the call can still fail.
-    if process::files_shared_outside_group(p) && !crate::mm::heap::can_spare(p.files().heap_bytes()) {
-        return Err(Errno::ENOMEM);
+    // without CLONE_THREAD) is unshared below: it is copied now, while the
+    // call can still fail (ENOMEM).
+    let mut unshared_files = None;
+    if process::files_shared_outside_group(p) {
+        if !crate::mm::heap::can_spare(p.files().heap_bytes()) {
+            return Err(Errno::ENOMEM);
+        }
+        unshared_files = Some(p.files().try_clone()?);
     }
 
     let old_tid = p.pid.0;
@@ -381,7 +385,8 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     p.signals.unshare_actions();
     reset_signals(&mut p.signals);
     if Arc::strong_count(&p.fdt) > 1 {
-        p.fdt = Shared::new(p.files().clone());
+        let files = unshared_files.take().unwrap_or_else(|| p.files().clone());
+        p.fdt = Shared::new(files);
     }
     p.files().close_on_exec();
     p.mte = MteControl::default();
