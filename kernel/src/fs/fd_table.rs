@@ -53,16 +53,37 @@ impl<F: Clone> FdTable<F> {
 
     /// Makes slot `fd` exist. A table of a million slots is 16 MiB of
     /// kernel heap: growing fails with ENOMEM (Linux's expand_files) rather
-    /// than take the heap the kernel keeps for itself.
+    /// than take the heap the kernel keeps for itself. Growing allocates a
+    /// whole new buffer while the old one is still held, so that buffer is
+    /// what must be spared (twice the old one, the usual doubling, or just
+    /// what is needed when that is all there is), and an allocation that
+    /// fails anyway (a heap too fragmented for it) is ENOMEM too, never a
+    /// kernel panic.
     fn grow_to(&mut self, fd: usize) -> Result<(), Errno> {
-        if fd >= self.slots.len() {
-            let bytes = (fd + 1 - self.slots.len()) * core::mem::size_of::<Option<FdEntry<F>>>();
-            if !crate::mm::heap::can_spare(bytes) {
-                return Err(Errno::ENOMEM);
-            }
-            self.slots.resize(fd + 1, None);
+        if fd < self.slots.len() {
+            return Ok(());
         }
+        let slot = core::mem::size_of::<Option<FdEntry<F>>>();
+        let needed = fd + 1;
+        let doubled = needed.max(self.slots.capacity().saturating_mul(2));
+        let capacity = [doubled, needed]
+            .into_iter()
+            .find(|&c| crate::mm::heap::can_spare(c.saturating_mul(slot)))
+            .ok_or(Errno::ENOMEM)?;
+        if capacity > self.slots.capacity() {
+            self.slots.try_reserve_exact(capacity - self.slots.len()).map_err(|_| Errno::ENOMEM)?;
+        }
+        self.slots.resize(needed, None);
         Ok(())
+    }
+
+    /// A copy of the table for fork or exec (Linux's dup_fd), ENOMEM when
+    /// the heap cannot give its buffer (rather than a panic).
+    pub fn try_clone(&self) -> Result<Self, Errno> {
+        let mut slots = Vec::new();
+        slots.try_reserve_exact(self.slots.len()).map_err(|_| Errno::ENOMEM)?;
+        slots.extend(self.slots.iter().cloned());
+        Ok(Self { slots })
     }
 
     /// The kernel heap the table's slots take (what a copy at fork needs).

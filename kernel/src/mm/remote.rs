@@ -14,6 +14,7 @@
 use super::addr::{VirtAddr, PAGE_SIZE};
 use super::address_space::AddressSpace;
 use super::fault::{self, Access};
+use super::vma::Backing;
 use crate::arch::aarch64::mmu::layout::phys_to_virt;
 use crate::arch::aarch64::{cache, mte};
 use crate::exec::elf::USER_END;
@@ -42,8 +43,14 @@ fn untagged_user_va(addr: u64) -> Option<VirtAddr> {
 }
 
 /// The linear-map address of the byte at `va` of `space`, after resolving
-/// the page for `access` (forced); whether its area is PROT_MTE.
+/// the page for `access` (forced); whether its area is PROT_MTE. Nothing
+/// for `[vvar]`: Linux 6.1 maps it VM_PFNMAP, which get_user_pages refuses
+/// (check_vma_flags), and its special mapping has no `access` operation to
+/// fall back on, so __access_remote_vm reads and writes nothing there.
 fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Option<(VirtAddr, bool)> {
+    if space.areas().find(va).is_some_and(|area| matches!(area.backing, Backing::VdsoData)) {
+        return None;
+    }
     let resolved = fault::handle_forced(space, va, access).ok()?;
     let (pa, _) = space.mapped(va)?;
     Some((phys_to_virt(pa) + va.page_offset() as u64, resolved.tagged))

@@ -42,6 +42,9 @@ pub struct Process {
     pub limits: [rlimit64; RLIMITS],
     /// set_tid_address(): where the thread ID is cleared on exit.
     pub clear_child_tid: u64,
+    /// set_robust_list(): the head of its held robust futexes, as passed
+    /// (0: none); walked when the thread ends (robust_list.rs).
+    pub robust_list: u64,
     /// The descriptor table, shared by threads (CLONE_FILES).
     pub fdt: Arc<Shared<FdTable<FileRef>>>,
     pub faults: FaultCounters,

@@ -265,6 +265,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         tgid: pid.0,
         limits: default_limits(),
         clear_child_tid: 0,
+        robust_list: 0,
         fdt: Shared::new(console_files()),
         faults: FaultCounters::default(),
         last_spurious: None,

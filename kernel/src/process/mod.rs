@@ -21,6 +21,8 @@ pub mod loader;
 #[cfg(target_os = "none")]
 pub mod ptrace;
 #[cfg(target_os = "none")]
+pub mod robust_list;
+#[cfg(target_os = "none")]
 pub mod runner;
 #[cfg(target_os = "none")]
 mod scheduler;

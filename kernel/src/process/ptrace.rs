@@ -368,6 +368,22 @@ pub fn exec_done(p: &mut Process, regs: &mut TrapFrame, old_tid: u32) {
     }
 }
 
+/// A handler's frame was just set up in `regs` for `p`: if its tracer is
+/// stepping it, it stops there, before the handler's first instruction,
+/// with SIGTRAP (si_code SIGTRAP, si_pid its own tid; a signal the tracer
+/// resumes it with is dropped). Linux's handle_signal: valid_user_regs
+/// sets SS (user_regs_reset_single_step), then signal_setup_done ->
+/// signal_delivered -> ptrace_notify(SIGTRAP, 0), "step into the signal
+/// handler if we are stepping".
+pub fn handler_entered(p: &mut Process, regs: &mut TrapFrame) {
+    if !p.ptrace.single_step || tracer_group(p).is_none() {
+        return;
+    }
+    regs.spsr = debug::with_step(regs.spsr, true);
+    let info = SigInfo { signo: SIGTRAP, code: SIGTRAP as i32, fields: SigFields::Sender { pid: p.pid.0 } };
+    ptrace_stop(p, regs, info, 0, 0);
+}
+
 /// What wait4/waitid found among the caller's tracees.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {

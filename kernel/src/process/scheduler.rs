@@ -338,6 +338,7 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
         table().procs.values().filter(|t| t.tgid == tgid && t.pid.0 != me).map(|t| t.pid.0).collect();
     others.into_iter().for_each(super::ptrace::tracer_exiting);
     let mut unwinding = alloc::vec::Vec::new();
+    let mut robust = alloc::vec::Vec::new();
     for other in table().procs.values_mut().filter(|t| t.tgid == tgid && t.pid.0 != me) {
         vfork_done(other);
         other.outcome = Some(outcome.clone());
@@ -350,12 +351,16 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
             continue;
         }
         other.state = State::Zombie;
+        robust.push((core::mem::take(&mut other.robust_list), other.pid.0));
         release_files(other);
         if other.pid.0 != tgid {
             // Threads are not waited for: the runner reaps them.
             other.parent = 0;
         }
     }
+    // Their robust lists, walked here in the memory they share with us
+    // (each would walk its own in Linux's do_exit).
+    robust.into_iter().for_each(|(head, tid)| super::robust_list::exit_robust_list(head, tid));
     unwinding.into_iter().for_each(wake);
     exit_current(outcome)
 }
@@ -395,6 +400,10 @@ pub fn de_thread() {
     let mut leader = None;
     for pid in &others {
         super::ptrace::tracer_exiting(*pid);
+        // Its robust list, in the memory exec has not replaced yet.
+        if let Some(other) = get(*pid) {
+            super::robust_list::exit_robust_list(core::mem::take(&mut other.robust_list), *pid);
+        }
         let Some(mut other) = t.procs.remove(pid) else { continue };
         vfork_done(&mut other);
         log::debug!("pid {} ({}) ended by the exec of thread {}", pid, other.name, me);
@@ -439,6 +448,8 @@ pub fn exit_current(outcome: Outcome) -> ! {
     let leader = p.is_leader();
     p.outcome = Some(outcome);
     p.state = State::Zombie;
+    // Linux's futex_exit_release, before the thread ID is cleared.
+    super::robust_list::exit_robust_list(core::mem::take(&mut p.robust_list), p.pid.0);
     // set_tid_address / CLONE_CHILD_CLEARTID: clear the thread ID and wake
     // whoever waits on it (pthread_join).
     // The wake is a shared one, as Linux's mm_release makes it: a thread

@@ -93,7 +93,11 @@ pub fn wait_until(queues: &[&WaitQueue], deadline: Option<u64>, mut ready: impl 
             return leave(WaitEnd::Ready);
         }
         let p = current();
-        if p.signals.interrupts_wait() {
+        // A traced task is sent every signal, ignored ones too (Linux's
+        // sig_ignored spares ptraced tasks), and any of them pending makes
+        // signal_pending() true: the wait ends so that it can stop for its
+        // tracer (pipe_read's -ERESTARTSYS, restarted after PTRACE_CONT).
+        if p.signals.interrupts_wait() || (p.ptrace.tracer.is_some() && p.signals.any_deliverable()) {
             return leave(WaitEnd::Interrupted);
         }
         if deadline.is_some_and(|d| timer::ticks() >= d) {

@@ -189,6 +189,7 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
                 let suspended = p.signals.saved_mask.take();
                 if push_frame(p, regs, &info, &action, suspended.unwrap_or(saved), fault).is_ok() {
                     p.fault_report = None;
+                    crate::process::ptrace::handler_entered(p, regs);
                     return;
                 }
                 // No room for the frame: SIGSEGV (Linux's force_sigsegv). If

@@ -213,17 +213,20 @@ impl Pending {
     fn add(&mut self, info: SigInfo) -> Result<(), QueueFull> {
         let sig = info.signo;
         if sig >= SIGRTMIN {
-            if !self.budget.take() {
-                if info.code != SI_USER as i32 {
-                    return Err(QueueFull);
+            // A program's tasks share MAX_QUEUED instances (Linux's per-user
+            // RLIMIT_SIGPENDING), and a queue grows only where the heap has
+            // room beyond its reserve.
+            if self.budget.take() {
+                if self.room_for_one() {
+                    self.queued.push_back(info);
+                } else {
+                    self.budget.give_back(1);
+                    if info.code != SI_USER as i32 {
+                        return Err(QueueFull);
+                    }
                 }
-            } else if self.queued.try_reserve(1).is_err() {
-                self.budget.give_back(1);
-                if info.code != SI_USER as i32 {
-                    return Err(QueueFull);
-                }
-            } else {
-                self.queued.push_back(info);
+            } else if info.code != SI_USER as i32 {
+                return Err(QueueFull);
             }
             self.set.insert(sig);
             return Ok(());
@@ -235,8 +238,24 @@ impl Pending {
         Ok(())
     }
 
+    /// Whether one more real-time instance can be queued without taking
+    /// the heap the kernel keeps for itself: a full buffer grows into a new
+    /// one twice its size while it is still held, and a growth the heap
+    /// cannot give is refused, as Linux's failed sigqueue allocation is
+    /// (EAGAIN), rather than panic the kernel. The budget bounds one
+    /// program's queues; hundreds of programs with full queues would
+    /// otherwise still exhaust the heap.
+    fn room_for_one(&mut self) -> bool {
+        if self.queued.len() < self.queued.capacity() {
+            return true;
+        }
+        let bytes = self.queued.capacity().max(4) * 2 * core::mem::size_of::<SigInfo>();
+        crate::mm::heap::can_spare(bytes) && self.queued.try_reserve(1).is_ok()
+    }
+
     /// Takes one instance of `sig` (Linux's collect_signal): the signal
-    /// stays pending while more real-time instances are queued.
+    /// stays pending while more real-time instances are queued. A queue
+    /// drained empty gives its buffer back (no allocation to shrink it).
     fn take(&mut self, sig: u32) -> SigInfo {
         let queued = self.queued.iter().position(|i| i.signo == sig).and_then(|at| self.queued.remove(at));
         if queued.is_some() {

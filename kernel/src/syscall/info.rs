@@ -89,6 +89,30 @@ pub fn getrandom(buf: UserAddr, len: usize, flags: u32) -> SysResult {
     Ok(done as u64)
 }
 
+/// set_robust_list(head, len) (Linux's sys_set_robust_list): `len` must
+/// be sizeof(struct robust_list_head) (EINVAL); the head is not checked
+/// until the thread ends.
+pub fn set_robust_list(head: u64, len: usize) -> SysResult {
+    if len != crate::process::robust_list::HEAD_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    process::current().robust_list = head;
+    Ok(0)
+}
+
+/// get_robust_list(pid, head_ptr, len_ptr) (Linux's sys_get_robust_list):
+/// the head task `pid` (0: the caller) registered, and its size. ESRCH for
+/// no such task.
+pub fn get_robust_list(pid: i32, head_out: UserAddr, len_out: UserAddr) -> SysResult {
+    let head = match pid {
+        0 => process::current().robust_list,
+        _ => u32::try_from(pid).ok().and_then(process::get).ok_or(Errno::ESRCH)?.robust_list,
+    };
+    write_user(len_out, &(crate::process::robust_list::HEAD_SIZE as u64))?;
+    write_user(head_out, &head)?;
+    Ok(0)
+}
+
 /// Records where to clear the thread ID at exit; returns the caller's TID.
 pub fn set_tid_address(addr: u64) -> SysResult {
     let p = process::current();

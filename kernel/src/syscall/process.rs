@@ -75,18 +75,20 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
     }
     let tid = process::next_pid();
     let mm = if f & CLONE_VM != 0 {
+        // Linux's schedule_tail: the child's put_user, whose failure
+        // nobody sees (here and below: a bad or, ABI off, tagged pointer).
         if f & CLONE_CHILD_SETTID != 0 {
-            write_user(ctid, &tid.0)?;
+            let _ = write_user(ctid, &tid.0);
         }
         parent.mm.clone()
     } else {
         let mut space = parent.space().fork().map_err(|_| Errno::ENOMEM)?;
         if f & CLONE_CHILD_SETTID != 0 {
-            space.poke(ctid.untagged(TagRule::Access), &tid.0.to_le_bytes()).map_err(|_| Errno::EFAULT)?;
+            let _ = space.poke(ctid.untagged(TagRule::Access), &tid.0.to_le_bytes());
         }
         Shared::new(space)
     };
-    let fdt = if f & CLONE_FILES != 0 { parent.fdt.clone() } else { Shared::new(parent.files().clone()) };
+    let fdt = if f & CLONE_FILES != 0 { parent.fdt.clone() } else { Shared::new(parent.files().try_clone()?) };
     let signals = if thread {
         parent.signals.for_thread()
     } else {
@@ -109,6 +111,8 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         tgid,
         limits: parent.limits,
         clear_child_tid: if f & CLONE_CHILD_CLEARTID != 0 { ctid.raw_with_tag() } else { 0 },
+        // Linux's futex_init_task: a new task has no robust list.
+        robust_list: 0,
         fdt,
         faults: Default::default(),
         last_spurious: None,
@@ -135,8 +139,9 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         // Linux's copy_process: not traced (no PTRACE_O_TRACEFORK here).
         ptrace: Default::default(),
     });
+    // Linux's kernel_clone ignores put_user's result: the child exists.
     if f & CLONE_PARENT_SETTID != 0 {
-        write_user(ptid, &tid.0)?;
+        let _ = write_user(ptid, &tid.0);
     }
     log::debug!(
         "pid {} ({}) cloned {} {}",
@@ -365,15 +370,22 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
         })?;
     let p = process::current();
     // A descriptor table shared with another process (clone(CLONE_FILES)
-    // without CLONE_THREAD) is copied below: the heap for it is checked
-    // while the call can still fail.
-    if process::files_shared_outside_group(p) && !crate::mm::heap::can_spare(p.files().heap_bytes()) {
-        return Err(Errno::ENOMEM);
+    // without CLONE_THREAD) is unshared below: it is copied now, while the
+    // call can still fail (ENOMEM).
+    let mut unshared_files = None;
+    if process::files_shared_outside_group(p) {
+        if !crate::mm::heap::can_spare(p.files().heap_bytes()) {
+            return Err(Errno::ENOMEM);
+        }
+        unshared_files = Some(p.files().try_clone()?);
     }
 
     let old_tid = p.pid.0;
     process::de_thread();
+    // Linux's exec_mm_release -> futex_exec_release: the old program's
+    // robust list is walked in its memory, still mapped, and forgotten.
     let p = process::current();
+    process::robust_list::exit_robust_list(core::mem::take(&mut p.robust_list), p.pid.0);
     // The new space goes live before the old one is freed: we are running
     // on the old one's TTBR0 until then.
     image.space.activate();
@@ -387,7 +399,8 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     p.signals.unshare_actions();
     reset_signals(&mut p.signals);
     if Arc::strong_count(&p.fdt) > 1 {
-        p.fdt = Shared::new(p.files().clone());
+        let files = unshared_files.take().unwrap_or_else(|| p.files().clone());
+        p.fdt = Shared::new(files);
     }
     p.files().close_on_exec();
     p.mte = MteControl::default();
