@@ -233,8 +233,13 @@ fn follow(link: Node) -> Result<Target, Errno> {
 /// followed (open, stat); without (readlink, lstat), the link itself.
 /// Links in the middle are always followed. A path leading out of /proc
 /// (exe) is ENOENT: this kernel opens no file by path outside /dev/shm.
+/// A trailing '/' asks for a directory, following a link in the last
+/// component (Linux's link_path_walk: LOOKUP_FOLLOW | LOOKUP_DIRECTORY):
+/// ENOTDIR for a file, or for exe (the program is a file).
 pub fn lookup(path: &str, follow_last: bool) -> Result<Node, Errno> {
     let rest = path.strip_prefix(ROOT).ok_or(Errno::ENOENT)?;
+    let directory = rest.ends_with('/');
+    let follow_last = follow_last || directory;
     let mut parts: Vec<&str> = Vec::new();
     for part in rest.split('/') {
         match part {
@@ -252,9 +257,13 @@ pub fn lookup(path: &str, follow_last: bool) -> Result<Node, Errno> {
         if node.is_link() && (i + 1 < last || follow_last) {
             node = match follow(node)? {
                 Target::Node(n) => n,
+                Target::Path(_) if directory && i + 1 == last => return Err(Errno::ENOTDIR),
                 Target::Path(_) => return Err(Errno::ENOENT),
             };
         }
+    }
+    if directory && !node.is_dir() {
+        return Err(Errno::ENOTDIR);
     }
     Ok(node)
 }
