@@ -303,10 +303,11 @@ pub fn newfstatat(dirfd: i32, path: UserAddr, buf: UserAddr, flags: u32) -> SysR
 /// readlinkat: the links of /proc (self, thread-self, <pid>/exe); the text
 /// without a NUL, cut to `size` bytes. Other paths do not exist.
 pub fn readlinkat(dirfd: i32, path: UserAddr, buf: UserAddr, size: i32) -> SysResult {
-    let path = absolute(dirfd, path)?;
+    // The size first, before the path is read (Linux's do_readlinkat).
     if size <= 0 {
         return Err(Errno::EINVAL);
     }
+    let path = absolute(dirfd, path)?;
     if !procfs::contains(&path) {
         return Err(Errno::ENOENT);
     }
