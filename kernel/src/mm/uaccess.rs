@@ -20,7 +20,8 @@ use crate::syscall::errno::Errno;
 /// `[addr, addr + len)` lies in the user half, the tag dropped only under
 /// the calling thread's tagged-address ABI (arm64's access_ok); the access
 /// itself keeps the tag, so it is tag-checked as the process's own would be.
-fn access_ok(addr: UserAddr, len: usize) -> Result<(), Errno> {
+/// System calls that may wait before they copy check it first (vfs_read).
+pub fn access_ok(addr: UserAddr, len: usize) -> Result<(), Errno> {
     match addr.untagged(TagRule::Access).as_u64().checked_add(len as u64) {
         Some(end) if end <= USER_END => Ok(()),
         _ => Err(Errno::EFAULT),

@@ -82,6 +82,10 @@ pub struct Process {
     /// A signal woke it from a blocking system call: that call returns EINTR
     /// or a restart code (signal/deliver.rs decides).
     pub interrupted: bool,
+    /// Inside `wait_queue::wait_until`, asleep or woken and not yet back:
+    /// its system call holds references on its kernel stack, so a process
+    /// that ends lets it unwind rather than dropping it (exit_group, exec).
+    pub in_wait: bool,
     /// The signal the parent gets at exit (clone's low byte, SIGCHLD).
     pub exit_signal: u32,
     /// What a futex wait sleeps on (futex_key.rs). Cleared by the waker;

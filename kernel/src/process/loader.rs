@@ -281,6 +281,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         state: super::State::Runnable,
         wake_at: None,
         interrupted: false,
+        in_wait: false,
         exit_signal: 0,
         futex_key: None,
         vfork_parent: None,

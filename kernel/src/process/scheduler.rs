@@ -46,10 +46,19 @@ struct Table {
     deadline: u64,
     /// When the running process's time slice ends.
     slice_end: u64,
+    /// (tgid, tid) of each exec waiting in de_thread for other threads to
+    /// unwind (Linux's signal->group_exec_task): a second exec of the
+    /// group loses, and exit_group lets the exec-ing thread unwind.
+    execing: alloc::vec::Vec<(u32, u32)>,
 }
 
-static TABLE: CpuLocal<Table> =
-    CpuLocal(UnsafeCell::new(Table { procs: BTreeMap::new(), queue: VecDeque::new(), deadline: 0, slice_end: 0 }));
+static TABLE: CpuLocal<Table> = CpuLocal(UnsafeCell::new(Table {
+    procs: BTreeMap::new(),
+    queue: VecDeque::new(),
+    deadline: 0,
+    slice_end: 0,
+    execing: alloc::vec::Vec::new(),
+}));
 
 fn table() -> &'static mut Table {
     // SAFETY: one CPU, interrupts masked in the kernel; callers never keep
@@ -342,7 +351,12 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
     for other in table().procs.values_mut().filter(|t| t.tgid == tgid && t.pid.0 != me) {
         vfork_done(other);
         other.outcome = Some(outcome.clone());
-        if other.state == State::Waiting {
+        if other.state == State::Runnable && table().execing.contains(&(tgid, other.pid.0)) {
+            // Its exec waits in de_thread, the new image on its kernel
+            // stack: it sees the outcome there and unwinds.
+            continue;
+        }
+        if other.state == State::Waiting || other.in_wait && other.state == State::Runnable {
             // Its system call holds references on its kernel stack (the
             // pipe it waits on): woken, it returns and exits on its way
             // back to EL0 (`exit_if_killed`), as a Linux thread dies of
@@ -372,28 +386,56 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
 /// the leader takes the leader's pid, parent and start time (Linux's
 /// exchange_tids and transfer_pid), so the process keeps its pid. None of
 /// the others is running (one CPU) and none will run again.
-pub fn de_thread() {
+pub fn de_thread() -> Result<(), ()> {
     let p = super::current();
     let (me, tgid) = (p.pid.0, p.tgid);
     let t = table();
+    if t.execing.iter().any(|&(g, _)| g == tgid) {
+        // Another thread's exec is under way and has killed this one
+        // (Linux's de_thread: signal_group_exit, -EAGAIN): the call
+        // unwinds, dropping its new image, and the thread exits on its way
+        // back to EL0.
+        p.outcome = Some(Outcome::Killed { signal: SIGKILL, reason: String::from("exec in another thread") });
+        return Err(());
+    }
     let mut others: alloc::vec::Vec<u32> =
         t.procs.values().filter(|o| o.tgid == tgid && o.pid.0 != me).map(|o| o.pid.0).collect();
     if others.is_empty() {
-        return;
+        return Ok(());
     }
     // A thread blocked on a wait queue (a pipe, ppoll) holds references on
     // its kernel stack: it must return from its call and exit before it is
     // released (as Linux's de_thread waits for the threads it killed).
-    let unwinding: alloc::vec::Vec<u32> =
-        others.iter().copied().filter(|pid| get(*pid).is_some_and(|o| o.state == State::Waiting)).collect();
+    // (Woken and not yet run counts too: it is still inside its call.)
+    let unwinding: alloc::vec::Vec<u32> = others
+        .iter()
+        .copied()
+        .filter(|pid| get(*pid).is_some_and(|o| o.state == State::Waiting || o.in_wait && o.state == State::Runnable))
+        .collect();
     for pid in &unwinding {
         let other = get(*pid).expect("listed above");
         other.outcome = Some(Outcome::Killed { signal: SIGKILL, reason: String::from("exec in another thread") });
         wake(*pid);
     }
-    while unwinding.iter().any(|pid| get(*pid).is_some_and(|o| o.state != State::Zombie)) {
+    // Also waited for: a thread whose exec lost to this one, unwinding.
+    let busy = |pid: &u32| {
+        get(*pid).is_some_and(|o| {
+            o.state != State::Zombie
+                && (unwinding.contains(pid)
+                    || o.outcome.is_some() && matches!(o.state, State::Runnable | State::Running))
+        })
+    };
+    table().execing.push((tgid, me));
+    while others.iter().any(busy) {
         yield_now();
+        if super::current().outcome.is_some() {
+            // exit_group in another thread, or the time limit, ended this
+            // one meanwhile: it unwinds and exits instead.
+            end_exec(tgid, me);
+            return Err(());
+        }
     }
+    end_exec(tgid, me);
     let t = table();
     others.sort_unstable();
     t.queue.retain(|pid| others.binary_search(pid).is_err());
@@ -423,6 +465,17 @@ pub fn de_thread() {
         log::debug!("thread {} of pid {} takes its pid at exec", me, tgid);
         super::ptrace::tracer_renamed(me, tgid);
         t.procs.insert(tgid, mine);
+    }
+    Ok(())
+}
+
+/// Thread `tid`'s exec is out of de_thread; with none left the list gives
+/// its heap back (the runner counts every byte a program leaves behind).
+fn end_exec(tgid: u32, tid: u32) {
+    let t = table();
+    t.execing.retain(|&e| e != (tgid, tid));
+    if t.execing.is_empty() {
+        t.execing = alloc::vec::Vec::new();
     }
 }
 
@@ -628,8 +681,12 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
             // (`exit_if_killed`) before the rest is dropped; until they
             // have, the run goes on (whatever else runs meets the expired
             // timer at once and exits too).
-            let waiting: alloc::vec::Vec<u32> =
-                t.procs.values().filter(|p| p.state == State::Waiting).map(|p| p.pid.0).collect();
+            let waiting: alloc::vec::Vec<u32> = t
+                .procs
+                .values()
+                .filter(|p| p.state == State::Waiting || p.in_wait && p.state == State::Runnable)
+                .map(|p| p.pid.0)
+                .collect();
             for pid in waiting {
                 if let Some(p) = get(pid) {
                     p.outcome = Some(Outcome::TimeLimit { limit_ms });

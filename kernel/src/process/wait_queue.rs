@@ -76,8 +76,10 @@ impl Default for WaitQueue {
 /// whatever locks it takes itself; it must not block.
 pub fn wait_until(queues: &[&WaitQueue], deadline: Option<u64>, mut ready: impl FnMut() -> bool) -> WaitEnd {
     let me = current().pid.0;
+    current().in_wait = true;
     let leave = |end| {
         queues.iter().for_each(|q| q.remove(me));
+        current().in_wait = false;
         end
     };
     loop {

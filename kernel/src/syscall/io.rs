@@ -19,7 +19,9 @@ use crate::fs::pipe::{PipeEnd, WriteError};
 use crate::fs::procfs;
 use crate::fs::tmpfs::{self, TmpFile};
 use crate::mm::addr::PAGE_SIZE;
-use crate::mm::uaccess::{copy_from_user, copy_to_user, read_user, read_user_str, write_user, UserAddr, UserIov};
+use crate::mm::uaccess::{
+    access_ok, copy_from_user, copy_to_user, read_user, read_user_str, write_user, UserAddr, UserIov,
+};
 use crate::process;
 use crate::signal::{SigFields, SigInfo};
 
@@ -48,7 +50,12 @@ pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
             *pos = at + n;
             Ok(n)
         }
-        FileKind::Pipe(end) => write_pipe(&file, end, &UserIov::single(buf, len.min(MAX_RW_COUNT))),
+        FileKind::Pipe(end) => {
+            // The buffer is checked before the pipe is (Linux's vfs_write:
+            // access_ok): a full pipe does not make a bad one EAGAIN.
+            access_ok(buf, len)?;
+            write_pipe(&file, end, &UserIov::single(buf, len.min(MAX_RW_COUNT)))
+        }
     }
 }
 
@@ -110,7 +117,12 @@ pub fn read(fd: i32, buf: UserAddr, len: usize) -> SysResult {
             *pos += n;
             Ok(n)
         }
-        FileKind::Pipe(end) => end.read(&UserIov::single(buf, len.min(MAX_RW_COUNT)), file.flags() & O_NONBLOCK != 0),
+        FileKind::Pipe(end) => {
+            // vfs_read's access_ok: a bad buffer is EFAULT before an empty
+            // pipe is EAGAIN or puts the reader to sleep.
+            access_ok(buf, len)?;
+            end.read(&UserIov::single(buf, len.min(MAX_RW_COUNT)), file.flags() & O_NONBLOCK != 0)
+        }
     }
 }
 
@@ -160,15 +172,17 @@ fn iovecs(iov: UserAddr, count: i32) -> Result<alloc::vec::Vec<iovec>, Errno> {
 }
 
 /// The iovecs as one buffer for a pipe (Linux's import_iovec): a length
-/// that is negative as a ssize_t is EINVAL, the total is capped at
-/// MAX_RW_COUNT.
+/// that is negative as a ssize_t is EINVAL, a piece outside the user half
+/// EFAULT (access_ok, before the pipe is looked at), the total is capped
+/// at MAX_RW_COUNT.
 fn iov_for_pipe(vecs: &[iovec]) -> Result<UserIov, Errno> {
     let mut left = MAX_RW_COUNT;
     let mut pieces = alloc::vec::Vec::with_capacity(vecs.len());
+    if vecs.iter().any(|v| (v.iov_len as i64) < 0) {
+        return Err(Errno::EINVAL);
+    }
     for v in vecs {
-        if (v.iov_len as i64) < 0 {
-            return Err(Errno::EINVAL);
-        }
+        access_ok(UserAddr::new(v.iov_base as u64), v.iov_len as usize)?;
         let n = (v.iov_len as usize).min(left);
         pieces.push((UserAddr::new(v.iov_base as u64), n));
         left -= n;
@@ -179,8 +193,9 @@ fn iov_for_pipe(vecs: &[iovec]) -> Result<UserIov, Errno> {
 /// writev: a pipe takes the whole vector as one write (so up to PIPE_BUF
 /// bytes in all go in whole); other files one iovec after the other.
 pub fn writev(fd: i32, iov: UserAddr, count: i32) -> SysResult {
-    let vecs = iovecs(iov, count)?;
+    // The descriptor before the vector (Linux's do_writev: fdget first).
     let file = file(fd)?;
+    let vecs = iovecs(iov, count)?;
     if let FileKind::Pipe(end) = &file.kind {
         if !file.writable() {
             return Err(Errno::EBADF);
@@ -201,8 +216,9 @@ pub fn writev(fd: i32, iov: UserAddr, count: i32) -> SysResult {
 /// readv: a pipe fills the vector in one read (returning what is there,
 /// as read does); other files one iovec after the other.
 pub fn readv(fd: i32, iov: UserAddr, count: i32) -> SysResult {
-    let vecs = iovecs(iov, count)?;
+    // The descriptor before the vector (Linux's do_readv: fdget first).
     let file = file(fd)?;
+    let vecs = iovecs(iov, count)?;
     if let FileKind::Pipe(end) = &file.kind {
         if !file.readable() {
             return Err(Errno::EBADF);
@@ -303,10 +319,11 @@ pub fn newfstatat(dirfd: i32, path: UserAddr, buf: UserAddr, flags: u32) -> SysR
 /// readlinkat: the links of /proc (self, thread-self, <pid>/exe); the text
 /// without a NUL, cut to `size` bytes. Other paths do not exist.
 pub fn readlinkat(dirfd: i32, path: UserAddr, buf: UserAddr, size: i32) -> SysResult {
-    let path = absolute(dirfd, path)?;
+    // The size first, before the path is read (Linux's do_readlinkat).
     if size <= 0 {
         return Err(Errno::EINVAL);
     }
+    let path = absolute(dirfd, path)?;
     if !procfs::contains(&path) {
         return Err(Errno::ENOENT);
     }

@@ -133,6 +133,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         state: State::Runnable,
         wake_at: None,
         interrupted: false,
+        in_wait: false,
         exit_signal: if thread { 0 } else { (flags & 0xff) as u32 },
         futex_key: None,
         vfork_parent: (f & CLONE_VFORK != 0).then_some(parent.pid.0),
@@ -381,7 +382,10 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     }
 
     let old_tid = p.pid.0;
-    process::de_thread();
+    // Another thread's exec won, or the process ended meanwhile: this
+    // thread was killed, and exits on its way back (the errno is never
+    // seen, as Linux's -EAGAIN from de_thread).
+    process::de_thread().map_err(|()| Errno::EAGAIN)?;
     // Linux's exec_mm_release -> futex_exec_release: the old program's
     // robust list is walked in its memory, still mapped, and forgotten.
     let p = process::current();

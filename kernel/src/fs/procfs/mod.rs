@@ -220,7 +220,11 @@ fn follow(link: Node) -> Result<Target, Errno> {
             Target::Node(Node::PidDir { task: TaskId { tgid: me.tgid, tid: me.tgid }, in_task: false })
         }
         Node::ThreadSelfLink => Target::Node(Node::PidDir { task: current_task(), in_task: true }),
-        Node::Exe(t) => Target::Path(task(t.tid).ok_or(Errno::ENOENT)?.name.clone()),
+        // A zombie's memory, and with it the program's file, is gone
+        // (Linux's proc_exe_link: get_task_exe_file finds no mm): ENOENT.
+        Node::Exe(t) => {
+            Target::Path(task(t.tid).filter(|t| maps::live_space(t).is_some()).ok_or(Errno::ENOENT)?.name.clone())
+        }
         other => Target::Node(other),
     })
 }
@@ -229,8 +233,13 @@ fn follow(link: Node) -> Result<Target, Errno> {
 /// followed (open, stat); without (readlink, lstat), the link itself.
 /// Links in the middle are always followed. A path leading out of /proc
 /// (exe) is ENOENT: this kernel opens no file by path outside /dev/shm.
+/// A trailing '/' asks for a directory, following a link in the last
+/// component (Linux's link_path_walk: LOOKUP_FOLLOW | LOOKUP_DIRECTORY):
+/// ENOTDIR for a file, or for exe (the program is a file).
 pub fn lookup(path: &str, follow_last: bool) -> Result<Node, Errno> {
     let rest = path.strip_prefix(ROOT).ok_or(Errno::ENOENT)?;
+    let directory = rest.ends_with('/');
+    let follow_last = follow_last || directory;
     let mut parts: Vec<&str> = Vec::new();
     for part in rest.split('/') {
         match part {
@@ -248,9 +257,13 @@ pub fn lookup(path: &str, follow_last: bool) -> Result<Node, Errno> {
         if node.is_link() && (i + 1 < last || follow_last) {
             node = match follow(node)? {
                 Target::Node(n) => n,
+                Target::Path(_) if directory && i + 1 == last => return Err(Errno::ENOTDIR),
                 Target::Path(_) => return Err(Errno::ENOENT),
             };
         }
+    }
+    if directory && !node.is_dir() {
+        return Err(Errno::ENOTDIR);
     }
     Ok(node)
 }
@@ -362,7 +375,8 @@ pub fn open(path: &str, writable: bool, directory: bool) -> Result<Arc<ProcFile>
 impl ProcFile {
     /// write/pwrite of `len` bytes from `buf`, as Linux 6.1 answers root:
     /// /proc/<pid>/comm renames the task (comm_write: the first 15 bytes,
-    /// the whole count reported written); cpuinfo and meminfo have no write
+    /// the whole count reported written) if it is of the writer's thread
+    /// group, else EINVAL (root too: same_thread_group); cpuinfo and meminfo have no write
     /// operation behind their proc_ops (pde_write: EIO); the other
     /// per-process files have none in their file_operations (vfs_write
     /// without FMODE_CAN_WRITE: EINVAL).
@@ -372,7 +386,11 @@ impl ProcFile {
                 let mut name = [0u8; 16];
                 let n = (len as usize).min(name.len() - 1);
                 copy_from_user(&mut name[..n], buf)?;
-                task(t.tid).ok_or(Errno::ESRCH)?.comm = name;
+                let task = task(t.tid).ok_or(Errno::ESRCH)?;
+                if task.tgid != process::current().tgid {
+                    return Err(Errno::EINVAL);
+                }
+                task.comm = name;
                 Ok(len)
             }
             Node::Cpuinfo | Node::Meminfo => Err(Errno::EIO),
