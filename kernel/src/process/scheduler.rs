@@ -412,9 +412,18 @@ pub fn de_thread() -> Result<(), ()> {
         .copied()
         .filter(|pid| get(*pid).is_some_and(|o| o.state == State::Waiting || o.in_wait && o.state == State::Runnable))
         .collect();
-    for pid in &unwinding {
+    // Every other thread is killed now, as Linux's zap_other_threads
+    // SIGKILLs them: while this one yields below, a thread that runs (one
+    // that was runnable, or one the unwinding threads wake) exits on its way
+    // back to EL0 instead of running the old program on (writing to a
+    // descriptor exec keeps, or cloning a thread the exec would miss).
+    for pid in &others {
         let other = get(*pid).expect("listed above");
-        other.outcome = Some(Outcome::Killed { signal: SIGKILL, reason: String::from("exec in another thread") });
+        other
+            .outcome
+            .get_or_insert_with(|| Outcome::Killed { signal: SIGKILL, reason: String::from("exec in another thread") });
+    }
+    for pid in &unwinding {
         wake(*pid);
     }
     // Also waited for: a thread whose exec lost to this one, unwinding.
