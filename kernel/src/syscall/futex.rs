@@ -29,8 +29,9 @@ pub fn futex(uaddr: UserAddr, op: u32, val: u32, timeout: UserAddr, val3: u32) -
             } else {
                 let ns = super::time::read_duration(timeout)?;
                 // FUTEX_WAIT takes a relative time, FUTEX_WAIT_BITSET an
-                // absolute one (both clocks count from boot here).
-                Some(if cmd == FUTEX_WAIT { timer::uptime_ns().saturating_add(ns) } else { ns })
+                // absolute one (both clocks count from boot here); `wait`
+                // wants counter ticks, as `wake_at` holds them.
+                Some(timer::ns_to_ticks(if cmd == FUTEX_WAIT { timer::uptime_ns().saturating_add(ns) } else { ns }))
             };
             wait(uaddr, op, val, deadline)
         }
