@@ -88,6 +88,10 @@ fn wait(uaddr: UserAddr, op: u32, val: u32, deadline: Option<u64>) -> SysResult 
 
 /// restart_syscall for a timed futex wait a signal cut short and no
 /// handler saw (Linux's futex_wait_restart): the same wait, same deadline.
+/// The block is used once (Linux resets it to do_no_restart_syscall
+/// first): a later restart_syscall returns EINTR, unless this wait is cut
+/// short again and leaves a new one.
 pub fn wait_restart(uaddr: u64, op: u32, val: u32, deadline: u64) -> SysResult {
+    process::current().signals.restart_block = None;
     wait(UserAddr::new(uaddr), op, val, Some(deadline))
 }
