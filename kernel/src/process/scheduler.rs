@@ -412,9 +412,18 @@ pub fn de_thread() -> Result<(), ()> {
         .copied()
         .filter(|pid| get(*pid).is_some_and(|o| o.state == State::Waiting || o.in_wait && o.state == State::Runnable))
         .collect();
-    for pid in &unwinding {
+    // Every other thread is killed now, as Linux's zap_other_threads
+    // SIGKILLs them: while this one yields below, a thread that runs (one
+    // that was runnable, or one the unwinding threads wake) exits on its way
+    // back to EL0 instead of running the old program on (writing to a
+    // descriptor exec keeps, or cloning a thread the exec would miss).
+    for pid in &others {
         let other = get(*pid).expect("listed above");
-        other.outcome = Some(Outcome::Killed { signal: SIGKILL, reason: String::from("exec in another thread") });
+        other
+            .outcome
+            .get_or_insert_with(|| Outcome::Killed { signal: SIGKILL, reason: String::from("exec in another thread") });
+    }
+    for pid in &unwinding {
         wake(*pid);
     }
     // Also waited for: a thread whose exec lost to this one, unwinding.
@@ -558,13 +567,16 @@ pub fn futex_wake(key: &super::futex_key::FutexKey, n: u32) -> u32 {
 /// Whether long kernel work for the running task (MAP_POPULATE's faults,
 /// the page walks of mprotect, munmap, madvise and fork) must stop: the
 /// run's time is up (the task is ended the moment it returns to EL0,
-/// where the timer interrupt is pending), or the task has SIGKILL pending
-/// (Linux's loops check fatal_signal_pending()). False outside a task.
+/// where the timer interrupt is pending), the task has SIGKILL pending
+/// (Linux's loops check fatal_signal_pending()), or it was ended while it
+/// yielded (another thread's exec: it exits on its way back to EL0, and
+/// that exec waits for it). False outside a task.
 pub fn long_work_must_stop() -> bool {
     if !super::has_current() {
         return false;
     }
-    timer::ticks() >= table().deadline || super::current().signals.pending().contains(SIGKILL)
+    let p = super::current();
+    timer::ticks() >= table().deadline || p.signals.pending().contains(SIGKILL) || p.outcome.is_some()
 }
 
 /// Linux's cond_resched(): gives the CPU to the others once the running

@@ -136,8 +136,9 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
     process::exit_if_killed();
     let p = process::current();
     // The common case, first and cheap: nothing to deliver, no system call
-    // to finish, no mask to put back (rt_sigsuspend's comes with a restart
-    // code; ppoll's and pselect6's come alone when they return ready).
+    // to finish, no mask to put back (the one rt_sigsuspend, ppoll or
+    // pselect6 replaced is left only with a restart code: a ready ppoll or
+    // pselect6 puts it back itself, in poll.rs's `finish`).
     if !p.mte_async_fault
         && p.signals.restart.is_none()
         && p.signals.saved_mask.is_none()

@@ -589,6 +589,13 @@ impl SignalState {
         SigSet(self.pending.set.0 | self.group.shared_set().0)
     }
 
+    /// The signals pending for this thread alone and those pending for its
+    /// process (/proc/<pid>/status SigPnd and ShdPnd: Linux's
+    /// task->pending and signal->shared_pending).
+    pub fn pending_split(&self) -> (SigSet, SigSet) {
+        (self.pending.set, self.group.shared_set())
+    }
+
     /// Real-time signal instances queued for this thread and its process
     /// (/proc/<pid>/status SigQ).
     pub fn queued_count(&self) -> usize {

@@ -29,8 +29,9 @@ pub fn futex(uaddr: UserAddr, op: u32, val: u32, timeout: UserAddr, val3: u32) -
             } else {
                 let ns = super::time::read_duration(timeout)?;
                 // FUTEX_WAIT takes a relative time, FUTEX_WAIT_BITSET an
-                // absolute one (both clocks count from boot here).
-                Some(if cmd == FUTEX_WAIT { timer::uptime_ns().saturating_add(ns) } else { ns })
+                // absolute one (both clocks count from boot here); `wait`
+                // wants counter ticks, as `wake_at` holds them.
+                Some(timer::ns_to_ticks(if cmd == FUTEX_WAIT { timer::uptime_ns().saturating_add(ns) } else { ns }))
             };
             wait(uaddr, op, val, deadline)
         }
@@ -87,6 +88,10 @@ fn wait(uaddr: UserAddr, op: u32, val: u32, deadline: Option<u64>) -> SysResult 
 
 /// restart_syscall for a timed futex wait a signal cut short and no
 /// handler saw (Linux's futex_wait_restart): the same wait, same deadline.
+/// The block is used once (Linux resets it to do_no_restart_syscall
+/// first): a later restart_syscall returns EINTR, unless this wait is cut
+/// short again and leaves a new one.
 pub fn wait_restart(uaddr: u64, op: u32, val: u32, deadline: u64) -> SysResult {
+    process::current().signals.restart_block = None;
     wait(UserAddr::new(uaddr), op, val, Some(deadline))
 }

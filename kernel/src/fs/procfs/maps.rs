@@ -11,7 +11,8 @@
 //! | a refpage_create(2) descriptor | `anon_inode:[refpage]` | 00:00, the st_ino fstat gives, the mmap offset |
 //! | a /dev/shm file | `/dev/shm/NAME` | 00:00, its st_ino, the mmap offset |
 //! | MAP_SHARED\|MAP_ANONYMOUS (or an unlinked /dev/shm file) | `/dev/zero (deleted)` | 00:00, 0, the offset |
-//! | the signal trampoline | `[sigpage]` (32-bit Arm Linux's name for its page) | 0 |
+//! | the vDSO's data and text | `[vvar]`, `[vdso]` (`Backing::special_name`) | 0 |
+//! | file bytes past the end of the file (SIGBUS) | none | 0 |
 //!
 //! A refpage descriptor is what Linux calls an anonymous-inode file (no
 //! path; the kind of file `anon_inode_getfile("[refpage]", ...)` makes),

@@ -13,8 +13,7 @@
 //!   Rss and clean; mapped by `n` page-table entries in all processes,
 //!   Shared_Clean and Pss += 4 kB / n when `n >= 2`, else Private_Clean;
 //! - a page of shared memory or of a /dev/shm file: like shmem, Rss and
-//!   dirty (it has no other copy), shared or private by its map count.
-//!
+//!   dirty (it has no other copy), shared or private by its map count;
 //! - [vvar]: not at all (Linux maps it as raw PFNs, VM_PFNMAP).
 //!
 //! Referenced equals Rss: every page is mapped with its access flag set.

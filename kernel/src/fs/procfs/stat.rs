@@ -51,7 +51,9 @@ pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let _ = write!(out, "0 0 0 0 20 0 {} 0 ", threads_of(task));
     let _ = write!(out, "{} {} {} {} ", start_time, vsize, rss, rsslim);
     let _ = write!(out, "{} {} {} 0 0 ", l.start_code, l.end_code, l.start_stack);
-    let _ = write!(out, "{} {} {} {} ", task.signals.pending().0, task.signals.blocked.0, ignored.0, caught.0);
+    // The thread's own pending set, as Linux's task->pending (not the
+    // process's shared one).
+    let _ = write!(out, "{} {} {} {} ", task.signals.pending_split().0 .0, task.signals.blocked.0, ignored.0, caught.0);
     // wchan nswap cnswap exit_signal processor rt_priority policy
     // delayacct_blkio_ticks guest_time cguest_time
     let _ = write!(out, "{} 0 0 {} 0 0 0 0 0 0 ", sleeping as u8, task.exit_signal);

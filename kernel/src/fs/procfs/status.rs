@@ -120,7 +120,8 @@ pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let _ = writeln!(out, "Ngid:\t0");
     let _ = writeln!(out, "Pid:\t{}", task.pid.0);
     let _ = writeln!(out, "PPid:\t{}", parent_of(task));
-    let _ = writeln!(out, "TracerPid:\t0");
+    // Linux's ptrace_parent: the tracing task's pid, 0 when not traced.
+    let _ = writeln!(out, "TracerPid:\t{}", task.ptrace.tracer.unwrap_or(0));
     let _ = writeln!(out, "Uid:\t0\t0\t0\t0");
     let _ = writeln!(out, "Gid:\t0\t0\t0\t0");
     let _ = writeln!(out, "FDSize:\t{}", fds);
@@ -137,9 +138,9 @@ pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let _ = writeln!(out, "THP_enabled:\t0");
     let _ = writeln!(out, "Threads:\t{}", threads_of(task));
     let _ = writeln!(out, "SigQ:\t{}/{}", task.signals.queued_count(), MAX_QUEUED);
-    let _ = writeln!(out, "SigPnd:\t{:016x}", task.signals.pending().0);
-    // Every signal is queued on a thread here: there is no shared set.
-    let _ = writeln!(out, "ShdPnd:\t{:016x}", 0);
+    let (own, shared) = task.signals.pending_split();
+    let _ = writeln!(out, "SigPnd:\t{:016x}", own.0);
+    let _ = writeln!(out, "ShdPnd:\t{:016x}", shared.0);
     let _ = writeln!(out, "SigBlk:\t{:016x}", task.signals.blocked.0);
     let _ = writeln!(out, "SigIgn:\t{:016x}", ignored.0);
     let _ = writeln!(out, "SigCgt:\t{:016x}", caught.0);
