@@ -9,7 +9,7 @@
 //! missing fields; `modify` on them leaves every other bit alone.
 //!
 //! Encodings and bit positions: Arm ARM (DDI 0487) D19.2, and for MTE the
-//! table in shared/docs/mte.md.
+//! register table in docs/mte.md.
 #![allow(non_snake_case, non_camel_case_types, clippy::upper_case_acronyms)]
 
 use tock_registers::interfaces::{Readable, Writeable};
