@@ -37,10 +37,10 @@ fi
 # with exactly the expected lines.
 if fixture_out=$(perl scripts/check-docs --root tests/fixtures/check-docs 2>&1); then
     fail check_docs_rejects_a_broken_tree "scripts/check-docs passed tests/fixtures/check-docs"
-elif diff_out=$(diff tests/fixtures/check-docs/expected.txt - <<<"$fixture_out"); then
+elif diff_out=$(diff tests/fixtures/check-docs.expected - <<<"$fixture_out"); then
     pass check_docs_rejects_a_broken_tree
 else
-    fail check_docs_rejects_a_broken_tree "scripts/check-docs on tests/fixtures/check-docs differs from expected.txt (< expected, > seen):"
+    fail check_docs_rejects_a_broken_tree "scripts/check-docs on tests/fixtures/check-docs differs from tests/fixtures/check-docs.expected (< expected, > seen):"
     sed 's/^/    /' <<<"$diff_out"
 fi
 
