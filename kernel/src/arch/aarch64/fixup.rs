@@ -87,7 +87,7 @@ pub unsafe fn probe_read(va: crate::mm::addr::VirtAddr) -> Result<u8, super::esr
 }
 
 /// As [`probe_read`], with PSTATE.PAN cleared for the one load: an EL1
-/// access to an EL0-accessible page is then permitted (Arm ARM D8.4.2,
+/// access to an EL0-accessible page is then permitted (Arm ARM (DDI 0487K.a),
 /// "About PSTATE.PAN"). PAN is set again before returning, fault or not.
 ///
 /// # Safety
@@ -98,7 +98,7 @@ pub unsafe fn probe_read_without_pan(va: crate::mm::addr::VirtAddr) -> Result<u8
 }
 
 /// As [`probe_read`], with the unprivileged LDTRB: the access is checked as
-/// if EL0 made it, so PAN does not apply (Arm ARM D8.4.2) and a page EL0
+/// if EL0 made it, so PAN does not apply (Arm ARM (DDI 0487K.a), "About PSTATE.PAN") and a page EL0
 /// may read succeeds. The form the user-copy routines use.
 ///
 /// # Safety

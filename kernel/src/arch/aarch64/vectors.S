@@ -1,4 +1,4 @@
-// Exception vector table (Arm ARM D1.10.2, "Exception vectors") and the one
+// Exception vector table (Arm ARM (DDI 0487K.a), "Exception vectors") and the one
 // code path that saves and restores a TrapFrame.
 //
 // Sixteen entries of 0x80 bytes, in four groups: current EL with SP_EL0,
