@@ -154,7 +154,7 @@ ret_from_fork:
     .globl exception_return
 exception_return:
     // Restore. ESR/FAR are outputs only; ELR, SPSR and SP_EL0 may have been
-    // changed by the handler (exception fixups, and later signal delivery).
+    // changed by the handler (exception fixups, signal delivery, a restart).
     ldp     x2, x3, [sp, #TF_ELR]
     msr     elr_el1, x2
     msr     spsr_el1, x3
