@@ -17,7 +17,7 @@ QEMU_BASE  = -machine $(MACHINE) -cpu max -m $(MEMORY) -nographic -nic none -sem
 # TRACE=faults: one log line per page fault (address, kind, action taken).
 QEMU_FLAGS = $(QEMU_BASE) -append "$(strip $(APPEND) $(if $(TRACE),trace=$(TRACE)))"
 
-.PHONY: all setup kernel qemu run test test-host kselftest kselftest-linux conformance bench bench-profile bench-linux gdb clippy lint clean fuzz
+.PHONY: all setup kernel qemu run test test-host check-docs kselftest kselftest-linux conformance bench bench-profile bench-linux gdb clippy lint clean fuzz
 
 all: kernel
 
@@ -52,6 +52,12 @@ run: kernel build/initramfs-run.cpio
 # non-zero status on any failure.
 test: kernel user-initramfs
 	@bash tests/run.sh
+
+# The docs against the tree (tests/run.sh runs it first): every code reference
+# in README.md and docs/*.md resolves to a file and a symbol in it, nothing
+# points outside the repository, the folder map lists every file.
+check-docs:
+	@perl scripts/check-docs
 
 # Linux 6.1's arm64 selftests (mte, signal, abi, tags), fetched from Debian's linux-source-6.1 and
 # built unmodified (scripts/kselftest.sh). Nothing of them is committed.

@@ -26,18 +26,18 @@
 .equ KIMAGE_VADDR, 0xffff800000000000
 .equ SZ_2M, 0x200000
 
-// Block descriptor attributes for the early maps (Arm ARM D8.3, stage 1):
+// Block descriptor attributes for the early maps (Arm ARM (DDI 0487K.a), "Translation table descriptor formats", stage 1):
 // valid block (0b01), AttrIndx 1 (Normal write-back, see MAIR below),
 // SH inner shareable (0b11 << 8), AF (1 << 10), UXN (1 << 54). AP = 0b00:
 // read/write at EL1, no access at EL0. PXN clear: the kernel runs from these.
 .equ EARLY_BLOCK_ATTRS, ((1 << 54) | (1 << 10) | (3 << 8) | (1 << 2) | 1)
 
-// MAIR_EL1 (Arm ARM D19.2.97): attr0 Device-nGnRE, attr1 Normal WB,
+// MAIR_EL1 (Arm ARM (DDI 0487K.a), MAIR_EL1): attr0 Device-nGnRE, attr1 Normal WB,
 // attr2 Normal WB (switched to 0xF0 "Tagged" by Rust when MTE2 is present),
-// attr3 Normal non-cacheable. Indices are mirrored in mmu/attributes.rs.
+// attr3 Normal non-cacheable. Indices are mirrored in mmu/pte.rs (MemoryType).
 .equ MAIR_EARLY, 0x44ffff04
 
-// TCR_EL1 (Arm ARM D19.2.139): T0SZ = T1SZ = 16 (48-bit VA), 4 KiB granules
+// TCR_EL1 (Arm ARM (DDI 0487K.a), TCR_EL1): T0SZ = T1SZ = 16 (48-bit VA), 4 KiB granules
 // (TG0 = 0b00, TG1 = 0b10), inner shareable, write-back walks, and TBI0
 // (bit 37): the top byte of user addresses is ignored on every CPU, with or
 // without MTE, because Linux's arm64 ABI says so (tagged-pointers.rst;
@@ -45,7 +45,7 @@
 // ID_AA64MMFR0_EL1.PARange below.
 .equ TCR_EARLY, ((1 << 37) | (2 << 30) | (3 << 28) | (1 << 26) | (1 << 24) | (16 << 16) | (3 << 12) | (1 << 10) | (1 << 8) | 16)
 
-// SCTLR_EL1 (Arm ARM D19.2.118) with the MMU on: M, C, SA, SA0 (EL0 stack
+// SCTLR_EL1 (Arm ARM (DDI 0487K.a), SCTLR_EL1) with the MMU on: M, C, SA, SA0 (EL0 stack
 // alignment checks, as Linux sets), I, UCT (bit 15: EL0 may read CTR_EL0)
 // and UCI (bit 26: EL0 may clean and invalidate caches by VA), which Linux
 // sets so that __clear_cache works for code a program writes, plus the
@@ -60,7 +60,7 @@
 .equ SCTLR_EL1_RES1, ((1 << 29) | (1 << 28) | (1 << 22) | (1 << 20) | (1 << 11))
 .equ SCTLR_EL1_MMU_ON, (SCTLR_EL1_RES1 | (1 << 26) | (1 << 18) | (1 << 15) | (1 << 14) | (1 << 12) | (1 << 4) | (1 << 3) | (1 << 2) | 1)
 
-// HCR_EL2 (Arm ARM D19.2.48): RW (bit 31) = EL1 is AArch64; ATA (bit 56) =
+// HCR_EL2 (Arm ARM (DDI 0487K.a), HCR_EL2): RW (bit 31) = EL1 is AArch64; ATA (bit 56) =
 // EL1/EL0 tag accesses are not trapped and tag checks are performed;
 // API/APK (bits 41/40) = pointer-authentication use is not trapped.
 .equ HCR_EL2_VALUE, ((1 << 56) | (1 << 41) | (1 << 40) | (1 << 31))

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test and ends with one line `N passed, N failed`:
+#   0. scripts/check-docs: every code reference in README.md and docs/ still
+#      resolves, the folder map lists every file (and the checker rejects
+#      its broken fixture tree);
 #   1. host unit tests of the pure logic (cargo test on the host target);
 #   2. boots of the kernel under QEMU, each with a time limit so a hang fails
 #      (scripts/qemu-watch: past the limit it reads the CPU's PC and LR from
@@ -21,6 +24,25 @@ skipped=0
 
 pass() { passed=$((passed + 1)); echo "PASS $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
+
+# ---- the docs agree with the code (cheap, so first) ----
+echo "== docs (scripts/check-docs: references resolve, the folder map is whole)"
+if docs_out=$(perl scripts/check-docs 2>&1); then
+    pass docs_references_resolve
+else
+    fail docs_references_resolve "scripts/check-docs found what the docs name and the tree lacks:"
+    sed 's/^/    /' <<<"$docs_out"
+fi
+# The checker itself: a tree that breaks each of its rules once must fail
+# with exactly the expected lines.
+if fixture_out=$(perl scripts/check-docs --root tests/fixtures/check-docs 2>&1); then
+    fail check_docs_rejects_a_broken_tree "scripts/check-docs passed tests/fixtures/check-docs"
+elif diff_out=$(diff tests/fixtures/check-docs.expected - <<<"$fixture_out"); then
+    pass check_docs_rejects_a_broken_tree
+else
+    fail check_docs_rejects_a_broken_tree "scripts/check-docs on tests/fixtures/check-docs differs from tests/fixtures/check-docs.expected (< expected, > seen):"
+    sed 's/^/    /' <<<"$diff_out"
+fi
 
 # ---- host unit tests ----
 host=$(rustc -vV | sed -n 's/^host: //p')

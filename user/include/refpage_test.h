@@ -162,7 +162,7 @@ static inline size_t refpage_mismatch(const volatile unsigned char *p, size_t le
     } while (0)
 
 /*
- * MTE from EL0 (Arm ARM D10, "The Memory Tagging Extension"). Only for
+ * MTE from EL0 (Arm ARM (DDI 0487K.a), "The Memory Tagging Extension"). Only for
  * PROT_MTE memory on a CPU with HWCAP2_MTE; elsewhere LDG/STG are undefined
  * instructions (SIGILL). The `.arch armv8.5-a+memtag` directive is needed
  * because binutils 2.40 rejects `.arch_extension memtag` on the default

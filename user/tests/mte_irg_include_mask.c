@@ -2,7 +2,7 @@
  * mte_irg_include_mask: IRG at EL0 draws only tags in the prctl include
  * mask (PR_MTE_TAG_MASK; the kernel programs GCR_EL1.Exclude with its
  * complement on every switch to the process). Including only tag 5 gives 5
- * every time; including none gives tag 0 (Arm ARM: IRG yields 0 when every
+ * every time; including none gives tag 0 (Arm ARM (DDI 0487K.a), IRG: it yields 0 when every
  * tag is excluded), which is also the state a program starts in (Linux's
  * default include mask is 0); including {3, 9} gives only 3 and 9, both
  * seen; including all gives many distinct tags. Skipped (exit 0) without

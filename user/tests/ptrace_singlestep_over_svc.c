@@ -5,7 +5,8 @@
  * reports a stepped task (user_single_step_report). The next step stops
  * again at the same pc, TRAP_TRACE, without running anything: the SVC
  * completed the hardware step, so SPSR.SS is 0 and the return to EL0 is
- * active-pending (Arm ARM D2.12; arch/aarch64/debug.rs), and SINGLESTEP of
+ * active-pending (Arm ARM (DDI 0487K.a), "Software Step
+ * exceptions"; arch/aarch64/debug.rs), and SINGLESTEP of
  * a task already stepping does not set SS again (user_enable_single_step).
  * The step after that runs the add.
  *

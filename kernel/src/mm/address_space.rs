@@ -443,7 +443,7 @@ impl UserPage<'_> {
     }
 
     /// Maps `frame` with the attributes of `area`. Whatever was mapped is
-    /// replaced by break-before-make (Arm ARM D8.16.1): its entry is made
+    /// replaced by break-before-make (Arm ARM (DDI 0487K.a) D8.16.1): its entry is made
     /// invalid and its TLB entry invalidated before the new one is written,
     /// so the two are never visible together; it is freed if it was owned.
     pub fn map(&mut self, frame: Frame, area: &Area, ownership: Ownership) {

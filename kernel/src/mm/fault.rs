@@ -2,22 +2,29 @@
 //!
 //! This is the generic half of the fault path: the arch code has already
 //! decoded the syndrome into an address, an access kind and whether a page
-//! was there (arch/aarch64/fault.rs). Here the area decides:
+//! was there (arch/aarch64/fault.rs). Here the area decides ("private write":
+//! a write to an area without MAP_SHARED), first matching row first:
 //!
-//! | area backing      | access      | page now        | action                                   |
-//! |-------------------|-------------|-----------------|------------------------------------------|
-//! | (none)            | any         |                 | SEGV_MAPERR                              |
-//! | any               | not in prot |                 | SEGV_ACCERR                              |
-//! | anonymous private | read/exec   | none            | map the shared zero page, read-only      |
-//! | anonymous private | write       | none, zero page | a zeroed frame (tags cleared, same pass) |
-//! | shared memory     | any         | none            | map the object's page                    |
-//! | refpage           | read/exec   | none            | map the reference page, read-only        |
-//! | refpage private   | write       | none, ref page  | a frame filled from the reference page   |
+//! | area backing        | access        | page now        | action                                   |
+//! |---------------------|---------------|-----------------|------------------------------------------|
+//! | (none)              | any           |                 | SEGV_MAPERR                              |
+//! | any                 | not in prot   |                 | SEGV_ACCERR                              |
+//! | past end of file    | any           |                 | SIGBUS                                   |
+//! | anonymous private   | read/exec     | none            | map the shared zero page, read-only      |
+//! | anonymous private   | private write | none, zero page | a zeroed frame (tags cleared, same pass) |
+//! | shared memory, file | other         | none            | map the object's page                    |
+//! | private file, vDSO  | private write | none, its page  | a private copy of the page               |
+//! | refpage             | read/exec     | none            | map the reference page, read-only        |
+//! | refpage private     | private write | none, ref page  | a frame filled from the reference page   |
+//! | any private         | private write | owned, shared   | copy-on-write (or reuse, if last owner)  |
+//! | any                 | other         | mapped          | spurious: the entry is written again     |
 //!
-//! "Same pass": a frame for a PROT_MTE area gets its data and its tags
-//! written together (DC GZVA for zeros, STGP for patterns), never a data
-//! sweep followed by a tag sweep. Copies move the tags in blocks with
-//! LDGM/STGM, 16 register loads and stores a page, then the data.
+//! Tags, for a frame of a PROT_MTE area: zeros and patterns get their data
+//! and tags in one pass (DC GZVA for zeros, STGP for patterns: every granule
+//! touched once). A copy (copy-on-write, a reference page larger than 16
+//! bytes, a private file page) takes two: first the tags, a GMID_EL1 block at
+//! a time with LDGM/STGM (tag storage only, 16 of each a page on QEMU), then
+//! the data with LDP/STP (arch/aarch64/page_fill.rs: copy_page_with_tags).
 
 use core::sync::atomic::{AtomicBool, Ordering};
 

@@ -1,4 +1,4 @@
-//! Reference pages (refpage_create(2), shared/docs/refpage.md): one frame
+//! Reference pages (refpage_create(2), docs/refpage.md): one frame
 //! holding repeats of a 1..4096-byte pattern, and, where tags exist and the
 //! pattern covers at least one 16-byte granule, the pattern's allocation tags
 //! repeated with the same period.

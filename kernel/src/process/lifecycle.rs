@@ -53,7 +53,7 @@ pub struct Process {
     /// repeats with EFAULT (arch fault.rs).
     pub last_spurious: Option<(u64, u64)>,
     pub signals: SignalState,
-    /// Tag-check control set by prctl (per thread in Linux; one thread here).
+    /// Tag-check control set by prctl: this thread's own, as in Linux.
     pub mte: MteControl,
     /// The one-line report of the fault behind a pending forced signal,
     /// printed if that signal ends the process.

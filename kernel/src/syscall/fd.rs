@@ -138,7 +138,7 @@ pub fn pipe2(fds: UserAddr, flags: u32) -> SysResult {
 }
 
 /// Neither the console nor a refpage has a file position (refpage: the
-/// project's decision, shared/docs/refpage.md); /dev/shm and /proc files do.
+/// project's decision, docs/refpage.md); /dev/shm and /proc files do.
 /// A /proc file seeks as Linux's seq_lseek: from the start or the current
 /// position, not from the end (EINVAL).
 pub fn lseek(fd: i32, offset: i64, whence: u32) -> SysResult {

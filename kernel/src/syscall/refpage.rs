@@ -1,5 +1,5 @@
 //! refpage_create(2): number 448, `(const void *content, unsigned int size,
-//! unsigned long flags)`. The contract is shared/docs/refpage.md; the checks
+//! unsigned long flags)`. The contract is docs/refpage.md; the checks
 //! come in exactly its order.
 
 use alloc::sync::Arc;

@@ -15,7 +15,7 @@
 pub const NS_PER_S: u64 = 1_000_000_000;
 
 /// The counter's width: the generic timer guarantees at least 56 bits
-/// (Arm ARM D11.1.2; Linux's arch timer registers CLOCKSOURCE_MASK(56)).
+/// (Arm ARM (DDI 0487K.a), "The system counter"; Linux's arch timer registers CLOCKSOURCE_MASK(56)).
 pub const COUNTER_MASK: u64 = (1 << 56) - 1;
 
 /// How long a conversion must stay within 64 bits: Linux's clocksource

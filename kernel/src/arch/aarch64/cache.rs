@@ -1,4 +1,4 @@
-//! Cache maintenance for code written as data (Arm ARM D7.5.9, "Cache
+//! Cache maintenance for code written as data (Arm ARM (DDI 0487K.a), "Cache
 //! maintenance requirements for instruction modification"): a page the
 //! kernel fills with instructions, or any page it hands to EL0 as
 //! executable after writing it (Linux's __sync_icache_dcache on
@@ -30,7 +30,7 @@ pub enum Invalidate {
 }
 
 impl IcacheSync {
-    /// Decodes CTR_EL0 (Arm ARM D19.2.34).
+    /// Decodes CTR_EL0 (Arm ARM (DDI 0487K.a), CTR_EL0).
     pub fn from_ctr(ctr: u64) -> Self {
         let field = |shift: u32, bits: u32| (ctr >> shift) & ((1 << bits) - 1);
         let clean_lines = (field(28, 1) == 0).then(|| 4usize << field(16, 4));

@@ -1,4 +1,4 @@
-//! Self-hosted debug for EL0 tracees: software step (Arm ARM D2.12,
+//! Self-hosted debug for EL0 tracees: software step (Arm ARM (DDI 0487K.a),
 //! "Software Step exceptions"), what PTRACE_SINGLESTEP is built on.
 //!
 //! The step state machine, for an EL0 program debugged from EL1:
@@ -16,7 +16,7 @@
 //!   stepping over `svc #0` stops at the instruction after it.
 //!
 //! Debug exceptions from EL0 need the OS Lock clear (OSLSR_EL1.OSLK resets
-//! to 1, D2.5); MDSCR_EL1.KDE stays 0, so nothing steps at EL1 even with
+//! to 1; Arm ARM (DDI 0487K.a), OSLSR_EL1); MDSCR_EL1.KDE stays 0, so nothing steps at EL1 even with
 //! MDSCR_EL1.SS set while the kernel runs.
 //!
 //! MDSCR_EL1.SS is per CPU: the scheduler sets it from the task it resumes

@@ -1,4 +1,4 @@
-//! Decoding of ESR_EL1, the Exception Syndrome Register (Arm ARM D19.2.37).
+//! Decoding of ESR_EL1, the Exception Syndrome Register (Arm ARM (DDI 0487K.a), ESR_EL1).
 //!
 //! Two tables drive everything: exception classes (ESR_EL1.EC) and fault
 //! status codes (the DFSC/IFSC field of data and instruction aborts). The
@@ -13,7 +13,7 @@ use core::fmt;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Esr(pub u64);
 
-/// ESR_EL1.EC values this kernel names (Arm ARM D19.2.37, table "EC").
+/// ESR_EL1.EC values this kernel names (Arm ARM (DDI 0487K.a), ESR_EL1, field EC).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExceptionClass {
     Unknown,
@@ -156,8 +156,8 @@ macro_rules! fault_rows {
     };
 }
 
-/// Fault status codes, Arm ARM D19.2.37 ("ISS encoding for an exception from
-/// a Data Abort"), in the shape of Linux's `fault_info[]`.
+/// Fault status codes, Arm ARM (DDI 0487K.a), ESR_EL1 ("ISS encoding for an exception
+/// from a Data Abort"), in the shape of Linux's `fault_info[]`.
 pub const FAULT_INFO: &[FaultInfo] = {
     use FaultKind::*;
     fault_rows! {
@@ -287,7 +287,7 @@ impl fmt::Debug for Esr {
     }
 }
 
-/// The bytes an A64 general-register load or store moves (Arm ARM C4.1.4,
+/// The bytes an A64 general-register load or store moves (Arm ARM (DDI 0487K.a),
 /// "Loads and Stores"), for a data abort whose syndrome has no size
 /// (ISV = 0): single registers (bits 29:27 = 0b111, V = 0, which includes
 /// LDTR/STTR and the LSE atomics) move 1 << size; pairs (bits 29:27 =

@@ -75,7 +75,7 @@ extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
 }
 
 /// What every entry from EL0 does first, for MTE (Linux's kernel_entry for
-/// EL0 and mte_thread_switch rules, shared/docs/mte.md):
+/// EL0 and mte_thread_switch rules, docs/mte.md section 8):
 /// - an asynchronous tag check fault recorded in TFSRE0_EL1.TF0 becomes a
 ///   SIGSEGV (SEGV_MTEAERR, si_addr 0) for the process;
 /// - in sync mode PSTATE.TCO (set by the exception) is cleared, so that the

@@ -188,7 +188,7 @@ pub fn user_sync(frame: &mut TrapFrame) {
 
 /// The Software Step exception (EC 0x32) of a task stepped by
 /// PTRACE_SINGLESTEP: it executed one instruction and is stopped before the
-/// next (Arm ARM D2.12, arch/aarch64/debug.rs). Linux's single_step_handler:
+/// next (Arm ARM (DDI 0487K.a), "Software Step exceptions"; arch/aarch64/debug.rs). Linux's single_step_handler:
 /// SIGTRAP, si_code TRAP_TRACE, si_addr the pc; and user_rewind_single_step:
 /// SPSR.SS is set again, so that if the tracer lets it go on still stepping
 /// it executes exactly one more instruction. Logged at debug level only: a

@@ -1,13 +1,16 @@
 //! Exception fixups: resuming after an expected fault.
 //!
-//! Some instructions are allowed to fault: probes in the self-tests now, and
-//! the user-memory copy routines later (PAN is on, so the kernel touches user
-//! memory only through them). Each such instruction gets an entry in the
-//! `__ex_table` section naming where to resume, as Linux's
-//! arch/arm64/mm/extable.c does. On a fault at a listed instruction the
-//! exception handler stores ESR_EL1 in x17 and resumes at the fixup address;
-//! the code around the instruction declares x17 clobbered and reads it to
-//! learn what happened (0 = no fault).
+//! Some instructions are allowed to fault: the LDTR/STTR loops of the
+//! user-memory copies (arch/aarch64/uaccess.rs; PAN is on, so the kernel
+//! touches user memory only through them), and the probes of the self-tests
+//! and of the heap-tag checks below. Each such instruction gets an entry in
+//! the `__ex_table` section naming where to resume, as Linux's
+//! arch/arm64/mm/extable.c does. On a fault at a listed instruction,
+//! exception.rs's kernel_sync first lets the page-fault path resolve a user
+//! address (fault.rs: kernel_access_to_user) and retries; otherwise it stores
+//! ESR_EL1 in x17 and resumes at the fixup address. The code around the
+//! instruction declares x17 clobbered and reads it to learn what happened
+//! (0 = no fault).
 
 /// One `__ex_table` row: emitted by `.quad <insn>, <resume>`.
 #[repr(C)]
@@ -84,7 +87,7 @@ pub unsafe fn probe_read(va: crate::mm::addr::VirtAddr) -> Result<u8, super::esr
 }
 
 /// As [`probe_read`], with PSTATE.PAN cleared for the one load: an EL1
-/// access to an EL0-accessible page is then permitted (Arm ARM D8.4.2,
+/// access to an EL0-accessible page is then permitted (Arm ARM (DDI 0487K.a),
 /// "About PSTATE.PAN"). PAN is set again before returning, fault or not.
 ///
 /// # Safety
@@ -95,7 +98,7 @@ pub unsafe fn probe_read_without_pan(va: crate::mm::addr::VirtAddr) -> Result<u8
 }
 
 /// As [`probe_read`], with the unprivileged LDTRB: the access is checked as
-/// if EL0 made it, so PAN does not apply (Arm ARM D8.4.2) and a page EL0
+/// if EL0 made it, so PAN does not apply (Arm ARM (DDI 0487K.a), "About PSTATE.PAN") and a page EL0
 /// may read succeeds. The form the user-copy routines use.
 ///
 /// # Safety

@@ -4,8 +4,8 @@
 //! Every 16-byte granule of Tagged memory carries a 4-bit allocation tag; a
 //! pointer carries a logical tag in bits [59:56]. With checking on, an access
 //! whose tags differ faults (synchronously, DFSC 0x11) or is recorded in
-//! TFSR (asynchronously). See shared/docs/mte.md for the registers and for
-//! how Linux uses them; the enable sequence below is the one listed there.
+//! TFSR (asynchronously). docs/mte.md has the registers and how Linux uses
+//! them (section 9) and the enable sequence below, step by step (section 1).
 
 use core::sync::atomic::{AtomicBool, Ordering};
 

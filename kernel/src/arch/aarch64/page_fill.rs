@@ -173,7 +173,7 @@ pub unsafe fn copy_page_with_tags(dst: VirtAddr, src: VirtAddr) {
     // SAFETY: PAGE_SIZE / block turns of one block cover exactly one page
     // each side; both pages are page-aligned, so each block of one lines up
     // with a block of the other and its tags sit at the same bit positions
-    // of the register (Arm ARM: LDGM writes the tag of address A to bits
+    // of the register (Arm ARM (DDI 0487K.a), LDGM: it writes the tag of address A to bits
     // [4 * A<7:4> + 3 : 4 * A<7:4>]).
     unsafe {
         core::arch::asm!(

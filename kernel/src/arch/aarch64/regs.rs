@@ -8,8 +8,9 @@
 //! second view of a register `aarch64-cpu` already has, holding only the
 //! missing fields; `modify` on them leaves every other bit alone.
 //!
-//! Encodings and bit positions: Arm ARM (DDI 0487) D19.2, and for MTE the
-//! table in shared/docs/mte.md.
+//! Encodings and bit positions: Arm ARM (DDI 0487K.a), each register's
+//! description (found by its name), and for MTE the
+//! register table in docs/mte.md.
 #![allow(non_snake_case, non_camel_case_types, clippy::upper_case_acronyms)]
 
 use tock_registers::interfaces::{Readable, Writeable};

@@ -1,4 +1,4 @@
-//! The generic timer's physical counter (Arm ARM D11.1), read for log
+//! The generic timer's physical counter (Arm ARM (DDI 0487K.a), "The Generic Timer"), read for log
 //! timestamps and guest-time figures; the virtual counter, which EL0 may
 //! read too and the vDSO's clocks come from.
 
@@ -23,7 +23,7 @@ pub fn virtual_ticks() -> u64 {
 /// arm_arch_timer.c) does: CNTKCTL_EL1.EL0VCTEN set; EL0PCTEN, EL0VTEN,
 /// EL0PTEN and the event stream clear, so CNTPCT_EL0 and the timers' own
 /// registers still trap to EL1 (EC 0x18, SIGILL). CNTFRQ_EL0 is readable
-/// at EL0 when either counter is (Arm ARM D19.8, CNTKCTL_EL1).
+/// at EL0 when either counter is (Arm ARM (DDI 0487K.a), CNTKCTL_EL1).
 pub fn allow_el0_virtual_counter() {
     CNTKCTL_EL1.modify(
         CNTKCTL_EL1::EL0VCTEN::SET
@@ -56,7 +56,7 @@ pub fn ticks_to_ns(ticks: u64) -> u64 {
 }
 
 /// Raises the EL1 physical timer interrupt when the counter reaches
-/// `deadline` (CNTP_CVAL_EL0; Arm ARM D11.2.4).
+/// `deadline` (Arm ARM (DDI 0487K.a), CNTP_CVAL_EL0).
 pub fn arm_at(deadline: u64) {
     CNTP_CVAL_EL0.set(deadline);
     CNTP_CTL_EL0.write(CNTP_CTL_EL0::ENABLE::SET + CNTP_CTL_EL0::IMASK::CLEAR);

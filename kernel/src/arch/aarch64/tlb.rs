@@ -1,4 +1,5 @@
-//! TLB maintenance for user address spaces (Arm ARM D8.13).
+//! TLB maintenance for user address spaces (Arm ARM (DDI 0487K.a) D8.16.1, "Using
+//! break-before-make when updating translation table entries").
 
 /// Drops the TLB entry for user page `va` in address space `asid`
 /// (TLBI VALE1IS: last level, by VA and ASID).

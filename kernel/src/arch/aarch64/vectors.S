@@ -1,4 +1,4 @@
-// Exception vector table (Arm ARM D1.10.2, "Exception vectors") and the one
+// Exception vector table (Arm ARM (DDI 0487K.a), "Exception vectors") and the one
 // code path that saves and restores a TrapFrame.
 //
 // Sixteen entries of 0x80 bytes, in four groups: current EL with SP_EL0,
@@ -154,7 +154,7 @@ ret_from_fork:
     .globl exception_return
 exception_return:
     // Restore. ESR/FAR are outputs only; ELR, SPSR and SP_EL0 may have been
-    // changed by the handler (exception fixups, and later signal delivery).
+    // changed by the handler (exception fixups, signal delivery, a restart).
     ldp     x2, x3, [sp, #TF_ELR]
     msr     elr_el1, x2
     msr     spsr_el1, x3

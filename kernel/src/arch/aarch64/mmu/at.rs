@@ -1,4 +1,4 @@
-//! Hardware address translation (AT S1E1R / AT S1E1W, Arm ARM C5.5): asks the
+//! Hardware address translation (AT S1E1R / AT S1E1W, Arm ARM (DDI 0487K.a), AT S1E1R): asks the
 //! MMU itself what a virtual address maps to, which is how the self-tests
 //! check that the page tables say what the kernel meant.
 

@@ -1,5 +1,5 @@
 //! Stage-1 translation-table descriptors, VMSAv8-64 with a 4 KiB granule
-//! (Arm ARM D8.3, "Translation table descriptor formats").
+//! (Arm ARM (DDI 0487K.a), "Translation table descriptor formats").
 //!
 //! A descriptor is built from what a mapping means ([`MemoryType`],
 //! [`MapFlags`]) rather than from bits, and decodes back to the same terms,

@@ -1,5 +1,5 @@
 //! Four-level translation tables with a 4 KiB granule and 48-bit addresses
-//! (Arm ARM D8.2): mapping ranges with the largest blocks that fit, and
+//! (Arm ARM (DDI 0487K.a), "The VMSAv8-64 translation table format"): mapping ranges with the largest blocks that fit, and
 //! walking a table in software the way the MMU does.
 //!
 //! The walker does not know how tables are reached in memory: a
