@@ -7,8 +7,9 @@
 //! fs/pipe.rs; here a write to one with no reader left also raises SIGPIPE.
 
 use linux_raw_sys::general::{
-    iovec, stat, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT,
-    O_DIRECT, O_DIRECTORY, O_EXCL, O_NONBLOCK, O_RDONLY, O_TRUNC, SIGPIPE, SI_USER, S_IFCHR, S_IFIFO, S_IFREG,
+    iovec, stat, __O_TMPFILE, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_APPEND,
+    O_CLOEXEC, O_CREAT, O_DIRECT, O_DIRECTORY, O_EXCL, O_NONBLOCK, O_RDONLY, O_TMPFILE, O_TRUNC, SIGPIPE, SI_USER,
+    S_IFCHR, S_IFIFO, S_IFREG,
 };
 use linux_raw_sys::ioctl::FIONREAD;
 
@@ -358,11 +359,23 @@ fn absolute(dirfd: i32, path: UserAddr) -> Result<alloc::string::String, Errno> 
     Ok(alloc::format!("/{}", path))
 }
 
-/// openat: files in /dev/shm only (created with O_CREAT); anything else is
-/// ENOENT.
+/// openat: files in /dev/shm and /tmp only (created with O_CREAT, or
+/// unnamed with O_TMPFILE); anything else is ENOENT.
 pub fn openat(dirfd: i32, path: UserAddr, flags: u32, _mode: u32) -> SysResult {
     let path = absolute(dirfd, path)?;
     let access = flags & O_ACCMODE;
+    if flags & __O_TMPFILE != 0 {
+        // Linux's build_open_flags: O_TMPFILE is __O_TMPFILE | O_DIRECTORY,
+        // without O_CREAT, and must be opened for writing.
+        if flags & (O_TMPFILE | O_CREAT) != O_TMPFILE || access == O_RDONLY {
+            return Err(Errno::EINVAL);
+        }
+        if procfs::contains(&path) {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let tmp = tmpfs::create_unnamed(&path)?;
+        return install(OpenFile::tmp(tmp, flags & (O_ACCMODE | O_APPEND)), flags);
+    }
     if procfs::contains(&path) {
         let proc = procfs::open(&path, access != O_RDONLY || flags & O_TRUNC != 0, flags & O_DIRECTORY != 0)?;
         return install(OpenFile::proc(proc, access), flags);

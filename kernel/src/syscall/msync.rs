@@ -1,0 +1,64 @@
+//! msync (Linux 6.1's mm/msync.c). Every file here lives in memory (tmpfs,
+//! refpage descriptors), whose fsync has nothing to write, so msync only
+//! checks what Linux checks: the flags, the alignment, the range's areas
+//! (holes are ENOMEM, after the rest is synced) and MS_INVALIDATE over
+//! locked memory (EBUSY).
+
+use linux_raw_sys::general::{MS_ASYNC, MS_INVALIDATE, MS_SYNC};
+
+use super::errno::{Errno, SysResult};
+use crate::mm::addr::{VirtAddr, PAGE_SIZE};
+use crate::mm::tagged_addr::{TagRule, UserAddr};
+use crate::mm::vma::AreaFlags;
+use crate::process;
+
+const PAGE: u64 = PAGE_SIZE as u64;
+
+pub fn msync(addr: UserAddr, len: u64, flags: u32) -> SysResult {
+    let start = addr.untagged(TagRule::AddressSpace).as_u64();
+    if flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+        || !start.is_multiple_of(PAGE)
+        || (flags & MS_ASYNC != 0 && flags & MS_SYNC != 0)
+    {
+        return Err(Errno::EINVAL);
+    }
+    let len = len.wrapping_add(PAGE - 1) & !(PAGE - 1);
+    let end = start.wrapping_add(len);
+    if end < start {
+        return Err(Errno::ENOMEM);
+    }
+    if end == start {
+        return Ok(0);
+    }
+    let (mut at, end) = (VirtAddr::new(start), VirtAddr::new(end));
+    let mut unmapped = false;
+    let space = process::current().space();
+    // Linux's loop over find_vma: a hole is skipped and remembered, except
+    // that plain MS_ASYNC, which would do nothing else, answers at once.
+    loop {
+        let Some(area) = space.areas().first_from(at) else { return Err(Errno::ENOMEM) };
+        if at < area.start {
+            if flags == MS_ASYNC {
+                return Err(Errno::ENOMEM);
+            }
+            at = area.start;
+            if at >= end {
+                return Err(Errno::ENOMEM);
+            }
+            unmapped = true;
+        }
+        if flags & MS_INVALIDATE != 0 && area.flags.contains(AreaFlags::LOCKED) {
+            return Err(Errno::EBUSY);
+        }
+        // vfs_fsync_range of a shared file mapping: nothing to write back.
+        at = area.end;
+        if at >= end {
+            break;
+        }
+    }
+    if unmapped {
+        Err(Errno::ENOMEM)
+    } else {
+        Ok(0)
+    }
+}
