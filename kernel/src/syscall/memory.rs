@@ -64,7 +64,7 @@ fn backing_for(flags: u32, fd: i32, prot: Prot, shared: bool) -> Result<(Backing
         // Linux's do_mmap: a file not open for reading is EACCES before the
         // missing mmap method is ENODEV.
         FileKind::Pipe(_) if !file.readable() => Err(Errno::EACCES),
-        FileKind::Console | FileKind::Pipe(_) | FileKind::Proc(_) => Err(Errno::ENODEV),
+        FileKind::Console | FileKind::Pipe(_) | FileKind::Proc(_) | FileKind::Socket(_) => Err(Errno::ENODEV),
         FileKind::RefPage(page) => {
             if !file.readable() {
                 return Err(Errno::EACCES);
