@@ -11,7 +11,9 @@
  * (default "crf"):
  *   c  the random calls;
  *   r  ranges: RANGE_CALLS calls of mmap, munmap, mprotect, madvise, brk,
- *      msync, mlock, munlock and mincore
+ *      msync, munlock and mincore (not mlock: like MAP_POPULATE it is real
+ *      work over a huge range, each such call a second until its child is
+ *      killed)
  *      with huge lengths (up to 2^64 - 1) over a
  *      4 TiB MAP_NORESERVE mapping holding a few pages, and MAP_POPULATE now
  *      and then: the kernel's work must follow what is mapped, or be
@@ -187,7 +189,7 @@ static const uint16_t common_nr[] = {
  * here), over the huge mapping. */
 static const uint16_t range_nr[] = {
     222, /* mmap */ 215, /* munmap */ 226, /* mprotect */ 226, 233, /* madvise */ 233, 214, /* brk */
-    227, /* msync */ 228, /* mlock */ 229, /* munlock */ 232, /* mincore */
+    227, /* msync */ 229, /* munlock */ 232, /* mincore */
 };
 static unsigned char *huge; /* HUGE_MAP bytes, PROT_NONE, a few pages present */
 
@@ -232,9 +234,8 @@ static void range_arguments(uint64_t i, uint64_t nr, uint64_t a[6])
     a[1] = range_length(r[1], a[0]);
     if (nr == 233) { /* madvise */
         static const uint64_t advice[] = { MADV_DONTNEED, MADV_FREE, MADV_WILLNEED, MADV_NORMAL, MADV_COLD,
-                                           MADV_PAGEOUT, MADV_DONTFORK, 1234, MADV_POPULATE_READ,
-                                           MADV_POPULATE_WRITE };
-        a[2] = advice[r[2] % 10];
+                                           MADV_PAGEOUT, MADV_DONTFORK, 1234 };
+        a[2] = advice[r[2] % 8];
     } else {
         a[2] = r[2] % 8 | (r[2] % 5 == 0 ? PROT_MTE : 0); /* PROT_READ/WRITE/EXEC, sometimes MTE */
     }

@@ -123,51 +123,60 @@ pub fn populate_pages(start: VirtAddr, end: VirtAddr, touch: Touch) -> Result<()
     Ok(())
 }
 
+/// Calls `visit` with each area meeting `[start, end)` and the part of it
+/// inside, in address order, looking the next one up afresh each time (the
+/// areas may change while a page is populated); holes are passed over.
+/// Stops at the first error `visit` returns.
+fn for_each_area_in(
+    start: VirtAddr,
+    end: VirtAddr,
+    mut visit: impl FnMut(&Area, VirtAddr, VirtAddr) -> Result<(), PopulateError>,
+) -> Result<(), PopulateError> {
+    let mut at = start;
+    while at < end {
+        let Some(area) = process::current().space().areas().first_from(at).filter(|a| a.start < end).cloned() else {
+            break;
+        };
+        let (from, to) = (at.max(area.start), area.end.min(end));
+        at = to;
+        visit(&area, from, to)?;
+    }
+    Ok(())
+}
+
 /// Linux's __mm_populate: every area meeting `[start, end)` populated as
 /// populate_vma_page_range does (nothing for a lock-on-fault area, [vvar]
 /// skipped), holes passed over. With `ignore_errors` (MAP_POPULATE,
 /// mlockall) an area that fails is left as it is and the next one is
 /// populated; otherwise (mlock) the first failure is the answer.
 pub fn mm_populate(start: VirtAddr, end: VirtAddr, ignore_errors: bool) -> Result<(), PopulateError> {
-    let mut at = start;
-    while at < end {
-        let Some(area) = process::current().space().areas().first_from(at).filter(|a| a.start < end).cloned() else {
-            break;
-        };
-        let (from, to) = (at.max(area.start), area.end.min(end));
-        at = to;
+    for_each_area_in(start, end, |area, from, to| {
         if area.backing.is_pfn_map() || area.flags.contains(AreaFlags::LOCK_ONFAULT) {
-            continue;
+            return Ok(());
         }
-        let touch = Touch::for_lock(&area);
+        let touch = Touch::for_lock(area);
         let result =
-            if touch.allowed_in(&area) { populate_pages(from, to, touch) } else { Err(PopulateError::NotPermitted) };
+            if touch.allowed_in(area) { populate_pages(from, to, touch) } else { Err(PopulateError::NotPermitted) };
         match result {
-            Ok(()) => {}
-            Err(PopulateError::Interrupted) => return Err(PopulateError::Interrupted),
-            Err(_) if ignore_errors => {}
-            Err(e) => return Err(e),
+            Err(PopulateError::Interrupted) => Err(PopulateError::Interrupted),
+            Err(_) if ignore_errors => Ok(()),
+            other => other,
         }
-    }
-    Ok(())
+    })
 }
 
 /// Linux's mprotect_fixup: a private locked area that becomes writable has
 /// its copy-on-write broken now, so a locked page never faults for a
 /// write (populate_vma_page_range). Failures are ignored, as there.
 pub fn after_write_allowed(start: VirtAddr, end: VirtAddr) {
-    let mut at = start;
-    while at < end {
-        let Some(area) = process::current().space().areas().first_from(at).filter(|a| a.start < end).cloned() else {
-            break;
-        };
-        let (from, to) = (at.max(area.start), area.end.min(end));
-        at = to;
+    let _ = for_each_area_in(start, end, |area, from, to| {
         let lock = area.flags & (AreaFlags::LOCKED | AreaFlags::LOCK_ONFAULT | AreaFlags::SHARED);
-        if lock == AreaFlags::LOCKED
-            && populate_pages(from, to, Touch { write: true, force: true }) == Err(PopulateError::Interrupted)
-        {
-            return;
+        if lock != AreaFlags::LOCKED {
+            return Ok(());
         }
-    }
+        match populate_pages(from, to, Touch { write: true, force: true }) {
+            Err(PopulateError::Interrupted) => Err(PopulateError::Interrupted),
+            _ => Ok(()),
+        }
+    });
 }

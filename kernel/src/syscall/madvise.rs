@@ -90,10 +90,16 @@ fn refuses(action: Action, area: &Area) -> bool {
     }
 }
 
-/// Linux's madvise_walk_vmas over `[start, end)`: `visit` is called for
-/// each area's part of the range; its error ends the walk, and a hole
-/// makes the answer ENOMEM once the rest is done.
-fn walk(start: VirtAddr, end: VirtAddr, mut visit: impl FnMut(&Area, VirtAddr, VirtAddr) -> SysResult) -> SysResult {
+/// Linux's madvise_walk_vmas over `[start, end)` (msync's loop is the
+/// same): `visit` is called for each area's part of the range; its error
+/// ends the walk, and a hole makes the answer ENOMEM once the rest is
+/// done — at once with `hole_ends_it` (msync's plain MS_ASYNC).
+pub(super) fn walk(
+    start: VirtAddr,
+    end: VirtAddr,
+    hole_ends_it: bool,
+    mut visit: impl FnMut(&Area, VirtAddr, VirtAddr) -> SysResult,
+) -> SysResult {
     let mut at = start;
     let mut unmapped = false;
     loop {
@@ -101,6 +107,9 @@ fn walk(start: VirtAddr, end: VirtAddr, mut visit: impl FnMut(&Area, VirtAddr, V
             return Err(Errno::ENOMEM);
         };
         if at < area.start {
+            if hole_ends_it {
+                return Err(Errno::ENOMEM);
+            }
             unmapped = true;
             at = area.start;
             if at >= end {
@@ -144,14 +153,14 @@ pub fn madvise(addr: UserAddr, len: u64, advice: u32) -> SysResult {
 
 fn apply(action: Action, start: VirtAddr, end: VirtAddr) -> SysResult {
     match action {
-        Action::Drop { .. } => walk(start, end, |area, from, to| {
+        Action::Drop { .. } => walk(start, end, false, |area, from, to| {
             if refuses(action, area) {
                 return Err(Errno::EINVAL);
             }
             process::current().space().zap(from, to).map_err(|_| Errno::EINTR)?;
             Ok(0)
         }),
-        Action::Populate { write } => walk(start, end, |area, from, to| {
+        Action::Populate { write } => walk(start, end, false, |area, from, to| {
             if refuses(action, area) {
                 return Err(Errno::EINVAL);
             }
@@ -167,7 +176,7 @@ fn apply(action: Action, start: VirtAddr, end: VirtAddr) -> SysResult {
             // Which area refuses first, if one does: the areas before it
             // take the advice, as Linux's walk leaves them.
             let mut stop = end;
-            let result = walk(start, end, |area, from, _| {
+            let result = walk(start, end, false, |area, from, _| {
                 if refuses(action, area) {
                     stop = from;
                     return Err(Errno::EINVAL);

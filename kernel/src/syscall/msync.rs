@@ -7,10 +7,10 @@
 use linux_raw_sys::general::{MS_ASYNC, MS_INVALIDATE, MS_SYNC};
 
 use super::errno::{Errno, SysResult};
+use super::madvise::walk;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::tagged_addr::{TagRule, UserAddr};
 use crate::mm::vma::AreaFlags;
-use crate::process;
 
 const PAGE: u64 = PAGE_SIZE as u64;
 
@@ -30,35 +30,14 @@ pub fn msync(addr: UserAddr, len: u64, flags: u32) -> SysResult {
     if end == start {
         return Ok(0);
     }
-    let (mut at, end) = (VirtAddr::new(start), VirtAddr::new(end));
-    let mut unmapped = false;
-    let space = process::current().space();
-    // Linux's loop over find_vma: a hole is skipped and remembered, except
-    // that plain MS_ASYNC, which would do nothing else, answers at once.
-    loop {
-        let Some(area) = space.areas().first_from(at) else { return Err(Errno::ENOMEM) };
-        if at < area.start {
-            if flags == MS_ASYNC {
-                return Err(Errno::ENOMEM);
-            }
-            at = area.start;
-            if at >= end {
-                return Err(Errno::ENOMEM);
-            }
-            unmapped = true;
-        }
+    // Linux's loop over find_vma, madvise's walk: a hole is skipped and
+    // remembered, except that plain MS_ASYNC, which would do nothing else,
+    // answers at once. A shared file mapping's vfs_fsync_range has nothing
+    // to write back.
+    walk(VirtAddr::new(start), VirtAddr::new(end), flags == MS_ASYNC, |area, _, _| {
         if flags & MS_INVALIDATE != 0 && area.flags.contains(AreaFlags::LOCKED) {
             return Err(Errno::EBUSY);
         }
-        // vfs_fsync_range of a shared file mapping: nothing to write back.
-        at = area.end;
-        if at >= end {
-            break;
-        }
-    }
-    if unmapped {
-        Err(Errno::ENOMEM)
-    } else {
         Ok(0)
-    }
+    })
 }

@@ -5,11 +5,9 @@
 use linux_raw_sys::general::{O_CLOEXEC, O_NONBLOCK};
 
 use super::errno::{Errno, SysResult};
-use crate::fs::fd_table::FdEntry;
 use crate::fs::file::OpenFile;
 use crate::fs::socket_pair::SocketEnd;
-use crate::mm::uaccess::{write_user, UserAddr};
-use crate::process;
+use crate::mm::uaccess::UserAddr;
 
 const AF_UNIX: i32 = 1;
 const SOCK_STREAM: u32 = 1;
@@ -41,23 +39,5 @@ pub fn socketpair(family: i32, kind: u32, protocol: i32, fds: UserAddr) -> SysRe
     };
     let (a, b) = SocketEnd::new_pair(packets)?;
     let status = flags & SOCK_NONBLOCK;
-    let cloexec = flags & SOCK_CLOEXEC != 0;
-    let p = process::current();
-    let limit = super::fd::fd_limit(p);
-    let files = p.files();
-    let first = files.insert_lowest(0, FdEntry { file: OpenFile::socket(a, status), cloexec }, limit)?;
-    let second = match files.insert_lowest(0, FdEntry { file: OpenFile::socket(b, status), cloexec }, limit) {
-        Ok(fd) => fd,
-        Err(e) => {
-            let _ = files.remove(first);
-            return Err(e);
-        }
-    };
-    let pair = (first as u32 as u64) | ((second as u32 as u64) << 32);
-    if let Err(e) = write_user(fds, &pair) {
-        let _ = files.remove(first);
-        let _ = files.remove(second);
-        return Err(e);
-    }
-    Ok(0)
+    super::fd::install_pair(OpenFile::socket(a, status), OpenFile::socket(b, status), flags & SOCK_CLOEXEC != 0, fds)
 }
