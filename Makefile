@@ -59,16 +59,19 @@ test: kernel user-initramfs
 check-docs:
 	@perl scripts/check-docs
 
-# Linux 6.1's arm64 selftests (mte, signal, abi, tags), fetched from Debian's linux-source-6.1 and
-# built unmodified (scripts/kselftest.sh). Nothing of them is committed.
+# Linux 6.1's arm64 selftests (mte, signal, abi, tags) and seven of its vm
+# selftests, fetched from Debian's linux-source-6.1 and built unmodified
+# (scripts/kselftest.sh). Nothing of them is committed. Both run in a QEMU
+# of 1G unless MEMORY is given (make kselftest MEMORY=4G).
+KSELFTEST_MEMORY = $(if $(filter command line environment,$(origin MEMORY)),$(MEMORY),1G)
 kselftest: kernel $(MKINITRAMFS)
-	@bash scripts/kselftest.sh
+	@MEMORY=$(KSELFTEST_MEMORY) bash scripts/kselftest.sh
 
 # The same selftest binaries on Linux 6.1 (the kernel bench-linux fetches),
 # under the same QEMU; writes docs/conformance/linux-6.1.log and
 # docs/conformance.md. Not run by CI.
 kselftest-linux: kernel $(MKINITRAMFS)
-	@bash scripts/kselftest-linux.sh
+	@MEMORY=$(KSELFTEST_MEMORY) bash scripts/kselftest-linux.sh
 
 # docs/conformance.md again from the last make kselftest and the committed
 # Linux log (scripts/kselftest-expected.txt holds the reasons).

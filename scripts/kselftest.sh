@@ -6,8 +6,9 @@
 #
 # Fetches Debian's linux-source-6.1 package (apt-get download; nothing from
 # it is committed), extracts tools/testing/selftests/arm64/{mte,signal,abi,
-# tags}, kselftest.h and tools/include/nolibc, and builds every program as
-# its Makefile does, static (this kernel runs static programs only):
+# tags}, seven programs of tools/testing/selftests/vm, kselftest.h and
+# tools/include/nolibc, and builds every program as its Makefile does,
+# static (this kernel runs static programs only):
 #
 #   mte/check_*      aarch64-linux-gnu-gcc -static -march=armv8.5-a+memtag -pthread
 #                    check_X.c mte_common_util.c mte_helper.S
@@ -19,9 +20,16 @@
 #   abi/tpidr2       the tree's nolibc: -fno-asynchronous-unwind-tables
 #                    -fno-ident -s -Os -nostdlib -static -include nolibc.h
 #                    -ffreestanding -Wall tpidr2.c -lgcc
+#   vm/*             madv_populate, map_fixed_noreplace, map_populate,
+#                    mlock2-tests, mremap_dontunmap, mremap_test,
+#                    virtual_address_range: vm/Makefile's CFLAGS -Wall
+#                    -I<linux tree>, LDLIBS -lrt -lpthread, lib.mk's rule
+#                    (madv_populate with vm_util.c), and -static
 #
 # into build/kselftest/bin/SUITE/NAME, packs them into an initramfs and runs
-# each suite in one boot with the kernel's runner (run=/SUITE). The console
+# each suite in one boot with the kernel's runner (run=/SUITE), in a QEMU
+# of $MEMORY (default 1G, as Linux's column; MEMORY=4G lets vm/mremap_test
+# map its 2 GB regions). The console
 # goes to build/kselftest/here.log; scripts/kselftest-results turns it into
 # build/kselftest/here.results, one line per program and per TAP subtest.
 #
@@ -48,13 +56,18 @@ EXPECTED=${KSELFTEST_EXPECTED:-scripts/kselftest-expected.txt}
 TIMEOUT=${KSELFTEST_TIMEOUT:-900}
 CC=aarch64-linux-gnu-gcc
 # The order programs run in: the suites as arm64/Makefile lists them.
-SUITES=(mte signal abi tags)
+SUITES=(mte signal abi tags vm)
+# Linux 6.1's vm selftests that exercise the memory calls (issue 14).
+VM_PROGS=(madv_populate map_fixed_noreplace map_populate mlock2-tests mremap_dontunmap mremap_test
+    virtual_address_range)
+MEMORY=${MEMORY:-1G}
 MTE_PROGS=(check_prctl check_tags_inclusion check_buffer_fill check_mmap_options check_user_mem check_child_memory
     check_gcr_el1_cswitch check_ksm_options check_hugetlb_options)
 
 fetch() {
-    # abi/tpidr2.c and nolibc: extracted by this version of the script.
-    [[ -f $ARM64/mte/mte_common_util.c && -f $ARM64/abi/tpidr2.c && -f $WORK/src/tools/include/nolibc/nolibc.h ]] \
+    # abi/tpidr2.c, nolibc and vm/: extracted by this version of the script.
+    [[ -f $ARM64/mte/mte_common_util.c && -f $ARM64/abi/tpidr2.c && -f $WORK/src/tools/include/nolibc/nolibc.h \
+        && -f $SELFTESTS/vm/vm_util.c ]] \
         && return 0
     mkdir -p "$WORK/deb"
     local deb
@@ -66,7 +79,7 @@ fetch() {
             || { echo "kselftest: cannot download linux-source-6.1 (run as root: apt-get update && apt-get download linux-source-6.1)" >&2; return 1; }
         deb=$(ls "$WORK"/deb/linux-source-6.1_*.deb | head -n 1)
     fi
-    echo "kselftest: extracting the arm64 selftests from $(basename "$deb")"
+    echo "kselftest: extracting the arm64 and vm selftests from $(basename "$deb")"
     rm -rf "$WORK/src" && mkdir -p "$WORK/src"
     dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/src/linux-source-6.1.tar.xz \
         | tar -xJ -C "$WORK/src" --strip-components=1 --wildcards \
@@ -74,6 +87,7 @@ fetch() {
             'linux-source-6.1/tools/testing/selftests/arm64/signal/*' \
             'linux-source-6.1/tools/testing/selftests/arm64/abi/*' \
             'linux-source-6.1/tools/testing/selftests/arm64/tags/*' \
+            'linux-source-6.1/tools/testing/selftests/vm/*' \
             'linux-source-6.1/tools/testing/selftests/kselftest.h' \
             'linux-source-6.1/tools/include/nolibc/*'
 }
@@ -116,6 +130,16 @@ build() {
         -fno-asynchronous-unwind-tables -fno-ident -s -Os -nostdlib -static \
         -include ../../../../include/nolibc/nolibc.h -ffreestanding -Wall) || return 1
     cc "$BIN/tags/tags_test" "$ARM64/tags/tags_test.c" -- "${cflags[@]}" || return 1
+    # vm/Makefile: CFLAGS = -Wall -I $(top_srcdir), LDLIBS = -lrt -lpthread;
+    # "$(OUTPUT)/madv_populate: vm_util.c".
+    local linux extra
+    linux=$(realpath "$WORK/src")
+    for t in "${VM_PROGS[@]}"; do
+        extra=()
+        [[ $t == madv_populate ]] && extra=("$SELFTESTS/vm/vm_util.c")
+        LIBS="-lrt -lpthread" cc "$BIN/vm/$t" "$SELFTESTS/vm/$t.c" "${extra[@]}" -- -Wall -I "$linux" -static \
+            || return 1
+    done
 }
 
 # programs: every built program, "suite/name", in the order they run.
@@ -143,7 +167,7 @@ while read -r p; do args+=("$p=$BIN/$p"); done < <(programs)
 : >"$WORK/here.log"
 for s in "${SUITES[@]}"; do
     echo "kselftest: running $s ($(programs | grep -c "^$s/") programs)"
-    timeout --foreground "$TIMEOUT" qemu-system-aarch64 -machine virt,mte=on -cpu max -m 1G -nographic -nic none \
+    timeout --foreground "$TIMEOUT" qemu-system-aarch64 -machine virt,mte=on -cpu max -m "$MEMORY" -nographic -nic none \
         -semihosting -kernel build/kernel.bin -initrd "$WORK/here.cpio" -append "run=/$s timelimit=300 loglevel=warn" \
         </dev/null 2>&1 | tr -d '\r' | tr -c '[:print:]\n\t' '?' >>"$WORK/here.log"
 done

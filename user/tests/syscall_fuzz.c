@@ -10,7 +10,10 @@
  * phases that hunt for kernel hangs. PHASES picks among the three
  * (default "crf"):
  *   c  the random calls;
- *   r  ranges: RANGE_CALLS calls of mmap, munmap, mprotect, madvise and brk
+ *   r  ranges: RANGE_CALLS calls of mmap, munmap, mprotect, madvise, brk,
+ *      msync, munlock and mincore (not mlock: like MAP_POPULATE it is real
+ *      work over a huge range, each such call a second until its child is
+ *      killed)
  *      with huge lengths (up to 2^64 - 1) over a
  *      4 TiB MAP_NORESERVE mapping holding a few pages, and MAP_POPULATE now
  *      and then: the kernel's work must follow what is mapped, or be
@@ -182,10 +185,11 @@ static const uint16_t common_nr[] = {
     232, 233, 260, 261, 278, 293, 435, 448,
 };
 
-/* The ranges phase: the memory calls that take a range (msync, mlock,
- * mincore and mremap are ENOSYS here), over the huge mapping. */
+/* The ranges phase: the memory calls that take a range (mremap is ENOSYS
+ * here), over the huge mapping. */
 static const uint16_t range_nr[] = {
     222, /* mmap */ 215, /* munmap */ 226, /* mprotect */ 226, 233, /* madvise */ 233, 214, /* brk */
+    227, /* msync */ 229, /* munlock */ 232, /* mincore */
 };
 static unsigned char *huge; /* HUGE_MAP bytes, PROT_NONE, a few pages present */
 

@@ -10,6 +10,7 @@ use spin::Mutex;
 
 use super::pipe::{PipeEnd, Side};
 use super::procfs::ProcFile;
+use super::socket_pair::SocketEnd;
 use super::tmpfs::TmpFile;
 use crate::mm::refpage::RefPage;
 
@@ -24,6 +25,8 @@ pub enum FileKind {
     Proc(Arc<ProcFile>),
     /// One end of a pipe (pipe2).
     Pipe(PipeEnd),
+    /// One of two connected sockets (socketpair).
+    Socket(SocketEnd),
 }
 
 pub struct OpenFile {
@@ -60,6 +63,11 @@ impl OpenFile {
     pub fn pipe(end: PipeEnd, status: u32) -> FileRef {
         let access = if end.side() == Side::Read { O_RDONLY } else { O_WRONLY };
         Self::new(FileKind::Pipe(end), access | status)
+    }
+
+    /// A socket of a pair: read and write, with socketpair's status flags.
+    pub fn socket(end: SocketEnd, status: u32) -> FileRef {
+        Self::new(FileKind::Socket(end), O_RDWR | status)
     }
 
     /// The access mode and status flags now.

@@ -13,4 +13,6 @@ pub mod pipe;
 pub mod procfs;
 pub mod seq_text;
 #[cfg(target_os = "none")]
+pub mod socket_pair;
+#[cfg(target_os = "none")]
 pub mod tmpfs;

@@ -1,7 +1,9 @@
-//! In-memory files in /dev/shm (a tmpfs): enough for mkstemp, read/write,
-//! ftruncate and mmap, shared or private, with PROT_MTE. A file's contents
-//! are a `SharedMemory` object, so its mappings and its read/write share
-//! the same pages, each with its allocation tags.
+//! In-memory files in /dev/shm and /tmp (two tmpfs directories, one
+//! code): enough for mkstemp, tmpfile (O_TMPFILE: a file with no name),
+//! read/write, ftruncate, unlink while open and mmap, shared or private,
+//! with PROT_MTE. A file's contents are a `SharedMemory` object, so its
+//! mappings and its read/write share the same pages, each with its
+//! allocation tags.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -14,8 +16,8 @@ use crate::mm::addr::PAGE_SIZE;
 use crate::mm::shared_memory::SharedMemory;
 use crate::syscall::errno::Errno;
 
-/// The one directory there is.
-pub const SHM_DIR: &str = "/dev/shm/";
+/// The directories there are, each a flat tmpfs.
+pub const DIRS: [&str; 2] = ["/dev/shm/", "/tmp/"];
 
 /// Linux's NAME_MAX.
 const NAME_MAX: usize = 255;
@@ -66,31 +68,54 @@ impl TmpFile {
     }
 }
 
-static SHM: Mutex<BTreeMap<String, Arc<TmpFile>>> = Mutex::new(BTreeMap::new());
+/// Every named file, by its path.
+static FILES: Mutex<BTreeMap<String, Arc<TmpFile>>> = Mutex::new(BTreeMap::new());
 
 /// Kernel heap a new file takes besides its name: the TmpFile and its page
 /// map behind an Arc, and its share of the directory's nodes (an upper
 /// estimate).
 const FILE_HEAP_BYTES: usize = 256;
 
-/// The name inside /dev/shm, or ENOENT for any other path (there is no
-/// other writable file system).
+/// The path of a file directly inside one of the directories, or ENOENT
+/// for any other path (there is no other writable file system).
 fn name_of(path: &str) -> Result<&str, Errno> {
-    let name = path.strip_prefix(SHM_DIR).ok_or(Errno::ENOENT)?;
+    let name = DIRS.iter().find_map(|dir| path.strip_prefix(dir)).ok_or(Errno::ENOENT)?;
     if name.is_empty() || name.contains('/') {
         return Err(Errno::ENOENT);
     }
     if name.len() > NAME_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
-    Ok(name)
+    Ok(path)
+}
+
+/// Whether `path` names one of the directories ("/tmp", "/tmp/", ...).
+pub fn is_dir(path: &str) -> bool {
+    DIRS.iter().any(|dir| path == *dir || path == &dir[..dir.len() - 1])
+}
+
+/// O_TMPFILE in one of the directories: a file that has no name, so it
+/// goes when its last descriptor and mapping do (Linux's shmem_tmpfile).
+/// It is never linked in: linkat is not offered.
+pub fn create_unnamed(dir: &str) -> Result<Arc<TmpFile>, Errno> {
+    if !is_dir(dir) {
+        return Err(if name_of(dir).is_ok_and(|p| FILES.lock().contains_key(p)) {
+            Errno::ENOTDIR
+        } else {
+            Errno::ENOENT
+        });
+    }
+    if !crate::mm::heap::can_spare(FILE_HEAP_BYTES) {
+        return Err(Errno::ENOSPC);
+    }
+    Ok(Arc::new(TmpFile::new()))
 }
 
 /// Opens (and with `create`, creates; with `exclusive`, only creates) a
 /// file; `truncate` empties it.
 pub fn open(path: &str, create: bool, exclusive: bool, truncate: bool) -> Result<Arc<TmpFile>, Errno> {
     let name = name_of(path)?;
-    let mut dir = SHM.lock();
+    let mut dir = FILES.lock();
     let file = match dir.get(name) {
         Some(_) if create && exclusive => return Err(Errno::EEXIST),
         Some(f) => f.clone(),
@@ -115,18 +140,18 @@ pub fn open(path: &str, create: bool, exclusive: bool, truncate: bool) -> Result
 /// The name and inode number of the file whose contents are `pages`, if
 /// it is still in the directory (/proc/<pid>/maps names file mappings).
 pub fn path_of_pages(pages: &Arc<SharedMemory>) -> Option<(String, u64)> {
-    let dir = SHM.lock();
-    dir.iter().find(|(_, f)| Arc::ptr_eq(&f.pages, pages)).map(|(n, f)| (alloc::format!("{}{}", SHM_DIR, n), f.ino))
+    let dir = FILES.lock();
+    dir.iter().find(|(_, f)| Arc::ptr_eq(&f.pages, pages)).map(|(path, f)| (path.clone(), f.ino))
 }
 
 /// Removes the name; open descriptors and mappings keep the file alive.
 pub fn unlink(path: &str) -> Result<(), Errno> {
     let name = name_of(path)?;
-    let mut dir = SHM.lock();
+    let mut dir = FILES.lock();
     dir.remove(name).ok_or(Errno::ENOENT)?;
     if dir.is_empty() {
-        // An emptied BTreeMap keeps its root node; clear() frees it, so an
-        // empty /dev/shm holds no heap (the runner's leak check).
+        // An emptied BTreeMap keeps its root node; clear() frees it, so
+        // empty directories hold no heap (the runner's leak check).
         dir.clear();
     }
     Ok(())

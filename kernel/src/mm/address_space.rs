@@ -17,7 +17,7 @@ use core::ops::ControlFlow;
 
 use super::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 use super::frame::{self, Clear, Frame};
-use super::vma::{Area, AreaFlags, AreaSet, Prot, ProtectError};
+use super::vma::{Area, AreaFlags, AreaSet, Prot, ProtectError, TooManyAreas};
 
 const PAGE: u64 = PAGE_SIZE as u64;
 
@@ -139,6 +139,10 @@ pub struct AddressSpace {
     /// signal handlers return there, mapped or not.
     pub vdso: Option<VirtAddr>,
     pub layout: ProgramLayout,
+    /// Flags every new area gets: mlockall(MCL_FUTURE) sets LOCKED (and
+    /// LOCK_ONFAULT with MCL_ONFAULT), munlockall clears them (Linux's
+    /// mm->def_flags). Not inherited by fork or exec.
+    pub def_flags: AreaFlags,
     table: Option<PageTable>,
     asid: Asid,
     areas: AreaSet,
@@ -179,6 +183,7 @@ impl AddressSpace {
             brk: Brk::default(),
             vdso: None,
             layout: ProgramLayout::default(),
+            def_flags: AreaFlags::empty(),
             table: Some(table),
             asid: Asid::new(),
             areas: AreaSet::new(),
@@ -207,6 +212,19 @@ impl AddressSpace {
             return Err(());
         }
         self.areas.insert(area)
+    }
+
+    /// Changes flags of the areas in `[start, end)` that no page entry
+    /// depends on (mlock's, MADV_DONTFORK's, MADV_WIPEONFORK's):
+    /// [`AreaSet::update_flags`]. The entries stay as they are.
+    pub fn update_area_flags(
+        &mut self,
+        start: VirtAddr,
+        end: VirtAddr,
+        update: impl Fn(&Area) -> AreaFlags,
+    ) -> Result<(), TooManyAreas> {
+        let entry_flags = AreaFlags::SHARED | AreaFlags::MTE | AreaFlags::MAY_WRITE;
+        self.areas.update_flags(start, end, |a| (update(a) - entry_flags) | (a.flags & entry_flags))
     }
 
     /// Private frames mapped now, and the most there ever were.
@@ -483,14 +501,16 @@ impl AddressSpace {
             return Err(OutOfMemory);
         }
         let mut child = AddressSpace::new()?;
-        child.areas = self.areas.clone();
+        child.areas = self.areas.for_fork();
         child.brk = self.brk;
         child.vdso = self.vdso;
         child.layout = self.layout;
         let areas: alloc::vec::Vec<Area> = self.areas.iter().cloned().collect();
         let mut result = Ok(());
         let mut n = 0;
-        for area in &areas {
+        // MADV_DONTFORK areas are not in the child, MADV_WIPEONFORK ones
+        // are there without their pages (Linux's dup_mmap).
+        for area in areas.iter().filter(|a| !a.flags.intersects(AreaFlags::DONT_COPY | AreaFlags::WIPE_ON_FORK)) {
             // One walk over the parent's tables in the area, each page
             // mapped in the child as it is met (Linux's copy_page_range):
             // no list of the pages on the kernel heap.

@@ -15,6 +15,8 @@ pub mod kasan_report;
 pub mod kernel_page;
 pub mod memory_map;
 #[cfg(target_os = "none")]
+pub mod populate;
+#[cfg(target_os = "none")]
 pub mod refpage;
 #[cfg(target_os = "none")]
 pub mod remote;

@@ -38,7 +38,23 @@ bitflags! {
         /// mprotect may add PROT_WRITE (not for a shared mapping of a
         /// read-only descriptor; Linux's VM_MAYWRITE).
         const MAY_WRITE = 1 << 2;
+        /// mlock, mlock2, mlockall, MAP_LOCKED: the pages are populated and
+        /// stay (Linux's VM_LOCKED; /proc's `lo`, Locked, VmLck).
+        const LOCKED = 1 << 3;
+        /// mlock2(MLOCK_ONFAULT), mlockall(MCL_ONFAULT): locked as they are
+        /// faulted in, not populated now (VM_LOCKONFAULT).
+        const LOCK_ONFAULT = 1 << 4;
+        /// MADV_DONTFORK: a fork's child does not get the area (VM_DONTCOPY).
+        const DONT_COPY = 1 << 5;
+        /// MADV_WIPEONFORK: a fork's child gets the area empty, reading
+        /// zeros (VM_WIPEONFORK).
+        const WIPE_ON_FORK = 1 << 6;
     }
+}
+
+impl AreaFlags {
+    /// The mlock state (Linux's VM_LOCKED_MASK).
+    pub const LOCK_MASK: AreaFlags = AreaFlags::LOCKED.union(AreaFlags::LOCK_ONFAULT);
 }
 
 /// What backs an area's pages.
@@ -78,6 +94,26 @@ impl Backing {
             Backing::VdsoText => Some("[vdso]"),
             _ => None,
         }
+    }
+}
+
+impl Backing {
+    /// A special mapping (Linux's VM_SPECIAL: [vvar], [vdso]): never
+    /// locked, as mlock_fixup skips it.
+    pub fn is_special(&self) -> bool {
+        self.special_name().is_some()
+    }
+
+    /// Pages the kernel inserts itself, with no page behind them to fault
+    /// (Linux's VM_PFNMAP: arm64's [vvar]): populate skips or refuses it.
+    pub fn is_pfn_map(&self) -> bool {
+        matches!(self, Backing::VdsoData)
+    }
+
+    /// No file behind it (Linux's vma_is_anonymous, or a special mapping
+    /// without vm_file for MADV_WIPEONFORK).
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self, Backing::Anonymous)
     }
 }
 
@@ -284,18 +320,86 @@ impl AreaSet {
         Ok(before)
     }
 
-    /// The areas overlapping `[start, end)`, clipped to it.
-    pub fn clipped(&self, start: VirtAddr, end: VirtAddr) -> Vec<Area> {
-        let first = self.find(start).map_or(start, |a| a.start);
-        self.areas
-            .range(first..end)
-            .map(|(_, a)| a)
-            .filter(|a| a.end > start)
-            .map(|a| {
-                let from = a.start.max(start);
-                Area { end: a.end.min(end), ..a.upper(from) }
-            })
-            .collect()
+    /// Sets the flags of the areas inside `[start, end)` to what `update`
+    /// makes of each (mlock, madvise's flag advice). An area straddling an
+    /// edge is split only if its flags change, and neighbours left alike
+    /// are merged again (Linux's mlock_fixup and madvise_update_vma:
+    /// split_vma, vma_merge), so munlock undoes mlock's split. Holes are
+    /// skipped. Refused with nothing changed if the splits would go over
+    /// MAX_AREAS (split_vma's ENOMEM).
+    pub fn update_flags(
+        &mut self,
+        start: VirtAddr,
+        end: VirtAddr,
+        update: impl Fn(&Area) -> AreaFlags,
+    ) -> Result<(), TooManyAreas> {
+        let cut = |set: &Self, at: VirtAddr| set.find(at).is_some_and(|a| a.start < at && update(a) != a.flags);
+        let (cut_start, cut_end) = (cut(self, start), cut(self, end));
+        if self.areas.len() + usize::from(cut_start) + usize::from(cut_end) > MAX_AREAS {
+            return Err(TooManyAreas);
+        }
+        if cut_start {
+            self.split_at(start);
+        }
+        if cut_end {
+            self.split_at(end);
+        }
+        for (_, area) in self.areas.range_mut(start..end) {
+            area.flags = update(area);
+        }
+        // Merge each area from `start` to the one at `end` with the one
+        // before it where they now continue each other.
+        let mut at = self.find(start).map_or(start, |a| a.start);
+        while at <= end {
+            let Some((&key, _)) = self.areas.range(at..).next() else { break };
+            if key > end {
+                break;
+            }
+            self.merge_with_previous(key);
+            at = key + PAGE_SIZE as u64;
+        }
+        Ok(())
+    }
+
+    /// Merges the area at `key` into the one ending there if nothing tells
+    /// them apart: same protection, flags and backing, the backing's pages
+    /// continuing (Linux's is_mergeable_vma and its pgoff check).
+    fn merge_with_previous(&mut self, key: VirtAddr) {
+        let Some(area) = self.areas.get(&key) else { return };
+        let Some((_, prev)) = self.areas.range(..key).next_back() else { return };
+        let pages = (prev.end - prev.start) / PAGE_SIZE as u64;
+        let alike = prev.end == area.start
+            && prev.prot == area.prot
+            && prev.flags == area.flags
+            && prev.backing == area.backing
+            && prev.pgoff + pages == area.pgoff;
+        if alike {
+            let end = area.end;
+            let prev_start = prev.start;
+            self.areas.remove(&key);
+            if let Some(prev) = self.areas.get_mut(&prev_start) {
+                prev.end = end;
+            }
+        }
+    }
+
+    /// The first area that ends above `va`: the one holding it, or the
+    /// next one up (Linux's find_vma).
+    pub fn first_from(&self, va: VirtAddr) -> Option<&Area> {
+        self.find(va).or_else(|| self.areas.range(va..).next().map(|(_, a)| a))
+    }
+
+    /// The child's areas at fork: without the MADV_DONTFORK ones, and
+    /// unlocked (Linux's dup_mmap skips VM_DONTCOPY and clears
+    /// VM_LOCKED_MASK in the copy).
+    pub fn for_fork(&self) -> AreaSet {
+        let mut child = AreaSet::new();
+        for area in self.areas.values().filter(|a| !a.flags.contains(AreaFlags::DONT_COPY)) {
+            let mut area = area.clone();
+            area.flags.remove(AreaFlags::LOCK_MASK);
+            child.areas.insert(area.start, area);
+        }
+        child
     }
 
     /// Whether `[start, end)` is covered by areas with no holes.
@@ -486,16 +590,6 @@ mod tests {
     }
 
     #[test]
-    fn clipped_views_cut_areas_to_the_range() {
-        let mut set = AreaSet::new();
-        set.insert(Area { pgoff: 10, ..anon(0, 4, Prot::READ) }).unwrap();
-        set.insert(anon(6, 9, Prot::READ)).unwrap();
-        let parts: Vec<_> =
-            set.clipped(va(2), va(7)).iter().map(|a| ((a.start - va(0)) / P, (a.end - va(0)) / P, a.pgoff)).collect();
-        assert_eq!(parts, [(2, 4, 12), (6, 7, 0)]);
-    }
-
-    #[test]
     fn gaps_are_found_top_down() {
         let mut set = AreaSet::new();
         set.insert(anon(8, 10, Prot::READ)).unwrap();
@@ -521,6 +615,42 @@ mod tests {
         assert_eq!(place(&mut set, 1), Some(va(17)), "a hole skipped before fits this one");
         set.remove_range(va(12), va(17)).unwrap();
         assert_eq!(place(&mut set, 5), Some(va(12)), "space freed above the last placement is found");
+    }
+
+    #[test]
+    fn flag_updates_split_only_what_changes_and_merge_back() {
+        let mut set = AreaSet::new();
+        set.insert(anon(0, 3, Prot::READ | Prot::WRITE)).unwrap();
+        let lock = |a: &Area| a.flags | AreaFlags::LOCKED;
+        let unlock = |a: &Area| a.flags - AreaFlags::LOCKED;
+        set.update_flags(va(0), va(3), lock).unwrap();
+        assert_eq!(set.len(), 1, "the whole area: no split");
+        set.update_flags(va(1), va(2), unlock).unwrap();
+        let locked: Vec<_> = set.iter().map(|a| a.flags.contains(AreaFlags::LOCKED)).collect();
+        assert_eq!(locked, [true, false, true], "the middle page is cut out");
+        set.update_flags(va(0), va(3), unlock).unwrap();
+        assert_eq!(spans(&set), [(0, 3, Prot::READ | Prot::WRITE)], "merged again");
+        assert_eq!(set.find(va(2)).unwrap().pgoff, 0);
+        set.update_flags(va(1), va(2), unlock).unwrap();
+        assert_eq!(set.len(), 1, "no change, no split");
+        // Two areas that do not continue each other's pages stay apart.
+        set.insert(anon(3, 5, Prot::READ | Prot::WRITE)).unwrap();
+        set.update_flags(va(0), va(5), lock).unwrap();
+        assert_eq!(set.len(), 2);
+        assert_eq!(set.first_from(va(7)).map(|a| a.start), None);
+        set.insert(anon(8, 9, Prot::READ)).unwrap();
+        assert_eq!(set.first_from(va(6)).map(|a| a.start), Some(va(8)));
+        assert_eq!(set.first_from(va(4)).map(|a| a.start), Some(va(3)));
+    }
+
+    #[test]
+    fn fork_drops_dontfork_areas_and_locks() {
+        let mut set = AreaSet::new();
+        set.insert(Area { flags: AreaFlags::DONT_COPY, ..anon(0, 1, Prot::READ) }).unwrap();
+        set.insert(Area { flags: AreaFlags::LOCKED | AreaFlags::WIPE_ON_FORK, ..anon(1, 2, Prot::READ) }).unwrap();
+        let child = set.for_fork();
+        let flags: Vec<_> = child.iter().map(|a| (a.start, a.flags)).collect();
+        assert_eq!(flags, [(va(1), AreaFlags::WIPE_ON_FORK)]);
     }
 
     #[test]

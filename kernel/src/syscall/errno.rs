@@ -60,6 +60,9 @@ errnos!(
     ENOPKG,
     EPIPE,
     ETIMEDOUT,
+    EPROTONOSUPPORT,
+    ESOCKTNOSUPPORT,
+    EAFNOSUPPORT,
 );
 
 impl Errno {

@@ -8,7 +8,7 @@ use linux_raw_sys::general::{
 
 use super::errno::{Errno, SysResult};
 use crate::fs::fd_table::FdEntry;
-use crate::fs::file::{FileKind, OpenFile};
+use crate::fs::file::{FileKind, FileRef, OpenFile};
 use crate::fs::pipe::Pipe;
 use crate::mm::uaccess::{write_user, UserAddr};
 use crate::process::{self, Process};
@@ -114,12 +114,18 @@ pub fn pipe2(fds: UserAddr, flags: u32) -> SysResult {
     }
     let (read_end, write_end) = Pipe::new_pair()?;
     let status = flags & (O_NONBLOCK | O_DIRECT);
-    let cloexec = flags & O_CLOEXEC != 0;
+    install_pair(OpenFile::pipe(read_end, status), OpenFile::pipe(write_end, status), flags & O_CLOEXEC != 0, fds)
+}
+
+/// Two new open files in the lowest two free descriptors, in that order,
+/// written to `fds` as two ints; EFAULT there closes both again (pipe2,
+/// socketpair).
+pub fn install_pair(first: FileRef, second: FileRef, cloexec: bool, fds: UserAddr) -> SysResult {
     let p = process::current();
     let limit = fd_limit(p);
     let files = p.files();
-    let r = files.insert_lowest(0, FdEntry { file: OpenFile::pipe(read_end, status), cloexec }, limit)?;
-    let w = match files.insert_lowest(0, FdEntry { file: OpenFile::pipe(write_end, status), cloexec }, limit) {
+    let r = files.insert_lowest(0, FdEntry { file: first, cloexec }, limit)?;
+    let w = match files.insert_lowest(0, FdEntry { file: second, cloexec }, limit) {
         Ok(w) => w,
         Err(e) => {
             let _ = files.remove(r);

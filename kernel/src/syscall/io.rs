@@ -7,8 +7,9 @@
 //! fs/pipe.rs; here a write to one with no reader left also raises SIGPIPE.
 
 use linux_raw_sys::general::{
-    iovec, stat, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT,
-    O_DIRECT, O_DIRECTORY, O_EXCL, O_NONBLOCK, O_RDONLY, O_TRUNC, SIGPIPE, SI_USER, S_IFCHR, S_IFIFO, S_IFREG,
+    iovec, stat, __O_TMPFILE, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_APPEND,
+    O_CLOEXEC, O_CREAT, O_DIRECT, O_DIRECTORY, O_EXCL, O_NONBLOCK, O_RDONLY, O_TMPFILE, O_TRUNC, SIGPIPE, SI_USER,
+    S_IFCHR, S_IFIFO, S_IFREG, S_IFSOCK,
 };
 use linux_raw_sys::ioctl::FIONREAD;
 
@@ -54,7 +55,12 @@ pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
             // The buffer is checked before the pipe is (Linux's vfs_write:
             // access_ok): a full pipe does not make a bad one EAGAIN.
             access_ok(buf, len)?;
-            write_pipe(&file, end, &UserIov::single(buf, len.min(MAX_RW_COUNT)))
+            let packet = file.flags() & O_DIRECT != 0;
+            write_pipe(&file, end, &UserIov::single(buf, len.min(MAX_RW_COUNT)), packet)
+        }
+        FileKind::Socket(s) => {
+            access_ok(buf, len)?;
+            write_pipe(&file, &s.tx, &UserIov::single(buf, len.min(MAX_RW_COUNT)), s.packets)
         }
     }
 }
@@ -62,9 +68,8 @@ pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
 /// A pipe write; with no reader left, SIGPIPE to the writer and EPIPE
 /// unless some bytes went in first (Linux's pipe_write: send_sig, which
 /// the writing thread takes unless it blocks the signal).
-fn write_pipe(file: &OpenFile, end: &PipeEnd, buf: &UserIov) -> SysResult {
-    let flags = file.flags();
-    match end.write(buf, flags & O_NONBLOCK != 0, flags & O_DIRECT != 0) {
+fn write_pipe(file: &OpenFile, end: &PipeEnd, buf: &UserIov, packet: bool) -> SysResult {
+    match end.write(buf, file.flags() & O_NONBLOCK != 0, packet) {
         Ok(n) => Ok(n),
         Err(WriteError::BrokenPipe(n)) => {
             let p = process::current();
@@ -123,6 +128,10 @@ pub fn read(fd: i32, buf: UserAddr, len: usize) -> SysResult {
             access_ok(buf, len)?;
             end.read(&UserIov::single(buf, len.min(MAX_RW_COUNT)), file.flags() & O_NONBLOCK != 0)
         }
+        FileKind::Socket(s) => {
+            access_ok(buf, len)?;
+            s.rx.read(&UserIov::single(buf, len.min(MAX_RW_COUNT)), file.flags() & O_NONBLOCK != 0)
+        }
     }
 }
 
@@ -132,7 +141,7 @@ pub fn pread(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
     let file = file(fd)?;
     let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
     // A stream (Linux: no FMODE_PREAD/PWRITE) is ESPIPE whatever its mode.
-    if matches!(file.kind, FileKind::Pipe(_)) {
+    if matches!(file.kind, FileKind::Pipe(_) | FileKind::Socket(_)) {
         return Err(Errno::ESPIPE);
     }
     if !file.readable() {
@@ -142,7 +151,7 @@ pub fn pread(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
         FileKind::Tmp(tmp) => tmp.read_at(offset, buf, len as u64),
         FileKind::Proc(proc) => proc.read_at(offset, buf, len as u64),
         FileKind::RefPage(_) => Err(Errno::EINVAL),
-        FileKind::Console | FileKind::Pipe(_) => Err(Errno::ESPIPE),
+        FileKind::Console | FileKind::Pipe(_) | FileKind::Socket(_) => Err(Errno::ESPIPE),
     }
 }
 
@@ -150,7 +159,7 @@ pub fn pwrite(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
     let file = file(fd)?;
     let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
     // A stream (Linux: no FMODE_PREAD/PWRITE) is ESPIPE whatever its mode.
-    if matches!(file.kind, FileKind::Pipe(_)) {
+    if matches!(file.kind, FileKind::Pipe(_) | FileKind::Socket(_)) {
         return Err(Errno::ESPIPE);
     }
     if !file.writable() {
@@ -160,7 +169,7 @@ pub fn pwrite(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
         FileKind::Tmp(tmp) => tmp.write_at(offset, buf, len as u64),
         FileKind::Proc(proc) => proc.write(buf, len as u64),
         FileKind::RefPage(_) => Err(Errno::EBADF),
-        FileKind::Console | FileKind::Pipe(_) => Err(Errno::ESPIPE),
+        FileKind::Console | FileKind::Pipe(_) | FileKind::Socket(_) => Err(Errno::ESPIPE),
     }
 }
 
@@ -200,7 +209,7 @@ pub fn writev(fd: i32, iov: UserAddr, count: i32) -> SysResult {
         if !file.writable() {
             return Err(Errno::EBADF);
         }
-        return write_pipe(&file, end, &iov_for_pipe(&vecs)?);
+        return write_pipe(&file, end, &iov_for_pipe(&vecs)?, file.flags() & O_DIRECT != 0);
     }
     let mut total = 0u64;
     for v in vecs {
@@ -291,6 +300,12 @@ fn stat_of(file: &FileRef) -> stat {
             st.st_ino = end.ino();
             st.st_blksize = PAGE_SIZE as _;
         }
+        FileKind::Socket(s) => {
+            // Linux's sockfs inode: a socket, mode 0777.
+            st.st_mode = S_IFSOCK | 0o777;
+            st.st_ino = s.ino();
+            st.st_blksize = PAGE_SIZE as _;
+        }
     }
     st
 }
@@ -358,11 +373,23 @@ fn absolute(dirfd: i32, path: UserAddr) -> Result<alloc::string::String, Errno> 
     Ok(alloc::format!("/{}", path))
 }
 
-/// openat: files in /dev/shm only (created with O_CREAT); anything else is
-/// ENOENT.
+/// openat: files in /dev/shm and /tmp only (created with O_CREAT, or
+/// unnamed with O_TMPFILE); anything else is ENOENT.
 pub fn openat(dirfd: i32, path: UserAddr, flags: u32, _mode: u32) -> SysResult {
     let path = absolute(dirfd, path)?;
     let access = flags & O_ACCMODE;
+    if flags & __O_TMPFILE != 0 {
+        // Linux's build_open_flags: O_TMPFILE is __O_TMPFILE | O_DIRECTORY,
+        // without O_CREAT, and must be opened for writing.
+        if flags & (O_TMPFILE | O_CREAT) != O_TMPFILE || access == O_RDONLY {
+            return Err(Errno::EINVAL);
+        }
+        if procfs::contains(&path) {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let tmp = tmpfs::create_unnamed(&path)?;
+        return install(OpenFile::tmp(tmp, flags & (O_ACCMODE | O_APPEND)), flags);
+    }
     if procfs::contains(&path) {
         let proc = procfs::open(&path, access != O_RDONLY || flags & O_TRUNC != 0, flags & O_DIRECTORY != 0)?;
         return install(OpenFile::proc(proc, access), flags);

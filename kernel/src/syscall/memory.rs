@@ -1,16 +1,14 @@
-//! brk, mmap, munmap, mprotect and madvise, with Linux's checks in Linux's
-//! order (arch/arm64/kernel/sys.c, mm/mmap.c, mm/mprotect.c, mm/madvise.c).
-//! munmap, mprotect and madvise untag their address whatever the
+//! brk, mmap, munmap and mprotect, with Linux's checks in Linux's order
+//! (arch/arm64/kernel/sys.c, mm/mmap.c, mm/mprotect.c; madvise is in
+//! madvise.rs). munmap and mprotect untag their address whatever the
 //! tagged-address ABI says; brk and mmap never do (mm/tagged_addr.rs).
 
 use alloc::sync::Arc;
 
 use linux_raw_sys::general::{
-    MADV_COLD, MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_DONTNEED, MADV_FREE, MADV_HUGEPAGE,
-    MADV_KEEPONFORK, MADV_MERGEABLE, MADV_NOHUGEPAGE, MADV_NORMAL, MADV_PAGEOUT, MADV_RANDOM, MADV_SEQUENTIAL,
-    MADV_UNMERGEABLE, MADV_WILLNEED, MADV_WIPEONFORK, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN,
-    MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, PROT_EXEC,
-    PROT_MTE, PROT_READ, PROT_SEM, PROT_WRITE,
+    MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE,
+    MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, PROT_EXEC, PROT_MTE, PROT_READ,
+    PROT_SEM, PROT_WRITE,
 };
 
 use super::errno::{Errno, SysResult};
@@ -19,7 +17,7 @@ use crate::exec::elf::{MIN_USER_ADDR, USER_END};
 use crate::fs::file::FileKind;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::address_space::UnmapError;
-use crate::mm::fault::{self, Access};
+use crate::mm::populate;
 use crate::mm::shared_memory::SharedMemory;
 use crate::mm::tagged_addr::{TagRule, UserAddr};
 use crate::mm::vma::{Area, AreaFlags, Backing, Prot, ProtectError};
@@ -55,39 +53,6 @@ fn page_len(len: u64) -> Result<u64, Errno> {
     len.checked_add(PAGE - 1).map(|l| l & !(PAGE - 1)).ok_or(Errno::ENOMEM)
 }
 
-/// Touches every page of a new area so it is mapped now (MAP_POPULATE), as
-/// Linux's populate_vma_page_range: nothing for a PROT_NONE area, and the
-/// first failure (out of memory) ends it, the rest showing up on first
-/// touch instead. This is real work for every page of the range, so it
-/// gives the CPU up when its slice is over and stops when the run's time
-/// is up or SIGKILL is pending (__get_user_pages: cond_resched(),
-/// fatal_signal_pending()).
-fn populate(start: VirtAddr, end: VirtAddr, prot: Prot) {
-    if prot.is_empty() {
-        return;
-    }
-    let access = if prot.contains(Prot::WRITE) { Access::Write } else { Access::Read };
-    let mut va = start;
-    while va < end {
-        // Looked up again each time: another thread may have run meanwhile.
-        let p = process::current();
-        match fault::handle(p.space(), va, access) {
-            Ok(r) => p.faults.count(r.what),
-            Err(_) => return,
-        }
-        va = va + PAGE;
-        if (va.as_u64() / PAGE).is_multiple_of(POPULATE_PAGES_PER_CHECK) {
-            process::cond_resched();
-            if process::long_work_must_stop() {
-                return;
-            }
-        }
-    }
-}
-
-/// Pages MAP_POPULATE faults in between two looks at the clock and signals.
-const POPULATE_PAGES_PER_CHECK: u64 = 256;
-
 /// What backs a new mapping, and whether it may ever be written.
 fn backing_for(flags: u32, fd: i32, prot: Prot, shared: bool) -> Result<(Backing, bool), Errno> {
     if flags & MAP_ANONYMOUS != 0 {
@@ -99,7 +64,7 @@ fn backing_for(flags: u32, fd: i32, prot: Prot, shared: bool) -> Result<(Backing
         // Linux's do_mmap: a file not open for reading is EACCES before the
         // missing mmap method is ENODEV.
         FileKind::Pipe(_) if !file.readable() => Err(Errno::EACCES),
-        FileKind::Console | FileKind::Pipe(_) | FileKind::Proc(_) => Err(Errno::ENODEV),
+        FileKind::Console | FileKind::Pipe(_) | FileKind::Proc(_) | FileKind::Socket(_) => Err(Errno::ENODEV),
         FileKind::RefPage(page) => {
             if !file.readable() {
                 return Err(Errno::EACCES);
@@ -155,7 +120,9 @@ pub fn mmap(addr: UserAddr, len: u64, prot_bits: u32, flags: u32, fd: i32, offse
         | MAP_FIXED_NOREPLACE
         | MAP_NORESERVE
         | MAP_STACK
-        | MAP_GROWSDOWN;
+        | MAP_GROWSDOWN
+        | MAP_LOCKED
+        | MAP_NONBLOCK;
     if flags & MAP_TYPE == MAP_SHARED_VALIDATE && flags & !known != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
@@ -201,10 +168,17 @@ pub fn mmap(addr: UserAddr, len: u64, prot_bits: u32, flags: u32, fd: i32, offse
     area_flags.set(AreaFlags::SHARED, shared);
     area_flags.set(AreaFlags::MTE, mte);
     area_flags.set(AreaFlags::MAY_WRITE, may_write);
+    // MAP_LOCKED, or mlockall(MCL_FUTURE)'s flags (Linux's do_mmap and
+    // mm->def_flags); never on a special mapping (mmap_region).
+    area_flags |= space.def_flags;
+    area_flags.set(AreaFlags::LOCKED, area_flags.contains(AreaFlags::LOCKED) || flags & MAP_LOCKED != 0);
     let pgoff = if flags & MAP_ANONYMOUS != 0 { 0 } else { pgoff };
     space.add_area(Area { start, end, prot, flags: area_flags, backing, pgoff }).map_err(|_| Errno::ENOMEM)?;
-    if flags & MAP_POPULATE != 0 {
-        populate(start, end, prot);
+    // Locked, or MAP_POPULATE without MAP_NONBLOCK: populated now, errors
+    // ignored (vm_mmap_pgoff's mm_populate): the mapping is made whatever
+    // populating met, and a page left out comes on first touch.
+    if area_flags.contains(AreaFlags::LOCKED) || flags & (MAP_POPULATE | MAP_NONBLOCK) == MAP_POPULATE {
+        let _ = populate::mm_populate(start, end, true);
     }
     Ok(start.as_u64())
 }
@@ -241,46 +215,16 @@ pub fn mprotect(addr: UserAddr, len: u64, prot_bits: u32) -> SysResult {
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::ENOMEM)?;
     let add = if mte { AreaFlags::MTE } else { AreaFlags::empty() };
     match process::current().space().protect(VirtAddr::new(addr), VirtAddr::new(end), prot, add) {
-        Ok(()) => Ok(0),
+        Ok(()) => {
+            if prot.contains(Prot::WRITE) {
+                populate::after_write_allowed(VirtAddr::new(addr), VirtAddr::new(end));
+            }
+            Ok(0)
+        }
         Err(ProtectError::Hole | ProtectError::TooManyAreas) => Err(Errno::ENOMEM),
         Err(ProtectError::NotWritable) => Err(Errno::EACCES),
         Err(ProtectError::MteNotAllowed) => Err(Errno::EINVAL),
         Err(ProtectError::Interrupted) => Err(Errno::EINTR),
-    }
-}
-
-/// MADV_DONTNEED (and MADV_FREE, done the same way) drops the pages of the
-/// range; the next touch maps the zero page, the reference page or the
-/// shared page again. The other known advice changes nothing here.
-pub fn madvise(addr: UserAddr, len: u64, advice: u32) -> SysResult {
-    let addr = addr.untagged(TagRule::AddressSpace).as_u64();
-    if !addr.is_multiple_of(PAGE) {
-        return Err(Errno::EINVAL);
-    }
-    let drops = match advice {
-        MADV_DONTNEED | MADV_FREE => true,
-        MADV_NORMAL | MADV_RANDOM | MADV_SEQUENTIAL | MADV_WILLNEED | MADV_DONTFORK | MADV_DOFORK | MADV_MERGEABLE
-        | MADV_UNMERGEABLE | MADV_HUGEPAGE | MADV_NOHUGEPAGE | MADV_DONTDUMP | MADV_DODUMP | MADV_WIPEONFORK
-        | MADV_KEEPONFORK | MADV_COLD | MADV_PAGEOUT => false,
-        _ => return Err(Errno::EINVAL),
-    };
-    if len == 0 {
-        return Ok(0);
-    }
-    let len = len.checked_add(PAGE - 1).ok_or(Errno::EINVAL)? & !(PAGE - 1);
-    let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::EINVAL)?;
-    let (start, end) = (VirtAddr::new(addr), VirtAddr::new(end));
-    let space = process::current().space();
-    if drops {
-        for area in space.areas().clipped(start, end) {
-            space.zap(area.start, area.end).map_err(|_| Errno::EINTR)?;
-        }
-    }
-    // Linux applies the advice where it can, then reports a hole as ENOMEM.
-    if space.areas().covers(start, end) {
-        Ok(0)
-    } else {
-        Err(Errno::ENOMEM)
     }
 }
 
@@ -301,8 +245,17 @@ pub fn brk(addr: UserAddr) -> SysResult {
         if p.space().areas().overlaps(old_top, new_top) {
             return Ok(current.as_u64());
         }
-        if p.space().add_area(Area::anonymous(old_top, new_top, Prot::READ | Prot::WRITE)).is_err() {
+        let mut area = Area::anonymous(old_top, new_top, Prot::READ | Prot::WRITE);
+        area.flags |= p.space().def_flags;
+        if p.space().add_area(area).is_err() {
             return Ok(current.as_u64());
+        }
+        // Under mlockall(MCL_FUTURE) the new heap is populated at once
+        // (Linux's brk: mm_populate when def_flags has VM_LOCKED).
+        if p.space().def_flags.contains(AreaFlags::LOCKED) {
+            p.space().brk.end = VirtAddr::new(addr);
+            let _ = populate::mm_populate(old_top, new_top, true);
+            return Ok(addr);
         }
     } else if new_top < old_top && p.space().unmap(new_top, old_top).is_err() {
         return Ok(current.as_u64());

@@ -13,7 +13,15 @@ mod info;
 #[cfg(target_os = "none")]
 mod io;
 #[cfg(target_os = "none")]
+mod madvise;
+#[cfg(target_os = "none")]
 mod memory;
+#[cfg(target_os = "none")]
+mod mincore;
+#[cfg(target_os = "none")]
+mod mlock;
+#[cfg(target_os = "none")]
+mod msync;
 #[cfg(target_os = "none")]
 mod poll;
 #[cfg(target_os = "none")]
@@ -31,6 +39,8 @@ mod sched;
 #[cfg(target_os = "none")]
 mod signal;
 #[cfg(target_os = "none")]
+mod socket;
+#[cfg(target_os = "none")]
 mod time;
 
 #[cfg(target_os = "none")]
@@ -43,6 +53,7 @@ mod dispatch {
     use super::errno::{Errno, SysResult};
     use super::process as proc;
     use super::{fd, futex, info, io, memory, poll, prctl, ptrace, refpage, sched, signal, time};
+    use super::{madvise, mincore, mlock, msync, socket};
     use crate::arch::aarch64::trap_frame::TrapFrame;
     use crate::mm::uaccess::UserAddr;
     use crate::process::{self, outcome::Outcome};
@@ -110,7 +121,15 @@ mod dispatch {
             nr::__NR_mmap => memory::mmap(user(0), a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]),
             nr::__NR_munmap => memory::munmap(user(0), a[1]),
             nr::__NR_mprotect => memory::mprotect(user(0), a[1], a[2] as u32),
-            nr::__NR_madvise => memory::madvise(user(0), a[1], a[2] as u32),
+            nr::__NR_madvise => madvise::madvise(user(0), a[1], a[2] as u32),
+            nr::__NR_mlock => mlock::mlock(user(0), a[1]),
+            nr::__NR_mlock2 => mlock::mlock2(user(0), a[1], a[2] as u32),
+            nr::__NR_munlock => mlock::munlock(user(0), a[1]),
+            nr::__NR_mlockall => mlock::mlockall(a[0] as u32),
+            nr::__NR_munlockall => mlock::munlockall(),
+            nr::__NR_mincore => mincore::mincore(user(0), a[1], user(2)),
+            nr::__NR_msync => msync::msync(user(0), a[1], a[2] as u32),
+            nr::__NR_socketpair => socket::socketpair(a[0] as i32, a[1] as u32, a[2] as i32, user(3)),
             refpage::NR_REFPAGE_CREATE => refpage::refpage_create(user(0), a[1] as u32, a[2]),
 
             nr::__NR_exit => process::exit_current(Outcome::Exited(a[0] as u8)),

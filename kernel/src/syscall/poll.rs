@@ -42,28 +42,27 @@ const POLLFD_SIZE: usize = 8;
 
 /// What `file` reports now (Linux's vfs_poll).
 fn poll_mask(file: &FileRef) -> u32 {
-    match &file.kind {
-        FileKind::Pipe(end) => {
-            let r = end.poll();
-            let mut mask = 0;
-            if r.input {
-                mask |= POLLIN | POLLRDNORM;
-            }
-            if r.output {
-                mask |= POLLOUT | POLLWRNORM;
-            }
-            if r.hangup {
-                mask |= POLLHUP;
-            }
-            if r.error {
-                mask |= POLLERR;
-            }
-            mask
-        }
+    let r = match &file.kind {
+        FileKind::Pipe(end) => end.poll(),
+        FileKind::Socket(s) => s.poll(),
         // Regular files are always ready (Linux's DEFAULT_POLLMASK for a
         // file without a poll method, /proc's seq files included).
-        FileKind::Console | FileKind::RefPage(_) | FileKind::Tmp(_) | FileKind::Proc(_) => DEFAULT_POLLMASK,
+        FileKind::Console | FileKind::RefPage(_) | FileKind::Tmp(_) | FileKind::Proc(_) => return DEFAULT_POLLMASK,
+    };
+    let mut mask = 0;
+    if r.input {
+        mask |= POLLIN | POLLRDNORM;
     }
+    if r.output {
+        mask |= POLLOUT | POLLWRNORM;
+    }
+    if r.hangup {
+        mask |= POLLHUP;
+    }
+    if r.error {
+        mask |= POLLERR;
+    }
+    mask
 }
 
 fn open_file(fd: i32) -> Option<FileRef> {
@@ -74,11 +73,11 @@ fn open_file(fd: i32) -> Option<FileRef> {
 fn queues_of(files: &[FileRef]) -> Vec<&WaitQueue> {
     files
         .iter()
-        .filter_map(|f| match &f.kind {
-            FileKind::Pipe(end) => Some(end.wait_queues()),
-            _ => None,
+        .flat_map(|f| match &f.kind {
+            FileKind::Pipe(end) => end.wait_queues().to_vec(),
+            FileKind::Socket(s) => s.wait_queues().to_vec(),
+            _ => Vec::new(),
         })
-        .flatten()
         .collect()
 }
 

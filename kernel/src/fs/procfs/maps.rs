@@ -129,8 +129,11 @@ pub fn vm_flags(area: &Area, out: &mut Text) {
         (may_write, "mw"),
         (true, "me"),
         (shared, "ms"),
+        (area.flags.contains(AreaFlags::LOCKED), "lo"),
+        (area.flags.contains(AreaFlags::DONT_COPY), "dc"),
         (matches!(area.backing, Backing::VdsoData | Backing::VdsoText), "de"),
         (!shared && area.prot.contains(Prot::WRITE), "ac"),
+        (area.flags.contains(AreaFlags::WIPE_ON_FORK), "wf"),
         (area.flags.contains(AreaFlags::MTE), "mt"),
     ];
     let _ = write!(out, "VmFlags: ");

@@ -7,10 +7,11 @@
 //! files and reference pages: Linux's file pages), Shmem (the first two),
 //! AnonPages (private frames mapped by processes, each counted once),
 //! KernelStack (each task's kernel stack), CommitLimit (half of RAM, no
-//! swap). The rest is 0: this kernel has no swap, page-cache writeback,
-//! LRU lists, slab, vmalloc, huge pages or mlock.
+//! swap), Mlocked and Unevictable (pages mapped in locked areas, smaps.rs's
+//! locked_pages). The rest is 0: this kernel has no swap, page-cache
+//! writeback, LRU lists, slab, vmalloc or huge pages.
 
-use super::smaps::{address_spaces, space_usage, MapCounts};
+use super::smaps::{address_spaces, locked_pages, space_usage, MapCounts};
 use super::{kb, Text};
 use crate::mm::addr::PAGE_SIZE;
 use crate::mm::{frame, refpage, shared_memory};
@@ -23,6 +24,7 @@ pub fn show(out: &mut Text) -> Result<(), Errno> {
     let spaces = address_spaces();
     let mut counts = MapCounts::new();
     let anon: u64 = spaces.iter().map(|s| space_usage(s, &mut counts).anon_pages()).sum();
+    let mlocked: u64 = spaces.iter().map(|s| locked_pages(s, &mut counts)).sum();
     let shmem = shared_memory::frames_in_use() as u64;
     let cached = shmem + refpage::frames_in_use();
     let tasks = process::tasks().count() as u64;
@@ -39,8 +41,8 @@ pub fn show(out: &mut Text) -> Result<(), Errno> {
         ("Inactive(anon): ", 0),
         ("Active(file):   ", 0),
         ("Inactive(file): ", 0),
-        ("Unevictable:    ", 0),
-        ("Mlocked:        ", 0),
+        ("Unevictable:    ", mlocked),
+        ("Mlocked:        ", mlocked),
         ("SwapTotal:      ", 0),
         ("SwapFree:       ", 0),
         ("Dirty:          ", 0),

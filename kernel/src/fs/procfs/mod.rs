@@ -22,6 +22,7 @@ mod cmdline;
 mod cpuinfo;
 mod maps;
 mod meminfo;
+mod pagemap;
 mod smaps;
 mod stat;
 mod status;
@@ -61,6 +62,7 @@ pub enum PidFile {
     Smaps,
     Stat,
     Status,
+    Pagemap,
 }
 
 /// One node of the tree.
@@ -197,10 +199,11 @@ fn child(dir: Node, name: &str) -> Result<Node, Errno> {
 }
 
 /// The files of a pid directory, in Linux's (alphabetical) order.
-const PID_FILES: [(&str, PidFile); 6] = [
+const PID_FILES: [(&str, PidFile); 7] = [
     ("cmdline", PidFile::Cmdline),
     ("comm", PidFile::Comm),
     ("maps", PidFile::Maps),
+    ("pagemap", PidFile::Pagemap),
     ("smaps", PidFile::Smaps),
     ("stat", PidFile::Stat),
     ("status", PidFile::Status),
@@ -338,6 +341,8 @@ fn generate(node: Node, out: &mut Text) -> Result<(), Errno> {
                 PidFile::Smaps => smaps::show(task, out),
                 PidFile::Stat => stat::show(task, out),
                 PidFile::Status => status::show(task, out),
+                // Binary, read at an offset: ProcFile::read_at.
+                PidFile::Pagemap => Err(Errno::EINVAL),
             }
         }
         _ => Err(Errno::EISDIR),
@@ -403,6 +408,9 @@ impl ProcFile {
     pub fn read_at(&self, offset: u64, buf: UserAddr, len: u64) -> Result<u64, Errno> {
         if self.node.is_dir() {
             return Err(Errno::EISDIR);
+        }
+        if let Node::PidFile(t, PidFile::Pagemap) = self.node {
+            return pagemap::read_at(task(t.tid).ok_or(Errno::ESRCH)?, offset, buf, len);
         }
         let mut kept = self.kept.lock();
         // Offset 0 always generates afresh; later offsets are served from

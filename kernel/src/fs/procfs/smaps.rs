@@ -27,7 +27,7 @@ use super::{kb, maps, Text};
 use crate::mm::addr::{Frame, PAGE_SIZE};
 use crate::mm::address_space::{AddressSpace, Ownership};
 use crate::mm::frame;
-use crate::mm::vma::{Area, Backing};
+use crate::mm::vma::{Area, AreaFlags, Backing};
 use crate::mm::zero_page;
 use crate::process::{self, Process};
 use crate::syscall::errno::Errno;
@@ -242,6 +242,14 @@ impl Usage {
     }
 }
 
+/// Pages mapped in the locked areas of `space`, the zero page aside
+/// (/proc/meminfo's Mlocked: Linux counts each mlocked page once; here a
+/// page two processes lock, shared memory, counts in each).
+pub fn locked_pages(space: &AddressSpace, counts: &mut MapCounts) -> u64 {
+    let locked = space.areas().iter().filter(|a| a.flags.contains(AreaFlags::LOCKED));
+    locked.map(|a| area_usage(space, a, counts).rss / PAGE).sum()
+}
+
 /// The usage of every area of `space`.
 pub fn space_usage(space: &AddressSpace, counts: &mut MapCounts) -> Usage {
     space.areas().iter().fold(Usage::default(), |u, a| u.sum(area_usage(space, a, counts)))
@@ -279,7 +287,9 @@ pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
         let _ = writeln!(out, "Private_Hugetlb: {:>7} kB", 0);
         kb(out, "Swap:           ", 0);
         kb(out, "SwapPss:        ", 0);
-        kb(out, "Locked:         ", 0);
+        // Linux's pss_locked: the Pss of a locked (VM_LOCKED) area.
+        let locked = if area.flags.contains(AreaFlags::LOCKED) { u.pss >> (PSS_SHIFT + 10) } else { 0 };
+        kb(out, "Locked:         ", locked);
         let _ = writeln!(out, "THPeligible:    0");
         maps::vm_flags(area, out);
     }

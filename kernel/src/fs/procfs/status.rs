@@ -83,7 +83,10 @@ fn memory(space: &AddressSpace, out: &mut Text) {
     // The peak virtual size is not tracked: VmPeak is the size now.
     kb("VmPeak", total, out);
     kb("VmSize", total, out);
-    kb("VmLck", 0, out);
+    // Linux's locked_vm: the size of the locked areas.
+    let locked: u64 =
+        space.areas().iter().filter(|a| a.flags.contains(AreaFlags::LOCKED)).map(|a| a.end - a.start).sum();
+    kb("VmLck", locked, out);
     kb("VmPin", 0, out);
     kb("VmHWM", hwm, out);
     kb("VmRSS", usage.rss, out);

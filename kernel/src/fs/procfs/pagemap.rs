@@ -1,0 +1,68 @@
+//! /proc/<pid>/pagemap (Linux 6.1's fs/proc/task_mmu.c, pagemap_read): a
+//! binary file of one 64-bit entry per virtual page, read at any offset
+//! that is a multiple of 8, in multiples of 8 (EINVAL otherwise); nothing
+//! past the end of the user half. An entry is 0 for a page with nothing
+//! mapped; for a mapped page it has bit 63 (present), the frame number in
+//! bits 0-54 (shown: programs run as root, with CAP_SYS_ADMIN), bit 56 for
+//! a private frame only this process maps (PM_MMAP_EXCLUSIVE) and bit 61
+//! for a page of a file or of shared memory, reference pages included
+//! (PM_FILE). The zero page is present with neither, as Linux's
+//! vm_normal_page gives no page for it. No swap, and no soft-dirty bit
+//! (arm64 has no CONFIG_MEM_SOFT_DIRTY).
+
+use alloc::vec::Vec;
+
+use super::maps::live_space;
+use crate::exec::elf::USER_END;
+use crate::mm::addr::{Frame, VirtAddr, PAGE_SIZE};
+use crate::mm::address_space::Ownership;
+use crate::mm::uaccess::{copy_to_user, UserAddr};
+use crate::mm::{frame, zero_page};
+use crate::process::Process;
+use crate::syscall::errno::Errno;
+
+const ENTRY: u64 = 8;
+const PM_PRESENT: u64 = 1 << 63;
+const PM_FILE: u64 = 1 << 61;
+const PM_MMAP_EXCLUSIVE: u64 = 1 << 56;
+const PM_PFRAME_MASK: u64 = (1 << 55) - 1;
+
+/// Entries built per pass (Linux's PAGEMAP_WALK_SIZE: one table's worth).
+const ENTRIES_PER_PASS: usize = 512;
+
+pub fn read_at(task: &Process, offset: u64, buf: UserAddr, len: u64) -> Result<u64, Errno> {
+    if !offset.is_multiple_of(ENTRY) || !len.is_multiple_of(ENTRY) {
+        return Err(Errno::EINVAL);
+    }
+    let Some(space) = live_space(task) else { return Ok(0) };
+    let page = PAGE_SIZE as u64;
+    let zero = zero_page::frame().start();
+    let mut entries: Vec<u64> = Vec::new();
+    entries.try_reserve_exact(ENTRIES_PER_PASS).map_err(|_| Errno::ENOMEM)?;
+    let mut va = (offset / ENTRY).checked_mul(page).filter(|&v| v < USER_END).unwrap_or(USER_END);
+    let mut done = 0;
+    while done < len && va < USER_END {
+        let n = ((len - done) / ENTRY).min(ENTRIES_PER_PASS as u64).min((USER_END - va) / page) as usize;
+        entries.clear();
+        entries.resize(n, 0);
+        let start = VirtAddr::new(va);
+        space.for_each_mapped(start, start + n as u64 * page, &mut |at, pa, ownership| {
+            let mut e = PM_PRESENT | ((pa.as_u64() / page) & PM_PFRAME_MASK);
+            if pa != zero {
+                match ownership {
+                    Ownership::Owned if frame::owners(Frame::containing(pa)) == 1 => e |= PM_MMAP_EXCLUSIVE,
+                    Ownership::Owned => {}
+                    Ownership::Special => e |= PM_FILE,
+                }
+            }
+            entries[((at - start) / page) as usize] = e;
+        });
+        let bytes: Vec<u8> = entries.iter().flat_map(|e| e.to_ne_bytes()).collect();
+        if let Err(e) = copy_to_user(buf.offset(done), &bytes) {
+            return if done > 0 { Ok(done) } else { Err(e) };
+        }
+        done += bytes.len() as u64;
+        va += n as u64 * page;
+    }
+    Ok(done)
+}

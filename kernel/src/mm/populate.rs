@@ -1,0 +1,182 @@
+//! Faults the kernel takes on purpose: populating a range now rather than
+//! on first touch, for MAP_POPULATE, MAP_LOCKED, mlock and mlockall
+//! (Linux's __mm_populate and populate_vma_page_range) and for
+//! MADV_POPULATE_READ/WRITE (faultin_vma_page_range). Each page goes
+//! through the same resolver as a program's fault (`fault::handle`), so a
+//! populated page is exactly what the first touch would have mapped: a read
+//! maps the zero page, the reference page or the shared page and takes no
+//! frame of its own; a write gives a private area its private copies (a
+//! refpage mapping's filled pages, PROT_MTE memory with its tags cleared in
+//! the same pass). Pages already mapped well enough are left alone, as
+//! __get_user_pages's follow_page finds them without a fault.
+
+use super::addr::{VirtAddr, PAGE_SIZE};
+use super::address_space::{AddressSpace, Ownership};
+use super::fault::{self, Access, FaultError};
+use super::frame::{self, Frame};
+use super::vma::{Area, AreaFlags, Prot};
+use crate::process;
+
+const PAGE: u64 = PAGE_SIZE as u64;
+
+/// Pages populated between two looks at the clock and at SIGKILL
+/// (__get_user_pages: cond_resched(), fatal_signal_pending()).
+const PAGES_PER_CHECK: u64 = 256;
+
+/// Why populating stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PopulateError {
+    /// The area does not allow the access, or is gone (check_vma_flags:
+    /// -EFAULT inside __get_user_pages).
+    NotPermitted,
+    /// A page that would be SIGBUS for a program, such as an ELF segment's
+    /// page past the end of its file (VM_FAULT_SIGBUS: -EFAULT).
+    NoPage,
+    /// No frame for a page or a table (VM_FAULT_OOM: -ENOMEM).
+    OutOfMemory,
+    /// The run's time is up or SIGKILL is pending (-EINTR); the task never
+    /// sees the answer.
+    Interrupted,
+}
+
+/// How each page is touched (Linux's gup flags FOLL_WRITE, FOLL_FORCE).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Touch {
+    pub write: bool,
+    /// Access the area's protection does not give, as mlock does for an
+    /// execute-only area (FOLL_FORCE).
+    pub force: bool,
+}
+
+impl Touch {
+    /// populate_vma_page_range's touch for `area`: a write for a private
+    /// writable area, to break copy-on-write now (a shared one is only read,
+    /// "we would not want to dirty them for nothing"); forced unless the
+    /// area is PROT_NONE.
+    pub fn for_lock(area: &Area) -> Touch {
+        Touch {
+            write: area.prot.contains(Prot::WRITE) && !area.flags.contains(AreaFlags::SHARED),
+            force: !area.prot.is_empty(),
+        }
+    }
+
+    /// Whether `area` allows this touch (Linux's check_vma_flags).
+    pub fn allowed_in(self, area: &Area) -> bool {
+        if area.backing.is_pfn_map() {
+            return false;
+        }
+        if self.write {
+            area.prot.contains(Prot::WRITE)
+                || (self.force && !area.flags.contains(AreaFlags::SHARED) && area.flags.contains(AreaFlags::MAY_WRITE))
+        } else {
+            area.prot.contains(Prot::READ) || self.force
+        }
+    }
+}
+
+/// Whether the page at `va` is mapped in a way this touch needs no fault
+/// for: any mapping for a read; for a write, a frame this space alone owns
+/// or a page of a shared area (follow_page with FOLL_WRITE).
+fn mapped_enough(space: &mut AddressSpace, va: VirtAddr, write: bool) -> bool {
+    let Some((pa, ownership)) = space.mapped(va) else { return false };
+    if !write {
+        return true;
+    }
+    let shared = space.areas().find(va).is_some_and(|a| a.flags.contains(AreaFlags::SHARED));
+    match ownership {
+        Ownership::Owned => frame::owners(Frame::containing(pa)) == 1,
+        Ownership::Special => shared,
+    }
+}
+
+/// Faults in every page of `[start, end)` (page aligned, inside one area
+/// whose flags the caller checked) as `touch` says, in the current
+/// process. Stops at the first page that fails: the pages before it stay
+/// mapped, belonging to their area like any faulted page.
+pub fn populate_pages(start: VirtAddr, end: VirtAddr, touch: Touch) -> Result<(), PopulateError> {
+    let access = if touch.write { Access::Write } else { Access::Read };
+    let mut va = start;
+    let mut n: u64 = 0;
+    while va < end {
+        // Looked up again each time: another thread may have run meanwhile.
+        let p = process::current();
+        let space = p.space();
+        if !mapped_enough(space, va, touch.write) {
+            let resolved =
+                if touch.force { fault::handle_forced(space, va, access) } else { fault::handle(space, va, access) };
+            match resolved {
+                Ok(r) => p.faults.count(r.what),
+                Err(FaultError::OutOfMemory) => return Err(PopulateError::OutOfMemory),
+                Err(FaultError::NoPage) => return Err(PopulateError::NoPage),
+                Err(FaultError::Unmapped | FaultError::NotPermitted) => return Err(PopulateError::NotPermitted),
+            }
+        }
+        va = va + PAGE;
+        n += 1;
+        if n.is_multiple_of(PAGES_PER_CHECK) {
+            process::cond_resched();
+            if process::long_work_must_stop() {
+                return Err(PopulateError::Interrupted);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Calls `visit` with each area meeting `[start, end)` and the part of it
+/// inside, in address order, looking the next one up afresh each time (the
+/// areas may change while a page is populated); holes are passed over.
+/// Stops at the first error `visit` returns.
+fn for_each_area_in(
+    start: VirtAddr,
+    end: VirtAddr,
+    mut visit: impl FnMut(&Area, VirtAddr, VirtAddr) -> Result<(), PopulateError>,
+) -> Result<(), PopulateError> {
+    let mut at = start;
+    while at < end {
+        let Some(area) = process::current().space().areas().first_from(at).filter(|a| a.start < end).cloned() else {
+            break;
+        };
+        let (from, to) = (at.max(area.start), area.end.min(end));
+        at = to;
+        visit(&area, from, to)?;
+    }
+    Ok(())
+}
+
+/// Linux's __mm_populate: every area meeting `[start, end)` populated as
+/// populate_vma_page_range does (nothing for a lock-on-fault area, [vvar]
+/// skipped), holes passed over. With `ignore_errors` (MAP_POPULATE,
+/// mlockall) an area that fails is left as it is and the next one is
+/// populated; otherwise (mlock) the first failure is the answer.
+pub fn mm_populate(start: VirtAddr, end: VirtAddr, ignore_errors: bool) -> Result<(), PopulateError> {
+    for_each_area_in(start, end, |area, from, to| {
+        if area.backing.is_pfn_map() || area.flags.contains(AreaFlags::LOCK_ONFAULT) {
+            return Ok(());
+        }
+        let touch = Touch::for_lock(area);
+        let result =
+            if touch.allowed_in(area) { populate_pages(from, to, touch) } else { Err(PopulateError::NotPermitted) };
+        match result {
+            Err(PopulateError::Interrupted) => Err(PopulateError::Interrupted),
+            Err(_) if ignore_errors => Ok(()),
+            other => other,
+        }
+    })
+}
+
+/// Linux's mprotect_fixup: a private locked area that becomes writable has
+/// its copy-on-write broken now, so a locked page never faults for a
+/// write (populate_vma_page_range). Failures are ignored, as there.
+pub fn after_write_allowed(start: VirtAddr, end: VirtAddr) {
+    let _ = for_each_area_in(start, end, |area, from, to| {
+        let lock = area.flags & (AreaFlags::LOCKED | AreaFlags::LOCK_ONFAULT | AreaFlags::SHARED);
+        if lock != AreaFlags::LOCKED {
+            return Ok(());
+        }
+        match populate_pages(from, to, Touch { write: true, force: true }) {
+            Err(PopulateError::Interrupted) => Err(PopulateError::Interrupted),
+            _ => Ok(()),
+        }
+    });
+}

@@ -1,0 +1,43 @@
+//! socketpair (Linux 6.1's net/socket.c __sys_socketpair and
+//! net/unix/af_unix.c): AF_UNIX only, a pair of connected sockets
+//! (fs/socket_pair.rs) in the lowest two free descriptors.
+
+use linux_raw_sys::general::{O_CLOEXEC, O_NONBLOCK};
+
+use super::errno::{Errno, SysResult};
+use crate::fs::file::OpenFile;
+use crate::fs::socket_pair::SocketEnd;
+use crate::mm::uaccess::UserAddr;
+
+const AF_UNIX: i32 = 1;
+const SOCK_STREAM: u32 = 1;
+const SOCK_DGRAM: u32 = 2;
+const SOCK_RAW: u32 = 3;
+const SOCK_SEQPACKET: u32 = 5;
+const SOCK_TYPE_MASK: u32 = 0xf;
+/// SOCK_NONBLOCK and SOCK_CLOEXEC are O_NONBLOCK and O_CLOEXEC.
+const SOCK_NONBLOCK: u32 = O_NONBLOCK;
+const SOCK_CLOEXEC: u32 = O_CLOEXEC;
+
+pub fn socketpair(family: i32, kind: u32, protocol: i32, fds: UserAddr) -> SysResult {
+    let flags = kind & !SOCK_TYPE_MASK;
+    if flags & !(SOCK_CLOEXEC | SOCK_NONBLOCK) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    // No other family is offered (sock_create: EAFNOSUPPORT).
+    if family != AF_UNIX {
+        return Err(Errno::EAFNOSUPPORT);
+    }
+    if protocol != 0 && protocol != AF_UNIX {
+        return Err(Errno::EPROTONOSUPPORT);
+    }
+    // unix_create: SOCK_RAW is taken as SOCK_DGRAM.
+    let packets = match kind & SOCK_TYPE_MASK {
+        SOCK_STREAM => false,
+        SOCK_DGRAM | SOCK_RAW | SOCK_SEQPACKET => true,
+        _ => return Err(Errno::ESOCKTNOSUPPORT),
+    };
+    let (a, b) = SocketEnd::new_pair(packets)?;
+    let status = flags & SOCK_NONBLOCK;
+    super::fd::install_pair(OpenFile::socket(a, status), OpenFile::socket(b, status), flags & SOCK_CLOEXEC != 0, fds)
+}
