@@ -364,6 +364,9 @@ pub fn openat(dirfd: i32, path: UserAddr, flags: u32, _mode: u32) -> SysResult {
     let path = absolute(dirfd, path)?;
     let access = flags & O_ACCMODE;
     if procfs::contains(&path) {
+        if flags & O_CREAT != 0 {
+            procfs::check_create(&path, flags & O_EXCL != 0)?;
+        }
         let proc = procfs::open(&path, access != O_RDONLY || flags & O_TRUNC != 0, flags & O_DIRECTORY != 0)?;
         return install(OpenFile::proc(proc, access), flags);
     }

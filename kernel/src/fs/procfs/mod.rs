@@ -372,6 +372,30 @@ pub fn open(path: &str, writable: bool, directory: bool) -> Result<Arc<ProcFile>
     Ok(Arc::new(ProcFile { node, kept: Mutex::new(None) }))
 }
 
+/// O_CREAT on a /proc path, before it is opened (Linux's lookup_open and
+/// do_open, for root): a name that exists is EEXIST with O_EXCL (a link
+/// not followed) and a directory EISDIR without; a new name in an existing
+/// directory is EACCES (procfs's directories have no create operation);
+/// a missing or non-directory parent is its lookup's error.
+pub fn check_create(path: &str, exclusive: bool) -> Result<(), Errno> {
+    match lookup(path, false) {
+        Ok(_) if exclusive => Err(Errno::EEXIST),
+        Ok(_) => match lookup(path, true) {
+            Ok(node) if node.is_dir() => Err(Errno::EISDIR),
+            _ => Ok(()),
+        },
+        Err(Errno::ENOENT) => {
+            let trimmed = path.trim_end_matches('/');
+            let parent = trimmed.rsplit_once('/').map_or(ROOT, |(dir, _)| dir);
+            if !lookup(parent, true)?.is_dir() {
+                return Err(Errno::ENOTDIR);
+            }
+            Err(Errno::EACCES)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl ProcFile {
     /// write/pwrite of `len` bytes from `buf`, as Linux 6.1 answers root:
     /// /proc/<pid>/comm renames the task (comm_write: the first 15 bytes,
