@@ -73,6 +73,12 @@ impl Text {
         self.resume_key
     }
 
+    /// Bytes still to generate before the window is full: a generator
+    /// starts no record past them.
+    pub fn left_to_fill(&self) -> u64 {
+        (self.from + WINDOW as u64).saturating_sub(self.total)
+    }
+
     /// Called before each record, keyed by its address: `false` when the
     /// window is full and the generator should stop.
     pub fn record(&mut self, key: u64) -> bool {
@@ -93,7 +99,11 @@ impl Text {
         let hi = self.total.min(self.from + WINDOW as u64);
         if lo < hi {
             let wanted = (hi - lo) as usize;
-            if self.kept.try_reserve(wanted).is_ok() && crate::mm::heap::can_spare(wanted) {
+            // The heap is asked (a lock) only when the buffer must grow:
+            // formatting writes a field's padding one character at a time,
+            // and smaps is megabytes of it.
+            let room = self.kept.capacity() - self.kept.len() >= wanted;
+            if room || (crate::mm::heap::can_spare(wanted) && self.kept.try_reserve(wanted).is_ok()) {
                 self.kept.extend_from_slice(&b[(lo - start) as usize..(hi - start) as usize]);
             }
         }
@@ -168,6 +178,21 @@ mod tests {
         assert_eq!(whole.len() as u64, n * LINE);
         for (i, line) in whole.chunks(LINE as usize).enumerate() {
             assert_eq!(line, alloc::format!("record {:05}\n", i).as_bytes(), "line {}", i);
+        }
+    }
+
+    #[test]
+    fn no_record_starts_past_what_is_left_to_fill() {
+        for (offset, resume) in [(0, None), (3 * WINDOW as u64, Some((3 * WINDOW as u64 - 5, 100))), (70_000, None)] {
+            let mut t = Text::new(offset, resume);
+            let left = t.left_to_fill();
+            let mut started = 0u64;
+            while t.record(started) {
+                started += 1;
+                let _ = writeln!(t, "record {:05}", started);
+            }
+            assert!(started <= left / LINE + 1, "{} records started, {} bytes left to fill", started, left);
+            assert!(started >= left / LINE, "generation stopped early: {} records", started);
         }
     }
 
