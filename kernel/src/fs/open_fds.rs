@@ -158,7 +158,7 @@ mod tests {
         let mut x: u32 = 12345;
         for fd in 0..20_000 {
             x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            if (x >> 16) % 97 != 0 {
+            if !(x >> 16).is_multiple_of(97) {
                 fds.set(fd);
             }
         }
