@@ -73,6 +73,36 @@ impl Text {
         self.resume_key
     }
 
+    /// `v` in decimal, right-aligned in `width` columns (`{:>width$}`),
+    /// in one piece.
+    pub fn number(&mut self, v: u64, width: usize) {
+        // u64::MAX has 20 digits.
+        let mut digits = [b' '; 20];
+        let mut at = digits.len();
+        let mut v = v;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.spaces(width.saturating_sub(digits.len() - at));
+        self.bytes(&digits[at..]);
+    }
+
+    /// `n` spaces, 32 at a time (a `{:<width$}`'s padding).
+    pub fn spaces(&mut self, n: usize) {
+        const SPACES: [u8; 32] = [b' '; 32];
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(SPACES.len());
+            self.bytes(&SPACES[..k]);
+            left -= k;
+        }
+    }
+
     /// Bytes still to generate before the window is full: a generator
     /// starts no record past them.
     pub fn left_to_fill(&self) -> u64 {
@@ -194,6 +224,17 @@ mod tests {
             assert!(started <= left / LINE + 1, "{} records started, {} bytes left to fill", started, left);
             assert!(started >= left / LINE, "generation stopped early: {} records", started);
         }
+    }
+
+    #[test]
+    fn numbers_are_right_aligned_as_format_does() {
+        let mut t = Text::new(0, None);
+        let mut want = alloc::string::String::new();
+        for (v, width) in [(0, 8), (4, 8), (12_345_678, 8), (123_456_789, 8), (u64::MAX, 8), (7, 0), (42, 70)] {
+            t.number(v, width);
+            let _ = write!(want, "{:>width$}", v, width = width);
+        }
+        assert_eq!(core::str::from_utf8(&t.kept).unwrap(), want);
     }
 
     #[test]

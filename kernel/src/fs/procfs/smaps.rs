@@ -307,7 +307,9 @@ pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
         kb(out, "ShmemPmdMapped: ", 0);
         kb(out, "FilePmdMapped:  ", 0);
         kb(out, "Shared_Hugetlb: ", 0);
-        let _ = writeln!(out, "Private_Hugetlb: {:>7} kB", 0);
+        out.bytes(b"Private_Hugetlb: ");
+        out.number(0, 7);
+        out.bytes(b" kB\n");
         kb(out, "Swap:           ", 0);
         kb(out, "SwapPss:        ", 0);
         kb(out, "Locked:         ", 0);
