@@ -56,13 +56,12 @@ static inline const char *line_value(const char *text, const char *label)
     return NULL;
 }
 
-/* Reads `path` (maps or smaps) into buf and returns the start of the
- * record ("lo-hi ..." header line) of the area holding addr, or NULL. */
-static inline char *record_of(const char *path, char *buf, size_t size, const void *addr)
+/* The start of the record ("lo-hi ..." header line) of the area holding
+ * addr in the maps or smaps text `text`, or NULL. */
+static inline char *record_in(char *text, const void *addr)
 {
-    CHECK(read_file(path, buf, size) > 0, "read %s: %m", path);
     uintptr_t a = (uintptr_t)addr;
-    for (char *p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+    for (char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
         /* strtoul, not sscanf: glibc's sscanf takes strlen of the rest of
          * the buffer on every call, quadratic over a large smaps. */
         char *end, *end2;
@@ -76,12 +75,19 @@ static inline char *record_of(const char *path, char *buf, size_t size, const vo
     return NULL;
 }
 
-/* The number after "label" (e.g. "Rss:") in the smaps record of the area
- * holding addr, in kB; -1 if there is none. */
-static inline long smaps_field(const void *addr, const char *label)
+/* Reads `path` (maps or smaps) into buf and returns the start of the
+ * record of the area holding addr, or NULL. */
+static inline char *record_of(const char *path, char *buf, size_t size, const void *addr)
 {
-    static char buf[8 << 20]; /* bss: only what a read fills is touched */
-    char *next = record_of("/proc/self/smaps", buf, sizeof buf, addr);
+    CHECK(read_file(path, buf, size) > 0, "read %s: %m", path);
+    return record_in(buf, addr);
+}
+
+/* The number after "label" (e.g. "Rss:") in the smaps text `text`'s
+ * record of the area holding addr, in kB; -1 if there is none. */
+static inline long smaps_field_in(char *text, const void *addr, const char *label)
+{
+    char *next = record_in(text, addr);
     /* The fields until the next header line (VmFlags is the last). */
     while (next && (next = strchr(next, '\n')) && *++next) {
         if (strncmp(next, label, strlen(label)) == 0)
@@ -90,6 +96,14 @@ static inline long smaps_field(const void *addr, const char *label)
             break;
     }
     return -1;
+}
+
+/* The same from a fresh read of /proc/self/smaps. */
+static inline long smaps_field(const void *addr, const char *label)
+{
+    static char buf[8 << 20]; /* bss: only what a read fills is touched */
+    CHECK(read_file("/proc/self/smaps", buf, sizeof buf) > 0, "read /proc/self/smaps: %m");
+    return smaps_field_in(buf, addr, label);
 }
 
 /* The smaps VmFlags line (after "VmFlags:") of the area holding addr, as

@@ -8,6 +8,7 @@
 
 use alloc::vec::Vec;
 
+use super::open_fds::OpenFds;
 use crate::syscall::errno::Errno;
 
 /// One slot: the open file and the descriptor's own flag.
@@ -21,11 +22,13 @@ pub struct FdEntry<F> {
 #[derive(Clone, Debug)]
 pub struct FdTable<F> {
     slots: Vec<Option<FdEntry<F>>>,
+    /// Which slots hold a file: bit `fd` set iff `slots[fd]` is `Some`.
+    open: OpenFds,
 }
 
 impl<F: Clone> FdTable<F> {
     pub fn new() -> Self {
-        Self { slots: Vec::new() }
+        Self { slots: Vec::new(), open: OpenFds::new() }
     }
 
     fn index(fd: i32) -> Result<usize, Errno> {
@@ -40,14 +43,17 @@ impl<F: Clone> FdTable<F> {
         self.slots.get_mut(Self::index(fd)?).and_then(Option::as_mut).ok_or(Errno::EBADF)
     }
 
-    /// Installs `entry` at the lowest free descriptor `>= min`, below `limit`.
+    /// Installs `entry` at the lowest free descriptor `>= min`, below
+    /// `limit` (Linux's alloc_fd: find_next_fd over the open_fds bitmap,
+    /// a word at a time, not a walk of every slot below).
     pub fn insert_lowest(&mut self, min: usize, entry: FdEntry<F>, limit: usize) -> Result<i32, Errno> {
-        let fd = (min..).find(|&i| self.slots.get(i).is_none_or(Option::is_none)).expect("unbounded range");
+        let fd = self.open.lowest_free_from(min);
         if fd >= limit {
             return Err(Errno::EMFILE);
         }
         self.grow_to(fd)?;
         self.slots[fd] = Some(entry);
+        self.open.set(fd);
         Ok(fd as i32)
     }
 
@@ -63,16 +69,19 @@ impl<F: Clone> FdTable<F> {
         if fd < self.slots.len() {
             return Ok(());
         }
-        let slot = core::mem::size_of::<Option<FdEntry<F>>>();
         let needed = fd + 1;
-        let doubled = needed.max(self.slots.capacity().saturating_mul(2));
-        let capacity = [doubled, needed]
-            .into_iter()
-            .find(|&c| crate::mm::heap::can_spare(c.saturating_mul(slot)))
-            .ok_or(Errno::ENOMEM)?;
-        if capacity > self.slots.capacity() {
+        // Only past its capacity: doubling at every new slot made a table
+        // of 20 descriptors take megabytes.
+        if needed > self.slots.capacity() {
+            let slot = core::mem::size_of::<Option<FdEntry<F>>>();
+            let doubled = needed.max(self.slots.capacity().saturating_mul(2));
+            let capacity = [doubled, needed]
+                .into_iter()
+                .find(|&c| crate::mm::heap::can_spare(c.saturating_mul(slot)))
+                .ok_or(Errno::ENOMEM)?;
             self.slots.try_reserve_exact(capacity - self.slots.len()).map_err(|_| Errno::ENOMEM)?;
         }
+        self.open.grow_to(self.slots.capacity())?;
         self.slots.resize(needed, None);
         Ok(())
     }
@@ -83,12 +92,13 @@ impl<F: Clone> FdTable<F> {
         let mut slots = Vec::new();
         slots.try_reserve_exact(self.slots.len()).map_err(|_| Errno::ENOMEM)?;
         slots.extend(self.slots.iter().cloned());
-        Ok(Self { slots })
+        Ok(Self { slots, open: self.open.try_clone()? })
     }
 
-    /// The kernel heap the table's slots take (what a copy at fork needs).
+    /// The kernel heap the table's slots and bitmaps take (what a copy at
+    /// fork needs).
     pub fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * core::mem::size_of::<Option<FdEntry<F>>>()
+        self.slots.capacity() * core::mem::size_of::<Option<FdEntry<F>>>() + self.open.heap_bytes()
     }
 
     /// Installs `entry` at exactly `fd` (dup2/dup3), returning what was
@@ -99,20 +109,25 @@ impl<F: Clone> FdTable<F> {
             return Err(Errno::EBADF);
         }
         self.grow_to(i)?;
+        self.open.set(i);
         Ok(self.slots[i].replace(entry))
     }
 
     /// Closes every descriptor marked close-on-exec (execve).
     pub fn close_on_exec(&mut self) {
-        for slot in self.slots.iter_mut() {
+        for (fd, slot) in self.slots.iter_mut().enumerate() {
             if slot.as_ref().is_some_and(|e| e.cloexec) {
                 *slot = None;
+                self.open.clear(fd);
             }
         }
     }
 
     pub fn remove(&mut self, fd: i32) -> Result<FdEntry<F>, Errno> {
-        self.slots.get_mut(Self::index(fd)?).and_then(Option::take).ok_or(Errno::EBADF)
+        let i = Self::index(fd)?;
+        let entry = self.slots.get_mut(i).and_then(Option::take).ok_or(Errno::EBADF)?;
+        self.open.clear(i);
+        Ok(entry)
     }
 
     /// Slots the table has room for now, open or not (/proc/<pid>/status
@@ -124,7 +139,7 @@ impl<F: Clone> FdTable<F> {
     /// Number of open descriptors.
     #[cfg(test)]
     pub fn count(&self) -> usize {
-        self.slots.iter().filter(|s| s.is_some()).count()
+        self.open.count()
     }
 }
 
@@ -187,6 +202,36 @@ mod tests {
         t.close_on_exec();
         assert_eq!(t.get(0).unwrap().file, "keep");
         assert_eq!(t.get(1).err(), Some(Errno::EBADF));
+    }
+
+    #[test]
+    fn the_table_grows_by_doubling_only_past_its_capacity() {
+        let mut t = FdTable::new();
+        for _ in 0..100 {
+            t.insert_lowest(0, entry("x"), 1 << 20).unwrap();
+        }
+        let slot = core::mem::size_of::<Option<FdEntry<&str>>>();
+        assert!(t.heap_bytes() <= 2 * 100 * slot + 64, "100 descriptors take {} bytes of heap", t.heap_bytes());
+    }
+
+    #[test]
+    fn descriptors_freed_by_close_exec_and_dup2_come_back_lowest_first() {
+        let mut t = FdTable::new();
+        for _ in 0..5_000 {
+            t.insert_lowest(0, entry("x"), 10_000).unwrap();
+        }
+        assert_eq!(t.insert_at(7_000, entry("far"), 10_000), Ok(None));
+        t.insert_at(100, FdEntry { file: "exec", cloexec: true }, 10_000).unwrap();
+        t.remove(4_000).unwrap();
+        t.remove(64).unwrap();
+        t.close_on_exec();
+        assert_eq!(t.insert_lowest(0, entry("a"), 10_000), Ok(64));
+        assert_eq!(t.insert_lowest(0, entry("b"), 10_000), Ok(100), "closed by exec");
+        assert_eq!(t.insert_lowest(0, entry("c"), 10_000), Ok(4_000));
+        assert_eq!(t.insert_lowest(0, entry("d"), 10_000), Ok(5_000));
+        assert_eq!(t.insert_lowest(7_000, entry("e"), 10_000), Ok(7_001), "7000 is taken by dup2");
+        let copy = t.try_clone().unwrap();
+        assert_eq!(copy.count(), 5_003);
     }
 
     #[test]

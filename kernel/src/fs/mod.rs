@@ -7,6 +7,7 @@ pub mod file;
 pub mod initramfs;
 #[cfg(test)]
 mod initramfs_fuzz;
+pub mod open_fds;
 #[cfg(target_os = "none")]
 pub mod pipe;
 #[cfg(target_os = "none")]

@@ -43,6 +43,10 @@ use crate::syscall::errno::Errno;
 pub const DEFAULT_SLOTS: usize = 16;
 /// Linux's round_pipe_size refuses sizes above 2^31.
 const MAX_SIZE: u64 = 1 << 31;
+/// The most slots Linux's pipe_resize_ring can allocate: kcalloc of 40-byte
+/// pipe_buffers fails past KMALLOC_MAX_SIZE (4 MiB on arm64, 4 KiB pages),
+/// so 2^17 slots (a 512 MiB pipe) and more are ENOMEM.
+const MAX_SLOTS: usize = (4 << 20) / 40;
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 
@@ -319,7 +323,8 @@ impl PipeEnd {
     }
 
     /// F_SETPIPE_SZ (Linux's pipe_set_size): the size rounded up to a power
-    /// of two pages; EBUSY if the pipe holds more buffers than that; the new
+    /// of two pages; ENOMEM past the ring Linux can allocate (MAX_SLOTS);
+    /// EBUSY if the pipe holds more buffers than that; the new
     /// size in bytes. (Privileged here, as every program is root: no
     /// pipe-max-size or per-user limits.)
     pub fn set_size(&self, arg: u64) -> Result<u64, Errno> {
@@ -328,6 +333,9 @@ impl PipeEnd {
         }
         let size = arg.max(PAGE_SIZE as u64).next_power_of_two();
         let slots = (size / PAGE_SIZE as u64) as usize;
+        if slots > MAX_SLOTS {
+            return Err(Errno::ENOMEM);
+        }
         let mut ring = self.pipe.ring.lock();
         if slots < ring.bufs.len() {
             return Err(Errno::EBUSY);

@@ -73,6 +73,42 @@ impl Text {
         self.resume_key
     }
 
+    /// `v` in decimal, right-aligned in `width` columns (`{:>width$}`),
+    /// in one piece.
+    pub fn number(&mut self, v: u64, width: usize) {
+        // u64::MAX has 20 digits.
+        let mut digits = [b' '; 20];
+        let mut at = digits.len();
+        let mut v = v;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.spaces(width.saturating_sub(digits.len() - at));
+        self.bytes(&digits[at..]);
+    }
+
+    /// `n` spaces, 32 at a time (a `{:<width$}`'s padding).
+    pub fn spaces(&mut self, n: usize) {
+        const SPACES: [u8; 32] = [b' '; 32];
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(SPACES.len());
+            self.bytes(&SPACES[..k]);
+            left -= k;
+        }
+    }
+
+    /// Bytes still to generate before the window is full: a generator
+    /// starts no record past them.
+    pub fn left_to_fill(&self) -> u64 {
+        (self.from + WINDOW as u64).saturating_sub(self.total)
+    }
+
     /// Called before each record, keyed by its address: `false` when the
     /// window is full and the generator should stop.
     pub fn record(&mut self, key: u64) -> bool {
@@ -93,7 +129,11 @@ impl Text {
         let hi = self.total.min(self.from + WINDOW as u64);
         if lo < hi {
             let wanted = (hi - lo) as usize;
-            if self.kept.try_reserve(wanted).is_ok() && crate::mm::heap::can_spare(wanted) {
+            // The heap is asked (a lock) only when the buffer must grow:
+            // formatting writes a field's padding one character at a time,
+            // and smaps is megabytes of it.
+            let room = self.kept.capacity() - self.kept.len() >= wanted;
+            if room || (crate::mm::heap::can_spare(wanted) && self.kept.try_reserve(wanted).is_ok()) {
                 self.kept.extend_from_slice(&b[(lo - start) as usize..(hi - start) as usize]);
             }
         }
@@ -169,6 +209,32 @@ mod tests {
         for (i, line) in whole.chunks(LINE as usize).enumerate() {
             assert_eq!(line, alloc::format!("record {:05}\n", i).as_bytes(), "line {}", i);
         }
+    }
+
+    #[test]
+    fn no_record_starts_past_what_is_left_to_fill() {
+        for (offset, resume) in [(0, None), (3 * WINDOW as u64, Some((3 * WINDOW as u64 - 5, 100))), (70_000, None)] {
+            let mut t = Text::new(offset, resume);
+            let left = t.left_to_fill();
+            let mut started = 0u64;
+            while t.record(started) {
+                started += 1;
+                let _ = writeln!(t, "record {:05}", started);
+            }
+            assert!(started <= left / LINE + 1, "{} records started, {} bytes left to fill", started, left);
+            assert!(started >= left / LINE, "generation stopped early: {} records", started);
+        }
+    }
+
+    #[test]
+    fn numbers_are_right_aligned_as_format_does() {
+        let mut t = Text::new(0, None);
+        let mut want = alloc::string::String::new();
+        for (v, width) in [(0, 8), (4, 8), (12_345_678, 8), (123_456_789, 8), (u64::MAX, 8), (7, 0), (42, 70)] {
+            t.number(v, width);
+            let _ = write!(want, "{:>width$}", v, width = width);
+        }
+        assert_eq!(core::str::from_utf8(&t.kept).unwrap(), want);
     }
 
     #[test]

@@ -391,6 +391,9 @@ pub fn openat(dirfd: i32, path: UserAddr, flags: u32, _mode: u32) -> SysResult {
         return install(OpenFile::tmp(tmp, flags & (O_ACCMODE | O_APPEND)), flags);
     }
     if procfs::contains(&path) {
+        if flags & O_CREAT != 0 {
+            procfs::check_create(&path, flags & O_EXCL != 0)?;
+        }
         let proc = procfs::open(&path, access != O_RDONLY || flags & O_TRUNC != 0, flags & O_DIRECTORY != 0)?;
         return install(OpenFile::proc(proc, access), flags);
     }

@@ -102,7 +102,10 @@ pub fn line(space: &AddressSpace, area: &Area, out: &mut Text) {
     );
     match name {
         Some(n) => {
-            let _ = writeln!(out, "{:<72} {}", head, n);
+            // "{:<72} {}", the padding in one piece.
+            out.bytes(head.as_bytes());
+            out.spaces(72usize.saturating_sub(head.chars().count()));
+            let _ = writeln!(out, " {}", n);
         }
         None => {
             let _ = writeln!(out, "{}", head);

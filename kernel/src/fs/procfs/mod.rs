@@ -35,8 +35,6 @@ use alloc::vec::Vec;
 use linux_raw_sys::general::{stat as Stat, S_IFDIR, S_IFLNK, S_IFREG};
 use spin::Mutex;
 
-use core::fmt::Write;
-
 pub use super::seq_text::Text;
 use super::seq_text::WINDOW;
 use crate::mm::uaccess::{copy_from_user, copy_to_user, UserAddr};
@@ -377,6 +375,30 @@ pub fn open(path: &str, writable: bool, directory: bool) -> Result<Arc<ProcFile>
     Ok(Arc::new(ProcFile { node, kept: Mutex::new(None) }))
 }
 
+/// O_CREAT on a /proc path, before it is opened (Linux's lookup_open and
+/// do_open, for root): a name that exists is EEXIST with O_EXCL (a link
+/// not followed) and a directory EISDIR without; a new name in an existing
+/// directory is EACCES (procfs's directories have no create operation);
+/// a missing or non-directory parent is its lookup's error.
+pub fn check_create(path: &str, exclusive: bool) -> Result<(), Errno> {
+    match lookup(path, false) {
+        Ok(_) if exclusive => Err(Errno::EEXIST),
+        Ok(_) => match lookup(path, true) {
+            Ok(node) if node.is_dir() => Err(Errno::EISDIR),
+            _ => Ok(()),
+        },
+        Err(Errno::ENOENT) => {
+            let trimmed = path.trim_end_matches('/');
+            let parent = trimmed.rsplit_once('/').map_or(ROOT, |(dir, _)| dir);
+            if !lookup(parent, true)?.is_dir() {
+                return Err(Errno::ENOTDIR);
+            }
+            Err(Errno::EACCES)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl ProcFile {
     /// write/pwrite of `len` bytes from `buf`, as Linux 6.1 answers root:
     /// /proc/<pid>/comm renames the task (comm_write: the first 15 bytes,
@@ -512,6 +534,10 @@ impl ProcFile {
 }
 
 /// Sizes in kB, as Linux prints them: "<label><value, width 8> kB".
+/// Written in three pieces (smaps writes 21 of these per area: `{:>8}`
+/// wrote its padding a character at a time).
 pub fn kb(out: &mut Text, label: &str, kib: u64) {
-    let _ = writeln!(out, "{}{:>8} kB", label, kib);
+    out.bytes(label.as_bytes());
+    out.number(kib, 8);
+    out.bytes(b" kB\n");
 }
