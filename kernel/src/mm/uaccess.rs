@@ -11,7 +11,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::arch::aarch64::uaccess;
+use crate::arch::aarch64::user_copy as uaccess;
 use crate::exec::elf::USER_END;
 use crate::mm::tagged_addr::TagRule;
 pub use crate::mm::tagged_addr::UserAddr;

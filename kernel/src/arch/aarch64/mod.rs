@@ -20,9 +20,9 @@ pub mod context;
 pub mod cpu_features;
 pub mod debug;
 #[cfg(target_os = "none")]
-pub mod exception;
+pub mod el0_abort;
 #[cfg(target_os = "none")]
-pub mod fault;
+pub mod exception;
 #[cfg(target_os = "none")]
 pub mod fixup;
 pub mod fpsimd;
@@ -38,4 +38,4 @@ pub mod timer;
 #[cfg(target_os = "none")]
 pub mod tlb;
 #[cfg(target_os = "none")]
-pub mod uaccess;
+pub mod user_copy;
