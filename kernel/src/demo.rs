@@ -41,5 +41,5 @@ pub fn run() {
     }
     // SAFETY: our frame; clear its tags before handing it back.
     unsafe { mte::zero_page_with_tags(page) };
-    frame::free(f);
+    frame::put(f);
 }

@@ -298,7 +298,7 @@ impl AddressSpace {
             }
             Err(OutOfMemory) => {
                 if ownership == Ownership::Owned {
-                    frame::free(frame);
+                    frame::put(frame);
                 }
                 Err(OutOfMemory)
             }
@@ -353,7 +353,7 @@ impl AddressSpace {
         flush.finish();
         self.owned.now -= freed.len();
         for f in freed {
-            frame::free(f);
+            frame::put(f);
         }
         if flow.is_break() {
             return Err(Interrupted);
@@ -450,7 +450,7 @@ impl UserPage<'_> {
         if let Some((old, attrs)) = self.slot.clear() {
             tlb::flush_user_page(self.asid, self.va.as_u64());
             if !attrs.flags.contains(MapFlags::SPECIAL) {
-                frame::free(Frame::containing(old));
+                frame::put(Frame::containing(old));
                 self.owned.now -= 1;
             }
         }
@@ -553,7 +553,7 @@ impl Drop for AddressSpace {
                 &mut FrameTables,
                 &mut |_, pa, attrs| {
                     if !attrs.flags.contains(MapFlags::SPECIAL) {
-                        frame::free(Frame::containing(pa));
+                        frame::put(Frame::containing(pa));
                     }
                 },
                 &mut user_tables::free_table,

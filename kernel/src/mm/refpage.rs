@@ -143,7 +143,7 @@ pub enum FillKind {
 
 impl Drop for RefPage {
     fn drop(&mut self) {
-        frame::free(self.frame);
+        frame::put(self.frame);
         LIVE.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -77,7 +77,7 @@ impl SharedMemory {
 impl Drop for SharedMemory {
     fn drop(&mut self) {
         for (_, frame) in core::mem::take(&mut *self.pages.lock()) {
-            frame::free(frame);
+            frame::put(frame);
             FRAMES.fetch_sub(1, Ordering::Relaxed);
         }
     }

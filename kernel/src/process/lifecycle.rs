@@ -50,7 +50,7 @@ pub struct Process {
     pub faults: FaultCounters,
     /// Address and instruction (FAR, ELR) of the last spurious fault of a
     /// kernel access to user memory in this exception, to end one that
-    /// repeats with EFAULT (arch fault.rs).
+    /// repeats with EFAULT (arch/aarch64/el0_abort.rs).
     pub last_spurious: Option<(u64, u64)>,
     pub signals: SignalState,
     /// Tag-check control set by prctl (per thread in Linux; one thread here).

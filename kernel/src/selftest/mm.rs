@@ -24,7 +24,7 @@ fn dc_zva_zeroes_every_byte_of_a_page() -> Outcome {
         page_fill::zero_page(page);
         (0..4096).find(|&i| p.add(i).read_volatile() != 0)
     };
-    frame::free(f);
+    frame::put(f);
     ensure!(nonzero.is_none(), "byte {:?} survived zero_page", nonzero);
     Outcome::Pass
 }
@@ -35,7 +35,7 @@ fn frame_counts_return_to_baseline() -> Outcome {
     ensure!(frames.len() == 256, "only {} of 256 frames", frames.len());
     let during = frame::stats();
     ensure!(during.free + 256 == before.free, "free went {} -> {}", before.free, during.free);
-    frames.into_iter().for_each(frame::free);
+    frames.into_iter().for_each(frame::put);
     let after = frame::stats();
     ensure!(after == before, "before {:?}, after {:?}", before, after);
     Outcome::Pass
@@ -50,7 +50,7 @@ fn frames_are_distinct_and_outside_the_image() -> Outcome {
     sorted.dedup();
     let distinct = sorted.len();
     let inside = frames.iter().find(|f| image.contains(&f.start().as_u64())).copied();
-    frames.into_iter().for_each(frame::free);
+    frames.into_iter().for_each(frame::put);
     ensure!(distinct == 64, "{} distinct frames out of 64", distinct);
     ensure!(inside.is_none(), "frame {:?} lies inside the kernel image", inside);
     Outcome::Pass

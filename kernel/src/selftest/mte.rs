@@ -31,7 +31,7 @@ fn with_tagged_page(f: impl FnOnce(VirtAddr) -> Outcome) -> Outcome {
     let outcome = f(page);
     // SAFETY: as above; leave no tags behind for the next user.
     unsafe { mte::zero_page_with_tags(page) };
-    frame::free(frame);
+    frame::put(frame);
     outcome
 }
 

@@ -66,7 +66,7 @@ fn decode(esr: Esr) -> Decoded {
 
 /// Tries to resolve `far` in the current process: what was done, or the
 /// signal on failure.
-fn resolve(far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig> {
+fn resolve_or_signal(far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig> {
     // Linux's do_page_fault: untagged_addr(far), the tag TBI0 ignored.
     let va = untagged_addr(far);
     let p = process::current();
@@ -116,7 +116,7 @@ fn resolve(far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig>
 fn user_abort(frame: &TrapFrame) {
     let esr = frame.esr();
     let outcome = match decode(esr) {
-        Decoded::Resolve { access } => resolve(frame.far, esr, access).map(|_| ()),
+        Decoded::Resolve { access } => resolve_or_signal(frame.far, esr, access).map(|_| ()),
         Decoded::Signal(sig) => Err(sig),
     };
     if let Err(sig) = outcome {
@@ -219,7 +219,7 @@ pub fn kernel_access_to_user(frame: &TrapFrame) -> bool {
     }
     let access = (frame.far, frame.elr);
     let resolved = match decode(frame.esr()) {
-        Decoded::Resolve { access } => resolve(frame.far, frame.esr(), access),
+        Decoded::Resolve { access } => resolve_or_signal(frame.far, frame.esr(), access),
         Decoded::Signal(_) => return false,
     };
     let p = process::current();
