@@ -19,7 +19,7 @@ use crate::fs::fd_table::FdTable;
 use crate::fs::file::FileRef;
 use crate::mm::address_space::AddressSpace;
 use crate::mm::fault::FaultCounters;
-use crate::signal::SignalState;
+use crate::signal::{PendingFault, SignalState};
 use alloc::sync::Arc;
 
 /// A process ID, as getpid() returns it.
@@ -55,13 +55,9 @@ pub struct Process {
     pub signals: SignalState,
     /// Tag-check control set by prctl (per thread in Linux; one thread here).
     pub mte: MteControl,
-    /// The one-line report of the fault behind a pending forced signal,
-    /// printed if that signal ends the process.
-    pub fault_report: Option<String>,
-    /// ESR_EL1 of that fault, for the signal frame's esr_context.
-    pub fault_esr: Option<u64>,
-    /// The untagged address of that fault, if it was an abort.
-    pub fault_address: Option<u64>,
+    /// The fault behind a pending forced signal: its report, ESR and
+    /// address, from the exception until the signal is delivered.
+    pub pending_fault: PendingFault,
     /// An asynchronous tag check fault was seen (TFSRE0_EL1.TF0) and is
     /// raised as SIGSEGV/SEGV_MTEAERR on the way back to EL0.
     pub mte_async_fault: bool,

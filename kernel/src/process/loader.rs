@@ -23,6 +23,7 @@ use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::address_space::{AddressSpace, OutOfMemory, ProgramLayout};
 use crate::mm::fault::FaultCounters;
 use crate::mm::vma::{Area, Backing, Prot};
+use crate::signal::PendingFault;
 
 pub use crate::exec::layout::{MMAP_BASE, STACK_SIZE, STACK_TOP};
 /// Pages of each process's kernel stack.
@@ -271,9 +272,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         last_spurious: None,
         signals: Default::default(),
         mte: Default::default(),
-        fault_report: None,
-        fault_esr: None,
-        fault_address: None,
+        pending_fault: PendingFault::default(),
         mte_async_fault: false,
         comm: comm_of(path),
         tls: 0,

@@ -18,7 +18,7 @@ use crate::mm::addr::VirtAddr;
 use crate::mm::fault::{self, Access, FaultError};
 use crate::mm::tagged_addr::{tag_check_fault_address, untagged_addr};
 use crate::process;
-use crate::signal::{SigFields, SigInfo};
+use crate::signal::{PendingFault, SigFields, SigInfo};
 
 /// A signal and its si_code, with the code's name for reports.
 #[derive(Clone, Copy)]
@@ -131,7 +131,7 @@ fn user_abort(frame: &TrapFrame) {
         // Only aborts have a fault address for uc_mcontext (Linux's
         // thread.fault_address, set from untagged_addr(far) by
         // set_thread_esr), without its tag.
-        process::current().fault_address = Some(untagged_addr(frame.far));
+        process::current().pending_fault.address = Some(untagged_addr(frame.far));
     }
 }
 
@@ -155,9 +155,7 @@ fn force(frame: &TrapFrame, sig: Sig, addr: u64) {
         log::info!("pid {} ({}): {} {}", p.pid.0, p.name, process::outcome::signal_name(sig.signal), report);
         report
     };
-    p.fault_report = Some(report);
-    p.fault_esr = Some(frame.esr);
-    p.fault_address = None;
+    p.pending_fault = PendingFault { report: Some(report), esr: Some(frame.esr), address: None };
     p.signals.force(SigInfo { signo: sig.signal, code: sig.code as i32, fields: SigFields::Fault { addr } });
 }
 
@@ -199,9 +197,11 @@ fn software_step(frame: &mut TrapFrame) {
         frame.spsr = super::debug::with_step(frame.spsr, true);
     }
     log::debug!("pid {} ({}): software step at pc {:#x}", p.pid.0, p.name, frame.elr);
-    p.fault_esr = Some(frame.esr);
-    p.fault_address = None;
-    p.fault_report = Some(format!("TRAP_TRACE (software step) at pc {:#x}", frame.elr));
+    p.pending_fault = PendingFault {
+        report: Some(format!("TRAP_TRACE (software step) at pc {:#x}", frame.elr)),
+        esr: Some(frame.esr),
+        address: None,
+    };
     p.signals.force(SigInfo { signo: SIGTRAP, code: TRAP_TRACE as i32, fields: SigFields::Fault { addr: frame.elr } });
 }
 
