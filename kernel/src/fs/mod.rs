@@ -1,6 +1,11 @@
 //! Files: the initramfs that holds the programs to run, open files and the
 //! per-process descriptor table, /dev/shm and /proc.
 
+// Safe code only: what needs `unsafe` is a primitive in arch/ or mm/
+// (frames, page tables, user copies, the one-CPU cells), as Asterinas
+// splits its framekernel.
+#![deny(unsafe_code)]
+
 pub mod fd_table;
 #[cfg(target_os = "none")]
 pub mod file;

@@ -123,7 +123,14 @@ impl UserIov {
 /// # Safety
 /// Every bit pattern must be a valid value and the type must have no
 /// padding that could leak kernel memory (or be zeroed before copying out).
-pub unsafe trait Pod {}
+pub unsafe trait Pod: Sized {
+    /// The all-zero value, the starting point of a structure filled in
+    /// field by field before it is copied out (so no padding leaks).
+    fn zeroed() -> Self {
+        // SAFETY: Pod: every bit pattern, all zeros among them, is a value.
+        unsafe { core::mem::zeroed() }
+    }
+}
 
 // SAFETY: integers and the Linux ABI structures are plain data.
 unsafe impl Pod for u64 {}
@@ -147,6 +154,10 @@ unsafe impl Pod for linux_raw_sys::general::stat {}
 unsafe impl Pod for linux_raw_sys::system::sysinfo {}
 // SAFETY: char arrays only.
 unsafe impl Pod for linux_raw_sys::system::new_utsname {}
+// SAFETY: four u64, no padding.
+unsafe impl Pod for crate::syscall::signal::KernelSigaction {}
+// SAFETY: integers only, padding named and zeroed.
+unsafe impl Pod for crate::syscall::signal::StackT {}
 
 /// Reads a `T` from user memory.
 pub fn read_user<T: Pod>(src: UserAddr) -> Result<T, Errno> {

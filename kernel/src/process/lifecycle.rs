@@ -2,8 +2,7 @@
 //! switched, blocked and ended is in scheduler.rs.
 
 use alloc::string::String;
-use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use linux_raw_sys::general::rlimit64;
 
@@ -12,6 +11,7 @@ use super::outcome::Outcome;
 pub use super::scheduler::*;
 use super::shared::Shared;
 use crate::arch::aarch64::context::KernelContext;
+use crate::arch::aarch64::cpu_local::{CpuLocal, Current};
 use crate::arch::aarch64::fpsimd::FpState;
 use crate::arch::aarch64::mmu::kernel_map::KernelStack;
 use crate::arch::aarch64::mte_control::MteControl;
@@ -132,14 +132,9 @@ pub enum State {
     Zombie,
 }
 
-/// State only the boot CPU touches, with interrupts masked.
-pub(super) struct CpuLocal<T>(pub(super) UnsafeCell<T>);
-// SAFETY: one CPU; the kernel is never interrupted (DAIF masked at EL1).
-unsafe impl<T> Sync for CpuLocal<T> {}
-
 /// The runner's context while a process runs.
-pub(super) static RUNNER: CpuLocal<KernelContext> = CpuLocal(UnsafeCell::new(KernelContext::zeroed()));
-pub(super) static CURRENT: AtomicPtr<Process> = AtomicPtr::new(core::ptr::null_mut());
+pub(super) static RUNNER: CpuLocal<KernelContext> = CpuLocal::new(KernelContext::zeroed());
+pub(super) static CURRENT: Current<Process> = Current::new();
 static NEXT_PID: AtomicU32 = AtomicU32::new(1);
 
 pub fn next_pid() -> Pid {
@@ -151,11 +146,7 @@ pub fn next_pid() -> Pid {
 /// Must be called only while a process runs (from its system calls, faults
 /// and interrupts); the reference must not outlive that call.
 pub fn current() -> &'static mut Process {
-    let p = CURRENT.load(Ordering::Relaxed);
-    assert!(!p.is_null(), "no current process");
-    // SAFETY: set by `run` for the lifetime of the process's execution on
-    // this CPU; the kernel is not reentered while a handler holds it.
-    unsafe { &mut *p }
+    CURRENT.get().expect("no current process")
 }
 
 /// The kernel stack of the running process, for backtraces.
@@ -165,5 +156,5 @@ pub fn current_kernel_stack() -> Option<core::ops::Range<u64>> {
 
 /// Whether a process is running (false during boot and in the runner).
 pub fn has_current() -> bool {
-    !CURRENT.load(Ordering::Relaxed).is_null()
+    CURRENT.is_set()
 }

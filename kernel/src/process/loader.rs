@@ -242,11 +242,8 @@ pub fn initial_frame(entry: VirtAddr, sp: VirtAddr) -> TrapFrame {
 /// EL0 through it.
 pub fn kernel_stack_with(frame: TrapFrame) -> Result<(KernelStack, KernelContext), LoadError> {
     let kstack = KernelStack::new(KERNEL_STACK_PAGES).ok_or(LoadError::OutOfMemory)?;
-    let frame_ptr = (kstack.top().as_u64() - core::mem::size_of::<TrapFrame>() as u64) as *mut TrapFrame;
-    // SAFETY: the top of the new kernel stack is ours and unused; the frame
-    // is what `exception_return` restores.
-    unsafe { frame_ptr.write(frame) };
-    Ok((kstack, KernelContext::new_user_entry(frame_ptr)))
+    let context = KernelContext::new_user_entry(&kstack, frame);
+    Ok((kstack, context))
 }
 
 /// Creates the process for `file` with `argv` and `envp`, ready to run.

@@ -8,6 +8,11 @@
 //! kernel runs with interrupts masked, so "the current process" is a plain
 //! pointer with no locking.
 
+// Safe code only: what needs `unsafe` is a primitive in arch/ or mm/
+// (frames, page tables, user copies, the one-CPU cells), as Asterinas
+// splits its framekernel.
+#![deny(unsafe_code)]
+
 pub mod cpu_mask;
 pub mod expectation;
 pub mod outcome;

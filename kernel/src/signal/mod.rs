@@ -9,6 +9,11 @@
 //! tested on the host; the arm64 signal frame is in
 //! arch/aarch64/signal_frame.rs, delivery and rt_sigreturn in deliver.rs.
 
+// Safe code only: what needs `unsafe` is a primitive in arch/ or mm/
+// (frames, page tables, user copies, the one-CPU cells), as Asterinas
+// splits its framekernel.
+#![deny(unsafe_code)]
+
 #[cfg(target_os = "none")]
 pub mod deliver;
 

@@ -3,6 +3,11 @@
 //! `linux-raw-sys`. Each handler returns `SysResult`; this file is only the
 //! table from number to handler.
 
+// Safe code only: what needs `unsafe` is a primitive in arch/ or mm/
+// (frames, page tables, user copies, the one-CPU cells), as Asterinas
+// splits its framekernel.
+#![deny(unsafe_code)]
+
 pub mod errno;
 #[cfg(target_os = "none")]
 mod fd;
@@ -29,7 +34,7 @@ mod regset;
 #[cfg(target_os = "none")]
 mod sched;
 #[cfg(target_os = "none")]
-mod signal;
+pub(crate) mod signal;
 #[cfg(target_os = "none")]
 mod time;
 

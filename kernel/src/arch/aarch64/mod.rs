@@ -18,6 +18,8 @@ pub mod cache;
 pub mod context;
 #[cfg(target_os = "none")]
 pub mod cpu_features;
+#[cfg(target_os = "none")]
+pub mod cpu_local;
 pub mod debug;
 #[cfg(target_os = "none")]
 pub mod el0_abort;
