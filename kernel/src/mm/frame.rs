@@ -418,17 +418,17 @@ pub enum Clear {
 /// tags in a single pass (DC GZVA), as Linux does for a new PROT_MTE page.
 #[cfg(target_os = "none")]
 pub fn alloc_zeroed(clear: Clear) -> Option<Frame> {
-    use crate::arch::aarch64::{mmu::layout::phys_to_virt, mte};
+    use crate::arch::aarch64::{mmu::layout::phys_to_virt, mte, page_fill};
     let frame = alloc()?;
     let va = phys_to_virt(frame.start());
     if clear == Clear::DataAndTags && mte::tagging_enabled() {
         // SAFETY: a frame just allocated, owned by us, mapped RW Tagged by the
         // linear map.
-        unsafe { mte::zero_page_with_tags(va) };
+        unsafe { page_fill::zero_page_with_tags(va) };
         mark_tags_valid(frame);
     } else {
         // SAFETY: as above.
-        unsafe { crate::arch::aarch64::page_fill::zero_page(va) };
+        unsafe { page_fill::zero_page(va) };
     }
     Some(frame)
 }
