@@ -201,9 +201,8 @@ pub unsafe fn probe_read_checked(va: VirtAddr) -> Result<u8, super::esr::Esr> {
 }
 
 /// The logical tag every plain kernel pointer carries (its top byte is
-/// 0xFF): with TCR_EL1.TCMA1 set, accesses through it are never checked
-/// (Linux's KASAN_TAG_KERNEL).
-pub const MATCH_ALL_TAG: u8 = 0xf;
+/// 0xFF): with TCR_EL1.TCMA1 set, accesses through it are never checked.
+pub use crate::mm::tagged_addr::MATCH_ALL_TAG;
 
 /// Tags IRG never draws for the kernel: the match-all tag (a pointer with
 /// it is unchecked) and tag 0 (what memory no one has tagged holds, and the
@@ -243,7 +242,7 @@ pub fn random_kernel_tag(exclude: u16) -> u8 {
             options(nomem, nostack),
         );
     }
-    ((tagged >> 56) & 0xf) as u8
+    tagged_addr::mte_tag(tagged)
 }
 
 /// Sets the allocation tags of `[va, va + len)` to `va`'s logical tag,

@@ -272,7 +272,7 @@ pub fn map_mmio(pa: PhysAddr, size: u64) -> Result<VirtAddr, MapError> {
 pub fn lookup(va: VirtAddr) -> Option<(PhysAddr, Attributes, u8)> {
     let guard = KERNEL_SPACE.lock();
     // A heap pointer's tag is not part of the address (TBI1).
-    guard.as_ref()?.table.translate(&mut KernelTables, va.kernel_untagged())
+    guard.as_ref()?.table.translate(&mut KernelTables, va.with_match_all_tag())
 }
 
 /// A kernel stack in the kernel-stack window, with an unmapped guard page
