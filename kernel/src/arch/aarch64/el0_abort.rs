@@ -94,7 +94,8 @@ fn resolve_or_signal(far: u64, esr: Esr, access: Access) -> Result<fault::Resolu
         // A spurious fault (the page was there and allowed: a TLB entry or
         // a walk that had not seen the new entry yet) is retried, however
         // often, as Linux does: a new user entry is written without a DSB
-        // (Linux's set_pte issues one only for kernel entries), so on
+        // (mm/address_space.rs: UserPage::replace, step 6; Linux's set_pte
+        // issues one only for kernel entries), so on
         // hardware the retried access may fault again before the walker
         // sees it. The refresh invalidates the page's TLB entry after a
         // DSB, which bounds this; at EL0 the timer can always preempt.
