@@ -7,15 +7,15 @@
 #![deny(unsafe_code)]
 
 pub mod fd_table;
-#[cfg(target_os = "none")]
-pub mod file;
 pub mod initramfs;
 #[cfg(test)]
 mod initramfs_fuzz;
-#[cfg(target_os = "none")]
-pub mod pipe;
-#[cfg(target_os = "none")]
-pub mod procfs;
 pub mod seq_text;
-#[cfg(target_os = "none")]
-pub mod tmpfs;
+
+// Kernel-only: not built for the host unit tests (main.rs: kernel_only!).
+kernel_only! {
+    pub mod file;
+    pub mod pipe;
+    pub mod procfs;
+    pub mod tmpfs;
+}

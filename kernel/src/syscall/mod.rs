@@ -9,34 +9,24 @@
 #![deny(unsafe_code)]
 
 pub mod errno;
-#[cfg(target_os = "none")]
-mod fd;
-#[cfg(target_os = "none")]
-mod futex;
-#[cfg(target_os = "none")]
-mod info;
-#[cfg(target_os = "none")]
-mod io;
-#[cfg(target_os = "none")]
-mod memory;
-#[cfg(target_os = "none")]
-mod poll;
-#[cfg(target_os = "none")]
-mod prctl;
-#[cfg(target_os = "none")]
-mod process;
-#[cfg(target_os = "none")]
-mod ptrace;
-#[cfg(target_os = "none")]
-mod refpage;
-#[cfg(target_os = "none")]
-mod regset;
-#[cfg(target_os = "none")]
-mod sched;
-#[cfg(target_os = "none")]
-pub(crate) mod signal;
-#[cfg(target_os = "none")]
-mod time;
+
+// Kernel-only: not built for the host unit tests (main.rs: kernel_only!).
+kernel_only! {
+    mod fd;
+    mod futex;
+    mod info;
+    mod io;
+    mod memory;
+    mod poll;
+    mod prctl;
+    mod process;
+    mod ptrace;
+    mod refpage;
+    mod regset;
+    mod sched;
+    pub(crate) mod signal;
+    mod time;
+}
 
 #[cfg(target_os = "none")]
 pub use dispatch::dispatch;
