@@ -514,6 +514,9 @@ impl UserPage<'_> {
     /// TLB entry.
     pub fn refresh(&mut self, area: &Area, ownership: Ownership) {
         let Some((pa, _)) = self.slot.page() else { return };
+        // In place: the same frame, only its permissions (or Normal to
+        // Normal-Tagged) change, which needs no break-before-make (the
+        // comment in `AddressSpace::protect`).
         self.slot.set(pa, AddressSpace::attributes(area, Frame::containing(pa), ownership));
         tlb::flush_user_page(self.asid, self.va.as_u64());
     }
