@@ -40,6 +40,6 @@ pub fn run() {
         Ok(_) => warn!("checked load through {:#x} with the wrong tag did not fault", other.as_u64()),
     }
     // SAFETY: our frame; clear its tags before handing it back.
-    unsafe { mte::zero_page_with_tags(page) };
-    frame::free(f);
+    unsafe { crate::arch::aarch64::page_fill::zero_page_with_tags(page) };
+    frame::put(f);
 }

@@ -1,6 +1,7 @@
 //! Device drivers.
 
-#[cfg(target_os = "none")]
-pub mod gic_v2;
-#[cfg(target_os = "none")]
-pub mod pl011;
+// Kernel-only: not built for the host unit tests (main.rs: kernel_only!).
+kernel_only! {
+    pub mod gic_v2;
+    pub mod pl011;
+}

@@ -157,7 +157,6 @@ pub fn unlink(path: &str) -> Result<(), Errno> {
     Ok(())
 }
 
-use crate::arch::aarch64::mmu::layout::phys_to_virt;
 use crate::mm::uaccess::{copy_from_user, copy_to_user, UserAddr};
 
 /// Largest single transfer, as Linux's MAX_RW_COUNT.
@@ -176,14 +175,8 @@ impl TmpFile {
             let in_page = (at % PAGE_SIZE as u64) as usize;
             let n = ((PAGE_SIZE - in_page) as u64).min(end - at) as usize;
             let dst = buf.offset(at - offset);
-            let result = match self.pages.existing(index) {
-                Some(f) => {
-                    // SAFETY: the object keeps the frame alive while we hold
-                    // the file; n bytes from in_page stay inside it.
-                    let src =
-                        unsafe { core::slice::from_raw_parts(phys_to_virt(f.start()).as_ptr::<u8>().add(in_page), n) };
-                    copy_to_user(dst, src)
-                }
+            let result = match self.pages.with_existing_bytes(index, in_page, n, |src| copy_to_user(dst, src)) {
+                Some(copied) => copied,
                 // A hole reads as zeros.
                 None => (0..n)
                     .step_by(zeros.len())
@@ -207,11 +200,12 @@ impl TmpFile {
             let index = at / PAGE_SIZE as u64;
             let in_page = (at % PAGE_SIZE as u64) as usize;
             let n = ((PAGE_SIZE - in_page) as u64).min(end - at) as usize;
-            let f = self.pages.page(index, false).ok_or(Errno::ENOSPC)?;
-            // SAFETY: as in read_at; the destination is inside the frame.
-            let dst =
-                unsafe { core::slice::from_raw_parts_mut(phys_to_virt(f.start()).as_mut_ptr::<u8>().add(in_page), n) };
-            if let Err(e) = copy_from_user(dst, buf.offset(at - offset)) {
+            let src = buf.offset(at - offset);
+            let copied = self
+                .pages
+                .with_page_bytes_mut(index, in_page, n, |dst| copy_from_user(dst, src))
+                .ok_or(Errno::ENOSPC)?;
+            if let Err(e) = copied {
                 self.grow_to(at);
                 return if at > offset { Ok(at - offset) } else { Err(e) };
             }

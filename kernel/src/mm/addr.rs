@@ -97,11 +97,10 @@ impl VirtAddr {
         Self(p as u64)
     }
     /// A kernel (TTBR1) address with the match-all logical tag 0xF in
-    /// bits 59:56, as every kernel pointer but the heap's has it: the form
-    /// to compare, translate or hand to the allocator (a heap pointer's
-    /// random tag dropped). Not for user addresses.
-    pub const fn kernel_untagged(self) -> Self {
-        Self(self.0 | (0xf << 56))
+    /// bits 59:56, as every kernel pointer but the heap's has it
+    /// (mm/tagged_addr.rs: `with_match_all_tag`). Not for user addresses.
+    pub const fn with_match_all_tag(self) -> Self {
+        Self(super::tagged_addr::with_match_all_tag(self.0))
     }
 }
 

@@ -316,7 +316,7 @@ impl AddressSpace {
             }
             Err(OutOfMemory) => {
                 if ownership == Ownership::Owned {
-                    frame::free(frame);
+                    frame::put(frame);
                 }
                 Err(OutOfMemory)
             }
@@ -371,7 +371,7 @@ impl AddressSpace {
         flush.finish();
         self.owned.now -= freed.len();
         for f in freed {
-            frame::free(f);
+            frame::put(f);
         }
         if flow.is_break() {
             return Err(Interrupted);
@@ -414,6 +414,15 @@ impl AddressSpace {
             let flow = self.table().for_each_page(&mut FrameTables, old.start, old.end, &mut |va, mut slot| {
                 let Some((pa, attrs)) = slot.page() else { return ControlFlow::Continue(()) };
                 let ownership = ownership_of(attrs);
+                // In place, without break-before-make: the output address
+                // stays, and what changes is the permissions (AP, UXN, PXN)
+                // and, when PROT_MTE is added, the memory type from Normal
+                // to Normal-Tagged, which the architecture treats as a
+                // permission for aliasing purposes (Linux's
+                // pgattr_change_is_safe allows both in live entries). The
+                // frame's tags are valid before it becomes Tagged
+                // (`attributes`: make_tags_valid), and the old entry leaves
+                // the TLBs after the store (RangeFlush, DSB ISHST first).
                 slot.set(pa, Self::attributes(&now, Frame::containing(pa), ownership));
                 flush.page(va);
                 check_every(&mut n)
@@ -460,23 +469,62 @@ impl UserPage<'_> {
         Some((pa, ownership_of(attrs)))
     }
 
-    /// Maps `frame` with the attributes of `area`. Whatever was mapped is
-    /// replaced by break-before-make (Arm ARM (DDI 0487K.a) D8.16.1): its entry is made
-    /// invalid and its TLB entry invalidated before the new one is written,
-    /// so the two are never visible together; it is freed if it was owned.
+    /// Maps `frame` with the attributes of `area`, in place of whatever was
+    /// mapped ([`Self::replace`]); an owned old frame loses this owner.
     pub fn map(&mut self, frame: Frame, area: &Area, ownership: Ownership) {
-        if let Some((old, attrs)) = self.slot.clear() {
-            tlb::flush_user_page(self.asid, self.va.as_u64());
-            if !attrs.flags.contains(MapFlags::SPECIAL) {
-                frame::free(Frame::containing(old));
+        let attrs = AddressSpace::attributes(area, frame, ownership);
+        if let Some((old, old_attrs)) = self.replace(frame.start(), attrs) {
+            if !old_attrs.flags.contains(MapFlags::SPECIAL) {
+                frame::put(Frame::containing(old));
                 self.owned.now -= 1;
             }
         }
-        self.slot.set(frame.start(), AddressSpace::attributes(area, frame, ownership));
         if ownership == Ownership::Owned {
             self.owned.now += 1;
             self.owned.peak = self.owned.peak.max(self.owned.now);
         }
+    }
+
+    /// Writes the entry for `pa` with `attrs`; a valid entry already there
+    /// is replaced by break-before-make, so that the old and the new
+    /// translation are never both visible (Arm ARM (DDI 0487K.a) D8.16.1, "Using
+    /// break-before-make when updating translation table entries": needed
+    /// whenever the output address changes, as here: a zero page, a
+    /// reference page or a shared frame giving way to a private copy).
+    /// Returns what was mapped. The steps:
+    ///
+    /// 1. Write an invalid descriptor over the old one.
+    /// 2. DSB ISHST: that store is visible to every walker before the TLBI.
+    /// 3. TLBI VALE1IS by VA and ASID: drop the old entry from every TLB of
+    ///    the Inner Shareable domain.
+    /// 4. DSB ISH (and ISB): the invalidation is complete before the new
+    ///    entry is written. Steps 2-4 are `tlb::flush_user_page`, Linux's
+    ///    ptep_clear_flush -> flush_tlb_page.
+    /// 5. Write the new descriptor.
+    /// 6. *Left out*: the DSB ISHST (and ISB) that would make the new
+    ///    entry visible to the walker before the next access. Linux's
+    ///    set_pte issues it only for valid kernel entries
+    ///    (pte_valid_not_user) and so leaves it out for user ones too: the
+    ///    exception return to EL0 does not wait for the store, and a walk
+    ///    that misses it finds the invalid entry and faults again. That
+    ///    fault finds the page mapped and allowed, a *spurious* fault, which
+    ///    arch/aarch64/el0_abort.rs (`resolve_or_signal`) retries after
+    ///    `refresh` invalidated the TLB entry behind a DSB: from EL0 as often
+    ///    as it comes (as Linux does), from a kernel access to user memory
+    ///    once, a second spurious fault on the same access ending the copy
+    ///    with EFAULT (`kernel_access_to_user`), so the kernel cannot spin.
+    ///    The barrier would cost every fault; its absence costs a retry on
+    ///    the rare one that races the store.
+    pub fn replace(&mut self, pa: PhysAddr, attrs: Attributes) -> Option<(PhysAddr, Attributes)> {
+        // Step 1 (PageSlot::clear writes only over a valid entry).
+        let old = self.slot.clear();
+        if old.is_some() {
+            // Steps 2-4.
+            tlb::flush_user_page(self.asid, self.va.as_u64());
+        }
+        // Step 5; step 6 left out (above).
+        self.slot.set(pa, attrs);
+        old
     }
 
     /// Re-applies the area's attributes to the page mapped here (after a
@@ -484,6 +532,9 @@ impl UserPage<'_> {
     /// TLB entry.
     pub fn refresh(&mut self, area: &Area, ownership: Ownership) {
         let Some((pa, _)) = self.slot.page() else { return };
+        // In place: the same frame, only its permissions (or Normal to
+        // Normal-Tagged) change, which needs no break-before-make (the
+        // comment in `AddressSpace::protect`).
         self.slot.set(pa, AddressSpace::attributes(area, Frame::containing(pa), ownership));
         tlb::flush_user_page(self.asid, self.va.as_u64());
     }
@@ -573,7 +624,7 @@ impl Drop for AddressSpace {
                 &mut FrameTables,
                 &mut |_, pa, attrs| {
                     if !attrs.flags.contains(MapFlags::SPECIAL) {
-                        frame::free(Frame::containing(pa));
+                        frame::put(Frame::containing(pa));
                     }
                 },
                 &mut user_tables::free_table,

@@ -2,7 +2,7 @@
 //!
 //! This is the generic half of the fault path: the arch code has already
 //! decoded the syndrome into an address, an access kind and whether a page
-//! was there (arch/aarch64/fault.rs). Here the area decides ("private write":
+//! was there (arch/aarch64/el0_abort.rs). Here the area decides ("private write":
 //! a write to an area without MAP_SHARED), first matching row first:
 //!
 //! | area backing        | access        | page now        | action                                   |

@@ -227,7 +227,7 @@ static OWNERS: spin::Once<OwnerTable> = spin::Once::new();
 /// the frame's present use; *claimed*, someone is clearing them; *valid*.
 /// A byte, not two bits, so that marking a frame is a store and checking
 /// it a load on the fault path, with no read-modify-write of a word other
-/// frames share. A frame comes from the pool stale, and [`free`] makes it
+/// frames share. A frame comes from the pool stale, and [`put`] makes it
 /// stale again when its last owner lets it go. Pure bookkeeping, tested on
 /// the host; clearing the tags is the caller's.
 pub struct TagState<'a> {
@@ -377,8 +377,9 @@ fn extra_owners(frame: Frame) -> Option<&'static AtomicU32> {
     OWNERS.get()?.extra(frame)
 }
 
-/// Drops one owner of a frame; the last one returns it to the allocator.
-pub fn free(frame: Frame) {
+/// Drops one owner of a frame (Linux's put_page); only the last one
+/// returns it to the allocator, so a frame shared copy-on-write stays.
+pub fn put(frame: Frame) {
     let shared = extra_owners(frame)
         .is_some_and(|extra| extra.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok());
     if !shared {
@@ -417,17 +418,17 @@ pub enum Clear {
 /// tags in a single pass (DC GZVA), as Linux does for a new PROT_MTE page.
 #[cfg(target_os = "none")]
 pub fn alloc_zeroed(clear: Clear) -> Option<Frame> {
-    use crate::arch::aarch64::{mmu::layout::phys_to_virt, mte};
+    use crate::arch::aarch64::{mmu::layout::phys_to_virt, mte, page_fill};
     let frame = alloc()?;
     let va = phys_to_virt(frame.start());
     if clear == Clear::DataAndTags && mte::tagging_enabled() {
         // SAFETY: a frame just allocated, owned by us, mapped RW Tagged by the
         // linear map.
-        unsafe { mte::zero_page_with_tags(va) };
+        unsafe { page_fill::zero_page_with_tags(va) };
         mark_tags_valid(frame);
     } else {
         // SAFETY: as above.
-        unsafe { crate::arch::aarch64::page_fill::zero_page(va) };
+        unsafe { page_fill::zero_page(va) };
     }
     Some(frame)
 }

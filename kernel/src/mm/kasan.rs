@@ -181,7 +181,7 @@ fn data_bytes(size: usize) -> usize {
 }
 
 pub fn in_heap(va: VirtAddr) -> bool {
-    let v = va.kernel_untagged().as_u64();
+    let v = va.with_match_all_tag().as_u64();
     (HEAP_START.load(Ordering::Relaxed)..HEAP_END.load(Ordering::Relaxed)).contains(&v)
 }
 
@@ -198,14 +198,14 @@ pub fn heap_tag(va: VirtAddr) -> Option<u8> {
 /// inside the heap.
 unsafe fn read_record(rec: VirtAddr) -> Record {
     // SAFETY: per the contract; unchecked through the match-all tag.
-    unsafe { core::ptr::read_volatile(rec.kernel_untagged().as_ptr::<Record>()) }
+    unsafe { core::ptr::read_volatile(rec.with_match_all_tag().as_ptr::<Record>()) }
 }
 
 /// # Safety
 /// As for [`read_record`], and the record must be the caller's.
 unsafe fn write_record(rec: VirtAddr, r: Record) {
     // SAFETY: per the contract.
-    unsafe { core::ptr::write_volatile(rec.kernel_untagged().as_mut_ptr::<Record>(), r) }
+    unsafe { core::ptr::write_volatile(rec.with_match_all_tag().as_mut_ptr::<Record>(), r) }
 }
 
 /// The return addresses from the frame record at `fp` outwards (the
@@ -308,7 +308,7 @@ pub unsafe fn untag_free(ptr: *mut u8, layout: Layout, fp: u64) -> Result<*mut u
         write_record(rec, r);
         mte::set_tags(mte::with_tag(va, free_tag), len, false);
     }
-    Ok(va.kernel_untagged().as_mut_ptr())
+    Ok(va.with_match_all_tag().as_mut_ptr())
 }
 
 /// Whether an allocation is in use or was freed.
@@ -336,7 +336,7 @@ const SEARCH_GRANULES: u64 = 1 << 16;
 /// the first record at or after `addr` whose data starts at or before it.
 /// Reads tags and records only (no heap allocation): safe in a report.
 pub fn allocation_at(addr: u64) -> Option<Allocation> {
-    let va = VirtAddr::new(addr).kernel_untagged().align_down(GRANULE as u64);
+    let va = VirtAddr::new(addr).with_match_all_tag().align_down(GRANULE as u64);
     if !in_heap(va) {
         return None;
     }

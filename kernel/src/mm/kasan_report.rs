@@ -74,7 +74,7 @@ pub fn is_expected() -> bool {
 }
 
 fn classify(addr: u64, allocation: Option<&Allocation>) -> BugKind {
-    let untagged = VirtAddr::new(addr).kernel_untagged().as_u64();
+    let untagged = VirtAddr::new(addr).with_match_all_tag().as_u64();
     match allocation {
         Some(a) if untagged >= a.start + a.size as u64 => BugKind::OutOfBounds,
         Some(a) if a.state == State::Freed => BugKind::UseAfterFree,
@@ -88,7 +88,7 @@ fn classify(addr: u64, allocation: Option<&Allocation>) -> BugKind {
 /// linear map). FAR_EL1[63:60] are UNKNOWN after a tag check fault and
 /// are restored from bit 55 (Linux's do_tag_check_fault).
 pub fn tag_fault(far: u64, write: bool, size: Option<usize>, pc: u64) -> bool {
-    let addr = (far & !(0xf << 60)) | if far & (1 << 55) != 0 { 0xf << 60 } else { 0 };
+    let addr = crate::mm::tagged_addr::tag_check_fault_address(far);
     let va = VirtAddr::new(addr);
     if !kasan::tagging_heap() || !kasan::in_heap(va) {
         return false;
@@ -164,7 +164,7 @@ fn print(r: &Report) {
         Some(m) => log::error!("pointer tag {:#x}, memory tag {:#x}", r.ptr_tag, m),
         None => log::error!("pointer tag {:#x}, memory tag unknown", r.ptr_tag),
     }
-    let untagged = VirtAddr::new(r.addr).kernel_untagged().as_u64();
+    let untagged = VirtAddr::new(r.addr).with_match_all_tag().as_u64();
     match &r.allocation {
         Some(a) => {
             let end = a.start + a.size as u64;

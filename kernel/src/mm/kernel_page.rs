@@ -29,6 +29,6 @@ impl KernelPage {
 
 impl Drop for KernelPage {
     fn drop(&mut self) {
-        frame::free(self.0);
+        frame::put(self.0);
     }
 }

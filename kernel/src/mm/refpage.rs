@@ -36,15 +36,26 @@ pub struct RefPage {
     /// For size <= 16: the pattern replicated to one granule, the source of
     /// the memset-style fill.
     pattern16: Option<[u64; 2]>,
-    /// The page carries the pattern's tags (tagging on and size >= 16).
+    /// The page carries the pattern's tags ([`tags_travel`]).
     tagged: bool,
     /// Identity for fstat's st_ino.
     ino: u64,
 }
 
+/// Whether the content's allocation tags travel with a pattern of `size`
+/// bytes: only when tagging is on and the pattern covers at least one
+/// whole 16-byte granule (a smaller one shares its granule, and so its
+/// tag, with bytes that are not the pattern's; its reference page has tag
+/// 0). The one place this rule is written; user/tests/refpage_mte_tags.c
+/// checks it.
+pub fn tags_travel(size: usize) -> bool {
+    mte::tagging_enabled() && size >= GRANULE
+}
+
 impl RefPage {
     /// Builds the reference page for `content` (one repetition) and, when
-    /// `tags` is given (one per content granule), its allocation tags.
+    /// `tags` is given (one per content granule) and [`tags_travel`], its
+    /// allocation tags.
     /// `None` when out of memory.
     pub fn new(content: &[u8], tags: Option<&[u8]>) -> Option<Self> {
         let size = content.len();
@@ -60,7 +71,7 @@ impl RefPage {
             }
             [u64::from_le_bytes(bytes[..8].try_into().unwrap()), u64::from_le_bytes(bytes[8..].try_into().unwrap())]
         });
-        let tagged = tagging && size >= GRANULE && tags.is_some();
+        let tagged = tags.is_some() && tags_travel(size);
         // SAFETY: a frame we just allocated, through the linear map (Tagged);
         // every byte and, with tagging on, every tag is written below.
         unsafe {
@@ -143,7 +154,7 @@ pub enum FillKind {
 
 impl Drop for RefPage {
     fn drop(&mut self) {
-        frame::free(self.frame);
+        frame::put(self.frame);
         LIVE.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -58,6 +58,36 @@ impl SharedMemory {
         self.pages.lock().get(&index).copied()
     }
 
+    /// Lends bytes `[from, from + len)` of page `index` to `f` (read()
+    /// copying them out); `None` for a hole, which reads as zeros.
+    pub fn with_existing_bytes<R>(&self, index: u64, from: usize, len: usize, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let frame = self.existing(index)?;
+        assert!(from + len <= PAGE_SIZE, "a range inside one page");
+        // SAFETY: the object holds the frame until it is dropped (zero_from
+        // keeps frames) and `&self` keeps the object; the range is inside
+        // the page, through the linear map. The lock is not held while `f`
+        // runs, so a fault in it (a copy to a mapping of this object) can
+        // take it.
+        Some(f(unsafe { core::slice::from_raw_parts(phys_to_virt(frame.start()).as_ptr::<u8>().add(from), len) }))
+    }
+
+    /// Lends bytes `[from, from + len)` of page `index`, made (untagged) if
+    /// missing, to `f` (write() copying into them); `None` when out of memory.
+    pub fn with_page_bytes_mut<R>(
+        &self,
+        index: u64,
+        from: usize,
+        len: usize,
+        f: impl FnOnce(&mut [u8]) -> R,
+    ) -> Option<R> {
+        let frame = self.page(index, false)?;
+        assert!(from + len <= PAGE_SIZE, "a range inside one page");
+        // SAFETY: as in with_existing_bytes.
+        Some(f(unsafe {
+            core::slice::from_raw_parts_mut(phys_to_virt(frame.start()).as_mut_ptr::<u8>().add(from), len)
+        }))
+    }
+
     /// Zeroes the bytes from `offset` on (a file shrinking). Frames stay:
     /// they may still be mapped somewhere; they go with the object.
     pub fn zero_from(&self, offset: u64) {
@@ -77,7 +107,7 @@ impl SharedMemory {
 impl Drop for SharedMemory {
     fn drop(&mut self) {
         for (_, frame) in core::mem::take(&mut *self.pages.lock()) {
-            frame::free(frame);
+            frame::put(frame);
             FRAMES.fetch_sub(1, Ordering::Relaxed);
         }
     }

@@ -1,5 +1,9 @@
-//! Tags in user (TTBR0) addresses, and which system-call arguments may
-//! carry one.
+//! Tags in addresses: reading, inserting and stripping the top byte's tag
+//! (of any address), and, for user (TTBR0) addresses, which system-call
+//! arguments may carry one. The one home of these rules: every other file
+//! goes through the functions here (arch/aarch64/mte.rs wraps the bit
+//! operations for `VirtAddr`, beside the instructions that need them: IRG,
+//! STG, LDG; `VirtAddr::with_match_all_tag` is `with_match_all_tag`).
 //!
 //! A program may put anything in the top byte of its own pointers: TBI0
 //! makes the MMU ignore it, and MTE reads bits 59:56 as the logical tag
@@ -17,16 +21,21 @@
 //! [`UserAddr::untagged`]. A `UserAddr` has no public field: a tagged
 //! address cannot reach an area lookup or a table walk by accident.
 //!
-//! The bit helpers (`mte_tag`, `with_mte_tag`, `sign_extend_from_bit_55`)
-//! are plain bit operations on any address, and arch/aarch64/mte.rs builds
-//! its kernel-pointer helpers on them; everything else here is about user
-//! addresses only. Tagging the kernel's own (TTBR1) pointers is not this
-//! module's business.
+//! The bit helpers (`mte_tag`, `with_mte_tag`, `with_match_all_tag`,
+//! `sign_extend_from_bit_55`, `tag_check_fault_address`) are plain bit
+//! operations on any address (the last serves EL0's and the kernel heap's
+//! tag check faults); `untagged_addr`, `TagRule` and `UserAddr` are about
+//! user addresses only. Which tag a kernel (TTBR1) pointer gets is
+//! the kernel heap's business (mm/kasan.rs); how it is written is here.
 
 /// The top byte starts here (TBI: bits 63:56 take no part in translation).
 pub const TAG_SHIFT: u32 = 56;
 /// The MTE logical tag: bits 59:56 (Linux's MTE_TAG_MASK).
 pub const MTE_TAG_MASK: u64 = 0xf << TAG_SHIFT;
+/// The tag a kernel pointer carries unless the heap gave it another:
+/// TCR_EL1.TCMA1 leaves accesses through it unchecked (Linux's
+/// KASAN_TAG_KERNEL, 0xFF, of which bits 59:56 are the MTE tag).
+pub const MATCH_ALL_TAG: u8 = 0xf;
 
 /// The MTE logical tag of `addr` (bits 59:56).
 pub const fn mte_tag(addr: u64) -> u8 {
@@ -37,6 +46,14 @@ pub const fn mte_tag(addr: u64) -> u8 {
 /// four bits; the other bits, 63:60 included, stay as they were.
 pub const fn with_mte_tag(addr: u64, tag: u8) -> u64 {
     (addr & !MTE_TAG_MASK) | (((tag & 0xf) as u64) << TAG_SHIFT)
+}
+
+/// `addr` with the match-all tag: the form of a kernel (TTBR1) pointer to
+/// compare, translate or hand to the allocator, a heap pointer's random
+/// tag dropped (Linux's kasan_reset_tag under KASAN_HW_TAGS). Not for user
+/// addresses.
+pub const fn with_match_all_tag(addr: u64) -> u64 {
+    with_mte_tag(addr, MATCH_ALL_TAG)
 }
 
 /// Linux's `__untagged_addr`: the top byte replaced by copies of bit 55,
@@ -180,6 +197,8 @@ mod tests {
         assert_eq!(with_mte_tag(0x0000_ffff_f000_1230, 0xb), 0x0b00_ffff_f000_1230);
         assert_eq!(with_mte_tag(0xf300_0000_0000_1000, 0x5), 0xf500_0000_0000_1000, "bits 63:60 stay");
         assert_eq!(mte_tag(0xf500_0000_0000_1000), 0x5);
+        assert_eq!(with_match_all_tag(0xf3ff_0000_4000_0010), 0xffff_0000_4000_0010, "a heap pointer's tag goes");
+        assert_eq!(with_match_all_tag(0xffff_0000_4000_0010), 0xffff_0000_4000_0010, "a plain kernel pointer");
     }
 
     #[test]

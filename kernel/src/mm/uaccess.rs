@@ -1,7 +1,7 @@
 //! Reading and writing user memory from system calls.
 //!
 //! A user address is only ever passed to the arch copy routines, which do
-//! the access as EL0 would and report faults (see arch/aarch64/uaccess.rs).
+//! the access as EL0 would and report faults (see arch/aarch64/user_copy.rs).
 //! Here the range is checked to lie in the user half first, so a kernel
 //! address is refused with EFAULT even before the MMU would refuse it.
 //! Tagged pointers (a non-zero top byte) are refused too, as Linux does for
@@ -11,7 +11,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::arch::aarch64::uaccess;
+use crate::arch::aarch64::user_copy::{raw_copy_from_user, raw_copy_to_user};
 use crate::exec::elf::USER_END;
 use crate::mm::tagged_addr::TagRule;
 pub use crate::mm::tagged_addr::UserAddr;
@@ -33,7 +33,7 @@ pub fn copy_from_user(dst: &mut [u8], src: UserAddr) -> Result<(), Errno> {
     access_ok(src, dst.len())?;
     // SAFETY: dst is a valid kernel buffer; src is only accessed by the
     // unprivileged, fault-fixed copy routine.
-    match unsafe { uaccess::copy_from_user(dst.as_mut_ptr(), src.raw_with_tag(), dst.len()) } {
+    match unsafe { raw_copy_from_user(dst.as_mut_ptr(), src.raw_with_tag(), dst.len()) } {
         0 => Ok(()),
         _ => Err(Errno::EFAULT),
     }
@@ -43,7 +43,7 @@ pub fn copy_from_user(dst: &mut [u8], src: UserAddr) -> Result<(), Errno> {
 pub fn copy_to_user(dst: UserAddr, src: &[u8]) -> Result<(), Errno> {
     access_ok(dst, src.len())?;
     // SAFETY: as above, the other way round.
-    match unsafe { uaccess::copy_to_user(dst.raw_with_tag(), src.as_ptr(), src.len()) } {
+    match unsafe { raw_copy_to_user(dst.raw_with_tag(), src.as_ptr(), src.len()) } {
         0 => Ok(()),
         _ => Err(Errno::EFAULT),
     }
@@ -123,7 +123,14 @@ impl UserIov {
 /// # Safety
 /// Every bit pattern must be a valid value and the type must have no
 /// padding that could leak kernel memory (or be zeroed before copying out).
-pub unsafe trait Pod {}
+pub unsafe trait Pod: Sized {
+    /// The all-zero value, the starting point of a structure filled in
+    /// field by field before it is copied out (so no padding leaks).
+    fn zeroed() -> Self {
+        // SAFETY: Pod: every bit pattern, all zeros among them, is a value.
+        unsafe { core::mem::zeroed() }
+    }
+}
 
 // SAFETY: integers and the Linux ABI structures are plain data.
 unsafe impl Pod for u64 {}
@@ -147,6 +154,10 @@ unsafe impl Pod for linux_raw_sys::general::stat {}
 unsafe impl Pod for linux_raw_sys::system::sysinfo {}
 // SAFETY: char arrays only.
 unsafe impl Pod for linux_raw_sys::system::new_utsname {}
+// SAFETY: four u64, no padding.
+unsafe impl Pod for crate::syscall::signal::KernelSigaction {}
+// SAFETY: integers only, padding named and zeroed.
+unsafe impl Pod for crate::syscall::signal::StackT {}
 
 /// Reads a `T` from user memory.
 pub fn read_user<T: Pod>(src: UserAddr) -> Result<T, Errno> {

@@ -2,8 +2,7 @@
 //! switched, blocked and ended is in scheduler.rs.
 
 use alloc::string::String;
-use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use linux_raw_sys::general::rlimit64;
 
@@ -12,6 +11,7 @@ use super::outcome::Outcome;
 pub use super::scheduler::*;
 use super::shared::Shared;
 use crate::arch::aarch64::context::KernelContext;
+use crate::arch::aarch64::cpu_local::{CpuLocal, Current};
 use crate::arch::aarch64::fpsimd::FpState;
 use crate::arch::aarch64::mmu::kernel_map::KernelStack;
 use crate::arch::aarch64::mte_control::MteControl;
@@ -19,7 +19,7 @@ use crate::fs::fd_table::FdTable;
 use crate::fs::file::FileRef;
 use crate::mm::address_space::AddressSpace;
 use crate::mm::fault::FaultCounters;
-use crate::signal::SignalState;
+use crate::signal::{PendingFault, SignalState};
 use alloc::sync::Arc;
 
 /// A process ID, as getpid() returns it.
@@ -50,18 +50,14 @@ pub struct Process {
     pub faults: FaultCounters,
     /// Address and instruction (FAR, ELR) of the last spurious fault of a
     /// kernel access to user memory in this exception, to end one that
-    /// repeats with EFAULT (arch fault.rs).
+    /// repeats with EFAULT (arch/aarch64/el0_abort.rs).
     pub last_spurious: Option<(u64, u64)>,
     pub signals: SignalState,
     /// Tag-check control set by prctl: this thread's own, as in Linux.
     pub mte: MteControl,
-    /// The one-line report of the fault behind a pending forced signal,
-    /// printed if that signal ends the process.
-    pub fault_report: Option<String>,
-    /// ESR_EL1 of that fault, for the signal frame's esr_context.
-    pub fault_esr: Option<u64>,
-    /// The untagged address of that fault, if it was an abort.
-    pub fault_address: Option<u64>,
+    /// The fault behind a pending forced signal: its report, ESR and
+    /// address, from the exception until the signal is delivered.
+    pub pending_fault: PendingFault,
     /// An asynchronous tag check fault was seen (TFSRE0_EL1.TF0) and is
     /// raised as SIGSEGV/SEGV_MTEAERR on the way back to EL0.
     pub mte_async_fault: bool,
@@ -136,14 +132,9 @@ pub enum State {
     Zombie,
 }
 
-/// State only the boot CPU touches, with interrupts masked.
-pub(super) struct CpuLocal<T>(pub(super) UnsafeCell<T>);
-// SAFETY: one CPU; the kernel is never interrupted (DAIF masked at EL1).
-unsafe impl<T> Sync for CpuLocal<T> {}
-
 /// The runner's context while a process runs.
-pub(super) static RUNNER: CpuLocal<KernelContext> = CpuLocal(UnsafeCell::new(KernelContext::zeroed()));
-pub(super) static CURRENT: AtomicPtr<Process> = AtomicPtr::new(core::ptr::null_mut());
+pub(super) static RUNNER: CpuLocal<KernelContext> = CpuLocal::new(KernelContext::zeroed());
+pub(super) static CURRENT: Current<Process> = Current::new();
 static NEXT_PID: AtomicU32 = AtomicU32::new(1);
 
 pub fn next_pid() -> Pid {
@@ -155,11 +146,7 @@ pub fn next_pid() -> Pid {
 /// Must be called only while a process runs (from its system calls, faults
 /// and interrupts); the reference must not outlive that call.
 pub fn current() -> &'static mut Process {
-    let p = CURRENT.load(Ordering::Relaxed);
-    assert!(!p.is_null(), "no current process");
-    // SAFETY: set by `run` for the lifetime of the process's execution on
-    // this CPU; the kernel is not reentered while a handler holds it.
-    unsafe { &mut *p }
+    CURRENT.get().expect("no current process")
 }
 
 /// The kernel stack of the running process, for backtraces.
@@ -169,5 +156,5 @@ pub fn current_kernel_stack() -> Option<core::ops::Range<u64>> {
 
 /// Whether a process is running (false during boot and in the runner).
 pub fn has_current() -> bool {
-    !CURRENT.load(Ordering::Relaxed).is_null()
+    CURRENT.is_set()
 }

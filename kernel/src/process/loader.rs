@@ -23,6 +23,7 @@ use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::address_space::{AddressSpace, OutOfMemory, ProgramLayout};
 use crate::mm::fault::FaultCounters;
 use crate::mm::vma::{Area, Backing, Prot};
+use crate::signal::PendingFault;
 
 pub use crate::exec::layout::{MMAP_BASE, STACK_SIZE, STACK_TOP};
 /// Pages of each process's kernel stack.
@@ -241,11 +242,8 @@ pub fn initial_frame(entry: VirtAddr, sp: VirtAddr) -> TrapFrame {
 /// EL0 through it.
 pub fn kernel_stack_with(frame: TrapFrame) -> Result<(KernelStack, KernelContext), LoadError> {
     let kstack = KernelStack::new(KERNEL_STACK_PAGES).ok_or(LoadError::OutOfMemory)?;
-    let frame_ptr = (kstack.top().as_u64() - core::mem::size_of::<TrapFrame>() as u64) as *mut TrapFrame;
-    // SAFETY: the top of the new kernel stack is ours and unused; the frame
-    // is what `exception_return` restores.
-    unsafe { frame_ptr.write(frame) };
-    Ok((kstack, KernelContext::new_user_entry(frame_ptr)))
+    let context = KernelContext::new_user_entry(&kstack, frame);
+    Ok((kstack, context))
 }
 
 /// Creates the process for `file` with `argv` and `envp`, ready to run.
@@ -271,9 +269,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         last_spurious: None,
         signals: Default::default(),
         mte: Default::default(),
-        fault_report: None,
-        fault_esr: None,
-        fault_address: None,
+        pending_fault: PendingFault::default(),
         mte_async_fault: false,
         comm: comm_of(path),
         tls: 0,

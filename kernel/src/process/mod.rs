@@ -8,28 +8,25 @@
 //! kernel runs with interrupts masked, so "the current process" is a plain
 //! pointer with no locking.
 
+// Safe code only: what needs `unsafe` is a primitive in arch/ or mm/
+// (frames, page tables, user copies, the one-CPU cells), as Asterinas
+// splits its framekernel.
+#![deny(unsafe_code)]
+
 pub mod cpu_mask;
 pub mod expectation;
 pub mod outcome;
 
-#[cfg(target_os = "none")]
-pub mod futex_key;
-#[cfg(target_os = "none")]
-mod lifecycle;
-#[cfg(target_os = "none")]
-pub mod loader;
-#[cfg(target_os = "none")]
-pub mod ptrace;
-#[cfg(target_os = "none")]
-pub mod robust_list;
-#[cfg(target_os = "none")]
-pub mod runner;
-#[cfg(target_os = "none")]
-mod scheduler;
-#[cfg(target_os = "none")]
-pub mod shared;
-#[cfg(target_os = "none")]
-pub mod wait_queue;
-
-#[cfg(target_os = "none")]
-pub use lifecycle::*;
+// Kernel-only: not built for the host unit tests (main.rs: kernel_only!).
+kernel_only! {
+    pub mod futex_key;
+    mod lifecycle;
+    pub mod loader;
+    pub mod ptrace;
+    pub mod robust_list;
+    pub mod runner;
+    mod scheduler;
+    pub mod shared;
+    pub mod wait_queue;
+    pub use lifecycle::*;
+}

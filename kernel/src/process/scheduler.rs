@@ -17,15 +17,14 @@
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
-use core::cell::UnsafeCell;
-use core::sync::atomic::Ordering;
 
 use aarch64_cpu::registers::TPIDR_EL0;
 use tock_registers::interfaces::{Readable, Writeable};
 
-use super::lifecycle::{CpuLocal, Process, State, CURRENT, RUNNER};
+use super::lifecycle::{Process, State, CURRENT, RUNNER};
 use super::outcome::Outcome;
 use crate::arch::aarch64::context::switch_context;
+use crate::arch::aarch64::cpu_local::CpuLocal;
 use crate::arch::aarch64::timer;
 use crate::mm::fault::FaultCounters;
 use crate::signal::{QueueFull, SigFields, SigInfo};
@@ -52,18 +51,18 @@ struct Table {
     execing: alloc::vec::Vec<(u32, u32)>,
 }
 
-static TABLE: CpuLocal<Table> = CpuLocal(UnsafeCell::new(Table {
+static TABLE: CpuLocal<Table> = CpuLocal::new(Table {
     procs: BTreeMap::new(),
     queue: VecDeque::new(),
     deadline: 0,
     slice_end: 0,
     execing: alloc::vec::Vec::new(),
-}));
+});
 
 fn table() -> &'static mut Table {
-    // SAFETY: one CPU, interrupts masked in the kernel; callers never keep
-    // the reference across a context switch.
-    unsafe { &mut *TABLE.0.get() }
+    // One CPU, interrupts masked in the kernel; callers never keep the
+    // reference across a context switch (cpu_local.rs).
+    TABLE.get()
 }
 
 /// What the runner reports about a finished program.
@@ -141,10 +140,10 @@ pub fn wake(pid: u32) {
 fn switch_out(p: &mut Process) {
     p.fp.save();
     p.tls = TPIDR_EL0.get();
-    // SAFETY: RUNNER holds the runner's context, saved by `run` on the live
+    // RUNNER holds the runner's context, saved by `resume` on the live
     // boot stack; this process's context is saved here for the runner to
     // resume (or, for a zombie, never).
-    unsafe { switch_context(&mut p.context, RUNNER.0.get()) };
+    switch_context(&mut p.context, RUNNER.get());
 }
 
 /// Gives the CPU to the next runnable process (sched_yield, preemption).
@@ -619,12 +618,10 @@ fn resume(pid: u32, slice_end: u64) {
     crate::vdso::tick();
     timer::arm_at(slice_end);
     table().slice_end = slice_end;
-    CURRENT.store(p, Ordering::Relaxed);
-    // SAFETY: the process's context was saved by `switch_out` or made by
+    // The process's context was saved by `switch_out` or made by
     // `new_user_entry`, on its own live kernel stack; the runner's context
     // is saved in RUNNER, which the process switches back to.
-    unsafe { switch_context(RUNNER.0.get(), &p.context) };
-    CURRENT.store(core::ptr::null_mut(), Ordering::Relaxed);
+    CURRENT.run(&RUNNER, p, |p| &p.context);
     timer::disarm();
     // No user tables while the runner runs: what it reaps may free them.
     crate::arch::aarch64::mmu::user_tables::uninstall();

@@ -1,29 +1,23 @@
 //! State the threads of one process share: the address space and the
 //! descriptor table (CLONE_VM, CLONE_FILES). There is one CPU and the kernel
 //! runs with interrupts masked, so only one thread is ever in the kernel
-//! and no lock is needed; `Shared` makes that rule explicit in one place.
+//! and no lock is needed; `Shared` is that rule (arch/aarch64/cpu_local.rs)
+//! for a value several threads hold.
 
 use alloc::sync::Arc;
-use core::cell::UnsafeCell;
 
-pub struct Shared<T>(UnsafeCell<T>);
+use crate::arch::aarch64::cpu_local::CpuLocal;
 
-// SAFETY: one CPU, and the kernel is never preempted or interrupted: at
-// most one thread touches the value at a time, and no reference obtained
-// through `get` is kept across a context switch.
-unsafe impl<T> Sync for Shared<T> {}
-// SAFETY: as above.
-unsafe impl<T> Send for Shared<T> {}
+pub struct Shared<T>(CpuLocal<T>);
 
 impl<T> Shared<T> {
     pub fn new(value: T) -> Arc<Self> {
-        Arc::new(Self(UnsafeCell::new(value)))
+        Arc::new(Self(CpuLocal::new(value)))
     }
 
     /// The value, for the thread now in the kernel.
     #[allow(clippy::mut_from_ref)]
     pub fn get(&self) -> &mut T {
-        // SAFETY: see the Sync impl: only the running thread gets here.
-        unsafe { &mut *self.0.get() }
+        self.0.get()
     }
 }

@@ -114,8 +114,8 @@ fn free(p: VirtAddr, layout: Layout) {
     unsafe { dealloc(p.as_mut_ptr(), layout) };
 }
 
-fn untagged(p: VirtAddr) -> u64 {
-    p.kernel_untagged().as_u64()
+fn match_all_form(p: VirtAddr) -> u64 {
+    p.with_match_all_tag().as_u64()
 }
 
 /// The fault was a synchronous tag check fault.
@@ -148,13 +148,13 @@ fn check_report(
         return Err(format!("report's memory tag {:?} equals the pointer's", r.mem_tag));
     }
     let a = r.allocation.ok_or("report names no allocation")?;
-    if a.start != untagged(start) || a.size != size || a.state != state {
+    if a.start != match_all_form(start) || a.size != size || a.state != state {
         return Err(format!(
             "report names allocation {:#x}+{} {:?}, want {:#x}+{} {:?}",
             a.start,
             a.size,
             a.state,
-            untagged(start),
+            match_all_form(start),
             size,
             state
         ));

@@ -11,21 +11,37 @@ pub const CHECKS: &[Check] = &[
     Check { name: "frames_are_distinct_and_outside_the_image", run: frames_are_distinct_and_outside_the_image },
     Check { name: "heap_bytes_return_to_baseline", run: heap_bytes_return_to_baseline },
     Check { name: "dc_zva_zeroes_every_byte_of_a_page", run: dc_zva_zeroes_every_byte_of_a_page },
+    Check {
+        name: "stores_zero_every_byte_of_a_page_where_dc_zva_is_prohibited",
+        run: stores_zero_every_byte_of_a_page_where_dc_zva_is_prohibited,
+    },
 ];
 
 fn dc_zva_zeroes_every_byte_of_a_page() -> Outcome {
-    use crate::arch::aarch64::{mmu::layout::phys_to_virt, page_fill};
+    // SAFETY: the caller's page.
+    zeroes_every_byte(|page| unsafe { crate::arch::aarch64::page_fill::zero_page(page) })
+}
+
+/// The DCZID_EL0.DZP fallback, called directly (QEMU never sets DZP).
+fn stores_zero_every_byte_of_a_page_where_dc_zva_is_prohibited() -> Outcome {
+    // SAFETY: the caller's page.
+    zeroes_every_byte(|page| unsafe { crate::arch::aarch64::page_fill::zero_page_by_stores(page) })
+}
+
+/// `zero` leaves no byte of a page filled with 0xaa.
+fn zeroes_every_byte(zero: impl Fn(crate::mm::addr::VirtAddr)) -> Outcome {
+    use crate::arch::aarch64::mmu::layout::phys_to_virt;
     let Some(f) = frame::alloc() else { return Outcome::Fail("no frame".into()) };
     let page = phys_to_virt(f.start());
     let p = page.as_mut_ptr::<u8>();
     // SAFETY: a frame we own, through the linear map (Normal, writable).
     let nonzero = unsafe {
         core::ptr::write_bytes(p, 0xaa, 4096);
-        page_fill::zero_page(page);
+        zero(page);
         (0..4096).find(|&i| p.add(i).read_volatile() != 0)
     };
-    frame::free(f);
-    ensure!(nonzero.is_none(), "byte {:?} survived zero_page", nonzero);
+    frame::put(f);
+    ensure!(nonzero.is_none(), "byte {:?} survived the zeroing", nonzero);
     Outcome::Pass
 }
 
@@ -35,7 +51,7 @@ fn frame_counts_return_to_baseline() -> Outcome {
     ensure!(frames.len() == 256, "only {} of 256 frames", frames.len());
     let during = frame::stats();
     ensure!(during.free + 256 == before.free, "free went {} -> {}", before.free, during.free);
-    frames.into_iter().for_each(frame::free);
+    frames.into_iter().for_each(frame::put);
     let after = frame::stats();
     ensure!(after == before, "before {:?}, after {:?}", before, after);
     Outcome::Pass
@@ -50,7 +66,7 @@ fn frames_are_distinct_and_outside_the_image() -> Outcome {
     sorted.dedup();
     let distinct = sorted.len();
     let inside = frames.iter().find(|f| image.contains(&f.start().as_u64())).copied();
-    frames.into_iter().for_each(frame::free);
+    frames.into_iter().for_each(frame::put);
     ensure!(distinct == 64, "{} distinct frames out of 64", distinct);
     ensure!(inside.is_none(), "frame {:?} lies inside the kernel image", inside);
     Outcome::Pass

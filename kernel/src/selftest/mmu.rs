@@ -38,7 +38,7 @@ fn linear_map_is_normal_tagged_rw_and_xn() -> Outcome {
     let va = phys_to_virt(f.start());
     let hw = translate(va, Access::Write);
     let sw = lookup(va);
-    frame::free(f);
+    frame::put(f);
     let want_attr = MemoryType::NormalTagged.mair_attr(mte::tagging_enabled());
     ensure!(
         hw == Translation::Mapped { pa: f.start(), mair_attr: want_attr },
@@ -208,12 +208,12 @@ fn kernel_stack_without_frames_fails_and_gives_its_slot_back() -> Outcome {
     }
     let none_left = KernelStack::new(4).is_none();
     for f in taken.drain(taken.len().saturating_sub(2)..) {
-        frame::free(f);
+        frame::put(f);
     }
     let with_two = free();
     let two_left = KernelStack::new(4).is_none();
     let kept = with_two - free();
-    taken.into_iter().for_each(frame::free);
+    taken.into_iter().for_each(frame::put);
     ensure!(none_left, "a kernel stack was made with no free frame");
     ensure!(two_left, "a 4-page kernel stack was made from 2 free frames");
     ensure!(kept == 0, "the failed build kept {} of the 2 free frames", kept);

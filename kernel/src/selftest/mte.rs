@@ -16,6 +16,10 @@ pub const CHECKS: &[Check] = &[
     Check { name: "mte_control_registers_are_set", run: mte_control_registers_are_set },
     Check { name: "stg_through_linear_map_is_read_back_by_ldg", run: stg_through_linear_map_is_read_back_by_ldg },
     Check { name: "dc_gzva_clears_data_and_tags", run: dc_gzva_clears_data_and_tags },
+    Check {
+        name: "stz2g_clears_data_and_tags_where_dc_gzva_is_prohibited",
+        run: stz2g_clears_data_and_tags_where_dc_gzva_is_prohibited,
+    },
     Check { name: "tag_mismatch_in_el1_is_a_sync_tag_check_fault", run: tag_mismatch_in_el1_is_a_sync_tag_check_fault },
 ];
 
@@ -30,8 +34,8 @@ fn with_tagged_page(f: impl FnOnce(VirtAddr) -> Outcome) -> Outcome {
     let page = phys_to_virt(frame.start());
     let outcome = f(page);
     // SAFETY: as above; leave no tags behind for the next user.
-    unsafe { mte::zero_page_with_tags(page) };
-    frame::free(frame);
+    unsafe { crate::arch::aarch64::page_fill::zero_page_with_tags(page) };
+    frame::put(frame);
     outcome
 }
 
@@ -76,17 +80,34 @@ fn stg_through_linear_map_is_read_back_by_ldg() -> Outcome {
 }
 
 fn dc_gzva_clears_data_and_tags() -> Outcome {
+    clears_data_and_tags(|page| {
+        // SAFETY: the caller's tagged page.
+        unsafe { crate::arch::aarch64::page_fill::zero_page_with_tags(page) }
+    })
+}
+
+/// The DCZID_EL0.DZP fallback, called directly (QEMU never sets DZP).
+fn stz2g_clears_data_and_tags_where_dc_gzva_is_prohibited() -> Outcome {
+    clears_data_and_tags(|page| {
+        // SAFETY: the caller's tagged page, through a tag-0 pointer.
+        unsafe { crate::arch::aarch64::page_fill::zero_page_with_tags_by_stores(mte::with_tag(page, 0)) }
+    })
+}
+
+/// `zero` leaves no data byte and no tag of a dirtied tagged page.
+fn clears_data_and_tags(zero: impl Fn(VirtAddr)) -> Outcome {
     with_tagged_page(|page| {
         let p = page.as_mut_ptr::<u8>();
         // SAFETY: the page is ours; STG/LDG/DC GZVA on its granules.
         unsafe {
             core::ptr::write_bytes(p, 0xaa, 4096);
+            mte::store_tag(mte::with_tag(page + 16, 0x5));
             mte::store_tag(mte::with_tag(page + 4080, 0x9));
-            mte::zero_page_with_tags(page);
-            let tag = mte::load_tag(page + 4080);
-            ensure!(tag == 0, "tag {:#x} survived DC GZVA", tag);
+            zero(page);
+            let tagged = (0..4096 / GRANULE).find(|&g| mte::load_tag(page + (g * GRANULE) as u64) != 0);
+            ensure!(tagged.is_none(), "granule {:?} kept a non-zero tag", tagged);
             let nonzero = (0..4096).find(|&i| p.add(i).read_volatile() != 0);
-            ensure!(nonzero.is_none(), "byte {:?} survived DC GZVA", nonzero);
+            ensure!(nonzero.is_none(), "byte {:?} survived the zeroing", nonzero);
         }
         Outcome::Pass
     })

@@ -31,7 +31,7 @@ use crate::process::{self, outcome::Outcome, Process};
 
 /// Why the process ended, for the runner's report.
 fn describe(p: &mut Process, info: &SigInfo) -> String {
-    if let Some(report) = p.fault_report.take() {
+    if let Some(report) = p.pending_fault.report.take() {
         return report;
     }
     match info.fields {
@@ -154,9 +154,8 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
         let _ = p.signals.send(SigInfo { signo: SIGSEGV, code, fields: SigFields::Fault { addr: 0 } }, traced);
     }
     // The details of the fault just taken belong to its own signal.
-    if let Some(esr) = p.fault_esr.take() {
-        let address = p.fault_address.take().unwrap_or(0);
-        p.signals.attach_fault(FaultDetails { esr, address });
+    if let Some(details) = p.pending_fault.take_details() {
+        p.signals.attach_fault(details);
     }
     if let Some((_, orig_x0)) = restart {
         regs.x[0] = orig_x0;
@@ -189,7 +188,7 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
                 // mask they replaced (Linux's sigmask_to_save).
                 let suspended = p.signals.saved_mask.take();
                 if push_frame(p, regs, &info, &action, suspended.unwrap_or(saved), fault).is_ok() {
-                    p.fault_report = None;
+                    p.pending_fault.report = None;
                     crate::process::ptrace::handler_entered(p, regs);
                     return;
                 }
@@ -198,7 +197,7 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
                 // so a broken SIGSEGV handler cannot loop.
                 p.signals.blocked = saved;
                 p.signals.saved_mask = suspended;
-                p.fault_report =
+                p.pending_fault.report =
                     Some(format!("could not push a frame for signal {} at sp {:#x}", info.signo, regs.sp_el0));
                 // Sent by the kernel itself: si_code SI_KERNEL (force_sig).
                 let segv = SigInfo { signo: SIGSEGV, code: SI_KERNEL, fields: SigFields::Sender { pid: 0 } };
@@ -306,7 +305,7 @@ pub fn sigreturn(regs: &mut TrapFrame) -> u64 {
     if restored.is_err() {
         // At the sp as it now is: the frame's own once its registers were
         // taken (Linux passes regs->sp after restore_sigframe).
-        p.fault_report = Some(format!("rt_sigreturn with a bad frame at sp {:#x}", sp));
+        p.pending_fault.report = Some(format!("rt_sigreturn with a bad frame at sp {:#x}", sp));
         notify_segfault(p, regs.sp_el0);
         return 0;
     }

@@ -9,6 +9,11 @@
 //! tested on the host; the arm64 signal frame is in
 //! arch/aarch64/signal_frame.rs, delivery and rt_sigreturn in deliver.rs.
 
+// Safe code only: what needs `unsafe` is a primitive in arch/ or mm/
+// (frames, page tables, user copies, the one-CPU cells), as Asterinas
+// splits its framekernel.
+#![deny(unsafe_code)]
+
 #[cfg(target_os = "none")]
 pub mod deliver;
 
@@ -184,6 +189,29 @@ const SYNCHRONOUS: SigSet = SigSet(
 pub struct FaultDetails {
     pub esr: u64,
     pub address: u64,
+}
+
+/// The fault behind a pending forced signal, kept on the task from the
+/// exception (arch/aarch64/el0_abort.rs) until the signal is delivered
+/// (deliver.rs): Linux keeps the last two in thread.fault_code and
+/// thread.fault_address.
+#[derive(Debug, Default)]
+pub struct PendingFault {
+    /// The one-line report, printed if the signal ends the process.
+    pub report: Option<alloc::string::String>,
+    /// ESR_EL1 of the fault, for the signal frame's esr_context.
+    pub esr: Option<u64>,
+    /// The untagged address of the fault, if it was an abort.
+    pub address: Option<u64>,
+}
+
+impl PendingFault {
+    /// The details for the signal frame, taken (once) if the exception
+    /// just handled left an ESR.
+    pub fn take_details(&mut self) -> Option<FaultDetails> {
+        let esr = self.esr.take()?;
+        Some(FaultDetails { esr, address: self.address.take().unwrap_or(0) })
+    }
 }
 
 /// One queue of pending signals (Linux's struct sigpending): a thread's

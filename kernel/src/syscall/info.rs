@@ -8,7 +8,7 @@ use super::errno::{Errno, SysResult};
 use crate::arch::aarch64::{cpu_features, timer};
 use crate::mm::addr::PAGE_SIZE;
 use crate::mm::frame;
-use crate::mm::uaccess::{copy_to_user, read_user, write_user, UserAddr};
+use crate::mm::uaccess::{copy_to_user, read_user, write_user, Pod, UserAddr};
 use crate::process::{self, RLIMITS};
 
 fn field(dst: &mut [core::ffi::c_char; 65], value: &str) {
@@ -20,8 +20,7 @@ fn field(dst: &mut [core::ffi::c_char; 65], value: &str) {
 /// What programs see of this kernel. The release looks like a Linux
 /// version because C libraries parse it.
 pub fn uname(buf: UserAddr) -> SysResult {
-    // SAFETY: new_utsname is char arrays; all-zero is valid.
-    let mut u: new_utsname = unsafe { core::mem::zeroed() };
+    let mut u = new_utsname::zeroed();
     field(&mut u.sysname, "Linux");
     field(&mut u.nodename, "refpage");
     field(&mut u.release, "6.1.0-refpage");
@@ -35,8 +34,7 @@ pub fn uname(buf: UserAddr) -> SysResult {
 /// Real memory figures from the frame allocator, in bytes (mem_unit 1).
 pub fn sysinfo(buf: UserAddr) -> SysResult {
     let stats = frame::stats();
-    // SAFETY: sysinfo is plain data; all-zero is valid.
-    let mut info: Sysinfo = unsafe { core::mem::zeroed() };
+    let mut info = Sysinfo::zeroed();
     info.uptime = (timer::uptime_ns() / 1_000_000_000) as _;
     info.totalram = (stats.total * PAGE_SIZE) as _;
     info.freeram = (stats.free * PAGE_SIZE) as _;

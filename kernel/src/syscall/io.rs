@@ -21,7 +21,7 @@ use crate::fs::procfs;
 use crate::fs::tmpfs::{self, TmpFile};
 use crate::mm::addr::PAGE_SIZE;
 use crate::mm::uaccess::{
-    access_ok, copy_from_user, copy_to_user, read_user, read_user_str, write_user, UserAddr, UserIov,
+    access_ok, copy_from_user, copy_to_user, read_user, read_user_str, write_user, Pod, UserAddr, UserIov,
 };
 use crate::process;
 use crate::signal::{SigFields, SigInfo};
@@ -269,8 +269,7 @@ pub fn ioctl(fd: i32, request: u32, arg: UserAddr) -> SysResult {
 /// README): a read-only regular file whose size is one repetition of the
 /// pattern, one page of blocks, its own inode number.
 fn stat_of(file: &FileRef) -> stat {
-    // SAFETY: stat is plain data; all-zero is a valid value.
-    let mut st: stat = unsafe { core::mem::zeroed() };
+    let mut st = stat::zeroed();
     st.st_nlink = 1;
     match &file.kind {
         FileKind::Console => {

@@ -3,45 +3,35 @@
 //! `linux-raw-sys`. Each handler returns `SysResult`; this file is only the
 //! table from number to handler.
 
+// Safe code only: what needs `unsafe` is a primitive in arch/ or mm/
+// (frames, page tables, user copies, the one-CPU cells), as Asterinas
+// splits its framekernel.
+#![deny(unsafe_code)]
+
 pub mod errno;
-#[cfg(target_os = "none")]
-mod fd;
-#[cfg(target_os = "none")]
-mod futex;
-#[cfg(target_os = "none")]
-mod info;
-#[cfg(target_os = "none")]
-mod io;
-#[cfg(target_os = "none")]
-mod madvise;
-#[cfg(target_os = "none")]
-mod memory;
-#[cfg(target_os = "none")]
-mod mincore;
-#[cfg(target_os = "none")]
-mod mlock;
-#[cfg(target_os = "none")]
-mod msync;
-#[cfg(target_os = "none")]
-mod poll;
-#[cfg(target_os = "none")]
-mod prctl;
-#[cfg(target_os = "none")]
-mod process;
-#[cfg(target_os = "none")]
-mod ptrace;
-#[cfg(target_os = "none")]
-mod refpage;
-#[cfg(target_os = "none")]
-mod regset;
-#[cfg(target_os = "none")]
-mod sched;
-#[cfg(target_os = "none")]
-mod signal;
-#[cfg(target_os = "none")]
-mod socket;
-#[cfg(target_os = "none")]
-mod time;
+
+// Kernel-only: not built for the host unit tests (main.rs: kernel_only!).
+kernel_only! {
+    mod fd;
+    mod futex;
+    mod info;
+    mod io;
+    mod madvise;
+    mod memory;
+    mod mincore;
+    mod mlock;
+    mod msync;
+    mod poll;
+    mod prctl;
+    mod process;
+    mod ptrace;
+    mod refpage;
+    mod regset;
+    mod sched;
+    pub(crate) mod signal;
+    mod socket;
+    mod time;
+}
 
 #[cfg(target_os = "none")]
 pub use dispatch::dispatch;

@@ -22,7 +22,7 @@ use crate::mm::uaccess::{read_user, read_user_str, write_user, UserAddr};
 use crate::process::outcome::Outcome;
 use crate::process::shared::Shared;
 use crate::process::{self, loader, Brk, Process, State};
-use crate::signal::{Disposition, SignalState};
+use crate::signal::{Disposition, PendingFault, SignalState};
 
 /// Free frames clone keeps in reserve (16 MiB), on top of what the new
 /// task itself takes (`frames_for_task`).
@@ -118,9 +118,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         last_spurious: None,
         signals,
         mte: parent.mte,
-        fault_report: None,
-        fault_esr: None,
-        fault_address: None,
+        pending_fault: PendingFault::default(),
         mte_async_fault: false,
         comm: parent.comm,
         tls: if f & CLONE_SETTLS != 0 { tls } else { TPIDR_EL0.get() },

@@ -8,7 +8,6 @@ use alloc::vec;
 use super::errno::{Errno, SysResult};
 use super::fd::fd_limit;
 use crate::arch::aarch64::mmu::layout::phys_to_virt;
-use crate::arch::aarch64::mte::{self, GRANULE};
 use crate::fs::fd_table::FdEntry;
 use crate::fs::file::OpenFile;
 use crate::mm::addr::PAGE_SIZE;
@@ -35,10 +34,11 @@ pub fn refpage_create(content: UserAddr, size: u32, flags: u64) -> SysResult {
     // A fault inside the copy comes back as EFAULT through the fixup table.
     let mut bytes = vec![0u8; size];
     copy_from_user(&mut bytes, content)?;
-    // The tags travel with the data when the pattern covers a granule and
-    // the content lives in a PROT_MTE area (elsewhere its tags mean nothing,
-    // as for Linux's pages without PG_mte_tagged).
-    let tags = (mte::tagging_enabled() && size >= GRANULE).then(|| content_tags(content, size)).flatten();
+    // The tags travel with the data when the pattern covers a granule
+    // (refpage::tags_travel) and the content lives in a PROT_MTE area
+    // (elsewhere its tags mean nothing, as for Linux's pages without
+    // PG_mte_tagged).
+    let tags = refpage::tags_travel(size).then(|| content_tags(content, size)).flatten();
     // 4. Memory for the page and the descriptor.
     let page = RefPage::new(&bytes, tags.as_deref()).ok_or(Errno::ENOMEM)?;
     let p = process::current();

@@ -11,7 +11,7 @@ use linux_raw_sys::general::{
 use super::errno::{Errno, SysResult};
 use crate::arch::aarch64::signal_frame;
 use crate::arch::aarch64::timer;
-use crate::mm::uaccess::{copy_from_user, copy_to_user, read_user, write_user, Pod, UserAddr};
+use crate::mm::uaccess::{copy_from_user, copy_to_user, read_user, write_user, UserAddr};
 use crate::process;
 use crate::signal::deliver::{altstack_view, set_altstack, user_info, AltStackError};
 use crate::signal::{Action, AltStack, Disposition, RestartBlock, SigFields, SigInfo, SigSet, NSIG};
@@ -19,7 +19,7 @@ use crate::signal::{Action, AltStack, Disposition, RestartBlock, SigFields, SigI
 /// struct kernel_sigaction on arm64: handler, flags, restorer, mask.
 #[repr(C)]
 #[derive(Clone, Copy)]
-struct KernelSigaction {
+pub(crate) struct KernelSigaction {
     handler: u64,
     flags: u64,
     restorer: u64,
@@ -28,22 +28,18 @@ struct KernelSigaction {
 const _: () = assert!(
     core::mem::size_of::<KernelSigaction>() == core::mem::size_of::<linux_raw_sys::general::kernel_sigaction>()
 );
-// SAFETY: four u64, no padding.
-unsafe impl Pod for KernelSigaction {}
 
 /// stack_t on arm64 (linux-raw-sys's sigaltstack, with its padding named
 /// so nothing uninitialised is copied out).
 #[repr(C)]
 #[derive(Clone, Copy)]
-struct StackT {
+pub(crate) struct StackT {
     sp: u64,
     flags: i32,
     _pad: u32,
     size: u64,
 }
 const _: () = assert!(core::mem::size_of::<StackT>() == core::mem::size_of::<sigaltstack>());
-// SAFETY: integers only, padding named and zeroed.
-unsafe impl Pod for StackT {}
 
 const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;

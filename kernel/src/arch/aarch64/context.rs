@@ -8,6 +8,7 @@
 //! of a return to EL0 (signal delivery: exception.rs's first_return_to_user),
 //! restores the TrapFrame at the top of its kernel stack and `eret`s to EL0.
 
+use super::mmu::kernel_map::KernelStack;
 use super::trap_frame::TrapFrame;
 
 /// Saved callee-saved state of a kernel context.
@@ -50,24 +51,37 @@ core::arch::global_asm!(
 );
 
 impl KernelContext {
+    /// A slot that a switch saves into (the runner's): switching to it
+    /// before anything was saved there is refused.
     pub const fn zeroed() -> Self {
         Self { callee_saved: [0; 10], fp: 0, lr: 0, sp: 0 }
     }
 
-    /// A context that, when switched to, returns to EL0 through the
-    /// TrapFrame placed at `frame` (the top of a kernel stack).
-    pub fn new_user_entry(frame: *mut TrapFrame) -> Self {
-        Self { callee_saved: [0; 10], fp: 0, lr: ret_from_fork as *const () as u64, sp: frame as u64 }
+    /// A context that, when switched to, returns to EL0 through `frame`,
+    /// written here at the top of `stack`. The stack must live as long as
+    /// the context may be switched to: both belong to the same task.
+    pub fn new_user_entry(stack: &KernelStack, frame: TrapFrame) -> Self {
+        let at = (stack.top().as_u64() - core::mem::size_of::<TrapFrame>() as u64) as *mut TrapFrame;
+        // SAFETY: the top of a kernel stack nothing runs on yet, mapped and
+        // ours (`stack` is borrowed); the frame is what `exception_return`
+        // restores after ret_from_fork.
+        unsafe { at.write(frame) };
+        Self { callee_saved: [0; 10], fp: 0, lr: ret_from_fork as *const () as u64, sp: at as u64 }
     }
 }
 
-/// Saves the current context in `from` and resumes `to`.
+/// Saves the current context in `from` and resumes `to`; returns when
+/// something switches back to `from`.
 ///
-/// # Safety
-/// `to` must be a context saved by this function or made by
-/// `new_user_entry` whose stack is still alive; `from` must stay valid
-/// until something switches back to it.
-pub unsafe fn switch_context(from: *mut KernelContext, to: *const KernelContext) {
-    // SAFETY: per the function contract.
+/// A `KernelContext` is made only by [`KernelContext::zeroed`] (a slot
+/// that is saved into first: switching to one still empty panics rather
+/// than jump to 0), by [`KernelContext::new_user_entry`] on a kernel stack
+/// its task keeps, or by a switch saving into it; so `to` always resumes a
+/// live stack. `from` is borrowed by the caller, whose stack frame stays
+/// until it is switched back to.
+pub fn switch_context(from: &mut KernelContext, to: &KernelContext) {
+    assert!(to.lr != 0, "switch to a kernel context nothing was saved in");
+    // SAFETY: `to` is a saved or new-user-entry context on a live stack
+    // (above); `from` is a valid, exclusive slot for the registers.
     unsafe { switch_context_asm(from, to) }
 }

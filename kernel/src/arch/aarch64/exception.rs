@@ -49,7 +49,7 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
             crate::process::current().last_spurious = None;
             entry_from_user();
             match event {
-                Event::Synchronous => super::fault::user_sync(frame),
+                Event::Synchronous => super::el0_abort::user_sync(frame),
                 _ => crate::irq::handle(),
             }
             crate::signal::deliver::on_return_to_user(frame);
@@ -145,7 +145,7 @@ fn kernel_sync(frame: &mut TrapFrame) {
     if class.is_abort() {
         // A user-copy routine touched a user page that is not there yet:
         // fault it in and retry, exactly as if EL0 had touched it.
-        if fixup::search(frame.elr).is_some() && super::fault::kernel_access_to_user(frame) {
+        if fixup::search(frame.elr).is_some() && super::el0_abort::kernel_access_to_user(frame) {
             return;
         }
         // A tag check fault on a heap address: the KASAN report (Linux's

@@ -23,7 +23,6 @@ struct ExTableEntry {
 pub const FIXUP_ESR_REGISTER: usize = 17;
 
 /// The resume address for a fault at `pc`, if `pc` is allowed to fault.
-#[cfg(target_os = "none")]
 pub fn search(pc: u64) -> Option<u64> {
     extern "C" {
         static __ex_table_start: ExTableEntry;
@@ -81,7 +80,6 @@ macro_rules! probe_load {
 ///
 /// # Safety
 /// The read itself must be harmless if it succeeds (no read side effects).
-#[cfg(target_os = "none")]
 pub unsafe fn probe_read(va: crate::mm::addr::VirtAddr) -> Result<u8, super::esr::Esr> {
     probe_load!(va, "1: ldrb {value:w}, [{va}]", "2:")
 }
@@ -92,7 +90,6 @@ pub unsafe fn probe_read(va: crate::mm::addr::VirtAddr) -> Result<u8, super::esr
 ///
 /// # Safety
 /// As for [`probe_read`]; the caller must expect PAN to be on.
-#[cfg(target_os = "none")]
 pub unsafe fn probe_read_without_pan(va: crate::mm::addr::VirtAddr) -> Result<u8, super::esr::Esr> {
     probe_load!(va, "msr pan, #0", "1: ldrb {value:w}, [{va}]", "2:", "msr pan, #1")
 }
@@ -103,7 +100,6 @@ pub unsafe fn probe_read_without_pan(va: crate::mm::addr::VirtAddr) -> Result<u8
 ///
 /// # Safety
 /// As for [`probe_read`].
-#[cfg(target_os = "none")]
 pub unsafe fn probe_read_unprivileged(va: crate::mm::addr::VirtAddr) -> Result<u8, super::esr::Esr> {
     probe_load!(va, "1: ldtrb {value:w}, [{va}]", "2:")
 }
@@ -117,7 +113,6 @@ pub unsafe fn probe_read_unprivileged(va: crate::mm::addr::VirtAddr) -> Result<u
 /// # Safety
 /// If the fetch does not fault, the code at `va` runs as a C function of
 /// no arguments: it must be one.
-#[cfg(target_os = "none")]
 pub unsafe fn probe_execute(va: crate::mm::addr::VirtAddr) -> Result<(), super::esr::Esr> {
     let esr: u64;
     // SAFETY: the BLR has an __ex_table entry; a fetch fault at its target
@@ -138,7 +133,6 @@ pub unsafe fn probe_execute(va: crate::mm::addr::VirtAddr) -> Result<(), super::
 }
 
 /// `Err(ESR_EL1)` if the fixup ran (x17 non-zero), else `Ok`.
-#[cfg(target_os = "none")]
 fn fault_of(esr: u64) -> Result<(), super::esr::Esr> {
     if esr != 0 {
         Err(super::esr::Esr(esr))
@@ -150,7 +144,6 @@ fn fault_of(esr: u64) -> Result<(), super::esr::Esr> {
 /// The resume address for an instruction abort on the fetch at `target`
 /// itself (FAR == ELR), reached from a listed BLR whose return address is
 /// `lr`: the branch is the instruction before `lr`.
-#[cfg(target_os = "none")]
 pub fn search_branch(target: u64, far: u64, lr: u64) -> Option<u64> {
     if target != far {
         return None;
@@ -164,7 +157,6 @@ pub fn search_branch(target: u64, far: u64, lr: u64) -> Option<u64> {
 /// # Safety
 /// The write must be harmless if it succeeds (memory the caller owns or
 /// has freed and no one has reused).
-#[cfg(target_os = "none")]
 pub unsafe fn probe_write(va: crate::mm::addr::VirtAddr, byte: u8) -> Result<(), super::esr::Esr> {
     let esr: u64;
     // SAFETY: the store may fault; its __ex_table entry makes the handler

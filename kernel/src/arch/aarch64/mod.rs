@@ -9,33 +9,25 @@ pub mod regs;
 pub mod signal_frame;
 pub mod trap_frame;
 
-#[cfg(target_os = "none")]
-pub mod backtrace;
-#[cfg(target_os = "none")]
-pub mod boot;
 pub mod cache;
-#[cfg(target_os = "none")]
-pub mod context;
-#[cfg(target_os = "none")]
-pub mod cpu_features;
 pub mod debug;
-#[cfg(target_os = "none")]
-pub mod exception;
-#[cfg(target_os = "none")]
-pub mod fault;
-#[cfg(target_os = "none")]
-pub mod fixup;
 pub mod fpsimd;
 pub mod hwcaps;
-#[cfg(target_os = "none")]
-pub mod mte;
-#[cfg(target_os = "none")]
-pub mod page_fill;
-#[cfg(target_os = "none")]
-pub mod stack_overflow;
-#[cfg(target_os = "none")]
-pub mod timer;
-#[cfg(target_os = "none")]
-pub mod tlb;
-#[cfg(target_os = "none")]
-pub mod uaccess;
+
+// Kernel-only: not built for the host unit tests (main.rs: kernel_only!).
+kernel_only! {
+    pub mod backtrace;
+    pub mod boot;
+    pub mod context;
+    pub mod cpu_features;
+    pub mod cpu_local;
+    pub mod el0_abort;
+    pub mod exception;
+    pub mod fixup;
+    pub mod mte;
+    pub mod page_fill;
+    pub mod stack_overflow;
+    pub mod timer;
+    pub mod tlb;
+    pub mod user_copy;
+}

@@ -12,7 +12,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use aarch64_cpu::registers::{ID_AA64PFR1_EL1, TCR_EL1};
 use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
 
-use super::regs::{DCZID_EL0, GCR_EL1, GMID_EL1, RGSR_EL1, SCTLR_EL1_EXT, TFSRE0_EL1, TFSR_EL1};
+use super::regs::{GCR_EL1, GMID_EL1, RGSR_EL1, SCTLR_EL1_EXT, TFSRE0_EL1, TFSR_EL1};
 use crate::mm::addr::VirtAddr;
 use crate::mm::tagged_addr;
 
@@ -175,28 +175,6 @@ pub unsafe fn load_tag(va: VirtAddr) -> u8 {
     tagged_addr::mte_tag(tagged)
 }
 
-/// Zeroes a page's data and allocation tags in one pass (DC GZVA), as Linux
-/// does for new pages of a PROT_MTE area.
-///
-/// # Safety
-/// `page` must be the page-aligned address of a mapped, writable, Tagged
-/// page the caller owns.
-#[inline(never)] // named in profiles, as the page_fill routines
-pub unsafe fn zero_page_with_tags(page: VirtAddr) {
-    use super::regs::DCZID_EL0 as D;
-    // DC GZVA zeroes one DCZID_EL0 block (4 << BS bytes) at a time and sets
-    // its allocation tags to the *address's* logical tag, so the address must
-    // carry tag 0: a plain kernel pointer has 0xF in bits [59:56] and would
-    // leave every granule tagged 0xF (Linux's mte_zero_clear_page_tags masks
-    // the tag for the same reason).
-    let block = 4usize << DCZID_EL0.read(D::BS);
-    let page = with_tag(page, 0);
-    // SAFETY: per the function contract; the page is Tagged.
-    unsafe { super::page_fill::zero_blocks_with(page, block, true) };
-    // SAFETY: a barrier has no memory-safety effect.
-    unsafe { core::arch::asm!("dsb ish", options(nostack)) };
-}
-
 /// Reads one byte at `va` with EL1 tag checking made synchronous
 /// (SCTLR_EL1.TCF = sync, PSTATE.TCO = 0) for this one access; a fault comes
 /// back as `Err(ESR_EL1)` through the exception fixup table.
@@ -223,9 +201,8 @@ pub unsafe fn probe_read_checked(va: VirtAddr) -> Result<u8, super::esr::Esr> {
 }
 
 /// The logical tag every plain kernel pointer carries (its top byte is
-/// 0xFF): with TCR_EL1.TCMA1 set, accesses through it are never checked
-/// (Linux's KASAN_TAG_KERNEL).
-pub const MATCH_ALL_TAG: u8 = 0xf;
+/// 0xFF): with TCR_EL1.TCMA1 set, accesses through it are never checked.
+pub use crate::mm::tagged_addr::MATCH_ALL_TAG;
 
 /// Tags IRG never draws for the kernel: the match-all tag (a pointer with
 /// it is unchecked) and tag 0 (what memory no one has tagged holds, and the
@@ -265,7 +242,7 @@ pub fn random_kernel_tag(exclude: u16) -> u8 {
             options(nomem, nostack),
         );
     }
-    ((tagged >> 56) & 0xf) as u8
+    tagged_addr::mte_tag(tagged)
 }
 
 /// Sets the allocation tags of `[va, va + len)` to `va`'s logical tag,

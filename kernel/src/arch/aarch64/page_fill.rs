@@ -16,26 +16,96 @@ use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 
 const GRANULES: usize = PAGE_SIZE / GRANULE;
 
-/// Zeroes a page with DC ZVA, one DCZID_EL0 block (64 bytes on QEMU's max
-/// CPU) per instruction: the cheapest way to produce 4096 zero bytes.
-/// Allocation tags are left as they were (see `mte::zero_page_with_tags`).
+// Zeroing a page, without and with its allocation tags: the two side by
+// side, as Linux's clear_page (arch/arm64/lib/clear_page.S) and
+// mte_zero_clear_page_tags (arch/arm64/lib/mte.S). Both use the DC
+// instruction that zeroes one DCZID_EL0 block (64 bytes on QEMU's max CPU)
+// at a time, and both fall back to stores where DCZID_EL0.DZP says DC ZVA
+// and DC GZVA are prohibited (a hypervisor may set it): STNP of zero pairs
+// for data, STZ2G (zero data, set tags from the address) for both.
+
+/// The DC ZVA / DC GZVA block size in bytes, or `None` when DCZID_EL0.DZP
+/// prohibits them.
+fn dc_zero_block() -> Option<usize> {
+    use tock_registers::interfaces::Readable;
+
+    use super::regs::{DCZID_EL0, DCZID_EL0 as D};
+    (!DCZID_EL0.is_set(D::DZP)).then(|| 4usize << DCZID_EL0.read(D::BS))
+}
+
+/// Zeroes a page's data with DC ZVA, the cheapest way to produce 4096 zero
+/// bytes; allocation tags are left as they were (Linux's clear_page).
 ///
 /// # Safety
 /// `page` must be the page-aligned address of a writable page the caller
 /// owns, in Normal memory.
 #[inline(never)]
 pub unsafe fn zero_page(page: VirtAddr) {
-    use tock_registers::interfaces::Readable;
-
-    use super::regs::{DCZID_EL0, DCZID_EL0 as D};
-    if DCZID_EL0.is_set(D::DZP) {
-        // SAFETY: per the function contract.
-        unsafe { core::ptr::write_bytes(page.as_mut_ptr::<u8>(), 0, PAGE_SIZE) };
-        return;
+    match dc_zero_block() {
+        // SAFETY: per the function contract, `page` is the caller's page.
+        Some(block) => unsafe { zero_blocks_with(page, block, false) },
+        // SAFETY: as above.
+        None => unsafe { zero_page_by_stores(page) },
     }
-    let block = 4usize << DCZID_EL0.read(D::BS);
-    // SAFETY: per the function contract, `page` is the caller's page.
-    unsafe { zero_blocks_with(page, block, false) };
+}
+
+/// [`zero_page`] where DC ZVA is prohibited: STNP of zero pairs, 64 bytes
+/// a turn (clear_page.S's fallback).
+///
+/// # Safety
+/// As for [`zero_page`].
+pub unsafe fn zero_page_by_stores(page: VirtAddr) {
+    // SAFETY: PAGE_SIZE / 64 turns of four 16-byte stores cover exactly the
+    // caller's page.
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            "stnp xzr, xzr, [{p}]",
+            "stnp xzr, xzr, [{p}, #16]",
+            "stnp xzr, xzr, [{p}, #32]",
+            "stnp xzr, xzr, [{p}, #48]",
+            "add {p}, {p}, #64",
+            "subs {n}, {n}, #1",
+            "b.ne 2b",
+            p = inout(reg) page.as_u64() => _,
+            n = inout(reg) PAGE_SIZE / 64 => _,
+            options(nostack),
+        )
+    }
+}
+
+/// Zeroes a page's data and allocation tags in one pass (DC GZVA), as
+/// Linux does for new pages of a PROT_MTE area (mte_zero_clear_page_tags).
+///
+/// # Safety
+/// `page` must be the page-aligned address of a mapped, writable, Tagged
+/// page the caller owns.
+#[inline(never)] // named in profiles, as the other routines here
+pub unsafe fn zero_page_with_tags(page: VirtAddr) {
+    // DC GZVA (and STZ2G) set the allocation tags to the *address's*
+    // logical tag, so the address must carry tag 0: a plain kernel pointer
+    // has 0xF in bits [59:56] and would leave every granule tagged 0xF
+    // (mte_zero_clear_page_tags masks the tag for the same reason).
+    let page = mte::with_tag(page, 0);
+    match dc_zero_block() {
+        // SAFETY: per the function contract; the page is Tagged.
+        Some(block) => unsafe { zero_blocks_with(page, block, true) },
+        // SAFETY: as above.
+        None => unsafe { zero_page_with_tags_by_stores(page) },
+    }
+    // SAFETY: a barrier has no memory-safety effect.
+    unsafe { core::arch::asm!("dsb ish", options(nostack)) };
+}
+
+/// [`zero_page_with_tags`] where DC GZVA is prohibited: STZ2G, two
+/// granules' data and tags a store (mte.S's fallback). `page` carries
+/// tag 0 already.
+///
+/// # Safety
+/// As for [`zero_page_with_tags`].
+pub unsafe fn zero_page_with_tags_by_stores(page: VirtAddr) {
+    // SAFETY: per the function contract: the caller's whole page, Tagged.
+    unsafe { mte::set_tags(page, PAGE_SIZE, true) }
 }
 
 /// The DC ZVA (or, with `gzva`, DC GZVA) loop over one page: eight blocks

@@ -1,5 +1,7 @@
-//! TLB maintenance for user address spaces (Arm ARM (DDI 0487K.a) D8.16.1, "Using
-//! break-before-make when updating translation table entries").
+//! TLB maintenance for user address spaces: the TLBI and barrier steps of
+//! Arm ARM (DDI 0487K.a) D8.16.1, "Using break-before-make when updating
+//! translation table entries", whose whole sequence is
+//! `mm/address_space.rs: UserPage::replace`.
 
 /// Drops the TLB entry for user page `va` in address space `asid`
 /// (TLBI VALE1IS: last level, by VA and ASID).

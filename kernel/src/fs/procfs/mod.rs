@@ -37,7 +37,7 @@ use spin::Mutex;
 
 pub use super::seq_text::Text;
 use super::seq_text::WINDOW;
-use crate::mm::uaccess::{copy_from_user, copy_to_user, UserAddr};
+use crate::mm::uaccess::{copy_from_user, copy_to_user, Pod, UserAddr};
 use crate::process::{self, Process, State};
 use crate::syscall::errno::Errno;
 
@@ -303,8 +303,7 @@ pub fn readlink(path: &str) -> Result<String, Errno> {
 /// What stat says of a node: procfs's modes (0444 files, 0555
 /// directories, 0777 links), size 0, blocks of 1024 bytes.
 pub fn stat_of(node: Node) -> Stat {
-    // SAFETY: stat is plain data; all-zero is a valid value.
-    let mut st: Stat = unsafe { core::mem::zeroed() };
+    let mut st = Stat::zeroed();
     st.st_ino = node.ino();
     st.st_blksize = 1024;
     if node.is_dir() {

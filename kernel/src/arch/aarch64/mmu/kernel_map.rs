@@ -272,7 +272,7 @@ pub fn map_mmio(pa: PhysAddr, size: u64) -> Result<VirtAddr, MapError> {
 pub fn lookup(va: VirtAddr) -> Option<(PhysAddr, Attributes, u8)> {
     let guard = KERNEL_SPACE.lock();
     // A heap pointer's tag is not part of the address (TBI1).
-    guard.as_ref()?.table.translate(&mut KernelTables, va.kernel_untagged())
+    guard.as_ref()?.table.translate(&mut KernelTables, va.with_match_all_tag())
 }
 
 /// A kernel stack in the kernel-stack window, with an unmapped guard page
@@ -304,7 +304,7 @@ impl KernelSpace {
             let va = stack.bottom + (i * PAGE_SIZE) as u64;
             self.table.unmap_page(&mut KernelTables, va);
             crate::arch::aarch64::tlb::flush_kernel_page(va.as_u64());
-            frame::free(f);
+            frame::put(f);
         }
         self.free_stacks.push(stack.bottom);
     }
@@ -329,7 +329,7 @@ impl StackBuild<'_> {
         let va = stack.bottom + (stack.frames.len() * PAGE_SIZE) as u64;
         let attrs = Attributes::new(MemoryType::Normal, MapFlags::WRITE | MapFlags::GLOBAL);
         if self.space.table.map_range(&mut KernelTables, va, f.start(), PAGE_SIZE as u64, attrs, false).is_err() {
-            frame::free(f);
+            frame::put(f);
             return None;
         }
         stack.frames.push(f);

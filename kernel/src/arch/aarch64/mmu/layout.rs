@@ -61,8 +61,9 @@ pub fn phys_to_virt(pa: PhysAddr) -> VirtAddr {
 
 /// The physical address behind a kernel-image or linear-map address.
 pub fn virt_to_phys(va: VirtAddr) -> Option<PhysAddr> {
-    // Drop any logical tag (TBI1): a heap pointer's, mm/kasan.rs.
-    let v = va.kernel_untagged().as_u64() | (0xf << 60);
+    // Drop any tag (TBI1 ignores it: a heap pointer's, mm/kasan.rs): the
+    // top byte becomes 0xFF, the form the ranges below are written in.
+    let v = crate::mm::tagged_addr::sign_extend_from_bit_55(va.as_u64());
     if (KIMAGE_VADDR..KERNEL_STACKS_BASE).contains(&v) {
         Some(PhysAddr::new(v - KIMAGE_VADDR + kimage_phys().as_u64()))
     } else if (PAGE_OFFSET..KIMAGE_VADDR).contains(&v) {

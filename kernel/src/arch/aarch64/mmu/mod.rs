@@ -2,12 +2,13 @@
 //! space and hardware translation probes.
 
 pub mod asid;
-#[cfg(target_os = "none")]
-pub mod at;
-#[cfg(target_os = "none")]
-pub mod kernel_map;
 pub mod layout;
 pub mod pte;
 pub mod table;
-#[cfg(target_os = "none")]
-pub mod user_tables;
+
+// Kernel-only: not built for the host unit tests (main.rs: kernel_only!).
+kernel_only! {
+    pub mod at;
+    pub mod kernel_map;
+    pub mod user_tables;
+}

@@ -27,7 +27,7 @@ impl TableMemory for FrameTables {
 
 /// Returns a table frame obtained from [`FrameTables`].
 pub fn free_table(pa: PhysAddr) {
-    frame::free(Frame::containing(pa));
+    frame::put(Frame::containing(pa));
 }
 
 /// Makes `root` the user half with `asid`'s ASID, assigning a new one if

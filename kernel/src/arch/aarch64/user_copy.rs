@@ -14,7 +14,7 @@
 ///
 /// # Safety
 /// `dst` must be valid for `len` bytes of writes. `src` is untrusted.
-pub unsafe fn copy_from_user(dst: *mut u8, src: u64, len: usize) -> usize {
+pub unsafe fn raw_copy_from_user(dst: *mut u8, src: u64, len: usize) -> usize {
     let mut remaining = len;
     if remaining == 0 {
         return 0;
@@ -49,12 +49,12 @@ pub unsafe fn copy_from_user(dst: *mut u8, src: u64, len: usize) -> usize {
 ///
 /// # Safety
 /// `src` must be valid for `len` bytes of reads. `dst` is untrusted.
-pub unsafe fn copy_to_user(dst: u64, src: *const u8, len: usize) -> usize {
+pub unsafe fn raw_copy_to_user(dst: u64, src: *const u8, len: usize) -> usize {
     let mut remaining = len;
     if remaining == 0 {
         return 0;
     }
-    // SAFETY: as for copy_from_user, with STTRB on the user side.
+    // SAFETY: as for raw_copy_from_user, with STTRB on the user side.
     unsafe {
         core::arch::asm!(
             "ldrb {tmp:w}, [{src}], #1",

@@ -18,7 +18,7 @@ use crate::mm::addr::VirtAddr;
 use crate::mm::fault::{self, Access, FaultError};
 use crate::mm::tagged_addr::{tag_check_fault_address, untagged_addr};
 use crate::process;
-use crate::signal::{SigFields, SigInfo};
+use crate::signal::{PendingFault, SigFields, SigInfo};
 
 /// A signal and its si_code, with the code's name for reports.
 #[derive(Clone, Copy)]
@@ -66,7 +66,7 @@ fn decode(esr: Esr) -> Decoded {
 
 /// Tries to resolve `far` in the current process: what was done, or the
 /// signal on failure.
-fn resolve(far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig> {
+fn resolve_or_signal(far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig> {
     // Linux's do_page_fault: untagged_addr(far), the tag TBI0 ignored.
     let va = untagged_addr(far);
     let p = process::current();
@@ -94,7 +94,8 @@ fn resolve(far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig>
         // A spurious fault (the page was there and allowed: a TLB entry or
         // a walk that had not seen the new entry yet) is retried, however
         // often, as Linux does: a new user entry is written without a DSB
-        // (Linux's set_pte issues one only for kernel entries), so on
+        // (mm/address_space.rs: UserPage::replace, step 6; Linux's set_pte
+        // issues one only for kernel entries), so on
         // hardware the retried access may fault again before the walker
         // sees it. The refresh invalidates the page's TLB entry after a
         // DSB, which bounds this; at EL0 the timer can always preempt.
@@ -116,7 +117,7 @@ fn resolve(far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig>
 fn user_abort(frame: &TrapFrame) {
     let esr = frame.esr();
     let outcome = match decode(esr) {
-        Decoded::Resolve { access } => resolve(frame.far, esr, access).map(|_| ()),
+        Decoded::Resolve { access } => resolve_or_signal(frame.far, esr, access).map(|_| ()),
         Decoded::Signal(sig) => Err(sig),
     };
     if let Err(sig) = outcome {
@@ -131,7 +132,7 @@ fn user_abort(frame: &TrapFrame) {
         // Only aborts have a fault address for uc_mcontext (Linux's
         // thread.fault_address, set from untagged_addr(far) by
         // set_thread_esr), without its tag.
-        process::current().fault_address = Some(untagged_addr(frame.far));
+        process::current().pending_fault.address = Some(untagged_addr(frame.far));
     }
 }
 
@@ -155,9 +156,7 @@ fn force(frame: &TrapFrame, sig: Sig, addr: u64) {
         log::info!("pid {} ({}): {} {}", p.pid.0, p.name, process::outcome::signal_name(sig.signal), report);
         report
     };
-    p.fault_report = Some(report);
-    p.fault_esr = Some(frame.esr);
-    p.fault_address = None;
+    p.pending_fault = PendingFault { report: Some(report), esr: Some(frame.esr), address: None };
     p.signals.force(SigInfo { signo: sig.signal, code: sig.code as i32, fields: SigFields::Fault { addr } });
 }
 
@@ -199,9 +198,11 @@ fn software_step(frame: &mut TrapFrame) {
         frame.spsr = super::debug::with_step(frame.spsr, true);
     }
     log::debug!("pid {} ({}): software step at pc {:#x}", p.pid.0, p.name, frame.elr);
-    p.fault_esr = Some(frame.esr);
-    p.fault_address = None;
-    p.fault_report = Some(format!("TRAP_TRACE (software step) at pc {:#x}", frame.elr));
+    p.pending_fault = PendingFault {
+        report: Some(format!("TRAP_TRACE (software step) at pc {:#x}", frame.elr)),
+        esr: Some(frame.esr),
+        address: None,
+    };
     p.signals.force(SigInfo { signo: SIGTRAP, code: TRAP_TRACE as i32, fields: SigFields::Fault { addr: frame.elr } });
 }
 
@@ -219,7 +220,7 @@ pub fn kernel_access_to_user(frame: &TrapFrame) -> bool {
     }
     let access = (frame.far, frame.elr);
     let resolved = match decode(frame.esr()) {
-        Decoded::Resolve { access } => resolve(frame.far, frame.esr(), access),
+        Decoded::Resolve { access } => resolve_or_signal(frame.far, frame.esr(), access),
         Decoded::Signal(_) => return false,
     };
     let p = process::current();
