@@ -112,6 +112,16 @@ pub fn open(path: &str, create: bool, exclusive: bool, truncate: bool) -> Result
     Ok(file)
 }
 
+/// A file in no directory (memfd_create): it lives while a descriptor or
+/// a mapping holds it. ENOMEM when the kernel heap runs short (Linux's
+/// internal shm mount has no inode limit, so its only failure is memory).
+pub fn create_unnamed() -> Result<Arc<TmpFile>, Errno> {
+    if !crate::mm::heap::can_spare(FILE_HEAP_BYTES) {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(Arc::new(TmpFile::new()))
+}
+
 /// The name and inode number of the file whose contents are `pages`, if
 /// it is still in the directory (/proc/<pid>/maps names file mappings).
 pub fn path_of_pages(pages: &Arc<SharedMemory>) -> Option<(String, u64)> {

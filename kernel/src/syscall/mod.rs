@@ -13,7 +13,11 @@ mod info;
 #[cfg(target_os = "none")]
 mod io;
 #[cfg(target_os = "none")]
+mod memfd;
+#[cfg(target_os = "none")]
 mod memory;
+#[cfg(target_os = "none")]
+mod mremap;
 #[cfg(target_os = "none")]
 mod poll;
 #[cfg(target_os = "none")]
@@ -42,7 +46,7 @@ mod dispatch {
 
     use super::errno::{Errno, SysResult};
     use super::process as proc;
-    use super::{fd, futex, info, io, memory, poll, prctl, ptrace, refpage, sched, signal, time};
+    use super::{fd, futex, info, io, memfd, memory, mremap, poll, prctl, ptrace, refpage, sched, signal, time};
     use crate::arch::aarch64::trap_frame::TrapFrame;
     use crate::mm::uaccess::UserAddr;
     use crate::process::{self, outcome::Outcome};
@@ -111,6 +115,8 @@ mod dispatch {
             nr::__NR_munmap => memory::munmap(user(0), a[1]),
             nr::__NR_mprotect => memory::mprotect(user(0), a[1], a[2] as u32),
             nr::__NR_madvise => memory::madvise(user(0), a[1], a[2] as u32),
+            nr::__NR_mremap => mremap::mremap(user(0), a[1], a[2], a[3], user(4)),
+            nr::__NR_memfd_create => memfd::memfd_create(user(0), a[1] as u32),
             refpage::NR_REFPAGE_CREATE => refpage::refpage_create(user(0), a[1] as u32, a[2]),
 
             nr::__NR_exit => process::exit_current(Outcome::Exited(a[0] as u8)),
