@@ -64,6 +64,7 @@ int main(void)
     CHECK_ERRNO(mremap(p, 8 * PAGE, 16 * PAGE, 0), ENOMEM);
     unsigned char *q = mremap(p, 8 * PAGE, 16 * PAGE, MREMAP_MAYMOVE);
     CHECK(q != MAP_FAILED && q != p, "mremap(MAYMOVE) with growth blocked returned %p (from %p): %m", q, p);
+    check_unmapped(p, "the old first page right after the move");
     long rss = smaps_field(q, "Rss:");
     CHECK(rss == 32, "the moved area's Rss before any touch is %ld kB; want 32 (8 pages moved, none copied)", rss);
     check_fill(q, 8 * PAGE, 1, "moved data");
@@ -73,6 +74,32 @@ int main(void)
     check_unmapped(p + 7 * PAGE, "the old last page after the move");
     CHECK(is_free(p, 8 * PAGE), "the old range is not free after the move");
     printf("mremap_anonymous: 8 pages moved with their entries (Rss 32 kB before a touch), old range unmapped\n");
+
+    /* 2 MiB-aligned source and destination: the whole level-3 table moves
+     * (one entry), and the old addresses must fault at once all the same. */
+    const size_t mb2 = 2UL << 20;
+    unsigned char *rs = map_anonymous(2 * mb2, PROT_READ | PROT_WRITE);
+    unsigned char *rd = map_anonymous(2 * mb2, PROT_NONE);
+    unsigned char *as = (unsigned char *)(((uintptr_t)rs + mb2 - 1) & ~(mb2 - 1));
+    unsigned char *ad = (unsigned char *)(((uintptr_t)rd + mb2 - 1) & ~(mb2 - 1));
+    for (size_t i = 0; i < mb2; i += 64 * PAGE)
+        as[i] = (unsigned char)(i / (64 * PAGE) + 1);
+    /* The handler first: the load must follow mremap with no system call
+     * between, or the TLB entries might go for another reason. */
+    uintptr_t pc;
+    catch_signal(SIGSEGV, 0, 1);
+    unsigned char *moved = mremap(as, mb2, mb2, MREMAP_MAYMOVE | MREMAP_FIXED, ad);
+    uint64_t stale = load_byte_at(as, &pc);
+    CHECK(moved == ad, "2 MiB-aligned move: %m");
+    CHECK(caught()->count == 1 && caught()->code == SEGV_MAPERR,
+          "a read of the old first page right after a 2 MiB-aligned move gave 0x%lx and %s; want SEGV_MAPERR",
+          (unsigned long)stale, caught_str());
+    signal(SIGSEGV, SIG_DFL);
+    check_unmapped(as + mb2 - 64 * PAGE, "an old page right after a 2 MiB-aligned move");
+    for (size_t i = 0; i < mb2; i += 64 * PAGE)
+        CHECK(ad[i] == (unsigned char)(i / (64 * PAGE) + 1), "2 MiB-aligned move: byte %zu reads 0x%02x", i, ad[i]);
+    CHECK(munmap(rs, 2 * mb2) == 0 && munmap(rd, 2 * mb2) == 0, "munmap: %m");
+    printf("mremap_anonymous: a 2 MiB-aligned move, old addresses unmapped at once\n");
 
     /* Growth in place and shrink. */
     unsigned char *g = map_anonymous(4 * PAGE, PROT_READ | PROT_WRITE);
@@ -98,7 +125,11 @@ int main(void)
     CHECK(mprotect(d, 4 * PAGE, PROT_READ | PROT_WRITE) == 0, "mprotect: %m");
     fill(d, 4 * PAGE, 3);
     unsigned char *dn = mremap(d, 4 * PAGE, 4 * PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL);
+    /* Read at once, before any other system call: a TLB entry left for
+     * the old address would still show the moved page's data. */
+    unsigned char old_first = *(volatile unsigned char *)d;
     CHECK(dn != MAP_FAILED && dn != d, "MREMAP_DONTUNMAP returned %p: %m", dn);
+    CHECK(old_first == 0, "the old range read 0x%02x right after MREMAP_DONTUNMAP (a stale TLB entry?); want 0", old_first);
     CHECK(smaps_field(d, "Rss:") == 0, "the old range's Rss is %ld kB after MREMAP_DONTUNMAP; want 0",
           smaps_field(d, "Rss:"));
     check_fill(dn, 4 * PAGE, 3, "MREMAP_DONTUNMAP destination");
