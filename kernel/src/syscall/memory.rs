@@ -221,8 +221,22 @@ pub fn munmap(addr: UserAddr, len: u64) -> SysResult {
     }
     let len = page_len(len)?;
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::EINVAL)?;
-    process::current().space().unmap(VirtAddr::new(addr), VirtAddr::new(end)).map_err(unmap_errno)?;
+    let space = process::current().space();
+    if splits_special(space.areas(), VirtAddr::new(addr), VirtAddr::new(end)) {
+        return Err(Errno::EINVAL);
+    }
+    space.unmap(VirtAddr::new(addr), VirtAddr::new(end)).map_err(unmap_errno)?;
     Ok(0)
+}
+
+/// Whether cutting the areas at `start` and `end` would split one of the
+/// vDSO's special mappings ([vvar], [vdso]): Linux's __split_vma asks
+/// special_mapping_split, which refuses (EINVAL), so munmap and mremap of
+/// part of one fail.
+pub(super) fn splits_special(areas: &AreaSet, start: VirtAddr, end: VirtAddr) -> bool {
+    [start, end]
+        .into_iter()
+        .any(|at| areas.find(at).is_some_and(|a| a.start < at && a.backing.special_name().is_some()))
 }
 
 /// munmap's errno; EINTR is never seen (the task is ended first).

@@ -16,7 +16,7 @@
 use linux_raw_sys::general::{MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE};
 
 use super::errno::{Errno, SysResult};
-use super::memory::{fits, unmap_errno, unmapped_area};
+use super::memory::{fits, splits_special, unmap_errno, unmapped_area};
 use crate::exec::elf::USER_END;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::address_space::AddressSpace;
@@ -117,6 +117,9 @@ pub fn mremap(old: UserAddr, old_len: u64, new_len: u64, flags: u64, new_addr: U
 /// user half or of no pages, otherwise munmap's errors.
 fn do_munmap(space: &mut AddressSpace, start: u64, len: u64) -> Result<(), Errno> {
     if start > TASK_SIZE || len > TASK_SIZE - start || len == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if splits_special(space.areas(), VirtAddr::new(start), VirtAddr::new(start + len)) {
         return Err(Errno::EINVAL);
     }
     space.unmap(VirtAddr::new(start), VirtAddr::new(start + len)).map_err(unmap_errno)
