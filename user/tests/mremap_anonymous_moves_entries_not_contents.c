@@ -31,16 +31,6 @@ static void check_fill(const volatile unsigned char *p, size_t len, unsigned see
               (void *)(p + i), p[i], (unsigned char)(i * 13 + seed));
 }
 
-/* Whether [p, p + len) is free: MAP_FIXED_NOREPLACE succeeds there. */
-static int is_free(void *p, size_t len)
-{
-    void *q = mmap(p, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    if (q == MAP_FAILED)
-        return 0;
-    munmap(q, len);
-    return q == p;
-}
-
 /* A read of p must raise SIGSEGV with SEGV_MAPERR at p. */
 static void check_unmapped(const volatile void *p, const char *what)
 {
@@ -72,7 +62,7 @@ int main(void)
         CHECK(q[i] == 0, "the grown part reads 0x%02x at byte %zu; want 0", q[i], i);
     check_unmapped(p, "the old first page after the move");
     check_unmapped(p + 7 * PAGE, "the old last page after the move");
-    CHECK(is_free(p, 8 * PAGE), "the old range is not free after the move");
+    CHECK(range_is_free(p, 8 * PAGE), "the old range is not free after the move");
     printf("mremap_anonymous: 8 pages moved with their entries (Rss 32 kB before a touch), old range unmapped\n");
 
     /* 2 MiB-aligned source and destination: the whole level-3 table moves

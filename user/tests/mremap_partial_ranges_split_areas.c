@@ -15,15 +15,6 @@
 #define PAGE 4096UL
 #define NAME "/dev/shm/mremap_partial_ranges_split_areas"
 
-static int is_free(void *p, size_t len)
-{
-    void *q = mmap(p, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    if (q == MAP_FAILED)
-        return 0;
-    munmap(q, len);
-    return q == p;
-}
-
 /* The start and end of the area holding addr, from /proc/self/maps. */
 static void area_of(const void *addr, unsigned long *lo, unsigned long *hi, unsigned long *off)
 {
@@ -51,7 +42,7 @@ int main(void)
           (void *)p, (void *)(p + 2 * PAGE));
     area_of(p + 5 * PAGE, &lo, &hi, &off);
     CHECK(lo == (uintptr_t)(p + 5 * PAGE) && hi == (uintptr_t)(p + 8 * PAGE), "the upper piece is %lx-%lx", lo, hi);
-    CHECK(is_free(p + 2 * PAGE, 3 * PAGE), "the moved pages' old place is not free");
+    CHECK(range_is_free(p + 2 * PAGE, 3 * PAGE), "the moved pages' old place is not free");
     CHECK(p[PAGE] == 'b' && p[5 * PAGE] == 'f', "the pieces left read '%c' and '%c'", p[PAGE], p[5 * PAGE]);
     printf("mremap_partial: the middle of a mapping moved; the pieces either side stay, the hole is free\n");
 
@@ -79,12 +70,12 @@ int main(void)
     CHECK(h != MAP_FAILED && h != f, "growing page 0 of a mapping that goes on: %p, %m", (void *)h);
     CHECK(h[0] == 0 && h[PAGE] == 1 && h[2 * PAGE] == 2, "grown part reads %d %d %d; want 0 1 2 (file pages)", h[0],
           h[PAGE], h[2 * PAGE]);
-    CHECK(f[PAGE] == 1 && is_free(f, PAGE), "the rest stayed, page 0 left");
+    CHECK(f[PAGE] == 1 && range_is_free(f, PAGE), "the rest stayed, page 0 left");
     printf("mremap_partial: growing a part not at its mapping's end moved it\n");
 
     /* Shrinking a part in the middle unmaps only what it lets go. */
     CHECK(mremap(p + 5 * PAGE, 2 * PAGE, PAGE, 0) == p + 5 * PAGE, "shrink in the middle: %m");
-    CHECK(is_free(p + 6 * PAGE, PAGE), "page 6 is still mapped after the shrink");
+    CHECK(range_is_free(p + 6 * PAGE, PAGE), "page 6 is still mapped after the shrink");
     CHECK(p[7 * PAGE] == 'h' && p[5 * PAGE] == 'f', "pages 5 and 7 read '%c' and '%c'", p[5 * PAGE], p[7 * PAGE]);
     printf("mremap_partial: shrinking pages 5-6 to one page unmapped page 6 only\n");
     CHECK(unlink(NAME) == 0, "unlink: %m");
