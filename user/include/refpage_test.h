@@ -7,7 +7,8 @@
  * tests refpage_create(), CHECK_ERRNO(), CHECK_PATTERN(), the EL0 tag
  * instructions mte_ldg(), mte_stg() and mte_irg(), and for the signal and
  * tag-check-fault tests a recording signal handler (catch_signal()) and
- * loads/stores whose address is known (load_byte_at(), store_byte_at()).
+ * loads/stores whose address is known (load_byte_at(), store_byte_at()),
+ * and range_is_free() for the tests that unmap or move mappings.
  *
  * Each is guarded by #ifndef, so a newer glibc that defines one wins.
  */
@@ -255,6 +256,21 @@ static inline void *map_anonymous(size_t len, int prot)
     CHECK(p != MAP_FAILED, "mmap(%zu bytes, prot %#x, anonymous): errno %d (%s)", len, prot, errno,
           strerror(errno));
     return p;
+}
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+/* Whether [p, p + len) holds no mapping: MAP_FIXED_NOREPLACE succeeds
+ * there (the probe is unmapped again). */
+static inline int range_is_free(void *p, size_t len)
+{
+    void *q = mmap(p, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (q == MAP_FAILED)
+        return 0;
+    munmap(q, len);
+    return q == p;
 }
 
 /* addr without its top byte: what si_addr holds without SA_EXPOSE_TAGBITS. */

@@ -185,11 +185,11 @@ static const uint16_t common_nr[] = {
     232, 233, 260, 261, 278, 293, 435, 448,
 };
 
-/* The ranges phase: the memory calls that take a range (mremap is ENOSYS
- * here), over the huge mapping. */
+/* The ranges phase: the memory calls that take a range, over the huge
+ * mapping. */
 static const uint16_t range_nr[] = {
     222, /* mmap */ 215, /* munmap */ 226, /* mprotect */ 226, 233, /* madvise */ 233, 214, /* brk */
-    227, /* msync */ 229, /* munlock */ 232, /* mincore */
+    227, /* msync */ 229, /* munlock */ 232, /* mincore */ 216, /* mremap */
 };
 static unsigned char *huge; /* HUGE_MAP bytes, PROT_NONE, a few pages present */
 
@@ -248,6 +248,13 @@ static void range_arguments(uint64_t i, uint64_t nr, uint64_t a[6])
         a[3] |= MAP_POPULATE;
     a[4] = (uint64_t)-1;
     a[5] = 0;
+    if (nr == 216) { /* mremap: a new length, its flags, a new address in or near the huge mapping */
+        /* MREMAP_MAYMOVE 1, MREMAP_FIXED 2, MREMAP_DONTUNMAP 4 (linux/mman.h); 8 is unknown. */
+        static const uint64_t how[] = { 0, 1, 1 | 2, 1 | 4, 2, 8 };
+        a[2] = range_length(r[2], a[0]);
+        a[3] = how[r[3] % 6];
+        a[4] = range_pointer(r[4]);
+    }
 }
 
 static uint64_t number(uint64_t i)

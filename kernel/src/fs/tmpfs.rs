@@ -105,10 +105,7 @@ pub fn create_unnamed(dir: &str) -> Result<Arc<TmpFile>, Errno> {
             Errno::ENOENT
         });
     }
-    if !crate::mm::heap::can_spare(FILE_HEAP_BYTES) {
-        return Err(Errno::ENOSPC);
-    }
-    Ok(Arc::new(TmpFile::new()))
+    unnamed_file(Errno::ENOSPC)
 }
 
 /// Opens (and with `create`, creates; with `exclusive`, only creates) a
@@ -135,6 +132,22 @@ pub fn open(path: &str, create: bool, exclusive: bool, truncate: bool) -> Result
         file.set_size(0);
     }
     Ok(file)
+}
+
+/// A file in no directory (memfd_create): it lives while a descriptor or
+/// a mapping holds it. ENOMEM when the kernel heap runs short (Linux's
+/// internal shm mount has no inode limit, so its only failure is memory).
+pub fn create_memfd() -> Result<Arc<TmpFile>, Errno> {
+    unnamed_file(Errno::ENOMEM)
+}
+
+/// A file without a name, or `no_room` when the kernel heap cannot spare
+/// one.
+fn unnamed_file(no_room: Errno) -> Result<Arc<TmpFile>, Errno> {
+    if !crate::mm::heap::can_spare(FILE_HEAP_BYTES) {
+        return Err(no_room);
+    }
+    Ok(Arc::new(TmpFile::new()))
 }
 
 /// The name and inode number of the file whose contents are `pages`, if

@@ -21,6 +21,8 @@ use super::vma::{Area, AreaFlags, AreaSet, Prot, ProtectError, TooManyAreas};
 
 const PAGE: u64 = PAGE_SIZE as u64;
 
+mod mremap;
+
 /// Kernel heap an area takes, with its share of the BTreeMap's nodes (an
 /// upper estimate: an area and its key are 48 bytes, and a node of up to
 /// 11 of them may be half empty).

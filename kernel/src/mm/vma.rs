@@ -17,6 +17,8 @@ use bitflags::bitflags;
 
 use super::addr::{VirtAddr, PAGE_SIZE};
 
+pub mod resize;
+
 bitflags! {
     /// Access an area allows: Linux's PROT_READ/WRITE/EXEC bit values.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]

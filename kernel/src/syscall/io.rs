@@ -408,7 +408,7 @@ pub fn openat(dirfd: i32, path: UserAddr, flags: u32, _mode: u32) -> SysResult {
 }
 
 /// The lowest free descriptor for a newly opened file.
-fn install(file: FileRef, flags: u32) -> SysResult {
+pub(super) fn install(file: FileRef, flags: u32) -> SysResult {
     let p = process::current();
     let limit = super::fd::fd_limit(p);
     let entry = FdEntry { file, cloexec: flags & O_CLOEXEC != 0 };

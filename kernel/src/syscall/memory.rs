@@ -20,7 +20,7 @@ use crate::mm::address_space::UnmapError;
 use crate::mm::populate;
 use crate::mm::shared_memory::SharedMemory;
 use crate::mm::tagged_addr::{TagRule, UserAddr};
-use crate::mm::vma::{Area, AreaFlags, Backing, Prot, ProtectError};
+use crate::mm::vma::{Area, AreaFlags, AreaSet, Backing, Prot, ProtectError};
 use crate::process::{self, loader::MMAP_BASE};
 
 const PAGE: u64 = PAGE_SIZE as u64;
@@ -90,6 +90,26 @@ fn backing_for(flags: u32, fd: i32, prot: Prot, shared: bool) -> Result<(Backing
     }
 }
 
+/// Whether `[start, start + len)` lies where a mapping may go.
+pub(super) fn fits(start: u64, len: u64) -> bool {
+    start >= MIN_USER_ADDR && start.checked_add(len).is_some_and(|end| end <= USER_END)
+}
+
+/// Where a new mapping of `len` bytes goes when its place is not fixed
+/// (mmap, mremap's move): a free `hint` is taken as it is; otherwise
+/// top-down below MMAP_BASE, which leaves the stack's guard gap alone.
+pub(super) fn unmapped_area(areas: &AreaSet, hint: u64, len: u64) -> Result<VirtAddr, Errno> {
+    let hint = hint & !(PAGE - 1);
+    let hint_free = hint != 0
+        && fits(hint, len)
+        && hint + len <= MMAP_BASE
+        && !areas.overlaps(VirtAddr::new(hint), VirtAddr::new(hint + len));
+    if hint_free {
+        return Ok(VirtAddr::new(hint));
+    }
+    areas.find_gap_below(VirtAddr::new(MMAP_BASE), VirtAddr::new(MIN_USER_ADDR), len).ok_or(Errno::ENOMEM)
+}
+
 /// mmap's address is never untagged, ABI on or off (tagged-address-abi.rst
 /// section 3, since 5.6): a tagged hint is above the user half and ignored,
 /// a tagged MAP_FIXED address is ENOMEM (get_unmapped_area's TASK_SIZE
@@ -133,9 +153,8 @@ pub fn mmap(addr: UserAddr, len: u64, prot_bits: u32, flags: u32, fd: i32, offse
     let (backing, may_write) = backing_for(flags, fd, prot, shared)?;
 
     let space = process::current().space();
-    let fits = |start: u64| start >= MIN_USER_ADDR && start.checked_add(len).is_some_and(|end| end <= USER_END);
     let start = if fixed {
-        if !fits(addr) {
+        if !fits(addr, len) {
             return Err(Errno::ENOMEM);
         }
         let (s, e) = (VirtAddr::new(addr), VirtAddr::new(addr + len));
@@ -147,21 +166,7 @@ pub fn mmap(addr: UserAddr, len: u64, prot_bits: u32, flags: u32, fd: i32, offse
         }
         s
     } else {
-        // A free hint is taken as it is; otherwise top-down below MMAP_BASE,
-        // which leaves the stack's guard gap alone.
-        let hint = addr & !(PAGE - 1);
-        let hint_free = hint != 0
-            && fits(hint)
-            && hint + len <= MMAP_BASE
-            && !space.areas().overlaps(VirtAddr::new(hint), VirtAddr::new(hint + len));
-        if hint_free {
-            VirtAddr::new(hint)
-        } else {
-            space
-                .areas()
-                .find_gap_below(VirtAddr::new(MMAP_BASE), VirtAddr::new(MIN_USER_ADDR), len)
-                .ok_or(Errno::ENOMEM)?
-        }
+        unmapped_area(space.areas(), addr, len)?
     };
     let end = start + len;
     let mut area_flags = AreaFlags::empty();
@@ -190,12 +195,26 @@ pub fn munmap(addr: UserAddr, len: u64) -> SysResult {
     }
     let len = page_len(len)?;
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::EINVAL)?;
-    process::current().space().unmap(VirtAddr::new(addr), VirtAddr::new(end)).map_err(unmap_errno)?;
+    let space = process::current().space();
+    if splits_special(space.areas(), VirtAddr::new(addr), VirtAddr::new(end)) {
+        return Err(Errno::EINVAL);
+    }
+    space.unmap(VirtAddr::new(addr), VirtAddr::new(end)).map_err(unmap_errno)?;
     Ok(0)
 }
 
+/// Whether cutting the areas at `start` and `end` would split one of the
+/// vDSO's special mappings ([vvar], [vdso]): Linux's __split_vma asks
+/// special_mapping_split, which refuses (EINVAL), so munmap and mremap of
+/// part of one fail.
+pub(super) fn splits_special(areas: &AreaSet, start: VirtAddr, end: VirtAddr) -> bool {
+    [start, end]
+        .into_iter()
+        .any(|at| areas.find(at).is_some_and(|a| a.start < at && a.backing.special_name().is_some()))
+}
+
 /// munmap's errno; EINTR is never seen (the task is ended first).
-fn unmap_errno(e: UnmapError) -> Errno {
+pub(super) fn unmap_errno(e: UnmapError) -> Errno {
     match e {
         UnmapError::TooManyAreas => Errno::ENOMEM,
         UnmapError::Interrupted => Errno::EINTR,

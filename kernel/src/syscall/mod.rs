@@ -17,9 +17,11 @@ kernel_only! {
     mod info;
     mod io;
     mod madvise;
+    mod memfd;
     mod memory;
     mod mincore;
     mod mlock;
+    mod mremap;
     mod msync;
     mod poll;
     mod prctl;
@@ -42,7 +44,7 @@ mod dispatch {
 
     use super::errno::{Errno, SysResult};
     use super::process as proc;
-    use super::{fd, futex, info, io, memory, poll, prctl, ptrace, refpage, sched, signal, time};
+    use super::{fd, futex, info, io, memfd, memory, mremap, poll, prctl, ptrace, refpage, sched, signal, time};
     use super::{madvise, mincore, mlock, msync, socket};
     use crate::arch::aarch64::trap_frame::TrapFrame;
     use crate::mm::uaccess::UserAddr;
@@ -120,6 +122,8 @@ mod dispatch {
             nr::__NR_mincore => mincore::mincore(user(0), a[1], user(2)),
             nr::__NR_msync => msync::msync(user(0), a[1], a[2] as u32),
             nr::__NR_socketpair => socket::socketpair(a[0] as i32, a[1] as u32, a[2] as i32, user(3)),
+            nr::__NR_mremap => mremap::mremap(user(0), a[1], a[2], a[3], user(4)),
+            nr::__NR_memfd_create => memfd::memfd_create(user(0), a[1] as u32),
             refpage::NR_REFPAGE_CREATE => refpage::refpage_create(user(0), a[1] as u32, a[2]),
 
             nr::__NR_exit => process::exit_current(Outcome::Exited(a[0] as u8)),

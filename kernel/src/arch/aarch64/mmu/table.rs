@@ -13,6 +13,8 @@ use core::ops::ControlFlow;
 use super::pte::{Attributes, Descriptor, Entry};
 use crate::mm::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 
+pub mod moving;
+
 pub const ENTRIES: usize = 512;
 
 /// One 4 KiB translation table.
