@@ -57,7 +57,9 @@ measurements() {
 # and leaves its measurements in build/bench/NAME.txt, the QEMU command in
 # $qemu_text and the determinism result in $deterministic.
 # With BENCH_KASAN=MODE the kernel boots with kasan=MODE and the files are
-# build/bench/NAME.kasan-MODE.*.
+# build/bench/NAME.kasan-MODE.*. With BENCH_KERNEL_COSTS=no the kernel boots
+# without `bench`: it measures nothing itself (user_faults: what a program
+# sees, without the kernel's own measurement in it).
 bench_program() {
     local name=$1
     shift
@@ -70,7 +72,9 @@ bench_program() {
     if ((cycles > 200)); then
         limit="timelimit=$((cycles / 25 + 10)) "
     fi
-    local append="loglevel=warn bench ${BENCH_KASAN:+kasan=$BENCH_KASAN }${limit}run=/run/$name${*:+ -- $*}"
+    local bench_word="bench "
+    [[ ${BENCH_KERNEL_COSTS:-yes} == no ]] && bench_word=""
+    local append="loglevel=warn ${bench_word}${BENCH_KASAN:+kasan=$BENCH_KASAN }${limit}run=/run/$name${*:+ -- $*}"
     # shellcheck disable=SC2054 # the commas are QEMU option syntax
     local qemu=(qemu-system-aarch64 -machine virt,mte=on -cpu max -m 512M -nographic -nic none -semihosting
         -icount shift=0,align=off,sleep=off -kernel build/kernel.bin -initrd "$cpio" -append "$append")
@@ -120,7 +124,7 @@ fi
 bench_program clock_gettime_bench
 grep '^bench call=' build/bench/clock_gettime_bench.txt || true
 
-bench_program user_faults
+BENCH_KERNEL_COSTS=no bench_program user_faults
 grep '^bench fault ' build/bench/user_faults.txt || true
 grep -q '^bench faults done' build/bench/user_faults.txt || {
     echo "bench.sh: user_faults did not finish (no 'bench faults done')" >&2
