@@ -362,13 +362,15 @@ impl AddressSpace {
     }
 
     /// Unmaps `[start, end)` and removes the areas there (munmap), then
-    /// frees the page tables left empty. Nothing changes if cutting the
-    /// areas would make too many.
+    /// frees the page tables that lie wholly in the gap left between the
+    /// areas around it (Linux's free_pgtables). Nothing changes if cutting
+    /// the areas would make too many.
     pub fn unmap(&mut self, start: VirtAddr, end: VirtAddr) -> Result<(), UnmapError> {
         for area in self.areas.remove_range(start, end).map_err(|_| UnmapError::TooManyAreas)? {
             self.zap(area.start, area.end).map_err(|Interrupted| UnmapError::Interrupted)?;
         }
-        if self.table().free_empty_tables(&mut FrameTables, start, end, &mut user_tables::free_table) {
+        let hole = self.areas.hole_around(start, end, VirtAddr::new(crate::exec::layout::USER_END));
+        if self.table().free_tables(&mut FrameTables, (start, end), hole, &mut user_tables::free_table) {
             tlb::flush_asid(self.asid.value());
         }
         Ok(())

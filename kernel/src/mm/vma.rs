@@ -243,6 +243,15 @@ impl AreaSet {
         Some(area)
     }
 
+    /// The gap around `[start, end)`, which no area overlaps: from the end
+    /// of the area below it (or 0) to the start of the area above it (or
+    /// `top`). munmap frees the page tables that lie wholly inside it.
+    pub fn hole_around(&self, start: VirtAddr, end: VirtAddr, top: VirtAddr) -> (VirtAddr, VirtAddr) {
+        let floor = self.areas.range(..start).next_back().map_or(VirtAddr::new(0), |(_, a)| a.end);
+        let ceiling = self.areas.range(end..).next().map_or(top, |(_, a)| a.start);
+        (floor, ceiling)
+    }
+
     /// Whether any area overlaps `[start, end)`.
     pub fn overlaps(&self, start: VirtAddr, end: VirtAddr) -> bool {
         self.areas.range(..end).next_back().is_some_and(|(_, a)| a.end > start)
