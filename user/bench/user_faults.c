@@ -19,8 +19,11 @@
  *   zero-fill        first write to fresh anonymous memory
  *   zero-fill-mte    the same in a PROT_MTE mapping (tags cleared too)
  *   cow-copy         write in a forked child to every page its parent wrote
- *   cow-reuse        then the parent writes them again, the child gone: it is
- *                    their last owner
+ *   cow-reuse        the parent forks again, the child exits at once, and the
+ *                    parent, now the pages' last owner, writes them (on Linux
+ *                    the first child's copies leave the parent's entries
+ *                    writable again: without the second fork it takes no
+ *                    fault at all)
  *   refpage-read     read of a refpage_create(&0xaa, 1, 0) mapping (the
  *                    reference page is mapped)
  *   refpage-write    first write to such a mapping (a private page filled
@@ -113,8 +116,8 @@ int main(int argc, char **argv)
     }
 
     /* Copy-on-write: the parent writes every page, the child writes them
-     * again and reports through a shared page; then the parent, their last
-     * owner, writes them once more. */
+     * again and reports through a shared page; then a second child exits
+     * without touching them and the parent, their last owner, writes them. */
     uint64_t *shared = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     CHECK(shared != MAP_FAILED, "mmap MAP_SHARED: %s", strerror(errno));
     p = map(PROT_READ | PROT_WRITE, anon, -1);
@@ -135,7 +138,13 @@ int main(int argc, char **argv)
           "the child failed (status %#x)", status);
     expect(p, 3, "cow-copy (the parent's pages)");
     report("cow-copy", shared[0]);
+    child = fork();
+    CHECK(child >= 0, "fork: %s", strerror(errno));
+    if (child == 0)
+        _exit(0);
+    CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status), "the second child failed (status %#x)", status);
     report("cow-reuse", touch(p, 1));
+    expect(p, 1, "cow-reuse");
     munmap(p, PAGES * PAGE);
 
     static const unsigned char pattern = 0xaa;
