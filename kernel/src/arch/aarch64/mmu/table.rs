@@ -14,6 +14,8 @@ use super::pte::{Attributes, Descriptor, Entry};
 use crate::mm::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 
 pub const ENTRIES: usize = 512;
+/// Entries a range walk checks together for being all invalid.
+const RUN: usize = 8;
 
 /// One 4 KiB translation table.
 #[repr(C, align(4096))]
@@ -297,12 +299,20 @@ impl PageTable {
         ) -> ControlFlow<()> {
             let span = level_size(level);
             let first = ((range.0.max(base) - base) / span) as usize;
-            for i in first..ENTRIES {
-                let lo = base + i as u64 * span;
-                if lo >= range.1 {
-                    break;
+            // The caller saw this table's span start below range.1.
+            let last = ((range.1 - base).div_ceil(span) as usize).min(ENTRIES);
+            let mut i = first;
+            while i < last {
+                // A run of RUN invalid entries is passed over in one step:
+                // a sparse range costs a few loads per run, not a loop turn
+                // per entry (munmap of 4 MB with one page mapped reads 1,000).
+                if i % RUN == 0 && i + RUN <= last && PageTable::run_is_invalid(mem, table, i) {
+                    i += RUN;
+                    continue;
                 }
+                let lo = base + i as u64 * span;
                 let slot = PageTable::slot(mem, table, i);
+                i += 1;
                 // SAFETY: `slot` points into a live table of this tree.
                 let d = Descriptor(unsafe { slot.read_volatile() });
                 if !d.is_valid() {
@@ -451,6 +461,18 @@ impl PageTable {
             table(pa);
         }
         walk(mem, self.root, 0, 0, leaf, table);
+    }
+
+    /// Whether the RUN entries from `index` (a multiple of RUN) are all
+    /// invalid.
+    fn run_is_invalid(mem: &mut impl TableMemory, table: PhysAddr, index: usize) -> bool {
+        let run = Self::slot(mem, table, index) as *const [u64; RUN];
+        // SAFETY: index + RUN <= 512 entries of a live table of this tree,
+        // borrowed exclusively by the caller's walk; the MMU never writes
+        // descriptors (TCR_EL1.HA and HD are 0), so a plain read sees what
+        // the volatile ones would, and may be done in pairs.
+        let entries = unsafe { run.read() };
+        entries.iter().fold(0, |acc, &e| acc | e) & 1 == 0
     }
 
     fn slot(mem: &mut impl TableMemory, table: PhysAddr, index: usize) -> *mut u64 {
