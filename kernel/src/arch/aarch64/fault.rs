@@ -41,6 +41,18 @@ enum Decoded {
 }
 
 fn decode(esr: Esr) -> Decoded {
+    // Every fault the resolver takes, told from the syndrome's bits
+    // without building the decoded abort (esr.rs).
+    if let Some(write) = esr.page_fault_write() {
+        let access = if !esr.class().is_data_abort() {
+            Access::Execute
+        } else if write {
+            Access::Write
+        } else {
+            Access::Read
+        };
+        return Decoded::Resolve { access };
+    }
     let abort = esr.abort().expect("only aborts are decoded here");
     let access = if !esr.class().is_data_abort() {
         Access::Execute

@@ -170,6 +170,10 @@ impl PageTable {
             let slot = Self::slot(mem, table, index(va, l));
             // SAFETY: `slot` points into a live table owned by this tree.
             let current = Descriptor(unsafe { slot.read_volatile() });
+            if let Some(next) = current.next_table() {
+                table = next;
+                continue;
+            }
             table = match current.entry(l) {
                 Entry::Table(next) => next,
                 Entry::Leaf(..) => return Err(MapError::AlreadyMapped(va)),
