@@ -85,22 +85,7 @@ fn resolve(far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig>
     let result =
         if va >= USER_END { Err(FaultError::Unmapped) } else { fault::handle(p.space(), VirtAddr::new(va), access) };
     if fault::tracing() {
-        let abort = esr.abort().expect("an abort");
-        let action = match result {
-            Ok(r) => r.what.describe(),
-            Err(FaultError::Unmapped) => "no area: SEGV_MAPERR",
-            Err(FaultError::NotPermitted) => "not permitted: SEGV_ACCERR",
-            Err(FaultError::OutOfMemory) => "out of memory",
-            Err(FaultError::NoPage) => "no page there: SIGBUS BUS_ADRERR",
-        };
-        log::info!(
-            "pid {} {} {:#x}: {} -> {}",
-            p.pid.0,
-            access.name(),
-            far,
-            crate::arch::aarch64::esr::fault_info(abort.status_code).name,
-            action
-        );
+        trace(far, esr, access, result);
     }
     match result {
         // A spurious fault (the page was there and allowed: a TLB entry or
@@ -124,6 +109,29 @@ fn resolve(far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig>
     }
 }
 
+/// `trace=faults`: one line for the fault just resolved (or not). Out of
+/// line: the fault path does not pay for the formatting's registers.
+#[cold]
+#[inline(never)]
+fn trace(far: u64, esr: Esr, access: Access, result: Result<fault::Resolved, FaultError>) {
+    let abort = esr.abort().expect("an abort");
+    let action = match result {
+        Ok(r) => r.what.describe(),
+        Err(FaultError::Unmapped) => "no area: SEGV_MAPERR",
+        Err(FaultError::NotPermitted) => "not permitted: SEGV_ACCERR",
+        Err(FaultError::OutOfMemory) => "out of memory",
+        Err(FaultError::NoPage) => "no page there: SIGBUS BUS_ADRERR",
+    };
+    log::info!(
+        "pid {} {} {:#x}: {} -> {}",
+        process::current().pid.0,
+        access.name(),
+        far,
+        crate::arch::aarch64::esr::fault_info(abort.status_code).name,
+        action
+    );
+}
+
 /// An instruction or data abort taken from EL0.
 fn user_abort(frame: &TrapFrame) {
     let esr = frame.esr();
@@ -132,19 +140,27 @@ fn user_abort(frame: &TrapFrame) {
         Decoded::Signal(sig) => Err(sig),
     };
     if let Err(sig) = outcome {
-        let addr = if sig.code == SEGV_MTESERR && sig.signal == SIGSEGV {
-            // FAR_EL1[63:60] are UNKNOWN after a tag check fault; Linux
-            // replaces them from the untagged address (do_tag_check_fault).
-            tag_check_fault_address(frame.far)
-        } else {
-            frame.far
-        };
-        force(frame, sig, addr);
-        // Only aborts have a fault address for uc_mcontext (Linux's
-        // thread.fault_address, set from untagged_addr(far) by
-        // set_thread_esr), without its tag.
-        process::current().fault_address = Some(untagged_addr(frame.far));
+        unresolved(frame, sig);
     }
+}
+
+/// The signal for an abort from EL0 that was not resolved. Out of line, as
+/// `trace`.
+#[cold]
+#[inline(never)]
+fn unresolved(frame: &TrapFrame, sig: Sig) {
+    let addr = if sig.code == SEGV_MTESERR && sig.signal == SIGSEGV {
+        // FAR_EL1[63:60] are UNKNOWN after a tag check fault; Linux
+        // replaces them from the untagged address (do_tag_check_fault).
+        tag_check_fault_address(frame.far)
+    } else {
+        frame.far
+    };
+    force(frame, sig, addr);
+    // Only aborts have a fault address for uc_mcontext (Linux's
+    // thread.fault_address, set from untagged_addr(far) by
+    // set_thread_esr), without its tag.
+    process::current().fault_address = Some(untagged_addr(frame.far));
 }
 
 /// Raises the fault's signal, forced (it cannot be blocked or ignored
