@@ -242,12 +242,14 @@ impl Esr {
     /// What [`Esr::abort`] says of them, from the bits alone: the fault
     /// path asks this of every abort.
     pub fn page_fault_write(self) -> Option<bool> {
-        let iss = self.iss();
-        if !self.class().is_abort() || !(0x04..=0x0f).contains(&(iss & 0x3f)) {
+        // EC 0x20/0x21: instruction abort from a lower EL or the same EL;
+        // 0x24/0x25: data abort (the classes `is_abort` names), by number.
+        let (ec, iss) = (self.ec(), self.iss());
+        if ec & !0b101 != 0x20 || !(0x04..=0x0f).contains(&(iss & 0x3f)) {
             return None;
         }
         // WnR without CM, in a data abort (as in `abort`).
-        Some(self.class().is_data_abort() && iss & (1 << 6) != 0 && iss & (1 << 8) == 0)
+        Some(ec & 0b100 != 0 && iss & (1 << 6) != 0 && iss & (1 << 8) == 0)
     }
 
     /// The abort syndrome, for instruction and data aborts.

@@ -138,7 +138,9 @@ fn access_size(esr: super::esr::Esr, pc: u64) -> Option<usize> {
     super::esr::load_store_bytes(insn)
 }
 
-/// A synchronous exception taken from EL1 (SP_EL1).
+/// A synchronous exception taken from EL1 (SP_EL1). Out of line: entries
+/// from EL0 do not pay for its registers.
+#[inline(never)]
 fn kernel_sync(frame: &mut TrapFrame) {
     let esr = frame.esr();
     let class = esr.class();

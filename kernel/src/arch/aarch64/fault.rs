@@ -44,7 +44,8 @@ fn decode(esr: Esr) -> Decoded {
     // Every fault the resolver takes, told from the syndrome's bits
     // without building the decoded abort (esr.rs).
     if let Some(write) = esr.page_fault_write() {
-        let access = if !esr.class().is_data_abort() {
+        // A data abort's EC has bit 2 set (0x24, 0x25), an instruction abort's not.
+        let access = if esr.ec() & 0b100 == 0 {
             Access::Execute
         } else if write {
             Access::Write

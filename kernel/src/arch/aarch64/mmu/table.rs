@@ -193,6 +193,22 @@ impl PageTable {
     /// The level-3 entry for `va`, adding the tables above it that are
     /// missing: the fault path walks once, then reads and writes the entry.
     pub fn page_slot(&mut self, mem: &mut impl TableMemory, va: VirtAddr) -> Result<PageSlot<'_>, MapError> {
+        // The common case, every table there, in a loop that needs no saved
+        // registers; a missing table (or anything else) takes the full walk.
+        let mut table = self.root;
+        for level in 0..3 {
+            // SAFETY: the slot points into a live table owned by this tree.
+            match Descriptor(unsafe { Self::slot(mem, table, index(va, level)).read_volatile() }).next_table() {
+                Some(next) => table = next,
+                None => return self.page_slot_creating(mem, va),
+            }
+        }
+        Ok(PageSlot::new(Self::slot(mem, table, index(va, 3))))
+    }
+
+    /// `page_slot` adding the tables that are missing.
+    #[inline(never)]
+    fn page_slot_creating(&mut self, mem: &mut impl TableMemory, va: VirtAddr) -> Result<PageSlot<'_>, MapError> {
         self.walk_to(mem, va, 3, true).map(PageSlot::new)
     }
 
