@@ -193,6 +193,11 @@ fn force(frame: &TrapFrame, sig: Sig, addr: u64) {
 /// A synchronous exception from EL0.
 pub fn user_sync(frame: &mut TrapFrame) {
     let esr = frame.esr();
+    // The two common classes by number first (EC 0x24 data abort and 0x20
+    // instruction abort from EL0), the rest through the class table.
+    if esr.ec() & !0b100 == 0x20 {
+        return user_abort(frame);
+    }
     match esr.class() {
         ExceptionClass::Svc64 => {
             crate::syscall::dispatch(frame);

@@ -88,10 +88,12 @@ impl PageSlot<'_> {
 
     /// Makes the entry invalid; what it mapped, if anything.
     pub fn clear(&mut self) -> Option<(PhysAddr, Attributes)> {
-        let old = self.page();
-        if self.read().is_valid() {
-            self.write(Descriptor(0));
+        // Nothing there (a first fault's entry): one read, no decoding.
+        if !self.read().is_valid() {
+            return None;
         }
+        let old = self.page();
+        self.write(Descriptor(0));
         old
     }
 }
