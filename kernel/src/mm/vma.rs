@@ -304,6 +304,10 @@ impl AreaSet {
         if self.gap_cache.get().is_some_and(|c| c.below < end) {
             self.gap_cache.set(None);
         }
+        // The common munmap, one whole area: no list of keys to collect.
+        if self.areas.get(&start).is_some_and(|a| a.end == end) {
+            return Ok(self.areas.remove(&start).into_iter().collect());
+        }
         let keys: Vec<VirtAddr> = self.areas.range(start..end).map(|(k, _)| *k).collect();
         Ok(keys.into_iter().filter_map(|k| self.areas.remove(&k)).collect())
     }

@@ -15,7 +15,7 @@ use crate::mm::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 
 pub const ENTRIES: usize = 512;
 /// Entries a range walk checks together for being all invalid.
-const RUN: usize = 8;
+const RUN: usize = 16;
 
 /// One 4 KiB translation table.
 #[repr(C, align(4096))]
@@ -330,6 +330,9 @@ impl PageTable {
                 // per entry (munmap of 4 MB with one page mapped reads 1,000).
                 if i % RUN == 0 && i + RUN <= last && PageTable::run_is_invalid(mem, table, i) {
                     i += RUN;
+                    while i + RUN <= last && PageTable::run_is_invalid(mem, table, i) {
+                        i += RUN;
+                    }
                     continue;
                 }
                 let lo = base + i as u64 * span;
