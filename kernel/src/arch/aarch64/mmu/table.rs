@@ -328,7 +328,7 @@ impl PageTable {
                 // A run of RUN invalid entries is passed over in one step:
                 // a sparse range costs a few loads per run, not a loop turn
                 // per entry (munmap of 4 MB with one page mapped reads 1,000).
-                if i % RUN == 0 && i + RUN <= last && PageTable::run_is_invalid(mem, table, i) {
+                if i.is_multiple_of(RUN) && i + RUN <= last && PageTable::run_is_invalid(mem, table, i) {
                     i += RUN;
                     while i + RUN <= last && PageTable::run_is_invalid(mem, table, i) {
                         i += RUN;
