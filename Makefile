@@ -90,9 +90,10 @@ bench: kernel $(MKINITRAMFS)
 bench-profile: bench
 	@bash scripts/fault-profile
 
-# The same benchmark program as /init of Debian's arm64 cloud kernel under
-# the same QEMU flags (fetched with apt-get download, not committed); its
-# output becomes the Linux columns of docs/bench/results.md.
+# The same benchmark programs (refpage_bench, clock_gettime_bench,
+# user_faults) as /init of Debian's arm64 cloud kernel under the same QEMU
+# flags (fetched with apt-get download, not committed); their output becomes
+# the Linux columns of docs/bench/results.md.
 bench-linux: kernel $(MKINITRAMFS)
 	@mkdir -p build/user/bench
 	$(USER_CC) $(USER_CFLAGS) -o build/user/bench/refpage_bench user/bench/refpage_bench.c
@@ -100,6 +101,9 @@ bench-linux: kernel $(MKINITRAMFS)
 	$(USER_CC) $(USER_CFLAGS) -o build/user/bench/clock_gettime_bench user/bench/clock_gettime_bench.c
 	@OUT=build/bench-linux/clock.txt bash scripts/bench-linux.sh build/user/bench/clock_gettime_bench \
 	    && cat build/bench-linux/clock.txt >> docs/bench/linux.txt
+	$(USER_CC) $(USER_CFLAGS) -o build/user/bench/user_faults user/bench/user_faults.c
+	@OUT=build/bench-linux/user_faults.txt bash scripts/bench-linux.sh build/user/bench/user_faults \
+	    && cat build/bench-linux/user_faults.txt >> docs/bench/linux.txt
 	@bash scripts/bench-linux.sh --boot >/dev/null && cat build/bench-linux/boot.txt >> docs/bench/linux.txt
 	@bash scripts/bench-report
 

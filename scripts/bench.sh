@@ -13,6 +13,8 @@
 #                          kernel's own per-path costs
 #   clock_gettime_bench    instructions per clock_gettime, gettimeofday and
 #                          clock_getres call (the vDSO) and per system call
+#   user_faults            what each fault path costs a program, measured
+#                          from user space (the same binary runs on Linux)
 #
 # refpage_bench and fault_paths are booted again with kasan=off (the kernel
 # heap's tags off; the default is on) and scripts/bench-heap-tags writes
@@ -48,14 +50,16 @@ make --no-print-directory -s "$mkinitramfs"
 # bench-kernel lines, without whatever the log put in front of them.
 measurements() {
     tr -d '\r' <"$1" | sed -n -e 's/^.*\(bench-kernel .*\)$/\1/p' \
-        -e '/bench-kernel /!s/^.*\(bench \(variant\|calibrate\|call\|done\|clock done\).*\)$/\1/p'
+        -e '/bench-kernel /!s/^.*\(bench \(variant\|calibrate\|call\|done\|clock done\|fault \|faults done\).*\)$/\1/p'
 }
 
 # bench_program NAME [ARGS...]: builds user/bench/NAME.c, boots it twice
 # and leaves its measurements in build/bench/NAME.txt, the QEMU command in
 # $qemu_text and the determinism result in $deterministic.
 # With BENCH_KASAN=MODE the kernel boots with kasan=MODE and the files are
-# build/bench/NAME.kasan-MODE.*.
+# build/bench/NAME.kasan-MODE.*. With BENCH_KERNEL_COSTS=no the kernel boots
+# without `bench`: it measures nothing itself (user_faults: what a program
+# sees, without the kernel's own measurement in it).
 bench_program() {
     local name=$1
     shift
@@ -68,7 +72,9 @@ bench_program() {
     if ((cycles > 200)); then
         limit="timelimit=$((cycles / 25 + 10)) "
     fi
-    local append="loglevel=warn bench ${BENCH_KASAN:+kasan=$BENCH_KASAN }${limit}run=/run/$name${*:+ -- $*}"
+    local bench_word="bench "
+    [[ ${BENCH_KERNEL_COSTS:-yes} == no ]] && bench_word=""
+    local append="loglevel=warn ${bench_word}${BENCH_KASAN:+kasan=$BENCH_KASAN }${limit}run=/run/$name${*:+ -- $*}"
     # shellcheck disable=SC2054 # the commas are QEMU option syntax
     local qemu=(qemu-system-aarch64 -machine virt,mte=on -cpu max -m 512M -nographic -nic none -semihosting
         -icount shift=0,align=off,sleep=off -kernel build/kernel.bin -initrd "$cpio" -append "$append")
@@ -118,6 +124,13 @@ fi
 bench_program clock_gettime_bench
 grep '^bench call=' build/bench/clock_gettime_bench.txt || true
 
+BENCH_KERNEL_COSTS=no bench_program user_faults
+grep '^bench fault ' build/bench/user_faults.txt || true
+grep -q '^bench faults done' build/bench/user_faults.txt || {
+    echo "bench.sh: user_faults did not finish (no 'bench faults done')" >&2
+    exit 1
+}
+
 kernel_lines=$(cat build/bench/refpage_bench.txt build/bench/fault_paths.txt | grep -c '^bench-kernel ' || true)
 if ((kernel_lines > 0)); then
     echo "bench.sh: the kernel printed $kernel_lines bench-kernel line(s); during fault_paths:"
@@ -144,6 +157,8 @@ fi
     cat build/bench/fault_paths.txt
     echo "# program: clock_gettime_bench"
     cat build/bench/clock_gettime_bench.txt
+    echo "# program: user_faults"
+    cat build/bench/user_faults.txt
 } >docs/bench/kernel.txt
 
 bash scripts/bench-report

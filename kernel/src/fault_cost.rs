@@ -7,9 +7,12 @@
 //! of QEMU 9 and newer (CNTFRQ = 1 GHz) a counter tick is one guest
 //! instruction, so these are instruction counts (`make bench`); elsewhere
 //! they are 1 ns ticks. Each resolved EL0 fault is filed under its path;
-//! `bench` on the command line prints the table at the end of a run.
+//! `bench` on the command line turns the measurement on ([`enable`]) and
+//! prints the table at the end of a run. Without it every fault pays one
+//! load and branch for it (in `note` and `finish`), nothing else: the
+//! user-visible benchmark (user/bench/user_faults.c) runs without it.
 
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use spin::Mutex;
 
@@ -53,6 +56,13 @@ static COSTS: Mutex<[Cost; PATHS.len()]> =
 static PENDING: AtomicUsize = AtomicUsize::new(NONE_PENDING);
 /// Counter value when the first EL0 instruction was about to run.
 static FIRST_EL0: AtomicU64 = AtomicU64::new(0);
+/// Whether faults are measured (`bench` on the command line).
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Measures every fault from now on (`bench` on the command line).
+pub fn enable() {
+    ENABLED.store(true, Ordering::Relaxed);
+}
 
 /// Index into PATHS of the path `r` took. A plain match, no name lookup:
 /// this runs inside every measured fault, so it is part of what is measured.
@@ -79,12 +89,24 @@ const OTHER: usize = PATHS.len() - 1;
 const NONE_PENDING: usize = usize::MAX;
 
 /// A fault from EL0 was resolved along `r`'s path.
+#[inline]
 pub fn note(r: Resolved) {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return;
+    }
     PENDING.store(path_of(r), Ordering::Relaxed);
 }
 
 /// The exception that started at `entry_ticks` is about to return to EL0.
+#[inline]
 pub fn finish(entry_ticks: u64) {
+    if ENABLED.load(Ordering::Relaxed) {
+        record(entry_ticks);
+    }
+}
+
+#[inline(never)]
+fn record(entry_ticks: u64) {
     let path = PENDING.swap(NONE_PENDING, Ordering::Relaxed);
     if path == NONE_PENDING {
         return;
@@ -100,6 +122,9 @@ pub fn finish(entry_ticks: u64) {
 
 /// Called each time a task is resumed: remembers the first.
 pub fn first_el0_entry() {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return;
+    }
     let _ = FIRST_EL0.compare_exchange(0, timer::ticks(), Ordering::Relaxed, Ordering::Relaxed);
 }
 

@@ -107,6 +107,9 @@ mod boot {
         crate::mm::zero_page::init();
         crate::vdso::init();
         crate::mm::fault::set_tracing(boot.arg("trace") == Some("faults"));
+        if boot.has_arg("bench") {
+            crate::fault_cost::enable();
+        }
         let initramfs = crate::fs::initramfs::set_global(read_initramfs(&boot));
 
         let exit = qemu_exit::AArch64::new();

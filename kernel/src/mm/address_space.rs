@@ -74,6 +74,10 @@ struct RangeFlush {
 /// Linux's MAX_TLBI_OPS (PTRS_PER_PTE).
 const MAX_TLBI_OPS: usize = 512;
 
+/// Frames a range walk holds before it waits for their TLB entries to go
+/// and frees them (Linux's mmu_gather batch, on the stack here).
+const FREE_BATCH: usize = 64;
+
 impl RangeFlush {
     fn new(asid: u16) -> Self {
         Self { asid, pages: 0 }
@@ -84,6 +88,16 @@ impl RangeFlush {
         if self.pages <= MAX_TLBI_OPS {
             tlb::start_flush_user_page(self.asid, va.as_u64());
         }
+    }
+
+    /// Waits for the invalidations so far (a walk frees a batch of frames
+    /// after it) and starts counting again.
+    fn sync(&mut self) {
+        tlb::wait_for_flushes();
+        if self.pages > MAX_TLBI_OPS {
+            tlb::flush_asid(self.asid);
+        }
+        self.pages = 0;
     }
 
     /// Waits for the invalidations: after it, no TLB entry of a changed page
@@ -361,20 +375,27 @@ impl AddressSpace {
     /// frame is freed (Linux's mmu_gather order: unmap, flush, free).
     pub fn zap(&mut self, start: VirtAddr, end: VirtAddr) -> Result<(), Interrupted> {
         let mut flush = RangeFlush::new(self.asid.value());
-        let mut freed = alloc::vec::Vec::new();
-        let mut n = 0;
+        // The owned frames taken, freed a batch at a time once their TLB
+        // entries are gone: no list on the kernel heap.
+        let mut batch = [Frame::containing(PhysAddr::new(0)); FREE_BATCH];
+        let (mut held, mut freed, mut n) = (0, 0, 0);
         let flow = self.table().take_pages(&mut FrameTables, start, end, &mut |va, pa, attrs| {
             flush.page(va);
             if !attrs.flags.contains(MapFlags::SPECIAL) {
-                freed.push(Frame::containing(pa));
+                if held == FREE_BATCH {
+                    flush.sync();
+                    batch.iter().for_each(|&f| frame::put(f));
+                    held = 0;
+                }
+                batch[held] = Frame::containing(pa);
+                held += 1;
+                freed += 1;
             }
             check_every(&mut n)
         });
         flush.finish();
-        self.owned.now -= freed.len();
-        for f in freed {
-            frame::put(f);
-        }
+        batch[..held].iter().for_each(|&f| frame::put(f));
+        self.owned.now -= freed;
         if flow.is_break() {
             return Err(Interrupted);
         }
@@ -382,13 +403,15 @@ impl AddressSpace {
     }
 
     /// Unmaps `[start, end)` and removes the areas there (munmap), then
-    /// frees the page tables left empty. Nothing changes if cutting the
-    /// areas would make too many.
+    /// frees the page tables that lie wholly in the gap left between the
+    /// areas around it (Linux's free_pgtables). Nothing changes if cutting
+    /// the areas would make too many.
     pub fn unmap(&mut self, start: VirtAddr, end: VirtAddr) -> Result<(), UnmapError> {
         for area in self.areas.remove_range(start, end).map_err(|_| UnmapError::TooManyAreas)? {
             self.zap(area.start, area.end).map_err(|Interrupted| UnmapError::Interrupted)?;
         }
-        if self.table().free_empty_tables(&mut FrameTables, start, end, &mut user_tables::free_table) {
+        let hole = self.areas.hole_around(start, end, VirtAddr::new(crate::exec::layout::USER_END));
+        if self.table().free_tables(&mut FrameTables, (start, end), hole, &mut user_tables::free_table) {
             tlb::flush_asid(self.asid.value());
         }
         Ok(())

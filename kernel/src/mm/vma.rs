@@ -188,18 +188,76 @@ impl Area {
 /// The areas of one address space, keyed by start address, never overlapping.
 #[derive(Debug, Default, Clone)]
 pub struct AreaSet {
-    areas: BTreeMap<VirtAddr, Area>,
-    /// Start of the area `find` returned last. Faults come in runs on one
-    /// area, and an exact-key lookup is cheaper than a range search. Only a
-    /// hint: the area under it is checked to contain the address, so a
-    /// stale key (area removed, split or moved) just falls back to the search.
-    last_found: Cell<Option<VirtAddr>>,
+    areas: AreaMap,
     /// Where the last top-down placement went, and the largest hole it
     /// passed over: the next search starts there unless it asks for a hole
     /// that small (Linux's free_area_cache and cached_hole_size, before the
     /// gap-augmented tree). Without it, each mmap walked every area above
     /// its place: quadratic in the number of mappings.
     gap_cache: Cell<Option<GapCache>>,
+}
+
+/// The areas by start address, and the area `find` returned last. Faults
+/// come in runs on one area: checking the last one costs a few
+/// instructions where a lookup in the tree cost about a hundred. The
+/// remembered area is a pointer into the tree's nodes, which move only
+/// when the tree changes; every change goes through `DerefMut`, which
+/// forgets it first, so it never points at a moved or freed area.
+struct AreaMap {
+    map: BTreeMap<VirtAddr, Area>,
+    last_found: Cell<*const Area>,
+}
+
+// SAFETY: the pointer refers into the map's own heap nodes, which move with
+// the map and are reached from no other owner; `Cell` keeps it `!Sync`.
+unsafe impl Send for AreaMap {}
+
+impl AreaMap {
+    /// The area `find` returned last, if the tree has not changed since.
+    fn last_found(&self) -> Option<&Area> {
+        // SAFETY: non-null only while the tree is unchanged since `remember`
+        // (deref_mut clears it), so it points at a live area of `map`,
+        // borrowed here for no longer than `self`.
+        unsafe { self.last_found.get().as_ref() }
+    }
+
+    fn remember(&self, area: &Area) {
+        self.last_found.set(area);
+    }
+}
+
+impl Default for AreaMap {
+    fn default() -> Self {
+        Self { map: BTreeMap::new(), last_found: Cell::new(core::ptr::null()) }
+    }
+}
+
+impl Clone for AreaMap {
+    /// A copy remembers nothing: its areas are elsewhere.
+    fn clone(&self) -> Self {
+        Self { map: self.map.clone(), last_found: Cell::new(core::ptr::null()) }
+    }
+}
+
+impl fmt::Debug for AreaMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.map.fmt(f)
+    }
+}
+
+impl core::ops::Deref for AreaMap {
+    type Target = BTreeMap<VirtAddr, Area>;
+    fn deref(&self) -> &Self::Target {
+        &self.map
+    }
+}
+
+impl core::ops::DerefMut for AreaMap {
+    /// Every change to the tree: the remembered area is forgotten first.
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.last_found.set(core::ptr::null());
+        &mut self.map
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -215,14 +273,21 @@ impl AreaSet {
 
     /// The area containing `va`.
     pub fn find(&self, va: VirtAddr) -> Option<&Area> {
-        if let Some(area) = self.last_found.get().and_then(|start| self.areas.get(&start)) {
-            if area.contains(va) {
-                return Some(area);
-            }
+        if let Some(area) = self.areas.last_found().filter(|a| a.contains(va)) {
+            return Some(area);
         }
         let area = self.areas.range(..=va).next_back().map(|(_, a)| a).filter(|a| a.contains(va))?;
-        self.last_found.set(Some(area.start));
+        self.areas.remember(area);
         Some(area)
+    }
+
+    /// The gap around `[start, end)`, which no area overlaps: from the end
+    /// of the area below it (or 0) to the start of the area above it (or
+    /// `top`). munmap frees the page tables that lie wholly inside it.
+    pub fn hole_around(&self, start: VirtAddr, end: VirtAddr, top: VirtAddr) -> (VirtAddr, VirtAddr) {
+        let floor = self.areas.range(..start).next_back().map_or(VirtAddr::new(0), |(_, a)| a.end);
+        let ceiling = self.areas.range(end..).next().map_or(top, |(_, a)| a.start);
+        (floor, ceiling)
     }
 
     /// Whether any area overlaps `[start, end)`.
@@ -276,6 +341,10 @@ impl AreaSet {
         // Space freed above the last placement: search from the top again.
         if self.gap_cache.get().is_some_and(|c| c.below < end) {
             self.gap_cache.set(None);
+        }
+        // The common munmap, one whole area: no list of keys to collect.
+        if self.areas.get(&start).is_some_and(|a| a.end == end) {
+            return Ok(self.areas.remove(&start).into_iter().collect());
         }
         let keys: Vec<VirtAddr> = self.areas.range(start..end).map(|(k, _)| *k).collect();
         Ok(keys.into_iter().filter_map(|k| self.areas.remove(&k)).collect())
@@ -532,6 +601,12 @@ mod tests {
         assert_eq!(set.find(va(1)).map(|a| a.prot), Some(Prot::WRITE));
         assert_eq!(set.find(va(3)).map(|a| a.prot), Some(Prot::READ));
         assert_eq!(set.find(va(1)).map(|a| (a.start, a.end)), Some((va(0), va(2))));
+        // A copy (fork) finds its own areas, not the original's, even once
+        // the original has gone.
+        let copy = set.clone();
+        drop(set);
+        assert_eq!(copy.find(va(1)).map(|a| (a.start, a.end)), Some((va(0), va(2))));
+        assert_eq!(copy.find(va(3)).map(|a| a.prot), Some(Prot::READ));
     }
 
     #[test]

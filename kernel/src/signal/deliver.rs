@@ -132,20 +132,31 @@ fn cut_short_by_handler(regs: &mut TrapFrame, kind: RestartKind, action: &Action
 }
 
 /// Delivers what is pending before `regs` goes back to EL0.
+#[inline]
 pub fn on_return_to_user(regs: &mut TrapFrame) {
-    process::exit_if_killed();
     let p = process::current();
-    // The common case, first and cheap: nothing to deliver, no system call
-    // to finish, no mask to put back (the one rt_sigsuspend, ppoll or
-    // pselect6 replaced is left only with a restart code: a ready ppoll or
-    // pselect6 puts it back itself, in poll.rs's `finish`).
-    if !p.mte_async_fault
+    // The common case, first and cheap: not killed, nothing to deliver, no
+    // system call to finish, no mask to put back (the one rt_sigsuspend,
+    // ppoll or pselect6 replaced is left only with a restart code: a ready
+    // ppoll or pselect6 puts it back itself, in poll.rs's `finish`). Only
+    // these loads are inlined into every return to EL0; the work is out of
+    // line, so the common case does not pay for its registers.
+    if p.outcome.is_none()
+        && !p.mte_async_fault
         && p.signals.restart.is_none()
         && p.signals.saved_mask.is_none()
         && !p.signals.any_deliverable()
     {
         return;
     }
+    deliver_pending(regs);
+}
+
+/// `on_return_to_user` when there is something to do.
+#[inline(never)]
+fn deliver_pending(regs: &mut TrapFrame) {
+    process::exit_if_killed();
+    let p = process::current();
     let mut restart = p.signals.restart.take();
     if core::mem::take(&mut p.mte_async_fault) {
         let code = linux_raw_sys::general::SEGV_MTEAERR as i32;

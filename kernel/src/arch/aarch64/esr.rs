@@ -236,6 +236,22 @@ impl Esr {
         (self.0 & 0x1ff_ffff) as u32
     }
 
+    /// For an abort with a translation, access flag or permission fault at
+    /// level 0 to 3 (status codes 0b0001LL, 0b0010LL, 0b0011LL: the faults
+    /// the fault path resolves), whether it was a write; `None` otherwise.
+    /// What [`Esr::abort`] says of them, from the bits alone: the fault
+    /// path asks this of every abort.
+    pub fn page_fault_write(self) -> Option<bool> {
+        // EC 0x20/0x21: instruction abort from a lower EL or the same EL;
+        // 0x24/0x25: data abort (the classes `is_abort` names), by number.
+        let (ec, iss) = (self.ec(), self.iss());
+        if ec & !0b101 != 0x20 || !(0x04..=0x0f).contains(&(iss & 0x3f)) {
+            return None;
+        }
+        // WnR without CM, in a data abort (as in `abort`).
+        Some(ec & 0b100 != 0 && iss & (1 << 6) != 0 && iss & (1 << 8) == 0)
+    }
+
     /// The abort syndrome, for instruction and data aborts.
     pub fn abort(self) -> Option<Abort> {
         let class = self.class();
@@ -347,6 +363,22 @@ mod tests {
         let abort = Esr(0x9200_000f).abort().unwrap();
         assert_eq!(abort.kind, FaultKind::Permission { level: 3 });
         assert!(!abort.write);
+    }
+
+    #[test]
+    fn page_fault_write_agrees_with_the_decoded_abort() {
+        for ec in [0x20u64, 0x21, 0x24, 0x25, 0x15, 0x00] {
+            for bits in 0..(1u64 << 11) {
+                let esr = Esr((ec << 26) | (1 << 25) | bits);
+                let expected = esr.abort().and_then(|a| match a.kind {
+                    FaultKind::Translation { level: 0..=3 }
+                    | FaultKind::AccessFlag { level: 0..=3 }
+                    | FaultKind::Permission { level: 0..=3 } => Some(a.write),
+                    _ => None,
+                });
+                assert_eq!(esr.page_fault_write(), expected, "{:#x}", esr.0);
+            }
+        }
     }
 
     #[test]

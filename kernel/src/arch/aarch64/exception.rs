@@ -46,8 +46,9 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
         VectorKind::CurrentElSpx(Event::Synchronous) => kernel_sync(frame),
         VectorKind::KernelStackOverflow => super::stack_overflow::report(),
         VectorKind::LowerElAarch64(event @ (Event::Synchronous | Event::Irq)) => {
-            crate::process::current().last_spurious = None;
-            entry_from_user();
+            let p = crate::process::current();
+            p.last_spurious = None;
+            entry_from_user(p);
             match event {
                 Event::Synchronous => super::el0_abort::user_sync(frame),
                 _ => crate::irq::handle(),
@@ -81,7 +82,7 @@ extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
 /// - in sync mode PSTATE.TCO (set by the exception) is cleared, so that the
 ///   kernel's unprivileged accesses to user memory are tag-checked like the
 ///   process's own and a mismatch ends the copy with EFAULT, not a signal.
-fn entry_from_user() {
+fn entry_from_user(p: &mut crate::process::Process) {
     use tock_registers::interfaces::{Readable, Writeable};
 
     use super::mte_control::CheckMode;
@@ -90,7 +91,6 @@ fn entry_from_user() {
     if !super::mte::tagging_enabled() {
         return;
     }
-    let p = crate::process::current();
     if TFSRE0_EL1.is_set(TF0) {
         // Noted now, raised on the way back to EL0 (Linux's
         // TIF_MTE_ASYNC_FAULT), so that an execve in between drops it.
@@ -138,7 +138,9 @@ fn access_size(esr: super::esr::Esr, pc: u64) -> Option<usize> {
     super::esr::load_store_bytes(insn)
 }
 
-/// A synchronous exception taken from EL1 (SP_EL1).
+/// A synchronous exception taken from EL1 (SP_EL1). Out of line: entries
+/// from EL0 do not pay for its registers.
+#[inline(never)]
 fn kernel_sync(frame: &mut TrapFrame) {
     let esr = frame.esr();
     let class = esr.class();

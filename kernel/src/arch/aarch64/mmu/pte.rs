@@ -196,6 +196,15 @@ impl Descriptor {
         self.0 & 1 != 0
     }
 
+    /// The next table, if this is a table descriptor at level 0..=2 (bits
+    /// [1:0] = 0b11; the same bits mean a page at level 3): `entry`'s
+    /// answer for a table, read from the bits alone, for the walks of the
+    /// fault path.
+    pub fn next_table(self) -> Option<PhysAddr> {
+        const OUTPUT: u64 = ((1 << 36) - 1) << 12;
+        (self.0 & 0b11 == 0b11).then_some(PhysAddr::new(self.0 & OUTPUT))
+    }
+
     /// Decodes this descriptor as found at `level` (0..=3).
     pub fn entry(self, level: u8) -> Entry {
         let d = LocalRegisterCopy::<u64, STAGE1_DESCRIPTOR::Register>::new(self.0);
