@@ -58,7 +58,10 @@ impl AddressSpace {
             // reached the new addresses meanwhile: their TLB entries go too.
             let _ = self.table().move_pages(&mut FrameTables, new, old, done, &mut note);
             let _ = self.areas.remove_range(new, new + new_len);
-            self.table().free_empty_tables(&mut FrameTables, new, new + new_len, &mut user_tables::free_table);
+            // The tables made for the destination go as munmap's would;
+            // the flush by ASID below covers the walk caches.
+            let hole = self.areas.hole_around(new, new + new_len, VirtAddr::new(crate::exec::layout::USER_END));
+            self.table().free_tables(&mut FrameTables, (new, new + new_len), hole, &mut user_tables::free_table);
             flush.finish();
             tlb::flush_asid(asid);
             return Err(OutOfMemory);
