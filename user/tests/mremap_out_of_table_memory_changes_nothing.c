@@ -3,7 +3,8 @@
  * frames for the destination's page tables part-way returns ENOMEM with
  * nothing half-done (Linux's move_vma: "On error, move entries back from
  * new area to old ... then proceed to unmap new area instead of old").
- * With memory filled by a failed MADV_POPULATE_WRITE, 64 pages one per
+ * With memory filled by a failed MADV_POPULATE_WRITE and eight frames given
+ * back, 64 pages one per
  * 2 MiB window are moved one page off that alignment to a far-away
  * address, so every page needs destination tables of its own: the call
  * fails, every page still reads its own value at its old address, the
@@ -54,6 +55,8 @@ int main(void)
     unsigned char *hog = mmap(NULL, big, prw, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     CHECK(hog != MAP_FAILED, "mmap %zu MiB: %m", big >> 20);
     CHECK_ERRNO(madvise(hog, big, MADV_POPULATE_WRITE), ENOMEM);
+    /* Eight frames back: the move gets some way before it stops. */
+    CHECK(munmap(hog + (64 << 20), 8 * PAGE) == 0, "munmap: %m");
 
     void *r = mremap(s, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
     int err = errno;
