@@ -16,7 +16,7 @@
 use linux_raw_sys::general::{MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE};
 
 use super::errno::{Errno, SysResult};
-use super::memory::{fits, splits_special, unmap_errno, unmapped_area};
+use super::memory::{fits, mmap_write_lock, splits_special, unmap_errno, unmapped_area};
 use crate::exec::elf::USER_END;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::populate;
@@ -82,6 +82,7 @@ pub fn mremap(old: UserAddr, old_len: u64, new_len: u64, flags: u64, new_addr: U
     if new_len == 0 {
         return Err(Errno::EINVAL);
     }
+    mmap_write_lock()?;
     let space = process::current().space();
     space.areas().find(VirtAddr::new(addr)).ok_or(Errno::EFAULT)?;
 
