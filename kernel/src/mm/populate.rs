@@ -93,7 +93,10 @@ fn mapped_enough(space: &mut AddressSpace, va: VirtAddr, write: bool) -> bool {
 /// `AddressSpace::populating` from `begin` to the drop: Linux holds
 /// mmap_lock for reading across __get_user_pages, cond_resched included,
 /// so no other thread's mremap, munmap, mmap or mprotect (which take it
-/// for writing) changes the range meanwhile.
+/// for writing) changes the range meanwhile. A thread that another
+/// thread's exit_group ends while it has yielded here never drops it; the
+/// space's every other user ends with it, except a CLONE_VM process
+/// outside the group, whose wait then ends at its SIGKILL or time limit.
 struct Populating;
 
 impl Populating {
