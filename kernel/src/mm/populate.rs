@@ -11,7 +11,7 @@
 //! __get_user_pages's follow_page finds them without a fault.
 
 use super::addr::{VirtAddr, PAGE_SIZE};
-use super::address_space::{AddressSpace, Ownership};
+use super::address_space::{AddressSpace, Interrupted, Ownership};
 use super::fault::{self, Access, FaultError};
 use super::frame::{self, Frame};
 use super::vma::{Area, AreaFlags, Prot};
@@ -89,11 +89,52 @@ fn mapped_enough(space: &mut AddressSpace, va: VirtAddr, write: bool) -> bool {
     }
 }
 
+/// A populate under way in the current address space, counted in
+/// `AddressSpace::populating` from `begin` to the drop: Linux holds
+/// mmap_lock for reading across __get_user_pages, cond_resched included,
+/// so no other thread's mremap, munmap, mmap or mprotect (which take it
+/// for writing) changes the range meanwhile. A thread that another
+/// thread's exit_group ends while it has yielded here never drops it; the
+/// space's every other user ends with it, except a CLONE_VM process
+/// outside the group, whose wait then ends at its SIGKILL or time limit.
+struct Populating;
+
+impl Populating {
+    fn begin() -> Self {
+        process::current().space().populating += 1;
+        Populating
+    }
+}
+
+impl Drop for Populating {
+    fn drop(&mut self) {
+        process::current().space().populating -= 1;
+    }
+}
+
+/// Linux's mmap_write_lock_killable for the calls that change the areas:
+/// waits, giving the CPU away, while another task of the current address
+/// space is inside a populate (it yields between pages), so that the
+/// range it works on does not change under it. `Err` if this task must
+/// stop meanwhile (SIGKILL, the run's time limit: EINTR, as Linux's
+/// killable wait). The populate ends without waiting for anyone, so this
+/// cannot deadlock.
+pub fn wait_for_populates() -> Result<(), Interrupted> {
+    while process::current().space().populating > 0 {
+        if process::long_work_must_stop() {
+            return Err(Interrupted);
+        }
+        process::yield_now();
+    }
+    Ok(())
+}
+
 /// Faults in every page of `[start, end)` (page aligned, inside one area
 /// whose flags the caller checked) as `touch` says, in the current
 /// process. Stops at the first page that fails: the pages before it stay
 /// mapped, belonging to their area like any faulted page.
 pub fn populate_pages(start: VirtAddr, end: VirtAddr, touch: Touch) -> Result<(), PopulateError> {
+    let _populating = Populating::begin();
     let access = if touch.write { Access::Write } else { Access::Read };
     let mut va = start;
     let mut n: u64 = 0;

@@ -90,6 +90,15 @@ fn backing_for(flags: u32, fd: i32, prot: Prot, shared: bool) -> Result<(Backing
     }
 }
 
+/// Linux's mmap_write_lock_killable, taken by the calls that change the
+/// areas (mmap, munmap, mprotect, brk, mremap, the mlock family): on one
+/// CPU what it excludes is a populate of another task of this address
+/// space, which gives the CPU away between pages (mm/populate.rs). EINTR if
+/// this task must stop while it waits.
+pub(super) fn mmap_write_lock() -> Result<(), Errno> {
+    populate::wait_for_populates().map_err(|_| Errno::EINTR)
+}
+
 /// Whether `[start, start + len)` lies where a mapping may go.
 pub(super) fn fits(start: u64, len: u64) -> bool {
     start >= MIN_USER_ADDR && start.checked_add(len).is_some_and(|end| end <= USER_END)
@@ -152,6 +161,7 @@ pub fn mmap(addr: UserAddr, len: u64, prot_bits: u32, flags: u32, fd: i32, offse
     }
     let (backing, may_write) = backing_for(flags, fd, prot, shared)?;
 
+    mmap_write_lock()?;
     let space = process::current().space();
     let start = if fixed {
         if !fits(addr, len) {
@@ -195,6 +205,7 @@ pub fn munmap(addr: UserAddr, len: u64) -> SysResult {
     }
     let len = page_len(len)?;
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::EINVAL)?;
+    mmap_write_lock()?;
     let space = process::current().space();
     if splits_special(space.areas(), VirtAddr::new(addr), VirtAddr::new(end)) {
         return Err(Errno::EINVAL);
@@ -233,6 +244,7 @@ pub fn mprotect(addr: UserAddr, len: u64, prot_bits: u32) -> SysResult {
     let len = page_len(len)?;
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::ENOMEM)?;
     let add = if mte { AreaFlags::MTE } else { AreaFlags::empty() };
+    mmap_write_lock()?;
     match process::current().space().protect(VirtAddr::new(addr), VirtAddr::new(end), prot, add) {
         Ok(()) => {
             if prot.contains(Prot::WRITE) {
@@ -253,6 +265,7 @@ pub fn mprotect(addr: UserAddr, len: u64, prot_bits: u32) -> SysResult {
 /// stays where it is.
 pub fn brk(addr: UserAddr) -> SysResult {
     let addr = addr.untagged(TagRule::NewMapping).as_u64();
+    mmap_write_lock()?;
     let p = process::current();
     let current = p.space().brk.end;
     if addr < p.space().brk.start.as_u64() || addr > MMAP_BASE {

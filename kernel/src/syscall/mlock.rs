@@ -15,6 +15,7 @@
 use linux_raw_sys::general::{MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MLOCK_ONFAULT};
 
 use super::errno::{Errno, SysResult};
+use super::memory::mmap_write_lock;
 use crate::exec::elf::USER_END;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::populate::{self, PopulateError};
@@ -54,6 +55,7 @@ fn lock_range(addr: UserAddr, len: u64) -> Result<Option<(VirtAddr, VirtAddr)>, 
 /// the areas from there on are given `lock` up to the first hole, which
 /// is then ENOMEM (the part before it stays changed, as in Linux).
 fn apply_lock_flags(start: VirtAddr, end: VirtAddr, lock: AreaFlags) -> Result<(), Errno> {
+    mmap_write_lock()?;
     let space = process::current().space();
     if space.areas().find(start).is_none() {
         return Err(Errno::ENOMEM);
@@ -109,7 +111,8 @@ pub fn munlock(addr: UserAddr, len: u64) -> SysResult {
 /// Linux's apply_mlockall_flags: MCL_FUTURE sets the flags new areas get,
 /// MCL_CURRENT locks every area there is now (a split refused for too many
 /// areas is ignored, as mlock_fixup's errors are there).
-fn apply_mlockall_flags(flags: u32) {
+fn apply_mlockall_flags(flags: u32) -> Result<(), Errno> {
+    mmap_write_lock()?;
     let space = process::current().space();
     let onfault = if flags & MCL_ONFAULT != 0 { AreaFlags::LOCK_ONFAULT } else { AreaFlags::empty() };
     space.def_flags.remove(AreaFlags::LOCK_MASK);
@@ -118,9 +121,10 @@ fn apply_mlockall_flags(flags: u32) {
     }
     let lock = if flags & MCL_CURRENT != 0 { AreaFlags::LOCKED | onfault } else { AreaFlags::empty() };
     if flags & MCL_FUTURE != 0 && flags & MCL_CURRENT == 0 {
-        return;
+        return Ok(());
     }
     let _ = space.update_area_flags(VirtAddr::new(0), VirtAddr::new(USER_END), |a| locked_flags(a, lock));
+    Ok(())
 }
 
 /// mlockall: populating what MCL_CURRENT locked ignores errors, as Linux's
@@ -129,7 +133,7 @@ pub fn mlockall(flags: u32) -> SysResult {
     if flags == 0 || flags & !(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0 || flags == MCL_ONFAULT {
         return Err(Errno::EINVAL);
     }
-    apply_mlockall_flags(flags);
+    apply_mlockall_flags(flags)?;
     if flags & MCL_CURRENT != 0 {
         if let Err(PopulateError::Interrupted) = populate::mm_populate(VirtAddr::new(0), VirtAddr::new(USER_END), true)
         {
@@ -140,6 +144,6 @@ pub fn mlockall(flags: u32) -> SysResult {
 }
 
 pub fn munlockall() -> SysResult {
-    apply_mlockall_flags(0);
+    apply_mlockall_flags(0)?;
     Ok(0)
 }

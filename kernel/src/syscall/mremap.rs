@@ -16,9 +16,10 @@
 use linux_raw_sys::general::{MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE};
 
 use super::errno::{Errno, SysResult};
-use super::memory::{fits, splits_special, unmap_errno, unmapped_area};
+use super::memory::{fits, mmap_write_lock, splits_special, unmap_errno, unmapped_area};
 use crate::exec::elf::USER_END;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
+use crate::mm::populate;
 use crate::mm::address_space::AddressSpace;
 use crate::mm::tagged_addr::{TagRule, UserAddr};
 use crate::mm::vma::{Area, AreaFlags, MAX_AREAS};
@@ -81,6 +82,7 @@ pub fn mremap(old: UserAddr, old_len: u64, new_len: u64, flags: u64, new_addr: U
     if new_len == 0 {
         return Err(Errno::EINVAL);
     }
+    mmap_write_lock()?;
     let space = process::current().space();
     space.areas().find(VirtAddr::new(addr)).ok_or(Errno::EFAULT)?;
 
@@ -102,6 +104,7 @@ pub fn mremap(old: UserAddr, old_len: u64, new_len: u64, flags: u64, new_addr: U
         let new_end = area.end.as_u64().checked_add(new_len - old_len).filter(|&e| e <= TASK_SIZE);
         if let Some(end) = new_end {
             if space.grow_in_place(area.start, VirtAddr::new(end)).is_ok() {
+                populate_if_locked(&area, addr, old_len, new_len);
                 return Ok(addr);
             }
         }
@@ -217,5 +220,24 @@ fn move_vma(
     space
         .move_range(VirtAddr::new(old), old_len, VirtAddr::new(new), new_len, flags.dont_unmap)
         .map_err(|_| Errno::ENOMEM)?;
+    if flags.dont_unmap {
+        // "We always clear VM_LOCKED[ONFAULT] on the old vma": the old
+        // range, emptied, is no longer locked; the moved pages stay locked
+        // at their new place. Splitting the old area off its neighbours
+        // cannot fail here: there was room for three more areas above.
+        let (start, end) = (VirtAddr::new(old), VirtAddr::new(old + old_len));
+        let _ = space.update_area_flags(start, end, |a| a.flags - AreaFlags::LOCK_MASK);
+    }
+    populate_if_locked(area, new, old_len, new_len);
     Ok(new)
+}
+
+/// The end of Linux's SYSCALL_DEFINE5(mremap): a grown VM_LOCKED mapping
+/// has its new part `[at + old_len, at + new_len)` populated at once
+/// (mm_populate, errors ignored), as mlock would have done; a
+/// lock-on-fault one is left to its faults (mm/populate.rs).
+fn populate_if_locked(area: &Area, at: u64, old_len: u64, new_len: u64) {
+    if area.flags.contains(AreaFlags::LOCKED) && new_len > old_len {
+        let _ = populate::mm_populate(VirtAddr::new(at + old_len), VirtAddr::new(at + new_len), true);
+    }
 }
