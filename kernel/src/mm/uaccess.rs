@@ -30,20 +30,39 @@ pub fn access_ok(addr: UserAddr, len: usize) -> Result<(), Errno> {
 
 /// Fills `dst` from user memory at `src`.
 pub fn copy_from_user(dst: &mut [u8], src: UserAddr) -> Result<(), Errno> {
-    access_ok(src, dst.len())?;
-    // SAFETY: dst is a valid kernel buffer; src is only accessed by the
+    // SAFETY: dst is a valid kernel buffer of dst.len() bytes.
+    unsafe { copy_from_user_to(dst.as_mut_ptr(), src, dst.len()) }
+}
+
+/// Copies `src` to user memory at `dst`.
+pub fn copy_to_user(dst: UserAddr, src: &[u8]) -> Result<(), Errno> {
+    // SAFETY: src is a valid kernel buffer of src.len() bytes.
+    unsafe { copy_to_user_from(dst, src.as_ptr(), src.len()) }
+}
+
+/// [`copy_from_user`] into kernel memory no Rust reference covers: a
+/// frame that user mappings may change meanwhile (shared_memory.rs).
+///
+/// # Safety
+/// `dst` must be valid for `len` bytes of writes.
+pub unsafe fn copy_from_user_to(dst: *mut u8, src: UserAddr, len: usize) -> Result<(), Errno> {
+    access_ok(src, len)?;
+    // SAFETY: dst per the contract; src is only accessed by the
     // unprivileged, fault-fixed copy routine.
-    match unsafe { raw_copy_from_user(dst.as_mut_ptr(), src.raw_with_tag(), dst.len()) } {
+    match unsafe { raw_copy_from_user(dst, src.raw_with_tag(), len) } {
         0 => Ok(()),
         _ => Err(Errno::EFAULT),
     }
 }
 
-/// Copies `src` to user memory at `dst`.
-pub fn copy_to_user(dst: UserAddr, src: &[u8]) -> Result<(), Errno> {
-    access_ok(dst, src.len())?;
-    // SAFETY: as above, the other way round.
-    match unsafe { raw_copy_to_user(dst.raw_with_tag(), src.as_ptr(), src.len()) } {
+/// [`copy_to_user`] from kernel memory no Rust reference covers.
+///
+/// # Safety
+/// `src` must be valid for `len` bytes of reads.
+pub unsafe fn copy_to_user_from(dst: UserAddr, src: *const u8, len: usize) -> Result<(), Errno> {
+    access_ok(dst, len)?;
+    // SAFETY: as in copy_from_user_to, the other way round.
+    match unsafe { raw_copy_to_user(dst.raw_with_tag(), src, len) } {
         0 => Ok(()),
         _ => Err(Errno::EFAULT),
     }
