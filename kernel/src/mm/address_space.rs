@@ -79,7 +79,7 @@ impl RangeFlush {
         Self { asid, pages: 0 }
     }
 
-    fn page(&mut self, va: VirtAddr) {
+    fn invalidate(&mut self, va: VirtAddr) {
         self.pages += 1;
         if self.pages <= MAX_TLBI_OPS {
             tlb::start_flush_user_page(self.asid, va.as_u64());
@@ -364,7 +364,7 @@ impl AddressSpace {
         let mut freed = alloc::vec::Vec::new();
         let mut n = 0;
         let flow = self.table().take_pages(&mut FrameTables, start, end, &mut |va, pa, attrs| {
-            flush.page(va);
+            flush.invalidate(va);
             if !attrs.flags.contains(MapFlags::SPECIAL) {
                 freed.push(Frame::containing(pa));
             }
@@ -437,7 +437,7 @@ impl AddressSpace {
                 // (`attributes`: make_tags_valid), and the old entry leaves
                 // the TLBs after the store (RangeFlush, DSB ISHST first).
                 slot.set(pa, Self::attributes(&now, Frame::containing(pa), ownership));
-                flush.page(va);
+                flush.invalidate(va);
                 check_every(&mut n)
             });
             flush.finish();
