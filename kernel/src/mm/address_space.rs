@@ -270,8 +270,14 @@ impl AddressSpace {
 
     /// What is mapped at the page holding `va`.
     pub fn mapped(&mut self, va: VirtAddr) -> Option<(PhysAddr, Ownership)> {
+        self.mapped_writable(va).map(|(pa, ownership, _)| (pa, ownership))
+    }
+
+    /// What is mapped at the page holding `va`, and whether its entry lets
+    /// EL0 write now (false for a page still shared copy-on-write).
+    pub fn mapped_writable(&mut self, va: VirtAddr) -> Option<(PhysAddr, Ownership, bool)> {
         let (pa, attrs) = self.table().page(&mut FrameTables, va.align_down(PAGE))?;
-        Some((pa, ownership_of(attrs)))
+        Some((pa, ownership_of(attrs), attrs.flags.contains(MapFlags::WRITE)))
     }
 
     /// Frames a fork of this space may take for the child's tables: as
