@@ -170,7 +170,7 @@ pub fn unlink(path: &str) -> Result<(), Errno> {
     Ok(())
 }
 
-use crate::mm::uaccess::{copy_from_user, copy_to_user, UserAddr};
+use crate::mm::uaccess::{copy_to_user, UserAddr};
 
 /// Largest single transfer, as Linux's MAX_RW_COUNT.
 const MAX_RW_COUNT: u64 = 0x7fff_f000;
@@ -188,7 +188,7 @@ impl TmpFile {
             let in_page = (at % PAGE_SIZE as u64) as usize;
             let n = ((PAGE_SIZE - in_page) as u64).min(end - at) as usize;
             let dst = buf.offset(at - offset);
-            let result = match self.pages.with_existing_bytes(index, in_page, n, |src| copy_to_user(dst, src)) {
+            let result = match self.pages.copy_to_user(index, in_page, n, dst) {
                 Some(copied) => copied,
                 // A hole reads as zeros.
                 None => (0..n)
@@ -214,10 +214,7 @@ impl TmpFile {
             let in_page = (at % PAGE_SIZE as u64) as usize;
             let n = ((PAGE_SIZE - in_page) as u64).min(end - at) as usize;
             let src = buf.offset(at - offset);
-            let copied = self
-                .pages
-                .with_page_bytes_mut(index, in_page, n, |dst| copy_from_user(dst, src))
-                .ok_or(Errno::ENOSPC)?;
+            let copied = self.pages.copy_from_user(index, in_page, n, src).ok_or(Errno::ENOSPC)?;
             if let Err(e) = copied {
                 self.grow_to(at);
                 return if at > offset { Ok(at - offset) } else { Err(e) };

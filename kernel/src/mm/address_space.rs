@@ -83,7 +83,7 @@ impl RangeFlush {
         Self { asid, pages: 0 }
     }
 
-    fn page(&mut self, va: VirtAddr) {
+    fn invalidate(&mut self, va: VirtAddr) {
         self.pages += 1;
         if self.pages <= MAX_TLBI_OPS {
             tlb::start_flush_user_page(self.asid, va.as_u64());
@@ -289,8 +289,14 @@ impl AddressSpace {
 
     /// What is mapped at the page holding `va`.
     pub fn mapped(&mut self, va: VirtAddr) -> Option<(PhysAddr, Ownership)> {
+        self.mapped_writable(va).map(|(pa, ownership, _)| (pa, ownership))
+    }
+
+    /// What is mapped at the page holding `va`, and whether its entry lets
+    /// EL0 write now (false for a page still shared copy-on-write).
+    pub fn mapped_writable(&mut self, va: VirtAddr) -> Option<(PhysAddr, Ownership, bool)> {
         let (pa, attrs) = self.table().page(&mut FrameTables, va.align_down(PAGE))?;
-        Some((pa, ownership_of(attrs)))
+        Some((pa, ownership_of(attrs), attrs.flags.contains(MapFlags::WRITE)))
     }
 
     /// Frames a fork of this space may take for the child's tables: as
@@ -385,7 +391,7 @@ impl AddressSpace {
         let mut batch = [Frame::containing(PhysAddr::new(0)); FREE_BATCH];
         let (mut held, mut freed, mut n) = (0, 0, 0);
         let flow = self.table().take_pages(&mut FrameTables, start, end, &mut |va, pa, attrs| {
-            flush.page(va);
+            flush.invalidate(va);
             if !attrs.flags.contains(MapFlags::SPECIAL) {
                 if held == FREE_BATCH {
                     flush.sync();
@@ -447,14 +453,25 @@ impl AddressSpace {
                 // In place, without break-before-make: the output address
                 // stays, and what changes is the permissions (AP, UXN, PXN)
                 // and, when PROT_MTE is added, the memory type from Normal
-                // to Normal-Tagged, which the architecture treats as a
-                // permission for aliasing purposes (Linux's
-                // pgattr_change_is_safe allows both in live entries). The
+                // to Normal-Tagged. The Arm ARM's break-before-make rule
+                // ("Using break-before-make when updating translation table
+                // entries") covers changes of output address, memory type,
+                // cacheability, shareability and block size, not
+                // permissions; Linux's change_pte_range rewrites user
+                // entries without it too (ptep_modify_prot_start/commit,
+                // no TLB invalidation between), one flush after. The
+                // memory type change is the exception Linux's
+                // pgattr_change_is_safe (arch/arm64/mm/mmu.c) names:
+                // Normal <-> Normal-Tagged is safe "since Tagged is
+                // considered a permission attribute from the mismatched
+                // attribute aliases perspective". (That function checks
+                // kernel mappings and its mask holds PXN, RDONLY, DBM and
+                // nG only; it is not what allows AP[1] and UXN here.) The
                 // frame's tags are valid before it becomes Tagged
                 // (`attributes`: make_tags_valid), and the old entry leaves
                 // the TLBs after the store (RangeFlush, DSB ISHST first).
                 slot.set(pa, Self::attributes(&now, Frame::containing(pa), ownership));
-                flush.page(va);
+                flush.invalidate(va);
                 check_every(&mut n)
             });
             flush.finish();
@@ -527,14 +544,18 @@ impl UserPage<'_> {
     /// 2. DSB ISHST: that store is visible to every walker before the TLBI.
     /// 3. TLBI VALE1IS by VA and ASID: drop the old entry from every TLB of
     ///    the Inner Shareable domain.
-    /// 4. DSB ISH (and ISB): the invalidation is complete before the new
-    ///    entry is written. Steps 2-4 are `tlb::flush_user_page`, Linux's
-    ///    ptep_clear_flush -> flush_tlb_page.
+    /// 4. DSB ISH: the invalidation is complete before the new entry is
+    ///    written (the ISB that follows here Linux does not issue). Steps
+    ///    2-4 are `tlb::flush_user_page`, Linux's ptep_clear_flush ->
+    ///    flush_tlb_page (flush_tlb_page_nosync's DSB ISHST and TLBI
+    ///    VALE1IS, then the DSB ISH).
     /// 5. Write the new descriptor.
     /// 6. *Left out*: the DSB ISHST (and ISB) that would make the new
     ///    entry visible to the walker before the next access. Linux's
     ///    set_pte issues it only for valid kernel entries
-    ///    (pte_valid_not_user) and so leaves it out for user ones too: the
+    ///    (pte_valid_not_user), and its update_mmu_cache leaves it out on
+    ///    purpose ("a very small chance of us retaking a user fault which
+    ///    we just fixed up"), so user entries go without it here too: the
     ///    exception return to EL0 does not wait for the store, and a walk
     ///    that misses it finds the invalid entry and faults again. That
     ///    fault finds the page mapped and allowed, a *spurious* fault, which
@@ -602,6 +623,12 @@ impl AddressSpace {
                     child.map(va, f, area, Ownership::Special)
                 } else {
                     frame::share(f);
+                    // The parent's entry becomes read-only in place: a
+                    // permission change, which needs no break-before-make
+                    // (the comment in `protect`); its TLB entry goes in the
+                    // flush by ASID after the walk, before the parent runs
+                    // again (Linux's copy_present_pte: ptep_set_wrprotect,
+                    // then flush_tlb_mm in dup_mmap).
                     child
                         .map(va, f, area, Ownership::Owned)
                         .map(|()| slot.set(pa, Self::attributes(area, f, Ownership::Owned)))

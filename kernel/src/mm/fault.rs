@@ -1,8 +1,9 @@
 //! Resolving a page fault against the faulting process's areas.
 //!
 //! This is the generic half of the fault path: the arch code has already
-//! decoded the syndrome into an address, an access kind and whether a page
-//! was there (arch/aarch64/el0_abort.rs). Here the area decides ("private write":
+//! decoded the syndrome into an address and an access kind
+//! (arch/aarch64/el0_abort.rs: decode); whether a page is there is read
+//! here, from the tables. Here the area decides ("private write":
 //! a write to an area without MAP_SHARED), first matching row first:
 //!
 //! | area backing        | access        | page now        | action                                   |

@@ -75,18 +75,22 @@ impl Touch {
 }
 
 /// Whether the page at `va` is mapped in a way this touch needs no fault
-/// for: any mapping for a read; for a write, a frame this space alone owns
-/// or a page of a shared area (follow_page with FOLL_WRITE).
-fn mapped_enough(space: &mut AddressSpace, va: VirtAddr, write: bool) -> bool {
-    let Some((pa, ownership)) = space.mapped(va) else { return false };
-    if !write {
+/// for (follow_page): any mapping for a read; for a write, a writable entry,
+/// or, with `force`, a frame this space alone owns in a private area that
+/// may be written but is not writable now (Linux 6.1's
+/// can_follow_write_pte). So a private page fork left read-only is faulted
+/// even when the child is gone: the fault makes its entry writable
+/// (do_wp_page reusing it), and the program's next write takes no fault,
+/// as on Linux.
+fn mapped_enough(space: &mut AddressSpace, va: VirtAddr, touch: Touch) -> bool {
+    let Some((pa, ownership, writable)) = space.mapped_writable(va) else { return false };
+    if !touch.write || writable {
         return true;
     }
-    let shared = space.areas().find(va).is_some_and(|a| a.flags.contains(AreaFlags::SHARED));
-    match ownership {
-        Ownership::Owned => frame::owners(Frame::containing(pa)) == 1,
-        Ownership::Special => shared,
-    }
+    let forced_past_prot = space.areas().find(va).is_some_and(|a| {
+        !a.flags.contains(AreaFlags::SHARED) && a.flags.contains(AreaFlags::MAY_WRITE) && !a.prot.contains(Prot::WRITE)
+    });
+    touch.force && forced_past_prot && ownership == Ownership::Owned && frame::owners(Frame::containing(pa)) == 1
 }
 
 /// A populate under way in the current address space, counted in
@@ -142,7 +146,7 @@ pub fn populate_pages(start: VirtAddr, end: VirtAddr, touch: Touch) -> Result<()
         // Looked up again each time: another thread may have run meanwhile.
         let p = process::current();
         let space = p.space();
-        if !mapped_enough(space, va, touch.write) {
+        if !mapped_enough(space, va, touch) {
             let resolved =
                 if touch.force { fault::handle_forced(space, va, access) } else { fault::handle(space, va, access) };
             match resolved {

@@ -17,6 +17,8 @@ use spin::Mutex;
 use super::addr::{VirtAddr, PAGE_SIZE};
 use super::frame::{self, Clear, Frame};
 use crate::arch::aarch64::mmu::layout::phys_to_virt;
+use crate::mm::uaccess::{copy_from_user_to, copy_to_user_from, UserAddr};
+use crate::syscall::errno::Errno;
 
 /// Frames held by every shared-memory object (/proc/meminfo's Shmem).
 static FRAMES: AtomicUsize = AtomicUsize::new(0);
@@ -58,34 +60,32 @@ impl SharedMemory {
         self.pages.lock().get(&index).copied()
     }
 
-    /// Lends bytes `[from, from + len)` of page `index` to `f` (read()
-    /// copying them out); `None` for a hole, which reads as zeros.
-    pub fn with_existing_bytes<R>(&self, index: u64, from: usize, len: usize, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    /// Copies bytes `[from, from + len)` of page `index` to user memory at
+    /// `dst` (read()); `None` for a hole, which reads as zeros.
+    ///
+    /// No `&[u8]` is made of the page: user mappings of this object may
+    /// write it meanwhile (another thread, or `dst` itself being a mapping
+    /// of this page), and two calls may overlap, so the bytes go from frame
+    /// to user memory through raw pointers only, as Linux's
+    /// copy_page_to_iter does.
+    pub fn copy_to_user(&self, index: u64, from: usize, len: usize, dst: UserAddr) -> Option<Result<(), Errno>> {
         let frame = self.existing(index)?;
         assert!(from + len <= PAGE_SIZE, "a range inside one page");
         // SAFETY: the object holds the frame until it is dropped (zero_from
         // keeps frames) and `&self` keeps the object; the range is inside
-        // the page, through the linear map. The lock is not held while `f`
-        // runs, so a fault in it (a copy to a mapping of this object) can
-        // take it.
-        Some(f(unsafe { core::slice::from_raw_parts(phys_to_virt(frame.start()).as_ptr::<u8>().add(from), len) }))
+        // the page, through the linear map. The lock is not held during the
+        // copy, so a fault in it (on a mapping of this object) can take it.
+        Some(unsafe { copy_to_user_from(dst, phys_to_virt(frame.start()).as_ptr::<u8>().add(from), len) })
     }
 
-    /// Lends bytes `[from, from + len)` of page `index`, made (untagged) if
-    /// missing, to `f` (write() copying into them); `None` when out of memory.
-    pub fn with_page_bytes_mut<R>(
-        &self,
-        index: u64,
-        from: usize,
-        len: usize,
-        f: impl FnOnce(&mut [u8]) -> R,
-    ) -> Option<R> {
+    /// Copies user memory at `src` into bytes `[from, from + len)` of page
+    /// `index`, made (untagged) if missing (write()); `None` when out of
+    /// memory. Raw pointers only, as [`Self::copy_to_user`].
+    pub fn copy_from_user(&self, index: u64, from: usize, len: usize, src: UserAddr) -> Option<Result<(), Errno>> {
         let frame = self.page(index, false)?;
         assert!(from + len <= PAGE_SIZE, "a range inside one page");
-        // SAFETY: as in with_existing_bytes.
-        Some(f(unsafe {
-            core::slice::from_raw_parts_mut(phys_to_virt(frame.start()).as_mut_ptr::<u8>().add(from), len)
-        }))
+        // SAFETY: as in copy_to_user.
+        Some(unsafe { copy_from_user_to(phys_to_virt(frame.start()).as_mut_ptr::<u8>().add(from), src, len) })
     }
 
     /// Zeroes the bytes from `offset` on (a file shrinking). Frames stay:

@@ -30,20 +30,39 @@ pub fn access_ok(addr: UserAddr, len: usize) -> Result<(), Errno> {
 
 /// Fills `dst` from user memory at `src`.
 pub fn copy_from_user(dst: &mut [u8], src: UserAddr) -> Result<(), Errno> {
-    access_ok(src, dst.len())?;
-    // SAFETY: dst is a valid kernel buffer; src is only accessed by the
+    // SAFETY: dst is a valid kernel buffer of dst.len() bytes.
+    unsafe { copy_from_user_to(dst.as_mut_ptr(), src, dst.len()) }
+}
+
+/// Copies `src` to user memory at `dst`.
+pub fn copy_to_user(dst: UserAddr, src: &[u8]) -> Result<(), Errno> {
+    // SAFETY: src is a valid kernel buffer of src.len() bytes.
+    unsafe { copy_to_user_from(dst, src.as_ptr(), src.len()) }
+}
+
+/// [`copy_from_user`] into kernel memory no Rust reference covers: a
+/// frame that user mappings may change meanwhile (shared_memory.rs).
+///
+/// # Safety
+/// `dst` must be valid for `len` bytes of writes.
+pub unsafe fn copy_from_user_to(dst: *mut u8, src: UserAddr, len: usize) -> Result<(), Errno> {
+    access_ok(src, len)?;
+    // SAFETY: dst per the contract; src is only accessed by the
     // unprivileged, fault-fixed copy routine.
-    match unsafe { raw_copy_from_user(dst.as_mut_ptr(), src.raw_with_tag(), dst.len()) } {
+    match unsafe { raw_copy_from_user(dst, src.raw_with_tag(), len) } {
         0 => Ok(()),
         _ => Err(Errno::EFAULT),
     }
 }
 
-/// Copies `src` to user memory at `dst`.
-pub fn copy_to_user(dst: UserAddr, src: &[u8]) -> Result<(), Errno> {
-    access_ok(dst, src.len())?;
-    // SAFETY: as above, the other way round.
-    match unsafe { raw_copy_to_user(dst.raw_with_tag(), src.as_ptr(), src.len()) } {
+/// [`copy_to_user`] from kernel memory no Rust reference covers.
+///
+/// # Safety
+/// `src` must be valid for `len` bytes of reads.
+pub unsafe fn copy_to_user_from(dst: UserAddr, src: *const u8, len: usize) -> Result<(), Errno> {
+    access_ok(dst, len)?;
+    // SAFETY: as in copy_from_user_to, the other way round.
+    match unsafe { raw_copy_to_user(dst.raw_with_tag(), src, len) } {
         0 => Ok(()),
         _ => Err(Errno::EFAULT),
     }
@@ -122,17 +141,20 @@ impl UserIov {
 ///
 /// # Safety
 /// Every bit pattern must be a valid value and the type must have no
-/// padding that could leak kernel memory (or be zeroed before copying out).
+/// padding at all: copying out reads every byte, and a padding byte is
+/// uninitialised however the value was made (Rust does not keep padding
+/// zeroed across moves and field stores). Structures are made Pod with
+/// `pod_without_padding!`, which proves the second rule at compile time.
 pub unsafe trait Pod: Sized {
     /// The all-zero value, the starting point of a structure filled in
-    /// field by field before it is copied out (so no padding leaks).
+    /// field by field before it is copied out.
     fn zeroed() -> Self {
         // SAFETY: Pod: every bit pattern, all zeros among them, is a value.
         unsafe { core::mem::zeroed() }
     }
 }
 
-// SAFETY: integers and the Linux ABI structures are plain data.
+// SAFETY: integers and arrays of them are plain data without padding.
 unsafe impl Pod for u64 {}
 // SAFETY: as above.
 unsafe impl Pod for i64 {}
@@ -140,24 +162,87 @@ unsafe impl Pod for i64 {}
 unsafe impl Pod for u32 {}
 // SAFETY: as above.
 unsafe impl Pod for [u64; 2] {}
-// SAFETY: two longs, no padding.
-unsafe impl Pod for linux_raw_sys::general::timespec {}
-// SAFETY: two longs, no padding.
-unsafe impl Pod for linux_raw_sys::general::timeval {}
-// SAFETY: pointer and length, no padding.
-unsafe impl Pod for linux_raw_sys::general::iovec {}
-// SAFETY: two u64, no padding.
-unsafe impl Pod for linux_raw_sys::general::rlimit64 {}
-// SAFETY: explicit __pad fields; instances are built from zeroed().
-unsafe impl Pod for linux_raw_sys::general::stat {}
-// SAFETY: explicit pad fields; instances are built from zeroed().
-unsafe impl Pod for linux_raw_sys::system::sysinfo {}
-// SAFETY: char arrays only.
-unsafe impl Pod for linux_raw_sys::system::new_utsname {}
-// SAFETY: four u64, no padding.
-unsafe impl Pod for crate::syscall::signal::KernelSigaction {}
-// SAFETY: integers only, padding named and zeroed.
-unsafe impl Pod for crate::syscall::signal::StackT {}
+
+/// `unsafe impl Pod` for a `#[repr(C)]` structure of integers (and raw
+/// pointers or integer arrays), all of its fields listed in order with
+/// their types: a compile-time check proves that each field starts where
+/// the one before it ends and the last one ends the structure, so there is
+/// no padding. Zeroing a value first does not make padding safe to copy
+/// out: Rust does not keep padding bytes (a move or a field store may leave
+/// them uninitialised), so a padded type cannot be Pod at all.
+macro_rules! pod_without_padding {
+    ($t:ty { $first:ident: $first_ty:ty $(, $field:ident: $ty:ty)* $(,)? }) => {
+        const _: () = {
+            let mut end = core::mem::offset_of!($t, $first) + core::mem::size_of::<$first_ty>();
+            assert!(core::mem::offset_of!($t, $first) == 0, concat!(stringify!($t), ": padding before its first field"));
+            $(
+                assert!(core::mem::offset_of!($t, $field) == end, concat!(stringify!($t), ": padding before ", stringify!($field)));
+                end += core::mem::size_of::<$ty>();
+            )*
+            assert!(end == core::mem::size_of::<$t>(), concat!(stringify!($t), ": padding at its end"));
+        };
+        // SAFETY: fields of types that accept every bit pattern, and no
+        // padding (checked above).
+        unsafe impl Pod for $t {}
+    };
+}
+
+use linux_raw_sys::general::{iovec, rlimit64, stat, timespec, timeval};
+use linux_raw_sys::system::new_utsname;
+
+pod_without_padding!(timespec { tv_sec: i64, tv_nsec: i64 });
+pod_without_padding!(timeval { tv_sec: i64, tv_usec: i64 });
+pod_without_padding!(iovec { iov_base: *mut core::ffi::c_void, iov_len: u64 });
+pod_without_padding!(rlimit64 { rlim_cur: u64, rlim_max: u64 });
+pod_without_padding!(stat {
+    st_dev: u64,
+    st_ino: u64,
+    st_mode: u32,
+    st_nlink: u32,
+    st_uid: u32,
+    st_gid: u32,
+    st_rdev: u64,
+    __pad1: u64,
+    st_size: i64,
+    st_blksize: i32,
+    __pad2: i32,
+    st_blocks: i64,
+    st_atime: i64,
+    st_atime_nsec: u64,
+    st_mtime: i64,
+    st_mtime_nsec: u64,
+    st_ctime: i64,
+    st_ctime_nsec: u64,
+    __unused4: u32,
+    __unused5: u32,
+});
+pod_without_padding!(new_utsname {
+    sysname: [u8; 65],
+    nodename: [u8; 65],
+    release: [u8; 65],
+    version: [u8; 65],
+    machine: [u8; 65],
+    domainname: [u8; 65],
+});
+pod_without_padding!(crate::syscall::info::Sysinfo {
+    uptime: i64,
+    loads: [u64; 3],
+    totalram: u64,
+    freeram: u64,
+    sharedram: u64,
+    bufferram: u64,
+    totalswap: u64,
+    freeswap: u64,
+    procs: u16,
+    pad: u16,
+    pad_before_totalhigh: u32,
+    totalhigh: u64,
+    freehigh: u64,
+    mem_unit: u32,
+    pad_at_end: u32,
+});
+pod_without_padding!(crate::syscall::signal::KernelSigaction { handler: u64, flags: u64, restorer: u64, mask: u64 });
+pod_without_padding!(crate::syscall::signal::StackT { sp: u64, flags: i32, _pad: u32, size: u64 });
 
 /// Reads a `T` from user memory.
 pub fn read_user<T: Pod>(src: UserAddr) -> Result<T, Errno> {

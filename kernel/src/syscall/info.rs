@@ -2,7 +2,7 @@
 //! getrandom, set_tid_address.
 
 use linux_raw_sys::general::{rlimit64, GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM};
-use linux_raw_sys::system::{new_utsname, sysinfo as Sysinfo};
+use linux_raw_sys::system::new_utsname;
 
 use super::errno::{Errno, SysResult};
 use crate::arch::aarch64::{cpu_features, timer};
@@ -30,6 +30,31 @@ pub fn uname(buf: UserAddr) -> SysResult {
     write_user(buf, &u)?;
     Ok(0)
 }
+
+/// struct sysinfo on arm64 with its padding named: linux-raw-sys's has 4
+/// implicit bytes before totalhigh and 4 at the end, which Rust does not
+/// keep zeroed, so it cannot be copied out byte for byte (Pod). Linux's
+/// do_sysinfo clears the whole structure before filling it.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct Sysinfo {
+    pub(crate) uptime: i64,
+    pub(crate) loads: [u64; 3],
+    pub(crate) totalram: u64,
+    pub(crate) freeram: u64,
+    pub(crate) sharedram: u64,
+    pub(crate) bufferram: u64,
+    pub(crate) totalswap: u64,
+    pub(crate) freeswap: u64,
+    pub(crate) procs: u16,
+    pub(crate) pad: u16,
+    pub(crate) pad_before_totalhigh: u32,
+    pub(crate) totalhigh: u64,
+    pub(crate) freehigh: u64,
+    pub(crate) mem_unit: u32,
+    pub(crate) pad_at_end: u32,
+}
+const _: () = assert!(core::mem::size_of::<Sysinfo>() == core::mem::size_of::<linux_raw_sys::system::sysinfo>());
 
 /// Real memory figures from the frame allocator, in bytes (mem_unit 1).
 pub fn sysinfo(buf: UserAddr) -> SysResult {

@@ -14,7 +14,7 @@ pub mod errno;
 kernel_only! {
     mod fd;
     mod futex;
-    mod info;
+    pub(crate) mod info;
     mod io;
     mod madvise;
     mod memfd;

@@ -20,10 +20,10 @@ use crate::signal::{Action, AltStack, Disposition, RestartBlock, SigFields, SigI
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub(crate) struct KernelSigaction {
-    handler: u64,
-    flags: u64,
-    restorer: u64,
-    mask: u64,
+    pub(crate) handler: u64,
+    pub(crate) flags: u64,
+    pub(crate) restorer: u64,
+    pub(crate) mask: u64,
 }
 const _: () = assert!(
     core::mem::size_of::<KernelSigaction>() == core::mem::size_of::<linux_raw_sys::general::kernel_sigaction>()
@@ -34,10 +34,10 @@ const _: () = assert!(
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub(crate) struct StackT {
-    sp: u64,
-    flags: i32,
-    _pad: u32,
-    size: u64,
+    pub(crate) sp: u64,
+    pub(crate) flags: i32,
+    pub(crate) _pad: u32,
+    pub(crate) size: u64,
 }
 const _: () = assert!(core::mem::size_of::<StackT>() == core::mem::size_of::<sigaltstack>());
 

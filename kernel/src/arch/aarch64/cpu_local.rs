@@ -3,7 +3,34 @@
 //! thread is in the kernel at a time and no lock is needed. These two
 //! types hold that rule (and its `unsafe`) in one place, for the
 //! scheduler's table, the runner's context and the current task (process/).
-//! The SMP issue replaces them with per-CPU data and locks.
+//!
+//! What the rule does not cover: `CpuLocal::get`, `Current::get` (so
+//! `process::current()`) and `process::shared::Shared::get` are safe
+//! functions that return `&mut T` from `&self`, and nothing stops one thread
+//! from calling one twice and holding both results, two `&mut` to one value.
+//! Rust's aliasing rule is then broken from safe code however many CPUs
+//! there are; the code keeps to "call, use, drop" by convention (a handler
+//! takes `current()` once and passes it down), and two places overlap on
+//! purpose: `Current::run` keeps `runner.get()` as the switch's `from` while
+//! the task's `switch_out` passes `RUNNER.get()` as its `to`, and the task
+//! `run` borrows is also what `current()` hands out meanwhile. So
+//! `#![deny(unsafe_code)]` in process/ and syscall/ does not yet make them
+//! free of undefined behaviour; these three functions are the hole.
+//!
+//! What the SMP issue must change here:
+//! - `CpuLocal<Table>` (the scheduler's table) becomes a lock whose guard
+//!   is the only way in, held with interrupts masked (Linux's rq->lock):
+//!   another CPU reaches the same table.
+//! - `RUNNER` and `CURRENT` become per-CPU (an array indexed by the CPU
+//!   number, found through TPIDR_EL1 as Linux's per-CPU offset), and
+//!   `Current::get` returns a handle that cannot be duplicated (a borrow of
+//!   a guard, or a reference-counted task whose mutable state sits behind
+//!   its own lock), not `&'static mut`.
+//! - `Shared<T>` (address space, descriptor table) becomes a lock (Linux's
+//!   mmap_lock, files_struct's file_lock): two threads of one process may
+//!   be in the kernel at once on two CPUs.
+//! - The `Sync`/`Send` impls below go (or gain `T: Send` bounds), since
+//!   "at most one thread touches the value" is no longer true.
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicPtr, Ordering};

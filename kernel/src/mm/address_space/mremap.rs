@@ -48,7 +48,7 @@ impl AddressSpace {
         let mut flush = RangeFlush::new(asid);
         let mut tables_moved = false;
         let mut note = |m: Moved| match m {
-            Moved::Page(va) => flush.page(va),
+            Moved::Page(va) => flush.invalidate(va),
             Moved::Table(..) => tables_moved = true,
         };
         let result = self.table().move_pages(&mut FrameTables, old, new, old_len, &mut note);
