@@ -156,6 +156,13 @@ impl PipeEnd {
         self.pipe.ino
     }
 
+    /// One more write end of this end's pipe, counted like the first: while
+    /// it lives, the read side never sees end-of-file.
+    pub fn another_writer(&self) -> PipeEnd {
+        self.pipe.ring.lock().writers += 1;
+        PipeEnd { pipe: self.pipe.clone(), side: Side::Write }
+    }
+
     /// Linux's pipe_read, into all of `buf`'s pieces at once (read and
     /// readv). `nonblock`: the open file's O_NONBLOCK.
     pub fn read(&self, buf: &UserIov, nonblock: bool) -> Result<u64, Errno> {

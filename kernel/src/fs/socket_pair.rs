@@ -1,14 +1,23 @@
 //! socketpair(AF_UNIX): two connected sockets, each end reading from one
-//! pipe and writing into the other (fs/pipe.rs), so blocking, wake-ups,
-//! end-of-file when the peer closes and EPIPE/SIGPIPE when it is gone are
-//! the pipe's. SOCK_SEQPACKET and SOCK_DGRAM keep message boundaries with
-//! the pipe's packet mode (a read takes one message, dropping what does not
-//! fit, as Linux's unix_seqpacket_recvmsg without MSG_PEEK); SOCK_STREAM is
-//! a byte stream. Enough for programs that talk to a forked child (Linux's
+//! pipe and writing into the other (fs/pipe.rs), so blocking and wake-ups
+//! are the pipe's. SOCK_SEQPACKET and SOCK_DGRAM keep message boundaries
+//! with the pipe's packet mode (a read takes one message, dropping what does
+//! not fit, as Linux's unix_seqpacket_recvmsg without MSG_PEEK); SOCK_STREAM
+//! is a byte stream. Enough for programs that talk to a forked child (Linux's
 //! vm/map_populate selftest); no addresses, send/recv flags or descriptor
 //! passing.
+//!
+//! What the survivor sees once its peer is closed depends on the type, as in
+//! Linux's unix_release_sock and unix_dgram_sendmsg:
+//! - SOCK_STREAM and SOCK_SEQPACKET: the peer's close shuts both directions
+//!   down: reads give end-of-file, poll says POLLIN | POLLHUP (and POLLOUT,
+//!   "writable also when the other side has shut down"); a write is EPIPE,
+//!   with SIGPIPE only for a stream (unix_stream_sendmsg).
+//! - SOCK_DGRAM: nothing is shut down: reads wait (EAGAIN when nonblocking),
+//!   poll has no POLLHUP; the first write finds the peer dead and forgets it
+//!   (ECONNREFUSED), later ones have no peer (ENOTCONN); no SIGPIPE.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::pipe::{Pipe, PipeEnd, Readiness};
 use crate::process::wait_queue::WaitQueue;
@@ -16,37 +25,69 @@ use crate::syscall::errno::Errno;
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(1 << 40);
 
+/// The socket types a pair can have (SOCK_RAW is taken as SOCK_DGRAM).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketKind {
+    Stream,
+    SeqPacket,
+    Datagram,
+}
+
 pub struct SocketEnd {
     /// What the peer wrote.
     pub rx: PipeEnd,
     /// What the peer reads.
     pub tx: PipeEnd,
-    /// Message boundaries kept (SOCK_SEQPACKET, SOCK_DGRAM).
-    pub packets: bool,
+    pub kind: SocketKind,
+    /// SOCK_DGRAM: a write end of `rx` held by this end itself, so that the
+    /// peer's close is no end-of-file here (no RCV_SHUTDOWN for datagrams).
+    _own_writer: Option<PipeEnd>,
+    /// SOCK_DGRAM: the dead peer was reported (ECONNREFUSED) and forgotten.
+    peer_forgotten: AtomicBool,
     ino: u64,
 }
 
 impl SocketEnd {
     /// Two connected ends (Linux's unix_socketpair).
-    pub fn new_pair(packets: bool) -> Result<(SocketEnd, SocketEnd), Errno> {
+    pub fn new_pair(kind: SocketKind) -> Result<(SocketEnd, SocketEnd), Errno> {
         let (a_rx, b_tx) = Pipe::new_pair()?;
         let (b_rx, a_tx) = Pipe::new_pair()?;
-        let ino = |_| NEXT_INO.fetch_add(1, Ordering::Relaxed);
-        Ok((
-            SocketEnd { rx: a_rx, tx: a_tx, packets, ino: ino(()) },
-            SocketEnd { rx: b_rx, tx: b_tx, packets, ino: ino(()) },
-        ))
+        let end = |rx: PipeEnd, tx| {
+            let own = (kind == SocketKind::Datagram).then(|| rx.another_writer());
+            let ino = NEXT_INO.fetch_add(1, Ordering::Relaxed);
+            SocketEnd { rx, tx, kind, _own_writer: own, peer_forgotten: AtomicBool::new(false), ino }
+        };
+        Ok((end(a_rx, a_tx), end(b_rx, b_tx)))
     }
 
     pub fn ino(&self) -> u64 {
         self.ino
     }
 
+    /// Whether a write that finds no reader sends SIGPIPE (only
+    /// unix_stream_sendmsg does).
+    pub fn signals_broken_pipe(&self) -> bool {
+        self.kind == SocketKind::Stream
+    }
+
+    /// The error of a write that found the peer gone (unix_dgram_sendmsg:
+    /// EPIPE for SOCK_SEQPACKET; for SOCK_DGRAM ECONNREFUSED once, as the
+    /// dead peer is dropped, then ENOTCONN).
+    pub fn peer_gone_error(&self) -> Errno {
+        match self.kind {
+            SocketKind::Stream | SocketKind::SeqPacket => Errno::EPIPE,
+            SocketKind::Datagram if self.peer_forgotten.swap(true, Ordering::Relaxed) => Errno::ENOTCONN,
+            SocketKind::Datagram => Errno::ECONNREFUSED,
+        }
+    }
+
     /// Linux's unix_poll: readable with data or once the peer is gone
-    /// (POLLHUP), writable while the peer's pipe has room.
+    /// (RCV_SHUTDOWN: POLLIN and POLLHUP), writable while the peer's pipe
+    /// has room or once the peer is gone. A datagram end never sees the
+    /// hangup (unix_dgram_poll: its peer's close shuts nothing down).
     pub fn poll(&self) -> Readiness {
         let (r, w) = (self.rx.poll(), self.tx.poll());
-        Readiness { input: r.input, output: w.output, hangup: r.hangup, error: false }
+        Readiness { input: r.input || r.hangup, output: w.output || w.error, hangup: r.hangup, error: false }
     }
 
     /// The queues a poller or a blocked reader or writer sleeps on.

@@ -63,6 +63,8 @@ errnos!(
     EPROTONOSUPPORT,
     ESOCKTNOSUPPORT,
     EAFNOSUPPORT,
+    ENOTCONN,
+    ECONNREFUSED,
 );
 
 impl Errno {

@@ -18,6 +18,7 @@ use crate::fs::fd_table::FdEntry;
 use crate::fs::file::{FileKind, FileRef, OpenFile};
 use crate::fs::pipe::{PipeEnd, WriteError};
 use crate::fs::procfs;
+use crate::fs::socket_pair::SocketEnd;
 use crate::fs::tmpfs::{self, TmpFile};
 use crate::mm::addr::PAGE_SIZE;
 use crate::mm::uaccess::{
@@ -60,8 +61,23 @@ pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
         }
         FileKind::Socket(s) => {
             access_ok(buf, len)?;
-            write_pipe(&file, &s.tx, &UserIov::single(buf, len.min(MAX_RW_COUNT)), s.packets)
+            write_socket(&file, s, &UserIov::single(buf, len.min(MAX_RW_COUNT)))
         }
+    }
+}
+
+/// A socketpair write: a pipe write into the peer's pipe, but what a write
+/// that finds the peer gone gets depends on the socket's type (SIGPIPE for
+/// a stream only; fs/socket_pair.rs).
+fn write_socket(file: &OpenFile, s: &SocketEnd, buf: &UserIov) -> SysResult {
+    if s.signals_broken_pipe() {
+        return write_pipe(file, &s.tx, buf, false);
+    }
+    match s.tx.write(buf, file.flags() & O_NONBLOCK != 0, true) {
+        Ok(n) | Err(WriteError::BrokenPipe(n)) if n > 0 => Ok(n),
+        Ok(n) => Ok(n),
+        Err(WriteError::BrokenPipe(_)) => Err(s.peer_gone_error()),
+        Err(WriteError::Failed(e)) => Err(e),
     }
 }
 
