@@ -7,7 +7,8 @@
 //! a private frame only this process maps (PM_MMAP_EXCLUSIVE) and bit 61
 //! for a page of a file or of shared memory, reference pages included
 //! (PM_FILE). The zero page is present with neither, as Linux's
-//! vm_normal_page gives no page for it. No swap, and no soft-dirty bit
+//! vm_normal_page gives no page for it. [vvar] (VM_PFNMAP) reads as
+//! unmapped: Linux's page walk skips such areas. No swap, and no soft-dirty bit
 //! (arm64 has no CONFIG_MEM_SOFT_DIRTY).
 
 use alloc::vec::Vec;
@@ -47,6 +48,11 @@ pub fn read_at(task: &Process, offset: u64, buf: UserAddr, len: u64) -> Result<u
         entries.resize(n, 0);
         let start = VirtAddr::new(va);
         space.for_each_mapped(start, start + n as u64 * page, &mut |at, pa, ownership| {
+            // [vvar] (VM_PFNMAP): the page walk passes over it as a hole
+            // (walk_page_test calls pagemap_pte_hole), so its entries are 0.
+            if space.areas().find(at).is_some_and(|a| a.backing.is_pfn_map()) {
+                return;
+            }
             let mut e = PM_PRESENT | ((pa.as_u64() / page) & PM_PFRAME_MASK);
             if pa != zero {
                 match ownership {
