@@ -1,9 +1,11 @@
 //! socketpair(AF_UNIX): two connected sockets, each end reading from one
 //! pipe and writing into the other (fs/pipe.rs), so blocking and wake-ups
 //! are the pipe's. SOCK_SEQPACKET and SOCK_DGRAM keep message boundaries
-//! with the pipe's packet mode (a read takes one message, dropping what does
-//! not fit, as Linux's unix_seqpacket_recvmsg without MSG_PEEK); SOCK_STREAM
-//! is a byte stream. Enough for programs that talk to a forked child (Linux's
+//! with the pipe's packet mode: a write is one message of up to the send
+//! buffer less 32 bytes (EMSGSIZE beyond), queued whole or not at all, an
+//! empty one included; a read takes one message, dropping what does not
+//! fit, as Linux's unix_seqpacket_recvmsg without MSG_PEEK. SOCK_STREAM is
+//! a byte stream. Enough for programs that talk to a forked child (Linux's
 //! vm/map_populate selftest); no addresses, send/recv flags or descriptor
 //! passing.
 //!
@@ -24,6 +26,13 @@ use crate::process::wait_queue::WaitQueue;
 use crate::syscall::errno::Errno;
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(1 << 40);
+
+/// Linux's default send buffer (net.core.wmem_default): a message may be
+/// up to 32 bytes less (unix_dgram_sendmsg's EMSGSIZE).
+const SNDBUF: usize = 212_992;
+/// The room of a message socket's pipe: the send buffer rounded up to a
+/// power of two pages, so that the largest message fits.
+const MESSAGE_PIPE_BYTES: u64 = 256 << 10;
 
 /// The socket types a pair can have (SOCK_RAW is taken as SOCK_DGRAM).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +61,10 @@ impl SocketEnd {
     pub fn new_pair(kind: SocketKind) -> Result<(SocketEnd, SocketEnd), Errno> {
         let (a_rx, b_tx) = Pipe::new_pair()?;
         let (b_rx, a_tx) = Pipe::new_pair()?;
+        if kind != SocketKind::Stream {
+            a_rx.set_size(MESSAGE_PIPE_BYTES)?;
+            b_rx.set_size(MESSAGE_PIPE_BYTES)?;
+        }
         let end = |rx: PipeEnd, tx| {
             let own = (kind == SocketKind::Datagram).then(|| rx.another_writer());
             let ino = NEXT_INO.fetch_add(1, Ordering::Relaxed);
@@ -64,10 +77,18 @@ impl SocketEnd {
         self.ino
     }
 
-    /// Whether a write that finds no reader sends SIGPIPE (only
-    /// unix_stream_sendmsg does).
-    pub fn signals_broken_pipe(&self) -> bool {
-        self.kind == SocketKind::Stream
+    /// Whether writes are messages, queued whole (SOCK_SEQPACKET, SOCK_DGRAM).
+    pub fn messages(&self) -> bool {
+        self.kind != SocketKind::Stream
+    }
+
+    /// unix_dgram_sendmsg's size check: EMSGSIZE past the send buffer less
+    /// 32 bytes.
+    pub fn check_message_size(len: usize) -> Result<(), Errno> {
+        if len > SNDBUF - 32 {
+            return Err(Errno::EMSGSIZE);
+        }
+        Ok(())
     }
 
     /// The error of a write that found the peer gone (unix_dgram_sendmsg:

@@ -65,6 +65,7 @@ errnos!(
     EAFNOSUPPORT,
     ENOTCONN,
     ECONNREFUSED,
+    EMSGSIZE,
 );
 
 impl Errno {

@@ -66,15 +66,16 @@ pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
     }
 }
 
-/// A socketpair write: a pipe write into the peer's pipe, but what a write
-/// that finds the peer gone gets depends on the socket's type (SIGPIPE for
-/// a stream only; fs/socket_pair.rs).
+/// A socketpair write: a stream's is a pipe write into the peer's pipe
+/// (SIGPIPE and EPIPE once the peer is gone); a message socket's is one
+/// message, whole, and a gone peer is an error without SIGPIPE
+/// (fs/socket_pair.rs).
 fn write_socket(file: &OpenFile, s: &SocketEnd, buf: &UserIov) -> SysResult {
-    if s.signals_broken_pipe() {
+    if !s.messages() {
         return write_pipe(file, &s.tx, buf, false);
     }
-    match s.tx.write(buf, file.flags() & O_NONBLOCK != 0, true) {
-        Ok(n) | Err(WriteError::BrokenPipe(n)) if n > 0 => Ok(n),
+    SocketEnd::check_message_size(buf.len())?;
+    match s.tx.write_message(buf, file.flags() & O_NONBLOCK != 0) {
         Ok(n) => Ok(n),
         Err(WriteError::BrokenPipe(_)) => Err(s.peer_gone_error()),
         Err(WriteError::Failed(e)) => Err(e),
@@ -227,6 +228,11 @@ pub fn writev(fd: i32, iov: UserAddr, count: i32) -> SysResult {
         }
         return write_pipe(&file, end, &iov_for_pipe(&vecs)?, file.flags() & O_DIRECT != 0);
     }
+    // A socket takes the vector as one write: one message for
+    // SOCK_SEQPACKET and SOCK_DGRAM (sock_write_iter).
+    if let FileKind::Socket(s) = &file.kind {
+        return write_socket(&file, s, &iov_for_pipe(&vecs)?);
+    }
     let mut total = 0u64;
     for v in vecs {
         match write(fd, UserAddr::new(v.iov_base as u64), v.iov_len as usize) {
@@ -249,6 +255,9 @@ pub fn readv(fd: i32, iov: UserAddr, count: i32) -> SysResult {
             return Err(Errno::EBADF);
         }
         return end.read(&iov_for_pipe(&vecs)?, file.flags() & O_NONBLOCK != 0);
+    }
+    if let FileKind::Socket(s) = &file.kind {
+        return s.rx.read(&iov_for_pipe(&vecs)?, file.flags() & O_NONBLOCK != 0);
     }
     let mut total = 0u64;
     for v in vecs {
