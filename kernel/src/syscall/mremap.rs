@@ -20,6 +20,7 @@ use super::memory::{fits, splits_special, unmap_errno, unmapped_area};
 use crate::exec::elf::USER_END;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::address_space::AddressSpace;
+use crate::mm::populate;
 use crate::mm::tagged_addr::{TagRule, UserAddr};
 use crate::mm::vma::{Area, AreaFlags, MAX_AREAS};
 use crate::process;
@@ -54,6 +55,23 @@ fn is_special(area: &Area) -> bool {
 /// new_address is taken as passed, so a tagged one lies above the user
 /// half and is refused, and no alias of a mapping is made.
 pub fn mremap(old: UserAddr, old_len: u64, new_len: u64, flags: u64, new_addr: UserAddr) -> SysResult {
+    let new = do_mremap(old, old_len, new_len, flags, new_addr)?;
+    // A locked area's growth is populated before the call returns (the
+    // end of Linux's mremap: "if (locked && new_len > old_len)
+    // mm_populate(new_addr + old_len, new_len - old_len)"); errors are
+    // ignored there too, and a lock-on-fault area gets nothing.
+    let (old_len, new_len) = (page_align(old_len), page_align(new_len));
+    if new_len > old_len {
+        let start = VirtAddr::new(new);
+        let locked = process::current().space().areas().find(start).is_some_and(|a| a.flags.contains(AreaFlags::LOCKED));
+        if locked {
+            let _ = populate::mm_populate(start + old_len, start + new_len, true);
+        }
+    }
+    Ok(new)
+}
+
+fn do_mremap(old: UserAddr, old_len: u64, new_len: u64, flags: u64, new_addr: UserAddr) -> SysResult {
     let addr = old.untagged(TagRule::AddressSpace).as_u64();
     let new_addr = new_addr.untagged(TagRule::NewMapping).as_u64();
     if flags & !u64::from(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP) != 0 {
@@ -217,5 +235,11 @@ fn move_vma(
     space
         .move_range(VirtAddr::new(old), old_len, VirtAddr::new(new), new_len, flags.dont_unmap)
         .map_err(|_| Errno::ENOMEM)?;
+    if flags.dont_unmap {
+        // "We always clear VM_LOCKED[ONFAULT] on the old vma" (move_vma);
+        // a split refused for too many areas leaves it as it is.
+        let (start, end) = (VirtAddr::new(old), VirtAddr::new(old + old_len));
+        let _ = space.update_area_flags(start, end, |a| a.flags - AreaFlags::LOCK_MASK);
+    }
     Ok(new)
 }
