@@ -391,6 +391,20 @@ impl PipeEnd {
         self.pipe.ring.lock().bufs.iter().map(|b| b.len).sum()
     }
 
+    /// The length of the packet at the front, over all its buffers (0 with
+    /// nothing queued): a datagram socket's SIOCINQ.
+    pub fn next_packet_len(&self) -> usize {
+        let ring = self.pipe.ring.lock();
+        let mut len = 0;
+        for b in &ring.bufs {
+            len += b.len;
+            if !b.continues {
+                break;
+            }
+        }
+        len
+    }
+
     /// F_GETPIPE_SZ: the capacity in bytes.
     pub fn size(&self) -> u64 {
         (self.pipe.ring.lock().slots * PAGE_SIZE) as u64

@@ -91,6 +91,16 @@ impl SocketEnd {
         Ok(())
     }
 
+    /// FIONREAD (SIOCINQ, Linux's unix_inq_len): every byte queued for a
+    /// stream or SOCK_SEQPACKET end, the next datagram's length for a
+    /// SOCK_DGRAM one.
+    pub fn queued(&self) -> usize {
+        match self.kind {
+            SocketKind::Stream | SocketKind::SeqPacket => self.rx.available(),
+            SocketKind::Datagram => self.rx.next_packet_len(),
+        }
+    }
+
     /// The error of a write that found the peer gone (unix_dgram_sendmsg:
     /// EPIPE for SOCK_SEQPACKET; for SOCK_DGRAM ECONNREFUSED once, as the
     /// dead peer is dropped, then ENOTCONN).

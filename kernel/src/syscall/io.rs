@@ -278,11 +278,16 @@ pub fn readv(fd: i32, iov: UserAddr, count: i32) -> SysResult {
 /// The console is a character device but not a terminal: every request,
 /// TCGETS included, gives ENOTTY, so C libraries fully buffer stdout as for
 /// a pipe. A pipe answers FIONREAD, the bytes it holds (Linux's
-/// pipe_ioctl), and nothing else.
+/// pipe_ioctl), a socketpair end what it has to read (unix_ioctl's
+/// SIOCINQ), and nothing else.
 pub fn ioctl(fd: i32, request: u32, arg: UserAddr) -> SysResult {
     match &file(fd)?.kind {
         FileKind::Pipe(end) if request == FIONREAD => {
             write_user(arg, &(end.available() as u32))?;
+            Ok(0)
+        }
+        FileKind::Socket(s) if request == FIONREAD => {
+            write_user(arg, &(s.queued() as u32))?;
             Ok(0)
         }
         _ => Err(Errno::ENOTTY),
