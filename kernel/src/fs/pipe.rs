@@ -386,6 +386,12 @@ impl PipeEnd {
         [&self.pipe.read_wait, &self.pipe.write_wait]
     }
 
+    /// Whether the read end is gone with bytes it never read.
+    pub fn closed_unread(&self) -> bool {
+        let ring = self.pipe.ring.lock();
+        ring.readers == 0 && !ring.bufs.is_empty()
+    }
+
     /// FIONREAD: the bytes the pipe holds.
     pub fn available(&self) -> usize {
         self.pipe.ring.lock().bufs.iter().map(|b| b.len).sum()

@@ -14,7 +14,9 @@
 //! - SOCK_STREAM and SOCK_SEQPACKET: the peer's close shuts both directions
 //!   down: reads give end-of-file, poll says POLLIN | POLLHUP (and POLLOUT,
 //!   "writable also when the other side has shut down"); a write is EPIPE,
-//!   with SIGPIPE only for a stream (unix_stream_sendmsg).
+//!   with SIGPIPE only for a stream (unix_stream_sendmsg). A peer closed
+//!   with data it never read is ECONNRESET once (POLLERR until then): for
+//!   the first read that finds nothing left, or a SOCK_SEQPACKET write.
 //! - SOCK_DGRAM: nothing is shut down: reads wait (EAGAIN when nonblocking),
 //!   poll has no POLLHUP; the first write finds the peer dead and forgets it
 //!   (ECONNREFUSED), later ones have no peer (ENOTCONN); no SIGPIPE.
@@ -22,6 +24,7 @@
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::pipe::{Pipe, PipeEnd, Readiness};
+use crate::mm::uaccess::UserIov;
 use crate::process::wait_queue::WaitQueue;
 use crate::syscall::errno::Errno;
 
@@ -53,6 +56,8 @@ pub struct SocketEnd {
     _own_writer: Option<PipeEnd>,
     /// SOCK_DGRAM: the dead peer was reported (ECONNREFUSED) and forgotten.
     peer_forgotten: AtomicBool,
+    /// The peer's close with data it never read was reported (ECONNRESET).
+    reset_reported: AtomicBool,
     ino: u64,
 }
 
@@ -68,7 +73,15 @@ impl SocketEnd {
         let end = |rx: PipeEnd, tx| {
             let own = (kind == SocketKind::Datagram).then(|| rx.another_writer());
             let ino = NEXT_INO.fetch_add(1, Ordering::Relaxed);
-            SocketEnd { rx, tx, kind, _own_writer: own, peer_forgotten: AtomicBool::new(false), ino }
+            SocketEnd {
+                rx,
+                tx,
+                kind,
+                _own_writer: own,
+                peer_forgotten: AtomicBool::new(false),
+                reset_reported: AtomicBool::new(false),
+                ino,
+            }
         };
         Ok((end(a_rx, a_tx), end(b_rx, b_tx)))
     }
@@ -89,6 +102,28 @@ impl SocketEnd {
             return Err(Errno::EMSGSIZE);
         }
         Ok(())
+    }
+
+    /// Whether the peer, a stream or SOCK_SEQPACKET end, was closed with
+    /// data it never read and this end has not been told yet (Linux's
+    /// unix_release_sock sets the peer's sk_err to ECONNRESET then).
+    fn reset_pending(&self) -> bool {
+        self.kind != SocketKind::Datagram && !self.reset_reported.load(Ordering::Relaxed) && self.tx.closed_unread()
+    }
+
+    /// sock_error: ECONNRESET once if the peer was closed with data it
+    /// never read, and from then on nothing.
+    pub fn take_reset(&self) -> Option<Errno> {
+        (self.reset_pending() && !self.reset_reported.swap(true, Ordering::Relaxed)).then_some(Errno::ECONNRESET)
+    }
+
+    /// A read (Linux's unix_stream_read_generic and unix_dgram_recvmsg):
+    /// what is queued first; then, at end-of-file, a pending reset.
+    pub fn read(&self, buf: &UserIov, nonblock: bool) -> Result<u64, Errno> {
+        match self.rx.read(buf, nonblock)? {
+            0 if buf.len() > 0 && self.rx.poll().hangup => self.take_reset().map_or(Ok(0), Err),
+            n => Ok(n),
+        }
     }
 
     /// FIONREAD (SIOCINQ, Linux's unix_inq_len): every byte queued for a
@@ -118,7 +153,7 @@ impl SocketEnd {
     /// hangup (unix_dgram_poll: its peer's close shuts nothing down).
     pub fn poll(&self) -> Readiness {
         let (r, w) = (self.rx.poll(), self.tx.poll());
-        Readiness { input: r.input || r.hangup, output: w.output || w.error, hangup: r.hangup, error: false }
+        Readiness { input: r.input || r.hangup, output: w.output || w.error, hangup: r.hangup, error: self.reset_pending() }
     }
 
     /// The queues a poller or a blocked reader or writer sleeps on.

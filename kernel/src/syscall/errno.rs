@@ -66,6 +66,7 @@ errnos!(
     ENOTCONN,
     ECONNREFUSED,
     EMSGSIZE,
+    ECONNRESET,
 );
 
 impl Errno {

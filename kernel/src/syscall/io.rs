@@ -74,6 +74,10 @@ fn write_socket(file: &OpenFile, s: &SocketEnd, buf: &UserIov) -> SysResult {
     if !s.messages() {
         return write_pipe(file, &s.tx, buf, false);
     }
+    // unix_seqpacket_sendmsg: sock_error first.
+    if let Some(e) = s.take_reset() {
+        return Err(e);
+    }
     SocketEnd::check_message_size(buf.len())?;
     match s.tx.write_message(buf, file.flags() & O_NONBLOCK != 0) {
         Ok(n) => Ok(n),
@@ -147,7 +151,7 @@ pub fn read(fd: i32, buf: UserAddr, len: usize) -> SysResult {
         }
         FileKind::Socket(s) => {
             access_ok(buf, len)?;
-            s.rx.read(&UserIov::single(buf, len.min(MAX_RW_COUNT)), file.flags() & O_NONBLOCK != 0)
+            s.read(&UserIov::single(buf, len.min(MAX_RW_COUNT)), file.flags() & O_NONBLOCK != 0)
         }
     }
 }
@@ -257,7 +261,7 @@ pub fn readv(fd: i32, iov: UserAddr, count: i32) -> SysResult {
         return end.read(&iov_for_pipe(&vecs)?, file.flags() & O_NONBLOCK != 0);
     }
     if let FileKind::Socket(s) = &file.kind {
-        return s.rx.read(&iov_for_pipe(&vecs)?, file.flags() & O_NONBLOCK != 0);
+        return s.read(&iov_for_pipe(&vecs)?, file.flags() & O_NONBLOCK != 0);
     }
     let mut total = 0u64;
     for v in vecs {
