@@ -113,6 +113,25 @@ impl<F: Clone> FdTable<F> {
         Ok(self.slots[i].replace(entry))
     }
 
+    /// The open descriptors in `[first, last]` closed (Linux's
+    /// __range_close), or with `cloexec_only` marked close-on-exec and left
+    /// open (__range_cloexec): how many there were.
+    pub fn close_range(&mut self, first: usize, last: usize, cloexec_only: bool) -> usize {
+        let end = last.saturating_add(1).min(self.slots.len());
+        let mut n = 0;
+        for fd in first.min(end)..end {
+            let Some(entry) = self.slots[fd].as_mut() else { continue };
+            n += 1;
+            if cloexec_only {
+                entry.cloexec = true;
+            } else {
+                self.slots[fd] = None;
+                self.open.clear(fd);
+            }
+        }
+        n
+    }
+
     /// Closes every descriptor marked close-on-exec (execve).
     pub fn close_on_exec(&mut self) {
         for (fd, slot) in self.slots.iter_mut().enumerate() {
@@ -232,6 +251,20 @@ mod tests {
         assert_eq!(t.insert_lowest(7_000, entry("e"), 10_000), Ok(7_001), "7000 is taken by dup2");
         let copy = t.try_clone().unwrap();
         assert_eq!(copy.count(), 5_003);
+    }
+
+    #[test]
+    fn close_range_closes_or_marks_only_open_descriptors_in_range() {
+        let mut t = FdTable::new();
+        for _ in 0..6 {
+            t.insert_lowest(0, entry("x"), 100).unwrap();
+        }
+        t.remove(3).unwrap();
+        assert_eq!(t.close_range(2, 4, true), 2);
+        assert!(t.get(2).unwrap().cloexec && t.get(4).unwrap().cloexec && !t.get(5).unwrap().cloexec);
+        assert_eq!(t.close_range(2, usize::MAX, false), 3, "2, 4 and 5; 3 was not open");
+        assert_eq!(t.insert_lowest(0, entry("y"), 100), Ok(2));
+        assert_eq!(t.close_range(50, 60, false), 0);
     }
 
     #[test]

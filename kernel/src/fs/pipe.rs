@@ -16,7 +16,9 @@
 //!   written still count). No writers left: an empty pipe reads as
 //!   end-of-file.
 //! - Packet mode (O_DIRECT): every page a write fills is a packet, never
-//!   merged; a read takes one packet, dropping what does not fit.
+//!   merged; a read takes one packet, dropping what does not fit. A
+//!   socketpair's message (`write_message`) is one packet over as many
+//!   pages as it needs, queued whole or not at all.
 //!
 //! Concurrency, as if another CPU ran beside us: the ring and the counts of
 //! ends are under the pipe's lock; readers sleep on `read_wait`, writers on
@@ -57,6 +59,9 @@ struct Buffer {
     len: usize,
     /// Written in packet mode: never merged into, read as one packet.
     packet: bool,
+    /// The packet goes on in the next buffer (a socket's message of more
+    /// than a page, `write_message`).
+    continues: bool,
 }
 
 struct Ring {
@@ -156,6 +161,13 @@ impl PipeEnd {
         self.pipe.ino
     }
 
+    /// One more write end of this end's pipe, counted like the first: while
+    /// it lives, the read side never sees end-of-file.
+    pub fn another_writer(&self) -> PipeEnd {
+        self.pipe.ring.lock().writers += 1;
+        PipeEnd { pipe: self.pipe.clone(), side: Side::Write }
+    }
+
     /// Linux's pipe_read, into all of `buf`'s pieces at once (read and
     /// readv). `nonblock`: the open file's O_NONBLOCK.
     pub fn read(&self, buf: &UserIov, nonblock: bool) -> Result<u64, Errno> {
@@ -165,11 +177,25 @@ impl PipeEnd {
         }
         let pipe = &*self.pipe;
         let mut done = 0usize;
+        let mut took_packet = false;
         loop {
             let result = {
                 let mut ring = pipe.ring.lock();
                 while done < len {
                     let Some(front) = ring.bufs.front_mut() else { break };
+                    if front.packet && front.continues {
+                        // A message over several buffers: taken whole.
+                        took_packet = true;
+                        match take_message(&mut ring.bufs, buf, done) {
+                            Ok(n) => done += n,
+                            Err(e) => {
+                                drop(ring);
+                                pipe.write_wait.wake_all();
+                                return Err(e);
+                            }
+                        }
+                        break;
+                    }
                     let n = front.len.min(len - done);
                     let src = &front.page.bytes()[front.offset..front.offset + n];
                     if let Err(e) = buf.copy_out(done, src) {
@@ -187,6 +213,7 @@ impl PipeEnd {
                     if packet {
                         // One packet per read; what did not fit is dropped.
                         front.len = 0;
+                        took_packet = true;
                     }
                     if front.len == 0 {
                         ring.bufs.pop_front();
@@ -195,7 +222,7 @@ impl PipeEnd {
                         break;
                     }
                 }
-                if done > 0 || ring.writers == 0 {
+                if done > 0 || took_packet || ring.writers == 0 {
                     Some(Ok(done as u64))
                 } else if nonblock {
                     Some(Err(Errno::EAGAIN))
@@ -203,7 +230,7 @@ impl PipeEnd {
                     None
                 }
             };
-            if done > 0 {
+            if done > 0 || took_packet {
                 // Room was made: writers (and pollers) look again.
                 pipe.write_wait.wake_all();
             }
@@ -274,7 +301,7 @@ impl PipeEnd {
                         // The page being filled is dropped, bytes and all.
                         break Some(if done > 0 { Ok(done as u64) } else { Err(WriteError::Failed(e)) });
                     }
-                    ring.bufs.push_back(Buffer { page, offset: 0, len: n, packet });
+                    ring.bufs.push_back(Buffer { page, offset: 0, len: n, packet, continues: false });
                     done += n;
                     added = true;
                 }
@@ -298,6 +325,53 @@ impl PipeEnd {
         }
     }
 
+    /// A socket's message (SOCK_SEQPACKET, SOCK_DGRAM; Linux's
+    /// unix_dgram_sendmsg, one skb a message): copied in first, then queued
+    /// whole as one packet over as many buffers as it needs, or not at all:
+    /// the writer waits for that much room (EAGAIN when nonblocking). A
+    /// message of no bytes is a packet too. The caller checks the size
+    /// against the pipe's room (EMSGSIZE).
+    pub fn write_message(&self, buf: &UserIov, nonblock: bool) -> Result<u64, WriteError> {
+        let len = buf.len();
+        let count = len.div_ceil(PAGE_SIZE).max(1);
+        let mut pages = alloc::vec::Vec::new();
+        pages.try_reserve_exact(count).map_err(|_| WriteError::Failed(Errno::ENOMEM))?;
+        for i in 0..count {
+            let mut page = KernelPage::alloc().ok_or(WriteError::Failed(Errno::ENOMEM))?;
+            let (from, n) = (i * PAGE_SIZE, (len - i * PAGE_SIZE).min(PAGE_SIZE));
+            buf.copy_in(from, &mut page.bytes_mut()[..n]).map_err(WriteError::Failed)?;
+            pages.push((page, n));
+        }
+        let pipe = &*self.pipe;
+        loop {
+            {
+                let mut ring = pipe.ring.lock();
+                if ring.readers == 0 {
+                    return Err(WriteError::BrokenPipe(0));
+                }
+                if ring.bufs.len() + count <= ring.slots {
+                    let last = count - 1;
+                    for (i, (page, n)) in pages.drain(..).enumerate() {
+                        ring.bufs.push_back(Buffer { page, offset: 0, len: n, packet: true, continues: i < last });
+                    }
+                    drop(ring);
+                    pipe.read_wait.wake_all();
+                    return Ok(len as u64);
+                }
+            }
+            if nonblock {
+                return Err(WriteError::Failed(Errno::EAGAIN));
+            }
+            let room = || {
+                let ring = pipe.ring.lock();
+                ring.readers == 0 || ring.bufs.len() + count <= ring.slots
+            };
+            if wait_until(&[&pipe.write_wait], None, room) == WaitEnd::Interrupted {
+                return Err(WriteError::Failed(Errno::ERESTARTSYS));
+            }
+        }
+    }
+
     /// Linux's pipe_poll for this end.
     pub fn poll(&self) -> Readiness {
         let ring = self.pipe.ring.lock();
@@ -312,9 +386,29 @@ impl PipeEnd {
         [&self.pipe.read_wait, &self.pipe.write_wait]
     }
 
+    /// Whether the read end is gone with bytes it never read.
+    pub fn closed_unread(&self) -> bool {
+        let ring = self.pipe.ring.lock();
+        ring.readers == 0 && !ring.bufs.is_empty()
+    }
+
     /// FIONREAD: the bytes the pipe holds.
     pub fn available(&self) -> usize {
         self.pipe.ring.lock().bufs.iter().map(|b| b.len).sum()
+    }
+
+    /// The length of the packet at the front, over all its buffers (0 with
+    /// nothing queued): a datagram socket's SIOCINQ.
+    pub fn next_packet_len(&self) -> usize {
+        let ring = self.pipe.ring.lock();
+        let mut len = 0;
+        for b in &ring.bufs {
+            len += b.len;
+            if !b.continues {
+                break;
+            }
+        }
+        len
     }
 
     /// F_GETPIPE_SZ: the capacity in bytes.
@@ -367,6 +461,28 @@ pub enum WriteError {
     BrokenPipe(u64),
     /// Nothing written: this error.
     Failed(Errno),
+}
+
+/// Takes the message at the front of `bufs` (its buffers up to one that
+/// does not continue), copying what fits into `buf` from `at` and
+/// dropping the rest: the bytes copied. A copy that faults is EFAULT with
+/// the message gone, as Linux's unix_dgram_recvmsg has dequeued its skb.
+fn take_message(bufs: &mut VecDeque<Buffer>, buf: &UserIov, at: usize) -> Result<usize, Errno> {
+    let mut done = 0;
+    let mut fault = None;
+    while let Some(b) = bufs.pop_front() {
+        let n = b.len.min(buf.len() - at - done);
+        if n > 0 && fault.is_none() {
+            match buf.copy_out(at + done, &b.page.bytes()[b.offset..b.offset + n]) {
+                Ok(()) => done += n,
+                Err(e) => fault = Some(e),
+            }
+        }
+        if !b.continues {
+            break;
+        }
+    }
+    fault.map_or(Ok(done), Err)
 }
 
 impl Drop for PipeEnd {

@@ -63,6 +63,10 @@ errnos!(
     EPROTONOSUPPORT,
     ESOCKTNOSUPPORT,
     EAFNOSUPPORT,
+    ENOTCONN,
+    ECONNREFUSED,
+    EMSGSIZE,
+    ECONNRESET,
 );
 
 impl Errno {

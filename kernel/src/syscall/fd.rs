@@ -1,5 +1,5 @@
-//! The descriptor-table system calls: close, dup, dup3, fcntl, lseek, and
-//! pipe2, which makes two descriptors at once.
+//! The descriptor-table system calls: close, close_range, dup, dup3, fcntl,
+//! lseek, and pipe2, which makes two descriptors at once.
 
 use linux_raw_sys::general::{
     FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETPIPE_SZ, O_APPEND,
@@ -11,6 +11,7 @@ use crate::fs::fd_table::FdEntry;
 use crate::fs::file::{FileKind, FileRef, OpenFile};
 use crate::fs::pipe::Pipe;
 use crate::mm::uaccess::{write_user, UserAddr};
+use crate::process::shared::Shared;
 use crate::process::{self, Process};
 
 /// The RLIMIT_NOFILE soft limit: no descriptor may reach it.
@@ -20,6 +21,30 @@ pub fn fd_limit(p: &Process) -> usize {
 
 pub fn close(fd: i32) -> SysResult {
     process::current().files().remove(fd)?;
+    Ok(0)
+}
+
+const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
+const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+
+/// close_range (Linux 6.1's __close_range): the open descriptors in
+/// `[first, last]` closed, or with CLOSE_RANGE_CLOEXEC marked
+/// close-on-exec; CLOSE_RANGE_UNSHARE first gives a task that shares its
+/// table (CLONE_FILES) a copy of its own (unshare_fd: ENOMEM when the heap
+/// cannot hold it).
+pub fn close_range(first: u32, last: u32, flags: u32) -> SysResult {
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
+        return Err(Errno::EINVAL);
+    }
+    let p = process::current();
+    if flags & CLOSE_RANGE_UNSHARE != 0 && alloc::sync::Arc::strong_count(&p.fdt) > 1 {
+        if !crate::mm::heap::can_spare(p.files().heap_bytes()) {
+            return Err(Errno::ENOMEM);
+        }
+        let copy = p.files().try_clone()?;
+        p.fdt = Shared::new(copy);
+    }
+    p.files().close_range(first as usize, last as usize, flags & CLOSE_RANGE_CLOEXEC != 0);
     Ok(0)
 }
 

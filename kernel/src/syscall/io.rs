@@ -18,6 +18,7 @@ use crate::fs::fd_table::FdEntry;
 use crate::fs::file::{FileKind, FileRef, OpenFile};
 use crate::fs::pipe::{PipeEnd, WriteError};
 use crate::fs::procfs;
+use crate::fs::socket_pair::SocketEnd;
 use crate::fs::tmpfs::{self, TmpFile};
 use crate::mm::addr::PAGE_SIZE;
 use crate::mm::uaccess::{
@@ -60,8 +61,28 @@ pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
         }
         FileKind::Socket(s) => {
             access_ok(buf, len)?;
-            write_pipe(&file, &s.tx, &UserIov::single(buf, len.min(MAX_RW_COUNT)), s.packets)
+            write_socket(&file, s, &UserIov::single(buf, len.min(MAX_RW_COUNT)))
         }
+    }
+}
+
+/// A socketpair write: a stream's is a pipe write into the peer's pipe
+/// (SIGPIPE and EPIPE once the peer is gone); a message socket's is one
+/// message, whole, and a gone peer is an error without SIGPIPE
+/// (fs/socket_pair.rs).
+fn write_socket(file: &OpenFile, s: &SocketEnd, buf: &UserIov) -> SysResult {
+    if !s.messages() {
+        return write_pipe(file, &s.tx, buf, false);
+    }
+    // unix_seqpacket_sendmsg: sock_error first.
+    if let Some(e) = s.take_reset() {
+        return Err(e);
+    }
+    SocketEnd::check_message_size(buf.len())?;
+    match s.tx.write_message(buf, file.flags() & O_NONBLOCK != 0) {
+        Ok(n) => Ok(n),
+        Err(WriteError::BrokenPipe(_)) => Err(s.peer_gone_error()),
+        Err(WriteError::Failed(e)) => Err(e),
     }
 }
 
@@ -130,7 +151,7 @@ pub fn read(fd: i32, buf: UserAddr, len: usize) -> SysResult {
         }
         FileKind::Socket(s) => {
             access_ok(buf, len)?;
-            s.rx.read(&UserIov::single(buf, len.min(MAX_RW_COUNT)), file.flags() & O_NONBLOCK != 0)
+            s.read(&UserIov::single(buf, len.min(MAX_RW_COUNT)), file.flags() & O_NONBLOCK != 0)
         }
     }
 }
@@ -211,6 +232,11 @@ pub fn writev(fd: i32, iov: UserAddr, count: i32) -> SysResult {
         }
         return write_pipe(&file, end, &iov_for_pipe(&vecs)?, file.flags() & O_DIRECT != 0);
     }
+    // A socket takes the vector as one write: one message for
+    // SOCK_SEQPACKET and SOCK_DGRAM (sock_write_iter).
+    if let FileKind::Socket(s) = &file.kind {
+        return write_socket(&file, s, &iov_for_pipe(&vecs)?);
+    }
     let mut total = 0u64;
     for v in vecs {
         match write(fd, UserAddr::new(v.iov_base as u64), v.iov_len as usize) {
@@ -234,6 +260,9 @@ pub fn readv(fd: i32, iov: UserAddr, count: i32) -> SysResult {
         }
         return end.read(&iov_for_pipe(&vecs)?, file.flags() & O_NONBLOCK != 0);
     }
+    if let FileKind::Socket(s) = &file.kind {
+        return s.read(&iov_for_pipe(&vecs)?, file.flags() & O_NONBLOCK != 0);
+    }
     let mut total = 0u64;
     for v in vecs {
         match read(fd, UserAddr::new(v.iov_base as u64), v.iov_len as usize) {
@@ -253,11 +282,16 @@ pub fn readv(fd: i32, iov: UserAddr, count: i32) -> SysResult {
 /// The console is a character device but not a terminal: every request,
 /// TCGETS included, gives ENOTTY, so C libraries fully buffer stdout as for
 /// a pipe. A pipe answers FIONREAD, the bytes it holds (Linux's
-/// pipe_ioctl), and nothing else.
+/// pipe_ioctl), a socketpair end what it has to read (unix_ioctl's
+/// SIOCINQ), and nothing else.
 pub fn ioctl(fd: i32, request: u32, arg: UserAddr) -> SysResult {
     match &file(fd)?.kind {
         FileKind::Pipe(end) if request == FIONREAD => {
             write_user(arg, &(end.available() as u32))?;
+            Ok(0)
+        }
+        FileKind::Socket(s) if request == FIONREAD => {
+            write_user(arg, &(s.queued() as u32))?;
             Ok(0)
         }
         _ => Err(Errno::ENOTTY),

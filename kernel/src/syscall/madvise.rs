@@ -20,7 +20,8 @@
 //!   (address_space.rs: the child gets no area, or an empty one).
 //! - MADV_WILLNEED, MADV_COLD, MADV_PAGEOUT and the rest change nothing: there is no
 //!   swap and no page cache to read ahead into (Linux's madvise_willneed
-//!   maps nothing either).
+//!   maps nothing either). MADV_COLD and MADV_PAGEOUT are still EINVAL on
+//!   locked memory and [vvar], as Linux's can_madv_lru_vma says.
 
 use linux_raw_sys::general::{
     MADV_COLD, MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_DONTNEED, MADV_DONTNEED_LOCKED, MADV_FREE,
@@ -46,6 +47,9 @@ enum Action {
     SetFlag(AreaFlags),
     ClearFlag(AreaFlags),
     DoDump,
+    /// MADV_COLD, MADV_PAGEOUT: nothing to do (no LRU lists, no swap), but
+    /// refused where Linux's can_madv_lru_vma refuses.
+    LruHint,
     Nothing,
 }
 
@@ -61,8 +65,9 @@ fn action(advice: u32) -> Result<Action, Errno> {
         MADV_WIPEONFORK => Action::SetFlag(AreaFlags::WIPE_ON_FORK),
         MADV_KEEPONFORK => Action::ClearFlag(AreaFlags::WIPE_ON_FORK),
         MADV_DODUMP => Action::DoDump,
+        MADV_COLD | MADV_PAGEOUT => Action::LruHint,
         MADV_NORMAL | MADV_RANDOM | MADV_SEQUENTIAL | MADV_WILLNEED | MADV_MERGEABLE | MADV_UNMERGEABLE
-        | MADV_HUGEPAGE | MADV_NOHUGEPAGE | MADV_DONTDUMP | MADV_COLD | MADV_PAGEOUT => Action::Nothing,
+        | MADV_HUGEPAGE | MADV_NOHUGEPAGE | MADV_DONTDUMP => Action::Nothing,
         _ => return Err(Errno::EINVAL),
     })
 }
@@ -86,6 +91,8 @@ fn refuses(action: Action, area: &Area) -> bool {
         Action::Populate { write } => !Touch { write, force: false }.allowed_in(area),
         Action::SetFlag(AreaFlags::WIPE_ON_FORK) => !private_anonymous(area, true),
         Action::DoDump => area.backing.is_special(),
+        // can_madv_lru_vma: no VM_LOCKED, VM_PFNMAP (or VM_HUGETLB).
+        Action::LruHint => area.backing.is_pfn_map() || area.flags.contains(AreaFlags::LOCKED),
         _ => false,
     }
 }
@@ -172,7 +179,7 @@ fn apply(action: Action, start: VirtAddr, end: VirtAddr) -> SysResult {
             })?;
             Ok(0)
         }),
-        Action::SetFlag(_) | Action::ClearFlag(_) | Action::DoDump | Action::Nothing => {
+        Action::SetFlag(_) | Action::ClearFlag(_) | Action::DoDump | Action::LruHint | Action::Nothing => {
             // Which area refuses first, if one does: the areas before it
             // take the advice, as Linux's walk leaves them.
             let mut stop = end;

@@ -8,7 +8,8 @@
 //! mincore_unmapped_range does: 0 in private anonymous memory and in a
 //! refpage mapping (nothing there until a fault maps the reference page),
 //! and for shared memory and /dev/shm or /tmp files (Linux's shmem, whose
-//! pages sit in the page cache) 1 when the object holds the page.
+//! pages sit in the page cache) 1 when the object holds the page. [vvar]
+//! (VM_PFNMAP) is never resident: Linux's page walk skips it.
 
 use alloc::vec::Vec;
 
@@ -27,6 +28,13 @@ const CHUNK: usize = PAGE_SIZE;
 
 /// The residency of `[start, start + out.len() pages)`, all inside `area`.
 fn fill(area: &Area, start: VirtAddr, out: &mut [u8]) {
+    // [vvar], a VM_PFNMAP area: the page walk passes over it as a hole
+    // (walk_page_test calls pte_hole), and with no file behind it
+    // __mincore_unmapped_range gives 0, mapped or not.
+    if area.backing.is_pfn_map() {
+        out.fill(0);
+        return;
+    }
     let end = start + out.len() as u64 * PAGE;
     let object = match &area.backing {
         Backing::SharedMemory(object) | Backing::PrivateFile(object) => Some(object),

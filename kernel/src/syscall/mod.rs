@@ -98,6 +98,7 @@ mod dispatch {
             nr::__NR_close => fd::close(a[0] as i32),
             nr::__NR_dup => fd::dup(a[0] as i32),
             nr::__NR_dup3 => fd::dup3(a[0] as i32, a[1] as i32, a[2] as u32),
+            nr::__NR_close_range => fd::close_range(a[0] as u32, a[1] as u32, a[2] as u32),
             nr::__NR_fcntl => fd::fcntl(a[0] as i32, a[1] as u32, a[2]),
             nr::__NR_pipe2 => fd::pipe2(user(0), a[1] as u32),
             nr::__NR_ppoll => poll::ppoll(user(0), a[1] as u32, user(2), user(3), a[4]),

@@ -6,7 +6,7 @@ use linux_raw_sys::general::{O_CLOEXEC, O_NONBLOCK};
 
 use super::errno::{Errno, SysResult};
 use crate::fs::file::OpenFile;
-use crate::fs::socket_pair::SocketEnd;
+use crate::fs::socket_pair::{SocketEnd, SocketKind};
 use crate::mm::uaccess::UserAddr;
 
 const AF_UNIX: i32 = 1;
@@ -32,12 +32,13 @@ pub fn socketpair(family: i32, kind: u32, protocol: i32, fds: UserAddr) -> SysRe
         return Err(Errno::EPROTONOSUPPORT);
     }
     // unix_create: SOCK_RAW is taken as SOCK_DGRAM.
-    let packets = match kind & SOCK_TYPE_MASK {
-        SOCK_STREAM => false,
-        SOCK_DGRAM | SOCK_RAW | SOCK_SEQPACKET => true,
+    let kind = match kind & SOCK_TYPE_MASK {
+        SOCK_STREAM => SocketKind::Stream,
+        SOCK_SEQPACKET => SocketKind::SeqPacket,
+        SOCK_DGRAM | SOCK_RAW => SocketKind::Datagram,
         _ => return Err(Errno::ESOCKTNOSUPPORT),
     };
-    let (a, b) = SocketEnd::new_pair(packets)?;
+    let (a, b) = SocketEnd::new_pair(kind)?;
     let status = flags & SOCK_NONBLOCK;
     super::fd::install_pair(OpenFile::socket(a, status), OpenFile::socket(b, status), flags & SOCK_CLOEXEC != 0, fds)
 }

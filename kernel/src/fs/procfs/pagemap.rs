@@ -1,13 +1,15 @@
 //! /proc/<pid>/pagemap (Linux 6.1's fs/proc/task_mmu.c, pagemap_read): a
 //! binary file of one 64-bit entry per virtual page, read at any offset
 //! that is a multiple of 8, in multiples of 8 (EINVAL otherwise); nothing
-//! past the end of the user half. An entry is 0 for a page with nothing
+//! past the end of the user half; the offset's address untagged; a buffer
+//! that faults anywhere is EFAULT. An entry is 0 for a page with nothing
 //! mapped; for a mapped page it has bit 63 (present), the frame number in
 //! bits 0-54 (shown: programs run as root, with CAP_SYS_ADMIN), bit 56 for
 //! a private frame only this process maps (PM_MMAP_EXCLUSIVE) and bit 61
 //! for a page of a file or of shared memory, reference pages included
 //! (PM_FILE). The zero page is present with neither, as Linux's
-//! vm_normal_page gives no page for it. No swap, and no soft-dirty bit
+//! vm_normal_page gives no page for it. [vvar] (VM_PFNMAP) reads as
+//! unmapped: Linux's page walk skips such areas. No swap, and no soft-dirty bit
 //! (arm64 has no CONFIG_MEM_SOFT_DIRTY).
 
 use alloc::vec::Vec;
@@ -16,6 +18,7 @@ use super::maps::live_space;
 use crate::exec::elf::USER_END;
 use crate::mm::addr::{Frame, VirtAddr, PAGE_SIZE};
 use crate::mm::address_space::Ownership;
+use crate::mm::tagged_addr::untagged_addr;
 use crate::mm::uaccess::{copy_to_user, UserAddr};
 use crate::mm::{frame, zero_page};
 use crate::process::Process;
@@ -39,7 +42,14 @@ pub fn read_at(task: &Process, offset: u64, buf: UserAddr, len: u64) -> Result<u
     let zero = zero_page::frame().start();
     let mut entries: Vec<u64> = Vec::new();
     entries.try_reserve_exact(ENTRIES_PER_PASS).map_err(|_| Errno::ENOMEM)?;
-    let mut va = (offset / ENTRY).checked_mul(page).filter(|&v| v < USER_END).unwrap_or(USER_END);
+    // pagemap_read: the page number's address, untagged (untagged_addr: a
+    // top byte is dropped when bit 55 is clear); one that wraps or lies past
+    // the user half reads nothing.
+    let mut va = (offset / ENTRY)
+        .checked_mul(page)
+        .map(untagged_addr)
+        .filter(|&v| v < USER_END)
+        .unwrap_or(USER_END);
     let mut done = 0;
     while done < len && va < USER_END {
         let n = ((len - done) / ENTRY).min(ENTRIES_PER_PASS as u64).min((USER_END - va) / page) as usize;
@@ -47,6 +57,11 @@ pub fn read_at(task: &Process, offset: u64, buf: UserAddr, len: u64) -> Result<u
         entries.resize(n, 0);
         let start = VirtAddr::new(va);
         space.for_each_mapped(start, start + n as u64 * page, &mut |at, pa, ownership| {
+            // [vvar] (VM_PFNMAP): the page walk passes over it as a hole
+            // (walk_page_test calls pagemap_pte_hole), so its entries are 0.
+            if space.areas().find(at).is_some_and(|a| a.backing.is_pfn_map()) {
+                return;
+            }
             let mut e = PM_PRESENT | ((pa.as_u64() / page) & PM_PFRAME_MASK);
             if pa != zero {
                 match ownership {
@@ -58,9 +73,9 @@ pub fn read_at(task: &Process, offset: u64, buf: UserAddr, len: u64) -> Result<u
             entries[((at - start) / page) as usize] = e;
         });
         let bytes: Vec<u8> = entries.iter().flat_map(|e| e.to_ne_bytes()).collect();
-        if let Err(e) = copy_to_user(buf.offset(done), &bytes) {
-            return if done > 0 { Ok(done) } else { Err(e) };
-        }
+        // A buffer that faults is EFAULT, whatever went in before it
+        // (pagemap_read: "ret = -EFAULT; goto out_free").
+        copy_to_user(buf.offset(done), &bytes)?;
         done += bytes.len() as u64;
         va += n as u64 * page;
     }
