@@ -10,6 +10,7 @@ use core::fmt;
 
 use fdt::Fdt;
 
+use crate::arch::aarch64::psci::{Conduit, Mpidr, MPIDR_AFFINITY_MASK};
 use crate::mm::addr::{PhysAddr, PhysRange};
 
 /// Everything boot needs from the device tree.
@@ -31,6 +32,12 @@ pub struct BootInfo {
     pub timer_intid: u32,
     /// Where the blob itself lies, to keep it out of the frame allocator.
     pub dtb: Option<PhysRange>,
+    /// How to call PSCI: the /psci node's `method` (`None`: no /psci node,
+    /// or a method this kernel does not know; then no secondary starts).
+    pub psci: Option<Conduit>,
+    /// The CPUs, from each /cpus/cpu@N `reg` (its MPIDR affinity), in
+    /// device-tree order; the boot CPU is among them.
+    pub cpus: Vec<Mpidr>,
     /// Values that did not come from the device tree, with the reason, for
     /// the boot log.
     pub fallbacks: Vec<&'static str>,
@@ -128,9 +135,13 @@ impl BootInfo {
             }
         };
 
+        let psci = fdt.find_node("/psci").and_then(|n| n.property("method")).and_then(|p| p.as_str());
+        let psci = psci.and_then(Conduit::from_method);
+        let cpus = fdt.cpus().map(|c| Mpidr(c.ids().first() as u64 & MPIDR_AFFINITY_MASK)).collect();
+
         let cmdline = String::from(fdt.chosen().bootargs().unwrap_or(""));
         let dtb = Some(PhysRange::from_start_size(at, fdt.total_size() as u64));
-        Ok(Self { memory, uart, initrd, cmdline, gic, timer_intid, dtb, fallbacks })
+        Ok(Self { memory, uart, initrd, cmdline, gic, timer_intid, dtb, psci, cpus, fallbacks })
     }
 
     /// The QEMU `virt` defaults, when there is no usable device tree.
@@ -145,6 +156,8 @@ impl BootInfo {
             gic: None,
             timer_intid: TIMER_INTID,
             dtb: None,
+            psci: None,
+            cpus: Vec::new(),
             fallbacks,
         }
     }
@@ -183,6 +196,18 @@ mod tests {
         assert_eq!(info.timer_intid, 30);
         assert!(info.fallbacks.is_empty(), "nothing should fall back: {:?}", info.fallbacks);
         assert_eq!(info.dtb.unwrap().start, PhysAddr::new(0x4800_0000));
+        assert_eq!(info.psci, Some(Conduit::Hvc), "QEMU's PSCI is called with HVC at EL1");
+        assert_eq!(info.cpus, [Mpidr(0)]);
+    }
+
+    /// `-smp 4 -machine virt,mte=on,virtualization=on` (scripts/make-dtb-fixture.sh).
+    const VIRT_SMP4_EL2_DTB: &[u8] = include_bytes!("../../tests/fixtures/virt-mte-smp4-el2.dtb");
+
+    #[test]
+    fn four_cpus_and_smc_with_virtualization() {
+        let info = BootInfo::parse(VIRT_SMP4_EL2_DTB, PhysAddr::new(0)).unwrap();
+        assert_eq!(info.psci, Some(Conduit::Smc), "with EL2 the kernel's, QEMU's PSCI is called with SMC");
+        assert_eq!(info.cpus, [Mpidr(0), Mpidr(1), Mpidr(2), Mpidr(3)]);
     }
 
     #[test]
