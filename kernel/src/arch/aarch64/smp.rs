@@ -19,7 +19,7 @@
 //!    the counter for EL0, the debug lock, its timer stopped, the GIC CPU
 //!    interface; then it reports and parks.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
 use aarch64_cpu::registers::{MAIR_EL1, MPIDR_EL1, SCTLR_EL1, TCR_EL1, TTBR1_EL1};
 use log::{info, warn};
@@ -77,6 +77,18 @@ impl core::fmt::Display for StartError {
     }
 }
 
+/// The conduit bring-up used (0 none, 1 HVC, 2 SMC), for the self-tests.
+static CONDUIT: AtomicU8 = AtomicU8::new(0);
+
+/// How PSCI was called at bring-up, if it was.
+pub fn conduit() -> Option<Conduit> {
+    match CONDUIT.load(Ordering::Relaxed) {
+        1 => Some(Conduit::Hvc),
+        2 => Some(Conduit::Smc),
+        _ => None,
+    }
+}
+
 /// This CPU's MPIDR affinity.
 pub fn this_mpidr() -> Mpidr {
     Mpidr(MPIDR_EL1.get() & MPIDR_AFFINITY_MASK)
@@ -89,6 +101,7 @@ pub fn start_secondaries(conduit: Option<Conduit>, cpus: &[Mpidr], entry_el: u8,
     let boot_cpu = cpu_local::this_cpu();
     boot_cpu.report_up(CpuState::Boot, entry_el, mte_level);
     log_cpu(boot_cpu);
+    CONDUIT.store(conduit.map_or(0, |c| if c == Conduit::Hvc { 1 } else { 2 }), Ordering::Relaxed);
     let me = this_mpidr();
     let others = cpus.iter().filter(|&&m| m != me);
     if others.clone().next().is_none() {
