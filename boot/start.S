@@ -302,9 +302,10 @@ park:
     wfe
     b       park
 
-// A secondary CPU, started by PSCI CPU_ON (arch/aarch64/smp.rs; DEN0022
-// section 5.6): at the physical address smp.rs passed, MMU and caches off,
-// at EL2 if the boot CPU entered at EL2 and at EL1 otherwise, x0 = context
+// A secondary CPU, started by PSCI CPU_ON (arch/aarch64/smp.rs; PSCI
+// (DEN0022D), "CPU_ON"): at the physical address smp.rs passed, MMU and
+// caches off, at EL2 when EL2 exists (QEMU starts it at the highest EL it
+// gives the kernel, whatever EL the caller is at) and at EL1 otherwise, x0 = context
 // id = the (virtual) address of its CpuData (cpu_local.rs). The same EL2
 // setup and drop as the boot CPU; then the boot CPU's MMU registers from
 // secondary_mmu_setup (MAIR, TCR, TTBR1, SCTLR; smp.rs cleaned them to the

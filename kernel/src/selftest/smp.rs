@@ -24,7 +24,7 @@ fn tpidr_el1_names_the_boot_cpus_data() -> Outcome {
     ensure!(cpu.mpidr() == smp::this_mpidr().0, "MPIDR {:#x} recorded, {} read", cpu.mpidr(), smp::this_mpidr());
     let overflow = cpu.overflow_stack();
     ensure!(
-        overflow.end as usize % crate::arch::aarch64::stack_overflow::OVERFLOW_STACK_SIZE == 0,
+        overflow.end.is_multiple_of(crate::arch::aarch64::stack_overflow::OVERFLOW_STACK_SIZE as u64),
         "the boot CPU's overflow stack {:#x?} is not aligned to its size",
         overflow
     );
@@ -63,7 +63,7 @@ fn parked_cpus_have_their_own_stacks() -> Outcome {
 fn cpu_on_refusals_are_decoded_and_keep_nothing() -> Outcome {
     let Some(conduit) = smp::conduit() else { return Outcome::Skip("no PSCI in the device tree") };
     let used = frame::stats().used();
-    // The boot CPU is on (DEN0022: ALREADY_ON); affinity 0xff is no CPU of
+    // The boot CPU is on (PSCI (DEN0022D): ALREADY_ON); affinity 0xff is no CPU of
     // this machine (INVALID_PARAMETERS).
     for (mpidr, want) in [(smp::this_mpidr(), PsciError::AlreadyOn), (Mpidr(0xff), PsciError::InvalidParameters)] {
         match smp::start_cpu(conduit, mpidr) {

@@ -18,7 +18,7 @@
 
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
 
 use super::context::{switch_context, KernelContext};
 use super::trap_frame::TrapFrame;
@@ -67,6 +67,8 @@ pub struct CpuData {
     current_task: AtomicPtr<()>,
     /// The runner's context while a task runs here.
     runner: CpuLocal<KernelContext>,
+    /// Set while the frame allocator runs here (mm/heap.rs).
+    in_frame_allocator: AtomicBool,
 }
 
 const _: () = assert!(core::mem::offset_of!(CpuData, overflow_stack_top) == 0);
@@ -86,6 +88,7 @@ impl CpuData {
             current_frame: AtomicPtr::new(core::ptr::null_mut()),
             current_task: AtomicPtr::new(core::ptr::null_mut()),
             runner: CpuLocal::new(KernelContext::zeroed()),
+            in_frame_allocator: AtomicBool::new(false),
         }
     }
 
@@ -127,6 +130,11 @@ impl CpuData {
     pub fn overflow_stack(&self) -> core::ops::Range<u64> {
         let top = self.overflow_stack_top.load(Ordering::Relaxed);
         top - super::stack_overflow::OVERFLOW_STACK_SIZE as u64..top
+    }
+
+    /// Whether the frame allocator runs on this CPU (mm/heap.rs).
+    pub fn in_frame_allocator(&self) -> &AtomicBool {
+        &self.in_frame_allocator
     }
 
     /// The exception frame being handled on this CPU (exception.rs).

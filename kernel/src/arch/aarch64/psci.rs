@@ -1,4 +1,4 @@
-//! The Power State Coordination Interface (Arm DEN0022, PSCI): the
+//! The Power State Coordination Interface (PSCI (DEN0022D)): the
 //! firmware calls that start a secondary CPU. QEMU `virt` implements PSCI
 //! itself and says in the device tree's /psci node how to call it: `hvc`
 //! when the kernel enters at EL1, `smc` with `virtualization=on` (then EL2
@@ -6,8 +6,8 @@
 
 use core::fmt;
 
-/// How a PSCI call reaches the firmware (DEN0022 section 5.2, "SMC and
-/// HVC calling conventions"; the /psci node's `method`).
+/// How a PSCI call reaches the firmware (PSCI (DEN0022D), "Conduits", over
+/// the SMC Calling Convention; the /psci node's `method`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Conduit {
     Hvc,
@@ -47,13 +47,13 @@ impl fmt::Display for Mpidr {
     }
 }
 
-/// Function IDs used here (DEN0022 section 5.1): PSCI_VERSION (SMC32) and
-/// CPU_ON (SMC64, so the entry address is 64 bits).
+/// Function IDs used here (PSCI (DEN0022D), "PSCI_VERSION" and "CPU_ON"):
+/// PSCI_VERSION (SMC32) and CPU_ON (SMC64, so the entry address is 64 bits).
 pub const PSCI_VERSION: u32 = 0x8400_0000;
 pub const CPU_ON_64: u32 = 0xc400_0003;
 
-/// A PSCI return code other than SUCCESS (DEN0022 section 5.2.2, "Return
-/// error codes").
+/// A PSCI return code other than SUCCESS (PSCI (DEN0022D), "Return error
+/// codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PsciError {
     NotSupported,
@@ -107,8 +107,8 @@ impl fmt::Display for PsciError {
 }
 
 /// A PSCI call: function `fid` with up to three arguments in x1..x3, the
-/// result in x0 (DEN0022 section 5.2: x0..x3 may be clobbered, nothing
-/// else).
+/// result in x0 (the SMC Calling Convention, DEN0028: x0..x3 may be
+/// clobbered, nothing else).
 #[cfg(target_os = "none")]
 pub fn call(conduit: Conduit, fid: u32, a1: u64, a2: u64, a3: u64) -> u64 {
     let mut x0 = fid as u64;
