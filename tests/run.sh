@@ -161,9 +161,10 @@ boot heap_use_after_free_in_async_mode_is_found_in_tfsr_el1 virt,mte=on "selftes
     'heap tags: on, async mode' \
     'BUG: KASAN: invalid-access \(asynchronous tag check fault, TFSR_EL1.TF1\) found at the end of the deliberate' \
     'KERNEL PANIC: KASAN: asynchronous tag check fault in the kernel'
-boot selftests_pass_with_heap_tags_async virt,mte=on "selftest kasan=async" 0 \
+# Two CPUs, so that selftest/smp.rs's parked-CPU check runs (it skips on one).
+BOOT_SMP=2 boot selftests_pass_with_heap_tags_async virt,mte=on "selftest kasan=async" 0 \
     'heap tags: on, async mode' ', 0 failed, 0 skipped$'
-boot selftests_pass_with_heap_tags_off virt,mte=on "selftest kasan=off" 0 \
+BOOT_SMP=2 boot selftests_pass_with_heap_tags_off virt,mte=on "selftest kasan=off" 0 \
     'heap tags: off \(kasan=off\): heap untagged' ', 0 failed, 0 skipped$'
 INITRD=build/initramfs-demo.cpio boot demo_boots_and_runs_c_and_rust_programs virt,mte=on "" 0 \
     '^refpage kernel ' 'MTE: level' 'frames: [0-9]+ free of [0-9]+' \
