@@ -55,7 +55,8 @@ run: kernel build/initramfs-run.cpio
 	@ICOUNT=$(ICOUNT) MACHINE=$(MACHINE) MEMORY=$(MEMORY) bash scripts/run-program --prebuilt $(PROG) $(ARGS)
 
 # Every test: host unit tests, then boots under QEMU (EL1, EL2, mte=off, panic
-# report, the EL0 test programs, make run). Ends with `N passed, N failed`;
+# report, the EL0 test programs on one CPU and with four up, make run), each
+# with SMP CPUs unless it names its own count. Ends with `N passed, N failed`;
 # non-zero status on any failure.
 test: kernel user-initramfs
 	@bash tests/run.sh
