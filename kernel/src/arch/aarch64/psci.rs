@@ -6,8 +6,8 @@
 
 use core::fmt;
 
-/// How a PSCI call reaches the firmware (PSCI (DEN0022D), "Conduits", over
-/// the SMC Calling Convention; the /psci node's `method`).
+/// How a PSCI call reaches the firmware: the conduit, SMC or HVC, under the
+/// SMC Calling Convention (DEN0028), named by the /psci node's `method`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Conduit {
     Hvc,

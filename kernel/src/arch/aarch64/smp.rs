@@ -150,7 +150,7 @@ fn log_cpu(cpu: &CpuData) {
 
 /// The boot CPU's MMU registers into [`secondary_mmu_setup`], cleaned to
 /// the point of coherency: a secondary reads them with its caches off
-/// (Arm ARM (DDI 0487K.a), "Data cache maintenance instructions": DC CVAC).
+/// (Arm ARM (DDI 0487K.a), DC CVAC).
 fn record_mmu_registers() {
     let values = [MAIR_EL1.get(), TCR_EL1.get(), TTBR1_EL1.get(), SCTLR_EL1.get()];
     for (slot, v) in secondary_mmu_setup.0.iter().zip(values) {
