@@ -12,8 +12,15 @@ KERNEL_BIN    := build/kernel.bin
 MACHINE ?= virt,mte=on
 MEMORY  ?= 512M
 APPEND  ?=
+# SMP=N (1 to 8): QEMU's -smp N. The kernel starts every CPU and parks the
+# secondaries (docs/smp.md); tasks run on the boot CPU.
+SMP     ?= 1
+ifeq ($(filter $(SMP),1 2 3 4 5 6 7 8),)
+$(error SMP=$(SMP): the kernel brings up 1 to 8 CPUs)
+endif
+export SMP
 QEMU    := qemu-system-aarch64
-QEMU_BASE  = -machine $(MACHINE) -cpu max -m $(MEMORY) -nographic -nic none -semihosting -kernel $(KERNEL_BIN)
+QEMU_BASE  = -machine $(MACHINE) -cpu max -smp $(SMP) -m $(MEMORY) -nographic -nic none -semihosting -kernel $(KERNEL_BIN)
 # TRACE=faults: one log line per page fault (address, kind, action taken).
 QEMU_FLAGS = $(QEMU_BASE) -append "$(strip $(APPEND) $(if $(TRACE),trace=$(TRACE)))"
 
@@ -48,7 +55,8 @@ run: kernel build/initramfs-run.cpio
 	@ICOUNT=$(ICOUNT) MACHINE=$(MACHINE) MEMORY=$(MEMORY) bash scripts/run-program --prebuilt $(PROG) $(ARGS)
 
 # Every test: host unit tests, then boots under QEMU (EL1, EL2, mte=off, panic
-# report, the EL0 test programs, make run). Ends with `N passed, N failed`;
+# report, the EL0 test programs on one CPU and with four up, make run), each
+# with SMP CPUs unless it names its own count. Ends with `N passed, N failed`;
 # non-zero status on any failure.
 test: kernel user-initramfs
 	@bash tests/run.sh

@@ -130,6 +130,40 @@
 3:
 .endm
 
+// Linux's init_el2_state for one CPU (the boot CPU and every secondary
+// that enters at EL2), then an exception return to EL1h at `target`.
+.macro el2_setup_and_drop_to target
+    ldr     x0, =HCR_EL2_VALUE
+    msr     hcr_el2, x0
+    mov     x0, #3                  // CNTHCTL_EL2.EL1PCTEN | EL1PCEN: EL1 timer access
+    msr     cnthctl_el2, x0
+    msr     cntvoff_el2, xzr
+    mov     x0, #0x33ff             // CPTR_EL2: RES1 bits, TFP = 0 (no FP/SIMD trap)
+    msr     cptr_el2, x0
+    msr     hstr_el2, xzr
+    mrs     x0, midr_el1            // EL1 reads of MIDR/MPIDR see the real values
+    msr     vpidr_el2, x0
+    mrs     x0, mpidr_el1
+    msr     vmpidr_el2, x0
+    // The rest of Linux's init_el2_state (arch/arm64/include/asm/el2_setup.h)
+    // for what EL1 and EL0 may touch: registers whose reset values are
+    // UNKNOWN on hardware (QEMU resets most of them to harmless values;
+    // VBAR_EL2 it leaves at 0, where an HVC would go to no code).
+    adrp    x0, el2_stub_vectors    // physical: the MMU is off at EL2
+    add     x0, x0, :lo12:el2_stub_vectors
+    msr     vbar_el2, x0
+    el2_debug_traps
+    el2_fine_grained_traps
+    ldr     x0, =SCTLR_EL1_RES1     // EL1 starts with MMU and caches off
+    msr     sctlr_el1, x0
+    mov     x0, #SPSR_EL1H_MASKED
+    msr     spsr_el2, x0
+    adr     x0, \target
+    msr     elr_el2, x0
+    isb
+    eret
+.endm
+
     .section .text.head, "ax"
     .globl _start
 _start:
@@ -161,35 +195,7 @@ primary_entry:
     b.ne    at_el1
 
     // ---- EL2: configure the hypervisor controls and drop to EL1 ----
-    ldr     x0, =HCR_EL2_VALUE
-    msr     hcr_el2, x0
-    mov     x0, #3                  // CNTHCTL_EL2.EL1PCTEN | EL1PCEN: EL1 timer access
-    msr     cnthctl_el2, x0
-    msr     cntvoff_el2, xzr
-    mov     x0, #0x33ff             // CPTR_EL2: RES1 bits, TFP = 0 (no FP/SIMD trap)
-    msr     cptr_el2, x0
-    msr     hstr_el2, xzr
-    mrs     x0, midr_el1            // EL1 reads of MIDR/MPIDR see the real values
-    msr     vpidr_el2, x0
-    mrs     x0, mpidr_el1
-    msr     vmpidr_el2, x0
-    // The rest of Linux's init_el2_state (arch/arm64/include/asm/el2_setup.h)
-    // for what EL1 and EL0 may touch: registers whose reset values are
-    // UNKNOWN on hardware (QEMU resets most of them to harmless values;
-    // VBAR_EL2 it leaves at 0, where an HVC would go to no code).
-    adrp    x0, el2_stub_vectors    // physical: the MMU is off at EL2
-    add     x0, x0, :lo12:el2_stub_vectors
-    msr     vbar_el2, x0
-    el2_debug_traps
-    el2_fine_grained_traps
-    ldr     x0, =SCTLR_EL1_RES1     // EL1 starts with MMU and caches off
-    msr     sctlr_el1, x0
-    mov     x0, #SPSR_EL1H_MASKED
-    msr     spsr_el2, x0
-    adr     x0, at_el1
-    msr     elr_el2, x0
-    isb
-    eret
+    el2_setup_and_drop_to at_el1
 
 at_el1:
     msr     daifset, #0xf
@@ -294,6 +300,69 @@ primary_switched:
     bl      kernel_main
 park:
     wfe
+    b       park
+
+// A secondary CPU, started by PSCI CPU_ON (arch/aarch64/smp.rs; PSCI
+// (DEN0022D), "CPU_ON"): at the physical address smp.rs passed, MMU and
+// caches off, at EL2 when EL2 exists (QEMU starts it at the highest EL it
+// gives the kernel, whatever EL the caller is at) and at EL1 otherwise, x0 = context
+// id = the (virtual) address of its CpuData (cpu_local.rs). The same EL2
+// setup and drop as the boot CPU; then the boot CPU's MMU registers from
+// secondary_mmu_setup (MAIR, TCR, TTBR1, SCTLR; smp.rs cleaned them to the
+// point of coherency), with the boot identity map (early_id_l0, kept in
+// .bss) in TTBR0 just long enough to turn the MMU on and branch high.
+// Register use: x19 = CpuData, x21 = exception level at entry.
+    .globl secondary_entry
+secondary_entry:
+    msr     daifset, #0xf
+    mov     x19, x0
+    mrs     x21, CurrentEL
+    lsr     x21, x21, #2
+    cmp     x21, #2
+    b.ne    secondary_at_el1
+    el2_setup_and_drop_to secondary_at_el1
+
+secondary_at_el1:
+    msr     daifset, #0xf
+    ldr     x0, =SCTLR_EL1_RES1
+    msr     sctlr_el1, x0
+    isb
+    adrp    x1, secondary_mmu_setup
+    add     x1, x1, :lo12:secondary_mmu_setup
+    ldp     x2, x22, [x1]           // MAIR_EL1, TCR_EL1
+    ldp     x4, x5, [x1, #16]       // TTBR1_EL1, SCTLR_EL1
+    msr     mair_el1, x2
+    bic     x3, x22, #(1 << 7)      // TCR_EL1.EPD0 = 0: walk TTBR0 (the identity map)
+    msr     tcr_el1, x3
+    adrp    x0, early_id_l0
+    msr     ttbr0_el1, x0
+    msr     ttbr1_el1, x4
+    isb
+    tlbi    vmalle1
+    dsb     nsh
+    msr     sctlr_el1, x5
+    isb
+    ic      iallu
+    dsb     nsh
+    isb
+    ldr     x0, =secondary_switched // absolute: the upper-half address
+    br      x0
+
+secondary_switched:
+    msr     tcr_el1, x22            // the boot CPU's TCR: TTBR0 walks off again
+    msr     ttbr0_el1, xzr
+    isb
+    tlbi    vmalle1                 // no identity entry may survive
+    dsb     nsh
+    isb
+    msr     tpidr_el1, x19          // this CPU's CpuData
+    ldr     x0, [x19, #8]           // CpuData.boot_stack_top
+    mov     sp, x0
+    mov     x29, xzr
+    mov     x30, xzr
+    mov     x0, x19
+    mov     x1, x21
+    bl      secondary_main
     b       park
 
     .ltorg

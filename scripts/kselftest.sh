@@ -167,7 +167,7 @@ while read -r p; do args+=("$p=$BIN/$p"); done < <(programs)
 : >"$WORK/here.log"
 for s in "${SUITES[@]}"; do
     echo "kselftest: running $s ($(programs | grep -c "^$s/") programs)"
-    timeout --foreground "$TIMEOUT" qemu-system-aarch64 -machine virt,mte=on -cpu max -m "$MEMORY" -nographic -nic none \
+    timeout --foreground "$TIMEOUT" qemu-system-aarch64 -machine virt,mte=on -cpu max -smp "${SMP:-1}" -m "$MEMORY" -nographic -nic none \
         -semihosting -kernel build/kernel.bin -initrd "$WORK/here.cpio" -append "run=/$s timelimit=300 loglevel=warn" \
         </dev/null 2>&1 | tr -d '\r' | tr -c '[:print:]\n\t' '?' >>"$WORK/here.log"
 done

@@ -8,7 +8,9 @@
 #      (scripts/qemu-watch: past the limit it reads the CPU's PC and LR from
 #      QEMU's monitor and the failure says "kernel stuck in FUNCTION"):
 #      self-tests entered at EL1 and at EL2, with mte=off, the panic report,
-#      a kernel stack overflow's report, and the `make qemu` demo. Each boot's own checks are counted, and the
+#      a kernel stack overflow's report, and the `make qemu` demo; the EL0
+#      programs on one CPU and with four up (SMP=N for every boot but the
+#      ones that name their own count). Each boot's own checks are counted, and the
 #      boot itself is one more test (exit status and required log lines).
 # Expects build/kernel.bin (make test builds it first).
 set -uo pipefail
@@ -67,16 +69,18 @@ else
 fi
 
 # ---- boots under QEMU ----
-# [INITRD=archive] boot NAME MACHINE APPEND EXPECTED_EXIT PATTERN...
-# Every PATTERN (grep -E) must appear in the boot log.
+# [INITRD=archive] [BOOT_SMP=N] boot NAME MACHINE APPEND EXPECTED_EXIT PATTERN...
+# Every PATTERN (grep -E) must appear in the boot log. Each boot has $SMP
+# CPUs (make test SMP=N; 1 by default) unless BOOT_SMP says otherwise.
 boot() {
     local name=$1 machine=$2 append=$3 want=$4
     shift 4
     local log="$LOGDIR/$name.log"
     local initrd=()
     [[ -n ${INITRD:-} ]] && initrd=(-initrd "$INITRD")
-    echo "== $name: -machine $machine ${INITRD:+-initrd $INITRD }-append \"$append\""
-    bash scripts/qemu-watch "$TIMEOUT" qemu-system-aarch64 -machine "$machine" -cpu max -m 512M \
+    local smp=${BOOT_SMP:-${SMP:-1}}
+    echo "== $name: -machine $machine -smp $smp ${INITRD:+-initrd $INITRD }-append \"$append\""
+    bash scripts/qemu-watch "$TIMEOUT" qemu-system-aarch64 -machine "$machine" -cpu max -smp "$smp" -m 512M \
         -nographic -nic none -semihosting -kernel "$KERNEL_BIN" "${initrd[@]}" -append "$append" \
         </dev/null >"$log" 2>&1
     local status=$?
@@ -118,13 +122,15 @@ boot() {
     pass "$name"
 }
 
-boot selftests_pass_when_entered_at_el1 virt,mte=on "selftest" 0 \
-    'entered at EL1$' 'MTE: level [23] \(MTE[23]\), tag storage present, LDGM/STGM block [0-9]+ bytes, tagging on' \
+# The self-tests with a second CPU up and parked (selftest/smp.rs checks it).
+BOOT_SMP=2 boot selftests_pass_when_entered_at_el1 virt,mte=on "selftest" 0 \
+    'entered at EL1$' 'cpu 1: MPIDR 0x1, parked, entered at EL1, MTE level [23], stack 0x' 'MTE: level [23] \(MTE[23]\), tag storage present, LDGM/STGM block [0-9]+ bytes, tagging on' \
     'heap tags: on, sync mode' \
     'PASS tag_mismatch_in_el1_is_a_sync_tag_check_fault' 'PASS pan_stops_a_plain_el1_load_from_a_user_page' \
     'PASS pxn_stops_el1_executing_a_user_page' ', 0 skipped$'
-boot selftests_pass_when_entered_at_el2 virt,mte=on,virtualization=on "selftest" 0 \
+BOOT_SMP=2 boot selftests_pass_when_entered_at_el2 virt,mte=on,virtualization=on "selftest" 0 \
     'entered at EL2, dropped to EL1 with HCR_EL2.ATA set' 'tagging on' \
+    'cpu 1: MPIDR 0x1, parked, entered at EL2, ' '2 of 2 CPUs up \(PSCI [0-9.]+ through SMC\)' \
     'PASS tag_mismatch_in_el1_is_a_sync_tag_check_fault' 'PASS hvc_from_el1_returns_through_the_el2_stub'
 boot boot_without_mte_says_tagging_is_off virt,mte=off "selftest" 0 \
     'MTE: level [01] .*no tag storage: tagging is off' 'heap tags: off \(no MTE tag storage\): heap untagged' 'SKIP stg_through_linear_map_is_read_back_by_ldg' \
@@ -155,9 +161,10 @@ boot heap_use_after_free_in_async_mode_is_found_in_tfsr_el1 virt,mte=on "selftes
     'heap tags: on, async mode' \
     'BUG: KASAN: invalid-access \(asynchronous tag check fault, TFSR_EL1.TF1\) found at the end of the deliberate' \
     'KERNEL PANIC: KASAN: asynchronous tag check fault in the kernel'
-boot selftests_pass_with_heap_tags_async virt,mte=on "selftest kasan=async" 0 \
+# Two CPUs, so that selftest/smp.rs's parked-CPU check runs (it skips on one).
+BOOT_SMP=2 boot selftests_pass_with_heap_tags_async virt,mte=on "selftest kasan=async" 0 \
     'heap tags: on, async mode' ', 0 failed, 0 skipped$'
-boot selftests_pass_with_heap_tags_off virt,mte=on "selftest kasan=off" 0 \
+BOOT_SMP=2 boot selftests_pass_with_heap_tags_off virt,mte=on "selftest kasan=off" 0 \
     'heap tags: off \(kasan=off\): heap untagged' ', 0 failed, 0 skipped$'
 INITRD=build/initramfs-demo.cpio boot demo_boots_and_runs_c_and_rust_programs virt,mte=on "" 0 \
     '^refpage kernel ' 'MTE: level' 'frames: [0-9]+ free of [0-9]+' \
@@ -187,6 +194,11 @@ INITRD=build/initramfs-tests.cpio boot el0_test_programs_end_as_their_names_say 
     ' 0 failed$'
 INITRD=build/initramfs-tests.cpio boot el0_test_programs_pass_when_entered_at_el2 virt,mte=on,virtualization=on \
     "run=/tests" 0 ' 0 failed$'
+# Four CPUs up, three of them parked (docs/smp.md, phase 1): every EL0
+# program still passes on the boot CPU, and the log shows each CPU.
+INITRD=build/initramfs-tests.cpio BOOT_SMP=4 boot el0_test_programs_pass_with_four_cpus_up virt,mte=on "run=/tests" 0 \
+    'cpu 0: MPIDR 0x0 \(boot\), entered at EL1' 'cpu 1: MPIDR 0x1, parked' 'cpu 2: MPIDR 0x2, parked' \
+    'cpu 3: MPIDR 0x3, parked' '4 of 4 CPUs up \(PSCI [0-9.]+ through HVC\); secondaries parked' ' 0 failed$'
 
 # make run: a program's exit status becomes QEMU's (scripts/run-program).
 run_program() {

@@ -10,6 +10,7 @@ use core::fmt;
 
 use fdt::Fdt;
 
+use crate::arch::aarch64::psci::{Conduit, Mpidr, MPIDR_AFFINITY_MASK};
 use crate::mm::addr::{PhysAddr, PhysRange};
 
 /// Everything boot needs from the device tree.
@@ -31,6 +32,12 @@ pub struct BootInfo {
     pub timer_intid: u32,
     /// Where the blob itself lies, to keep it out of the frame allocator.
     pub dtb: Option<PhysRange>,
+    /// How to call PSCI: the /psci node's `method` (`None`: no /psci node,
+    /// or a method this kernel does not know; then no secondary starts).
+    pub psci: Option<Conduit>,
+    /// The CPUs, from each /cpus/cpu@N `reg` (its MPIDR affinity), in
+    /// device-tree order; the boot CPU is among them.
+    pub cpus: Vec<Mpidr>,
     /// Values that did not come from the device tree, with the reason, for
     /// the boot log.
     pub fallbacks: Vec<&'static str>,
@@ -71,6 +78,24 @@ pub mod virt_fallback {
     pub const UART: u64 = 0x0900_0000;
     /// PPI 14, the non-secure EL1 physical timer.
     pub const TIMER_INTID: u32 = 30;
+}
+
+/// Each `cpu@N` child's `reg` under /cpus, read in `#address-cells` cells
+/// (1 or 2): its MPIDR affinity. (`Fdt::cpus` finds the same, at about a
+/// hundred thousand instructions per boot for one CPU.)
+fn cpu_ids(cpus: fdt::node::FdtNode) -> Vec<Mpidr> {
+    let cells = cpus.property("#address-cells").and_then(|p| p.as_usize()).unwrap_or(1);
+    cpus.children()
+        .filter(|n| n.name.split('@').next() == Some("cpu"))
+        .filter_map(|n| {
+            let reg = n.property("reg")?.value;
+            let id = reg
+                .chunks_exact(4)
+                .take(cells)
+                .fold(0u64, |id, c| id << 32 | u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as u64);
+            Some(Mpidr(id & MPIDR_AFFINITY_MASK))
+        })
+        .collect()
 }
 
 impl BootInfo {
@@ -128,9 +153,15 @@ impl BootInfo {
             }
         };
 
-        let cmdline = String::from(fdt.chosen().bootargs().unwrap_or(""));
+        let psci = fdt.find_node("/psci").and_then(|n| n.property("method")).and_then(|p| p.as_str());
+        let psci = psci.and_then(Conduit::from_method);
+        let cpus = fdt.find_node("/cpus").map_or_else(Vec::new, cpu_ids);
+
+        // From the /chosen node found above: `Fdt::chosen` would walk the
+        // tree to it again (and panic without one).
+        let cmdline = String::from(chosen.and_then(|c| c.property("bootargs")).and_then(|p| p.as_str()).unwrap_or(""));
         let dtb = Some(PhysRange::from_start_size(at, fdt.total_size() as u64));
-        Ok(Self { memory, uart, initrd, cmdline, gic, timer_intid, dtb, fallbacks })
+        Ok(Self { memory, uart, initrd, cmdline, gic, timer_intid, dtb, psci, cpus, fallbacks })
     }
 
     /// The QEMU `virt` defaults, when there is no usable device tree.
@@ -145,6 +176,8 @@ impl BootInfo {
             gic: None,
             timer_intid: TIMER_INTID,
             dtb: None,
+            psci: None,
+            cpus: Vec::new(),
             fallbacks,
         }
     }
@@ -183,6 +216,18 @@ mod tests {
         assert_eq!(info.timer_intid, 30);
         assert!(info.fallbacks.is_empty(), "nothing should fall back: {:?}", info.fallbacks);
         assert_eq!(info.dtb.unwrap().start, PhysAddr::new(0x4800_0000));
+        assert_eq!(info.psci, Some(Conduit::Hvc), "QEMU's PSCI is called with HVC at EL1");
+        assert_eq!(info.cpus, [Mpidr(0)]);
+    }
+
+    /// `-smp 4 -machine virt,mte=on,virtualization=on` (scripts/make-dtb-fixture.sh).
+    const VIRT_SMP4_EL2_DTB: &[u8] = include_bytes!("../../tests/fixtures/virt-mte-smp4-el2.dtb");
+
+    #[test]
+    fn four_cpus_and_smc_with_virtualization() {
+        let info = BootInfo::parse(VIRT_SMP4_EL2_DTB, PhysAddr::new(0)).unwrap();
+        assert_eq!(info.psci, Some(Conduit::Smc), "with EL2 the kernel's, QEMU's PSCI is called with SMC");
+        assert_eq!(info.cpus, [Mpidr(0), Mpidr(1), Mpidr(2), Mpidr(3)]);
     }
 
     #[test]

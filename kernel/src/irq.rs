@@ -42,6 +42,15 @@ pub fn init(boot: &BootInfo) -> bool {
     true
 }
 
+/// A secondary CPU's own GIC CPU interface, with the distributor the boot
+/// CPU set up (smp.rs). Its timer interrupt (a PPI, banked per CPU) stays
+/// disabled: the CPU parks with interrupts masked.
+pub fn init_this_cpu() {
+    if let Some(gic) = GIC.lock().as_mut() {
+        gic.init_cpu_interface();
+    }
+}
+
 /// An IRQ taken from EL0: acknowledge, end, then act (acting may end the
 /// current process and never return here).
 pub fn handle() {

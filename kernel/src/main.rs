@@ -3,7 +3,7 @@
 //!
 //! Boot order (`kernel_main`), each step needing the one before:
 //! vectors -> heap -> device tree -> frame allocator -> kernel page tables ->
-//! console -> PAN -> MTE -> self-tests or demo.
+//! console -> PAN -> MTE -> GIC -> secondary CPUs (parked) -> self-tests or demo.
 #![cfg_attr(not(test), no_std)]
 #![cfg_attr(not(test), no_main)]
 #![cfg_attr(test, allow(dead_code))]
@@ -58,7 +58,7 @@ mod boot {
     use crate::arch::aarch64::boot::{enable_pan, EntryLevel};
     use crate::arch::aarch64::exception::install_vectors;
     use crate::arch::aarch64::mmu::{kernel_map, layout};
-    use crate::arch::aarch64::{cpu_features, fpsimd, hwcaps, mte, timer};
+    use crate::arch::aarch64::{cpu_features, cpu_local, fpsimd, hwcaps, mte, smp, stack_overflow, timer};
     use crate::devicetree::{BootInfo, DtError};
     use crate::drivers::pl011::{self, Pl011};
     use crate::fs::initramfs::Initramfs;
@@ -70,6 +70,8 @@ mod boot {
     /// stack, interrupts masked.
     #[no_mangle]
     extern "C" fn kernel_main(dtb: u64, entry_el: u64, kimage_phys: u64) -> ! {
+        // TPIDR_EL1 first: the exception entry's overflow check reads it.
+        cpu_local::init_boot_cpu(smp::this_mpidr().0, stack_overflow::boot_cpu_overflow_stack_top());
         install_vectors();
         heap::init();
         layout::set_kimage_phys(PhysAddr::new(kimage_phys));
@@ -104,6 +106,9 @@ mod boot {
         timer::allow_el0_virtual_counter();
         crate::arch::aarch64::debug::init();
         crate::irq::init(&boot);
+        // After every change the boot CPU makes to its MMU and MTE
+        // registers: the secondaries copy them (smp.rs).
+        smp::start_secondaries(boot.psci, &boot.cpus, entry_el as u8, mte_info.level);
         crate::mm::zero_page::init();
         crate::vdso::init();
         crate::mm::fault::set_tracing(boot.arg("trace") == Some("faults"));

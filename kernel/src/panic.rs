@@ -5,7 +5,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use qemu_exit::QEMUExit;
 
-use crate::arch::aarch64::{backtrace, exception, mmu::kernel_map, stack_overflow};
+use crate::arch::aarch64::{backtrace, cpu_local, exception, stack_overflow};
 use crate::console::panic_print;
 
 static PANICKING: AtomicBool = AtomicBool::new(false);
@@ -23,7 +23,7 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     }
     panic_print(format_args!("backtrace (scripts/symbolize turns these into names):\n"));
     let mut depth = 0;
-    let stack = crate::process::current_kernel_stack().unwrap_or_else(kernel_map::boot_stack);
+    let stack = crate::process::current_kernel_stack().unwrap_or_else(|| cpu_local::this_cpu().boot_stack());
     backtrace::walk(&[stack, stack_overflow::overflow_stack()], 32, |pc| {
         panic_print(format_args!("  #{:<2} {:#018x}\n", depth, pc));
         depth += 1;

@@ -62,6 +62,15 @@ impl GicV2 {
             reg.set(u32::MAX);
         }
         self.dist.ctlr.set(1);
+        self.init_cpu_interface();
+    }
+
+    /// This CPU's interface on (every CPU's own, at the same address):
+    /// every priority let through, signalling enabled. Its private
+    /// interrupts (SGIs, PPIs: the banked GICD_I[SC]ENABLER0, IHI 0048B
+    /// section 4.3.5) are disabled until `enable` runs on it.
+    pub fn init_cpu_interface(&mut self) {
+        self.dist.icenabler[0].set(u32::MAX);
         self.cpu.pmr.set(0xff);
         self.cpu.ctlr.set(1);
     }

@@ -22,8 +22,20 @@ struct Heap {
     bookkeeping_bytes: AtomicUsize,
 }
 
-/// Set while the frame allocator runs (one CPU: a flag is enough).
-static IN_FRAME_ALLOCATOR: AtomicBool = AtomicBool::new(false);
+/// Set while the frame allocator runs on this CPU: a flag per CPU (in its
+/// `CpuData`, arch/aarch64/cpu_local.rs), so that another CPU's heap use
+/// meanwhile is not counted as the allocator's bookkeeping.
+#[cfg(target_os = "none")]
+fn in_frame_allocator() -> &'static AtomicBool {
+    crate::arch::aarch64::cpu_local::this_cpu().in_frame_allocator()
+}
+
+/// The host unit tests run the frame allocator on one thread at a time.
+#[cfg(not(target_os = "none"))]
+fn in_frame_allocator() -> &'static AtomicBool {
+    static IN_FRAME_ALLOCATOR: AtomicBool = AtomicBool::new(false);
+    &IN_FRAME_ALLOCATOR
+}
 
 // SAFETY: allocation and deallocation are LockedHeap's; the wrapper counts
 // bytes and, with heap tagging on, tags what it hands out (mm/kasan.rs):
@@ -51,7 +63,7 @@ unsafe impl GlobalAlloc for Heap {
             // Reported (kasan_report.rs); a refused block is leaked.
             Err(()) => return,
         };
-        if IN_FRAME_ALLOCATOR.load(Ordering::Relaxed) {
+        if in_frame_allocator().load(Ordering::Relaxed) {
             self.bookkeeping_bytes.fetch_sub(counted(block_layout), Ordering::Relaxed);
         }
         // SAFETY: as the caller guarantees to us; `block` is the block
@@ -72,7 +84,7 @@ impl Heap {
         if p.is_null() {
             return p;
         }
-        if IN_FRAME_ALLOCATOR.load(Ordering::Relaxed) {
+        if in_frame_allocator().load(Ordering::Relaxed) {
             self.bookkeeping_bytes.fetch_add(counted(block_layout), Ordering::Relaxed);
         }
         if !tagged {
@@ -167,9 +179,10 @@ static ALLOCATOR: Heap = Heap { heap: LockedHeap::empty(), bookkeeping_bytes: At
 /// the heap counts as bookkeeping. Every allocation it makes is freed by it
 /// too, so the count stays exact.
 pub fn as_frame_bookkeeping<R>(f: impl FnOnce() -> R) -> R {
-    let outer = IN_FRAME_ALLOCATOR.swap(true, Ordering::Relaxed);
+    let flag = in_frame_allocator();
+    let outer = flag.swap(true, Ordering::Relaxed);
     let r = f();
-    IN_FRAME_ALLOCATOR.store(outer, Ordering::Relaxed);
+    flag.store(outer, Ordering::Relaxed);
     r
 }
 

@@ -213,7 +213,7 @@ unsafe fn write_record(rec: VirtAddr, r: Record) {
 /// offsets from the image base.
 fn call_site_offsets(fp: u64) -> [u32; SITES] {
     let stack =
-        crate::process::current_kernel_stack().unwrap_or_else(crate::arch::aarch64::mmu::kernel_map::boot_stack);
+        crate::process::current_kernel_stack().unwrap_or_else(|| crate::arch::aarch64::cpu_local::this_cpu().boot_stack());
     let mut sites = [0u32; SITES];
     let mut n = 0;
     crate::arch::aarch64::backtrace::walk_from(fp, &[stack], SITES, |pc| {

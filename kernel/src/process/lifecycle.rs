@@ -11,7 +11,7 @@ use super::outcome::Outcome;
 pub use super::scheduler::*;
 use super::shared::Shared;
 use crate::arch::aarch64::context::KernelContext;
-use crate::arch::aarch64::cpu_local::{CpuLocal, Current};
+use crate::arch::aarch64::cpu_local::{Current, RunnerContext};
 use crate::arch::aarch64::fpsimd::FpState;
 use crate::arch::aarch64::mmu::kernel_map::KernelStack;
 use crate::arch::aarch64::mte_control::MteControl;
@@ -132,8 +132,8 @@ pub enum State {
     Zombie,
 }
 
-/// The runner's context while a process runs.
-pub(super) static RUNNER: CpuLocal<KernelContext> = CpuLocal::new(KernelContext::zeroed());
+/// The runner's context while a process runs (one per CPU: cpu_local.rs).
+pub(super) static RUNNER: RunnerContext = RunnerContext;
 pub(super) static CURRENT: Current<Process> = Current::new();
 static NEXT_PID: AtomicU32 = AtomicU32::new(1);
 

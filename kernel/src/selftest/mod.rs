@@ -14,6 +14,7 @@ mod isolation;
 mod mm;
 mod mmu;
 mod mte;
+mod smp;
 
 use alloc::string::String;
 
@@ -60,6 +61,7 @@ pub fn run_all() -> Summary {
         mte::CHECKS,
         heap_tags::CHECKS,
         isolation::CHECKS,
+        smp::CHECKS,
         if el2 { el2::CHECKS } else { &[] },
     ];
     for group in groups {

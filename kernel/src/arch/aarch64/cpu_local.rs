@@ -1,8 +1,20 @@
-//! State that only the CPU in the kernel touches: there is one CPU, and
-//! the kernel runs with interrupts masked (DAIF at EL1), so at most one
-//! thread is in the kernel at a time and no lock is needed. These two
-//! types hold that rule (and its `unsafe`) in one place, for the
-//! scheduler's table, the runner's context and the current task (process/).
+//! Per-CPU data, found through TPIDR_EL1, and the one-CPU rule for the
+//! state the scheduler still keeps globally.
+//!
+//! Each CPU's TPIDR_EL1 points at its own [`CpuData`] (Linux keeps its
+//! per-CPU offset there too: `set_my_cpu_offset`, arch/arm64/include/asm/
+//! percpu.h): the running task and the runner's context ([`Current`]), the
+//! exception frame being handled, and the overflow stack vectors.S switches
+//! to. The boot CPU sets its register first thing in `kernel_main`; a
+//! secondary's is set by start.S before it runs any Rust (smp.rs).
+//!
+//! [`CpuLocal`] is the other rule: a value that only the CPU running tasks
+//! touches. Secondary CPUs are brought up and park with interrupts masked
+//! (docs/smp.md, phase 1), so exactly one CPU runs kernel code beyond its
+//! own bring-up, and the kernel runs with interrupts masked there: at most
+//! one thread is in the kernel at a time and no lock is needed. The
+//! scheduler's table and `Shared<T>` (process/) rely on it; the second
+//! phase of the SMP issue replaces them with locks.
 //!
 //! What the rule does not cover: `CpuLocal::get`, `Current::get` (so
 //! `process::current()`) and `process::shared::Shared::get` are safe
@@ -17,15 +29,14 @@
 //! `#![deny(unsafe_code)]` in process/ and syscall/ does not yet make them
 //! free of undefined behaviour; these three functions are the hole.
 //!
-//! What the SMP issue must change here:
+//! What the second phase of the SMP issue must change here:
 //! - `CpuLocal<Table>` (the scheduler's table) becomes a lock whose guard
 //!   is the only way in, held with interrupts masked (Linux's rq->lock):
 //!   another CPU reaches the same table.
-//! - `RUNNER` and `CURRENT` become per-CPU (an array indexed by the CPU
-//!   number, found through TPIDR_EL1 as Linux's per-CPU offset), and
-//!   `Current::get` returns a handle that cannot be duplicated (a borrow of
+//! - `Current::get` returns a handle that cannot be duplicated (a borrow of
 //!   a guard, or a reference-counted task whose mutable state sits behind
-//!   its own lock), not `&'static mut`.
+//!   its own lock), not `&'static mut` (the running task and the runner's
+//!   context are per CPU already).
 //! - `Shared<T>` (address space, descriptor table) becomes a lock (Linux's
 //!   mmap_lock, files_struct's file_lock): two threads of one process may
 //!   be in the kernel at once on two CPUs.
@@ -33,16 +44,204 @@
 //!   "at most one thread touches the value" is no longer true.
 
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
 
 use super::context::{switch_context, KernelContext};
+use super::trap_frame::TrapFrame;
 
-/// A value only the thread now in the kernel touches.
+/// The most CPUs the kernel brings up (`-smp 8`); more in the device tree
+/// are reported and left off.
+pub const MAX_CPUS: usize = 8;
+
+/// Where a CPU is in its bring-up (smp.rs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum CpuState {
+    /// Not started (or CPU_ON refused).
+    Off = 0,
+    /// CPU_ON succeeded; the CPU has not reported yet.
+    Starting = 1,
+    /// Its per-CPU setup is done; it parks in WFI with interrupts masked.
+    Parked = 2,
+    /// The boot CPU: runs the kernel and every task.
+    Boot = 3,
+}
+
+/// One CPU's own data. `repr(C)`: the first two fields are read from
+/// assembly by offset (vectors.S, boot/start.S).
+#[repr(C)]
+pub struct CpuData {
+    /// Top of this CPU's overflow stack (offset 0: vectors.S).
+    overflow_stack_top: AtomicU64,
+    /// A secondary's initial stack pointer (offset 8: start.S).
+    boot_stack_top: AtomicU64,
+    /// The bottom of that stack (for backtraces); 0 on the boot CPU,
+    /// whose stack is the image's (kernel_map::boot_stack).
+    boot_stack_bottom: AtomicU64,
+    /// Index in [`CPU_DATA`], the kernel's CPU number.
+    index: usize,
+    /// MPIDR_EL1 affinity fields (Aff3..Aff0), as the device tree names it.
+    mpidr: AtomicU64,
+    state: AtomicU8,
+    /// Exception level the CPU entered the kernel at (1, or 2).
+    entry_el: AtomicU8,
+    /// ID_AA64PFR1_EL1.MTE as this CPU reads it.
+    mte_level: AtomicU8,
+    /// The exception frame being handled here, for the panic report.
+    current_frame: AtomicPtr<TrapFrame>,
+    /// The task running here ([`Current`]).
+    current_task: AtomicPtr<()>,
+    /// The runner's context while a task runs here.
+    runner: CpuLocal<KernelContext>,
+    /// Set while the frame allocator runs here (mm/heap.rs).
+    in_frame_allocator: AtomicBool,
+}
+
+const _: () = assert!(core::mem::offset_of!(CpuData, overflow_stack_top) == 0);
+const _: () = assert!(core::mem::offset_of!(CpuData, boot_stack_top) == 8);
+
+impl CpuData {
+    const fn new(index: usize) -> Self {
+        Self {
+            overflow_stack_top: AtomicU64::new(0),
+            boot_stack_top: AtomicU64::new(0),
+            boot_stack_bottom: AtomicU64::new(0),
+            index,
+            mpidr: AtomicU64::new(0),
+            state: AtomicU8::new(CpuState::Off as u8),
+            entry_el: AtomicU8::new(0),
+            mte_level: AtomicU8::new(0),
+            current_frame: AtomicPtr::new(core::ptr::null_mut()),
+            current_task: AtomicPtr::new(core::ptr::null_mut()),
+            runner: CpuLocal::new(KernelContext::zeroed()),
+            in_frame_allocator: AtomicBool::new(false),
+        }
+    }
+
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    pub fn mpidr(&self) -> u64 {
+        self.mpidr.load(Ordering::Relaxed)
+    }
+
+    pub fn state(&self) -> CpuState {
+        match self.state.load(Ordering::Acquire) {
+            1 => CpuState::Starting,
+            2 => CpuState::Parked,
+            3 => CpuState::Boot,
+            _ => CpuState::Off,
+        }
+    }
+
+    pub fn entry_el(&self) -> u8 {
+        self.entry_el.load(Ordering::Relaxed)
+    }
+
+    pub fn mte_level(&self) -> u8 {
+        self.mte_level.load(Ordering::Relaxed)
+    }
+
+    /// This CPU's stack outside any task: the boot stack for CPU 0, the
+    /// one smp.rs gave a secondary.
+    pub fn boot_stack(&self) -> core::ops::Range<u64> {
+        match self.boot_stack_bottom.load(Ordering::Relaxed) {
+            0 => super::mmu::kernel_map::boot_stack(),
+            bottom => bottom..self.boot_stack_top.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The overflow stack vectors.S switches to on this CPU.
+    pub fn overflow_stack(&self) -> core::ops::Range<u64> {
+        let top = self.overflow_stack_top.load(Ordering::Relaxed);
+        top - super::stack_overflow::OVERFLOW_STACK_SIZE as u64..top
+    }
+
+    /// Whether the frame allocator runs on this CPU (mm/heap.rs).
+    pub fn in_frame_allocator(&self) -> &AtomicBool {
+        &self.in_frame_allocator
+    }
+
+    /// The exception frame being handled on this CPU (exception.rs).
+    pub fn current_frame(&self) -> &AtomicPtr<TrapFrame> {
+        &self.current_frame
+    }
+
+    /// Before CPU_ON: what the secondary needs from the first instruction
+    /// it runs with the MMU on (smp.rs).
+    pub fn prepare(&self, mpidr: u64, boot_stack: core::ops::Range<u64>, overflow_top: u64) {
+        self.mpidr.store(mpidr, Ordering::Relaxed);
+        self.boot_stack_bottom.store(boot_stack.start, Ordering::Relaxed);
+        self.boot_stack_top.store(boot_stack.end, Ordering::Relaxed);
+        self.overflow_stack_top.store(overflow_top, Ordering::Relaxed);
+        self.state.store(CpuState::Starting as u8, Ordering::Release);
+    }
+
+    /// CPU_ON failed: the CPU stays off.
+    pub fn mark_off(&self) {
+        self.state.store(CpuState::Off as u8, Ordering::Release);
+    }
+
+    /// Called on the CPU itself once its per-CPU setup is done; the
+    /// release store publishes `entry_el` and `mte_level` with it.
+    pub fn report_up(&self, state: CpuState, entry_el: u8, mte_level: u8) {
+        self.entry_el.store(entry_el, Ordering::Relaxed);
+        self.mte_level.store(mte_level, Ordering::Relaxed);
+        self.state.store(state as u8, Ordering::Release);
+    }
+}
+
+/// Every CPU's data, by index; CPU 0 is the boot CPU.
+static CPU_DATA: [CpuData; MAX_CPUS] = [
+    CpuData::new(0),
+    CpuData::new(1),
+    CpuData::new(2),
+    CpuData::new(3),
+    CpuData::new(4),
+    CpuData::new(5),
+    CpuData::new(6),
+    CpuData::new(7),
+];
+
+/// CPU `index`'s data, if the kernel has room for it.
+pub fn cpu(index: usize) -> Option<&'static CpuData> {
+    CPU_DATA.get(index)
+}
+
+/// Points the boot CPU's TPIDR_EL1 at its data, with its MPIDR and the
+/// image's overflow stack: the first thing `kernel_main` does, before
+/// anything may take an exception.
+pub fn init_boot_cpu(mpidr: u64, overflow_top: u64) {
+    let cpu = &CPU_DATA[0];
+    cpu.mpidr.store(mpidr, Ordering::Relaxed);
+    cpu.overflow_stack_top.store(overflow_top, Ordering::Relaxed);
+    // SAFETY: TPIDR_EL1 is the kernel's own register (EL0 cannot read it);
+    // from here on it names this static, which lives forever.
+    unsafe { core::arch::asm!("msr tpidr_el1, {0}", in(reg) cpu as *const CpuData as u64, options(nomem, nostack)) };
+}
+
+/// The data of the CPU this runs on.
+#[inline]
+pub fn this_cpu() -> &'static CpuData {
+    let p: u64;
+    // SAFETY: reads TPIDR_EL1, which `init_boot_cpu` (boot CPU) or start.S
+    // (secondaries, from smp.rs's context id) set to an element of
+    // CPU_DATA before any code that gets here runs, and nothing changes.
+    unsafe {
+        core::arch::asm!("mrs {0}, tpidr_el1", out(reg) p, options(nomem, nostack, preserves_flags));
+        &*(p as *const CpuData)
+    }
+}
+
+/// A value only the CPU running tasks touches (the module comment's rule).
 pub struct CpuLocal<T>(UnsafeCell<T>);
 
-// SAFETY: one CPU, and the kernel is never preempted or interrupted: at
-// most one thread touches the value at a time, and no reference obtained
-// through `get` is kept across a context switch.
+// SAFETY: only the boot CPU runs kernel code past its own bring-up
+// (secondaries park), and the kernel is never preempted or interrupted:
+// at most one thread touches the value at a time, and no reference
+// obtained through `get` is kept across a context switch.
 unsafe impl<T> Sync for CpuLocal<T> {}
 // SAFETY: as above.
 unsafe impl<T> Send for CpuLocal<T> {}
@@ -61,39 +260,55 @@ impl<T> CpuLocal<T> {
     }
 }
 
-/// The task running on this CPU, set only while [`Current::run`] runs it.
-pub struct Current<T>(AtomicPtr<T>);
+/// The context this CPU's runner is saved in while a task runs here.
+pub struct RunnerContext;
+
+impl RunnerContext {
+    /// This CPU's runner slot; not to be kept across a context switch.
+    #[allow(clippy::mut_from_ref)]
+    pub fn get(&self) -> &mut KernelContext {
+        this_cpu().runner.get()
+    }
+}
+
+/// The task running on this CPU, set only while [`Current::run`] runs it;
+/// kept in this CPU's [`CpuData`]. One `Current` per kernel (process/
+/// lifecycle.rs), since every one reads the same per-CPU slot.
+pub struct Current<T>(PhantomData<fn() -> T>);
 
 impl<T> Current<T> {
     pub const fn new() -> Self {
-        Self(AtomicPtr::new(core::ptr::null_mut()))
+        Self(PhantomData)
     }
 
-    /// Whether a task is running (false during boot and in the runner).
+    /// Whether a task is running here (false during boot and in the runner).
     pub fn is_set(&self) -> bool {
-        !self.0.load(Ordering::Relaxed).is_null()
+        !this_cpu().current_task.load(Ordering::Relaxed).is_null()
     }
 
     /// The running task, for its system calls, faults and interrupts; the
     /// reference must not outlive that call.
     #[allow(clippy::mut_from_ref)]
     pub fn get(&self) -> Option<&'static mut T> {
-        let p = self.0.load(Ordering::Relaxed);
-        // SAFETY: non-null only inside `run`, whose caller lends the task
-        // (it stays alive and in place) until the task switches back; the
-        // kernel is not reentered while a handler holds the reference.
+        let p = this_cpu().current_task.load(Ordering::Relaxed) as *mut T;
+        // SAFETY: non-null only inside `run` on this CPU, whose caller
+        // lends the task (it stays alive and in place) until the task
+        // switches back; the slot holds only `T`s (one `Current` per
+        // kernel); the kernel is not reentered while a handler holds the
+        // reference.
         (!p.is_null()).then(|| unsafe { &mut *p })
     }
 
     /// Runs `task` from the context `context_of` gives until it switches
     /// back to `runner`: the current task meanwhile.
-    pub fn run(&self, runner: &CpuLocal<KernelContext>, task: &mut T, context_of: impl Fn(&T) -> &KernelContext) {
+    pub fn run(&self, runner: &RunnerContext, task: &mut T, context_of: impl Fn(&T) -> &KernelContext) {
         let to: *const KernelContext = context_of(task);
-        self.0.store(task, Ordering::Relaxed);
+        let slot = &this_cpu().current_task;
+        slot.store(task as *mut T as *mut (), Ordering::Relaxed);
         // SAFETY: `to` points into `task`, which is lent to this call and
         // so stays where it is until the switch comes back.
         switch_context(runner.get(), unsafe { &*to });
-        self.0.store(core::ptr::null_mut(), Ordering::Relaxed);
+        slot.store(core::ptr::null_mut(), Ordering::Relaxed);
     }
 }
 

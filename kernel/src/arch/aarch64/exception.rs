@@ -5,7 +5,9 @@
 //! decoded state. From EL0: synchronous exceptions go to the fault path and
 //! system calls (fault.rs), IRQs to the interrupt handler.
 
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::Ordering;
+
+use super::cpu_local::this_cpu;
 
 use super::esr::ExceptionClass;
 use super::fixup;
@@ -17,13 +19,11 @@ core::arch::global_asm!(
     overflow_stack_size = const super::stack_overflow::OVERFLOW_STACK_SIZE,
 );
 
-/// The frame being handled, for the panic handler's register dump.
-static CURRENT_FRAME: AtomicPtr<TrapFrame> = AtomicPtr::new(core::ptr::null_mut());
-
-/// The frame of the exception being handled, if any.
+/// The frame of the exception being handled on this CPU, if any (kept in
+/// its per-CPU data, cpu_local.rs), for the panic handler's register dump.
 pub fn current_frame() -> Option<&'static TrapFrame> {
-    let p = CURRENT_FRAME.load(Ordering::Relaxed);
-    // SAFETY: set only while handle_exception runs on this (only) CPU with the
+    let p = this_cpu().current_frame().load(Ordering::Relaxed);
+    // SAFETY: set only while handle_exception runs on this CPU with the
     // frame alive on its stack; a panic never returns into that frame.
     unsafe { p.as_ref() }
 }
@@ -41,7 +41,8 @@ pub fn install_vectors() {
 
 #[no_mangle]
 extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
-    let previous = CURRENT_FRAME.swap(frame, Ordering::Relaxed);
+    let slot = this_cpu().current_frame();
+    let previous = slot.swap(frame, Ordering::Relaxed);
     match VectorKind::from_index(kind) {
         VectorKind::CurrentElSpx(Event::Synchronous) => kernel_sync(frame),
         VectorKind::KernelStackOverflow => super::stack_overflow::report(),
@@ -59,7 +60,7 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
         }
         other => panic!("unexpected exception: {:?}", other),
     }
-    CURRENT_FRAME.store(previous, Ordering::Relaxed);
+    slot.store(previous, Ordering::Relaxed);
 }
 
 /// A new process's or thread's first return to EL0 (vectors.S's
@@ -69,10 +70,11 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
 /// do_notify_resume handles it.
 #[no_mangle]
 extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
-    let previous = CURRENT_FRAME.swap(frame, Ordering::Relaxed);
+    let slot = this_cpu().current_frame();
+    let previous = slot.swap(frame, Ordering::Relaxed);
     crate::signal::deliver::on_return_to_user(frame);
     exit_to_user();
-    CURRENT_FRAME.store(previous, Ordering::Relaxed);
+    slot.store(previous, Ordering::Relaxed);
 }
 
 /// What every entry from EL0 does first, for MTE (Linux's kernel_entry for

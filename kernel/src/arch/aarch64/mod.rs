@@ -5,6 +5,7 @@
 pub mod esr;
 pub mod mmu;
 pub mod mte_control;
+pub mod psci;
 pub mod regs;
 pub mod signal_frame;
 pub mod trap_frame;
@@ -26,6 +27,7 @@ kernel_only! {
     pub mod fixup;
     pub mod mte;
     pub mod page_fill;
+    pub mod smp;
     pub mod stack_overflow;
     pub mod timer;
     pub mod tlb;

@@ -56,9 +56,16 @@ pub fn tagging_enabled() -> bool {
     TAGGING.load(Ordering::Relaxed)
 }
 
+/// What the boot CPU offers, remembered for [`level`].
 pub fn detect() -> MteInfo {
+    let info = read_info();
+    LEVEL.store(info.level, Ordering::Relaxed);
+    info
+}
+
+/// What this CPU offers (each secondary reads its own for the boot log).
+pub fn read_info() -> MteInfo {
     let level = ID_AA64PFR1_EL1.read(ID_AA64PFR1_EL1::MTE) as u8;
-    LEVEL.store(level, Ordering::Relaxed);
     // GMID_EL1 is UNDEFINED below MTE2, so read it only when tags exist.
     let gm_block_bytes = (level >= 2).then(|| 4usize << GMID_EL1.read(super::regs::GMID_EL1::BS));
     MteInfo { level, gm_block_bytes }
@@ -71,11 +78,27 @@ pub fn enable(info: &MteInfo, seed: u64) {
     if !info.has_tag_storage() {
         return;
     }
-    use super::regs::{GCR_EL1 as G, RGSR_EL1 as R, SCTLR_EL1_EXT as S};
+    use super::regs::SCTLR_EL1_EXT as S;
     // Top-byte-ignore for the kernel half: DC GZVA / STG on linear-map
     // addresses carry tags. TBI0 (user pointers) is not MTE's: start.S sets
     // it on every CPU, as Linux does.
     TCR_EL1.modify(TCR_EL1::TBI1::Ignored);
+    init_cpu_registers(seed);
+    SCTLR_EL1_EXT.modify(S::ATA::SET + S::ATA0::SET + S::TCF::None + S::TCF0::None + S::ITFSB::SET);
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+    // SAFETY: TLB maintenance has no memory-safety effect; TBI bits may be
+    // cached in TLB entries, so they are flushed after changing TCR_EL1.
+    unsafe { core::arch::asm!("tlbi vmalle1", "dsb nsh", "isb", options(nostack)) };
+    TAG_BLOCK_BYTES.store(info.gm_block_bytes.expect("MTE2 has GMID_EL1"), Ordering::Relaxed);
+    TAGGING.store(true, Ordering::Relaxed);
+}
+
+/// MTE's registers that are each CPU's own and not copied from the boot
+/// CPU's SCTLR_EL1/TCR_EL1 (smp.rs): GCR_EL1, RGSR_EL1 and the fault
+/// status registers (Linux's cpu_enable_mte / mte_cpu_setup run on every
+/// CPU for the same reason).
+pub fn init_cpu_registers(seed: u64) {
+    use super::regs::{GCR_EL1 as G, RGSR_EL1 as R};
     // IRG: hardware random tags, never tag 0, so a random tag always differs
     // from memory that was never tagged.
     GCR_EL1.write(G::RRND::SET + G::Exclude.val(0x0001));
@@ -84,13 +107,6 @@ pub fn enable(info: &MteInfo, seed: u64) {
     RGSR_EL1.write(R::SEED.val((seed & 0xffff).max(1)) + R::TAG.val(0));
     TFSR_EL1.set(0);
     TFSRE0_EL1.set(0);
-    SCTLR_EL1_EXT.modify(S::ATA::SET + S::ATA0::SET + S::TCF::None + S::TCF0::None + S::ITFSB::SET);
-    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
-    // SAFETY: TLB maintenance has no memory-safety effect; TBI bits may be
-    // cached in TLB entries, so they are flushed after changing TCR_EL1.
-    unsafe { core::arch::asm!("tlbi vmalle1", "dsb nsh", "isb", options(nostack)) };
-    TAG_BLOCK_BYTES.store(info.gm_block_bytes.expect("MTE2 has GMID_EL1"), Ordering::Relaxed);
-    TAGGING.store(true, Ordering::Relaxed);
 }
 
 /// Sets PSTATE.TCO: `checked` clears it, so that tag checks apply to the

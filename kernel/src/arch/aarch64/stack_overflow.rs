@@ -22,14 +22,19 @@ pub struct OverflowStack([u8; OVERFLOW_STACK_SIZE]);
 
 const _: () = assert!(core::mem::align_of::<OverflowStack>() == OVERFLOW_STACK_SIZE);
 
-/// One CPU, one overflow stack. Only vectors.S uses it, by name.
-#[no_mangle]
-static mut kernel_overflow_stack: OverflowStack = OverflowStack([0; OVERFLOW_STACK_SIZE]);
+/// The boot CPU's overflow stack, in the image. Each secondary gets its
+/// own from the kernel-stack window (smp.rs); vectors.S finds this CPU's
+/// through TPIDR_EL1 (cpu_local.rs, `CpuData`).
+static mut BOOT_CPU_OVERFLOW_STACK: OverflowStack = OverflowStack([0; OVERFLOW_STACK_SIZE]);
 
-/// The overflow stack's bytes, for backtraces.
+/// Top of the boot CPU's overflow stack, for its per-CPU data.
+pub fn boot_cpu_overflow_stack_top() -> u64 {
+    core::ptr::addr_of!(BOOT_CPU_OVERFLOW_STACK) as u64 + OVERFLOW_STACK_SIZE as u64
+}
+
+/// This CPU's overflow stack's bytes, for backtraces.
 pub fn overflow_stack() -> core::ops::Range<u64> {
-    let start = core::ptr::addr_of!(kernel_overflow_stack) as u64;
-    start..start + OVERFLOW_STACK_SIZE as u64
+    super::cpu_local::this_cpu().overflow_stack()
 }
 
 /// Called from handle_exception for the entry's overflow report, on the

@@ -16,7 +16,8 @@
 // its guard page just below (mmu/layout.rs), so bit KSTACK_SHIFT of SP is 0
 // on a stack and 1 past its bottom; testing it needs no free register (the
 // add/sub dance swaps SP and x0 through each other). On overflow the entry
-// switches to a small overflow stack and reports kind | 16; entries from
+// switches to this CPU's small overflow stack (found through TPIDR_EL1)
+// and reports kind | 16; entries from
 // EL0 (whose instructions are counted by the benchmarks) do not check.
 
 .equ TF_X0,      0          // x0..x30 at 8 * n
@@ -63,9 +64,8 @@
     msr     tpidr_el0, x0           // SP with the frame pushed
     sub     x0, sp, x0
     msr     tpidrro_el0, x0         // x0
-    adrp    x0, kernel_overflow_stack
-    add     x0, x0, #:lo12:kernel_overflow_stack
-    add     x0, x0, #OVERFLOW_STACK_SIZE
+    mrs     x0, tpidr_el1           // this CPU's CpuData (cpu_local.rs):
+    ldr     x0, [x0]                // its overflow stack's top, at offset 0
     mov     sp, x0
     mrs     x0, tpidr_el0
     sub     x0, sp, x0              // top of the overflow stack - SP
