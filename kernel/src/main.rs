@@ -57,6 +57,7 @@ mod boot {
 
     use crate::arch::aarch64::boot::{enable_pan, EntryLevel};
     use crate::arch::aarch64::exception::install_vectors;
+    use crate::arch::aarch64::mmio::Mmio;
     use crate::arch::aarch64::mmu::{kernel_map, layout};
     use crate::arch::aarch64::{cpu_features, fpsimd, hwcaps, mte, timer};
     use crate::devicetree::{BootInfo, DtError};
@@ -90,11 +91,9 @@ mod boot {
             panic!("cannot build the kernel address space: {:?}", e);
         }
         frame::init_owners();
-        let uart = kernel_map::map_mmio(boot.uart, pl011::MMIO_SIZE)
-            .unwrap_or_else(|e| panic!("cannot map the UART at {}: {:?}", boot.uart, e));
-        // SAFETY: the device tree names this PL011 and it is now mapped as
-        // Device memory; nothing else drives it.
-        crate::console::init(unsafe { Pl011::new(uart.as_mut_ptr()) });
+        let uart = Mmio::claim(boot.uart, pl011::MMIO_SIZE)
+            .unwrap_or_else(|e| panic!("cannot map the UART at {}: {}", boot.uart, e));
+        crate::console::init(Pl011::new(uart));
         enable_pan();
         mte::enable(&mte_info, timer::ticks());
 

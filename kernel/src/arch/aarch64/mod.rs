@@ -24,6 +24,7 @@ kernel_only! {
     pub mod el0_abort;
     pub mod exception;
     pub mod fixup;
+    pub mod mmio;
     pub mod mte;
     pub mod page_fill;
     pub mod stack_overflow;
