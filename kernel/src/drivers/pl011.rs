@@ -73,7 +73,9 @@ impl Pl011 {
         self.regs.cr.write(CR::UARTEN::SET + CR::TXE::SET + CR::RXE::SET);
     }
 
-    pub fn write_byte(&mut self, b: u8) {
+    /// Takes `&self`: the panic path writes without the console lock
+    /// (console.rs), as Linux's pl011_console_write does during an oops.
+    pub fn write_byte(&self, b: u8) {
         while self.regs.fr.is_set(FR::TXFF) {
             core::hint::spin_loop();
         }
@@ -88,7 +90,7 @@ impl Pl011 {
     }
 }
 
-impl core::fmt::Write for Pl011 {
+impl core::fmt::Write for &Pl011 {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         for b in s.bytes() {
             if b == b'\n' {
