@@ -311,6 +311,24 @@ pub unsafe fn untag_free(ptr: *mut u8, layout: Layout, fp: u64) -> Result<*mut u
     Ok(va.with_match_all_tag().as_mut_ptr())
 }
 
+/// Whether [`untag_free`] would refuse to free `ptr` with `layout`, found
+/// by its checks without their effects (no record written, no retag): the
+/// guard of heap::free_expecting_refusal. Only for tagged pointers with
+/// heap tagging on.
+pub fn free_would_be_refused(ptr: *mut u8, layout: Layout) -> bool {
+    let va = VirtAddr::from_ptr(ptr);
+    let rec = va + data_bytes(layout.size()) as u64;
+    if !va.is_aligned(GRANULE as u64) || !in_heap(va) || !in_heap(rec + (RECORD_BYTES - 1) as u64) {
+        return true;
+    }
+    if heap_tag(rec) != Some(RECORD_TAG) {
+        return true;
+    }
+    // SAFETY: rec is a granule in the heap with room for a record (checked).
+    let r = unsafe { read_record(rec) };
+    r.magic != LIVE || data_bytes(r.size as usize) != data_bytes(layout.size()) || heap_tag(va) != Some(mte::tag_of(va))
+}
+
 /// Whether an allocation is in use or was freed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {

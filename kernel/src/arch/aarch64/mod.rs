@@ -27,6 +27,7 @@ kernel_only! {
     pub mod mmio;
     pub mod mte;
     pub mod page_fill;
+    pub mod probe;
     pub mod stack_overflow;
     pub mod timer;
     pub mod tlb;
