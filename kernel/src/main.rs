@@ -125,7 +125,7 @@ mod boot {
         if boot.has_arg("bench") {
             crate::fault_cost::enable();
         }
-        let initramfs = crate::fs::initramfs::set_global(read_initramfs(&boot));
+        let initramfs = crate::fs::boot_initramfs::set_global(read_initramfs(&boot));
 
         let exit = qemu_exit::AArch64::new();
         match (boot.arg("selftest"), boot.arg("run")) {

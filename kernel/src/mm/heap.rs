@@ -163,26 +163,6 @@ pub fn counted(layout: Layout) -> usize {
 #[cfg_attr(target_os = "none", global_allocator)]
 static ALLOCATOR: Heap = Heap { heap: LockedHeap::empty(), bookkeeping_bytes: AtomicUsize::new(0) };
 
-/// Hands `ptr` and `layout` to the heap's free expecting its tag checks to
-/// refuse them (the double-free and invalid-free probes, selftest/
-/// heap_tags.rs): they report the misuse and free nothing. Returns `false`,
-/// having done nothing, unless heap tagging is on, `ptr` is tagged and the
-/// checks would refuse it (kasan::free_would_be_refused), so that nothing
-/// live is ever freed. The check and the free are two steps: the
-/// self-tests call this before any other task runs.
-#[cfg(target_os = "none")]
-pub fn free_expecting_refusal(ptr: crate::mm::addr::VirtAddr, layout: Layout) -> bool {
-    use crate::mm::kasan;
-    let p = ptr.as_mut_ptr::<u8>();
-    if !tagging_heap() || !kasan::is_tagged(p) || !kasan::free_would_be_refused(p, layout) {
-        return false;
-    }
-    // SAFETY: the heap's checks refuse this pointer (checked just above):
-    // dealloc reports it and frees nothing.
-    unsafe { alloc::alloc::dealloc(p, layout) };
-    true
-}
-
 /// Runs `f`, the frame allocator at work: what it allocates and frees on
 /// the heap counts as bookkeeping. Every allocation it makes is freed by it
 /// too, so the count stays exact.

@@ -17,7 +17,6 @@ use crate::arch::aarch64::esr::{Esr, FaultKind};
 use crate::arch::aarch64::mte::{self, tag_of, with_tag, MATCH_ALL_TAG};
 use crate::arch::aarch64::probe;
 use crate::mm::addr::VirtAddr;
-use crate::mm::heap;
 use crate::mm::kasan::{self, State};
 use crate::mm::kasan_report::{expecting, BugKind, Report};
 use crate::selftest::{Check, Outcome};
@@ -119,7 +118,7 @@ fn address(allocation: &[u64]) -> VirtAddr {
 /// found it would not.
 fn refused_free(p: VirtAddr, size: usize) -> Result<(), String> {
     let layout = Layout::from_size_align(size, 8).expect("a valid layout");
-    if heap::free_expecting_refusal(p, layout) {
+    if kasan::free_expecting_refusal(p, layout) {
         Ok(())
     } else {
         Err(format!("the heap would accept the free of {:#x} ({} bytes): not attempted", p.as_u64(), size))
