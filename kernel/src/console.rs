@@ -9,27 +9,30 @@
 
 use core::fmt::{self, Write};
 
-use spin::Mutex;
+use spin::{Mutex, Once};
 
 use crate::drivers::pl011::Pl011;
 
 /// Bytes of early output kept until the UART is ready.
 const EARLY_BUFFER: usize = 8192;
 
+/// The UART, once mapped. Outside the lock: the panic path writes to it
+/// even while the lock is held (see `panic_print`).
+static UART: Once<Pl011> = Once::new();
+
+/// Serializes output; holds the early buffer until the UART is ready.
 struct Console {
-    uart: Option<Pl011>,
     early: [u8; EARLY_BUFFER],
     early_len: usize,
     early_dropped: usize,
 }
 
-static CONSOLE: Mutex<Console> =
-    Mutex::new(Console { uart: None, early: [0; EARLY_BUFFER], early_len: 0, early_dropped: 0 });
+static CONSOLE: Mutex<Console> = Mutex::new(Console { early: [0; EARLY_BUFFER], early_len: 0, early_dropped: 0 });
 
 impl Write for Console {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        match self.uart.as_mut() {
-            Some(uart) => uart.write_str(s),
+        match UART.get() {
+            Some(mut uart) => uart.write_str(s),
             None => {
                 let room = EARLY_BUFFER - self.early_len;
                 let n = s.len().min(room);
@@ -45,19 +48,21 @@ impl Write for Console {
 /// Starts writing to `uart`, after replaying the early buffer.
 pub fn init(mut uart: Pl011) {
     uart.init();
-    let mut console = CONSOLE.lock();
+    let console = CONSOLE.lock();
     let early = core::str::from_utf8(&console.early[..console.early_len]).unwrap_or("<early log not UTF-8>\n");
-    let _ = uart.write_str(early);
+    let mut writer = &uart;
+    let _ = writer.write_str(early);
     if console.early_dropped > 0 {
-        let _ = writeln!(uart, "[console] {} bytes of early log dropped", console.early_dropped);
+        let _ = writeln!(writer, "[console] {} bytes of early log dropped", console.early_dropped);
     }
-    console.uart = Some(uart);
+    // Under the lock: no one writes to the early buffer after its replay.
+    UART.call_once(|| uart);
 }
 
 /// Writes a user program's output as it is (bytes, not necessarily UTF-8).
 pub fn write_bytes(bytes: &[u8]) {
     let mut console = CONSOLE.lock();
-    match console.uart.as_mut() {
+    match UART.get() {
         Some(uart) => bytes.iter().for_each(|&b| {
             if b == b'\n' {
                 uart.write_byte(b'\r');
@@ -75,15 +80,21 @@ pub fn _print(args: fmt::Arguments) {
     let _ = CONSOLE.lock().write_fmt(args);
 }
 
-/// Writes even if the console lock is held: for the panic path only, where
-/// the holder will never run again.
+/// Writes even if the console lock is held: for the panic path, where the
+/// holder may never run again. Then the bytes go straight to the UART,
+/// unserialized, as Linux's pl011_console_write does when its trylock
+/// fails during an oops; before the UART is up they are lost.
 pub fn panic_print(args: fmt::Arguments) {
-    if CONSOLE.is_locked() {
-        // SAFETY: called only on the panic path of the only CPU; whoever
-        // held the lock was interrupted for good.
-        unsafe { CONSOLE.force_unlock() };
+    match CONSOLE.try_lock() {
+        Some(mut console) => {
+            let _ = console.write_fmt(args);
+        }
+        None => {
+            if let Some(mut uart) = UART.get() {
+                let _ = uart.write_fmt(args);
+            }
+        }
     }
-    _print(args);
 }
 
 #[macro_export]

@@ -7,7 +7,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use log::{info, warn};
 use spin::Mutex;
 
-use crate::arch::aarch64::mmu::kernel_map;
+use crate::arch::aarch64::mmio::Mmio;
 use crate::arch::aarch64::timer;
 use crate::devicetree::BootInfo;
 use crate::drivers::gic_v2::{self, GicV2};
@@ -22,15 +22,16 @@ pub fn init(boot: &BootInfo) -> bool {
         warn!("no GICv2 in the device tree (QEMU: gic-version=2): no interrupts, no time limits");
         return false;
     };
-    let dist = kernel_map::map_mmio(gic.distributor, gic_v2::DISTRIBUTOR_SIZE);
-    let cpu = kernel_map::map_mmio(gic.cpu_interface, gic_v2::CPU_INTERFACE_SIZE);
-    let (Ok(dist), Ok(cpu)) = (dist, cpu) else {
-        warn!("cannot map the GIC: no interrupts");
-        return false;
+    let dist = Mmio::claim(gic.distributor, gic_v2::DISTRIBUTOR_SIZE);
+    let cpu = Mmio::claim(gic.cpu_interface, gic_v2::CPU_INTERFACE_SIZE);
+    let (dist, cpu) = match (dist, cpu) {
+        (Ok(dist), Ok(cpu)) => (dist, cpu),
+        (Err(e), _) | (_, Err(e)) => {
+            warn!("cannot map the GIC: {}; no interrupts", e);
+            return false;
+        }
     };
-    // SAFETY: the device tree names these GICv2 register blocks, now mapped
-    // as Device memory; nothing else drives them.
-    let mut driver = unsafe { GicV2::new(dist.as_mut_ptr(), cpu.as_mut_ptr()) };
+    let mut driver = GicV2::new(dist, cpu);
     driver.init();
     driver.enable(boot.timer_intid);
     TIMER_INTID.store(boot.timer_intid, Ordering::Relaxed);

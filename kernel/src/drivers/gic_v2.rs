@@ -7,8 +7,10 @@ use tock_registers::interfaces::{Readable, Writeable};
 use tock_registers::register_structs;
 use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
 
+use crate::arch::aarch64::mmio::Mmio;
+
 register_structs! {
-    Distributor {
+    pub Distributor {
         (0x000 => ctlr: ReadWrite<u32>),
         (0x004 => _reserved0),
         (0x100 => isenabler: [ReadWrite<u32>; 32]),
@@ -20,7 +22,7 @@ register_structs! {
 }
 
 register_structs! {
-    CpuInterface {
+    pub CpuInterface {
         (0x00 => ctlr: ReadWrite<u32>),
         /// Priority mask: only interrupts of higher priority (lower value) are signalled.
         (0x04 => pmr: ReadWrite<u32>),
@@ -40,20 +42,14 @@ pub const CPU_INTERFACE_SIZE: u64 = 0x2000;
 const SPURIOUS: u32 = 1023;
 
 pub struct GicV2 {
-    dist: &'static Distributor,
-    cpu: &'static CpuInterface,
+    dist: Mmio<Distributor>,
+    cpu: Mmio<CpuInterface>,
 }
 
-// SAFETY: the register blocks are MMIO owned by this one driver value.
-unsafe impl Send for GicV2 {}
-
 impl GicV2 {
-    /// # Safety
-    /// Both addresses must be mapped Device memory of a GICv2 that nothing
-    /// else drives.
-    pub unsafe fn new(dist: *mut u8, cpu: *mut u8) -> Self {
-        // SAFETY: per the function contract.
-        unsafe { Self { dist: &*(dist as *const Distributor), cpu: &*(cpu as *const CpuInterface) } }
+    /// The driver of the GICv2 whose two register blocks these are.
+    pub fn new(dist: Mmio<Distributor>, cpu: Mmio<CpuInterface>) -> Self {
+        Self { dist, cpu }
     }
 
     /// Enables forwarding, with every interrupt masked until `enable`.

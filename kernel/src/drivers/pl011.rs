@@ -2,6 +2,8 @@
 //! Register map: PL011 Technical Reference Manual (DDI 0183), section 3.2.
 
 use tock_registers::interfaces::{Readable, Writeable};
+
+use crate::arch::aarch64::mmio::Mmio;
 use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
 use tock_registers::{register_bitfields, register_structs};
 
@@ -34,7 +36,8 @@ register_bitfields! {u32,
 }
 
 register_structs! {
-    Registers {
+    /// The register block (arch/aarch64/mmio.rs lays it over the device).
+    pub Registers {
         (0x00 => dr: ReadWrite<u32>),
         (0x04 => _reserved0),
         (0x18 => fr: ReadOnly<u32, FR::Register>),
@@ -51,20 +54,13 @@ register_structs! {
 pub const MMIO_SIZE: u64 = 0x1000;
 
 pub struct Pl011 {
-    regs: &'static Registers,
+    regs: Mmio<Registers>,
 }
 
-// SAFETY: the register block is MMIO owned by this one driver value; moving
-// it to another context (behind the console lock) is sound.
-unsafe impl Send for Pl011 {}
-
 impl Pl011 {
-    /// # Safety
-    /// `base` must be the mapped (Device memory) address of a PL011 that
-    /// nothing else drives.
-    pub unsafe fn new(base: *mut u8) -> Self {
-        // SAFETY: per the function contract.
-        Self { regs: unsafe { &*(base as *const Registers) } }
+    /// The driver of the PL011 whose registers `regs` are.
+    pub fn new(regs: Mmio<Registers>) -> Self {
+        Self { regs }
     }
 
     /// 8N1 with FIFOs, transmitter and receiver on. The baud rate is left as
@@ -77,7 +73,9 @@ impl Pl011 {
         self.regs.cr.write(CR::UARTEN::SET + CR::TXE::SET + CR::RXE::SET);
     }
 
-    pub fn write_byte(&mut self, b: u8) {
+    /// Takes `&self`: the panic path writes without the console lock
+    /// (console.rs), as Linux's pl011_console_write does during an oops.
+    pub fn write_byte(&self, b: u8) {
         while self.regs.fr.is_set(FR::TXFF) {
             core::hint::spin_loop();
         }
@@ -92,7 +90,7 @@ impl Pl011 {
     }
 }
 
-impl core::fmt::Write for Pl011 {
+impl core::fmt::Write for &Pl011 {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         for b in s.bytes() {
             if b == b'\n' {

@@ -57,20 +57,6 @@ impl fmt::Display for CpioError {
     }
 }
 
-/// The boot initramfs, for execve (set once by boot).
-#[cfg(target_os = "none")]
-static GLOBAL: spin::Once<Initramfs<'static>> = spin::Once::new();
-
-#[cfg(target_os = "none")]
-pub fn set_global(fs: Initramfs<'static>) -> &'static Initramfs<'static> {
-    GLOBAL.call_once(|| fs)
-}
-
-#[cfg(target_os = "none")]
-pub fn global() -> &'static Initramfs<'static> {
-    GLOBAL.get().expect("the initramfs is read at boot")
-}
-
 /// A parsed archive: entries borrowed from the blob.
 #[derive(Debug, Default)]
 pub struct Initramfs<'a> {

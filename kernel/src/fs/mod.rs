@@ -15,6 +15,7 @@ pub mod seq_text;
 
 // Kernel-only: not built for the host unit tests (main.rs: kernel_only!).
 kernel_only! {
+    pub mod boot_initramfs;
     pub mod file;
     pub mod pipe;
     pub mod procfs;

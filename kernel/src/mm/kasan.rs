@@ -311,6 +311,42 @@ pub unsafe fn untag_free(ptr: *mut u8, layout: Layout, fp: u64) -> Result<*mut u
     Ok(va.with_match_all_tag().as_mut_ptr())
 }
 
+/// Whether [`untag_free`] would refuse to free `ptr` with `layout`, found
+/// by its checks without their effects (no record written, no retag): the
+/// guard of heap::free_expecting_refusal. Only for tagged pointers with
+/// heap tagging on.
+pub fn free_would_be_refused(ptr: *mut u8, layout: Layout) -> bool {
+    let va = VirtAddr::from_ptr(ptr);
+    let rec = va + data_bytes(layout.size()) as u64;
+    if !va.is_aligned(GRANULE as u64) || !in_heap(va) || !in_heap(rec + (RECORD_BYTES - 1) as u64) {
+        return true;
+    }
+    if heap_tag(rec) != Some(RECORD_TAG) {
+        return true;
+    }
+    // SAFETY: rec is a granule in the heap with room for a record (checked).
+    let r = unsafe { read_record(rec) };
+    r.magic != LIVE || data_bytes(r.size as usize) != data_bytes(layout.size()) || heap_tag(va) != Some(mte::tag_of(va))
+}
+
+/// Hands `ptr` and `layout` to the heap's free expecting its tag checks to
+/// refuse them (the double-free and invalid-free probes, selftest/
+/// heap_tags.rs): they report the misuse and free nothing. Returns `false`,
+/// having done nothing, unless heap tagging is on, `ptr` is tagged and the
+/// checks would refuse it ([`free_would_be_refused`]), so that nothing
+/// live is ever freed. The check and the free are two steps: the
+/// self-tests call this before any other task runs.
+pub fn free_expecting_refusal(ptr: VirtAddr, layout: Layout) -> bool {
+    let p = ptr.as_mut_ptr::<u8>();
+    if !tagging_heap() || !is_tagged(p) || !free_would_be_refused(p, layout) {
+        return false;
+    }
+    // SAFETY: the heap's checks refuse this pointer (checked just above):
+    // dealloc reports it and frees nothing.
+    unsafe { alloc::alloc::dealloc(p, layout) };
+    true
+}
+
 /// Whether an allocation is in use or was freed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {

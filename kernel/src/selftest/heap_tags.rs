@@ -5,15 +5,17 @@
 //! `N passed, N failed`. `selftest=heap-use-after-free` does one
 //! use-after-free for real: the full report, then the panic.
 
-use alloc::alloc::{alloc, dealloc, Layout};
+use alloc::alloc::Layout;
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
+use alloc::vec;
 
 use log::{error, info};
 
 use crate::arch::aarch64::esr::{Esr, FaultKind};
-use crate::arch::aarch64::fixup::{probe_read, probe_write};
 use crate::arch::aarch64::mte::{self, tag_of, with_tag, MATCH_ALL_TAG};
+use crate::arch::aarch64::probe;
 use crate::mm::addr::VirtAddr;
 use crate::mm::kasan::{self, State};
 use crate::mm::kasan_report::{expecting, BugKind, Report};
@@ -30,7 +32,8 @@ pub const CHECKS: &[Check] = &[Check {
 /// forged tag under SCTLR_EL1.TCF = async goes through and sets
 /// TFSR_EL1.TF1, which `take_kernel_async_fault` finds (and clears).
 fn heap_pointers_follow_the_mode() -> Outcome {
-    let (p, layout) = allocate(32);
+    let mut allocation = allocate(32);
+    let p = address(&allocation);
     let tag = tag_of(p);
     let outcome = if !kasan::tagging_heap() {
         if tag == MATCH_ALL_TAG {
@@ -39,15 +42,15 @@ fn heap_pointers_follow_the_mode() -> Outcome {
             Outcome::Fail(format!("kasan={}: heap pointer {:#x} is tagged", kasan::mode().name(), p.as_u64()))
         }
     } else {
-        // SAFETY: the check's own allocation, in the Tagged heap.
-        let memory = unsafe { mte::load_tag(p) };
-        if tag == 0 || tag == MATCH_ALL_TAG || memory != tag {
-            Outcome::Fail(format!("heap pointer {:#x}: pointer tag {:#x}, memory tag {:#x}", p.as_u64(), tag, memory))
+        // The check's own allocation, in the Tagged heap.
+        let memory = kasan::heap_tag(p);
+        if tag == 0 || tag == MATCH_ALL_TAG || memory != Some(tag) {
+            Outcome::Fail(format!("heap pointer {:#x}: pointer tag {:#x}, memory tag {:x?}", p.as_u64(), tag, memory))
         } else {
-            // SAFETY: a write into the check's own allocation; with TCF
-            // async it goes through and only records the mismatch.
-            let recorded = mte::with_kernel_checks_async(|| unsafe {
-                core::ptr::write_volatile(with_tag(p, tag % 14 + 1).as_mut_ptr::<u8>(), 1)
+            // A write into the check's own allocation; with TCF async it
+            // goes through and only records the mismatch.
+            let recorded = mte::with_kernel_checks_async(|| {
+                let _ = probe::write_with_tag(&mut allocation[0], tag % 14 + 1, 1);
             });
             if recorded {
                 Outcome::Pass
@@ -59,7 +62,7 @@ fn heap_pointers_follow_the_mode() -> Outcome {
             }
         }
     };
-    free(p, layout);
+    drop(allocation);
     outcome
 }
 
@@ -99,19 +102,27 @@ pub fn run_probes() -> u32 {
     (failed != 0) as u32
 }
 
-/// Allocates `size` bytes (8-aligned) from the kernel heap.
-fn allocate(size: usize) -> (VirtAddr, Layout) {
-    let layout = Layout::from_size_align(size, 8).expect("a valid layout");
-    // SAFETY: a non-zero size.
-    let p = unsafe { alloc(layout) };
-    assert!(!p.is_null(), "heap exhausted in a probe");
-    (VirtAddr::from_ptr(p), layout)
+/// Allocates `size` bytes (a multiple of 8; 8-aligned) from the kernel
+/// heap: the layout `size`, align 8, as the reports name it.
+fn allocate(size: usize) -> Box<[u64]> {
+    vec![0u64; size / 8].into_boxed_slice()
 }
 
-fn free(p: VirtAddr, layout: Layout) {
-    // SAFETY: the probe's own allocation (or, in the double-free and
-    // invalid-free probes, a deliberate misuse the heap must refuse).
-    unsafe { dealloc(p.as_mut_ptr(), layout) };
+/// Where an allocation starts, with its pointer tag: kept after the free
+/// for the probes (an address, not a reference).
+fn address(allocation: &[u64]) -> VirtAddr {
+    VirtAddr::from_ptr(allocation.as_ptr())
+}
+
+/// A free the heap must refuse (double or invalid): `Err` if the guard
+/// found it would not.
+fn refused_free(p: VirtAddr, size: usize) -> Result<(), String> {
+    let layout = Layout::from_size_align(size, 8).expect("a valid layout");
+    if kasan::free_expecting_refusal(p, layout) {
+        Ok(())
+    } else {
+        Err(format!("the heap would accept the free of {:#x} ({} bytes): not attempted", p.as_u64(), size))
+    }
 }
 
 fn match_all_form(p: VirtAddr) -> u64 {
@@ -166,11 +177,11 @@ fn check_report(
 }
 
 fn use_after_free_read() -> Result<(), String> {
-    let (p, layout) = allocate(32);
-    free(p, layout);
-    // SAFETY: freed memory no one has reused (nothing allocates in
-    // between); the read faults, or reads a byte harmlessly.
-    let (r, report) = expecting(|| unsafe { probe_read(p) });
+    let allocation = allocate(32);
+    let p = address(&allocation);
+    drop(allocation);
+    // Freed memory: the read faults, or reads a byte harmlessly.
+    let (r, report) = expecting(|| probe::read(p));
     tag_check(r)?;
     check_report(report, BugKind::UseAfterFree, p, p, 32, State::Freed)?;
     if report.and_then(|r| r.write) != Some(false) || report.and_then(|r| r.size) != Some(1) {
@@ -180,12 +191,12 @@ fn use_after_free_read() -> Result<(), String> {
 }
 
 fn use_after_free_write() -> Result<(), String> {
-    let (p, layout) = allocate(48);
-    free(p, layout);
+    let allocation = allocate(48);
+    let p = address(&allocation);
+    drop(allocation);
     let q = VirtAddr::new(p.as_u64() + 20);
-    // SAFETY: as above; a write that went through would land in freed
-    // memory no one uses.
-    let (r, report) = expecting(|| unsafe { probe_write(q, 0x5a) });
+    // Freed memory, retagged: the store faults and writes nothing.
+    let (r, report) = expecting(|| probe::write_expecting_tag_fault(q, 0x5a));
     tag_check(r)?;
     check_report(report, BugKind::UseAfterFree, q, p, 48, State::Freed)?;
     if report.and_then(|r| r.write) != Some(true) {
@@ -196,55 +207,61 @@ fn use_after_free_write() -> Result<(), String> {
 
 fn read_past_the_end() -> Result<(), String> {
     // 40 bytes: granules [0, 48); the first byte beyond the last granule.
-    let (p, layout) = allocate(40);
+    let allocation = allocate(40);
+    let p = address(&allocation);
     let q = VirtAddr::new(p.as_u64() + 48);
-    // SAFETY: a read of the heap's own record, harmless if it went through.
-    let (r, report) = expecting(|| unsafe { probe_read(q) });
+    // A read of the heap's own record, harmless if it went through.
+    let (r, report) = expecting(|| probe::read(q));
     let result = tag_check(r).and_then(|()| check_report(report, BugKind::OutOfBounds, q, p, 40, State::Live));
-    free(p, layout);
+    drop(allocation);
     result
 }
 
 fn double_free() -> Result<(), String> {
-    let (p, layout) = allocate(64);
-    free(p, layout);
-    let ((), report) = expecting(|| free(p, layout));
+    let allocation = allocate(64);
+    let p = address(&allocation);
+    drop(allocation);
+    let (refused, report) = expecting(|| refused_free(p, 64));
+    refused?;
     check_report(report, BugKind::DoubleFree, p, p, 64, State::Freed)
 }
 
 fn free_inside() -> Result<(), String> {
-    let (p, layout) = allocate(64);
+    let allocation = allocate(64);
+    let p = address(&allocation);
     let q = VirtAddr::new(p.as_u64() + 16);
-    let ((), report) = expecting(|| free(q, Layout::from_size_align(32, 8).expect("a valid layout")));
-    let result = check_report(report, BugKind::InvalidFree, q, p, 64, State::Live);
+    let (refused, report) = expecting(|| refused_free(q, 32));
+    let result = refused.and_then(|()| check_report(report, BugKind::InvalidFree, q, p, 64, State::Live));
     // The refused free must have left the allocation whole and live.
-    // SAFETY: the probe's own live allocation.
-    let still = unsafe { mte::probe_read_checked(p) };
-    free(p, layout);
+    let still = probe::read_tag_checked(p);
+    drop(allocation);
     result?;
     still.map(|_| ()).map_err(|e| format!("the allocation no longer reads after the refused free: {}", e))
 }
 
 fn forged_tag_write() -> Result<(), String> {
-    let (p, layout) = allocate(32);
+    let mut allocation = allocate(32);
+    let p = address(&allocation);
     // Another tag, never the match-all one nor 0.
-    let forged = with_tag(p, tag_of(p) % 14 + 1);
-    // SAFETY: a write into the probe's own allocation, harmless if it went through.
-    let (r, report) = expecting(|| unsafe { probe_write(forged, 1) });
+    let forged = tag_of(p) % 14 + 1;
+    // A write into the probe's own allocation, harmless if it went through.
+    let (r, report) = expecting(|| probe::write_with_tag(&mut allocation[0], forged, 1));
+    let forged = with_tag(p, forged);
     let result = tag_check(r).and_then(|()| check_report(report, BugKind::InvalidAccess, forged, p, 32, State::Live));
-    free(p, layout);
+    drop(allocation);
     result
 }
 
 /// One use-after-free for real: a 64-byte allocation freed, then read.
 /// Must end in the KASAN report and the panic.
 pub fn deliberate_use_after_free() -> ! {
-    let (p, layout) = allocate(64);
-    free(p, layout);
+    let allocation = allocate(64);
+    let p = address(&allocation);
+    drop(allocation);
     info!("reading {:#x}, freed; a KASAN use-after-free report and a panic must follow", p.as_u64());
-    // SAFETY: not safe by design: the memory was freed, and the tag check
-    // fault ends the kernel, which is what this mode demonstrates.
-    let v = unsafe { core::ptr::read_volatile(p.as_ptr::<u64>()) };
+    // The memory was freed: the tag check fault ends the kernel, which is
+    // what this mode demonstrates.
+    let v = probe::load_without_fixup(p);
     // In async mode the read went through: the fault is in TFSR_EL1, and
     // this is where it is found (as at the next kernel entry or exit).
     kasan::check_async_fault("the end of the deliberate use-after-free");

@@ -7,8 +7,8 @@
 use super::{Check, Outcome};
 use crate::arch::aarch64::boot;
 use crate::arch::aarch64::esr::{Esr, ExceptionClass, FaultKind};
-use crate::arch::aarch64::fixup::{probe_execute, probe_read, probe_read_unprivileged, probe_read_without_pan};
 use crate::arch::aarch64::mmu::user_tables;
+use crate::arch::aarch64::probe;
 use crate::ensure;
 use crate::mm::addr::VirtAddr;
 use crate::mm::address_space::AddressSpace;
@@ -51,8 +51,8 @@ fn is_permission_fault(esr: Esr, class: ExceptionClass) -> bool {
 fn pan_stops_a_plain_el1_load_from_a_user_page() -> Outcome {
     ensure!(boot::pan_enabled(), "PSTATE.PAN is clear before the probe");
     with_user_page(Prot::READ | Prot::WRITE, &[MARKER], |va| {
-        // SAFETY: a byte load from a page mapped above; a fault is caught.
-        let plain = unsafe { probe_read(va) };
+        // A byte load from a page mapped above; a fault is caught.
+        let plain = probe::read(va);
         match plain {
             Err(esr) => ensure!(
                 is_permission_fault(esr, ExceptionClass::DataAbortSameEl),
@@ -69,8 +69,7 @@ fn pan_stops_a_plain_el1_load_from_a_user_page() -> Outcome {
             }
         }
         ensure!(boot::pan_enabled(), "PSTATE.PAN is clear after the fault was fixed up");
-        // SAFETY: as above.
-        let without_pan = unsafe { probe_read_without_pan(va) };
+        let without_pan = probe::read_without_pan(va);
         ensure!(
             without_pan == Ok(MARKER),
             "LDRB with PSTATE.PAN cleared: {:?}, want Ok({:#x})",
@@ -78,8 +77,7 @@ fn pan_stops_a_plain_el1_load_from_a_user_page() -> Outcome {
             MARKER
         );
         ensure!(boot::pan_enabled(), "PSTATE.PAN was not set again after the probe");
-        // SAFETY: as above.
-        let unprivileged = unsafe { probe_read_unprivileged(va) };
+        let unprivileged = probe::read_unprivileged(va);
         ensure!(unprivileged == Ok(MARKER), "LDTRB: {:?}, want Ok({:#x})", unprivileged.map_err(|e| e.0), MARKER);
         Outcome::Pass
     })
@@ -89,12 +87,11 @@ fn pxn_stops_el1_executing_a_user_page() -> Outcome {
     with_user_page(Prot::READ | Prot::EXEC, &RET.to_le_bytes(), |va| {
         // The page is EL0-executable and readable with LDTR: only PXN stands
         // between the kernel and running it.
-        // SAFETY: a load from the page just mapped; a fault is caught.
-        let unprivileged = unsafe { probe_read_unprivileged(va) };
+        let unprivileged = probe::read_unprivileged(va);
         ensure!(unprivileged == Ok(RET as u8), "LDTRB of the user code page: {:?}", unprivileged.map_err(|e| e.0));
-        // SAFETY: the target is a RET, so even a kernel that ran it would
-        // come back; PXN should stop the fetch, caught by the fixup table.
-        match unsafe { probe_execute(va) } {
+        // The target is a RET, so even a kernel that ran it would come
+        // back; PXN should stop the fetch, caught by the fixup table.
+        match probe::execute_ret(va) {
             Err(esr) => ensure!(
                 is_permission_fault(esr, ExceptionClass::InstructionAbortSameEl),
                 "BLR to user page {:#x} faulted with {}, want an instruction abort with a level 3 permission fault (PXN)", va.as_u64(), esr

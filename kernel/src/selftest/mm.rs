@@ -4,6 +4,7 @@ use alloc::vec::Vec;
 
 use super::{Check, Outcome};
 use crate::ensure;
+use crate::mm::kernel_page::KernelPage;
 use crate::mm::{frame, heap};
 
 pub const CHECKS: &[Check] = &[
@@ -18,29 +19,20 @@ pub const CHECKS: &[Check] = &[
 ];
 
 fn dc_zva_zeroes_every_byte_of_a_page() -> Outcome {
-    // SAFETY: the caller's page.
-    zeroes_every_byte(|page| unsafe { crate::arch::aarch64::page_fill::zero_page(page) })
+    zeroes_every_byte(KernelPage::zero)
 }
 
 /// The DCZID_EL0.DZP fallback, called directly (QEMU never sets DZP).
 fn stores_zero_every_byte_of_a_page_where_dc_zva_is_prohibited() -> Outcome {
-    // SAFETY: the caller's page.
-    zeroes_every_byte(|page| unsafe { crate::arch::aarch64::page_fill::zero_page_by_stores(page) })
+    zeroes_every_byte(KernelPage::zero_by_stores)
 }
 
 /// `zero` leaves no byte of a page filled with 0xaa.
-fn zeroes_every_byte(zero: impl Fn(crate::mm::addr::VirtAddr)) -> Outcome {
-    use crate::arch::aarch64::mmu::layout::phys_to_virt;
-    let Some(f) = frame::alloc() else { return Outcome::Fail("no frame".into()) };
-    let page = phys_to_virt(f.start());
-    let p = page.as_mut_ptr::<u8>();
-    // SAFETY: a frame we own, through the linear map (Normal, writable).
-    let nonzero = unsafe {
-        core::ptr::write_bytes(p, 0xaa, 4096);
-        zero(page);
-        (0..4096).find(|&i| p.add(i).read_volatile() != 0)
-    };
-    frame::put(f);
+fn zeroes_every_byte(zero: impl Fn(&mut KernelPage)) -> Outcome {
+    let Some(mut page) = KernelPage::alloc() else { return Outcome::Fail("no frame".into()) };
+    page.bytes_mut().fill(0xaa);
+    zero(&mut page);
+    let nonzero = page.bytes().iter().position(|&b| b != 0);
     ensure!(nonzero.is_none(), "byte {:?} survived the zeroing", nonzero);
     Outcome::Pass
 }

@@ -114,8 +114,8 @@ fn boot_stack_guard_page_is_unmapped() -> Outcome {
     let guard = boot_stack_guard();
     let at = translate(guard, Access::Read);
     ensure!(matches!(at, Translation::Fault { status_code: 0x07 }), "AT S1E1R on the guard page: {:?}", at);
-    // SAFETY: the probe's fault is caught by the fixup table.
-    let probe = unsafe { crate::arch::aarch64::fixup::probe_read(guard) };
+    // The probe's fault is caught by the fixup table.
+    let probe = crate::arch::aarch64::probe::read(guard);
     match probe {
         Err(esr) => ensure!(
             esr.abort().map(|a| a.status_code) == Some(0x07),

@@ -7,6 +7,10 @@
 //! (and let tests/run.sh check) the panic report; `selftest=stack-overflow`
 //! recurses until the boot stack runs into its guard page, which must end
 //! in the stack-overflow report.
+//!
+//! Safe code only, deliberate faults included: the probes are
+//! arch/aarch64/probe.rs's, the pages mm/kernel_page.rs's.
+#![deny(unsafe_code)]
 
 mod el2;
 pub mod heap_tags;
@@ -90,9 +94,9 @@ pub fn run_all() -> Summary {
 pub fn deliberate_kernel_fault() -> ! {
     let guard = crate::arch::aarch64::mmu::kernel_map::boot_stack_guard();
     info!("reading the boot stack guard page at {:#x}; a panic report must follow", guard.as_u64());
-    // SAFETY: not safe by design: the page is unmapped and the fault ends the
-    // kernel, which is what this mode demonstrates.
-    let v = unsafe { core::ptr::read_volatile(guard.as_ptr::<u64>()) };
+    // The page is unmapped: the fault ends the kernel, which is what this
+    // mode demonstrates.
+    let v = crate::arch::aarch64::probe::load_without_fixup(guard);
     panic!("the guard page was readable (read {:#x})", v)
 }
 

@@ -5,12 +5,11 @@ use tock_registers::interfaces::Readable;
 
 use super::{Check, Outcome};
 use crate::arch::aarch64::esr::{ExceptionClass, FaultKind};
-use crate::arch::aarch64::mmu::layout::phys_to_virt;
 use crate::arch::aarch64::mte::{self, GRANULE};
 use crate::arch::aarch64::regs::{GCR_EL1, RGSR_EL1, SCTLR_EL1_EXT};
 use crate::ensure;
-use crate::mm::addr::VirtAddr;
 use crate::mm::frame;
+use crate::mm::kernel_page::{KernelPage, PageTags, GRANULES};
 
 pub const CHECKS: &[Check] = &[
     Check { name: "mte_control_registers_are_set", run: mte_control_registers_are_set },
@@ -24,18 +23,18 @@ pub const CHECKS: &[Check] = &[
 ];
 
 /// Runs `f` on a tagged, zeroed frame, or skips when tagging is off.
-fn with_tagged_page(f: impl FnOnce(VirtAddr) -> Outcome) -> Outcome {
+fn with_tagged_page(f: impl FnOnce(&mut KernelPage) -> Outcome) -> Outcome {
     if !mte::tagging_enabled() {
         return Outcome::Skip("tagging is off");
     }
-    let Some(frame) = frame::alloc_zeroed(frame::Clear::DataAndTags) else {
+    let Some(mut page) = KernelPage::alloc_zeroed(frame::Clear::DataAndTags) else {
         return Outcome::Fail("no frame".into());
     };
-    let page = phys_to_virt(frame.start());
-    let outcome = f(page);
-    // SAFETY: as above; leave no tags behind for the next user.
-    unsafe { crate::arch::aarch64::page_fill::zero_page_with_tags(page) };
-    frame::put(frame);
+    let outcome = f(&mut page);
+    // Leave no tags behind for the next user.
+    if let Some(mut tags) = page.tags() {
+        tags.zero_with_tags();
+    }
     outcome
 }
 
@@ -65,14 +64,12 @@ fn mte_control_registers_are_set() -> Outcome {
 
 fn stg_through_linear_map_is_read_back_by_ldg() -> Outcome {
     with_tagged_page(|page| {
+        let Some(mut tags) = page.tags() else { return Outcome::Skip("tagging is off") };
         for i in 0..16u8 {
-            let granule = mte::with_tag(page + (i as u64 * GRANULE as u64), i);
-            // SAFETY: a granule of the page we own.
-            unsafe { mte::store_tag(granule) };
+            tags.store(i as usize, i);
         }
         for i in 0..16u8 {
-            // SAFETY: as above.
-            let tag = unsafe { mte::load_tag(page + (i as u64 * GRANULE as u64)) };
+            let tag = tags.load(i as usize);
             ensure!(tag == i, "granule {} reads tag {:#x} after STG of {:#x}", i, tag, i);
         }
         Outcome::Pass
@@ -80,49 +77,39 @@ fn stg_through_linear_map_is_read_back_by_ldg() -> Outcome {
 }
 
 fn dc_gzva_clears_data_and_tags() -> Outcome {
-    clears_data_and_tags(|page| {
-        // SAFETY: the caller's tagged page.
-        unsafe { crate::arch::aarch64::page_fill::zero_page_with_tags(page) }
-    })
+    clears_data_and_tags(|tags| tags.zero_with_tags())
 }
 
 /// The DCZID_EL0.DZP fallback, called directly (QEMU never sets DZP).
 fn stz2g_clears_data_and_tags_where_dc_gzva_is_prohibited() -> Outcome {
-    clears_data_and_tags(|page| {
-        // SAFETY: the caller's tagged page, through a tag-0 pointer.
-        unsafe { crate::arch::aarch64::page_fill::zero_page_with_tags_by_stores(mte::with_tag(page, 0)) }
-    })
+    clears_data_and_tags(|tags| tags.zero_with_tags_by_stores())
 }
 
 /// `zero` leaves no data byte and no tag of a dirtied tagged page.
-fn clears_data_and_tags(zero: impl Fn(VirtAddr)) -> Outcome {
+fn clears_data_and_tags(zero: impl Fn(&mut PageTags<'_>)) -> Outcome {
     with_tagged_page(|page| {
-        let p = page.as_mut_ptr::<u8>();
-        // SAFETY: the page is ours; STG/LDG/DC GZVA on its granules.
-        unsafe {
-            core::ptr::write_bytes(p, 0xaa, 4096);
-            mte::store_tag(mte::with_tag(page + 16, 0x5));
-            mte::store_tag(mte::with_tag(page + 4080, 0x9));
-            zero(page);
-            let tagged = (0..4096 / GRANULE).find(|&g| mte::load_tag(page + (g * GRANULE) as u64) != 0);
-            ensure!(tagged.is_none(), "granule {:?} kept a non-zero tag", tagged);
-            let nonzero = (0..4096).find(|&i| p.add(i).read_volatile() != 0);
-            ensure!(nonzero.is_none(), "byte {:?} survived the zeroing", nonzero);
-        }
+        page.bytes_mut().fill(0xaa);
+        let Some(mut tags) = page.tags() else { return Outcome::Skip("tagging is off") };
+        tags.store(16 / GRANULE, 0x5);
+        tags.store(4080 / GRANULE, 0x9);
+        zero(&mut tags);
+        let tagged = (0..GRANULES).find(|&g| tags.load(g) != 0);
+        ensure!(tagged.is_none(), "granule {:?} kept a non-zero tag", tagged);
+        let nonzero = page.bytes().iter().position(|&b| b != 0);
+        ensure!(nonzero.is_none(), "byte {:?} survived the zeroing", nonzero);
         Outcome::Pass
     })
 }
 
 fn tag_mismatch_in_el1_is_a_sync_tag_check_fault() -> Outcome {
     with_tagged_page(|page| {
-        let granule = page + 256;
-        // SAFETY: a granule of the page we own.
-        unsafe { mte::store_tag(mte::with_tag(granule, 0x5)) };
-        // SAFETY: reads of our own page; a fault is caught by the fixup table.
-        let matching = unsafe { mte::probe_read_checked(mte::with_tag(granule, 0x5)) };
+        let Some(mut tags) = page.tags() else { return Outcome::Skip("tagging is off") };
+        let offset = 256;
+        tags.store(offset / GRANULE, 0x5);
+        // A fault is caught by the fixup table.
+        let matching = tags.read_checked(offset, 0x5);
         ensure!(matching == Ok(0), "a read with the matching tag gave {:?}", matching);
-        // SAFETY: as above.
-        let mismatched = unsafe { mte::probe_read_checked(mte::with_tag(granule, 0x3)) };
+        let mismatched = tags.read_checked(offset, 0x3);
         match mismatched {
             Err(esr) => {
                 ensure!(esr.class() == ExceptionClass::DataAbortSameEl, "fault class {}", esr);

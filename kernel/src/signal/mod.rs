@@ -14,8 +14,10 @@
 // splits its framekernel.
 #![deny(unsafe_code)]
 
-#[cfg(target_os = "none")]
-pub mod deliver;
+// Kernel-only: not built for the host unit tests (main.rs: kernel_only!).
+kernel_only! {
+    pub mod deliver;
+}
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;

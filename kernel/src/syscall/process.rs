@@ -16,7 +16,7 @@ use super::errno::{Errno, SysResult};
 use crate::arch::aarch64::mte_control::MteControl;
 use crate::arch::aarch64::trap_frame::TrapFrame;
 use crate::exec::elf;
-use crate::fs::initramfs;
+use crate::fs::boot_initramfs;
 use crate::mm::tagged_addr::TagRule;
 use crate::mm::uaccess::{read_user, read_user_str, write_user, UserAddr};
 use crate::process::outcome::Outcome;
@@ -350,7 +350,7 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     let path = read_user_str(path, 4096)?;
     let argv = read_strings(argv)?;
     let envp = read_strings(envp)?;
-    let fs = initramfs::global();
+    let fs = boot_initramfs::global();
     let file = fs.file(&path).ok_or(Errno::ENOENT)?;
     let argv_refs: Vec<&str> = argv.iter().map(String::as_str).collect();
     let envp_refs: Vec<&str> = envp.iter().map(String::as_str).collect();

@@ -34,12 +34,12 @@ mod kernel_side {
     use super::clock::Timekeeper;
     use super::data_page::{self, DataPage};
     use super::image::{self, Layout};
-    use crate::arch::aarch64::mmu::layout::phys_to_virt;
     use crate::arch::aarch64::{cache, timer};
     use crate::exec::layout::{USER_END, VDSO_TEXT};
     use crate::mm::addr::{VirtAddr, PAGE_SIZE};
     use crate::mm::address_space::AddressSpace;
-    use crate::mm::frame::{self, Clear, Frame};
+    use crate::mm::frame::{Clear, Frame};
+    use crate::mm::kernel_page::{self, KernelPage};
     use crate::mm::vma::{Area, AreaFlags, Backing, Prot};
 
     /// Pages of [vvar] below the text (Linux's VVAR_NR_PAGES): the data
@@ -70,21 +70,16 @@ mod kernel_side {
         let vdso = VDSO.call_once(|| {
             let mut text = Vec::with_capacity(layout.text_pages);
             for chunk in image::IMAGE.chunks(PAGE_SIZE).take(layout.text_pages) {
-                let f = frame::alloc_zeroed(Clear::Data).expect("a frame for the vDSO at boot");
-                let va = phys_to_virt(f.start());
-                // SAFETY: a frame just allocated, through the linear map;
-                // the chunk is at most a page.
-                unsafe { core::ptr::copy_nonoverlapping(chunk.as_ptr(), va.as_mut_ptr::<u8>(), chunk.len()) };
-                cache::sync_icache(va, PAGE_SIZE);
+                let mut page = KernelPage::alloc_zeroed(Clear::Data).expect("a frame for the vDSO at boot");
+                page.bytes_mut()[..chunk.len()].copy_from_slice(chunk);
+                let f = page.into_frame();
+                cache::sync_icache_frame(f);
                 text.push(f);
             }
             // Tags cleared too: the kernel writes it through the (tagged)
             // linear map with untagged pointers for as long as it runs.
-            let data = frame::alloc_zeroed(Clear::DataAndTags).expect("a frame for the vDSO data page at boot");
-            // SAFETY: a zeroed frame of our own, never freed, through the
-            // linear map: all-zero atomics are valid, and the page is only
-            // ever used through this shared reference.
-            let page = unsafe { &*phys_to_virt(data.start()).as_mut_ptr::<DataPage>() };
+            let (data, page) =
+                kernel_page::leak_with(DataPage::default()).expect("a frame for the vDSO data page at boot");
             Vdso { layout, text, data, page }
         });
         let tk = Timekeeper::new(timer::frequency(), timer::virtual_ticks());

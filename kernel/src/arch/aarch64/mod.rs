@@ -25,8 +25,10 @@ kernel_only! {
     pub mod el0_abort;
     pub mod exception;
     pub mod fixup;
+    pub mod mmio;
     pub mod mte;
     pub mod page_fill;
+    pub mod probe;
     pub mod smp;
     pub mod stack_overflow;
     pub mod timer;

@@ -338,6 +338,19 @@ pub fn take_kernel_async_fault() -> bool {
     }
 }
 
+/// Whether a kernel access whose tags mismatch faults now: tagging on,
+/// SCTLR_EL1.TCF = sync and PSTATE.TCO clear (probe.rs relies on it).
+pub fn kernel_checks_sync() -> bool {
+    use super::regs::SCTLR_EL1_EXT as S;
+    if !tagging_enabled() {
+        return false;
+    }
+    let tco: u64;
+    // SAFETY: reads PSTATE.TCO; tagging is on, so the register exists.
+    unsafe { core::arch::asm!(".arch_extension memtag", "mrs {0}, tco", out(reg) tco, options(nostack, nomem)) };
+    SCTLR_EL1_EXT.read(S::TCF) == 1 && tco == 0
+}
+
 /// Runs `f` with the kernel's tag checks asynchronous (SCTLR_EL1.TCF =
 /// async) and says whether it left an asynchronous fault in TFSR_EL1
 /// (cleared again); TCF is put back. For the self-test of the async path.
