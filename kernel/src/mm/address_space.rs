@@ -175,6 +175,7 @@ struct OwnedFrames {
 /// The descriptor attributes for a user page. PROT_NONE pages keep their
 /// frame but are not accessible from EL0 (AP = EL1 only). A special page
 /// in a private area is never writable: the first write must copy it.
+#[inline]
 pub fn user_attributes(prot: Prot, flags: AreaFlags, ownership: Ownership) -> Attributes {
     let mut map = MapFlags::empty();
     let writable = prot.contains(Prot::WRITE) && (ownership == Ownership::Owned || flags.contains(AreaFlags::SHARED));
@@ -301,6 +302,7 @@ impl AddressSpace {
     /// read-only until its copy-on-write fault. A frame about to be mapped
     /// Normal-Tagged gets valid tags first (frame::make_tags_valid): every
     /// user entry is written with attributes from here.
+    #[inline]
     fn attributes(area: &Area, frame: Frame, ownership: Ownership) -> Attributes {
         let mut prot = area.prot;
         if ownership == Ownership::Owned && frame::owners(frame) > 1 {
@@ -496,6 +498,7 @@ impl UserPage<'_> {
 
     /// Maps `frame` with the attributes of `area`, in place of whatever was
     /// mapped ([`Self::replace`]); an owned old frame loses this owner.
+    #[inline]
     pub fn map(&mut self, frame: Frame, area: &Area, ownership: Ownership) {
         let attrs = AddressSpace::attributes(area, frame, ownership);
         if let Some((old, old_attrs)) = self.replace(frame.start(), attrs) {

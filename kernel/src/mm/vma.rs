@@ -271,11 +271,18 @@ impl AreaSet {
         Self::default()
     }
 
-    /// The area containing `va`.
+    /// The area containing `va`: the area found last, if it holds `va`
+    /// (inlined, a few loads), else the tree's lookup (out of line).
+    #[inline]
     pub fn find(&self, va: VirtAddr) -> Option<&Area> {
         if let Some(area) = self.areas.last_found().filter(|a| a.contains(va)) {
             return Some(area);
         }
+        self.find_in_tree(va)
+    }
+
+    #[inline(never)]
+    fn find_in_tree(&self, va: VirtAddr) -> Option<&Area> {
         let area = self.areas.range(..=va).next_back().map(|(_, a)| a).filter(|a| a.contains(va))?;
         self.areas.remember(area);
         Some(area)
