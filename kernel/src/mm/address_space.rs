@@ -492,13 +492,13 @@ pub struct UserPage<'a> {
 impl UserPage<'_> {
     /// What is mapped here.
     pub fn mapped(&self) -> Option<(PhysAddr, Ownership)> {
-        let (pa, attrs) = self.slot.page()?;
-        Some((pa, ownership_of(attrs)))
+        let (pa, special) = self.slot.frame()?;
+        Some((pa, if special { Ownership::Special } else { Ownership::Owned }))
     }
 
     /// Maps `frame` with the attributes of `area`, in place of whatever was
     /// mapped ([`Self::replace`]); an owned old frame loses this owner.
-    #[inline]
+    #[inline(always)]
     pub fn map(&mut self, frame: Frame, area: &Area, ownership: Ownership) {
         let attrs = AddressSpace::attributes(area, frame, ownership);
         if let Some((old, old_attrs)) = self.replace(frame.start(), attrs) {
@@ -553,6 +553,21 @@ impl UserPage<'_> {
         // Step 5; step 6 left out (above).
         self.slot.set(pa, attrs);
         old
+    }
+
+    /// Gives write access back to the page mapped here, nothing else
+    /// changed, and drops its TLB entry: copy-on-write reuse, the caller
+    /// having seen that this space is the frame's only owner (Linux's
+    /// wp_page_reuse: pte_mkwrite, then ptep_set_access_flags, which
+    /// flushes the page's stale read-only entry). The rest of the entry
+    /// already follows the area (mprotect rewrites present entries);
+    /// `false`, and nothing changed, if the entry is not an EL0 page.
+    pub fn allow_write(&mut self) -> bool {
+        if !self.slot.add_user_write() {
+            return false;
+        }
+        tlb::flush_user_page(self.asid, self.va.as_u64());
+        true
     }
 
     /// Re-applies the area's attributes to the page mapped here (after a

@@ -325,7 +325,11 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) 
         (_, Some((pa, Ownership::Owned))) if private_write => {
             let old = crate::mm::frame::Frame::containing(pa);
             if frame::owners(old) == 1 {
-                page.refresh(area, Ownership::Owned);
+                // Only the write permission changes (Linux's wp_page_reuse);
+                // an entry that is not an EL0 page is rewritten whole.
+                if !page.allow_write() {
+                    page.refresh(area, Ownership::Owned);
+                }
                 return done(Resolution::CowReused);
             }
             (copy_of(old, tagged)?, Ownership::Owned, Resolution::CowCopied)

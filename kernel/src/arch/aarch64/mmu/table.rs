@@ -83,6 +83,25 @@ impl PageSlot<'_> {
         }
     }
 
+    /// The frame mapped here and whether it is special, from the bits
+    /// (`Descriptor::page_frame`).
+    pub fn frame(&self) -> Option<(PhysAddr, bool)> {
+        self.read().page_frame()
+    }
+
+    /// Adds write access to the EL0 page mapped here, in place (a
+    /// permission upgrade needs no break-before-make); `false`, and nothing
+    /// written, if the entry is not one.
+    pub fn add_user_write(&mut self) -> bool {
+        match self.read().with_user_write() {
+            Some(d) => {
+                self.write(d);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Maps `pa` here with `attrs`, replacing what was there.
     pub fn set(&mut self, pa: PhysAddr, attrs: Attributes) {
         self.write(Descriptor::leaf(pa, attrs, 3));
