@@ -543,6 +543,7 @@ impl UserPage<'_> {
     ///    with EFAULT (`kernel_access_to_user`), so the kernel cannot spin.
     ///    The barrier would cost every fault; its absence costs a retry on
     ///    the rare one that races the store.
+    #[inline(always)]
     pub fn replace(&mut self, pa: PhysAddr, attrs: Attributes) -> Option<(PhysAddr, Attributes)> {
         // Step 1 (PageSlot::clear writes only over a valid entry).
         let old = self.slot.clear();
@@ -562,6 +563,7 @@ impl UserPage<'_> {
     /// flushes the page's stale read-only entry). The rest of the entry
     /// already follows the area (mprotect rewrites present entries);
     /// `false`, and nothing changed, if the entry is not an EL0 page.
+    #[inline(always)]
     pub fn allow_write(&mut self) -> bool {
         if !self.slot.add_user_write() {
             return false;
@@ -573,6 +575,7 @@ impl UserPage<'_> {
     /// Re-applies the area's attributes to the page mapped here (after a
     /// fault on a page whose entry disagrees with its area) and drops its
     /// TLB entry.
+    #[inline(always)]
     pub fn refresh(&mut self, area: &Area, ownership: Ownership) {
         let Some((pa, _)) = self.slot.page() else { return };
         // In place: the same frame, only its permissions (or Normal to
