@@ -175,7 +175,7 @@ struct OwnedFrames {
 /// The descriptor attributes for a user page. PROT_NONE pages keep their
 /// frame but are not accessible from EL0 (AP = EL1 only). A special page
 /// in a private area is never writable: the first write must copy it.
-#[inline]
+#[inline(always)]
 pub fn user_attributes(prot: Prot, flags: AreaFlags, ownership: Ownership) -> Attributes {
     let mut map = MapFlags::empty();
     let writable = prot.contains(Prot::WRITE) && (ownership == Ownership::Owned || flags.contains(AreaFlags::SHARED));
@@ -302,7 +302,7 @@ impl AddressSpace {
     /// read-only until its copy-on-write fault. A frame about to be mapped
     /// Normal-Tagged gets valid tags first (frame::make_tags_valid): every
     /// user entry is written with attributes from here.
-    #[inline]
+    #[inline(always)]
     fn attributes(area: &Area, frame: Frame, ownership: Ownership) -> Attributes {
         let mut prot = area.prot;
         if ownership == Ownership::Owned && frame::owners(frame) > 1 {
@@ -474,6 +474,7 @@ pub struct Pages<'a> {
 impl Pages<'_> {
     /// The page holding `va`, with the tables above its entry created if
     /// missing: one walk, after which the entry is read and written in place.
+    #[inline(always)]
     pub fn page(&mut self, va: VirtAddr) -> Result<UserPage<'_>, OutOfMemory> {
         let va = va.align_down(PAGE);
         let slot = self.table.page_slot(&mut FrameTables, va).map_err(|_| OutOfMemory)?;

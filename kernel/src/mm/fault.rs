@@ -235,8 +235,10 @@ pub struct Resolved {
     pub tagged: bool,
 }
 
-/// Resolves a fault at `va`.
+/// Resolves a fault at `va`. Inlined, with `resolve`, into the one
+/// caller of the fault path (arch/aarch64/el0_abort.rs: user_sync).
 #[cfg(target_os = "none")]
+#[inline(always)]
 pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Resolved, FaultError> {
     resolve(space, va, access, false)
 }
@@ -254,6 +256,7 @@ pub fn handle_forced(space: &mut AddressSpace, va: VirtAddr, access: Access) -> 
 }
 
 #[cfg(target_os = "none")]
+#[inline(always)]
 fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) -> Result<Resolved, FaultError> {
     use crate::arch::aarch64::mmu::layout::phys_to_virt;
     use crate::arch::aarch64::mte;

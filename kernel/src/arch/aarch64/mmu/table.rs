@@ -64,18 +64,21 @@ impl PageSlot<'_> {
         Self { entry, _tree: PhantomData }
     }
 
+    #[inline(always)]
     fn read(&self) -> Descriptor {
         // SAFETY: `entry` points into a live table of the tree this slot
         // borrows.
         Descriptor(unsafe { self.entry.read_volatile() })
     }
 
+    #[inline(always)]
     fn write(&mut self, d: Descriptor) {
         // SAFETY: as in `read`; the borrow of the tree is exclusive.
         unsafe { self.entry.write_volatile(d.0) }
     }
 
     /// The page mapped here, if any.
+    #[inline(always)]
     pub fn page(&self) -> Option<(PhysAddr, Attributes)> {
         match self.read().entry(3) {
             Entry::Leaf(pa, attrs) => Some((pa, attrs)),
@@ -85,6 +88,7 @@ impl PageSlot<'_> {
 
     /// The frame mapped here and whether it is special, from the bits
     /// (`Descriptor::page_frame`).
+    #[inline(always)]
     pub fn frame(&self) -> Option<(PhysAddr, bool)> {
         self.read().page_frame()
     }
@@ -92,6 +96,7 @@ impl PageSlot<'_> {
     /// Adds write access to the EL0 page mapped here, in place (a
     /// permission upgrade needs no break-before-make); `false`, and nothing
     /// written, if the entry is not one.
+    #[inline(always)]
     pub fn add_user_write(&mut self) -> bool {
         match self.read().with_user_write() {
             Some(d) => {
@@ -103,11 +108,13 @@ impl PageSlot<'_> {
     }
 
     /// Maps `pa` here with `attrs`, replacing what was there.
+    #[inline(always)]
     pub fn set(&mut self, pa: PhysAddr, attrs: Attributes) {
         self.write(Descriptor::leaf(pa, attrs, 3));
     }
 
     /// Makes the entry invalid; what it mapped, if anything.
+    #[inline(always)]
     pub fn clear(&mut self) -> Option<(PhysAddr, Attributes)> {
         // Nothing there (a first fault's entry): one read, no decoding.
         if !self.read().is_valid() {
