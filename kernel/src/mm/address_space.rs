@@ -179,11 +179,11 @@ struct OwnedFrames {
 pub fn user_attributes(prot: Prot, flags: AreaFlags, ownership: Ownership) -> Attributes {
     let mut map = MapFlags::empty();
     let writable = prot.contains(Prot::WRITE) && (ownership == Ownership::Owned || flags.contains(AreaFlags::SHARED));
-    if !prot.is_empty() {
-        map |= MapFlags::USER;
-        map.set(MapFlags::WRITE, writable);
-        map.set(MapFlags::USER_EXEC, prot.contains(Prot::EXEC));
-    }
+    // Each flag set from its condition, no branch (WRITE and EXEC imply a
+    // protection other than PROT_NONE).
+    map.set(MapFlags::USER, !prot.is_empty());
+    map.set(MapFlags::WRITE, writable);
+    map.set(MapFlags::USER_EXEC, prot.contains(Prot::EXEC));
     map.set(MapFlags::SPECIAL, ownership == Ownership::Special);
     let memory = if flags.contains(AreaFlags::MTE) && mte::tagging_enabled() {
         MemoryType::NormalTagged

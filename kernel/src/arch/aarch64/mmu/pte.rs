@@ -156,6 +156,7 @@ impl Descriptor {
     /// A block (level 1 or 2) or page (level 3) mapping `pa` with `attrs`.
     /// Each flag moves to its bit by a shift, with no branch: every entry the
     /// fault path writes is built here.
+    #[inline(always)]
     pub fn leaf(pa: PhysAddr, attrs: Attributes, level: u8) -> Self {
         use STAGE1_DESCRIPTOR as D;
         let has = |flag: MapFlags| u64::from(attrs.flags.contains(flag));
