@@ -193,10 +193,10 @@ fn force(frame: &TrapFrame, sig: Sig, addr: u64) {
     p.signals.force(SigInfo { signo: sig.signal, code: sig.code as i32, fields: SigFields::Fault { addr } });
 }
 
-/// A synchronous exception from EL0. Out of line: the abort path, inlined
-/// here from `user_abort` to the generic resolver, keeps its registers to
-/// itself.
-#[inline(never)]
+/// A synchronous exception from EL0. Inlined into handle_exception, with
+/// the abort path from `user_abort` to the generic resolver: one frame,
+/// one set of saved registers, from the vector to the return.
+#[inline(always)]
 pub fn user_sync(frame: &mut TrapFrame) {
     let esr = frame.esr();
     // The two common classes by number first (EC 0x24 data abort and 0x20
