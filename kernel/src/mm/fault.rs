@@ -40,21 +40,21 @@ use super::vma::Prot;
 #[cfg(target_os = "none")]
 use super::vma::{AreaFlags, Backing};
 
-/// What the faulting access tried to do.
+/// What the faulting access tried to do. Each one's number is the bit of
+/// the protection it needs (`needs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Access {
-    Read,
-    Write,
-    Execute,
+    Read = 0,
+    Write = 1,
+    Execute = 2,
 }
 
 impl Access {
+    /// The protection the access needs: PROT_READ, PROT_WRITE or
+    /// PROT_EXEC, bit 0, 1 or 2, by a shift rather than a table.
     fn needs(self) -> Prot {
-        match self {
-            Access::Read => Prot::READ,
-            Access::Write => Prot::WRITE,
-            Access::Execute => Prot::EXEC,
-        }
+        Prot::from_bits_retain(1 << self as u32)
     }
 
     pub fn name(self) -> &'static str {
@@ -355,6 +355,13 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_access_needs_its_own_protection_bit() {
+        assert_eq!(Access::Read.needs(), Prot::READ);
+        assert_eq!(Access::Write.needs(), Prot::WRITE);
+        assert_eq!(Access::Execute.needs(), Prot::EXEC);
+    }
 
     #[test]
     fn new_frames_in_executable_areas_are_made_coherent_and_nothing_else() {
