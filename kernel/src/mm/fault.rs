@@ -10,13 +10,13 @@
 //! | (none)              | any           |                 | SEGV_MAPERR                              |
 //! | any                 | not in prot   |                 | SEGV_ACCERR                              |
 //! | past end of file    | any           |                 | SIGBUS                                   |
+//! | any private         | private write | owned, shared   | copy-on-write (or reuse, if last owner)  |
 //! | anonymous private   | read/exec     | none            | map the shared zero page, read-only      |
 //! | anonymous private   | private write | none, zero page | a zeroed frame (tags cleared, same pass) |
 //! | shared memory, file | other         | none            | map the object's page                    |
 //! | private file, vDSO  | private write | none, its page  | a private copy of the page               |
 //! | refpage             | read/exec     | none            | map the reference page, read-only        |
 //! | refpage private     | private write | none, ref page  | a frame filled from the reference page   |
-//! | any private         | private write | owned, shared   | copy-on-write (or reuse, if last owner)  |
 //! | any                 | other         | mapped          | spurious: the entry is written again     |
 //!
 //! Tags, for a frame of a PROT_MTE area: zeros and patterns get their data
@@ -280,6 +280,21 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) 
         (Backing::PastEndOfFile, _) => return Err(FaultError::NoPage),
         // Copy-on-write targets: nothing there yet, or someone else's page.
         (Backing::VdsoData, _) if access == Access::Write => return Err(FaultError::NotPermitted),
+        // Copy-on-write after fork: a private page this process owns with
+        // others. The last owner just gets write access back. Tested before
+        // the rows for a page not there yet, which never match an owned one.
+        (_, Some((pa, Ownership::Owned))) if private_write => {
+            let old = crate::mm::frame::Frame::containing(pa);
+            if frame::owners(old) == 1 {
+                // Only the write permission changes (Linux's wp_page_reuse);
+                // an entry that is not an EL0 page is rewritten whole.
+                if !page.allow_write() {
+                    page.refresh(area, Ownership::Owned);
+                }
+                return done(Resolution::CowReused);
+            }
+            (copy_of(old, tagged)?, Ownership::Owned, Resolution::CowCopied)
+        }
         // [vdso] made writable by mprotect (Linux's VM_MAYWRITE, for
         // debuggers): the first write gets a private copy of the page.
         (Backing::VdsoText, None | Some((_, Ownership::Special))) if private_write => {
@@ -322,20 +337,6 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) 
         (Backing::SharedMemory(object) | Backing::PrivateFile(object), None) => {
             let f = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
             (f, Ownership::Special, Resolution::SharedPageMapped)
-        }
-        // Copy-on-write after fork: a private page this process owns with
-        // others. The last owner just gets write access back.
-        (_, Some((pa, Ownership::Owned))) if private_write => {
-            let old = crate::mm::frame::Frame::containing(pa);
-            if frame::owners(old) == 1 {
-                // Only the write permission changes (Linux's wp_page_reuse);
-                // an entry that is not an EL0 page is rewritten whole.
-                if !page.allow_write() {
-                    page.refresh(area, Ownership::Owned);
-                }
-                return done(Resolution::CowReused);
-            }
-            (copy_of(old, tagged)?, Ownership::Owned, Resolution::CowCopied)
         }
         // Present and allowed by the area: the entry or the TLB was stale.
         (_, Some((_, ownership))) => {

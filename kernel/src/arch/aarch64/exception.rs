@@ -47,33 +47,35 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
     CURRENT_FRAME.store(frame, Ordering::Relaxed);
     // Entries from EL0 by their vector numbers first (VectorKind::from_index
     // gives the same answer, for the rest).
-    let from_user = match kind {
-        VectorKind::LOWER_EL_SYNCHRONOUS => Some(Event::Synchronous),
-        VectorKind::LOWER_EL_IRQ => Some(Event::Irq),
-        _ => None,
-    };
-    if let Some(event) = from_user {
-        let p = crate::process::current();
-        p.last_spurious = None;
-        // The heap's check mode is read once for both ends: it is set at
-        // boot (mm/kasan.rs: init), before any entry from EL0.
-        let kasan = crate::mm::kasan::mode();
-        entry_from_user(p, kasan);
-        match event {
-            Event::Synchronous => super::el0_abort::user_sync(frame),
-            _ => crate::irq::handle(),
-        }
-        crate::signal::deliver::on_return_to_user(frame);
-        exit_to_user(kasan);
-        crate::fault_cost::finish(frame.entry_ticks[0]);
-    } else {
-        match VectorKind::from_index(kind) {
+    match kind {
+        VectorKind::LOWER_EL_SYNCHRONOUS => from_user(frame, Event::Synchronous),
+        VectorKind::LOWER_EL_IRQ => from_user(frame, Event::Irq),
+        _ => match VectorKind::from_index(kind) {
             VectorKind::CurrentElSpx(Event::Synchronous) => kernel_sync(frame),
             VectorKind::KernelStackOverflow => super::stack_overflow::report(),
             other => panic!("unexpected exception: {:?}", other),
-        }
+        },
     }
     CURRENT_FRAME.store(previous, Ordering::Relaxed);
+}
+
+/// A synchronous exception or an IRQ from EL0, from the MTE entry work to
+/// the return's (inlined once for each, so that the event is known).
+#[inline(always)]
+fn from_user(frame: &mut TrapFrame, event: Event) {
+    let p = crate::process::current();
+    p.last_spurious = None;
+    // The heap's check mode is read once for both ends: it is set at
+    // boot (mm/kasan.rs: init), before any entry from EL0.
+    let kasan = crate::mm::kasan::mode();
+    entry_from_user(p, kasan);
+    match event {
+        Event::Synchronous => super::el0_abort::user_sync(frame),
+        _ => crate::irq::handle(),
+    }
+    crate::signal::deliver::on_return_to_user(frame);
+    exit_to_user(kasan);
+    crate::fault_cost::finish(frame.entry_ticks[0]);
 }
 
 /// A new process's or thread's first return to EL0 (vectors.S's
