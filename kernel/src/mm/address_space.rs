@@ -409,8 +409,13 @@ impl AddressSpace {
     /// areas around it (Linux's free_pgtables). Nothing changes if cutting
     /// the areas would make too many.
     pub fn unmap(&mut self, start: VirtAddr, end: VirtAddr) -> Result<(), UnmapError> {
-        for area in self.areas.remove_range(start, end).map_err(|_| UnmapError::TooManyAreas)? {
+        // The common case, one whole area, without a list of the pieces.
+        if let Some(area) = self.areas.remove_exact(start, end) {
             self.zap(area.start, area.end).map_err(|Interrupted| UnmapError::Interrupted)?;
+        } else {
+            for area in self.areas.remove_range(start, end).map_err(|_| UnmapError::TooManyAreas)? {
+                self.zap(area.start, area.end).map_err(|Interrupted| UnmapError::Interrupted)?;
+            }
         }
         let hole = self.areas.hole_around(start, end, VirtAddr::new(crate::exec::layout::USER_END));
         if self.table().free_tables(&mut FrameTables, (start, end), hole, &mut user_tables::free_table) {
