@@ -531,9 +531,10 @@ impl UserPage<'_> {
     /// 2. DSB ISHST: that store is visible to every walker before the TLBI.
     /// 3. TLBI VALE1IS by VA and ASID: drop the old entry from every TLB of
     ///    the Inner Shareable domain.
-    /// 4. DSB ISH (and ISB): the invalidation is complete before the new
-    ///    entry is written. Steps 2-4 are `tlb::flush_user_page`, Linux's
-    ///    ptep_clear_flush -> flush_tlb_page.
+    /// 4. DSB ISH: the invalidation is complete before the new entry is
+    ///    written (no ISB: the entry is used only after the exception
+    ///    return, which is context-synchronizing). Steps 2-4 are
+    ///    `tlb::flush_user_page`, Linux's ptep_clear_flush -> flush_tlb_page.
     /// 5. Write the new descriptor.
     /// 6. *Left out*: the DSB ISHST (and ISB) that would make the new
     ///    entry visible to the walker before the next access. Linux's
