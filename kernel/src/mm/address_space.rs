@@ -179,14 +179,15 @@ struct OwnedFrames {
 /// The descriptor attributes for a user page. PROT_NONE pages keep their
 /// frame but are not accessible from EL0 (AP = EL1 only). A special page
 /// in a private area is never writable: the first write must copy it.
+#[inline(always)]
 pub fn user_attributes(prot: Prot, flags: AreaFlags, ownership: Ownership) -> Attributes {
     let mut map = MapFlags::empty();
     let writable = prot.contains(Prot::WRITE) && (ownership == Ownership::Owned || flags.contains(AreaFlags::SHARED));
-    if !prot.is_empty() {
-        map |= MapFlags::USER;
-        map.set(MapFlags::WRITE, writable);
-        map.set(MapFlags::USER_EXEC, prot.contains(Prot::EXEC));
-    }
+    // Each flag set from its condition, no branch (WRITE and EXEC imply a
+    // protection other than PROT_NONE).
+    map.set(MapFlags::USER, !prot.is_empty());
+    map.set(MapFlags::WRITE, writable);
+    map.set(MapFlags::USER_EXEC, prot.contains(Prot::EXEC));
     map.set(MapFlags::SPECIAL, ownership == Ownership::Special);
     let memory = if flags.contains(AreaFlags::MTE) && mte::tagging_enabled() {
         MemoryType::NormalTagged
@@ -312,6 +313,7 @@ impl AddressSpace {
     /// read-only until its copy-on-write fault. A frame about to be mapped
     /// Normal-Tagged gets valid tags first (frame::make_tags_valid): every
     /// user entry is written with attributes from here.
+    #[inline(always)]
     fn attributes(area: &Area, frame: Frame, ownership: Ownership) -> Attributes {
         let mut prot = area.prot;
         if ownership == Ownership::Owned && frame::owners(frame) > 1 {
@@ -418,8 +420,13 @@ impl AddressSpace {
     /// areas around it (Linux's free_pgtables). Nothing changes if cutting
     /// the areas would make too many.
     pub fn unmap(&mut self, start: VirtAddr, end: VirtAddr) -> Result<(), UnmapError> {
-        for area in self.areas.remove_range(start, end).map_err(|_| UnmapError::TooManyAreas)? {
+        // The common case, one whole area, without a list of the pieces.
+        if let Some(area) = self.areas.remove_exact(start, end) {
             self.zap(area.start, area.end).map_err(|Interrupted| UnmapError::Interrupted)?;
+        } else {
+            for area in self.areas.remove_range(start, end).map_err(|_| UnmapError::TooManyAreas)? {
+                self.zap(area.start, area.end).map_err(|Interrupted| UnmapError::Interrupted)?;
+            }
         }
         let hole = self.areas.hole_around(start, end, VirtAddr::new(crate::exec::layout::USER_END));
         if self.table().free_tables(&mut FrameTables, (start, end), hole, &mut user_tables::free_table) {
@@ -494,6 +501,7 @@ pub struct Pages<'a> {
 impl Pages<'_> {
     /// The page holding `va`, with the tables above its entry created if
     /// missing: one walk, after which the entry is read and written in place.
+    #[inline(always)]
     pub fn page(&mut self, va: VirtAddr) -> Result<UserPage<'_>, OutOfMemory> {
         let va = va.align_down(PAGE);
         let slot = self.table.page_slot(&mut FrameTables, va).map_err(|_| OutOfMemory)?;
@@ -512,12 +520,13 @@ pub struct UserPage<'a> {
 impl UserPage<'_> {
     /// What is mapped here.
     pub fn mapped(&self) -> Option<(PhysAddr, Ownership)> {
-        let (pa, attrs) = self.slot.page()?;
-        Some((pa, ownership_of(attrs)))
+        let (pa, special) = self.slot.frame()?;
+        Some((pa, if special { Ownership::Special } else { Ownership::Owned }))
     }
 
     /// Maps `frame` with the attributes of `area`, in place of whatever was
     /// mapped ([`Self::replace`]); an owned old frame loses this owner.
+    #[inline(always)]
     pub fn map(&mut self, frame: Frame, area: &Area, ownership: Ownership) {
         let attrs = AddressSpace::attributes(area, frame, ownership);
         if let Some((old, old_attrs)) = self.replace(frame.start(), attrs) {
@@ -545,10 +554,9 @@ impl UserPage<'_> {
     /// 3. TLBI VALE1IS by VA and ASID: drop the old entry from every TLB of
     ///    the Inner Shareable domain.
     /// 4. DSB ISH: the invalidation is complete before the new entry is
-    ///    written (the ISB that follows here Linux does not issue). Steps
-    ///    2-4 are `tlb::flush_user_page`, Linux's ptep_clear_flush ->
-    ///    flush_tlb_page (flush_tlb_page_nosync's DSB ISHST and TLBI
-    ///    VALE1IS, then the DSB ISH).
+    ///    written (no ISB: the entry is used only after the exception
+    ///    return, which is context-synchronizing). Steps 2-4 are
+    ///    `tlb::flush_user_page`, Linux's ptep_clear_flush -> flush_tlb_page.
     /// 5. Write the new descriptor.
     /// 6. *Left out*: the DSB ISHST (and ISB) that would make the new
     ///    entry visible to the walker before the next access. Linux's
@@ -566,6 +574,7 @@ impl UserPage<'_> {
     ///    with EFAULT (`kernel_access_to_user`), so the kernel cannot spin.
     ///    The barrier would cost every fault; its absence costs a retry on
     ///    the rare one that races the store.
+    #[inline(always)]
     pub fn replace(&mut self, pa: PhysAddr, attrs: Attributes) -> Option<(PhysAddr, Attributes)> {
         // Step 1 (PageSlot::clear writes only over a valid entry).
         let old = self.slot.clear();
@@ -578,9 +587,26 @@ impl UserPage<'_> {
         old
     }
 
+    /// Gives write access back to the page mapped here, nothing else
+    /// changed, and drops its TLB entry: copy-on-write reuse, the caller
+    /// having seen that this space is the frame's only owner (Linux's
+    /// wp_page_reuse: pte_mkwrite, then ptep_set_access_flags, which
+    /// flushes the page's stale read-only entry). The rest of the entry
+    /// already follows the area (mprotect rewrites present entries);
+    /// `false`, and nothing changed, if the entry is not an EL0 page.
+    #[inline(always)]
+    pub fn allow_write(&mut self) -> bool {
+        if !self.slot.add_user_write() {
+            return false;
+        }
+        tlb::flush_user_page(self.asid, self.va.as_u64());
+        true
+    }
+
     /// Re-applies the area's attributes to the page mapped here (after a
     /// fault on a page whose entry disagrees with its area) and drops its
     /// TLB entry.
+    #[inline(always)]
     pub fn refresh(&mut self, area: &Area, ownership: Ownership) {
         let Some((pa, _)) = self.slot.page() else { return };
         // In place: the same frame, only its permissions (or Normal to

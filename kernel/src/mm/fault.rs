@@ -11,13 +11,13 @@
 //! | (none)              | any           |                 | SEGV_MAPERR                              |
 //! | any                 | not in prot   |                 | SEGV_ACCERR                              |
 //! | past end of file    | any           |                 | SIGBUS                                   |
+//! | any private         | private write | owned, shared   | copy-on-write (or reuse, if last owner)  |
 //! | anonymous private   | read/exec     | none            | map the shared zero page, read-only      |
 //! | anonymous private   | private write | none, zero page | a zeroed frame (tags cleared, same pass) |
 //! | shared memory, file | other         | none            | map the object's page                    |
 //! | private file, vDSO  | private write | none, its page  | a private copy of the page               |
 //! | refpage             | read/exec     | none            | map the reference page, read-only        |
 //! | refpage private     | private write | none, ref page  | a frame filled from the reference page   |
-//! | any private         | private write | owned, shared   | copy-on-write (or reuse, if last owner)  |
 //! | any                 | other         | mapped          | spurious: the entry is written again     |
 //!
 //! Tags, for a frame of a PROT_MTE area: zeros and patterns get their data
@@ -41,21 +41,21 @@ use super::vma::Prot;
 #[cfg(target_os = "none")]
 use super::vma::{AreaFlags, Backing};
 
-/// What the faulting access tried to do.
+/// What the faulting access tried to do. Each one's number is the bit of
+/// the protection it needs (`needs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Access {
-    Read,
-    Write,
-    Execute,
+    Read = 0,
+    Write = 1,
+    Execute = 2,
 }
 
 impl Access {
+    /// The protection the access needs: PROT_READ, PROT_WRITE or
+    /// PROT_EXEC, bit 0, 1 or 2, by a shift rather than a table.
     fn needs(self) -> Prot {
-        match self {
-            Access::Read => Prot::READ,
-            Access::Write => Prot::WRITE,
-            Access::Execute => Prot::EXEC,
-        }
+        Prot::from_bits_retain(1 << self as u32)
     }
 
     pub fn name(self) -> &'static str {
@@ -236,8 +236,10 @@ pub struct Resolved {
     pub tagged: bool,
 }
 
-/// Resolves a fault at `va`.
+/// Resolves a fault at `va`. Inlined, with `resolve`, into the one
+/// caller of the fault path (arch/aarch64/el0_abort.rs: user_sync).
 #[cfg(target_os = "none")]
+#[inline(always)]
 pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Resolved, FaultError> {
     resolve(space, va, access, false)
 }
@@ -255,6 +257,7 @@ pub fn handle_forced(space: &mut AddressSpace, va: VirtAddr, access: Access) -> 
 }
 
 #[cfg(target_os = "none")]
+#[inline(always)]
 fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) -> Result<Resolved, FaultError> {
     use crate::arch::aarch64::mmu::layout::phys_to_virt;
     use crate::arch::aarch64::mte;
@@ -278,6 +281,21 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) 
         (Backing::PastEndOfFile, _) => return Err(FaultError::NoPage),
         // Copy-on-write targets: nothing there yet, or someone else's page.
         (Backing::VdsoData, _) if access == Access::Write => return Err(FaultError::NotPermitted),
+        // Copy-on-write after fork: a private page this process owns with
+        // others. The last owner just gets write access back. Tested before
+        // the rows for a page not there yet, which never match an owned one.
+        (_, Some((pa, Ownership::Owned))) if private_write => {
+            let old = crate::mm::frame::Frame::containing(pa);
+            if frame::owners(old) == 1 {
+                // Only the write permission changes (Linux's wp_page_reuse);
+                // an entry that is not an EL0 page is rewritten whole.
+                if !page.allow_write() {
+                    page.refresh(area, Ownership::Owned);
+                }
+                return done(Resolution::CowReused);
+            }
+            (copy_of(old, tagged)?, Ownership::Owned, Resolution::CowCopied)
+        }
         // [vdso] made writable by mprotect (Linux's VM_MAYWRITE, for
         // debuggers): the first write gets a private copy of the page.
         (Backing::VdsoText, None | Some((_, Ownership::Special))) if private_write => {
@@ -321,16 +339,6 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) 
             let f = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
             (f, Ownership::Special, Resolution::SharedPageMapped)
         }
-        // Copy-on-write after fork: a private page this process owns with
-        // others. The last owner just gets write access back.
-        (_, Some((pa, Ownership::Owned))) if private_write => {
-            let old = crate::mm::frame::Frame::containing(pa);
-            if frame::owners(old) == 1 {
-                page.refresh(area, Ownership::Owned);
-                return done(Resolution::CowReused);
-            }
-            (copy_of(old, tagged)?, Ownership::Owned, Resolution::CowCopied)
-        }
         // Present and allowed by the area: the entry or the TLB was stale.
         (_, Some((_, ownership))) => {
             page.refresh(area, ownership);
@@ -349,6 +357,13 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_access_needs_its_own_protection_bit() {
+        assert_eq!(Access::Read.needs(), Prot::READ);
+        assert_eq!(Access::Write.needs(), Prot::WRITE);
+        assert_eq!(Access::Execute.needs(), Prot::EXEC);
+    }
 
     #[test]
     fn new_frames_in_executable_areas_are_made_coherent_and_nothing_else() {

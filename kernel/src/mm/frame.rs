@@ -215,7 +215,9 @@ impl OwnerTable {
     /// The counter of `frame`; frames outside RAM (none are handed out)
     /// have none and always count one owner.
     fn extra(&self, frame: Frame) -> Option<&AtomicU32> {
-        let i = frame.number().checked_sub(self.first)?;
+        // One bounds check: a frame below `first` wraps to an index past
+        // the end.
+        let i = frame.number().wrapping_sub(self.first);
         self.extra.get(usize::try_from(i).ok()?)
     }
 }

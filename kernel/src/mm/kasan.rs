@@ -137,7 +137,14 @@ pub fn init(arg: Option<&str>, heap: core::ops::Range<u64>, mte_level: u8) {
 /// one load and a compare.
 #[inline(always)]
 pub fn check_async_fault(when: &str) {
-    if matches!(mode(), Mode::Async | Mode::Asymm) && mte::take_kernel_async_fault() {
+    check_async_fault_in(mode(), when)
+}
+
+/// `check_async_fault` with the mode already read (the exception entry
+/// and exit read it once).
+#[inline]
+pub fn check_async_fault_in(mode: Mode, when: &str) {
+    if matches!(mode, Mode::Async | Mode::Asymm) && mte::take_kernel_async_fault() {
         super::kasan_report::async_fault(when);
     }
 }

@@ -271,11 +271,18 @@ impl AreaSet {
         Self::default()
     }
 
-    /// The area containing `va`.
+    /// The area containing `va`: the area found last, if it holds `va`
+    /// (inlined, a few loads), else the tree's lookup (out of line).
+    #[inline]
     pub fn find(&self, va: VirtAddr) -> Option<&Area> {
         if let Some(area) = self.areas.last_found().filter(|a| a.contains(va)) {
             return Some(area);
         }
+        self.find_in_tree(va)
+    }
+
+    #[inline(never)]
+    fn find_in_tree(&self, va: VirtAddr) -> Option<&Area> {
         let area = self.areas.range(..=va).next_back().map(|(_, a)| a).filter(|a| a.contains(va))?;
         self.areas.remember(area);
         Some(area)
@@ -329,10 +336,28 @@ impl AreaSet {
         self.areas.len() + self.splits_for(start, end) <= MAX_AREAS
     }
 
+    /// Removes the area that is exactly `[start, end)`, if there is one:
+    /// the common munmap, with nothing to split and no list of pieces on
+    /// the heap (`remove_range` returns one).
+    pub fn remove_exact(&mut self, start: VirtAddr, end: VirtAddr) -> Option<Area> {
+        if self.areas.get(&start).is_none_or(|a| a.end != end) {
+            return None;
+        }
+        // Space freed above the last placement: search from the top again.
+        if self.gap_cache.get().is_some_and(|c| c.below < end) {
+            self.gap_cache.set(None);
+        }
+        self.areas.remove(&start)
+    }
+
     /// Removes `[start, end)` from every area, splitting those that straddle
     /// its edges. Returns the removed pieces, or `TooManyAreas` (nothing
     /// changed) if the splits would go over MAX_AREAS.
     pub fn remove_range(&mut self, start: VirtAddr, end: VirtAddr) -> Result<Vec<Area>, TooManyAreas> {
+        // One whole area: no split, no list of keys to collect.
+        if let Some(area) = self.remove_exact(start, end) {
+            return Ok(alloc::vec![area]);
+        }
         if !self.may_split(start, end) {
             return Err(TooManyAreas);
         }
@@ -341,10 +366,6 @@ impl AreaSet {
         // Space freed above the last placement: search from the top again.
         if self.gap_cache.get().is_some_and(|c| c.below < end) {
             self.gap_cache.set(None);
-        }
-        // The common munmap, one whole area: no list of keys to collect.
-        if self.areas.get(&start).is_some_and(|a| a.end == end) {
-            return Ok(self.areas.remove(&start).into_iter().collect());
         }
         let keys: Vec<VirtAddr> = self.areas.range(start..end).map(|(k, _)| *k).collect();
         Ok(keys.into_iter().filter_map(|k| self.areas.remove(&k)).collect())

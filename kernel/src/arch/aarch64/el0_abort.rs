@@ -40,6 +40,7 @@ enum Decoded {
     Signal(Sig),
 }
 
+#[inline(always)]
 fn decode(esr: Esr) -> Decoded {
     // Every fault the resolver takes, told from the syndrome's bits
     // without building the decoded abort (esr.rs).
@@ -78,7 +79,9 @@ fn decode(esr: Esr) -> Decoded {
 }
 
 /// Tries to resolve `far` in the current process: what was done, or the
-/// signal on failure.
+/// signal on failure. Inlined, as `decode` and `user_abort`: the fault
+/// path is one function from `user_sync` to the generic resolver.
+#[inline(always)]
 fn resolve_or_signal(far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig> {
     // Linux's do_page_fault: untagged_addr(far), the tag TBI0 ignored.
     let va = untagged_addr(far);
@@ -135,6 +138,7 @@ fn trace(far: u64, esr: Esr, access: Access, result: Result<fault::Resolved, Fau
 }
 
 /// An instruction or data abort taken from EL0.
+#[inline(always)]
 fn user_abort(frame: &TrapFrame) {
     let esr = frame.esr();
     let outcome = match decode(esr) {
@@ -189,7 +193,10 @@ fn force(frame: &TrapFrame, sig: Sig, addr: u64) {
     p.signals.force(SigInfo { signo: sig.signal, code: sig.code as i32, fields: SigFields::Fault { addr } });
 }
 
-/// A synchronous exception from EL0.
+/// A synchronous exception from EL0. Inlined into handle_exception, with
+/// the abort path from `user_abort` to the generic resolver: one frame,
+/// one set of saved registers, from the vector to the return.
+#[inline(always)]
 pub fn user_sync(frame: &mut TrapFrame) {
     let esr = frame.esr();
     // The two common classes by number first (EC 0x24 data abort and 0x20

@@ -41,26 +41,42 @@ pub fn install_vectors() {
 
 #[no_mangle]
 extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
+    // Only this CPU's exceptions nest here, with interrupts masked: a load
+    // and a store of this CPU's slot, no atomic exchange.
     let slot = this_cpu().current_frame();
-    let previous = slot.swap(frame, Ordering::Relaxed);
-    match VectorKind::from_index(kind) {
-        VectorKind::CurrentElSpx(Event::Synchronous) => kernel_sync(frame),
-        VectorKind::KernelStackOverflow => super::stack_overflow::report(),
-        VectorKind::LowerElAarch64(event @ (Event::Synchronous | Event::Irq)) => {
-            let p = crate::process::current();
-            p.last_spurious = None;
-            entry_from_user(p);
-            match event {
-                Event::Synchronous => super::el0_abort::user_sync(frame),
-                _ => crate::irq::handle(),
-            }
-            crate::signal::deliver::on_return_to_user(frame);
-            exit_to_user();
-            crate::fault_cost::finish(frame.entry_ticks[0]);
-        }
-        other => panic!("unexpected exception: {:?}", other),
+    let previous = slot.load(Ordering::Relaxed);
+    slot.store(frame, Ordering::Relaxed);
+    // Entries from EL0 by their vector numbers first (VectorKind::from_index
+    // gives the same answer, for the rest).
+    match kind {
+        VectorKind::LOWER_EL_SYNCHRONOUS => from_user(frame, Event::Synchronous),
+        VectorKind::LOWER_EL_IRQ => from_user(frame, Event::Irq),
+        _ => match VectorKind::from_index(kind) {
+            VectorKind::CurrentElSpx(Event::Synchronous) => kernel_sync(frame),
+            VectorKind::KernelStackOverflow => super::stack_overflow::report(),
+            other => panic!("unexpected exception: {:?}", other),
+        },
     }
     slot.store(previous, Ordering::Relaxed);
+}
+
+/// A synchronous exception or an IRQ from EL0, from the MTE entry work to
+/// the return's (inlined once for each, so that the event is known).
+#[inline(always)]
+fn from_user(frame: &mut TrapFrame, event: Event) {
+    let p = crate::process::current();
+    p.last_spurious = None;
+    // The heap's check mode is read once for both ends: it is set at
+    // boot (mm/kasan.rs: init), before any entry from EL0.
+    let kasan = crate::mm::kasan::mode();
+    entry_from_user(p, kasan);
+    match event {
+        Event::Synchronous => super::el0_abort::user_sync(frame),
+        _ => crate::irq::handle(),
+    }
+    crate::signal::deliver::on_return_to_user(frame);
+    exit_to_user(kasan);
+    crate::fault_cost::finish(frame.entry_ticks[0]);
 }
 
 /// A new process's or thread's first return to EL0 (vectors.S's
@@ -71,9 +87,10 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
 #[no_mangle]
 extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
     let slot = this_cpu().current_frame();
-    let previous = slot.swap(frame, Ordering::Relaxed);
+    let previous = slot.load(Ordering::Relaxed);
+    slot.store(frame, Ordering::Relaxed);
     crate::signal::deliver::on_return_to_user(frame);
-    exit_to_user();
+    exit_to_user(crate::mm::kasan::mode());
     slot.store(previous, Ordering::Relaxed);
 }
 
@@ -84,7 +101,7 @@ extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
 /// - in sync mode PSTATE.TCO (set by the exception) is cleared, so that the
 ///   kernel's unprivileged accesses to user memory are tag-checked like the
 ///   process's own and a mismatch ends the copy with EFAULT, not a signal.
-fn entry_from_user(p: &mut crate::process::Process) {
+fn entry_from_user(p: &mut crate::process::Process, kasan: crate::mm::kasan::Mode) {
     use tock_registers::interfaces::{Readable, Writeable};
 
     use super::mte_control::CheckMode;
@@ -99,12 +116,13 @@ fn entry_from_user(p: &mut crate::process::Process) {
         TFSRE0_EL1.set(0);
         p.mte_async_fault = true;
     }
-    crate::mm::kasan::check_async_fault("kernel entry");
+    crate::mm::kasan::check_async_fault_in(kasan, "kernel entry");
     // With the heap tagged, the kernel's own accesses are checked, so TCO
     // is cleared for every task (Linux's mte_disable_tco_entry with
     // kasan_hw_tags_enabled()); LDTR/STTR follow TCF0, so a task with
-    // checks off still sees no checks in its system calls.
-    if p.mte.mode() == CheckMode::Sync || crate::mm::kasan::tagging_heap() {
+    // checks off still sees no checks in its system calls. The heap's mode
+    // first: with it on, the task's mode is not read.
+    if kasan != crate::mm::kasan::Mode::Off || p.mte.mode() == CheckMode::Sync {
         // SAFETY: PSTATE.TCO only decides whether tag checks apply; the SPSR
         // restores the process's own value on return.
         unsafe { core::arch::asm!(".arch_extension memtag", "msr tco, #0", options(nomem, nostack)) };
@@ -116,9 +134,9 @@ fn entry_from_user(p: &mut crate::process::Process) {
 /// to user memory recorded in TFSRE0_EL1 is dropped, so that the task is
 /// not sent SEGV_MTEAERR for a system call's copy (with checks off TCF0
 /// records nothing; in sync mode a kernel mismatch is an EFAULT).
-fn exit_to_user() {
+fn exit_to_user(kasan: crate::mm::kasan::Mode) {
     use super::mte_control::CheckMode;
-    crate::mm::kasan::check_async_fault("kernel exit");
+    crate::mm::kasan::check_async_fault_in(kasan, "kernel exit");
     if super::mte::tagging_enabled() && crate::process::current().mte.mode() == CheckMode::Async {
         super::mte::discard_kernel_async_faults();
     }

@@ -4,13 +4,15 @@
 //! `mm/address_space.rs: UserPage::replace`.
 
 /// Drops the TLB entry for user page `va` in address space `asid`
-/// (TLBI VALE1IS: last level, by VA and ASID).
+/// (TLBI VALE1IS: last level, by VA and ASID). No ISB, as in Linux's
+/// flush_tlb_page: the entry is a user one, used only after the exception
+/// return (to EL0, or to the retried access of a kernel copy), which is
+/// context-synchronizing.
 pub fn flush_user_page(asid: u16, va: u64) {
     let arg = ((asid as u64) << 48) | ((va >> 12) & ((1 << 44) - 1));
     // SAFETY: TLB maintenance has no memory-safety effect; the DSB makes the
-    // invalidation complete before later accesses, the ISB before later
-    // instructions.
-    unsafe { core::arch::asm!("dsb ishst", "tlbi vale1is, {0}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
+    // invalidation complete before later accesses.
+    unsafe { core::arch::asm!("dsb ishst", "tlbi vale1is, {0}", "dsb ish", in(reg) arg, options(nostack)) };
 }
 
 /// Starts dropping the TLB entry for user page `va` after its entry was

@@ -49,6 +49,11 @@ pub enum Event {
 }
 
 impl VectorKind {
+    /// The vector numbers vectors.S passes for a synchronous exception and
+    /// an IRQ from EL0 (AArch64): (2 << 2) | event.
+    pub const LOWER_EL_SYNCHRONOUS: u64 = 8;
+    pub const LOWER_EL_IRQ: u64 = 9;
+
     pub fn from_index(kind: u64) -> Self {
         if kind == 16 {
             return Self::KernelStackOverflow;
@@ -115,5 +120,12 @@ mod tests {
         assert_eq!(VectorKind::from_index(9), VectorKind::LowerElAarch64(Event::Irq));
         assert_eq!(VectorKind::from_index(3), VectorKind::CurrentElSp0(Event::SError));
         assert_eq!(VectorKind::from_index(16), VectorKind::KernelStackOverflow);
+    }
+
+    #[test]
+    fn entries_from_el0_have_the_numbers_handle_exception_tests_first() {
+        let sync = VectorKind::from_index(VectorKind::LOWER_EL_SYNCHRONOUS);
+        assert_eq!(sync, VectorKind::LowerElAarch64(Event::Synchronous));
+        assert_eq!(VectorKind::from_index(VectorKind::LOWER_EL_IRQ), VectorKind::LowerElAarch64(Event::Irq));
     }
 }

@@ -154,40 +154,46 @@ impl Descriptor {
     }
 
     /// A block (level 1 or 2) or page (level 3) mapping `pa` with `attrs`.
+    /// Each flag moves to its bit by a shift, with no branch: every entry the
+    /// fault path writes is built here.
+    #[inline(always)]
     pub fn leaf(pa: PhysAddr, attrs: Attributes, level: u8) -> Self {
-        let mut d = LocalRegisterCopy::<u64, STAGE1_DESCRIPTOR::Register>::new(0);
-        let flags = attrs.flags;
-        let ap = match (flags.contains(MapFlags::WRITE), flags.contains(MapFlags::USER)) {
-            (true, false) => STAGE1_DESCRIPTOR::AP::RwEl1,
-            (true, true) => STAGE1_DESCRIPTOR::AP::RwEl1El0,
-            (false, false) => STAGE1_DESCRIPTOR::AP::RoEl1,
-            (false, true) => STAGE1_DESCRIPTOR::AP::RoEl1El0,
-        };
-        let kind = if level == 3 { STAGE1_DESCRIPTOR::TYPE::Table } else { STAGE1_DESCRIPTOR::TYPE::Block };
-        d.write(
-            STAGE1_DESCRIPTOR::VALID::SET
-                + kind
-                + STAGE1_DESCRIPTOR::OUTPUT_ADDR.val(pa.as_u64() >> 12)
-                + STAGE1_DESCRIPTOR::ATTR_INDX.val(attrs.memory as u64)
-                + STAGE1_DESCRIPTOR::SH::InnerShareable
-                + STAGE1_DESCRIPTOR::AF::SET
-                + ap,
-        );
-        // A page EL0 can reach is never executable at EL1, whatever was asked:
-        // with PXN the kernel cannot be tricked into running user code.
-        if !flags.contains(MapFlags::KERNEL_EXEC) || flags.contains(MapFlags::USER) {
-            d.modify(STAGE1_DESCRIPTOR::PXN::SET);
-        }
-        if !flags.contains(MapFlags::USER_EXEC) {
-            d.modify(STAGE1_DESCRIPTOR::UXN::SET);
-        }
-        if !flags.contains(MapFlags::GLOBAL) {
-            d.modify(STAGE1_DESCRIPTOR::NG::SET);
-        }
-        if flags.contains(MapFlags::SPECIAL) {
-            d.modify(STAGE1_DESCRIPTOR::SPECIAL::SET);
-        }
-        Self(d.get())
+        use STAGE1_DESCRIPTOR as D;
+        let has = |flag: MapFlags| u64::from(attrs.flags.contains(flag));
+        let user = has(MapFlags::USER);
+        let d = D::VALID.val(1).value
+            | D::TYPE.val(u64::from(level == 3)).value
+            | D::OUTPUT_ADDR.val(pa.as_u64() >> 12).value
+            | D::ATTR_INDX.val(attrs.memory as u64).value
+            | D::SH::InnerShareable.value
+            | D::AF::SET.value
+            // AP[2] read-only unless WRITE; AP[1] reachable from EL0.
+            | D::AP.val((1 - has(MapFlags::WRITE)) << 1 | user).value
+            // A page EL0 can reach is never executable at EL1, whatever was
+            // asked: with PXN the kernel cannot be tricked into running user
+            // code.
+            | D::PXN.val((1 - has(MapFlags::KERNEL_EXEC)) | user).value
+            | D::UXN.val(1 - has(MapFlags::USER_EXEC)).value
+            | D::NG.val(1 - has(MapFlags::GLOBAL)).value
+            | D::SPECIAL.val(has(MapFlags::SPECIAL)).value;
+        Self(d)
+    }
+
+    /// A level-3 page's frame and whether it is special (bit 56), read
+    /// from the bits alone: what the fault path needs of an entry, without
+    /// decoding its attributes. Every page entry here is written by `leaf`.
+    pub fn page_frame(self) -> Option<(PhysAddr, bool)> {
+        const OUTPUT: u64 = ((1 << 36) - 1) << 12;
+        let special = STAGE1_DESCRIPTOR::SPECIAL.read(self.0) != 0;
+        (self.0 & 0b11 == 0b11).then_some((PhysAddr::new(self.0 & OUTPUT), special))
+    }
+
+    /// This valid EL0-reachable page with write access added, nothing else
+    /// changed (Linux's pte_mkwrite): `None` unless it is one (AP[1] set).
+    pub fn with_user_write(self) -> Option<Self> {
+        use STAGE1_DESCRIPTOR as D;
+        let ap = D::AP.read(self.0);
+        (self.is_valid() && ap & 0b01 != 0).then_some(Self(self.0 & !D::AP.val(0b10).value))
     }
 
     /// Whether the MMU uses this descriptor at all (bit 0), before decoding
@@ -293,6 +299,16 @@ mod tests {
         let d = Descriptor::leaf(PhysAddr::new(0x4000_0000), shared, 3);
         assert_ne!(d.0 & (1 << 56), 0);
         assert_eq!(d.entry(3), Entry::Leaf(PhysAddr::new(0x4000_0000), shared));
+    }
+
+    #[test]
+    fn write_is_added_to_a_user_page_and_nothing_else() {
+        let ro = Attributes::new(MemoryType::NormalTagged, MapFlags::USER | MapFlags::USER_EXEC);
+        let rw = Attributes::new(MemoryType::NormalTagged, MapFlags::USER | MapFlags::USER_EXEC | MapFlags::WRITE);
+        let d = Descriptor::leaf(PhysAddr::new(0x4000_0000), ro, 3);
+        assert_eq!(d.with_user_write(), Some(Descriptor::leaf(PhysAddr::new(0x4000_0000), rw, 3)));
+        assert_eq!(Descriptor::leaf(PhysAddr::new(0x4000_0000), KERNEL_RW, 3).with_user_write(), None);
+        assert_eq!(Descriptor(0).with_user_write(), None);
     }
 
     #[test]

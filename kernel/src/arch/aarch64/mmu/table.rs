@@ -64,18 +64,21 @@ impl PageSlot<'_> {
         Self { entry, _tree: PhantomData }
     }
 
+    #[inline(always)]
     fn read(&self) -> Descriptor {
         // SAFETY: `entry` points into a live table of the tree this slot
         // borrows.
         Descriptor(unsafe { self.entry.read_volatile() })
     }
 
+    #[inline(always)]
     fn write(&mut self, d: Descriptor) {
         // SAFETY: as in `read`; the borrow of the tree is exclusive.
         unsafe { self.entry.write_volatile(d.0) }
     }
 
     /// The page mapped here, if any.
+    #[inline(always)]
     pub fn page(&self) -> Option<(PhysAddr, Attributes)> {
         match self.read().entry(3) {
             Entry::Leaf(pa, attrs) => Some((pa, attrs)),
@@ -83,12 +86,35 @@ impl PageSlot<'_> {
         }
     }
 
+    /// The frame mapped here and whether it is special, from the bits
+    /// (`Descriptor::page_frame`).
+    #[inline(always)]
+    pub fn frame(&self) -> Option<(PhysAddr, bool)> {
+        self.read().page_frame()
+    }
+
+    /// Adds write access to the EL0 page mapped here, in place (a
+    /// permission upgrade needs no break-before-make); `false`, and nothing
+    /// written, if the entry is not one.
+    #[inline(always)]
+    pub fn add_user_write(&mut self) -> bool {
+        match self.read().with_user_write() {
+            Some(d) => {
+                self.write(d);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Maps `pa` here with `attrs`, replacing what was there.
+    #[inline(always)]
     pub fn set(&mut self, pa: PhysAddr, attrs: Attributes) {
         self.write(Descriptor::leaf(pa, attrs, 3));
     }
 
     /// Makes the entry invalid; what it mapped, if anything.
+    #[inline(always)]
     pub fn clear(&mut self) -> Option<(PhysAddr, Attributes)> {
         // Nothing there (a first fault's entry): one read, no decoding.
         if !self.read().is_valid() {
@@ -103,11 +129,28 @@ impl PageSlot<'_> {
 /// A translation-table tree, identified by its level-0 table.
 pub struct PageTable {
     root: PhysAddr,
+    /// The level-3 table `page_slot` reached last, with the 2 MiB of
+    /// addresses it maps (`va >> 21`; `NO_BLOCK` when none): a fault next
+    /// to the last one skips the walk from the root, as a walk cache would.
+    /// Forgotten by everything that frees or moves a table (`forget_walk`).
+    last_leaf_table: (u64, PhysAddr),
 }
+
+/// `last_leaf_table`'s block when nothing is remembered: no address's.
+const NO_BLOCK: u64 = u64::MAX;
+/// Bits of an address a level-3 table spans (512 pages of 4 KiB).
+const LEAF_TABLE_SHIFT: u32 = 21;
 
 impl PageTable {
     pub fn new(mem: &mut impl TableMemory) -> Result<Self, MapError> {
-        Ok(Self { root: mem.alloc_table().ok_or(MapError::OutOfTables)? })
+        let root = mem.alloc_table().ok_or(MapError::OutOfTables)?;
+        Ok(Self { root, last_leaf_table: (NO_BLOCK, root) })
+    }
+
+    /// Forgets the remembered level-3 table: called before any table is
+    /// freed or moved, so that `page_slot` never reaches one that is gone.
+    fn forget_walk(&mut self) {
+        self.last_leaf_table.0 = NO_BLOCK;
     }
 
     /// The level-0 table's address, for TTBRx_EL1.
@@ -130,6 +173,8 @@ impl PageTable {
         if !va.is_aligned(page) || !pa.is_aligned(page) || !size.is_multiple_of(page) {
             return Err(MapError::Misaligned);
         }
+        // A block may take the place of a table.
+        self.forget_walk();
         let mut done = 0;
         while done < size {
             let (v, p, left) = (va + done, pa + done, size - done);
@@ -197,6 +242,11 @@ impl PageTable {
     /// The level-3 entry for `va`, adding the tables above it that are
     /// missing: the fault path walks once, then reads and writes the entry.
     pub fn page_slot(&mut self, mem: &mut impl TableMemory, va: VirtAddr) -> Result<PageSlot<'_>, MapError> {
+        // Next to the last fault: the same level-3 table, no walk.
+        let block = va.as_u64() >> LEAF_TABLE_SHIFT;
+        if self.last_leaf_table.0 == block {
+            return Ok(PageSlot::new(Self::slot(mem, self.last_leaf_table.1, index(va, 3))));
+        }
         // The common case, every table there, in a loop that needs no saved
         // registers; a missing table (or anything else) takes the full walk.
         let mut table = self.root;
@@ -207,6 +257,7 @@ impl PageTable {
                 None => return self.page_slot_creating(mem, va),
             }
         }
+        self.last_leaf_table = (block, table);
         Ok(PageSlot::new(Self::slot(mem, table, index(va, 3))))
     }
 
@@ -399,6 +450,8 @@ impl PageTable {
         hole: (VirtAddr, VirtAddr),
         free_table: &mut impl FnMut(PhysAddr),
     ) -> bool {
+        // Tables go: page_slot's remembered one may be among them.
+        self.forget_walk();
         /// Frees the table at `pa` (at `level`) and every table below it.
         fn free_all(mem: &mut impl TableMemory, pa: PhysAddr, level: u8, free_table: &mut impl FnMut(PhysAddr)) {
             if level < 3 {
@@ -491,15 +544,21 @@ impl PageTable {
     }
 
     /// Whether the RUN entries from `index` (a multiple of RUN) are all
-    /// invalid.
+    /// invalid. Read two entries at a time, as one 128-bit value (a load
+    /// pair), whose valid bits are its bits 0 and 64: volatile, so that the
+    /// compiler neither narrows each load to the valid bit's word nor
+    /// splits the pairs.
+    #[inline(always)]
     fn run_is_invalid(mem: &mut impl TableMemory, table: PhysAddr, index: usize) -> bool {
-        let run = Self::slot(mem, table, index) as *const [u64; RUN];
-        // SAFETY: index + RUN <= 512 entries of a live table of this tree,
-        // borrowed exclusively by the caller's walk; the MMU never writes
-        // descriptors (TCR_EL1.HA and HD are 0), so a plain read sees what
-        // the volatile ones would, and may be done in pairs.
-        let entries = unsafe { run.read() };
-        entries.iter().fold(0, |acc, &e| acc | e) & 1 == 0
+        let pairs = Self::slot(mem, table, index) as *const u128;
+        let mut any = 0;
+        for k in 0..RUN / 2 {
+            // SAFETY: index + RUN <= 512 entries of a live table of this
+            // tree, 16-byte aligned (index is a multiple of RUN), borrowed
+            // exclusively by the caller's walk.
+            any |= unsafe { pairs.add(k).read_volatile() };
+        }
+        any & (1 | 1 << 64) == 0
     }
 
     fn slot(mem: &mut impl TableMemory, table: PhysAddr, index: usize) -> *mut u64 {
@@ -661,6 +720,27 @@ mod tests {
         assert!(pt.free_tables(&mut mem, (va, other + 4096), (VirtAddr::new(0), top), &mut |t| all.push(t)));
         assert_eq!(all.len(), 4, "two level-3 tables, the level-2 and the level-1 table");
         assert_eq!(pt.table_count(&mut mem), 1, "the root alone");
+    }
+
+    #[test]
+    fn the_remembered_level_3_table_is_forgotten_when_tables_are_freed() {
+        let mut mem = HostTables(Vec::new());
+        let mut pt = PageTable::new(&mut mem).unwrap();
+        let va = VirtAddr::new(0x4000_0000);
+        // Two slots in one level-3 table: the second comes from the one
+        // remembered by the first.
+        pt.page_slot(&mut mem, va).unwrap().set(PhysAddr::new(0x5000_0000), RW);
+        pt.page_slot(&mut mem, va + 4096).unwrap().set(PhysAddr::new(0x5000_1000), RW);
+        assert!(pt.translate(&mut mem, va + 4096).is_some());
+        pt.unmap_page(&mut mem, va);
+        pt.unmap_page(&mut mem, va + 4096);
+        let top = VirtAddr::new(1 << 48);
+        assert!(pt.free_tables(&mut mem, (va, va + 8192), (VirtAddr::new(0), top), &mut |_| ()));
+        // A slot after the free is in a live table: what is set there is
+        // what the walk finds (with the freed table still remembered, the
+        // entry would land in it, out of the tree).
+        pt.page_slot(&mut mem, va).unwrap().set(PhysAddr::new(0x5000_2000), RW);
+        assert_eq!(pt.translate(&mut mem, va).map(|(pa, _, _)| pa.as_u64()), Some(0x5000_2000));
     }
 
     #[test]

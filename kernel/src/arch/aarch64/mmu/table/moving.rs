@@ -82,6 +82,8 @@ impl PageTable {
         len: u64,
         moved: &mut impl FnMut(Moved),
     ) -> Result<(), Stopped> {
+        // Tables change place: page_slot's remembered one may be among them.
+        self.forget_walk();
         let page = PAGE_SIZE as u64;
         debug_assert!(from.is_aligned(page) && to.is_aligned(page) && len.is_multiple_of(page));
         debug_assert!(from + len <= to || to + len <= from, "overlapping move");
@@ -291,6 +293,22 @@ mod tests {
             assert_eq!(at(&pt, &mut mem, from + i * 0x8_0000), None);
         }
         assert_eq!(mem.0.len(), tables + 2, "only the destination's L1 and L2 tables are new");
+    }
+
+    #[test]
+    fn a_moved_table_is_not_reached_from_its_old_addresses() {
+        let (mut pt, mut mem) = tree(64);
+        let from = 0x4000_0000;
+        map(&mut pt, &mut mem, from, 0x5000_0000);
+        // page_slot remembers the level-3 table of `from`, which then moves.
+        pt.page_slot(&mut mem, VirtAddr::new(from + P)).unwrap().set(PhysAddr::new(0x5000_1000), RW);
+        let to = 0x80_0000_0000;
+        assert_eq!(record(&mut pt, &mut mem, from, to, MB2).0, Ok(()));
+        // A new page at the old address lands in a new table, not in the
+        // moved one (which would map it at `to`).
+        pt.page_slot(&mut mem, VirtAddr::new(from)).unwrap().set(PhysAddr::new(0x5000_2000), RW);
+        assert_eq!(at(&pt, &mut mem, from), Some(0x5000_2000));
+        assert_eq!(at(&pt, &mut mem, to), Some(0x5000_0000), "the moved page stays");
     }
 
     #[test]
