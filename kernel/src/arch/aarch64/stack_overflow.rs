@@ -56,9 +56,26 @@ pub fn report() -> ! {
                 bottom
             )
         }
+        // SP still inside (a store with writeback that faults leaves SP as
+        // it was): what ran into the guard page is the access, at FAR_EL1,
+        // which nothing has overwritten since the entry (the overflow path
+        // takes no other exception).
+        Some(bottom) if far_in_guard_page(bottom) => {
+            let far = aarch64_cpu::registers::FAR_EL1.get();
+            panic!("kernel stack overflow: SP {:#x}, access at {:#x} in the guard page below the stack at {:#x}", sp, far, bottom)
+        }
         Some(bottom) => {
             panic!("kernel stack overflow: SP {:#x} leaves no room for an exception frame above the stack's bottom at {:#x}", sp, bottom)
         }
         None => panic!("kernel stack overflow reported for SP {:#x}, which is on a stack", sp),
     }
+}
+
+/// Whether the exception being reported is a data abort at EL1 whose
+/// address lies in the 4 KiB guard page below `bottom`.
+fn far_in_guard_page(bottom: u64) -> bool {
+    use aarch64_cpu::registers::{ESR_EL1, FAR_EL1};
+    const EC_DATA_ABORT_SAME_EL: u64 = 0x25;
+    let far = FAR_EL1.get();
+    ESR_EL1.get() >> 26 == EC_DATA_ABORT_SAME_EL && far < bottom && bottom - far <= 4096
 }
