@@ -139,6 +139,11 @@ boot kernel_fault_gives_decoded_panic_and_failure_status virt,mte=on "selftest=p
     'KERNEL PANIC: kernel data abort at 0x' \
     'esr: EC 0x25 data abort from the same EL: level 3 translation fault \(DFSC 0x07\), read' \
     '^backtrace' '^  #0  0x'
+# Where the recursion's last frame ends depends on the frames below it (the
+# code's layout): its store into the guard page faults with SP either below
+# the stack's bottom or still above it; the report names SP, and in the
+# second case the access in the guard page (arch/aarch64/stack_overflow.rs:
+# report).
 boot kernel_stack_overflow_panics_from_the_guard_page virt,mte=on "selftest=stack-overflow" 1 \
     'KERNEL PANIC: kernel stack overflow: SP 0xffff[0-9a-f]+(, access at 0xffff[0-9a-f]+)? in the guard page below the stack at 0xffff[0-9a-f]+0000$' \
     'esr: EC 0x25 data abort from the same EL: level 3 translation fault \(DFSC 0x07\), write' \

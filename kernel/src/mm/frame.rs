@@ -222,7 +222,40 @@ impl OwnerTable {
     }
 }
 
-static OWNERS: spin::Once<OwnerTable> = spin::Once::new();
+/// A value written once at boot, on the boot CPU, before the secondaries
+/// are started (main.rs: `init_owners` comes before `start_secondaries`)
+/// and before any entry from EL0, then only read: a plain load on the fault
+/// path, where a `spin::Once` cost an acquire load and a state check. The
+/// secondaries see it through the release store that publishes their start
+/// (cpu_local.rs: `prepare`) and the PSCI call after it.
+struct BootCell<T>(core::cell::UnsafeCell<T>);
+
+// SAFETY: written only by `set`, whose caller guarantees nothing reads it
+// meanwhile (boot, one CPU); after that only shared references exist.
+unsafe impl<T: Sync> Sync for BootCell<T> {}
+
+impl<T> BootCell<T> {
+    const fn new(value: T) -> Self {
+        Self(core::cell::UnsafeCell::new(value))
+    }
+
+    /// # Safety
+    /// Only at boot, on the boot CPU, before any other CPU or any process
+    /// runs, and before any reference from `get` is taken.
+    unsafe fn set(&self, value: T) {
+        // SAFETY: the caller's guarantee: no reference to the value exists.
+        unsafe { *self.0.get() = value };
+    }
+
+    #[inline]
+    fn get(&self) -> &T {
+        // SAFETY: after boot the value is never written again (`set`).
+        unsafe { &*self.0.get() }
+    }
+}
+
+/// Empty until `init_owners`: every frame counts one owner.
+static OWNERS: BootCell<OwnerTable> = BootCell::new(OwnerTable { first: 0, extra: &[] });
 
 /// Whether each frame's allocation tags are valid, one byte a frame
 /// (Linux's PG_mte_tagged and PG_mte_lock): *stale*, nothing wrote them for
@@ -297,7 +330,8 @@ impl<'a> TagState<'a> {
     }
 }
 
-static TAGS: spin::Once<TagState<'static>> = spin::Once::new();
+/// None until `init_owners` (and for good without tag storage).
+static TAGS: BootCell<Option<TagState<'static>>> = BootCell::new(None);
 
 /// `count` zeroed values of `T` in frames taken from the pool for good,
 /// through the linear map.
@@ -325,18 +359,21 @@ pub fn init_owners() {
     let (first, end) = with_pool(|pool| pool.span()).expect("RAM was added to the frame pool");
     let count = (end - first) as usize;
     let extra = boot_table::<AtomicU32>(count, "frame owner table");
-    OWNERS.call_once(|| OwnerTable { first, extra });
+    // SAFETY: at boot, on the boot CPU, before the secondaries start and
+    // before anything reads the table (main.rs).
+    unsafe { OWNERS.set(OwnerTable { first, extra }) };
     // Tag storage is what mte::enable turns tagging on for, later in boot.
     if crate::arch::aarch64::mte::level() >= 2 {
         let frames = boot_table::<AtomicU8>(count, "frame tag state");
-        TAGS.call_once(|| TagState::new(first, frames));
+        // SAFETY: as for OWNERS above.
+        unsafe { TAGS.set(Some(TagState::new(first, frames))) };
     }
 }
 
 /// The tags of `frame` were all written for its present use (zeroed with
 /// the data, copied, or filled from a pattern): mapping it tagged keeps them.
 pub fn mark_tags_valid(frame: Frame) {
-    if let Some(tags) = TAGS.get() {
+    if let Some(tags) = TAGS.get().as_ref() {
         tags.set_valid(frame);
     }
 }
@@ -349,7 +386,7 @@ pub fn mark_tags_valid(frame: Frame) {
 #[cfg(target_os = "none")]
 #[inline]
 pub fn make_tags_valid(frame: Frame) {
-    match TAGS.get() {
+    match TAGS.get().as_ref() {
         Some(tags) if !tags.is_valid(frame) => clear_stale_tags(tags, frame),
         _ => {}
     }
@@ -376,7 +413,7 @@ fn clear_stale_tags(tags: &TagState, frame: Frame) {
 }
 
 fn extra_owners(frame: Frame) -> Option<&'static AtomicU32> {
-    OWNERS.get()?.extra(frame)
+    OWNERS.get().extra(frame)
 }
 
 /// Drops one owner of a frame (Linux's put_page); only the last one
@@ -385,7 +422,7 @@ pub fn put(frame: Frame) {
     let shared = extra_owners(frame)
         .is_some_and(|extra| extra.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok());
     if !shared {
-        if let Some(tags) = TAGS.get() {
+        if let Some(tags) = TAGS.get().as_ref() {
             tags.forget(frame);
         }
         with_pool(|pool| pool.dealloc(frame, 1))

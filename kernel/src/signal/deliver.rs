@@ -131,9 +131,12 @@ fn cut_short_by_handler(regs: &mut TrapFrame, kind: RestartKind, action: &Action
     }
 }
 
-/// Delivers what is pending before `regs` goes back to EL0.
+/// Delivers what is pending before `regs` goes back to EL0. Returns the
+/// running process, read after any delivery (which may stop the task and
+/// let a tracer change it), for the exit work that follows: the caller
+/// does not look it up again.
 #[inline]
-pub fn on_return_to_user(regs: &mut TrapFrame) {
+pub fn on_return_to_user(regs: &mut TrapFrame) -> &'static mut Process {
     let p = process::current();
     // The common case, first and cheap: not killed, nothing to deliver, no
     // system call to finish, no mask to put back (the one rt_sigsuspend,
@@ -147,9 +150,10 @@ pub fn on_return_to_user(regs: &mut TrapFrame) {
         && p.signals.saved_mask.is_none()
         && !p.signals.any_deliverable()
     {
-        return;
+        return p;
     }
     deliver_pending(regs);
+    process::current()
 }
 
 /// `on_return_to_user` when there is something to do.

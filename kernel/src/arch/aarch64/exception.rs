@@ -74,8 +74,8 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
         Event::Synchronous => super::el0_abort::user_sync(frame),
         _ => crate::irq::handle(),
     }
-    crate::signal::deliver::on_return_to_user(frame);
-    exit_to_user(kasan);
+    let p = crate::signal::deliver::on_return_to_user(frame);
+    exit_to_user(p, kasan);
     crate::fault_cost::finish(frame.entry_ticks[0]);
 }
 
@@ -89,8 +89,8 @@ extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
     let slot = this_cpu().current_frame();
     let previous = slot.load(Ordering::Relaxed);
     slot.store(frame, Ordering::Relaxed);
-    crate::signal::deliver::on_return_to_user(frame);
-    exit_to_user(crate::mm::kasan::mode());
+    let p = crate::signal::deliver::on_return_to_user(frame);
+    exit_to_user(p, crate::mm::kasan::mode());
     slot.store(previous, Ordering::Relaxed);
 }
 
@@ -134,10 +134,11 @@ fn entry_from_user(p: &mut crate::process::Process, kasan: crate::mm::kasan::Mod
 /// to user memory recorded in TFSRE0_EL1 is dropped, so that the task is
 /// not sent SEGV_MTEAERR for a system call's copy (with checks off TCF0
 /// records nothing; in sync mode a kernel mismatch is an EFAULT).
-fn exit_to_user(kasan: crate::mm::kasan::Mode) {
+/// `p` is the running process, as `on_return_to_user` returned it.
+fn exit_to_user(p: &crate::process::Process, kasan: crate::mm::kasan::Mode) {
     use super::mte_control::CheckMode;
     crate::mm::kasan::check_async_fault_in(kasan, "kernel exit");
-    if super::mte::tagging_enabled() && crate::process::current().mte.mode() == CheckMode::Async {
+    if super::mte::tagging_enabled() && p.mte.mode() == CheckMode::Async {
         super::mte::discard_kernel_async_faults();
     }
 }
