@@ -108,6 +108,14 @@ impl MteControl {
         // check faults first (mte_check_tfsr_el1): they are not the
         // incoming task's.
         crate::mm::kasan::check_async_fault("a context switch");
+        // What TFSRE0_EL1 holds now, the kernel's own accesses to user
+        // memory recorded: every task's EL0 faults were collected at its
+        // entries, and nothing has run at EL0 since. It is not the incoming
+        // task's; Linux drops it at every kernel exit (kernel_exit's
+        // clear_mte_async_tcf, whatever the task's mode), so it is dropped
+        // here too, before a sync-mode task could find it at its next entry
+        // (mte_async_kernel_fault_stays_with_its_task).
+        super::mte::discard_kernel_async_faults();
         let tcf0 = match self.mode() {
             CheckMode::None => S::TCF0::None,
             CheckMode::Sync => S::TCF0::Sync,
