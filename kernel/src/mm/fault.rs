@@ -265,7 +265,8 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) 
     let (areas, mut pages) = space.parts();
     let area = areas.find(va).ok_or(FaultError::Unmapped)?;
     let forced = force && !(access == Access::Write && area.flags.contains(AreaFlags::SHARED));
-    if !area.prot.contains(access.needs()) && !forced {
+    let allowed = area.prot.contains(access.needs());
+    if !allowed && !forced {
         return Err(FaultError::NotPermitted);
     }
     // One walk: the tables above the entry are created now if missing, and
@@ -287,8 +288,13 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) 
             let old = crate::mm::frame::Frame::containing(pa);
             if frame::owners(old) == 1 {
                 // Only the write permission changes (Linux's wp_page_reuse);
-                // an entry that is not an EL0 page is rewritten whole.
-                if !page.allow_write() {
+                // an entry that is not an EL0 page is rewritten whole. A
+                // forced write (a debugger's poke) into a read-only area
+                // never makes the entry writable: the area's attributes,
+                // read-only, are applied again (Linux reaches wp_page_reuse
+                // only for a writable vma; FOLL_FORCE writes through the
+                // broken-COW page without pte_mkwrite).
+                if !allowed || !page.allow_write() {
                     page.refresh(area, Ownership::Owned);
                 }
                 return done(Resolution::CowReused);
