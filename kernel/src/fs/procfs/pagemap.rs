@@ -40,8 +40,10 @@ pub fn read_at(task: &Process, offset: u64, buf: UserAddr, len: u64) -> Result<u
     let Some(space) = live_space(task) else { return Ok(0) };
     let page = PAGE_SIZE as u64;
     let zero = zero_page::frame().start();
-    let mut entries: Vec<u64> = Vec::new();
-    entries.try_reserve_exact(ENTRIES_PER_PASS).map_err(|_| Errno::ENOMEM)?;
+    // One pass's entries, as the bytes copied out: reserved once, so that
+    // no allocation in the loop can fail (pagemap_read's kmalloc: ENOMEM).
+    let mut bytes: Vec<u8> = Vec::new();
+    bytes.try_reserve_exact(ENTRIES_PER_PASS * ENTRY as usize).map_err(|_| Errno::ENOMEM)?;
     // pagemap_read: the page number's address, untagged (untagged_addr: a
     // top byte is dropped when bit 55 is clear); one that wraps or lies past
     // the user half reads nothing.
@@ -53,8 +55,8 @@ pub fn read_at(task: &Process, offset: u64, buf: UserAddr, len: u64) -> Result<u
     let mut done = 0;
     while done < len && va < USER_END {
         let n = ((len - done) / ENTRY).min(ENTRIES_PER_PASS as u64).min((USER_END - va) / page) as usize;
-        entries.clear();
-        entries.resize(n, 0);
+        bytes.clear();
+        bytes.resize(n * ENTRY as usize, 0);
         let start = VirtAddr::new(va);
         space.for_each_mapped(start, start + n as u64 * page, &mut |at, pa, ownership| {
             // [vvar] (VM_PFNMAP): the page walk passes over it as a hole
@@ -70,9 +72,9 @@ pub fn read_at(task: &Process, offset: u64, buf: UserAddr, len: u64) -> Result<u
                     Ownership::Special => e |= PM_FILE,
                 }
             }
-            entries[((at - start) / page) as usize] = e;
+            let i = ((at - start) / page * ENTRY) as usize;
+            bytes[i..i + ENTRY as usize].copy_from_slice(&e.to_ne_bytes());
         });
-        let bytes: Vec<u8> = entries.iter().flat_map(|e| e.to_ne_bytes()).collect();
         // A buffer that faults is EFAULT, whatever went in before it
         // (pagemap_read: "ret = -EFAULT; goto out_free").
         copy_to_user(buf.offset(done), &bytes)?;
