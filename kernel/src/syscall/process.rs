@@ -267,14 +267,9 @@ pub fn wait4(pid: i32, wstatus: UserAddr, options: u32, rusage: UserAddr) -> Sys
 /// ptrace-stop, CLD_TRAPPED; si_pid, si_status); WNOWAIT leaves the child
 /// waitable.
 pub fn waitid(idtype: u32, id: i32, infop: UserAddr, options: u32) -> SysResult {
-    const P_ALL: u32 = 0;
-    const P_PID: u32 = 1;
-    const P_PGID: u32 = 2;
-    const WEXITED: u32 = 4;
-    const WSTOPPED: u32 = 2;
-    const WNOWAIT: u32 = 0x0100_0000;
-    if options & !(WNOHANG | WEXITED | WSTOPPED | linux_raw_sys::general::WCONTINUED | WNOWAIT | WAIT_IGNORED) != 0
-        || options & (WEXITED | WSTOPPED | linux_raw_sys::general::WCONTINUED) == 0
+    use linux_raw_sys::general::{P_ALL, P_PGID, P_PID, WCONTINUED, WEXITED, WNOWAIT, WSTOPPED};
+    if options & !(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | WAIT_IGNORED) != 0
+        || options & (WEXITED | WSTOPPED | WCONTINUED) == 0
     {
         return Err(Errno::EINVAL);
     }

@@ -3,17 +3,14 @@
 //! (fs/socket_pair.rs) in the lowest two free descriptors.
 
 use linux_raw_sys::general::{O_CLOEXEC, O_NONBLOCK};
+use linux_raw_sys::net::{AF_UNIX, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM};
 
 use super::errno::{Errno, SysResult};
 use crate::fs::file::OpenFile;
 use crate::fs::socket_pair::{SocketEnd, SocketKind};
 use crate::mm::uaccess::UserAddr;
 
-const AF_UNIX: i32 = 1;
-const SOCK_STREAM: u32 = 1;
-const SOCK_DGRAM: u32 = 2;
-const SOCK_RAW: u32 = 3;
-const SOCK_SEQPACKET: u32 = 5;
+/// The type's bits (include/linux/net.h, which linux-raw-sys leaves out).
 const SOCK_TYPE_MASK: u32 = 0xf;
 /// SOCK_NONBLOCK and SOCK_CLOEXEC are O_NONBLOCK and O_CLOEXEC.
 const SOCK_NONBLOCK: u32 = O_NONBLOCK;
@@ -25,10 +22,10 @@ pub fn socketpair(family: i32, kind: u32, protocol: i32, fds: UserAddr) -> SysRe
         return Err(Errno::EINVAL);
     }
     // No other family is offered (sock_create: EAFNOSUPPORT).
-    if family != AF_UNIX {
+    if family != AF_UNIX as i32 {
         return Err(Errno::EAFNOSUPPORT);
     }
-    if protocol != 0 && protocol != AF_UNIX {
+    if protocol != 0 && protocol != AF_UNIX as i32 {
         return Err(Errno::EPROTONOSUPPORT);
     }
     // unix_create: SOCK_RAW is taken as SOCK_DGRAM.
