@@ -31,6 +31,7 @@ use super::mmu::layout::virt_to_phys;
 use super::psci::{self, Conduit, Mpidr, PsciError, MPIDR_AFFINITY_MASK};
 use super::stack_overflow::OVERFLOW_STACK_SIZE;
 use super::{boot, debug, exception, fpsimd, mte, timer};
+use crate::devicetree::BootInfo;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 
 /// A secondary's boot stack: as large as any kernel stack may be.
@@ -97,23 +98,29 @@ pub fn this_mpidr() -> Mpidr {
 /// Logs the boot CPU's line, starts every other CPU the device tree lists
 /// and logs one line each; returns how many CPUs are up, the boot CPU
 /// included. A CPU that fails is logged with the reason and left off.
-pub fn start_secondaries(conduit: Option<Conduit>, cpus: &[Mpidr], entry_el: u8, mte_level: u8) -> usize {
+pub fn start_secondaries(boot: &BootInfo, entry_el: u8, mte_level: u8) -> usize {
     let boot_cpu = cpu_local::this_cpu();
     boot_cpu.report_up(CpuState::Boot, entry_el, mte_level);
     log_cpu(boot_cpu);
-    CONDUIT.store(conduit.map_or(0, |c| if c == Conduit::Hvc { 1 } else { 2 }), Ordering::Relaxed);
-    let me = this_mpidr();
-    let others = cpus.iter().filter(|&&m| m != me);
-    if others.clone().next().is_none() {
+    CONDUIT.store(boot.psci.map_or(0, |c| if c == Conduit::Hvc { 1 } else { 2 }), Ordering::Relaxed);
+    let cpus = &boot.cpus;
+    let others = match boot.secondaries(this_mpidr()) {
+        Ok(others) => others,
+        Err(why) => {
+            warn!("{} (boot CPU MPIDR {}, {} listed)", why, this_mpidr(), cpus.len());
+            return 1;
+        }
+    };
+    if others.is_empty() {
         return 1;
     }
-    let Some(conduit) = conduit else {
+    let Some(conduit) = boot.psci else {
         warn!("{} CPUs in the device tree but no usable /psci method: only the boot CPU runs", cpus.len());
         return 1;
     };
     record_mmu_registers();
     let mut up = 1;
-    for &mpidr in others {
+    for mpidr in others {
         match start_cpu(conduit, mpidr) {
             Ok(cpu) => {
                 log_cpu(cpu);
