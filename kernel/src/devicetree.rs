@@ -32,8 +32,9 @@ pub struct BootInfo {
     pub timer_intid: u32,
     /// Where the blob itself lies, to keep it out of the frame allocator.
     pub dtb: Option<PhysRange>,
-    /// How to call PSCI: the /psci node's `method` (`None`: no /psci node,
-    /// or a method this kernel does not know; then no secondary starts).
+    /// How to call PSCI: the PSCI node's `method` (`None`: no PSCI 0.2 or
+    /// later node, or a method this kernel does not know; then no
+    /// secondary starts).
     pub psci: Option<Conduit>,
     /// The CPUs, from each /cpus/cpu@N `reg` (its MPIDR affinity), in
     /// device-tree order; the boot CPU is among them.
@@ -128,6 +129,32 @@ fn unique_cpu_ids<'a>(
     ids
 }
 
+/// How to call PSCI, from the node Linux's `psci_dt_init`
+/// (drivers/firmware/psci/psci.c) finds by its compatible. Only PSCI 0.2
+/// and later have the fixed function IDs (`psci.rs: CPU_ON_64`,
+/// PSCI_VERSION) this kernel calls: a node that is only `arm,psci` (0.1)
+/// names its own IDs (`cpu_on`), which Linux's `psci_0_1_init` reads and
+/// this kernel does not, so it starts no secondary rather than call a
+/// function ID the firmware may give another meaning. A disabled node or
+/// a `method` other than `hvc` and `smc` is not used either.
+fn psci_conduit(fdt: &Fdt, notes: &mut Vec<&'static str>) -> Option<Conduit> {
+    let node = fdt.find_compatible(&["arm,psci-1.0", "arm,psci-0.2", "arm,psci"])?;
+    let compatible = |c: &str| node.compatible().is_some_and(|all| all.all().any(|s| s == c));
+    if node.property("status").and_then(|p| p.as_str()).is_some_and(|s| s != "okay" && s != "ok") {
+        notes.push("the PSCI node is disabled: only the boot CPU runs");
+        return None;
+    }
+    if !compatible("arm,psci-0.2") && !compatible("arm,psci-1.0") {
+        notes.push("PSCI 0.1 only (its function IDs come from the node): only the boot CPU runs");
+        return None;
+    }
+    let conduit = node.property("method").and_then(|p| p.as_str()).and_then(Conduit::from_method);
+    if conduit.is_none() {
+        notes.push("the PSCI node's method is neither hvc nor smc: only the boot CPU runs");
+    }
+    conduit
+}
+
 impl BootInfo {
     /// Parses `blob`, found at physical address `at`.
     pub fn parse(blob: &[u8], at: PhysAddr) -> Result<Self, DtError> {
@@ -183,8 +210,7 @@ impl BootInfo {
             }
         };
 
-        let psci = fdt.find_node("/psci").and_then(|n| n.property("method")).and_then(|p| p.as_str());
-        let psci = psci.and_then(Conduit::from_method);
+        let psci = psci_conduit(&fdt, &mut fallbacks);
         let cpus = fdt.find_node("/cpus").map_or_else(Vec::new, |n| cpu_ids(n, &mut fallbacks));
 
         // From the /chosen node found above: `Fdt::chosen` would walk the
@@ -310,6 +336,35 @@ mod tests {
         assert_eq!(info.secondaries(Mpidr(2)), Ok(alloc::vec![Mpidr(0), Mpidr(1), Mpidr(3)]));
         let missing = info.secondaries(Mpidr(0x100));
         assert!(missing.is_err(), "boot CPU 0x100 is not listed, yet {:?} would start", missing);
+    }
+
+    /// The fixture with each `from` (same length as its `to`) rewritten:
+    /// a blob that stays well formed.
+    fn patched(from_to: &[(&[u8], &[u8])]) -> Vec<u8> {
+        let mut blob = VIRT_DTB.to_vec();
+        for (from, to) in from_to {
+            assert_eq!(from.len(), to.len());
+            let at = blob.windows(from.len()).position(|w| w == *from).expect("the fixture holds the string");
+            blob[at..at + to.len()].copy_from_slice(to);
+        }
+        blob
+    }
+
+    #[test]
+    fn psci_without_fixed_function_ids_or_a_known_method_starts_no_secondary() {
+        let only_0_1 = patched(&[(b"arm,psci-1.0\0", b"arm,xsci-1.0\0"), (b"arm,psci-0.2\0", b"arm,xsci-0.2\0")]);
+        let info = BootInfo::parse(&only_0_1, PhysAddr::new(0)).unwrap();
+        assert_eq!(info.psci, None, "a PSCI 0.1 node gave {:?}", info.psci);
+        assert!(info.fallbacks.iter().any(|f| f.starts_with("PSCI 0.1 only")), "no note: {:?}", info.fallbacks);
+
+        let svc = patched(&[(b"hvc\0", b"svc\0")]);
+        let info = BootInfo::parse(&svc, PhysAddr::new(0)).unwrap();
+        assert_eq!(info.psci, None);
+        assert!(info.fallbacks.iter().any(|f| f.contains("neither hvc nor smc")), "no note: {:?}", info.fallbacks);
+
+        let none = patched(&[(b"arm,psci-1.0\0arm,psci-0.2\0arm,psci\0", b"arm,xsci-1.0\0arm,xsci-0.2\0arm,xsci\0")]);
+        let info = BootInfo::parse(&none, PhysAddr::new(0)).unwrap();
+        assert_eq!((info.psci, info.cpus), (None, alloc::vec![Mpidr(0)]), "no PSCI node: the CPUs are still read");
     }
 
     #[test]
