@@ -30,7 +30,7 @@ use super::mmu::kernel_map::KernelStack;
 use super::mmu::layout::virt_to_phys;
 use super::psci::{self, Conduit, Mpidr, PsciError, MPIDR_AFFINITY_MASK};
 use super::stack_overflow::OVERFLOW_STACK_SIZE;
-use super::{boot, debug, exception, fpsimd, mte, timer};
+use super::{boot, cache, debug, exception, fpsimd, mte, timer};
 use crate::devicetree::BootInfo;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 
@@ -163,11 +163,10 @@ fn record_mmu_registers() {
     for (slot, v) in secondary_mmu_setup.0.iter().zip(values) {
         slot.store(v, Ordering::Relaxed);
     }
-    // SAFETY: cache maintenance on a line of this static; no data changes.
-    unsafe {
-        core::arch::asm!("dc cvac, {0}", "dsb sy", in(reg) &secondary_mmu_setup as *const SecondaryMmu,
-            options(nostack));
-    }
+    // Every line of it, at the CPU's line size (one `dc cvac` assumed a
+    // line of at least 32 bytes; CTR_EL0 allows 16).
+    let at = VirtAddr::new(&secondary_mmu_setup as *const SecondaryMmu as u64);
+    cache::clean_to_poc(at, core::mem::size_of::<SecondaryMmu>());
 }
 
 /// Starts the CPU `mpidr` on the first free per-CPU slot and waits for it
@@ -180,8 +179,11 @@ pub fn start_cpu(conduit: Conduit, mpidr: Mpidr) -> Result<&'static CpuData, Sta
     let overflow = KernelStack::new(OVERFLOW_STACK_PAGES).ok_or(StartError::NoMemory)?;
     cpu.prepare(mpidr.0, stack.range(), overflow.top().as_u64());
     let entry = virt_to_phys(VirtAddr::new(secondary_entry as *const () as u64)).expect("start.S is in the image");
-    // The release store in `prepare` orders the CpuData writes before the
-    // call; the secondary reads them with its MMU on (coherent).
+    // The secondary reads its CpuData with its MMU on (coherent), but
+    // only a DSB makes the stores of `prepare` complete before CPU_ON
+    // (the release store orders them, it does not wait for them); Linux's
+    // __cpu_up gets it from cleaning secondary_data to the PoC, as here.
+    cache::clean_to_poc(VirtAddr::new(cpu as *const CpuData as u64), core::mem::size_of::<CpuData>());
     let ret = psci::call(conduit, psci::CPU_ON_64, mpidr.0, entry.as_u64(), cpu as *const CpuData as u64);
     if let Err(e) = PsciError::check(ret) {
         cpu.mark_off();
