@@ -161,9 +161,15 @@ impl BootInfo {
         let fdt = Fdt::new(blob).map_err(DtError::Malformed)?;
         let mut fallbacks = Vec::new();
 
+        // `Fdt::memory` and `Fdt::chosen` panic when the node is missing,
+        // and `Chosen::stdout` on an empty `stdout-path`: the nodes are
+        // looked up here instead, and a missing one is an error or a
+        // fallback, not a panic at boot.
         let memory: Vec<PhysRange> = fdt
-            .memory()
-            .regions()
+            .find_node("/memory")
+            .and_then(|n| n.reg())
+            .into_iter()
+            .flatten()
             .filter_map(|r| Some(PhysRange::from_start_size(PhysAddr::new(r.starting_address as u64), r.size? as u64)))
             .filter(|r| !r.is_empty())
             .collect();
@@ -172,8 +178,13 @@ impl BootInfo {
         }
 
         let chosen = fdt.find_node("/chosen");
-        let stdout_uart =
-            fdt.chosen().stdout().filter(|n| n.compatible().is_some_and(|c| c.all().any(|s| s == "arm,pl011")));
+        let stdout_path =
+            chosen.and_then(|c| c.property("stdout-path")).map(|p| p.value.split(|&b| b == 0).next().unwrap_or(&[]));
+        let stdout_node = stdout_path
+            .and_then(|p| core::str::from_utf8(p).ok())
+            .and_then(|p| p.split(':').next())
+            .and_then(|p| fdt.find_node(p));
+        let stdout_uart = stdout_node.filter(|n| n.compatible().is_some_and(|c| c.all().any(|s| s == "arm,pl011")));
         let uart_node = stdout_uart.or_else(|| fdt.find_compatible(&["arm,pl011"]));
         let uart = match uart_node.and_then(|n| n.reg()).and_then(|mut r| r.next()) {
             Some(r) => PhysAddr::new(r.starting_address as u64),
@@ -365,6 +376,16 @@ mod tests {
         let none = patched(&[(b"arm,psci-1.0\0arm,psci-0.2\0arm,psci\0", b"arm,xsci-1.0\0arm,xsci-0.2\0arm,xsci\0")]);
         let info = BootInfo::parse(&none, PhysAddr::new(0)).unwrap();
         assert_eq!((info.psci, info.cpus), (None, alloc::vec![Mpidr(0)]), "no PSCI node: the CPUs are still read");
+    }
+
+    #[test]
+    fn a_blob_without_chosen_or_memory_is_not_a_panic() {
+        let no_chosen = patched(&[(b"chosen\0", b"chosex\0")]);
+        let info = BootInfo::parse(&no_chosen, PhysAddr::new(0)).unwrap();
+        assert_eq!((info.cmdline.as_str(), info.initrd), ("", None));
+        assert_eq!(info.uart, PhysAddr::new(0x0900_0000), "the first arm,pl011 node");
+        let no_memory = patched(&[(b"memory@", b"memorx@")]);
+        assert_eq!(BootInfo::parse(&no_memory, PhysAddr::new(0)), Err(DtError::NoMemory));
     }
 
     #[test]
