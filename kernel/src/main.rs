@@ -123,7 +123,7 @@ mod boot {
         crate::irq::init(&boot);
         // After every change the boot CPU makes to its MMU and MTE
         // registers: the secondaries copy them (smp.rs).
-        smp::start_secondaries(boot.psci, &boot.cpus, entry_el as u8, mte_info.level);
+        smp::start_secondaries(&boot, entry_el as u8, mte_info.level);
         crate::mm::zero_page::init();
         crate::vdso::init();
         crate::mm::fault::set_tracing(boot.arg("trace") == Some("faults"));

@@ -81,6 +81,32 @@ pub fn sync_icache(va: crate::mm::addr::VirtAddr, len: usize) {
     unsafe { core::arch::asm!("dsb ish", "isb", options(nostack)) };
 }
 
+/// The start of every data-cache line of `line` bytes that `start..start +
+/// len` touches: what a clean by VA must visit (an object need not be
+/// aligned to, nor smaller than, the CPU's line).
+pub fn dcache_lines(start: usize, len: usize, line: usize) -> impl Iterator<Item = usize> {
+    (start & !(line - 1)..start + len).step_by(line)
+}
+
+/// Cleans `len` bytes at `va` to the point of coherency and waits for it
+/// (Linux's dcache_clean_poc, arch/arm64/mm/cache.S): for data another
+/// CPU reads with its MMU and caches off. The line size is CTR_EL0's
+/// smallest data line (DminLine), as Linux's dcache_line_size reads it;
+/// the DSB also completes every store before it, as Linux's __cpu_up
+/// relies on before CPU_ON.
+#[cfg(target_os = "none")]
+pub fn clean_to_poc(va: crate::mm::addr::VirtAddr, len: usize) {
+    use tock_registers::interfaces::Readable;
+    let line = 4usize << ((super::regs::CTR_EL0.get() >> 16) & 0xf);
+    for a in dcache_lines(va.as_u64() as usize, len, line) {
+        // SAFETY: cache maintenance by VA on memory the caller names; no
+        // data changes.
+        unsafe { core::arch::asm!("dc cvac, {0}", in(reg) a, options(nostack)) };
+    }
+    // SAFETY: a barrier.
+    unsafe { core::arch::asm!("dsb sy", options(nostack)) };
+}
+
 /// [`sync_icache`] for a whole frame, through the linear map.
 #[cfg(target_os = "none")]
 pub fn sync_icache_frame(frame: crate::mm::frame::Frame) {
@@ -91,6 +117,16 @@ pub fn sync_icache_frame(frame: crate::mm::frame::Frame) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clean_by_va_visits_every_line_the_object_touches() {
+        // secondary_mmu_setup: 32 bytes at a 64-byte boundary; with the
+        // smallest line CTR_EL0 allows (16 bytes) that is two lines.
+        assert_eq!(dcache_lines(0x1000, 32, 16).collect::<alloc::vec::Vec<_>>(), [0x1000, 0x1010]);
+        assert_eq!(dcache_lines(0x1000, 32, 64).collect::<alloc::vec::Vec<_>>(), [0x1000]);
+        // Unaligned and straddling: both lines.
+        assert_eq!(dcache_lines(0x103c, 8, 64).collect::<alloc::vec::Vec<_>>(), [0x1000, 0x1040]);
+    }
 
     #[test]
     fn ctr_el0_decides_what_is_cleaned_and_invalidated() {

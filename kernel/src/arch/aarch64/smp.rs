@@ -30,7 +30,8 @@ use super::mmu::kernel_map::KernelStack;
 use super::mmu::layout::virt_to_phys;
 use super::psci::{self, Conduit, Mpidr, PsciError, MPIDR_AFFINITY_MASK};
 use super::stack_overflow::OVERFLOW_STACK_SIZE;
-use super::{boot, debug, exception, fpsimd, mte, timer};
+use super::{boot, cache, debug, exception, fpsimd, mte, timer};
+use crate::devicetree::BootInfo;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 
 /// A secondary's boot stack: as large as any kernel stack may be.
@@ -97,23 +98,29 @@ pub fn this_mpidr() -> Mpidr {
 /// Logs the boot CPU's line, starts every other CPU the device tree lists
 /// and logs one line each; returns how many CPUs are up, the boot CPU
 /// included. A CPU that fails is logged with the reason and left off.
-pub fn start_secondaries(conduit: Option<Conduit>, cpus: &[Mpidr], entry_el: u8, mte_level: u8) -> usize {
+pub fn start_secondaries(boot: &BootInfo, entry_el: u8, mte_level: u8) -> usize {
     let boot_cpu = cpu_local::this_cpu();
     boot_cpu.report_up(CpuState::Boot, entry_el, mte_level);
     log_cpu(boot_cpu);
-    CONDUIT.store(conduit.map_or(0, |c| if c == Conduit::Hvc { 1 } else { 2 }), Ordering::Relaxed);
-    let me = this_mpidr();
-    let others = cpus.iter().filter(|&&m| m != me);
-    if others.clone().next().is_none() {
+    CONDUIT.store(boot.psci.map_or(0, |c| if c == Conduit::Hvc { 1 } else { 2 }), Ordering::Relaxed);
+    let cpus = &boot.cpus;
+    let others = match boot.secondaries(this_mpidr()) {
+        Ok(others) => others,
+        Err(why) => {
+            warn!("{} (boot CPU MPIDR {}, {} listed)", why, this_mpidr(), cpus.len());
+            return 1;
+        }
+    };
+    if others.is_empty() {
         return 1;
     }
-    let Some(conduit) = conduit else {
+    let Some(conduit) = boot.psci else {
         warn!("{} CPUs in the device tree but no usable /psci method: only the boot CPU runs", cpus.len());
         return 1;
     };
     record_mmu_registers();
     let mut up = 1;
-    for &mpidr in others {
+    for mpidr in others {
         match start_cpu(conduit, mpidr) {
             Ok(cpu) => {
                 log_cpu(cpu);
@@ -156,11 +163,10 @@ fn record_mmu_registers() {
     for (slot, v) in secondary_mmu_setup.0.iter().zip(values) {
         slot.store(v, Ordering::Relaxed);
     }
-    // SAFETY: cache maintenance on a line of this static; no data changes.
-    unsafe {
-        core::arch::asm!("dc cvac, {0}", "dsb sy", in(reg) &secondary_mmu_setup as *const SecondaryMmu,
-            options(nostack));
-    }
+    // Every line of it, at the CPU's line size (one `dc cvac` assumed a
+    // line of at least 32 bytes; CTR_EL0 allows 16).
+    let at = VirtAddr::new(&secondary_mmu_setup as *const SecondaryMmu as u64);
+    cache::clean_to_poc(at, core::mem::size_of::<SecondaryMmu>());
 }
 
 /// Starts the CPU `mpidr` on the first free per-CPU slot and waits for it
@@ -173,8 +179,11 @@ pub fn start_cpu(conduit: Conduit, mpidr: Mpidr) -> Result<&'static CpuData, Sta
     let overflow = KernelStack::new(OVERFLOW_STACK_PAGES).ok_or(StartError::NoMemory)?;
     cpu.prepare(mpidr.0, stack.range(), overflow.top().as_u64());
     let entry = virt_to_phys(VirtAddr::new(secondary_entry as *const () as u64)).expect("start.S is in the image");
-    // The release store in `prepare` orders the CpuData writes before the
-    // call; the secondary reads them with its MMU on (coherent).
+    // The secondary reads its CpuData with its MMU on (coherent), but
+    // only a DSB makes the stores of `prepare` complete before CPU_ON
+    // (the release store orders them, it does not wait for them); Linux's
+    // __cpu_up gets it from cleaning secondary_data to the PoC, as here.
+    cache::clean_to_poc(VirtAddr::new(cpu as *const CpuData as u64), core::mem::size_of::<CpuData>());
     let ret = psci::call(conduit, psci::CPU_ON_64, mpidr.0, entry.as_u64(), cpu as *const CpuData as u64);
     if let Err(e) = PsciError::check(ret) {
         cpu.mark_off();
