@@ -17,7 +17,9 @@
 use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
 use buddy_system_allocator::FrameAllocator;
-use spin::Mutex;
+use spin::mutex::Mutex;
+
+use crate::arch::aarch64::relax::CpuRelax;
 
 pub use super::addr::Frame;
 use super::addr::{PhysRange, PAGE_SHIFT};
@@ -182,7 +184,8 @@ impl Default for FramePool {
     }
 }
 
-static FRAMES: Mutex<FramePool> = Mutex::new(FramePool::new());
+// Waiters yield their turn (arch/aarch64/relax.rs).
+static FRAMES: Mutex<FramePool, CpuRelax> = Mutex::new(FramePool::new());
 
 /// Runs `f` on the pool. Its lists and cache live on the kernel heap; what
 /// they hold is counted as the frame allocator's bookkeeping, apart from

@@ -7,6 +7,7 @@ pub mod mmu;
 pub mod mte_control;
 pub mod psci;
 pub mod regs;
+pub mod relax;
 pub mod signal_frame;
 pub mod trap_frame;
 
