@@ -1,6 +1,7 @@
 //! Interrupts: the GIC from the device tree, and what each interrupt means.
-//! Only the EL1 physical timer is used, for per-program time limits. The
-//! kernel runs with interrupts masked, so they are taken only at EL0.
+//! Only the EL1 physical timer is used (each CPU's own), for time slices
+//! and per-program time limits. The kernel runs with interrupts masked, so
+//! they are taken only at EL0.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -44,11 +45,13 @@ pub fn init(boot: &BootInfo) -> bool {
 }
 
 /// A secondary CPU's own GIC CPU interface, with the distributor the boot
-/// CPU set up (smp.rs). Its timer interrupt (a PPI, banked per CPU) stays
-/// disabled: the CPU parks with interrupts masked.
+/// CPU set up (smp.rs), and its own timer interrupt enabled (a PPI: its
+/// enable and priority are banked per CPU, so this CPU sets them itself):
+/// it preempts the tasks this CPU runs.
 pub fn init_this_cpu() {
     if let Some(gic) = GIC.lock().as_mut() {
         gic.init_cpu_interface();
+        gic.enable(TIMER_INTID.load(Ordering::Relaxed));
     }
 }
 

@@ -9,10 +9,20 @@
 //! - The runner wakes sleepers whose time has come, reaps the zombies nobody
 //!   else will wait for, and resumes the next runnable process (round robin)
 //!   with its address space, FP state, thread pointer and MTE control.
-//! - One CPU, and the kernel runs with interrupts masked: nothing here needs
-//!   a lock. Processes are boxed, so their addresses (and the contexts saved
-//!   in them) stay put while the table changes, even when exec moves one
-//!   to its leader's pid (`de_thread`).
+//! - Every CPU that is up has a runner (CPU 0's is the test runner's
+//!   `run`, each secondary's is `secondary_loop`), and all of them take
+//!   tasks from the one run queue here. Everything in this file runs under
+//!   the big kernel lock (arch/aarch64/kernel_lock.rs), which a runner
+//!   holds from the moment it looks at the queue, across the switch into a
+//!   task, until that task returns to EL0; and a task entering the kernel
+//!   takes it before anything else. So at most one CPU is in here at a
+//!   time and the one-CPU arguments below still hold, with one addition: a
+//!   task is "on a CPU" (`Process::on_cpu`) from the switch into it until
+//!   its runner has its context back, and such a task is never resumed,
+//!   ended in its place or freed by anyone else (docs/smp.md, section 1).
+//!   Processes are boxed, so their addresses (and the contexts saved in
+//!   them) stay put while the table changes, even when exec moves one to
+//!   its leader's pid (`de_thread`).
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
@@ -24,14 +34,19 @@ use tock_registers::interfaces::{Readable, Writeable};
 use super::lifecycle::{Process, State, CURRENT, RUNNER};
 use super::outcome::Outcome;
 use crate::arch::aarch64::context::switch_context;
-use crate::arch::aarch64::cpu_local::CpuLocal;
-use crate::arch::aarch64::timer;
+use crate::arch::aarch64::cpu_local::{this_cpu, CpuLocal, MAX_CPUS};
+use crate::arch::aarch64::{kernel_lock, timer};
 use crate::mm::fault::FaultCounters;
 use crate::signal::{QueueFull, SigFields, SigInfo};
 use linux_raw_sys::general::{CLD_EXITED, CLD_KILLED, SIGKILL};
 
 /// Time slice of a process before the timer preempts it.
 const SLICE_NS: u64 = 10_000_000;
+
+/// How long an idle CPU sleeps before it looks at the run queue again
+/// when other CPUs run tasks (a task they wake or start may be for it):
+/// 1 ms, Linux's tick at HZ=1000.
+const IDLE_TICK_NS: u64 = 1_000_000;
 
 /// Most processes and threads alive at once: clone past it fails with
 /// EAGAIN, so a fork bomb cannot take the kernel's memory (Linux's
@@ -43,8 +58,8 @@ struct Table {
     queue: VecDeque<u32>,
     /// When the whole run (the root and its descendants) must end.
     deadline: u64,
-    /// When the running process's time slice ends.
-    slice_end: u64,
+    /// When the time slice of the task running on each CPU ends.
+    slice_end: [u64; MAX_CPUS],
     /// (tgid, tid) of each exec waiting in de_thread for other threads to
     /// unwind (Linux's signal->group_exec_task): a second exec of the
     /// group loses, and exit_group lets the exec-ing thread unwind.
@@ -55,14 +70,24 @@ static TABLE: CpuLocal<Table> = CpuLocal::new(Table {
     procs: BTreeMap::new(),
     queue: VecDeque::new(),
     deadline: 0,
-    slice_end: 0,
+    slice_end: [0; MAX_CPUS],
     execing: alloc::vec::Vec::new(),
 });
 
 fn table() -> &'static mut Table {
-    // One CPU, interrupts masked in the kernel; callers never keep the
-    // reference across a context switch (cpu_local.rs).
+    // Under the big kernel lock, interrupts masked in the kernel; callers
+    // never keep the reference across a context switch (cpu_local.rs).
+    // Checked: a load and a compare, against a CPU that would otherwise
+    // change the table under another's feet.
+    if !kernel_lock::held_here() {
+        panic!("the scheduler's table touched without the kernel lock");
+    }
     TABLE.get()
+}
+
+/// The CPU this runs on.
+fn this_cpu_index() -> usize {
+    this_cpu().index()
 }
 
 /// What the runner reports about a finished program.
@@ -107,11 +132,13 @@ pub fn threads_of(tgid: u32) -> impl Iterator<Item = &'static mut Process> {
 }
 
 /// Removes a zombie from the table; returns it (its kernel stack and the rest
-/// are freed when the box is dropped).
+/// are freed when the box is dropped). Not while a CPU still runs on its
+/// stack: a zombie is off its CPU once its runner has taken the CPU back,
+/// which happens before the kernel lock is let go.
 pub fn reap(pid: u32) -> Option<Box<Process>> {
     let t = table();
     match t.procs.get(&pid) {
-        Some(p) if p.state == State::Zombie => t.procs.remove(&pid),
+        Some(p) if p.state == State::Zombie && p.on_cpu.is_none() => t.procs.remove(&pid),
         _ => None,
     }
 }
@@ -355,6 +382,15 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
             // stack: it sees the outcome there and unwinds.
             continue;
         }
+        if other.on_cpu.is_some() {
+            // On another CPU: at EL0, or entering the kernel on its own
+            // stack, waiting for the kernel lock this CPU holds. It cannot
+            // be ended in its place; killed, it exits itself at its next
+            // entry (`exit_if_killed`: its timer tick at the latest), as
+            // Linux's zap_other_threads SIGKILLs and kicks a running
+            // thread. The group ends when the last of them has.
+            continue;
+        }
         if other.state == State::Waiting || other.in_wait && other.state == State::Runnable {
             // Its system call holds references on its kernel stack (the
             // pipe it waits on): woken, it returns and exits on its way
@@ -383,8 +419,10 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
 /// stack and its hold on the old address space, descriptor table and
 /// dispositions go now, so exec finds them unshared). A caller that is not
 /// the leader takes the leader's pid, parent and start time (Linux's
-/// exchange_tids and transfer_pid), so the process keeps its pid. None of
-/// the others is running (one CPU) and none will run again.
+/// exchange_tids and transfer_pid), so the process keeps its pid. A thread
+/// running on another CPU is killed and waited for like one that unwinds:
+/// it exits itself at its next entry to the kernel, and is released only
+/// once off its CPU.
 pub fn de_thread() -> Result<(), ()> {
     let p = super::current();
     let (me, tgid) = (p.pid.0, p.tgid);
@@ -425,12 +463,15 @@ pub fn de_thread() -> Result<(), ()> {
     for pid in &unwinding {
         wake(*pid);
     }
-    // Also waited for: a thread whose exec lost to this one, unwinding.
+    // Also waited for: a thread whose exec lost to this one, unwinding,
+    // and a thread running on another CPU (State::Running), which exits
+    // at its next entry.
     let busy = |pid: &u32| {
         get(*pid).is_some_and(|o| {
-            o.state != State::Zombie
-                && (unwinding.contains(pid)
-                    || o.outcome.is_some() && matches!(o.state, State::Runnable | State::Running))
+            o.on_cpu.is_some()
+                || o.state != State::Zombie
+                    && (unwinding.contains(pid)
+                        || o.outcome.is_some() && matches!(o.state, State::Runnable | State::Running))
         })
     };
     table().execing.push((tgid, me));
@@ -583,13 +624,13 @@ pub fn long_work_must_stop() -> bool {
 /// a SIGKILL they would send) waiting. Only between steps that hold no
 /// borrow of the task or its address space: other tasks run meanwhile.
 pub fn cond_resched() {
-    if super::has_current() && timer::ticks() >= table().slice_end {
+    if super::has_current() && timer::ticks() >= table().slice_end[this_cpu_index()] {
         yield_now();
     }
 }
 
-/// The timer fired at EL0: the run's time is up, the slice is over, or it
-/// fired early for someone else.
+/// The timer fired at EL0 (this CPU's own timer, for the task on this
+/// CPU): the run's time is up, or the slice is over.
 pub fn on_timer_interrupt() {
     let t = table();
     let now = timer::ticks();
@@ -600,13 +641,17 @@ pub fn on_timer_interrupt() {
     yield_now();
 }
 
-/// Resumes `pid` until it leaves the CPU again.
+/// Resumes `pid` on this CPU until it leaves the CPU again; the kernel
+/// lock is held throughout (the task lets it go on its way to EL0 and takes
+/// it again at its next entry).
 fn resume(pid: u32, slice_end: u64) {
     let Some(p) = get(pid) else { return };
-    if p.state != State::Runnable {
+    if p.state != State::Runnable || p.on_cpu.is_some() {
         return;
     }
+    let cpu = this_cpu_index();
     p.state = State::Running;
+    p.on_cpu = Some(cpu);
     crate::fault_cost::first_el0_entry();
     p.space().activate();
     p.fp.restore();
@@ -617,19 +662,130 @@ fn resume(pid: u32, slice_end: u64) {
     // The vDSO's data page is refreshed every time a task gets the CPU.
     crate::vdso::tick();
     timer::arm_at(slice_end);
-    table().slice_end = slice_end;
+    table().slice_end[cpu] = slice_end;
+    // A task resumed inside a handler is inside its entry from EL0, whose
+    // frame tops its kernel stack: the frame a panic here reports.
+    crate::arch::aarch64::exception::set_user_frame(&p.kstack);
     // The process's context was saved by `switch_out` or made by
     // `new_user_entry`, on its own live kernel stack; the runner's context
     // is saved in RUNNER, which the process switches back to.
     CURRENT.run(&RUNNER, p, |p| &p.context);
+    // Back with the kernel lock still held since the task's switch_out:
+    // its context is saved, so it may run elsewhere from now on. A task
+    // another CPU wakes meanwhile waits for this lock, and so is never
+    // resumed before its context is saved (xv6's argument for holding
+    // ptable.lock across swtch). The box is still in the table (a task on
+    // a CPU is never freed), maybe under another pid (de_thread).
+    p.on_cpu = None;
+    crate::arch::aarch64::exception::clear_frame();
     timer::disarm();
     // No user tables while the runner runs: what it reaps may free them.
     crate::arch::aarch64::mmu::user_tables::uninstall();
 }
 
+/// Sleepers whose time has come are woken.
+fn wake_due_sleepers(now: u64) {
+    // One at a time, so that nothing is allocated when nothing is due (the
+    // runners look every time round; the test runner counts heap bytes).
+    while let Some(pid) = table()
+        .procs
+        .values()
+        .find(|p| {
+            matches!(p.state, State::Sleeping | State::WaitingForFutex | State::Waiting)
+                && p.wake_at.is_some_and(|w| w <= now)
+        })
+        .map(|p| p.pid.0)
+    {
+        wake(pid);
+    }
+}
+
+/// Takes from the run queue the first task this CPU may run: runnable,
+/// on no CPU, and with `cpu` in its affinity. Entries for tasks that are
+/// gone or no longer runnable are dropped on the way.
+fn pick(cpu: usize) -> Option<u32> {
+    let t = table();
+    let mut i = 0;
+    while let Some(&pid) = t.queue.get(i) {
+        match t.procs.get(&pid) {
+            Some(p) if p.state == State::Runnable => {
+                if p.on_cpu.is_none() && p.affinity.contains(cpu) {
+                    t.queue.remove(i);
+                    return Some(pid);
+                }
+                i += 1;
+            }
+            _ => {
+                t.queue.remove(i);
+            }
+        }
+    }
+    None
+}
+
+/// One turn of this CPU's runner, the kernel lock held: the first task
+/// this CPU may run is resumed until it leaves the CPU. False when there
+/// was none.
+fn run_next(now: u64) -> bool {
+    let Some(pid) = pick(this_cpu_index()) else { return false };
+    let slice_end = (now + timer::ns_to_ticks(SLICE_NS)).min(table().deadline);
+    resume(pid, slice_end);
+    true
+}
+
+/// Lets the CPUs waiting for the kernel lock in, then takes it again, as
+/// xv6's scheduler releases ptable.lock between two passes. Between two
+/// tasks, so that one CPU's runner does not keep the others out for as
+/// long as it finds work.
+fn let_others_in() {
+    kernel_lock::let_waiters_in();
+}
+
+/// An idle CPU waits, without the kernel lock, until `until` (its timer) or
+/// any other interrupt; with interrupts masked, a pending one only ends the
+/// WFI (docs/smp.md, section 1).
+fn idle_until(until: u64) {
+    kernel_lock::unlock();
+    sleep_until(until);
+}
+
+/// WFI until the counter reaches `until` (this CPU's timer wakes it).
+fn sleep_until(until: u64) {
+    timer::arm_at(until);
+    while timer::ticks() < until {
+        aarch64_cpu::asm::wfi();
+    }
+    timer::disarm();
+}
+
+/// A secondary CPU's runner, for as long as the kernel runs: the tasks of
+/// the run queue it may run, one after another, and an idle wait when
+/// there is none (arch/aarch64/smp.rs starts it once the CPU is set up).
+pub fn secondary_loop() -> ! {
+    loop {
+        // Only when no other CPU holds it or waits for it: an idle CPU
+        // that spun for the lock would slow the one holding it (under
+        // QEMU, vCPUs share the host's cores) and could do nothing anyway.
+        if !kernel_lock::try_lock() {
+            sleep_until(timer::ticks() + timer::ns_to_ticks(IDLE_TICK_NS));
+            continue;
+        }
+        // Sleepers are CPU 0's to wake (`run`): a look at every task, which
+        // the idle CPUs would otherwise take every tick, holding the lock.
+        while run_next(timer::ticks()) {
+            let_others_in();
+        }
+        // Nothing for this CPU: sleep a tick (another CPU may queue a task
+        // meanwhile, and only the tick tells this one).
+        idle_until(timer::ticks() + timer::ns_to_ticks(IDLE_TICK_NS));
+    }
+}
+
 /// Runs `root` and everything it starts until all of them are gone or the
-/// time limit passes; returns how `root` ended.
+/// time limit passes; returns how `root` ended. CPU 0 runs tasks here while
+/// the other CPUs run them in `secondary_loop`.
 pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
+    kernel_lock::lock();
     let start = timer::ticks();
     let mut deadline = start + timer::ns_to_ticks(time_limit_ns);
     let root_pid = root.pid.0;
@@ -642,21 +798,11 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
         faults: FaultCounters::default(),
         peak_frames: 0,
     };
+    let several_cpus = super::cpu_mask::online_count() > 1;
 
     loop {
         let now = timer::ticks();
         let t = table();
-        // Sleepers whose time has come.
-        let due: alloc::vec::Vec<u32> = t
-            .procs
-            .values()
-            .filter(|p| {
-                matches!(p.state, State::Sleeping | State::WaitingForFutex | State::Waiting)
-                    && p.wake_at.is_some_and(|w| w <= now)
-            })
-            .map(|p| p.pid.0)
-            .collect();
-        due.into_iter().for_each(wake);
         // Zombies whose parent is the runner (or gone): reap them.
         let orphans: alloc::vec::Vec<u32> = t
             .procs
@@ -687,7 +833,9 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
             let limit_ms = timer::ticks_to_ns(deadline - start) / 1_000_000;
             // Tasks on wait queues hold references on their kernel stacks:
             // they are woken to return from their system calls and exit
-            // (`exit_if_killed`) before the rest is dropped; until they
+            // (`exit_if_killed`) before the rest is dropped; so are tasks
+            // running on another CPU, which exit at their next entry (their
+            // timer is set for the deadline at the latest). Until they
             // have, the run goes on (whatever else runs meets the expired
             // timer at once and exits too).
             let waiting: alloc::vec::Vec<u32> = t
@@ -702,11 +850,15 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                 }
                 wake(pid);
             }
-            let unwinding = t.procs.values().any(|p| p.state == State::Runnable && p.outcome.is_some());
+            for p in t.procs.values_mut().filter(|p| p.on_cpu.is_some() && p.state != State::Zombie) {
+                p.outcome.get_or_insert(Outcome::TimeLimit { limit_ms });
+            }
+            let unwinding =
+                t.procs.values().any(|p| p.on_cpu.is_some() || p.state == State::Runnable && p.outcome.is_some());
             if !unwinding {
                 // Time is up for the whole run: everything left is killed.
                 for (pid, p) in core::mem::take(&mut t.procs) {
-                    log::info!("pid {} ({}) stopped by the {} ms time limit", pid, p.name, limit_ms);
+                    log::info!("pid {} ({}) stopped by the {} ms time limit ({:?})", pid, p.name, limit_ms, p.state);
                     if pid == root_pid {
                         report.outcome = Outcome::TimeLimit { limit_ms };
                         report.faults = p.faults;
@@ -718,34 +870,36 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                 break;
             }
         }
-        match t.queue.pop_front() {
-            Some(pid) => {
-                let slice_end = (now + timer::ns_to_ticks(SLICE_NS)).min(deadline);
-                resume(pid, slice_end);
-            }
-            None => {
-                // Nothing runnable: wait for the next wake-up or the deadline.
-                let next = t.procs.values().filter_map(|p| p.wake_at).min().unwrap_or(deadline).min(deadline);
-                let stuck = |p: &Process| {
-                    matches!(p.state, State::Zombie | State::WaitingForChild | State::WaitingForVfork | State::Traced)
-                        || (matches!(p.state, State::WaitingForFutex | State::Waiting) && p.wake_at.is_none())
-                };
-                if t.procs.values().all(|p| stuck(p)) && next == deadline {
-                    // Everyone waits for something no one left can do: end
-                    // the run now rather than at the time limit.
-                    log::warn!("deadlock: every process waits for a child, a futex or a wait queue; ending the run");
-                    deadline = now;
-                    t.deadline = now;
-                    continue;
-                }
-                timer::arm_at(next);
-                while timer::ticks() < next {
-                    aarch64_cpu::asm::wfi();
-                }
-                timer::disarm();
-            }
+        // Sleepers whose time has come: woken here, by CPU 0's runner, at
+        // every turn (so within a time slice when CPU 0 is busy), and when
+        // it is idle at their time.
+        wake_due_sleepers(now);
+        if run_next(now) {
+            let_others_in();
+            continue;
         }
+        // Nothing runnable here: wait for the next wake-up or the deadline
+        // (and, with other CPUs running tasks, a tick: what they do may
+        // end the run or give this CPU a task).
+        let t = table();
+        let next = t.procs.values().filter_map(|p| p.wake_at).min().unwrap_or(deadline).min(deadline);
+        let stuck = |p: &Process| {
+            matches!(p.state, State::Zombie | State::WaitingForChild | State::WaitingForVfork | State::Traced)
+                || (matches!(p.state, State::WaitingForFutex | State::Waiting) && p.wake_at.is_none())
+        };
+        if t.procs.values().all(|p| stuck(p) && p.on_cpu.is_none()) && next == deadline {
+            // Everyone waits for something no one left can do: end
+            // the run now rather than at the time limit.
+            log::warn!("deadlock: every process waits for a child, a futex or a wait queue; ending the run");
+            deadline = now;
+            t.deadline = now;
+            continue;
+        }
+        let next = if several_cpus { next.min(now + timer::ns_to_ticks(IDLE_TICK_NS)) } else { next };
+        idle_until(next);
+        kernel_lock::lock();
     }
     crate::arch::aarch64::mmu::user_tables::uninstall();
+    kernel_lock::unlock();
     report
 }

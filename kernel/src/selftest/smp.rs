@@ -1,5 +1,5 @@
 //! Secondary-CPU bring-up (arch/aarch64/smp.rs): the per-CPU data is this
-//! CPU's, every CPU the device tree lists and PSCI started reported parked
+//! CPU's, every CPU the device tree lists and PSCI started reported online
 //! with stacks of its own, and a CPU_ON the firmware refuses comes back
 //! decoded with nothing kept.
 
@@ -13,7 +13,7 @@ use crate::mm::frame;
 
 pub const CHECKS: &[Check] = &[
     Check { name: "tpidr_el1_names_the_boot_cpus_data", run: tpidr_el1_names_the_boot_cpus_data },
-    Check { name: "parked_cpus_have_their_own_stacks", run: parked_cpus_have_their_own_stacks },
+    Check { name: "online_cpus_have_their_own_stacks", run: online_cpus_have_their_own_stacks },
     Check { name: "cpu_on_refusals_are_decoded_and_keep_nothing", run: cpu_on_refusals_are_decoded_and_keep_nothing },
 ];
 
@@ -31,14 +31,14 @@ fn tpidr_el1_names_the_boot_cpus_data() -> Outcome {
     Outcome::Pass
 }
 
-fn parked_cpus_have_their_own_stacks() -> Outcome {
-    let parked: alloc::vec::Vec<_> =
-        (1..MAX_CPUS).filter_map(cpu_local::cpu).filter(|c| c.state() == CpuState::Parked).collect();
-    if parked.is_empty() {
+fn online_cpus_have_their_own_stacks() -> Outcome {
+    let online: alloc::vec::Vec<_> =
+        (1..MAX_CPUS).filter_map(cpu_local::cpu).filter(|c| c.state() == CpuState::Online).collect();
+    if online.is_empty() {
         return Outcome::Skip("one CPU (boot with SMP=2 or more)");
     }
     let mut seen = alloc::vec![cpu_local::this_cpu().mpidr()];
-    for cpu in parked {
+    for cpu in online {
         ensure!(!seen.contains(&cpu.mpidr()), "cpu {}: MPIDR {:#x} reported twice", cpu.index(), cpu.mpidr());
         seen.push(cpu.mpidr());
         for (what, r) in [("boot", cpu.boot_stack()), ("overflow", cpu.overflow_stack())] {

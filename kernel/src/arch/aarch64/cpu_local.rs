@@ -62,9 +62,9 @@ pub enum CpuState {
     Off = 0,
     /// CPU_ON succeeded; the CPU has not reported yet.
     Starting = 1,
-    /// Its per-CPU setup is done; it parks in WFI with interrupts masked.
-    Parked = 2,
-    /// The boot CPU: runs the kernel and every task.
+    /// Its per-CPU setup is done; it runs the scheduler's loop.
+    Online = 2,
+    /// The boot CPU: boot, the test runner, and tasks as every CPU.
     Boot = 3,
 }
 
@@ -88,6 +88,8 @@ pub struct CpuData {
     entry_el: AtomicU8,
     /// ID_AA64PFR1_EL1.MTE as this CPU reads it.
     mte_level: AtomicU8,
+    /// Its MIDR_EL1 (/proc/cpuinfo's block for this CPU).
+    midr: AtomicU64,
     /// The exception frame being handled here, for the panic report.
     current_frame: AtomicPtr<TrapFrame>,
     /// The task running here ([`Current`]).
@@ -112,6 +114,7 @@ impl CpuData {
             state: AtomicU8::new(CpuState::Off as u8),
             entry_el: AtomicU8::new(0),
             mte_level: AtomicU8::new(0),
+            midr: AtomicU64::new(0),
             current_frame: AtomicPtr::new(core::ptr::null_mut()),
             current_task: AtomicPtr::new(core::ptr::null_mut()),
             runner: CpuLocal::new(KernelContext::zeroed()),
@@ -130,7 +133,7 @@ impl CpuData {
     pub fn state(&self) -> CpuState {
         match self.state.load(Ordering::Acquire) {
             1 => CpuState::Starting,
-            2 => CpuState::Parked,
+            2 => CpuState::Online,
             3 => CpuState::Boot,
             _ => CpuState::Off,
         }
@@ -142,6 +145,11 @@ impl CpuData {
 
     pub fn mte_level(&self) -> u8 {
         self.mte_level.load(Ordering::Relaxed)
+    }
+
+    /// The MIDR_EL1 this CPU read when it came up.
+    pub fn midr(&self) -> u64 {
+        self.midr.load(Ordering::Relaxed)
     }
 
     /// This CPU's stack outside any task: the boot stack for CPU 0, the
@@ -185,10 +193,14 @@ impl CpuData {
     }
 
     /// Called on the CPU itself once its per-CPU setup is done; the
-    /// release store publishes `entry_el` and `mte_level` with it.
+    /// release store publishes `entry_el`, `mte_level` and its MIDR_EL1
+    /// with it.
     pub fn report_up(&self, state: CpuState, entry_el: u8, mte_level: u8) {
+        use aarch64_cpu::registers::MIDR_EL1;
+        use tock_registers::interfaces::Readable;
         self.entry_el.store(entry_el, Ordering::Relaxed);
         self.mte_level.store(mte_level, Ordering::Relaxed);
+        self.midr.store(MIDR_EL1.get(), Ordering::Relaxed);
         self.state.store(state as u8, Ordering::Release);
     }
 }

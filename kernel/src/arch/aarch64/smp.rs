@@ -1,7 +1,8 @@
-//! Bringing up the secondary CPUs (phase 1 of the SMP issue; docs/smp.md):
-//! each is started with PSCI CPU_ON, given its own stacks and per-CPU
-//! data, set up as the boot CPU set itself up, and then parked in WFI with
-//! interrupts masked. Tasks still run on the boot CPU only.
+//! Bringing up the secondary CPUs (the SMP issue; docs/smp.md): each is
+//! started with PSCI CPU_ON, given its own stacks and per-CPU data, set up
+//! as the boot CPU set itself up, and then runs the scheduler's loop
+//! (process/scheduler.rs: secondary_loop), taking tasks from the run queue
+//! every CPU shares.
 //!
 //! The sequence (docs/smp.md, "Bring-up"):
 //! 1. the boot CPU records its MMU registers (MAIR, TCR, TTBR1, SCTLR) in
@@ -17,7 +18,8 @@
 //!    its boot stack, then [`secondary_main`];
 //! 4. `secondary_main`: vectors, PAN, MTE's per-CPU registers, FP/SIMD,
 //!    the counter for EL0, the debug lock, its timer stopped, the GIC CPU
-//!    interface; then it reports and parks.
+//!    interface and its timer interrupt; then it reports and enters the
+//!    scheduler's loop.
 
 use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
@@ -124,6 +126,7 @@ pub fn start_secondaries(boot: &BootInfo, entry_el: u8, mte_level: u8) -> usize 
         match start_cpu(conduit, mpidr) {
             Ok(cpu) => {
                 log_cpu(cpu);
+                crate::process::cpu_mask::set_online(cpu.index());
                 up += 1;
             }
             Err(e) => warn!("MPIDR {} not started: {}", mpidr, e),
@@ -131,7 +134,7 @@ pub fn start_secondaries(boot: &BootInfo, entry_el: u8, mte_level: u8) -> usize 
     }
     let version = psci::call(conduit, psci::PSCI_VERSION, 0, 0, 0);
     info!(
-        "{} of {} CPUs up (PSCI {}.{} through {}); secondaries parked, tasks run on cpu 0",
+        "{} of {} CPUs up (PSCI {}.{} through {}); each runs tasks from the shared run queue",
         up,
         cpus.len(),
         version >> 16 & 0x7fff,
@@ -147,7 +150,7 @@ fn log_cpu(cpu: &CpuData) {
         "cpu {}: MPIDR {:#x}{}, entered at EL{}, MTE level {}, stack {:#x}..{:#x}",
         cpu.index(),
         cpu.mpidr(),
-        if cpu.state() == CpuState::Boot { " (boot)" } else { ", parked" },
+        if cpu.state() == CpuState::Boot { " (boot)" } else { ", online" },
         cpu.entry_el(),
         cpu.mte_level(),
         stack.start,
@@ -220,15 +223,8 @@ extern "C" fn secondary_main(cpu: &'static CpuData, entry_el: u64) -> ! {
     timer::disarm();
     debug::init();
     crate::irq::init_this_cpu();
-    cpu.report_up(CpuState::Parked, entry_el as u8, mte_info.level);
-    park()
-}
-
-/// A parked CPU: WFI with every interrupt masked (a pending one only ends
-/// the WFI). Phase 2 replaces this with the scheduler's idle loop.
-fn park() -> ! {
-    loop {
-        // SAFETY: waits for an event; DAIF stays masked, so nothing is taken.
-        unsafe { core::arch::asm!("wfi", options(nomem, nostack)) };
-    }
+    cpu.report_up(CpuState::Online, entry_el as u8, mte_info.level);
+    // The scheduler's loop for this CPU: tasks from the shared run queue,
+    // under the big kernel lock (process/scheduler.rs).
+    crate::process::secondary_loop()
 }

@@ -1,0 +1,195 @@
+//! The big kernel lock (docs/smp.md, section 1): one lock that every CPU
+//! holds while it runs kernel code for tasks, so that the kernel's
+//! one-CPU arguments (the scheduler's table, `Shared<T>`, the
+//! `&'static mut Process` the scheduler hands out) stay true while user
+//! code runs on every CPU at once. Linux 2.0 to 2.4 SMP ran the same way
+//! (`lock_kernel` at every entry), and xv6 holds its `ptable.lock` across
+//! `swtch` as the scheduler here holds this one.
+//!
+//! Taken at every entry from EL0 before anything touches shared state and
+//! released last before the `eret` (exception.rs); taken by a CPU's runner
+//! before it looks at the run queue, and held across the switch into a task
+//! (and back): a task starts or resumes with the lock its runner took, and
+//! gives it up on its way to EL0. So it is acquired and released by
+//! explicit calls, never by a guard: the CPU that releases it is the one
+//! that holds it, but the code that releases it is not the code that took
+//! it.
+//!
+//! A test-and-set lock on the owner's CPU number: one compare-and-swap
+//! to take it, one store to release it, and the owner is known for the
+//! checks below. Not a ticket lock: under QEMU the vCPUs are host threads,
+//! often more than the host's cores, and a ticket handed to a waiter whose
+//! thread the host has descheduled keeps every CPU out until the host runs
+//! it again (lock-waiter preemption); measured, four threads making
+//! system calls on four CPUs of a 2-core host took over three times as
+//! long. Waiters relax with YIELD (relax.rs: under QEMU's -icount this
+//! ends the vCPU's turn, so waiting costs a few instructions) and count
+//! themselves, so that a runner that releases the lock between two tasks
+//! lets one of them in before it takes it again (`let_waiters_in`).
+//!
+//! The watchdog: a CPU that has waited more than [`WATCHDOG_NS`] reports
+//! which CPU holds the lock and since where (`#[track_caller]`), then
+//! panics: a CPU stuck in the kernel is a bug.
+
+use core::panic::Location;
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+
+use super::cpu_local::this_cpu;
+use super::relax::CpuRelax;
+use super::timer;
+use spin::relax::RelaxStrategy;
+
+/// How long a CPU may wait for the lock before the watchdog reports it:
+/// 2 s of the counter. Nothing the kernel does for a task holds the lock
+/// that long: long work yields at slice ends (`cond_resched`), and a
+/// runner lets waiters in between two tasks.
+const WATCHDOG_NS: u64 = 2_000_000_000;
+
+/// No CPU holds the lock.
+const NO_OWNER: u32 = u32::MAX;
+
+struct KernelLock {
+    /// The owner's CPU index, or `NO_OWNER`: the lock itself.
+    owner: AtomicU32,
+    /// CPUs waiting in `wait`.
+    waiters: AtomicU32,
+    /// Where the owner took it (a `&'static Location`), for the watchdog.
+    location: AtomicPtr<Location<'static>>,
+    /// When it took it (counter ticks).
+    since: AtomicU64,
+}
+
+static LOCK: KernelLock = KernelLock {
+    owner: AtomicU32::new(NO_OWNER),
+    waiters: AtomicU32::new(0),
+    location: AtomicPtr::new(core::ptr::null_mut()),
+    since: AtomicU64::new(0),
+};
+
+fn this_cpu_index() -> u32 {
+    this_cpu().index() as u32
+}
+
+fn try_take(me: u32) -> bool {
+    LOCK.owner.compare_exchange(NO_OWNER, me, Ordering::Acquire, Ordering::Relaxed).is_ok()
+}
+
+/// What the new owner notes for reports.
+#[track_caller]
+#[inline(always)]
+fn note_owner() {
+    LOCK.location.store(Location::caller() as *const Location<'static> as *mut Location<'static>, Ordering::Relaxed);
+    LOCK.since.store(timer::ticks(), Ordering::Relaxed);
+}
+
+/// Takes the lock, waiting for it.
+#[track_caller]
+#[inline]
+pub fn lock() {
+    let me = this_cpu_index();
+    if !try_take(me) {
+        wait(me);
+    }
+    note_owner();
+}
+
+/// Takes the lock if no CPU holds it; false otherwise. For an idle CPU,
+/// which has nothing to do while another holds the lock and so goes back
+/// to sleep rather than spin (a spinning vCPU takes host time from the one
+/// holding the lock).
+#[track_caller]
+pub fn try_lock() -> bool {
+    let taken = try_take(this_cpu_index());
+    if taken {
+        note_owner();
+    }
+    taken
+}
+
+/// The contended case, out of line: relax until the lock is free and this
+/// CPU takes it; the watchdog.
+#[inline(never)]
+fn wait(me: u32) {
+    if LOCK.owner.load(Ordering::Relaxed) == me {
+        // The lock is not recursive: this CPU would wait for itself.
+        panic!("cpu {} takes the kernel lock it already holds (taken at {})", me, holder_location());
+    }
+    LOCK.waiters.fetch_add(1, Ordering::Relaxed);
+    let start = timer::ticks();
+    let limit = timer::ns_to_ticks(WATCHDOG_NS);
+    loop {
+        CpuRelax::relax();
+        if LOCK.owner.load(Ordering::Relaxed) == NO_OWNER && try_take(me) {
+            break;
+        }
+        if timer::ticks().wrapping_sub(start) > limit {
+            let owner = LOCK.owner.load(Ordering::Relaxed);
+            let since = LOCK.since.load(Ordering::Relaxed);
+            panic!(
+                "cpu {} stuck: kernel lock held by cpu {} since {} ({} ms ago), waited {} ms",
+                me,
+                owner,
+                holder_location(),
+                timer::ticks_to_ns(timer::ticks().wrapping_sub(since)) / 1_000_000,
+                timer::ticks_to_ns(timer::ticks() - start) / 1_000_000
+            );
+        }
+    }
+    LOCK.waiters.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Releases the lock and, if CPUs wait for it, lets one of them take it
+/// before taking it again (a runner between two tasks): a test-and-set
+/// lock released and taken again at once would keep it from them.
+#[track_caller]
+pub fn let_waiters_in() {
+    unlock();
+    let mut turns = 0;
+    while LOCK.waiters.load(Ordering::Relaxed) > 0
+        && LOCK.owner.load(Ordering::Relaxed) == NO_OWNER
+        && turns < WAITER_TURNS
+    {
+        CpuRelax::relax();
+        turns += 1;
+    }
+    lock();
+}
+
+/// How long `let_waiters_in` gives a waiter to notice the lock is free.
+const WAITER_TURNS: u32 = 1000;
+
+/// Where the holder took the lock, for reports.
+fn holder_location() -> &'static Location<'static> {
+    let p = LOCK.location.load(Ordering::Relaxed);
+    // SAFETY: the pointer is null or was made from a `&'static Location`
+    // in `lock`; it is never freed or written through.
+    unsafe { p.as_ref() }.unwrap_or(Location::caller())
+}
+
+/// Releases the lock; this CPU must hold it (a release from another CPU
+/// would let two CPUs into the kernel: a bug, reported at once).
+#[track_caller]
+#[inline]
+pub fn unlock() {
+    let me = this_cpu_index();
+    let owner = LOCK.owner.load(Ordering::Relaxed);
+    if owner != me {
+        unlock_by_non_owner(me, owner);
+    }
+    // Publishes everything written under the lock to the next owner.
+    LOCK.owner.store(NO_OWNER, Ordering::Release);
+}
+
+#[inline(never)]
+#[track_caller]
+fn unlock_by_non_owner(me: u32, owner: u32) -> ! {
+    if owner == NO_OWNER {
+        panic!("cpu {} releases the kernel lock, which no CPU holds", me);
+    }
+    panic!("cpu {} releases the kernel lock held by cpu {} (taken at {})", me, owner, holder_location());
+}
+
+/// Whether this CPU holds the lock.
+pub fn held_here() -> bool {
+    LOCK.owner.load(Ordering::Relaxed) == this_cpu_index()
+}
