@@ -60,6 +60,8 @@ struct Table {
     deadline: u64,
     /// When the time slice of the task running on each CPU ends.
     slice_end: [u64; MAX_CPUS],
+    /// How many times each CPU has resumed a task, since boot.
+    resumed: [u64; MAX_CPUS],
     /// (tgid, tid) of each exec waiting in de_thread for other threads to
     /// unwind (Linux's signal->group_exec_task): a second exec of the
     /// group loses, and exit_group lets the exec-ing thread unwind.
@@ -71,6 +73,7 @@ static TABLE: CpuLocal<Table> = CpuLocal::new(Table {
     queue: VecDeque::new(),
     deadline: 0,
     slice_end: [0; MAX_CPUS],
+    resumed: [0; MAX_CPUS],
     execing: alloc::vec::Vec::new(),
 });
 
@@ -96,6 +99,15 @@ pub struct Report {
     pub elapsed_ns: u64,
     pub faults: FaultCounters,
     pub peak_frames: usize,
+}
+
+/// How many times each CPU has resumed a task since boot (the test
+/// runner's closing line says which CPUs ran tasks).
+pub fn resumed_per_cpu() -> [u64; MAX_CPUS] {
+    kernel_lock::lock();
+    let resumed = table().resumed;
+    kernel_lock::unlock();
+    resumed
 }
 
 /// Number of processes alive (zombies included).
@@ -663,6 +675,7 @@ fn resume(pid: u32, slice_end: u64) {
     crate::vdso::tick();
     timer::arm_at(slice_end);
     table().slice_end[cpu] = slice_end;
+    table().resumed[cpu] += 1;
     // A task resumed inside a handler is inside its entry from EL0, whose
     // frame tops its kernel stack: the frame a panic here reports.
     crate::arch::aarch64::exception::set_user_frame(&p.kstack);
