@@ -9,9 +9,9 @@
 //! secondary's is set by start.S before it runs any Rust (smp.rs).
 //!
 //! [`CpuLocal`] is the other rule: a value that only the CPU running tasks
-//! touches. Secondary CPUs are brought up and park with interrupts masked
-//! (docs/smp.md, phase 1), so exactly one CPU runs kernel code beyond its
-//! own bring-up, and the kernel runs with interrupts masked there: at most
+//! touches. Secondary CPUs are brought up and park, taking only IPIs,
+//! whose handlers touch their own `CpuData` (docs/smp.md, phase 1), so
+//! exactly one CPU runs kernel code beyond its own bring-up, and the kernel runs with interrupts masked there: at most
 //! one thread is in the kernel at a time and no lock is needed. The
 //! scheduler's table and `Shared<T>` (process/) rely on it; the second
 //! phase of the SMP issue replaces them with locks.
