@@ -3,7 +3,8 @@
 //! Synchronous exceptions from EL1 are expected only at instructions listed
 //! in the fixup table (user copies, probes); anything else panics with the
 //! decoded state. From EL0: synchronous exceptions go to the fault path and
-//! system calls (fault.rs), IRQs to the interrupt handler.
+//! system calls (fault.rs), IRQs to the interrupt handler; IRQs from EL1
+//! come only to a CPU waiting with interrupts open (smp.rs: park).
 
 use core::sync::atomic::Ordering;
 
@@ -53,6 +54,8 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
         VectorKind::LOWER_EL_IRQ => from_user(frame, Event::Irq),
         _ => match VectorKind::from_index(kind) {
             VectorKind::CurrentElSpx(Event::Synchronous) => kernel_sync(frame),
+            // Only where a CPU opened its interrupts to wait (smp.rs: park).
+            VectorKind::CurrentElSpx(Event::Irq) => crate::irq::handle_in_kernel(),
             VectorKind::KernelStackOverflow => super::stack_overflow::report(),
             other => panic!("unexpected exception: {:?}", other),
         },

@@ -1,7 +1,7 @@
 //! Bringing up the secondary CPUs (phase 1 of the SMP issue; docs/smp.md):
 //! each is started with PSCI CPU_ON, given its own stacks and per-CPU
-//! data, set up as the boot CPU set itself up, and then parked in WFI with
-//! interrupts masked. Tasks still run on the boot CPU only.
+//! data, set up as the boot CPU set itself up, and then parked in WFI,
+//! taking only SGIs (ipi.rs). Tasks still run on the boot CPU only.
 //!
 //! The sequence (docs/smp.md, "Bring-up"):
 //! 1. the boot CPU records its MMU registers (MAIR, TCR, TTBR1, SCTLR) in
@@ -192,12 +192,8 @@ pub fn start_cpu(conduit: Conduit, mpidr: Mpidr) -> Result<&'static CpuData, Sta
     // The stacks are the CPU's now, for as long as the kernel runs.
     core::mem::forget(stack);
     core::mem::forget(overflow);
-    let deadline = timer::ticks() + timer::ns_to_ticks(REPORT_TIMEOUT_NS);
-    while cpu.state() == CpuState::Starting {
-        if timer::ticks() > deadline {
-            return Err(StartError::Silent);
-        }
-        core::hint::spin_loop();
+    if !timer::spin_until(REPORT_TIMEOUT_NS, || cpu.state() != CpuState::Starting) {
+        return Err(StartError::Silent);
     }
     Ok(cpu)
 }
@@ -224,11 +220,18 @@ extern "C" fn secondary_main(cpu: &'static CpuData, entry_el: u64) -> ! {
     park()
 }
 
-/// A parked CPU: WFI with every interrupt masked (a pending one only ends
-/// the WFI). Phase 2 replaces this with the scheduler's idle loop.
+/// A parked CPU: WFI, then IRQs open for an instant so that what ended
+/// the wait is taken (`irq::handle_in_kernel`), as Linux's idle loop runs
+/// cpu_do_idle with interrupts masked and unmasks them after. Only SGIs
+/// reach it (its PPIs are disabled, its timer stopped): a Reschedule IPI
+/// is counted in its `CpuData`, a Stop ends here for good (ipi.rs). Phase
+/// 2 replaces this with the scheduler's idle loop.
 fn park() -> ! {
     loop {
-        // SAFETY: waits for an event; DAIF stays masked, so nothing is taken.
-        unsafe { core::arch::asm!("wfi", options(nomem, nostack)) };
+        // SAFETY: WFI with DAIF masked waits for an interrupt without
+        // taking it; unmasking I lets it be taken at EL1 on this CPU's
+        // boot stack through the vectors (exception.rs), which return
+        // here; masking it again closes the window. D, A and F stay masked.
+        unsafe { core::arch::asm!("wfi", "msr daifclr, #2", "isb", "msr daifset, #2", options(nostack)) };
     }
 }
