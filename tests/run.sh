@@ -135,8 +135,10 @@ BOOT_SMP=2 boot selftests_pass_when_entered_at_el2 virt,mte=on,virtualization=on
 boot boot_without_mte_says_tagging_is_off virt,mte=off "selftest" 0 \
     'MTE: level [01] .*no tag storage: tagging is off' 'heap tags: off \(no MTE tag storage\): heap untagged' 'SKIP stg_through_linear_map_is_read_back_by_ldg' \
     'PASS pan_stops_a_plain_el1_load_from_a_user_page' 'PASS pxn_stops_el1_executing_a_user_page'
-boot kernel_fault_gives_decoded_panic_and_failure_status virt,mte=on "selftest=panic" 1 \
-    'KERNEL PANIC: kernel data abort at 0x' \
+# Four CPUs: the panic stops the three others before its report
+# (panic.rs, Linux's smp_send_stop).
+BOOT_SMP=4 boot kernel_fault_gives_decoded_panic_and_failure_status virt,mte=on "selftest=panic" 1 \
+    'KERNEL PANIC: kernel data abort at 0x' '^  on cpu 0; other cpus: 1 stopped, 2 stopped, 3 stopped$' \
     'esr: EC 0x25 data abort from the same EL: level 3 translation fault \(DFSC 0x07\), read' \
     '^backtrace' '^  #0  0x'
 # Where the recursion's last frame ends depends on the frames below it (the

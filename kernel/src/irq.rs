@@ -1,23 +1,27 @@
 //! Interrupts: the GIC from the device tree, and what each interrupt means.
-//! Only the EL1 physical timer is used (each CPU's own), for time slices
-//! and per-program time limits. The kernel runs with interrupts masked, so
-//! they are taken only at EL0.
+//! The EL1 physical timer, for per-program time limits, and the SGIs that
+//! carry inter-processor interrupts (arch/aarch64/ipi.rs). The kernel runs
+//! with interrupts masked, so they are taken at EL0 ([`handle`]), and at
+//! EL1 only where a CPU waits for them with interrupts open: an idle CPU
+//! ([`handle_in_kernel`]). Each CPU's timer preempts the task it runs.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use log::{info, warn};
-use spin::Mutex;
+use spin::Once;
 
 use crate::arch::aarch64::mmio::Mmio;
-use crate::arch::aarch64::timer;
+use crate::arch::aarch64::{cpu_local, ipi, timer};
 use crate::devicetree::BootInfo;
-use crate::drivers::gic_v2::{self, GicV2};
+use crate::drivers::gic_v2::{self, CpuTargets, GicV2, SgiId};
 
-static GIC: Mutex<Option<GicV2>> = Mutex::new(None);
+/// The GIC, once mapped. No lock: every register the driver touches is
+/// banked per CPU or written in one store (drivers/gic_v2.rs).
+static GIC: Once<GicV2> = Once::new();
 static TIMER_INTID: AtomicU32 = AtomicU32::new(u32::MAX);
 
 /// Maps and starts the GIC; `false` when there is none this kernel drives
-/// (then programs run without a time limit).
+/// (then programs run without a time limit, and there are no IPIs).
 pub fn init(boot: &BootInfo) -> bool {
     let Some(gic) = boot.gic else {
         warn!("no GICv2 in the device tree (QEMU: gic-version=2): no interrupts, no time limits");
@@ -32,42 +36,92 @@ pub fn init(boot: &BootInfo) -> bool {
             return false;
         }
     };
-    let mut driver = GicV2::new(dist, cpu);
+    let driver = GIC.call_once(|| GicV2::new(dist, cpu));
     driver.init();
+    record_this_cpu_interface(driver);
     driver.enable(boot.timer_intid);
     TIMER_INTID.store(boot.timer_intid, Ordering::Relaxed);
-    *GIC.lock() = Some(driver);
     info!(
-        "GICv2: distributor {}, CPU interface {}; timer INTID {}",
-        gic.distributor, gic.cpu_interface, boot.timer_intid
+        "GICv2: distributor {}, CPU interface {}; timer INTID {}; boot CPU's interface {:#04x}",
+        gic.distributor,
+        gic.cpu_interface,
+        boot.timer_intid,
+        cpu_local::this_cpu().gic_targets().0
     );
     true
 }
 
 /// A secondary CPU's own GIC CPU interface, with the distributor the boot
-/// CPU set up (smp.rs), and its own timer interrupt enabled (a PPI: its
-/// enable and priority are banked per CPU, so this CPU sets them itself):
-/// it preempts the tasks this CPU runs.
+/// CPU set up (smp.rs): its SGIs enabled, its interface number recorded,
+/// and its own timer interrupt enabled (a PPI: its enable and priority are
+/// banked per CPU, so this CPU sets them itself): it preempts the tasks
+/// this CPU runs.
 pub fn init_this_cpu() {
-    if let Some(gic) = GIC.lock().as_mut() {
+    if let Some(gic) = GIC.get() {
         gic.init_cpu_interface();
+        record_this_cpu_interface(gic);
         gic.enable(TIMER_INTID.load(Ordering::Relaxed));
     }
 }
 
-/// An IRQ taken from EL0: acknowledge, end, then act (acting may end the
-/// current process and never return here).
-pub fn handle() {
-    let Some(intid) = GIC.lock().as_mut().and_then(GicV2::acknowledge) else { return };
-    if intid == TIMER_INTID.load(Ordering::Relaxed) {
+/// This CPU's GIC CPU interface bit into its `CpuData`, where IPIs to it
+/// look it up (Linux's gic_cpu_init filling gic_cpu_map).
+fn record_this_cpu_interface(gic: &GicV2) {
+    cpu_local::this_cpu().set_gic_targets(gic.this_cpu_interface());
+}
+
+/// Raises SGI `sgi` on the CPU interfaces `targets`; `false` without a
+/// GIC. For ipi.rs, which orders memory before it.
+pub fn send_sgi(targets: CpuTargets, sgi: SgiId) -> bool {
+    GIC.get().map(|gic| gic.send_sgi(targets, sgi)).is_some()
+}
+
+/// What the interrupt just taken was.
+enum Taken {
+    Timer,
+    /// An SGI and the CPU interface that sent it.
+    Sgi(SgiId, u8),
+    Other(u32),
+}
+
+/// Acknowledges the pending interrupt and ends it (with its source, for
+/// an SGI); the timer's is also stopped, so it does not fire again.
+fn take() -> Option<Taken> {
+    let gic = GIC.get()?;
+    let irq = gic.acknowledge()?;
+    let intid = irq.intid();
+    let timer_intid = TIMER_INTID.load(Ordering::Relaxed);
+    if intid == timer_intid {
         timer::disarm();
     }
-    if let Some(gic) = GIC.lock().as_mut() {
-        gic.end_of_interrupt(intid);
+    gic.end_of_interrupt(irq);
+    Some(match irq.sgi() {
+        Some(sgi) => Taken::Sgi(sgi, irq.source()),
+        None if intid == timer_intid => Taken::Timer,
+        None => Taken::Other(intid),
+    })
+}
+
+/// An IRQ taken from EL0: acknowledge, end, then act (acting may end the
+/// current process, or stop this CPU, and never return here).
+pub fn handle() {
+    match take() {
+        Some(Taken::Timer) => crate::process::on_timer_interrupt(),
+        Some(Taken::Sgi(sgi, source)) => ipi::handle(sgi, source),
+        Some(Taken::Other(intid)) => warn!("unexpected interrupt {}", intid),
+        None => {}
     }
-    if intid == TIMER_INTID.load(Ordering::Relaxed) {
-        crate::process::on_timer_interrupt();
-    } else {
-        warn!("unexpected interrupt {}", intid);
+}
+
+/// An IRQ taken at EL1, where a CPU waits with interrupts open (smp.rs:
+/// wait_for_interrupt, from the scheduler's idle wait): an SGI, or the
+/// timer the idle wait set to end it, which has no task to charge and is
+/// only stopped (by `take`); the idle wait reads the counter.
+pub fn handle_in_kernel() {
+    match take() {
+        Some(Taken::Sgi(sgi, source)) => ipi::handle(sgi, source),
+        Some(Taken::Timer) => {}
+        Some(Taken::Other(intid)) => warn!("unexpected interrupt {} in the kernel", intid),
+        None => {}
     }
 }

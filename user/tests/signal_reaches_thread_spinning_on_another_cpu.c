@@ -6,7 +6,9 @@
  * target pins itself to CPU 1 (CPU 0 with one CPU) and spins; the sender,
  * on CPU 0, waits until the counter moves, sends SIGUSR1 and waits for the
  * handler, which notes where it ran. Twenty times; each must arrive within
- * 200 ms (a time slice is 10 ms). (smp_test.h: `SMP=4 ... NAME 4`.)
+ * 1 s (a time slice is 10 ms; with the IPI it takes well under one, and
+ * the slowest is printed with how many loop turns the target made
+ * meanwhile). (smp_test.h: `SMP=4 ... NAME 4`.)
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -17,7 +19,7 @@
 #include "smp_test.h"
 
 #define ROUNDS 20
-#define BOUND_NS (200 * 1000000ull)
+#define BOUND_NS (1000 * 1000000ull)
 
 static int target_cpu;
 static atomic_ulong spins;

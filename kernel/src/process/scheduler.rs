@@ -27,6 +27,7 @@
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use aarch64_cpu::registers::TPIDR_EL0;
 use tock_registers::interfaces::{Readable, Writeable};
@@ -35,6 +36,7 @@ use super::lifecycle::{Process, State, CURRENT, RUNNER};
 use super::outcome::Outcome;
 use crate::arch::aarch64::context::switch_context;
 use crate::arch::aarch64::cpu_local::{this_cpu, CpuLocal, MAX_CPUS};
+use crate::arch::aarch64::ipi::{self, Ipi};
 use crate::arch::aarch64::{kernel_lock, timer};
 use crate::mm::fault::FaultCounters;
 use crate::signal::{QueueFull, SigFields, SigInfo};
@@ -76,6 +78,15 @@ static TABLE: CpuLocal<Table> = CpuLocal::new(Table {
     resumed: [0; MAX_CPUS],
     execing: alloc::vec::Vec::new(),
 });
+
+/// CPUs in their idle wait, which a `wake` kicks with a Reschedule IPI.
+/// Set by the CPU under the lock before it lets the lock go (an IPI sent
+/// from then on stays pending and ends its wait at once), cleared by the
+/// CPU when it wakes, or by the waker that kicks it. Atomics, since the
+/// CPU clears its own without the lock: a waker that finds it just
+/// cleared sends nothing, and the CPU finds the task at its look at the
+/// queue, or at its next tick if another CPU held the lock then.
+static IDLE: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
 
 fn table() -> &'static mut Table {
     // Under the big kernel lock, interrupts masked in the kernel; callers
@@ -170,7 +181,43 @@ pub fn wake(pid: u32) {
             p.state = State::Runnable;
             p.wake_at = None;
             table().queue.push_back(pid);
+            // An idle CPU it may run on takes it now rather than at its
+            // next tick (Linux's ttwu_queue_wakelist / resched_curr).
+            let affinity = p.affinity;
+            let idle = |c: &usize| affinity.contains(*c) && IDLE[*c].swap(false, Ordering::Relaxed);
+            if let Some(cpu) = (0..MAX_CPUS).find(idle) {
+                let _ = ipi::send_ipi(cpu, Ipi::Reschedule);
+            }
         }
+    }
+}
+
+/// Makes task `p`, running on another CPU, enter the kernel now (at EL0
+/// there, it takes the IPI; already entering, it finds the IPI taken on its
+/// next return): a signal, a kill or a new affinity is then acted on
+/// without waiting for its timer tick. Linux's kick_process.
+fn kick(p: &Process) {
+    if let Some(cpu) = p.on_cpu.filter(|&c| c != this_cpu_index()) {
+        let _ = ipi::send_ipi(cpu, Ipi::Reschedule);
+    }
+}
+
+/// Task `tid`'s affinity changed (sched_setaffinity from another task):
+/// running where it may no longer run, it is kicked, and leaves that CPU
+/// at once (`on_reschedule`).
+pub fn affinity_changed(tid: u32) {
+    if let Some(p) = get(tid) {
+        kick(p);
+    }
+}
+
+/// A Reschedule IPI came while the current task ran at EL0 (irq.rs): what
+/// it was sent for (a signal, a kill) is handled on the way back to EL0; a
+/// task no longer allowed on this CPU leaves it now (Linux's migration on
+/// an affinity change).
+pub fn on_reschedule() {
+    if !super::current().affinity.contains(this_cpu_index()) {
+        yield_now();
     }
 }
 
@@ -226,6 +273,7 @@ pub fn signal_task(tid: u32, info: SigInfo) -> Result<(), QueueFull> {
     // wake for.
     if t.signals.pending().contains(info.signo) {
         wake_for_signal(t, info.signo);
+        kick(t);
     }
     Ok(())
 }
@@ -294,7 +342,9 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
         .min_by_key(|p| (p.pid.0 != tgid, p.pid.0))
         .map(|p| p.pid.0);
     if let Some(tid) = taker {
-        wake_for_signal(get(tid).expect("found above"), sig);
+        let t = get(tid).expect("found above");
+        wake_for_signal(t, sig);
+        kick(t);
     }
     Ok(true)
 }
@@ -397,10 +447,11 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
         if other.on_cpu.is_some() {
             // On another CPU: at EL0, or entering the kernel on its own
             // stack, waiting for the kernel lock this CPU holds. It cannot
-            // be ended in its place; killed, it exits itself at its next
-            // entry (`exit_if_killed`: its timer tick at the latest), as
-            // Linux's zap_other_threads SIGKILLs and kicks a running
-            // thread. The group ends when the last of them has.
+            // be ended in its place; killed and kicked, it exits itself at
+            // its next entry (`exit_if_killed`), as Linux's
+            // zap_other_threads SIGKILLs and kicks a running thread. The
+            // group ends when the last of them has.
+            kick(other);
             continue;
         }
         if other.state == State::Waiting || other.in_wait && other.state == State::Runnable {
@@ -471,6 +522,8 @@ pub fn de_thread() -> Result<(), ()> {
         other
             .outcome
             .get_or_insert_with(|| Outcome::Killed { signal: SIGKILL, reason: String::from("exec in another thread") });
+        // Running on another CPU: it exits at its next entry, now.
+        kick(other);
     }
     for pid in &unwinding {
         wake(*pid);
@@ -758,15 +811,19 @@ fn let_others_in() {
 /// any other interrupt; with interrupts masked, a pending one only ends the
 /// WFI (docs/smp.md, section 1).
 fn idle_until(until: u64) {
+    let cpu = this_cpu_index();
+    IDLE[cpu].store(true, Ordering::Relaxed);
     kernel_lock::unlock();
     sleep_until(until);
+    IDLE[cpu].store(false, Ordering::Relaxed);
 }
 
-/// WFI until the counter reaches `until` (this CPU's timer wakes it).
+/// Waits until the counter reaches `until` (this CPU's timer wakes it) or
+/// a Reschedule IPI comes (another CPU queued a task for it: `wake`).
 fn sleep_until(until: u64) {
     timer::arm_at(until);
-    while timer::ticks() < until {
-        aarch64_cpu::asm::wfi();
+    while timer::ticks() < until && !ipi::take_need_resched() {
+        crate::arch::aarch64::smp::wait_for_interrupt();
     }
     timer::disarm();
 }
@@ -788,8 +845,8 @@ pub fn secondary_loop() -> ! {
         while run_next(timer::ticks()) {
             let_others_in();
         }
-        // Nothing for this CPU: sleep a tick (another CPU may queue a task
-        // meanwhile, and only the tick tells this one).
+        // Nothing for this CPU: sleep a tick, or until a CPU that queues a
+        // task for it sends a Reschedule IPI (`wake`).
         idle_until(timer::ticks() + timer::ns_to_ticks(IDLE_TICK_NS));
     }
 }
@@ -865,6 +922,7 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
             }
             for p in t.procs.values_mut().filter(|p| p.on_cpu.is_some() && p.state != State::Zombie) {
                 p.outcome.get_or_insert(Outcome::TimeLimit { limit_ms });
+                kick(p);
             }
             let unwinding =
                 t.procs.values().any(|p| p.on_cpu.is_some() || p.state == State::Runnable && p.outcome.is_some());

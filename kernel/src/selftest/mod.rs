@@ -67,6 +67,8 @@ pub fn run_all() -> Summary {
         isolation::CHECKS,
         smp::CHECKS,
         if el2 { el2::CHECKS } else { &[] },
+        // Stops a CPU for good: nothing after it may need one.
+        smp::LAST,
     ];
     for group in groups {
         for check in group {

@@ -1,13 +1,18 @@
 //! Secondary-CPU bring-up (arch/aarch64/smp.rs): the per-CPU data is this
 //! CPU's, every CPU the device tree lists and PSCI started reported online
 //! with stacks of its own, and a CPU_ON the firmware refuses comes back
-//! decoded with nothing kept.
+//! decoded with nothing kept. IPIs (arch/aarch64/ipi.rs): a Reschedule
+//! reaches each online secondary CPU, twice in a row from the same sender (the first
+//! one's EOI carried its source); an IPI to a CPU that is not up is refused;
+//! and, last of all the self-tests ([`LAST`]), Stop takes a CPU for good.
 
 use super::{Check, Outcome};
-use crate::arch::aarch64::cpu_local::{self, CpuState, MAX_CPUS};
+use crate::arch::aarch64::cpu_local::{self, CpuData, CpuState, MAX_CPUS};
+use crate::arch::aarch64::ipi::{self, Ipi, IpiError};
 use crate::arch::aarch64::mmu::layout::{overflowed_stack_bottom, KERNEL_STACKS_BASE};
 use crate::arch::aarch64::psci::{Mpidr, PsciError};
 use crate::arch::aarch64::smp::{self, StartError};
+use crate::arch::aarch64::timer;
 use crate::ensure;
 use crate::mm::frame;
 
@@ -15,7 +20,22 @@ pub const CHECKS: &[Check] = &[
     Check { name: "tpidr_el1_names_the_boot_cpus_data", run: tpidr_el1_names_the_boot_cpus_data },
     Check { name: "online_cpus_have_their_own_stacks", run: online_cpus_have_their_own_stacks },
     Check { name: "cpu_on_refusals_are_decoded_and_keep_nothing", run: cpu_on_refusals_are_decoded_and_keep_nothing },
+    Check { name: "each_online_cpu_has_its_own_gic_interface", run: each_online_cpu_has_its_own_gic_interface },
+    Check { name: "reschedule_ipi_reaches_each_online_cpu", run: reschedule_ipi_reaches_each_online_cpu },
+    Check { name: "ipi_to_a_cpu_not_up_is_refused", run: ipi_to_a_cpu_not_up_is_refused },
 ];
+
+/// Run after every other group: it takes a CPU away for good.
+pub const LAST: &[Check] =
+    &[Check { name: "stop_ipi_stops_the_last_online_cpu", run: stop_ipi_stops_the_last_online_cpu }];
+
+/// How long an online CPU gets to take an IPI: generous, since under
+/// `-icount` or a loaded host the vCPUs take turns.
+const IPI_TIMEOUT_NS: u64 = 1_000_000_000;
+
+fn online_cpus() -> alloc::vec::Vec<&'static CpuData> {
+    (1..MAX_CPUS).filter_map(cpu_local::cpu).filter(|c| c.state() == CpuState::Online).collect()
+}
 
 fn tpidr_el1_names_the_boot_cpus_data() -> Outcome {
     let cpu = cpu_local::this_cpu();
@@ -32,8 +52,7 @@ fn tpidr_el1_names_the_boot_cpus_data() -> Outcome {
 }
 
 fn online_cpus_have_their_own_stacks() -> Outcome {
-    let online: alloc::vec::Vec<_> =
-        (1..MAX_CPUS).filter_map(cpu_local::cpu).filter(|c| c.state() == CpuState::Online).collect();
+    let online = online_cpus();
     if online.is_empty() {
         return Outcome::Skip("one CPU (boot with SMP=2 or more)");
     }
@@ -77,5 +96,96 @@ fn cpu_on_refusals_are_decoded_and_keep_nothing() -> Outcome {
     ensure!(frame::stats().used() == used, "{} frames kept by refused starts", frame::stats().used() - used);
     let off = (1..MAX_CPUS).filter_map(cpu_local::cpu).filter(|c| c.state() == CpuState::Starting).count();
     ensure!(off == 0, "{} per-CPU slots left Starting by refused starts", off);
+    Outcome::Pass
+}
+
+fn each_online_cpu_has_its_own_gic_interface() -> Outcome {
+    let online: alloc::vec::Vec<_> =
+        (0..MAX_CPUS).filter_map(cpu_local::cpu).filter(|c| c.state().is_online()).collect();
+    if online.len() < 2 {
+        return Outcome::Skip("one CPU (boot with SMP=2 or more)");
+    }
+    let mut seen = 0u8;
+    for cpu in online {
+        let bits = cpu.gic_targets().0;
+        ensure!(bits.count_ones() == 1, "cpu {}: GIC CPU interface bits {:#04x}, want one", cpu.index(), bits);
+        ensure!(seen & bits == 0, "cpu {}: GIC CPU interface {:#04x} also another CPU's", cpu.index(), bits);
+        seen |= bits;
+    }
+    Outcome::Pass
+}
+
+fn reschedule_ipi_reaches_each_online_cpu() -> Outcome {
+    let online = online_cpus();
+    if online.is_empty() {
+        return Outcome::Skip("one CPU (boot with SMP=2 or more)");
+    }
+    let me = cpu_local::this_cpu();
+    let mine = me.reschedules_taken();
+    for cpu in online {
+        // Twice, each waited for: the second SGI from this CPU is taken
+        // only if the first one's EOI ended it (drivers/gic_v2.rs:
+        // end_of_interrupt).
+        for round in 1..=2 {
+            let before = cpu.reschedules_taken();
+            if let Err(e) = ipi::send_ipi(cpu.index(), Ipi::Reschedule) {
+                return Outcome::Fail(alloc::format!("Reschedule to cpu {} refused: {}", cpu.index(), e));
+            }
+            ensure!(
+                timer::spin_until(IPI_TIMEOUT_NS, || cpu.reschedules_taken() > before),
+                "cpu {} did not take Reschedule #{} within 1 s (count {})",
+                cpu.index(),
+                round,
+                cpu.reschedules_taken()
+            );
+        }
+    }
+    ensure!(me.reschedules_taken() == mine, "the sender took {} Reschedule IPIs itself", me.reschedules_taken() - mine);
+    ensure!(!ipi::take_need_resched(), "the sender's need-resched flag was set");
+    Outcome::Pass
+}
+
+fn ipi_to_a_cpu_not_up_is_refused() -> Outcome {
+    let got = ipi::send_ipi(MAX_CPUS, Ipi::Reschedule);
+    ensure!(got == Err(IpiError::NoSuchCpu(MAX_CPUS)), "IPI to cpu {}: {:?}", MAX_CPUS, got);
+    let got = ipi::send_ipi(usize::MAX, Ipi::Stop);
+    ensure!(got == Err(IpiError::NoSuchCpu(usize::MAX)), "IPI to cpu usize::MAX: {:?}", got);
+    let Some(off) = (1..MAX_CPUS).filter_map(cpu_local::cpu).find(|c| c.state() == CpuState::Off) else {
+        return Outcome::Skip("every per-CPU slot is up");
+    };
+    let got = ipi::send_ipi(off.index(), Ipi::Reschedule);
+    ensure!(
+        got == Err(IpiError::NotOnline(off.index(), CpuState::Off)),
+        "IPI to cpu {}, never started: {:?}",
+        off.index(),
+        got
+    );
+    ensure!(off.reschedules_taken() == 0, "cpu {}, never started, counted an IPI", off.index());
+    Outcome::Pass
+}
+
+fn stop_ipi_stops_the_last_online_cpu() -> Outcome {
+    let Some(cpu) = online_cpus().pop() else { return Outcome::Skip("one CPU (boot with SMP=2 or more)") };
+    if let Err(e) = ipi::send_ipi(cpu.index(), Ipi::Stop) {
+        return Outcome::Fail(alloc::format!("Stop to cpu {} refused: {}", cpu.index(), e));
+    }
+    ensure!(
+        timer::spin_until(IPI_TIMEOUT_NS, || cpu.state() == CpuState::Stopped),
+        "cpu {} is {:?} 1 s after Stop",
+        cpu.index(),
+        cpu.state()
+    );
+    // Stopped for good: no more IPIs to it, and none taken.
+    let got = ipi::send_ipi(cpu.index(), Ipi::Reschedule);
+    ensure!(got == Err(IpiError::NotOnline(cpu.index(), CpuState::Stopped)), "IPI to the stopped cpu: {:?}", got);
+    let taken = cpu.reschedules_taken();
+    let others: alloc::vec::Vec<_> = online_cpus().into_iter().map(|c| (c, c.reschedules_taken())).collect();
+    let sent = ipi::send_ipi_all_but_self(Ipi::Reschedule);
+    ensure!(sent.is_ok_and(|s| !s.contains(cpu.index())), "send to all but self included the stopped cpu: {:?}", sent);
+    ensure!(
+        timer::spin_until(IPI_TIMEOUT_NS, || others.iter().all(|(c, before)| c.reschedules_taken() > *before)),
+        "an online cpu did not take the IPI sent to all"
+    );
+    ensure!(cpu.reschedules_taken() == taken, "the stopped cpu took a Reschedule IPI");
     Outcome::Pass
 }

@@ -35,8 +35,8 @@ pub fn sched_getaffinity(pid: i32, len: u32, mask: UserAddr) -> SysResult {
 /// a task running where it may no longer run moves: the caller at once
 /// (it yields, and another CPU's runner takes it, as Linux's
 /// __set_cpus_allowed_ptr migrates the current task before returning),
-/// another task the next time it leaves its CPU (its timer tick at the
-/// latest).
+/// another task running elsewhere is kicked with a Reschedule IPI and
+/// leaves its CPU at once (process/scheduler.rs: on_reschedule).
 pub fn sched_setaffinity(pid: i32, len: u32, mask: UserAddr) -> SysResult {
     let mut bytes = [0u8; MASK_BYTES];
     let n = (len as usize).min(MASK_BYTES);
@@ -44,8 +44,10 @@ pub fn sched_setaffinity(pid: i32, len: u32, mask: UserAddr) -> SysResult {
     let task = find_task(pid)?;
     let allowed = cpu_mask::settable(CpuMask::from_bytes(&bytes))?;
     task.affinity = allowed;
-    let me = process::current();
-    if task.pid == me.pid && !allowed.contains(crate::arch::aarch64::cpu_local::this_cpu().index()) {
+    let tid = task.pid.0;
+    if tid != process::current().pid.0 {
+        process::affinity_changed(tid);
+    } else if !allowed.contains(crate::arch::aarch64::cpu_local::this_cpu().index()) {
         process::yield_now();
     }
     Ok(0)

@@ -9,9 +9,9 @@
 //! secondary's is set by start.S before it runs any Rust (smp.rs).
 //!
 //! [`CpuLocal`] is the other rule: a value that only the CPU running tasks
-//! touches. Secondary CPUs are brought up and park with interrupts masked
-//! (docs/smp.md, phase 1), so exactly one CPU runs kernel code beyond its
-//! own bring-up, and the kernel runs with interrupts masked there: at most
+//! touches. Secondary CPUs are brought up and park, taking only IPIs,
+//! whose handlers touch their own `CpuData` (docs/smp.md, phase 1), so
+//! exactly one CPU runs kernel code beyond its own bring-up, and the kernel runs with interrupts masked there: at most
 //! one thread is in the kernel at a time and no lock is needed. The
 //! scheduler's table and `Shared<T>` (process/) rely on it; the second
 //! phase of the SMP issue replaces them with locks.
@@ -48,6 +48,7 @@ use core::marker::PhantomData;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
 
 use super::context::{switch_context, KernelContext};
+use crate::drivers::gic_v2::CpuTargets;
 use super::trap_frame::TrapFrame;
 
 /// The most CPUs the kernel brings up (`-smp 8`); more in the device tree
@@ -66,6 +67,16 @@ pub enum CpuState {
     Online = 2,
     /// The boot CPU: boot, the test runner, and tasks as every CPU.
     Boot = 3,
+    /// Stopped for good by [`Ipi::Stop`](super::ipi::Ipi) (or by its own
+    /// panic while another CPU's was under way): interrupts masked, WFI.
+    Stopped = 4,
+}
+
+impl CpuState {
+    /// Whether the CPU is up and takes interrupts: it may be sent an IPI.
+    pub fn is_online(self) -> bool {
+        matches!(self, Self::Boot | Self::Online)
+    }
 }
 
 /// One CPU's own data. `repr(C)`: the first two fields are read from
@@ -98,6 +109,13 @@ pub struct CpuData {
     runner: CpuLocal<KernelContext>,
     /// Set while the frame allocator runs here (mm/heap.rs).
     in_frame_allocator: AtomicBool,
+    /// This CPU's own GIC CPU interface bit (GICD_ITARGETSR, read on the
+    /// CPU at its bring-up: irq.rs); 0 until then. Where its IPIs go.
+    gic_targets: AtomicU8,
+    /// A Reschedule IPI came: the scheduler should run (ipi.rs).
+    need_resched: AtomicBool,
+    /// Reschedule IPIs taken here, for the self-tests.
+    reschedules_taken: AtomicU64,
 }
 
 const _: () = assert!(core::mem::offset_of!(CpuData, overflow_stack_top) == 0);
@@ -119,6 +137,9 @@ impl CpuData {
             current_task: AtomicPtr::new(core::ptr::null_mut()),
             runner: CpuLocal::new(KernelContext::zeroed()),
             in_frame_allocator: AtomicBool::new(false),
+            gic_targets: AtomicU8::new(0),
+            need_resched: AtomicBool::new(false),
+            reschedules_taken: AtomicU64::new(0),
         }
     }
 
@@ -135,6 +156,7 @@ impl CpuData {
             1 => CpuState::Starting,
             2 => CpuState::Online,
             3 => CpuState::Boot,
+            4 => CpuState::Stopped,
             _ => CpuState::Off,
         }
     }
@@ -175,6 +197,38 @@ impl CpuData {
     /// The exception frame being handled on this CPU (exception.rs).
     pub fn current_frame(&self) -> &AtomicPtr<TrapFrame> {
         &self.current_frame
+    }
+
+    /// This CPU's GIC CPU interface bit; empty before its bring-up.
+    pub fn gic_targets(&self) -> CpuTargets {
+        CpuTargets(self.gic_targets.load(Ordering::Acquire))
+    }
+
+    /// Called on the CPU itself, at its GIC bring-up (irq.rs).
+    pub fn set_gic_targets(&self, targets: CpuTargets) {
+        self.gic_targets.store(targets.0, Ordering::Release);
+    }
+
+    /// A Reschedule IPI arrived here (ipi.rs): flag and count it.
+    pub fn note_reschedule(&self) {
+        self.reschedules_taken.fetch_add(1, Ordering::Relaxed);
+        self.need_resched.store(true, Ordering::Release);
+    }
+
+    /// Whether a Reschedule IPI came since the last call; clears the flag.
+    pub fn take_need_resched(&self) -> bool {
+        self.need_resched.swap(false, Ordering::Acquire)
+    }
+
+    /// How many Reschedule IPIs this CPU has taken.
+    pub fn reschedules_taken(&self) -> u64 {
+        self.reschedules_taken.load(Ordering::Relaxed)
+    }
+
+    /// Called on the CPU itself as it stops for good (ipi.rs); the
+    /// release store is what a CPU waiting for it reads.
+    pub fn mark_stopped(&self) {
+        self.state.store(CpuState::Stopped as u8, Ordering::Release);
     }
 
     /// Before CPU_ON: what the secondary needs from the first instruction

@@ -3,7 +3,9 @@
 //! Synchronous exceptions from EL1 are expected only at instructions listed
 //! in the fixup table (user copies, probes); anything else panics with the
 //! decoded state. From EL0: synchronous exceptions go to the fault path and
-//! system calls (fault.rs), IRQs to the interrupt handler.
+//! system calls (fault.rs), IRQs to the interrupt handler; IRQs from EL1
+//! come only to a CPU waiting with interrupts open (smp.rs:
+//! wait_for_interrupt).
 
 use core::sync::atomic::Ordering;
 
@@ -69,6 +71,9 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
             slot.store(frame, Ordering::Relaxed);
             match VectorKind::from_index(kind) {
                 VectorKind::CurrentElSpx(Event::Synchronous) => kernel_sync(frame),
+                // Only where a CPU opened its interrupts to wait (smp.rs:
+                // wait_for_interrupt).
+                VectorKind::CurrentElSpx(Event::Irq) => crate::irq::handle_in_kernel(),
                 VectorKind::KernelStackOverflow => super::stack_overflow::report(),
                 other => panic!("unexpected exception: {:?}", other),
             }
@@ -103,7 +108,12 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
     entry_from_user(p, kasan);
     match event {
         Event::Synchronous => super::el0_abort::user_sync(frame),
-        _ => crate::irq::handle(),
+        _ => {
+            crate::irq::handle();
+            if super::ipi::take_need_resched() {
+                crate::process::on_reschedule();
+            }
+        }
     }
     let p = crate::signal::deliver::on_return_to_user(frame);
     exit_to_user(p, kasan);

@@ -25,7 +25,10 @@
 //! long. Waiters relax with YIELD (relax.rs: under QEMU's -icount this
 //! ends the vCPU's turn, so waiting costs a few instructions) and count
 //! themselves, so that a runner that releases the lock between two tasks
-//! lets one of them in before it takes it again (`let_waiters_in`).
+//! lets one of them in before it takes it again (`let_waiters_in`). A
+//! waiter that has waited a millisecond claims the next turn
+//! (`KernelLock::starving`): seen in `make kselftest`, a CPU lost the
+//! race for two seconds to two others making system calls in a loop.
 //!
 //! The watchdog: a CPU that has waited more than [`WATCHDOG_NS`] reports
 //! which CPU holds the lock and since where (`#[track_caller]`), then
@@ -53,6 +56,11 @@ struct KernelLock {
     owner: AtomicU32,
     /// CPUs waiting in `wait`.
     waiters: AtomicU32,
+    /// A waiter that has waited past [`STARVING_NS`], or `NO_OWNER`: the
+    /// lock is its next (every other CPU, the fast path included, leaves it
+    /// alone while it is free), so no CPU waits for ever behind others
+    /// that keep taking it (qspinlock's pending waiter, in spirit).
+    starving: AtomicU32,
     /// Where the owner took it (a `&'static Location`), for the watchdog.
     location: AtomicPtr<Location<'static>>,
     /// When it took it (counter ticks).
@@ -62,6 +70,7 @@ struct KernelLock {
 static LOCK: KernelLock = KernelLock {
     owner: AtomicU32::new(NO_OWNER),
     waiters: AtomicU32::new(0),
+    starving: AtomicU32::new(NO_OWNER),
     location: AtomicPtr::new(core::ptr::null_mut()),
     since: AtomicU64::new(0),
 };
@@ -82,12 +91,15 @@ fn note_owner() {
     LOCK.since.store(timer::ticks(), Ordering::Relaxed);
 }
 
+/// How long a waiter waits before it claims the next turn (`starving`).
+const STARVING_NS: u64 = 1_000_000;
+
 /// Takes the lock, waiting for it.
 #[track_caller]
 #[inline]
 pub fn lock() {
     let me = this_cpu_index();
-    if !try_take(me) {
+    if LOCK.starving.load(Ordering::Relaxed) != NO_OWNER || !try_take(me) {
         wait(me);
     }
     note_owner();
@@ -99,7 +111,7 @@ pub fn lock() {
 /// holding the lock).
 #[track_caller]
 pub fn try_lock() -> bool {
-    let taken = try_take(this_cpu_index());
+    let taken = LOCK.starving.load(Ordering::Relaxed) == NO_OWNER && try_take(this_cpu_index());
     if taken {
         note_owner();
     }
@@ -117,12 +129,22 @@ fn wait(me: u32) {
     LOCK.waiters.fetch_add(1, Ordering::Relaxed);
     let start = timer::ticks();
     let limit = timer::ns_to_ticks(WATCHDOG_NS);
+    let starving_after = timer::ns_to_ticks(STARVING_NS);
     loop {
-        CpuRelax::relax();
-        if LOCK.owner.load(Ordering::Relaxed) == NO_OWNER && try_take(me) {
+        let starving = LOCK.starving.load(Ordering::Relaxed);
+        if (starving == NO_OWNER || starving == me) && LOCK.owner.load(Ordering::Relaxed) == NO_OWNER && try_take(me) {
+            if starving == me {
+                LOCK.starving.store(NO_OWNER, Ordering::Relaxed);
+            }
             break;
         }
-        if timer::ticks().wrapping_sub(start) > limit {
+        CpuRelax::relax();
+        let waited = timer::ticks().wrapping_sub(start);
+        if starving == NO_OWNER && waited > starving_after {
+            // Claim the next turn; another starving CPU may have first.
+            let _ = LOCK.starving.compare_exchange(NO_OWNER, me, Ordering::Relaxed, Ordering::Relaxed);
+        }
+        if waited > limit {
             let owner = LOCK.owner.load(Ordering::Relaxed);
             let since = LOCK.since.load(Ordering::Relaxed);
             panic!(

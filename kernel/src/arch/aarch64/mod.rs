@@ -26,6 +26,7 @@ kernel_only! {
     pub mod el0_abort;
     pub mod exception;
     pub mod fixup;
+    pub mod ipi;
     pub mod kernel_lock;
     pub mod mmio;
     pub mod mte;

@@ -195,12 +195,8 @@ pub fn start_cpu(conduit: Conduit, mpidr: Mpidr) -> Result<&'static CpuData, Sta
     // The stacks are the CPU's now, for as long as the kernel runs.
     core::mem::forget(stack);
     core::mem::forget(overflow);
-    let deadline = timer::ticks() + timer::ns_to_ticks(REPORT_TIMEOUT_NS);
-    while cpu.state() == CpuState::Starting {
-        if timer::ticks() > deadline {
-            return Err(StartError::Silent);
-        }
-        core::hint::spin_loop();
+    if !timer::spin_until(REPORT_TIMEOUT_NS, || cpu.state() != CpuState::Starting) {
+        return Err(StartError::Silent);
     }
     Ok(cpu)
 }
@@ -227,4 +223,17 @@ extern "C" fn secondary_main(cpu: &'static CpuData, entry_el: u64) -> ! {
     // The scheduler's loop for this CPU: tasks from the shared run queue,
     // under the big kernel lock (process/scheduler.rs).
     crate::process::secondary_loop()
+}
+
+/// Waits for an interrupt on this CPU: WFI, then IRQs open for an instant
+/// so that what ended the wait is taken (`irq::handle_in_kernel`: an SGI,
+/// or this CPU's timer), as Linux's idle loop runs cpu_do_idle with
+/// interrupts masked and unmasks them after. The scheduler's idle wait
+/// (process/scheduler.rs) calls it until its time or a Reschedule IPI.
+pub fn wait_for_interrupt() {
+    // SAFETY: WFI with DAIF masked waits for an interrupt without taking
+    // it; unmasking I lets it be taken at EL1 on this CPU's current stack
+    // through the vectors (exception.rs), which return here; masking it
+    // again closes the window. D, A and F stay masked.
+    unsafe { core::arch::asm!("wfi", "msr daifclr, #2", "isb", "msr daifset, #2", options(nostack)) };
 }

@@ -68,3 +68,19 @@ pub fn disarm() {
     CNTP_CTL_EL0.write(CNTP_CTL_EL0::ENABLE::CLEAR + CNTP_CTL_EL0::IMASK::SET);
     aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
 }
+
+/// Spins (yielding each turn: relax.rs) until `done` holds or `timeout_ns`
+/// of the virtual counter have passed; whether `done` held. For waits on
+/// another CPU (smp.rs, ipi.rs).
+pub fn spin_until(timeout_ns: u64, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = virtual_ticks() + ns_to_ticks(timeout_ns);
+    loop {
+        if done() {
+            return true;
+        }
+        if virtual_ticks() >= deadline {
+            return false;
+        }
+        <super::relax::CpuRelax as spin::relax::RelaxStrategy>::relax();
+    }
+}
