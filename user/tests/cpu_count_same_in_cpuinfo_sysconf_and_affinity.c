@@ -13,19 +13,7 @@
 #include <unistd.h>
 
 #include "refpage_test.h"
-
-static int cpuinfo_processors(void)
-{
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    CHECK(f != NULL, "fopen(/proc/cpuinfo) failed");
-    char line[4096];
-    int n = 0;
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, "processor\t:", 11) == 0)
-            n++;
-    fclose(f);
-    return n;
-}
+#include "smp_test.h"
 
 int main(void)
 {

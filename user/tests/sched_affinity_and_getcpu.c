@@ -27,20 +27,7 @@
 #include <unistd.h>
 
 #include "refpage_test.h"
-
-/* The processor blocks of /proc/cpuinfo, one per CPU online. */
-static int cpuinfo_processors(void)
-{
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    CHECK(f != NULL, "fopen(/proc/cpuinfo) failed");
-    char line[4096];
-    int n = 0;
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, "processor\t:", 11) == 0)
-            n++;
-    fclose(f);
-    return n;
-}
+#include "smp_test.h"
 
 /* CPUs online: sysfs where it exists ("0" or "0-N"), else /proc/cpuinfo. */
 static int online_cpus(void)

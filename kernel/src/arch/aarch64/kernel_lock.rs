@@ -28,11 +28,14 @@
 //! lets one of them in before it takes it again (`let_waiters_in`). A
 //! waiter that has waited a millisecond claims the next turn
 //! (`KernelLock::starving`): seen in `make kselftest`, a CPU lost the
-//! race for two seconds to two others making system calls in a loop.
+//! race for two seconds to two others making system calls in a loop. The
+//! claim lapses after [`CLAIM_NS`] if the claimant does not take the
+//! lock (its vCPU descheduled by the host: the same trap as a ticket).
 //!
-//! The watchdog: a CPU that has waited more than [`WATCHDOG_NS`] reports
-//! which CPU holds the lock and since where (`#[track_caller]`), then
-//! panics: a CPU stuck in the kernel is a bug.
+//! The watchdog: a waiting CPU that sees one holding of the lock last more
+//! than [`WATCHDOG_NS`] reports which CPU holds it and since where
+//! (`#[track_caller]`), then panics: a CPU stuck in the kernel is a bug.
+//! So does a CPU that has waited [`STARVED_NS`] while others took turns.
 
 use core::panic::Location;
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
@@ -42,11 +45,19 @@ use super::relax::CpuRelax;
 use super::timer;
 use spin::relax::RelaxStrategy;
 
-/// How long a CPU may wait for the lock before the watchdog reports it:
+/// How long one CPU may hold the lock before a waiter reports it stuck:
 /// 2 s of the counter. Nothing the kernel does for a task holds the lock
 /// that long: long work yields at slice ends (`cond_resched`), and a
 /// runner lets waiters in between two tasks.
 const WATCHDOG_NS: u64 = 2_000_000_000;
+
+/// How long a CPU may wait while others take turns before it reports
+/// itself starved: 10 s, a program's whole default time limit.
+const STARVED_NS: u64 = 10_000_000_000;
+
+/// How long a claim of the next turn holds while the lock is free and the
+/// claimant does not take it.
+const CLAIM_NS: u64 = 2_000_000;
 
 /// No CPU holds the lock.
 const NO_OWNER: u32 = u32::MAX;
@@ -61,6 +72,8 @@ struct KernelLock {
     /// alone while it is free), so no CPU waits for ever behind others
     /// that keep taking it (qspinlock's pending waiter, in spirit).
     starving: AtomicU32,
+    /// When `starving` was claimed (counter ticks).
+    claimed_at: AtomicU64,
     /// Where the owner took it (a `&'static Location`), for the watchdog.
     location: AtomicPtr<Location<'static>>,
     /// When it took it (counter ticks).
@@ -71,6 +84,7 @@ static LOCK: KernelLock = KernelLock {
     owner: AtomicU32::new(NO_OWNER),
     waiters: AtomicU32::new(0),
     starving: AtomicU32::new(NO_OWNER),
+    claimed_at: AtomicU64::new(0),
     location: AtomicPtr::new(core::ptr::null_mut()),
     since: AtomicU64::new(0),
 };
@@ -128,32 +142,49 @@ fn wait(me: u32) {
     }
     LOCK.waiters.fetch_add(1, Ordering::Relaxed);
     let start = timer::ticks();
-    let limit = timer::ns_to_ticks(WATCHDOG_NS);
-    let starving_after = timer::ns_to_ticks(STARVING_NS);
+    let (stuck, starved) = (timer::ns_to_ticks(WATCHDOG_NS), timer::ns_to_ticks(STARVED_NS));
+    let (starving_after, claim) = (timer::ns_to_ticks(STARVING_NS), timer::ns_to_ticks(CLAIM_NS));
     loop {
+        let now = timer::ticks();
         let starving = LOCK.starving.load(Ordering::Relaxed);
-        if (starving == NO_OWNER || starving == me) && LOCK.owner.load(Ordering::Relaxed) == NO_OWNER && try_take(me) {
+        // Another CPU's claim of the next turn, not yet lapsed.
+        let others_turn = starving != NO_OWNER
+            && starving != me
+            && now.wrapping_sub(LOCK.claimed_at.load(Ordering::Relaxed)) < claim;
+        if !others_turn && LOCK.owner.load(Ordering::Relaxed) == NO_OWNER && try_take(me) {
             if starving == me {
                 LOCK.starving.store(NO_OWNER, Ordering::Relaxed);
             }
             break;
         }
         CpuRelax::relax();
-        let waited = timer::ticks().wrapping_sub(start);
-        if starving == NO_OWNER && waited > starving_after {
-            // Claim the next turn; another starving CPU may have first.
-            let _ = LOCK.starving.compare_exchange(NO_OWNER, me, Ordering::Relaxed, Ordering::Relaxed);
+        let waited = now.wrapping_sub(start);
+        if waited > starving_after
+            && starving != me
+            && !others_turn
+            && LOCK.starving.compare_exchange(starving, me, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        {
+            // This CPU's turn is next (another CPU may have claimed first).
+            LOCK.claimed_at.store(now, Ordering::Relaxed);
         }
-        if waited > limit {
-            let owner = LOCK.owner.load(Ordering::Relaxed);
-            let since = LOCK.since.load(Ordering::Relaxed);
+        let owner = LOCK.owner.load(Ordering::Relaxed);
+        let held = now.wrapping_sub(LOCK.since.load(Ordering::Relaxed));
+        if owner != NO_OWNER && held > stuck && waited > stuck {
             panic!(
-                "cpu {} stuck: kernel lock held by cpu {} since {} ({} ms ago), waited {} ms",
+                "cpu {} stuck: kernel lock held by cpu {} since {} ({} ms ago)",
                 me,
                 owner,
                 holder_location(),
-                timer::ticks_to_ns(timer::ticks().wrapping_sub(since)) / 1_000_000,
-                timer::ticks_to_ns(timer::ticks() - start) / 1_000_000
+                timer::ticks_to_ns(held) / 1_000_000
+            );
+        }
+        if waited > starved {
+            panic!(
+                "cpu {} starved: waited {} ms for the kernel lock while other CPUs took it (last by cpu {} at {})",
+                me,
+                timer::ticks_to_ns(waited) / 1_000_000,
+                owner,
+                holder_location()
             );
         }
     }
