@@ -4,8 +4,10 @@
  * two more left to float, all make progress: the one kernel lock every
  * system call takes (docs/smp.md) is handed round, no CPU waits for it
  * for ever (its watchdog would panic the kernel), and a floating thread
- * gets a turn on some CPU. Each thread counts its calls for 300 ms; every
- * count must be at least 50, and the floating threads' too.
+ * gets a turn on some CPU. Each thread counts its calls for 500 ms; every
+ * count must be at least 10 (a thread starved of the lock or of a CPU
+ * makes none; how many the others make depends on how much host time each
+ * vCPU gets, so the counts are printed).
  * (smp_test.h: `SMP=4 ... NAME 4`.)
  */
 #define _GNU_SOURCE
@@ -16,7 +18,7 @@
 
 #include "smp_test.h"
 
-#define RUN_NS (300 * 1000000ull)
+#define RUN_NS (500 * 1000000ull)
 #define FLOATING 2
 
 static int cpus;
@@ -51,13 +53,20 @@ int main(int argc, char **argv)
         pthread_join(t[k], NULL);
     long least = yields[0];
     for (int k = 0; k < cpus + FLOATING; k++) {
+        if (yields[k] < 10)
+            fprintf(stderr, "counts:");
+        for (int j = 0; yields[k] < 10 && j < cpus + FLOATING; j++)
+            fprintf(stderr, " %ld%s", yields[j], j + 1 == cpus + FLOATING ? "\n" : "");
         CHECK(pin_error[k] == 0, "sched_setaffinity(CPU %d): errno %d", k, pin_error[k]);
-        CHECK(yields[k] >= 50, "thread %d (%s) made only %ld sched_yield calls in 300 ms", k,
+        CHECK(yields[k] >= 10, "thread %d (%s) made only %ld sched_yield calls in 500 ms", k,
               k < cpus ? "pinned" : "floating", yields[k]);
         least = yields[k] < least ? yields[k] : least;
     }
     printf("sched_yield_on_every_cpu_starves_no_thread: %d pinned and %d floating threads, at least %ld "
-           "sched_yield calls each in 300 ms\n",
+           "sched_yield calls each in 500 ms (",
            cpus, FLOATING, least);
+    for (int k = 0; k < cpus + FLOATING; k++)
+        printf("%s%ld", k ? " " : "", yields[k]);
+    printf(")\n");
     return 0;
 }

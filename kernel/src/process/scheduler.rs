@@ -88,6 +88,18 @@ static TABLE: CpuLocal<Table> = CpuLocal::new(Table {
 /// queue, or at its next tick if another CPU held the lock then.
 static IDLE: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
 
+/// CPUs for which a task that the queuing CPU may not run was queued
+/// since they last looked at the queue (set by `notify` under the lock,
+/// cleared by the CPU under the lock before it looks). An idle CPU with its
+/// hint set waits its turn for the lock; without it, it only tries the lock
+/// and sleeps again if it is held, so that idle CPUs do not spin while
+/// another holds the lock for long (spinning vCPUs take the host's cores
+/// from the one holding it: with a hint for every queued task, forks in a
+/// fork bomb took ten times as long on four CPUs as on one). Seen without
+/// any hint: a task pinned to CPU 3, queued while CPU 3 slept, waited
+/// 300 ms because every try of CPU 3 found the lock taken.
+static PENDING: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
+
 fn table() -> &'static mut Table {
     // Under the big kernel lock, interrupts masked in the kernel; callers
     // never keep the reference across a context switch (cpu_local.rs).
@@ -129,9 +141,36 @@ pub fn count() -> usize {
 /// Adds a process to the table, runnable.
 pub fn admit(process: Box<Process>) {
     let t = table();
-    let pid = process.pid.0;
+    let (pid, affinity) = (process.pid.0, process.affinity);
     t.procs.insert(pid, process);
-    t.queue.push_back(pid);
+    enqueue(pid, affinity);
+}
+
+/// Puts runnable task `pid` at the back of the run queue and tells the
+/// CPUs it may run on (`notify`).
+fn enqueue(pid: u32, affinity: super::cpu_mask::CpuMask) {
+    table().queue.push_back(pid);
+    notify(affinity);
+}
+
+/// A task that may run on the CPUs of `affinity` was queued: one of them
+/// that is idle gets a Reschedule IPI, so that it takes the task now rather
+/// than at its next tick (Linux's ttwu_queue_wakelist / resched_curr); if
+/// the task may not run on this CPU, each of them also gets its `PENDING`
+/// hint (this CPU's runner will not take it, so one of them must).
+fn notify(affinity: super::cpu_mask::CpuMask) {
+    let me = this_cpu_index();
+    let elsewhere_only = !affinity.contains(me);
+    let mut kicked = false;
+    for cpu in (0..MAX_CPUS).filter(|&c| affinity.contains(c)) {
+        if elsewhere_only {
+            PENDING[cpu].store(true, Ordering::Relaxed);
+        }
+        if !kicked && cpu != me && IDLE[cpu].swap(false, Ordering::Relaxed) {
+            let _ = ipi::send_ipi(cpu, Ipi::Reschedule);
+            kicked = true;
+        }
+    }
 }
 
 /// The process with `pid`, if it exists.
@@ -180,14 +219,7 @@ pub fn wake(pid: u32) {
         ) {
             p.state = State::Runnable;
             p.wake_at = None;
-            table().queue.push_back(pid);
-            // An idle CPU it may run on takes it now rather than at its
-            // next tick (Linux's ttwu_queue_wakelist / resched_curr).
-            let affinity = p.affinity;
-            let idle = |c: &usize| affinity.contains(*c) && IDLE[*c].swap(false, Ordering::Relaxed);
-            if let Some(cpu) = (0..MAX_CPUS).find(idle) {
-                let _ = ipi::send_ipi(cpu, Ipi::Reschedule);
-            }
+            enqueue(pid, p.affinity);
         }
     }
 }
@@ -237,6 +269,13 @@ pub fn yield_now() {
     let p = super::current();
     p.state = State::Runnable;
     table().queue.push_back(p.pid.0);
+    // This CPU's runner looks at the queue next, and takes it again unless
+    // another task is ahead: other CPUs are told only when it may no
+    // longer run here (a new affinity). Telling them at every preemption
+    // had idle CPUs spin for the lock at each tick, to steal the task.
+    if !p.affinity.contains(this_cpu_index()) {
+        notify(p.affinity);
+    }
     switch_out(p);
 }
 
@@ -836,10 +875,15 @@ pub fn secondary_loop() -> ! {
         // Only when no other CPU holds it or waits for it: an idle CPU
         // that spun for the lock would slow the one holding it (under
         // QEMU, vCPUs share the host's cores) and could do nothing anyway.
-        if !kernel_lock::try_lock() {
+        let me = this_cpu_index();
+        if PENDING[me].load(Ordering::Relaxed) {
+            kernel_lock::lock();
+        } else if !kernel_lock::try_lock() {
             sleep_until(timer::ticks() + timer::ns_to_ticks(IDLE_TICK_NS));
             continue;
         }
+        // Whatever is queued for this CPU from now on sets the hint again.
+        PENDING[me].store(false, Ordering::Relaxed);
         // Sleepers are CPU 0's to wake (`run`): a look at every task, which
         // the idle CPUs would otherwise take every tick, holding the lock.
         while run_next(timer::ticks()) {

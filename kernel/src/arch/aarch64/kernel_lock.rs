@@ -150,7 +150,7 @@ fn wait(me: u32) {
         // Another CPU's claim of the next turn, not yet lapsed.
         let others_turn = starving != NO_OWNER
             && starving != me
-            && now.wrapping_sub(LOCK.claimed_at.load(Ordering::Relaxed)) < claim;
+            && now.saturating_sub(LOCK.claimed_at.load(Ordering::Relaxed)) < claim;
         if !others_turn && LOCK.owner.load(Ordering::Relaxed) == NO_OWNER && try_take(me) {
             if starving == me {
                 LOCK.starving.store(NO_OWNER, Ordering::Relaxed);
@@ -168,7 +168,8 @@ fn wait(me: u32) {
             LOCK.claimed_at.store(now, Ordering::Relaxed);
         }
         let owner = LOCK.owner.load(Ordering::Relaxed);
-        let held = now.wrapping_sub(LOCK.since.load(Ordering::Relaxed));
+        // Saturating: a new owner may have noted a later time than `now`.
+        let held = now.saturating_sub(LOCK.since.load(Ordering::Relaxed));
         if owner != NO_OWNER && held > stuck && waited > stuck {
             panic!(
                 "cpu {} stuck: kernel lock held by cpu {} since {} ({} ms ago)",
