@@ -13,7 +13,9 @@
  * spin_group(): the body of a forked child whose threads, one per CPU
  * (three on CPU 0 with one CPU), spin at EL0 without a system call; once
  * every one spins, the thread on CPU 1 calls `act`. wait_rounds() forks
- * such children and wants each to end with one status, within 2 s.
+ * such children and wants each to end with one status, within 2 s, and
+ * no thread of it to run on once the parent has its status: the spin
+ * counters live in shared memory and must not move over the next 30 ms.
  * cpuinfo_processors(): the processor blocks of /proc/cpuinfo.
  */
 #ifndef SMP_TEST_H
@@ -24,6 +26,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,7 +79,8 @@ static inline int cpuinfo_processors(void)
 }
 
 static int spin_cpus, spin_threads;
-static atomic_ulong spin_counts[SMP_TEST_MAX_CPUS + 1];
+/* In a MAP_SHARED page (wait_rounds), so that the parent sees them. */
+static atomic_ulong *spin_counts;
 static void (*spin_act)(void);
 
 static inline int spin_cpu_of(long k)
@@ -126,7 +130,10 @@ static inline void spin_group(int cpus, void (*act)(void))
 static inline unsigned long long wait_rounds(int rounds, void (*child)(void), int status, const char *what)
 {
     unsigned long long first = 0;
+    spin_counts = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(spin_counts != MAP_FAILED, "mmap: errno %d", errno);
     for (int round = 0; round < rounds; round++) {
+        memset(spin_counts, 0, 4096);
         uint64_t t0 = monotonic_ns();
         pid_t pid = fork();
         CHECK(pid >= 0, "fork: errno %d", errno);
@@ -138,6 +145,15 @@ static inline unsigned long long wait_rounds(int rounds, void (*child)(void), in
         CHECK(WIFEXITED(st) && WEXITSTATUS(st) == status, "round %d: the child ended with status %#x, want exit %d (%s)",
               round, st, status, what);
         CHECK(ms < 2000, "round %d: took %llu ms", round, ms);
+        unsigned long before[SMP_TEST_MAX_CPUS + 1], after[SMP_TEST_MAX_CPUS + 1];
+        for (int k = 0; k <= SMP_TEST_MAX_CPUS; k++)
+            before[k] = atomic_load(&spin_counts[k]);
+        sleep_ns(30 * 1000000ull);
+        for (int k = 0; k <= SMP_TEST_MAX_CPUS; k++) {
+            after[k] = atomic_load(&spin_counts[k]);
+            CHECK(after[k] == before[k], "round %d: thread %d spun on (%lu -> %lu) after the parent had the status",
+                  round, k, before[k], after[k]);
+        }
         if (round == 0)
             first = ms;
     }
