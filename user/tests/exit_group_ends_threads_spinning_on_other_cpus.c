@@ -36,7 +36,7 @@ int main(int argc, char **argv)
     cpus = test_cpus(argc, argv);
     unsigned long long ms = wait_rounds(ROUNDS, child, 42, "from _exit(42) in the thread on CPU 1");
     printf("exit_group_ends_threads_spinning_on_other_cpus: %d rounds of threads spinning on %d CPU(s) ended by "
-           "_exit(42) in one; the parent saw 42 (first round %llu ms)\n",
+           "_exit(42) in thread 1; the parent saw 42 (first round %llu ms)\n",
            ROUNDS, cpus, ms);
     return 0;
 }
