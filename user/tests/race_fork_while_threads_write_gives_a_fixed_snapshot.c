@@ -10,7 +10,7 @@
  *
  * Three writers own 8 private anonymous pages each; pass n stores n into
  * 8 words of each page in ascending order, so a page as it was at one
- * instant reads n ... n, n - 1 ... n - 1. The main thread forks 8 times;
+ * instant reads n ... n, n - 1 ... n - 1. The main thread forks 16 times;
  * each child copies its view of the 24 pages, checks each page, waits
  * until every writer has finished two more passes in the parent, and
  * checks that its view has not changed. At the end the parent's pages
@@ -24,7 +24,7 @@
 #define OWN 8 /* pages per writer */
 #define PAGES (WRITERS * OWN)
 #define SPOTS 8 /* words written per page, 64 words apart */
-#define FORKS 8
+#define FORKS 16
 #define WORDS (RACE_PAGE / 8)
 
 struct control {

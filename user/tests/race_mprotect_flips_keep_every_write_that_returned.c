@@ -11,7 +11,7 @@
  * written once before the race so every page is present) and store
  * increasing values into them in turn, noting after each store that
  * returned what it stored; a SIGSEGV jumps back (sigsetjmp) and the store
- * is made again. The flipper calls mprotect 400 times (and on until some
+ * is made again. The flipper calls mprotect 200 times (and on until some
  * writer has retried at least once), sched_yield() after each; writers
  * yield at random. After each mprotect(PROT_READ), a store of the
  * flipper's own must fault, and no writer's word may change across its
@@ -22,7 +22,7 @@
 
 #define WRITERS 3
 #define PAGES 16
-#define FLIPS 400
+#define FLIPS 200
 #define MAX_FLIPS 20000
 #define WORDS (RACE_PAGE / 8)
 

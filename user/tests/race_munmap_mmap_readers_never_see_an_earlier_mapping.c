@@ -15,14 +15,14 @@
  * plus one (the next mapping, being filled). The remapper itself reads
  * the range right after each munmap (SIGSEGV) and each mmap (zero). A
  * SIGSEGV (between munmap and
- * mmap) jumps back (sigsetjmp) and the reader starts over. 400
+ * mmap) jumps back (sigsetjmp) and the reader starts over. 300
  * generations, sched_yield() at random.
  */
 #include "race_test.h"
 
 #define READERS 3
 #define PAGES 8
-#define GENERATIONS 400
+#define GENERATIONS 300
 #define LEN (PAGES * RACE_PAGE)
 #define WORDS (LEN / 8)
 
