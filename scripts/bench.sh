@@ -53,7 +53,7 @@ make --no-print-directory -s "$mkinitramfs"
 # bench-kernel lines, without whatever the log put in front of them.
 measurements() {
     tr -d '\r' <"$1" | sed -n -e 's/^.*\(bench-kernel .*\)$/\1/p' \
-        -e '/bench-kernel /!s/^.*\(bench \(variant\|calibrate\|call\|done\|clock done\|fault \|faults done\).*\)$/\1/p'
+        -e '/bench-kernel /!s/^.*\(bench \(variant\|calibrate\|call\|done\|clock done\|fault \|faults done\|scaling \).*\)$/\1/p'
 }
 
 # bench_program NAME [ARGS...]: builds user/bench/NAME.c, boots it twice
