@@ -73,4 +73,44 @@ static inline void faulters_wait(struct faulters *f, long n)
         sched_yield();
 }
 
+struct faulters_start {
+    int n;
+    void (*fn)(int id, void *arg);
+};
+
+static void *faulters_thread(void *p)
+{
+    struct faulters_start *s = p;
+    race_run(s->n, s->fn, NULL);
+    return NULL;
+}
+
+/*
+ * faulters_child(f, n, fn, loops, end): forks a child that starts n
+ * threads running fn(id, NULL) (a loop of faulter_loop that may end the
+ * process itself), waits until they have finished `loops` more loops and
+ * then calls end() in its main thread, or, with end NULL, waits for a
+ * faulter to end the process. Returns the child's wait status.
+ */
+static inline int faulters_child(struct faulters *f, int n, void (*fn)(int id, void *arg), long loops,
+                                 void (*end)(void))
+{
+    pid_t child = fork();
+    CHECK(child >= 0, "fork: %s", strerror(errno));
+    if (child == 0) {
+        static struct faulters_start start;
+        start = (struct faulters_start){.n = n, .fn = fn};
+        pthread_t t;
+        CHECK(pthread_create(&t, NULL, faulters_thread, &start) == 0, "pthread_create");
+        faulters_wait(f, loops);
+        if (end)
+            end();
+        for (;;)
+            pause();
+    }
+    int status;
+    CHECK(waitpid(child, &status, 0) == child, "waitpid: %s", strerror(errno));
+    return status;
+}
+
 #endif

@@ -93,6 +93,16 @@ static inline void race_maybe_yield(uint64_t *rng, unsigned one_in)
         sched_yield();
 }
 
+/*
+ * The k-th of `pages` pages that thread id of n visits: each thread starts
+ * at its own share of the ring and goes all the way round, so every page
+ * is met by every thread, by each at a different time.
+ */
+static inline int race_page(int id, int n, int k, int pages)
+{
+    return (id * pages / n + k) % pages;
+}
+
 /* ---- a load or store retried after SIGSEGV ---- */
 
 /*

@@ -40,7 +40,7 @@ static void worker(int id, void *arg)
     struct shared *s = arg;
     uint64_t rng = race_seed(id, s->round);
     for (int k = 0; k < PAGES; k++) {
-        int page = (id * PAGES / THREADS + k) % PAGES;
+        int page = race_page(id, THREADS, k, PAGES);
         volatile uint64_t *p = s->map + page * WORDS;
         if (race_rand(&rng) & 1) {
             uint64_t own = p[first_word(id)];

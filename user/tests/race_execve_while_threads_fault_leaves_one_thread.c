@@ -45,13 +45,6 @@ static void fault_forever(int id, void *arg)
     }
 }
 
-static void *run_faulters(void *arg)
-{
-    (void)arg;
-    race_run(FAULTERS, fault_forever, NULL);
-    return NULL;
-}
-
 static int probe(const char *pid_arg)
 {
     CHECK(getpid() == atoi(pid_arg), "probe: getpid() is %d, want %s", (int)getpid(), pid_arg);
@@ -72,19 +65,7 @@ int main(int argc, char **argv)
     self_path = argv[0];
     f = faulters_new();
     for (round_no = 0; round_no < ROUNDS; round_no++) {
-        pid_t child = fork();
-        CHECK(child >= 0, "fork: %s", strerror(errno));
-        if (child == 0) {
-            pthread_t t;
-            CHECK(pthread_create(&t, NULL, run_faulters, NULL) == 0, "pthread_create");
-            faulters_wait(f, 3 + round_no % 4);
-            if (!(round_no & 1))
-                exec_probe();
-            for (;;)
-                pause();
-        }
-        int status;
-        CHECK(waitpid(child, &status, 0) == child, "waitpid: %s", strerror(errno));
+        int status = faulters_child(f, FAULTERS, fault_forever, 3 + round_no % 4, (round_no & 1) ? NULL : exec_probe);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 66,
               "round %d: the child ended with status %#x, want exit 66 from the probe", round_no, status);
     }

@@ -31,11 +31,9 @@ static void fault_forever(int id, void *arg)
     }
 }
 
-static void *run_faulters(void *arg)
+static void exit_group_now(void)
 {
-    (void)arg;
-    race_run(FAULTERS, fault_forever, NULL);
-    return NULL;
+    _exit(40 + round_no);
 }
 
 int main(void)
@@ -43,19 +41,7 @@ int main(void)
     setvbuf(stdout, NULL, _IOLBF, 0);
     f = faulters_new();
     for (round_no = 0; round_no < ROUNDS; round_no++) {
-        pid_t child = fork();
-        CHECK(child >= 0, "fork: %s", strerror(errno));
-        if (child == 0) {
-            pthread_t t;
-            CHECK(pthread_create(&t, NULL, run_faulters, NULL) == 0, "pthread_create");
-            faulters_wait(f, 3 + round_no % 4);
-            if (!(round_no & 1))
-                _exit(40 + round_no);
-            for (;;)
-                pause();
-        }
-        int status;
-        CHECK(waitpid(child, &status, 0) == child, "waitpid: %s", strerror(errno));
+        int status = faulters_child(f, FAULTERS, fault_forever, 3 + round_no % 4, (round_no & 1) ? NULL : exit_group_now);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 40 + round_no,
               "round %d: the child ended with status %#x, want exit %d", round_no, status, 40 + round_no);
     }

@@ -48,7 +48,7 @@ static void worker(int id, void *arg)
     struct shared *s = arg;
     uint64_t rng = race_seed(id, s->round);
     for (int k = 0; k < PAGES; k++) {
-        int page = (id * PAGES / THREADS + k) % PAGES;
+        int page = race_page(id, THREADS, k, PAGES);
         volatile unsigned char *p = s->map + page * RACE_PAGE;
         unsigned tag = thread_tag(id, page, s->round);
         unsigned g = id * OWN + (unsigned)(race_rand(&rng) % OWN);

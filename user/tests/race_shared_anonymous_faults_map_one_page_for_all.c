@@ -50,7 +50,7 @@ static void worker(int id, void *arg)
     int w = s->first_id + id;
     uint64_t rng = race_seed(w, s->round);
     for (int k = 0; k < PAGES; k++) {
-        int page = (w * PAGES / WRITERS + k) % PAGES;
+        int page = race_page(w, WRITERS, k, PAGES);
         volatile uint64_t *p = s->map + page * WORDS;
         uint64_t own = p[word_of(w)];
         CHECK(own == 0, "round %d writer %d page %d: its word is %#llx before it wrote, want 0", s->round, w, page,
