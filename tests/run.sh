@@ -206,6 +206,13 @@ INITRD=build/initramfs-tests.cpio boot el0_test_programs_pass_when_entered_at_el
 INITRD=build/initramfs-tests.cpio BOOT_SMP=4 boot el0_test_programs_pass_with_four_cpus_up virt,mte=on "run=/tests" 0 \
     'cpu 0: MPIDR 0x0 \(boot\), entered at EL1' 'cpu 1: MPIDR 0x1, parked' 'cpu 2: MPIDR 0x2, parked' \
     'cpu 3: MPIDR 0x3, parked' '4 of 4 CPUs up \(PSCI [0-9.]+ through HVC\); secondaries parked' ' 0 failed$'
+# The system-call fuzzer (20,000 calls of seed 1) in that boot: what
+# `make test` runs of the fuzzer with four CPUs (docs/smp.md, "Tests").
+if grep -q '^PASS /tests/syscall_fuzz: exit 0' "$LOGDIR/el0_test_programs_pass_with_four_cpus_up.log.txt" 2>/dev/null; then
+    pass syscall_fuzz_passes_with_four_cpus_up
+else
+    fail syscall_fuzz_passes_with_four_cpus_up "no 'PASS /tests/syscall_fuzz: exit 0' in the SMP=4 boot's log"
+fi
 
 # make run: a program's exit status becomes QEMU's (scripts/run-program).
 run_program() {
