@@ -13,6 +13,7 @@ use crate::arch::aarch64::mmu::layout::{overflowed_stack_bottom, KERNEL_STACKS_B
 use crate::arch::aarch64::psci::{Mpidr, PsciError};
 use crate::arch::aarch64::smp::{self, StartError};
 use crate::arch::aarch64::timer;
+use crate::drivers::gic_v2::{Acknowledged, SgiId};
 use crate::ensure;
 use crate::mm::frame;
 
@@ -23,6 +24,7 @@ pub const CHECKS: &[Check] = &[
     Check { name: "each_online_cpu_has_its_own_gic_interface", run: each_online_cpu_has_its_own_gic_interface },
     Check { name: "reschedule_ipi_reaches_each_parked_cpu", run: reschedule_ipi_reaches_each_parked_cpu },
     Check { name: "ipi_to_a_cpu_not_up_is_refused", run: ipi_to_a_cpu_not_up_is_refused },
+    Check { name: "gic_special_intids_are_not_acknowledged", run: gic_special_intids_are_not_acknowledged },
 ];
 
 /// Run after every other group: it takes a CPU away for good.
@@ -198,5 +200,22 @@ fn stop_ipi_stops_the_last_parked_cpu() -> Outcome {
         "a parked cpu did not take the IPI sent to all"
     );
     ensure!(cpu.reschedules_taken() == taken, "the stopped cpu took a Reschedule IPI");
+    Outcome::Pass
+}
+
+/// GICC_IAR's decode (drivers/gic_v2.rs): INTIDs 1020..1023 are special
+/// (IHI 0048B 3.2.5: 1020 and 1021 reserved, 1022 a Secure read with a
+/// Group 1 interrupt pending, 1023 none pending), none was acknowledged
+/// and none may be ended (Linux's gic_handle_irq stops at 1020); an SGI
+/// keeps its source bits for the EOI.
+fn gic_special_intids_are_not_acknowledged() -> Outcome {
+    for iar in (1020..=1023).flat_map(|intid| [intid, 2 << 10 | intid]) {
+        let got = Acknowledged::from_iar(iar).map(Acknowledged::intid);
+        ensure!(got.is_none(), "GICC_IAR {:#x} taken as interrupt {:?}", iar, got);
+    }
+    let sgi = Acknowledged::from_iar(5 << 10 | 2).map(|a| (a.intid(), a.sgi(), a.source()));
+    ensure!(sgi == Some((2, SgiId::new(2), 5)), "GICC_IAR 0x1402 decoded as {:?}", sgi);
+    let last = Acknowledged::from_iar(1019).map(Acknowledged::intid);
+    ensure!(last == Some(1019), "GICC_IAR 1019 decoded as {:?}", last);
     Outcome::Pass
 }
