@@ -7,6 +7,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use aarch64_cpu::asm::barrier;
 use log::{info, warn};
 use spin::Once;
 
@@ -86,6 +87,15 @@ enum Taken {
 fn take() -> Option<Taken> {
     let gic = GIC.get()?;
     let irq = gic.acknowledge()?;
+    if irq.sgi().is_some() {
+        // What the sender stored before its GICD_SGIR write (ipi.rs:
+        // raise, DMB ISHST) is read after the GICC_IAR read that took the
+        // SGI, not before: the IAR read is a Device load, and later Normal
+        // loads may otherwise be satisfied ahead of it. Linux's
+        // gic_handle_irq: smp_rmb() for INTIDs 0..15, paired with
+        // gic_ipi_send_mask's dmb(ishst).
+        barrier::dmb(barrier::ISHLD);
+    }
     let intid = irq.intid();
     let timer_intid = TIMER_INTID.load(Ordering::Relaxed);
     if intid == timer_intid {
