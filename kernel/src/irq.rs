@@ -39,9 +39,9 @@ pub fn init(boot: &BootInfo) -> bool {
     };
     let driver = GIC.call_once(|| GicV2::new(dist, cpu));
     driver.init();
-    record_this_cpu_interface(driver);
     driver.enable(boot.timer_intid);
     TIMER_INTID.store(boot.timer_intid, Ordering::Relaxed);
+    record_this_cpu_interface(driver);
     info!(
         "GICv2: distributor {}, CPU interface {}; timer INTID {}; boot CPU's interface {:#04x}",
         gic.distributor,
@@ -54,18 +54,33 @@ pub fn init(boot: &BootInfo) -> bool {
 
 /// A secondary CPU's own GIC CPU interface, with the distributor the boot
 /// CPU set up (smp.rs): its SGIs enabled, its timer interrupt (a PPI,
-/// banked per CPU) disabled, its interface number recorded.
+/// banked per CPU) enabled as on the boot CPU, its interface number
+/// recorded. The timer is the CPU's own and stopped (smp.rs disarms it
+/// first), so a parked CPU gets nothing from it; a CPU that runs tasks
+/// needs it for their time limits and slices, as Linux's
+/// arch_timer_starting_cpu enables the timer's PPI on every CPU.
 pub fn init_this_cpu() {
     if let Some(gic) = GIC.get() {
         gic.init_cpu_interface();
+        if let Some(intid) = timer_intid() {
+            gic.enable(intid);
+        }
         record_this_cpu_interface(gic);
     }
 }
 
 /// This CPU's GIC CPU interface bit into its `CpuData`, where IPIs to it
-/// look it up (Linux's gic_cpu_init filling gic_cpu_map).
+/// look it up (Linux's gic_cpu_init filling gic_cpu_map), with which of
+/// its private interrupts are forwarded (for the self-tests).
 fn record_this_cpu_interface(gic: &GicV2) {
-    cpu_local::this_cpu().set_gic_targets(gic.this_cpu_interface());
+    let cpu = cpu_local::this_cpu();
+    cpu.set_gic_targets(gic.this_cpu_interface());
+    cpu.set_private_irqs_enabled(gic.private_enabled());
+}
+
+/// The generic timer's INTID (a PPI), once the GIC is up.
+pub fn timer_intid() -> Option<u32> {
+    Some(TIMER_INTID.load(Ordering::Relaxed)).filter(|&intid| intid != u32::MAX)
 }
 
 /// Raises SGI `sgi` on the CPU interfaces `targets`; `false` without a

@@ -183,6 +183,12 @@ impl GicV2 {
         CpuTargets(mask as u8)
     }
 
+    /// This CPU's banked GICD_ISENABLER0: which of its SGIs and PPIs
+    /// (bit n: INTID n) the distributor forwards to it.
+    pub fn private_enabled(&self) -> u32 {
+        self.dist.isenabler[0].get()
+    }
+
     /// Unmasks interrupt `intid` at the default priority (for a PPI, on
     /// this CPU only: its registers are banked).
     pub fn enable(&self, intid: u32) {

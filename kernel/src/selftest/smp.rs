@@ -22,6 +22,10 @@ pub const CHECKS: &[Check] = &[
     Check { name: "parked_cpus_have_their_own_stacks", run: parked_cpus_have_their_own_stacks },
     Check { name: "cpu_on_refusals_are_decoded_and_keep_nothing", run: cpu_on_refusals_are_decoded_and_keep_nothing },
     Check { name: "each_online_cpu_has_its_own_gic_interface", run: each_online_cpu_has_its_own_gic_interface },
+    Check {
+        name: "each_online_cpu_is_forwarded_its_timer_interrupt",
+        run: each_online_cpu_is_forwarded_its_timer_interrupt,
+    },
     Check { name: "reschedule_ipi_reaches_each_parked_cpu", run: reschedule_ipi_reaches_each_parked_cpu },
     Check { name: "ipi_to_a_cpu_not_up_is_refused", run: ipi_to_a_cpu_not_up_is_refused },
     Check { name: "gic_special_intids_are_not_acknowledged", run: gic_special_intids_are_not_acknowledged },
@@ -124,6 +128,26 @@ fn each_online_cpu_has_its_own_gic_interface() -> Outcome {
         ensure!(bits.count_ones() == 1, "cpu {}: GIC CPU interface bits {:#04x}, want one", cpu.index(), bits);
         ensure!(seen & bits == 0, "cpu {}: GIC CPU interface {:#04x} also another CPU's", cpu.index(), bits);
         seen |= bits;
+    }
+    Outcome::Pass
+}
+
+/// Every CPU that is up has its own timer's PPI (banked per CPU) enabled
+/// at the GIC, as Linux's arch_timer_starting_cpu enables it on each CPU:
+/// a task run on a secondary gets its time limit and slice end, and an
+/// idle CPU's WFI ends at its timer. Read back from each CPU's own
+/// GICD_ISENABLER0 at its bring-up.
+fn each_online_cpu_is_forwarded_its_timer_interrupt() -> Outcome {
+    let Some(intid) = crate::irq::timer_intid() else { return Outcome::Skip("no GIC") };
+    for cpu in (0..MAX_CPUS).filter_map(cpu_local::cpu).filter(|c| c.state().is_online()) {
+        let enabled = cpu.private_irqs_enabled();
+        ensure!(
+            enabled & (1 << intid) != 0,
+            "cpu {}: timer INTID {} not forwarded (GICD_ISENABLER0 {:#010x})",
+            cpu.index(),
+            intid,
+            enabled
+        );
     }
     Outcome::Pass
 }

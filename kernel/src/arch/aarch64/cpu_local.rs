@@ -45,7 +45,7 @@
 
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use super::context::{switch_context, KernelContext};
 use crate::drivers::gic_v2::CpuTargets;
@@ -114,6 +114,10 @@ pub struct CpuData {
     need_resched: AtomicBool,
     /// Reschedule IPIs taken here, for the self-tests.
     reschedules_taken: AtomicU64,
+    /// Which of its private interrupts (INTIDs 0..31) the GIC forwards to
+    /// it, read back from its banked GICD_ISENABLER0 at its GIC bring-up
+    /// (irq.rs), for the self-tests.
+    private_irqs_enabled: AtomicU32,
 }
 
 const _: () = assert!(core::mem::offset_of!(CpuData, overflow_stack_top) == 0);
@@ -137,6 +141,7 @@ impl CpuData {
             gic_targets: AtomicU8::new(0),
             need_resched: AtomicBool::new(false),
             reschedules_taken: AtomicU64::new(0),
+            private_irqs_enabled: AtomicU32::new(0),
         }
     }
 
@@ -215,6 +220,16 @@ impl CpuData {
     /// How many Reschedule IPIs this CPU has taken.
     pub fn reschedules_taken(&self) -> u64 {
         self.reschedules_taken.load(Ordering::Relaxed)
+    }
+
+    /// Its GICD_ISENABLER0 as read at its GIC bring-up (bit n: INTID n).
+    pub fn private_irqs_enabled(&self) -> u32 {
+        self.private_irqs_enabled.load(Ordering::Relaxed)
+    }
+
+    /// Called on the CPU itself, at its GIC bring-up (irq.rs).
+    pub fn set_private_irqs_enabled(&self, bits: u32) {
+        self.private_irqs_enabled.store(bits, Ordering::Relaxed);
     }
 
     /// Called on the CPU itself as it stops for good (ipi.rs); the

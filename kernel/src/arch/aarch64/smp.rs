@@ -231,7 +231,7 @@ extern "C" fn secondary_main(cpu: &'static CpuData, entry_el: u64) -> ! {
 /// A parked CPU: WFI, then IRQs open for an instant so that what ended
 /// the wait is taken (`irq::handle_in_kernel`), as Linux's idle loop runs
 /// cpu_do_idle with interrupts masked and unmasks them after. Only SGIs
-/// reach it (its PPIs are disabled, its timer stopped): a Reschedule IPI
+/// reach it (its timer stopped, other PPIs disabled): a Reschedule IPI
 /// is counted in its `CpuData`, a Stop ends here for good (ipi.rs). Phase
 /// 2 replaces this with the scheduler's idle loop.
 fn park() -> ! {
