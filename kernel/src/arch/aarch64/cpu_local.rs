@@ -74,8 +74,14 @@ pub enum CpuState {
 
 impl CpuState {
     /// Whether the CPU is up and takes interrupts: it may be sent an IPI.
+    /// Every state named, no wildcard: a state added later (a secondary
+    /// that runs tasks) must be placed here, or `send_ipi` would refuse it
+    /// and a wake-up's Reschedule would be lost.
     pub fn is_online(self) -> bool {
-        matches!(self, Self::Boot | Self::Parked)
+        match self {
+            Self::Boot | Self::Parked => true,
+            Self::Off | Self::Starting | Self::Stopped => false,
+        }
     }
 }
 
