@@ -42,14 +42,30 @@ pub fn init(boot: &BootInfo) -> bool {
     driver.enable(boot.timer_intid);
     TIMER_INTID.store(boot.timer_intid, Ordering::Relaxed);
     record_this_cpu_interface(driver);
+    // A uniprocessor GICv2 reads GICD_ITARGETSR0..7 as zero (IHI 0048B
+    // 4.3.12; QEMU with -smp 1): no interface bit, so no IPIs.
+    let targets = cpu_local::this_cpu().gic_targets();
     info!(
-        "GICv2: distributor {}, CPU interface {}; timer INTID {}; boot CPU's interface {:#04x}",
+        "GICv2: distributor {}, CPU interface {}; timer INTID {}; boot CPU's interface {}",
         gic.distributor,
         gic.cpu_interface,
         boot.timer_intid,
-        cpu_local::this_cpu().gic_targets().0
+        IfaceBits(targets)
     );
     true
+}
+
+/// A CPU's GIC interface bit for the log: the mask, or why there is none.
+struct IfaceBits(CpuTargets);
+
+impl core::fmt::Display for IfaceBits {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("none (uniprocessor GIC: no IPIs)")
+        } else {
+            write!(f, "bit {:#04x}", self.0 .0)
+        }
+    }
 }
 
 /// A secondary CPU's own GIC CPU interface, with the distributor the boot
