@@ -27,6 +27,7 @@ pub const CHECKS: &[Check] = &[
         run: each_online_cpu_is_forwarded_its_timer_interrupt,
     },
     Check { name: "reschedule_ipi_reaches_each_parked_cpu", run: reschedule_ipi_reaches_each_parked_cpu },
+    Check { name: "reschedule_of_this_cpu_sets_its_flag_at_once", run: reschedule_of_this_cpu_sets_its_flag_at_once },
     Check { name: "ipi_to_a_cpu_not_up_is_refused", run: ipi_to_a_cpu_not_up_is_refused },
     Check { name: "gic_special_intids_are_not_acknowledged", run: gic_special_intids_are_not_acknowledged },
 ];
@@ -179,6 +180,23 @@ fn reschedule_ipi_reaches_each_parked_cpu() -> Outcome {
     }
     ensure!(me.reschedules_taken() == mine, "the sender took {} Reschedule IPIs itself", me.reschedules_taken() - mine);
     ensure!(!ipi::take_need_resched(), "the sender's need-resched flag was set");
+    Outcome::Pass
+}
+
+/// A CPU asking itself to reschedule (a wake-up on the waker's own CPU)
+/// has its flag set at once, with no SGI: none could be taken while it
+/// runs kernel code with interrupts masked, and a uniprocessor GIC (one
+/// CPU) has no interface bit to send one to. Linux's resched_curr sets
+/// TIF_NEED_RESCHED locally and sends IPI_RESCHEDULE only to another CPU.
+fn reschedule_of_this_cpu_sets_its_flag_at_once() -> Outcome {
+    let me = cpu_local::this_cpu();
+    let _ = ipi::take_need_resched();
+    let taken = me.reschedules_taken();
+    let got = ipi::send_ipi(me.index(), Ipi::Reschedule);
+    ensure!(got.is_ok(), "Reschedule of this cpu {}: {:?}", me.index(), got);
+    ensure!(ipi::take_need_resched(), "cpu {}: need-resched not set by its own Reschedule", me.index());
+    ensure!(!ipi::take_need_resched(), "cpu {}: need-resched still set after it was taken", me.index());
+    ensure!(me.reschedules_taken() == taken, "cpu {}: its own Reschedule counted as an IPI taken", me.index());
     Outcome::Pass
 }
 

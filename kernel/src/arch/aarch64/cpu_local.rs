@@ -215,6 +215,12 @@ impl CpuData {
     /// A Reschedule IPI arrived here (ipi.rs): flag and count it.
     pub fn note_reschedule(&self) {
         self.reschedules_taken.fetch_add(1, Ordering::Relaxed);
+        self.request_resched();
+    }
+
+    /// Sets the need-resched flag, on this CPU (a Reschedule of itself,
+    /// ipi.rs, or the IPI's handler).
+    pub fn request_resched(&self) {
         self.need_resched.store(true, Ordering::Release);
     }
 
