@@ -162,7 +162,11 @@ pub fn send_ipi_all_but_self(ipi: Ipi) -> Result<CpuSet, IpiError> {
 }
 
 /// Whether a Reschedule IPI came to this CPU since the last call: for the
-/// scheduler, on the way back to EL0 or in its idle loop.
+/// scheduler, on the way back to EL0 or in its idle loop. An idle loop
+/// calls it with interrupts masked, then WFIs (a pending SGI ends the
+/// wait), then opens them to take the SGI (smp.rs: park): called with
+/// them open, a Reschedule taken between the call and the WFI would set
+/// the flag and leave the CPU asleep until some other interrupt.
 pub fn take_need_resched() -> bool {
     cpu_local::this_cpu().take_need_resched()
 }
