@@ -1,9 +1,13 @@
 //! Secondary-CPU bring-up (arch/aarch64/smp.rs): the per-CPU data is this
 //! CPU's, every CPU the device tree lists and PSCI started reported parked
 //! with stacks of its own, and a CPU_ON the firmware refuses comes back
-//! decoded with nothing kept. IPIs (arch/aarch64/ipi.rs): a Reschedule
+//! decoded with nothing kept (also with every per-CPU slot taken, SMP=8).
+//! The GIC (drivers/gic_v2.rs): each CPU has its own interface bit and its
+//! timer's PPI forwarded; the special INTIDs 1020..1023 are not taken.
+//! IPIs (arch/aarch64/ipi.rs): a Reschedule
 //! reaches each parked CPU, twice in a row from the same sender (the first
-//! one's EOI carried its source); an IPI to a CPU that is not up is refused;
+//! one's EOI carried its source); a CPU's Reschedule of itself sets its
+//! flag at once; an IPI to a CPU that is not up is refused;
 //! and, last of all the self-tests ([`LAST`]), Stop takes a CPU for good.
 
 use super::{Check, Outcome};
