@@ -137,10 +137,12 @@ pub struct AddressSpace {
     /// LOCK_ONFAULT with MCL_ONFAULT), munlockall clears them (Linux's
     /// mm->def_flags). Not inherited by fork or exec.
     pub def_flags: AreaFlags,
-    /// Tasks of this space now inside a populate, which gives the CPU away
-    /// between pages (mm/populate.rs: the calls that change areas wait for
-    /// none to be left, as Linux's mmap_lock keeps them out).
-    pub populating: u32,
+    /// The thread ids of the tasks of this space now inside a populate,
+    /// which gives the CPU away between pages (mm/populate.rs: the calls
+    /// that change areas wait for none to be left, as Linux's mmap_lock
+    /// keeps them out). Ids, not a count: a task ended without returning
+    /// from its populate is seen to be gone.
+    pub populating: alloc::vec::Vec<u32>,
     table: Option<PageTable>,
     asid: Asid,
     areas: AreaSet,
@@ -183,7 +185,7 @@ impl AddressSpace {
             vdso: None,
             layout: ProgramLayout::default(),
             def_flags: AreaFlags::empty(),
-            populating: 0,
+            populating: alloc::vec::Vec::new(),
             table: Some(table),
             asid: Asid::new(),
             areas: AreaSet::new(),
