@@ -405,15 +405,22 @@ impl AddressSpace {
     /// the tables): pages and tables go on one gather, and are freed only
     /// after their invalidation (a flush of the whole ASID once a table is
     /// on it, for the walk caches) has completed on every CPU.
+    ///
+    /// The areas removed outlive the gather (declared before it, so dropped
+    /// after it on every path): an area may hold the last reference to its
+    /// backing object (shared memory, a reference page, a file's pages),
+    /// whose drop frees the object's frames, which this space's entries
+    /// mapped until the gather's flush.
     pub fn unmap(&mut self, start: VirtAddr, end: VirtAddr) -> Result<(), UnmapError> {
-        let mut gather = self.gather();
         // The common case, one whole area, without a list of the pieces.
-        if let Some(area) = self.areas.remove_exact(start, end) {
+        let exact = self.areas.remove_exact(start, end);
+        let pieces = match exact {
+            Some(_) => alloc::vec::Vec::new(),
+            None => self.areas.remove_range(start, end).map_err(|_| UnmapError::TooManyAreas)?,
+        };
+        let mut gather = self.gather();
+        for area in exact.iter().chain(pieces.iter()) {
             self.zap_into(&mut gather, area.start, area.end).map_err(|Interrupted| UnmapError::Interrupted)?;
-        } else {
-            for area in self.areas.remove_range(start, end).map_err(|_| UnmapError::TooManyAreas)? {
-                self.zap_into(&mut gather, area.start, area.end).map_err(|Interrupted| UnmapError::Interrupted)?;
-            }
         }
         let hole = self.areas.hole_around(start, end, VirtAddr::new(crate::exec::layout::USER_END));
         self.table().free_tables(&mut FrameTables, (start, end), hole, &mut |pa| gather.remove_table(pa));
