@@ -34,21 +34,23 @@ impl TableMemory for FrameTables {
 /// new ASID generation began since this CPU last installed a space:
 /// entries of other address spaces carry other ASIDs. After a rollover
 /// this CPU's whole TLB is invalidated (locally: every CPU does its own at
-/// its next install, mmu/asid.rs) once the new TTBR0 is in, still under
-/// the allocator's lock as Linux's check_and_switch_context: nothing can
-/// then refill entries of an old-generation ASID, which another space may
-/// be given next (the walks through the previous TTBR0 are gone).
+/// its next install, mmu/asid.rs) before the new TTBR0 goes in, under the
+/// allocator's lock, as Linux's check_and_switch_context does: the new
+/// ASID then finds no entry another space left under it, and the walks
+/// that may still run through the previous TTBR0 until the switch fill
+/// entries only of that TTBR0's ASID, which the rollover reserved for this
+/// CPU (so no other space is given it).
 pub fn install(root: PhysAddr, asid: &Asid) {
     let cpu = crate::arch::aarch64::cpu_local::this_cpu().index();
     let mut asids = ASIDS.lock();
     let assigned = asids.assign(cpu, asid.0.load(Ordering::Relaxed));
     asid.0.store(assigned.id, Ordering::Relaxed);
-    TTBR0_EL1.set(root.as_u64() | ((asid_of(assigned.id) as u64) << 48));
-    TCR_EL1.modify(TCR_EL1::EPD0::EnableTTBR0Walks);
-    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
     if assigned.flush_local {
         crate::arch::aarch64::tlb::flush_all_local();
     }
+    TTBR0_EL1.set(root.as_u64() | ((asid_of(assigned.id) as u64) << 48));
+    TCR_EL1.modify(TCR_EL1::EPD0::EnableTTBR0Walks);
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
     drop(asids);
 }
 
@@ -82,6 +84,18 @@ pub fn init_asids() {
         8
     };
     ASIDS.lock().set_bits(bits);
+}
+
+/// `asid_bits=8` on the command line: hand out only the 255 ASIDs of an
+/// 8-bit CPU even where the CPU has 16 bits, so that a test boot with more
+/// than 255 address spaces goes through ASID rollovers (QEMU's `max` CPU
+/// has 16-bit ASIDs, and would never roll over). Boot only, before any user
+/// space exists; any other value is ignored.
+pub fn limit_asids(arg: Option<&str>) {
+    if arg == Some("8") {
+        ASIDS.lock().set_bits(8);
+        log::info!("ASIDs limited to 8 bits (asid_bits=8): rollovers past 255 address spaces");
+    }
 }
 
 /// An address space's ASID (mmu/asid.rs): its id as last assigned, checked
