@@ -24,7 +24,7 @@ QEMU_BASE  = -machine $(MACHINE) -cpu max -smp $(SMP) -m $(MEMORY) -nographic -n
 # TRACE=faults: one log line per page fault (address, kind, action taken).
 QEMU_FLAGS = $(QEMU_BASE) -append "$(strip $(APPEND) $(if $(TRACE),trace=$(TRACE)))"
 
-.PHONY: all setup kernel qemu run test test-host check-docs kselftest kselftest-linux conformance bench bench-profile bench-linux gdb clippy lint clean fuzz
+.PHONY: all setup kernel qemu run test test-host check-docs kselftest kselftest-linux conformance bench bench-profile bench-linux gdb clippy lint clean fuzz soak
 
 all: kernel
 
@@ -101,9 +101,12 @@ bench-profile: bench
 	@bash scripts/fault-profile
 
 # The same benchmark programs (refpage_bench, clock_gettime_bench,
-# user_faults) as /init of Debian's arm64 cloud kernel under the same QEMU
-# flags (fetched with apt-get download, not committed); their output becomes
-# the Linux columns of docs/bench/results.md.
+# user_faults, fault_scaling) as /init of Debian's arm64 cloud kernel under
+# the same QEMU flags (fetched with apt-get download, not committed); their
+# output becomes the Linux columns of docs/bench/results.md. One CPU, but
+# fault_scaling with 4 (`make bench-linux SMP=4` says so; SMP=N another
+# count, which the table then names).
+BENCH_SCALING_SMP = $(if $(filter command line environment,$(origin SMP)),$(SMP),4)
 bench-linux: kernel $(MKINITRAMFS)
 	@mkdir -p build/user/bench
 	$(USER_CC) $(USER_CFLAGS) -o build/user/bench/refpage_bench user/bench/refpage_bench.c
@@ -115,6 +118,9 @@ bench-linux: kernel $(MKINITRAMFS)
 	@OUT=build/bench-linux/user_faults.txt bash scripts/bench-linux.sh build/user/bench/user_faults \
 	    && cat build/bench-linux/user_faults.txt >> docs/bench/linux.txt
 	@bash scripts/bench-linux.sh --boot >/dev/null && cat build/bench-linux/boot.txt >> docs/bench/linux.txt
+	$(USER_CC) $(USER_CFLAGS) -o build/user/bench/fault_scaling user/bench/fault_scaling.c
+	@OUT=build/bench-linux/fault_scaling.txt LINUX_SMP=$(BENCH_SCALING_SMP) bash scripts/bench-linux.sh build/user/bench/fault_scaling \
+	    && { echo "# qemu-scaling: -smp $(BENCH_SCALING_SMP)"; cat build/bench-linux/fault_scaling.txt; } >> docs/bench/linux.txt
 	@bash scripts/bench-report
 
 test-host: setup
@@ -164,6 +170,17 @@ fuzz-images: setup
 	    grep -E '^(fuzz |test |error|case |  replay|  input)' build/fuzz-images.log; \
 	    [ $$status -eq 0 ] || echo "fuzz-images: FAILED with SEED=$(SEED) N=$(N); full output in build/fuzz-images.log"; \
 	    exit $$status
+
+# ---- soak: the race tests and the system-call fuzzer together ----
+# `make soak [SMP=4] [MINUTES=10] [SEED=n]`: the race tests
+# (user/tests/race_*.c) round after round and, beside them, the system-call
+# fuzzer (random calls, bounded in memory, a new seed each run) for MINUTES
+# on SMP CPUs; stops at the first failure with its log (scripts/soak).
+MINUTES ?= 10
+.PHONY: soak
+soak: SMP_SOAK = $(if $(filter command line environment,$(origin SMP)),$(SMP),4)
+soak: kernel $(MKINITRAMFS) $(filter build/user/tests/race_%,$(USER_TEST_BINS)) build/user/tests/syscall_fuzz
+	@MINUTES=$(MINUTES) SMP=$(SMP_SOAK) SEED=$(SEED) bash scripts/soak
 
 # ---- fuzz: everything above, run longer ----
 # `make fuzz [N=200000] [SEED=n]`: fuzz-images with N cases, then the EL0

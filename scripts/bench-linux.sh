@@ -30,10 +30,12 @@
 #                  kernel's messages (they then land in $OUT too). Linux
 #                  hands a parameter it does not know (nokaslr is one) to
 #                  init as an argument.
+#   LINUX_SMP      CPUs (QEMU's -smp; default 1): make bench-linux boots
+#                  fault_scaling with 4
 #   LINUX_PACKAGE  a specific linux-image-*-cloud-arm64-unsigned package
 #                  (default: the newest linux-image-6.1.0-N-cloud-arm64-unsigned)
 #
-# The machine: qemu-system-aarch64 -machine virt,mte=on -cpu max -m 1G
+# The machine: qemu-system-aarch64 -machine virt,mte=on -cpu max -smp 1 -m 1G
 # -nographic -nic none -no-reboot -icount shift=0,align=off,sleep=off, kernel
 # parameters "console=ttyAMA0 rdinit=/init panic=-1 loglevel=1 printk.time=0
 # -- ARGS". Under -icount shift=0 the virtual counter (CNTFRQ 1 GHz on QEMU 9
@@ -320,7 +322,9 @@ for a in "$@"; do
     init_args+=" $a"
 done
 append="console=ttyAMA0 rdinit=/init panic=-1 loglevel=1 printk.time=0${LINUX_APPEND:+ $LINUX_APPEND} --$init_args"
-qemu=("$QEMU" -machine "virt,mte=on" -cpu max -m 1G -nographic -nic none -no-reboot
+LINUX_SMP=${LINUX_SMP:-1}
+[[ $LINUX_SMP =~ ^[1-8]$ ]] || die "LINUX_SMP must be 1 to 8, not '$LINUX_SMP'"
+qemu=("$QEMU" -machine "virt,mte=on" -cpu max -smp "$LINUX_SMP" -m 1G -nographic -nic none -no-reboot
     -icount "shift=0,align=off,sleep=off" -kernel "$VMLINUZ" -initrd "$cpio" -append "$append")
 
 log=$WORK/console.log

@@ -15,6 +15,9 @@
 #                          clock_getres call (the vDSO) and per system call
 #   user_faults            what each fault path costs a program, measured
 #                          from user space (the same binary runs on Linux)
+#   fault_scaling          instructions per fault with 1, 2 and 4 workers
+#                          (processes, threads) faulting at once, booted
+#                          with -smp 4 (the same binary runs on Linux)
 #
 # refpage_bench and fault_paths are booted again with kasan=off (the kernel
 # heap's tags off; the default is on) and scripts/bench-heap-tags writes
@@ -50,14 +53,15 @@ make --no-print-directory -s "$mkinitramfs"
 # bench-kernel lines, without whatever the log put in front of them.
 measurements() {
     tr -d '\r' <"$1" | sed -n -e 's/^.*\(bench-kernel .*\)$/\1/p' \
-        -e '/bench-kernel /!s/^.*\(bench \(variant\|calibrate\|call\|done\|clock done\|fault \|faults done\).*\)$/\1/p'
+        -e '/bench-kernel /!s/^.*\(bench \(variant\|calibrate\|call\|done\|clock done\|fault \|faults done\|scaling \).*\)$/\1/p'
 }
 
 # bench_program NAME [ARGS...]: builds user/bench/NAME.c, boots it twice
 # and leaves its measurements in build/bench/NAME.txt, the QEMU command in
 # $qemu_text and the determinism result in $deterministic.
 # With BENCH_KASAN=MODE the kernel boots with kasan=MODE and the files are
-# build/bench/NAME.kasan-MODE.*. With BENCH_KERNEL_COSTS=no the kernel boots
+# build/bench/NAME.kasan-MODE.*. With BENCH_SMP=N QEMU has N CPUs (default
+# 1). With BENCH_KERNEL_COSTS=no the kernel boots
 # without `bench`: it measures nothing itself (user_faults: what a program
 # sees, without the kernel's own measurement in it).
 bench_program() {
@@ -76,7 +80,7 @@ bench_program() {
     [[ ${BENCH_KERNEL_COSTS:-yes} == no ]] && bench_word=""
     local append="loglevel=warn ${bench_word}${BENCH_KASAN:+kasan=$BENCH_KASAN }${limit}run=/run/$name${*:+ -- $*}"
     # shellcheck disable=SC2054 # the commas are QEMU option syntax
-    local qemu=(qemu-system-aarch64 -machine virt,mte=on -cpu max -m 512M -nographic -nic none -semihosting
+    local qemu=(qemu-system-aarch64 -machine virt,mte=on -cpu max -smp "${BENCH_SMP:-1}" -m 512M -nographic -nic none -semihosting
         -icount shift=0,align=off,sleep=off -kernel build/kernel.bin -initrd "$cpio" -append "$append")
     qemu_text="${qemu[*]:0:${#qemu[@]}-1} \"$append\""
     local run log status
@@ -131,6 +135,15 @@ grep -q '^bench faults done' build/bench/user_faults.txt || {
     exit 1
 }
 
+# Four CPUs, as Linux's column is measured (make bench-linux SMP=4).
+BENCH_SMP=4 BENCH_KERNEL_COSTS=no bench_program fault_scaling
+scaling_qemu=$qemu_text
+grep '^bench scaling ' build/bench/fault_scaling.txt || true
+grep -q '^bench scaling done' build/bench/fault_scaling.txt || {
+    echo "bench.sh: fault_scaling did not finish (no 'bench scaling done')" >&2
+    exit 1
+}
+
 kernel_lines=$(cat build/bench/refpage_bench.txt build/bench/fault_paths.txt | grep -c '^bench-kernel ' || true)
 if ((kernel_lines > 0)); then
     echo "bench.sh: the kernel printed $kernel_lines bench-kernel line(s); during fault_paths:"
@@ -159,6 +172,9 @@ fi
     cat build/bench/clock_gettime_bench.txt
     echo "# program: user_faults"
     cat build/bench/user_faults.txt
+    echo "# qemu-scaling: $scaling_qemu"
+    echo "# program: fault_scaling"
+    cat build/bench/fault_scaling.txt
 } >docs/bench/kernel.txt
 
 bash scripts/bench-report

@@ -128,6 +128,12 @@ BOOT_SMP=2 boot selftests_pass_when_entered_at_el1 virt,mte=on "selftest" 0 \
     'heap tags: on, sync mode' \
     'PASS tag_mismatch_in_el1_is_a_sync_tag_check_fault' 'PASS pan_stops_a_plain_el1_load_from_a_user_page' \
     'PASS pxn_stops_el1_executing_a_user_page' ', 0 skipped$'
+# Eight CPUs, every per-CPU slot taken (MAX_CPUS): the bring-up, the IPI
+# checks and CPU_ON's refusals (NoSlot before the firmware) still hold.
+BOOT_SMP=8 boot selftests_pass_with_eight_cpus_up virt,mte=on "selftest" 0 \
+    'cpu 7: MPIDR 0x7, parked, entered at EL1' '8 of 8 CPUs up \(PSCI [0-9.]+ through HVC\)' \
+    'PASS cpu_on_refusals_are_decoded_and_keep_nothing' 'PASS reschedule_ipi_reaches_each_parked_cpu' \
+    'PASS stop_ipi_stops_the_last_parked_cpu' ', 0 failed, '
 BOOT_SMP=2 boot selftests_pass_when_entered_at_el2 virt,mte=on,virtualization=on "selftest" 0 \
     'entered at EL2, dropped to EL1 with HCR_EL2.ATA set' 'tagging on' \
     'cpu 1: MPIDR 0x1, online, entered at EL2, ' '2 of 2 CPUs up \(PSCI [0-9.]+ through SMC\)' \
@@ -199,8 +205,10 @@ INITRD=build/initramfs-tests.cpio boot el0_test_programs_end_as_their_names_say 
     'vdso_clock_gettime_runs_at_el0: six clocks and gettimeofday faulted at EL0 in the vDSO' \
     'vdso_vvar_timens_page_sigbus: data page seq [0-9]+; a read of the time-namespace page: SIGBUS BUS_ADRERR' \
     ' 0 failed$'
+# With 8-bit ASIDs (asid_bits=8): the suite's address spaces go through
+# ASID rollovers (fork_bomb_eagain alone through several).
 INITRD=build/initramfs-tests.cpio boot el0_test_programs_pass_when_entered_at_el2 virt,mte=on,virtualization=on \
-    "run=/tests" 0 ' 0 failed$'
+    "asid_bits=8 run=/tests" 0 'ASIDs limited to 8 bits' ' 0 failed$'
 # Four CPUs up, each running tasks from the shared run queue under the big
 # kernel lock (docs/smp.md): every EL0 program passes, the tests of threads
 # on several CPUs see four, and every CPU ran tasks.
@@ -210,6 +218,13 @@ INITRD=build/initramfs-tests.cpio BOOT_SMP=4 boot el0_test_programs_pass_with_fo
     'sched_setaffinity_runs_each_thread_on_its_cpu: 4 threads, each on its own CPU' \
     'cpu_count_same_in_cpuinfo_sysconf_and_affinity: affinity 4, /proc/cpuinfo 4, _SC_NPROCESSORS_CONF 4, _SC_NPROCESSORS_ONLN 4' \
     'tasks ran on 4 of 4 CPUs' ' 0 failed$'
+# The system-call fuzzer (20,000 calls of seed 1) in that boot: what
+# `make test` runs of the fuzzer with four CPUs (docs/smp.md, "Tests").
+if grep -q '^PASS /tests/syscall_fuzz: exit 0' "$LOGDIR/el0_test_programs_pass_with_four_cpus_up.log.txt" 2>/dev/null; then
+    pass syscall_fuzz_passes_with_four_cpus_up
+else
+    fail syscall_fuzz_passes_with_four_cpus_up "no 'PASS /tests/syscall_fuzz: exit 0' in the SMP=4 boot's log"
+fi
 
 # make run: a program's exit status becomes QEMU's (scripts/run-program).
 run_program() {

@@ -43,19 +43,11 @@
  */
 #include <stdint.h>
 #include <sys/wait.h>
-#include <time.h>
 
-#include "refpage_test.h"
+#include "bench_time.h"
 
 #define PAGES 2048
 #define PAGE 4096UL
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    CHECK(clock_gettime(CLOCK_MONOTONIC, &ts) == 0, "clock_gettime: %s", strerror(errno));
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static unsigned char *map(int prot, int flags, int fd)
 {

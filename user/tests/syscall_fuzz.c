@@ -8,7 +8,7 @@
  *
  * runs calls FIRST to CALLS - 1 (FIRST replays part of a run), then two
  * phases that hunt for kernel hangs. PHASES picks among the three
- * (default "crf"):
+ * (default "crf"), and b changes c:
  *   c  the random calls;
  *   r  ranges: RANGE_CALLS calls of mmap, munmap, mprotect, madvise, brk,
  *      msync, munlock and mincore (not mlock: like MAP_POPULATE it is real
@@ -18,6 +18,10 @@
  *      4 TiB MAP_NORESERVE mapping holding a few pages, and MAP_POPULATE now
  *      and then: the kernel's work must follow what is mapped, or be
  *      interruptible where it is real (populating);
+ *   b  (with c) bounded memory: no call populates memory ahead of use
+ *      (MAP_POPULATE, MAP_LOCKED, mlock, mlockall, madvise WILLNEED and
+ *      POPULATE_*), so that other programs running beside (make soak) are
+ *      not starved; the fuzzer alone must stay unbounded;
  *   f  fork under memory pressure: a child holding half the memory in
  *      level-3 tables eats the rest (/dev/shm) down to about what fork's
  *      copy needs and forks
@@ -78,6 +82,7 @@
 
 enum phase { CALLS, RANGES, FORK_PRESSURE };
 static enum phase phase;
+static int bounded; /* phase letter b: calls that populate memory are tamed */
 /* Linux's largest errno (EHWPOISON). */
 #define MAX_ERRNO_LINUX 133
 
@@ -323,6 +328,26 @@ static void tame(uint64_t nr, uint64_t a[6], pid_t self)
             a[0] = 0x7777;                           /* unknown: ESRCH or EIO */
         break;
     }
+    if (!bounded)
+        return;
+    /* Phase letter b: nothing fills memory ahead of use, so the child
+     * holds only what it touches (make soak runs other programs beside). */
+    switch (nr) {
+    case 222: /* mmap: neither MAP_POPULATE nor MAP_LOCKED */
+        a[3] &= ~(uint64_t)(MAP_POPULATE | MAP_LOCKED);
+        break;
+    case 228: /* mlock */
+    case 284: /* mlock2 */
+        a[1] = 0;
+        break;
+    case 230: /* mlockall: flags 0 are EINVAL */
+        a[0] = 0;
+        break;
+    case 233: /* madvise: no WILLNEED or POPULATE_(READ|WRITE) */
+        if (a[2] == MADV_WILLNEED || a[2] == 22 || a[2] == 23)
+            a[2] = MADV_NORMAL;
+        break;
+    }
 }
 
 static struct eater eater; /* the fork phase's eaten memory */
@@ -565,6 +590,7 @@ int main(int argc, char **argv)
     uint64_t calls = argc > 2 ? strtoull(argv[2], NULL, 0) : 20000;
     uint64_t first = argc > 3 ? strtoull(argv[3], NULL, 0) : 0; /* replay from here */
     const char *phases = argc > 4 ? argv[4] : "crf";
+    bounded = strchr(phases, 'b') != NULL;
     if (!is_refpage_kernel()) {
         printf("syscall_fuzz: not the refpage kernel: not fuzzing this machine's kernel\n");
         return 0;
