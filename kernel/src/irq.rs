@@ -5,14 +5,14 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use log::{info, warn};
-use spin::Mutex;
+use crate::sync::{IrqSpinLock, Rank};
 
 use crate::arch::aarch64::mmio::Mmio;
 use crate::arch::aarch64::timer;
 use crate::devicetree::BootInfo;
 use crate::drivers::gic_v2::{self, GicV2};
 
-static GIC: Mutex<Option<GicV2>> = Mutex::new(None);
+static GIC: IrqSpinLock<Option<GicV2>> = IrqSpinLock::new(Rank::Gic, None);
 static TIMER_INTID: AtomicU32 = AtomicU32::new(u32::MAX);
 
 /// Maps and starts the GIC; `false` when there is none this kernel drives

@@ -49,6 +49,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
 
 use super::context::{switch_context, KernelContext};
 use super::trap_frame::TrapFrame;
+use crate::sync::held_locks::HeldLocks;
 
 /// The most CPUs the kernel brings up (`-smp 8`); more in the device tree
 /// are reported and left off.
@@ -96,6 +97,8 @@ pub struct CpuData {
     runner: CpuLocal<KernelContext>,
     /// Set while the frame allocator runs here (mm/heap.rs).
     in_frame_allocator: AtomicBool,
+    /// The locks this CPU holds (sync/lock_order.rs).
+    held_locks: HeldLocks,
 }
 
 const _: () = assert!(core::mem::offset_of!(CpuData, overflow_stack_top) == 0);
@@ -116,6 +119,7 @@ impl CpuData {
             current_task: AtomicPtr::new(core::ptr::null_mut()),
             runner: CpuLocal::new(KernelContext::zeroed()),
             in_frame_allocator: AtomicBool::new(false),
+            held_locks: HeldLocks::new(),
         }
     }
 
@@ -162,6 +166,12 @@ impl CpuData {
     /// Whether the frame allocator runs on this CPU (mm/heap.rs).
     pub fn in_frame_allocator(&self) -> &AtomicBool {
         &self.in_frame_allocator
+    }
+
+    /// The locks this CPU holds (sync/lock_order.rs).
+    #[inline(always)]
+    pub fn held_locks(&self) -> &HeldLocks {
+        &self.held_locks
     }
 
     /// The exception frame being handled on this CPU (exception.rs).

@@ -7,6 +7,7 @@ use aarch64_cpu::registers::{ID_AA64MMFR0_EL1, TCR_EL1, TTBR0_EL1};
 use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
 
 use super::asid::{asid_of, AsidAllocator};
+use crate::sync::{Rank, SpinLock};
 
 use super::layout::phys_to_virt;
 use super::table::{Table, TableMemory};
@@ -74,7 +75,7 @@ pub fn init_asids() {
 #[derive(Debug, Default)]
 pub struct Asid(AtomicU64);
 
-static ASIDS: spin::Mutex<AsidAllocator> = spin::Mutex::new(AsidAllocator::new());
+static ASIDS: SpinLock<AsidAllocator> = SpinLock::new(Rank::Asids, AsidAllocator::new());
 
 impl Asid {
     /// None yet: one is assigned when the space is first installed.
