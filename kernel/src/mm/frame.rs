@@ -160,15 +160,39 @@ impl FramePool {
     }
 
     /// Up to `out.len()` single frames, for a CPU's cache (Linux's
-    /// rmqueue_bulk): how many were written.
+    /// rmqueue_bulk): how many were written. The cache's frames first,
+    /// oldest first (the CPU caches gave them back, each after waiting
+    /// its turn there), then whole blocks of the buddy lists, one tree
+    /// operation a block.
     pub fn alloc_batch(&mut self, out: &mut [u64]) -> usize {
-        for (i, slot) in out.iter_mut().enumerate() {
-            match self.alloc(1) {
-                Some(f) => *slot = f.number(),
-                None => return i,
+        let mut n = 0;
+        while n < out.len() {
+            let Some(f) = self.cache.pop_front() else { break };
+            out[n] = f as u64;
+            n += 1;
+        }
+        self.fresh = self.fresh.saturating_sub(n);
+        // The largest block that fits what is missing, halved until the
+        // buddy lists have one.
+        let mut block = 1 << (usize::BITS - 1 - (out.len() - n).max(1).leading_zeros());
+        while n < out.len() {
+            match self.buddy.alloc(block) {
+                Some(first) => {
+                    for (slot, f) in out[n..n + block].iter_mut().zip(first..) {
+                        *slot = f as u64;
+                    }
+                    n += block;
+                    while block > out.len() - n {
+                        block /= 2;
+                    }
+                }
+                None if block == 1 => break,
+                None => block /= 2,
             }
         }
-        out.len()
+        // Each block was exactly its size (a power of two): no rounding.
+        self.free -= n;
+        n
     }
 
     /// Returns frames obtained from [`FramePool::alloc`] with the same `count`.
@@ -611,6 +635,31 @@ mod tests {
     }
 
     extern crate std;
+
+    #[test]
+    fn batches_take_cached_frames_then_blocks_until_none_is_left() {
+        let mut pool = pool_of(0x4000_0000, 100);
+        let single = pool.alloc(1).unwrap();
+        pool.dealloc(single, 1);
+        let mut all = std::vec::Vec::new();
+        let mut out = [0u64; 24];
+        loop {
+            let n = pool.alloc_batch(&mut out);
+            all.extend_from_slice(&out[..n]);
+            assert_eq!(pool.stats().free, 100 - all.len(), "free counts every frame handed out once");
+            if n < out.len() {
+                break;
+            }
+        }
+        // The refill block left 31 frames in the cache, then came the one freed.
+        assert_eq!(all[CACHE_REFILL - 1], single.number(), "cached frames come first, oldest first");
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), 100, "every frame exactly once");
+        assert_eq!(pool.alloc_batch(&mut out), 0);
+        all.iter().for_each(|&f| pool.dealloc(Frame::from_number(f), 1));
+        assert_eq!(pool.stats().free, 100);
+    }
 
     #[test]
     fn counts_follow_allocations_and_frees() {
