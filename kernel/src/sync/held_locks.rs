@@ -3,6 +3,8 @@
 //!
 //! Only its own CPU reads or writes a `HeldLocks` (the atomics are for
 //! `Sync`, not for another CPU; Relaxed loads and stores are plain ones).
+// Unused in a build without the check (make bench's).
+#![cfg_attr(not(feature = "lock-order"), allow(dead_code))]
 
 use core::fmt;
 use core::panic::Location;

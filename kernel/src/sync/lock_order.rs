@@ -32,7 +32,9 @@
 use core::fmt;
 use core::panic::Location;
 
-use super::held_locks::{HeldLocks, OrderViolation};
+#[cfg(feature = "lock-order")]
+use super::held_locks::HeldLocks;
+use super::held_locks::OrderViolation;
 
 /// The kernel's locks, outermost first; the discriminant is the rank.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -170,6 +170,7 @@ impl CpuData {
 
     /// The locks this CPU holds (sync/lock_order.rs).
     #[inline(always)]
+    #[cfg_attr(not(feature = "lock-order"), allow(dead_code))]
     pub fn held_locks(&self) -> &HeldLocks {
         &self.held_locks
     }
