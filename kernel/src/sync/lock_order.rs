@@ -14,7 +14,7 @@
 //!
 //! The check is the kernel crate's `lock-order` feature, on by default: in
 //! `make test`, `make qemu`, `make run` and `make kselftest`. `make bench`
-//! builds without it (3% of a zero-fill fault's instructions, more than the
+//! builds without it (5% of a zero-fill fault's instructions, more than the
 //! figures may move), as Linux's lockdep is a debug option; then every
 //! function here but `holds` does nothing and `holds` says false.
 //!
