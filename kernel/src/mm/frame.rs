@@ -243,8 +243,10 @@ static CACHES: [IrqSpinLock<FrameCache>; MAX_CPUS] =
     [const { IrqSpinLock::new(Rank::FrameCache, FrameCache::new()) }; MAX_CPUS];
 
 /// How many frames each cache holds, written with the cache's lock held
-/// and read under the pool's: frames move between a cache and the pool
-/// only under both, so `stats` sees every frame once.
+/// and read under the pool's. Frames move between a cache and the pool only
+/// under both locks, and the length is written before the pool's is
+/// released, so `stats` sees a move whole: no frame is counted twice or
+/// missed (one being handed out or freed right then may count either way).
 static CACHED: [AtomicUsize; MAX_CPUS] = [const { AtomicUsize::new(0) }; MAX_CPUS];
 
 #[cfg(target_os = "none")]
@@ -286,19 +288,20 @@ pub fn init(free: &[PhysRange]) {
 #[inline]
 pub fn alloc() -> Option<Frame> {
     let cpu = this_cpu();
-    with_cache(cpu, |cache| cache.take().or_else(|| refill(cache))).or_else(alloc_draining).map(Frame::from_number)
+    with_cache(cpu, |cache| cache.take().or_else(|| refill(cpu, cache))).or_else(alloc_draining).map(Frame::from_number)
 }
 
 /// Refills `cache` from the pool and takes a frame: one of the batch, or
 /// one freed recently if the pool had none.
 #[inline(never)]
-fn refill(cache: &mut FrameCache) -> Option<u64> {
+fn refill(cpu: usize, cache: &mut FrameCache) -> Option<u64> {
     let mut batch = [0u64; frame_cache::BATCH];
     with_pool(|pool| {
         let n = pool.alloc_batch(&mut batch);
         let kept = cache.refill(&batch[..n]);
         // A cache with no room for the whole batch gives the rest back.
         batch[kept..n].iter().for_each(|&f| pool.dealloc(Frame::from_number(f), 1));
+        CACHED[cpu].store(cache.len(), Ordering::Relaxed);
     });
     cache.take_any()
 }
@@ -316,7 +319,10 @@ pub fn drain_all() {
     for cpu in 0..MAX_CPUS {
         with_cache(cpu, |cache| {
             if !cache.is_empty() {
-                with_pool(|pool| cache.drain(frame_cache::HIGH, |f| pool.dealloc(Frame::from_number(f), 1)));
+                with_pool(|pool| {
+                    cache.drain(frame_cache::HIGH, |f| pool.dealloc(Frame::from_number(f), 1));
+                    CACHED[cpu].store(0, Ordering::Relaxed);
+                });
             }
         });
     }
@@ -326,24 +332,25 @@ pub fn drain_all() {
 /// to leave frames in the cache of a CPU that runs nothing.
 #[cfg(target_os = "none")]
 pub fn put_in_cache_of(cpu: usize, frame: Frame) {
-    with_cache(cpu, |cache| free_to(cache, frame));
+    with_cache(cpu, |cache| free_to(cpu, cache, frame));
 }
 
 /// `frame` to `cache`, a batch of its oldest going back to the pool first
 /// if it is full (Linux's free_unref_page and free_pcppages_bulk).
 #[inline]
-fn free_to(cache: &mut FrameCache, frame: Frame) {
+fn free_to(cpu: usize, cache: &mut FrameCache, frame: Frame) {
     if !cache.put(frame.number()) {
-        drain_batch(cache);
+        drain_batch(cpu, cache);
         let room = cache.put(frame.number());
         debug_assert!(room);
     }
 }
 
 #[inline(never)]
-fn drain_batch(cache: &mut FrameCache) {
+fn drain_batch(cpu: usize, cache: &mut FrameCache) {
     with_pool(|pool| {
         cache.drain(frame_cache::BATCH, |f| pool.dealloc(Frame::from_number(f), 1));
+        CACHED[cpu].store(cache.len(), Ordering::Relaxed);
     });
 }
 
@@ -571,7 +578,8 @@ pub fn put(frame: Frame) {
         if let Some(tags) = TAGS.get().as_ref() {
             tags.forget(frame);
         }
-        with_cache(this_cpu(), |cache| free_to(cache, frame));
+        let cpu = this_cpu();
+        with_cache(cpu, |cache| free_to(cpu, cache, frame));
     }
 }
 
