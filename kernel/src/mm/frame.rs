@@ -316,12 +316,12 @@ fn alloc_draining() -> Option<u64> {
 
 /// Moves every frame of every CPU's cache to the pool.
 pub fn drain_all() {
-    for cpu in 0..MAX_CPUS {
+    for (cpu, cached) in CACHED.iter().enumerate() {
         with_cache(cpu, |cache| {
             if !cache.is_empty() {
                 with_pool(|pool| {
                     cache.drain(frame_cache::HIGH, |f| pool.dealloc(Frame::from_number(f), 1));
-                    CACHED[cpu].store(0, Ordering::Relaxed);
+                    cached.store(0, Ordering::Relaxed);
                 });
             }
         });
