@@ -220,6 +220,7 @@ INITRD=build/initramfs-tests.cpio BOOT_SMP=4 boot el0_test_programs_pass_with_fo
     'sched_setaffinity_runs_each_thread_on_its_cpu: 4 threads, each on its own CPU' \
     'cpu_count_same_in_cpuinfo_sysconf_and_affinity: affinity 4, /proc/cpuinfo 4, _SC_NPROCESSORS_CONF 4, _SC_NPROCESSORS_ONLN 4' \
     'asid_rollovers_leave_each_process_its_own_memory_on_every_cpu: 300 processes of 2 threads on 4 CPUs' \
+    'memory_calls_elsewhere_never_change_a_writers_pages: 3 writers, 24 forks' \
     'tasks ran on 4 of 4 CPUs' ' 0 failed$'
 # The system-call fuzzer (20,000 calls of seed 1) in that boot: what
 # `make test` runs of the fuzzer with four CPUs (docs/smp.md, "Tests").
