@@ -753,8 +753,11 @@ pub fn futex_wake(key: &super::futex_key::FutexKey, n: u32) -> u32 {
 /// where the timer interrupt is pending), the task has SIGKILL pending
 /// (Linux's loops check fatal_signal_pending()), or it was ended while it
 /// yielded (another thread's exec: it exits on its way back to EL0, and
-/// that exec waits for it). False outside a task.
+/// that exec waits for it). False outside a task. Each call tells the
+/// kernel lock's watchdog that the holder is moving on.
 pub fn long_work_must_stop() -> bool {
+    // Asked every few hundred pages: the work is moving on, not stuck.
+    kernel_lock::touch_watchdog();
     if !super::has_current() {
         return false;
     }
