@@ -7,8 +7,9 @@
  * the end of its 10 ms time slice.
  *
  * A thread spins on CPU 0 (pinned); the main thread, pinned to the last
- * CPU, sleeps 1 ms fifty times and wants the median sleep under 5 ms
- * (about 1.1 ms on Linux; 10 ms when each waits for a slice end; the
+ * CPU, sleeps 1 ms fifty times and wants the median sleep under 8 ms
+ * (about 1.1 ms on Linux; 10 to 17 ms when each waits for the end of
+ * the spinner's slice, phase-locked to it; the
  * median, since a loaded host delays a few of them whatever the kernel
  * does). On one CPU there is nothing to check: the spinner and the
  * sleeper share it.
@@ -74,7 +75,7 @@ int main(int argc, char **argv)
     long long median = took_ns[rounds / 2], worst = took_ns[rounds - 1];
     printf("%d sleeps of 1 ms took %lld ms (median %lld us, worst %lld us) beside a spinner on CPU 0\n", rounds,
            total / 1000000, median / 1000, worst / 1000);
-    CHECK(median < 5000000LL, "median nanosleep(1 ms) took %lld us (worst %lld us): woken late", median / 1000,
+    CHECK(median < 8000000LL, "median nanosleep(1 ms) took %lld us (worst %lld us): woken late", median / 1000,
           worst / 1000);
     return 0;
 }

@@ -319,7 +319,10 @@ pub fn block(state: State) {
     if let Some(due) = p.wake_at {
         // CPU 0 wakes sleepers: running a task with its timer set for
         // later, it is kicked to set it for this one (`on_reschedule`).
-        if this_cpu_index() != SLEEPERS_CPU && due < table().cpu0_armed {
+        // Idle, it looks at least every tick (`run`) and is left alone: a
+        // kick would have it spin for this lock at every timed wait.
+        let armed = table().cpu0_armed;
+        if this_cpu_index() != SLEEPERS_CPU && armed != u64::MAX && due < armed {
             let _ = ipi::send_ipi(SLEEPERS_CPU, Ipi::Reschedule);
         }
     }
