@@ -64,6 +64,10 @@ struct Table {
     slice_end: [u64; MAX_CPUS],
     /// How many times each CPU has resumed a task, since boot.
     resumed: [u64; MAX_CPUS],
+    /// When CPU 0's timer fires while it runs a task (its slice end, or
+    /// the first sleeper's time if earlier: `arm_sleepers_cpu`), u64::MAX
+    /// when it runs none: a sleeper due before it kicks CPU 0 (`block`).
+    cpu0_armed: u64,
     /// (tgid, tid) of each exec waiting in de_thread for other threads to
     /// unwind (Linux's signal->group_exec_task): a second exec of the
     /// group loses, and exit_group lets the exec-ing thread unwind.
@@ -76,6 +80,7 @@ static TABLE: CpuLocal<Table> = CpuLocal::new(Table {
     deadline: 0,
     slice_end: [0; MAX_CPUS],
     resumed: [0; MAX_CPUS],
+    cpu0_armed: u64::MAX,
     execing: alloc::vec::Vec::new(),
 });
 
@@ -246,11 +251,38 @@ pub fn affinity_changed(tid: u32) {
 /// A Reschedule IPI came while the current task ran at EL0 (irq.rs): what
 /// it was sent for (a signal, a kill) is handled on the way back to EL0; a
 /// task no longer allowed on this CPU leaves it now (Linux's migration on
-/// an affinity change).
+/// an affinity change); on the CPU that wakes sleepers, a sleeper due
+/// before its timer moves the timer (`block`).
 pub fn on_reschedule() {
-    if !super::current().affinity.contains(this_cpu_index()) {
+    let cpu = this_cpu_index();
+    if !super::current().affinity.contains(cpu) {
         yield_now();
+    } else if cpu == SLEEPERS_CPU {
+        arm_sleepers_cpu(table().slice_end[cpu]);
     }
+}
+
+/// The CPU whose runner wakes the sleepers (`run`: the test runner's CPU).
+const SLEEPERS_CPU: usize = 0;
+
+/// The first time a sleeper is due (`wake_due_sleepers`' states).
+fn first_sleeper_due() -> Option<u64> {
+    table()
+        .procs
+        .values()
+        .filter(|p| matches!(p.state, State::Sleeping | State::WaitingForFutex | State::Waiting))
+        .filter_map(|p| p.wake_at)
+        .min()
+}
+
+/// Arms the timer of the CPU that wakes sleepers, running a task whose
+/// slice ends at `slice_end`, for that or the first sleeper's time if it
+/// comes first: a sleep ends at its time, not at the end of whatever
+/// slice CPU 0 runs (Linux's hrtimers fire at their time on any CPU).
+fn arm_sleepers_cpu(slice_end: u64) {
+    let at = first_sleeper_due().map_or(slice_end, |due| due.min(slice_end));
+    timer::arm_at(at);
+    table().cpu0_armed = at;
 }
 
 /// Leaves the CPU for the runner: saves what belongs to the process and
@@ -284,6 +316,16 @@ pub fn yield_now() {
 pub fn block(state: State) {
     let p = super::current();
     p.state = state;
+    if let Some(due) = p.wake_at {
+        // CPU 0 wakes sleepers: running a task with its timer set for
+        // later, it is kicked to set it for this one (`on_reschedule`).
+        // Idle, it looks at least every tick (`run`) and is left alone: a
+        // kick would have it spin for this lock at every timed wait.
+        let armed = table().cpu0_armed;
+        if this_cpu_index() != SLEEPERS_CPU && armed != u64::MAX && due < armed {
+            let _ = ipi::send_ipi(SLEEPERS_CPU, Ipi::Reschedule);
+        }
+    }
     switch_out(p);
 }
 
@@ -714,8 +756,11 @@ pub fn futex_wake(key: &super::futex_key::FutexKey, n: u32) -> u32 {
 /// where the timer interrupt is pending), the task has SIGKILL pending
 /// (Linux's loops check fatal_signal_pending()), or it was ended while it
 /// yielded (another thread's exec: it exits on its way back to EL0, and
-/// that exec waits for it). False outside a task.
+/// that exec waits for it). False outside a task. Each call tells the
+/// kernel lock's watchdog that the holder is moving on.
 pub fn long_work_must_stop() -> bool {
+    // Asked every few hundred pages: the work is moving on, not stuck.
+    kernel_lock::touch_watchdog();
     if !super::has_current() {
         return false;
     }
@@ -734,13 +779,20 @@ pub fn cond_resched() {
 }
 
 /// The timer fired at EL0 (this CPU's own timer, for the task on this
-/// CPU): the run's time is up, or the slice is over.
+/// CPU): the run's time is up, the slice is over, or (on CPU 0, which
+/// wakes them) a sleeper is due: it is woken and the task runs on.
 pub fn on_timer_interrupt() {
     let t = table();
     let now = timer::ticks();
     if now >= t.deadline {
         let limit_ms = timer::ticks_to_ns(t.deadline - super::current().started_at) / 1_000_000;
         exit_current(Outcome::TimeLimit { limit_ms });
+    }
+    let cpu = this_cpu_index();
+    if cpu == SLEEPERS_CPU && now < t.slice_end[cpu] {
+        wake_due_sleepers(now);
+        arm_sleepers_cpu(t.slice_end[cpu]);
+        return;
     }
     yield_now();
 }
@@ -765,8 +817,12 @@ fn resume(pid: u32, slice_end: u64) {
     TPIDR_EL0.set(p.tls);
     // The vDSO's data page is refreshed every time a task gets the CPU.
     crate::vdso::tick();
-    timer::arm_at(slice_end);
     table().slice_end[cpu] = slice_end;
+    if cpu == SLEEPERS_CPU {
+        arm_sleepers_cpu(slice_end);
+    } else {
+        timer::arm_at(slice_end);
+    }
     table().resumed[cpu] += 1;
     // A task resumed inside a handler is inside its entry from EL0, whose
     // frame tops its kernel stack: the frame a panic here reports.
@@ -784,6 +840,9 @@ fn resume(pid: u32, slice_end: u64) {
     p.on_cpu = None;
     crate::arch::aarch64::exception::clear_frame();
     timer::disarm();
+    if cpu == SLEEPERS_CPU {
+        table().cpu0_armed = u64::MAX;
+    }
     // No user tables while the runner runs: what it reaps may free them.
     crate::arch::aarch64::mmu::user_tables::uninstall();
 }

@@ -8,13 +8,14 @@
 //! to. The boot CPU sets its register first thing in `kernel_main`; a
 //! secondary's is set by start.S before it runs any Rust (smp.rs).
 //!
-//! [`CpuLocal`] is the other rule: a value that only the CPU running tasks
-//! touches. Secondary CPUs are brought up and park, taking only IPIs,
-//! whose handlers touch their own `CpuData` (docs/smp.md, phase 1), so
-//! exactly one CPU runs kernel code beyond its own bring-up, and the kernel runs with interrupts masked there: at most
-//! one thread is in the kernel at a time and no lock is needed. The
-//! scheduler's table and `Shared<T>` (process/) rely on it; the second
-//! phase of the SMP issue replaces them with locks.
+//! [`CpuLocal`] is the other rule: a value that only the CPU holding the
+//! big kernel lock touches. Every CPU runs tasks (docs/smp.md, phase 2a),
+//! but each takes that lock (kernel_lock.rs) before it runs kernel code
+//! for them and the kernel runs with interrupts masked (an idle CPU's
+//! interrupt handlers, without the lock, touch only their own `CpuData`):
+//! at most one thread is in the kernel's shared state at a time. The
+//! scheduler's table (which checks that the lock is held) and `Shared<T>`
+//! (process/) rely on it; the next phase replaces them with locks.
 //!
 //! What the rule does not cover: `CpuLocal::get`, `Current::get` (so
 //! `process::current()`) and `process::shared::Shared::get` are safe
@@ -342,9 +343,9 @@ pub fn this_cpu() -> &'static CpuData {
 /// A value only the CPU running tasks touches (the module comment's rule).
 pub struct CpuLocal<T>(UnsafeCell<T>);
 
-// SAFETY: only the boot CPU runs kernel code past its own bring-up
-// (secondaries park), and the kernel is never preempted or interrupted:
-// at most one thread touches the value at a time, and no reference
+// SAFETY: only the CPU holding the big kernel lock (kernel_lock.rs)
+// touches these values, and the kernel is never preempted or interrupted
+// there: at most one thread touches the value at a time, and no reference
 // obtained through `get` is kept across a context switch.
 unsafe impl<T> Sync for CpuLocal<T> {}
 // SAFETY: as above.

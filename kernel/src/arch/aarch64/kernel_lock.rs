@@ -247,6 +247,18 @@ fn unlock_by_non_owner(me: u32, owner: u32) -> ! {
     panic!("cpu {} releases the kernel lock held by cpu {} (taken at {})", me, owner, holder_location());
 }
 
+/// Long work under the lock tells the watchdog it is moving on (Linux's
+/// touch_softlockup_watchdog, which kernel loops that cannot schedule call):
+/// a holding is then timed from here. The walks over a whole address space
+/// (munmap, fork, exit of a 400 MiB space: over 2 s on a loaded host at
+/// `SMP=8`) call it every few hundred pages; a CPU stuck elsewhere is still
+/// caught. Only by the holder.
+pub fn touch_watchdog() {
+    if held_here() {
+        LOCK.since.store(timer::ticks(), Ordering::Relaxed);
+    }
+}
+
 /// Whether this CPU holds the lock.
 pub fn held_here() -> bool {
     LOCK.owner.load(Ordering::Relaxed) == this_cpu_index()
