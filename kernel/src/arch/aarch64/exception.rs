@@ -65,19 +65,43 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
 
 /// A synchronous exception or an IRQ from EL0, from the MTE entry work to
 /// the return's (inlined once for each, so that the event is known).
+///
+/// The running process is looked up once for a fault that is resolved
+/// (the common case): a fault never switches tasks, so the process the
+/// entry found is still the one running at the return. After anything
+/// that may (a system call, an interrupt, a signal) it is looked up again.
 #[inline(always)]
 fn from_user(frame: &mut TrapFrame, event: Event) {
+    use super::el0_abort;
+    use crate::signal::deliver;
+
     let p = crate::process::current();
     p.last_spurious = None;
     // The heap's check mode is read once for both ends: it is set at
     // boot (mm/kasan.rs: init), before any entry from EL0.
     let kasan = crate::mm::kasan::mode();
     entry_from_user(p, kasan);
-    match event {
-        Event::Synchronous => super::el0_abort::user_sync(frame),
-        _ => crate::irq::handle(),
-    }
-    let p = crate::signal::deliver::on_return_to_user(frame);
+    let resolved = match event {
+        Event::Synchronous if el0_abort::is_user_abort(frame.esr()) => match el0_abort::user_abort(frame, p) {
+            Ok(p) => Some(p),
+            Err(sig) => {
+                el0_abort::unresolved(frame, sig);
+                None
+            }
+        },
+        Event::Synchronous => {
+            el0_abort::user_sync(frame);
+            None
+        }
+        _ => {
+            crate::irq::handle();
+            None
+        }
+    };
+    let p = match resolved {
+        Some(p) if deliver::nothing_pending(p) => p,
+        _ => deliver::on_return_to_user(frame),
+    };
     exit_to_user(p, kasan);
     crate::fault_cost::finish(frame.entry_ticks[0]);
 }
