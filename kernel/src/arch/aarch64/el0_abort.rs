@@ -11,6 +11,7 @@ use linux_raw_sys::general::{
     SIGSEGV, SIGTRAP, SI_KERNEL, TRAP_BRKPT, TRAP_TRACE,
 };
 
+use super::entry_work::EntryWork;
 use super::esr::{Esr, ExceptionClass, FaultKind};
 use super::trap_frame::TrapFrame;
 use crate::exec::elf::USER_END;
@@ -82,12 +83,18 @@ fn decode(esr: Esr) -> Decoded {
 /// the signal on failure. Inlined, as `decode` and `user_abort`: the fault
 /// path is one function from `user_sync` to the generic resolver.
 #[inline(always)]
-fn resolve_or_signal(p: &mut Process, far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig> {
+fn resolve_or_signal(
+    p: &mut Process,
+    work: EntryWork,
+    far: u64,
+    esr: Esr,
+    access: Access,
+) -> Result<fault::Resolution, Sig> {
     // Linux's do_page_fault: untagged_addr(far), the tag TBI0 ignored.
     let va = untagged_addr(far);
     let result =
         if va >= USER_END { Err(FaultError::Unmapped) } else { fault::handle(p.space(), VirtAddr::new(va), access) };
-    if fault::tracing() {
+    if work.fault_trace() {
         trace(p.pid, far, esr, access, result);
     }
     match result {
@@ -101,7 +108,9 @@ fn resolve_or_signal(p: &mut Process, far: u64, esr: Esr, access: Access) -> Res
         // DSB, which bounds this; at EL0 the timer can always preempt.
         Ok(r) => {
             p.faults.count(r.what);
-            crate::fault_cost::note(r);
+            if work.fault_cost() {
+                crate::fault_cost::note(r);
+            }
             Ok(r.what)
         }
         Err(FaultError::Unmapped) => Err(MAPERR),
@@ -148,10 +157,10 @@ pub fn is_user_abort(esr: Esr) -> bool {
 /// fault was resolved, the signal otherwise, for [`unresolved`] (which the
 /// caller makes once `p` is dropped: it looks the process up itself).
 #[inline(always)]
-pub fn user_abort(frame: &TrapFrame, p: &'static mut Process) -> Result<&'static mut Process, Sig> {
+pub fn user_abort(frame: &TrapFrame, p: &'static mut Process, work: EntryWork) -> Result<&'static mut Process, Sig> {
     let esr = frame.esr();
     match decode(esr) {
-        Decoded::Resolve { access } => resolve_or_signal(p, frame.far, esr, access).map(|_| p),
+        Decoded::Resolve { access } => resolve_or_signal(p, work, frame.far, esr, access).map(|_| p),
         Decoded::Signal(sig) => Err(sig),
     }
 }
@@ -204,7 +213,7 @@ fn force(frame: &TrapFrame, sig: Sig, addr: u64) {
 #[cold]
 #[inline(never)]
 fn aborted(frame: &TrapFrame) {
-    if let Err(sig) = user_abort(frame, process::current()) {
+    if let Err(sig) = user_abort(frame, process::current(), super::entry_work::read()) {
         unresolved(frame, sig);
     }
 }
@@ -274,7 +283,9 @@ pub fn kernel_access_to_user(frame: &TrapFrame) -> bool {
     let access = (frame.far, frame.elr);
     let p = process::current();
     let resolved = match decode(frame.esr()) {
-        Decoded::Resolve { access } => resolve_or_signal(p, frame.far, frame.esr(), access),
+        Decoded::Resolve { access } => {
+            resolve_or_signal(p, super::entry_work::read(), frame.far, frame.esr(), access)
+        }
         Decoded::Signal(_) => return false,
     };
     match resolved {

@@ -40,8 +40,11 @@ pub fn install_vectors() {
     aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
 }
 
+/// Never returns: it leaves through `exception_return` with SP at `frame`
+/// (`leave`), which restores every register from the frame, so the
+/// compiler has nothing of its own to restore on the way out.
 #[no_mangle]
-extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
+extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) -> ! {
     // Only this CPU's exceptions nest here, with interrupts masked: a load
     // and a store of this CPU's slot, no atomic exchange.
     let slot = this_cpu().current_frame();
@@ -61,6 +64,28 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
         },
     }
     slot.store(previous, Ordering::Relaxed);
+    leave(frame)
+}
+
+/// Ends an exception: SP back at `frame`, the TrapFrame exception_common
+/// pushed (and passed in x0, SP then), and on to `exception_return`
+/// (vectors.S), which restores every register from it and returns with
+/// ERET. What `handle_exception` left on the stack below the frame is
+/// dropped: nothing of it is live, it owns nothing.
+#[inline(always)]
+fn leave(frame: &mut TrapFrame) -> ! {
+    // SAFETY: `frame` is the frame vectors.S pushed on this stack and
+    // handed to handle_exception, SP's value when it was called; the
+    // stack below it holds only handle_exception's own frame, which is
+    // not used again. exception_return reads the frame and ERETs.
+    unsafe {
+        core::arch::asm!(
+            "mov sp, {frame}",
+            "b exception_return",
+            frame = in(reg) frame as *mut TrapFrame,
+            options(noreturn)
+        )
+    }
 }
 
 /// A synchronous exception or an IRQ from EL0, from the MTE entry work to
@@ -77,12 +102,13 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
 
     let p = crate::process::current();
     p.last_spurious = None;
-    // The heap's check mode is read once for both ends: it is set at
-    // boot (mm/kasan.rs: init), before any entry from EL0.
-    let kasan = crate::mm::kasan::mode();
-    entry_from_user(p, kasan);
+    // The boot-time switches (MTE, the heap's check mode, fault tracing
+    // and measurement) are read once for both ends: all are set at boot,
+    // before any entry from EL0.
+    let work = super::entry_work::read();
+    entry_from_user(p, work);
     let resolved = match event {
-        Event::Synchronous if el0_abort::is_user_abort(frame.esr()) => match el0_abort::user_abort(frame, p) {
+        Event::Synchronous if el0_abort::is_user_abort(frame.esr()) => match el0_abort::user_abort(frame, p, work) {
             Ok(p) => Some(p),
             Err(sig) => {
                 el0_abort::unresolved(frame, sig);
@@ -102,8 +128,10 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
         Some(p) if deliver::nothing_pending(p) => p,
         _ => deliver::on_return_to_user(frame),
     };
-    exit_to_user(p, kasan);
-    crate::fault_cost::finish(frame.entry_ticks[0]);
+    exit_to_user(p, work);
+    if work.fault_cost() {
+        crate::fault_cost::finish(frame.entry_ticks[0]);
+    }
 }
 
 /// A new process's or thread's first return to EL0 (vectors.S's
@@ -117,7 +145,7 @@ extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
     let previous = slot.load(Ordering::Relaxed);
     slot.store(frame, Ordering::Relaxed);
     let p = crate::signal::deliver::on_return_to_user(frame);
-    exit_to_user(p, crate::mm::kasan::mode());
+    exit_to_user(p, super::entry_work::read());
     slot.store(previous, Ordering::Relaxed);
 }
 
@@ -128,13 +156,14 @@ extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
 /// - in sync mode PSTATE.TCO (set by the exception) is cleared, so that the
 ///   kernel's unprivileged accesses to user memory are tag-checked like the
 ///   process's own and a mismatch ends the copy with EFAULT, not a signal.
-fn entry_from_user(p: &mut crate::process::Process, kasan: crate::mm::kasan::Mode) {
+#[inline(always)]
+fn entry_from_user(p: &mut crate::process::Process, work: super::entry_work::EntryWork) {
     use tock_registers::interfaces::{Readable, Writeable};
 
     use super::mte_control::CheckMode;
     use super::regs::{TFSR::TF0, TFSRE0_EL1};
 
-    if !super::mte::tagging_enabled() {
+    if !work.tagging() {
         return;
     }
     if TFSRE0_EL1.is_set(TF0) {
@@ -143,13 +172,13 @@ fn entry_from_user(p: &mut crate::process::Process, kasan: crate::mm::kasan::Mod
         TFSRE0_EL1.set(0);
         p.mte_async_fault = true;
     }
-    crate::mm::kasan::check_async_fault_in(kasan, "kernel entry");
+    crate::mm::kasan::check_async_fault_if(work.heap_async(), "kernel entry");
     // With the heap tagged, the kernel's own accesses are checked, so TCO
     // is cleared for every task (Linux's mte_disable_tco_entry with
     // kasan_hw_tags_enabled()); LDTR/STTR follow TCF0, so a task with
     // checks off still sees no checks in its system calls. The heap's mode
     // first: with it on, the task's mode is not read.
-    if kasan != crate::mm::kasan::Mode::Off || p.mte.mode() == CheckMode::Sync {
+    if work.heap_checks() || p.mte.mode() == CheckMode::Sync {
         // SAFETY: PSTATE.TCO only decides whether tag checks apply; the SPSR
         // restores the process's own value on return.
         unsafe { core::arch::asm!(".arch_extension memtag", "msr tco, #0", options(nomem, nostack)) };
@@ -162,10 +191,11 @@ fn entry_from_user(p: &mut crate::process::Process, kasan: crate::mm::kasan::Mod
 /// not sent SEGV_MTEAERR for a system call's copy (with checks off TCF0
 /// records nothing; in sync mode a kernel mismatch is an EFAULT).
 /// `p` is the running process, as `on_return_to_user` returned it.
-fn exit_to_user(p: &crate::process::Process, kasan: crate::mm::kasan::Mode) {
+#[inline(always)]
+fn exit_to_user(p: &crate::process::Process, work: super::entry_work::EntryWork) {
     use super::mte_control::CheckMode;
-    crate::mm::kasan::check_async_fault_in(kasan, "kernel exit");
-    if super::mte::tagging_enabled() && p.mte.mode() == CheckMode::Async {
+    crate::mm::kasan::check_async_fault_if(work.heap_async(), "kernel exit");
+    if work.tagging() && p.mte.mode() == CheckMode::Async {
         super::mte::discard_kernel_async_faults();
     }
 }

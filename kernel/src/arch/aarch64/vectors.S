@@ -4,9 +4,10 @@
 // Sixteen entries of 0x80 bytes, in four groups: current EL with SP_EL0,
 // current EL with SP_ELx, lower EL in AArch64, lower EL in AArch32; each group
 // has synchronous, IRQ, FIQ and SError. Every entry makes room for the frame,
-// saves x0/x1, puts its number (0..15) in x0 and branches to the common code,
+// saves x0/x1, puts its number (0..15) in x1 and branches to the common code,
 // which saves the rest and calls handle_exception(frame, kind) in
-// exception.rs. The layout must match TrapFrame in trap_frame.rs.
+// exception.rs, which ends by branching to exception_return with SP at the
+// frame. The layout must match TrapFrame in trap_frame.rs.
 //
 // Entries from EL1 first check that the frame fits on the stack, as Linux's
 // kernel_ventry does (arch/arm64/kernel/entry.S): a kernel stack overflow
@@ -40,7 +41,7 @@
     stp     x0, x1, [sp, #TF_X0]
     mrs     x0, cntpct_el0
     str     x0, [sp, #TF_ENTRY]
-    mov     x0, #\kind
+    mov     x1, #\kind
     b       exception_common
 .endm
 
@@ -56,7 +57,7 @@
 2:  stp     x0, x1, [sp, #TF_X0]
     mrs     x0, cntpct_el0
     str     x0, [sp, #TF_ENTRY]
-    mov     x0, #\kind
+    mov     x1, #\kind
     b       exception_common
 1:  // Past the bottom of a stack, or on the overflow stack. TPIDR_EL0 and
     // TPIDRRO_EL0 are free to hold SP and x0: nothing returns to EL0 from
@@ -106,7 +107,7 @@ kernel_stack_overflow:
     stp     x0, x1, [sp, #TF_X0]
     mrs     x0, cntpct_el0
     str     x0, [sp, #TF_ENTRY]
-    mov     x0, #KIND_STACK_OVERFLOW
+    mov     x1, #KIND_STACK_OVERFLOW
     b       exception_common
 
 exception_common:
@@ -135,11 +136,11 @@ exception_common:
     stp     x29, x2, [sp, #TF_FRAME]
     add     x29, sp, #TF_FRAME
 
-    mov     x1, x0                  // kind
-    mov     x0, sp                  // &mut TrapFrame
+    mov     x0, sp                  // &mut TrapFrame; x1 is the kind
     bl      handle_exception
-
-    b       exception_return
+    // handle_exception never returns: it leaves through exception_return
+    // itself, with SP at the frame (exception.rs: leave).
+    udf     #0
 
     // Where a new process or thread starts: its kernel stack holds a
     // TrapFrame built by the loader or copied by clone, and switch_context
