@@ -143,6 +143,12 @@ BOOT_SMP=2 boot selftests_pass_when_entered_at_el1 virt,mte=on "selftest" 0 \
     'heap tags: on, sync mode' \
     'PASS tag_mismatch_in_el1_is_a_sync_tag_check_fault' 'PASS pan_stops_a_plain_el1_load_from_a_user_page' \
     'PASS pxn_stops_el1_executing_a_user_page' ', 0 skipped$'
+# Eight CPUs, every per-CPU slot taken (MAX_CPUS): the bring-up, the IPI
+# checks and CPU_ON's refusals (NoSlot before the firmware) still hold.
+BOOT_SMP=8 boot selftests_pass_with_eight_cpus_up virt,mte=on "selftest" 0 \
+    'cpu 7: MPIDR 0x7, parked, entered at EL1' '8 of 8 CPUs up \(PSCI [0-9.]+ through HVC\)' \
+    'PASS cpu_on_refusals_are_decoded_and_keep_nothing' 'PASS reschedule_ipi_reaches_each_parked_cpu' \
+    'PASS stop_ipi_stops_the_last_parked_cpu' ', 0 failed, '
 BOOT_SMP=2 boot selftests_pass_when_entered_at_el2 virt,mte=on,virtualization=on "selftest" 0 \
     'entered at EL2, dropped to EL1 with HCR_EL2.ATA set' 'tagging on' \
     'cpu 1: MPIDR 0x1, parked, entered at EL2, ' '2 of 2 CPUs up \(PSCI [0-9.]+ through SMC\)' \

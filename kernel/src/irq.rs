@@ -7,6 +7,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use aarch64_cpu::asm::barrier;
 use log::{info, warn};
 use spin::Once;
 
@@ -38,33 +39,64 @@ pub fn init(boot: &BootInfo) -> bool {
     };
     let driver = GIC.call_once(|| GicV2::new(dist, cpu));
     driver.init();
-    record_this_cpu_interface(driver);
     driver.enable(boot.timer_intid);
     TIMER_INTID.store(boot.timer_intid, Ordering::Relaxed);
+    record_this_cpu_interface(driver);
+    // A uniprocessor GICv2 reads GICD_ITARGETSR0..7 as zero (IHI 0048B
+    // 4.3.12; QEMU with -smp 1): no interface bit, so no IPIs.
+    let targets = cpu_local::this_cpu().gic_targets();
     info!(
-        "GICv2: distributor {}, CPU interface {}; timer INTID {}; boot CPU's interface {:#04x}",
+        "GICv2: distributor {}, CPU interface {}; timer INTID {}; boot CPU's interface {}",
         gic.distributor,
         gic.cpu_interface,
         boot.timer_intid,
-        cpu_local::this_cpu().gic_targets().0
+        IfaceBits(targets)
     );
     true
 }
 
+/// A CPU's GIC interface bit for the log: the mask, or why there is none.
+struct IfaceBits(CpuTargets);
+
+impl core::fmt::Display for IfaceBits {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("none (uniprocessor GIC: no IPIs)")
+        } else {
+            write!(f, "bit {:#04x}", self.0 .0)
+        }
+    }
+}
+
 /// A secondary CPU's own GIC CPU interface, with the distributor the boot
 /// CPU set up (smp.rs): its SGIs enabled, its timer interrupt (a PPI,
-/// banked per CPU) disabled, its interface number recorded.
+/// banked per CPU) enabled as on the boot CPU, its interface number
+/// recorded. The timer is the CPU's own and stopped (smp.rs disarms it
+/// first), so a parked CPU gets nothing from it; a CPU that runs tasks
+/// needs it for their time limits and slices, as Linux's
+/// arch_timer_starting_cpu enables the timer's PPI on every CPU.
 pub fn init_this_cpu() {
     if let Some(gic) = GIC.get() {
         gic.init_cpu_interface();
+        if let Some(intid) = timer_intid() {
+            gic.enable(intid);
+        }
         record_this_cpu_interface(gic);
     }
 }
 
 /// This CPU's GIC CPU interface bit into its `CpuData`, where IPIs to it
-/// look it up (Linux's gic_cpu_init filling gic_cpu_map).
+/// look it up (Linux's gic_cpu_init filling gic_cpu_map), with which of
+/// its private interrupts are forwarded (for the self-tests).
 fn record_this_cpu_interface(gic: &GicV2) {
-    cpu_local::this_cpu().set_gic_targets(gic.this_cpu_interface());
+    let cpu = cpu_local::this_cpu();
+    cpu.set_gic_targets(gic.this_cpu_interface());
+    cpu.set_private_irqs_enabled(gic.private_enabled());
+}
+
+/// The generic timer's INTID (a PPI), once the GIC is up.
+pub fn timer_intid() -> Option<u32> {
+    Some(TIMER_INTID.load(Ordering::Relaxed)).filter(|&intid| intid != u32::MAX)
 }
 
 /// Raises SGI `sgi` on the CPU interfaces `targets`; `false` without a
@@ -86,6 +118,15 @@ enum Taken {
 fn take() -> Option<Taken> {
     let gic = GIC.get()?;
     let irq = gic.acknowledge()?;
+    if irq.sgi().is_some() {
+        // What the sender stored before its GICD_SGIR write (ipi.rs:
+        // raise, DMB ISHST) is read after the GICC_IAR read that took the
+        // SGI, not before: the IAR read is a Device load, and later Normal
+        // loads may otherwise be satisfied ahead of it. Linux's
+        // gic_handle_irq: smp_rmb() for INTIDs 0..15, paired with
+        // gic_ipi_send_mask's dmb(ishst).
+        barrier::dmb(barrier::ISHLD);
+    }
     let intid = irq.intid();
     let timer_intid = TIMER_INTID.load(Ordering::Relaxed);
     if intid == timer_intid {

@@ -12,9 +12,11 @@ use crate::console::panic_print;
 /// The CPU whose panic is being reported, or `NO_CPU`.
 static PANIC_CPU: AtomicUsize = AtomicUsize::new(NO_CPU);
 const NO_CPU: usize = usize::MAX;
-/// How long the other CPUs get to take the Stop IPI: 100 ms of the
-/// virtual counter (Linux's smp_send_stop waits up to a second).
-const STOP_TIMEOUT_NS: u64 = 100_000_000;
+/// How long the other CPUs get to take the Stop IPI: a second of the
+/// virtual counter, as Linux's smp_send_stop waits (USEC_PER_SEC). Spent
+/// only on a CPU that does not stop; a parked vCPU is a host thread that
+/// a loaded host may take tens of milliseconds to run.
+const STOP_TIMEOUT_NS: u64 = 1_000_000_000;
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
@@ -59,7 +61,7 @@ fn report_cpus(me: usize, not_stopped: ipi::CpuSet) {
         match cpu.state() {
             cpu_local::CpuState::Stopped => panic_print(format_args!("{} {} stopped", sep, cpu.index())),
             _ if not_stopped.contains(cpu.index()) => {
-                panic_print(format_args!("{} {} still running after 100 ms", sep, cpu.index()))
+                panic_print(format_args!("{} {} still running after {} ms", sep, cpu.index(), STOP_TIMEOUT_NS / 1_000_000))
             }
             state => panic_print(format_args!("{} {} {:?}", sep, cpu.index(), state)),
         }

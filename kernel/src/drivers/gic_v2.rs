@@ -52,8 +52,11 @@ register_structs! {
 pub const DISTRIBUTOR_SIZE: u64 = 0x1000;
 pub const CPU_INTERFACE_SIZE: u64 = 0x2000;
 
-/// INTID 1023: no interrupt was pending when IAR was read.
-const SPURIOUS: u32 = 1023;
+/// INTIDs 1020..1023 are special (IHI 0048B 3.2.5): 1023 "no interrupt
+/// pending", 1022 a Group 1 interrupt seen by a Secure read, 1020 and 1021
+/// reserved. None is an acknowledged interrupt, so none is ended (Linux's
+/// gic_handle_irq: `if (unlikely(irqnr >= 1020)) break;`).
+const FIRST_SPECIAL: u32 = 1020;
 /// INTIDs 0..15 are SGIs, 16..31 PPIs (IHI 0048B, 2.2.1).
 const SGI_COUNT: u32 = 16;
 /// The priority every interrupt gets: the middle of the range, above the
@@ -112,6 +115,12 @@ impl core::ops::BitOr for CpuTargets {
 pub struct Acknowledged(u32);
 
 impl Acknowledged {
+    /// What GICC_IAR returned, if it names an interrupt to handle and end.
+    pub fn from_iar(iar: u32) -> Option<Self> {
+        let irq = Self(iar);
+        (irq.intid() < FIRST_SPECIAL).then_some(irq)
+    }
+
     pub fn intid(self) -> u32 {
         self.0 & 0x3ff
     }
@@ -174,6 +183,12 @@ impl GicV2 {
         CpuTargets(mask as u8)
     }
 
+    /// This CPU's banked GICD_ISENABLER0: which of its SGIs and PPIs
+    /// (bit n: INTID n) the distributor forwards to it.
+    pub fn private_enabled(&self) -> u32 {
+        self.dist.isenabler[0].get()
+    }
+
     /// Unmasks interrupt `intid` at the default priority (for a PPI, on
     /// this CPU only: its registers are banked).
     pub fn enable(&self, intid: u32) {
@@ -188,10 +203,10 @@ impl GicV2 {
         self.dist.sgir.set((u32::from(targets.0) << 16) | u32::from(sgi.0));
     }
 
-    /// Takes the highest-priority pending interrupt, if any.
+    /// Takes the highest-priority pending interrupt, if any (none for a
+    /// special INTID: `Acknowledged::from_iar`).
     pub fn acknowledge(&self) -> Option<Acknowledged> {
-        let iar = Acknowledged(self.cpu.iar.get());
-        (iar.intid() != SPURIOUS).then_some(iar)
+        Acknowledged::from_iar(self.cpu.iar.get())
     }
 
     /// Signals that `irq` has been handled: GICC_EOIR gets what GICC_IAR
@@ -204,3 +219,4 @@ impl GicV2 {
         self.cpu.eoir.set(irq.0);
     }
 }
+

@@ -45,7 +45,7 @@
 
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use super::context::{switch_context, KernelContext};
 use crate::drivers::gic_v2::CpuTargets;
@@ -74,8 +74,14 @@ pub enum CpuState {
 
 impl CpuState {
     /// Whether the CPU is up and takes interrupts: it may be sent an IPI.
+    /// Every state named, no wildcard: a state added later (a secondary
+    /// that runs tasks) must be placed here, or `send_ipi` would refuse it
+    /// and a wake-up's Reschedule would be lost.
     pub fn is_online(self) -> bool {
-        matches!(self, Self::Boot | Self::Parked)
+        match self {
+            Self::Boot | Self::Parked => true,
+            Self::Off | Self::Starting | Self::Stopped => false,
+        }
     }
 }
 
@@ -114,6 +120,10 @@ pub struct CpuData {
     need_resched: AtomicBool,
     /// Reschedule IPIs taken here, for the self-tests.
     reschedules_taken: AtomicU64,
+    /// Which of its private interrupts (INTIDs 0..31) the GIC forwards to
+    /// it, read back from its banked GICD_ISENABLER0 at its GIC bring-up
+    /// (irq.rs), for the self-tests.
+    private_irqs_enabled: AtomicU32,
 }
 
 const _: () = assert!(core::mem::offset_of!(CpuData, overflow_stack_top) == 0);
@@ -137,6 +147,7 @@ impl CpuData {
             gic_targets: AtomicU8::new(0),
             need_resched: AtomicBool::new(false),
             reschedules_taken: AtomicU64::new(0),
+            private_irqs_enabled: AtomicU32::new(0),
         }
     }
 
@@ -204,6 +215,12 @@ impl CpuData {
     /// A Reschedule IPI arrived here (ipi.rs): flag and count it.
     pub fn note_reschedule(&self) {
         self.reschedules_taken.fetch_add(1, Ordering::Relaxed);
+        self.request_resched();
+    }
+
+    /// Sets the need-resched flag, on this CPU (a Reschedule of itself,
+    /// ipi.rs, or the IPI's handler).
+    pub fn request_resched(&self) {
         self.need_resched.store(true, Ordering::Release);
     }
 
@@ -215,6 +232,16 @@ impl CpuData {
     /// How many Reschedule IPIs this CPU has taken.
     pub fn reschedules_taken(&self) -> u64 {
         self.reschedules_taken.load(Ordering::Relaxed)
+    }
+
+    /// Its GICD_ISENABLER0 as read at its GIC bring-up (bit n: INTID n).
+    pub fn private_irqs_enabled(&self) -> u32 {
+        self.private_irqs_enabled.load(Ordering::Relaxed)
+    }
+
+    /// Called on the CPU itself, at its GIC bring-up (irq.rs).
+    pub fn set_private_irqs_enabled(&self, bits: u32) {
+        self.private_irqs_enabled.store(bits, Ordering::Relaxed);
     }
 
     /// Called on the CPU itself as it stops for good (ipi.rs); the

@@ -12,7 +12,8 @@
 //! - `Reschedule` sets its "need resched" flag and counts the IPI, nothing
 //!   else: an IRQ from EL0 returns through the return-to-user path, where
 //!   the scheduler reads the flag ([`take_need_resched`]); Linux's
-//!   scheduler_ipi likewise only sets TIF_NEED_RESCHED.
+//!   scheduler_ipi likewise only sets TIF_NEED_RESCHED. A CPU's
+//!   Reschedule of itself sets its flag directly, with no SGI.
 //! - `Stop` parks the CPU for good with every interrupt masked, marked
 //!   `Stopped` (Linux's ipi_cpu_stop -> local_cpu_stop); `panic.rs` sends
 //!   it to every other CPU before its report (Linux's smp_send_stop).
@@ -126,8 +127,19 @@ fn raise(targets: CpuTargets, ipi: Ipi) -> Result<(), IpiError> {
 }
 
 /// Sends `ipi` to CPU `cpu` (this one included); refused, with nothing
-/// sent, for a CPU that does not exist or takes no interrupt.
+/// sent, for a CPU that does not exist or takes no interrupt. A
+/// Reschedule of this CPU sets its flag at once, with no SGI: one to
+/// itself would wait, pending, until this CPU unmasks interrupts (at its
+/// next entry to EL0, after the check it was meant for), and a
+/// uniprocessor GIC gives no interface bit to send it to (Linux's
+/// resched_curr: TIF_NEED_RESCHED set locally, IPI_RESCHEDULE only to
+/// another CPU).
 pub fn send_ipi(cpu: usize, ipi: Ipi) -> Result<(), IpiError> {
+    let me = cpu_local::this_cpu();
+    if ipi == Ipi::Reschedule && cpu == me.index() {
+        me.request_resched();
+        return Ok(());
+    }
     raise(targets_of(cpu)?, ipi)
 }
 
@@ -150,7 +162,11 @@ pub fn send_ipi_all_but_self(ipi: Ipi) -> Result<CpuSet, IpiError> {
 }
 
 /// Whether a Reschedule IPI came to this CPU since the last call: for the
-/// scheduler, on the way back to EL0 or in its idle loop.
+/// scheduler, on the way back to EL0 or in its idle loop. An idle loop
+/// calls it with interrupts masked, then WFIs (a pending SGI ends the
+/// wait), then opens them to take the SGI (smp.rs: park): called with
+/// them open, a Reschedule taken between the call and the WFI would set
+/// the flag and leave the CPU asleep until some other interrupt.
 pub fn take_need_resched() -> bool {
     cpu_local::this_cpu().take_need_resched()
 }

@@ -178,14 +178,12 @@ pub fn start_cpu(conduit: Conduit, mpidr: Mpidr) -> Result<&'static CpuData, Sta
     let stack = KernelStack::new(BOOT_STACK_PAGES).ok_or(StartError::NoMemory)?;
     let overflow = KernelStack::new(OVERFLOW_STACK_PAGES).ok_or(StartError::NoMemory)?;
     cpu.prepare(mpidr.0, stack.range(), overflow.top().as_u64());
-    let entry = virt_to_phys(VirtAddr::new(secondary_entry as *const () as u64)).expect("start.S is in the image");
     // The secondary reads its CpuData with its MMU on (coherent), but
     // only a DSB makes the stores of `prepare` complete before CPU_ON
     // (the release store orders them, it does not wait for them); Linux's
     // __cpu_up gets it from cleaning secondary_data to the PoC, as here.
     cache::clean_to_poc(VirtAddr::new(cpu as *const CpuData as u64), core::mem::size_of::<CpuData>());
-    let ret = psci::call(conduit, psci::CPU_ON_64, mpidr.0, entry.as_u64(), cpu as *const CpuData as u64);
-    if let Err(e) = PsciError::check(ret) {
+    if let Err(e) = cpu_on(conduit, mpidr, cpu) {
         cpu.mark_off();
         return Err(StartError::Psci(e));
     }
@@ -196,6 +194,16 @@ pub fn start_cpu(conduit: Conduit, mpidr: Mpidr) -> Result<&'static CpuData, Sta
         return Err(StartError::Silent);
     }
     Ok(cpu)
+}
+
+/// PSCI CPU_ON of `mpidr` at start.S's `secondary_entry`, with `cpu` as
+/// the context id start.S puts in TPIDR_EL1; the firmware's refusal
+/// decoded. `start_cpu` is the one caller that may expect success; the
+/// self-tests call it for CPUs the firmware must refuse (one that is on,
+/// one that does not exist), which works with every per-CPU slot taken.
+pub fn cpu_on(conduit: Conduit, mpidr: Mpidr, cpu: &CpuData) -> Result<(), PsciError> {
+    let entry = virt_to_phys(VirtAddr::new(secondary_entry as *const () as u64)).expect("start.S is in the image");
+    PsciError::check(psci::call(conduit, psci::CPU_ON_64, mpidr.0, entry.as_u64(), cpu as *const CpuData as u64))
 }
 
 /// First Rust code on a secondary, called by start.S with the MMU on, on
@@ -223,7 +231,7 @@ extern "C" fn secondary_main(cpu: &'static CpuData, entry_el: u64) -> ! {
 /// A parked CPU: WFI, then IRQs open for an instant so that what ended
 /// the wait is taken (`irq::handle_in_kernel`), as Linux's idle loop runs
 /// cpu_do_idle with interrupts masked and unmasks them after. Only SGIs
-/// reach it (its PPIs are disabled, its timer stopped): a Reschedule IPI
+/// reach it (its timer stopped, other PPIs disabled): a Reschedule IPI
 /// is counted in its `CpuData`, a Stop ends here for good (ipi.rs). Phase
 /// 2 replaces this with the scheduler's idle loop.
 fn park() -> ! {
