@@ -149,7 +149,7 @@ fn trace(pid: process::Pid, far: u64, esr: Esr, access: Access, result: Result<f
 /// the classes `user_abort` takes, told by number as `user_sync` tells them.
 #[inline(always)]
 pub fn is_user_abort(esr: Esr) -> bool {
-    esr.ec() & !0b100 == 0x20
+    esr.ec() | 0b100 == 0x24
 }
 
 /// An instruction or data abort taken from EL0 by `p`, the current process
