@@ -127,6 +127,7 @@ mod boot {
         crate::mm::zero_page::init();
         crate::vdso::init();
         crate::mm::fault::set_tracing(boot.arg("trace") == Some("faults"));
+        crate::arch::aarch64::mmu::user_tables::limit_asids(boot.arg("asid_bits"));
         if boot.has_arg("bench") {
             crate::fault_cost::enable();
         }

@@ -9,7 +9,7 @@
 
 use crate::arch::aarch64::mmu::layout::phys_to_virt;
 use crate::arch::aarch64::mmu::pte::{Attributes, MapFlags, MemoryType};
-use crate::arch::aarch64::mmu::table::{PageSlot, PageTable};
+use crate::arch::aarch64::mmu::table::{EntryChanged, PageSlot, PageTable};
 use crate::arch::aarch64::mmu::user_tables::{self, Asid, FrameTables};
 use crate::arch::aarch64::{mte, page_fill, tlb};
 
@@ -17,6 +17,7 @@ use core::ops::ControlFlow;
 
 use super::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 use super::frame::{self, Clear, Frame};
+use super::tlb_gather::{Gather, GatherOps};
 use super::vma::{Area, AreaFlags, AreaSet, Prot, ProtectError, TooManyAreas};
 
 const PAGE: u64 = PAGE_SIZE as u64;
@@ -61,54 +62,31 @@ fn check_every(n: &mut usize) -> ControlFlow<()> {
     }
 }
 
-/// TLB invalidation for a walk that changes many pages: one TLBI per page
-/// for the first MAX_TLBI_OPS, then the whole ASID once at the end (Linux's
-/// __flush_tlb_range falls back to flush_tlb_mm past MAX_TLBI_OPS; under
-/// QEMU a TLBI costs microseconds, and mprotect of 262,144 present pages
-/// took 0.8 s with one per page). Nothing runs at EL0 before `finish`.
-struct RangeFlush {
-    asid: u16,
-    pages: usize,
+/// An address space's TLB maintenance and frame freeing, for the
+/// [`Gather`] of a walk that changes its entries (mm/tlb_gather.rs: clear,
+/// invalidate, wait, then free). Nothing runs at EL0 on this CPU before the
+/// gather is dropped; on the others, threads of the space may, which is why
+/// every invalidation is broadcast (TLBI ...IS) and waited for (DSB ISH).
+struct UserTlb(u16);
+
+impl GatherOps for UserTlb {
+    #[inline(always)]
+    fn start_page_flush(&mut self, va: VirtAddr) {
+        tlb::start_flush_user_page(self.0, va.as_u64());
+    }
+    fn wait(&mut self) {
+        tlb::wait_for_flushes();
+    }
+    fn flush_space(&mut self) {
+        tlb::flush_asid(self.0);
+    }
+    fn free(&mut self, f: Frame) {
+        frame::put(f);
+    }
 }
 
-/// Linux's MAX_TLBI_OPS (PTRS_PER_PTE).
-const MAX_TLBI_OPS: usize = 512;
-
-/// Frames a range walk holds before it waits for their TLB entries to go
-/// and frees them (Linux's mmu_gather batch, on the stack here).
-const FREE_BATCH: usize = 64;
-
-impl RangeFlush {
-    fn new(asid: u16) -> Self {
-        Self { asid, pages: 0 }
-    }
-
-    fn invalidate(&mut self, va: VirtAddr) {
-        self.pages += 1;
-        if self.pages <= MAX_TLBI_OPS {
-            tlb::start_flush_user_page(self.asid, va.as_u64());
-        }
-    }
-
-    /// Waits for the invalidations so far (a walk frees a batch of frames
-    /// after it) and starts counting again.
-    fn sync(&mut self) {
-        tlb::wait_for_flushes();
-        if self.pages > MAX_TLBI_OPS {
-            tlb::flush_asid(self.asid);
-        }
-        self.pages = 0;
-    }
-
-    /// Waits for the invalidations: after it, no TLB entry of a changed page
-    /// is left.
-    fn finish(self) {
-        tlb::wait_for_flushes();
-        if self.pages > MAX_TLBI_OPS {
-            tlb::flush_asid(self.asid);
-        }
-    }
-}
+/// The gather of a walk over this kind of space.
+type SpaceGather = Gather<UserTlb>;
 
 fn ownership_of(attrs: Attributes) -> Ownership {
     if attrs.flags.contains(MapFlags::SPECIAL) {
@@ -159,10 +137,12 @@ pub struct AddressSpace {
     /// LOCK_ONFAULT with MCL_ONFAULT), munlockall clears them (Linux's
     /// mm->def_flags). Not inherited by fork or exec.
     pub def_flags: AreaFlags,
-    /// Tasks of this space now inside a populate, which gives the CPU away
-    /// between pages (mm/populate.rs: the calls that change areas wait for
-    /// none to be left, as Linux's mmap_lock keeps them out).
-    pub populating: u32,
+    /// The thread ids of the tasks of this space now inside a populate,
+    /// which gives the CPU away between pages (mm/populate.rs: the calls
+    /// that change areas wait for none to be left, as Linux's mmap_lock
+    /// keeps them out). Ids, not a count: a task ended without returning
+    /// from its populate is seen to be gone.
+    pub populating: alloc::vec::Vec<u32>,
     table: Option<PageTable>,
     asid: Asid,
     areas: AreaSet,
@@ -205,7 +185,7 @@ impl AddressSpace {
             vdso: None,
             layout: ProgramLayout::default(),
             def_flags: AreaFlags::empty(),
-            populating: 0,
+            populating: alloc::vec::Vec::new(),
             table: Some(table),
             asid: Asid::new(),
             areas: AreaSet::new(),
@@ -387,27 +367,28 @@ impl AddressSpace {
     /// range; each entry is cleared and its TLB entry invalidated before any
     /// frame is freed (Linux's mmu_gather order: unmap, flush, free).
     pub fn zap(&mut self, start: VirtAddr, end: VirtAddr) -> Result<(), Interrupted> {
-        let mut flush = RangeFlush::new(self.asid.value());
-        // The owned frames taken, freed a batch at a time once their TLB
-        // entries are gone: no list on the kernel heap.
-        let mut batch = [Frame::containing(PhysAddr::new(0)); FREE_BATCH];
-        let (mut held, mut freed, mut n) = (0, 0, 0);
+        let mut gather = self.gather();
+        self.zap_into(&mut gather, start, end)
+    }
+
+    fn gather(&self) -> SpaceGather {
+        Gather::new(UserTlb(self.asid.value()))
+    }
+
+    /// `zap`'s walk, its frames on `gather` (Linux's unmap_vmas into the
+    /// caller's mmu_gather). Order rule: each entry cleared, then its TLB
+    /// entry invalidated, then (once the gather waited for the
+    /// invalidations) its frame freed.
+    fn zap_into(&mut self, gather: &mut SpaceGather, start: VirtAddr, end: VirtAddr) -> Result<(), Interrupted> {
+        let (mut freed, mut n) = (0, 0);
         let flow = self.table().take_pages(&mut FrameTables, start, end, &mut |va, pa, attrs| {
-            flush.invalidate(va);
+            gather.invalidate(va);
             if !attrs.flags.contains(MapFlags::SPECIAL) {
-                if held == FREE_BATCH {
-                    flush.sync();
-                    batch.iter().for_each(|&f| frame::put(f));
-                    held = 0;
-                }
-                batch[held] = Frame::containing(pa);
-                held += 1;
+                gather.remove_page(Frame::containing(pa));
                 freed += 1;
             }
             check_every(&mut n)
         });
-        flush.finish();
-        batch[..held].iter().for_each(|&f| frame::put(f));
         self.owned.now -= freed;
         if flow.is_break() {
             return Err(Interrupted);
@@ -419,19 +400,30 @@ impl AddressSpace {
     /// frees the page tables that lie wholly in the gap left between the
     /// areas around it (Linux's free_pgtables). Nothing changes if cutting
     /// the areas would make too many.
+    ///
+    /// Order rule (Linux's unmap_region: one mmu_gather for the pages and
+    /// the tables): pages and tables go on one gather, and are freed only
+    /// after their invalidation (a flush of the whole ASID once a table is
+    /// on it, for the walk caches) has completed on every CPU.
+    ///
+    /// The areas removed outlive the gather (declared before it, so dropped
+    /// after it on every path): an area may hold the last reference to its
+    /// backing object (shared memory, a reference page, a file's pages),
+    /// whose drop frees the object's frames, which this space's entries
+    /// mapped until the gather's flush.
     pub fn unmap(&mut self, start: VirtAddr, end: VirtAddr) -> Result<(), UnmapError> {
         // The common case, one whole area, without a list of the pieces.
-        if let Some(area) = self.areas.remove_exact(start, end) {
-            self.zap(area.start, area.end).map_err(|Interrupted| UnmapError::Interrupted)?;
-        } else {
-            for area in self.areas.remove_range(start, end).map_err(|_| UnmapError::TooManyAreas)? {
-                self.zap(area.start, area.end).map_err(|Interrupted| UnmapError::Interrupted)?;
-            }
+        let exact = self.areas.remove_exact(start, end);
+        let pieces = match exact {
+            Some(_) => alloc::vec::Vec::new(),
+            None => self.areas.remove_range(start, end).map_err(|_| UnmapError::TooManyAreas)?,
+        };
+        let mut gather = self.gather();
+        for area in exact.iter().chain(pieces.iter()) {
+            self.zap_into(&mut gather, area.start, area.end).map_err(|Interrupted| UnmapError::Interrupted)?;
         }
         let hole = self.areas.hole_around(start, end, VirtAddr::new(crate::exec::layout::USER_END));
-        if self.table().free_tables(&mut FrameTables, (start, end), hole, &mut user_tables::free_table) {
-            tlb::flush_asid(self.asid.value());
-        }
+        self.table().free_tables(&mut FrameTables, (start, end), hole, &mut |pa| gather.remove_table(pa));
         Ok(())
     }
 
@@ -449,11 +441,15 @@ impl AddressSpace {
         add_flags: AreaFlags,
     ) -> Result<(), ProtectError> {
         let before = self.areas.protect_range(start, end, prot, add_flags)?;
-        let asid = self.asid.value();
         let mut n = 0;
         for old in before {
             let now = self.areas.find(old.start).cloned().expect("just protected");
-            let mut flush = RangeFlush::new(asid);
+            // Order rule: each entry rewritten, then invalidated; the call
+            // returns only once every CPU dropped the old permissions (a
+            // downgrade frees nothing, but a write through a stale
+            // writable entry after mprotect returned would be one the
+            // program was told cannot happen).
+            let mut flush = self.gather();
             let flow = self.table().for_each_page(&mut FrameTables, old.start, old.end, &mut |va, mut slot| {
                 let Some((pa, attrs)) = slot.page() else { return ControlFlow::Continue(()) };
                 let ownership = ownership_of(attrs);
@@ -476,12 +472,12 @@ impl AddressSpace {
                 // nG only; it is not what allows AP[1] and UXN here.) The
                 // frame's tags are valid before it becomes Tagged
                 // (`attributes`: make_tags_valid), and the old entry leaves
-                // the TLBs after the store (RangeFlush, DSB ISHST first).
+                // the TLBs after the store (the gather, DSB ISHST first).
                 slot.set(pa, Self::attributes(&now, Frame::containing(pa), ownership));
                 flush.invalidate(va);
                 check_every(&mut n)
             });
-            flush.finish();
+            drop(flush);
             if flow.is_break() {
                 return Err(ProtectError::Interrupted);
             }
@@ -517,20 +513,50 @@ pub struct UserPage<'a> {
     owned: &'a mut OwnedFrames,
 }
 
-impl UserPage<'_> {
-    /// What is mapped here.
-    pub fn mapped(&self) -> Option<(PhysAddr, Ownership)> {
-        let (pa, special) = self.slot.frame()?;
+/// A page's entry as a fault first read it (Linux's orig_pte).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntrySnapshot(u64);
+
+impl EntrySnapshot {
+    /// What was mapped then.
+    #[inline(always)]
+    pub fn mapped(self) -> Option<(PhysAddr, Ownership)> {
+        let (pa, special) = PageSlot::frame_in(self.0)?;
         Some((pa, if special { Ownership::Special } else { Ownership::Owned }))
+    }
+}
+
+impl UserPage<'_> {
+    /// The entry now, for [`Self::map_if_unchanged`].
+    #[inline(always)]
+    pub fn snapshot(&self) -> EntrySnapshot {
+        EntrySnapshot(self.slot.bits())
     }
 
     /// Maps `frame` with the attributes of `area`, in place of whatever was
-    /// mapped ([`Self::replace`]); an owned old frame loses this owner.
+    /// mapped (`replace_if`); an owned old frame loses this owner.
     #[inline(always)]
     pub fn map(&mut self, frame: Frame, area: &Area, ownership: Ownership) {
+        let expected = self.snapshot();
+        let mapped = self.map_if_unchanged(expected, frame, area, ownership);
+        debug_assert!(mapped, "nothing changes the entry between the two reads");
+    }
+
+    /// [`Self::map`] if the entry is still what `before` saw (Linux's
+    /// pte_same): a fault that allocated (or looked up) a frame after
+    /// reading the entry maps it only if no other fault changed the entry
+    /// meanwhile, checked by the same read that starts the replacement,
+    /// under the lock that orders faults on this entry (mm/fault.rs:
+    /// `resolve`). `false`, nothing written and `frame` still the caller's,
+    /// if it changed.
+    #[inline(always)]
+    pub fn map_if_unchanged(&mut self, before: EntrySnapshot, frame: Frame, area: &Area, ownership: Ownership) -> bool {
         let attrs = AddressSpace::attributes(area, frame, ownership);
-        if let Some((old, old_attrs)) = self.replace(frame.start(), attrs) {
+        let Ok(old) = self.replace_if(before, frame.start(), attrs) else { return false };
+        if let Some((old, old_attrs)) = old {
             if !old_attrs.flags.contains(MapFlags::SPECIAL) {
+                // After the broadcast invalidation in `replace_if`: no CPU
+                // can reach the old frame through this entry any more.
                 frame::put(Frame::containing(old));
                 self.owned.now -= 1;
             }
@@ -539,6 +565,7 @@ impl UserPage<'_> {
             self.owned.now += 1;
             self.owned.peak = self.owned.peak.max(self.owned.now);
         }
+        true
     }
 
     /// Writes the entry for `pa` with `attrs`; a valid entry already there
@@ -574,17 +601,30 @@ impl UserPage<'_> {
     ///    with EFAULT (`kernel_access_to_user`), so the kernel cannot spin.
     ///    The barrier would cost every fault; its absence costs a retry on
     ///    the rare one that races the store.
+    ///
+    /// The invalidation in steps 2-4 is broadcast and complete before this
+    /// returns, so the caller may free the old frame (copy-on-write's
+    /// shared frame, losing an owner): no CPU's TLB can reach it through
+    /// this entry any more.
+    ///
+    /// Done only if the entry is still `before` (step 1's read compares);
+    /// `Err`, nothing written, otherwise.
     #[inline(always)]
-    pub fn replace(&mut self, pa: PhysAddr, attrs: Attributes) -> Option<(PhysAddr, Attributes)> {
-        // Step 1 (PageSlot::clear writes only over a valid entry).
-        let old = self.slot.clear();
+    fn replace_if(
+        &mut self,
+        before: EntrySnapshot,
+        pa: PhysAddr,
+        attrs: Attributes,
+    ) -> Result<Option<(PhysAddr, Attributes)>, EntryChanged> {
+        // Step 1 (PageSlot::clear_if writes only over a valid entry).
+        let old = self.slot.clear_if(before.0)?;
         if old.is_some() {
             // Steps 2-4.
             tlb::flush_user_page(self.asid, self.va.as_u64());
         }
         // Step 5; step 6 left out (above).
         self.slot.set(pa, attrs);
-        old
+        Ok(old)
     }
 
     /// Gives write access back to the page mapped here, nothing else
@@ -675,7 +715,18 @@ impl AddressSpace {
                 break;
             }
         }
-        // The parent's pages that became read-only, on every path.
+        // Order rule (Linux's dup_mmap: flush_tlb_mm before mmap_lock is
+        // released): the parent's pages that became read-only leave every
+        // CPU's TLB, on every path, before fork returns and so before the
+        // child can run. Until then a sibling thread running at EL0 on
+        // another CPU may still write through its stale writable entry into
+        // a page the child now shares; such a write is one that happened
+        // before the fork (both see it), and every later one faults and
+        // copies. The walk itself runs under the lock that also orders the
+        // copy-on-write reuse in mm/fault.rs (the big kernel lock; the
+        // address space's lock, held exclusively here, once faults take it
+        // shared), so no fault of this space makes a page writable again
+        // between its `share` and this flush.
         tlb::flush_asid(self.asid.value());
         result?;
         child.owned.peak = child.owned.now;
@@ -701,18 +752,27 @@ impl AddressSpace {
 }
 
 impl Drop for AddressSpace {
+    /// Order rule (Linux's exit_mmap with a fullmm gather): no TTBR0 points
+    /// at the space any more (this CPU's is switched away here if it still
+    /// does: an exit or exec drops the old space after installing the new
+    /// one or none; another CPU's runner uninstalls a space when its task
+    /// leaves, and a CPU running a thread of the space holds a reference to
+    /// it), then its whole ASID is invalidated on every CPU, then every
+    /// page and table is freed. Then the ASID is released (user_tables.rs).
     fn drop(&mut self) {
         if let Some(table) = self.table.take() {
+            user_tables::uninstall_if(table.root());
+            // Both callbacks free through the one gather.
+            let gather = core::cell::RefCell::new(Gather::after_space_flushed(UserTlb(self.asid.value())));
             table.destroy(
                 &mut FrameTables,
                 &mut |_, pa, attrs| {
                     if !attrs.flags.contains(MapFlags::SPECIAL) {
-                        frame::put(Frame::containing(pa));
+                        gather.borrow_mut().remove_page(Frame::containing(pa));
                     }
                 },
-                &mut user_tables::free_table,
+                &mut |pa| gather.borrow_mut().remove_table(pa),
             );
         }
-        // Dropping the ASID flushes its TLB entries before it can be reused.
     }
 }

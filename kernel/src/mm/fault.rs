@@ -274,7 +274,9 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) 
     // One walk: the tables above the entry are created now if missing, and
     // the entry is then read and written in place.
     let mut page = pages.page(va).map_err(|_| FaultError::OutOfMemory)?;
-    let present = page.mapped();
+    // The entry as found: compared again before the new one is written.
+    let before = page.snapshot();
+    let present = before.mapped();
     let tagged = area.flags.contains(AreaFlags::MTE) && mte::tagging_enabled();
     let done = |what| Ok(Resolved { what, tagged });
     let private_write = access == Access::Write && !area.flags.contains(AreaFlags::SHARED);
@@ -288,6 +290,13 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) 
         // the rows for a page not there yet, which never match an owned one.
         (_, Some((pa, Ownership::Owned))) if private_write => {
             let old = crate::mm::frame::Frame::containing(pa);
+            // The owner count is read and the entry made writable under the
+            // one lock that fork's `share` and its write-protect also run
+            // under (today the big kernel lock; then the address space's
+            // lock, which fork holds exclusively and faults share, with the
+            // page's table lock around this check and the write, as Linux's
+            // wp_page_reuse under the PTL copy_present_pte holds too): no
+            // fork can add an owner between the two.
             if frame::owners(old) == 1 {
                 // Only the write permission changes (Linux's wp_page_reuse);
                 // an entry that is not an EL0 page is rewritten whole. A
@@ -352,12 +361,28 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) 
             return done(Resolution::Spurious);
         }
     };
+    // Linux's pte_same: another fault on this page (a thread on another
+    // CPU) may have mapped it while this one allocated, copied or looked
+    // up its frame. The entry is compared with what this fault saw and
+    // written under the lock that orders faults on it: today the big
+    // kernel lock (nothing between the read and here gives it up); once
+    // faults run under the address space's shared lock, the page's table
+    // lock, taken here around the check and `map` (Linux's
+    // pte_offset_map_lock after the allocation). The loser gives its
+    // frame back and returns as if handled: the access is retried and
+    // finds the winner's page.
+    //
     // Before the entry can be used (by another thread, on another CPU):
     // QEMU has no instruction cache to go stale, real CPUs do.
     if needs_icache_sync(area.prot, what) {
         crate::arch::aarch64::cache::sync_icache_frame(f);
     }
-    page.map(f, area, ownership);
+    if !page.map_if_unchanged(before, f, area, ownership) {
+        if ownership == Ownership::Owned {
+            frame::put(f);
+        }
+        return done(Resolution::Spurious);
+    }
     done(what)
 }
 

@@ -7,6 +7,7 @@ pub mod frame;
 pub mod heap;
 pub mod memory_map;
 pub mod tagged_addr;
+pub mod tlb_gather;
 pub mod vma;
 
 // Kernel-only: not built for the host unit tests (main.rs: kernel_only!).

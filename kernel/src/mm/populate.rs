@@ -93,27 +93,63 @@ fn mapped_enough(space: &mut AddressSpace, va: VirtAddr, touch: Touch) -> bool {
     touch.force && forced_past_prot && ownership == Ownership::Owned && frame::owners(Frame::containing(pa)) == 1
 }
 
-/// A populate under way in the current address space, counted in
-/// `AddressSpace::populating` from `begin` to the drop: Linux holds
-/// mmap_lock for reading across __get_user_pages, cond_resched included,
-/// so no other thread's mremap, munmap, mmap or mprotect (which take it
-/// for writing) changes the range meanwhile. A thread that another
-/// thread's exit_group ends while it has yielded here never drops it; the
-/// space's every other user ends with it, except a CLONE_VM process
-/// outside the group, whose wait then ends at its SIGKILL or time limit.
-struct Populating;
+/// A populate under way in the current address space, recorded in
+/// `AddressSpace::populating` by thread id from `begin` to the drop: Linux
+/// holds mmap_lock for reading across __get_user_pages, cond_resched
+/// included, so no other thread's mremap, munmap, mmap or mprotect (which
+/// take it for writing) changes the range meanwhile.
+///
+/// The record is undone on every way out: the drop on each return (an
+/// error, SIGKILL or the time limit seen between pages included), and, for
+/// a task ended while it had yielded here without ever returning (another
+/// thread's exit_group makes it a zombie and frees its kernel stack; exec's
+/// de_thread removes it), by `wait_for_populates`, which drops the ids of
+/// tasks that are gone, zombies, or in another space. A count could not be
+/// undone for them: a CLONE_VM process outside the group then waited in
+/// its next mmap until its own time limit
+/// (`populate_ended_by_exit_group_unblocks_shared_space`).
+struct Populating {
+    tid: u32,
+}
 
 impl Populating {
-    fn begin() -> Self {
-        process::current().space().populating += 1;
-        Populating
+    fn begin() -> Result<Self, PopulateError> {
+        let p = process::current();
+        let tid = p.pid.0;
+        let tasks = &mut p.space().populating;
+        tasks.try_reserve(1).map_err(|_| PopulateError::OutOfMemory)?;
+        tasks.push(tid);
+        Ok(Populating { tid })
     }
 }
 
 impl Drop for Populating {
     fn drop(&mut self) {
-        process::current().space().populating -= 1;
+        let tasks = &mut process::current().space().populating;
+        if let Some(i) = tasks.iter().position(|&t| t == self.tid) {
+            tasks.swap_remove(i);
+        }
+        forget_if_empty(tasks);
     }
+}
+
+/// An empty list gives its heap back (the runner counts every byte a
+/// program leaves behind, and the space may outlive the program's last
+/// populate by long).
+fn forget_if_empty(tasks: &mut alloc::vec::Vec<u32>) {
+    if tasks.is_empty() {
+        *tasks = alloc::vec::Vec::new();
+    }
+}
+
+/// Whether task `tid`, recorded as populating the current space, may still
+/// be inside that populate: it exists, has not ended, and still runs in
+/// this space.
+fn still_populating(tid: u32) -> bool {
+    let me = process::current();
+    process::get(tid).is_some_and(|t| {
+        t.state != process::State::Zombie && alloc::sync::Arc::ptr_eq(&t.mm, &me.mm)
+    })
 }
 
 /// Linux's mmap_write_lock_killable for the calls that change the areas:
@@ -121,16 +157,21 @@ impl Drop for Populating {
 /// space is inside a populate (it yields between pages), so that the
 /// range it works on does not change under it. `Err` if this task must
 /// stop meanwhile (SIGKILL, the run's time limit: EINTR, as Linux's
-/// killable wait). The populate ends without waiting for anyone, so this
-/// cannot deadlock.
+/// killable wait). The populate ends without waiting for anyone, and a task
+/// that ended inside one is not waited for, so this cannot deadlock.
 pub fn wait_for_populates() -> Result<(), Interrupted> {
-    while process::current().space().populating > 0 {
+    loop {
+        let tasks = &mut process::current().space().populating;
+        tasks.retain(|&tid| still_populating(tid));
+        forget_if_empty(tasks);
+        if tasks.is_empty() {
+            return Ok(());
+        }
         if process::long_work_must_stop() {
             return Err(Interrupted);
         }
         process::yield_now();
     }
-    Ok(())
 }
 
 /// Faults in every page of `[start, end)` (page aligned, inside one area
@@ -138,7 +179,7 @@ pub fn wait_for_populates() -> Result<(), Interrupted> {
 /// process. Stops at the first page that fails: the pages before it stay
 /// mapped, belonging to their area like any faulted page.
 pub fn populate_pages(start: VirtAddr, end: VirtAddr, touch: Touch) -> Result<(), PopulateError> {
-    let _populating = Populating::begin();
+    let _populating = Populating::begin()?;
     let access = if touch.write { Access::Write } else { Access::Read };
     let mut va = start;
     let mut n: u64 = 0;

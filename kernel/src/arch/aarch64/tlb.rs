@@ -38,11 +38,13 @@ pub fn flush_asid(asid: u16) {
     unsafe { core::arch::asm!("dsb ishst", "tlbi aside1is, {0}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
 }
 
-/// Drops every entry of every address space, kernel ones too (TLBI
-/// VMALLE1IS): a new ASID generation (mmu/asid.rs).
-pub fn flush_all() {
+/// Drops every entry of every address space, kernel ones too, from this
+/// CPU's TLB only (TLBI VMALLE1, then DSB NSH: Linux's
+/// local_flush_tlb_all): the flush a CPU owes after an ASID rollover
+/// (mmu/asid.rs), done before it next runs a user space.
+pub fn flush_all_local() {
     // SAFETY: as above.
-    unsafe { core::arch::asm!("dsb ishst", "tlbi vmalle1is", "dsb ish", "isb", options(nostack)) };
+    unsafe { core::arch::asm!("dsb nshst", "tlbi vmalle1", "dsb nsh", "isb", options(nostack)) };
 }
 
 /// Drops kernel (global) entries for `va` in every address space (TLBI VAAE1IS).

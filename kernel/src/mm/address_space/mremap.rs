@@ -11,10 +11,9 @@
 //! to the program (docs/fault-path.md, "Moving pages: mremap").
 
 use crate::arch::aarch64::mmu::table::moving::{Moved, Stopped};
-use crate::arch::aarch64::mmu::user_tables::{self, FrameTables};
-use crate::arch::aarch64::tlb;
+use crate::arch::aarch64::mmu::user_tables::FrameTables;
 
-use super::{AddressSpace, OutOfMemory, RangeFlush, AREA_HEAP_BYTES};
+use super::{AddressSpace, OutOfMemory, AREA_HEAP_BYTES};
 use crate::mm::addr::VirtAddr;
 use crate::mm::vma::{Area, Backing};
 
@@ -44,12 +43,15 @@ impl AddressSpace {
         }
         let moved_area = Area { start: new, end: new + new_len, pgoff: area.page_index(old), ..area.clone() };
         self.areas.insert(moved_area).map_err(|()| OutOfMemory)?;
-        let asid = self.asid.value();
-        let mut flush = RangeFlush::new(asid);
-        let mut tables_moved = false;
+        // Order rule: each moved entry (and each moved table's old way in)
+        // invalidated on every CPU before the old range is unmapped or
+        // handed back; tables freed after the flush of the whole ASID.
+        let mut gather = self.gather();
         let mut note = |m: Moved| match m {
-            Moved::Page(va) => flush.invalidate(va),
-            Moved::Table(..) => tables_moved = true,
+            Moved::Page(va) => gather.invalidate(va),
+            // A moved table may sit in the walk caches, which only a flush
+            // by ASID (not by last-level VA) clears.
+            Moved::Table(..) => gather.tables_changed(),
         };
         let result = self.table().move_pages(&mut FrameTables, old, new, old_len, &mut note);
         if let Err(Stopped { done, .. }) = result {
@@ -58,21 +60,14 @@ impl AddressSpace {
             // reached the new addresses meanwhile: their TLB entries go too.
             let _ = self.table().move_pages(&mut FrameTables, new, old, done, &mut note);
             let _ = self.areas.remove_range(new, new + new_len);
-            // The tables made for the destination go as munmap's would;
-            // the flush by ASID below covers the walk caches.
+            // The tables made for the destination go as munmap's would,
+            // freed after the gather's flush by ASID.
             let hole = self.areas.hole_around(new, new + new_len, VirtAddr::new(crate::exec::layout::USER_END));
-            self.table().free_tables(&mut FrameTables, (new, new + new_len), hole, &mut user_tables::free_table);
-            flush.finish();
-            tlb::flush_asid(asid);
+            self.table().free_tables(&mut FrameTables, (new, new + new_len), hole, &mut |pa| gather.remove_table(pa));
             return Err(OutOfMemory);
         }
-        // No TLB entry of an old address is left after this; a moved table
-        // may also sit in the walk caches, which only a flush by ASID (not
-        // by last-level VA) clears.
-        flush.finish();
-        if tables_moved {
-            tlb::flush_asid(asid);
-        }
+        // No TLB entry of an old address is left after this.
+        drop(gather);
         if !keep_old && old_len > 0 {
             // Only areas and emptied tables go: the pages have left. Linux
             // ignores a failure here too (move_vma: "OOM: unable to split

@@ -86,11 +86,18 @@ impl PageSlot<'_> {
         }
     }
 
-    /// The frame mapped here and whether it is special, from the bits
-    /// (`Descriptor::page_frame`).
+    /// The entry's bits as they are now: compared later to see whether
+    /// anyone changed it meanwhile (Linux's orig_pte and pte_same).
     #[inline(always)]
-    pub fn frame(&self) -> Option<(PhysAddr, bool)> {
-        self.read().page_frame()
+    pub fn bits(&self) -> u64 {
+        self.read().0
+    }
+
+    /// The frame and whether it is special, decoded from `bits` read
+    /// earlier (`Descriptor::page_frame`).
+    #[inline(always)]
+    pub fn frame_in(bits: u64) -> Option<(PhysAddr, bool)> {
+        Descriptor(bits).page_frame()
     }
 
     /// Adds write access to the EL0 page mapped here, in place (a
@@ -124,7 +131,31 @@ impl PageSlot<'_> {
         self.write(Descriptor(0));
         old
     }
+
+    /// [`Self::clear`] if the entry's bits are still `expected` (read
+    /// earlier with [`Self::bits`]), from the one read that also decides
+    /// whether there is anything to clear; `Err` and nothing written if
+    /// they changed (Linux's pte_same).
+    #[inline(always)]
+    pub fn clear_if(&mut self, expected: u64) -> Result<Option<(PhysAddr, Attributes)>, EntryChanged> {
+        let d = self.read();
+        if d.0 != expected {
+            return Err(EntryChanged);
+        }
+        if !d.is_valid() {
+            return Ok(None);
+        }
+        self.write(Descriptor(0));
+        Ok(match d.entry(3) {
+            Entry::Leaf(pa, attrs) => Some((pa, attrs)),
+            _ => None,
+        })
+    }
 }
+
+/// An entry was not what its caller read earlier ([`PageSlot::clear_if`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryChanged;
 
 /// A translation-table tree, identified by its level-0 table.
 pub struct PageTable {
@@ -439,10 +470,12 @@ impl PageTable {
     /// entries that meet `[start, end)` are read on the way down (a 4 MB
     /// unmap reads a handful, where checking each table on the way for
     /// emptiness read all 512 entries at every level). A table the range
-    /// only shares with an area stays, empty or not, as in Linux. Returns
-    /// whether any was freed: the caller must then invalidate the walk
-    /// caches (TLBI by ASID), as entries pointing at freed tables may be
-    /// cached.
+    /// only shares with an area stays, empty or not, as in Linux. Each
+    /// table is handed to `free_table` once unlinked (the entry above it
+    /// cleared), children before parents: the caller must not reuse it
+    /// before the walk caches are invalidated (TLBI by ASID), as entries
+    /// pointing at it may be cached on any CPU (mm/tlb_gather.rs holds it
+    /// until then). Returns whether any was unlinked.
     pub fn free_tables(
         &mut self,
         mem: &mut impl TableMemory,

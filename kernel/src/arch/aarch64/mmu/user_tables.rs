@@ -11,7 +11,7 @@ use super::asid::{asid_of, AsidAllocator};
 use super::layout::phys_to_virt;
 use super::table::{Table, TableMemory};
 use crate::mm::addr::PhysAddr;
-use crate::mm::frame::{self, Clear, Frame};
+use crate::mm::frame::{self, Clear};
 
 /// Tables in ordinary frames, reached through the linear map.
 pub struct FrameTables;
@@ -25,28 +25,46 @@ impl TableMemory for FrameTables {
     }
 }
 
-/// Returns a table frame obtained from [`FrameTables`].
-pub fn free_table(pa: PhysAddr) {
-    frame::put(Frame::containing(pa));
-}
+// No `free_table`: a user table frame goes back only through a gather
+// (mm/tlb_gather.rs), after the invalidation that retires it.
 
-/// Makes `root` the user half with `asid`'s ASID, assigning a new one if
-/// its generation has passed (TTBR0_EL1.ASID with TCR_EL1.A1 = 0), and lets
-/// the MMU walk it (TCR_EL1.EPD0 = 0). No TLB flush unless a new ASID
-/// generation began: entries of other address spaces carry other ASIDs.
-/// After a rollover the whole TLB is invalidated once the new TTBR0 is in:
-/// nothing can then refill entries of an old-generation ASID, which another
-/// space may be given next (the walks through the previous TTBR0 are gone).
+/// Makes `root` the user half on this CPU with `asid`'s ASID, assigning a
+/// new one if its generation has passed (TTBR0_EL1.ASID with TCR_EL1.A1 =
+/// 0), and lets the MMU walk it (TCR_EL1.EPD0 = 0). No TLB flush unless a
+/// new ASID generation began since this CPU last installed a space:
+/// entries of other address spaces carry other ASIDs. After a rollover
+/// this CPU's whole TLB is invalidated (locally: every CPU does its own at
+/// its next install, mmu/asid.rs) before the new TTBR0 goes in, under the
+/// allocator's lock, as Linux's check_and_switch_context does: the new
+/// ASID then finds no entry another space left under it, and the walks
+/// that may still run through the previous TTBR0 until the switch fill
+/// entries only of that TTBR0's ASID, which the rollover reserved for this
+/// CPU (so no other space is given it).
 pub fn install(root: PhysAddr, asid: &Asid) {
-    let assigned = ASIDS.lock().assign(asid.0.load(Ordering::Relaxed));
+    let cpu = crate::arch::aarch64::cpu_local::this_cpu().index();
+    let mut asids = ASIDS.lock();
+    let assigned = asids.assign(cpu, asid.0.load(Ordering::Relaxed));
     asid.0.store(assigned.id, Ordering::Relaxed);
+    if assigned.flush_local {
+        crate::arch::aarch64::tlb::flush_all_local();
+    }
     TTBR0_EL1.set(root.as_u64() | ((asid_of(assigned.id) as u64) << 48));
     TCR_EL1.modify(TCR_EL1::EPD0::EnableTTBR0Walks);
     aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
-    if assigned.flush_all {
-        crate::arch::aarch64::tlb::flush_all();
+    drop(asids);
+}
+
+/// Empties the user half of this CPU if it is `root`'s: an address space
+/// being freed must not stay reachable from any TTBR0, where speculative
+/// walks could still read its tables (`AddressSpace`'s drop).
+pub fn uninstall_if(root: PhysAddr) {
+    if TTBR0_EL1.get() & TTBR_BADDR_MASK == root.as_u64() {
+        uninstall();
     }
 }
+
+/// TTBR0_EL1.BADDR (bits 47:1; a table is 4 KiB aligned).
+const TTBR_BADDR_MASK: u64 = 0x0000_ffff_ffff_f000;
 
 /// Empties the user half again: no walks through TTBR0.
 pub fn uninstall() {
@@ -68,13 +86,30 @@ pub fn init_asids() {
     ASIDS.lock().set_bits(bits);
 }
 
+/// `asid_bits=8` on the command line: hand out only the 255 ASIDs of an
+/// 8-bit CPU even where the CPU has 16 bits, so that a test boot with more
+/// than 255 address spaces goes through ASID rollovers (QEMU's `max` CPU
+/// has 16-bit ASIDs, and would never roll over). Boot only, before any user
+/// space exists; any other value is ignored.
+pub fn limit_asids(arg: Option<&str>) {
+    if arg == Some("8") {
+        ASIDS.lock().set_bits(8);
+        log::info!("ASIDs limited to 8 bits (asid_bits=8): rollovers past 255 address spaces");
+    }
+}
+
 /// An address space's ASID (mmu/asid.rs): its id as last assigned, checked
 /// and renewed when the space is installed. Freed ASIDs are flushed before
 /// reuse.
 #[derive(Debug, Default)]
 pub struct Asid(AtomicU64);
 
+/// The allocator and its lock (Linux's cpu_asid_lock), taken by every
+/// install and release. Never taken with another lock held but the caller's
+/// big kernel lock, and nothing is taken under it.
 static ASIDS: spin::Mutex<AsidAllocator> = spin::Mutex::new(AsidAllocator::new());
+
+const _: () = assert!(super::asid::CPUS == crate::arch::aarch64::cpu_local::MAX_CPUS);
 
 impl Asid {
     /// None yet: one is assigned when the space is first installed.
@@ -92,8 +127,14 @@ impl Asid {
 }
 
 impl Drop for Asid {
+    /// The space is installed on no CPU (its drop switched this CPU's TTBR0
+    /// away; the others' runners uninstall it when its task leaves them):
+    /// its ASID is free again once its entries are gone from every TLB.
     fn drop(&mut self) {
-        if let Some(asid) = ASIDS.lock().release(*self.0.get_mut()) {
+        let mut asids = ASIDS.lock();
+        if let Some(asid) = asids.release(*self.0.get_mut()) {
+            // Under the lock: no other CPU can be handed the ASID before
+            // the broadcast invalidation has completed.
             crate::arch::aarch64::tlb::flush_asid(asid);
         }
     }
