@@ -137,26 +137,26 @@ boot() {
     pass "$name"
 }
 
-# The self-tests with a second CPU up and parked (selftest/smp.rs checks it).
+# The self-tests with a second CPU up (selftest/smp.rs checks it).
 BOOT_SMP=2 boot selftests_pass_when_entered_at_el1 virt,mte=on "selftest" 0 \
-    'entered at EL1$' 'cpu 1: MPIDR 0x1, parked, entered at EL1, MTE level [23], stack 0x' 'MTE: level [23] \(MTE[23]\), tag storage present, LDGM/STGM block [0-9]+ bytes, tagging on' \
+    'entered at EL1$' 'cpu 1: MPIDR 0x1, online, entered at EL1, MTE level [23], stack 0x' 'MTE: level [23] \(MTE[23]\), tag storage present, LDGM/STGM block [0-9]+ bytes, tagging on' \
     'heap tags: on, sync mode' \
     'PASS tag_mismatch_in_el1_is_a_sync_tag_check_fault' 'PASS pan_stops_a_plain_el1_load_from_a_user_page' \
     'PASS pxn_stops_el1_executing_a_user_page' ', 0 skipped$'
 # Eight CPUs, every per-CPU slot taken (MAX_CPUS): the bring-up, the IPI
 # checks and CPU_ON's refusals (NoSlot before the firmware) still hold.
 BOOT_SMP=8 boot selftests_pass_with_eight_cpus_up virt,mte=on "selftest" 0 \
-    'cpu 7: MPIDR 0x7, parked, entered at EL1' '8 of 8 CPUs up \(PSCI [0-9.]+ through HVC\)' \
-    'PASS cpu_on_refusals_are_decoded_and_keep_nothing' 'PASS reschedule_ipi_reaches_each_parked_cpu' \
-    'PASS stop_ipi_stops_the_last_parked_cpu' ', 0 failed, '
+    'cpu 7: MPIDR 0x7, online, entered at EL1' '8 of 8 CPUs up \(PSCI [0-9.]+ through HVC\)' \
+    'PASS cpu_on_refusals_are_decoded_and_keep_nothing' 'PASS reschedule_ipi_reaches_each_online_cpu' \
+    'PASS stop_ipi_stops_the_last_online_cpu' ', 0 failed, '
 BOOT_SMP=2 boot selftests_pass_when_entered_at_el2 virt,mte=on,virtualization=on "selftest" 0 \
     'entered at EL2, dropped to EL1 with HCR_EL2.ATA set' 'tagging on' \
-    'cpu 1: MPIDR 0x1, parked, entered at EL2, ' '2 of 2 CPUs up \(PSCI [0-9.]+ through SMC\)' \
+    'cpu 1: MPIDR 0x1, online, entered at EL2, ' '2 of 2 CPUs up \(PSCI [0-9.]+ through SMC\)' \
     'PASS tag_mismatch_in_el1_is_a_sync_tag_check_fault' 'PASS hvc_from_el1_returns_through_the_el2_stub'
 boot boot_without_mte_says_tagging_is_off virt,mte=off "selftest" 0 \
     'MTE: level [01] .*no tag storage: tagging is off' 'heap tags: off \(no MTE tag storage\): heap untagged' 'SKIP stg_through_linear_map_is_read_back_by_ldg' \
     'PASS pan_stops_a_plain_el1_load_from_a_user_page' 'PASS pxn_stops_el1_executing_a_user_page'
-# Four CPUs: the panic stops the three parked ones before its report
+# Four CPUs: the panic stops the three others before its report
 # (panic.rs, Linux's smp_send_stop).
 BOOT_SMP=4 boot kernel_fault_gives_decoded_panic_and_failure_status virt,mte=on "selftest=panic" 1 \
     'KERNEL PANIC: kernel data abort at 0x' '^  on cpu 0; other cpus: 1 stopped, 2 stopped, 3 stopped$' \
@@ -189,7 +189,7 @@ boot heap_use_after_free_in_async_mode_is_found_in_tfsr_el1 virt,mte=on "selftes
     'heap tags: on, async mode' \
     'BUG: KASAN: invalid-access \(asynchronous tag check fault, TFSR_EL1.TF1\) found at the end of the deliberate' \
     'KERNEL PANIC: KASAN: asynchronous tag check fault in the kernel'
-# Two CPUs, so that selftest/smp.rs's parked-CPU check runs (it skips on one).
+# Two CPUs, so that selftest/smp.rs's second-CPU check runs (it skips on one).
 BOOT_SMP=2 boot selftests_pass_with_heap_tags_async virt,mte=on "selftest kasan=async" 0 \
     'heap tags: on, async mode' ', 0 failed, 0 skipped$'
 BOOT_SMP=2 boot selftests_pass_with_heap_tags_off virt,mte=on "selftest kasan=off" 0 \
@@ -224,11 +224,15 @@ INITRD=build/initramfs-tests.cpio boot el0_test_programs_end_as_their_names_say 
 # ASID rollovers (fork_bomb_eagain alone through several).
 INITRD=build/initramfs-tests.cpio boot el0_test_programs_pass_when_entered_at_el2 virt,mte=on,virtualization=on \
     "asid_bits=8 run=/tests" 0 'ASIDs limited to 8 bits' ' 0 failed$'
-# Four CPUs up, three of them parked (docs/smp.md, phase 1): every EL0
-# program still passes on the boot CPU, and the log shows each CPU.
+# Four CPUs up, each running tasks from the shared run queue under the big
+# kernel lock (docs/smp.md): every EL0 program passes, the tests of threads
+# on several CPUs see four, and every CPU ran tasks.
 INITRD=build/initramfs-tests.cpio BOOT_SMP=4 boot el0_test_programs_pass_with_four_cpus_up virt,mte=on "run=/tests" 0 \
-    'cpu 0: MPIDR 0x0 \(boot\), entered at EL1' 'cpu 1: MPIDR 0x1, parked' 'cpu 2: MPIDR 0x2, parked' \
-    'cpu 3: MPIDR 0x3, parked' '4 of 4 CPUs up \(PSCI [0-9.]+ through HVC\); secondaries parked' ' 0 failed$'
+    'cpu 0: MPIDR 0x0 \(boot\), entered at EL1' 'cpu 1: MPIDR 0x1, online' 'cpu 2: MPIDR 0x2, online' \
+    'cpu 3: MPIDR 0x3, online' '4 of 4 CPUs up \(PSCI [0-9.]+ through HVC\); each runs tasks from the shared run queue' \
+    'sched_setaffinity_runs_each_thread_on_its_cpu: 4 threads, each on its own CPU' \
+    'cpu_count_same_in_cpuinfo_sysconf_and_affinity: affinity 4, /proc/cpuinfo 4, _SC_NPROCESSORS_CONF 4, _SC_NPROCESSORS_ONLN 4' \
+    'tasks ran on 4 of 4 CPUs' ' 0 failed$'
 # The system-call fuzzer (20,000 calls of seed 1) in that boot: what
 # `make test` runs of the fuzzer with four CPUs (docs/smp.md, "Tests").
 if grep -q '^PASS /tests/syscall_fuzz: exit 0' "$LOGDIR/el0_test_programs_pass_with_four_cpus_up.log.txt" 2>/dev/null; then

@@ -2,8 +2,8 @@
 //! The EL1 physical timer, for per-program time limits, and the SGIs that
 //! carry inter-processor interrupts (arch/aarch64/ipi.rs). The kernel runs
 //! with interrupts masked, so they are taken at EL0 ([`handle`]), and at
-//! EL1 only where a CPU waits for them with interrupts open: a parked
-//! secondary ([`handle_in_kernel`]).
+//! EL1 only where a CPU waits for them with interrupts open: an idle CPU
+//! ([`handle_in_kernel`]). Each CPU's timer preempts the task it runs.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -71,10 +71,9 @@ impl core::fmt::Display for IfaceBits {
 /// A secondary CPU's own GIC CPU interface, with the distributor the boot
 /// CPU set up (smp.rs): its SGIs enabled, its timer interrupt (a PPI,
 /// banked per CPU) enabled as on the boot CPU, its interface number
-/// recorded. The timer is the CPU's own and stopped (smp.rs disarms it
-/// first), so a parked CPU gets nothing from it; a CPU that runs tasks
-/// needs it for their time limits and slices, as Linux's
-/// arch_timer_starting_cpu enables the timer's PPI on every CPU.
+/// recorded. The timer is the CPU's own: it preempts the tasks this CPU
+/// runs, as Linux's arch_timer_starting_cpu enables the timer's PPI on
+/// every CPU.
 pub fn init_this_cpu() {
     if let Some(gic) = GIC.get() {
         gic.init_cpu_interface();
@@ -152,12 +151,13 @@ pub fn handle() {
 }
 
 /// An IRQ taken at EL1, where a CPU waits with interrupts open (smp.rs:
-/// park): SGIs only. A timer interrupt there has no task to charge; it is
-/// stopped (by `take`) and logged.
+/// wait_for_interrupt, from the scheduler's idle wait): an SGI, or the
+/// timer the idle wait set to end it, which has no task to charge and is
+/// only stopped (by `take`); the idle wait reads the counter.
 pub fn handle_in_kernel() {
     match take() {
         Some(Taken::Sgi(sgi, source)) => ipi::handle(sgi, source),
-        Some(Taken::Timer) => warn!("timer interrupt in the kernel on cpu {}", cpu_local::this_cpu().index()),
+        Some(Taken::Timer) => {}
         Some(Taken::Other(intid)) => warn!("unexpected interrupt {} in the kernel", intid),
         None => {}
     }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "refpage_test.h"
+#include "smp_test.h"
 
 static atomic_int waiter_tid, done;
 static unsigned word;
@@ -48,6 +49,9 @@ static void *waiter(void *arg)
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* The interleaving this test needs is one CPU's (a woken thread runs
+     * only when this one leaves the CPU): every thread stays on CPU 0. */
+    CHECK(pin_to(0) == 0, "sched_setaffinity(CPU 0): errno %d", errno);
     pthread_t t;
     CHECK(pthread_create(&t, NULL, waiter, NULL) == 0, "pthread_create");
     while (atomic_load(&waiter_tid) == 0)

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "refpage_test.h"
+#include "smp_test.h"
 
 static int q[2];
 
@@ -30,6 +31,9 @@ int main(int argc, char **argv)
     if (argc > 1)
         return 0;
     signal(SIGPIPE, SIG_IGN);
+    /* The interleaving this test needs is one CPU's (a woken thread runs
+     * only when this one leaves the CPU): every thread stays on CPU 0. */
+    CHECK(pin_to(0) == 0, "sched_setaffinity(CPU 0): errno %d", errno);
     for (int round = 0; round < 4; round++) {
         int exec = round % 2;
         CHECK(pipe(q) == 0, "pipe: %m");

@@ -3,8 +3,8 @@
  * getcpu follow Linux's rules and tell the truth about the CPUs:
  *  - glibc's sched_getaffinity names as many CPUs as are online (the count
  *    in /sys/devices/system/cpu/online where it exists; this kernel has no
- *    sysfs and one CPU), CPU 0 among them; for another thread (by its tid)
- *    the same;
+ *    sysfs, and /proc/cpuinfo's processor blocks say it), CPU 0 among
+ *    them; for another thread (by its tid) the same;
  *  - the raw system call returns the bytes it copied, min(len,
  *    cpumask_size()); EINVAL for a length that is not a multiple of 8 or
  *    is 0; EFAULT for a bad buffer; ESRCH for a pid that does not exist;
@@ -27,13 +27,14 @@
 #include <unistd.h>
 
 #include "refpage_test.h"
+#include "smp_test.h"
 
-/* CPUs online: sysfs where it exists ("0" or "0-N"), else 1. */
+/* CPUs online: sysfs where it exists ("0" or "0-N"), else /proc/cpuinfo. */
 static int online_cpus(void)
 {
     int fd = open("/sys/devices/system/cpu/online", O_RDONLY);
     if (fd < 0)
-        return 1;
+        return cpuinfo_processors();
     char buf[64] = {0};
     ssize_t n = read(fd, buf, sizeof(buf) - 1);
     close(fd);

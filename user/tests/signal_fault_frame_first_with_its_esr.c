@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "refpage_test.h"
+#include "smp_test.h"
 
 static volatile int order[4], n;
 static volatile uint64_t segv_esr, segv_fault_address, int_esr;
@@ -76,6 +77,9 @@ static long clone_and_fault(void)
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* The interleaving this test needs is one CPU's (the child runs only
+     * when the parent leaves the CPU): parent and child stay on CPU 0. */
+    CHECK(pin_to(0) == 0, "sched_setaffinity(CPU 0): errno %d", errno);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_flags = SA_SIGINFO;

@@ -2,11 +2,28 @@
 //! `struct cpumask`, kernel/sched/core.c), and how many CPUs there are.
 //! Pure logic, tested on the host.
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use crate::syscall::errno::Errno;
 
-/// CPUs this kernel runs tasks on: one, the boot CPU (Linux's
-/// nr_cpu_ids). The issue that brings SMP replaces this constant.
-pub const CPUS: usize = 1;
+/// The CPUs that run tasks, bit n for CPU n (Linux's cpu_online_mask):
+/// the boot CPU, and each secondary as it comes up (arch/aarch64/smp.rs).
+static ONLINE: AtomicU64 = AtomicU64::new(1);
+
+/// CPU `cpu` is up and runs tasks from now on.
+pub fn set_online(cpu: usize) {
+    ONLINE.fetch_or(1 << cpu, Ordering::Relaxed);
+}
+
+/// How many CPUs run tasks.
+pub fn online_count() -> usize {
+    ONLINE.load(Ordering::Relaxed).count_ones() as usize
+}
+
+/// Linux's nr_cpu_ids: one more than the highest CPU number up.
+pub fn nr_cpu_ids() -> usize {
+    64 - ONLINE.load(Ordering::Relaxed).leading_zeros() as usize
+}
 
 /// Bits in the kernel's cpumask: Linux's arm64 default NR_CPUS, so
 /// `cpumask_size()` (what sched_getaffinity copies at most) is 32 bytes
@@ -22,11 +39,16 @@ pub const MASK_BYTES: usize = MASK_BITS / 8;
 pub struct CpuMask([u64; WORDS]);
 
 impl CpuMask {
-    /// Every CPU the kernel runs on (Linux's cpu_active_mask).
+    /// Every CPU the kernel runs tasks on (Linux's cpu_active_mask).
     pub fn active() -> Self {
         let mut m = CpuMask::default();
-        (0..CPUS).for_each(|cpu| m.0[cpu / 64] |= 1 << (cpu % 64));
+        m.0[0] = ONLINE.load(Ordering::Relaxed);
         m
+    }
+
+    /// Whether CPU `cpu` is in the set.
+    pub fn contains(&self, cpu: usize) -> bool {
+        cpu < MASK_BITS && self.0[cpu / 64] & (1 << (cpu % 64)) != 0
     }
 
     /// The mask from the first `bytes.len()` bytes of a user buffer (at
@@ -64,7 +86,7 @@ impl CpuMask {
 pub fn get_len(len: u32) -> Result<usize, Errno> {
     // Linux computes `len * BITS_PER_BYTE` in an unsigned int, which wraps
     // for len >= 2^29: such a length is refused the same way.
-    if (len.wrapping_mul(8) as usize) < CPUS || !len.is_multiple_of(8) {
+    if (len.wrapping_mul(8) as usize) < nr_cpu_ids() || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     Ok((len as usize).min(MASK_BYTES))
@@ -106,5 +128,16 @@ mod tests {
         // Only CPUs that do not exist: nothing to run on.
         assert_eq!(settable(CpuMask::from_bytes(&[0, 0, 0, 0, 0, 0, 0, 0, 0xff])), Err(Errno::EINVAL));
         assert_eq!(CpuMask::from_bytes(&[0xff; 64]).to_bytes(), [0xff; MASK_BYTES]);
+    }
+
+    #[test]
+    fn a_cpu_brought_up_joins_the_active_mask() {
+        set_online(3);
+        assert!(CpuMask::active().contains(0) && CpuMask::active().contains(3));
+        assert!(!CpuMask::active().contains(2) && !CpuMask::active().contains(300));
+        assert_eq!(nr_cpu_ids(), 4);
+        assert_eq!(get_len(8), Ok(8));
+        // Only CPU 3 asked for: it exists now.
+        assert_eq!(settable(CpuMask::from_bytes(&[0x08])), Ok(CpuMask::from_bytes(&[0x08])));
     }
 }

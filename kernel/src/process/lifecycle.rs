@@ -92,6 +92,15 @@ pub struct Process {
     pub vfork_parent: Option<u32>,
     /// Its tracer, and the state of a ptrace-stop (ptrace.rs).
     pub ptrace: super::ptrace::Tracing,
+    /// The CPU running it, from the runner's switch into it until that
+    /// runner has its context saved again (Linux's task->on_cpu): at EL0
+    /// there, in the kernel there, or waiting for the kernel lock at an
+    /// entry. Its kernel stack is in use: no other CPU resumes it, ends it
+    /// in its place or frees it (scheduler.rs).
+    pub on_cpu: Option<usize>,
+    /// The CPUs it may run on (sched_setaffinity; Linux's cpus_mask),
+    /// inherited by clone and kept by exec.
+    pub affinity: super::cpu_mask::CpuMask,
 }
 
 impl Process {

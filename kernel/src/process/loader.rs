@@ -287,5 +287,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         fp: FpState::default(),
         outcome: None,
         ptrace: Default::default(),
+        on_cpu: None,
+        affinity: super::cpu_mask::CpuMask::active(),
     }))
 }

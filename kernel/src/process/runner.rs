@@ -104,5 +104,14 @@ pub fn run_dir(fs: &Initramfs, dir: &str, time_limit_s: u64, mte_level: u8) -> (
             crate::println!("PASS {}: {} ({})", path, outcome, time);
         }
     }
+    let resumed = super::resumed_per_cpu();
+    let ran = resumed.iter().filter(|&&n| n > 0).count();
+    let per_cpu: Vec<String> = resumed.iter().take(super::cpu_mask::nr_cpu_ids()).map(|n| alloc::format!("{}", n)).collect();
+    info!(
+        "tasks ran on {} of {} CPUs (tasks resumed per CPU: {})",
+        ran,
+        super::cpu_mask::online_count(),
+        per_cpu.join(" ")
+    );
     (passed, failed)
 }

@@ -9,14 +9,25 @@
 //! - The runner wakes sleepers whose time has come, reaps the zombies nobody
 //!   else will wait for, and resumes the next runnable process (round robin)
 //!   with its address space, FP state, thread pointer and MTE control.
-//! - One CPU, and the kernel runs with interrupts masked: nothing here needs
-//!   a lock. Processes are boxed, so their addresses (and the contexts saved
-//!   in them) stay put while the table changes, even when exec moves one
-//!   to its leader's pid (`de_thread`).
+//! - Every CPU that is up has a runner (CPU 0's is the test runner's
+//!   `run`, each secondary's is `secondary_loop`), and all of them take
+//!   tasks from the one run queue here. Everything in this file runs under
+//!   the big kernel lock (arch/aarch64/kernel_lock.rs), which a runner
+//!   holds from the moment it looks at the queue, across the switch into a
+//!   task, until that task returns to EL0; and a task entering the kernel
+//!   takes it before anything else. So at most one CPU is in here at a
+//!   time and the one-CPU arguments below still hold, with one addition: a
+//!   task is "on a CPU" (`Process::on_cpu`) from the switch into it until
+//!   its runner has its context back, and such a task is never resumed,
+//!   ended in its place or freed by anyone else (docs/smp.md, section 1).
+//!   Processes are boxed, so their addresses (and the contexts saved in
+//!   them) stay put while the table changes, even when exec moves one to
+//!   its leader's pid (`de_thread`).
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use aarch64_cpu::registers::TPIDR_EL0;
 use tock_registers::interfaces::{Readable, Writeable};
@@ -24,14 +35,20 @@ use tock_registers::interfaces::{Readable, Writeable};
 use super::lifecycle::{Process, State, CURRENT, RUNNER};
 use super::outcome::Outcome;
 use crate::arch::aarch64::context::switch_context;
-use crate::arch::aarch64::cpu_local::CpuLocal;
-use crate::arch::aarch64::timer;
+use crate::arch::aarch64::cpu_local::{this_cpu, CpuLocal, MAX_CPUS};
+use crate::arch::aarch64::ipi::{self, Ipi};
+use crate::arch::aarch64::{kernel_lock, timer};
 use crate::mm::fault::FaultCounters;
 use crate::signal::{QueueFull, SigFields, SigInfo};
 use linux_raw_sys::general::{CLD_EXITED, CLD_KILLED, SIGKILL};
 
 /// Time slice of a process before the timer preempts it.
 const SLICE_NS: u64 = 10_000_000;
+
+/// How long an idle CPU sleeps before it looks at the run queue again
+/// when other CPUs run tasks (a task they wake or start may be for it):
+/// 1 ms, Linux's tick at HZ=1000.
+const IDLE_TICK_NS: u64 = 1_000_000;
 
 /// Most processes and threads alive at once: clone past it fails with
 /// EAGAIN, so a fork bomb cannot take the kernel's memory (Linux's
@@ -43,8 +60,10 @@ struct Table {
     queue: VecDeque<u32>,
     /// When the whole run (the root and its descendants) must end.
     deadline: u64,
-    /// When the running process's time slice ends.
-    slice_end: u64,
+    /// When the time slice of the task running on each CPU ends.
+    slice_end: [u64; MAX_CPUS],
+    /// How many times each CPU has resumed a task, since boot.
+    resumed: [u64; MAX_CPUS],
     /// (tgid, tid) of each exec waiting in de_thread for other threads to
     /// unwind (Linux's signal->group_exec_task): a second exec of the
     /// group loses, and exit_group lets the exec-ing thread unwind.
@@ -55,14 +74,46 @@ static TABLE: CpuLocal<Table> = CpuLocal::new(Table {
     procs: BTreeMap::new(),
     queue: VecDeque::new(),
     deadline: 0,
-    slice_end: 0,
+    slice_end: [0; MAX_CPUS],
+    resumed: [0; MAX_CPUS],
     execing: alloc::vec::Vec::new(),
 });
 
+/// CPUs in their idle wait, which a `wake` kicks with a Reschedule IPI.
+/// Set by the CPU under the lock before it lets the lock go (an IPI sent
+/// from then on stays pending and ends its wait at once), cleared by the
+/// CPU when it wakes, or by the waker that kicks it. Atomics, since the
+/// CPU clears its own without the lock: a waker that finds it just
+/// cleared sends nothing, and the CPU finds the task at its look at the
+/// queue, or at its next tick if another CPU held the lock then.
+static IDLE: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
+
+/// CPUs for which a task that the queuing CPU may not run was queued
+/// since they last looked at the queue (set by `notify` under the lock,
+/// cleared by the CPU under the lock before it looks). An idle CPU with its
+/// hint set waits its turn for the lock; without it, it only tries the lock
+/// and sleeps again if it is held, so that idle CPUs do not spin while
+/// another holds the lock for long (spinning vCPUs take the host's cores
+/// from the one holding it: with a hint for every queued task, forks in a
+/// fork bomb took ten times as long on four CPUs as on one). Seen without
+/// any hint: a task pinned to CPU 3, queued while CPU 3 slept, waited
+/// 300 ms because every try of CPU 3 found the lock taken.
+static PENDING: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
+
 fn table() -> &'static mut Table {
-    // One CPU, interrupts masked in the kernel; callers never keep the
-    // reference across a context switch (cpu_local.rs).
+    // Under the big kernel lock, interrupts masked in the kernel; callers
+    // never keep the reference across a context switch (cpu_local.rs).
+    // Checked: a load and a compare, against a CPU that would otherwise
+    // change the table under another's feet.
+    if !kernel_lock::held_here() {
+        panic!("the scheduler's table touched without the kernel lock");
+    }
     TABLE.get()
+}
+
+/// The CPU this runs on.
+fn this_cpu_index() -> usize {
+    this_cpu().index()
 }
 
 /// What the runner reports about a finished program.
@@ -73,6 +124,15 @@ pub struct Report {
     pub peak_frames: usize,
 }
 
+/// How many times each CPU has resumed a task since boot (the test
+/// runner's closing line says which CPUs ran tasks).
+pub fn resumed_per_cpu() -> [u64; MAX_CPUS] {
+    kernel_lock::lock();
+    let resumed = table().resumed;
+    kernel_lock::unlock();
+    resumed
+}
+
 /// Number of processes alive (zombies included).
 pub fn count() -> usize {
     table().procs.len()
@@ -81,9 +141,36 @@ pub fn count() -> usize {
 /// Adds a process to the table, runnable.
 pub fn admit(process: Box<Process>) {
     let t = table();
-    let pid = process.pid.0;
+    let (pid, affinity) = (process.pid.0, process.affinity);
     t.procs.insert(pid, process);
-    t.queue.push_back(pid);
+    enqueue(pid, affinity);
+}
+
+/// Puts runnable task `pid` at the back of the run queue and tells the
+/// CPUs it may run on (`notify`).
+fn enqueue(pid: u32, affinity: super::cpu_mask::CpuMask) {
+    table().queue.push_back(pid);
+    notify(affinity);
+}
+
+/// A task that may run on the CPUs of `affinity` was queued: one of them
+/// that is idle gets a Reschedule IPI, so that it takes the task now rather
+/// than at its next tick (Linux's ttwu_queue_wakelist / resched_curr); if
+/// the task may not run on this CPU, each of them also gets its `PENDING`
+/// hint (this CPU's runner will not take it, so one of them must).
+fn notify(affinity: super::cpu_mask::CpuMask) {
+    let me = this_cpu_index();
+    let elsewhere_only = !affinity.contains(me);
+    let mut kicked = false;
+    for cpu in (0..MAX_CPUS).filter(|&c| affinity.contains(c)) {
+        if elsewhere_only {
+            PENDING[cpu].store(true, Ordering::Relaxed);
+        }
+        if !kicked && cpu != me && IDLE[cpu].swap(false, Ordering::Relaxed) {
+            let _ = ipi::send_ipi(cpu, Ipi::Reschedule);
+            kicked = true;
+        }
+    }
 }
 
 /// The process with `pid`, if it exists.
@@ -107,11 +194,13 @@ pub fn threads_of(tgid: u32) -> impl Iterator<Item = &'static mut Process> {
 }
 
 /// Removes a zombie from the table; returns it (its kernel stack and the rest
-/// are freed when the box is dropped).
+/// are freed when the box is dropped). Not while a CPU still runs on its
+/// stack: a zombie is off its CPU once its runner has taken the CPU back,
+/// which happens before the kernel lock is let go.
 pub fn reap(pid: u32) -> Option<Box<Process>> {
     let t = table();
     match t.procs.get(&pid) {
-        Some(p) if p.state == State::Zombie => t.procs.remove(&pid),
+        Some(p) if p.state == State::Zombie && p.on_cpu.is_none() => t.procs.remove(&pid),
         _ => None,
     }
 }
@@ -130,8 +219,37 @@ pub fn wake(pid: u32) {
         ) {
             p.state = State::Runnable;
             p.wake_at = None;
-            table().queue.push_back(pid);
+            enqueue(pid, p.affinity);
         }
+    }
+}
+
+/// Makes task `p`, running on another CPU, enter the kernel now (at EL0
+/// there, it takes the IPI; already entering, it finds the IPI taken on its
+/// next return): a signal, a kill or a new affinity is then acted on
+/// without waiting for its timer tick. Linux's kick_process.
+fn kick(p: &Process) {
+    if let Some(cpu) = p.on_cpu.filter(|&c| c != this_cpu_index()) {
+        let _ = ipi::send_ipi(cpu, Ipi::Reschedule);
+    }
+}
+
+/// Task `tid`'s affinity changed (sched_setaffinity from another task):
+/// running where it may no longer run, it is kicked, and leaves that CPU
+/// at once (`on_reschedule`).
+pub fn affinity_changed(tid: u32) {
+    if let Some(p) = get(tid) {
+        kick(p);
+    }
+}
+
+/// A Reschedule IPI came while the current task ran at EL0 (irq.rs): what
+/// it was sent for (a signal, a kill) is handled on the way back to EL0; a
+/// task no longer allowed on this CPU leaves it now (Linux's migration on
+/// an affinity change).
+pub fn on_reschedule() {
+    if !super::current().affinity.contains(this_cpu_index()) {
+        yield_now();
     }
 }
 
@@ -151,6 +269,13 @@ pub fn yield_now() {
     let p = super::current();
     p.state = State::Runnable;
     table().queue.push_back(p.pid.0);
+    // This CPU's runner looks at the queue next, and takes it again unless
+    // another task is ahead: other CPUs are told only when it may no
+    // longer run here (a new affinity). Telling them at every preemption
+    // had idle CPUs spin for the lock at each tick, to steal the task.
+    if !p.affinity.contains(this_cpu_index()) {
+        notify(p.affinity);
+    }
     switch_out(p);
 }
 
@@ -187,6 +312,7 @@ pub fn signal_task(tid: u32, info: SigInfo) -> Result<(), QueueFull> {
     // wake for.
     if t.signals.pending().contains(info.signo) {
         wake_for_signal(t, info.signo);
+        kick(t);
     }
     Ok(())
 }
@@ -255,7 +381,9 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
         .min_by_key(|p| (p.pid.0 != tgid, p.pid.0))
         .map(|p| p.pid.0);
     if let Some(tid) = taker {
-        wake_for_signal(get(tid).expect("found above"), sig);
+        let t = get(tid).expect("found above");
+        wake_for_signal(t, sig);
+        kick(t);
     }
     Ok(true)
 }
@@ -355,6 +483,16 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
             // stack: it sees the outcome there and unwinds.
             continue;
         }
+        if other.on_cpu.is_some() {
+            // On another CPU: at EL0, or entering the kernel on its own
+            // stack, waiting for the kernel lock this CPU holds. It cannot
+            // be ended in its place; killed and kicked, it exits itself at
+            // its next entry (`exit_if_killed`), as Linux's
+            // zap_other_threads SIGKILLs and kicks a running thread. The
+            // group ends when the last of them has.
+            kick(other);
+            continue;
+        }
         if other.state == State::Waiting || other.in_wait && other.state == State::Runnable {
             // Its system call holds references on its kernel stack (the
             // pipe it waits on): woken, it returns and exits on its way
@@ -383,8 +521,10 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
 /// stack and its hold on the old address space, descriptor table and
 /// dispositions go now, so exec finds them unshared). A caller that is not
 /// the leader takes the leader's pid, parent and start time (Linux's
-/// exchange_tids and transfer_pid), so the process keeps its pid. None of
-/// the others is running (one CPU) and none will run again.
+/// exchange_tids and transfer_pid), so the process keeps its pid. A thread
+/// running on another CPU is killed and waited for like one that unwinds:
+/// it exits itself at its next entry to the kernel, and is released only
+/// once off its CPU.
 pub fn de_thread() -> Result<(), ()> {
     let p = super::current();
     let (me, tgid) = (p.pid.0, p.tgid);
@@ -421,16 +561,21 @@ pub fn de_thread() -> Result<(), ()> {
         other
             .outcome
             .get_or_insert_with(|| Outcome::Killed { signal: SIGKILL, reason: String::from("exec in another thread") });
+        // Running on another CPU: it exits at its next entry, now.
+        kick(other);
     }
     for pid in &unwinding {
         wake(*pid);
     }
-    // Also waited for: a thread whose exec lost to this one, unwinding.
+    // Also waited for: a thread whose exec lost to this one, unwinding,
+    // and a thread running on another CPU (State::Running), which exits
+    // at its next entry.
     let busy = |pid: &u32| {
         get(*pid).is_some_and(|o| {
-            o.state != State::Zombie
-                && (unwinding.contains(pid)
-                    || o.outcome.is_some() && matches!(o.state, State::Runnable | State::Running))
+            o.on_cpu.is_some()
+                || o.state != State::Zombie
+                    && (unwinding.contains(pid)
+                        || o.outcome.is_some() && matches!(o.state, State::Runnable | State::Running))
         })
     };
     table().execing.push((tgid, me));
@@ -583,13 +728,13 @@ pub fn long_work_must_stop() -> bool {
 /// a SIGKILL they would send) waiting. Only between steps that hold no
 /// borrow of the task or its address space: other tasks run meanwhile.
 pub fn cond_resched() {
-    if super::has_current() && timer::ticks() >= table().slice_end {
+    if super::has_current() && timer::ticks() >= table().slice_end[this_cpu_index()] {
         yield_now();
     }
 }
 
-/// The timer fired at EL0: the run's time is up, the slice is over, or it
-/// fired early for someone else.
+/// The timer fired at EL0 (this CPU's own timer, for the task on this
+/// CPU): the run's time is up, or the slice is over.
 pub fn on_timer_interrupt() {
     let t = table();
     let now = timer::ticks();
@@ -600,13 +745,17 @@ pub fn on_timer_interrupt() {
     yield_now();
 }
 
-/// Resumes `pid` until it leaves the CPU again.
+/// Resumes `pid` on this CPU until it leaves the CPU again; the kernel
+/// lock is held throughout (the task lets it go on its way to EL0 and takes
+/// it again at its next entry).
 fn resume(pid: u32, slice_end: u64) {
     let Some(p) = get(pid) else { return };
-    if p.state != State::Runnable {
+    if p.state != State::Runnable || p.on_cpu.is_some() {
         return;
     }
+    let cpu = this_cpu_index();
     p.state = State::Running;
+    p.on_cpu = Some(cpu);
     crate::fault_cost::first_el0_entry();
     p.space().activate();
     p.fp.restore();
@@ -617,19 +766,140 @@ fn resume(pid: u32, slice_end: u64) {
     // The vDSO's data page is refreshed every time a task gets the CPU.
     crate::vdso::tick();
     timer::arm_at(slice_end);
-    table().slice_end = slice_end;
+    table().slice_end[cpu] = slice_end;
+    table().resumed[cpu] += 1;
+    // A task resumed inside a handler is inside its entry from EL0, whose
+    // frame tops its kernel stack: the frame a panic here reports.
+    crate::arch::aarch64::exception::set_user_frame(&p.kstack);
     // The process's context was saved by `switch_out` or made by
     // `new_user_entry`, on its own live kernel stack; the runner's context
     // is saved in RUNNER, which the process switches back to.
     CURRENT.run(&RUNNER, p, |p| &p.context);
+    // Back with the kernel lock still held since the task's switch_out:
+    // its context is saved, so it may run elsewhere from now on. A task
+    // another CPU wakes meanwhile waits for this lock, and so is never
+    // resumed before its context is saved (xv6's argument for holding
+    // ptable.lock across swtch). The box is still in the table (a task on
+    // a CPU is never freed), maybe under another pid (de_thread).
+    p.on_cpu = None;
+    crate::arch::aarch64::exception::clear_frame();
     timer::disarm();
     // No user tables while the runner runs: what it reaps may free them.
     crate::arch::aarch64::mmu::user_tables::uninstall();
 }
 
+/// Sleepers whose time has come are woken.
+fn wake_due_sleepers(now: u64) {
+    // One at a time, so that nothing is allocated when nothing is due (the
+    // runners look every time round; the test runner counts heap bytes).
+    while let Some(pid) = table()
+        .procs
+        .values()
+        .find(|p| {
+            matches!(p.state, State::Sleeping | State::WaitingForFutex | State::Waiting)
+                && p.wake_at.is_some_and(|w| w <= now)
+        })
+        .map(|p| p.pid.0)
+    {
+        wake(pid);
+    }
+}
+
+/// Takes from the run queue the first task this CPU may run: runnable,
+/// on no CPU, and with `cpu` in its affinity. Entries for tasks that are
+/// gone or no longer runnable are dropped on the way.
+fn pick(cpu: usize) -> Option<u32> {
+    let t = table();
+    let mut i = 0;
+    while let Some(&pid) = t.queue.get(i) {
+        match t.procs.get(&pid) {
+            Some(p) if p.state == State::Runnable => {
+                if p.on_cpu.is_none() && p.affinity.contains(cpu) {
+                    t.queue.remove(i);
+                    return Some(pid);
+                }
+                i += 1;
+            }
+            _ => {
+                t.queue.remove(i);
+            }
+        }
+    }
+    None
+}
+
+/// One turn of this CPU's runner, the kernel lock held: the first task
+/// this CPU may run is resumed until it leaves the CPU. False when there
+/// was none.
+fn run_next(now: u64) -> bool {
+    let Some(pid) = pick(this_cpu_index()) else { return false };
+    let slice_end = (now + timer::ns_to_ticks(SLICE_NS)).min(table().deadline);
+    resume(pid, slice_end);
+    true
+}
+
+/// Lets the CPUs waiting for the kernel lock in, then takes it again, as
+/// xv6's scheduler releases ptable.lock between two passes. Between two
+/// tasks, so that one CPU's runner does not keep the others out for as
+/// long as it finds work.
+fn let_others_in() {
+    kernel_lock::let_waiters_in();
+}
+
+/// An idle CPU waits, without the kernel lock, until `until` (its timer) or
+/// any other interrupt; with interrupts masked, a pending one only ends the
+/// WFI (docs/smp.md, section 1).
+fn idle_until(until: u64) {
+    let cpu = this_cpu_index();
+    IDLE[cpu].store(true, Ordering::Relaxed);
+    kernel_lock::unlock();
+    sleep_until(until);
+    IDLE[cpu].store(false, Ordering::Relaxed);
+}
+
+/// Waits until the counter reaches `until` (this CPU's timer wakes it) or
+/// a Reschedule IPI comes (another CPU queued a task for it: `wake`).
+fn sleep_until(until: u64) {
+    timer::arm_at(until);
+    while timer::ticks() < until && !ipi::take_need_resched() {
+        crate::arch::aarch64::smp::wait_for_interrupt();
+    }
+    timer::disarm();
+}
+
+/// A secondary CPU's runner, for as long as the kernel runs: the tasks of
+/// the run queue it may run, one after another, and an idle wait when
+/// there is none (arch/aarch64/smp.rs starts it once the CPU is set up).
+pub fn secondary_loop() -> ! {
+    loop {
+        // Only when no other CPU holds it or waits for it: an idle CPU
+        // that spun for the lock would slow the one holding it (under
+        // QEMU, vCPUs share the host's cores) and could do nothing anyway.
+        let me = this_cpu_index();
+        if PENDING[me].load(Ordering::Relaxed) {
+            kernel_lock::lock();
+        } else if !kernel_lock::try_lock() {
+            sleep_until(timer::ticks() + timer::ns_to_ticks(IDLE_TICK_NS));
+            continue;
+        }
+        // Whatever is queued for this CPU from now on sets the hint again.
+        PENDING[me].store(false, Ordering::Relaxed);
+        // Sleepers are CPU 0's to wake (`run`): a look at every task, which
+        // the idle CPUs would otherwise take every tick, holding the lock.
+        while run_next(timer::ticks()) {
+            let_others_in();
+        }
+        // Nothing for this CPU: sleep a tick, or until a CPU that queues a
+        // task for it sends a Reschedule IPI (`wake`).
+        idle_until(timer::ticks() + timer::ns_to_ticks(IDLE_TICK_NS));
+    }
+}
+
 /// Runs `root` and everything it starts until all of them are gone or the
-/// time limit passes; returns how `root` ended.
+/// time limit passes; returns how `root` ended. CPU 0 runs tasks here while
+/// the other CPUs run them in `secondary_loop`.
 pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
+    kernel_lock::lock();
     let start = timer::ticks();
     let mut deadline = start + timer::ns_to_ticks(time_limit_ns);
     let root_pid = root.pid.0;
@@ -642,21 +912,11 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
         faults: FaultCounters::default(),
         peak_frames: 0,
     };
+    let several_cpus = super::cpu_mask::online_count() > 1;
 
     loop {
         let now = timer::ticks();
         let t = table();
-        // Sleepers whose time has come.
-        let due: alloc::vec::Vec<u32> = t
-            .procs
-            .values()
-            .filter(|p| {
-                matches!(p.state, State::Sleeping | State::WaitingForFutex | State::Waiting)
-                    && p.wake_at.is_some_and(|w| w <= now)
-            })
-            .map(|p| p.pid.0)
-            .collect();
-        due.into_iter().for_each(wake);
         // Zombies whose parent is the runner (or gone): reap them.
         let orphans: alloc::vec::Vec<u32> = t
             .procs
@@ -687,7 +947,9 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
             let limit_ms = timer::ticks_to_ns(deadline - start) / 1_000_000;
             // Tasks on wait queues hold references on their kernel stacks:
             // they are woken to return from their system calls and exit
-            // (`exit_if_killed`) before the rest is dropped; until they
+            // (`exit_if_killed`) before the rest is dropped; so are tasks
+            // running on another CPU, which exit at their next entry (their
+            // timer is set for the deadline at the latest). Until they
             // have, the run goes on (whatever else runs meets the expired
             // timer at once and exits too).
             let waiting: alloc::vec::Vec<u32> = t
@@ -702,11 +964,16 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                 }
                 wake(pid);
             }
-            let unwinding = t.procs.values().any(|p| p.state == State::Runnable && p.outcome.is_some());
+            for p in t.procs.values_mut().filter(|p| p.on_cpu.is_some() && p.state != State::Zombie) {
+                p.outcome.get_or_insert(Outcome::TimeLimit { limit_ms });
+                kick(p);
+            }
+            let unwinding =
+                t.procs.values().any(|p| p.on_cpu.is_some() || p.state == State::Runnable && p.outcome.is_some());
             if !unwinding {
                 // Time is up for the whole run: everything left is killed.
                 for (pid, p) in core::mem::take(&mut t.procs) {
-                    log::info!("pid {} ({}) stopped by the {} ms time limit", pid, p.name, limit_ms);
+                    log::info!("pid {} ({}) stopped by the {} ms time limit ({:?})", pid, p.name, limit_ms, p.state);
                     if pid == root_pid {
                         report.outcome = Outcome::TimeLimit { limit_ms };
                         report.faults = p.faults;
@@ -718,34 +985,36 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                 break;
             }
         }
-        match t.queue.pop_front() {
-            Some(pid) => {
-                let slice_end = (now + timer::ns_to_ticks(SLICE_NS)).min(deadline);
-                resume(pid, slice_end);
-            }
-            None => {
-                // Nothing runnable: wait for the next wake-up or the deadline.
-                let next = t.procs.values().filter_map(|p| p.wake_at).min().unwrap_or(deadline).min(deadline);
-                let stuck = |p: &Process| {
-                    matches!(p.state, State::Zombie | State::WaitingForChild | State::WaitingForVfork | State::Traced)
-                        || (matches!(p.state, State::WaitingForFutex | State::Waiting) && p.wake_at.is_none())
-                };
-                if t.procs.values().all(|p| stuck(p)) && next == deadline {
-                    // Everyone waits for something no one left can do: end
-                    // the run now rather than at the time limit.
-                    log::warn!("deadlock: every process waits for a child, a futex or a wait queue; ending the run");
-                    deadline = now;
-                    t.deadline = now;
-                    continue;
-                }
-                timer::arm_at(next);
-                while timer::ticks() < next {
-                    aarch64_cpu::asm::wfi();
-                }
-                timer::disarm();
-            }
+        // Sleepers whose time has come: woken here, by CPU 0's runner, at
+        // every turn (so within a time slice when CPU 0 is busy), and when
+        // it is idle at their time.
+        wake_due_sleepers(now);
+        if run_next(now) {
+            let_others_in();
+            continue;
         }
+        // Nothing runnable here: wait for the next wake-up or the deadline
+        // (and, with other CPUs running tasks, a tick: what they do may
+        // end the run or give this CPU a task).
+        let t = table();
+        let next = t.procs.values().filter_map(|p| p.wake_at).min().unwrap_or(deadline).min(deadline);
+        let stuck = |p: &Process| {
+            matches!(p.state, State::Zombie | State::WaitingForChild | State::WaitingForVfork | State::Traced)
+                || (matches!(p.state, State::WaitingForFutex | State::Waiting) && p.wake_at.is_none())
+        };
+        if t.procs.values().all(|p| stuck(p) && p.on_cpu.is_none()) && next == deadline {
+            // Everyone waits for something no one left can do: end
+            // the run now rather than at the time limit.
+            log::warn!("deadlock: every process waits for a child, a futex or a wait queue; ending the run");
+            deadline = now;
+            t.deadline = now;
+            continue;
+        }
+        let next = if several_cpus { next.min(now + timer::ns_to_ticks(IDLE_TICK_NS)) } else { next };
+        idle_until(next);
+        kernel_lock::lock();
     }
     crate::arch::aarch64::mmu::user_tables::uninstall();
+    kernel_lock::unlock();
     report
 }

@@ -1,11 +1,11 @@
 //! Secondary-CPU bring-up (arch/aarch64/smp.rs): the per-CPU data is this
-//! CPU's, every CPU the device tree lists and PSCI started reported parked
+//! CPU's, every CPU the device tree lists and PSCI started reported online
 //! with stacks of its own, and a CPU_ON the firmware refuses comes back
 //! decoded with nothing kept (also with every per-CPU slot taken, SMP=8).
 //! The GIC (drivers/gic_v2.rs): each CPU has its own interface bit and its
 //! timer's PPI forwarded; the special INTIDs 1020..1023 are not taken.
 //! IPIs (arch/aarch64/ipi.rs): a Reschedule
-//! reaches each parked CPU, twice in a row from the same sender (the first
+//! reaches each online secondary CPU, twice in a row from the same sender (the first
 //! one's EOI carried its source); a CPU's Reschedule of itself sets its
 //! flag at once; an IPI to a CPU that is not up is refused;
 //! and, last of all the self-tests ([`LAST`]), Stop takes a CPU for good.
@@ -23,14 +23,14 @@ use crate::mm::frame;
 
 pub const CHECKS: &[Check] = &[
     Check { name: "tpidr_el1_names_the_boot_cpus_data", run: tpidr_el1_names_the_boot_cpus_data },
-    Check { name: "parked_cpus_have_their_own_stacks", run: parked_cpus_have_their_own_stacks },
+    Check { name: "online_cpus_have_their_own_stacks", run: online_cpus_have_their_own_stacks },
     Check { name: "cpu_on_refusals_are_decoded_and_keep_nothing", run: cpu_on_refusals_are_decoded_and_keep_nothing },
     Check { name: "each_online_cpu_has_its_own_gic_interface", run: each_online_cpu_has_its_own_gic_interface },
     Check {
         name: "each_online_cpu_is_forwarded_its_timer_interrupt",
         run: each_online_cpu_is_forwarded_its_timer_interrupt,
     },
-    Check { name: "reschedule_ipi_reaches_each_parked_cpu", run: reschedule_ipi_reaches_each_parked_cpu },
+    Check { name: "reschedule_ipi_reaches_each_online_cpu", run: reschedule_ipi_reaches_each_online_cpu },
     Check { name: "reschedule_of_this_cpu_sets_its_flag_at_once", run: reschedule_of_this_cpu_sets_its_flag_at_once },
     Check { name: "ipi_to_a_cpu_not_up_is_refused", run: ipi_to_a_cpu_not_up_is_refused },
     Check { name: "gic_special_intids_are_not_acknowledged", run: gic_special_intids_are_not_acknowledged },
@@ -38,14 +38,14 @@ pub const CHECKS: &[Check] = &[
 
 /// Run after every other group: it takes a CPU away for good.
 pub const LAST: &[Check] =
-    &[Check { name: "stop_ipi_stops_the_last_parked_cpu", run: stop_ipi_stops_the_last_parked_cpu }];
+    &[Check { name: "stop_ipi_stops_the_last_online_cpu", run: stop_ipi_stops_the_last_online_cpu }];
 
-/// How long a parked CPU gets to take an IPI: generous, since under
+/// How long an online CPU gets to take an IPI: generous, since under
 /// `-icount` or a loaded host the vCPUs take turns.
 const IPI_TIMEOUT_NS: u64 = 1_000_000_000;
 
-fn parked_cpus() -> alloc::vec::Vec<&'static CpuData> {
-    (1..MAX_CPUS).filter_map(cpu_local::cpu).filter(|c| c.state() == CpuState::Parked).collect()
+fn online_cpus() -> alloc::vec::Vec<&'static CpuData> {
+    (1..MAX_CPUS).filter_map(cpu_local::cpu).filter(|c| c.state() == CpuState::Online).collect()
 }
 
 fn tpidr_el1_names_the_boot_cpus_data() -> Outcome {
@@ -62,13 +62,13 @@ fn tpidr_el1_names_the_boot_cpus_data() -> Outcome {
     Outcome::Pass
 }
 
-fn parked_cpus_have_their_own_stacks() -> Outcome {
-    let parked = parked_cpus();
-    if parked.is_empty() {
+fn online_cpus_have_their_own_stacks() -> Outcome {
+    let online = online_cpus();
+    if online.is_empty() {
         return Outcome::Skip("one CPU (boot with SMP=2 or more)");
     }
     let mut seen = alloc::vec![cpu_local::this_cpu().mpidr()];
-    for cpu in parked {
+    for cpu in online {
         ensure!(!seen.contains(&cpu.mpidr()), "cpu {}: MPIDR {:#x} reported twice", cpu.index(), cpu.mpidr());
         seen.push(cpu.mpidr());
         for (what, r) in [("boot", cpu.boot_stack()), ("overflow", cpu.overflow_stack())] {
@@ -157,14 +157,14 @@ fn each_online_cpu_is_forwarded_its_timer_interrupt() -> Outcome {
     Outcome::Pass
 }
 
-fn reschedule_ipi_reaches_each_parked_cpu() -> Outcome {
-    let parked = parked_cpus();
-    if parked.is_empty() {
+fn reschedule_ipi_reaches_each_online_cpu() -> Outcome {
+    let online = online_cpus();
+    if online.is_empty() {
         return Outcome::Skip("one CPU (boot with SMP=2 or more)");
     }
     let me = cpu_local::this_cpu();
     let mine = me.reschedules_taken();
-    for cpu in parked {
+    for cpu in online {
         // Twice, each waited for: the second SGI from this CPU is taken
         // only if the first one's EOI ended it (drivers/gic_v2.rs:
         // end_of_interrupt).
@@ -223,8 +223,8 @@ fn ipi_to_a_cpu_not_up_is_refused() -> Outcome {
     Outcome::Pass
 }
 
-fn stop_ipi_stops_the_last_parked_cpu() -> Outcome {
-    let Some(cpu) = parked_cpus().pop() else { return Outcome::Skip("one CPU (boot with SMP=2 or more)") };
+fn stop_ipi_stops_the_last_online_cpu() -> Outcome {
+    let Some(cpu) = online_cpus().pop() else { return Outcome::Skip("one CPU (boot with SMP=2 or more)") };
     if let Err(e) = ipi::send_ipi(cpu.index(), Ipi::Stop) {
         return Outcome::Fail(alloc::format!("Stop to cpu {} refused: {}", cpu.index(), e));
     }
@@ -238,12 +238,12 @@ fn stop_ipi_stops_the_last_parked_cpu() -> Outcome {
     let got = ipi::send_ipi(cpu.index(), Ipi::Reschedule);
     ensure!(got == Err(IpiError::NotOnline(cpu.index(), CpuState::Stopped)), "IPI to the stopped cpu: {:?}", got);
     let taken = cpu.reschedules_taken();
-    let others: alloc::vec::Vec<_> = parked_cpus().into_iter().map(|c| (c, c.reschedules_taken())).collect();
+    let others: alloc::vec::Vec<_> = online_cpus().into_iter().map(|c| (c, c.reschedules_taken())).collect();
     let sent = ipi::send_ipi_all_but_self(Ipi::Reschedule);
     ensure!(sent.is_ok_and(|s| !s.contains(cpu.index())), "send to all but self included the stopped cpu: {:?}", sent);
     ensure!(
         timer::spin_until(IPI_TIMEOUT_NS, || others.iter().all(|(c, before)| c.reschedules_taken() > *before)),
-        "a parked cpu did not take the IPI sent to all"
+        "an online cpu did not take the IPI sent to all"
     );
     ensure!(cpu.reschedules_taken() == taken, "the stopped cpu took a Reschedule IPI");
     Outcome::Pass

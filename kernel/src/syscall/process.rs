@@ -137,6 +137,9 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         vfork_parent: (f & CLONE_VFORK != 0).then_some(parent.pid.0),
         // Linux's copy_process: not traced (no PTRACE_O_TRACEFORK here).
         ptrace: Default::default(),
+        on_cpu: None,
+        // Linux's dup_task_struct: the child may run where the parent may.
+        affinity: parent.affinity,
     });
     // Linux's kernel_clone ignores put_user's result: the child exists.
     if f & CLONE_PARENT_SETTID != 0 {

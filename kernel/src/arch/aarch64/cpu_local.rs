@@ -63,9 +63,9 @@ pub enum CpuState {
     Off = 0,
     /// CPU_ON succeeded; the CPU has not reported yet.
     Starting = 1,
-    /// Its per-CPU setup is done; it parks in WFI, taking only SGIs (smp.rs).
-    Parked = 2,
-    /// The boot CPU: runs the kernel and every task.
+    /// Its per-CPU setup is done; it runs the scheduler's loop.
+    Online = 2,
+    /// The boot CPU: boot, the test runner, and tasks as every CPU.
     Boot = 3,
     /// Stopped for good by [`Ipi::Stop`](super::ipi::Ipi) (or by its own
     /// panic while another CPU's was under way): interrupts masked, WFI.
@@ -79,7 +79,7 @@ impl CpuState {
     /// and a wake-up's Reschedule would be lost.
     pub fn is_online(self) -> bool {
         match self {
-            Self::Boot | Self::Parked => true,
+            Self::Boot | Self::Online => true,
             Self::Off | Self::Starting | Self::Stopped => false,
         }
     }
@@ -105,6 +105,8 @@ pub struct CpuData {
     entry_el: AtomicU8,
     /// ID_AA64PFR1_EL1.MTE as this CPU reads it.
     mte_level: AtomicU8,
+    /// Its MIDR_EL1 (/proc/cpuinfo's block for this CPU).
+    midr: AtomicU64,
     /// The exception frame being handled here, for the panic report.
     current_frame: AtomicPtr<TrapFrame>,
     /// The task running here ([`Current`]).
@@ -140,6 +142,7 @@ impl CpuData {
             state: AtomicU8::new(CpuState::Off as u8),
             entry_el: AtomicU8::new(0),
             mte_level: AtomicU8::new(0),
+            midr: AtomicU64::new(0),
             current_frame: AtomicPtr::new(core::ptr::null_mut()),
             current_task: AtomicPtr::new(core::ptr::null_mut()),
             runner: CpuLocal::new(KernelContext::zeroed()),
@@ -162,7 +165,7 @@ impl CpuData {
     pub fn state(&self) -> CpuState {
         match self.state.load(Ordering::Acquire) {
             1 => CpuState::Starting,
-            2 => CpuState::Parked,
+            2 => CpuState::Online,
             3 => CpuState::Boot,
             4 => CpuState::Stopped,
             _ => CpuState::Off,
@@ -175,6 +178,11 @@ impl CpuData {
 
     pub fn mte_level(&self) -> u8 {
         self.mte_level.load(Ordering::Relaxed)
+    }
+
+    /// The MIDR_EL1 this CPU read when it came up.
+    pub fn midr(&self) -> u64 {
+        self.midr.load(Ordering::Relaxed)
     }
 
     /// This CPU's stack outside any task: the boot stack for CPU 0, the
@@ -266,10 +274,14 @@ impl CpuData {
     }
 
     /// Called on the CPU itself once its per-CPU setup is done; the
-    /// release store publishes `entry_el` and `mte_level` with it.
+    /// release store publishes `entry_el`, `mte_level` and its MIDR_EL1
+    /// with it.
     pub fn report_up(&self, state: CpuState, entry_el: u8, mte_level: u8) {
+        use aarch64_cpu::registers::MIDR_EL1;
+        use tock_registers::interfaces::Readable;
         self.entry_el.store(entry_el, Ordering::Relaxed);
         self.mte_level.store(mte_level, Ordering::Relaxed);
+        self.midr.store(MIDR_EL1.get(), Ordering::Relaxed);
         self.state.store(state as u8, Ordering::Release);
     }
 }

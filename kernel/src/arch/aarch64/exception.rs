@@ -4,7 +4,8 @@
 //! in the fixup table (user copies, probes); anything else panics with the
 //! decoded state. From EL0: synchronous exceptions go to the fault path and
 //! system calls (fault.rs), IRQs to the interrupt handler; IRQs from EL1
-//! come only to a CPU waiting with interrupts open (smp.rs: park).
+//! come only to a CPU waiting with interrupts open (smp.rs:
+//! wait_for_interrupt).
 
 use core::sync::atomic::Ordering;
 
@@ -29,6 +30,19 @@ pub fn current_frame() -> Option<&'static TrapFrame> {
     unsafe { p.as_ref() }
 }
 
+/// A task resumed on this CPU: its entry from EL0, whose frame tops its
+/// kernel stack (vectors.S pushes it there; `new_user_entry` builds a new
+/// task's there), is the exception being handled here again.
+pub fn set_user_frame(stack: &super::mmu::kernel_map::KernelStack) {
+    let frame = (stack.top().as_u64() - core::mem::size_of::<TrapFrame>() as u64) as *mut TrapFrame;
+    this_cpu().current_frame().store(frame, Ordering::Relaxed);
+}
+
+/// The task left this CPU: no exception is being handled here.
+pub fn clear_frame() {
+    this_cpu().current_frame().store(core::ptr::null_mut(), Ordering::Relaxed);
+}
+
 /// Points VBAR_EL1 at the vector table.
 pub fn install_vectors() {
     use aarch64_cpu::registers::VBAR_EL1;
@@ -45,11 +59,6 @@ pub fn install_vectors() {
 /// compiler has nothing of its own to restore on the way out.
 #[no_mangle]
 extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) -> ! {
-    // Only this CPU's exceptions nest here, with interrupts masked: a load
-    // and a store of this CPU's slot, no atomic exchange.
-    let slot = this_cpu().current_frame();
-    let previous = slot.load(Ordering::Relaxed);
-    slot.store(frame, Ordering::Relaxed);
     // Entries from EL0 by their vector numbers first (VectorKind::from_index
     // gives the same answer, for the rest).
     match kind {
@@ -57,15 +66,25 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) -> ! {
         // the numbers whole.
         VectorKind::LOWER_EL_SYNCHRONOUS => from_user(frame, Event::Synchronous),
         VectorKind::LOWER_EL_IRQ => from_user(frame, Event::Irq),
-        _ => match VectorKind::from_index(kind) {
-            VectorKind::CurrentElSpx(Event::Synchronous) => kernel_sync(frame),
-            // Only where a CPU opened its interrupts to wait (smp.rs: park).
-            VectorKind::CurrentElSpx(Event::Irq) => crate::irq::handle_in_kernel(),
-            VectorKind::KernelStackOverflow => super::stack_overflow::report(),
-            other => panic!("unexpected exception: {:?}", other),
-        },
+        _ => {
+            // Only this CPU's exceptions nest here, with interrupts masked:
+            // a load and a store of this CPU's slot, no atomic exchange. An
+            // exception from EL1 does not switch tasks, so it ends on the
+            // CPU it was taken on.
+            let slot = this_cpu().current_frame();
+            let previous = slot.load(Ordering::Relaxed);
+            slot.store(frame, Ordering::Relaxed);
+            match VectorKind::from_index(kind) {
+                VectorKind::CurrentElSpx(Event::Synchronous) => kernel_sync(frame),
+                // Only where a CPU opened its interrupts to wait (smp.rs:
+                // wait_for_interrupt).
+                VectorKind::CurrentElSpx(Event::Irq) => crate::irq::handle_in_kernel(),
+                VectorKind::KernelStackOverflow => super::stack_overflow::report(),
+                other => panic!("unexpected exception: {:?}", other),
+            }
+            slot.store(previous, Ordering::Relaxed);
+        }
     }
-    slot.store(previous, Ordering::Relaxed);
     leave(frame)
 }
 
@@ -74,11 +93,7 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) -> ! {
 /// the kind, which vectors.S knows.
 #[no_mangle]
 extern "C" fn handle_el0_sync(frame: &mut TrapFrame) -> ! {
-    let slot = this_cpu().current_frame();
-    let previous = slot.load(Ordering::Relaxed);
-    slot.store(frame, Ordering::Relaxed);
     from_user(frame, Event::Synchronous);
-    slot.store(previous, Ordering::Relaxed);
     leave(frame)
 }
 
@@ -106,6 +121,12 @@ fn leave(frame: &mut TrapFrame) -> ! {
 /// A synchronous exception or an IRQ from EL0, from the MTE entry work to
 /// the return's (inlined once for each, so that the event is known).
 ///
+/// The big kernel lock (kernel_lock.rs) is taken first, before anything
+/// shared is touched, and released last, after the return's work: the task
+/// may have moved to another CPU meanwhile (it yielded, and another CPU's
+/// runner resumed it holding the lock), so the CPU's frame slot is cleared
+/// on the CPU it returns from. An entry from EL0 nests in nothing.
+///
 /// The running process is looked up once for a fault that is resolved
 /// (the common case): a fault never switches tasks, so the process the
 /// entry found is still the one running at the return. After anything
@@ -115,7 +136,15 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
     use super::el0_abort;
     use crate::signal::deliver;
 
+    super::kernel_lock::lock();
+    this_cpu().current_frame().store(frame, Ordering::Relaxed);
     let p = crate::process::current();
+    if p.outcome.is_some() {
+        // Its process ended while it ran at EL0 on this CPU (exit_group
+        // or exec in a thread on another CPU, the time limit): it exits
+        // now, as a Linux thread dies of the group's SIGKILL at entry.
+        crate::process::exit_if_killed();
+    }
     p.last_spurious = None;
     // The boot-time switches (MTE, the heap's check mode, fault tracing
     // and measurement) are read once for both ends: all are set at boot,
@@ -136,6 +165,9 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
         }
         _ => {
             crate::irq::handle();
+            if super::ipi::take_need_resched() {
+                crate::process::on_reschedule();
+            }
             None
         }
     };
@@ -147,6 +179,8 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
     if work.fault_cost() {
         crate::fault_cost::finish(frame.entry_ticks[0]);
     }
+    this_cpu().current_frame().store(core::ptr::null_mut(), Ordering::Relaxed);
+    super::kernel_lock::unlock();
 }
 
 /// A new process's or thread's first return to EL0 (vectors.S's
@@ -155,13 +189,15 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
 /// before its first instruction, as Linux's ret_from_fork -> ret_to_user ->
 /// do_notify_resume handles it.
 #[no_mangle]
+///
+/// The task starts holding the big kernel lock, which the runner that
+/// switched to it took; it lets go of it last, as every return to EL0 does.
 extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
-    let slot = this_cpu().current_frame();
-    let previous = slot.load(Ordering::Relaxed);
-    slot.store(frame, Ordering::Relaxed);
+    this_cpu().current_frame().store(frame, Ordering::Relaxed);
     let p = crate::signal::deliver::on_return_to_user(frame);
     exit_to_user(p, super::entry_work::read());
-    slot.store(previous, Ordering::Relaxed);
+    this_cpu().current_frame().store(core::ptr::null_mut(), Ordering::Relaxed);
+    super::kernel_lock::unlock();
 }
 
 /// What every entry from EL0 does first, for MTE (Linux's kernel_entry for

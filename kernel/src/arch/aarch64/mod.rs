@@ -28,6 +28,7 @@ kernel_only! {
     pub mod exception;
     pub mod fixup;
     pub mod ipi;
+    pub mod kernel_lock;
     pub mod mmio;
     pub mod mte;
     pub mod page_fill;

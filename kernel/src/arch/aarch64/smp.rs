@@ -1,7 +1,8 @@
-//! Bringing up the secondary CPUs (phase 1 of the SMP issue; docs/smp.md):
-//! each is started with PSCI CPU_ON, given its own stacks and per-CPU
-//! data, set up as the boot CPU set itself up, and then parked in WFI,
-//! taking only SGIs (ipi.rs). Tasks still run on the boot CPU only.
+//! Bringing up the secondary CPUs (the SMP issue; docs/smp.md): each is
+//! started with PSCI CPU_ON, given its own stacks and per-CPU data, set up
+//! as the boot CPU set itself up, and then runs the scheduler's loop
+//! (process/scheduler.rs: secondary_loop), taking tasks from the run queue
+//! every CPU shares.
 //!
 //! The sequence (docs/smp.md, "Bring-up"):
 //! 1. the boot CPU records its MMU registers (MAIR, TCR, TTBR1, SCTLR) in
@@ -17,7 +18,8 @@
 //!    its boot stack, then [`secondary_main`];
 //! 4. `secondary_main`: vectors, PAN, MTE's per-CPU registers, FP/SIMD,
 //!    the counter for EL0, the debug lock, its timer stopped, the GIC CPU
-//!    interface; then it reports and parks.
+//!    interface and its timer interrupt; then it reports and enters the
+//!    scheduler's loop.
 
 use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
@@ -124,6 +126,7 @@ pub fn start_secondaries(boot: &BootInfo, entry_el: u8, mte_level: u8) -> usize 
         match start_cpu(conduit, mpidr) {
             Ok(cpu) => {
                 log_cpu(cpu);
+                crate::process::cpu_mask::set_online(cpu.index());
                 up += 1;
             }
             Err(e) => warn!("MPIDR {} not started: {}", mpidr, e),
@@ -131,7 +134,7 @@ pub fn start_secondaries(boot: &BootInfo, entry_el: u8, mte_level: u8) -> usize 
     }
     let version = psci::call(conduit, psci::PSCI_VERSION, 0, 0, 0);
     info!(
-        "{} of {} CPUs up (PSCI {}.{} through {}); secondaries parked, tasks run on cpu 0",
+        "{} of {} CPUs up (PSCI {}.{} through {}); each runs tasks from the shared run queue",
         up,
         cpus.len(),
         version >> 16 & 0x7fff,
@@ -147,7 +150,7 @@ fn log_cpu(cpu: &CpuData) {
         "cpu {}: MPIDR {:#x}{}, entered at EL{}, MTE level {}, stack {:#x}..{:#x}",
         cpu.index(),
         cpu.mpidr(),
-        if cpu.state() == CpuState::Boot { " (boot)" } else { ", parked" },
+        if cpu.state() == CpuState::Boot { " (boot)" } else { ", online" },
         cpu.entry_el(),
         cpu.mte_level(),
         stack.start,
@@ -224,22 +227,21 @@ extern "C" fn secondary_main(cpu: &'static CpuData, entry_el: u64) -> ! {
     timer::disarm();
     debug::init();
     crate::irq::init_this_cpu();
-    cpu.report_up(CpuState::Parked, entry_el as u8, mte_info.level);
-    park()
+    cpu.report_up(CpuState::Online, entry_el as u8, mte_info.level);
+    // The scheduler's loop for this CPU: tasks from the shared run queue,
+    // under the big kernel lock (process/scheduler.rs).
+    crate::process::secondary_loop()
 }
 
-/// A parked CPU: WFI, then IRQs open for an instant so that what ended
-/// the wait is taken (`irq::handle_in_kernel`), as Linux's idle loop runs
-/// cpu_do_idle with interrupts masked and unmasks them after. Only SGIs
-/// reach it (its timer stopped, other PPIs disabled): a Reschedule IPI
-/// is counted in its `CpuData`, a Stop ends here for good (ipi.rs). Phase
-/// 2 replaces this with the scheduler's idle loop.
-fn park() -> ! {
-    loop {
-        // SAFETY: WFI with DAIF masked waits for an interrupt without
-        // taking it; unmasking I lets it be taken at EL1 on this CPU's
-        // boot stack through the vectors (exception.rs), which return
-        // here; masking it again closes the window. D, A and F stay masked.
-        unsafe { core::arch::asm!("wfi", "msr daifclr, #2", "isb", "msr daifset, #2", options(nostack)) };
-    }
+/// Waits for an interrupt on this CPU: WFI, then IRQs open for an instant
+/// so that what ended the wait is taken (`irq::handle_in_kernel`: an SGI,
+/// or this CPU's timer), as Linux's idle loop runs cpu_do_idle with
+/// interrupts masked and unmasks them after. The scheduler's idle wait
+/// (process/scheduler.rs) calls it until its time or a Reschedule IPI.
+pub fn wait_for_interrupt() {
+    // SAFETY: WFI with DAIF masked waits for an interrupt without taking
+    // it; unmasking I lets it be taken at EL1 on this CPU's current stack
+    // through the vectors (exception.rs), which return here; masking it
+    // again closes the window. D, A and F stay masked.
+    unsafe { core::arch::asm!("wfi", "msr daifclr, #2", "isb", "msr daifset, #2", options(nostack)) };
 }

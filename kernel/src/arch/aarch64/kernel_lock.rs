@@ -1,0 +1,249 @@
+//! The big kernel lock (docs/smp.md, section 1): one lock that every CPU
+//! holds while it runs kernel code for tasks, so that the kernel's
+//! one-CPU arguments (the scheduler's table, `Shared<T>`, the
+//! `&'static mut Process` the scheduler hands out) stay true while user
+//! code runs on every CPU at once. Linux 2.0 to 2.4 SMP ran the same way
+//! (`lock_kernel` at every entry), and xv6 holds its `ptable.lock` across
+//! `swtch` as the scheduler here holds this one.
+//!
+//! Taken at every entry from EL0 before anything touches shared state and
+//! released last before the `eret` (exception.rs); taken by a CPU's runner
+//! before it looks at the run queue, and held across the switch into a task
+//! (and back): a task starts or resumes with the lock its runner took, and
+//! gives it up on its way to EL0. So it is acquired and released by
+//! explicit calls, never by a guard: the CPU that releases it is the one
+//! that holds it, but the code that releases it is not the code that took
+//! it.
+//!
+//! A test-and-set lock on the owner's CPU number: one compare-and-swap
+//! to take it, one store to release it, and the owner is known for the
+//! checks below. Not a ticket lock: under QEMU the vCPUs are host threads,
+//! often more than the host's cores, and a ticket handed to a waiter whose
+//! thread the host has descheduled keeps every CPU out until the host runs
+//! it again (lock-waiter preemption); measured, four threads making
+//! system calls on four CPUs of a 2-core host took over three times as
+//! long. Waiters relax with YIELD (relax.rs: under QEMU's -icount this
+//! ends the vCPU's turn, so waiting costs a few instructions) and count
+//! themselves, so that a runner that releases the lock between two tasks
+//! lets one of them in before it takes it again (`let_waiters_in`). A
+//! waiter that has waited a millisecond claims the next turn
+//! (`KernelLock::starving`): seen in `make kselftest`, a CPU lost the
+//! race for two seconds to two others making system calls in a loop. The
+//! claim lapses after [`CLAIM_NS`] if the claimant does not take the
+//! lock (its vCPU descheduled by the host: the same trap as a ticket).
+//!
+//! The watchdog: a waiting CPU that sees one holding of the lock last more
+//! than [`WATCHDOG_NS`] reports which CPU holds it and since where
+//! (`#[track_caller]`), then panics: a CPU stuck in the kernel is a bug.
+//! So does a CPU that has waited [`STARVED_NS`] while others took turns.
+
+use core::panic::Location;
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+
+use super::cpu_local::this_cpu;
+use super::relax::CpuRelax;
+use super::timer;
+use spin::relax::RelaxStrategy;
+
+/// How long one CPU may hold the lock before a waiter reports it stuck:
+/// 2 s of the counter. Nothing the kernel does for a task holds the lock
+/// that long: long work yields at slice ends (`cond_resched`), and a
+/// runner lets waiters in between two tasks.
+const WATCHDOG_NS: u64 = 2_000_000_000;
+
+/// How long a CPU may wait while others take turns before it reports
+/// itself starved: 10 s, a program's whole default time limit.
+const STARVED_NS: u64 = 10_000_000_000;
+
+/// How long a claim of the next turn holds while the lock is free and the
+/// claimant does not take it.
+const CLAIM_NS: u64 = 2_000_000;
+
+/// No CPU holds the lock.
+const NO_OWNER: u32 = u32::MAX;
+
+struct KernelLock {
+    /// The owner's CPU index, or `NO_OWNER`: the lock itself.
+    owner: AtomicU32,
+    /// CPUs waiting in `wait`.
+    waiters: AtomicU32,
+    /// A waiter that has waited past [`STARVING_NS`], or `NO_OWNER`: the
+    /// lock is its next (every other CPU, the fast path included, leaves it
+    /// alone while it is free), so no CPU waits for ever behind others
+    /// that keep taking it (qspinlock's pending waiter, in spirit).
+    starving: AtomicU32,
+    /// When `starving` was claimed (counter ticks).
+    claimed_at: AtomicU64,
+    /// Where the owner took it (a `&'static Location`), for the watchdog.
+    location: AtomicPtr<Location<'static>>,
+    /// When it took it (counter ticks).
+    since: AtomicU64,
+}
+
+static LOCK: KernelLock = KernelLock {
+    owner: AtomicU32::new(NO_OWNER),
+    waiters: AtomicU32::new(0),
+    starving: AtomicU32::new(NO_OWNER),
+    claimed_at: AtomicU64::new(0),
+    location: AtomicPtr::new(core::ptr::null_mut()),
+    since: AtomicU64::new(0),
+};
+
+fn this_cpu_index() -> u32 {
+    this_cpu().index() as u32
+}
+
+fn try_take(me: u32) -> bool {
+    LOCK.owner.compare_exchange(NO_OWNER, me, Ordering::Acquire, Ordering::Relaxed).is_ok()
+}
+
+/// What the new owner notes for reports.
+#[track_caller]
+#[inline(always)]
+fn note_owner() {
+    LOCK.location.store(Location::caller() as *const Location<'static> as *mut Location<'static>, Ordering::Relaxed);
+    LOCK.since.store(timer::ticks(), Ordering::Relaxed);
+}
+
+/// How long a waiter waits before it claims the next turn (`starving`).
+const STARVING_NS: u64 = 1_000_000;
+
+/// Takes the lock, waiting for it.
+#[track_caller]
+#[inline]
+pub fn lock() {
+    let me = this_cpu_index();
+    if LOCK.starving.load(Ordering::Relaxed) != NO_OWNER || !try_take(me) {
+        wait(me);
+    }
+    note_owner();
+}
+
+/// Takes the lock if no CPU holds it; false otherwise. For an idle CPU,
+/// which has nothing to do while another holds the lock and so goes back
+/// to sleep rather than spin (a spinning vCPU takes host time from the one
+/// holding the lock).
+#[track_caller]
+pub fn try_lock() -> bool {
+    let taken = LOCK.starving.load(Ordering::Relaxed) == NO_OWNER && try_take(this_cpu_index());
+    if taken {
+        note_owner();
+    }
+    taken
+}
+
+/// The contended case, out of line: relax until the lock is free and this
+/// CPU takes it; the watchdog.
+#[inline(never)]
+fn wait(me: u32) {
+    if LOCK.owner.load(Ordering::Relaxed) == me {
+        // The lock is not recursive: this CPU would wait for itself.
+        panic!("cpu {} takes the kernel lock it already holds (taken at {})", me, holder_location());
+    }
+    LOCK.waiters.fetch_add(1, Ordering::Relaxed);
+    let start = timer::ticks();
+    let (stuck, starved) = (timer::ns_to_ticks(WATCHDOG_NS), timer::ns_to_ticks(STARVED_NS));
+    let (starving_after, claim) = (timer::ns_to_ticks(STARVING_NS), timer::ns_to_ticks(CLAIM_NS));
+    loop {
+        let now = timer::ticks();
+        let starving = LOCK.starving.load(Ordering::Relaxed);
+        // Another CPU's claim of the next turn, not yet lapsed.
+        let others_turn = starving != NO_OWNER
+            && starving != me
+            && now.saturating_sub(LOCK.claimed_at.load(Ordering::Relaxed)) < claim;
+        if !others_turn && LOCK.owner.load(Ordering::Relaxed) == NO_OWNER && try_take(me) {
+            if starving == me {
+                LOCK.starving.store(NO_OWNER, Ordering::Relaxed);
+            }
+            break;
+        }
+        CpuRelax::relax();
+        let waited = now.wrapping_sub(start);
+        if waited > starving_after
+            && starving != me
+            && !others_turn
+            && LOCK.starving.compare_exchange(starving, me, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        {
+            // This CPU's turn is next (another CPU may have claimed first).
+            LOCK.claimed_at.store(now, Ordering::Relaxed);
+        }
+        let owner = LOCK.owner.load(Ordering::Relaxed);
+        // Saturating: a new owner may have noted a later time than `now`.
+        let held = now.saturating_sub(LOCK.since.load(Ordering::Relaxed));
+        if owner != NO_OWNER && held > stuck && waited > stuck {
+            panic!(
+                "cpu {} stuck: kernel lock held by cpu {} since {} ({} ms ago)",
+                me,
+                owner,
+                holder_location(),
+                timer::ticks_to_ns(held) / 1_000_000
+            );
+        }
+        if waited > starved {
+            panic!(
+                "cpu {} starved: waited {} ms for the kernel lock while other CPUs took it (last by cpu {} at {})",
+                me,
+                timer::ticks_to_ns(waited) / 1_000_000,
+                owner,
+                holder_location()
+            );
+        }
+    }
+    LOCK.waiters.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Releases the lock and, if CPUs wait for it, lets one of them take it
+/// before taking it again (a runner between two tasks): a test-and-set
+/// lock released and taken again at once would keep it from them.
+#[track_caller]
+pub fn let_waiters_in() {
+    unlock();
+    let mut turns = 0;
+    while LOCK.waiters.load(Ordering::Relaxed) > 0
+        && LOCK.owner.load(Ordering::Relaxed) == NO_OWNER
+        && turns < WAITER_TURNS
+    {
+        CpuRelax::relax();
+        turns += 1;
+    }
+    lock();
+}
+
+/// How long `let_waiters_in` gives a waiter to notice the lock is free.
+const WAITER_TURNS: u32 = 1000;
+
+/// Where the holder took the lock, for reports.
+fn holder_location() -> &'static Location<'static> {
+    let p = LOCK.location.load(Ordering::Relaxed);
+    // SAFETY: the pointer is null or was made from a `&'static Location`
+    // in `lock`; it is never freed or written through.
+    unsafe { p.as_ref() }.unwrap_or(Location::caller())
+}
+
+/// Releases the lock; this CPU must hold it (a release from another CPU
+/// would let two CPUs into the kernel: a bug, reported at once).
+#[track_caller]
+#[inline]
+pub fn unlock() {
+    let me = this_cpu_index();
+    let owner = LOCK.owner.load(Ordering::Relaxed);
+    if owner != me {
+        unlock_by_non_owner(me, owner);
+    }
+    // Publishes everything written under the lock to the next owner.
+    LOCK.owner.store(NO_OWNER, Ordering::Release);
+}
+
+#[inline(never)]
+#[track_caller]
+fn unlock_by_non_owner(me: u32, owner: u32) -> ! {
+    if owner == NO_OWNER {
+        panic!("cpu {} releases the kernel lock, which no CPU holds", me);
+    }
+    panic!("cpu {} releases the kernel lock held by cpu {} (taken at {})", me, owner, holder_location());
+}
+
+/// Whether this CPU holds the lock.
+pub fn held_here() -> bool {
+    LOCK.owner.load(Ordering::Relaxed) == this_cpu_index()
+}
