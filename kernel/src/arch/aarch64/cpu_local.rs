@@ -390,7 +390,15 @@ impl<T> Current<T> {
     #[allow(clippy::mut_from_ref)]
     #[inline(always)]
     pub fn get(&self) -> Option<&'static mut T> {
-        let p = this_cpu().current_task.load(Ordering::Relaxed) as *mut T;
+        self.get_here(this_cpu())
+    }
+
+    /// `get` on `cpu`, the caller's CPU as it just read it (the entry from
+    /// EL0 reads TPIDR_EL1 once).
+    #[allow(clippy::mut_from_ref)]
+    #[inline(always)]
+    pub fn get_here(&self, cpu: &CpuData) -> Option<&'static mut T> {
+        let p = cpu.current_task.load(Ordering::Relaxed) as *mut T;
         // SAFETY: non-null only inside `run` on this CPU, whose caller
         // lends the task (it stays alive and in place) until the task
         // switches back; the slot holds only `T`s (one `Current` per

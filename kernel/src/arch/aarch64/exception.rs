@@ -136,9 +136,12 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
     use super::el0_abort;
     use crate::signal::deliver;
 
-    super::kernel_lock::lock();
-    this_cpu().current_frame().store(frame, Ordering::Relaxed);
-    let p = crate::process::current();
+    // TPIDR_EL1 read once for the lock, the frame slot and the process
+    // (nothing between them can move the task to another CPU).
+    let cpu = this_cpu();
+    super::kernel_lock::lock_here(cpu);
+    cpu.current_frame().store(frame, Ordering::Relaxed);
+    let p = crate::process::current_here(cpu);
     if p.outcome.is_some() {
         // Its process ended while it ran at EL0 on this CPU (exit_group
         // or exec in a thread on another CPU, the time limit): it exits
@@ -179,8 +182,10 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
     if work.fault_cost() {
         crate::fault_cost::finish(frame.entry_ticks[0]);
     }
-    this_cpu().current_frame().store(core::ptr::null_mut(), Ordering::Relaxed);
-    super::kernel_lock::unlock();
+    // Read again: a system call may have moved the task to another CPU.
+    let cpu = this_cpu();
+    cpu.current_frame().store(core::ptr::null_mut(), Ordering::Relaxed);
+    super::kernel_lock::unlock_here(cpu);
 }
 
 /// A new process's or thread's first return to EL0 (vectors.S's
