@@ -34,8 +34,13 @@ include user/user.mk
 setup:
 	@bash scripts/setup.sh
 
+# The kernel checks its lock order at run time (the `lock-order` feature,
+# kernel/src/sync/lock_order.rs) in every build but the benchmarks'.
+KERNEL_FEATURES ?=
+bench: KERNEL_FEATURES = --no-default-features
+
 kernel: setup
-	cargo build -p kernel --release --target $(KERNEL_TARGET)
+	cargo build -p kernel --release --target $(KERNEL_TARGET) $(KERNEL_FEATURES)
 	@mkdir -p build
 	aarch64-linux-gnu-objcopy -O binary $(KERNEL_ELF) $(KERNEL_BIN)
 
@@ -136,6 +141,7 @@ gdb: kernel
 # and with its host tests, the EL0 runtime, mkinitramfs and the Rust programs.
 clippy: setup
 	cargo clippy -p kernel --release --target $(KERNEL_TARGET) -- -D warnings
+	cargo clippy -p kernel --release --target $(KERNEL_TARGET) --no-default-features -- -D warnings
 	cargo clippy -p kernel --target $(HOST_TARGET) --tests -- -D warnings
 	@$(MAKE) -s user-clippy
 

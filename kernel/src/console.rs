@@ -9,7 +9,9 @@
 
 use core::fmt::{self, Write};
 
-use spin::{Mutex, Once};
+use spin::Once;
+
+use crate::sync::{IrqSpinLock, Rank};
 
 use crate::drivers::pl011::Pl011;
 
@@ -27,7 +29,8 @@ struct Console {
     early_dropped: usize,
 }
 
-static CONSOLE: Mutex<Console> = Mutex::new(Console { early: [0; EARLY_BUFFER], early_len: 0, early_dropped: 0 });
+static CONSOLE: IrqSpinLock<Console> =
+    IrqSpinLock::new(Rank::Console, Console { early: [0; EARLY_BUFFER], early_len: 0, early_dropped: 0 });
 
 impl Write for Console {
     fn write_str(&mut self, s: &str) -> fmt::Result {

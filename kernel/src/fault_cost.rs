@@ -14,7 +14,7 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-use spin::Mutex;
+use crate::sync::{Rank, SpinLock};
 
 use crate::arch::aarch64::timer;
 use crate::mm::fault::{Resolution, Resolved};
@@ -50,8 +50,8 @@ const PATHS: [(&str, Option<u64>); 12] = [
     ("other", None),
 ];
 
-static COSTS: Mutex<[Cost; PATHS.len()]> =
-    Mutex::new([Cost { count: 0, total: 0, min: u64::MAX, max: 0 }; PATHS.len()]);
+static COSTS: SpinLock<[Cost; PATHS.len()]> =
+    SpinLock::new(Rank::FaultCost, [Cost { count: 0, total: 0, min: u64::MAX, max: 0 }; PATHS.len()]);
 /// The path of the fault being handled (an index into PATHS), until
 /// `finish`; one CPU, so an atomic is all the locking it needs.
 static PENDING: AtomicUsize = AtomicUsize::new(NONE_PENDING);

@@ -42,6 +42,7 @@ mod fuzz;
 mod mm;
 mod process;
 mod signal;
+mod sync;
 mod syscall;
 #[deny(unsafe_code)]
 mod vdso;

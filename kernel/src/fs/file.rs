@@ -6,7 +6,7 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use linux_raw_sys::general::{O_ACCMODE, O_RDONLY, O_RDWR, O_WRONLY};
-use spin::Mutex;
+use crate::sync::{Rank, SpinLock};
 
 use super::pipe::{PipeEnd, Side};
 use super::procfs::ProcFile;
@@ -36,7 +36,7 @@ pub struct OpenFile {
     /// it is read with [`OpenFile::flags`] each time.
     flags: AtomicU32,
     /// The file position (read, write, lseek), shared by dup'ed descriptors.
-    pub pos: Mutex<u64>,
+    pub pos: SpinLock<u64>,
 }
 
 /// What a descriptor holds.
@@ -44,7 +44,7 @@ pub type FileRef = Arc<OpenFile>;
 
 impl OpenFile {
     fn new(kind: FileKind, flags: u32) -> FileRef {
-        Arc::new(OpenFile { kind, flags: AtomicU32::new(flags), pos: Mutex::new(0) })
+        Arc::new(OpenFile { kind, flags: AtomicU32::new(flags), pos: SpinLock::new(Rank::FilePosition, 0) })
     }
 
     pub fn console() -> FileRef {

@@ -33,7 +33,7 @@ use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use spin::Mutex;
+use crate::sync::{Rank, SpinLock};
 
 use crate::mm::addr::PAGE_SIZE;
 use crate::mm::kernel_page::KernelPage;
@@ -85,7 +85,7 @@ impl Ring {
 }
 
 pub struct Pipe {
-    ring: Mutex<Ring>,
+    ring: SpinLock<Ring>,
     read_wait: WaitQueue,
     write_wait: WaitQueue,
     ino: u64,
@@ -131,7 +131,7 @@ impl Pipe {
             return Err(Errno::ENFILE);
         }
         let pipe = Arc::new(Pipe {
-            ring: Mutex::new(Ring {
+            ring: SpinLock::new(Rank::PipeRing, Ring {
                 bufs: VecDeque::with_capacity(DEFAULT_SLOTS),
                 slots: DEFAULT_SLOTS,
                 readers: 1,

@@ -10,7 +10,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use spin::Mutex;
+use crate::sync::{Rank, SpinLock};
 
 use crate::mm::addr::PAGE_SIZE;
 use crate::mm::shared_memory::SharedMemory;
@@ -26,7 +26,7 @@ static NEXT_INO: AtomicU64 = AtomicU64::new(1000);
 
 pub struct TmpFile {
     pub pages: Arc<SharedMemory>,
-    size: Mutex<u64>,
+    size: SpinLock<u64>,
     ino: u64,
 }
 
@@ -34,7 +34,7 @@ impl TmpFile {
     fn new() -> Self {
         Self {
             pages: Arc::new(SharedMemory::new()),
-            size: Mutex::new(0),
+            size: SpinLock::new(Rank::TmpfsSize, 0),
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
         }
     }
@@ -69,7 +69,7 @@ impl TmpFile {
 }
 
 /// Every named file, by its path.
-static FILES: Mutex<BTreeMap<String, Arc<TmpFile>>> = Mutex::new(BTreeMap::new());
+static FILES: SpinLock<BTreeMap<String, Arc<TmpFile>>> = SpinLock::new(Rank::TmpfsDir, BTreeMap::new());
 
 /// Kernel heap a new file takes besides its name: the TmpFile and its page
 /// map behind an Arc, and its share of the directory's nodes (an upper

@@ -7,7 +7,9 @@
 use core::alloc::{GlobalAlloc, Layout};
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use linked_list_allocator::{hole::HoleList, LockedHeap};
+use linked_list_allocator::hole::HoleList;
+
+use crate::sync::{IrqSpinLock, Rank};
 
 /// 48 MiB: the frame allocator's lists, and a few KiB per process or thread
 /// for up to `process::MAX_PROCESSES` of them (a fork bomb must hit EAGAIN
@@ -17,8 +19,17 @@ pub const HEAP_SIZE: usize = 48 << 20;
 /// The heap, with a count of the bytes the frame allocator's own
 /// bookkeeping holds (its buddy lists and cache grow and shrink as frames
 /// come and go): the rest is what a program can leak.
+///
+/// The hole list is behind an `IrqSpinLock`, the innermost lock
+/// (sync/lock_order.rs), so any CPU may allocate under any other lock, and
+/// so may the interrupt handler (its log lines and the process it ends
+/// free memory): interrupts are masked while the list is being changed.
+/// (linked_list_allocator's own LockedHeap spins without masking them.)
+/// The tags (mm/kasan.rs) are written outside the lock, on memory the
+/// caller owns; what tagging is on is set once at boot. The per-CPU part
+/// is `in_frame_allocator` below.
 struct Heap {
-    heap: LockedHeap,
+    heap: IrqSpinLock<linked_list_allocator::Heap>,
     bookkeeping_bytes: AtomicUsize,
 }
 
@@ -37,9 +48,9 @@ fn in_frame_allocator() -> &'static AtomicBool {
     &IN_FRAME_ALLOCATOR
 }
 
-// SAFETY: allocation and deallocation are LockedHeap's; the wrapper counts
+// SAFETY: allocation and deallocation are the hole list's; the wrapper counts
 // bytes and, with heap tagging on, tags what it hands out (mm/kasan.rs):
-// the block LockedHeap sees is always the same for the same pointer kind
+// the block the hole list sees is always the same for the same pointer kind
 // and layout, so every dealloc gives back exactly what alloc took.
 unsafe impl GlobalAlloc for Heap {
     // Inlined into the __rust_alloc family, so that the frame pointer read
@@ -67,8 +78,9 @@ unsafe impl GlobalAlloc for Heap {
             self.bookkeeping_bytes.fetch_sub(counted(block_layout), Ordering::Relaxed);
         }
         // SAFETY: as the caller guarantees to us; `block` is the block
-        // alloc took from LockedHeap for this pointer and layout.
-        unsafe { self.heap.dealloc(block, block_layout) }
+        // alloc took from the hole list for this pointer and layout, so
+        // non-null.
+        unsafe { self.heap.lock().deallocate(core::ptr::NonNull::new_unchecked(block), block_layout) }
     }
 }
 
@@ -79,11 +91,8 @@ impl Heap {
     unsafe fn alloc_tagged(&self, layout: Layout, zero: bool, fp: u64) -> *mut u8 {
         let tagged = tagging_heap();
         let block_layout = if tagged { block_layout(layout) } else { layout };
-        // SAFETY: as the caller guarantees to us.
-        let p = unsafe { self.heap.alloc(block_layout) };
-        if p.is_null() {
-            return p;
-        }
+        let Ok(p) = self.heap.lock().allocate_first_fit(block_layout) else { return core::ptr::null_mut() };
+        let p = p.as_ptr();
         if in_frame_allocator().load(Ordering::Relaxed) {
             self.bookkeeping_bytes.fetch_add(counted(block_layout), Ordering::Relaxed);
         }
@@ -110,7 +119,7 @@ mod tags {
     use crate::mm::{kasan, kasan_report};
     pub use kasan::{block_layout, tag_allocation, tagging_heap};
 
-    /// What LockedHeap was asked for, for an allocation of `layout` whose
+    /// What the hole list was asked for, for an allocation of `layout` whose
     /// pointer is `ptr`: tagged pointers have the tagged block around them.
     pub fn block_of(ptr: *mut u8, layout: Layout) -> Layout {
         if kasan::is_tagged(ptr) {
@@ -120,7 +129,7 @@ mod tags {
         }
     }
 
-    /// The block (pointer and layout) to give back to LockedHeap for a
+    /// The block (pointer and layout) to give back to the hole list for a
     /// dealloc of `ptr`, after the tag checks; `Err` if they refused it
     /// (and reported why).
     #[inline(always)]
@@ -166,14 +175,17 @@ mod tags {
     }
 }
 
-/// The bytes LockedHeap's `used()` counts for `layout` (its size rounded up
+/// The bytes the hole list's `used()` counts for `layout` (its size rounded up
 /// to the hole list's minimum and alignment).
 pub fn counted(layout: Layout) -> usize {
     HoleList::align_layout(layout).map_or(layout.size(), |l| l.size())
 }
 
 #[cfg_attr(target_os = "none", global_allocator)]
-static ALLOCATOR: Heap = Heap { heap: LockedHeap::empty(), bookkeeping_bytes: AtomicUsize::new(0) };
+static ALLOCATOR: Heap = Heap {
+    heap: IrqSpinLock::new(Rank::Heap, linked_list_allocator::Heap::empty()),
+    bookkeeping_bytes: AtomicUsize::new(0),
+};
 
 /// Runs `f`, the frame allocator at work: what it allocates and frees on
 /// the heap counts as bookkeeping. Every allocation it makes is freed by it

@@ -8,7 +8,7 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use spin::Mutex;
+use crate::sync::{IrqSpinLock, Rank};
 
 use super::kasan::{self, Allocation, BadFree, State, SITES};
 use crate::arch::aarch64::mte;
@@ -55,7 +55,7 @@ pub struct Report {
 }
 
 static EXPECTING: AtomicBool = AtomicBool::new(false);
-static LAST: Mutex<Option<Report>> = Mutex::new(None);
+static LAST: IrqSpinLock<Option<Report>> = IrqSpinLock::new(Rank::KasanReport, None);
 
 /// Runs `f` with reports expected (the self-test probes): each is printed
 /// and kept instead of ending in a panic. Returns `f`'s result and the last

@@ -12,7 +12,7 @@
 use alloc::collections::BTreeMap;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use spin::Mutex;
+use crate::sync::{Rank, SpinLock};
 
 use super::addr::{VirtAddr, PAGE_SIZE};
 use super::frame::{self, Clear, Frame};
@@ -28,9 +28,14 @@ pub fn frames_in_use() -> usize {
     FRAMES.load(Ordering::Relaxed)
 }
 
-#[derive(Default)]
 pub struct SharedMemory {
-    pages: Mutex<BTreeMap<u64, Frame>>,
+    pages: SpinLock<BTreeMap<u64, Frame>>,
+}
+
+impl Default for SharedMemory {
+    fn default() -> Self {
+        Self { pages: SpinLock::new(Rank::SharedPages, BTreeMap::new()) }
+    }
 }
 
 impl SharedMemory {

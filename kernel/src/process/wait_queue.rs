@@ -13,13 +13,13 @@
 
 use alloc::vec::Vec;
 
-use spin::Mutex;
+use crate::sync::{Rank, SpinLock};
 
 use super::{current, State};
 use crate::arch::aarch64::timer;
 
 pub struct WaitQueue {
-    waiters: Mutex<Vec<u32>>,
+    waiters: SpinLock<Vec<u32>>,
 }
 
 /// How a wait ended.
@@ -36,7 +36,7 @@ pub enum WaitEnd {
 
 impl WaitQueue {
     pub const fn new() -> Self {
-        Self { waiters: Mutex::new(Vec::new()) }
+        Self { waiters: SpinLock::new(Rank::WaitQueue, Vec::new()) }
     }
 
     fn add(&self, tid: u32) {

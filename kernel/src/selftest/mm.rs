@@ -11,6 +11,10 @@ pub const CHECKS: &[Check] = &[
     Check { name: "frame_counts_return_to_baseline", run: frame_counts_return_to_baseline },
     Check { name: "frames_are_distinct_and_outside_the_image", run: frames_are_distinct_and_outside_the_image },
     Check { name: "heap_bytes_return_to_baseline", run: heap_bytes_return_to_baseline },
+    Check {
+        name: "every_free_frame_is_allocated_once_and_returned",
+        run: every_free_frame_is_allocated_once_and_returned,
+    },
     Check { name: "dc_zva_zeroes_every_byte_of_a_page", run: dc_zva_zeroes_every_byte_of_a_page },
     Check {
         name: "stores_zero_every_byte_of_a_page_where_dc_zva_is_prohibited",
@@ -71,5 +75,32 @@ fn heap_bytes_return_to_baseline() -> Outcome {
     ensure!(v.iter().sum::<u64>() == 49_995_000, "heap data corrupted");
     drop(v);
     ensure!(heap::used_bytes() == before, "heap used {} -> {}", before, heap::used_bytes());
+    Outcome::Pass
+}
+
+/// Allocating until nothing is left reaches every free frame, those in
+/// another CPU's cache included (drained when the pool runs dry, Linux's
+/// drain_all_pages), and every one comes back.
+fn every_free_frame_is_allocated_once_and_returned() -> Outcome {
+    let before = frame::stats();
+    // Frames "freed on CPU 1": that CPU runs nothing, so they stay in its
+    // cache until someone drains it.
+    let parked: Vec<_> = (0..100).filter_map(|_| frame::alloc()).collect();
+    ensure!(parked.len() == 100, "only {} of 100 frames to park", parked.len());
+    parked.into_iter().for_each(|f| frame::put_in_cache_of(1, f));
+    ensure!(frame::stats() == before, "cached frames not counted free: {:?}, before {:?}", frame::stats(), before);
+    let mut taken = Vec::with_capacity(before.free);
+    while let Some(f) = frame::alloc() {
+        taken.push(f);
+    }
+    let got = taken.len();
+    let left = frame::stats().free;
+    let mut numbers: Vec<u64> = taken.iter().map(|f| f.number()).collect();
+    taken.into_iter().for_each(frame::put);
+    numbers.sort_unstable();
+    numbers.dedup();
+    ensure!(got == before.free, "{} frames allocated of {} free ({} still counted free)", got, before.free, left);
+    ensure!(numbers.len() == got, "{} frames handed out twice", got - numbers.len());
+    ensure!(frame::stats() == before, "after: {:?}, before: {:?}", frame::stats(), before);
     Outcome::Pass
 }

@@ -15,6 +15,7 @@
 mod el2;
 pub mod heap_tags;
 mod isolation;
+mod locks;
 mod mm;
 mod mmu;
 mod mte;
@@ -65,6 +66,7 @@ pub fn run_all() -> Summary {
         mte::CHECKS,
         heap_tags::CHECKS,
         isolation::CHECKS,
+        locks::CHECKS,
         smp::CHECKS,
         if el2 { el2::CHECKS } else { &[] },
         // Stops a CPU for good: nothing after it may need one.

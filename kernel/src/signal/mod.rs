@@ -24,11 +24,11 @@ use alloc::sync::Arc;
 
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use crate::sync::{Rank, SpinLock};
 use linux_raw_sys::general::{
     SA_NODEFER, SA_RESETHAND, SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSTOP, SIGSYS, SIGTRAP,
     SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH, SI_USER, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK,
 };
-use spin::Mutex;
 
 /// Highest signal number (_NSIG).
 pub const NSIG: u32 = 64;
@@ -348,8 +348,8 @@ struct Group {
     /// Shared with other processes made by clone(CLONE_SIGHAND) without
     /// CLONE_THREAD (Linux's sighand_struct), which have their own pending
     /// signals (Linux's signal_struct).
-    actions: Arc<Mutex<[Action; NSIG as usize]>>,
-    shared: Mutex<Pending>,
+    actions: Arc<SpinLock<[Action; NSIG as usize]>>,
+    shared: SpinLock<Pending>,
     /// `shared`'s set, readable without the lock by the check every return
     /// to EL0 makes.
     shared_set: AtomicU64,
@@ -359,11 +359,11 @@ struct Group {
 
 impl Group {
     fn new(actions: [Action; NSIG as usize], budget: QueueBudget) -> Arc<Self> {
-        Self::sharing_actions(Arc::new(Mutex::new(actions)), budget)
+        Self::sharing_actions(Arc::new(SpinLock::new(Rank::SignalActions, actions)), budget)
     }
 
-    fn sharing_actions(actions: Arc<Mutex<[Action; NSIG as usize]>>, budget: QueueBudget) -> Arc<Self> {
-        let shared = Mutex::new(Pending::new(budget.clone()));
+    fn sharing_actions(actions: Arc<SpinLock<[Action; NSIG as usize]>>, budget: QueueBudget) -> Arc<Self> {
+        let shared = SpinLock::new(Rank::SignalPending, Pending::new(budget.clone()));
         Arc::new(Self { actions, shared, shared_set: AtomicU64::new(0), budget })
     }
 

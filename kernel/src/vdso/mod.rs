@@ -29,7 +29,8 @@ pub use kernel_side::*;
 mod kernel_side {
     use alloc::vec::Vec;
 
-    use spin::{Mutex, Once};
+    use crate::sync::{IrqSpinLock, Rank};
+    use spin::Once;
 
     use super::clock::Timekeeper;
     use super::data_page::{self, DataPage};
@@ -57,7 +58,7 @@ mod kernel_side {
     static VDSO: Once<Vdso> = Once::new();
     /// The clocks; held while they advance and are published, so there is
     /// one writer of the data page at a time.
-    static TIMEKEEPER: Mutex<Option<Timekeeper>> = Mutex::new(None);
+    static TIMEKEEPER: IrqSpinLock<Option<Timekeeper>> = IrqSpinLock::new(Rank::Timekeeper, None);
 
     fn vdso() -> &'static Vdso {
         VDSO.get().expect("the vDSO is set up at boot")

@@ -81,6 +81,7 @@ impl KernelContext {
 /// until it is switched back to.
 pub fn switch_context(from: &mut KernelContext, to: &KernelContext) {
     assert!(to.lr != 0, "switch to a kernel context nothing was saved in");
+    crate::sync::lock_order::assert_none_held_except(crate::sync::Rank::KernelLock);
     // SAFETY: `to` is a saved or new-user-entry context on a live stack
     // (above); `from` is a valid, exclusive slot for the registers.
     unsafe { switch_context_asm(from, to) }

@@ -50,6 +50,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, 
 use super::context::{switch_context, KernelContext};
 use crate::drivers::gic_v2::CpuTargets;
 use super::trap_frame::TrapFrame;
+use crate::sync::held_locks::HeldLocks;
 
 /// The most CPUs the kernel brings up (`-smp 8`); more in the device tree
 /// are reported and left off.
@@ -126,6 +127,8 @@ pub struct CpuData {
     /// it, read back from its banked GICD_ISENABLER0 at its GIC bring-up
     /// (irq.rs), for the self-tests.
     private_irqs_enabled: AtomicU32,
+    /// The locks this CPU holds (sync/lock_order.rs).
+    held_locks: HeldLocks,
 }
 
 const _: () = assert!(core::mem::offset_of!(CpuData, overflow_stack_top) == 0);
@@ -151,6 +154,7 @@ impl CpuData {
             need_resched: AtomicBool::new(false),
             reschedules_taken: AtomicU64::new(0),
             private_irqs_enabled: AtomicU32::new(0),
+            held_locks: HeldLocks::new(),
         }
     }
 
@@ -203,6 +207,13 @@ impl CpuData {
     /// Whether the frame allocator runs on this CPU (mm/heap.rs).
     pub fn in_frame_allocator(&self) -> &AtomicBool {
         &self.in_frame_allocator
+    }
+
+    /// The locks this CPU holds (sync/lock_order.rs).
+    #[inline(always)]
+    #[cfg_attr(not(feature = "lock-order"), allow(dead_code))]
+    pub fn held_locks(&self) -> &HeldLocks {
+        &self.held_locks
     }
 
     /// The exception frame being handled on this CPU (exception.rs).

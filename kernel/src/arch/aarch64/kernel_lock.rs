@@ -44,6 +44,7 @@ use super::cpu_local::{this_cpu, CpuData};
 use super::relax::CpuRelax;
 use super::timer;
 use spin::relax::RelaxStrategy;
+use crate::sync::lock_order::{self, Rank};
 
 /// How long one CPU may hold the lock before a waiter reports it stuck:
 /// 2 s of the counter. Nothing the kernel does for a task holds the lock
@@ -125,6 +126,7 @@ pub fn lock_here(cpu: &CpuData) {
         wait(me);
     }
     note_owner();
+    lock_order::acquired(Rank::KernelLock);
 }
 
 /// Takes the lock if no CPU holds it; false otherwise. For an idle CPU,
@@ -136,6 +138,7 @@ pub fn try_lock() -> bool {
     let taken = LOCK.starving.load(Ordering::Relaxed) == NO_OWNER && try_take(this_cpu_index());
     if taken {
         note_owner();
+        lock_order::acquired(Rank::KernelLock);
     }
     taken
 }
@@ -246,6 +249,7 @@ pub fn unlock_here(cpu: &CpuData) {
     if owner != me {
         unlock_by_non_owner(me, owner);
     }
+    lock_order::released(Rank::KernelLock);
     // Publishes everything written under the lock to the next owner.
     LOCK.owner.store(NO_OWNER, Ordering::Release);
 }

@@ -7,7 +7,7 @@
 use alloc::vec::Vec;
 use core::ops::Deref;
 
-use spin::Mutex;
+use crate::sync::{Rank, SpinLock};
 
 use super::mmu::kernel_map;
 use super::mmu::table::MapError;
@@ -53,7 +53,7 @@ impl core::fmt::Display for MmioError {
 }
 
 /// Physical ranges claimed so far, so no device is driven twice.
-static CLAIMED: Mutex<Vec<PhysRange>> = Mutex::new(Vec::new());
+static CLAIMED: SpinLock<Vec<PhysRange>> = SpinLock::new(Rank::MmioClaimed, Vec::new());
 
 /// A claimed register block of layout `T`.
 pub struct Mmio<T: RegisterBlock + 'static> {

@@ -15,6 +15,7 @@ pub mod cache;
 pub mod debug;
 pub mod fpsimd;
 pub mod hwcaps;
+pub mod irq_mask;
 
 // Kernel-only: not built for the host unit tests (main.rs: kernel_only!).
 kernel_only! {

@@ -33,7 +33,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use linux_raw_sys::general::{stat as Stat, S_IFDIR, S_IFLNK, S_IFREG};
-use spin::Mutex;
+use crate::sync::{Rank, SpinLock};
 
 pub use super::seq_text::Text;
 use super::seq_text::WINDOW;
@@ -350,7 +350,7 @@ fn generate(node: Node, out: &mut Text) -> Result<(), Errno> {
 /// last read at offset 0.
 pub struct ProcFile {
     pub node: Node,
-    kept: Mutex<Option<Text>>,
+    kept: SpinLock<Option<Text>>,
 }
 
 /// Opens a /proc path, O_DIRECTORY only on directories. Programs run as
@@ -371,7 +371,7 @@ pub fn open(path: &str, writable: bool, directory: bool) -> Result<Arc<ProcFile>
             _ => {}
         }
     }
-    Ok(Arc::new(ProcFile { node, kept: Mutex::new(None) }))
+    Ok(Arc::new(ProcFile { node, kept: SpinLock::new(Rank::ProcfsText, None) }))
 }
 
 /// O_CREAT on a /proc path, before it is opened (Linux's lookup_open and

@@ -10,7 +10,7 @@
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use aarch64_cpu::registers::{MAIR_EL1, TCR_EL1, TTBR0_EL1};
-use spin::Mutex;
+use crate::sync::{Rank, SpinLock};
 use tock_registers::interfaces::{ReadWriteable, Writeable};
 
 use alloc::vec::Vec;
@@ -108,7 +108,7 @@ impl FreeSlots {
     }
 }
 
-static KERNEL_SPACE: Mutex<Option<KernelSpace>> = Mutex::new(None);
+static KERNEL_SPACE: SpinLock<Option<KernelSpace>> = SpinLock::new(Rank::KernelSpace, None);
 
 extern "C" {
     static __image_start: u8;

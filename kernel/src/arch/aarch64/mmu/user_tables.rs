@@ -7,6 +7,7 @@ use aarch64_cpu::registers::{ID_AA64MMFR0_EL1, TCR_EL1, TTBR0_EL1};
 use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
 
 use super::asid::{asid_of, AsidAllocator};
+use crate::sync::{Rank, SpinLock};
 
 use super::layout::phys_to_virt;
 use super::table::{Table, TableMemory};
@@ -107,7 +108,7 @@ pub struct Asid(AtomicU64);
 /// The allocator and its lock (Linux's cpu_asid_lock), taken by every
 /// install and release. Never taken with another lock held but the caller's
 /// big kernel lock, and nothing is taken under it.
-static ASIDS: spin::Mutex<AsidAllocator> = spin::Mutex::new(AsidAllocator::new());
+static ASIDS: SpinLock<AsidAllocator> = SpinLock::new(Rank::Asids, AsidAllocator::new());
 
 const _: () = assert!(super::asid::CPUS == crate::arch::aarch64::cpu_local::MAX_CPUS);
 
