@@ -226,12 +226,16 @@ INITRD=build/initramfs-tests.cpio boot el0_test_programs_pass_when_entered_at_el
     "asid_bits=8 run=/tests" 0 'ASIDs limited to 8 bits' ' 0 failed$'
 # Four CPUs up, each running tasks from the shared run queue under the big
 # kernel lock (docs/smp.md): every EL0 program passes, the tests of threads
-# on several CPUs see four, and every CPU ran tasks.
-INITRD=build/initramfs-tests.cpio BOOT_SMP=4 boot el0_test_programs_pass_with_four_cpus_up virt,mte=on "run=/tests" 0 \
-    'cpu 0: MPIDR 0x0 \(boot\), entered at EL1' 'cpu 1: MPIDR 0x1, online' 'cpu 2: MPIDR 0x2, online' \
+# on several CPUs see four, and every CPU ran tasks. With 8-bit ASIDs too,
+# so that rollovers come while threads run at EL0 on other CPUs (the
+# allocator's reserved ASIDs and per-CPU pending flushes, mmu/asid.rs).
+INITRD=build/initramfs-tests.cpio BOOT_SMP=4 boot el0_test_programs_pass_with_four_cpus_up virt,mte=on "asid_bits=8 run=/tests" 0 \
+    'ASIDs limited to 8 bits' 'cpu 0: MPIDR 0x0 \(boot\), entered at EL1' 'cpu 1: MPIDR 0x1, online' 'cpu 2: MPIDR 0x2, online' \
     'cpu 3: MPIDR 0x3, online' '4 of 4 CPUs up \(PSCI [0-9.]+ through HVC\); each runs tasks from the shared run queue' \
     'sched_setaffinity_runs_each_thread_on_its_cpu: 4 threads, each on its own CPU' \
     'cpu_count_same_in_cpuinfo_sysconf_and_affinity: affinity 4, /proc/cpuinfo 4, _SC_NPROCESSORS_CONF 4, _SC_NPROCESSORS_ONLN 4' \
+    'asid_rollovers_leave_each_process_its_own_memory_on_every_cpu: 300 processes of 2 threads on 4 CPUs' \
+    'memory_calls_elsewhere_never_change_a_writers_pages: 3 writers, 24 forks' \
     'tasks ran on 4 of 4 CPUs' ' 0 failed$'
 # The system-call fuzzer (20,000 calls of seed 1) in that boot: what
 # `make test` runs of the fuzzer with four CPUs (docs/smp.md, "Tests").

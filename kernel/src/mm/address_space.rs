@@ -619,11 +619,18 @@ impl UserPage<'_> {
         // Step 1 (PageSlot::clear_if writes only over a valid entry).
         let old = self.slot.clear_if(before.0)?;
         if old.is_some() {
-            // Steps 2-4.
+            // Steps 2-4, whose DSBs also order the new frame's contents
+            // before step 5.
             tlb::flush_user_page(self.asid, self.va.as_u64());
+            // Step 5; step 6 left out (above).
+            self.slot.set(pa, attrs);
+        } else {
+            // Step 5 where nothing was mapped: no TLBI, so a DMB ISHST
+            // first, or a thread on another CPU could walk to the new
+            // entry before the frame's zeroes or copy reach it
+            // (`PageSlot::publish`, Linux's __SetPageUptodate).
+            self.slot.publish(pa, attrs);
         }
-        // Step 5; step 6 left out (above).
-        self.slot.set(pa, attrs);
         Ok(old)
     }
 

@@ -267,6 +267,11 @@ pub unsafe fn copy_page_with_tags(dst: VirtAddr, src: VirtAddr) {
 
 /// Sets every granule's tag to 0 without touching the data (STG), for pages
 /// that become tagged after they were written (mprotect adding PROT_MTE).
+/// Ends with a DMB ISHST: the caller then writes the Normal-Tagged entry
+/// in place (mprotect, a fault's `refresh`), with no TLBI before it, and a
+/// thread at EL0 on another CPU may walk to that entry at once; its tag
+/// checks must find these tags, not the stale ones (Linux's mte_sync_tags:
+/// "ensure the tags are visible before the PTE is set", smp_wmb).
 ///
 /// # Safety
 /// `page` must be a Tagged page the caller owns; tagging on.
@@ -279,6 +284,7 @@ pub unsafe fn clear_tags(page: VirtAddr) {
             "2: stg {p}, [{p}], #16",
             "subs {n}, {n}, #1",
             "b.ne 2b",
+            "dmb ishst",
             p = inout(reg) base.as_u64() => _,
             n = inout(reg) GRANULES => _,
             options(nostack),

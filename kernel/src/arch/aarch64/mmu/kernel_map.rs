@@ -336,7 +336,16 @@ impl StackBuild<'_> {
         Some(())
     }
 
+    /// The stack's entries visible to this CPU's walker (and every
+    /// other's) before the stack is used: DSB ISHST, then ISB (Linux's
+    /// set_pte for a valid kernel entry). Without them the first store to
+    /// the new stack (a task's initial context, written right after) may
+    /// walk the table before the entry is there: a translation fault at
+    /// EL1. Nothing was invalidated for these addresses since they were
+    /// mapped; the slot's earlier stack was flushed in `release_stack`.
     fn finish(mut self) -> KernelStack {
+        // SAFETY: barriers only.
+        unsafe { core::arch::asm!("dsb ishst", "isb", options(nostack)) };
         KernelStack(self.stack.take().expect("finished once"))
     }
 }

@@ -114,9 +114,27 @@ impl PageSlot<'_> {
         }
     }
 
-    /// Maps `pa` here with `attrs`, replacing what was there.
+    /// Maps `pa` here with `attrs`, replacing what was there. For a
+    /// frame the kernel just wrote, mapped where there was nothing, use
+    /// [`Self::publish`].
     #[inline(always)]
     pub fn set(&mut self, pa: PhysAddr, attrs: Attributes) {
+        self.write(Descriptor::leaf(pa, attrs, 3));
+    }
+
+    /// [`Self::set`] for a frame the kernel has just written (zeroed,
+    /// filled, copied, tagged) and no barrier has ordered since: the frame's
+    /// contents are made visible to every CPU before the entry that maps
+    /// it ([`publication_barrier`]). A thread of the space running at EL0
+    /// on another CPU may walk to the new entry at once and read the page:
+    /// without the barrier it could see the frame's earlier contents, a
+    /// previous owner's data (Linux's __SetPageUptodate, whose smp_wmb
+    /// "makes sure that preceding stores to the page contents become
+    /// visible before the set_pte_at() write", mm/memory.c:
+    /// do_anonymous_page).
+    #[inline(always)]
+    pub fn publish(&mut self, pa: PhysAddr, attrs: Attributes) {
+        publication_barrier();
         self.write(Descriptor::leaf(pa, attrs, 3));
     }
 
@@ -151,6 +169,25 @@ impl PageSlot<'_> {
             _ => None,
         })
     }
+}
+
+/// Orders the stores that filled a frame (a page's data and tags, a new
+/// table's zeroes; DC ZVA counts as a store) before the store of the entry
+/// that makes the frame reachable, for every observer in the Inner
+/// Shareable domain, the other CPUs' table walkers included (DMB ISHST,
+/// Linux's smp_wmb on arm64). Without it another CPU may see the new
+/// entry and still read the frame's old contents: a stale table's entries
+/// as translations, or the data of the frame's previous owner.
+#[inline(always)]
+fn publication_barrier() {
+    // SAFETY: a barrier only.
+    #[cfg(target_os = "none")]
+    unsafe {
+        core::arch::asm!("dmb ishst", options(nostack, preserves_flags))
+    };
+    // The host tests' tables are plain memory in one thread.
+    #[cfg(not(target_os = "none"))]
+    core::sync::atomic::fence(core::sync::atomic::Ordering::Release);
 }
 
 /// An entry was not what its caller read earlier ([`PageSlot::clear_if`]).
@@ -260,6 +297,10 @@ impl PageTable {
                 Entry::Invalid if !create => return Err(MapError::OutOfTables),
                 Entry::Invalid => {
                     let next = mem.alloc_table().ok_or(MapError::OutOfTables)?;
+                    // The zeroes before the entry that links the table:
+                    // another CPU's walker may follow the link at once
+                    // (Linux's pmd_install: smp_wmb before pmd_populate).
+                    publication_barrier();
                     // SAFETY: as above; the new table is zeroed, so publishing
                     // it makes every entry below it invalid.
                     unsafe { slot.write_volatile(Descriptor::table(next).0) };

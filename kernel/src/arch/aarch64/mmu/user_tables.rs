@@ -50,6 +50,9 @@ pub fn install(root: PhysAddr, asid: &Asid) {
         crate::arch::aarch64::tlb::flush_all_local();
     }
     TTBR0_EL1.set(root.as_u64() | ((asid_of(assigned.id) as u64) << 48));
+    // The new TTBR0 in effect before walks are allowed (`uninstall`'s
+    // order, reversed): else a walk could still use the 0 left there.
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
     TCR_EL1.modify(TCR_EL1::EPD0::EnableTTBR0Walks);
     aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
     drop(asids);
@@ -68,8 +71,19 @@ pub fn uninstall_if(root: PhysAddr) {
 const TTBR_BADDR_MASK: u64 = 0x0000_ffff_ffff_f000;
 
 /// Empties the user half again: no walks through TTBR0.
+///
+/// Walks are off (EPD0, made effective by an ISB) *before* TTBR0 changes:
+/// writes to two system registers with no context synchronization between
+/// them may take effect in either order for the table walker (Arm ARM
+/// (DDI 0487K.a), "Synchronization requirements for AArch64 System
+/// registers"), and a walk with TTBR0 = 0 and walks still on would
+/// read physical address 0 (QEMU virt's flash) as a level-0 table, and
+/// could load what it finds there into the TLB, even as global entries
+/// that every ASID would hit. Linux never points TTBR0 at anything but a
+/// real table (cpu_set_reserved_ttbr0: the zeroed reserved_pg_dir).
 pub fn uninstall() {
     TCR_EL1.modify(TCR_EL1::EPD0::DisableTTBR0Walks);
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
     TTBR0_EL1.set(0);
     aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
 }
