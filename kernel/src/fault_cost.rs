@@ -19,8 +19,9 @@ use crate::sync::{Rank, SpinLock};
 use crate::arch::aarch64::timer;
 use crate::mm::fault::{Resolution, Resolved};
 
-/// Instructions from the second counter read to `eret` (vectors.S restore).
-const RESTORE_INSNS: u64 = 23;
+/// Instructions from the second counter read to `eret`: exception.rs's
+/// `leave` (2) and vectors.S's exception_return (23).
+const RESTORE_INSNS: u64 = 25;
 
 /// One path: how often, and its total, smallest and largest cost.
 #[derive(Clone, Copy)]
@@ -62,6 +63,12 @@ static ENABLED: AtomicBool = AtomicBool::new(false);
 /// Measures every fault from now on (`bench` on the command line).
 pub fn enable() {
     ENABLED.store(true, Ordering::Relaxed);
+    crate::arch::aarch64::entry_work::refresh();
+}
+
+/// Whether faults are measured (for arch/aarch64/entry_work.rs).
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
 }
 
 /// Index into PATHS of the path `r` took. A plain match, no name lookup:
@@ -88,31 +95,19 @@ const OTHER: usize = PATHS.len() - 1;
 /// PENDING's value when no resolved fault is waiting for `finish`.
 const NONE_PENDING: usize = usize::MAX;
 
-/// A fault from EL0 was resolved along `r`'s path. Only the check is
-/// inlined (as in `finish`): left to itself the compiler called the whole
-/// function, a call and a frame in every fault when nothing is measured.
-#[inline(always)]
-pub fn note(r: Resolved) {
-    if ENABLED.load(Ordering::Relaxed) {
-        note_path(r);
-    }
-}
-
+/// A fault from EL0 was resolved along `r`'s path; called when
+/// measurement is on (the fault path tests its entry's copy of the flag,
+/// arch/aarch64/entry_work.rs). Out of line: nothing of it is in a fault
+/// when nothing is measured.
 #[inline(never)]
-fn note_path(r: Resolved) {
+pub fn note(r: Resolved) {
     PENDING.store(path_of(r), Ordering::Relaxed);
 }
 
-/// The exception that started at `entry_ticks` is about to return to EL0.
-#[inline]
-pub fn finish(entry_ticks: u64) {
-    if ENABLED.load(Ordering::Relaxed) {
-        record(entry_ticks);
-    }
-}
-
+/// The exception that started at `entry_ticks` is about to return to EL0;
+/// called when measurement is on, as `note`.
 #[inline(never)]
-fn record(entry_ticks: u64) {
+pub fn finish(entry_ticks: u64) {
     let path = PENDING.swap(NONE_PENDING, Ordering::Relaxed);
     if path == NONE_PENDING {
         return;

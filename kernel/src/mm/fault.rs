@@ -185,6 +185,8 @@ static TRACE: AtomicBool = AtomicBool::new(false);
 /// `trace=faults` on the command line: one log line per fault.
 pub fn set_tracing(on: bool) {
     TRACE.store(on, Ordering::Relaxed);
+    #[cfg(target_os = "none")]
+    crate::arch::aarch64::entry_work::refresh();
 }
 
 pub fn tracing() -> bool {

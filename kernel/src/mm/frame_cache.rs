@@ -101,13 +101,16 @@ impl FrameCache {
         n
     }
 
-    /// Takes up to `max` of the oldest frames (for the pool).
+    /// Takes up to `max` of the oldest frames (for the pool), in order:
+    /// read from the ring in one pass, the front moved once (each frame of
+    /// a munmap's or an exit's batch passes here).
     pub fn drain(&mut self, max: usize, mut to: impl FnMut(u64)) -> usize {
         let n = max.min(self.len);
-        for _ in 0..n {
-            let f = self.pop_front().expect("counted");
-            to(f);
+        for i in 0..n {
+            to(self.ring[(self.head + i) % HIGH]);
         }
+        self.head = (self.head + n) % HIGH;
+        self.len -= n;
         self.fresh = self.fresh.saturating_sub(n);
         n
     }

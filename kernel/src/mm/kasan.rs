@@ -117,6 +117,7 @@ pub fn init(arg: Option<&str>, heap: core::ops::Range<u64>, mte_level: u8) {
         mte::enable_kernel_checks(check);
     }
     MODE.store(mode as u8, Ordering::Relaxed);
+    crate::arch::aarch64::entry_work::refresh();
     match (mode, asked) {
         (Mode::Off, _) if !mte::tagging_enabled() => log::info!("heap tags: off (no MTE tag storage): heap untagged"),
         (Mode::Off, None) => log::warn!("heap tags: off: unknown kasan={}; heap untagged", arg.unwrap_or("")),
@@ -140,11 +141,18 @@ pub fn check_async_fault(when: &str) {
     check_async_fault_in(mode(), when)
 }
 
-/// `check_async_fault` with the mode already read (the exception entry
-/// and exit read it once).
+/// `check_async_fault` with the mode already read.
 #[inline]
 pub fn check_async_fault_in(mode: Mode, when: &str) {
-    if matches!(mode, Mode::Async | Mode::Asymm) && mte::take_kernel_async_fault() {
+    check_async_fault_if(matches!(mode, Mode::Async | Mode::Asymm), when)
+}
+
+/// `check_async_fault` when `async_mode` (the mode is async or
+/// asymmetric), as the exception entry and exit read it once
+/// (arch/aarch64/entry_work.rs).
+#[inline(always)]
+pub fn check_async_fault_if(async_mode: bool, when: &str) {
+    if async_mode && mte::take_kernel_async_fault() {
         super::kasan_report::async_fault(when);
     }
 }

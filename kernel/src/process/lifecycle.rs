@@ -162,6 +162,13 @@ pub fn current() -> &'static mut Process {
     CURRENT.get().expect("no current process")
 }
 
+/// `current` on `cpu`, the caller's CPU as it just read it (exception.rs:
+/// the entry from EL0 reads TPIDR_EL1 once).
+#[inline(always)]
+pub fn current_here(cpu: &crate::arch::aarch64::cpu_local::CpuData) -> &'static mut Process {
+    CURRENT.get_here(cpu).expect("no current process")
+}
+
 /// The kernel stack of the running process, for backtraces.
 pub fn current_kernel_stack() -> Option<core::ops::Range<u64>> {
     has_current().then(|| current().kstack.range())

@@ -138,22 +138,30 @@ fn cut_short_by_handler(regs: &mut TrapFrame, kind: RestartKind, action: &Action
 #[inline]
 pub fn on_return_to_user(regs: &mut TrapFrame) -> &'static mut Process {
     let p = process::current();
-    // The common case, first and cheap: not killed, nothing to deliver, no
-    // system call to finish, no mask to put back (the one rt_sigsuspend,
-    // ppoll or pselect6 replaced is left only with a restart code: a ready
-    // ppoll or pselect6 puts it back itself, in poll.rs's `finish`). Only
-    // these loads are inlined into every return to EL0; the work is out of
-    // line, so the common case does not pay for its registers.
-    if p.outcome.is_none()
-        && !p.mte_async_fault
-        && p.signals.restart.is_none()
-        && p.signals.saved_mask.is_none()
-        && !p.signals.any_deliverable()
-    {
+    if nothing_pending(p) {
         return p;
     }
     deliver_pending(regs);
     process::current()
+}
+
+/// Whether `p`, the running process, has nothing for `on_return_to_user`
+/// to do: the common case, first and cheap: not killed, nothing to
+/// deliver, no system call to finish, no mask to put back (the one
+/// rt_sigsuspend, ppoll or pselect6 replaced is left only with a restart
+/// code: a ready ppoll or pselect6 puts it back itself, in poll.rs's
+/// `finish`). Only these loads are inlined into every return to EL0; the
+/// work is out of line, so the common case does not pay for its
+/// registers. For a caller that holds the process already (exception.rs,
+/// after a resolved fault), which calls `on_return_to_user` only when
+/// this is false.
+#[inline(always)]
+pub fn nothing_pending(p: &Process) -> bool {
+    p.outcome.is_none()
+        && !p.mte_async_fault
+        && p.signals.restart.is_none()
+        && p.signals.saved_mask.is_none()
+        && !p.signals.any_deliverable()
 }
 
 /// `on_return_to_user` when there is something to do.

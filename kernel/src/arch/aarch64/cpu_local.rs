@@ -327,8 +327,8 @@ pub fn init_boot_cpu(mpidr: u64, overflow_top: u64) {
     unsafe { core::arch::asm!("msr tpidr_el1, {0}", in(reg) cpu as *const CpuData as u64, options(nomem, nostack)) };
 }
 
-/// The data of the CPU this runs on.
-#[inline]
+/// The data of the CPU this runs on. Always inlined: one MRS.
+#[inline(always)]
 pub fn this_cpu() -> &'static CpuData {
     let p: u64;
     // SAFETY: reads TPIDR_EL1, which `init_boot_cpu` (boot CPU) or start.S
@@ -387,15 +387,30 @@ impl<T> Current<T> {
     }
 
     /// Whether a task is running here (false during boot and in the runner).
+    #[inline(always)]
     pub fn is_set(&self) -> bool {
         !this_cpu().current_task.load(Ordering::Relaxed).is_null()
     }
 
     /// The running task, for its system calls, faults and interrupts; the
     /// reference must not outlive that call.
+    ///
+    /// Always inlined, as `this_cpu`: a load from TPIDR_EL1's data and a
+    /// null check, which the fault path takes several times; left to the
+    /// compiler it was called out of line once handle_exception grew (the
+    /// IPI commits: zero-read 283 -> 303 instructions).
     #[allow(clippy::mut_from_ref)]
+    #[inline(always)]
     pub fn get(&self) -> Option<&'static mut T> {
-        let p = this_cpu().current_task.load(Ordering::Relaxed) as *mut T;
+        self.get_here(this_cpu())
+    }
+
+    /// `get` on `cpu`, the caller's CPU as it just read it (the entry from
+    /// EL0 reads TPIDR_EL1 once).
+    #[allow(clippy::mut_from_ref)]
+    #[inline(always)]
+    pub fn get_here(&self, cpu: &CpuData) -> Option<&'static mut T> {
+        let p = cpu.current_task.load(Ordering::Relaxed) as *mut T;
         // SAFETY: non-null only inside `run` on this CPU, whose caller
         // lends the task (it stays alive and in place) until the task
         // switches back; the slot holds only `T`s (one `Current` per

@@ -11,18 +11,19 @@ use linux_raw_sys::general::{
     SIGSEGV, SIGTRAP, SI_KERNEL, TRAP_BRKPT, TRAP_TRACE,
 };
 
+use super::entry_work::EntryWork;
 use super::esr::{Esr, ExceptionClass, FaultKind};
 use super::trap_frame::TrapFrame;
 use crate::exec::elf::USER_END;
 use crate::mm::addr::VirtAddr;
 use crate::mm::fault::{self, Access, FaultError};
 use crate::mm::tagged_addr::{tag_check_fault_address, untagged_addr};
-use crate::process;
+use crate::process::{self, Process};
 use crate::signal::{PendingFault, SigFields, SigInfo};
 
 /// A signal and its si_code, with the code's name for reports.
 #[derive(Clone, Copy)]
-struct Sig {
+pub struct Sig {
     signal: u32,
     code: u32,
     name: &'static str,
@@ -78,18 +79,23 @@ fn decode(esr: Esr) -> Decoded {
     }
 }
 
-/// Tries to resolve `far` in the current process: what was done, or the
-/// signal on failure. Inlined, as `decode` and `user_abort`: the fault
+/// Tries to resolve `far` in `p`, the current process: what was done, or
+/// the signal on failure. Inlined, as `decode` and `user_abort`: the fault
 /// path is one function from `user_sync` to the generic resolver.
 #[inline(always)]
-fn resolve_or_signal(far: u64, esr: Esr, access: Access) -> Result<fault::Resolution, Sig> {
+fn resolve_or_signal(
+    p: &mut Process,
+    work: EntryWork,
+    far: u64,
+    esr: Esr,
+    access: Access,
+) -> Result<fault::Resolution, Sig> {
     // Linux's do_page_fault: untagged_addr(far), the tag TBI0 ignored.
     let va = untagged_addr(far);
-    let p = process::current();
     let result =
         if va >= USER_END { Err(FaultError::Unmapped) } else { fault::handle(p.space(), VirtAddr::new(va), access) };
-    if fault::tracing() {
-        trace(far, esr, access, result);
+    if work.fault_trace() {
+        trace(p.pid, far, esr, access, result);
     }
     match result {
         // A spurious fault (the page was there and allowed: a TLB entry or
@@ -102,7 +108,9 @@ fn resolve_or_signal(far: u64, esr: Esr, access: Access) -> Result<fault::Resolu
         // DSB, which bounds this; at EL0 the timer can always preempt.
         Ok(r) => {
             p.faults.count(r.what);
-            crate::fault_cost::note(r);
+            if work.fault_cost() {
+                crate::fault_cost::note(r);
+            }
             Ok(r.what)
         }
         Err(FaultError::Unmapped) => Err(MAPERR),
@@ -118,7 +126,7 @@ fn resolve_or_signal(far: u64, esr: Esr, access: Access) -> Result<fault::Resolu
 /// line: the fault path does not pay for the formatting's registers.
 #[cold]
 #[inline(never)]
-fn trace(far: u64, esr: Esr, access: Access, result: Result<fault::Resolved, FaultError>) {
+fn trace(pid: process::Pid, far: u64, esr: Esr, access: Access, result: Result<fault::Resolved, FaultError>) {
     let abort = esr.abort().expect("an abort");
     let action = match result {
         Ok(r) => r.what.describe(),
@@ -129,7 +137,7 @@ fn trace(far: u64, esr: Esr, access: Access, result: Result<fault::Resolved, Fau
     };
     log::info!(
         "pid {} {} {:#x}: {} -> {}",
-        process::current().pid.0,
+        pid.0,
         access.name(),
         far,
         crate::arch::aarch64::esr::fault_info(abort.status_code).name,
@@ -137,16 +145,23 @@ fn trace(far: u64, esr: Esr, access: Access, result: Result<fault::Resolved, Fau
     );
 }
 
-/// An instruction or data abort taken from EL0.
+/// Whether `esr` is an instruction or data abort from EL0 (EC 0x20, 0x24),
+/// the classes `user_abort` takes, told by number as `user_sync` tells them.
 #[inline(always)]
-fn user_abort(frame: &TrapFrame) {
+pub fn is_user_abort(esr: Esr) -> bool {
+    esr.ec() | 0b100 == 0x24
+}
+
+/// An instruction or data abort taken from EL0 by `p`, the current process
+/// (exception.rs looked it up once for the whole entry): `p` back when the
+/// fault was resolved, the signal otherwise, for [`unresolved`] (which the
+/// caller makes once `p` is dropped: it looks the process up itself).
+#[inline(always)]
+pub fn user_abort(frame: &TrapFrame, p: &'static mut Process, work: EntryWork) -> Result<&'static mut Process, Sig> {
     let esr = frame.esr();
-    let outcome = match decode(esr) {
-        Decoded::Resolve { access } => resolve_or_signal(frame.far, esr, access).map(|_| ()),
+    match decode(esr) {
+        Decoded::Resolve { access } => resolve_or_signal(p, work, frame.far, esr, access).map(|_| p),
         Decoded::Signal(sig) => Err(sig),
-    };
-    if let Err(sig) = outcome {
-        unresolved(frame, sig);
     }
 }
 
@@ -154,7 +169,7 @@ fn user_abort(frame: &TrapFrame) {
 /// `trace`.
 #[cold]
 #[inline(never)]
-fn unresolved(frame: &TrapFrame, sig: Sig) {
+pub fn unresolved(frame: &TrapFrame, sig: Sig) {
     let addr = if sig.code == SEGV_MTESERR && sig.signal == SIGSEGV {
         // FAR_EL1[63:60] are UNKNOWN after a tag check fault; Linux
         // replaces them from the untagged address (do_tag_check_fault).
@@ -193,24 +208,30 @@ fn force(frame: &TrapFrame, sig: Sig, addr: u64) {
     p.signals.force(SigInfo { signo: sig.signal, code: sig.code as i32, fields: SigFields::Fault { addr } });
 }
 
-/// A synchronous exception from EL0. Inlined into handle_exception, with
-/// the abort path from `user_abort` to the generic resolver: one frame,
-/// one set of saved registers, from the vector to the return.
+/// An abort from EL0 reached through `user_sync`, which looks the process
+/// up itself. Out of line: exception.rs takes aborts before `user_sync`.
+#[cold]
+#[inline(never)]
+fn aborted(frame: &TrapFrame) {
+    if let Err(sig) = user_abort(frame, process::current(), super::entry_work::read()) {
+        unresolved(frame, sig);
+    }
+}
+
+/// A synchronous exception from EL0 other than an abort (exception.rs
+/// sends those to `user_abort` with the process it looked up; one that
+/// reaches here is handled all the same). Inlined into handle_exception:
+/// one frame, one set of saved registers, from the vector to the return.
 #[inline(always)]
 pub fn user_sync(frame: &mut TrapFrame) {
     let esr = frame.esr();
-    // The two common classes by number first (EC 0x24 data abort and 0x20
-    // instruction abort from EL0), the rest through the class table.
-    if esr.ec() & !0b100 == 0x20 {
-        return user_abort(frame);
-    }
     match esr.class() {
         ExceptionClass::Svc64 => {
             crate::syscall::dispatch(frame);
             // ptrace: a stepped task reports the end of the call.
             crate::process::ptrace::syscall_exit();
         }
-        ExceptionClass::DataAbortLowerEl | ExceptionClass::InstructionAbortLowerEl => user_abort(frame),
+        ExceptionClass::DataAbortLowerEl | ExceptionClass::InstructionAbortLowerEl => aborted(frame),
         ExceptionClass::PcAlignment | ExceptionClass::SpAlignment => {
             force(frame, Sig { signal: SIGBUS, code: BUS_ADRALN, name: "BUS_ADRALN" }, frame.elr)
         }
@@ -260,11 +281,13 @@ pub fn kernel_access_to_user(frame: &TrapFrame) -> bool {
         return false;
     }
     let access = (frame.far, frame.elr);
+    let p = process::current();
     let resolved = match decode(frame.esr()) {
-        Decoded::Resolve { access } => resolve_or_signal(frame.far, frame.esr(), access),
+        Decoded::Resolve { access } => {
+            resolve_or_signal(p, super::entry_work::read(), frame.far, frame.esr(), access)
+        }
         Decoded::Signal(_) => return false,
     };
-    let p = process::current();
     match resolved {
         Ok(fault::Resolution::Spurious) if p.last_spurious == Some(access) => false,
         Ok(what) => {

@@ -54,11 +54,16 @@ pub fn install_vectors() {
     aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
 }
 
+/// Never returns: it leaves through `exception_return` with SP at `frame`
+/// (`leave`), which restores every register from the frame, so the
+/// compiler has nothing of its own to restore on the way out.
 #[no_mangle]
-extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
+extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) -> ! {
     // Entries from EL0 by their vector numbers first (VectorKind::from_index
     // gives the same answer, for the rest).
     match kind {
+        // vectors.S sends entry 8 to handle_el0_sync; this arm only keeps
+        // the numbers whole.
         VectorKind::LOWER_EL_SYNCHRONOUS => from_user(frame, Event::Synchronous),
         VectorKind::LOWER_EL_IRQ => from_user(frame, Event::Irq),
         _ => {
@@ -80,6 +85,37 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
             slot.store(previous, Ordering::Relaxed);
         }
     }
+    leave(frame)
+}
+
+/// Entry 8 of the vector table, a synchronous exception from EL0 (every
+/// page fault and system call): `handle_exception` without the test of
+/// the kind, which vectors.S knows.
+#[no_mangle]
+extern "C" fn handle_el0_sync(frame: &mut TrapFrame) -> ! {
+    from_user(frame, Event::Synchronous);
+    leave(frame)
+}
+
+/// Ends an exception: SP back at `frame`, the TrapFrame exception_common
+/// pushed (and passed in x0, SP then), and on to `exception_return`
+/// (vectors.S), which restores every register from it and returns with
+/// ERET. What `handle_exception` left on the stack below the frame is
+/// dropped: nothing of it is live, it owns nothing.
+#[inline(always)]
+fn leave(frame: &mut TrapFrame) -> ! {
+    // SAFETY: `frame` is the frame vectors.S pushed on this stack and
+    // handed to handle_exception, SP's value when it was called; the
+    // stack below it holds only handle_exception's own frame, which is
+    // not used again. exception_return reads the frame and ERETs.
+    unsafe {
+        core::arch::asm!(
+            "mov sp, {frame}",
+            "b exception_return",
+            frame = in(reg) frame as *mut TrapFrame,
+            options(noreturn)
+        )
+    }
 }
 
 /// A synchronous exception or an IRQ from EL0, from the MTE entry work to
@@ -90,11 +126,22 @@ extern "C" fn handle_exception(frame: &mut TrapFrame, kind: u64) {
 /// may have moved to another CPU meanwhile (it yielded, and another CPU's
 /// runner resumed it holding the lock), so the CPU's frame slot is cleared
 /// on the CPU it returns from. An entry from EL0 nests in nothing.
+///
+/// The running process is looked up once for a fault that is resolved
+/// (the common case): a fault never switches tasks, so the process the
+/// entry found is still the one running at the return. After anything
+/// that may (a system call, an interrupt, a signal) it is looked up again.
 #[inline(always)]
 fn from_user(frame: &mut TrapFrame, event: Event) {
-    super::kernel_lock::lock();
-    this_cpu().current_frame().store(frame, Ordering::Relaxed);
-    let p = crate::process::current();
+    use super::el0_abort;
+    use crate::signal::deliver;
+
+    // TPIDR_EL1 read once for the lock, the frame slot and the process
+    // (nothing between them can move the task to another CPU).
+    let cpu = this_cpu();
+    super::kernel_lock::lock_here(cpu);
+    cpu.current_frame().store(frame, Ordering::Relaxed);
+    let p = crate::process::current_here(cpu);
     if p.outcome.is_some() {
         // Its process ended while it ran at EL0 on this CPU (exit_group
         // or exec in a thread on another CPU, the time limit): it exits
@@ -102,24 +149,43 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
         crate::process::exit_if_killed();
     }
     p.last_spurious = None;
-    // The heap's check mode is read once for both ends: it is set at
-    // boot (mm/kasan.rs: init), before any entry from EL0.
-    let kasan = crate::mm::kasan::mode();
-    entry_from_user(p, kasan);
-    match event {
-        Event::Synchronous => super::el0_abort::user_sync(frame),
+    // The boot-time switches (MTE, the heap's check mode, fault tracing
+    // and measurement) are read once for both ends: all are set at boot,
+    // before any entry from EL0.
+    let work = super::entry_work::read();
+    entry_from_user(p, work);
+    let resolved = match event {
+        Event::Synchronous if el0_abort::is_user_abort(frame.esr()) => match el0_abort::user_abort(frame, p, work) {
+            Ok(p) => Some(p),
+            Err(sig) => {
+                el0_abort::unresolved(frame, sig);
+                None
+            }
+        },
+        Event::Synchronous => {
+            el0_abort::user_sync(frame);
+            None
+        }
         _ => {
             crate::irq::handle();
             if super::ipi::take_need_resched() {
                 crate::process::on_reschedule();
             }
+            None
         }
+    };
+    let p = match resolved {
+        Some(p) if deliver::nothing_pending(p) => p,
+        _ => deliver::on_return_to_user(frame),
+    };
+    exit_to_user(p, work);
+    if work.fault_cost() {
+        crate::fault_cost::finish(frame.entry_ticks[0]);
     }
-    let p = crate::signal::deliver::on_return_to_user(frame);
-    exit_to_user(p, kasan);
-    crate::fault_cost::finish(frame.entry_ticks[0]);
-    this_cpu().current_frame().store(core::ptr::null_mut(), Ordering::Relaxed);
-    super::kernel_lock::unlock();
+    // Read again: a system call may have moved the task to another CPU.
+    let cpu = this_cpu();
+    cpu.current_frame().store(core::ptr::null_mut(), Ordering::Relaxed);
+    super::kernel_lock::unlock_here(cpu);
 }
 
 /// A new process's or thread's first return to EL0 (vectors.S's
@@ -134,7 +200,7 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
 extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
     this_cpu().current_frame().store(frame, Ordering::Relaxed);
     let p = crate::signal::deliver::on_return_to_user(frame);
-    exit_to_user(p, crate::mm::kasan::mode());
+    exit_to_user(p, super::entry_work::read());
     this_cpu().current_frame().store(core::ptr::null_mut(), Ordering::Relaxed);
     super::kernel_lock::unlock();
 }
@@ -146,13 +212,14 @@ extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
 /// - in sync mode PSTATE.TCO (set by the exception) is cleared, so that the
 ///   kernel's unprivileged accesses to user memory are tag-checked like the
 ///   process's own and a mismatch ends the copy with EFAULT, not a signal.
-fn entry_from_user(p: &mut crate::process::Process, kasan: crate::mm::kasan::Mode) {
+#[inline(always)]
+fn entry_from_user(p: &mut crate::process::Process, work: super::entry_work::EntryWork) {
     use tock_registers::interfaces::{Readable, Writeable};
 
     use super::mte_control::CheckMode;
     use super::regs::{TFSR::TF0, TFSRE0_EL1};
 
-    if !super::mte::tagging_enabled() {
+    if !work.tagging() {
         return;
     }
     if TFSRE0_EL1.is_set(TF0) {
@@ -161,13 +228,13 @@ fn entry_from_user(p: &mut crate::process::Process, kasan: crate::mm::kasan::Mod
         TFSRE0_EL1.set(0);
         p.mte_async_fault = true;
     }
-    crate::mm::kasan::check_async_fault_in(kasan, "kernel entry");
+    crate::mm::kasan::check_async_fault_if(work.heap_async(), "kernel entry");
     // With the heap tagged, the kernel's own accesses are checked, so TCO
     // is cleared for every task (Linux's mte_disable_tco_entry with
     // kasan_hw_tags_enabled()); LDTR/STTR follow TCF0, so a task with
     // checks off still sees no checks in its system calls. The heap's mode
     // first: with it on, the task's mode is not read.
-    if kasan != crate::mm::kasan::Mode::Off || p.mte.mode() == CheckMode::Sync {
+    if work.heap_checks() || p.mte.mode() == CheckMode::Sync {
         // SAFETY: PSTATE.TCO only decides whether tag checks apply; the SPSR
         // restores the process's own value on return.
         unsafe { core::arch::asm!(".arch_extension memtag", "msr tco, #0", options(nomem, nostack)) };
@@ -180,10 +247,11 @@ fn entry_from_user(p: &mut crate::process::Process, kasan: crate::mm::kasan::Mod
 /// not sent SEGV_MTEAERR for a system call's copy (with checks off TCF0
 /// records nothing; in sync mode a kernel mismatch is an EFAULT).
 /// `p` is the running process, as `on_return_to_user` returned it.
-fn exit_to_user(p: &crate::process::Process, kasan: crate::mm::kasan::Mode) {
+#[inline(always)]
+fn exit_to_user(p: &crate::process::Process, work: super::entry_work::EntryWork) {
     use super::mte_control::CheckMode;
-    crate::mm::kasan::check_async_fault_in(kasan, "kernel exit");
-    if super::mte::tagging_enabled() && p.mte.mode() == CheckMode::Async {
+    crate::mm::kasan::check_async_fault_if(work.heap_async(), "kernel exit");
+    if work.tagging() && p.mte.mode() == CheckMode::Async {
         super::mte::discard_kernel_async_faults();
     }
 }

@@ -40,7 +40,7 @@
 use core::panic::Location;
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
-use super::cpu_local::this_cpu;
+use super::cpu_local::{this_cpu, CpuData};
 use super::relax::CpuRelax;
 use super::timer;
 use spin::relax::RelaxStrategy;
@@ -113,7 +113,15 @@ const STARVING_NS: u64 = 1_000_000;
 #[track_caller]
 #[inline]
 pub fn lock() {
-    let me = this_cpu_index();
+    lock_here(this_cpu())
+}
+
+/// `lock` on `cpu`, the caller's CPU as it read it (exception.rs: the
+/// entry from EL0 reads TPIDR_EL1 once for the lock and the rest).
+#[track_caller]
+#[inline(always)]
+pub fn lock_here(cpu: &CpuData) {
+    let me = cpu.index() as u32;
     if LOCK.starving.load(Ordering::Relaxed) != NO_OWNER || !try_take(me) {
         wait(me);
     }
@@ -228,7 +236,15 @@ fn holder_location() -> &'static Location<'static> {
 #[track_caller]
 #[inline]
 pub fn unlock() {
-    let me = this_cpu_index();
+    unlock_here(this_cpu())
+}
+
+/// `unlock` on `cpu`, the caller's CPU as it read it (after the last
+/// point where its task could move to another CPU).
+#[track_caller]
+#[inline(always)]
+pub fn unlock_here(cpu: &CpuData) {
+    let me = cpu.index() as u32;
     let owner = LOCK.owner.load(Ordering::Relaxed);
     if owner != me {
         unlock_by_non_owner(me, owner);

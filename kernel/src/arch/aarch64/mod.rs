@@ -25,6 +25,7 @@ kernel_only! {
     pub mod cpu_features;
     pub mod cpu_local;
     pub mod el0_abort;
+    pub mod entry_work;
     pub mod exception;
     pub mod fixup;
     pub mod ipi;

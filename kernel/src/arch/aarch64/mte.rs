@@ -91,6 +91,7 @@ pub fn enable(info: &MteInfo, seed: u64) {
     unsafe { core::arch::asm!("tlbi vmalle1", "dsb nsh", "isb", options(nostack)) };
     TAG_BLOCK_BYTES.store(info.gm_block_bytes.expect("MTE2 has GMID_EL1"), Ordering::Relaxed);
     TAGGING.store(true, Ordering::Relaxed);
+    super::entry_work::refresh();
 }
 
 /// MTE's registers that are each CPU's own and not copied from the boot

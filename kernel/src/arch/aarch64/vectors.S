@@ -4,9 +4,10 @@
 // Sixteen entries of 0x80 bytes, in four groups: current EL with SP_EL0,
 // current EL with SP_ELx, lower EL in AArch64, lower EL in AArch32; each group
 // has synchronous, IRQ, FIQ and SError. Every entry makes room for the frame,
-// saves x0/x1, puts its number (0..15) in x0 and branches to the common code,
+// saves x0/x1, puts its number (0..15) in x1 and branches to the common code,
 // which saves the rest and calls handle_exception(frame, kind) in
-// exception.rs. The layout must match TrapFrame in trap_frame.rs.
+// exception.rs (entry 8, synchronous from EL0, handle_el0_sync), which
+// ends by branching to exception_return with SP at the frame. The layout must match TrapFrame in trap_frame.rs.
 //
 // Entries from EL1 first check that the frame fits on the stack, as Linux's
 // kernel_ventry does (arch/arm64/kernel/entry.S): a kernel stack overflow
@@ -34,14 +35,14 @@
 .equ OVERFLOW_STACK_SIZE, {overflow_stack_size}
 .equ KIND_STACK_OVERFLOW, 16
 
-.macro VECTOR kind
+.macro VECTOR kind, common=exception_common
     .balign 0x80
     sub     sp, sp, #TF_SIZE
     stp     x0, x1, [sp, #TF_X0]
     mrs     x0, cntpct_el0
     str     x0, [sp, #TF_ENTRY]
-    mov     x0, #\kind
-    b       exception_common
+    mov     x1, #\kind
+    b       \common
 .endm
 
 // An entry from EL1 (SP_EL1): VECTOR behind the stack check.
@@ -56,7 +57,7 @@
 2:  stp     x0, x1, [sp, #TF_X0]
     mrs     x0, cntpct_el0
     str     x0, [sp, #TF_ENTRY]
-    mov     x0, #\kind
+    mov     x1, #\kind
     b       exception_common
 1:  // Past the bottom of a stack, or on the overflow stack. TPIDR_EL0 and
     // TPIDRRO_EL0 are free to hold SP and x0: nothing returns to EL0 from
@@ -88,7 +89,7 @@ exception_vectors:
     VECTOR_CHECK_STACK 5
     VECTOR_CHECK_STACK 6
     VECTOR_CHECK_STACK 7
-    VECTOR 8
+    VECTOR 8, el0_sync_common
     VECTOR 9
     VECTOR 10
     VECTOR 11
@@ -106,10 +107,14 @@ kernel_stack_overflow:
     stp     x0, x1, [sp, #TF_X0]
     mrs     x0, cntpct_el0
     str     x0, [sp, #TF_ENTRY]
-    mov     x0, #KIND_STACK_OVERFLOW
+    mov     x1, #KIND_STACK_OVERFLOW
     b       exception_common
 
-exception_common:
+// Saves x2-x30 and the system registers into the frame, links a frame
+// record, and calls HANDLER(frame, kind), which never returns: it leaves
+// through exception_return itself, with SP at the frame (exception.rs:
+// leave).
+.macro SAVE_AND_CALL handler
     stp     x2, x3, [sp, #(2 * 8)]
     stp     x4, x5, [sp, #(4 * 8)]
     stp     x6, x7, [sp, #(6 * 8)]
@@ -135,11 +140,18 @@ exception_common:
     stp     x29, x2, [sp, #TF_FRAME]
     add     x29, sp, #TF_FRAME
 
-    mov     x1, x0                  // kind
-    mov     x0, sp                  // &mut TrapFrame
-    bl      handle_exception
+    mov     x0, sp                  // &mut TrapFrame; x1 is the kind
+    bl      \handler
+    udf     #0
+.endm
 
-    b       exception_return
+exception_common:
+    SAVE_AND_CALL handle_exception
+
+// Entry 8 (synchronous from EL0: every page fault and system call) has its
+// own handler, so that it does not test the kind first.
+el0_sync_common:
+    SAVE_AND_CALL handle_el0_sync
 
     // Where a new process or thread starts: its kernel stack holds a
     // TrapFrame built by the loader or copied by clone, and switch_context
