@@ -5,9 +5,6 @@
 //! This wrapper adds the bookkeeping later issues rely on: how many frames
 //! exist and how many are free, so a test runner can say "leaked N frames".
 //!
-//! Single frames go through a cache per CPU (mm/frame_cache.rs, Linux's
-//! per-CPU page lists) in front of the pool: see [`alloc`] and [`put`].
-//!
 //! Frames are handed out as they are: neither their data nor their
 //! allocation tags are cleared here. Boot does not clear the tags of all RAM
 //! (that would cost a pass over every byte); instead each frame records
@@ -17,13 +14,12 @@
 //! Normal-Tagged ([`make_tags_valid`], Linux's mte_sync_tags). Freeing a
 //! frame forgets it.
 
-use core::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
 use buddy_system_allocator::FrameAllocator;
 
 pub use super::addr::Frame;
 use super::addr::{PhysRange, PAGE_SHIFT};
-use super::frame_cache::{self, FrameCache};
 use crate::sync::{IrqSpinLock, Rank};
 
 /// Buddy orders: blocks of up to 2^31 frames (8 TiB), more than any `virt`.
@@ -159,42 +155,6 @@ impl FramePool {
         }
     }
 
-    /// Up to `out.len()` single frames, for a CPU's cache (Linux's
-    /// rmqueue_bulk): how many were written. The cache's frames first,
-    /// oldest first (the CPU caches gave them back, each after waiting
-    /// its turn there), then whole blocks of the buddy lists, one tree
-    /// operation a block.
-    pub fn alloc_batch(&mut self, out: &mut [u64]) -> usize {
-        let mut n = 0;
-        while n < out.len() {
-            let Some(f) = self.cache.pop_front() else { break };
-            out[n] = f as u64;
-            n += 1;
-        }
-        self.fresh = self.fresh.saturating_sub(n);
-        // The largest block that fits what is missing, halved until the
-        // buddy lists have one.
-        let mut block = 1 << (usize::BITS - 1 - (out.len() - n).max(1).leading_zeros());
-        while n < out.len() {
-            match self.buddy.alloc(block) {
-                Some(first) => {
-                    for (slot, f) in out[n..n + block].iter_mut().zip(first..) {
-                        *slot = f as u64;
-                    }
-                    n += block;
-                    while block > out.len() - n {
-                        block /= 2;
-                    }
-                }
-                None if block == 1 => break,
-                None => block /= 2,
-            }
-        }
-        // Each block was exactly its size (a power of two): no rounding.
-        self.free -= n;
-        n
-    }
-
     /// Returns frames obtained from [`FramePool::alloc`] with the same `count`.
     pub fn dealloc(&mut self, first: Frame, count: usize) {
         if count == 1 && self.cache.len() < CACHE_FRAMES {
@@ -224,51 +184,6 @@ impl Default for FramePool {
 
 static FRAMES: IrqSpinLock<FramePool> = IrqSpinLock::new(Rank::FramePool, FramePool::new());
 
-#[cfg(target_os = "none")]
-use crate::arch::aarch64::cpu_local::MAX_CPUS;
-/// The host tests are one CPU.
-#[cfg(not(target_os = "none"))]
-const MAX_CPUS: usize = 1;
-
-/// Each CPU's cache of single frames. Its own CPU takes it for every
-/// single-frame allocation and free, with interrupts masked (an interrupt's
-/// work on this CPU cannot come between two steps); it costs no contended
-/// cache line, since no other CPU takes it while memory lasts. The lock,
-/// not only the mask, is there for the one other user: an allocation that
-/// finds the pool empty drains every CPU's cache into it ([`drain_all`]),
-/// which is why Linux 6.1 gave its per-CPU lists a spin lock too
-/// (`pcp->lock`, so that `drain_all_pages` drains a remote CPU's list
-/// itself, `drain_pages_zone`, instead of waiting for that CPU to do it).
-static CACHES: [IrqSpinLock<FrameCache>; MAX_CPUS] =
-    [const { IrqSpinLock::new(Rank::FrameCache, FrameCache::new()) }; MAX_CPUS];
-
-/// How many frames each cache holds, written with the cache's lock held
-/// and read under the pool's. Frames move between a cache and the pool only
-/// under both locks, and the length is written before the pool's is
-/// released, so `stats` sees a move whole: no frame is counted twice or
-/// missed (one being handed out or freed right then may count either way).
-static CACHED: [AtomicUsize; MAX_CPUS] = [const { AtomicUsize::new(0) }; MAX_CPUS];
-
-#[cfg(target_os = "none")]
-#[inline(always)]
-fn this_cpu() -> usize {
-    crate::arch::aarch64::cpu_local::this_cpu().index()
-}
-
-#[cfg(not(target_os = "none"))]
-fn this_cpu() -> usize {
-    0
-}
-
-/// Runs `f` on CPU `cpu`'s cache, then records its length.
-#[inline(always)]
-fn with_cache<R>(cpu: usize, f: impl FnOnce(&mut FrameCache) -> R) -> R {
-    let mut cache = CACHES[cpu].lock();
-    let r = f(&mut cache);
-    CACHED[cpu].store(cache.len(), Ordering::Relaxed);
-    r
-}
-
 /// Runs `f` on the pool. Its lists and cache live on the kernel heap; what
 /// they hold is counted as the frame allocator's bookkeeping, apart from
 /// the heap bytes a program could leak (heap.rs).
@@ -281,77 +196,9 @@ pub fn init(free: &[PhysRange]) {
     with_pool(|pool| free.iter().for_each(|r| pool.add_range(*r)));
 }
 
-/// One frame, or `None` when RAM is exhausted: from this CPU's cache,
-/// refilled from the pool a batch at a time (Linux's rmqueue_pcplist);
-/// when the pool is empty too, every CPU's cache is drained into it first
-/// (Linux's drain_all_pages before giving up).
-#[inline]
+/// One frame, or `None` when RAM is exhausted.
 pub fn alloc() -> Option<Frame> {
-    let cpu = this_cpu();
-    with_cache(cpu, |cache| cache.take().or_else(|| refill(cpu, cache))).or_else(alloc_draining).map(Frame::from_number)
-}
-
-/// Refills `cache` from the pool and takes a frame: one of the batch, or
-/// one freed recently if the pool had none.
-#[inline(never)]
-fn refill(cpu: usize, cache: &mut FrameCache) -> Option<u64> {
-    let mut batch = [0u64; frame_cache::BATCH];
-    with_pool(|pool| {
-        let n = pool.alloc_batch(&mut batch);
-        let kept = cache.refill(&batch[..n]);
-        // A cache with no room for the whole batch gives the rest back.
-        batch[kept..n].iter().for_each(|&f| pool.dealloc(Frame::from_number(f), 1));
-        CACHED[cpu].store(cache.len(), Ordering::Relaxed);
-    });
-    cache.take_any()
-}
-
-/// The pool and this CPU's cache were both empty: the other CPUs' caches
-/// hold what is left.
-#[cold]
-fn alloc_draining() -> Option<u64> {
-    drain_all();
-    with_pool(|pool| pool.alloc(1)).map(|f| f.number())
-}
-
-/// Moves every frame of every CPU's cache to the pool.
-pub fn drain_all() {
-    for (cpu, cached) in CACHED.iter().enumerate() {
-        with_cache(cpu, |cache| {
-            if !cache.is_empty() {
-                with_pool(|pool| {
-                    cache.drain(frame_cache::HIGH, |f| pool.dealloc(Frame::from_number(f), 1));
-                    cached.store(0, Ordering::Relaxed);
-                });
-            }
-        });
-    }
-}
-
-/// A frame freed on CPU `cpu` rather than this one: the self-test's way
-/// to leave frames in the cache of a CPU that runs nothing.
-#[cfg(target_os = "none")]
-pub fn put_in_cache_of(cpu: usize, frame: Frame) {
-    with_cache(cpu, |cache| free_to(cpu, cache, frame));
-}
-
-/// `frame` to `cache`, a batch of its oldest going back to the pool first
-/// if it is full (Linux's free_unref_page and free_pcppages_bulk).
-#[inline]
-fn free_to(cpu: usize, cache: &mut FrameCache, frame: Frame) {
-    if !cache.put(frame.number()) {
-        drain_batch(cpu, cache);
-        let room = cache.put(frame.number());
-        debug_assert!(room);
-    }
-}
-
-#[inline(never)]
-fn drain_batch(cpu: usize, cache: &mut FrameCache) {
-    with_pool(|pool| {
-        cache.drain(frame_cache::BATCH, |f| pool.dealloc(Frame::from_number(f), 1));
-        CACHED[cpu].store(cache.len(), Ordering::Relaxed);
-    });
+    with_pool(|pool| pool.alloc(1))
 }
 
 /// Extra owners of every frame, for pages shared copy-on-write after fork:
@@ -578,8 +425,7 @@ pub fn put(frame: Frame) {
         if let Some(tags) = TAGS.get().as_ref() {
             tags.forget(frame);
         }
-        let cpu = this_cpu();
-        with_cache(cpu, |cache| free_to(cpu, cache, frame));
+        with_pool(|pool| pool.dealloc(frame, 1));
     }
 }
 
@@ -593,13 +439,9 @@ pub fn owners(frame: Frame) -> u32 {
     1 + extra_owners(frame).map_or(0, |extra| extra.load(Ordering::Relaxed))
 }
 
-/// The counts, the frames in every CPU's cache counted free.
+/// The counts.
 pub fn stats() -> FrameStats {
-    with_pool(|pool| {
-        let cached: usize = CACHED.iter().map(|c| c.load(Ordering::Relaxed)).sum();
-        let FrameStats { total, free } = pool.stats();
-        FrameStats { total, free: free + cached }
-    })
+    with_pool(|pool| pool.stats())
 }
 
 /// What a new frame must be cleared of.
@@ -643,31 +485,6 @@ mod tests {
     }
 
     extern crate std;
-
-    #[test]
-    fn batches_take_cached_frames_then_blocks_until_none_is_left() {
-        let mut pool = pool_of(0x4000_0000, 100);
-        let single = pool.alloc(1).unwrap();
-        pool.dealloc(single, 1);
-        let mut all = std::vec::Vec::new();
-        let mut out = [0u64; 24];
-        loop {
-            let n = pool.alloc_batch(&mut out);
-            all.extend_from_slice(&out[..n]);
-            assert_eq!(pool.stats().free, 100 - all.len(), "free counts every frame handed out once");
-            if n < out.len() {
-                break;
-            }
-        }
-        // The refill block left 31 frames in the cache, then came the one freed.
-        assert_eq!(all[CACHE_REFILL - 1], single.number(), "cached frames come first, oldest first");
-        all.sort_unstable();
-        all.dedup();
-        assert_eq!(all.len(), 100, "every frame exactly once");
-        assert_eq!(pool.alloc_batch(&mut out), 0);
-        all.iter().for_each(|&f| pool.dealloc(Frame::from_number(f), 1));
-        assert_eq!(pool.stats().free, 100);
-    }
 
     #[test]
     fn counts_follow_allocations_and_frees() {
