@@ -53,7 +53,10 @@ const PATHS: [(&str, Option<u64>); 12] = [
 static COSTS: SpinLock<[Cost; PATHS.len()]> =
     SpinLock::new(Rank::FaultCost, [Cost { count: 0, total: 0, min: u64::MAX, max: 0 }; PATHS.len()]);
 /// The path of the fault being handled (an index into PATHS), until
-/// `finish`; one CPU, so an atomic is all the locking it needs.
+/// `finish`. One for all CPUs: the fault path runs under the kernel lock
+/// from entry to `finish` (exception.rs releases it after), so only one
+/// fault is pending at a time; when faults leave that lock this becomes
+/// per CPU (docs/smp.md, "What comes next").
 static PENDING: AtomicUsize = AtomicUsize::new(NONE_PENDING);
 /// Counter value when the first EL0 instruction was about to run.
 static FIRST_EL0: AtomicU64 = AtomicU64::new(0);
