@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "refpage_test.h"
+#include "smp_test.h"
 
 /* What the child's handler saw, in memory the parent can read. */
 struct seen {
@@ -131,6 +132,10 @@ int main(void)
     struct sigaction sa = {.sa_sigaction = on_sigusr1, .sa_flags = SA_SIGINFO};
     sigemptyset(&sa.sa_mask);
     CHECK(sigaction(SIGUSR1, &sa, NULL) == 0, "sigaction failed");
+    /* The order this test needs is one CPU's (the child runs only when the
+     * parent leaves the CPU; with more CPUs an idle one may take it at
+     * once): parent and children stay on CPU 0, which they inherit. */
+    CHECK(pin_to(0) == 0, "sched_setaffinity(CPU 0): errno %d", errno);
     check(0);
     check(1);
     return 0;
