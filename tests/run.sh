@@ -270,6 +270,15 @@ make --no-print-directory -s build/initramfs-run.cpio PROG=build/user/tests/soak
 ICOUNT=1 run_program soak_costs_the_same_after_10000_process_cycles 0 \
     'instructions per cycle over 10000 cycles: first 1000 cycles [0-9]+, last 1000 cycles [0-9]+' \
     build/user/tests/soak_refpage_processes
+# The scheduler's timing rules on four CPUs under -icount, where time is
+# instructions and a loaded host cannot blur a millisecond (docs/smp.md,
+# section 1): each CPU's timer ends the sleeps begun on it, and an idle CPU
+# is kicked for a queued task sched_setaffinity moves to it.
+for prog in nanosleep_wakes_on_time_while_cpu0_is_busy sched_setaffinity_moves_a_queued_thread_to_an_idle_cpu_at_once; do
+    make --no-print-directory -s build/initramfs-run.cpio PROG=build/user/tests/$prog >/dev/null
+    SMP=4 ICOUNT=1 run_program "${prog}_under_icount" 0 '(sleeps of 1 ms|a move of a queued thread) took' \
+        build/user/tests/$prog 4 icount
+done
 for prog in exit_status--exit42 kernel_load--sigsegv hello_rust; do
     make --no-print-directory -s build/initramfs-run.cpio PROG=build/user/tests/$prog >/dev/null
     case $prog in

@@ -98,6 +98,10 @@ pub struct Process {
     /// entry. Its kernel stack is in use: no other CPU resumes it, ends it
     /// in its place or frees it (scheduler.rs).
     pub on_cpu: Option<usize>,
+    /// The CPU whose timer ends its timed wait (`wake_at`): the one it
+    /// blocked on (scheduler.rs: `block`, Linux's hrtimer on the CPU that
+    /// started it).
+    pub timer_cpu: usize,
     /// The CPUs it may run on (sched_setaffinity; Linux's cpus_mask),
     /// inherited by clone and kept by exec.
     pub affinity: super::cpu_mask::CpuMask,
