@@ -162,6 +162,13 @@ BOOT_SMP=4 boot kernel_fault_gives_decoded_panic_and_failure_status virt,mte=on 
     'KERNEL PANIC: kernel data abort at 0x' '^  on cpu 0; other cpus: 1 stopped, 2 stopped, 3 stopped$' \
     'esr: EC 0x25 data abort from the same EL: level 3 translation fault \(DFSC 0x07\), read' \
     '^backtrace' '^  #0  0x'
+# A panic while the three others spin for the kernel lock it holds,
+# interrupts masked, so that none takes the Stop SGI: each sees the stop
+# request in its wait (arch/aarch64/ipi.rs: stop_if_requested) and the
+# report comes out whole; before, they ran on for the report's second.
+BOOT_SMP=4 boot panic_stops_cpus_spinning_for_the_kernel_lock virt,mte=on "selftest=panic-lock-waiters" 1 \
+    'KERNEL PANIC: deliberate panic with 3 of 3 other cpus waiting for the kernel lock' \
+    '^  on cpu 0; other cpus: 1 stopped, 2 stopped, 3 stopped$' '^backtrace' '^  #0  0x'
 # Where the recursion's last frame ends depends on the frames below it (the
 # code's layout): its store into the guard page faults with SP either below
 # the stack's bottom or still above it; the report names SP, and in the

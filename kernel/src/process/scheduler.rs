@@ -193,6 +193,18 @@ fn notify(affinity: super::cpu_mask::CpuMask) {
     }
 }
 
+/// Every other online CPU waits for the kernel lock, which this CPU holds:
+/// each is given its hint and kicked, so that its idle loop waits its turn
+/// (`secondary_loop`). For `selftest=panic-lock-waiters` only: a panic
+/// with CPUs spinning for the lock it holds, interrupts masked.
+pub fn send_other_cpus_to_the_kernel_lock() {
+    let me = this_cpu_index();
+    for cpu in (0..MAX_CPUS).filter(|&c| c != me) {
+        PENDING[cpu].store(true, Ordering::SeqCst);
+        let _ = ipi::send_ipi(cpu, Ipi::Reschedule);
+    }
+}
+
 /// The process with `pid`, if it exists.
 pub fn get(pid: u32) -> Option<&'static mut Process> {
     table().procs.get_mut(&pid).map(|b| &mut **b)
