@@ -748,9 +748,11 @@ pub fn exit_current(outcome: Outcome) -> ! {
 /// files (a pipe's reader then sees end-of-file, its writer EPIPE).
 fn release_files(p: &mut Process) {
     if alloc::sync::Arc::strong_count(&p.fdt) == 1 {
-        *p.files() = crate::fs::fd_table::FdTable::new();
+        // The files close once the table's lock is let go.
+        let old = core::mem::take(&mut *p.files());
+        drop(old);
     } else {
-        p.fdt = super::shared::Shared::new(crate::fs::fd_table::FdTable::new());
+        p.fdt = super::new_files(crate::fs::fd_table::FdTable::new());
     }
 }
 

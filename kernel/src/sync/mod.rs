@@ -16,7 +16,7 @@ mod spin_lock;
 pub use irq_spin_lock::IrqSpinLock;
 pub use lock_order::Rank;
 pub use rw_lock::RwLock;
-pub use spin_lock::SpinLock;
+pub use spin_lock::{SpinLock, SpinLockGuard};
 
 #[cfg(test)]
 mod tests {

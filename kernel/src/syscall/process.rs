@@ -88,7 +88,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         }
         Shared::new(space)
     };
-    let fdt = if f & CLONE_FILES != 0 { parent.fdt.clone() } else { Shared::new(parent.files().try_clone()?) };
+    let fdt = if f & CLONE_FILES != 0 { parent.fdt.clone() } else { process::new_files(parent.files().try_clone()?) };
     let signals = if thread {
         parent.signals.for_thread()
     } else {
@@ -401,7 +401,7 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     reset_signals(&mut p.signals);
     if Arc::strong_count(&p.fdt) > 1 {
         let files = unshared_files.take().unwrap_or_else(|| p.files().clone());
-        p.fdt = Shared::new(files);
+        p.fdt = process::new_files(files);
     }
     p.files().close_on_exec();
     p.mte = MteControl::default();
