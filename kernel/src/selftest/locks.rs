@@ -41,7 +41,7 @@ fn a_descriptor_table_has_one_holder_and_none_at_a_switch() -> Outcome {
         ensure!(rank_held, "the table's guard does not count as rank FileTable");
         match at_switch {
             Err(v) => ensure!(format!("{}", v).contains("FileTable"), "the switch check says {}", v),
-            Ok(()) => return Outcome::Fail(format!("a switch with the table held passed the check")),
+            Ok(()) => return Outcome::Fail("a switch with the table held passed the check".into()),
         }
     }
     ensure!(other_task.try_lock().is_some(), "the table stayed locked after the guard dropped");
