@@ -20,7 +20,17 @@ use crate::fs::file::FileRef;
 use crate::mm::address_space::AddressSpace;
 use crate::mm::fault::FaultCounters;
 use crate::signal::{PendingFault, SignalState};
+use crate::sync::{Rank, SpinLock, SpinLockGuard};
 use alloc::sync::Arc;
+
+/// A descriptor table, shared by the tasks made with CLONE_FILES (Linux's
+/// files_struct), behind its lock (rank `FileTable`).
+pub type Files = Arc<SpinLock<FdTable<FileRef>>>;
+
+/// A descriptor table of its own for a task.
+pub fn new_files(table: FdTable<FileRef>) -> Files {
+    Arc::new(SpinLock::new(Rank::FileTable, table))
+}
 
 /// A process ID, as getpid() returns it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +56,7 @@ pub struct Process {
     /// (0: none); walked when the thread ends (robust_list.rs).
     pub robust_list: u64,
     /// The descriptor table, shared by threads (CLONE_FILES).
-    pub fdt: Arc<Shared<FdTable<FileRef>>>,
+    pub fdt: Files,
     pub faults: FaultCounters,
     /// Address and instruction (FAR, ELR) of the last spurious fault of a
     /// kernel access to user memory in this exception, to end one that
@@ -98,6 +108,10 @@ pub struct Process {
     /// entry. Its kernel stack is in use: no other CPU resumes it, ends it
     /// in its place or frees it (scheduler.rs).
     pub on_cpu: Option<usize>,
+    /// The CPU whose timer ends its timed wait (`wake_at`): the one it
+    /// blocked on (scheduler.rs: `block`, Linux's hrtimer on the CPU that
+    /// started it).
+    pub timer_cpu: usize,
     /// The CPUs it may run on (sched_setaffinity; Linux's cpus_mask),
     /// inherited by clone and kept by exec.
     pub affinity: super::cpu_mask::CpuMask,
@@ -109,8 +123,15 @@ impl Process {
         self.mm.get()
     }
 
-    pub fn files(&self) -> &mut FdTable<FileRef> {
-        self.fdt.get()
+    /// The descriptor table, locked (Linux's files->file_lock): for a
+    /// look-up, an insert or a removal that neither blocks, yields, copies
+    /// from or to user memory nor switches (the lock-order checker refuses
+    /// a switch with it held). Callers take the `FileRef` out (an `Arc`)
+    /// and let the guard go, as Linux's fget does, so another thread of
+    /// the table on another CPU never sees it half changed.
+    #[track_caller]
+    pub fn files(&self) -> SpinLockGuard<'_, FdTable<FileRef>> {
+        self.fdt.lock()
     }
 
     /// Whether this is the first thread of its process.

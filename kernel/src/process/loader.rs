@@ -264,7 +264,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         limits: default_limits(),
         clear_child_tid: 0,
         robust_list: 0,
-        fdt: Shared::new(console_files()),
+        fdt: super::new_files(console_files()),
         faults: FaultCounters::default(),
         last_spurious: None,
         signals: Default::default(),
@@ -288,6 +288,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         outcome: None,
         ptrace: Default::default(),
         on_cpu: None,
+        timer_cpu: 0,
         affinity: super::cpu_mask::CpuMask::active(),
     }))
 }

@@ -27,7 +27,7 @@
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use aarch64_cpu::registers::TPIDR_EL0;
 use tock_registers::interfaces::{Readable, Writeable};
@@ -64,10 +64,6 @@ struct Table {
     slice_end: [u64; MAX_CPUS],
     /// How many times each CPU has resumed a task, since boot.
     resumed: [u64; MAX_CPUS],
-    /// When CPU 0's timer fires while it runs a task (its slice end, or
-    /// the first sleeper's time if earlier: `arm_sleepers_cpu`), u64::MAX
-    /// when it runs none: a sleeper due before it kicks CPU 0 (`block`).
-    cpu0_armed: u64,
     /// (tgid, tid) of each exec waiting in de_thread for other threads to
     /// unwind (Linux's signal->group_exec_task): a second exec of the
     /// group loses, and exit_group lets the exec-ing thread unwind.
@@ -80,7 +76,6 @@ static TABLE: CpuLocal<Table> = CpuLocal::new(Table {
     deadline: 0,
     slice_end: [0; MAX_CPUS],
     resumed: [0; MAX_CPUS],
-    cpu0_armed: u64::MAX,
     execing: alloc::vec::Vec::new(),
 });
 
@@ -104,6 +99,24 @@ static IDLE: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPU
 /// any hint: a task pinned to CPU 3, queued while CPU 3 slept, waited
 /// 300 ms because every try of CPU 3 found the lock taken.
 static PENDING: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
+
+/// For each CPU, when the first timed wait its timer ends is due (counter
+/// ticks; u64::MAX for none): Linux's per-CPU hrtimer bases. A task that
+/// blocks with a wake-up time puts it on its own CPU (`block`); that CPU
+/// sets its timer no later than it while it runs a task (`arm_for_task`)
+/// and idles no longer than it (`secondary_loop`, `run`), and then wakes
+/// every sleeper that is due (`wake_due_sleepers`), so no CPU depends on
+/// another's timer: before, CPU 0 woke them all, and a sleep begun while
+/// CPU 0 idled waited for its next tick. A lower bound: a sleeper woken
+/// early (a signal, a futex wake) leaves it behind until its CPU looks.
+/// Written under the kernel lock; atomics, since an idle CPU reads its own
+/// without it.
+static SLEEPERS_DUE: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(u64::MAX) }; MAX_CPUS];
+
+/// When the first sleeper `cpu`'s timer ends is due.
+fn sleepers_due(cpu: usize) -> u64 {
+    SLEEPERS_DUE[cpu].load(Ordering::Relaxed)
+}
 
 fn table() -> &'static mut Table {
     // Under the big kernel lock, interrupts masked in the kernel; callers
@@ -169,12 +182,26 @@ fn notify(affinity: super::cpu_mask::CpuMask) {
     let mut kicked = false;
     for cpu in (0..MAX_CPUS).filter(|&c| affinity.contains(c)) {
         if elsewhere_only {
-            PENDING[cpu].store(true, Ordering::Relaxed);
+            PENDING[cpu].store(true, Ordering::SeqCst);
         }
-        if !kicked && cpu != me && IDLE[cpu].swap(false, Ordering::Relaxed) {
+        // SeqCst, as the idle CPU's mark and its look at the hint
+        // (`secondary_loop`): one of the two sees the other's store.
+        if !kicked && cpu != me && IDLE[cpu].swap(false, Ordering::SeqCst) {
             let _ = ipi::send_ipi(cpu, Ipi::Reschedule);
             kicked = true;
         }
+    }
+}
+
+/// Every other online CPU waits for the kernel lock, which this CPU holds:
+/// each is given its hint and kicked, so that its idle loop waits its turn
+/// (`secondary_loop`). For `selftest=panic-lock-waiters` only: a panic
+/// with CPUs spinning for the lock it holds, interrupts masked.
+pub fn send_other_cpus_to_the_kernel_lock() {
+    let me = this_cpu_index();
+    for cpu in (0..MAX_CPUS).filter(|&c| c != me) {
+        PENDING[cpu].store(true, Ordering::SeqCst);
+        let _ = ipi::send_ipi(cpu, Ipi::Reschedule);
     }
 }
 
@@ -241,48 +268,44 @@ fn kick(p: &Process) {
 
 /// Task `tid`'s affinity changed (sched_setaffinity from another task):
 /// running where it may no longer run, it is kicked, and leaves that CPU
-/// at once (`on_reschedule`).
+/// at once (`on_reschedule`); waiting in the run queue, the CPUs it may now
+/// run on are told as for a wake-up (`notify`: an idle one is kicked, and
+/// if this CPU may not run it they get their hint), as Linux's
+/// __set_cpus_allowed_ptr moves a queued task to an allowed CPU's queue
+/// (move_queued_task), whose idle task it preempts at once. Before, such a
+/// task waited for one of them to look at its tick, and longer while the
+/// lock was busy (`sched_setaffinity_moves_a_queued_thread_to_an_idle_cpu_at_once`).
 pub fn affinity_changed(tid: u32) {
     if let Some(p) = get(tid) {
-        kick(p);
+        if p.on_cpu.is_some() {
+            kick(p);
+        } else if p.state == State::Runnable {
+            notify(p.affinity);
+        }
     }
 }
 
 /// A Reschedule IPI came while the current task ran at EL0 (irq.rs): what
 /// it was sent for (a signal, a kill) is handled on the way back to EL0; a
 /// task no longer allowed on this CPU leaves it now (Linux's migration on
-/// an affinity change); on the CPU that wakes sleepers, a sleeper due
-/// before its timer moves the timer (`block`).
+/// an affinity change).
 pub fn on_reschedule() {
-    let cpu = this_cpu_index();
-    if !super::current().affinity.contains(cpu) {
+    if !super::current().affinity.contains(this_cpu_index()) {
         yield_now();
-    } else if cpu == SLEEPERS_CPU {
-        arm_sleepers_cpu(table().slice_end[cpu]);
     }
 }
 
-/// The CPU whose runner wakes the sleepers (`run`: the test runner's CPU).
-const SLEEPERS_CPU: usize = 0;
-
-/// The first time a sleeper is due (`wake_due_sleepers`' states).
-fn first_sleeper_due() -> Option<u64> {
-    table()
-        .procs
-        .values()
-        .filter(|p| matches!(p.state, State::Sleeping | State::WaitingForFutex | State::Waiting))
-        .filter_map(|p| p.wake_at)
-        .min()
+/// The time a timed wait of `p` ends, if it is in one (the states
+/// `wake_due_sleepers` wakes).
+fn timed_wait_end(p: &Process) -> Option<u64> {
+    p.wake_at.filter(|_| matches!(p.state, State::Sleeping | State::WaitingForFutex | State::Waiting))
 }
 
-/// Arms the timer of the CPU that wakes sleepers, running a task whose
-/// slice ends at `slice_end`, for that or the first sleeper's time if it
-/// comes first: a sleep ends at its time, not at the end of whatever
-/// slice CPU 0 runs (Linux's hrtimers fire at their time on any CPU).
-fn arm_sleepers_cpu(slice_end: u64) {
-    let at = first_sleeper_due().map_or(slice_end, |due| due.min(slice_end));
-    timer::arm_at(at);
-    table().cpu0_armed = at;
+/// Arms this CPU's timer for the task it runs, whose slice ends at
+/// `slice_end`: then, or at the first sleeper this CPU's timer ends if
+/// that comes first (the task runs on after the wake-up: `on_timer_interrupt`).
+fn arm_for_task(cpu: usize, slice_end: u64) {
+    timer::arm_at(slice_end.min(sleepers_due(cpu)));
 }
 
 /// Leaves the CPU for the runner: saves what belongs to the process and
@@ -317,14 +340,12 @@ pub fn block(state: State) {
     let p = super::current();
     p.state = state;
     if let Some(due) = p.wake_at {
-        // CPU 0 wakes sleepers: running a task with its timer set for
-        // later, it is kicked to set it for this one (`on_reschedule`).
-        // Idle, it looks at least every tick (`run`) and is left alone: a
-        // kick would have it spin for this lock at every timed wait.
-        let armed = table().cpu0_armed;
-        if this_cpu_index() != SLEEPERS_CPU && armed != u64::MAX && due < armed {
-            let _ = ipi::send_ipi(SLEEPERS_CPU, Ipi::Reschedule);
-        }
+        // This CPU's timer ends the wait: its runner, which takes over
+        // now, sets it no later than `due` (`arm_for_task`, or its idle
+        // wait), so no other CPU needs telling.
+        let cpu = this_cpu_index();
+        p.timer_cpu = cpu;
+        SLEEPERS_DUE[cpu].fetch_min(due, Ordering::Relaxed);
     }
     switch_out(p);
 }
@@ -727,9 +748,11 @@ pub fn exit_current(outcome: Outcome) -> ! {
 /// files (a pipe's reader then sees end-of-file, its writer EPIPE).
 fn release_files(p: &mut Process) {
     if alloc::sync::Arc::strong_count(&p.fdt) == 1 {
-        *p.files() = crate::fs::fd_table::FdTable::new();
+        // The files close once the table's lock is let go.
+        let old = core::mem::take(&mut *p.files());
+        drop(old);
     } else {
-        p.fdt = super::shared::Shared::new(crate::fs::fd_table::FdTable::new());
+        p.fdt = super::new_files(crate::fs::fd_table::FdTable::new());
     }
 }
 
@@ -779,8 +802,8 @@ pub fn cond_resched() {
 }
 
 /// The timer fired at EL0 (this CPU's own timer, for the task on this
-/// CPU): the run's time is up, the slice is over, or (on CPU 0, which
-/// wakes them) a sleeper is due: it is woken and the task runs on.
+/// CPU): the run's time is up, the slice is over, or a sleeper this CPU's
+/// timer ends is due: it is woken and the task runs on.
 pub fn on_timer_interrupt() {
     let t = table();
     let now = timer::ticks();
@@ -789,9 +812,9 @@ pub fn on_timer_interrupt() {
         exit_current(Outcome::TimeLimit { limit_ms });
     }
     let cpu = this_cpu_index();
-    if cpu == SLEEPERS_CPU && now < t.slice_end[cpu] {
-        wake_due_sleepers(now);
-        arm_sleepers_cpu(t.slice_end[cpu]);
+    if now < t.slice_end[cpu] {
+        wake_sleepers_if_due(cpu, now);
+        arm_for_task(cpu, t.slice_end[cpu]);
         return;
     }
     yield_now();
@@ -818,11 +841,7 @@ fn resume(pid: u32, slice_end: u64) {
     // The vDSO's data page is refreshed every time a task gets the CPU.
     crate::vdso::tick();
     table().slice_end[cpu] = slice_end;
-    if cpu == SLEEPERS_CPU {
-        arm_sleepers_cpu(slice_end);
-    } else {
-        timer::arm_at(slice_end);
-    }
+    arm_for_task(cpu, slice_end);
     table().resumed[cpu] += 1;
     // A task resumed inside a handler is inside its entry from EL0, whose
     // frame tops its kernel stack: the frame a panic here reports.
@@ -840,28 +859,32 @@ fn resume(pid: u32, slice_end: u64) {
     p.on_cpu = None;
     crate::arch::aarch64::exception::clear_frame();
     timer::disarm();
-    if cpu == SLEEPERS_CPU {
-        table().cpu0_armed = u64::MAX;
-    }
     // No user tables while the runner runs: what it reaps may free them.
     crate::arch::aarch64::mmu::user_tables::uninstall();
 }
 
-/// Sleepers whose time has come are woken.
-fn wake_due_sleepers(now: u64) {
-    // One at a time, so that nothing is allocated when nothing is due (the
-    // runners look every time round; the test runner counts heap bytes).
-    while let Some(pid) = table()
-        .procs
-        .values()
-        .find(|p| {
-            matches!(p.state, State::Sleeping | State::WaitingForFutex | State::Waiting)
-                && p.wake_at.is_some_and(|w| w <= now)
-        })
-        .map(|p| p.pid.0)
+/// The sleepers that are due are woken if the first one `cpu`'s timer
+/// ends is (a load and a compare when none is).
+fn wake_sleepers_if_due(cpu: usize, now: u64) {
+    if now >= sleepers_due(cpu) {
+        wake_due_sleepers(cpu, now);
+    }
+}
+
+/// Every sleeper whose time has come is woken, whichever CPU's timer it
+/// was on (a CPU that looks late for its own finds them woken); then
+/// `cpu`'s first is looked up again.
+fn wake_due_sleepers(cpu: usize, now: u64) {
+    // One at a time, so that nothing is allocated (the test runner counts
+    // heap bytes).
+    while let Some(pid) =
+        table().procs.values().find(|p| timed_wait_end(p).is_some_and(|w| w <= now)).map(|p| p.pid.0)
     {
         wake(pid);
     }
+    let next =
+        table().procs.values().filter(|p| p.timer_cpu == cpu).filter_map(|p| timed_wait_end(p)).min();
+    SLEEPERS_DUE[cpu].store(next.unwrap_or(u64::MAX), Ordering::Relaxed);
 }
 
 /// Takes from the run queue the first task this CPU may run: runnable,
@@ -926,6 +949,12 @@ fn sleep_until(until: u64) {
     timer::disarm();
 }
 
+/// How long idle CPU `cpu` sleeps from `now` at most: a tick, or until
+/// the first sleeper its timer ends.
+fn idle_until_at_most(cpu: usize, now: u64) -> u64 {
+    (now + timer::ns_to_ticks(IDLE_TICK_NS)).min(sleepers_due(cpu))
+}
+
 /// A secondary CPU's runner, for as long as the kernel runs: the tasks of
 /// the run queue it may run, one after another, and an idle wait when
 /// there is none (arch/aarch64/smp.rs starts it once the CPU is set up).
@@ -935,22 +964,32 @@ pub fn secondary_loop() -> ! {
         // that spun for the lock would slow the one holding it (under
         // QEMU, vCPUs share the host's cores) and could do nothing anyway.
         let me = this_cpu_index();
-        if PENDING[me].load(Ordering::Relaxed) {
+        // A sleeper due on this CPU's timer is woken now, whoever holds
+        // the lock (it waits its turn), as a queued task is.
+        if PENDING[me].load(Ordering::Relaxed) || timer::ticks() >= sleepers_due(me) {
             kernel_lock::lock();
         } else if !kernel_lock::try_lock() {
-            sleep_until(timer::ticks() + timer::ns_to_ticks(IDLE_TICK_NS));
+            // Idle still: a CPU that queues a task for it kicks it. Marked
+            // before the hint is read again, so that a task queued since
+            // the read above is seen here or kicks the wait short.
+            IDLE[me].store(true, Ordering::SeqCst);
+            if !PENDING[me].load(Ordering::SeqCst) {
+                sleep_until(idle_until_at_most(me, timer::ticks()));
+            }
+            IDLE[me].store(false, Ordering::Relaxed);
             continue;
         }
         // Whatever is queued for this CPU from now on sets the hint again.
         PENDING[me].store(false, Ordering::Relaxed);
-        // Sleepers are CPU 0's to wake (`run`): a look at every task, which
-        // the idle CPUs would otherwise take every tick, holding the lock.
+        wake_sleepers_if_due(me, timer::ticks());
         while run_next(timer::ticks()) {
             let_others_in();
+            wake_sleepers_if_due(me, timer::ticks());
         }
-        // Nothing for this CPU: sleep a tick, or until a CPU that queues a
-        // task for it sends a Reschedule IPI (`wake`).
-        idle_until(timer::ticks() + timer::ns_to_ticks(IDLE_TICK_NS));
+        // Nothing for this CPU: sleep a tick (or until its first sleeper),
+        // or until a CPU that queues a task for it sends a Reschedule IPI
+        // (`wake`).
+        idle_until(idle_until_at_most(me, timer::ticks()));
     }
 }
 
@@ -1044,10 +1083,9 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                 break;
             }
         }
-        // Sleepers whose time has come: woken here, by CPU 0's runner, at
-        // every turn (so within a time slice when CPU 0 is busy), and when
-        // it is idle at their time.
-        wake_due_sleepers(now);
+        // Sleepers on this CPU's timer whose time has come (the other
+        // CPUs wake theirs).
+        wake_sleepers_if_due(this_cpu_index(), now);
         if run_next(now) {
             let_others_in();
             continue;
@@ -1069,6 +1107,9 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
             t.deadline = now;
             continue;
         }
+        // This CPU's own sleepers (all of them with one CPU); the others'
+        // CPUs wake theirs.
+        let next = deadline.min(sleepers_due(this_cpu_index()));
         let next = if several_cpus { next.min(now + timer::ns_to_ticks(IDLE_TICK_NS)) } else { next };
         idle_until(next);
         kernel_lock::lock();

@@ -18,7 +18,36 @@ pub const CHECKS: &[Check] = &[
     Check { name: "locks_taken_in_rank_order_are_granted", run: locks_taken_in_rank_order_are_granted },
     Check { name: "the_kernel_lock_taken_by_hand_is_tracked", run: the_kernel_lock_taken_by_hand_is_tracked },
     Check { name: "an_irq_spin_lock_is_held_with_irqs_masked", run: an_irq_spin_lock_is_held_with_irqs_masked },
+    Check {
+        name: "a_descriptor_table_has_one_holder_and_none_at_a_switch",
+        run: a_descriptor_table_has_one_holder_and_none_at_a_switch,
+    },
 ];
+
+/// A descriptor table shared by two tasks (CLONE_FILES: two `Arc`s of one
+/// `Files`) admits one holder at a time, which holds rank FileTable, and
+/// a switch with it held is refused (`switch_context`'s check). Before,
+/// `Shared` handed each task a `&mut` of the same table at once.
+fn a_descriptor_table_has_one_holder_and_none_at_a_switch() -> Outcome {
+    let files = crate::process::new_files(crate::fs::fd_table::FdTable::new());
+    let other_task = files.clone();
+    let held = files.lock();
+    let second = other_task.try_lock().is_some();
+    let rank_held = lock_order::holds(Rank::FileTable);
+    let at_switch = lock_order::check_none_held_except(Rank::KernelLock);
+    drop(held);
+    ensure!(!second, "a second holder got the table while the first held it");
+    if lock_order::CHECKED {
+        ensure!(rank_held, "the table's guard does not count as rank FileTable");
+        match at_switch {
+            Err(v) => ensure!(format!("{}", v).contains("FileTable"), "the switch check says {}", v),
+            Ok(()) => return Outcome::Fail("a switch with the table held passed the check".into()),
+        }
+    }
+    ensure!(other_task.try_lock().is_some(), "the table stayed locked after the guard dropped");
+    ensure!(lock_order::check_none_held_except(Rank::KernelLock).is_ok(), "a lock counts as held after the guard");
+    Outcome::Pass
+}
 
 const UNCHECKED: &str = "built without the lock-order feature (make bench's kernel)";
 

@@ -104,6 +104,20 @@ pub fn deliberate_kernel_fault() -> ! {
     panic!("the guard page was readable (read {:#x})", v)
 }
 
+/// A panic while every other CPU spins for the kernel lock this CPU holds,
+/// interrupts masked (so none takes the Stop SGI): each must see the stop
+/// request in its wait and stop, and the report come out whole
+/// (arch/aarch64/ipi.rs: `stop_if_requested`).
+pub fn deliberate_panic_with_lock_waiters() -> ! {
+    use crate::arch::aarch64::{kernel_lock, timer};
+    let others = crate::process::cpu_mask::online_count() as u32 - 1;
+    kernel_lock::lock();
+    crate::process::send_other_cpus_to_the_kernel_lock();
+    timer::spin_until(1_000_000_000, || kernel_lock::waiters() == others);
+    info!("{} of {} other cpus wait for the kernel lock; a panic report must follow", kernel_lock::waiters(), others);
+    panic!("deliberate panic with {} of {} other cpus waiting for the kernel lock", kernel_lock::waiters(), others)
+}
+
 /// Recursion without end on the boot stack: must end in the kernel's
 /// stack-overflow panic, from the guard page below the stack.
 pub fn deliberate_stack_overflow() -> ! {

@@ -48,6 +48,14 @@ pub enum Rank {
     FilePosition,
     /// A /proc file's text, generated at the first read (fs/procfs).
     ProcfsText,
+    /// A descriptor table, shared by CLONE_FILES (process/lifecycle.rs:
+    /// `Files`, Linux's files->file_lock): held for a look-up, an insert or
+    /// a removal, never across a block, a yield, a user copy or a switch;
+    /// the `FileRef` is taken out and the lock let go. After the /proc
+    /// text, which /proc/<pid>/status generates from it; before what a
+    /// file's last reference takes when it drops under it (close_range,
+    /// exec's close-on-exec: a pipe's ring and wait queue).
+    FileTable,
     /// The tmpfs directory: name to file (fs/tmpfs.rs: `FILES`).
     TmpfsDir,
     /// One tmpfs file's size (fs/tmpfs.rs: `TmpFile::size`).
@@ -89,10 +97,11 @@ pub enum Rank {
 
 impl Rank {
     /// Every rank, outermost first.
-    pub const ALL: [Rank; 19] = [
+    pub const ALL: [Rank; 20] = [
         Rank::KernelLock,
         Rank::FilePosition,
         Rank::ProcfsText,
+        Rank::FileTable,
         Rank::TmpfsDir,
         Rank::TmpfsSize,
         Rank::PipeRing,
@@ -198,6 +207,19 @@ pub fn holds(rank: Rank) -> bool {
     {
         let _ = rank;
         false
+    }
+}
+
+/// `Err` naming a held lock unless `allowed` is the only rank this CPU
+/// holds: what `switch_context` checks (for the self-tests).
+#[track_caller]
+pub fn check_none_held_except(allowed: Rank) -> Result<(), OrderViolation> {
+    #[cfg(feature = "lock-order")]
+    return held().none_held_except(allowed, Location::caller());
+    #[cfg(not(feature = "lock-order"))]
+    {
+        let _ = allowed;
+        Ok(())
     }
 }
 

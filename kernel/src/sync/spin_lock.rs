@@ -42,6 +42,15 @@ impl<T> SpinLock<T> {
         SpinLockGuard { rank: self.rank, inner: self.inner.lock() }
     }
 
+    /// The lock if it is free now, `None` if another holder has it (no
+    /// wait); the order is checked once it is taken.
+    #[track_caller]
+    pub fn try_lock(&self) -> Option<SpinLockGuard<'_, T>> {
+        let inner = self.inner.try_lock()?;
+        lock_order::acquire(self.rank, Location::caller());
+        Some(SpinLockGuard { rank: self.rank, inner })
+    }
+
     /// [`SpinLock::lock`], but a wrong order comes back as `Err` and the
     /// lock is not taken (for the self-test of the checker).
     #[track_caller]

@@ -11,7 +11,6 @@ use crate::fs::fd_table::FdEntry;
 use crate::fs::file::{FileKind, FileRef, OpenFile};
 use crate::fs::pipe::Pipe;
 use crate::mm::uaccess::{write_user, UserAddr};
-use crate::process::shared::Shared;
 use crate::process::{self, Process};
 
 /// The RLIMIT_NOFILE soft limit: no descriptor may reach it.
@@ -20,7 +19,11 @@ pub fn fd_limit(p: &Process) -> usize {
 }
 
 pub fn close(fd: i32) -> SysResult {
-    process::current().files().remove(fd)?;
+    // The file closes (its last reference may wake a pipe's other end)
+    // after the table's lock is let go, as Linux's close_fd hands the file
+    // to filp_close outside file_lock.
+    let closed = process::current().files().remove(fd)?;
+    drop(closed);
     Ok(0)
 }
 
@@ -42,7 +45,7 @@ pub fn close_range(first: u32, last: u32, flags: u32) -> SysResult {
             return Err(Errno::ENOMEM);
         }
         let copy = p.files().try_clone()?;
-        p.fdt = Shared::new(copy);
+        p.fdt = process::new_files(copy);
     }
     p.files().close_range(first as usize, last as usize, flags & CLOSE_RANGE_CLOEXEC != 0);
     Ok(0)
@@ -70,8 +73,10 @@ pub fn dup3(old: i32, new: i32, flags: u32) -> SysResult {
     let p = process::current();
     let file = p.files().get(old)?.file.clone();
     let limit = fd_limit(p);
-    // Whatever `new` named is closed, silently, as in Linux.
-    p.files().insert_at(new, FdEntry { file, cloexec: flags & O_CLOEXEC != 0 }, limit)?;
+    // Whatever `new` named is closed, silently, as in Linux, once the
+    // table's lock is let go (do_dup2's filp_close after file_lock).
+    let replaced = p.files().insert_at(new, FdEntry { file, cloexec: flags & O_CLOEXEC != 0 }, limit)?;
+    drop(replaced);
     Ok(new as u64)
 }
 
@@ -148,21 +153,38 @@ pub fn pipe2(fds: UserAddr, flags: u32) -> SysResult {
 pub fn install_pair(first: FileRef, second: FileRef, cloexec: bool, fds: UserAddr) -> SysResult {
     let p = process::current();
     let limit = fd_limit(p);
-    let files = p.files();
-    let r = files.insert_lowest(0, FdEntry { file: first, cloexec }, limit)?;
-    let w = match files.insert_lowest(0, FdEntry { file: second, cloexec }, limit) {
-        Ok(w) => w,
-        Err(e) => {
-            let _ = files.remove(r);
-            return Err(e);
+    let ours = [first.clone(), second.clone()];
+    let (r, w) = {
+        let mut files = p.files();
+        let r = files.insert_lowest(0, FdEntry { file: first, cloexec }, limit)?;
+        match files.insert_lowest(0, FdEntry { file: second, cloexec }, limit) {
+            Ok(w) => (r, w),
+            Err(e) => {
+                let undone = files.remove(r);
+                drop(files);
+                drop(undone);
+                return Err(e);
+            }
         }
     };
     // int fds[2], as one 8-byte little-endian store (the copy is bytewise,
-    // so 4-byte alignment is enough).
+    // so 4-byte alignment is enough), with the table's lock let go: the
+    // copy may fault and sleep.
     let pair = (r as u32 as u64) | ((w as u32 as u64) << 32);
     if let Err(e) = write_user(fds, &pair) {
-        let _ = files.remove(r);
-        let _ = files.remove(w);
+        // Taken out again only if still ours: another thread may have
+        // closed one meanwhile and got its number for a file of its own
+        // (Linux's do_pipe2 installs only after the copy; its descriptors
+        // are reserved meanwhile, which this table cannot do).
+        let undone: [Option<_>; 2] = {
+            let mut files = p.files();
+            core::array::from_fn(|i| {
+                let fd = [r, w][i];
+                let same = files.get(fd).is_ok_and(|e| alloc::sync::Arc::ptr_eq(&e.file, &ours[i]));
+                same.then(|| files.remove(fd).ok()).flatten()
+            })
+        };
+        drop(undone);
         return Err(e);
     }
     Ok(0)

@@ -88,7 +88,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         }
         Shared::new(space)
     };
-    let fdt = if f & CLONE_FILES != 0 { parent.fdt.clone() } else { Shared::new(parent.files().try_clone()?) };
+    let fdt = if f & CLONE_FILES != 0 { parent.fdt.clone() } else { process::new_files(parent.files().try_clone()?) };
     let signals = if thread {
         parent.signals.for_thread()
     } else {
@@ -138,6 +138,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         // Linux's copy_process: not traced (no PTRACE_O_TRACEFORK here).
         ptrace: Default::default(),
         on_cpu: None,
+        timer_cpu: 0,
         // Linux's dup_task_struct: the child may run where the parent may.
         affinity: parent.affinity,
     });
@@ -400,7 +401,7 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     reset_signals(&mut p.signals);
     if Arc::strong_count(&p.fdt) > 1 {
         let files = unshared_files.take().unwrap_or_else(|| p.files().clone());
-        p.fdt = Shared::new(files);
+        p.fdt = process::new_files(files);
     }
     p.files().close_on_exec();
     p.mte = MteControl::default();

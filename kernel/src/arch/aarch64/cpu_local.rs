@@ -38,9 +38,10 @@
 //!   a guard, or a reference-counted task whose mutable state sits behind
 //!   its own lock), not `&'static mut` (the running task and the runner's
 //!   context are per CPU already).
-//! - `Shared<T>` (address space, descriptor table) becomes a lock (Linux's
-//!   mmap_lock, files_struct's file_lock): two threads of one process may
-//!   be in the kernel at once on two CPUs.
+//! - `Shared<T>` (the address space) becomes a lock (Linux's mmap_lock),
+//!   as the descriptor table's did (process/lifecycle.rs: `Files`, Linux's
+//!   file_lock): two threads of one process may be in the kernel at once
+//!   on two CPUs.
 //! - The `Sync`/`Send` impls below go (or gain `T: Send` bounds), since
 //!   "at most one thread touches the value" is no longer true.
 

@@ -17,6 +17,14 @@
 //! - `Stop` parks the CPU for good with every interrupt masked, marked
 //!   `Stopped` (Linux's ipi_cpu_stop -> local_cpu_stop); `panic.rs` sends
 //!   it to every other CPU before its report (Linux's smp_send_stop).
+//!   A CPU in kernel code has interrupts masked and takes no SGI, so the
+//!   sender first raises a flag that every spin wait polls
+//!   ([`stop_if_requested`], from relax.rs): a CPU spinning for the kernel
+//!   lock or a spin lock the panicking CPU holds parks there, as the SGI
+//!   would park it (Linux reaches such CPUs with an NMI: its
+//!   smp_send_stop falls back to IPI_CPU_CRASH_STOP as a pseudo-NMI).
+
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use aarch64_cpu::asm::barrier;
 use log::warn;
@@ -201,12 +209,42 @@ pub fn stop_this_cpu() -> ! {
     }
 }
 
+/// No CPU has asked the others to stop.
+const NO_CPU: usize = usize::MAX;
+
+/// The CPU that asked every other to stop (`stop_other_cpus`), or
+/// `NO_CPU`: polled by every spin wait, so that a CPU that takes no SGI
+/// (interrupts masked in the kernel) stops all the same.
+static STOP_REQUESTED_BY: AtomicUsize = AtomicUsize::new(NO_CPU);
+
+/// For every spin wait (relax.rs): if a CPU has asked the others to stop,
+/// this one (unless it is that CPU) stops here, as at the Stop SGI. One
+/// load while nobody has.
+#[inline(always)]
+pub fn stop_if_requested() {
+    if STOP_REQUESTED_BY.load(Ordering::Relaxed) != NO_CPU {
+        stop_unless_requester();
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn stop_unless_requester() {
+    if STOP_REQUESTED_BY.load(Ordering::Relaxed) != cpu_local::this_cpu().index() {
+        stop_this_cpu();
+    }
+}
+
 /// Sends Stop to every other online CPU and waits up to `timeout_ns` of
 /// the virtual counter for them to report stopped (Linux's smp_send_stop,
 /// which waits a second); returns those that did not. A CPU running
 /// kernel code with interrupts masked takes the SGI only when it unmasks
-/// them, so it may not stop in time.
+/// them; if it spins for a lock meanwhile, it sees the request in its
+/// wait and stops there (`stop_if_requested`); one that runs on without
+/// waiting for anything may not stop in time.
 pub fn stop_other_cpus(timeout_ns: u64) -> CpuSet {
+    // Before the SGIs (whose DMB ISHST orders this store before them).
+    STOP_REQUESTED_BY.store(cpu_local::this_cpu().index(), Ordering::Relaxed);
     let Ok(sent) = send_ipi_all_but_self(Ipi::Stop) else { return CpuSet::default() };
     let running = |cpu: usize| cpu_local::cpu(cpu).is_some_and(|c| c.state() != CpuState::Stopped);
     timer::spin_until(timeout_ns, || !sent.iter().any(running));

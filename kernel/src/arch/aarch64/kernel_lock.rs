@@ -275,6 +275,12 @@ pub fn touch_watchdog() {
     }
 }
 
+/// How many CPUs wait for the lock now (the panic self-test waits for
+/// them all).
+pub fn waiters() -> u32 {
+    LOCK.waiters.load(Ordering::Relaxed)
+}
+
 /// Whether this CPU holds the lock.
 pub fn held_here() -> bool {
     LOCK.owner.load(Ordering::Relaxed) == this_cpu_index()

@@ -10,12 +10,17 @@
 //! count every turn of the wait as instructions.
 
 /// The relax strategy of the kernel's spin locks
-/// (`spin::Mutex<T, CpuRelax>`).
+/// (`spin::Mutex<T, CpuRelax>`), the kernel lock's wait and
+/// `timer::spin_until`. Each turn also looks whether a panicking CPU asked
+/// the others to stop: a waiter has interrupts masked and would not take
+/// the Stop SGI (ipi.rs: `stop_if_requested`).
 pub struct CpuRelax;
 
 impl spin::relax::RelaxStrategy for CpuRelax {
     #[inline(always)]
     fn relax() {
+        #[cfg(target_arch = "aarch64")]
+        super::ipi::stop_if_requested();
         #[cfg(target_arch = "aarch64")]
         // SAFETY: a hint; it changes no register, memory or PSTATE.
         unsafe {
