@@ -18,16 +18,21 @@ use crate::mm::frame::{self, Clear};
 pub struct FrameTables;
 
 impl TableMemory for FrameTables {
+    #[inline(always)]
     fn table(&mut self, pa: PhysAddr) -> *mut Table {
         phys_to_virt(pa).as_mut_ptr()
     }
     fn alloc_table(&mut self) -> Option<PhysAddr> {
         Some(frame::alloc_zeroed(Clear::Data)?.start())
     }
+    fn free_unlinked_table(&mut self, pa: PhysAddr) {
+        frame::put(frame::Frame::containing(pa));
+    }
 }
 
-// No `free_table`: a user table frame goes back only through a gather
-// (mm/tlb_gather.rs), after the invalidation that retires it.
+// A table that was linked goes back only through a gather
+// (mm/tlb_gather.rs), after the invalidation that retires it; only one
+// that lost its install race (never linked) is freed at once.
 
 /// Makes `root` the user half on this CPU with `asid`'s ASID, assigning a
 /// new one if its generation has passed (TTBR0_EL1.ASID with TCR_EL1.A1 =
