@@ -125,8 +125,9 @@ pub fn limit_asids(arg: Option<&str>) {
 pub struct Asid(AtomicU64);
 
 /// The allocator and its lock (Linux's cpu_asid_lock), taken by every
-/// install and release. Never taken with another lock held but the caller's
-/// big kernel lock, and nothing is taken under it.
+/// install and release. Taken with the big kernel lock and, at the switch
+/// that installs a space, the shared side of that space's lock
+/// (mm/mmap_lock.rs) held; nothing is taken under it.
 static ASIDS: SpinLock<AsidAllocator> = SpinLock::new(Rank::Asids, AsidAllocator::new());
 
 const _: () = assert!(super::asid::CPUS == crate::arch::aarch64::cpu_local::MAX_CPUS);
