@@ -9,7 +9,6 @@ use linux_raw_sys::general::rlimit64;
 use super::futex_key::FutexKey;
 use super::outcome::Outcome;
 pub use super::scheduler::*;
-use super::shared::Shared;
 use crate::arch::aarch64::context::KernelContext;
 use crate::arch::aarch64::cpu_local::{Current, RunnerContext};
 use crate::arch::aarch64::fpsimd::FpState;
@@ -17,7 +16,7 @@ use crate::arch::aarch64::mmu::kernel_map::KernelStack;
 use crate::arch::aarch64::mte_control::MteControl;
 use crate::fs::fd_table::FdTable;
 use crate::fs::file::FileRef;
-use crate::mm::address_space::AddressSpace;
+use crate::mm::mmap_lock::MmLock;
 use crate::mm::fault::FaultCounters;
 use crate::signal::{PendingFault, SignalState};
 use crate::sync::{Rank, SpinLock, SpinLockGuard};
@@ -45,8 +44,9 @@ pub struct Process {
     pub pid: Pid,
     /// The program's path, for logs and reports.
     pub name: String,
-    /// The address space, shared by the threads of a process (CLONE_VM).
-    pub mm: Arc<Shared<AddressSpace>>,
+    /// The address space behind its lock, shared by the threads of a
+    /// process (CLONE_VM): mm/mmap_lock.rs says which side each use takes.
+    pub mm: Arc<MmLock>,
     /// Thread-group id: what getpid() returns (the first thread's pid).
     pub tgid: u32,
     pub limits: [rlimit64; RLIMITS],
@@ -118,11 +118,6 @@ pub struct Process {
 }
 
 impl Process {
-    /// The address space (see `Shared` for why this needs no lock).
-    pub fn space(&self) -> &mut AddressSpace {
-        self.mm.get()
-    }
-
     /// The descriptor table, locked (Linux's files->file_lock): for a
     /// look-up, an insert or a removal that neither blocks, yields, copies
     /// from or to user memory nor switches (the lock-order checker refuses

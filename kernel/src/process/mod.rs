@@ -26,7 +26,6 @@ kernel_only! {
     pub mod robust_list;
     pub mod runner;
     mod scheduler;
-    pub mod shared;
     pub mod wait_queue;
     pub use lifecycle::*;
 }

@@ -14,11 +14,12 @@
 //! for them and the kernel runs with interrupts masked (an idle CPU's
 //! interrupt handlers, without the lock, touch only their own `CpuData`):
 //! at most one thread is in the kernel's shared state at a time. The
-//! scheduler's table (which checks that the lock is held) and `Shared<T>`
-//! (process/) rely on it; the next phase replaces them with locks.
+//! scheduler's table (which checks that the lock is held) relies on it;
+//! the address space and the descriptor table, which did too, have locks
+//! of their own now (mm/mmap_lock.rs, process/lifecycle.rs: `Files`).
 //!
 //! What the rule does not cover: `CpuLocal::get`, `Current::get` (so
-//! `process::current()`) and `process::shared::Shared::get` are safe
+//! `process::current()`) are safe
 //! functions that return `&mut T` from `&self`, and nothing stops one thread
 //! from calling one twice and holding both results, two `&mut` to one value.
 //! Rust's aliasing rule is then broken from safe code however many CPUs
@@ -28,7 +29,7 @@
 //! the task's `switch_out` passes `RUNNER.get()` as its `to`, and the task
 //! `run` borrows is also what `current()` hands out meanwhile. So
 //! `#![deny(unsafe_code)]` in process/ and syscall/ does not yet make them
-//! free of undefined behaviour; these three functions are the hole.
+//! free of undefined behaviour; these functions are the hole.
 //!
 //! What the second phase of the SMP issue must change here:
 //! - `CpuLocal<Table>` (the scheduler's table) becomes a lock whose guard
@@ -38,10 +39,6 @@
 //!   a guard, or a reference-counted task whose mutable state sits behind
 //!   its own lock), not `&'static mut` (the running task and the runner's
 //!   context are per CPU already).
-//! - `Shared<T>` (the address space) becomes a lock (Linux's mmap_lock),
-//!   as the descriptor table's did (process/lifecycle.rs: `Files`, Linux's
-//!   file_lock): two threads of one process may be in the kernel at once
-//!   on two CPUs.
 //! - The `Sync`/`Send` impls below go (or gain `T: Send` bounds), since
 //!   "at most one thread touches the value" is no longer true.
 

@@ -1,6 +1,6 @@
 //! The big kernel lock (docs/smp.md, section 1): one lock that every CPU
 //! holds while it runs kernel code for tasks, so that the kernel's
-//! one-CPU arguments (the scheduler's table, `Shared<T>`, the
+//! one-CPU arguments (the scheduler's table, the
 //! `&'static mut Process` the scheduler hands out) stay true while user
 //! code runs on every CPU at once. Linux 2.0 to 2.4 SMP ran the same way
 //! (`lock_kernel` at every entry), and xv6 holds its `ptable.lock` across
