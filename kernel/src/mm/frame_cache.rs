@@ -23,7 +23,7 @@ use crate::sync::{IrqSpinLock, Rank};
 /// Frames one CPU keeps at most (Linux's pcp->high): above it, a free
 /// sends the oldest [`BATCH`] back to the pool. 2 MiB a CPU, 16 MiB with
 /// eight: what a low-memory allocation drains from the others
-/// (mm/frame.rs: `drain_all`).
+/// ([`FrameCaches::drain_all`]).
 pub const HIGH: usize = 512;
 /// Frames moved to or from the pool at once (Linux's pcp->batch, 63 for a
 /// zone this size): one pool lock for that many allocations or frees.
@@ -245,8 +245,12 @@ impl<const CPUS: usize> FrameCaches<CPUS> {
         });
     }
 
-    /// The frames in every cache: free memory (Linux's MemFree counts the
-    /// per-CPU lists). Exact when read with the pool's lock held.
+    /// The frames in every cache, which `frame::stats` counts free so that
+    /// the runner's leak check does not see a frame parked in another
+    /// CPU's cache as leaked. Linux 6.1's MemFree leaves its per-CPU lists
+    /// out (rmqueue_bulk takes them off NR_FREE_PAGES): a known difference
+    /// (scripts/known-differences.txt). Exact when read with the pool's
+    /// lock held.
     pub fn cached(&self) -> usize {
         self.cached.iter().map(|c| c.load(Ordering::Relaxed)).sum()
     }
