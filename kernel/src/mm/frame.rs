@@ -5,6 +5,9 @@
 //! This wrapper adds the bookkeeping later issues rely on: how many frames
 //! exist and how many are free, so a test runner can say "leaked N frames".
 //!
+//! Single frames go through a cache per CPU (mm/frame_cache.rs, Linux's
+//! per-CPU page lists) in front of the pool: see [`alloc`] and [`put`].
+//!
 //! Frames are handed out as they are: neither their data nor their
 //! allocation tags are cleared here. Boot does not clear the tags of all RAM
 //! (that would cost a pass over every byte); instead each frame records
@@ -20,6 +23,7 @@ use buddy_system_allocator::FrameAllocator;
 
 pub use super::addr::Frame;
 use super::addr::{PhysRange, PAGE_SHIFT};
+use super::frame_cache::FrameCaches;
 use crate::sync::{IrqSpinLock, Rank};
 
 /// Buddy orders: blocks of up to 2^31 frames (8 TiB), more than any `virt`.
@@ -46,11 +50,15 @@ pub struct FramePool {
     /// Single frames freed recently, handed out oldest first while more
     /// than `CACHE_RESERVE` wait: most allocations are one frame (page
     /// faults), and a queue costs about 20 instructions where the buddy
-    /// allocator's tree operations cost 150 to 300 (the role of Linux's
-    /// per-CPU page lists). Oldest first, and never a frame freed a moment
-    /// ago: a LIFO stack made QEMU itself many times slower on a later
-    /// program (seen with refpage_memory_accounting after fork_cow_refpage;
-    /// the cause in QEMU is not understood).
+    /// allocator's tree operations cost 150 to 300. Behind the per-CPU
+    /// caches (frame_cache.rs), it takes the frames they give back and
+    /// refills them. Oldest first, and never a frame freed a moment ago: a
+    /// LIFO stack made QEMU itself many times slower on a later program
+    /// (seen with refpage_memory_accounting after fork_cow_refpage), most
+    /// likely for the cause found later with the per-CPU caches: a frame of
+    /// the exited program's code reused at once as a kernel stack, which
+    /// kept QEMU's translations of it (kernel_map.rs: `add_page` now zeroes
+    /// stacks; docs/smp.md, "Frames").
     cache: alloc::collections::VecDeque<usize>,
     /// How many frames at the front of the cache came from a refill, not
     /// from a free: those are handed out whatever the reserve.
@@ -155,6 +163,42 @@ impl FramePool {
         }
     }
 
+    /// Up to `out.len()` single frames, for a CPU's cache (Linux's
+    /// rmqueue_bulk): how many were written. The cache's frames first,
+    /// oldest first (the CPU caches gave them back, each after waiting
+    /// its turn there), then whole blocks of the buddy lists, one tree
+    /// operation a block.
+    pub fn alloc_batch(&mut self, out: &mut [u64]) -> usize {
+        let mut n = 0;
+        while n < out.len() {
+            let Some(f) = self.cache.pop_front() else { break };
+            out[n] = f as u64;
+            n += 1;
+        }
+        self.fresh = self.fresh.saturating_sub(n);
+        // The largest block that fits what is missing, halved until the
+        // buddy lists have one.
+        let mut block = 1 << (usize::BITS - 1 - (out.len() - n).max(1).leading_zeros());
+        while n < out.len() {
+            match self.buddy.alloc(block) {
+                Some(first) => {
+                    for (slot, f) in out[n..n + block].iter_mut().zip(first..) {
+                        *slot = f as u64;
+                    }
+                    n += block;
+                    while block > out.len() - n {
+                        block /= 2;
+                    }
+                }
+                None if block == 1 => break,
+                None => block /= 2,
+            }
+        }
+        // Each block was exactly its size (a power of two): no rounding.
+        self.free -= n;
+        n
+    }
+
     /// Returns frames obtained from [`FramePool::alloc`] with the same `count`.
     pub fn dealloc(&mut self, first: Frame, count: usize) {
         if count == 1 && self.cache.len() < CACHE_FRAMES {
@@ -184,11 +228,38 @@ impl Default for FramePool {
 
 static FRAMES: IrqSpinLock<FramePool> = IrqSpinLock::new(Rank::FramePool, FramePool::new());
 
-/// Runs `f` on the pool. Its lists and cache live on the kernel heap; what
-/// they hold is counted as the frame allocator's bookkeeping, apart from
-/// the heap bytes a program could leak (heap.rs).
+#[cfg(target_os = "none")]
+use crate::arch::aarch64::cpu_local::MAX_CPUS;
+/// The host tests of this file are one CPU (frame_cache.rs tests several).
+#[cfg(not(target_os = "none"))]
+const MAX_CPUS: usize = 1;
+
+/// Each CPU's cache of single frames in front of [`FRAMES`]
+/// (frame_cache.rs: the lock, the drain).
+static CACHES: FrameCaches<MAX_CPUS> = FrameCaches::new();
+
+#[cfg(target_os = "none")]
+#[inline(always)]
+fn this_cpu() -> usize {
+    crate::arch::aarch64::cpu_local::this_cpu().index()
+}
+
+#[cfg(not(target_os = "none"))]
+fn this_cpu() -> usize {
+    0
+}
+
+/// Runs `f` on `pool`, locked. Its lists and cache live on the kernel
+/// heap; what they hold is counted as the frame allocator's bookkeeping,
+/// apart from the heap bytes a program could leak (heap.rs).
+#[inline(always)]
+pub(super) fn locked<R>(pool: &IrqSpinLock<FramePool>, f: impl FnOnce(&mut FramePool) -> R) -> R {
+    super::heap::as_frame_bookkeeping(|| f(&mut pool.lock()))
+}
+
+/// Runs `f` on the pool.
 fn with_pool<R>(f: impl FnOnce(&mut FramePool) -> R) -> R {
-    super::heap::as_frame_bookkeeping(|| f(&mut FRAMES.lock()))
+    locked(&FRAMES, f)
 }
 
 /// Gives the free RAM ranges to the allocator (once, at boot).
@@ -196,9 +267,28 @@ pub fn init(free: &[PhysRange]) {
     with_pool(|pool| free.iter().for_each(|r| pool.add_range(*r)));
 }
 
-/// One frame, or `None` when RAM is exhausted.
+/// One frame, or `None` when RAM is exhausted (every CPU's cache drained
+/// first): from this CPU's cache (frame_cache.rs).
+#[inline]
 pub fn alloc() -> Option<Frame> {
-    with_pool(|pool| pool.alloc(1))
+    CACHES.alloc(this_cpu(), &FRAMES)
+}
+
+/// `count` contiguous frames from the pool (boot's tables), the CPU
+/// caches drained first if the pool has no such block.
+#[cfg(target_os = "none")]
+fn alloc_contiguous(count: usize) -> Option<Frame> {
+    with_pool(|pool| pool.alloc(count)).or_else(|| {
+        CACHES.drain_all(&FRAMES);
+        with_pool(|pool| pool.alloc(count))
+    })
+}
+
+/// A frame freed on CPU `cpu` rather than this one: the self-test's way
+/// to leave frames in the cache of a CPU that runs nothing.
+#[cfg(target_os = "none")]
+pub fn put_in_cache_of(cpu: usize, frame: Frame) {
+    CACHES.free(cpu, frame, &FRAMES);
 }
 
 /// Extra owners of every frame, for pages shared copy-on-write after fork:
@@ -343,7 +433,7 @@ static TAGS: BootCell<Option<TagState<'static>>> = BootCell::new(None);
 fn boot_table<T>(count: usize, what: &str) -> &'static [T] {
     use crate::arch::aarch64::mmu::layout::phys_to_virt;
     let frames = (count * core::mem::size_of::<T>()).div_ceil(1 << PAGE_SHIFT);
-    let table = with_pool(|pool| pool.alloc(frames)).unwrap_or_else(|| panic!("frames for the {}", what));
+    let table = alloc_contiguous(frames).unwrap_or_else(|| panic!("frames for the {}", what));
     let base = phys_to_virt(table.start());
     for i in 0..frames as u64 {
         // SAFETY: frames just taken from the pool, ours for good, reached
@@ -456,7 +546,7 @@ pub fn put(frame: Frame) {
         if let Some(tags) = TAGS.get().as_ref() {
             tags.forget(frame);
         }
-        with_pool(|pool| pool.dealloc(frame, 1));
+        CACHES.free(this_cpu(), frame, &FRAMES);
     }
 }
 
@@ -470,9 +560,12 @@ pub fn owners(frame: Frame) -> u32 {
     1 + extra_owners(frame).map_or(0, |extra| extra.load(Ordering::Relaxed))
 }
 
-/// The counts.
+/// The counts, the frames in every CPU's cache counted free.
 pub fn stats() -> FrameStats {
-    with_pool(|pool| pool.stats())
+    with_pool(|pool| {
+        let FrameStats { total, free } = pool.stats();
+        FrameStats { total, free: free + CACHES.cached() }
+    })
 }
 
 /// What a new frame must be cleared of.
@@ -516,6 +609,31 @@ mod tests {
     }
 
     extern crate std;
+
+    #[test]
+    fn batches_take_cached_frames_then_blocks_until_none_is_left() {
+        let mut pool = pool_of(0x4000_0000, 100);
+        let single = pool.alloc(1).unwrap();
+        pool.dealloc(single, 1);
+        let mut all = std::vec::Vec::new();
+        let mut out = [0u64; 24];
+        loop {
+            let n = pool.alloc_batch(&mut out);
+            all.extend_from_slice(&out[..n]);
+            assert_eq!(pool.stats().free, 100 - all.len(), "free counts every frame handed out once");
+            if n < out.len() {
+                break;
+            }
+        }
+        // The refill block left 31 frames in the cache, then came the one freed.
+        assert_eq!(all[CACHE_REFILL - 1], single.number(), "cached frames come first, oldest first");
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), 100, "every frame exactly once");
+        assert_eq!(pool.alloc_batch(&mut out), 0);
+        all.iter().for_each(|&f| pool.dealloc(Frame::from_number(f), 1));
+        assert_eq!(pool.stats().free, 100);
+    }
 
     #[test]
     fn counts_follow_allocations_and_frees() {

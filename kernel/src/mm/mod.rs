@@ -4,6 +4,7 @@
 pub mod addr;
 pub mod fault;
 pub mod frame;
+pub mod frame_cache;
 pub mod heap;
 pub mod memory_map;
 pub mod tagged_addr;

@@ -214,8 +214,8 @@ mod tests {
     #[test]
     fn the_same_rank_twice_is_refused() {
         let h = HeldLocks::new();
-        h.acquire(Rank::PipeRing, here()).unwrap();
-        assert!(matches!(h.acquire(Rank::PipeRing, here()), Err(OrderViolation::Order { .. })));
+        h.acquire(Rank::FrameCache, here()).unwrap();
+        assert!(matches!(h.acquire(Rank::FrameCache, here()), Err(OrderViolation::Order { .. })));
     }
 
     #[test]

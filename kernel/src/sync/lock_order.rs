@@ -3,7 +3,7 @@
 //!
 //! A CPU may take a lock only if its [`Rank`] is above the rank of every
 //! lock it already holds: outermost first, as listed below. Two locks of
-//! one rank (two pipes' rings) are never held
+//! one rank (two pipes' rings, two CPUs' frame caches) are never held
 //! together. Taking a lock out of order, or releasing one this CPU does not
 //! hold, panics with both locks' names and where each was taken (Linux's
 //! lockdep reports the same pair of stacks; here a rank replaces its
@@ -101,6 +101,9 @@ pub enum Rank {
     Asids,
     /// The per-path fault costs `bench` collects (fault_cost.rs).
     FaultCost,
+    /// One CPU's cache of free frames (mm/frame_cache.rs); its own CPU
+    /// takes it, another only to drain it when the pool runs dry.
+    FrameCache,
     /// The frame pool: buddy lists, its cache and the counts (mm/frame.rs).
     FramePool,
     /// The vDSO's timekeeping data (vdso/mod.rs: `TIMEKEEPER`).
@@ -116,7 +119,7 @@ pub enum Rank {
 
 impl Rank {
     /// Every rank, outermost first.
-    pub const ALL: [Rank; 23] = [
+    pub const ALL: [Rank; 24] = [
         Rank::KernelLock,
         Rank::FilePosition,
         Rank::ProcfsText,
@@ -135,6 +138,7 @@ impl Rank {
         Rank::KernelSpace,
         Rank::Asids,
         Rank::FaultCost,
+        Rank::FrameCache,
         Rank::FramePool,
         Rank::Timekeeper,
         Rank::KasanReport,
@@ -150,10 +154,14 @@ impl Rank {
 
     /// Whether the interrupt handler (irq.rs: `handle`, before it hands
     /// over to the scheduler) takes this lock, directly or through what it
-    /// calls: logging, the heap and what the heap reports, the frame
-    /// allocator (a task the interrupt ends frees its frames), timekeeping.
+    /// calls: logging, the heap and what the heap reports, the
+    /// frame allocator (whose per-CPU cache is per CPU only if its CPU's
+    /// interrupt cannot come between two steps), timekeeping.
     pub const fn irq(self) -> bool {
-        matches!(self, Rank::FramePool | Rank::Timekeeper | Rank::KasanReport | Rank::Console | Rank::Heap)
+        matches!(
+            self,
+            Rank::FrameCache | Rank::FramePool | Rank::Timekeeper | Rank::KasanReport | Rank::Console | Rank::Heap
+        )
     }
 }
 

@@ -326,11 +326,20 @@ struct StackBuild<'a> {
 }
 
 impl StackBuild<'_> {
-    /// Maps one more fresh frame on top of the stack; `None` when out of
-    /// frames or tables (the build is then dropped and undone).
+    /// Maps one more fresh frame on top of the stack, zeroed, as Linux
+    /// zeroes every new or reused kernel stack (alloc_thread_stack_node:
+    /// THREADINFO_GFP has __GFP_ZERO; "Clear stale pointers from reused
+    /// stack"). Zeroing also writes every byte of the frame once: a frame
+    /// that held a program's code keeps QEMU's translations of it until
+    /// each is written over, and until then QEMU sends every store to the
+    /// frame down its self-modifying-code path (notdirty_write), a hundred
+    /// times slower. A stack, written near its top only, never wrote the
+    /// rest: every system call of its task paid that on each register it
+    /// saved (docs/smp.md, "Frames"). `None` when out of frames or tables
+    /// (the build is then dropped and undone).
     fn add_page(&mut self) -> Option<()> {
         let stack = self.stack.as_mut().expect("a build holds its stack until finished");
-        let f = frame::alloc()?;
+        let f = frame::alloc_zeroed(frame::Clear::Data)?;
         let va = stack.bottom + (stack.frames.len() * PAGE_SIZE) as u64;
         let attrs = Attributes::new(MemoryType::Normal, MapFlags::WRITE | MapFlags::GLOBAL);
         if self.space.table.map_range(&mut KernelTables, va, f.start(), PAGE_SIZE as u64, attrs, false).is_err() {
