@@ -288,6 +288,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         outcome: None,
         ptrace: Default::default(),
         on_cpu: None,
+        work: crate::process::task_work::TaskWork::new(),
         affinity: super::cpu_mask::CpuMask::active(),
     }))
 }

@@ -27,6 +27,7 @@ kernel_only! {
     pub mod runner;
     mod scheduler;
     pub mod shared;
+    pub mod task_work;
     pub mod wait_queue;
     pub use lifecycle::*;
 }

@@ -138,6 +138,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         // Linux's copy_process: not traced (no PTRACE_O_TRACEFORK here).
         ptrace: Default::default(),
         on_cpu: None,
+        work: crate::process::task_work::TaskWork::new(),
         // Linux's dup_task_struct: the child may run where the parent may.
         affinity: parent.affinity,
     });

@@ -130,6 +130,12 @@ pub struct CpuData {
     private_irqs_enabled: AtomicU32,
     /// The locks this CPU holds (sync/lock_order.rs).
     held_locks: HeldLocks,
+    /// Faults from EL0 resolved here without the kernel lock
+    /// (el0_abort.rs: `resolve_without_lock`), and how many of them while
+    /// another CPU held it. Written only by this CPU, read by the runner's
+    /// report.
+    fast_faults: AtomicU64,
+    fast_faults_beside_lock: AtomicU64,
 }
 
 const _: () = assert!(core::mem::offset_of!(CpuData, overflow_stack_top) == 0);
@@ -156,6 +162,8 @@ impl CpuData {
             reschedules_taken: AtomicU64::new(0),
             private_irqs_enabled: AtomicU32::new(0),
             held_locks: HeldLocks::new(),
+            fast_faults: AtomicU64::new(0),
+            fast_faults_beside_lock: AtomicU64::new(0),
         }
     }
 
@@ -208,6 +216,21 @@ impl CpuData {
     /// Whether the frame allocator runs on this CPU (mm/heap.rs).
     pub fn in_frame_allocator(&self) -> &AtomicBool {
         &self.in_frame_allocator
+    }
+
+    /// A fault was resolved here without the kernel lock; `beside_lock`:
+    /// while another CPU held it. Only this CPU counts: a load and a store.
+    #[inline(always)]
+    pub fn count_fast_fault(&self, beside_lock: bool) {
+        let add = |c: &AtomicU64, n: u64| c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+        add(&self.fast_faults, 1);
+        add(&self.fast_faults_beside_lock, beside_lock as u64);
+    }
+
+    /// (faults resolved here without the kernel lock, those of them
+    /// resolved while another CPU held it).
+    pub fn fast_faults(&self) -> (u64, u64) {
+        (self.fast_faults.load(Ordering::Relaxed), self.fast_faults_beside_lock.load(Ordering::Relaxed))
     }
 
     /// The locks this CPU holds (sync/lock_order.rs).
@@ -417,6 +440,19 @@ impl<T> Current<T> {
         // kernel); the kernel is not reentered while a handler holds the
         // reference.
         (!p.is_null()).then(|| unsafe { &mut *p })
+    }
+
+    /// The running task, shared, for code that runs without the kernel
+    /// lock (the fault path's fast side, el0_abort.rs): other CPUs may
+    /// change the task meanwhile under that lock, so the caller reads only
+    /// what the task alone writes, or atomics.
+    #[inline(always)]
+    pub fn get_shared_here(&self, cpu: &CpuData) -> Option<&'static T> {
+        let p = cpu.current_task.load(Ordering::Relaxed) as *const T;
+        // SAFETY: as `get_here`: non-null only while `run` on this CPU
+        // lends the task, which stays alive and in place until it switches
+        // back, and it does not switch while this runs.
+        (!p.is_null()).then(|| unsafe { &*p })
     }
 
     /// Runs `task` from the context `context_of` gives until it switches

@@ -279,3 +279,13 @@ pub fn touch_watchdog() {
 pub fn held_here() -> bool {
     LOCK.owner.load(Ordering::Relaxed) == this_cpu_index()
 }
+
+/// Whether a CPU other than `cpu` holds the lock now: one relaxed load,
+/// for the fault path's fast side, which runs without it and counts the
+/// faults it resolved while another CPU was in the kernel
+/// (`CpuData::count_fast_fault`).
+#[inline(always)]
+pub fn held_elsewhere(cpu: &CpuData) -> bool {
+    let owner = LOCK.owner.load(Ordering::Relaxed);
+    owner != NO_OWNER && owner != cpu.index() as u32
+}
