@@ -37,17 +37,21 @@ impl TaskWork {
 
     /// Another CPU (holding the kernel lock) changed this task's signals,
     /// outcome or affinity: its next entry must take the locked path.
-    /// Release: the change is visible to a CPU that sees the word set.
+    /// Relaxed: what changed is read under the kernel lock, which orders
+    /// it; the IPI that follows is ordered after this store by the DMB
+    /// before the GIC write (ipi.rs).
     #[inline]
     pub fn notify(&self) {
-        self.0.fetch_or(NOTIFIED, Ordering::Release);
+        self.0.fetch_or(NOTIFIED, Ordering::Relaxed);
     }
 
-    /// Whether something is due; the fast path's one test. Acquire: pairs
-    /// with `notify`.
+    /// Whether something is due; the fast path's one test. Relaxed: a
+    /// task that sees it set reads what changed only after taking the
+    /// kernel lock, whose acquire orders those reads after the setter's
+    /// release of it; one that sees it clear reads nothing the setter wrote.
     #[inline(always)]
     pub fn due(&self) -> bool {
-        self.0.load(Ordering::Acquire) != 0
+        self.0.load(Ordering::Relaxed) != 0
     }
 
     /// The task's own return work has run, under the kernel lock (which

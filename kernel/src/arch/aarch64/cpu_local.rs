@@ -131,11 +131,11 @@ pub struct CpuData {
     /// The locks this CPU holds (sync/lock_order.rs).
     held_locks: HeldLocks,
     /// Faults from EL0 resolved here without the kernel lock
-    /// (el0_abort.rs: `resolve_without_lock`), and how many of them while
-    /// another CPU held it. Written only by this CPU, read by the runner's
-    /// report.
+    /// (el0_abort.rs: `resolve_without_lock`) in the low half, how many of
+    /// them while another CPU held it in the high half: one word, so that
+    /// counting is one load, one add and one store. Written only by this
+    /// CPU, read by the runner's report. Each half wraps after 2^32.
     fast_faults: AtomicU64,
-    fast_faults_beside_lock: AtomicU64,
 }
 
 const _: () = assert!(core::mem::offset_of!(CpuData, overflow_stack_top) == 0);
@@ -163,7 +163,6 @@ impl CpuData {
             private_irqs_enabled: AtomicU32::new(0),
             held_locks: HeldLocks::new(),
             fast_faults: AtomicU64::new(0),
-            fast_faults_beside_lock: AtomicU64::new(0),
         }
     }
 
@@ -222,15 +221,15 @@ impl CpuData {
     /// while another CPU held it. Only this CPU counts: a load and a store.
     #[inline(always)]
     pub fn count_fast_fault(&self, beside_lock: bool) {
-        let add = |c: &AtomicU64, n: u64| c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
-        add(&self.fast_faults, 1);
-        add(&self.fast_faults_beside_lock, beside_lock as u64);
+        let c = &self.fast_faults;
+        c.store(c.load(Ordering::Relaxed).wrapping_add(1 | (beside_lock as u64) << 32), Ordering::Relaxed);
     }
 
     /// (faults resolved here without the kernel lock, those of them
-    /// resolved while another CPU held it).
+    /// resolved while another CPU held it), each modulo 2^32.
     pub fn fast_faults(&self) -> (u64, u64) {
-        (self.fast_faults.load(Ordering::Relaxed), self.fast_faults_beside_lock.load(Ordering::Relaxed))
+        let n = self.fast_faults.load(Ordering::Relaxed);
+        (n & 0xffff_ffff, n >> 32)
     }
 
     /// The locks this CPU holds (sync/lock_order.rs).

@@ -195,7 +195,7 @@ pub fn resolve_without_lock(frame: &TrapFrame, cpu: &CpuData, p: &'static Proces
         Ok(_) => {
             // Sampled once, at the end: enough to show that faults and
             // the lock's holders run at once (docs/smp.md, section 1).
-            cpu.count_fast_fault(super::kernel_lock::held_elsewhere(cpu));
+            cpu.count_fast_fault(super::kernel_lock::held());
             // The work word is not read again: a change made since the
             // caller read it was followed by its kick, whose IPI is taken
             // as soon as the eret unmasks IRQs (task_work.rs).

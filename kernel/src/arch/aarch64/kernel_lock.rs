@@ -280,12 +280,11 @@ pub fn held_here() -> bool {
     LOCK.owner.load(Ordering::Relaxed) == this_cpu_index()
 }
 
-/// Whether a CPU other than `cpu` holds the lock now: one relaxed load,
-/// for the fault path's fast side, which runs without it and counts the
-/// faults it resolved while another CPU was in the kernel
-/// (`CpuData::count_fast_fault`).
+/// Whether some CPU holds the lock now: one relaxed load, for the fault
+/// path's fast side, which never holds it itself (so the holder is another
+/// CPU) and counts the faults it resolved while another CPU was in the
+/// kernel (`CpuData::count_fast_fault`).
 #[inline(always)]
-pub fn held_elsewhere(cpu: &CpuData) -> bool {
-    let owner = LOCK.owner.load(Ordering::Relaxed);
-    owner != NO_OWNER && owner != cpu.index() as u32
+pub fn held() -> bool {
+    LOCK.owner.load(Ordering::Relaxed) != NO_OWNER
 }
