@@ -137,12 +137,6 @@ pub struct AddressSpace {
     /// LOCK_ONFAULT with MCL_ONFAULT), munlockall clears them (Linux's
     /// mm->def_flags). Not inherited by fork or exec.
     pub def_flags: AreaFlags,
-    /// The thread ids of the tasks of this space now inside a populate,
-    /// which gives the CPU away between pages (mm/populate.rs: the calls
-    /// that change areas wait for none to be left, as Linux's mmap_lock
-    /// keeps them out). Ids, not a count: a task ended without returning
-    /// from its populate is seen to be gone.
-    pub populating: alloc::vec::Vec<u32>,
     table: Option<PageTable>,
     asid: Asid,
     areas: AreaSet,
@@ -185,7 +179,6 @@ impl AddressSpace {
             vdso: None,
             layout: ProgramLayout::default(),
             def_flags: AreaFlags::empty(),
-            populating: alloc::vec::Vec::new(),
             table: Some(table),
             asid: Asid::new(),
             areas: AreaSet::new(),
@@ -197,6 +190,11 @@ impl AddressSpace {
         self.table.as_mut().expect("the table lives as long as the space")
     }
 
+    /// The table, for walks that only read it.
+    fn table_ref(&self) -> &PageTable {
+        self.table.as_ref().expect("the table lives as long as the space")
+    }
+
     /// Makes this the user half of the address space (TTBR0).
     pub fn activate(&self) {
         let root = self.table.as_ref().expect("live table").root();
@@ -205,6 +203,12 @@ impl AddressSpace {
 
     pub fn areas(&self) -> &AreaSet {
         &self.areas
+    }
+
+    /// [`AreaSet::find_gap_below`]: through `&mut self`, since it updates
+    /// the placement cache (the exclusive side of the space's lock).
+    pub fn find_gap_below(&mut self, below: VirtAddr, floor: VirtAddr, len: u64) -> Option<VirtAddr> {
+        self.areas.find_gap_below(below, floor, len)
     }
 
     /// Adds an area (pages come on first touch): refused at MAX_AREAS, or
@@ -269,14 +273,14 @@ impl AddressSpace {
     }
 
     /// What is mapped at the page holding `va`.
-    pub fn mapped(&mut self, va: VirtAddr) -> Option<(PhysAddr, Ownership)> {
+    pub fn mapped(&self, va: VirtAddr) -> Option<(PhysAddr, Ownership)> {
         self.mapped_writable(va).map(|(pa, ownership, _)| (pa, ownership))
     }
 
     /// What is mapped at the page holding `va`, and whether its entry lets
     /// EL0 write now (false for a page still shared copy-on-write).
-    pub fn mapped_writable(&mut self, va: VirtAddr) -> Option<(PhysAddr, Ownership, bool)> {
-        let (pa, attrs) = self.table().page(&mut FrameTables, va.align_down(PAGE))?;
+    pub fn mapped_writable(&self, va: VirtAddr) -> Option<(PhysAddr, Ownership, bool)> {
+        let (pa, attrs) = self.table_ref().page(&mut FrameTables, va.align_down(PAGE))?;
         Some((pa, ownership_of(attrs), attrs.flags.contains(MapFlags::WRITE)))
     }
 
@@ -284,8 +288,8 @@ impl AddressSpace {
     /// many as this space has (the child gets a table wherever this one has
     /// a page below it), the root included. clone keeps them free on top of
     /// its reserve.
-    pub fn fork_table_frames(&mut self) -> usize {
-        self.table().table_count(&mut FrameTables)
+    pub fn fork_table_frames(&self) -> usize {
+        self.table_ref().table_count(&mut FrameTables)
     }
 
     /// The attributes for `frame` in `area`: as `user_attributes`, except

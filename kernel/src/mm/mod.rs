@@ -16,6 +16,7 @@ kernel_only! {
     pub mod kasan;
     pub mod kasan_report;
     pub mod kernel_page;
+    pub mod mmap_lock;
     pub mod populate;
     pub mod refpage;
     pub mod remote;

@@ -11,9 +11,10 @@
 //! __get_user_pages's follow_page finds them without a fault.
 
 use super::addr::{VirtAddr, PAGE_SIZE};
-use super::address_space::{AddressSpace, Interrupted, Ownership};
+use super::address_space::{AddressSpace, Ownership};
 use super::fault::{self, Access, FaultError};
 use super::frame::{self, Frame};
+use super::mmap_lock::MmLock;
 use super::vma::{Area, AreaFlags, Prot};
 use crate::process;
 
@@ -82,7 +83,7 @@ impl Touch {
 /// even when the child is gone: the fault makes its entry writable
 /// (do_wp_page reusing it), and the program's next write takes no fault,
 /// as on Linux.
-fn mapped_enough(space: &mut AddressSpace, va: VirtAddr, touch: Touch) -> bool {
+fn mapped_enough(space: &AddressSpace, va: VirtAddr, touch: Touch) -> bool {
     let Some((pa, ownership, writable)) = space.mapped_writable(va) else { return false };
     if !touch.write || writable {
         return true;
@@ -93,84 +94,47 @@ fn mapped_enough(space: &mut AddressSpace, va: VirtAddr, touch: Touch) -> bool {
     touch.force && forced_past_prot && ownership == Ownership::Owned && frame::owners(Frame::containing(pa)) == 1
 }
 
-/// A populate under way in the current address space, recorded in
-/// `AddressSpace::populating` by thread id from `begin` to the drop: Linux
-/// holds mmap_lock for reading across __get_user_pages, cond_resched
-/// included, so no other thread's mremap, munmap, mmap or mprotect (which
-/// take it for writing) changes the range meanwhile.
+/// A populate under way in the current address space, recorded in its
+/// `MmLock` by thread id from `begin` to the drop: Linux holds mmap_lock
+/// for reading across __get_user_pages, cond_resched included, so no other
+/// thread's mremap, munmap, mmap or mprotect (which take it for writing)
+/// changes the range meanwhile. Here the lock itself is let go before each
+/// yield (a spin lock is never held across a context switch), and the
+/// record stands for it: those calls take the lock through
+/// `MmLock::write_killable`, which waits while a record is left.
 ///
 /// The record is undone on every way out: the drop on each return (an
 /// error, SIGKILL or the time limit seen between pages included), and, for
 /// a task ended while it had yielded here without ever returning (another
 /// thread's exit_group makes it a zombie and frees its kernel stack; exec's
-/// de_thread removes it), by `wait_for_populates`, which drops the ids of
+/// de_thread removes it), by `write_killable`, which drops the ids of
 /// tasks that are gone, zombies, or in another space. A count could not be
 /// undone for them: a CLONE_VM process outside the group then waited in
 /// its next mmap until its own time limit
-/// (`populate_ended_by_exit_group_unblocks_shared_space`).
+/// (`populate_ended_by_exit_group_unblocks_shared_space`). For the same
+/// reason it holds no reference to the space (an `Arc` on a kernel stack
+/// freed without unwinding would keep the whole space alive): the space is
+/// the current task's, which a populate never leaves (exec replaces it
+/// only after every other thread is gone, and not inside a populate).
 struct Populating {
     tid: u32,
 }
 
 impl Populating {
-    fn begin() -> Result<Self, PopulateError> {
+    /// Records the current task in its space, under the space's lock (so
+    /// never between a writer's check and its change), before any area is
+    /// looked up. The space, for the populate.
+    fn begin() -> Result<(Self, &'static MmLock), PopulateError> {
         let p = process::current();
-        let tid = p.pid.0;
-        let tasks = &mut p.space().populating;
-        tasks.try_reserve(1).map_err(|_| PopulateError::OutOfMemory)?;
-        tasks.push(tid);
-        Ok(Populating { tid })
+        let (mm, tid) = (&*p.mm, p.pid.0);
+        mm.begin_populate(&mm.read(), tid).map_err(|()| PopulateError::OutOfMemory)?;
+        Ok((Populating { tid }, mm))
     }
 }
 
 impl Drop for Populating {
     fn drop(&mut self) {
-        let tasks = &mut process::current().space().populating;
-        if let Some(i) = tasks.iter().position(|&t| t == self.tid) {
-            tasks.swap_remove(i);
-        }
-        forget_if_empty(tasks);
-    }
-}
-
-/// An empty list gives its heap back (the runner counts every byte a
-/// program leaves behind, and the space may outlive the program's last
-/// populate by long).
-fn forget_if_empty(tasks: &mut alloc::vec::Vec<u32>) {
-    if tasks.is_empty() {
-        *tasks = alloc::vec::Vec::new();
-    }
-}
-
-/// Whether task `tid`, recorded as populating the current space, may still
-/// be inside that populate: it exists, has not ended, and still runs in
-/// this space.
-fn still_populating(tid: u32) -> bool {
-    let me = process::current();
-    process::get(tid).is_some_and(|t| {
-        t.state != process::State::Zombie && alloc::sync::Arc::ptr_eq(&t.mm, &me.mm)
-    })
-}
-
-/// Linux's mmap_write_lock_killable for the calls that change the areas:
-/// waits, giving the CPU away, while another task of the current address
-/// space is inside a populate (it yields between pages), so that the
-/// range it works on does not change under it. `Err` if this task must
-/// stop meanwhile (SIGKILL, the run's time limit: EINTR, as Linux's
-/// killable wait). The populate ends without waiting for anyone, and a task
-/// that ended inside one is not waited for, so this cannot deadlock.
-pub fn wait_for_populates() -> Result<(), Interrupted> {
-    loop {
-        let tasks = &mut process::current().space().populating;
-        tasks.retain(|&tid| still_populating(tid));
-        forget_if_empty(tasks);
-        if tasks.is_empty() {
-            return Ok(());
-        }
-        if process::long_work_must_stop() {
-            return Err(Interrupted);
-        }
-        process::yield_now();
+        process::current().mm.end_populate(self.tid);
     }
 }
 
@@ -179,27 +143,42 @@ pub fn wait_for_populates() -> Result<(), Interrupted> {
 /// process. Stops at the first page that fails: the pages before it stay
 /// mapped, belonging to their area like any faulted page.
 pub fn populate_pages(start: VirtAddr, end: VirtAddr, touch: Touch) -> Result<(), PopulateError> {
-    let _populating = Populating::begin()?;
+    let (_populating, mm) = Populating::begin()?;
+    populate_range(mm, start, end, touch)
+}
+
+/// [`populate_pages`] for a caller that recorded its populate.
+fn populate_range(mm: &MmLock, start: VirtAddr, end: VirtAddr, touch: Touch) -> Result<(), PopulateError> {
     let access = if touch.write { Access::Write } else { Access::Read };
     let mut va = start;
-    let mut n: u64 = 0;
     while va < end {
-        // Looked up again each time: another thread may have run meanwhile.
-        let p = process::current();
-        let space = p.space();
-        if !mapped_enough(space, va, touch) {
-            let resolved =
-                if touch.force { fault::handle_forced(space, va, access) } else { fault::handle(space, va, access) };
-            match resolved {
-                Ok(r) => p.faults.count(r.what),
-                Err(FaultError::OutOfMemory) => return Err(PopulateError::OutOfMemory),
-                Err(FaultError::NoPage) => return Err(PopulateError::NoPage),
-                Err(FaultError::Unmapped | FaultError::NotPermitted) => return Err(PopulateError::NotPermitted),
+        // A batch of pages under the space's lock (exclusive, as a fault
+        // for now), let go before the yield between batches.
+        let batch_end = end.min(va + PAGES_PER_CHECK * PAGE);
+        let full_batch = batch_end == va + PAGES_PER_CHECK * PAGE;
+        {
+            let mut space = mm.write();
+            let p = process::current();
+            while va < batch_end {
+                if !mapped_enough(&space, va, touch) {
+                    let resolved = if touch.force {
+                        fault::handle_forced(&mut space, va, access)
+                    } else {
+                        fault::handle(&mut space, va, access)
+                    };
+                    match resolved {
+                        Ok(r) => p.faults.count(r.what),
+                        Err(FaultError::OutOfMemory) => return Err(PopulateError::OutOfMemory),
+                        Err(FaultError::NoPage) => return Err(PopulateError::NoPage),
+                        Err(FaultError::Unmapped | FaultError::NotPermitted) => {
+                            return Err(PopulateError::NotPermitted)
+                        }
+                    }
+                }
+                va = va + PAGE;
             }
         }
-        va = va + PAGE;
-        n += 1;
-        if n.is_multiple_of(PAGES_PER_CHECK) {
+        if full_batch {
             process::cond_resched();
             if process::long_work_must_stop() {
                 return Err(PopulateError::Interrupted);
@@ -212,15 +191,17 @@ pub fn populate_pages(start: VirtAddr, end: VirtAddr, touch: Touch) -> Result<()
 /// Calls `visit` with each area meeting `[start, end)` and the part of it
 /// inside, in address order, looking the next one up afresh each time (the
 /// areas may change while a page is populated); holes are passed over.
-/// Stops at the first error `visit` returns.
+/// Stops at the first error `visit` returns. The lock is not held across
+/// `visit`: it takes it itself.
 fn for_each_area_in(
+    mm: &MmLock,
     start: VirtAddr,
     end: VirtAddr,
     mut visit: impl FnMut(&Area, VirtAddr, VirtAddr) -> Result<(), PopulateError>,
 ) -> Result<(), PopulateError> {
     let mut at = start;
     while at < end {
-        let Some(area) = process::current().space().areas().first_from(at).filter(|a| a.start < end).cloned() else {
+        let Some(area) = mm.read().areas().first_from(at).filter(|a| a.start < end).cloned() else {
             break;
         };
         let (from, to) = (at.max(area.start), area.end.min(end));
@@ -236,13 +217,14 @@ fn for_each_area_in(
 /// mlockall) an area that fails is left as it is and the next one is
 /// populated; otherwise (mlock) the first failure is the answer.
 pub fn mm_populate(start: VirtAddr, end: VirtAddr, ignore_errors: bool) -> Result<(), PopulateError> {
-    for_each_area_in(start, end, |area, from, to| {
+    let (_populating, mm) = Populating::begin()?;
+    for_each_area_in(mm, start, end, |area, from, to| {
         if area.backing.is_pfn_map() || area.flags.contains(AreaFlags::LOCK_ONFAULT) {
             return Ok(());
         }
         let touch = Touch::for_lock(area);
         let result =
-            if touch.allowed_in(area) { populate_pages(from, to, touch) } else { Err(PopulateError::NotPermitted) };
+            if touch.allowed_in(area) { populate_range(mm, from, to, touch) } else { Err(PopulateError::NotPermitted) };
         match result {
             Err(PopulateError::Interrupted) => Err(PopulateError::Interrupted),
             Err(_) if ignore_errors => Ok(()),
@@ -255,12 +237,13 @@ pub fn mm_populate(start: VirtAddr, end: VirtAddr, ignore_errors: bool) -> Resul
 /// its copy-on-write broken now, so a locked page never faults for a
 /// write (populate_vma_page_range). Failures are ignored, as there.
 pub fn after_write_allowed(start: VirtAddr, end: VirtAddr) {
-    let _ = for_each_area_in(start, end, |area, from, to| {
+    let Ok((_populating, mm)) = Populating::begin() else { return };
+    let _ = for_each_area_in(mm, start, end, |area, from, to| {
         let lock = area.flags & (AreaFlags::LOCKED | AreaFlags::LOCK_ONFAULT | AreaFlags::SHARED);
         if lock != AreaFlags::LOCKED {
             return Ok(());
         }
-        match populate_pages(from, to, Touch { write: true, force: true }) {
+        match populate_range(mm, from, to, Touch { write: true, force: true }) {
             Err(PopulateError::Interrupted) => Err(PopulateError::Interrupted),
             _ => Ok(()),
         }

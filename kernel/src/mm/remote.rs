@@ -10,10 +10,19 @@
 //! is not live: the caller's is). The target is stopped, so nothing runs
 //! on its memory meanwhile; pages shared with a running process (shared
 //! memory) may change under the copy, as on Linux.
+//!
+//! Each function takes the target's space behind its lock and holds it
+//! for one page at a time, between kernel buffers only: the caller copies
+//! to or from its own user memory after the call, with the lock let go.
+//! The target's space may be the caller's own (a CLONE_VM child traced by
+//! its parent), and a user copy under that lock would fault into it
+//! (Linux's access_remote_vm holds mmap_lock over kernel copies only, and
+//! ptrace_readdata copies to the tracer's buffer after it).
 
 use super::addr::{VirtAddr, PAGE_SIZE};
 use super::address_space::AddressSpace;
 use super::fault::{self, Access};
+use super::mmap_lock::MmLock;
 use super::vma::Backing;
 use crate::arch::aarch64::mmu::layout::phys_to_virt;
 use crate::arch::aarch64::{cache, mte};
@@ -60,11 +69,13 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Option<(Vi
 /// read (fewer at the first page that cannot be mapped). A tagged `addr`
 /// reads nothing: Linux 6.1's __access_remote_vm looks its area up with
 /// the tag still on (vma_lookup), and finds none.
-pub fn read(space: &mut AddressSpace, addr: u64, buf: &mut [u8]) -> usize {
+pub fn read(mm: &MmLock, addr: u64, buf: &mut [u8]) -> usize {
     let mut done = 0;
     while done < buf.len() {
         let Some(va) = user_va(addr.wrapping_add(done as u64)) else { break };
-        let Some((src, _)) = resolve(space, va, Access::Read) else { break };
+        // Exclusive, as a fault for now (mm/mmap_lock.rs).
+        let mut space = mm.write();
+        let Some((src, _)) = resolve(&mut space, va, Access::Read) else { break };
         let n = (PAGE_SIZE - va.page_offset()).min(buf.len() - done);
         // SAFETY: `src` is the linear-map address of a frame `space` maps,
         // and `n` bytes from it stay inside that page.
@@ -78,11 +89,12 @@ pub fn read(space: &mut AddressSpace, addr: u64, buf: &mut [u8]) -> usize {
 /// is read-only (FOLL_FORCE); returns how many were written. The written
 /// bytes are made visible to instruction fetches (a debugger's BRK), as
 /// Linux's copy_to_user_page does.
-pub fn write(space: &mut AddressSpace, addr: u64, bytes: &[u8]) -> usize {
+pub fn write(mm: &MmLock, addr: u64, bytes: &[u8]) -> usize {
     let mut done = 0;
     while done < bytes.len() {
         let Some(va) = user_va(addr.wrapping_add(done as u64)) else { break };
-        let Some((dst, _)) = resolve(space, va, Access::Write) else { break };
+        let mut space = mm.write();
+        let Some((dst, _)) = resolve(&mut space, va, Access::Write) else { break };
         let n = (PAGE_SIZE - va.page_offset()).min(bytes.len() - done);
         // SAFETY: `dst` is the linear-map address of a private frame of
         // `space` (the forced write fault made it so), `n` bytes inside it.
@@ -107,8 +119,9 @@ fn tag_page(space: &mut AddressSpace, addr: u64, access: Access) -> Result<(Virt
 /// Reads the allocation tags of the granules from `addr` (one per byte of
 /// `out`) up to the end of its page; returns how many were read. A page
 /// not present yet is faulted in as a read would (the zero page: tags 0).
-pub fn read_tags(space: &mut AddressSpace, addr: u64, out: &mut [u8]) -> Result<usize, TagAccessError> {
-    let (granule, left) = tag_page(space, addr, Access::Read)?;
+pub fn read_tags(mm: &MmLock, addr: u64, out: &mut [u8]) -> Result<usize, TagAccessError> {
+    let mut space = mm.write();
+    let (granule, left) = tag_page(&mut space, addr, Access::Read)?;
     let n = left.min(out.len());
     for (i, tag) in out[..n].iter_mut().enumerate() {
         // SAFETY: a granule of a Tagged frame `space` maps (the area is
@@ -122,8 +135,9 @@ pub fn read_tags(space: &mut AddressSpace, addr: u64, out: &mut [u8]) -> Result<
 /// bits of each byte of `tags`, up to the end of its page (the page is
 /// first made the target's own, as a write would); returns how many were
 /// set.
-pub fn write_tags(space: &mut AddressSpace, addr: u64, tags: &[u8]) -> Result<usize, TagAccessError> {
-    let (granule, left) = tag_page(space, addr, Access::Write)?;
+pub fn write_tags(mm: &MmLock, addr: u64, tags: &[u8]) -> Result<usize, TagAccessError> {
+    let mut space = mm.write();
+    let (granule, left) = tag_page(&mut space, addr, Access::Write)?;
     let n = left.min(tags.len());
     for (i, tag) in tags[..n].iter().enumerate() {
         let at = mte::with_tag(granule + (i * mte::GRANULE) as u64, *tag);

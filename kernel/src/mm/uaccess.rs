@@ -28,13 +28,27 @@ pub fn access_ok(addr: UserAddr, len: usize) -> Result<(), Errno> {
     }
 }
 
+/// Linux's __might_fault: a copy to or from user memory may fault, and
+/// the fault takes the current address space's lock (mm/mmap_lock.rs), so
+/// no caller may hold it, or any lock ranked after it. A spin lock cannot
+/// be taken twice: the same CPU would wait for itself. Checked on every
+/// copy (in builds with the lock-order check), not only on those that
+/// fault, so a copy made under the lock is reported the first time it runs.
+#[inline(always)]
+#[track_caller]
+fn might_fault() {
+    crate::sync::lock_order::might_acquire(crate::sync::Rank::MmapLock);
+}
+
 /// Fills `dst` from user memory at `src`.
+#[track_caller]
 pub fn copy_from_user(dst: &mut [u8], src: UserAddr) -> Result<(), Errno> {
     // SAFETY: dst is a valid kernel buffer of dst.len() bytes.
     unsafe { copy_from_user_to(dst.as_mut_ptr(), src, dst.len()) }
 }
 
 /// Copies `src` to user memory at `dst`.
+#[track_caller]
 pub fn copy_to_user(dst: UserAddr, src: &[u8]) -> Result<(), Errno> {
     // SAFETY: src is a valid kernel buffer of src.len() bytes.
     unsafe { copy_to_user_from(dst, src.as_ptr(), src.len()) }
@@ -45,7 +59,9 @@ pub fn copy_to_user(dst: UserAddr, src: &[u8]) -> Result<(), Errno> {
 ///
 /// # Safety
 /// `dst` must be valid for `len` bytes of writes.
+#[track_caller]
 pub unsafe fn copy_from_user_to(dst: *mut u8, src: UserAddr, len: usize) -> Result<(), Errno> {
+    might_fault();
     access_ok(src, len)?;
     // SAFETY: dst per the contract; src is only accessed by the
     // unprivileged, fault-fixed copy routine.
@@ -59,7 +75,9 @@ pub unsafe fn copy_from_user_to(dst: *mut u8, src: UserAddr, len: usize) -> Resu
 ///
 /// # Safety
 /// `src` must be valid for `len` bytes of reads.
+#[track_caller]
 pub unsafe fn copy_to_user_from(dst: UserAddr, src: *const u8, len: usize) -> Result<(), Errno> {
+    might_fault();
     access_ok(dst, len)?;
     // SAFETY: as in copy_from_user_to, the other way round.
     match unsafe { raw_copy_to_user(dst.raw_with_tag(), src, len) } {

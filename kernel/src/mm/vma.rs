@@ -10,8 +10,8 @@ use alloc::collections::BTreeMap;
 #[cfg(target_os = "none")]
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::cell::Cell;
 use core::fmt;
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 use bitflags::bitflags;
 
@@ -193,8 +193,10 @@ pub struct AreaSet {
     /// passed over: the next search starts there unless it asks for a hole
     /// that small (Linux's free_area_cache and cached_hole_size, before the
     /// gap-augmented tree). Without it, each mmap walked every area above
-    /// its place: quadratic in the number of mappings.
-    gap_cache: Cell<Option<GapCache>>,
+    /// its place: quadratic in the number of mappings. Read and written
+    /// only through `&mut self` (mmap and mremap place under the exclusive
+    /// side of the space's lock, mm/mmap_lock.rs): no reader ever sees it.
+    gap_cache: Option<GapCache>,
 }
 
 /// The areas by start address, and the area `find` returned last. Faults
@@ -203,39 +205,47 @@ pub struct AreaSet {
 /// remembered area is a pointer into the tree's nodes, which move only
 /// when the tree changes; every change goes through `DerefMut`, which
 /// forgets it first, so it never points at a moved or freed area.
+///
+/// Shared readers (faults under the shared side of the space's lock,
+/// mm/mmap_lock.rs) look it up and set it at once on several CPUs: it is
+/// one atomic word, so a reader loads a whole pointer some reader stored,
+/// never half of one, and every pointer stored since the last change
+/// points at a live area of the same tree (which one does not matter: it
+/// is checked to hold the address). Relaxed is enough: a change takes the
+/// exclusive side, whose acquire waits for every reader's release (their
+/// stores come before it), and readers after the change acquire after its
+/// release, so each sees the change's null or a later reader's pointer.
+/// Loads and stores of an aligned word: the plain LDR and STR of before.
 struct AreaMap {
     map: BTreeMap<VirtAddr, Area>,
-    last_found: Cell<*const Area>,
+    last_found: AtomicPtr<Area>,
 }
-
-// SAFETY: the pointer refers into the map's own heap nodes, which move with
-// the map and are reached from no other owner; `Cell` keeps it `!Sync`.
-unsafe impl Send for AreaMap {}
 
 impl AreaMap {
     /// The area `find` returned last, if the tree has not changed since.
     fn last_found(&self) -> Option<&Area> {
         // SAFETY: non-null only while the tree is unchanged since `remember`
-        // (deref_mut clears it), so it points at a live area of `map`,
+        // (deref_mut clears it, with `&mut self`, so with no reader left:
+        // see the type's comment), so it points at a live area of `map`,
         // borrowed here for no longer than `self`.
-        unsafe { self.last_found.get().as_ref() }
+        unsafe { self.last_found.load(Ordering::Relaxed).as_ref() }
     }
 
     fn remember(&self, area: &Area) {
-        self.last_found.set(area);
+        self.last_found.store(area as *const Area as *mut Area, Ordering::Relaxed);
     }
 }
 
 impl Default for AreaMap {
     fn default() -> Self {
-        Self { map: BTreeMap::new(), last_found: Cell::new(core::ptr::null()) }
+        Self { map: BTreeMap::new(), last_found: AtomicPtr::new(core::ptr::null_mut()) }
     }
 }
 
 impl Clone for AreaMap {
     /// A copy remembers nothing: its areas are elsewhere.
     fn clone(&self) -> Self {
-        Self { map: self.map.clone(), last_found: Cell::new(core::ptr::null()) }
+        Self { map: self.map.clone(), last_found: AtomicPtr::new(core::ptr::null_mut()) }
     }
 }
 
@@ -255,7 +265,7 @@ impl core::ops::Deref for AreaMap {
 impl core::ops::DerefMut for AreaMap {
     /// Every change to the tree: the remembered area is forgotten first.
     fn deref_mut(&mut self) -> &mut Self::Target {
-        self.last_found.set(core::ptr::null());
+        *self.last_found.get_mut() = core::ptr::null_mut();
         &mut self.map
     }
 }
@@ -344,8 +354,8 @@ impl AreaSet {
             return None;
         }
         // Space freed above the last placement: search from the top again.
-        if self.gap_cache.get().is_some_and(|c| c.below < end) {
-            self.gap_cache.set(None);
+        if self.gap_cache.is_some_and(|c| c.below < end) {
+            self.gap_cache = None;
         }
         self.areas.remove(&start)
     }
@@ -364,8 +374,8 @@ impl AreaSet {
         self.split_at(start);
         self.split_at(end);
         // Space freed above the last placement: search from the top again.
-        if self.gap_cache.get().is_some_and(|c| c.below < end) {
-            self.gap_cache.set(None);
+        if self.gap_cache.is_some_and(|c| c.below < end) {
+            self.gap_cache = None;
         }
         let keys: Vec<VirtAddr> = self.areas.range(start..end).map(|(k, _)| *k).collect();
         Ok(keys.into_iter().filter_map(|k| self.areas.remove(&k)).collect())
@@ -508,11 +518,11 @@ impl AreaSet {
 
     /// The highest gap of `len` bytes that ends at or below `below` and
     /// starts at or above `floor` (top-down placement, as Linux's mmap does).
-    pub fn find_gap_below(&self, below: VirtAddr, floor: VirtAddr, len: u64) -> Option<VirtAddr> {
+    pub fn find_gap_below(&mut self, below: VirtAddr, floor: VirtAddr, len: u64) -> Option<VirtAddr> {
         // Resume under the last placement when no hole skipped on the way
         // there could take `len`; otherwise, or if nothing is found there,
         // search from the top.
-        let cached = self.gap_cache.get().filter(|c| c.below <= below && len > c.largest_skipped);
+        let cached = self.gap_cache.filter(|c| c.below <= below && len > c.largest_skipped);
         let (start, skipped) = match cached.map(|c| (self.gap_search(c.below, floor, len), c.largest_skipped)) {
             Some(((Some(start), skipped), skipped_before)) => (start, skipped.max(skipped_before)),
             _ => match self.gap_search(below, floor, len) {
@@ -520,7 +530,7 @@ impl AreaSet {
                 (None, _) => return None,
             },
         };
-        self.gap_cache.set(Some(GapCache { below: start, largest_skipped: skipped }));
+        self.gap_cache = Some(GapCache { below: start, largest_skipped: skipped });
         Some(start)
     }
 

@@ -72,7 +72,10 @@ pub fn futex_key(p: &Process, addr: UserAddr, shared: bool) -> Result<FutexKey, 
         return Ok(private_key(p, addr));
     }
     let va = addr.untagged(TagRule::AddressSpace);
-    let area = p.space().areas().find(va).ok_or(NotMapped)?;
+    // The shared side: the key is taken from the area and the lock given
+    // back before the futex word is read (a user copy, which may fault).
+    let space = p.mm.read();
+    let area = space.areas().find(va).ok_or(NotMapped)?;
     match &area.backing {
         Backing::SharedMemory(object) if area.flags.contains(AreaFlags::SHARED) => {
             let offset = area.page_index(va) * PAGE_SIZE as u64 + va.page_offset() as u64;

@@ -17,7 +17,7 @@ use crate::arch::aarch64::mmu::kernel_map::KernelStack;
 use crate::arch::aarch64::mte_control::MteControl;
 use crate::fs::fd_table::FdTable;
 use crate::fs::file::FileRef;
-use crate::mm::address_space::AddressSpace;
+use crate::mm::mmap_lock::MmLock;
 use crate::mm::fault::FaultCounters;
 use crate::signal::{PendingFault, SignalState};
 use alloc::sync::Arc;
@@ -35,8 +35,9 @@ pub struct Process {
     pub pid: Pid,
     /// The program's path, for logs and reports.
     pub name: String,
-    /// The address space, shared by the threads of a process (CLONE_VM).
-    pub mm: Arc<Shared<AddressSpace>>,
+    /// The address space behind its lock, shared by the threads of a
+    /// process (CLONE_VM): mm/mmap_lock.rs says which side each use takes.
+    pub mm: Arc<MmLock>,
     /// Thread-group id: what getpid() returns (the first thread's pid).
     pub tgid: u32,
     pub limits: [rlimit64; RLIMITS],
@@ -108,11 +109,6 @@ pub struct Process {
 }
 
 impl Process {
-    /// The address space (see `Shared` for why this needs no lock).
-    pub fn space(&self) -> &mut AddressSpace {
-        self.mm.get()
-    }
-
     pub fn files(&self) -> &mut FdTable<FileRef> {
         self.fdt.get()
     }

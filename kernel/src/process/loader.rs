@@ -9,6 +9,7 @@ use core::fmt;
 use linux_raw_sys::general::{rlimit64, RLIMIT_NOFILE, RLIMIT_SIGPENDING, RLIMIT_STACK};
 
 use super::shared::Shared;
+use crate::mm::mmap_lock::MmLock;
 use super::{next_pid, Brk, Process, RLIMITS};
 use crate::arch::aarch64::context::KernelContext;
 use crate::arch::aarch64::cpu_features;
@@ -258,7 +259,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         mm: {
             let mut space = image.space;
             space.brk = Brk { start: image.brk, end: image.brk };
-            Shared::new(space)
+            MmLock::new(space)
         },
         tgid: pid.0,
         limits: default_limits(),

@@ -813,7 +813,7 @@ fn resume(pid: u32, slice_end: u64) {
     p.state = State::Running;
     p.on_cpu = Some(cpu);
     crate::fault_cost::first_el0_entry();
-    p.space().activate();
+    p.mm.read().activate();
     p.fp.restore();
     p.mte.install();
     crate::arch::aarch64::debug::set_user_step(p.ptrace.single_step);
@@ -993,7 +993,7 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                 if pid == root_pid {
                     report.outcome = p.outcome.clone().unwrap_or(report.outcome);
                     report.faults = p.faults.clone();
-                    report.peak_frames = p.space().owned_frames().1;
+                    report.peak_frames = p.mm.read().owned_frames().1;
                     report.elapsed_ns = timer::ticks_to_ns(timer::ticks() - start);
                 }
             }
@@ -1040,7 +1040,7 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                     if pid == root_pid {
                         report.outcome = Outcome::TimeLimit { limit_ms };
                         report.faults = p.faults.clone();
-                        report.peak_frames = p.space().owned_frames().1;
+                        report.peak_frames = p.mm.read().owned_frames().1;
                     }
                 }
                 t.queue = VecDeque::new();

@@ -79,7 +79,7 @@ fn push_frame(
     // glibc on arm64 passes no restorer: handlers return through the vDSO's
     // __kernel_rt_sigreturn (Linux's setup_return).
     let restorer =
-        if action.flags & SA_RESTORER as u64 != 0 { action.restorer } else { crate::vdso::sigreturn(p.space()) };
+        if action.flags & SA_RESTORER as u64 != 0 { action.restorer } else { crate::vdso::sigreturn(&p.mm.read()) };
     let alt = p.signals.alt_stack();
     let mut sp = regs.sp_el0;
     // Linux's sigsp: the alternate stack, unless disabled or already in use.
@@ -310,7 +310,7 @@ pub fn set_altstack(p: &mut Process, new: AltStack, sp: u64) -> Result<(), AltSt
 /// no ESR for the frame (fault_code 0).
 fn notify_segfault(p: &mut Process, addr: u64) {
     let va = UserAddr::new(addr).untagged(TagRule::AddressSpace);
-    let code = if p.space().areas().iter().any(|a| a.end > va) { SEGV_ACCERR } else { SEGV_MAPERR };
+    let code = if p.mm.read().areas().iter().any(|a| a.end > va) { SEGV_ACCERR } else { SEGV_MAPERR };
     p.signals.force(SigInfo { signo: SIGSEGV, code: code as i32, fields: SigFields::Fault { addr } });
 }
 

@@ -89,6 +89,18 @@ impl HeldLocks {
         Ok(())
     }
 
+    /// Whether `rank` could be taken now, recording nothing: for code that
+    /// may end up taking it (a user copy may fault and take the address
+    /// space's lock: Linux's might_lock_read in __might_fault).
+    #[inline(always)]
+    pub fn may_acquire(&self, rank: Rank, site: &'static Location<'static>) -> Result<(), OrderViolation> {
+        let mask = self.mask.load(Ordering::Relaxed);
+        if mask >> rank.index() != 0 {
+            return Err(self.order_violation(mask, rank, site));
+        }
+        Ok(())
+    }
+
     #[cold]
     fn order_violation(&self, mask: u64, taking: Rank, at: &'static Location<'static>) -> OrderViolation {
         let holding = Self::innermost(mask).expect("a violation holds some lock");
@@ -180,6 +192,23 @@ mod tests {
         );
         // Refused: nothing was recorded for WaitQueue.
         assert!(!h.holds(Rank::WaitQueue));
+    }
+
+    #[test]
+    fn may_acquire_checks_the_order_and_records_nothing() {
+        let h = HeldLocks::new();
+        h.acquire(Rank::PipeRing, here()).unwrap();
+        h.may_acquire(Rank::MmapLock, here()).unwrap();
+        assert!(!h.holds(Rank::MmapLock));
+        h.acquire(Rank::MmapLock, here()).unwrap();
+        // Held already: a user copy now would fault into the same lock.
+        assert!(matches!(
+            h.may_acquire(Rank::MmapLock, here()),
+            Err(OrderViolation::Order { taking: Rank::MmapLock, holding: Rank::MmapLock, .. })
+        ));
+        h.release(Rank::MmapLock, here()).unwrap();
+        h.acquire(Rank::SharedPages, here()).unwrap();
+        assert!(h.may_acquire(Rank::MmapLock, here()).is_err());
     }
 
     #[test]

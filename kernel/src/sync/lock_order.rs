@@ -48,10 +48,6 @@ pub enum Rank {
     FilePosition,
     /// A /proc file's text, generated at the first read (fs/procfs).
     ProcfsText,
-    /// The tmpfs directory: name to file (fs/tmpfs.rs: `FILES`).
-    TmpfsDir,
-    /// One tmpfs file's size (fs/tmpfs.rs: `TmpFile::size`).
-    TmpfsSize,
     /// A pipe's ring of page buffers and its reader and writer counts
     /// (fs/pipe.rs).
     PipeRing,
@@ -62,6 +58,23 @@ pub enum Rank {
     SignalActions,
     /// A thread group's shared pending signals (signal/mod.rs).
     SignalPending,
+    /// An address space (mm/mmap_lock.rs: `MmLock`, Linux's mmap_lock):
+    /// shared or exclusive. After every lock a system call may hold across
+    /// a copy to or from user memory (a file's position, a /proc text, a
+    /// pipe's ring: Linux's i_rwsem before mmap_lock), since a kernel
+    /// access to user memory faults and takes it; the fault takes the
+    /// shared pages, the frame pool, the ASIDs... after it.
+    MmapLock,
+    /// The tasks inside a populate of one address space (mm/mmap_lock.rs:
+    /// `MmLock::populating`), taken with the space's lock held or alone.
+    Populating,
+    /// The tmpfs directory: name to file (fs/tmpfs.rs: `FILES`). After the
+    /// space's lock: /proc's maps names a file mapping under it (Linux's
+    /// d_path under mmap_lock); never held across a user copy.
+    TmpfsDir,
+    /// One tmpfs file's size (fs/tmpfs.rs: `TmpFile::size`): never held
+    /// across a user copy either.
+    TmpfsSize,
     /// The frames of a MAP_SHARED object or tmpfs file, by page index
     /// (mm/shared_memory.rs).
     SharedPages,
@@ -89,16 +102,18 @@ pub enum Rank {
 
 impl Rank {
     /// Every rank, outermost first.
-    pub const ALL: [Rank; 19] = [
+    pub const ALL: [Rank; 21] = [
         Rank::KernelLock,
         Rank::FilePosition,
         Rank::ProcfsText,
-        Rank::TmpfsDir,
-        Rank::TmpfsSize,
         Rank::PipeRing,
         Rank::WaitQueue,
         Rank::SignalActions,
         Rank::SignalPending,
+        Rank::MmapLock,
+        Rank::Populating,
+        Rank::TmpfsDir,
+        Rank::TmpfsSize,
         Rank::SharedPages,
         Rank::MmioClaimed,
         Rank::KernelSpace,
@@ -168,6 +183,22 @@ pub fn acquire(rank: Rank, site: &'static Location<'static>) {
     if let Err(v) = try_acquire(rank, site) {
         violated(v)
     }
+}
+
+/// Panics if a lock of `rank` could not be taken here: for code that may
+/// take it without always doing so. A copy to or from user memory calls it
+/// for the address space's lock (mm/uaccess.rs: `might_fault`, Linux's
+/// __might_fault), so a copy made with that lock or an inner one held is
+/// reported even when the page is there and nothing faults.
+#[inline(always)]
+#[track_caller]
+pub fn might_acquire(rank: Rank) {
+    #[cfg(feature = "lock-order")]
+    if let Err(v) = held().may_acquire(rank, Location::caller()) {
+        violated(v)
+    }
+    #[cfg(not(feature = "lock-order"))]
+    let _ = rank;
 }
 
 /// A lock taken and released by hand rather than through a guard (the

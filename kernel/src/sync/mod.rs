@@ -10,7 +10,7 @@
 pub mod held_locks;
 mod irq_spin_lock;
 pub mod lock_order;
-mod rw_lock;
+pub mod rw_lock;
 mod spin_lock;
 
 pub use irq_spin_lock::IrqSpinLock;

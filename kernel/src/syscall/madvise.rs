@@ -110,7 +110,8 @@ pub(super) fn walk(
     let mut at = start;
     let mut unmapped = false;
     loop {
-        let Some(area) = process::current().space().areas().first_from(at).cloned() else {
+        // A copy of the area, the lock let go: `visit` takes what it needs.
+        let Some(area) = process::current().mm.read().areas().first_from(at).cloned() else {
             return Err(Errno::ENOMEM);
         };
         if at < area.start {
@@ -164,7 +165,9 @@ fn apply(action: Action, start: VirtAddr, end: VirtAddr) -> SysResult {
             if refuses(action, area) {
                 return Err(Errno::EINVAL);
             }
-            process::current().space().zap(from, to).map_err(|_| Errno::EINTR)?;
+            // Exclusive: the walk clears entries and frees tables (Linux
+            // takes the shared side and the page-table locks).
+            process::current().mm.write().zap(from, to).map_err(|_| Errno::EINTR)?;
             Ok(0)
         }),
         Action::Populate { write } => walk(start, end, false, |area, from, to| {
@@ -197,7 +200,7 @@ fn apply(action: Action, start: VirtAddr, end: VirtAddr) -> SysResult {
             };
             if matches!(action, Action::SetFlag(_) | Action::ClearFlag(_)) {
                 // A split past the most areas: madvise's ENOMEM is EAGAIN.
-                process::current().space().update_area_flags(start, stop, update).map_err(|_| Errno::EAGAIN)?;
+                process::current().mm.write().update_area_flags(start, stop, update).map_err(|_| Errno::EAGAIN)?;
             }
             result
         }

@@ -16,12 +16,13 @@ use crate::arch::aarch64::mte;
 use crate::exec::elf::{MIN_USER_ADDR, USER_END};
 use crate::fs::file::FileKind;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
-use crate::mm::address_space::UnmapError;
+use crate::mm::address_space::{AddressSpace, UnmapError};
 use crate::mm::populate;
 use crate::mm::shared_memory::SharedMemory;
 use crate::mm::tagged_addr::{TagRule, UserAddr};
 use crate::mm::vma::{Area, AreaFlags, AreaSet, Backing, Prot, ProtectError};
 use crate::process::{self, loader::MMAP_BASE};
+use crate::sync::rw_lock::WriteGuard;
 
 const PAGE: u64 = PAGE_SIZE as u64;
 
@@ -91,12 +92,13 @@ fn backing_for(flags: u32, fd: i32, prot: Prot, shared: bool) -> Result<(Backing
 }
 
 /// Linux's mmap_write_lock_killable, taken by the calls that change the
-/// areas (mmap, munmap, mprotect, brk, mremap, the mlock family): on one
-/// CPU what it excludes is a populate of another task of this address
-/// space, which gives the CPU away between pages (mm/populate.rs). EINTR if
-/// this task must stop while it waits.
-pub(super) fn mmap_write_lock() -> Result<(), Errno> {
-    populate::wait_for_populates().map_err(|_| Errno::EINTR)
+/// areas (mmap, munmap, mprotect, brk, mremap, the mlock family): the
+/// current address space, exclusive, once no other task of it is inside a
+/// populate (mm/mmap_lock.rs: `MmLock::write_killable`). EINTR if this
+/// task must stop while it waits. The guard must be dropped before a
+/// populate or a copy to or from user memory (both take the lock again).
+pub(super) fn mmap_write_lock() -> Result<WriteGuard<'static, AddressSpace>, Errno> {
+    process::current().mm.write_killable().map_err(|_| Errno::EINTR)
 }
 
 /// Whether `[start, start + len)` lies where a mapping may go.
@@ -107,16 +109,16 @@ pub(super) fn fits(start: u64, len: u64) -> bool {
 /// Where a new mapping of `len` bytes goes when its place is not fixed
 /// (mmap, mremap's move): a free `hint` is taken as it is; otherwise
 /// top-down below MMAP_BASE, which leaves the stack's guard gap alone.
-pub(super) fn unmapped_area(areas: &AreaSet, hint: u64, len: u64) -> Result<VirtAddr, Errno> {
+pub(super) fn unmapped_area(space: &mut AddressSpace, hint: u64, len: u64) -> Result<VirtAddr, Errno> {
     let hint = hint & !(PAGE - 1);
     let hint_free = hint != 0
         && fits(hint, len)
         && hint + len <= MMAP_BASE
-        && !areas.overlaps(VirtAddr::new(hint), VirtAddr::new(hint + len));
+        && !space.areas().overlaps(VirtAddr::new(hint), VirtAddr::new(hint + len));
     if hint_free {
         return Ok(VirtAddr::new(hint));
     }
-    areas.find_gap_below(VirtAddr::new(MMAP_BASE), VirtAddr::new(MIN_USER_ADDR), len).ok_or(Errno::ENOMEM)
+    space.find_gap_below(VirtAddr::new(MMAP_BASE), VirtAddr::new(MIN_USER_ADDR), len).ok_or(Errno::ENOMEM)
 }
 
 /// mmap's address is never untagged, ABI on or off (tagged-address-abi.rst
@@ -161,8 +163,7 @@ pub fn mmap(addr: UserAddr, len: u64, prot_bits: u32, flags: u32, fd: i32, offse
     }
     let (backing, may_write) = backing_for(flags, fd, prot, shared)?;
 
-    mmap_write_lock()?;
-    let space = process::current().space();
+    let mut space = mmap_write_lock()?;
     let start = if fixed {
         if !fits(addr, len) {
             return Err(Errno::ENOMEM);
@@ -176,7 +177,7 @@ pub fn mmap(addr: UserAddr, len: u64, prot_bits: u32, flags: u32, fd: i32, offse
         }
         s
     } else {
-        unmapped_area(space.areas(), addr, len)?
+        unmapped_area(&mut space, addr, len)?
     };
     let end = start + len;
     let mut area_flags = AreaFlags::empty();
@@ -189,6 +190,9 @@ pub fn mmap(addr: UserAddr, len: u64, prot_bits: u32, flags: u32, fd: i32, offse
     area_flags.set(AreaFlags::LOCKED, area_flags.contains(AreaFlags::LOCKED) || flags & MAP_LOCKED != 0);
     let pgoff = if flags & MAP_ANONYMOUS != 0 { 0 } else { pgoff };
     space.add_area(Area { start, end, prot, flags: area_flags, backing, pgoff }).map_err(|_| Errno::ENOMEM)?;
+    // The lock is let go first: populate takes it itself, page batch by
+    // page batch (vm_mmap_pgoff: mmap_write_unlock, then mm_populate).
+    drop(space);
     // Locked, or MAP_POPULATE without MAP_NONBLOCK: populated now, errors
     // ignored (vm_mmap_pgoff's mm_populate): the mapping is made whatever
     // populating met, and a page left out comes on first touch.
@@ -205,8 +209,7 @@ pub fn munmap(addr: UserAddr, len: u64) -> SysResult {
     }
     let len = page_len(len)?;
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::EINVAL)?;
-    mmap_write_lock()?;
-    let space = process::current().space();
+    let mut space = mmap_write_lock()?;
     if splits_special(space.areas(), VirtAddr::new(addr), VirtAddr::new(end)) {
         return Err(Errno::EINVAL);
     }
@@ -244,8 +247,10 @@ pub fn mprotect(addr: UserAddr, len: u64, prot_bits: u32) -> SysResult {
     let len = page_len(len)?;
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::ENOMEM)?;
     let add = if mte { AreaFlags::MTE } else { AreaFlags::empty() };
-    mmap_write_lock()?;
-    match process::current().space().protect(VirtAddr::new(addr), VirtAddr::new(end), prot, add) {
+    let protected = mmap_write_lock()?.protect(VirtAddr::new(addr), VirtAddr::new(end), prot, add);
+    // The lock was let go with that statement: after_write_allowed
+    // populates, which takes it itself.
+    match protected {
         Ok(()) => {
             if prot.contains(Prot::WRITE) {
                 populate::after_write_allowed(VirtAddr::new(addr), VirtAddr::new(end));
@@ -265,33 +270,34 @@ pub fn mprotect(addr: UserAddr, len: u64, prot_bits: u32) -> SysResult {
 /// stays where it is.
 pub fn brk(addr: UserAddr) -> SysResult {
     let addr = addr.untagged(TagRule::NewMapping).as_u64();
-    mmap_write_lock()?;
-    let p = process::current();
-    let current = p.space().brk.end;
-    if addr < p.space().brk.start.as_u64() || addr > MMAP_BASE {
+    let mut space = mmap_write_lock()?;
+    let current = space.brk.end;
+    if addr < space.brk.start.as_u64() || addr > MMAP_BASE {
         return Ok(current.as_u64());
     }
     let old_top = current.checked_align_up(PAGE).expect("brk is below MMAP_BASE");
     let new_top = VirtAddr::new(addr).checked_align_up(PAGE).expect("addr is below MMAP_BASE");
     if new_top > old_top {
-        if p.space().areas().overlaps(old_top, new_top) {
+        if space.areas().overlaps(old_top, new_top) {
             return Ok(current.as_u64());
         }
         let mut area = Area::anonymous(old_top, new_top, Prot::READ | Prot::WRITE);
-        area.flags |= p.space().def_flags;
-        if p.space().add_area(area).is_err() {
+        area.flags |= space.def_flags;
+        if space.add_area(area).is_err() {
             return Ok(current.as_u64());
         }
         // Under mlockall(MCL_FUTURE) the new heap is populated at once
-        // (Linux's brk: mm_populate when def_flags has VM_LOCKED).
-        if p.space().def_flags.contains(AreaFlags::LOCKED) {
-            p.space().brk.end = VirtAddr::new(addr);
+        // (Linux's brk: mm_populate when def_flags has VM_LOCKED), once the
+        // lock is let go: populate takes it itself.
+        if space.def_flags.contains(AreaFlags::LOCKED) {
+            space.brk.end = VirtAddr::new(addr);
+            drop(space);
             let _ = populate::mm_populate(old_top, new_top, true);
             return Ok(addr);
         }
-    } else if new_top < old_top && p.space().unmap(new_top, old_top).is_err() {
+    } else if new_top < old_top && space.unmap(new_top, old_top).is_err() {
         return Ok(current.as_u64());
     }
-    p.space().brk.end = VirtAddr::new(addr);
+    space.brk.end = VirtAddr::new(addr);
     Ok(addr)
 }

@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 use super::errno::{Errno, SysResult};
 use crate::exec::elf::USER_END;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
+use crate::mm::address_space::AddressSpace;
 use crate::mm::tagged_addr::{TagRule, UserAddr};
 use crate::mm::uaccess::copy_to_user;
 use crate::mm::vma::{Area, Backing};
@@ -27,7 +28,7 @@ const PAGE: u64 = PAGE_SIZE as u64;
 const CHUNK: usize = PAGE_SIZE;
 
 /// The residency of `[start, start + out.len() pages)`, all inside `area`.
-fn fill(area: &Area, start: VirtAddr, out: &mut [u8]) {
+fn fill(space: &AddressSpace, area: &Area, start: VirtAddr, out: &mut [u8]) {
     // [vvar], a VM_PFNMAP area: the page walk passes over it as a hole
     // (walk_page_test calls pte_hole), and with no file behind it
     // __mincore_unmapped_range gives 0, mapped or not.
@@ -44,7 +45,7 @@ fn fill(area: &Area, start: VirtAddr, out: &mut [u8]) {
         let va = start + i as u64 * PAGE;
         *byte = u8::from(object.is_some_and(|o| o.existing(area.page_index(va)).is_some()));
     }
-    process::current().space().for_each_mapped(start, end, &mut |va, _, _| {
+    space.for_each_mapped(start, end, &mut |va, _, _| {
         out[((va - start) / PAGE) as usize] = 1;
     });
 }
@@ -72,9 +73,16 @@ pub fn mincore(addr: UserAddr, len: u64, vec: UserAddr) -> SysResult {
     let (mut at, mut vec) = (VirtAddr::new(start), vec);
     while pages > 0 {
         // do_mincore: the area at `at`, up to its end or a chunk.
-        let area = process::current().space().areas().find(at).cloned().ok_or(Errno::ENOMEM)?;
-        let n = pages.min(CHUNK as u64).min((area.end - at) / PAGE) as usize;
-        fill(&area, at, &mut buf[..n]);
+        // Under the shared side of the space's lock, given back before the
+        // copy to `vec`, which may fault and take it (Linux's do_mincore
+        // and its caller's mmap_read_unlock before copy_to_user).
+        let n = {
+            let space = process::current().mm.read();
+            let area = space.areas().find(at).ok_or(Errno::ENOMEM)?;
+            let n = pages.min(CHUNK as u64).min((area.end - at) / PAGE) as usize;
+            fill(&space, area, at, &mut buf[..n]);
+            n
+        };
         copy_to_user(vec, &buf[..n])?;
         pages -= n as u64;
         vec = vec.offset(n as u64);

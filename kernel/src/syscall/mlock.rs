@@ -21,7 +21,6 @@ use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::populate::{self, PopulateError};
 use crate::mm::tagged_addr::{TagRule, UserAddr};
 use crate::mm::vma::{Area, AreaFlags};
-use crate::process;
 
 const PAGE: u64 = PAGE_SIZE as u64;
 
@@ -55,8 +54,7 @@ fn lock_range(addr: UserAddr, len: u64) -> Result<Option<(VirtAddr, VirtAddr)>, 
 /// the areas from there on are given `lock` up to the first hole, which
 /// is then ENOMEM (the part before it stays changed, as in Linux).
 fn apply_lock_flags(start: VirtAddr, end: VirtAddr, lock: AreaFlags) -> Result<(), Errno> {
-    mmap_write_lock()?;
-    let space = process::current().space();
+    let mut space = mmap_write_lock()?;
     if space.areas().find(start).is_none() {
         return Err(Errno::ENOMEM);
     }
@@ -112,8 +110,7 @@ pub fn munlock(addr: UserAddr, len: u64) -> SysResult {
 /// MCL_CURRENT locks every area there is now (a split refused for too many
 /// areas is ignored, as mlock_fixup's errors are there).
 fn apply_mlockall_flags(flags: u32) -> Result<(), Errno> {
-    mmap_write_lock()?;
-    let space = process::current().space();
+    let mut space = mmap_write_lock()?;
     let onfault = if flags & MCL_ONFAULT != 0 { AreaFlags::LOCK_ONFAULT } else { AreaFlags::empty() };
     space.def_flags.remove(AreaFlags::LOCK_MASK);
     if flags & MCL_FUTURE != 0 {

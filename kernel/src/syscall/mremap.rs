@@ -23,7 +23,6 @@ use crate::mm::address_space::AddressSpace;
 use crate::mm::populate;
 use crate::mm::tagged_addr::{TagRule, UserAddr};
 use crate::mm::vma::{Area, AreaFlags, MAX_AREAS};
-use crate::process;
 
 const PAGE: u64 = PAGE_SIZE as u64;
 
@@ -82,8 +81,31 @@ pub fn mremap(old: UserAddr, old_len: u64, new_len: u64, flags: u64, new_addr: U
     if new_len == 0 {
         return Err(Errno::EINVAL);
     }
-    mmap_write_lock()?;
-    let space = process::current().space();
+    let mut space = mmap_write_lock()?;
+    let (new, populate) = remap(&mut space, addr, old_len, new_addr, new_len, flags)?;
+    // A grown locked mapping is populated with the lock let go: populate
+    // takes it itself (Linux's mremap: mmap_write_unlock, then
+    // mm_populate, errors ignored).
+    drop(space);
+    if let Some((start, end)) = populate {
+        let _ = populate::mm_populate(start, end, true);
+    }
+    Ok(new)
+}
+
+/// Where the mapping went, and the range to populate once the space's
+/// lock is let go (`locked_growth`).
+type Remapped = (u64, Option<(VirtAddr, VirtAddr)>);
+
+/// mremap's work under the exclusive side of the space's lock.
+fn remap(
+    space: &mut AddressSpace,
+    addr: u64,
+    old_len: u64,
+    new_addr: u64,
+    new_len: u64,
+    flags: Flags,
+) -> Result<Remapped, Errno> {
     space.areas().find(VirtAddr::new(addr)).ok_or(Errno::EFAULT)?;
 
     if flags.fixed || flags.dont_unmap {
@@ -94,7 +116,7 @@ pub fn mremap(old: UserAddr, old_len: u64, new_len: u64, flags: u64, new_addr: U
     if old_len >= new_len {
         match do_munmap(space, addr.wrapping_add(new_len), old_len - new_len) {
             Err(e) if old_len != new_len => return Err(e),
-            _ => return Ok(addr),
+            _ => return Ok((addr, None)),
         }
     }
     let area = vma_to_resize(space, addr, old_len, new_len, flags)?;
@@ -104,15 +126,14 @@ pub fn mremap(old: UserAddr, old_len: u64, new_len: u64, flags: u64, new_addr: U
         let new_end = area.end.as_u64().checked_add(new_len - old_len).filter(|&e| e <= TASK_SIZE);
         if let Some(end) = new_end {
             if space.grow_in_place(area.start, VirtAddr::new(end)).is_ok() {
-                populate_if_locked(&area, addr, old_len, new_len);
-                return Ok(addr);
+                return Ok((addr, locked_growth(&area, addr, old_len, new_len)));
             }
         }
     }
     if !flags.may_move {
         return Err(Errno::ENOMEM);
     }
-    let new = unmapped_area(space.areas(), 0, new_len)?;
+    let new = unmapped_area(space, 0, new_len)?;
     move_vma(space, &area, addr, old_len, new.as_u64(), new_len, flags)
 }
 
@@ -164,7 +185,7 @@ fn mremap_to(
     new_addr: u64,
     new_len: u64,
     flags: Flags,
-) -> SysResult {
+) -> Result<Remapped, Errno> {
     if !new_addr.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
@@ -195,7 +216,7 @@ fn mremap_to(
         }
         new_addr
     } else {
-        unmapped_area(space.areas(), new_addr, new_len)?.as_u64()
+        unmapped_area(space, new_addr, new_len)?.as_u64()
     };
     move_vma(space, &area, addr, old_len, new, new_len, flags)
 }
@@ -209,7 +230,7 @@ fn move_vma(
     new: u64,
     new_len: u64,
     flags: Flags,
-) -> SysResult {
+) -> Result<Remapped, Errno> {
     if space.areas().len() >= MAX_AREAS - 3 {
         return Err(Errno::ENOMEM);
     }
@@ -228,16 +249,15 @@ fn move_vma(
         let (start, end) = (VirtAddr::new(old), VirtAddr::new(old + old_len));
         let _ = space.update_area_flags(start, end, |a| a.flags - AreaFlags::LOCK_MASK);
     }
-    populate_if_locked(area, new, old_len, new_len);
-    Ok(new)
+    Ok((new, locked_growth(area, new, old_len, new_len)))
 }
 
 /// The end of Linux's SYSCALL_DEFINE5(mremap): a grown VM_LOCKED mapping
 /// has its new part `[at + old_len, at + new_len)` populated at once
 /// (mm_populate, errors ignored), as mlock would have done; a
-/// lock-on-fault one is left to its faults (mm/populate.rs).
-fn populate_if_locked(area: &Area, at: u64, old_len: u64, new_len: u64) {
-    if area.flags.contains(AreaFlags::LOCKED) && new_len > old_len {
-        let _ = populate::mm_populate(VirtAddr::new(at + old_len), VirtAddr::new(at + new_len), true);
-    }
+/// lock-on-fault one is left to its faults (mm/populate.rs). The range, if
+/// there is one: `mremap` populates it once the lock is let go.
+fn locked_growth(area: &Area, at: u64, old_len: u64, new_len: u64) -> Option<(VirtAddr, VirtAddr)> {
+    (area.flags.contains(AreaFlags::LOCKED) && new_len > old_len)
+        .then(|| (VirtAddr::new(at + old_len), VirtAddr::new(at + new_len)))
 }

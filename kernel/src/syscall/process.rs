@@ -20,6 +20,7 @@ use crate::fs::boot_initramfs;
 use crate::mm::tagged_addr::TagRule;
 use crate::mm::uaccess::{read_user, read_user_str, write_user, UserAddr};
 use crate::process::outcome::Outcome;
+use crate::mm::mmap_lock::MmLock;
 use crate::process::shared::Shared;
 use crate::process::{self, loader, Brk, Process, State};
 use crate::signal::{Disposition, PendingFault, SignalState};
@@ -82,11 +83,15 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         }
         parent.mm.clone()
     } else {
-        let mut space = parent.space().fork().map_err(|_| Errno::ENOMEM)?;
+        // Exclusive: fork write-protects the parent's private pages as it
+        // shares them, which no fault (a writer too, for now) may meet
+        // half done (mm/address_space.rs: `fork`).
+        let mut space = parent.mm.write().fork().map_err(|_| Errno::ENOMEM)?;
         if f & CLONE_CHILD_SETTID != 0 {
+            // The child's space, nobody else's yet: no lock.
             let _ = space.poke(ctid.untagged(TagRule::Access), &tid.0.to_le_bytes());
         }
-        Shared::new(space)
+        MmLock::new(space)
     };
     let fdt = if f & CLONE_FILES != 0 { parent.fdt.clone() } else { Shared::new(parent.files().try_clone()?) };
     let signals = if thread {
@@ -166,7 +171,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
 /// was once checked against what was free before the copy, and a parent
 /// with more tables than the reserve left the kernel stack no frame.
 fn frames_for_task(parent: &mut Process, thread: bool) -> usize {
-    let tables = if thread { 0 } else { parent.space().fork_table_frames() };
+    let tables = if thread { 0 } else { parent.mm.read().fork_table_frames() };
     tables + loader::KERNEL_STACK_FRAMES + 1
 }
 
@@ -392,7 +397,11 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     image.space.activate();
     let mut space = image.space;
     space.brk = Brk { start: image.brk, end: image.brk };
-    p.mm = Shared::new(space);
+    // The old space goes with its last reference (its drop flushes its
+    // ASID, then frees); nobody else holds this task's `mm` meanwhile: the
+    // siblings are gone (de_thread), and readers elsewhere (/proc, ptrace)
+    // clone the Arc under the kernel lock this call holds.
+    p.mm = MmLock::new(space);
     process::vfork_done(p);
     p.name = path.clone();
     // Linux's begin_new_exec: the name becomes the file's base name.

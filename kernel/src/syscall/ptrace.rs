@@ -66,7 +66,7 @@ pub fn ptrace(request: u64, pid: i32, addr: u64, data: u64) -> SysResult {
     match request {
         PTRACE_PEEKTEXT | PTRACE_PEEKDATA => {
             let mut word = [0u8; 8];
-            if remote::read(t.space(), addr, &mut word) != word.len() {
+            if remote::read(&t.mm, addr, &mut word) != word.len() {
                 return Err(Errno::EIO);
             }
             write_user(UserAddr::new(data), &u64::from_le_bytes(word))?;
@@ -74,7 +74,7 @@ pub fn ptrace(request: u64, pid: i32, addr: u64, data: u64) -> SysResult {
         }
         PTRACE_POKETEXT | PTRACE_POKEDATA => {
             let word = data.to_le_bytes();
-            if remote::write(t.space(), addr, &word) != word.len() {
+            if remote::write(&t.mm, addr, &word) != word.len() {
                 return Err(Errno::EIO);
             }
             Ok(0)
@@ -289,9 +289,10 @@ fn mte_tags(t: &mut Process, write: bool, addr: u64, uiov: UserAddr) -> SysResul
         // (tags moved, whether the tracer's buffer faulted first)
         let moved = if write {
             let readable = copy_prefix_from_user(&mut chunk[..want], at);
-            remote::write_tags(t.space(), addr, &chunk[..readable]).map(|n| (n, n == readable && readable < want))
+            remote::write_tags(&t.mm, addr, &chunk[..readable]).map(|n| (n, n == readable && readable < want))
         } else {
-            remote::read_tags(t.space(), addr, &mut chunk[..want]).map(|n| {
+            // The tracee's lock is let go before the closure's user copy.
+            remote::read_tags(&t.mm, addr, &mut chunk[..want]).map(|n| {
                 let landed = copy_prefix_to_user(at, &chunk[..n]);
                 (landed, landed < n)
             })

@@ -57,7 +57,9 @@ pub fn refpage_create(content: UserAddr, size: u32, flags: u64) -> SysResult {
 /// The allocation tags of the content's granules, read through the linear
 /// map of the (now faulted-in) user frame; `None` outside PROT_MTE areas.
 fn content_tags(content: UserAddr, size: usize) -> Option<alloc::vec::Vec<u8>> {
-    let space = process::current().space();
+    // The shared side: nothing here copies from the user (the tags are
+    // read through the linear map).
+    let space = process::current().mm.read();
     // The copy passed access_ok under the caller's ABI, so this is the
     // address the program's own access named (Linux finds the content's
     // page the same way, through get_user_pages, which untags).

@@ -94,7 +94,7 @@ fn resolve_or_signal(
     // Linux's do_page_fault: untagged_addr(far), the tag TBI0 ignored.
     let va = untagged_addr(far);
     let result =
-        if va >= USER_END { Err(FaultError::Unmapped) } else { fault::handle(p.space(), VirtAddr::new(va), access) };
+        if va >= USER_END { Err(FaultError::Unmapped) } else { fault::handle(&mut p.mm.write(), VirtAddr::new(va), access) };
     if work.fault_trace() {
         trace(p.pid, far, esr, access, result);
     }
@@ -267,7 +267,7 @@ fn force(frame: &TrapFrame, sig: Sig, addr: u64) {
         // Linux's oom_kill_process report, in one line: what was asked, and
         // where the memory is.
         let frames = crate::mm::frame::stats();
-        let (owned, peak) = p.space().owned_frames();
+        let (owned, peak) = p.mm.read().owned_frames();
         let report = format!(
             "out of memory: no frame for the fault at {:#x}, pc {:#x}; {} of {} frames in use, {} of them this process's (peak {})",
             frame.far, frame.elr, frames.used(), frames.total, owned, peak

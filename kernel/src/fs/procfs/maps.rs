@@ -29,12 +29,16 @@ use crate::mm::addr::PAGE_SIZE;
 use crate::mm::address_space::AddressSpace;
 use crate::mm::vma::{Area, AreaFlags, Backing, Prot};
 use crate::process::{Process, State};
+use crate::sync::rw_lock::ReadGuard;
 use crate::syscall::errno::Errno;
 
 /// The address space of a task that still has one: a zombie's memory is
 /// gone as far as /proc shows (Linux drops the mm at exit).
-pub fn live_space(task: &Process) -> Option<&AddressSpace> {
-    (task.state != State::Zombie).then(|| &*task.mm.get())
+/// Under the shared side of its lock, given back when the guard drops:
+/// before any copy to the reader's buffer (a /proc file's text is made in
+/// kernel memory first, fs/procfs/mod.rs).
+pub fn live_space(task: &Process) -> Option<ReadGuard<'_, AddressSpace>> {
+    (task.state != State::Zombie).then(|| task.mm.read())
 }
 
 /// The areas from where the text resumes (all of them at first).
@@ -148,11 +152,11 @@ pub fn vm_flags(area: &Area, out: &mut Text) {
 
 pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let Some(space) = live_space(task) else { return Ok(()) };
-    for area in areas_from(space, out) {
+    for area in areas_from(&space, out) {
         if !out.record(area.start.as_u64()) {
             break;
         }
-        line(space, area, out);
+        line(&space, area, out);
     }
     Ok(())
 }

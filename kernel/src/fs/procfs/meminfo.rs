@@ -23,8 +23,9 @@ pub fn show(out: &mut Text) -> Result<(), Errno> {
     let stats = frame::stats();
     let spaces = address_spaces();
     let mut counts = MapCounts::new();
-    let anon: u64 = spaces.iter().map(|s| space_usage(s, &mut counts).anon_pages()).sum();
-    let mlocked: u64 = spaces.iter().map(|s| locked_pages(s, &mut counts)).sum();
+    // Each space under its lock in turn, never two at once.
+    let anon: u64 = spaces.iter().map(|s| space_usage(&s.read(), &mut counts).anon_pages()).sum();
+    let mlocked: u64 = spaces.iter().map(|s| locked_pages(&s.read(), &mut counts)).sum();
     let shmem = shared_memory::frames_in_use() as u64;
     let cached = shmem + refpage::frames_in_use();
     let tasks = process::tasks().count() as u64;

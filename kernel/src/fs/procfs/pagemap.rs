@@ -37,7 +37,9 @@ pub fn read_at(task: &Process, offset: u64, buf: UserAddr, len: u64) -> Result<u
     if !offset.is_multiple_of(ENTRY) || !len.is_multiple_of(ENTRY) {
         return Err(Errno::EINVAL);
     }
-    let Some(space) = live_space(task) else { return Ok(0) };
+    if live_space(task).is_none() {
+        return Ok(0);
+    }
     let page = PAGE_SIZE as u64;
     let zero = zero_page::frame().start();
     // One pass's entries, as the bytes copied out: reserved once, so that
@@ -58,6 +60,11 @@ pub fn read_at(task: &Process, offset: u64, buf: UserAddr, len: u64) -> Result<u
         bytes.clear();
         bytes.resize(n * ENTRY as usize, 0);
         let start = VirtAddr::new(va);
+        // One pass under the shared side of the space's lock, given back
+        // before the copy to `buf`, which may fault and take it (Linux's
+        // pagemap_read: mmap_read_unlock before copy_to_user). A task that
+        // ended meanwhile shows no more pages.
+        let Some(space) = live_space(task) else { break };
         space.for_each_mapped(start, start + n as u64 * page, &mut |at, pa, ownership| {
             // [vvar] (VM_PFNMAP): the page walk passes over it as a hole
             // (walk_page_test calls pagemap_pte_hole), so its entries are 0.
@@ -75,6 +82,7 @@ pub fn read_at(task: &Process, offset: u64, buf: UserAddr, len: u64) -> Result<u
             let i = ((at - start) / page * ENTRY) as usize;
             bytes[i..i + ENTRY as usize].copy_from_slice(&e.to_ne_bytes());
         });
+        drop(space);
         // A buffer that faults is EFAULT, whatever went in before it
         // (pagemap_read: "ret = -EFAULT; goto out_free").
         copy_to_user(buf.offset(done), &bytes)?;

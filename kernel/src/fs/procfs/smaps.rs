@@ -27,6 +27,7 @@ use super::{kb, maps, Text};
 use crate::mm::addr::{Frame, PAGE_SIZE};
 use crate::mm::address_space::{AddressSpace, Ownership};
 use crate::mm::frame;
+use crate::mm::mmap_lock::MmLock;
 use crate::mm::vma::{Area, AreaFlags, Backing};
 use crate::mm::zero_page;
 use crate::process::{self, Process};
@@ -64,10 +65,11 @@ enum Kind {
 }
 
 /// Every distinct address space (threads share one), zombies' included:
-/// their pages stay mapped until they are reaped.
-pub fn address_spaces() -> Vec<&'static AddressSpace> {
+/// their pages stay mapped until they are reaped. Each is locked (shared)
+/// by whoever reads it, one at a time.
+pub fn address_spaces() -> Vec<Arc<MmLock>> {
     let mut seen = BTreeSet::new();
-    process::tasks().filter(|t| seen.insert(Arc::as_ptr(&t.mm) as usize)).map(|t| &*t.space()).collect()
+    process::tasks().filter(|t| seen.insert(Arc::as_ptr(&t.mm) as usize)).map(|t| t.mm.clone()).collect()
 }
 
 /// A shared object as smaps counts its pages.
@@ -107,62 +109,54 @@ const COUNTS_HEAP_STEP: usize = 1024 * 64;
 /// shared page is counted (so a read costs one walk of the mapped shared
 /// pages, whatever the number of areas). If the kernel heap cannot hold
 /// them, every page counts as mapped once.
+///
+/// Built when made, each address space read under its lock in turn: so a
+/// `MapCounts` is made with no space's lock held (two spaces' locks are
+/// never held together, sync/lock_order.rs), and used afterwards under the
+/// lock of the space it counts for. What changes in between is counted as
+/// it was, as Linux reads a page's _mapcount without the other spaces'
+/// locks.
 pub struct MapCounts {
-    spaces: Vec<&'static AddressSpace>,
-    /// The objects to count (smaps: those of the areas one window can
-    /// show); `None` for all of them.
-    only: Option<BTreeSet<usize>>,
-    /// Not built yet, built, or given up for want of heap.
-    built: Option<Result<Counts, ()>>,
+    /// Built, or given up for want of heap.
+    built: Result<Counts, ()>,
 }
 
 /// Entries per (object, page index).
 type Counts = BTreeMap<(usize, u64), u64>;
 
-impl Default for MapCounts {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl MapCounts {
+    /// Counts for every shared object (meminfo). No space's lock may be
+    /// held (each is taken in turn).
     pub fn new() -> Self {
-        Self { spaces: address_spaces(), only: None, built: None }
+        Self { built: Self::build(&address_spaces(), None) }
     }
 
-    /// Counts for the shared objects behind `areas` only: what one smaps
-    /// window needs. Counting every shared page of every address space for
-    /// each 64 KiB window made reading the smaps of a process with 4,000
-    /// shared areas cost 2.6 million instructions a window (95 windows for
-    /// two reads: 40% of the test's 675 million), where Linux reads one
-    /// page's _mapcount. If the set cannot be held, every object is counted.
-    pub fn for_areas<'a>(areas: impl Iterator<Item = &'a Area>) -> Self {
-        let mut only = BTreeSet::new();
-        for a in areas {
-            let Some(o) = object_of(&a.backing) else { continue };
-            if !crate::mm::heap::can_spare(COUNTS_HEAP_STEP) {
-                return Self::new();
-            }
-            only.insert(o.key);
-        }
-        Self { spaces: address_spaces(), only: Some(only), built: None }
+    /// Counts for the objects of [`objects_of`] only: what one smaps
+    /// window, or one process's status, needs. Counting every shared page
+    /// of every address space for each 64 KiB window made reading the smaps
+    /// of a process with 4,000 shared areas cost 2.6 million instructions a
+    /// window (95 windows for two reads: 40% of the test's 675 million),
+    /// where Linux reads one page's _mapcount. `None` (the set could not be
+    /// held): every object is counted. No space's lock may be held.
+    pub fn for_objects(only: Option<BTreeSet<usize>>) -> Self {
+        Self { built: Self::build(&address_spaces(), only.as_ref()) }
     }
 
     /// The entries mapping page `index` of object `key` (index 0 for a
     /// one-frame object).
     fn get(&mut self, key: usize, index: u64) -> u64 {
-        let (spaces, only) = (&self.spaces, self.only.as_ref());
-        match self.built.get_or_insert_with(|| Self::build(spaces, only)) {
+        match &self.built {
             Ok(counts) => counts.get(&(key, index)).copied().unwrap_or(1),
             Err(()) => 1,
         }
     }
 
-    fn build(spaces: &[&'static AddressSpace], only: Option<&BTreeSet<usize>>) -> Result<Counts, ()> {
+    fn build(spaces: &[Arc<MmLock>], only: Option<&BTreeSet<usize>>) -> Result<Counts, ()> {
         let zero = zero_page::frame().start();
         let mut counts = BTreeMap::new();
         let mut room = 0usize;
-        for s in spaces {
+        for mm in spaces {
+            let s = mm.read();
             for a in s.areas().iter() {
                 let Some(Object { key, single, .. }) = object_of(&a.backing) else { continue };
                 if only.is_some_and(|keys| !keys.contains(&key)) {
@@ -192,6 +186,28 @@ impl MapCounts {
         }
         Ok(counts)
     }
+}
+
+/// The shared objects behind `areas`, for [`MapCounts::for_objects`];
+/// `None` if the set cannot be held.
+pub fn objects_of<'a>(areas: impl Iterator<Item = &'a Area>) -> Option<BTreeSet<usize>> {
+    let mut only = BTreeSet::new();
+    for a in areas {
+        let Some(o) = object_of(&a.backing) else { continue };
+        if !crate::mm::heap::can_spare(COUNTS_HEAP_STEP) {
+            return None;
+        }
+        only.insert(o.key);
+    }
+    Some(only)
+}
+
+/// Counts for the objects `task`'s space maps, made as
+/// [`MapCounts::for_objects`] wants: the set under the space's lock, the
+/// counts with it let go. `None` for a zombie.
+pub fn counts_for(task: &Process) -> Option<MapCounts> {
+    let only = objects_of(maps::live_space(task)?.areas().iter());
+    Some(MapCounts::for_objects(only))
 }
 
 /// The usage of `area` in `space`.
@@ -287,11 +303,17 @@ const MIN_RECORD_BYTES: usize = 512;
 /// its order and widths (show_smap, __show_smap), then VmFlags. A zombie
 /// has no memory: nothing.
 pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
-    let Some(space) = maps::live_space(task) else { return Ok(()) };
     // The records this generation can start: those that fit in what is
     // left to fill, and the one that crosses its end.
     let records = usize::try_from(out.left_to_fill() / MIN_RECORD_BYTES as u64).unwrap_or(usize::MAX).saturating_add(1);
-    let mut counts = MapCounts::for_areas(maps::areas_from(space, out).take(records));
+    // Their objects, under the space's lock; the counts, with it let go
+    // (they read every space); then the records, under it again.
+    let Some(only) = maps::live_space(task).map(|space| objects_of(maps::areas_from(&space, out).take(records))) else {
+        return Ok(());
+    };
+    let mut counts = MapCounts::for_objects(only);
+    let Some(space) = maps::live_space(task) else { return Ok(()) };
+    let space = &*space;
     for area in maps::areas_from(space, out) {
         if !out.record(area.start.as_u64()) {
             break;

@@ -7,7 +7,7 @@ use core::fmt::Write;
 use linux_raw_sys::general::{RLIMIT_RSS, SIGKILL};
 
 use super::maps::live_space;
-use super::smaps::{space_usage, MapCounts};
+use super::smaps::{counts_for, space_usage};
 use super::status::{caught_and_ignored, parent_of, state_name, threads_of, vm_sizes};
 use super::Text;
 use crate::arch::aarch64::timer;
@@ -34,13 +34,19 @@ pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let comm = core::str::from_utf8(super::comm(task)).unwrap_or("?");
     let minflt = task.faults.total();
     let start_time = timer::ticks_to_ns(task.started_at) / (1_000_000_000 / USER_HZ);
-    let space = live_space(task);
-    let (vsize, rss) = match space {
-        Some(s) => (vm_sizes(s).0, space_usage(s, &mut MapCounts::new()).rss / PAGE_SIZE as u64),
-        None => (0, 0),
+    // The counts first, with no space's lock held (they read every space).
+    // Then what comes from the space, under its lock, given back before the
+    // signal state is read (its locks rank before the space's).
+    let counts = counts_for(task);
+    let (vsize, rss, l, start_brk) = match (live_space(task), counts) {
+        (Some(s), Some(mut counts)) => (
+            vm_sizes(&s).0,
+            space_usage(&s, &mut counts).rss / PAGE_SIZE as u64,
+            s.layout,
+            s.brk.start.as_u64(),
+        ),
+        _ => (0, 0, Default::default(), 0),
     };
-    let l = space.map(|s| s.layout).unwrap_or_default();
-    let start_brk = space.map_or(0, |s| s.brk.start.as_u64());
     let (caught, ignored) = caught_and_ignored(task);
     let rsslim = task.limits[RLIMIT_RSS as usize].rlim_cur;
     let sleeping = !matches!(task.state, State::Running | State::Runnable | State::Zombie);

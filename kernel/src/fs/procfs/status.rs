@@ -4,7 +4,7 @@
 use core::fmt::Write;
 
 use super::maps::live_space;
-use super::smaps::{space_usage, MapCounts};
+use super::smaps::{counts_for, space_usage, MapCounts};
 use super::Text;
 use crate::mm::address_space::AddressSpace;
 use crate::mm::vma::{AreaFlags, Prot};
@@ -69,8 +69,8 @@ pub fn vm_sizes(space: &AddressSpace) -> (u64, u64, u64, u64) {
     (total, data, stack, exec)
 }
 
-fn memory(space: &AddressSpace, out: &mut Text) {
-    let usage = space_usage(space, &mut MapCounts::new());
+fn memory(space: &AddressSpace, counts: &mut MapCounts, out: &mut Text) {
+    let usage = space_usage(space, counts);
     let (total, data, stack, exec) = vm_sizes(space);
     let l = space.layout;
     let page = crate::mm::addr::PAGE_SIZE as u64;
@@ -134,8 +134,11 @@ pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let _ = writeln!(out, "NSpid:\t{}", task.pid.0);
     let _ = writeln!(out, "NSpgid:\t0");
     let _ = writeln!(out, "NSsid:\t0");
-    if let Some(space) = live_space(task) {
-        memory(space, out);
+    // The counts first, with no space's lock held (they read every space).
+    if let Some(mut counts) = counts_for(task) {
+        if let Some(space) = live_space(task) {
+            memory(&space, &mut counts, out);
+        }
     }
     let _ = writeln!(out, "CoreDumping:\t0");
     let _ = writeln!(out, "THP_enabled:\t0");
