@@ -218,11 +218,6 @@ fn fault_without_lock(
     cpu: &super::cpu_local::CpuData,
     work: super::entry_work::EntryWork,
 ) -> super::el0_abort::Fast {
-    // Until faults take the address space's own lock (the next step),
-    // only where no other CPU can be in the kernel beside this one.
-    if crate::process::cpu_mask::online_count() > 1 {
-        return super::el0_abort::Fast::NotTried;
-    }
     let p = crate::process::current_unlocked(cpu);
     if p.work.due() || work.tagging() && async_tag_fault_recorded() {
         return super::el0_abort::Fast::NotTried;
