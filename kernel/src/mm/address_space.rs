@@ -14,6 +14,7 @@ use crate::arch::aarch64::mmu::user_tables::{self, Asid, FrameTables};
 use crate::arch::aarch64::{mte, page_fill, tlb};
 
 use core::ops::ControlFlow;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 use super::frame::{self, Clear, Frame};
@@ -137,17 +138,45 @@ pub struct AddressSpace {
     /// LOCK_ONFAULT with MCL_ONFAULT), munlockall clears them (Linux's
     /// mm->def_flags). Not inherited by fork or exec.
     pub def_flags: AreaFlags,
-    table: Option<PageTable>,
+    /// The tree, for the space's whole life: not an `Option`, which cost
+    /// every fault a test and a panic path (the drop swaps in
+    /// `PageTable::taken` to destroy it).
+    table: PageTable,
     asid: Asid,
     areas: AreaSet,
     owned: OwnedFrames,
 }
 
-/// Private frames mapped now, and the most there ever were.
-#[derive(Clone, Copy, Debug, Default)]
+/// Private frames mapped now, and the most there ever were (Linux's
+/// MM_ANONPAGES counter and hiwater_rss).
+///
+/// Atomic: faults under the shared side of the space's lock, on several
+/// CPUs, add to `now` at once (one atomic add each). `now` only grows in
+/// a fault (a fault never maps fewer owned frames than it replaces); it
+/// shrinks only in the walks of the exclusive side (munmap, madvise), so,
+/// as Linux's update_hiwater_rss before zap_page_range, `peak` is brought
+/// up to `now` just before each of those, and read as the larger of the
+/// two: between two shrinks `now` never falls, so its largest value there
+/// is its last. The fault pays for no maximum.
+#[derive(Debug, Default)]
 struct OwnedFrames {
-    now: usize,
-    peak: usize,
+    now: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl OwnedFrames {
+    /// Before `now` shrinks: `peak` keeps the largest value it reached.
+    fn note_peak(&mut self) {
+        let now = *self.now.get_mut();
+        let peak = self.peak.get_mut();
+        *peak = (*peak).max(now);
+    }
+
+    /// (now, peak).
+    fn read(&self) -> (usize, usize) {
+        let now = self.now.load(Ordering::Relaxed);
+        (now, self.peak.load(Ordering::Relaxed).max(now))
+    }
 }
 
 /// The descriptor attributes for a user page. PROT_NONE pages keep their
@@ -179,7 +208,7 @@ impl AddressSpace {
             vdso: None,
             layout: ProgramLayout::default(),
             def_flags: AreaFlags::empty(),
-            table: Some(table),
+            table,
             asid: Asid::new(),
             areas: AreaSet::new(),
             owned: OwnedFrames::default(),
@@ -187,17 +216,17 @@ impl AddressSpace {
     }
 
     fn table(&mut self) -> &mut PageTable {
-        self.table.as_mut().expect("the table lives as long as the space")
+        &mut self.table
     }
 
     /// The table, for walks that only read it.
     fn table_ref(&self) -> &PageTable {
-        self.table.as_ref().expect("the table lives as long as the space")
+        &self.table
     }
 
     /// Makes this the user half of the address space (TTBR0).
     pub fn activate(&self) {
-        let root = self.table.as_ref().expect("live table").root();
+        let root = self.table.root();
         user_tables::install(root, &self.asid);
     }
 
@@ -235,13 +264,13 @@ impl AddressSpace {
 
     /// Private frames mapped now, and the most there ever were.
     pub fn owned_frames(&self) -> (usize, usize) {
-        (self.owned.now, self.owned.peak)
+        self.owned.read()
     }
 
     /// Every page mapped in `[start, end)`, in address order: its address,
     /// frame and ownership. A read-only walk (/proc's Rss and Pss).
     pub fn for_each_mapped(&self, start: VirtAddr, end: VirtAddr, f: &mut impl FnMut(VirtAddr, PhysAddr, Ownership)) {
-        let Some(table) = self.table.as_ref() else { return };
+        let table = &self.table;
         table.leaves(&mut FrameTables, start, end, &mut |va, pa, attrs| {
             let special = attrs.flags.contains(MapFlags::SPECIAL);
             f(va, pa, if special { Ownership::Special } else { Ownership::Owned })
@@ -312,10 +341,12 @@ impl AddressSpace {
 
     /// The areas to read and the pages to change, borrowed together: the
     /// fault path looks at its area while it maps a page, without copying
-    /// the area.
-    pub fn parts(&mut self) -> (&AreaSet, Pages<'_>) {
-        let table = self.table.as_mut().expect("the table lives as long as the space");
-        (&self.areas, Pages { table, asid: self.asid.value(), owned: &mut self.owned })
+    /// the area. Through `&self`: faults hold the shared side of the
+    /// space's lock, and change entries only under their table's
+    /// page-table lock (`UserPage`).
+    #[inline(always)]
+    pub fn parts(&self) -> (&AreaSet, Pages<'_>) {
+        (&self.areas, Pages { table: self.table_ref(), asid: self.asid.value(), owned: &self.owned })
     }
 
     /// Maps `frame` at the page holding `va`, with the attributes of `area`,
@@ -393,7 +424,8 @@ impl AddressSpace {
             }
             check_every(&mut n)
         });
-        self.owned.now -= freed;
+        self.owned.note_peak();
+        *self.owned.now.get_mut() -= freed;
         if flow.is_break() {
             return Err(Interrupted);
         }
@@ -493,28 +525,45 @@ impl AddressSpace {
 /// The page tables of an address space, borrowed apart from its areas
 /// ([`AddressSpace::parts`]).
 pub struct Pages<'a> {
-    table: &'a mut PageTable,
+    table: &'a PageTable,
     asid: u16,
-    owned: &'a mut OwnedFrames,
+    owned: &'a OwnedFrames,
 }
 
 impl Pages<'_> {
     /// The page holding `va`, with the tables above its entry created if
-    /// missing: one walk, after which the entry is read and written in place.
+    /// missing: one walk, after which the entry is read and written in place
+    /// (a missing table is installed by compare-and-swap: `PageTable::walk_to`).
     #[inline(always)]
-    pub fn page(&mut self, va: VirtAddr) -> Result<UserPage<'_>, OutOfMemory> {
+    pub fn page(&self, va: VirtAddr) -> Result<UserPage<'_>, OutOfMemory> {
         let va = va.align_down(PAGE);
         let slot = self.table.page_slot(&mut FrameTables, va).map_err(|_| OutOfMemory)?;
         Ok(UserPage { va, slot, asid: self.asid, owned: self.owned })
     }
 }
 
-/// One page of a user address space and its translation-table entry.
+/// One page of a user address space and its translation-table entry. Its
+/// entry is read without a lock (`snapshot`, Linux's orig_pte) and changed
+/// only under its table's page-table lock (mm/page_table_lock.rs), taken
+/// by each method that changes it, after comparing the entry with the
+/// snapshot the caller acted on (pte_same).
 pub struct UserPage<'a> {
     va: VirtAddr,
     slot: PageSlot<'a>,
     asid: u16,
-    owned: &'a mut OwnedFrames,
+    owned: &'a OwnedFrames,
+}
+
+/// What copy-on-write found under the page-table lock
+/// ([`UserPage::reuse_if_last_owner`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reuse {
+    /// This space was the frame's only owner: the entry is writable again.
+    Reused,
+    /// Others own the frame too: the caller copies it.
+    Shared,
+    /// The entry is not what the caller read: another fault got there.
+    Changed,
 }
 
 /// A page's entry as a fault first read it (Linux's orig_pte).
@@ -538,12 +587,57 @@ impl UserPage<'_> {
     }
 
     /// Maps `frame` with the attributes of `area`, in place of whatever was
-    /// mapped (`replace_if`); an owned old frame loses this owner.
+    /// mapped (`replace_if`); an owned old frame loses this owner. For the
+    /// exclusive side (the loader, fork's child): nothing else changes the
+    /// entry between the two reads.
     #[inline(always)]
     pub fn map(&mut self, frame: Frame, area: &Area, ownership: Ownership) {
         let expected = self.snapshot();
         let mapped = self.map_if_unchanged(expected, frame, area, ownership);
         debug_assert!(mapped, "nothing changes the entry between the two reads");
+    }
+
+    /// The page-table lock of this entry's table.
+    #[inline(always)]
+    #[track_caller]
+    fn lock(&self) -> super::page_table_lock::PageTableGuard {
+        super::page_table_lock::lock(self.slot.table())
+    }
+
+    /// Copy-on-write's "last owner, reuse" (Linux's do_wp_page ->
+    /// wp_page_reuse), under the page-table lock: if the entry is still
+    /// `before` (mapping `old`, owned) and this space is `old`'s only
+    /// owner, write access comes back (only the write permission changes;
+    /// an entry that is not an EL0 page, or a forced write, `!allowed`,
+    /// into a read-only area, gets the area's attributes applied again
+    /// instead). Why no fork can add an owner between the check and the
+    /// write: a fork of this space holds its lock's exclusive side across
+    /// its `share` and its write-protect (and the flush after them), and
+    /// this fault holds the shared side; a fork of another space that
+    /// owns `old` too can only make the count larger than 1, never 1.
+    #[inline(always)]
+    pub fn reuse_if_last_owner(&mut self, before: EntrySnapshot, old: Frame, allowed: bool, area: &Area) -> Reuse {
+        let _ptl = self.lock();
+        if self.slot.bits() != before.0 {
+            return Reuse::Changed;
+        }
+        if frame::owners(old) != 1 {
+            return Reuse::Shared;
+        }
+        if !allowed || !self.allow_write() {
+            self.refresh(area, Ownership::Owned);
+        }
+        Reuse::Reused
+    }
+
+    /// [`Self::refresh`] under the page-table lock, if the entry is still
+    /// `before` (else another fault rewrote it: nothing to do).
+    #[inline(always)]
+    pub fn refresh_if_unchanged(&mut self, before: EntrySnapshot, area: &Area, ownership: Ownership) {
+        let _ptl = self.lock();
+        if self.slot.bits() == before.0 {
+            self.refresh(area, ownership);
+        }
     }
 
     /// [`Self::map`] if the entry is still what `before` saw (Linux's
@@ -553,22 +647,33 @@ impl UserPage<'_> {
     /// under the lock that orders faults on this entry (mm/fault.rs:
     /// `resolve`). `false`, nothing written and `frame` still the caller's,
     /// if it changed.
+    ///
+    /// The compare and the write run under the page-table lock, which every
+    /// fault on an entry of this table takes for its compare and write: of
+    /// two faults that allocated a frame for the same page, exactly one
+    /// finds the entry as it read it.
     #[inline(always)]
     pub fn map_if_unchanged(&mut self, before: EntrySnapshot, frame: Frame, area: &Area, ownership: Ownership) -> bool {
         let attrs = AddressSpace::attributes(area, frame, ownership);
+        let ptl = self.lock();
         let Ok(old) = self.replace_if(before, frame.start(), attrs) else { return false };
+        drop(ptl);
+        let mut lost_owned = false;
         if let Some((old, old_attrs)) = old {
             if !old_attrs.flags.contains(MapFlags::SPECIAL) {
                 // After the broadcast invalidation in `replace_if`: no CPU
                 // can reach the old frame through this entry any more.
                 frame::put(Frame::containing(old));
-                self.owned.now -= 1;
+                lost_owned = true;
             }
         }
-        if ownership == Ownership::Owned {
-            self.owned.now += 1;
-            self.owned.peak = self.owned.peak.max(self.owned.now);
+        // A copy-on-write copy replaces an owned frame by an owned frame:
+        // the count does not change. A fault never maps fewer owned frames
+        // than it replaces (`OwnedFrames`).
+        if ownership == Ownership::Owned && !lost_owned {
+            self.owned.now.fetch_add(1, Ordering::Relaxed);
         }
+        debug_assert!(ownership == Ownership::Owned || !lost_owned, "a fault replaced an owned frame by a special one");
         true
     }
 
@@ -645,8 +750,9 @@ impl UserPage<'_> {
     /// flushes the page's stale read-only entry). The rest of the entry
     /// already follows the area (mprotect rewrites present entries);
     /// `false`, and nothing changed, if the entry is not an EL0 page.
+    /// Under the page-table lock (`reuse_if_last_owner`).
     #[inline(always)]
-    pub fn allow_write(&mut self) -> bool {
+    fn allow_write(&mut self) -> bool {
         if !self.slot.add_user_write() {
             return false;
         }
@@ -657,8 +763,9 @@ impl UserPage<'_> {
     /// Re-applies the area's attributes to the page mapped here (after a
     /// fault on a page whose entry disagrees with its area) and drops its
     /// TLB entry.
+    /// Under the page-table lock (`refresh_if_unchanged`).
     #[inline(always)]
-    pub fn refresh(&mut self, area: &Area, ownership: Ownership) {
+    fn refresh(&mut self, area: &Area, ownership: Ownership) {
         let Some((pa, _)) = self.slot.page() else { return };
         // In place: the same frame, only its permissions (or Normal to
         // Normal-Tagged) change, which needs no break-before-make (the
@@ -733,14 +840,17 @@ impl AddressSpace {
         // another CPU may still write through its stale writable entry into
         // a page the child now shares; such a write is one that happened
         // before the fork (both see it), and every later one faults and
-        // copies. The walk itself runs under the lock that also orders the
-        // copy-on-write reuse in mm/fault.rs (the big kernel lock; the
-        // address space's lock, held exclusively here, once faults take it
-        // shared), so no fault of this space makes a page writable again
-        // between its `share` and this flush.
+        // copies. The walk itself runs under the exclusive side of this
+        // space's lock (syscall/process.rs: clone), and every fault of the
+        // space holds its shared side, copy-on-write's reuse check
+        // included (`UserPage::reuse_if_last_owner`): no fault of this
+        // space runs between a page's `share` and its write-protect, or
+        // makes a page writable again before this flush. So a reuse check
+        // never sees the count of a `share` whose write-protect is not done.
         tlb::flush_asid(self.asid.value());
         result?;
-        child.owned.peak = child.owned.now;
+        let now = *child.owned.now.get_mut();
+        *child.owned.peak.get_mut() = now;
         Ok(child)
     }
 
@@ -771,7 +881,8 @@ impl Drop for AddressSpace {
     /// it), then its whole ASID is invalidated on every CPU, then every
     /// page and table is freed. Then the ASID is released (user_tables.rs).
     fn drop(&mut self) {
-        if let Some(table) = self.table.take() {
+        {
+            let table = core::mem::replace(&mut self.table, PageTable::taken());
             user_tables::uninstall_if(table.root());
             // Both callbacks free through the one gather.
             let gather = core::cell::RefCell::new(Gather::after_space_flushed(UserTlb(self.asid.value())));

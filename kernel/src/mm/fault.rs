@@ -32,7 +32,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 #[cfg(target_os = "none")]
 use super::addr::VirtAddr;
 #[cfg(target_os = "none")]
-use super::address_space::{AddressSpace, Ownership};
+use super::address_space::{AddressSpace, Ownership, Reuse};
 #[cfg(target_os = "none")]
 use super::frame::{self, Clear};
 #[cfg(target_os = "none")]
@@ -255,7 +255,7 @@ pub struct Resolved {
 /// caller of the fault path (arch/aarch64/el0_abort.rs: user_sync).
 #[cfg(target_os = "none")]
 #[inline(always)]
-pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Resolved, FaultError> {
+pub fn handle(space: &AddressSpace, va: VirtAddr, access: Access) -> Result<Resolved, FaultError> {
     resolve(space, va, access, false)
 }
 
@@ -267,18 +267,20 @@ pub fn handle(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<
 /// shared area that is not writable is refused, as Linux's check_vma_flags
 /// refuses FOLL_FORCE writes to non-COW mappings.
 #[cfg(target_os = "none")]
-pub fn handle_forced(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Result<Resolved, FaultError> {
+pub fn handle_forced(space: &AddressSpace, va: VirtAddr, access: Access) -> Result<Resolved, FaultError> {
     resolve(space, va, access, true)
 }
 
 #[cfg(target_os = "none")]
 #[inline(always)]
-fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) -> Result<Resolved, FaultError> {
+fn resolve(space: &AddressSpace, va: VirtAddr, access: Access, force: bool) -> Result<Resolved, FaultError> {
     use crate::arch::aarch64::mmu::layout::phys_to_virt;
     use crate::arch::aarch64::mte;
 
     // The area is read in place while the page is changed: no copy of it.
-    let (areas, mut pages) = space.parts();
+    // Under the shared side of the space's lock: the areas and the tables
+    // stay; the entry is compared and written under its table's lock.
+    let (areas, pages) = space.parts();
     let area = areas.find(va).ok_or(FaultError::Unmapped)?;
     let forced = force && !(access == Access::Write && area.flags.contains(AreaFlags::SHARED));
     let allowed = area.prot.contains(access.needs());
@@ -305,26 +307,22 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) 
         (_, Some((pa, Ownership::Owned))) if private_write => {
             let old = crate::mm::frame::Frame::containing(pa);
             // The owner count is read and the entry made writable under the
-            // one lock that fork's `share` and its write-protect also run
-            // under (today the big kernel lock; then the address space's
-            // lock, which fork holds exclusively and faults share, with the
-            // page's table lock around this check and the write, as Linux's
-            // wp_page_reuse under the PTL copy_present_pte holds too): no
-            // fork can add an owner between the two.
-            if frame::owners(old) == 1 {
-                // Only the write permission changes (Linux's wp_page_reuse);
-                // an entry that is not an EL0 page is rewritten whole. A
-                // forced write (a debugger's poke) into a read-only area
-                // never makes the entry writable: the area's attributes,
-                // read-only, are applied again (Linux reaches wp_page_reuse
-                // only for a writable vma; FOLL_FORCE writes through the
-                // broken-COW page without pte_mkwrite).
-                if !allowed || !page.allow_write() {
-                    page.refresh(area, Ownership::Owned);
-                }
-                return done(Resolution::CowReused);
+            // page's table lock, with the entry compared first; fork's
+            // `share` and its write-protect run under the exclusive side of
+            // the space's lock, which this fault's shared side excludes: no
+            // fork can add an owner between the two (`reuse_if_last_owner`).
+            // Only the write permission changes (Linux's wp_page_reuse); an
+            // entry that is not an EL0 page is rewritten whole. A forced
+            // write (a debugger's poke) into a read-only area never makes
+            // the entry writable: the area's attributes, read-only, are
+            // applied again (Linux reaches wp_page_reuse only for a
+            // writable vma; FOLL_FORCE writes through the broken-COW page
+            // without pte_mkwrite).
+            match page.reuse_if_last_owner(before, old, allowed, area) {
+                Reuse::Reused => return done(Resolution::CowReused),
+                Reuse::Changed => return done(Resolution::Spurious),
+                Reuse::Shared => (copy_of(old, tagged)?, Ownership::Owned, Resolution::CowCopied),
             }
-            (copy_of(old, tagged)?, Ownership::Owned, Resolution::CowCopied)
         }
         // [vdso] made writable by mprotect (Linux's VM_MAYWRITE, for
         // debuggers): the first write gets a private copy of the page.
@@ -371,17 +369,14 @@ fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access, force: bool) 
         }
         // Present and allowed by the area: the entry or the TLB was stale.
         (_, Some((_, ownership))) => {
-            page.refresh(area, ownership);
+            page.refresh_if_unchanged(before, area, ownership);
             return done(Resolution::Spurious);
         }
     };
     // Linux's pte_same: another fault on this page (a thread on another
     // CPU) may have mapped it while this one allocated, copied or looked
     // up its frame. The entry is compared with what this fault saw and
-    // written under the lock that orders faults on it: today the big
-    // kernel lock (nothing between the read and here gives it up); once
-    // faults run under the address space's shared lock, the page's table
-    // lock, taken here around the check and `map` (Linux's
+    // written under the page's table lock (`map_if_unchanged`, Linux's
     // pte_offset_map_lock after the allocation). The loser gives its
     // frame back and returns as if handled: the access is retried and
     // finds the winner's page.

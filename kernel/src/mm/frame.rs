@@ -209,6 +209,10 @@ pub fn alloc() -> Option<Frame> {
 struct OwnerTable {
     first: u64,
     extra: &'static [AtomicU32],
+    /// The address `extra`'s word for frame number 0 would have (wrapping):
+    /// a frame's word is at `biased + number * 4`, one add from the frame
+    /// number (`table_lock_word`, on every fault).
+    biased: usize,
 }
 
 impl OwnerTable {
@@ -255,7 +259,7 @@ impl<T> BootCell<T> {
 }
 
 /// Empty until `init_owners`: every frame counts one owner.
-static OWNERS: BootCell<OwnerTable> = BootCell::new(OwnerTable { first: 0, extra: &[] });
+static OWNERS: BootCell<OwnerTable> = BootCell::new(OwnerTable { first: 0, extra: &[], biased: 0 });
 
 /// Whether each frame's allocation tags are valid, one byte a frame
 /// (Linux's PG_mte_tagged and PG_mte_lock): *stale*, nothing wrote them for
@@ -359,9 +363,10 @@ pub fn init_owners() {
     let (first, end) = with_pool(|pool| pool.span()).expect("RAM was added to the frame pool");
     let count = (end - first) as usize;
     let extra = boot_table::<AtomicU32>(count, "frame owner table");
+    let biased = (extra.as_ptr() as usize).wrapping_sub((first as usize).wrapping_mul(4));
     // SAFETY: at boot, on the boot CPU, before the secondaries start and
     // before anything reads the table (main.rs).
-    unsafe { OWNERS.set(OwnerTable { first, extra }) };
+    unsafe { OWNERS.set(OwnerTable { first, extra, biased }) };
     // Tag storage is what mte::enable turns tagging on for, later in boot.
     if crate::arch::aarch64::mte::level() >= 2 {
         let frames = boot_table::<AtomicU8>(count, "frame tag state");
@@ -414,6 +419,32 @@ fn clear_stale_tags(tags: &TagState, frame: Frame) {
 
 fn extra_owners(frame: Frame) -> Option<&'static AtomicU32> {
     OWNERS.get().extra(frame)
+}
+
+/// The word of a level-3 translation table's frame that serves as its
+/// page-table lock (mm/page_table_lock.rs), as Linux keeps a table's split
+/// lock in its struct page: the frame's extra-owner counter, which a table
+/// never uses (tables are never shared copy-on-write, and `put` frees one
+/// only under the exclusive side of its space's lock, when no fault holds
+/// the lock, so the word is 0 then, as `put` needs).
+///
+/// # Safety
+/// `table` came from the frame pool (`alloc`, `alloc_zeroed`), after
+/// `init_owners`: every such frame has a word (user tables come from
+/// `user_tables.rs: FrameTables`, which allocates them so). The fault
+/// path takes this lock on every fault; the bounds check and the fallback
+/// it would need cost 5 of its instructions.
+#[inline(always)]
+pub unsafe fn table_lock_word(table: Frame) -> &'static AtomicU32 {
+    let owners = OWNERS.get();
+    debug_assert!(owners.extra(table).is_some(), "a table frame outside the pool");
+    // `number * 4` is the frame's address shifted right by 10 (its low 12
+    // bits are 0): one shifted add.
+    let word = owners.biased.wrapping_add((table.start().as_u64() >> 10) as usize);
+    // SAFETY: the caller's frame is from the pool, whose frames all have a
+    // word in `extra` (init_owners sizes it to every frame of RAM), and
+    // `biased + number * 4` is that word's address (`OwnerTable::biased`).
+    unsafe { &*(word as *const AtomicU32) }
 }
 
 /// Drops one owner of a frame (Linux's put_page); only the last one

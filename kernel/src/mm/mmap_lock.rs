@@ -3,10 +3,14 @@
 //!
 //! - **Exclusive** (`write`): every change of the areas or of what they
 //!   map wholesale: mmap, munmap, mprotect, madvise, mremap, brk, the mlock
-//!   family, fork's copy (it write-protects the parent's pages), and, in
-//!   this stage, faults and populate too (docs/smp.md, section 3).
-//! - **Shared** (`read`): readers that change nothing: /proc's maps, smaps,
-//!   status and cmdline, mincore, a futex's key, a signal's si_code.
+//!   family, fork's copy (it write-protects the parent's pages). Tables are
+//!   freed or moved only here.
+//! - **Shared** (`read`): faults and populate (mm/fault.rs), which change
+//!   single entries under their table's page-table lock
+//!   (mm/page_table_lock.rs) and add missing tables by compare-and-swap
+//!   (`PageTable::walk_to`), as Linux's faults under mmap_read_lock; and
+//!   readers that change nothing: /proc's maps, smaps, status and cmdline,
+//!   mincore, a futex's key, a signal's si_code.
 //!
 //! Rules every holder keeps (docs/smp.md, section 6):
 //! - No copy to or from user memory with the lock held: the copy may fault,
@@ -54,7 +58,7 @@ impl MmLock {
     }
 
     /// Exclusive access (Linux's mmap_write_lock), not waiting for
-    /// populates: for faults, fork and the space's own setup.
+    /// populates: for fork, madvise and a debugger's view of the space.
     #[inline]
     #[track_caller]
     pub fn write(&self) -> WriteGuard<'_, AddressSpace> {

@@ -17,6 +17,7 @@ kernel_only! {
     pub mod kasan_report;
     pub mod kernel_page;
     pub mod mmap_lock;
+    pub mod page_table_lock;
     pub mod populate;
     pub mod refpage;
     pub mod remote;

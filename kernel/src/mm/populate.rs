@@ -152,19 +152,19 @@ fn populate_range(mm: &MmLock, start: VirtAddr, end: VirtAddr, touch: Touch) -> 
     let access = if touch.write { Access::Write } else { Access::Read };
     let mut va = start;
     while va < end {
-        // A batch of pages under the space's lock (exclusive, as a fault
-        // for now), let go before the yield between batches.
+        // A batch of pages under the shared side of the space's lock, as a
+        // fault, let go before the yield between batches.
         let batch_end = end.min(va + PAGES_PER_CHECK * PAGE);
         let full_batch = batch_end == va + PAGES_PER_CHECK * PAGE;
         {
-            let mut space = mm.write();
+            let space = mm.read();
             let p = process::current();
             while va < batch_end {
                 if !mapped_enough(&space, va, touch) {
                     let resolved = if touch.force {
-                        fault::handle_forced(&mut space, va, access)
+                        fault::handle_forced(&space, va, access)
                     } else {
-                        fault::handle(&mut space, va, access)
+                        fault::handle(&space, va, access)
                     };
                     match resolved {
                         Ok(r) => p.faults.count(r.what),

@@ -56,7 +56,7 @@ fn untagged_user_va(addr: u64) -> Option<VirtAddr> {
 /// for `[vvar]`: Linux 6.1 maps it VM_PFNMAP, which get_user_pages refuses
 /// (check_vma_flags), and its special mapping has no `access` operation to
 /// fall back on, so __access_remote_vm reads and writes nothing there.
-fn resolve(space: &mut AddressSpace, va: VirtAddr, access: Access) -> Option<(VirtAddr, bool)> {
+fn resolve(space: &AddressSpace, va: VirtAddr, access: Access) -> Option<(VirtAddr, bool)> {
     if space.areas().find(va).is_some_and(|area| matches!(area.backing, Backing::VdsoData)) {
         return None;
     }
@@ -73,9 +73,9 @@ pub fn read(mm: &MmLock, addr: u64, buf: &mut [u8]) -> usize {
     let mut done = 0;
     while done < buf.len() {
         let Some(va) = user_va(addr.wrapping_add(done as u64)) else { break };
-        // Exclusive, as a fault for now (mm/mmap_lock.rs).
-        let mut space = mm.write();
-        let Some((src, _)) = resolve(&mut space, va, Access::Read) else { break };
+        // The shared side, as a fault (mm/mmap_lock.rs).
+        let space = mm.read();
+        let Some((src, _)) = resolve(&space, va, Access::Read) else { break };
         let n = (PAGE_SIZE - va.page_offset()).min(buf.len() - done);
         // SAFETY: `src` is the linear-map address of a frame `space` maps,
         // and `n` bytes from it stay inside that page.
@@ -93,8 +93,8 @@ pub fn write(mm: &MmLock, addr: u64, bytes: &[u8]) -> usize {
     let mut done = 0;
     while done < bytes.len() {
         let Some(va) = user_va(addr.wrapping_add(done as u64)) else { break };
-        let mut space = mm.write();
-        let Some((dst, _)) = resolve(&mut space, va, Access::Write) else { break };
+        let space = mm.read();
+        let Some((dst, _)) = resolve(&space, va, Access::Write) else { break };
         let n = (PAGE_SIZE - va.page_offset()).min(bytes.len() - done);
         // SAFETY: `dst` is the linear-map address of a private frame of
         // `space` (the forced write fault made it so), `n` bytes inside it.
@@ -107,7 +107,7 @@ pub fn write(mm: &MmLock, addr: u64, bytes: &[u8]) -> usize {
 
 /// The linear-map address of the granule at `addr` and the number of
 /// granules left in its page, for a tag access.
-fn tag_page(space: &mut AddressSpace, addr: u64, access: Access) -> Result<(VirtAddr, usize), TagAccessError> {
+fn tag_page(space: &AddressSpace, addr: u64, access: Access) -> Result<(VirtAddr, usize), TagAccessError> {
     let va = untagged_user_va(addr).ok_or(TagAccessError::Unmapped)?.align_down(mte::GRANULE as u64);
     let (granule, tagged) = resolve(space, va, access).ok_or(TagAccessError::Unmapped)?;
     if !tagged {
@@ -120,8 +120,8 @@ fn tag_page(space: &mut AddressSpace, addr: u64, access: Access) -> Result<(Virt
 /// `out`) up to the end of its page; returns how many were read. A page
 /// not present yet is faulted in as a read would (the zero page: tags 0).
 pub fn read_tags(mm: &MmLock, addr: u64, out: &mut [u8]) -> Result<usize, TagAccessError> {
-    let mut space = mm.write();
-    let (granule, left) = tag_page(&mut space, addr, Access::Read)?;
+    let space = mm.read();
+    let (granule, left) = tag_page(&space, addr, Access::Read)?;
     let n = left.min(out.len());
     for (i, tag) in out[..n].iter_mut().enumerate() {
         // SAFETY: a granule of a Tagged frame `space` maps (the area is
@@ -136,8 +136,8 @@ pub fn read_tags(mm: &MmLock, addr: u64, out: &mut [u8]) -> Result<usize, TagAcc
 /// first made the target's own, as a write would); returns how many were
 /// set.
 pub fn write_tags(mm: &MmLock, addr: u64, tags: &[u8]) -> Result<usize, TagAccessError> {
-    let mut space = mm.write();
-    let (granule, left) = tag_page(&mut space, addr, Access::Write)?;
+    let space = mm.read();
+    let (granule, left) = tag_page(&space, addr, Access::Write)?;
     let n = left.min(tags.len());
     for (i, tag) in tags[..n].iter().enumerate() {
         let at = mte::with_tag(granule + (i * mte::GRANULE) as u64, *tag);

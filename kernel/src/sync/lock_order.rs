@@ -78,6 +78,11 @@ pub enum Rank {
     /// The frames of a MAP_SHARED object or tmpfs file, by page index
     /// (mm/shared_memory.rs).
     SharedPages,
+    /// The page-table lock of one level-3 table (mm/page_table_lock.rs,
+    /// Linux's split PTE ptlock): a fault's compare and write of a leaf
+    /// entry under the shared side of the space's lock; frames are
+    /// allocated and filled before it, and may be freed under it.
+    PageTableLock,
     /// Device ranges already mapped (arch/aarch64/mmio.rs: `CLAIMED`).
     MmioClaimed,
     /// The kernel's page tables and its stack window
@@ -102,7 +107,7 @@ pub enum Rank {
 
 impl Rank {
     /// Every rank, outermost first.
-    pub const ALL: [Rank; 21] = [
+    pub const ALL: [Rank; 22] = [
         Rank::KernelLock,
         Rank::FilePosition,
         Rank::ProcfsText,
@@ -115,6 +120,7 @@ impl Rank {
         Rank::TmpfsDir,
         Rank::TmpfsSize,
         Rank::SharedPages,
+        Rank::PageTableLock,
         Rank::MmioClaimed,
         Rank::KernelSpace,
         Rank::Asids,

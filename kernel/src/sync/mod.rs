@@ -3,13 +3,17 @@
 //!
 //! - [`SpinLock`]: for locks the interrupt handler never takes.
 //! - [`IrqSpinLock`]: masks interrupts while held, for those it does.
-//! - [`RwLock`]: shared readers or one writer (the coming mmap lock).
+//! - [`RwLock`]: shared readers or one writer (the address space's lock,
+//!   mm/mmap_lock.rs).
 //!
 //! docs/smp.md ("Locks") lists every lock with what it protects.
 
 pub mod held_locks;
 mod irq_spin_lock;
 pub mod lock_order;
+// A lock primitive, as the spin crate's it replaces: its `UnsafeCell` and
+// `Sync` are the only `unsafe` here, each with its SAFETY argument.
+#[allow(unsafe_code)]
 pub mod rw_lock;
 mod spin_lock;
 

@@ -84,8 +84,8 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         parent.mm.clone()
     } else {
         // Exclusive: fork write-protects the parent's private pages as it
-        // shares them, which no fault (a writer too, for now) may meet
-        // half done (mm/address_space.rs: `fork`).
+        // shares them, which no fault (each holds the shared side) may
+        // meet half done (mm/address_space.rs: `fork`).
         let mut space = parent.mm.write().fork().map_err(|_| Errno::ENOMEM)?;
         if f & CLONE_CHILD_SETTID != 0 {
             // The child's space, nobody else's yet: no lock.

@@ -94,7 +94,7 @@ fn resolve_or_signal(
     // Linux's do_page_fault: untagged_addr(far), the tag TBI0 ignored.
     let va = untagged_addr(far);
     let result =
-        if va >= USER_END { Err(FaultError::Unmapped) } else { fault::handle(&mut p.mm.write(), VirtAddr::new(va), access) };
+        if va >= USER_END { Err(FaultError::Unmapped) } else { fault::handle(&p.mm.read(), VirtAddr::new(va), access) };
     if work.fault_trace() {
         trace(p.pid, far, esr, access, result);
     }

@@ -78,6 +78,11 @@ impl TableMemory for KernelTables {
         TABLE_FRAMES.fetch_add(1, Ordering::Relaxed);
         Some(pa)
     }
+    fn free_unlinked_table(&mut self, _: PhysAddr) {
+        // The kernel's tables change only under KERNEL_SPACE's lock (and at
+        // boot, on one CPU): no two walks race to install a table.
+        unreachable!("kernel tables are built under one lock")
+    }
 }
 
 /// The kernel's translation tables and the next free addresses of the

@@ -182,6 +182,7 @@ impl Descriptor {
     /// A level-3 page's frame and whether it is special (bit 56), read
     /// from the bits alone: what the fault path needs of an entry, without
     /// decoding its attributes. Every page entry here is written by `leaf`.
+    #[inline(always)]
     pub fn page_frame(self) -> Option<(PhysAddr, bool)> {
         const OUTPUT: u64 = ((1 << 36) - 1) << 12;
         let special = STAGE1_DESCRIPTOR::SPECIAL.read(self.0) != 0;
@@ -190,6 +191,7 @@ impl Descriptor {
 
     /// This valid EL0-reachable page with write access added, nothing else
     /// changed (Linux's pte_mkwrite): `None` unless it is one (AP[1] set).
+    #[inline(always)]
     pub fn with_user_write(self) -> Option<Self> {
         use STAGE1_DESCRIPTOR as D;
         let ap = D::AP.read(self.0);
@@ -198,6 +200,7 @@ impl Descriptor {
 
     /// Whether the MMU uses this descriptor at all (bit 0), before decoding
     /// it: the cheap test a walk over mostly empty tables needs.
+    #[inline(always)]
     pub fn is_valid(self) -> bool {
         self.0 & 1 != 0
     }
@@ -206,12 +209,14 @@ impl Descriptor {
     /// [1:0] = 0b11; the same bits mean a page at level 3): `entry`'s
     /// answer for a table, read from the bits alone, for the walks of the
     /// fault path.
+    #[inline(always)]
     pub fn next_table(self) -> Option<PhysAddr> {
         const OUTPUT: u64 = ((1 << 36) - 1) << 12;
         (self.0 & 0b11 == 0b11).then_some(PhysAddr::new(self.0 & OUTPUT))
     }
 
     /// Decodes this descriptor as found at `level` (0..=3).
+    #[inline(always)]
     pub fn entry(self, level: u8) -> Entry {
         let d = LocalRegisterCopy::<u64, STAGE1_DESCRIPTOR::Register>::new(self.0);
         if !d.is_set(STAGE1_DESCRIPTOR::VALID) {

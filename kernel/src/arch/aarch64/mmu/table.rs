@@ -9,6 +9,7 @@
 
 use core::marker::PhantomData;
 use core::ops::ControlFlow;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::pte::{Attributes, Descriptor, Entry};
 use crate::mm::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
@@ -39,6 +40,24 @@ pub trait TableMemory {
     fn table(&mut self, pa: PhysAddr) -> *mut Table;
     /// A new, zeroed table; `None` when out of memory.
     fn alloc_table(&mut self) -> Option<PhysAddr>;
+    /// Gives back a table from `alloc_table` that was never linked into a
+    /// tree: another walk installed its own table first (`walk_to`'s
+    /// compare-and-swap). No walker ever saw it, so it goes back at once.
+    fn free_unlinked_table(&mut self, pa: PhysAddr);
+}
+
+/// The entry at `entry` as an atomic word: the MMU's walkers and other
+/// CPUs' faults read it while one CPU writes it, and every access is a
+/// single-copy-atomic 64-bit load or store (Arm ARM (DDI 0487K.a), B2.2.1:
+/// an aligned doubleword access), as Linux's READ_ONCE and WRITE_ONCE of a
+/// descriptor. Relaxed loads and stores are the plain LDR and STR.
+///
+/// # Safety
+/// `entry` points into a live table, 8-byte aligned.
+#[inline(always)]
+unsafe fn entry_word<'a>(entry: *mut u64) -> &'a AtomicU64 {
+    // SAFETY: per the contract; every access to a live entry is atomic.
+    unsafe { AtomicU64::from_ptr(entry) }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,29 +71,41 @@ pub enum MapError {
 }
 
 /// One level-3 (page) entry of a tree, found by a walk and borrowed from
-/// it: read and written in place, with volatile accesses because the MMU
-/// reads it too. The caller orders the writes with the TLB (tlb.rs).
+/// it: read and written in place, with atomic accesses because the MMU and
+/// other CPUs' faults read it too. Who may write it: the holder of the
+/// tree's exclusive side, or of the page-table lock of its level-3 table
+/// (`table`; mm/page_table_lock.rs), which a fault under the shared side
+/// takes. The caller orders the writes with the TLB (tlb.rs).
 pub struct PageSlot<'t> {
     entry: *mut u64,
-    _tree: PhantomData<&'t mut Table>,
+    /// The level-3 table the entry is in: what its page-table lock is
+    /// found by.
+    table: PhysAddr,
+    _tree: PhantomData<&'t Table>,
 }
 
 impl PageSlot<'_> {
-    fn new(entry: *mut u64) -> Self {
-        Self { entry, _tree: PhantomData }
+    fn new(entry: *mut u64, table: PhysAddr) -> Self {
+        Self { entry, table, _tree: PhantomData }
+    }
+
+    /// The level-3 table holding this entry.
+    #[inline(always)]
+    pub fn table(&self) -> PhysAddr {
+        self.table
     }
 
     #[inline(always)]
     fn read(&self) -> Descriptor {
         // SAFETY: `entry` points into a live table of the tree this slot
-        // borrows.
-        Descriptor(unsafe { self.entry.read_volatile() })
+        // borrows (tables are freed only under the exclusive side).
+        Descriptor(unsafe { entry_word(self.entry) }.load(Ordering::Relaxed))
     }
 
     #[inline(always)]
     fn write(&mut self, d: Descriptor) {
-        // SAFETY: as in `read`; the borrow of the tree is exclusive.
-        unsafe { self.entry.write_volatile(d.0) }
+        // SAFETY: as in `read`; the writer holds the entry's lock (above).
+        unsafe { entry_word(self.entry) }.store(d.0, Ordering::Relaxed)
     }
 
     /// The page mapped here, if any.
@@ -198,27 +229,66 @@ pub struct EntryChanged;
 pub struct PageTable {
     root: PhysAddr,
     /// The level-3 table `page_slot` reached last, with the 2 MiB of
-    /// addresses it maps (`va >> 21`; `NO_BLOCK` when none): a fault next
-    /// to the last one skips the walk from the root, as a walk cache would.
-    /// Forgotten by everything that frees or moves a table (`forget_walk`).
-    last_leaf_table: (u64, PhysAddr),
+    /// addresses it maps: a fault next to the last one skips the walk from
+    /// the root, as a walk cache would. Forgotten by everything that frees
+    /// or moves a table (`forget_walk`, through `&mut self`).
+    ///
+    /// One packed word (`LeafTableCache`), since faults on several CPUs set
+    /// it at once under the shared side of the space's lock: a fault reads
+    /// a whole (block, table) pair some fault stored, never one half of
+    /// one pair and the other half of another. Every pair stored since the
+    /// last `forget_walk` names a live table (tables are freed and moved
+    /// only through `&mut self`: the exclusive side, whose acquire waits
+    /// for every fault's release), which is all a fault needs: it uses the
+    /// table only if the block is its own. Relaxed: a fault that takes the
+    /// table from here reads its entry through the address it loaded, an
+    /// address dependency that orders the loads (as the walk's descriptor
+    /// loads; the table's zeroes were published by `walk_to`'s barrier and
+    /// compare-and-swap before any walk could find it).
+    last_leaf_table: AtomicU64,
 }
 
-/// `last_leaf_table`'s block when nothing is remembered: no address's.
-const NO_BLOCK: u64 = u64::MAX;
 /// Bits of an address a level-3 table spans (512 pages of 4 KiB).
 const LEAF_TABLE_SHIFT: u32 = 21;
+
+/// `last_leaf_table`'s packing: the table's frame number in the low 36
+/// bits (physical addresses below 2^48), the block (`va >> 21`, below 2^27
+/// for a 48-bit address) above them.
+struct LeafTableCache;
+
+impl LeafTableCache {
+    const FRAME_BITS: u32 = 36;
+    /// No block: `u64::MAX`'s block (2^28 - 1) is no address's.
+    const NONE: u64 = u64::MAX;
+
+    #[inline(always)]
+    fn pack(block: u64, table: PhysAddr) -> u64 {
+        (block << Self::FRAME_BITS) | (table.as_u64() >> 12)
+    }
+
+    /// The table remembered for `block`, if that is the block remembered.
+    #[inline(always)]
+    fn table_for(word: u64, block: u64) -> Option<PhysAddr> {
+        (word >> Self::FRAME_BITS == block).then(|| PhysAddr::new((word & ((1 << Self::FRAME_BITS) - 1)) << 12))
+    }
+}
 
 impl PageTable {
     pub fn new(mem: &mut impl TableMemory) -> Result<Self, MapError> {
         let root = mem.alloc_table().ok_or(MapError::OutOfTables)?;
-        Ok(Self { root, last_leaf_table: (NO_BLOCK, root) })
+        Ok(Self { root, last_leaf_table: AtomicU64::new(LeafTableCache::NONE) })
+    }
+
+    /// A handle that owns no tree, left in place of one taken to be
+    /// destroyed (an address space's drop): never walked.
+    pub const fn taken() -> Self {
+        Self { root: PhysAddr::new(0), last_leaf_table: AtomicU64::new(LeafTableCache::NONE) }
     }
 
     /// Forgets the remembered level-3 table: called before any table is
     /// freed or moved, so that `page_slot` never reaches one that is gone.
     fn forget_walk(&mut self) {
-        self.last_leaf_table.0 = NO_BLOCK;
+        *self.last_leaf_table.get_mut() = LeafTableCache::NONE;
     }
 
     /// The level-0 table's address, for TTBRx_EL1.
@@ -266,77 +336,111 @@ impl PageTable {
         leaf_level: u8,
         attrs: Attributes,
     ) -> Result<(), MapError> {
-        let slot = self.walk_to(mem, va, leaf_level, true)?;
+        let (slot, _) = self.walk_to(mem, va, leaf_level, true)?;
         // SAFETY: `slot` points into a live table owned by this tree.
-        unsafe {
-            if Descriptor(slot.read_volatile()).is_valid() {
-                return Err(MapError::AlreadyMapped(va));
-            }
-            slot.write_volatile(Descriptor::leaf(pa, attrs, leaf_level).0);
+        let entry = unsafe { entry_word(slot) };
+        if Descriptor(entry.load(Ordering::Relaxed)).is_valid() {
+            return Err(MapError::AlreadyMapped(va));
         }
+        entry.store(Descriptor::leaf(pa, attrs, leaf_level).0, Ordering::Relaxed);
         Ok(())
     }
 
     /// The entry for `va` in the table at `level`, walking down from the
-    /// root. With `create`, missing tables are added on the way; without,
-    /// a missing one gives `OutOfTables`. A block on the way gives
-    /// `AlreadyMapped`.
-    fn walk_to(&self, mem: &mut impl TableMemory, va: VirtAddr, level: u8, create: bool) -> Result<*mut u64, MapError> {
+    /// root, and the table it is in. With `create`, missing tables are
+    /// added on the way; without, a missing one gives `OutOfTables`. A
+    /// block on the way gives `AlreadyMapped`.
+    ///
+    /// Safe for walks on several CPUs at once (faults under the shared side
+    /// of the space's lock), as Linux's __pte_alloc and pmd_install: each
+    /// descriptor is read with one atomic load; a missing table is
+    /// allocated (zeroed) with no lock held and installed with a
+    /// compare-and-swap on the empty descriptor the walk read. The loser of
+    /// two walks installing the same table frees its own (never linked, so
+    /// never seen by any walker) and goes on down the winner's. Tables are
+    /// only ever freed through `&mut self` (the exclusive side: munmap,
+    /// mremap, the space's end), so a table a walk has reached stays.
+    fn walk_to(
+        &self,
+        mem: &mut impl TableMemory,
+        va: VirtAddr,
+        level: u8,
+        create: bool,
+    ) -> Result<(*mut u64, PhysAddr), MapError> {
         let mut table = self.root;
         for l in 0..level {
             let slot = Self::slot(mem, table, index(va, l));
             // SAFETY: `slot` points into a live table owned by this tree.
-            let current = Descriptor(unsafe { slot.read_volatile() });
-            if let Some(next) = current.next_table() {
-                table = next;
-                continue;
+            let entry = unsafe { entry_word(slot) };
+            // Acquire: the table it links is read next, as the walk that
+            // installed it left it (its zeroes, Release below).
+            let mut current = Descriptor(entry.load(Ordering::Acquire));
+            if current.next_table().is_none() && matches!(current.entry(l), Entry::Invalid) && create {
+                let next = mem.alloc_table().ok_or(MapError::OutOfTables)?;
+                // The zeroes before the entry that links the table: another
+                // CPU's walker (the MMU's included) may follow the link at
+                // once (Linux's pmd_install: smp_wmb before pmd_populate).
+                publication_barrier();
+                match entry.compare_exchange(current.0, Descriptor::table(next).0, Ordering::AcqRel, Ordering::Acquire)
+                {
+                    Ok(_) => current = Descriptor::table(next),
+                    Err(theirs) => {
+                        // Another walk linked a table (or something) first.
+                        mem.free_unlinked_table(next);
+                        current = Descriptor(theirs);
+                    }
+                }
             }
             table = match current.entry(l) {
                 Entry::Table(next) => next,
                 Entry::Leaf(..) => return Err(MapError::AlreadyMapped(va)),
-                Entry::Invalid if !create => return Err(MapError::OutOfTables),
-                Entry::Invalid => {
-                    let next = mem.alloc_table().ok_or(MapError::OutOfTables)?;
-                    // The zeroes before the entry that links the table:
-                    // another CPU's walker may follow the link at once
-                    // (Linux's pmd_install: smp_wmb before pmd_populate).
-                    publication_barrier();
-                    // SAFETY: as above; the new table is zeroed, so publishing
-                    // it makes every entry below it invalid.
-                    unsafe { slot.write_volatile(Descriptor::table(next).0) };
-                    next
-                }
+                Entry::Invalid => return Err(MapError::OutOfTables),
             };
         }
-        Ok(Self::slot(mem, table, index(va, level)))
+        Ok((Self::slot(mem, table, index(va, level)), table))
     }
 
     /// The level-3 entry for `va`, adding the tables above it that are
     /// missing: the fault path walks once, then reads and writes the entry.
-    pub fn page_slot(&mut self, mem: &mut impl TableMemory, va: VirtAddr) -> Result<PageSlot<'_>, MapError> {
+    /// Through `&self`: faults on several CPUs walk at once (`walk_to`).
+    /// Inlined into the fault path, as it was before it took `&self`.
+    #[inline(always)]
+    pub fn page_slot(&self, mem: &mut impl TableMemory, va: VirtAddr) -> Result<PageSlot<'_>, MapError> {
         // Next to the last fault: the same level-3 table, no walk.
         let block = va.as_u64() >> LEAF_TABLE_SHIFT;
-        if self.last_leaf_table.0 == block {
-            return Ok(PageSlot::new(Self::slot(mem, self.last_leaf_table.1, index(va, 3))));
+        // Relaxed, as the descriptor loads below: the entry is then read
+        // through the address loaded, and an address dependency orders
+        // the two loads (Arm ARM (DDI 0487K.a), B2.3: dependency ordering;
+        // Linux's READ_ONCE of a table pointer relies on it the same way).
+        if let Some(table) = LeafTableCache::table_for(self.last_leaf_table.load(Ordering::Relaxed), block) {
+            return Ok(PageSlot::new(Self::slot(mem, table, index(va, 3)), table));
         }
         // The common case, every table there, in a loop that needs no saved
         // registers; a missing table (or anything else) takes the full walk.
         let mut table = self.root;
         for level in 0..3 {
             // SAFETY: the slot points into a live table owned by this tree.
-            match Descriptor(unsafe { Self::slot(mem, table, index(va, level)).read_volatile() }).next_table() {
+            let entry = unsafe { entry_word(Self::slot(mem, table, index(va, level))) };
+            match Descriptor(entry.load(Ordering::Relaxed)).next_table() {
                 Some(next) => table = next,
-                None => return self.page_slot_creating(mem, va),
+                None => {
+                    // Out of line, and returning the table alone (in a
+                    // register): the fast path's values stay in registers.
+                    table = self.leaf_table_creating(mem, va).ok_or(MapError::OutOfTables)?;
+                    break;
+                }
             }
         }
-        self.last_leaf_table = (block, table);
-        Ok(PageSlot::new(Self::slot(mem, table, index(va, 3))))
+        self.last_leaf_table.store(LeafTableCache::pack(block, table), Ordering::Relaxed);
+        Ok(PageSlot::new(Self::slot(mem, table, index(va, 3)), table))
     }
 
-    /// `page_slot` adding the tables that are missing.
+    /// The level-3 table for `va`, adding the tables that are missing
+    /// (`walk_to`); `None` when there is no frame for one (or a block is
+    /// in the way, which user trees never have).
     #[inline(never)]
-    fn page_slot_creating(&mut self, mem: &mut impl TableMemory, va: VirtAddr) -> Result<PageSlot<'_>, MapError> {
-        self.walk_to(mem, va, 3, true).map(PageSlot::new)
+    fn leaf_table_creating(&self, mem: &mut impl TableMemory, va: VirtAddr) -> Option<PhysAddr> {
+        self.walk_to(mem, va, 3, true).ok().map(|(_, table)| table)
     }
 
     /// Walks the tree for `va` as the MMU would: the output address, the
@@ -360,7 +464,7 @@ impl PageTable {
 
     /// The level-3 entry for `va`, if the tables above it exist.
     fn existing_page_slot(&self, mem: &mut impl TableMemory, va: VirtAddr) -> Option<PageSlot<'_>> {
-        self.walk_to(mem, va, 3, false).ok().map(PageSlot::new)
+        self.walk_to(mem, va, 3, false).ok().map(|(entry, table)| PageSlot::new(entry, table))
     }
 
     /// Removes the page mapping at `va` and returns what it mapped. The
@@ -469,7 +573,7 @@ impl PageTable {
                     continue;
                 }
                 if level == 3 {
-                    f(VirtAddr::new(lo), PageSlot::new(slot))?;
+                    f(VirtAddr::new(lo), PageSlot::new(slot, table))?;
                 } else if let Entry::Table(next) = d.entry(level) {
                     walk(mem, next, level + 1, lo, range, f)?;
                 }
@@ -635,6 +739,7 @@ impl PageTable {
         any & (1 | 1 << 64) == 0
     }
 
+    #[inline(always)]
     fn slot(mem: &mut impl TableMemory, table: PhysAddr, index: usize) -> *mut u64 {
         let t = mem.table(table);
         // SAFETY: index < 512, so the entry lies inside the table.
@@ -665,6 +770,9 @@ mod tests {
             }
             self.0.push(Box::new(Table([0; ENTRIES])));
             Some(PhysAddr::new(BASE + (self.0.len() as u64 - 1) * 4096))
+        }
+        fn free_unlinked_table(&mut self, _: PhysAddr) {
+            unreachable!("one thread: no install race")
         }
     }
 
@@ -715,7 +823,7 @@ mod tests {
     #[test]
     fn a_page_slot_creates_the_tables_above_it_and_maps_in_place() {
         let mut mem = HostTables(Vec::new());
-        let mut pt = PageTable::new(&mut mem).unwrap();
+        let pt = PageTable::new(&mut mem).unwrap();
         let va = VirtAddr::new(0x40_0000);
         let mut slot = pt.page_slot(&mut mem, va).unwrap();
         assert_eq!(slot.page(), None, "a new slot is empty");
@@ -906,5 +1014,145 @@ mod tests {
             }
         }
         assert_eq!(result, Err(MapError::OutOfTables));
+    }
+
+    /// Tables for walks on several threads at once: a fixed pool, handed
+    /// out by an atomic index, with what was given back counted.
+    struct SharedPool {
+        tables: Vec<usize>,
+        next: std::sync::atomic::AtomicUsize,
+        freed: std::sync::Mutex<Vec<PhysAddr>>,
+    }
+
+    impl SharedPool {
+        fn new(n: usize) -> Self {
+            let tables = (0..n).map(|_| Box::into_raw(Box::new(Table([0; ENTRIES]))) as usize).collect();
+            Self { tables, next: std::sync::atomic::AtomicUsize::new(0), freed: std::sync::Mutex::new(Vec::new()) }
+        }
+        fn allocated(&self) -> usize {
+            self.next.load(std::sync::atomic::Ordering::Relaxed).min(self.tables.len())
+        }
+    }
+
+    impl Drop for SharedPool {
+        fn drop(&mut self) {
+            for &t in &self.tables {
+                // SAFETY: each came from Box::into_raw in `new`, dropped once.
+                drop(unsafe { Box::from_raw(t as *mut Table) });
+            }
+        }
+    }
+
+    /// One thread's handle on the pool.
+    struct PoolTables<'a>(&'a SharedPool);
+
+    impl TableMemory for PoolTables<'_> {
+        fn table(&mut self, pa: PhysAddr) -> *mut Table {
+            self.0.tables[((pa.as_u64() - BASE) / 4096) as usize] as *mut Table
+        }
+        fn alloc_table(&mut self) -> Option<PhysAddr> {
+            let i = self.0.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            (i < self.0.tables.len()).then(|| PhysAddr::new(BASE + i as u64 * 4096))
+        }
+        fn free_unlinked_table(&mut self, pa: PhysAddr) {
+            self.0.freed.lock().unwrap().push(pa);
+        }
+    }
+
+    const THREADS: usize = 8;
+
+    #[test]
+    fn racing_walks_install_each_missing_table_once_and_give_the_losers_back() {
+        for round in 0..200u64 {
+            let pool = SharedPool::new(1 + 3 * THREADS);
+            let pt = PageTable::new(&mut PoolTables(&pool)).unwrap();
+            let va = VirtAddr::new(0x40_0000 + (round << 30));
+            let start = std::sync::Barrier::new(THREADS);
+            let found: Vec<PhysAddr> = std::thread::scope(|s| {
+                let workers: Vec<_> = (0..THREADS)
+                    .map(|_| {
+                        s.spawn(|| {
+                            let mut mem = PoolTables(&pool);
+                            start.wait();
+                            pt.page_slot(&mut mem, va).unwrap().table()
+                        })
+                    })
+                    .collect();
+                workers.into_iter().map(|w| w.join().unwrap()).collect()
+            });
+            assert!(found.iter().all(|&t| t == found[0]), "round {}: every walk ends in one level-3 table", round);
+            let freed = pool.freed.lock().unwrap().clone();
+            assert_eq!(
+                pool.allocated() - freed.len(),
+                4,
+                "round {}: root and three tables stay linked, {} allocated, {} given back",
+                round,
+                pool.allocated(),
+                freed.len()
+            );
+            // The tree holds none of the tables given back.
+            let mut mem = PoolTables(&pool);
+            let mut linked = Vec::new();
+            let mut table = pt.root();
+            for level in 0..3 {
+                // SAFETY: an entry of a live table of `pt`, in the pool.
+                let word = unsafe { entry_word(PageTable::slot(&mut mem, table, index(va, level))) };
+                let d = Descriptor(word.load(Ordering::Relaxed));
+                table = d.next_table().expect("linked");
+                linked.push(table);
+            }
+            assert!(linked.iter().all(|t| !freed.contains(t)), "round {}: a linked table was given back", round);
+            assert_eq!(linked[2], found[0]);
+        }
+    }
+
+    #[test]
+    fn racing_faults_on_one_page_map_exactly_one_frame_and_the_losers_keep_theirs() {
+        for round in 0..200u64 {
+            let pool = SharedPool::new(1 + 3 * THREADS);
+            let pt = PageTable::new(&mut PoolTables(&pool)).unwrap();
+            let va = VirtAddr::new(0x40_0000 + (round << 21));
+            let start = std::sync::Barrier::new(THREADS);
+            // Stands for the table's page-table lock (mm/page_table_lock.rs).
+            let ptl = std::sync::Mutex::new(());
+            let won: Vec<bool> = std::thread::scope(|s| {
+                let workers: Vec<_> = (0..THREADS as u64)
+                    .map(|t| {
+                        let (pool, pt, start, ptl) = (&pool, &pt, &start, &ptl);
+                        s.spawn(move || {
+                            let mut mem = PoolTables(pool);
+                            start.wait();
+                            // The fault's steps: walk, read the entry, get a
+                            // frame of its own, then lock, compare and write.
+                            let mut slot = pt.page_slot(&mut mem, va).unwrap();
+                            let before = slot.bits();
+                            if PageSlot::frame_in(before).is_some() {
+                                // Mapped already: found, nothing to allocate.
+                                return false;
+                            }
+                            let frame = PhysAddr::new(0x8000_0000 + t * 4096);
+                            let _held = ptl.lock().unwrap();
+                            match slot.clear_if(before) {
+                                Ok(_) => {
+                                    slot.publish(frame, RW);
+                                    true
+                                }
+                                Err(EntryChanged) => false,
+                            }
+                        })
+                    })
+                    .collect();
+                workers.into_iter().map(|w| w.join().unwrap()).collect()
+            });
+            assert_eq!(won.iter().filter(|&&w| w).count(), 1, "round {}: exactly one fault maps its frame", round);
+            let winner = won.iter().position(|&w| w).unwrap() as u64;
+            let mut mem = PoolTables(&pool);
+            assert_eq!(
+                pt.translate(&mut mem, va).map(|(pa, _, _)| pa),
+                Some(PhysAddr::new(0x8000_0000 + winner * 4096)),
+                "round {}: the entry maps the winner's frame",
+                round
+            );
+        }
     }
 }

@@ -18,16 +18,21 @@ use crate::mm::frame::{self, Clear};
 pub struct FrameTables;
 
 impl TableMemory for FrameTables {
+    #[inline(always)]
     fn table(&mut self, pa: PhysAddr) -> *mut Table {
         phys_to_virt(pa).as_mut_ptr()
     }
     fn alloc_table(&mut self) -> Option<PhysAddr> {
         Some(frame::alloc_zeroed(Clear::Data)?.start())
     }
+    fn free_unlinked_table(&mut self, pa: PhysAddr) {
+        frame::put(frame::Frame::containing(pa));
+    }
 }
 
-// No `free_table`: a user table frame goes back only through a gather
-// (mm/tlb_gather.rs), after the invalidation that retires it.
+// A table that was linked goes back only through a gather
+// (mm/tlb_gather.rs), after the invalidation that retires it; only one
+// that lost its install race (never linked) is freed at once.
 
 /// Makes `root` the user half on this CPU with `asid`'s ASID, assigning a
 /// new one if its generation has passed (TTBR0_EL1.ASID with TCR_EL1.A1 =
@@ -120,8 +125,9 @@ pub fn limit_asids(arg: Option<&str>) {
 pub struct Asid(AtomicU64);
 
 /// The allocator and its lock (Linux's cpu_asid_lock), taken by every
-/// install and release. Never taken with another lock held but the caller's
-/// big kernel lock, and nothing is taken under it.
+/// install and release. Taken with the big kernel lock and, at the switch
+/// that installs a space, the shared side of that space's lock
+/// (mm/mmap_lock.rs) held; nothing is taken under it.
 static ASIDS: SpinLock<AsidAllocator> = SpinLock::new(Rank::Asids, AsidAllocator::new());
 
 const _: () = assert!(super::asid::CPUS == crate::arch::aarch64::cpu_local::MAX_CPUS);

@@ -147,7 +147,7 @@ fn walk(
         if whole {
             *at = lo;
             let dst = match pt.walk_to(mem, VirtAddr::new(m.destination(lo)), level, true) {
-                Ok(dst) => dst,
+                Ok((dst, _)) => dst,
                 Err(super::MapError::OutOfTables) => return ControlFlow::Break(MoveStop::OutOfTables),
                 Err(_) => return ControlFlow::Break(MoveStop::Occupied),
             };
@@ -181,7 +181,7 @@ fn destination_slot(
     let first = match cache.window {
         Some((w, first)) if w == window => first,
         _ => match pt.walk_to(mem, VirtAddr::new(window), 3, true) {
-            Ok(first) => {
+            Ok((first, _)) => {
                 cache.window = Some((window, first));
                 first
             }
@@ -223,6 +223,9 @@ mod tests {
             }
             self.0.push(Box::new(Table([0; ENTRIES])));
             Some(PhysAddr::new(BASE + (self.0.len() as u64 - 1) * 4096))
+        }
+        fn free_unlinked_table(&mut self, _: PhysAddr) {
+            unreachable!("one thread: no install race")
         }
     }
 
