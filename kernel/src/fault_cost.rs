@@ -16,6 +16,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use crate::sync::{Rank, SpinLock};
 
+use crate::arch::aarch64::cpu_local::{this_cpu, MAX_CPUS};
 use crate::arch::aarch64::timer;
 use crate::mm::fault::{Resolution, Resolved};
 
@@ -52,12 +53,14 @@ const PATHS: [(&str, Option<u64>); 12] = [
 
 static COSTS: SpinLock<[Cost; PATHS.len()]> =
     SpinLock::new(Rank::FaultCost, [Cost { count: 0, total: 0, min: u64::MAX, max: 0 }; PATHS.len()]);
-/// The path of the fault being handled (an index into PATHS), until
-/// `finish`. One for all CPUs: the fault path runs under the kernel lock
-/// from entry to `finish` (exception.rs releases it after), so only one
-/// fault is pending at a time; when faults leave that lock this becomes
-/// per CPU (docs/smp.md, "What comes next").
-static PENDING: AtomicUsize = AtomicUsize::new(NONE_PENDING);
+/// The path of the fault being handled on each CPU (an index into PATHS),
+/// until `finish` on that CPU: faults on several CPUs are measured at
+/// once, each from its entry to its return. A fault is measured on the
+/// locked path (el0_abort.rs leaves the fast side to faults that are not
+/// measured), from `note` to `finish` on one CPU: a resolved fault's
+/// return switches tasks only to stop for a tracer, and then the slot is
+/// written again by that CPU's next measured fault before its `finish`.
+static PENDING: [AtomicUsize; MAX_CPUS] = [const { AtomicUsize::new(NONE_PENDING) }; MAX_CPUS];
 /// Counter value when the first EL0 instruction was about to run.
 static FIRST_EL0: AtomicU64 = AtomicU64::new(0);
 /// Whether faults are measured (`bench` on the command line).
@@ -104,14 +107,14 @@ const NONE_PENDING: usize = usize::MAX;
 /// when nothing is measured.
 #[inline(never)]
 pub fn note(r: Resolved) {
-    PENDING.store(path_of(r), Ordering::Relaxed);
+    PENDING[this_cpu().index()].store(path_of(r), Ordering::Relaxed);
 }
 
 /// The exception that started at `entry_ticks` is about to return to EL0;
 /// called when measurement is on, as `note`.
 #[inline(never)]
 pub fn finish(entry_ticks: u64) {
-    let path = PENDING.swap(NONE_PENDING, Ordering::Relaxed);
+    let path = PENDING[this_cpu().index()].swap(NONE_PENDING, Ordering::Relaxed);
     if path == NONE_PENDING {
         return;
     }

@@ -27,7 +27,7 @@
 //! a time with LDGM/STGM (tag storage only, 16 of each a page on QEMU), then
 //! the data with LDP/STP (arch/aarch64/page_fill.rs: copy_page_with_tags).
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 #[cfg(target_os = "none")]
 use super::addr::VirtAddr;
@@ -124,12 +124,17 @@ impl Resolution {
     }
 }
 
-/// Per-process counts of resolved faults, by what they did: one counter
+/// Per-task counts of resolved faults, by what they did: one counter
 /// per [`Resolution`], indexed by it, so that counting a fault is a load,
 /// an add and a store (a `match` to a field cost a jump table).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+///
+/// Relaxed atomics with one writer, the task itself (its faults, its
+/// populates): the fault path's fast side counts without the kernel lock
+/// while /proc/<pid>/stat and the runner's report read them on other
+/// CPUs. A plain load and store, no read-modify-write: nobody else adds.
+#[derive(Debug, Default)]
 pub struct FaultCounters {
-    by_resolution: [u64; Resolution::COUNT],
+    by_resolution: [AtomicU64; Resolution::COUNT],
 }
 
 impl Resolution {
@@ -138,18 +143,27 @@ impl Resolution {
 }
 
 impl FaultCounters {
+    /// Counts one fault of the task's own; only the task calls it.
     #[inline]
-    pub fn count(&mut self, r: Resolution) {
-        self.by_resolution[r as usize] += 1;
+    pub fn count(&self, r: Resolution) {
+        let c = &self.by_resolution[r as usize];
+        c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
     fn of(&self, kinds: &[Resolution]) -> u64 {
-        kinds.iter().map(|&r| self.by_resolution[r as usize]).sum()
+        kinds.iter().map(|&r| self.by_resolution[r as usize].load(Ordering::Relaxed)).sum()
     }
 
     /// Every fault resolved (/proc/<pid>/stat's minflt).
     pub fn total(&self) -> u64 {
-        self.by_resolution.iter().sum()
+        self.by_resolution.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
+}
+
+impl Clone for FaultCounters {
+    /// The counts as they are now (a report's copy).
+    fn clone(&self) -> Self {
+        Self { by_resolution: core::array::from_fn(|i| AtomicU64::new(self.by_resolution[i].load(Ordering::Relaxed))) }
     }
 }
 

@@ -115,6 +115,10 @@ pub struct Process {
     /// The CPUs it may run on (sched_setaffinity; Linux's cpus_mask),
     /// inherited by clone and kept by exec.
     pub affinity: super::cpu_mask::CpuMask,
+    /// Set by another CPU that changed what the task's next return to EL0
+    /// must look at (task_work.rs), read without the kernel lock by the
+    /// fault path's fast side.
+    pub work: super::task_work::TaskWork,
 }
 
 impl Process {
@@ -183,6 +187,15 @@ pub fn current() -> &'static mut Process {
 #[inline(always)]
 pub fn current_here(cpu: &crate::arch::aarch64::cpu_local::CpuData) -> &'static mut Process {
     CURRENT.get_here(cpu).expect("no current process")
+}
+
+/// `current_here`, shared, for the fault path's fast side, which runs
+/// without the kernel lock while other CPUs may change the task under it:
+/// it reads only what the task alone writes (`mm`, `mte`, `pid`) and
+/// atomics (`work`, `faults`).
+#[inline(always)]
+pub fn current_unlocked(cpu: &crate::arch::aarch64::cpu_local::CpuData) -> &'static Process {
+    CURRENT.get_shared_here(cpu).expect("no current process")
 }
 
 /// The kernel stack of the running process, for backtraces.

@@ -289,6 +289,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
         ptrace: Default::default(),
         on_cpu: None,
         timer_cpu: 0,
+        work: crate::process::task_work::TaskWork::new(),
         affinity: super::cpu_mask::CpuMask::active(),
     }))
 }

@@ -26,6 +26,7 @@ kernel_only! {
     pub mod robust_list;
     pub mod runner;
     mod scheduler;
+    pub mod task_work;
     pub mod wait_queue;
     pub use lifecycle::*;
 }

@@ -113,5 +113,18 @@ pub fn run_dir(fs: &Initramfs, dir: &str, time_limit_s: u64, mte_level: u8) -> (
         super::cpu_mask::online_count(),
         per_cpu.join(" ")
     );
+    // The fault path's fast side (arch/aarch64/el0_abort.rs), per CPU:
+    // faults resolved without the kernel lock, and those of them resolved
+    // while another CPU held it (tests/run.sh wants some in the SMP=4 boot).
+    let cpus = || (0..super::cpu_mask::nr_cpu_ids()).filter_map(crate::arch::aarch64::cpu_local::cpu);
+    let fast: Vec<(u64, u64)> = cpus().map(|c| c.fast_faults()).collect();
+    let list = |f: fn(&(u64, u64)) -> u64| fast.iter().map(|n| alloc::format!("{}", f(n))).collect::<Vec<_>>().join(" ");
+    info!(
+        "faults resolved without the kernel lock: {} (per CPU: {}), {} of them while another CPU held it (per CPU: {})",
+        fast.iter().map(|n| n.0).sum::<u64>(),
+        list(|n| n.0),
+        fast.iter().map(|n| n.1).sum::<u64>(),
+        list(|n| n.1)
+    );
     (passed, failed)
 }

@@ -259,8 +259,12 @@ pub fn wake(pid: u32) {
 /// Makes task `p`, running on another CPU, enter the kernel now (at EL0
 /// there, it takes the IPI; already entering, it finds the IPI taken on its
 /// next return): a signal, a kill or a new affinity is then acted on
-/// without waiting for its timer tick. Linux's kick_process.
+/// without waiting for its timer tick. Linux's kick_process. Its work
+/// word is set first, whatever CPU it is on (task_work.rs): its fault
+/// path's fast side reads that, not the state changed, and the IPI sent
+/// after it ends any fast path under way there.
 fn kick(p: &Process) {
+    p.work.notify();
     if let Some(cpu) = p.on_cpu.filter(|&c| c != this_cpu_index()) {
         let _ = ipi::send_ipi(cpu, Ipi::Reschedule);
     }
@@ -1027,7 +1031,7 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
             if let Some(p) = reap(pid) {
                 if pid == root_pid {
                     report.outcome = p.outcome.clone().unwrap_or(report.outcome);
-                    report.faults = p.faults;
+                    report.faults = p.faults.clone();
                     report.peak_frames = p.mm.read().owned_frames().1;
                     report.elapsed_ns = timer::ticks_to_ns(timer::ticks() - start);
                 }
@@ -1074,7 +1078,7 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                     log::info!("pid {} ({}) stopped by the {} ms time limit ({:?})", pid, p.name, limit_ms, p.state);
                     if pid == root_pid {
                         report.outcome = Outcome::TimeLimit { limit_ms };
-                        report.faults = p.faults;
+                        report.faults = p.faults.clone();
                         report.peak_frames = p.mm.read().owned_frames().1;
                     }
                 }

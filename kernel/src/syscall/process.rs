@@ -143,6 +143,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         ptrace: Default::default(),
         on_cpu: None,
         timer_cpu: 0,
+        work: crate::process::task_work::TaskWork::new(),
         // Linux's dup_task_struct: the child may run where the parent may.
         affinity: parent.affinity,
     });

@@ -128,6 +128,12 @@ pub struct CpuData {
     private_irqs_enabled: AtomicU32,
     /// The locks this CPU holds (sync/lock_order.rs).
     held_locks: HeldLocks,
+    /// Faults from EL0 resolved here without the kernel lock
+    /// (el0_abort.rs: `resolve_without_lock`) in the low half, how many of
+    /// them while another CPU held it in the high half: one word, so that
+    /// counting is one load, one add and one store. Written only by this
+    /// CPU, read by the runner's report. Each half wraps after 2^32.
+    fast_faults: AtomicU64,
 }
 
 const _: () = assert!(core::mem::offset_of!(CpuData, overflow_stack_top) == 0);
@@ -154,6 +160,7 @@ impl CpuData {
             reschedules_taken: AtomicU64::new(0),
             private_irqs_enabled: AtomicU32::new(0),
             held_locks: HeldLocks::new(),
+            fast_faults: AtomicU64::new(0),
         }
     }
 
@@ -206,6 +213,21 @@ impl CpuData {
     /// Whether the frame allocator runs on this CPU (mm/heap.rs).
     pub fn in_frame_allocator(&self) -> &AtomicBool {
         &self.in_frame_allocator
+    }
+
+    /// A fault was resolved here without the kernel lock; `beside_lock`:
+    /// while another CPU held it. Only this CPU counts: a load and a store.
+    #[inline(always)]
+    pub fn count_fast_fault(&self, beside_lock: bool) {
+        let c = &self.fast_faults;
+        c.store(c.load(Ordering::Relaxed).wrapping_add(1 | (beside_lock as u64) << 32), Ordering::Relaxed);
+    }
+
+    /// (faults resolved here without the kernel lock, those of them
+    /// resolved while another CPU held it), each modulo 2^32.
+    pub fn fast_faults(&self) -> (u64, u64) {
+        let n = self.fast_faults.load(Ordering::Relaxed);
+        (n & 0xffff_ffff, n >> 32)
     }
 
     /// The locks this CPU holds (sync/lock_order.rs).
@@ -415,6 +437,19 @@ impl<T> Current<T> {
         // kernel); the kernel is not reentered while a handler holds the
         // reference.
         (!p.is_null()).then(|| unsafe { &mut *p })
+    }
+
+    /// The running task, shared, for code that runs without the kernel
+    /// lock (the fault path's fast side, el0_abort.rs): other CPUs may
+    /// change the task meanwhile under that lock, so the caller reads only
+    /// what the task alone writes, or atomics.
+    #[inline(always)]
+    pub fn get_shared_here(&self, cpu: &CpuData) -> Option<&'static T> {
+        let p = cpu.current_task.load(Ordering::Relaxed) as *const T;
+        // SAFETY: as `get_here`: non-null only while `run` on this CPU
+        // lends the task, which stays alive and in place until it switches
+        // back, and it does not switch while this runs.
+        (!p.is_null()).then(|| unsafe { &*p })
     }
 
     /// Runs `task` from the context `context_of` gives until it switches

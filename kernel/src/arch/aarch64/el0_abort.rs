@@ -11,6 +11,7 @@ use linux_raw_sys::general::{
     SIGSEGV, SIGTRAP, SI_KERNEL, TRAP_BRKPT, TRAP_TRACE,
 };
 
+use super::cpu_local::CpuData;
 use super::entry_work::EntryWork;
 use super::esr::{Esr, ExceptionClass, FaultKind};
 use super::trap_frame::TrapFrame;
@@ -84,7 +85,7 @@ fn decode(esr: Esr) -> Decoded {
 /// path is one function from `user_sync` to the generic resolver.
 #[inline(always)]
 fn resolve_or_signal(
-    p: &mut Process,
+    p: &Process,
     work: EntryWork,
     far: u64,
     esr: Esr,
@@ -145,6 +146,65 @@ fn trace(pid: process::Pid, far: u64, esr: Esr, access: Access, result: Result<f
     );
 }
 
+/// What the fault path's fast side did with an abort from EL0
+/// ([`resolve_without_lock`]).
+pub enum Fast {
+    /// Resolved, and nothing is due: back to EL0 without the kernel lock.
+    Done(&'static Process),
+    /// Not tried (not a fault the resolver takes, work due at entry): the
+    /// locked path does all of it.
+    NotTried,
+    /// Not resolved: the locked path raises this signal, without resolving
+    /// again (a second try could see another thread's mmap or munmap made
+    /// in between, and answer differently from the fault counted here).
+    Failed(Sig),
+}
+
+/// The fault path's fast side (docs/smp.md, section 1): an abort from
+/// EL0 that the resolver takes (a translation, access flag or permission
+/// fault, `Esr::page_fault_write`), resolved under the address space's
+/// own lock only, before the entry takes the big kernel lock. `p`, the
+/// task running here, read without that lock: its work word was clear
+/// when the caller looked (exception.rs: `fault_without_lock`).
+///
+/// What it touches of `p`: the address space (`mm`, which only the task
+/// itself replaces, at exec; the space has its own lock), `faults`
+/// (relaxed atomics whose one writer is the task), `work` (atomic, read),
+/// `pid` (read for `trace=faults`'s line; only the task itself changes
+/// it, at exec). Measured faults (`bench`) are measured here too:
+/// fault_cost.rs keeps the pending one per CPU. What it does
+/// not: `last_spurious` (reset at each locked entry; used only by a
+/// system call's user copies), `mte_async_fault` (the caller sends an
+/// entry with TFSRE0_EL1.TF0 set to the locked path, which notes it),
+/// `signals`, `outcome`, `ptrace` (changed by other CPUs under the kernel
+/// lock, which notify the work word first: task_work.rs). A stepped task
+/// (ptrace's single step) needs nothing here: its SPSR.SS in the frame is
+/// returned to as it was, and the retried instruction is the step.
+#[inline(always)]
+pub fn resolve_without_lock(frame: &TrapFrame, cpu: &CpuData, p: &'static Process, work: EntryWork) -> Fast {
+    let esr = frame.esr();
+    if esr.page_fault_write().is_none() {
+        return Fast::NotTried;
+    }
+    let Decoded::Resolve { access } = decode(esr) else { return Fast::NotTried };
+    let result = resolve_or_signal(p, work, frame.far, esr, access);
+    // A fault returns with nothing held: the space's lock and every lock
+    // inside the resolver are released (sync/lock_order.rs).
+    crate::sync::lock_order::assert_none_held_except(crate::sync::Rank::KernelLock);
+    match result {
+        Ok(_) => {
+            // Sampled once, at the end: enough to show that faults and
+            // the lock's holders run at once (docs/smp.md, section 1).
+            cpu.count_fast_fault(super::kernel_lock::held());
+            // The work word is not read again: a change made since the
+            // caller read it was followed by its kick, whose IPI is taken
+            // as soon as the eret unmasks IRQs (task_work.rs).
+            Fast::Done(p)
+        }
+        Err(sig) => Fast::Failed(sig),
+    }
+}
+
 /// Whether `esr` is an instruction or data abort from EL0 (EC 0x20, 0x24),
 /// the classes `user_abort` takes, told by number as `user_sync` tells them.
 #[inline(always)]
@@ -162,6 +222,21 @@ pub fn user_abort(frame: &TrapFrame, p: &'static mut Process, work: EntryWork) -
     match decode(esr) {
         Decoded::Resolve { access } => resolve_or_signal(p, work, frame.far, esr, access).map(|_| p),
         Decoded::Signal(sig) => Err(sig),
+    }
+}
+
+/// An abort from EL0 that the fast side left to the locked path (work was
+/// due, or not a fault the resolver takes): `p` back if it was resolved.
+/// Out of line: the fault path's hot copy of the resolver is the fast
+/// side's.
+#[inline(never)]
+pub fn locked_abort(frame: &TrapFrame, p: &'static mut Process, work: EntryWork) -> Option<&'static mut Process> {
+    match user_abort(frame, p, work) {
+        Ok(p) => Some(p),
+        Err(sig) => {
+            unresolved(frame, sig);
+            None
+        }
     }
 }
 

@@ -121,11 +121,14 @@ fn leave(frame: &mut TrapFrame) -> ! {
 /// A synchronous exception or an IRQ from EL0, from the MTE entry work to
 /// the return's (inlined once for each, so that the event is known).
 ///
-/// The big kernel lock (kernel_lock.rs) is taken first, before anything
-/// shared is touched, and released last, after the return's work: the task
-/// may have moved to another CPU meanwhile (it yielded, and another CPU's
-/// runner resumed it holding the lock), so the CPU's frame slot is cleared
-/// on the CPU it returns from. An entry from EL0 nests in nothing.
+/// A page fault is first tried without the big kernel lock
+/// (`fault_without_lock`): resolved with nothing due, it returns to EL0
+/// from there. Everything else, and a fault that side leaves, takes the
+/// lock (kernel_lock.rs) first, before anything shared is touched, and
+/// releases it last, after the return's work: the task may have moved to
+/// another CPU meanwhile (it yielded, and another CPU's runner resumed it
+/// holding the lock), so the CPU's frame slot is cleared on the CPU it
+/// returns from. An entry from EL0 nests in nothing.
 ///
 /// The running process is looked up once for a fault that is resolved
 /// (the common case): a fault never switches tasks, so the process the
@@ -133,14 +136,32 @@ fn leave(frame: &mut TrapFrame) -> ! {
 /// that may (a system call, an interrupt, a signal) it is looked up again.
 #[inline(always)]
 fn from_user(frame: &mut TrapFrame, event: Event) {
-    use super::el0_abort;
+    use super::el0_abort::{self, Fast};
     use crate::signal::deliver;
 
     // TPIDR_EL1 read once for the lock, the frame slot and the process
     // (nothing between them can move the task to another CPU).
     let cpu = this_cpu();
-    super::kernel_lock::lock_here(cpu);
+    // The boot-time switches (MTE, the heap's check mode, fault tracing
+    // and measurement) are read once for both ends: all are set at boot,
+    // before any entry from EL0.
+    let work = super::entry_work::read();
     cpu.current_frame().store(frame, Ordering::Relaxed);
+    let fast = match event {
+        Event::Synchronous if el0_abort::is_user_abort(frame.esr()) => match fault_without_lock(frame, cpu, work) {
+            Fast::Done(p) => {
+                exit_to_user(p, work);
+                if work.fault_cost() {
+                    crate::fault_cost::finish(frame.entry_ticks[0]);
+                }
+                cpu.current_frame().store(core::ptr::null_mut(), Ordering::Relaxed);
+                return;
+            }
+            other => other,
+        },
+        _ => Fast::NotTried,
+    };
+    super::kernel_lock::lock_here(cpu);
     let p = crate::process::current_here(cpu);
     if p.outcome.is_some() {
         // Its process ended while it ran at EL0 on this CPU (exit_group
@@ -149,20 +170,15 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
         crate::process::exit_if_killed();
     }
     p.last_spurious = None;
-    // The boot-time switches (MTE, the heap's check mode, fault tracing
-    // and measurement) are read once for both ends: all are set at boot,
-    // before any entry from EL0.
-    let work = super::entry_work::read();
     entry_from_user(p, work);
-    let resolved = match event {
-        Event::Synchronous if el0_abort::is_user_abort(frame.esr()) => match el0_abort::user_abort(frame, p, work) {
-            Ok(p) => Some(p),
-            Err(sig) => {
-                el0_abort::unresolved(frame, sig);
-                None
-            }
-        },
-        Event::Synchronous => {
+    let resolved = match (event, fast) {
+        // The fast side failed: its signal, without resolving again.
+        (_, Fast::Failed(sig)) => {
+            el0_abort::unresolved(frame, sig);
+            None
+        }
+        (Event::Synchronous, _) if el0_abort::is_user_abort(frame.esr()) => el0_abort::locked_abort(frame, p, work),
+        (Event::Synchronous, _) => {
             el0_abort::user_sync(frame);
             None
         }
@@ -178,6 +194,8 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
         Some(p) if deliver::nothing_pending(p) => p,
         _ => deliver::on_return_to_user(frame),
     };
+    // What other CPUs notified is done (process/task_work.rs).
+    p.work.handled();
     exit_to_user(p, work);
     if work.fault_cost() {
         crate::fault_cost::finish(frame.entry_ticks[0]);
@@ -186,6 +204,28 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
     let cpu = this_cpu();
     cpu.current_frame().store(core::ptr::null_mut(), Ordering::Relaxed);
     super::kernel_lock::unlock_here(cpu);
+}
+
+/// The fault path's fast side, from the entry's end (el0_abort.rs:
+/// `resolve_without_lock`): tried only when the task's work word is clear
+/// (process/task_work.rs: no signal, kill or new affinity from another
+/// CPU since its last locked return) and no asynchronous tag check fault
+/// waits in TFSRE0_EL1 (the locked entry notes it for the task); then the
+/// MTE entry work every entry does (`enable_tag_checks`).
+#[inline(always)]
+fn fault_without_lock(
+    frame: &TrapFrame,
+    cpu: &super::cpu_local::CpuData,
+    work: super::entry_work::EntryWork,
+) -> super::el0_abort::Fast {
+    let p = crate::process::current_unlocked(cpu);
+    if p.work.due() || work.tagging() && async_tag_fault_recorded() {
+        return super::el0_abort::Fast::NotTried;
+    }
+    if work.tagging() {
+        enable_tag_checks(p, work);
+    }
+    super::el0_abort::resolve_without_lock(frame, cpu, p, work)
 }
 
 /// A new process's or thread's first return to EL0 (vectors.S's
@@ -200,6 +240,7 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
 extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
     this_cpu().current_frame().store(frame, Ordering::Relaxed);
     let p = crate::signal::deliver::on_return_to_user(frame);
+    p.work.handled();
     exit_to_user(p, super::entry_work::read());
     this_cpu().current_frame().store(core::ptr::null_mut(), Ordering::Relaxed);
     super::kernel_lock::unlock();
@@ -214,20 +255,35 @@ extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
 ///   process's own and a mismatch ends the copy with EFAULT, not a signal.
 #[inline(always)]
 fn entry_from_user(p: &mut crate::process::Process, work: super::entry_work::EntryWork) {
-    use tock_registers::interfaces::{Readable, Writeable};
-
-    use super::mte_control::CheckMode;
-    use super::regs::{TFSR::TF0, TFSRE0_EL1};
-
     if !work.tagging() {
         return;
     }
-    if TFSRE0_EL1.is_set(TF0) {
+    if async_tag_fault_recorded() {
         // Noted now, raised on the way back to EL0 (Linux's
         // TIF_MTE_ASYNC_FAULT), so that an execve in between drops it.
-        TFSRE0_EL1.set(0);
+        use tock_registers::interfaces::Writeable;
+        super::regs::TFSRE0_EL1.set(0);
         p.mte_async_fault = true;
     }
+    enable_tag_checks(p, work);
+}
+
+/// Whether this CPU's TFSRE0_EL1 recorded an asynchronous tag check fault
+/// of EL0's (SCTLR_EL1.ITFSB makes the exception entry synchronise it).
+#[inline(always)]
+fn async_tag_fault_recorded() -> bool {
+    use super::regs::{TFSR::TF0, TFSRE0_EL1};
+    use tock_registers::interfaces::Readable;
+    TFSRE0_EL1.is_set(TF0)
+}
+
+/// The rest of the MTE entry work, with tagging on: the heap's own
+/// asynchronous check, and PSTATE.TCO cleared where the kernel's accesses
+/// must be checked.
+#[inline(always)]
+fn enable_tag_checks(p: &crate::process::Process, work: super::entry_work::EntryWork) {
+    use super::mte_control::CheckMode;
+
     crate::mm::kasan::check_async_fault_if(work.heap_async(), "kernel entry");
     // With the heap tagged, the kernel's own accesses are checked, so TCO
     // is cleared for every task (Linux's mte_disable_tco_entry with

@@ -285,3 +285,12 @@ pub fn waiters() -> u32 {
 pub fn held_here() -> bool {
     LOCK.owner.load(Ordering::Relaxed) == this_cpu_index()
 }
+
+/// Whether some CPU holds the lock now: one relaxed load, for the fault
+/// path's fast side, which never holds it itself (so the holder is another
+/// CPU) and counts the faults it resolved while another CPU was in the
+/// kernel (`CpuData::count_fast_fault`).
+#[inline(always)]
+pub fn held() -> bool {
+    LOCK.owner.load(Ordering::Relaxed) != NO_OWNER
+}
