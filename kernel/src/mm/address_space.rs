@@ -631,13 +631,15 @@ impl UserPage<'_> {
     }
 
     /// [`Self::refresh`] under the page-table lock, if the entry is still
-    /// `before` (else another fault rewrote it: nothing to do).
+    /// `before`; `false` if another fault rewrote it (nothing to do).
     #[inline(always)]
-    pub fn refresh_if_unchanged(&mut self, before: EntrySnapshot, area: &Area, ownership: Ownership) {
+    pub fn refresh_if_unchanged(&mut self, before: EntrySnapshot, area: &Area, ownership: Ownership) -> bool {
         let _ptl = self.lock();
-        if self.slot.bits() == before.0 {
+        let unchanged = self.slot.bits() == before.0;
+        if unchanged {
             self.refresh(area, ownership);
         }
+        unchanged
     }
 
     /// [`Self::map`] if the entry is still what `before` saw (Linux's

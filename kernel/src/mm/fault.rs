@@ -101,6 +101,13 @@ pub enum Resolution {
     CowCopied,
     /// Copy-on-write after fork: the last owner got write access back.
     CowReused,
+    /// Another fault (a thread on another CPU) changed the entry between
+    /// this fault's read of it and its compare under the page-table lock:
+    /// nothing done here, the access is retried and finds the winner's
+    /// page (Linux: !pte_same, return 0). Progress, not a stale TLB entry:
+    /// a kernel access retries it however often (el0_abort.rs:
+    /// `kernel_access_to_user`), since each one means the entry changed.
+    Raced,
     /// The page was fine (its entry was refreshed): a stale TLB entry.
     /// Keep last (`Resolution::COUNT`).
     Spurious,
@@ -119,6 +126,7 @@ impl Resolution {
             Resolution::VdsoMapped => "mapped the vDSO's page",
             Resolution::CowCopied => "copy-on-write: copied the shared page",
             Resolution::CowReused => "copy-on-write: last owner, made the page writable",
+            Resolution::Raced => "another fault changed the entry first: retried",
             Resolution::Spurious => "page already mapped: refreshed its entry",
         }
     }
@@ -183,7 +191,7 @@ impl core::fmt::Display for FaultCounters {
         let optional = [
             ("cow", self.of(&[CowCopied, CowReused])),
             ("file-copy", self.of(&[FileCopied])),
-            ("spurious", self.of(&[Spurious])),
+            ("spurious", self.of(&[Raced, Spurious])),
         ];
         for (name, n) in optional {
             if n > 0 {
@@ -241,7 +249,7 @@ fn copy_of(src: super::frame::Frame, tagged: bool) -> Result<super::frame::Frame
 /// is mapped. Linux skips pages already made coherent (PG_dcache_clean); here
 /// shared pages are cleaned each time an executable area maps them.
 pub fn needs_icache_sync(prot: Prot, what: Resolution) -> bool {
-    prot.contains(Prot::EXEC) && !matches!(what, Resolution::CowReused | Resolution::Spurious)
+    prot.contains(Prot::EXEC) && !matches!(what, Resolution::CowReused | Resolution::Raced | Resolution::Spurious)
 }
 
 /// A resolved fault: what was done, and whether the area is tagged.
@@ -320,7 +328,7 @@ fn resolve(space: &AddressSpace, va: VirtAddr, access: Access, force: bool) -> R
             // without pte_mkwrite).
             match page.reuse_if_last_owner(before, old, allowed, area) {
                 Reuse::Reused => return done(Resolution::CowReused),
-                Reuse::Changed => return done(Resolution::Spurious),
+                Reuse::Changed => return done(Resolution::Raced),
                 Reuse::Shared => (copy_of(old, tagged)?, Ownership::Owned, Resolution::CowCopied),
             }
         }
@@ -369,8 +377,8 @@ fn resolve(space: &AddressSpace, va: VirtAddr, access: Access, force: bool) -> R
         }
         // Present and allowed by the area: the entry or the TLB was stale.
         (_, Some((_, ownership))) => {
-            page.refresh_if_unchanged(before, area, ownership);
-            return done(Resolution::Spurious);
+            let fine = page.refresh_if_unchanged(before, area, ownership);
+            return done(if fine { Resolution::Spurious } else { Resolution::Raced });
         }
     };
     // Linux's pte_same: another fault on this page (a thread on another
@@ -378,8 +386,8 @@ fn resolve(space: &AddressSpace, va: VirtAddr, access: Access, force: bool) -> R
     // up its frame. The entry is compared with what this fault saw and
     // written under the page's table lock (`map_if_unchanged`, Linux's
     // pte_offset_map_lock after the allocation). The loser gives its
-    // frame back and returns as if handled: the access is retried and
-    // finds the winner's page.
+    // frame back and returns as if handled (`Raced`): the access is
+    // retried and finds the winner's page.
     //
     // Before the entry can be used (by another thread, on another CPU):
     // QEMU has no instruction cache to go stale, real CPUs do.
@@ -390,7 +398,7 @@ fn resolve(space: &AddressSpace, va: VirtAddr, access: Access, force: bool) -> R
         if ownership == Ownership::Owned {
             frame::put(f);
         }
-        return done(Resolution::Spurious);
+        return done(Resolution::Raced);
     }
     done(what)
 }
@@ -423,7 +431,7 @@ mod tests {
             assert!(needs_icache_sync(exec, what), "{:?} in an executable area", what);
             assert!(!needs_icache_sync(Prot::READ | Prot::WRITE, what), "{:?} in a data area", what);
         }
-        for what in [Resolution::CowReused, Resolution::Spurious] {
+        for what in [Resolution::CowReused, Resolution::Raced, Resolution::Spurious] {
             assert!(!needs_icache_sync(exec | Prot::WRITE, what), "{:?} maps no new contents", what);
         }
     }

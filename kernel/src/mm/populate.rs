@@ -12,7 +12,7 @@
 
 use super::addr::{VirtAddr, PAGE_SIZE};
 use super::address_space::{AddressSpace, Ownership};
-use super::fault::{self, Access, FaultError};
+use super::fault::{self, Access, FaultError, Resolution};
 use super::frame::{self, Frame};
 use super::mmap_lock::MmLock;
 use super::vma::{Area, AreaFlags, Prot};
@@ -167,6 +167,17 @@ fn populate_range(mm: &MmLock, start: VirtAddr, end: VirtAddr, touch: Touch) -> 
                         fault::handle(&space, va, access)
                     };
                     match resolved {
+                        // Lost its race to another fault (a thread on
+                        // another CPU), which mapped what it needed, maybe
+                        // less than this touch needs (its read's zero page
+                        // where this writes): the same page again, as
+                        // __get_user_pages retries follow_page after the
+                        // fault. Each is a change of the entry by another
+                        // fault, which only moves a page forward: this ends.
+                        Ok(r) if r.what == Resolution::Raced => {
+                            p.faults.count(r.what);
+                            continue;
+                        }
                         Ok(r) => p.faults.count(r.what),
                         Err(FaultError::OutOfMemory) => return Err(PopulateError::OutOfMemory),
                         Err(FaultError::NoPage) => return Err(PopulateError::NoPage),

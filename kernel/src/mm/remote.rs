@@ -7,9 +7,13 @@
 //! read would map, a write to a private page gets the target its private
 //! copy, even in a read-only area. The page is then read or written through
 //! the kernel's linear map, never through the target's mapping (its TTBR0
-//! is not live: the caller's is). The target is stopped, so nothing runs
-//! on its memory meanwhile; pages shared with a running process (shared
-//! memory) may change under the copy, as on Linux.
+//! is not live: the caller's is). The target thread is stopped, but the
+//! other threads of its space may run on other CPUs, faulting under the
+//! shared side of the space's lock as this does: a fault that lost its
+//! race to one of theirs is made again (`resolve`), so that a write lands
+//! in the target's own copy and never in a page the winner mapped (the
+//! zero page). Pages shared with a running process (shared memory) may
+//! change under the copy, as on Linux.
 //!
 //! Each function takes the target's space behind its lock and holds it
 //! for one page at a time, between kernel buffers only: the caller copies
@@ -21,7 +25,7 @@
 
 use super::addr::{VirtAddr, PAGE_SIZE};
 use super::address_space::AddressSpace;
-use super::fault::{self, Access};
+use super::fault::{self, Access, Resolution};
 use super::mmap_lock::MmLock;
 use super::vma::Backing;
 use crate::arch::aarch64::mmu::layout::phys_to_virt;
@@ -60,7 +64,21 @@ fn resolve(space: &AddressSpace, va: VirtAddr, access: Access) -> Option<(VirtAd
     if space.areas().find(va).is_some_and(|area| matches!(area.backing, Backing::VdsoData)) {
         return None;
     }
-    let resolved = fault::handle_forced(space, va, access).ok()?;
+    // Faulted again while the fault lost its race to another (Linux's
+    // __get_user_pages: faultin_page, then follow_page again, until the
+    // page is there as this access needs it). A thread of the target
+    // still running on another CPU may map something else first: its read
+    // maps the shared zero page (or a reference page) where this write
+    // would have mapped the target's private copy, and a write through
+    // that mapping would change everyone's zero page. Each `Raced` is a
+    // change of the entry by another fault, which only moves the page
+    // forward (none, a shared page, a private one): this ends.
+    let resolved = loop {
+        let r = fault::handle_forced(space, va, access).ok()?;
+        if r.what != Resolution::Raced {
+            break r;
+        }
+    };
     let (pa, _) = space.mapped(va)?;
     Some((phys_to_virt(pa) + va.page_offset() as u64, resolved.tagged))
 }

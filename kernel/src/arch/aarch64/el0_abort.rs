@@ -350,7 +350,14 @@ fn software_step(frame: &mut TrapFrame) {
 /// without end: the same access (address and instruction) finding its page
 /// fine twice in a row, after a refresh that invalidated its TLB entry,
 /// can never succeed, and the copy fails with EFAULT rather than hang the
-/// kernel. The record is cleared at each entry from EL0 (exception.rs).
+/// kernel. A fault that lost its race to another fault (`Raced`: a thread
+/// on another CPU changed the entry first) is progress, not such a find:
+/// it clears the record and is retried however often, as Linux retries
+/// every resolved uaccess fault. It cannot go on for ever: each one is a
+/// change of this entry by another CPU's fault, and under the shared side
+/// of the space's lock those only move a page forward (none, a shared
+/// page, a private one; read-only to writable). The record is cleared at
+/// each entry from EL0 (exception.rs).
 pub fn kernel_access_to_user(frame: &TrapFrame) -> bool {
     if !process::has_current() || untagged_addr(frame.far) >= USER_END {
         return false;
