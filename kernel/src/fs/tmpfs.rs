@@ -214,7 +214,9 @@ impl TmpFile {
             let in_page = (at % PAGE_SIZE as u64) as usize;
             let n = ((PAGE_SIZE - in_page) as u64).min(end - at) as usize;
             let src = buf.offset(at - offset);
-            let copied = self.pages.copy_from_user(index, in_page, n, src).ok_or(Errno::ENOSPC)?;
+            // Out of frames is ENOSPC, after the bytes written before it
+            // (generic_perform_write returns what it wrote, if anything).
+            let copied = self.pages.copy_from_user(index, in_page, n, src).unwrap_or(Err(Errno::ENOSPC));
             if let Err(e) = copied {
                 self.grow_to(at);
                 return if at > offset { Ok(at - offset) } else { Err(e) };

@@ -106,8 +106,18 @@ pub fn getrandom(buf: UserAddr, len: usize, flags: u32) -> SysResult {
     while done < len {
         let n = (len - done).min(chunk.len());
         cpu_features::random_bytes(&mut chunk[..n]);
-        copy_to_user(buf.offset(done as u64), &chunk[..n])?;
+        if let Err(e) = copy_to_user(buf.offset(done as u64), &chunk[..n]) {
+            // Linux's get_random_bytes_user: the bytes copied, if any.
+            return if done > 0 { Ok(done as u64) } else { Err(e) };
+        }
         done += n;
+        // And at each page: cond_resched(), a stop at a signal.
+        if done % PAGE_SIZE == 0 {
+            process::cond_resched();
+            if process::long_work_must_stop() {
+                break;
+            }
+        }
     }
     Ok(done as u64)
 }

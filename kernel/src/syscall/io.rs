@@ -31,6 +31,42 @@ use crate::signal::{SigFields, SigInfo};
 const MAX_RW_COUNT: usize = 0x7fff_f000;
 /// Linux's UIO_MAXIOV.
 const IOV_MAX: i32 = 1024;
+/// The bytes of a tmpfs read or write moved under one holding of the
+/// file's position (see `in_pieces`): 1 MiB, a few milliseconds even when
+/// every source page faults.
+const PIECE: u64 = 256 * PAGE_SIZE as u64;
+
+/// A long transfer in pieces, with other tasks let in between (Linux's
+/// generic_perform_write and filemap_read: cond_resched() per page, and a
+/// stop at a fatal signal with what was moved so far). `step(done, n)`
+/// moves up to `n` bytes at byte `done` of the transfer, holding what it
+/// needs (the file's position) only while it runs: a spin lock cannot be
+/// held across the yield (sync/lock_order.rs). Linux holds the inode's
+/// sleeping lock across the whole write instead, so a concurrent write to
+/// the same file could fall between two pieces here
+/// (scripts/known-differences.txt). A short piece ends the transfer; an
+/// error ends it with the bytes moved, or the error if none were.
+fn in_pieces(len: u64, mut step: impl FnMut(u64, u64) -> Result<u64, Errno>) -> SysResult {
+    let len = len.min(MAX_RW_COUNT as u64);
+    let mut done = 0;
+    loop {
+        let n = (len - done).min(PIECE);
+        match step(done, n) {
+            Ok(moved) => {
+                done += moved;
+                if moved < n || done == len {
+                    return Ok(done);
+                }
+            }
+            Err(e) => return if done > 0 { Ok(done) } else { Err(e) },
+        }
+        // Nothing is held here but the kernel lock.
+        process::cond_resched();
+        if process::long_work_must_stop() {
+            return Ok(done);
+        }
+    }
+}
 
 fn file(fd: i32) -> Result<FileRef, Errno> {
     Ok(process::current().files().get(fd)?.file.clone())
@@ -45,13 +81,13 @@ pub fn write(fd: i32, buf: UserAddr, len: usize) -> SysResult {
         FileKind::Console => write_console(buf, len),
         FileKind::Proc(proc) => proc.write(buf, len as u64),
         FileKind::RefPage(_) => Err(Errno::EBADF),
-        FileKind::Tmp(tmp) => {
+        FileKind::Tmp(tmp) => in_pieces(len as u64, |done, n| {
             let mut pos = file.pos.lock();
             let at = if file.flags() & O_APPEND != 0 { tmp.size() } else { *pos };
-            let n = tmp.write_at(at, buf, len as u64)?;
-            *pos = at + n;
-            Ok(n)
-        }
+            let moved = tmp.write_at(at, buf.offset(done), n)?;
+            *pos = at + moved;
+            Ok(moved)
+        }),
         FileKind::Pipe(end) => {
             // The buffer is checked before the pipe is (Linux's vfs_write:
             // access_ok): a full pipe does not make a bad one EAGAIN.
@@ -119,6 +155,13 @@ fn write_console(buf: UserAddr, len: usize) -> SysResult {
         }
         crate::console::write_bytes(&chunk[..n]);
         done += n;
+        // GiBs to the UART take minutes: others get the CPU, and SIGKILL
+        // ends the write (Linux's file_tty_write: cond_resched() and a
+        // signal check per chunk).
+        process::cond_resched();
+        if process::long_work_must_stop() {
+            break;
+        }
     }
     Ok(done as u64)
 }
@@ -131,12 +174,12 @@ pub fn read(fd: i32, buf: UserAddr, len: usize) -> SysResult {
     match &file.kind {
         FileKind::Console => Ok(0),
         FileKind::RefPage(_) => Err(Errno::EINVAL),
-        FileKind::Tmp(tmp) => {
+        FileKind::Tmp(tmp) => in_pieces(len as u64, |done, n| {
             let mut pos = file.pos.lock();
-            let n = tmp.read_at(*pos, buf, len as u64)?;
-            *pos += n;
-            Ok(n)
-        }
+            let moved = tmp.read_at(*pos, buf.offset(done), n)?;
+            *pos += moved;
+            Ok(moved)
+        }),
         FileKind::Proc(proc) => {
             let mut pos = file.pos.lock();
             let n = proc.read_at(*pos, buf, len as u64)?;
@@ -169,7 +212,9 @@ pub fn pread(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
         return Err(Errno::EBADF);
     }
     match &file.kind {
-        FileKind::Tmp(tmp) => tmp.read_at(offset, buf, len as u64),
+        FileKind::Tmp(tmp) => in_pieces(len as u64, |done, n| {
+            tmp.read_at(offset + done, buf.offset(done), n)
+        }),
         FileKind::Proc(proc) => proc.read_at(offset, buf, len as u64),
         FileKind::RefPage(_) => Err(Errno::EINVAL),
         FileKind::Console | FileKind::Pipe(_) | FileKind::Socket(_) => Err(Errno::ESPIPE),
@@ -187,7 +232,9 @@ pub fn pwrite(fd: i32, buf: UserAddr, len: usize, offset: i64) -> SysResult {
         return Err(Errno::EBADF);
     }
     match &file.kind {
-        FileKind::Tmp(tmp) => tmp.write_at(offset, buf, len as u64),
+        FileKind::Tmp(tmp) => in_pieces(len as u64, |done, n| {
+            tmp.write_at(offset + done, buf.offset(done), n)
+        }),
         FileKind::Proc(proc) => proc.write(buf, len as u64),
         FileKind::RefPage(_) => Err(Errno::EBADF),
         FileKind::Console | FileKind::Pipe(_) | FileKind::Socket(_) => Err(Errno::ESPIPE),
@@ -201,11 +248,11 @@ fn iovecs(iov: UserAddr, count: i32) -> Result<alloc::vec::Vec<iovec>, Errno> {
     (0..count as u64).map(|i| read_user::<iovec>(iov.offset(i * 16))).collect()
 }
 
-/// The iovecs as one buffer for a pipe (Linux's import_iovec): a length
-/// that is negative as a ssize_t is EINVAL, a piece outside the user half
-/// EFAULT (access_ok, before the pipe is looked at), the total is capped
-/// at MAX_RW_COUNT.
-fn iov_for_pipe(vecs: &[iovec]) -> Result<UserIov, Errno> {
+/// The iovecs as Linux's import_iovec takes them: a length that is
+/// negative as a ssize_t is EINVAL, a piece outside the user half EFAULT
+/// (access_ok, before the file is looked at), the total is capped at
+/// MAX_RW_COUNT (1024 pieces of 2 GiB each are one 2 GiB transfer).
+fn capped_iovecs(vecs: &[iovec]) -> Result<alloc::vec::Vec<(UserAddr, usize)>, Errno> {
     let mut left = MAX_RW_COUNT;
     let mut pieces = alloc::vec::Vec::with_capacity(vecs.len());
     if vecs.iter().any(|v| (v.iov_len as i64) < 0) {
@@ -217,7 +264,12 @@ fn iov_for_pipe(vecs: &[iovec]) -> Result<UserIov, Errno> {
         pieces.push((UserAddr::new(v.iov_base as u64), n));
         left -= n;
     }
-    Ok(UserIov::many(pieces))
+    Ok(pieces)
+}
+
+/// The iovecs as one buffer for a pipe or a socket.
+fn iov_for_pipe(vecs: &[iovec]) -> Result<UserIov, Errno> {
+    Ok(UserIov::many(capped_iovecs(vecs)?))
 }
 
 /// writev: a pipe takes the whole vector as one write (so up to PIPE_BUF
@@ -238,8 +290,8 @@ pub fn writev(fd: i32, iov: UserAddr, count: i32) -> SysResult {
         return write_socket(&file, s, &iov_for_pipe(&vecs)?);
     }
     let mut total = 0u64;
-    for v in vecs {
-        match write(fd, UserAddr::new(v.iov_base as u64), v.iov_len as usize) {
+    for (base, len) in capped_iovecs(&vecs)? {
+        match write(fd, base, len) {
             Ok(n) => total += n,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
@@ -264,11 +316,11 @@ pub fn readv(fd: i32, iov: UserAddr, count: i32) -> SysResult {
         return s.read(&iov_for_pipe(&vecs)?, file.flags() & O_NONBLOCK != 0);
     }
     let mut total = 0u64;
-    for v in vecs {
-        match read(fd, UserAddr::new(v.iov_base as u64), v.iov_len as usize) {
+    for (base, len) in capped_iovecs(&vecs)? {
+        match read(fd, base, len) {
             Ok(n) => {
                 total += n;
-                if n < v.iov_len {
+                if n < len as u64 {
                     break;
                 }
             }
