@@ -229,20 +229,29 @@ static void timed_wait(void)
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t c = PTHREAD_COND_INITIALIZER;
     struct timespec deadline;
+    /* t0 before the deadline is read: the other way round, a pause of the
+     * thread (or of its virtual CPU on a loaded host) between the two reads
+     * moved t0 past the deadline's start, and `took` came out short of
+     * 30 ms (25.2 ms seen) with the wait itself on time. */
+    uint64_t t0 = monotonic_ns();
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_nsec += 30 * MS;
     if (deadline.tv_nsec >= 1000000000) {
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000;
     }
-    uint64_t t0 = monotonic_ns();
     pthread_mutex_lock(&m);
     int r = pthread_cond_timedwait(&c, &m, &deadline);
     pthread_mutex_unlock(&m);
     uint64_t took = monotonic_ns() - t0;
+    struct timespec after;
+    clock_gettime(CLOCK_REALTIME, &after);
+    CHECK(after.tv_sec > deadline.tv_sec || (after.tv_sec == deadline.tv_sec && after.tv_nsec >= deadline.tv_nsec),
+          "pthread_cond_timedwait returned at CLOCK_REALTIME %lld.%09ld, before its deadline %lld.%09ld",
+          (long long)after.tv_sec, after.tv_nsec, (long long)deadline.tv_sec, deadline.tv_nsec);
     CHECK(r == ETIMEDOUT, "pthread_cond_timedwait (30 ms, no signal) returned %d (%s), want "
           "ETIMEDOUT", r, strerror(r));
-    CHECK(took >= 29 * MS && took < 1000 * MS, "pthread_cond_timedwait (30 ms) returned after %llu us",
+    CHECK(took >= 30 * MS && took < 1000 * MS, "pthread_cond_timedwait (30 ms) returned after %llu us",
           (unsigned long long)took / 1000);
     printf("thread_condvar_and_sleep: pthread_cond_timedwait timed out after %llu ms (30 ms "
            "asked)\n", (unsigned long long)took / MS);

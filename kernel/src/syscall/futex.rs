@@ -30,8 +30,10 @@ pub fn futex(uaddr: UserAddr, op: u32, val: u32, timeout: UserAddr, val3: u32) -
                 let ns = super::time::read_duration(timeout)?;
                 // FUTEX_WAIT takes a relative time, FUTEX_WAIT_BITSET an
                 // absolute one (both clocks count from boot here); `wait`
-                // wants counter ticks, as `wake_at` holds them.
-                Some(timer::ns_to_ticks(if cmd == FUTEX_WAIT { timer::uptime_ns().saturating_add(ns) } else { ns }))
+                // wants counter ticks, as `wake_at` holds them: rounded
+                // up, so the wait never ends before the nanosecond asked
+                // (Linux's hrtimer expires once now >= expiry).
+                Some(timer::ns_to_ticks_up(if cmd == FUTEX_WAIT { timer::uptime_ns().saturating_add(ns) } else { ns }))
             };
             wait(uaddr, op, val, deadline)
         }
@@ -56,34 +58,51 @@ fn wake_count(val: u32) -> u32 {
 
 /// Linux's futex_wait: sleeps on the futex at `uaddr` while it holds
 /// `val`, until woken or until the counter reaches `deadline` (ticks).
+/// ETIMEDOUT only once the deadline has passed: a wake-up that is neither
+/// a FUTEX_WAKE, nor a signal, nor the deadline (any other `wake` of the
+/// task) goes back to the value check and sleeps again, as Linux's
+/// futex_wait does `goto retry` when its hrtimer has not expired
+/// (`to->task` still set) and no signal is pending.
 fn wait(uaddr: UserAddr, op: u32, val: u32, deadline: Option<u64>) -> SysResult {
     let p = process::current();
     let key = futex_key(p, uaddr, op & FUTEX_PRIVATE_FLAG == 0).map_err(|NotMapped| Errno::EFAULT)?;
-    // Read and compare before sleeping: a wake between the caller's check
-    // and this one is not lost (one CPU, no preemption here).
-    let now: u32 = read_user(uaddr)?;
-    if now != val {
-        return Err(Errno::EAGAIN);
+    loop {
+        // Read and compare before sleeping: a wake between the caller's
+        // check and this one is not lost (the kernel lock is held from
+        // here until the task is off its CPU in `block`).
+        let now: u32 = read_user(uaddr)?;
+        if now != val {
+            return Err(Errno::EAGAIN);
+        }
+        let p = process::current();
+        p.wake_at = deadline;
+        p.futex_key = Some(key.clone());
+        process::block(State::WaitingForFutex);
+        let p = process::current();
+        if p.futex_key.take().is_none() {
+            // futex_wake took it: woken, whatever else happened.
+            return Ok(0);
+        }
+        if core::mem::take(&mut p.interrupted) {
+            // Linux's futex_wait: without a timeout ERESTARTSYS (restarted
+            // after an SA_RESTART handler); with one ERESTART_RESTARTBLOCK:
+            // EINTR after any handler, and a wait no handler saw goes on
+            // through restart_syscall (futex_wait_restart) with the same
+            // deadline, so interruptions cannot put the timeout off.
+            let Some(deadline) = deadline else { return Err(Errno::ERESTARTSYS) };
+            p.signals.restart_block = Some(RestartBlock::Futex { uaddr: uaddr.raw_with_tag(), op, val, deadline });
+            return Err(Errno::ERESTART_RESTARTBLOCK);
+        }
+        if p.outcome.is_some() {
+            // Killed while asleep (another thread's exec, exit_group):
+            // it exits on its way back to EL0 (Linux: a fatal signal is
+            // pending, so no retry).
+            return Err(Errno::EINTR);
+        }
+        if deadline.is_some_and(|d| timer::ticks() >= d) {
+            return Err(Errno::ETIMEDOUT);
+        }
     }
-    p.wake_at = deadline;
-    p.futex_key = Some(key);
-    process::block(State::WaitingForFutex);
-    let p = process::current();
-    let still_waiting = p.futex_key.take().is_some();
-    if core::mem::take(&mut p.interrupted) {
-        // Linux's futex_wait: without a timeout ERESTARTSYS (restarted
-        // after an SA_RESTART handler); with one ERESTART_RESTARTBLOCK:
-        // EINTR after any handler, and a wait no handler saw goes on
-        // through restart_syscall (futex_wait_restart) with the same
-        // deadline, so interruptions cannot put the timeout off.
-        let Some(deadline) = deadline else { return Err(Errno::ERESTARTSYS) };
-        p.signals.restart_block = Some(RestartBlock::Futex { uaddr: uaddr.raw_with_tag(), op, val, deadline });
-        return Err(Errno::ERESTART_RESTARTBLOCK);
-    }
-    if still_waiting {
-        return Err(Errno::ETIMEDOUT);
-    }
-    Ok(0)
 }
 
 /// restart_syscall for a timed futex wait a signal cut short and no

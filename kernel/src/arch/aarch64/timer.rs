@@ -50,6 +50,12 @@ pub fn ns_to_ticks(ns: u64) -> u64 {
     (ns as u128 * frequency() as u128 / 1_000_000_000) as u64
 }
 
+/// The first tick at or after `ns` nanoseconds: a deadline that must not
+/// come early (at 62.5 MHz a tick is 16 ns; `ns_to_ticks` rounds down).
+pub fn ns_to_ticks_up(ns: u64) -> u64 {
+    (ns as u128 * frequency() as u128).div_ceil(1_000_000_000) as u64
+}
+
 /// Nanoseconds in `ticks`.
 pub fn ticks_to_ns(ticks: u64) -> u64 {
     (ticks as u128 * 1_000_000_000 / frequency() as u128) as u64
