@@ -125,6 +125,7 @@ mod boot {
         // After every change the boot CPU makes to its MMU and MTE
         // registers: the secondaries copy them (smp.rs).
         smp::start_secondaries(&boot, entry_el as u8, mte_info.level);
+        crate::mm::frame::set_cpus(crate::process::cpu_mask::online_count());
         crate::mm::zero_page::init();
         crate::vdso::init();
         crate::mm::fault::set_tracing(boot.arg("trace") == Some("faults"));

@@ -63,14 +63,21 @@ pub struct FramePool {
     /// How many frames at the front of the cache came from a refill, not
     /// from a free: those are handed out whatever the reserve.
     fresh: usize,
+    /// Frames the cache holds at most ([`FramePool::set_cpus`]).
+    cache_limit: usize,
     total: usize,
     free: usize,
 }
 
-/// Frames the cache holds at most before returning them to the buddy lists
-/// (16 MiB): enough for a process to unmap and fault back a few thousand
-/// pages without touching the buddy lists.
-const CACHE_FRAMES: usize = 4096;
+/// Frames the cache holds at most per CPU before returning them to the
+/// buddy lists (16 MiB): enough for a process to unmap and fault back a few
+/// thousand pages without touching the buddy lists. One such process can
+/// run on every CPU at once, so the cache holds this many per CPU online
+/// ([`FramePool::set_cpus`]), as Linux's per-CPU page lists add up with the
+/// CPUs: measured, four processes each unmapping and faulting back 8 MiB
+/// (fault_scaling, -smp 4) overflowed a 16 MiB cache into the buddy lists'
+/// tree operations: about 100 instructions a fault.
+const CACHE_FRAMES_PER_CPU: usize = 4096;
 /// Frames freed most recently that the cache does not hand out (while the
 /// buddy lists have any): a frame waits for this many frees before reuse.
 const CACHE_RESERVE: usize = 64;
@@ -84,9 +91,18 @@ impl FramePool {
             span: None,
             cache: alloc::collections::VecDeque::new(),
             fresh: 0,
+            cache_limit: CACHE_FRAMES_PER_CPU,
             total: 0,
             free: 0,
         }
+    }
+
+    /// Sizes the cache for `cpus` CPUs: [`CACHE_FRAMES_PER_CPU`] each, but
+    /// at most a quarter of the frames added (never below one CPU's share).
+    /// Frames over a smaller limit stay cached until handed out.
+    pub fn set_cpus(&mut self, cpus: usize) {
+        let wanted = CACHE_FRAMES_PER_CPU.saturating_mul(cpus.max(1));
+        self.cache_limit = wanted.min(self.total / 4).max(CACHE_FRAMES_PER_CPU);
     }
 
     /// Adds the whole frames of `range` to the pool.
@@ -201,7 +217,7 @@ impl FramePool {
 
     /// Returns frames obtained from [`FramePool::alloc`] with the same `count`.
     pub fn dealloc(&mut self, first: Frame, count: usize) {
-        if count == 1 && self.cache.len() < CACHE_FRAMES {
+        if count == 1 && self.cache.len() < self.cache_limit {
             self.cache.push_back(first.number() as usize);
             self.free += 1;
             return;
@@ -265,6 +281,12 @@ fn with_pool<R>(f: impl FnOnce(&mut FramePool) -> R) -> R {
 /// Gives the free RAM ranges to the allocator (once, at boot).
 pub fn init(free: &[PhysRange]) {
     with_pool(|pool| free.iter().for_each(|r| pool.add_range(*r)));
+}
+
+/// Sizes the pool's cache for the `cpus` CPUs online (boot, once the
+/// secondaries are up): [`FramePool::set_cpus`].
+pub fn set_cpus(cpus: usize) {
+    with_pool(|pool| pool.set_cpus(cpus));
 }
 
 /// One frame, or `None` when RAM is exhausted (every CPU's cache drained
@@ -676,8 +698,8 @@ mod tests {
 
     #[test]
     fn freed_frames_are_queued_and_reused_oldest_first() {
-        let mut pool = pool_of(0x4000_0000, 4 * CACHE_FRAMES as u64);
-        let frames: std::vec::Vec<Frame> = (0..CACHE_FRAMES).map(|_| pool.alloc(1).unwrap()).collect();
+        let mut pool = pool_of(0x4000_0000, 4 * CACHE_FRAMES_PER_CPU as u64);
+        let frames: std::vec::Vec<Frame> = (0..CACHE_FRAMES_PER_CPU).map(|_| pool.alloc(1).unwrap()).collect();
         for f in &frames {
             pool.dealloc(*f, 1);
         }
@@ -686,6 +708,30 @@ mod tests {
         // out again right after it was freed; the oldest comes out first.
         assert_eq!(pool.alloc(1), Some(frames[0]));
         assert_eq!(pool.stats().used(), 1);
+    }
+
+    /// Frees `n` single frames taken from `pool`; how many went to the
+    /// cache (the rest went to the buddy lists).
+    fn cached_after_freeing(pool: &mut FramePool, n: usize) -> usize {
+        let frames: std::vec::Vec<Frame> = (0..n).map(|_| pool.alloc(1).unwrap()).collect();
+        frames.iter().for_each(|f| pool.dealloc(*f, 1));
+        pool.cache.len()
+    }
+
+    #[test]
+    fn the_cache_holds_one_cpus_share_per_cpu_up_to_a_quarter_of_ram() {
+        let per_cpu = CACHE_FRAMES_PER_CPU;
+        let mut one = pool_of(0x4000_0000, 16 * per_cpu as u64);
+        assert_eq!(cached_after_freeing(&mut one, 4 * per_cpu), per_cpu, "one CPU");
+        let mut four = pool_of(0x4000_0000, 16 * per_cpu as u64);
+        four.set_cpus(4);
+        assert_eq!(cached_after_freeing(&mut four, 4 * per_cpu), 4 * per_cpu, "four CPUs");
+        let mut small = pool_of(0x4000_0000, 8 * per_cpu as u64);
+        small.set_cpus(4);
+        assert_eq!(cached_after_freeing(&mut small, 4 * per_cpu), 2 * per_cpu, "a quarter of RAM");
+        let mut tiny = pool_of(0x4000_0000, 2 * per_cpu as u64);
+        tiny.set_cpus(4);
+        assert_eq!(cached_after_freeing(&mut tiny, 2 * per_cpu), per_cpu, "one CPU's share at least");
     }
 
     #[test]
