@@ -29,7 +29,7 @@
  * is checked) fewer, so that a loaded host keeps the run well inside the
  * time limit: a kill costs 437,000 instructions with 1,200 processes. */
 #define CHILDREN 1200
-#define CHILDREN_PLAIN 300
+#define CHILDREN_PLAIN 120
 #define BATCHES 6
 
 static pid_t kids[CHILDREN];
