@@ -2,7 +2,8 @@
  * user_copy_every_length_and_alignment_stops_at_the_unmapped_byte: the
  * kernel's copies from and to user memory (arch/aarch64/user_copy.rs: 16
  * bytes at a time, then a byte at a time) move every byte for every length
- * and every alignment of either side, touch nothing beyond the buffer, and
+ * up to 40 (and every 37th up to 300) at every alignment (mod 16) of either
+ * side, touch nothing beyond the buffer, and
  * fail with EFAULT exactly when the buffer reaches one byte into a page the
  * program may not access, wherever that byte falls in a 16-byte chunk.
  *
