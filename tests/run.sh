@@ -291,6 +291,11 @@ make --no-print-directory -s build/initramfs-run.cpio PROG=build/user/tests/soak
 ICOUNT=1 run_program soak_costs_the_same_after_10000_process_cycles 0 \
     'instructions per cycle over 10000 cycles: first 1000 cycles [0-9]+, last 1000 cycles [0-9]+' \
     build/user/tests/soak_refpage_processes
+# Fork's cost under -icount: the last 200 of 1,200 forks within 1.25 times
+# the first 200 (the runner once walked the process table at every switch).
+make --no-print-directory -s build/initramfs-run.cpio PROG=build/user/tests/fork_costs_the_same_with_many_processes >/dev/null
+ICOUNT=1 run_program fork_costs_the_same_with_many_processes_under_icount 0 \
+    'the last forks cost [0-9.]+ times the first' build/user/tests/fork_costs_the_same_with_many_processes
 # The scheduler's timing rules on four CPUs under -icount, where time is
 # instructions and a loaded host cannot blur a millisecond (docs/smp.md,
 # section 1): each CPU's timer ends the sleeps begun on it, and an idle CPU

@@ -8,8 +8,10 @@
  * sleeping process), and afterwards fork works again.
  *
  * Under QEMU, forking up to the 8192-task limit takes far longer than the
- * runner's 10 s (about 1 ms per fork and growing with the number of
- * processes), so memory is made scarce first: a /dev/shm file, never
+ * runner's 10 s (about 100,000 instructions a fork, flat since the runner
+ * stopped walking the process table at every task switch:
+ * fork_costs_the_same_with_many_processes; a kill and an exit still walk
+ * it, several times each), so memory is made scarce first: a /dev/shm file, never
  * mapped, is filled until about 40 MiB are left free, and the bomb then
  * meets the free-memory reserve after a few hundred children. The file is
  * removed at the end, giving its memory back. (On a machine with more than

@@ -7,7 +7,9 @@
  *     and sum exact) and the queue never over- or under-flows.
  *  2. A thread blocked in pthread_cond_wait stays blocked while a spinning
  *     thread makes progress, including while the main thread sleeps in
- *     nanosleep; a pthread_cond_signal then wakes it.
+ *     nanosleep (the spinner runs within one of up to 100 sleeps of 30 ms:
+ *     a loaded host may not run its virtual CPU through any one of them);
+ *     a pthread_cond_signal then wakes it.
  *  3. 4 threads nanosleep 100 ms at once: each sleeps at least 100 ms, all
  *     together take well under 4 x 100 ms.
  *  4. pthread_cond_timedwait with nobody signalling returns ETIMEDOUT after
@@ -144,6 +146,9 @@ static pthread_mutex_t glock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gcond = PTHREAD_COND_INITIALIZER;
 static volatile int go, waiter_woke, stop_spinning;
 static volatile unsigned long spins;
+/* When main's sleep began (0: no sleep being watched), and the first time
+ * the spinner saw after it (0: not yet). */
+static volatile uint64_t window_start, seen_in_window;
 
 static void *waiter(void *arg)
 {
@@ -159,10 +164,20 @@ static void *waiter(void *arg)
 static void *spinner(void *arg)
 {
     (void)arg;
-    while (!stop_spinning)
+    while (!stop_spinning) {
         spins++;
+        uint64_t w = window_start;
+        if (w && !seen_in_window) {
+            uint64_t now = monotonic_ns();
+            if (now > w)
+                seen_in_window = now;
+        }
+    }
     return NULL;
 }
+
+/* Sleeps of 30 ms (3 s in all) during one of which the spinner must run. */
+#define SLEEP_ROUNDS 100
 
 static void blocked_while_others_run(void)
 {
@@ -170,11 +185,32 @@ static void blocked_while_others_run(void)
     create(&w, waiter, NULL, "waiter");
     create(&s, spinner, NULL, "spinner");
     sleep_ns(20 * MS);
-    unsigned long before = spins;
-    sleep_ns(30 * MS); /* main blocks; the spinner should run */
-    unsigned long during = spins - before;
+    /* Main blocks in nanosleep for 30 ms; the spinner must run meanwhile:
+     * it notes the first time it sees after the sleep began, which must
+     * fall within the 30 ms. Counting spins from before the sleep to after
+     * it cannot tell: a kernel that kept the CPU through the sleep passed,
+     * as main, preempted on its way back to EL0, read the count only after
+     * the spinner's next slice. And one sleep is not enough: a loaded host
+     * may not run the spinner's virtual CPU for all of it (seen on a busy
+     * CI host, with no kernel bug), so main sleeps up to SLEEP_ROUNDS
+     * times and wants the spinner seen within one of them. */
+    uint64_t seen_after = 0;
+    int rounds = 0;
+    while (rounds < SLEEP_ROUNDS) {
+        rounds++;
+        seen_in_window = 0;
+        uint64_t t0 = monotonic_ns();
+        window_start = t0;
+        sleep_ns(30 * MS);
+        window_start = 0;
+        uint64_t seen = seen_in_window;
+        if (seen > t0 && seen < t0 + 30 * MS) {
+            seen_after = seen - t0;
+            break;
+        }
+    }
     CHECK(!waiter_woke, "the waiter returned from pthread_cond_wait with no signal");
-    CHECK(during > 0, "the spinner made no progress while the main thread slept 30 ms");
+    CHECK(seen_after > 0, "the spinner did not run during any of %d nanosleeps of 30 ms by the main thread", rounds);
     uint64_t t0 = monotonic_ns();
     unsigned long mine = 0;
     while (monotonic_ns() - t0 < 30 * MS)
@@ -189,8 +225,9 @@ static void blocked_while_others_run(void)
     stop_spinning = 1;
     join(s, "spinner");
     printf("thread_condvar_and_sleep: a thread blocked in pthread_cond_wait stayed blocked while "
-           "a spinner ran (%lu spins during the main thread's 30 ms nanosleep; main spun %lu "
-           "times alongside it), then pthread_cond_signal woke it\n", during, mine);
+           "a spinner ran (%llu us into a 30 ms nanosleep of the main thread, its sleep %d of at most "
+           "%d; main spun %lu times alongside it), then pthread_cond_signal woke it\n",
+           (unsigned long long)seen_after / 1000, rounds, SLEEP_ROUNDS, mine);
 }
 
 /* ---- 3. parallel sleeps ---- */

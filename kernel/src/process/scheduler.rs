@@ -113,6 +113,15 @@ static PENDING: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_
 /// without it.
 static SLEEPERS_DUE: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(u64::MAX) }; MAX_CPUS];
 
+/// Whether a task became a zombie since the runner last looked for
+/// zombies to reap (`run`): set by `exit_current` (a process's last thread
+/// ending also re-parents its children there, in `process_ended`), taken
+/// by the runner. Without it the runner walked the whole table at every
+/// task switch on CPU 0, so each fork of a fork bomb cost more the more
+/// processes lived (`fork_kill_and_reap_cost_the_same_with_many_processes`).
+/// Set and taken under the kernel lock; an atomic only to be a static.
+static ZOMBIES_TO_REAP: AtomicBool = AtomicBool::new(false);
+
 /// When the first sleeper `cpu`'s timer ends is due.
 fn sleepers_due(cpu: usize) -> u64 {
     SLEEPERS_DUE[cpu].load(Ordering::Relaxed)
@@ -743,6 +752,7 @@ pub fn exit_current(outcome: Outcome) -> ! {
     if !group_alive(tgid) {
         process_ended(tgid);
     }
+    ZOMBIES_TO_REAP.store(true, Ordering::Relaxed);
     switch_out(p);
     unreachable!("an exited process was resumed")
 }
@@ -1019,14 +1029,18 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
     loop {
         let now = timer::ticks();
         let t = table();
-        // Zombies whose parent is the runner (or gone): reap them.
-        let orphans: alloc::vec::Vec<u32> = t
-            .procs
-            .values()
-            .filter(|p| p.state == State::Zombie && (p.parent == 0 || !t.procs.contains_key(&p.parent)))
-            .filter(|p| !p.is_leader() || reapable(p))
-            .map(|p| p.pid.0)
-            .collect();
+        // Zombies whose parent is the runner (or gone): reap them, when a
+        // task has ended since the last look.
+        let orphans: alloc::vec::Vec<u32> = if ZOMBIES_TO_REAP.swap(false, Ordering::Relaxed) {
+            t.procs
+                .values()
+                .filter(|p| p.state == State::Zombie && (p.parent == 0 || !t.procs.contains_key(&p.parent)))
+                .filter(|p| !p.is_leader() || reapable(p))
+                .map(|p| p.pid.0)
+                .collect()
+        } else {
+            alloc::vec::Vec::new()
+        };
         for pid in orphans {
             if let Some(p) = reap(pid) {
                 if pid == root_pid {
@@ -1035,6 +1049,9 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
                     report.peak_frames = p.mm.read().owned_frames().1;
                     report.elapsed_ns = timer::ticks_to_ns(timer::ticks() - start);
                 }
+            } else {
+                // Still on the CPU it ended on: the next look takes it.
+                ZOMBIES_TO_REAP.store(true, Ordering::Relaxed);
             }
         }
         if t.procs.is_empty() {
