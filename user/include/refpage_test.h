@@ -682,13 +682,14 @@ struct eater {
 
 /* Eats memory until `free_frames() == target`, then `extra` frames more
  * held in one-page files. The large file is filled through a shared
- * mapping, unmapped again (faults are far cheaper than write()'s copy). */
+ * mapping, unmapped again (faults are far cheaper than write()'s copy).
+ * memfd files: /dev/shm holds at most half of RAM (tmpfs's default size),
+ * memfd's internal mount has no limit, on Linux as here. */
 static inline void eat_down_to(struct eater *e, long target, int extra)
 {
     static char page[4096] = { 1 };
-    e->big = open("/dev/shm/eater-big", O_RDWR | O_CREAT | O_TRUNC, 0600);
-    CHECK(e->big >= 0, "open: errno %d (%s)", errno, strerror(errno));
-    unlink("/dev/shm/eater-big");
+    e->big = (int)syscall(SYS_memfd_create, "eater-big", 0);
+    CHECK(e->big >= 0, "memfd_create: errno %d (%s)", errno, strerror(errno));
     e->pages = 0;
     off_t size = 0;
     long f;
@@ -698,7 +699,7 @@ static inline void eat_down_to(struct eater *e, long target, int extra)
         size_t n = (size_t)(f - target - extra) / 2 * 4096;
         CHECK(ftruncate(e->big, size + (off_t)n) == 0, "ftruncate: errno %d (%s)", errno, strerror(errno));
         volatile char *m = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, e->big, size);
-        CHECK(m != MAP_FAILED, "mmap /dev/shm: errno %d (%s)", errno, strerror(errno));
+        CHECK(m != MAP_FAILED, "mmap memfd: errno %d (%s)", errno, strerror(errno));
         for (size_t i = 0; i < n; i += 4096)
             m[i] = 1;
         munmap((void *)m, n);
@@ -709,11 +710,8 @@ static inline void eat_down_to(struct eater *e, long target, int extra)
         size += 4096;
     }
     for (int i = 0; i < extra && e->pages < EATER_PAGES; i++) {
-        char name[64];
-        snprintf(name, sizeof name, "/dev/shm/eater-%d", e->pages);
-        int fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
-        CHECK(fd >= 0, "open %s: errno %d (%s)", name, errno, strerror(errno));
-        unlink(name);
+        int fd = (int)syscall(SYS_memfd_create, "eater-page", 0);
+        CHECK(fd >= 0, "memfd_create: errno %d (%s)", errno, strerror(errno));
         CHECK(write(fd, page, 4096) == 4096, "write a page: errno %d (%s)", errno, strerror(errno));
         e->page_fd[e->pages++] = fd;
     }

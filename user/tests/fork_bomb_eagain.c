@@ -11,7 +11,7 @@
  * runner's 10 s (about 100,000 instructions a fork, flat since the runner
  * stopped walking the process table at every task switch:
  * fork_costs_the_same_with_many_processes; a kill and an exit still walk
- * it, several times each), so memory is made scarce first: a /dev/shm file, never
+ * it, several times each), so memory is made scarce first: a memfd file, never
  * mapped, is filled until about 40 MiB are left free, and the bomb then
  * meets the free-memory reserve after a few hundred children. The file is
  * removed at the end, giving its memory back. (On a machine with more than
@@ -62,12 +62,13 @@ int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
 
-    /* Make memory scarce: fill an unmapped /dev/shm file, a page at a time. */
+    /* Make memory scarce: fill an unmapped memfd file, a page at a time
+     * (/dev/shm holds at most half of RAM; memfd's mount has no limit). */
     uint64_t tf = monotonic_ns();
     unsigned long before = free_bytes();
-    char path[] = "/dev/shm/bombXXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0, "mkstemp(%s): errno %d (%s)", path, errno, strerror(errno));
+    const char *path = "a memfd file";
+    int fd = (int)syscall(SYS_memfd_create, "bomb", 0);
+    CHECK(fd >= 0, "memfd_create: errno %d (%s)", errno, strerror(errno));
     /* Only on a small machine like the 512 MiB QEMU guest: on a big Linux
      * host (make user-test-linux) neither fill its memory nor fork
      * thousands of processes. */
@@ -79,7 +80,6 @@ int main(void)
         if (pwrite(fd, &b, 1, (off_t)i * PAGE) != 1) {
             int e = errno;
             close(fd);
-            unlink(path);
             CHECK(0, "filling %s: pwrite at page %ld of %ld: errno %d (%s)", path, i, fill_pages,
                   e, strerror(e));
         }
@@ -154,8 +154,7 @@ int main(void)
            "(first: %s)\n", reaped, (unsigned long long)(t3 - t2) / MS, by_sigkill, other,
            other ? wait_status_str(other_status) : "-");
 
-    CHECK(close(fd) == 0 && unlink(path) == 0, "removing %s: errno %d (%s)", path, errno,
-          strerror(errno));
+    CHECK(close(fd) == 0, "closing %s: errno %d (%s)", path, errno, strerror(errno));
     pid_t again = fork();
     if (again == 0)
         _exit(17);

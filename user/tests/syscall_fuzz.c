@@ -23,7 +23,7 @@
  *      POPULATE_*), so that other programs running beside (make soak) are
  *      not starved; the fuzzer alone must stay unbounded;
  *   f  fork under memory pressure: a child holding half the memory in
- *      level-3 tables eats the rest (/dev/shm) down to about what fork's
+ *      level-3 tables eats the rest (memfd files) down to about what fork's
  *      copy needs and forks
  *      FORK_STEPS times, giving back one frame before each: fork must
  *      succeed or fail, whatever is left for it.

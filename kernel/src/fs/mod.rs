@@ -21,4 +21,5 @@ kernel_only! {
     pub mod procfs;
     pub mod socket_pair;
     pub mod tmpfs;
+    pub mod tmpfs_size;
 }

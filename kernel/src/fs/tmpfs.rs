@@ -13,6 +13,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use crate::sync::{Rank, SpinLock};
 
 use crate::mm::addr::PAGE_SIZE;
+use super::tmpfs_size::SizeLimit;
 use crate::mm::shared_memory::SharedMemory;
 use crate::syscall::errno::Errno;
 
@@ -30,10 +31,21 @@ pub struct TmpFile {
     ino: u64,
 }
 
+/// The size limit of each directory's mount, in the order of `DIRS`.
+static LIMITS: [SizeLimit; 2] = [SizeLimit::new(), SizeLimit::new()];
+
+/// The size limit of the mount `path` is in or names.
+fn limit_of(path: &str) -> &'static SizeLimit {
+    let i = DIRS.iter().position(|dir| path.starts_with(&dir[..dir.len() - 1])).unwrap_or(0);
+    &LIMITS[i]
+}
+
 impl TmpFile {
-    fn new() -> Self {
+    /// A file on the mount of `limit`; `None`: memfd's internal mount,
+    /// which has no limit.
+    fn new(limit: Option<&'static SizeLimit>) -> Self {
         Self {
-            pages: Arc::new(SharedMemory::new()),
+            pages: Arc::new(limit.map_or_else(SharedMemory::new, SharedMemory::limited)),
             size: SpinLock::new(Rank::TmpfsSize, 0),
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
         }
@@ -105,7 +117,7 @@ pub fn create_unnamed(dir: &str) -> Result<Arc<TmpFile>, Errno> {
             Errno::ENOENT
         });
     }
-    unnamed_file(Errno::ENOSPC)
+    unnamed_file(Errno::ENOSPC, Some(limit_of(dir)))
 }
 
 /// Opens (and with `create`, creates; with `exclusive`, only creates) a
@@ -122,7 +134,7 @@ pub fn open(path: &str, create: bool, exclusive: bool, truncate: bool) -> Result
             if !crate::mm::heap::can_spare(FILE_HEAP_BYTES + name.len()) {
                 return Err(Errno::ENOSPC);
             }
-            let f = Arc::new(TmpFile::new());
+            let f = Arc::new(TmpFile::new(Some(limit_of(name))));
             dir.insert(String::from(name), f.clone());
             f
         }
@@ -138,16 +150,16 @@ pub fn open(path: &str, create: bool, exclusive: bool, truncate: bool) -> Result
 /// a mapping holds it. ENOMEM when the kernel heap runs short (Linux's
 /// internal shm mount has no inode limit, so its only failure is memory).
 pub fn create_memfd() -> Result<Arc<TmpFile>, Errno> {
-    unnamed_file(Errno::ENOMEM)
+    unnamed_file(Errno::ENOMEM, None)
 }
 
-/// A file without a name, or `no_room` when the kernel heap cannot spare
-/// one.
-fn unnamed_file(no_room: Errno) -> Result<Arc<TmpFile>, Errno> {
+/// A file without a name on the mount of `limit`, or `no_room` when the
+/// kernel heap cannot spare one.
+fn unnamed_file(no_room: Errno, limit: Option<&'static SizeLimit>) -> Result<Arc<TmpFile>, Errno> {
     if !crate::mm::heap::can_spare(FILE_HEAP_BYTES) {
         return Err(no_room);
     }
-    Ok(Arc::new(TmpFile::new()))
+    Ok(Arc::new(TmpFile::new(limit)))
 }
 
 /// The name and inode number of the file whose contents are `pages`, if
@@ -214,7 +226,8 @@ impl TmpFile {
             let in_page = (at % PAGE_SIZE as u64) as usize;
             let n = ((PAGE_SIZE - in_page) as u64).min(end - at) as usize;
             let src = buf.offset(at - offset);
-            // Out of frames is ENOSPC, after the bytes written before it
+            // Out of frames, or the mount full (fs/tmpfs_size.rs), is
+            // ENOSPC, after the bytes written before it
             // (generic_perform_write returns what it wrote, if anything).
             let copied = self.pages.copy_from_user(index, in_page, n, src).unwrap_or(Err(Errno::ENOSPC));
             if let Err(e) = copied {

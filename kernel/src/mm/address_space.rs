@@ -18,6 +18,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 use super::frame::{self, Clear, Frame};
+use super::page_pin::PinnedPage;
 use super::tlb_gather::{Gather, GatherOps};
 use super::vma::{Area, AreaFlags, AreaSet, Prot, ProtectError, TooManyAreas};
 
@@ -280,25 +281,32 @@ impl AddressSpace {
     /// Copies from this (not necessarily the current) address space at `va`
     /// into `dst`, through the linear map, whatever the pages' protection
     /// (Linux's access_remote_vm with FOLL_FORCE, for /proc/<pid>/cmdline).
-    /// Stops at the first page not mapped; returns the bytes copied.
+    /// Stops at the first page not mapped; returns the bytes copied. Each
+    /// page is pinned for its copy (`pin`): the caller holds the shared
+    /// side of the space's lock, under which another thread's
+    /// copy-on-write may drop the frame.
     pub fn read_bytes(&self, va: VirtAddr, dst: &mut [u8]) -> usize {
         let mut done = 0;
         while done < dst.len() {
             let at = va + done as u64;
-            let mut frame = None;
-            self.for_each_mapped(at.align_down(PAGE), at.align_down(PAGE) + PAGE, &mut |_, pa, _| frame = Some(pa));
-            let Some(pa) = frame else { break };
+            let Some(page) = self.pin(at) else { break };
             let n = (PAGE_SIZE - at.page_offset()).min(dst.len() - done);
-            // SAFETY: a frame mapped in this space (owned or held by its
-            // object while mapped), through the linear map; `n` bytes from
-            // the offset stay inside the page.
-            unsafe {
-                let src = phys_to_virt(pa).as_ptr::<u8>().add(at.page_offset());
-                core::ptr::copy_nonoverlapping(src, dst[done..].as_mut_ptr(), n);
-            }
+            page.read(at.page_offset(), &mut dst[done..done + n]);
             done += n;
         }
         done
+    }
+
+    /// The frame mapped at the page holding `va`, kept from being freed
+    /// until the pin drops (Linux's get_user_pages with FOLL_GET: the
+    /// reference is taken under the page-table lock, mm/page_pin.rs).
+    /// Nothing if no page is mapped there. Needs either side of the
+    /// space's lock (tables are freed only under the exclusive one).
+    pub fn pin(&self, va: VirtAddr) -> Option<PinnedPage> {
+        let slot = self.table_ref().existing_page_slot(&mut FrameTables, va.align_down(PAGE))?;
+        let _ptl = super::page_table_lock::lock(slot.table());
+        let (pa, _) = slot.page()?;
+        Some(PinnedPage::new_under_ptl(pa))
     }
 
     /// What is mapped at the page holding `va`.

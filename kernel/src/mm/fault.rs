@@ -78,8 +78,19 @@ pub enum FaultError {
     OutOfMemory,
     /// The area has no page at this offset: SIGBUS, BUS_ADRERR (Linux's
     /// VM_FAULT_SIGBUS; the vDSO's unused time-namespace page, an ELF
-    /// segment's pages past the end of its file).
+    /// segment's pages past the end of its file, a page of a full tmpfs:
+    /// shmem_fault's vmf_error(-ENOSPC)).
     NoPage,
+}
+
+#[cfg(target_os = "none")]
+impl From<super::shared_memory::NoPage> for FaultError {
+    fn from(e: super::shared_memory::NoPage) -> Self {
+        match e {
+            super::shared_memory::NoPage::NoMemory => FaultError::OutOfMemory,
+            super::shared_memory::NoPage::NoSpace => FaultError::NoPage,
+        }
+    }
 }
 
 /// What a resolved fault did (one counter each per process).
@@ -357,7 +368,7 @@ fn resolve(space: &AddressSpace, va: VirtAddr, access: Access, force: bool) -> R
             (f, Ownership::Owned, what)
         }
         (Backing::PrivateFile(object), None | Some((_, Ownership::Special))) if private_write => {
-            let src = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
+            let src = object.page(area.page_index(va), tagged).map_err(FaultError::from)?;
             (copy_of(src, tagged)?, Ownership::Owned, Resolution::FileCopied)
         }
         // First reads: map a shared page, read-only where private.
@@ -372,7 +383,7 @@ fn resolve(space: &AddressSpace, va: VirtAddr, access: Access, force: bool) -> R
             (f, Ownership::Special, Resolution::VdsoMapped)
         }
         (Backing::SharedMemory(object) | Backing::PrivateFile(object), None) => {
-            let f = object.page(area.page_index(va), tagged).ok_or(FaultError::OutOfMemory)?;
+            let f = object.page(area.page_index(va), tagged).map_err(FaultError::from)?;
             (f, Ownership::Special, Resolution::SharedPageMapped)
         }
         // Present and allowed by the area: the entry or the TLB was stale.

@@ -561,9 +561,14 @@ pub unsafe fn table_lock_word(table: Frame) -> &'static AtomicU32 {
 
 /// Drops one owner of a frame (Linux's put_page); only the last one
 /// returns it to the allocator, so a frame shared copy-on-write stays.
+///
+/// Release on the drop, acquire on the look that finds no other owner (as
+/// Linux's put_page, a fully ordered atomic_dec_and_test): an owner's
+/// reads of the frame (a pin's copy, mm/page_pin.rs) come before whatever
+/// the next user of the frame writes, whichever owner frees it.
 pub fn put(frame: Frame) {
     let shared = extra_owners(frame)
-        .is_some_and(|extra| extra.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok());
+        .is_some_and(|extra| extra.fetch_update(Ordering::Release, Ordering::Acquire, |n| n.checked_sub(1)).is_ok());
     if !shared {
         if let Some(tags) = TAGS.get().as_ref() {
             tags.forget(frame);
@@ -575,6 +580,13 @@ pub fn put(frame: Frame) {
 /// Adds an owner (fork sharing a private page copy-on-write).
 pub fn share(frame: Frame) {
     extra_owners(frame).expect("shared frames come from the pool").fetch_add(1, Ordering::Relaxed);
+}
+
+/// Adds an owner if `frame` is a pool frame (a pin, mm/page_pin.rs, taken
+/// under the page-table lock of an entry mapping it); `false` for a frame
+/// outside the pool, which is never freed.
+pub fn try_share(frame: Frame) -> bool {
+    extra_owners(frame).map(|extra| extra.fetch_add(1, Ordering::Relaxed)).is_some()
 }
 
 /// How many owners a frame has (1 unless shared).

@@ -27,7 +27,8 @@
 //! `populating` keeps populate's promise across those yields: Linux holds
 //! mmap_lock for reading across __get_user_pages, cond_resched included,
 //! so no other thread's munmap, mremap, mprotect or mmap changes the range
-//! under a populate. Here a populate records its task id (under the space's
+//! under a populate. Here a populate records its task (id and address,
+//! `PopulateRecord`; under the space's
 //! lock, either side), and [`MmLock::write_killable`] (what those calls
 //! take) gives its lock back and waits while a record is left.
 
@@ -40,9 +41,24 @@ use crate::sync::{Rank, RwLock, SpinLock};
 
 pub struct MmLock {
     space: RwLock<AddressSpace>,
-    /// The thread ids of the tasks of this space inside a populate
-    /// (mm/populate.rs: `Populating`).
-    populating: SpinLock<Vec<u32>>,
+    /// The tasks of this space inside a populate (mm/populate.rs:
+    /// `Populating`).
+    populating: SpinLock<Vec<PopulateRecord>>,
+}
+
+/// A task inside a populate: its thread id and the address of its
+/// `Process`, which together name one task for as long as it lives. A
+/// thread id alone could name another task later: exec's de_thread gives
+/// the leader's id to the thread that execs (today under the kernel lock,
+/// with the space replaced in the same step, so never seen here), and a
+/// pid allocator that wraps (Linux's pid_max) would give a freed id again.
+/// The address alone could be a later task's allocation. A task keeps
+/// both while it lives (de_thread moves the box between keys, not the
+/// process in it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PopulateRecord {
+    pub tid: u32,
+    pub task: usize,
 }
 
 impl MmLock {
@@ -92,21 +108,21 @@ impl MmLock {
         }
     }
 
-    /// Records task `tid` as inside a populate of this space: called with
+    /// Records task `who` as inside a populate of this space: called with
     /// the space's lock held (`_held`), so never between a writer's check
     /// and its change. `Err` if the record cannot be allocated.
-    pub fn begin_populate(&self, _held: &AddressSpace, tid: u32) -> Result<(), ()> {
+    pub fn begin_populate(&self, _held: &AddressSpace, who: PopulateRecord) -> Result<(), ()> {
         let mut tasks = self.populating.lock();
         tasks.try_reserve(1).map_err(|_| ())?;
-        tasks.push(tid);
+        tasks.push(who);
         Ok(())
     }
 
-    /// Task `tid`'s populate is over (any way it returned). Needs no space
+    /// Task `who`'s populate is over (any way it returned). Needs no space
     /// lock: a record removed only lets a waiting writer go.
-    pub fn end_populate(&self, tid: u32) {
+    pub fn end_populate(&self, who: PopulateRecord) {
         let mut tasks = self.populating.lock();
-        if let Some(i) = tasks.iter().position(|&t| t == tid) {
+        if let Some(i) = tasks.iter().position(|&t| t == who) {
             tasks.swap_remove(i);
         }
         forget_if_empty(&mut tasks);
@@ -120,7 +136,7 @@ impl MmLock {
         if tasks.is_empty() {
             return false;
         }
-        tasks.retain(|&tid| still_populating(self, tid));
+        tasks.retain(|&who| still_populating(self, who));
         forget_if_empty(&mut tasks);
         !tasks.is_empty()
     }
@@ -129,17 +145,20 @@ impl MmLock {
 /// An empty list gives its heap back (the runner counts every byte a
 /// program leaves behind, and the space may outlive the program's last
 /// populate by long).
-fn forget_if_empty(tasks: &mut Vec<u32>) {
+fn forget_if_empty(tasks: &mut Vec<PopulateRecord>) {
     if tasks.is_empty() {
         *tasks = Vec::new();
     }
 }
 
-/// Whether task `tid`, recorded as populating `mm`, may still be inside
-/// that populate: it exists, has not ended, and still runs in `mm`.
-fn still_populating(mm: &MmLock, tid: u32) -> bool {
-    crate::process::get(tid).is_some_and(|t| {
-        t.state != crate::process::State::Zombie && core::ptr::eq(Arc::as_ptr(&t.mm), mm as *const MmLock)
+/// Whether task `who`, recorded as populating `mm`, may still be inside
+/// that populate: it exists (the same task, not another with its id), has
+/// not ended, and still runs in `mm`.
+fn still_populating(mm: &MmLock, who: PopulateRecord) -> bool {
+    crate::process::get(who.tid).is_some_and(|t| {
+        core::ptr::addr_of!(*t) as usize == who.task
+            && t.state != crate::process::State::Zombie
+            && core::ptr::eq(Arc::as_ptr(&t.mm), mm as *const MmLock)
     })
 }
 

@@ -18,6 +18,7 @@ kernel_only! {
     pub mod kasan_report;
     pub mod kernel_page;
     pub mod mmap_lock;
+    pub mod page_pin;
     pub mod page_table_lock;
     pub mod populate;
     pub mod refpage;

@@ -14,7 +14,7 @@ use super::addr::{VirtAddr, PAGE_SIZE};
 use super::address_space::{AddressSpace, Ownership};
 use super::fault::{self, Access, FaultError, Resolution};
 use super::frame::{self, Frame};
-use super::mmap_lock::MmLock;
+use super::mmap_lock::{MmLock, PopulateRecord};
 use super::vma::{Area, AreaFlags, Prot};
 use crate::process;
 
@@ -117,7 +117,7 @@ fn mapped_enough(space: &AddressSpace, va: VirtAddr, touch: Touch) -> bool {
 /// the current task's, which a populate never leaves (exec replaces it
 /// only after every other thread is gone, and not inside a populate).
 struct Populating {
-    tid: u32,
+    who: PopulateRecord,
 }
 
 impl Populating {
@@ -126,15 +126,16 @@ impl Populating {
     /// looked up. The space, for the populate.
     fn begin() -> Result<(Self, &'static MmLock), PopulateError> {
         let p = process::current();
-        let (mm, tid) = (&*p.mm, p.pid.0);
-        mm.begin_populate(&mm.read(), tid).map_err(|()| PopulateError::OutOfMemory)?;
-        Ok((Populating { tid }, mm))
+        let who = PopulateRecord { tid: p.pid.0, task: core::ptr::addr_of!(*p) as usize };
+        let mm = &*p.mm;
+        mm.begin_populate(&mm.read(), who).map_err(|()| PopulateError::OutOfMemory)?;
+        Ok((Populating { who }, mm))
     }
 }
 
 impl Drop for Populating {
     fn drop(&mut self) {
-        process::current().mm.end_populate(self.tid);
+        process::current().mm.end_populate(self.who);
     }
 }
 

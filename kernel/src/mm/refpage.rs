@@ -13,6 +13,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::addr::{VirtAddr, PAGE_SIZE};
 use super::frame::{self, Frame};
+use super::page_pin::PinnedPage;
 use crate::arch::aarch64::mmu::layout::phys_to_virt;
 use crate::arch::aarch64::mte::{self, GRANULE};
 use crate::arch::aarch64::page_fill;
@@ -159,12 +160,17 @@ impl Drop for RefPage {
     }
 }
 
-/// Reads the allocation tags of `len` bytes of a user page's frame, through
-/// the linear map: one tag per granule. (There is no unprivileged LDG.)
-pub fn read_tags(frame_va: VirtAddr, len: usize) -> Vec<u8> {
+/// Reads the allocation tags of `len` bytes from `offset` of a pinned user
+/// page, through the linear map: one tag per granule. (There is no
+/// unprivileged LDG.) The pin keeps the frame from being freed and reused
+/// meanwhile (a sibling thread's copy-on-write may drop it:
+/// mm/page_pin.rs).
+pub fn read_tags(page: &PinnedPage, offset: usize, len: usize) -> Vec<u8> {
+    assert!(offset + len <= PAGE_SIZE, "a range inside one page");
+    let start = page.linear(offset);
     (0..len / GRANULE)
-        // SAFETY: the caller passes a mapped user frame's linear-map alias;
-        // LDG only reads tag storage.
-        .map(|g| unsafe { mte::load_tag(frame_va + (g * GRANULE) as u64) })
+        // SAFETY: a granule of the pinned frame, through its linear-map
+        // alias; LDG only reads tag storage.
+        .map(|g| unsafe { mte::load_tag(start + (g * GRANULE) as u64) })
         .collect()
 }

@@ -27,6 +27,7 @@ use super::addr::{VirtAddr, PAGE_SIZE};
 use super::address_space::AddressSpace;
 use super::fault::{self, Access, Resolution};
 use super::mmap_lock::MmLock;
+use super::page_pin::PinnedPage;
 use super::vma::Backing;
 use crate::arch::aarch64::mmu::layout::phys_to_virt;
 use crate::arch::aarch64::{cache, mte};
@@ -55,12 +56,12 @@ fn untagged_user_va(addr: u64) -> Option<VirtAddr> {
     user_va(untagged_addr(addr))
 }
 
-/// The linear-map address of the byte at `va` of `space`, after resolving
-/// the page for `access` (forced); whether its area is PROT_MTE. Nothing
-/// for `[vvar]`: Linux 6.1 maps it VM_PFNMAP, which get_user_pages refuses
-/// (check_vma_flags), and its special mapping has no `access` operation to
-/// fall back on, so __access_remote_vm reads and writes nothing there.
-fn resolve(space: &AddressSpace, va: VirtAddr, access: Access) -> Option<(VirtAddr, bool)> {
+/// Resolves the page at `va` of `space` for `access` (forced); whether
+/// its area is PROT_MTE. Nothing for `[vvar]`: Linux 6.1 maps it
+/// VM_PFNMAP, which get_user_pages refuses (check_vma_flags), and its
+/// special mapping has no `access` operation to fall back on, so
+/// __access_remote_vm reads and writes nothing there.
+fn fault_in(space: &AddressSpace, va: VirtAddr, access: Access) -> Option<bool> {
     if space.areas().find(va).is_some_and(|area| matches!(area.backing, Backing::VdsoData)) {
         return None;
     }
@@ -79,8 +80,32 @@ fn resolve(space: &AddressSpace, va: VirtAddr, access: Access) -> Option<(VirtAd
             break r;
         }
     };
+    Some(resolved.tagged)
+}
+
+/// The linear-map address of the byte at `va` of `space`, after a forced
+/// write fault made its page the target's own; whether its area is
+/// PROT_MTE. Not pinned: the frame is now this space's only one, mapped
+/// writable, and under the shared side of the space's lock nothing
+/// replaces such an entry (another thread's write finds it writable; fork,
+/// munmap, madvise and mprotect take the exclusive side), so it stays
+/// until the caller lets the lock go.
+fn resolve_for_write(space: &AddressSpace, va: VirtAddr) -> Option<(VirtAddr, bool)> {
+    let tagged = fault_in(space, va, Access::Write)?;
     let (pa, _) = space.mapped(va)?;
-    Some((phys_to_virt(pa) + va.page_offset() as u64, resolved.tagged))
+    Some((phys_to_virt(pa) + va.page_offset() as u64, tagged))
+}
+
+/// The page at `va` of `space` after a forced read fault, pinned
+/// (mm/page_pin.rs: Linux's get_user_pages_remote takes a reference):
+/// another thread of the target may copy it on write meanwhile and drop
+/// the frame, which the process it was shared with may free. Whether its
+/// area is PROT_MTE.
+fn resolve_for_read(space: &AddressSpace, va: VirtAddr) -> Option<(PinnedPage, bool)> {
+    let tagged = fault_in(space, va, Access::Read)?;
+    // Not there any more (a racing MADV_DONTNEED cannot run under the
+    // shared side; nothing else clears an entry): as if unmapped.
+    Some((space.pin(va)?, tagged))
 }
 
 /// Reads `buf.len()` bytes at `addr` of `space`; returns how many could be
@@ -88,16 +113,22 @@ fn resolve(space: &AddressSpace, va: VirtAddr, access: Access) -> Option<(VirtAd
 /// reads nothing: Linux 6.1's __access_remote_vm looks its area up with
 /// the tag still on (vma_lookup), and finds none.
 pub fn read(mm: &MmLock, addr: u64, buf: &mut [u8]) -> usize {
+    read_racing(mm, addr, buf, |_, _| {})
+}
+
+/// [`read`], with `between` called after each page is pinned and before
+/// it is copied: where another CPU's copy-on-write and free would land
+/// (selftest/page_pin.rs forces that interleaving; `read` passes nothing).
+pub fn read_racing(mm: &MmLock, addr: u64, buf: &mut [u8], mut between: impl FnMut(&AddressSpace, VirtAddr)) -> usize {
     let mut done = 0;
     while done < buf.len() {
         let Some(va) = user_va(addr.wrapping_add(done as u64)) else { break };
         // The shared side, as a fault (mm/mmap_lock.rs).
         let space = mm.read();
-        let Some((src, _)) = resolve(&space, va, Access::Read) else { break };
+        let Some((page, _)) = resolve_for_read(&space, va) else { break };
+        between(&space, va);
         let n = (PAGE_SIZE - va.page_offset()).min(buf.len() - done);
-        // SAFETY: `src` is the linear-map address of a frame `space` maps,
-        // and `n` bytes from it stay inside that page.
-        unsafe { core::ptr::copy_nonoverlapping(src.as_ptr::<u8>(), buf[done..].as_mut_ptr(), n) };
+        page.read(va.page_offset(), &mut buf[done..done + n]);
         done += n;
     }
     done
@@ -112,7 +143,7 @@ pub fn write(mm: &MmLock, addr: u64, bytes: &[u8]) -> usize {
     while done < bytes.len() {
         let Some(va) = user_va(addr.wrapping_add(done as u64)) else { break };
         let space = mm.read();
-        let Some((dst, _)) = resolve(&space, va, Access::Write) else { break };
+        let Some((dst, _)) = resolve_for_write(&space, va) else { break };
         let n = (PAGE_SIZE - va.page_offset()).min(bytes.len() - done);
         // SAFETY: `dst` is the linear-map address of a private frame of
         // `space` (the forced write fault made it so), `n` bytes inside it.
@@ -123,28 +154,29 @@ pub fn write(mm: &MmLock, addr: u64, bytes: &[u8]) -> usize {
     done
 }
 
-/// The linear-map address of the granule at `addr` and the number of
+/// The untagged, granule-aligned user address of `addr` and the number of
 /// granules left in its page, for a tag access.
-fn tag_page(space: &AddressSpace, addr: u64, access: Access) -> Result<(VirtAddr, usize), TagAccessError> {
+fn tag_granules(addr: u64) -> Result<(VirtAddr, usize), TagAccessError> {
     let va = untagged_user_va(addr).ok_or(TagAccessError::Unmapped)?.align_down(mte::GRANULE as u64);
-    let (granule, tagged) = resolve(space, va, access).ok_or(TagAccessError::Unmapped)?;
-    if !tagged {
-        return Err(TagAccessError::NotTagged);
-    }
-    Ok((granule, (PAGE_SIZE - va.page_offset()) / mte::GRANULE))
+    Ok((va, (PAGE_SIZE - va.page_offset()) / mte::GRANULE))
 }
 
 /// Reads the allocation tags of the granules from `addr` (one per byte of
 /// `out`) up to the end of its page; returns how many were read. A page
 /// not present yet is faulted in as a read would (the zero page: tags 0).
+/// The page is pinned while its tags are read, as for [`read`].
 pub fn read_tags(mm: &MmLock, addr: u64, out: &mut [u8]) -> Result<usize, TagAccessError> {
+    let (va, left) = tag_granules(addr)?;
     let space = mm.read();
-    let (granule, left) = tag_page(&space, addr, Access::Read)?;
+    let (page, tagged) = resolve_for_read(&space, va).ok_or(TagAccessError::Unmapped)?;
+    if !tagged {
+        return Err(TagAccessError::NotTagged);
+    }
     let n = left.min(out.len());
     for (i, tag) in out[..n].iter_mut().enumerate() {
-        // SAFETY: a granule of a Tagged frame `space` maps (the area is
-        // PROT_MTE), through the linear map.
-        *tag = unsafe { mte::load_tag(granule + (i * mte::GRANULE) as u64) };
+        // SAFETY: a granule of a Tagged frame `space` mapped (the area is
+        // PROT_MTE), held by the pin, through the linear map.
+        *tag = unsafe { mte::load_tag(page.linear(va.page_offset()) + (i * mte::GRANULE) as u64) };
     }
     Ok(n)
 }
@@ -154,8 +186,12 @@ pub fn read_tags(mm: &MmLock, addr: u64, out: &mut [u8]) -> Result<usize, TagAcc
 /// first made the target's own, as a write would); returns how many were
 /// set.
 pub fn write_tags(mm: &MmLock, addr: u64, tags: &[u8]) -> Result<usize, TagAccessError> {
+    let (va, left) = tag_granules(addr)?;
     let space = mm.read();
-    let (granule, left) = tag_page(&space, addr, Access::Write)?;
+    let (granule, tagged) = resolve_for_write(&space, va).ok_or(TagAccessError::Unmapped)?;
+    if !tagged {
+        return Err(TagAccessError::NotTagged);
+    }
     let n = left.min(tags.len());
     for (i, tag) in tags[..n].iter().enumerate() {
         let at = mte::with_tag(granule + (i * mte::GRANULE) as u64, *tag);

@@ -12,6 +12,7 @@
 use alloc::collections::BTreeMap;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::fs::tmpfs_size::SizeLimit;
 use crate::sync::{Rank, SpinLock};
 
 use super::addr::{VirtAddr, PAGE_SIZE};
@@ -30,12 +31,25 @@ pub fn frames_in_use() -> usize {
 
 pub struct SharedMemory {
     pages: SpinLock<BTreeMap<u64, Frame>>,
+    /// The size limit of the tmpfs mount the object's file is on, charged
+    /// a page for each page made (fs/tmpfs_size.rs); none for shared
+    /// anonymous memory and memfd files (Linux's internal shm mount).
+    limit: Option<&'static SizeLimit>,
 }
 
 impl Default for SharedMemory {
     fn default() -> Self {
-        Self { pages: SpinLock::new(Rank::SharedPages, BTreeMap::new()) }
+        Self { pages: SpinLock::new(Rank::SharedPages, BTreeMap::new()), limit: None }
     }
+}
+
+/// Why a page could not be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoPage {
+    /// Out of frames (a fault: the OOM kill; write(): ENOSPC).
+    NoMemory,
+    /// The tmpfs mount is full (write(): ENOSPC; a fault: SIGBUS).
+    NoSpace,
 }
 
 impl SharedMemory {
@@ -43,21 +57,35 @@ impl SharedMemory {
         Self::default()
     }
 
+    /// An object whose pages count against `limit` (a tmpfs file).
+    pub fn limited(limit: &'static SizeLimit) -> Self {
+        Self { pages: SpinLock::new(Rank::SharedPages, BTreeMap::new()), limit: Some(limit) }
+    }
+
     /// The frame of page `index`, zero-filled on first use; with `tagged`
     /// (a PROT_MTE mapping, tagging on) its tags are valid on return.
-    /// `None` when out of memory.
-    pub fn page(&self, index: u64, tagged: bool) -> Option<Frame> {
+    pub fn page(&self, index: u64, tagged: bool) -> Result<Frame, NoPage> {
         let mut pages = self.pages.lock();
         if let Some(&frame) = pages.get(&index) {
             if tagged {
                 frame::make_tags_valid(frame);
             }
-            return Some(frame);
+            return Ok(frame);
         }
-        let frame = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data })?;
+        // Charged under the object's lock, so two faults on one missing
+        // page charge it once (the second finds it above).
+        if self.limit.is_some_and(|limit| !limit.charge()) {
+            return Err(NoPage::NoSpace);
+        }
+        let Some(frame) = frame::alloc_zeroed(if tagged { Clear::DataAndTags } else { Clear::Data }) else {
+            if let Some(limit) = self.limit {
+                limit.uncharge(1);
+            }
+            return Err(NoPage::NoMemory);
+        };
         pages.insert(index, frame);
         FRAMES.fetch_add(1, Ordering::Relaxed);
-        Some(frame)
+        Ok(frame)
     }
 
     /// The frame of page `index` if it exists (holes read as zeros).
@@ -87,7 +115,7 @@ impl SharedMemory {
     /// `index`, made (untagged) if missing (write()); `None` when out of
     /// memory. Raw pointers only, as [`Self::copy_to_user`].
     pub fn copy_from_user(&self, index: u64, from: usize, len: usize, src: UserAddr) -> Option<Result<(), Errno>> {
-        let frame = self.page(index, false)?;
+        let frame = self.page(index, false).ok()?;
         assert!(from + len <= PAGE_SIZE, "a range inside one page");
         // SAFETY: as in copy_to_user.
         Some(unsafe { copy_from_user_to(phys_to_virt(frame.start()).as_mut_ptr::<u8>().add(from), src, len) })
@@ -111,7 +139,11 @@ impl SharedMemory {
 
 impl Drop for SharedMemory {
     fn drop(&mut self) {
-        for (_, frame) in core::mem::take(&mut *self.pages.lock()) {
+        let pages = core::mem::take(&mut *self.pages.lock());
+        if let Some(limit) = self.limit {
+            limit.uncharge(pages.len() as u64);
+        }
+        for (_, frame) in pages {
             frame::put(frame);
             FRAMES.fetch_sub(1, Ordering::Relaxed);
         }

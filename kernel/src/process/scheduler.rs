@@ -27,7 +27,7 @@
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use aarch64_cpu::registers::TPIDR_EL0;
 use tock_registers::interfaces::{Readable, Writeable};
@@ -99,6 +99,17 @@ static IDLE: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPU
 /// any hint: a task pinned to CPU 3, queued while CPU 3 slept, waited
 /// 300 ms because every try of CPU 3 found the lock taken.
 static PENDING: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
+
+/// The task each CPU was last kicked for by `notify` (0: none), which its
+/// runner takes first (`pick`), as Linux places a woken task on the queue
+/// of the idle CPU select_idle_sibling chose. With one shared queue and no
+/// such mark, a kicked CPU took the first task it could run: of two tasks
+/// queued together, one allowed on CPUs 1 and 2 and then one allowed on
+/// CPU 2 only, CPU 2 could take the first, leaving the second queued for a
+/// whole slice while CPU 1 went back to sleep
+/// (`wake_runs_each_task_on_the_idle_cpu_kicked_for_it`). Written and read
+/// under the kernel lock.
+static KICKED_FOR: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
 
 /// For each CPU, when the first timed wait its timer ends is due (counter
 /// ticks; u64::MAX for none): Linux's per-CPU hrtimer bases. A task that
@@ -177,15 +188,16 @@ pub fn admit(process: Box<Process>) {
 /// CPUs it may run on (`notify`).
 fn enqueue(pid: u32, affinity: super::cpu_mask::CpuMask) {
     table().queue.push_back(pid);
-    notify(affinity);
+    notify(pid, affinity);
 }
 
 /// A task that may run on the CPUs of `affinity` was queued: one of them
 /// that is idle gets a Reschedule IPI, so that it takes the task now rather
 /// than at its next tick (Linux's ttwu_queue_wakelist / resched_curr); if
 /// the task may not run on this CPU, each of them also gets its `PENDING`
-/// hint (this CPU's runner will not take it, so one of them must).
-fn notify(affinity: super::cpu_mask::CpuMask) {
+/// hint (this CPU's runner will not take it, so one of them must). The
+/// kicked CPU takes task `pid` first (`KICKED_FOR`).
+fn notify(pid: u32, affinity: super::cpu_mask::CpuMask) {
     let me = this_cpu_index();
     let elsewhere_only = !affinity.contains(me);
     let mut kicked = false;
@@ -196,6 +208,7 @@ fn notify(affinity: super::cpu_mask::CpuMask) {
         // SeqCst, as the idle CPU's mark and its look at the hint
         // (`secondary_loop`): one of the two sees the other's store.
         if !kicked && cpu != me && IDLE[cpu].swap(false, Ordering::SeqCst) {
+            KICKED_FOR[cpu].store(pid, Ordering::Relaxed);
             let _ = ipi::send_ipi(cpu, Ipi::Reschedule);
             kicked = true;
         }
@@ -293,7 +306,7 @@ pub fn affinity_changed(tid: u32) {
         if p.on_cpu.is_some() {
             kick(p);
         } else if p.state == State::Runnable {
-            notify(p.affinity);
+            notify(p.pid.0, p.affinity);
         }
     }
 }
@@ -342,7 +355,7 @@ pub fn yield_now() {
     // longer run here (a new affinity). Telling them at every preemption
     // had idle CPUs spin for the lock at each tick, to steal the task.
     if !p.affinity.contains(this_cpu_index()) {
-        notify(p.affinity);
+        notify(p.pid.0, p.affinity);
     }
     switch_out(p);
 }
@@ -906,6 +919,20 @@ fn wake_due_sleepers(cpu: usize, now: u64) {
 /// gone or no longer runnable are dropped on the way.
 fn pick(cpu: usize) -> Option<u32> {
     let t = table();
+    // The task this CPU was kicked for, if no other CPU took it meanwhile.
+    let kicked_for = KICKED_FOR[cpu].swap(0, Ordering::Relaxed);
+    if kicked_for != 0 {
+        let runnable_here = |pid: &u32| {
+            *pid == kicked_for
+                && t.procs.get(pid).is_some_and(|p| {
+                    p.state == State::Runnable && p.on_cpu.is_none() && p.affinity.contains(cpu)
+                })
+        };
+        if let Some(i) = t.queue.iter().position(runnable_here) {
+            t.queue.remove(i);
+            return Some(kicked_for);
+        }
+    }
     let mut i = 0;
     while let Some(&pid) = t.queue.get(i) {
         match t.procs.get(&pid) {

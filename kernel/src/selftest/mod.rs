@@ -19,6 +19,7 @@ mod locks;
 mod mm;
 mod mmu;
 mod mte;
+mod page_pin;
 mod smp;
 
 use alloc::string::String;
@@ -63,6 +64,7 @@ pub fn run_all() -> Summary {
     let groups = [
         mmu::CHECKS,
         mm::CHECKS,
+        page_pin::CHECKS,
         mte::CHECKS,
         heap_tags::CHECKS,
         isolation::CHECKS,

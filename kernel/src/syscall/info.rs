@@ -8,7 +8,7 @@ use super::errno::{Errno, SysResult};
 use crate::arch::aarch64::{cpu_features, timer};
 use crate::mm::addr::PAGE_SIZE;
 use crate::mm::frame;
-use crate::mm::uaccess::{copy_to_user, read_user, write_user, Pod, UserAddr};
+use crate::mm::uaccess::{access_ok, copy_to_user, read_user, write_user, Pod, UserAddr};
 use crate::process::{self, RLIMITS};
 
 fn field(dst: &mut [core::ffi::c_char; 65], value: &str) {
@@ -96,30 +96,44 @@ pub fn prlimit64(pid: i32, resource: u32, new: UserAddr, old: UserAddr) -> SysRe
     Ok(0)
 }
 
+/// getrandom(buf, len, flags), as Linux 6.1's sys_getrandom and
+/// get_random_bytes_user: `len` is cut to INT_MAX and then to
+/// MAX_RW_COUNT (import_single_range), which must lie in the user half
+/// (access_ok: EFAULT); the bytes are then copied with no other limit,
+/// and at every page copied the call stops, returning what it copied, if
+/// a signal is pending (signal_pending: any unblocked signal; or the run's
+/// time is up), else gives the CPU away if its slice is over
+/// (cond_resched). A fault gives the bytes copied, EFAULT if none.
 pub fn getrandom(buf: UserAddr, len: usize, flags: u32) -> SysResult {
     if flags & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0 {
         return Err(Errno::EINVAL);
     }
-    let len = len.min(1 << 25);
+    let len = len.min(i32::MAX as usize).min(super::io::MAX_RW_COUNT);
+    access_ok(buf, len)?;
     let mut chunk = [0u8; 256];
     let mut done = 0;
     while done < len {
         let n = (len - done).min(chunk.len());
         cpu_features::random_bytes(&mut chunk[..n]);
         if let Err(e) = copy_to_user(buf.offset(done as u64), &chunk[..n]) {
-            // Linux's get_random_bytes_user: the bytes copied, if any.
             return if done > 0 { Ok(done as u64) } else { Err(e) };
         }
         done += n;
-        // And at each page: cond_resched(), a stop at a signal.
-        if done % PAGE_SIZE == 0 {
-            process::cond_resched();
-            if process::long_work_must_stop() {
+        if done % PAGE_SIZE == 0 && done < len {
+            if signal_pending() {
                 break;
             }
+            process::cond_resched();
         }
     }
     Ok(done as u64)
+}
+
+/// Linux's signal_pending(current) for a long copy: an unblocked signal
+/// waits for the task (the copy stops so that it is delivered), or the
+/// task must stop anyway (SIGKILL, the run's time limit).
+fn signal_pending() -> bool {
+    process::long_work_must_stop() || process::current().signals.any_deliverable()
 }
 
 /// set_robust_list(head, len) (Linux's sys_set_robust_list): `len` must

@@ -28,7 +28,7 @@ use crate::process;
 use crate::signal::{SigFields, SigInfo};
 
 /// The largest count one read/write moves (Linux's MAX_RW_COUNT).
-const MAX_RW_COUNT: usize = 0x7fff_f000;
+pub(super) const MAX_RW_COUNT: usize = 0x7fff_f000;
 /// Linux's UIO_MAXIOV.
 const IOV_MAX: i32 = 1024;
 /// The bytes of a tmpfs read or write moved under one holding of the

@@ -7,7 +7,6 @@ use alloc::vec;
 
 use super::errno::{Errno, SysResult};
 use super::fd::fd_limit;
-use crate::arch::aarch64::mmu::layout::phys_to_virt;
 use crate::fs::fd_table::FdEntry;
 use crate::fs::file::OpenFile;
 use crate::mm::addr::PAGE_SIZE;
@@ -67,6 +66,9 @@ fn content_tags(content: UserAddr, size: usize) -> Option<alloc::vec::Vec<u8>> {
     if !space.areas().find(va)?.flags.contains(AreaFlags::MTE) {
         return None;
     }
-    let (frame_pa, _) = space.mapped(va)?;
-    Some(refpage::read_tags(phys_to_virt(frame_pa) + va.page_offset() as u64, size))
+    // Pinned (Linux's get_user_pages takes a reference): another thread
+    // may copy the page on write meanwhile and drop this frame, which the
+    // process a fork shared it with may free (mm/page_pin.rs).
+    let page = space.pin(va)?;
+    Some(refpage::read_tags(&page, va.page_offset(), size))
 }

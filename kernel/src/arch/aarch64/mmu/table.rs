@@ -463,7 +463,7 @@ impl PageTable {
     }
 
     /// The level-3 entry for `va`, if the tables above it exist.
-    fn existing_page_slot(&self, mem: &mut impl TableMemory, va: VirtAddr) -> Option<PageSlot<'_>> {
+    pub fn existing_page_slot(&self, mem: &mut impl TableMemory, va: VirtAddr) -> Option<PageSlot<'_>> {
         self.walk_to(mem, va, 3, false).ok().map(|(entry, table)| PageSlot::new(entry, table))
     }
 
