@@ -209,8 +209,12 @@ mod tests {
         let first = lock.read();
         std::thread::scope(|s| {
             s.spawn(|| {
-                *lock.write() += 1;
+                // Recorded while the lock is held: a reader let in by the
+                // release must not record itself first.
+                let mut w = lock.write();
+                *w += 1;
                 order.lock().unwrap().push("writer");
+                drop(w);
             });
             while lock.state.load(Ordering::Relaxed) & WRITER_WAITING == 0 {
                 std::thread::yield_now();
