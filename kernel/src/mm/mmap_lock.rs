@@ -139,7 +139,7 @@ fn forget_if_empty(tasks: &mut Vec<u32>) {
 /// that populate: it exists, has not ended, and still runs in `mm`.
 fn still_populating(mm: &MmLock, tid: u32) -> bool {
     crate::process::get(tid).is_some_and(|t| {
-        t.state != crate::process::State::Zombie && core::ptr::eq(Arc::as_ptr(&t.mm), mm as *const MmLock)
+        t.state.get() != crate::process::State::Zombie && core::ptr::eq(Arc::as_ptr(&t.mm), mm as *const MmLock)
     })
 }
 

@@ -10,7 +10,7 @@
 //! task's state on one CPU: `current()` beside `scheduler::get` of the
 //! same pid, a kill of oneself) panics, naming where both were taken,
 //! instead of being the silent undefined behaviour that handing out
-//! `&'static mut Process` was (docs/smp.md, section 3). Both checks stay
+//! `&'static Process` was (docs/smp.md, section 3). Both checks stay
 //! in every build: a load and a compare for the lock, a load, a compare
 //! and a store for the flag, and a store when the guard drops.
 //!
@@ -83,6 +83,7 @@ fn already_borrowed(at: &'static Location<'static>, writer: Option<&'static Loca
 }
 
 impl<T> KernelLocked<T> {
+    #[inline(always)]
     pub const fn new(value: T) -> Self {
         Self { borrows: Cell::new(0), writer: Cell::new(None), value: UnsafeCell::new(value) }
     }
@@ -125,11 +126,18 @@ impl<T> KernelLocked<T> {
     }
 
     /// Puts `value` in, returning the old one (dropped by the caller, with
-    /// no borrow live).
+    /// no borrow live). Keeps no borrow: nothing runs while it swaps.
     #[track_caller]
     #[inline(always)]
     pub fn replace(&self, value: T) -> T {
-        core::mem::replace(&mut *self.borrow_mut(), value)
+        self.check_lock();
+        let n = self.borrows.get();
+        if n != 0 {
+            already_borrowed(Location::caller(), self.writer.get(), n);
+        }
+        // SAFETY: no guard lives (the flag is 0) and this CPU holds the
+        // big lock, so this is the only access; a move runs no code.
+        unsafe { core::mem::replace(&mut *self.value.get(), value) }
     }
 
     /// Puts `value` in; the old one is dropped once the borrow is over.
@@ -138,25 +146,20 @@ impl<T> KernelLocked<T> {
     pub fn set(&self, value: T) {
         drop(self.replace(value));
     }
-
-    /// The value, before the task is shared (being built, or owned by
-    /// its last holder): `&mut self` is the proof no one else has it.
-    pub fn get_mut(&mut self) -> &mut T {
-        self.value.get_mut()
-    }
-
-    /// The value, out of the cell.
-    pub fn into_inner(self) -> T {
-        self.value.into_inner()
-    }
 }
 
 impl<T: Copy> KernelLocked<T> {
-    /// A copy of the value; keeps no borrow.
+    /// A copy of the value; keeps no borrow (a load and a compare of the
+    /// flag, no store).
     #[track_caller]
     #[inline(always)]
     pub fn get(&self) -> T {
-        *self.borrow()
+        self.check_lock();
+        if self.borrows.get() < 0 {
+            already_borrowed(Location::caller(), self.writer.get(), 0);
+        }
+        // SAFETY: no mutable guard lives and this CPU holds the big lock.
+        unsafe { *self.value.get() }
     }
 }
 
@@ -209,6 +212,18 @@ impl<T> Drop for LockedRef<'_, T> {
     #[inline(always)]
     fn drop(&mut self) {
         self.cell.borrows.set(self.cell.borrows.get() - 1);
+    }
+}
+
+impl<T: core::fmt::Display> core::fmt::Display for LockedRef<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl<T: core::fmt::Debug> core::fmt::Debug for LockedRef<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        (**self).fmt(f)
     }
 }
 

@@ -29,6 +29,7 @@ pub struct TaskOwned<T>(UnsafeCell<T>);
 unsafe impl<T: Send + Sync> Sync for TaskOwned<T> {}
 
 impl<T> TaskOwned<T> {
+    #[inline(always)]
     pub const fn new(value: T) -> Self {
         Self(UnsafeCell::new(value))
     }
@@ -61,7 +62,17 @@ impl<T> TaskOwned<T> {
     }
 
     /// The value, while the task is not shared yet (being built).
+    #[allow(dead_code)]
     pub fn get_mut(&mut self) -> &mut T {
         self.0.get_mut()
+    }
+}
+
+impl<T> core::ops::Deref for TaskOwned<T> {
+    type Target = T;
+    /// `get`: `p.mm.read()`, `p.pid.0` read as before.
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        self.get()
     }
 }
