@@ -344,7 +344,11 @@ pub fn tracer_renamed(old: u32, new: u32) {
 /// user_single_step_report).
 pub fn syscall_exit() {
     let p = current();
-    if p.ptrace.borrow().single_step && p.ptrace.borrow().tracer.is_some() {
+    // One borrow for both looks: this runs after every system call.
+    let tracing = p.ptrace.borrow();
+    let stepped = tracing.single_step && tracing.tracer.is_some();
+    drop(tracing);
+    if stepped {
         p.signals.borrow_mut().force(SigInfo { signo: SIGTRAP, code: SI_USER as i32, fields: SigFields::Sender { pid: 0 } });
     }
 }

@@ -157,11 +157,15 @@ pub fn on_return_to_user(regs: &mut TrapFrame) -> &'static Process {
 /// this is false.
 #[inline(always)]
 pub fn nothing_pending(p: &Process) -> bool {
+    // One borrow of the signal state for its three looks: each borrow
+    // checks the big lock and the flag (sync/kernel_locked.rs), on every
+    // return to EL0.
+    let signals = p.signals.borrow();
     p.outcome.borrow().is_none()
         && !p.mte_async_fault.get()
-        && p.signals.borrow().restart.is_none()
-        && p.signals.borrow().saved_mask.is_none()
-        && !p.signals.borrow().any_deliverable()
+        && signals.restart.is_none()
+        && signals.saved_mask.is_none()
+        && !signals.any_deliverable()
 }
 
 /// `on_return_to_user` when there is something to do.

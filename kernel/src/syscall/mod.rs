@@ -75,7 +75,13 @@ mod dispatch {
             Err(Errno::ERESTART_RESTARTBLOCK) => Some(RestartKind::RestartBlock),
             _ => None,
         };
-        process::current().signals.borrow_mut().restart = restart.map(|kind| (kind, a[0]));
+        // Only when there is one: the last return to EL0 took the one
+        // before (signal/deliver.rs: `deliver_pending`), so it is None
+        // here, and a borrow of the signal state costs every call a check
+        // of the big lock and of its flag (sync/kernel_locked.rs).
+        if let Some(kind) = restart {
+            process::current().signals.borrow_mut().restart = Some((kind, a[0]));
+        }
         frame.x[0] = match result {
             Ok(value) => value,
             Err(e) => e.to_return_value(),
