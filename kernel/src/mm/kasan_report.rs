@@ -156,7 +156,13 @@ fn print(r: &Report) {
     // Linux's "by task NAME/PID".
     if crate::process::has_current() {
         let p = crate::process::current();
-        log::error!("by the kernel, for pid {} ({})", p.pid.0, p.name);
+        // Its name is under the big kernel lock, which the fault path's
+        // fast side (a report can come from there) does not hold.
+        if crate::arch::aarch64::kernel_lock::held_here() {
+            log::error!("by the kernel, for pid {} ({})", p.pid.0, p.name.borrow());
+        } else {
+            log::error!("by the kernel, for pid {}", p.pid.0);
+        }
     } else {
         log::error!("by the kernel, outside any process (boot, self-tests, the runner)");
     }

@@ -157,7 +157,7 @@ fn forget_if_empty(tasks: &mut Vec<PopulateRecord>) {
 fn still_populating(mm: &MmLock, who: PopulateRecord) -> bool {
     crate::process::get(who.tid).is_some_and(|t| {
         core::ptr::addr_of!(*t) as usize == who.task
-            && t.state != crate::process::State::Zombie
+            && t.state.get() != crate::process::State::Zombie
             && core::ptr::eq(Arc::as_ptr(&t.mm), mm as *const MmLock)
     })
 }

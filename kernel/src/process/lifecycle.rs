@@ -9,7 +9,7 @@ use linux_raw_sys::general::rlimit64;
 use super::futex_key::FutexKey;
 use super::outcome::Outcome;
 pub use super::scheduler::*;
-use crate::arch::aarch64::context::KernelContext;
+use crate::arch::aarch64::context::TaskContext;
 use crate::arch::aarch64::cpu_local::{Current, RunnerContext};
 use crate::arch::aarch64::fpsimd::FpState;
 use crate::arch::aarch64::mmu::kernel_map::KernelStack;
@@ -19,7 +19,8 @@ use crate::fs::file::FileRef;
 use crate::mm::mmap_lock::MmLock;
 use crate::mm::fault::FaultCounters;
 use crate::signal::{PendingFault, SignalState};
-use crate::sync::{Rank, SpinLock, SpinLockGuard};
+use crate::sync::kernel_locked::{LockedRef, Mapped};
+use crate::sync::{KernelLocked, Rank, SpinLock, SpinLockGuard, TaskOwned};
 use alloc::sync::Arc;
 
 /// A descriptor table, shared by the tasks made with CLONE_FILES (Linux's
@@ -40,81 +41,97 @@ pub const RLIMITS: usize = 16;
 
 pub use crate::mm::address_space::Brk;
 
+/// A task. Once admitted (`scheduler::admit`) it is reached only through
+/// shared references (`current()`, `scheduler::get`), never `&mut`, so
+/// that a task seen from two places (its own CPU and one that signals it,
+/// or `current()` beside `get` of its own pid) aliases nothing
+/// (docs/smp.md, section 3). Each field is one of:
+/// - fixed at creation, atomic or behind its own lock (`tgid`, `kstack`,
+///   `faults`, `work`): plain;
+/// - `TaskOwned`: read by the fault path's fast side without the big
+///   kernel lock, written only by the task itself (or its tracer while it
+///   is stopped) under it (`pid`, `mm`, `mte`);
+/// - `TaskContext`: the saved kernel context, for the switches only;
+/// - `KernelLocked`: everything else, under the big lock with a checked
+///   borrow flag (a second borrow beside a mutable one panics).
 pub struct Process {
-    pub pid: Pid,
+    pub pid: TaskOwned<Pid>,
     /// The program's path, for logs and reports.
-    pub name: String,
+    pub name: KernelLocked<String>,
     /// The address space behind its lock, shared by the threads of a
     /// process (CLONE_VM): mm/mmap_lock.rs says which side each use takes.
-    pub mm: Arc<MmLock>,
+    pub mm: TaskOwned<Arc<MmLock>>,
     /// Thread-group id: what getpid() returns (the first thread's pid).
     pub tgid: u32,
-    pub limits: [rlimit64; RLIMITS],
+    pub limits: KernelLocked<[rlimit64; RLIMITS]>,
     /// set_tid_address(): where the thread ID is cleared on exit.
-    pub clear_child_tid: u64,
+    pub clear_child_tid: KernelLocked<u64>,
     /// set_robust_list(): the head of its held robust futexes, as passed
     /// (0: none); walked when the thread ends (robust_list.rs).
-    pub robust_list: u64,
+    pub robust_list: KernelLocked<u64>,
     /// The descriptor table, shared by threads (CLONE_FILES).
-    pub fdt: Files,
+    pub fdt: KernelLocked<Files>,
     pub faults: FaultCounters,
     /// Address and instruction (FAR, ELR) of the last spurious fault of a
     /// kernel access to user memory in this exception, to end one that
     /// repeats with EFAULT (arch/aarch64/el0_abort.rs).
-    pub last_spurious: Option<(u64, u64)>,
-    pub signals: SignalState,
+    pub last_spurious: KernelLocked<Option<(u64, u64)>>,
+    /// Boxed: clone builds the new `Process` on its stack, and with the
+    /// signal state (2.5 KiB) in it clone's frame and fork's
+    /// `SignalState::for_fork` beneath it overflowed the kernel stack.
+    pub signals: KernelLocked<alloc::boxed::Box<SignalState>>,
     /// Tag-check control set by prctl: this thread's own, as in Linux.
-    pub mte: MteControl,
+    pub mte: TaskOwned<MteControl>,
     /// The fault behind a pending forced signal: its report, ESR and
     /// address, from the exception until the signal is delivered.
-    pub pending_fault: PendingFault,
+    pub pending_fault: KernelLocked<PendingFault>,
     /// An asynchronous tag check fault was seen (TFSRE0_EL1.TF0) and is
     /// raised as SIGSEGV/SEGV_MTEAERR on the way back to EL0.
-    pub mte_async_fault: bool,
+    pub mte_async_fault: KernelLocked<bool>,
     /// The name prctl(PR_SET_NAME) gives, NUL-padded.
-    pub comm: [u8; 16],
+    pub comm: KernelLocked<[u8; 16]>,
     /// TPIDR_EL0, the EL0 thread pointer, while the process is not running.
-    pub tls: u64,
-    pub started_at: u64,
+    pub tls: KernelLocked<u64>,
+    pub started_at: KernelLocked<u64>,
     pub(crate) kstack: KernelStack,
-    pub(crate) context: KernelContext,
-    pub fp: FpState,
-    pub(crate) outcome: Option<Outcome>,
+    pub(crate) context: TaskContext,
+    pub fp: KernelLocked<FpState>,
+    pub(crate) outcome: KernelLocked<Option<Outcome>>,
     /// The parent's pid; 0 is the runner (Linux's init).
-    pub parent: u32,
-    pub state: State,
+    pub parent: KernelLocked<u32>,
+    pub state: KernelLocked<State>,
     /// For a sleeping process: the counter value to wake it at.
-    pub wake_at: Option<u64>,
+    pub wake_at: KernelLocked<Option<u64>>,
     /// A signal woke it from a blocking system call: that call returns EINTR
     /// or a restart code (signal/deliver.rs decides).
-    pub interrupted: bool,
+    pub interrupted: KernelLocked<bool>,
     /// Inside `wait_queue::wait_until`, asleep or woken and not yet back:
     /// its system call holds references on its kernel stack, so a process
     /// that ends lets it unwind rather than dropping it (exit_group, exec).
-    pub in_wait: bool,
+    pub in_wait: KernelLocked<bool>,
     /// The signal the parent gets at exit (clone's low byte, SIGCHLD).
-    pub exit_signal: u32,
+    pub exit_signal: KernelLocked<u32>,
     /// What a futex wait sleeps on (futex_key.rs). Cleared by the waker;
     /// still set after a wake-up means the wait timed out.
-    pub futex_key: Option<FutexKey>,
+    pub futex_key: KernelLocked<Option<FutexKey>>,
     /// Made by clone(CLONE_VFORK): the thread that sleeps until this one
     /// execs or exits (Linux's vfork_done).
-    pub vfork_parent: Option<u32>,
+    pub vfork_parent: KernelLocked<Option<u32>>,
     /// Its tracer, and the state of a ptrace-stop (ptrace.rs).
-    pub ptrace: super::ptrace::Tracing,
+    pub ptrace: KernelLocked<super::ptrace::Tracing>,
     /// The CPU running it, from the runner's switch into it until that
     /// runner has its context saved again (Linux's task->on_cpu): at EL0
     /// there, in the kernel there, or waiting for the kernel lock at an
     /// entry. Its kernel stack is in use: no other CPU resumes it, ends it
     /// in its place or frees it (scheduler.rs).
-    pub on_cpu: Option<usize>,
+    pub on_cpu: KernelLocked<Option<usize>>,
     /// The CPU whose timer ends its timed wait (`wake_at`): the one it
     /// blocked on (scheduler.rs: `block`, Linux's hrtimer on the CPU that
     /// started it).
-    pub timer_cpu: usize,
+    pub timer_cpu: KernelLocked<usize>,
     /// The CPUs it may run on (sched_setaffinity; Linux's cpus_mask),
     /// inherited by clone and kept by exec.
-    pub affinity: super::cpu_mask::CpuMask,
+    pub affinity: KernelLocked<super::cpu_mask::CpuMask>,
     /// Set by another CPU that changed what the task's next return to EL0
     /// must look at (task_work.rs), read without the kernel lock by the
     /// fault path's fast side.
@@ -129,8 +146,8 @@ impl Process {
     /// and let the guard go, as Linux's fget does, so another thread of
     /// the table on another CPU never sees it half changed.
     #[track_caller]
-    pub fn files(&self) -> SpinLockGuard<'_, FdTable<FileRef>> {
-        self.fdt.lock()
+    pub fn files(&self) -> Mapped<'_, SpinLockGuard<'_, FdTable<FileRef>>> {
+        LockedRef::map(self.fdt.borrow(), |fdt| fdt.lock())
     }
 
     /// Whether this is the first thread of its process.
@@ -173,29 +190,33 @@ pub fn next_pid() -> Pid {
 /// The process running at EL0, for system calls and faults.
 ///
 /// Must be called only while a process runs (from its system calls, faults
-/// and interrupts); the reference must not outlive that call. Always
+/// and interrupts); the reference must not outlive that call. Shared, as
+/// every `&Process` once the task is admitted: what may change is in
+/// cells (`KernelLocked`, `TaskOwned`), so a second `current()`, or
+/// `get` of the same pid, aliases nothing. Always
 /// inlined: three instructions, which the fault path takes several times
 /// (left to the compiler, it was called out of line whenever the inlining
 /// budget of handle_exception ran short).
 #[inline(always)]
-pub fn current() -> &'static mut Process {
+pub fn current() -> &'static Process {
     CURRENT.get().expect("no current process")
 }
 
 /// `current` on `cpu`, the caller's CPU as it just read it (exception.rs:
 /// the entry from EL0 reads TPIDR_EL1 once).
 #[inline(always)]
-pub fn current_here(cpu: &crate::arch::aarch64::cpu_local::CpuData) -> &'static mut Process {
+pub fn current_here(cpu: &crate::arch::aarch64::cpu_local::CpuData) -> &'static Process {
     CURRENT.get_here(cpu).expect("no current process")
 }
 
-/// `current_here`, shared, for the fault path's fast side, which runs
-/// without the kernel lock while other CPUs may change the task under it:
-/// it reads only what the task alone writes (`mm`, `mte`, `pid`) and
-/// atomics (`work`, `faults`).
+/// `current_here`, for the fault path's fast side, which runs without the
+/// kernel lock while other CPUs may change the task under it: it reads
+/// only what the task alone writes (`mm`, `mte`, `pid`: `TaskOwned`) and
+/// atomics (`work`, `faults`); every `KernelLocked` field would panic
+/// there.
 #[inline(always)]
 pub fn current_unlocked(cpu: &crate::arch::aarch64::cpu_local::CpuData) -> &'static Process {
-    CURRENT.get_shared_here(cpu).expect("no current process")
+    current_here(cpu)
 }
 
 /// The kernel stack of the running process, for backtraces.

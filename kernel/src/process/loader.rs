@@ -2,6 +2,8 @@
 //! initial stack (Linux's layout, exec/stack.rs) and the register state its
 //! first `eret` to EL0 restores.
 
+use crate::sync::{KernelLocked, TaskOwned};
+use crate::arch::aarch64::context::TaskContext;
 use alloc::boxed::Box;
 use alloc::string::ToString;
 use core::fmt;
@@ -253,43 +255,43 @@ pub fn load(path: &str, file: &[u8], argv: &[&str], envp: &[&str], mte_level: u8
     let pid = next_pid();
     log::info!("pid {} ({}) created", pid.0, path);
     Ok(Box::new(Process {
-        pid,
-        name: path.to_string(),
-        mm: {
+        pid: TaskOwned::new(pid),
+        name: KernelLocked::new(path.to_string()),
+        mm: TaskOwned::new({
             let mut space = image.space;
             space.brk = Brk { start: image.brk, end: image.brk };
             MmLock::new(space)
-        },
+        }),
         tgid: pid.0,
-        limits: default_limits(),
-        clear_child_tid: 0,
-        robust_list: 0,
-        fdt: super::new_files(console_files()),
+        limits: KernelLocked::new(default_limits()),
+        clear_child_tid: KernelLocked::new(0),
+        robust_list: KernelLocked::new(0),
+        fdt: KernelLocked::new(super::new_files(console_files())),
         faults: FaultCounters::default(),
-        last_spurious: None,
-        signals: Default::default(),
-        mte: Default::default(),
-        pending_fault: PendingFault::default(),
-        mte_async_fault: false,
-        comm: comm_of(path),
-        tls: 0,
-        parent: 0,
-        state: super::State::Runnable,
-        wake_at: None,
-        interrupted: false,
-        in_wait: false,
-        exit_signal: 0,
-        futex_key: None,
-        vfork_parent: None,
-        started_at: 0,
-        context,
+        last_spurious: KernelLocked::new(None),
+        signals: KernelLocked::new(Default::default()),
+        mte: TaskOwned::new(Default::default()),
+        pending_fault: KernelLocked::new(PendingFault::default()),
+        mte_async_fault: KernelLocked::new(false),
+        comm: KernelLocked::new(comm_of(path)),
+        tls: KernelLocked::new(0),
+        parent: KernelLocked::new(0),
+        state: KernelLocked::new(super::State::Runnable),
+        wake_at: KernelLocked::new(None),
+        interrupted: KernelLocked::new(false),
+        in_wait: KernelLocked::new(false),
+        exit_signal: KernelLocked::new(0),
+        futex_key: KernelLocked::new(None),
+        vfork_parent: KernelLocked::new(None),
+        started_at: KernelLocked::new(0),
+        context: TaskContext::new(context),
         kstack,
-        fp: FpState::default(),
-        outcome: None,
-        ptrace: Default::default(),
-        on_cpu: None,
-        timer_cpu: 0,
+        fp: KernelLocked::new(FpState::default()),
+        outcome: KernelLocked::new(None),
+        ptrace: KernelLocked::new(Default::default()),
+        on_cpu: KernelLocked::new(None),
+        timer_cpu: KernelLocked::new(0),
         work: crate::process::task_work::TaskWork::new(),
-        affinity: super::cpu_mask::CpuMask::active(),
+        affinity: KernelLocked::new(super::cpu_mask::CpuMask::active()),
     }))
 }

@@ -117,13 +117,13 @@ pub fn stop_status(code: u32) -> u32 {
 /// signal but SIGKILL when `p` is traced (Linux's get_signal and
 /// ptrace_signal). The tracer may cancel the signal, replace it, or let it
 /// through; a replacement that is blocked goes back to the pending set.
-pub fn next_signal(p: &mut Process, regs: &mut TrapFrame) -> Next {
+pub fn next_signal(p: &Process, regs: &mut TrapFrame) -> Next {
     loop {
-        if p.ptrace.tracer.is_none() {
-            return p.signals.next();
+        if p.ptrace.borrow().tracer.is_none() {
+            return p.signals.borrow_mut().next();
         }
-        let allowed = SigSet(!p.signals.blocked.0);
-        let Some((info, fault)) = p.signals.dequeue(allowed) else { return Next::Nothing };
+        let allowed = SigSet(!p.signals.borrow().blocked.0);
+        let Some((info, fault)) = p.signals.borrow_mut().dequeue(allowed) else { return Next::Nothing };
         if info.signo == SIGKILL {
             return Next::Terminate(info);
         }
@@ -131,13 +131,13 @@ pub fn next_signal(p: &mut Process, regs: &mut TrapFrame) -> Next {
         // A fault's details stay with it only if the tracer let it through.
         let fault = fault.filter(|_| delivered == info);
         let info = delivered;
-        if p.signals.blocked.contains(info.signo) {
+        if p.signals.borrow().blocked.contains(info.signo) {
             // A standard signal always queues; a real-time one may be lost
             // to a full queue, as Linux's send_signal_locked loses it.
-            let _ = p.signals.send(info, true);
+            let _ = p.signals.borrow_mut().send(info, true);
             continue;
         }
-        if let Some(next) = p.signals.decide(info, fault) {
+        if let Some(next) = p.signals.borrow().decide(info, fault) {
             return next;
         }
     }
@@ -145,12 +145,12 @@ pub fn next_signal(p: &mut Process, regs: &mut TrapFrame) -> Next {
 
 /// Stops `p` for `info` until its tracer resumes it; the signal to deliver
 /// then, if any (Linux's ptrace_signal).
-fn signal_delivery_stop(p: &mut Process, regs: &mut TrapFrame, info: SigInfo) -> Option<SigInfo> {
+fn signal_delivery_stop(p: &Process, regs: &mut TrapFrame, info: SigInfo) -> Option<SigInfo> {
     if tracer_group(p).is_none() {
         // The tracer is gone without detaching it (it cannot be: every
         // exit path detaches): nobody would ever resume it, so it is not
         // traced any more.
-        p.ptrace = Tracing::default();
+        p.ptrace.set(Tracing::default());
         return Some(info);
     }
     let stop = ptrace_stop(p, regs, info, 0, 0)?;
@@ -163,7 +163,7 @@ fn signal_delivery_stop(p: &mut Process, regs: &mut TrapFrame, info: SigInfo) ->
         return Some(stop.info);
     }
     // The tracer chose another signal: it comes from the tracer (SI_USER).
-    let sender = p.ptrace.tracer.unwrap_or(p.parent);
+    let sender = p.ptrace.borrow().tracer.unwrap_or(p.parent.get());
     Some(SigInfo { signo, code: SI_USER as i32, fields: SigFields::Sender { pid: sender } })
 }
 
@@ -171,17 +171,17 @@ fn signal_delivery_stop(p: &mut Process, regs: &mut TrapFrame, info: SigInfo) ->
 /// `Stop`, tells its tracer and blocks until resumed (by the tracer, its
 /// exit, or SIGKILL); then takes the registers back, as the tracer left
 /// them, and returns the stop (`None` if it has none: cannot happen).
-fn ptrace_stop(p: &mut Process, regs: &mut TrapFrame, info: SigInfo, event: u32, message: u64) -> Option<Stop> {
+fn ptrace_stop(p: &Process, regs: &mut TrapFrame, info: SigInfo, event: u32, message: u64) -> Option<Stop> {
     // Linux's do_signal calls forget_syscall before get_signal: in a
     // signal-delivery-stop the system call number is always NO_SYSCALL.
     let syscallno = -1;
     let stop = Stop { info, event, message, regs: UserRegs::of(regs), syscallno, reported: false, resume: None };
     let code = stop.code();
-    p.ptrace.stop = Some(stop);
-    log::debug!("pid {} ({}) ptrace-stop, exit code {:#x}", p.pid.0, p.name, code);
+    p.ptrace.borrow_mut().stop = Some(stop);
+    log::debug!("pid {} ({}) ptrace-stop, exit code {:#x}", p.pid.0, p.name.borrow(), code);
     notify_tracer(p, code);
     scheduler::block(State::Traced);
-    let stop = current().ptrace.stop.take()?;
+    let stop = current().ptrace.borrow_mut().stop.take()?;
     stop.regs.store(regs);
     Some(stop)
 }
@@ -190,8 +190,8 @@ fn ptrace_stop(p: &mut Process, regs: &mut TrapFrame, info: SigInfo, event: u32,
 /// CLD_TRAPPED unless its handler asked for SA_NOCLDSTOP, and its waiters
 /// look again (Linux's do_notify_parent_cldstop).
 fn notify_tracer(p: &Process, signo: u32) {
-    let Some(tracer) = p.ptrace.tracer.and_then(scheduler::get) else { return };
-    if tracer.signals.action(SIGCHLD).flags & SA_NOCLDSTOP as u64 == 0 {
+    let Some(tracer) = p.ptrace.borrow().tracer.and_then(scheduler::get) else { return };
+    if tracer.signals.borrow().action(SIGCHLD).flags & SA_NOCLDSTOP as u64 == 0 {
         let info = SigInfo {
             signo: SIGCHLD,
             code: CLD_TRAPPED as i32,
@@ -199,8 +199,8 @@ fn notify_tracer(p: &Process, signo: u32) {
             fields: SigFields::Child { pid: p.pid.0, status: (signo & 0x7f) as i32 },
         };
         // A standard signal is never refused.
-        let traced = tracer.ptrace.tracer.is_some();
-        let _ = tracer.signals.send(info, traced);
+        let traced = tracer.ptrace.borrow().tracer.is_some();
+        let _ = tracer.signals.borrow_mut().send(info, traced);
     }
     scheduler::wake_waiters(tracer.tgid);
 }
@@ -210,12 +210,12 @@ fn notify_tracer(p: &Process, signo: u32) {
 /// (Linux's wait_consider_task: "a zombie ptracee is only visible to its
 /// ptracer").
 pub fn held_by_tracer(p: &Process) -> bool {
-    tracer_group(p).is_some_and(|tracer| tracer != p.parent)
+    tracer_group(p).is_some_and(|tracer| tracer != p.parent.get())
 }
 
 /// The thread group of `p`'s tracer, if it is traced.
 pub fn tracer_group(p: &Process) -> Option<u32> {
-    p.ptrace.tracer.and_then(scheduler::get).map(|t| t.tgid)
+    p.ptrace.borrow().tracer.and_then(scheduler::get).map(|t| t.tgid)
 }
 
 /// Why PTRACE_ATTACH / SEIZE / TRACEME refuse.
@@ -236,13 +236,13 @@ pub fn attach(tid: u32, seize: bool, options: u32) -> Result<(), AttachError> {
     let me = current();
     let (my_tid, my_tgid) = (me.pid.0, me.tgid);
     let target = scheduler::get(tid).ok_or(AttachError::NoTask)?;
-    if target.tgid == my_tgid || target.state == State::Zombie || target.ptrace.tracer.is_some() {
+    if target.tgid == my_tgid || target.state.get() == State::Zombie || target.ptrace.borrow().tracer.is_some() {
         return Err(AttachError::NotPermitted);
     }
     // A stop the last tracer ended that the task has not left yet keeps
     // the signal it was given (Linux's exit_code survives a new attach).
-    let stop = target.ptrace.stop.take();
-    target.ptrace = Tracing { tracer: Some(my_tid), seized: seize, options, stop, ..Tracing::default() };
+    let stop = target.ptrace.borrow_mut().stop.take();
+    target.ptrace.set(Tracing { tracer: Some(my_tid), seized: seize, options, stop, ..Tracing::default() });
     log::debug!("pid {} {} pid {}", my_tid, if seize { "seized" } else { "attached to" }, tid);
     if !seize {
         // SEND_SIG_PRIV: si_code SI_KERNEL, no sender.
@@ -258,21 +258,21 @@ pub fn attach(tid: u32, seize: bool, options: u32) -> Result<(), AttachError> {
 /// runner).
 pub fn trace_me() -> Result<(), AttachError> {
     let me = current();
-    if me.ptrace.tracer.is_some() || scheduler::get(me.parent).is_none() {
+    if me.ptrace.borrow().tracer.is_some() || scheduler::get(me.parent.get()).is_none() {
         return Err(AttachError::NotPermitted);
     }
-    me.ptrace = Tracing { tracer: Some(me.parent), ..Tracing::default() };
+    me.ptrace.set(Tracing { tracer: Some(me.parent.get()), ..Tracing::default() });
     Ok(())
 }
 
 /// The tracee `tid` of the caller, for a request other than ATTACH: it must
 /// be traced by the calling thread and, unless `any_state`, be in a
 /// ptrace-stop (Linux's ptrace_check_attach; ESRCH otherwise).
-pub fn tracee(tid: u32, any_state: bool) -> Option<&'static mut Process> {
+pub fn tracee(tid: u32, any_state: bool) -> Option<&'static Process> {
     let me = current().pid.0;
     let t = scheduler::get(tid)?;
-    let stopped = t.state == State::Traced && t.ptrace.stop.is_some();
-    (t.ptrace.tracer == Some(me) && t.state != State::Zombie && (any_state || stopped)).then_some(t)
+    let stopped = t.state.get() == State::Traced && t.ptrace.borrow().stop.is_some();
+    (t.ptrace.borrow().tracer == Some(me) && t.state.get() != State::Zombie && (any_state || stopped)).then_some(t)
 }
 
 /// PTRACE_CONT / SINGLESTEP: `t` (stopped) runs on, delivering `signo`
@@ -282,10 +282,10 @@ pub fn tracee(tid: u32, any_state: bool) -> Option<&'static mut Process> {
 /// (0 after an SVC, so the next step stops before the following
 /// instruction); user_disable_single_step leaves it, as MDSCR_EL1.SS is
 /// then off.
-pub fn resume(t: &mut Process, signo: u32, step: bool) {
-    let starts = step && !t.ptrace.single_step;
-    t.ptrace.single_step = step;
-    if let Some(stop) = t.ptrace.stop.as_mut() {
+pub fn resume(t: &Process, signo: u32, step: bool) {
+    let starts = step && !t.ptrace.borrow().single_step;
+    t.ptrace.borrow_mut().single_step = step;
+    if let Some(stop) = t.ptrace.borrow_mut().stop.as_mut() {
         if starts {
             stop.regs.pstate = debug::with_step(stop.regs.pstate, true);
         }
@@ -293,17 +293,18 @@ pub fn resume(t: &mut Process, signo: u32, step: bool) {
     }
     // Only a ptrace-stop ends here: a tracee detached while it sleeps in a
     // system call (the tracer's exit) sleeps on.
-    if t.state == State::Traced {
+    if t.state.get() == State::Traced {
         scheduler::wake(t.pid.0);
     }
 }
 
 /// PTRACE_DETACH (and the tracer's exit): `t` is no longer traced; if it is
 /// stopped it runs on, delivering `signo` (Linux's __ptrace_detach).
-pub fn detach(t: &mut Process, signo: u32) {
+pub fn detach(t: &Process, signo: u32) {
     let pid = t.pid.0;
     resume(t, signo, false);
-    t.ptrace = Tracing { stop: t.ptrace.stop.take(), ..Tracing::default() };
+    let stop = t.ptrace.borrow_mut().stop.take();
+    t.ptrace.set(Tracing { stop, ..Tracing::default() });
     log::debug!("pid {} detached", pid);
 }
 
@@ -312,15 +313,15 @@ pub fn detach(t: &mut Process, signo: u32) {
 /// tracer's wait already took it; with PTRACE_O_EXITKILL it gets SIGKILL.
 pub fn tracer_exiting(tid: u32) {
     let tracees: alloc::vec::Vec<u32> =
-        scheduler::tasks().filter(|t| t.ptrace.tracer == Some(tid)).map(|t| t.pid.0).collect();
+        scheduler::tasks().filter(|t| t.ptrace.borrow().tracer == Some(tid)).map(|t| t.pid.0).collect();
     for pid in tracees {
         let Some(t) = scheduler::get(pid) else { continue };
-        let kill = t.ptrace.options & OPTION_EXITKILL != 0;
-        let signo = t.ptrace.stop.as_ref().filter(|s| !s.reported).map_or(0, |s| s.info.signo);
+        let kill = t.ptrace.borrow().options & OPTION_EXITKILL != 0;
+        let signo = t.ptrace.borrow().stop.as_ref().filter(|s| !s.reported).map_or(0, |s| s.info.signo);
         detach(t, signo);
         // An ended tracee it held is its parent's to reap now.
-        if t.state == State::Zombie {
-            scheduler::wake_waiters(t.parent);
+        if t.state.get() == State::Zombie {
+            scheduler::wake_waiters(t.parent.get());
         }
         if kill {
             let info = SigInfo { signo: SIGKILL, code: SI_KERNEL as i32, fields: SigFields::Sender { pid: 0 } };
@@ -332,8 +333,8 @@ pub fn tracer_exiting(tid: u32) {
 /// exec made thread `old` its process's leader, `new` (Linux's
 /// exchange_tids): what it traces stays its own.
 pub fn tracer_renamed(old: u32, new: u32) {
-    for t in scheduler::tasks().filter(|t| t.ptrace.tracer == Some(old)) {
-        t.ptrace.tracer = Some(new);
+    for t in scheduler::tasks().filter(|t| t.ptrace.borrow().tracer == Some(old)) {
+        t.ptrace.borrow_mut().tracer = Some(new);
     }
 }
 
@@ -343,8 +344,12 @@ pub fn tracer_renamed(old: u32, new: u32) {
 /// user_single_step_report).
 pub fn syscall_exit() {
     let p = current();
-    if p.ptrace.single_step && p.ptrace.tracer.is_some() {
-        p.signals.force(SigInfo { signo: SIGTRAP, code: SI_USER as i32, fields: SigFields::Sender { pid: 0 } });
+    // One borrow for both looks: this runs after every system call.
+    let tracing = p.ptrace.borrow();
+    let stepped = tracing.single_step && tracing.tracer.is_some();
+    drop(tracing);
+    if stepped {
+        p.signals.borrow_mut().force(SigInfo { signo: SIGTRAP, code: SI_USER as i32, fields: SigFields::Sender { pid: 0 } });
     }
 }
 
@@ -355,16 +360,16 @@ pub fn syscall_exit() {
 /// GETEVENTMSG the old tid; the signal CONT gives it is not delivered);
 /// otherwise a tracee attached without SEIZE gets SIGTRAP, so its tracer
 /// sees the new program before its first instruction.
-pub fn exec_done(p: &mut Process, regs: &mut TrapFrame, old_tid: u32) {
-    if p.ptrace.tracer.is_some() && p.ptrace.options & OPTION_TRACEEXEC != 0 && tracer_group(p).is_some() {
+pub fn exec_done(p: &Process, regs: &mut TrapFrame, old_tid: u32) {
+    if p.ptrace.borrow().tracer.is_some() && p.ptrace.borrow().options & OPTION_TRACEEXEC != 0 && tracer_group(p).is_some() {
         let code = ((EVENT_EXEC << 8) | SIGTRAP) as i32;
         let info = SigInfo { signo: SIGTRAP, code, fields: SigFields::Sender { pid: p.pid.0 } };
         ptrace_stop(p, regs, info, EVENT_EXEC, old_tid as u64);
         return;
     }
-    if p.ptrace.tracer.is_some() && !p.ptrace.seized {
+    if p.ptrace.borrow().tracer.is_some() && !p.ptrace.borrow().seized {
         let info = SigInfo { signo: SIGTRAP, code: SI_USER as i32, fields: SigFields::Sender { pid: p.tgid } };
-        let _ = p.signals.send(info, true);
+        let _ = p.signals.borrow_mut().send(info, true);
     }
 }
 
@@ -375,8 +380,8 @@ pub fn exec_done(p: &mut Process, regs: &mut TrapFrame, old_tid: u32) {
 /// sets SS (user_regs_reset_single_step), then signal_setup_done ->
 /// signal_delivered -> ptrace_notify(SIGTRAP, 0), "step into the signal
 /// handler if we are stepping".
-pub fn handler_entered(p: &mut Process, regs: &mut TrapFrame) {
-    if !p.ptrace.single_step || tracer_group(p).is_none() {
+pub fn handler_entered(p: &Process, regs: &mut TrapFrame) {
+    if !p.ptrace.borrow().single_step || tracer_group(p).is_none() {
         return;
     }
     regs.spsr = debug::with_step(regs.spsr, true);
@@ -401,21 +406,21 @@ pub fn wait_tracees(matches: &dyn Fn(&Process) -> bool, keep: bool) -> (bool, Op
     let me = current().tgid;
     let mine: alloc::vec::Vec<u32> = scheduler::tasks().filter(|t| t.tgid == me).map(|t| t.pid.0).collect();
     let traced: alloc::vec::Vec<u32> = scheduler::tasks()
-        .filter(|t| t.ptrace.tracer.is_some_and(|tracer| mine.contains(&tracer)) && matches(t))
+        .filter(|t| t.ptrace.borrow().tracer.is_some_and(|tracer| mine.contains(&tracer)) && matches(t))
         .map(|t| t.pid.0)
         .collect();
     for pid in &traced {
         let Some(t) = scheduler::get(*pid) else { continue };
-        if let Some(stop) = t.ptrace.stop.as_mut().filter(|s| !s.reported && t.state == State::Traced) {
+        if let Some(stop) = t.ptrace.borrow_mut().stop.as_mut().filter(|s| !s.reported && t.state.get() == State::Traced) {
             stop.reported |= !keep;
             return (true, Some(Event::Stopped { pid: *pid, code: stop.code() }));
         }
-        if t.parent != me && scheduler::reapable(t) {
-            let outcome = t.outcome.clone().unwrap_or(Outcome::Exited(0));
+        if t.parent.get() != me && scheduler::reapable(t) {
+            let outcome = t.outcome.borrow().clone().unwrap_or(Outcome::Exited(0));
             if !keep {
                 // Released to its parent, which may now reap it.
-                t.ptrace = Tracing::default();
-                scheduler::wake_waiters(t.parent);
+                t.ptrace.set(Tracing::default());
+                scheduler::wake_waiters(t.parent.get());
             }
             return (true, Some(Event::Ended { pid: *pid, outcome }));
         }

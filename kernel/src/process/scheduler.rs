@@ -34,7 +34,7 @@ use tock_registers::interfaces::{Readable, Writeable};
 
 use super::lifecycle::{Process, State, CURRENT, RUNNER};
 use super::outcome::Outcome;
-use crate::arch::aarch64::context::switch_context;
+
 use crate::arch::aarch64::cpu_local::{this_cpu, CpuLocal, MAX_CPUS};
 use crate::arch::aarch64::ipi::{self, Ipi};
 use crate::arch::aarch64::{kernel_lock, timer};
@@ -179,7 +179,7 @@ pub fn count() -> usize {
 /// Adds a process to the table, runnable.
 pub fn admit(process: Box<Process>) {
     let t = table();
-    let (pid, affinity) = (process.pid.0, process.affinity);
+    let (pid, affinity) = (process.pid.0, process.affinity.get());
     t.procs.insert(pid, process);
     enqueue(pid, affinity);
 }
@@ -227,24 +227,28 @@ pub fn send_other_cpus_to_the_kernel_lock() {
     }
 }
 
-/// The process with `pid`, if it exists.
-pub fn get(pid: u32) -> Option<&'static mut Process> {
-    table().procs.get_mut(&pid).map(|b| &mut **b)
+/// The process with `pid`, if it exists. Shared: what others change of a
+/// task is in its `KernelLocked` cells, which check the big lock and a
+/// borrow flag. Not kept across a yield, a block or a switch (the big lock
+/// let go): `reap` frees the box meanwhile.
+pub fn get(pid: u32) -> Option<&'static Process> {
+    table().procs.get(&pid).map(|b| &**b)
 }
 
-/// Every task in the table, zombies included, in pid order (/proc).
-pub fn tasks() -> impl Iterator<Item = &'static mut Process> {
-    table().procs.values_mut().map(|b| &mut **b)
+/// Every task in the table, zombies included, in pid order (/proc); as
+/// `get`, not kept across a yield.
+pub fn tasks() -> impl Iterator<Item = &'static Process> {
+    table().procs.values().map(|b| &**b)
 }
 
-/// Pids of the children of `parent`.
-pub fn children_of(parent: u32) -> impl Iterator<Item = &'static mut Process> {
-    table().procs.values_mut().filter(move |p| p.parent == parent).map(|b| &mut **b)
+/// The children of `parent`; as `get`, not kept across a yield.
+pub fn children_of(parent: u32) -> impl Iterator<Item = &'static Process> {
+    table().procs.values().filter(move |p| p.parent.get() == parent).map(|b| &**b)
 }
 
-/// The live threads of process `tgid`.
-pub fn threads_of(tgid: u32) -> impl Iterator<Item = &'static mut Process> {
-    table().procs.values_mut().filter(move |p| p.tgid == tgid && p.state != State::Zombie).map(|b| &mut **b)
+/// The live threads of process `tgid`; as `get`, not kept across a yield.
+pub fn threads_of(tgid: u32) -> impl Iterator<Item = &'static Process> {
+    table().procs.values().filter(move |p| p.tgid == tgid && p.state.get() != State::Zombie).map(|b| &**b)
 }
 
 /// Removes a zombie from the table; returns it (its kernel stack and the rest
@@ -254,7 +258,7 @@ pub fn threads_of(tgid: u32) -> impl Iterator<Item = &'static mut Process> {
 pub fn reap(pid: u32) -> Option<Box<Process>> {
     let t = table();
     match t.procs.get(&pid) {
-        Some(p) if p.state == State::Zombie && p.on_cpu.is_none() => t.procs.remove(&pid),
+        Some(p) if p.state.get() == State::Zombie && p.on_cpu.get().is_none() => t.procs.remove(&pid),
         _ => None,
     }
 }
@@ -263,7 +267,7 @@ pub fn reap(pid: u32) -> Option<Box<Process>> {
 pub fn wake(pid: u32) {
     if let Some(p) = get(pid) {
         if matches!(
-            p.state,
+            p.state.get(),
             State::WaitingForChild
                 | State::Sleeping
                 | State::WaitingForFutex
@@ -271,9 +275,9 @@ pub fn wake(pid: u32) {
                 | State::Traced
                 | State::Waiting
         ) {
-            p.state = State::Runnable;
-            p.wake_at = None;
-            enqueue(pid, p.affinity);
+            p.state.set(State::Runnable);
+            p.wake_at.set(None);
+            enqueue(pid, p.affinity.get());
         }
     }
 }
@@ -287,7 +291,7 @@ pub fn wake(pid: u32) {
 /// after it ends any fast path under way there.
 fn kick(p: &Process) {
     p.work.notify();
-    if let Some(cpu) = p.on_cpu.filter(|&c| c != this_cpu_index()) {
+    if let Some(cpu) = p.on_cpu.get().filter(|&c| c != this_cpu_index()) {
         let _ = ipi::send_ipi(cpu, Ipi::Reschedule);
     }
 }
@@ -303,10 +307,10 @@ fn kick(p: &Process) {
 /// lock was busy (`sched_setaffinity_moves_a_queued_thread_to_an_idle_cpu_at_once`).
 pub fn affinity_changed(tid: u32) {
     if let Some(p) = get(tid) {
-        if p.on_cpu.is_some() {
+        if p.on_cpu.get().is_some() {
             kick(p);
-        } else if p.state == State::Runnable {
-            notify(p.pid.0, p.affinity);
+        } else if p.state.get() == State::Runnable {
+            notify(p.pid.0, p.affinity.get());
         }
     }
 }
@@ -316,7 +320,7 @@ pub fn affinity_changed(tid: u32) {
 /// task no longer allowed on this CPU leaves it now (Linux's migration on
 /// an affinity change).
 pub fn on_reschedule() {
-    if !super::current().affinity.contains(this_cpu_index()) {
+    if !super::current().affinity.get().contains(this_cpu_index()) {
         yield_now();
     }
 }
@@ -324,7 +328,7 @@ pub fn on_reschedule() {
 /// The time a timed wait of `p` ends, if it is in one (the states
 /// `wake_due_sleepers` wakes).
 fn timed_wait_end(p: &Process) -> Option<u64> {
-    p.wake_at.filter(|_| matches!(p.state, State::Sleeping | State::WaitingForFutex | State::Waiting))
+    p.wake_at.get().filter(|_| matches!(p.state.get(), State::Sleeping | State::WaitingForFutex | State::Waiting))
 }
 
 /// Arms this CPU's timer for the task it runs, whose slice ends at
@@ -336,26 +340,26 @@ fn arm_for_task(cpu: usize, slice_end: u64) {
 
 /// Leaves the CPU for the runner: saves what belongs to the process and
 /// switches. Returns when the runner resumes it.
-fn switch_out(p: &mut Process) {
-    p.fp.save();
-    p.tls = TPIDR_EL0.get();
+fn switch_out(p: &Process) {
+    p.fp.borrow_mut().save();
+    p.tls.set(TPIDR_EL0.get());
     // RUNNER holds the runner's context, saved by `resume` on the live
     // boot stack; this process's context is saved here for the runner to
     // resume (or, for a zombie, never).
-    switch_context(&mut p.context, RUNNER.get());
+    RUNNER.switch_to_runner(&p.context);
 }
 
 /// Gives the CPU to the next runnable process (sched_yield, preemption).
 pub fn yield_now() {
     let p = super::current();
-    p.state = State::Runnable;
+    p.state.set(State::Runnable);
     table().queue.push_back(p.pid.0);
     // This CPU's runner looks at the queue next, and takes it again unless
     // another task is ahead: other CPUs are told only when it may no
     // longer run here (a new affinity). Telling them at every preemption
     // had idle CPUs spin for the lock at each tick, to steal the task.
-    if !p.affinity.contains(this_cpu_index()) {
-        notify(p.pid.0, p.affinity);
+    if !p.affinity.get().contains(this_cpu_index()) {
+        notify(p.pid.0, p.affinity.get());
     }
     switch_out(p);
 }
@@ -364,13 +368,13 @@ pub fn yield_now() {
 /// runner when `wake_at` passes).
 pub fn block(state: State) {
     let p = super::current();
-    p.state = state;
-    if let Some(due) = p.wake_at {
+    p.state.set(state);
+    if let Some(due) = p.wake_at.get() {
         // This CPU's timer ends the wait: its runner, which takes over
         // now, sets it no later than `due` (`arm_for_task`, or its idle
         // wait), so no other CPU needs telling.
         let cpu = this_cpu_index();
-        p.timer_cpu = cpu;
+        p.timer_cpu.set(cpu);
         SLEEPERS_DUE[cpu].fetch_min(due, Ordering::Relaxed);
     }
     switch_out(p);
@@ -380,14 +384,14 @@ pub fn block(state: State) {
 /// rt_sigsuspend that does not block `sig` is woken, and its system call
 /// returns (EINTR or a restart code; the signal is then delivered on the
 /// way out).
-fn wake_for_signal(t: &mut Process, sig: u32) {
-    let wants = t.signals.wants(sig);
-    if wants && matches!(t.state, State::Sleeping | State::WaitingForChild | State::WaitingForFutex | State::Waiting)
-        || wants && t.state == State::WaitingForVfork && is_fatal(t, sig)
+fn wake_for_signal(t: &Process, sig: u32) {
+    let wants = t.signals.borrow().wants(sig);
+    if wants && matches!(t.state.get(), State::Sleeping | State::WaitingForChild | State::WaitingForFutex | State::Waiting)
+        || wants && t.state.get() == State::WaitingForVfork && is_fatal(t, sig)
         // SIGKILL ends a ptrace-stop (Linux's signal_wake_up(t, true)).
-        || t.state == State::Traced && sig == SIGKILL
+        || t.state.get() == State::Traced && sig == SIGKILL
     {
-        t.interrupted = true;
+        t.interrupted.set(true);
         wake(t.pid.0);
     }
 }
@@ -395,11 +399,11 @@ fn wake_for_signal(t: &mut Process, sig: u32) {
 /// Sends `info` to task `tid` (tkill, tgkill).
 pub fn signal_task(tid: u32, info: SigInfo) -> Result<(), QueueFull> {
     let Some(t) = get(tid) else { return Ok(()) };
-    let traced = t.ptrace.tracer.is_some();
-    t.signals.send(info, traced)?;
+    let traced = t.ptrace.borrow().tracer.is_some();
+    t.signals.borrow_mut().send(info, traced)?;
     // An ignored signal was dropped (Linux's prepare_signal): nothing to
     // wake for.
-    if t.signals.pending().contains(info.signo) {
+    if t.signals.borrow().pending().contains(info.signo) {
         wake_for_signal(t, info.signo);
         kick(t);
     }
@@ -412,7 +416,7 @@ pub fn signal_task(tid: u32, info: SigInfo) -> Result<(), QueueFull> {
 fn is_fatal(t: &Process, signo: u32) -> bool {
     use crate::signal::{default_action, DefaultAction, Disposition};
     signo == SIGKILL
-        || (t.signals.action(signo).disposition == Disposition::Default
+        || (t.signals.borrow().action(signo).disposition == Disposition::Default
             && default_action(signo) == DefaultAction::Terminate)
 }
 
@@ -422,9 +426,9 @@ fn is_fatal(t: &Process, signo: u32) -> bool {
 /// its way out). Other signals stay pending.
 pub fn wait_for_vfork_done(child: u32) {
     let me = super::current().pid.0;
-    while get(child).is_some_and(|c| c.vfork_parent == Some(me)) {
+    while get(child).is_some_and(|c| c.vfork_parent.get() == Some(me)) {
         block(State::WaitingForVfork);
-        if core::mem::take(&mut super::current().interrupted) {
+        if super::current().interrupted.take() {
             return;
         }
     }
@@ -433,9 +437,9 @@ pub fn wait_for_vfork_done(child: u32) {
 /// `p`, made by clone(CLONE_VFORK), has exec'd or is ending: the thread
 /// waiting for that runs again (Linux's complete_vfork_done, from
 /// mm_release).
-pub fn vfork_done(p: &mut Process) {
+pub fn vfork_done(p: &Process) {
     if let Some(waiter) = p.vfork_parent.take() {
-        if get(waiter).is_some_and(|w| w.state == State::WaitingForVfork) {
+        if get(waiter).is_some_and(|w| w.state.get() == State::WaitingForVfork) {
             wake(waiter);
         }
     }
@@ -450,23 +454,23 @@ pub fn vfork_done(p: &mut Process) {
 pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
     let sig = info.signo;
     let t = table();
-    let live = |p: &Process| p.tgid == tgid && p.state != State::Zombie;
+    let live = |p: &Process| p.tgid == tgid && p.state.get() != State::Zombie;
     let Some(queue) = t.procs.values().filter(|p| live(p)).map(|p| p.pid.0).min_by_key(|&pid| pid != tgid) else {
         // A zombie not yet reaped still exists for kill(), which succeeds
         // and has nothing to deliver (Linux finds it by its pid until wait).
         return Ok(t.procs.values().any(|p| p.tgid == tgid));
     };
     let queued = get(queue).expect("found above");
-    let traced = queued.ptrace.tracer.is_some();
-    queued.signals.send_to_group(info, traced)?;
-    if !queued.signals.pending().contains(sig) {
+    let traced = queued.ptrace.borrow().tracer.is_some();
+    queued.signals.borrow_mut().send_to_group(info, traced)?;
+    if !queued.signals.borrow().pending().contains(sig) {
         // Ignored, so dropped (Linux's prepare_signal): no one is woken.
         return Ok(true);
     }
     let taker = t
         .procs
         .values()
-        .filter(|p| live(p) && p.signals.wants(sig))
+        .filter(|p| live(p) && p.signals.borrow().wants(sig))
         .min_by_key(|p| (p.pid.0 != tgid, p.pid.0))
         .map(|p| p.pid.0);
     if let Some(tid) = taker {
@@ -480,7 +484,7 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
 /// Live processes (their tgids), for kill(-1).
 pub fn live_processes() -> alloc::vec::Vec<u32> {
     let mut v: alloc::vec::Vec<u32> =
-        table().procs.values().filter(|t| t.state != State::Zombie).map(|t| t.tgid).collect();
+        table().procs.values().filter(|t| t.state.get() != State::Zombie).map(|t| t.tgid).collect();
     v.sort_unstable();
     v.dedup();
     v
@@ -488,27 +492,27 @@ pub fn live_processes() -> alloc::vec::Vec<u32> {
 
 /// Whether task `tid` lives and belongs to process `tgid`.
 pub fn task_in(tgid: u32, tid: u32) -> bool {
-    get(tid).is_some_and(|t| t.tgid == tgid && t.state != State::Zombie)
+    get(tid).is_some_and(|t| t.tgid == tgid && t.state.get() != State::Zombie)
 }
 
 /// Whether `p`'s descriptor table is held by a task outside its process
 /// (clone(CLONE_FILES) without CLONE_THREAD), so exec must copy it.
 pub fn files_shared_outside_group(p: &Process) -> bool {
     let in_group =
-        table().procs.values().filter(|t| t.tgid == p.tgid && alloc::sync::Arc::ptr_eq(&t.fdt, &p.fdt)).count();
-    alloc::sync::Arc::strong_count(&p.fdt) > in_group
+        table().procs.values().filter(|t| t.tgid == p.tgid && alloc::sync::Arc::ptr_eq(&*t.fdt.borrow(), &*p.fdt.borrow())).count();
+    alloc::sync::Arc::strong_count(&*p.fdt.borrow()) > in_group
 }
 
 /// Whether any task of thread group `tgid` is still alive.
 fn group_alive(tgid: u32) -> bool {
-    table().procs.values().any(|t| t.tgid == tgid && t.state != State::Zombie)
+    table().procs.values().any(|t| t.tgid == tgid && t.state.get() != State::Zombie)
 }
 
 /// Whether `p` is a process its parent may reap: a zombie leader whose
 /// threads are all gone too (Linux reports a process when its last thread
 /// exits).
 pub fn reapable(p: &Process) -> bool {
-    p.is_leader() && p.state == State::Zombie && !group_alive(p.tgid)
+    p.is_leader() && p.state.get() == State::Zombie && !group_alive(p.tgid)
 }
 
 /// The process `tgid` has ended: its children go to the runner, its parent
@@ -516,11 +520,11 @@ pub fn reapable(p: &Process) -> bool {
 /// and is woken from wait4.
 fn process_ended(tgid: u32) {
     for child in children_of(tgid) {
-        child.parent = 0;
+        child.parent.set(0);
     }
     let Some(leader) = get(tgid) else { return };
-    let (parent, exit_signal) = (leader.parent, leader.exit_signal);
-    let (code, status) = match &leader.outcome {
+    let (parent, exit_signal) = (leader.parent.get(), leader.exit_signal.get());
+    let (code, status) = match &*leader.outcome.borrow() {
         Some(Outcome::Exited(c)) => (CLD_EXITED, *c as i32),
         Some(Outcome::Killed { signal, .. }) => (CLD_KILLED, *signal as i32),
         Some(Outcome::TimeLimit { .. }) => (CLD_KILLED, SIGKILL as i32),
@@ -538,7 +542,7 @@ fn process_ended(tgid: u32) {
     }
     wake_waiters(parent);
     // A tracer that is not the parent waits for its tracee's end too.
-    if let Some(tracer) = get(tgid).and_then(|l| super::ptrace::tracer_group(l)) {
+    if let Some(tracer) = get(tgid).and_then(super::ptrace::tracer_group) {
         wake_waiters(tracer);
     }
 }
@@ -548,7 +552,7 @@ pub fn wake_waiters(tgid: u32) {
     let waiters: alloc::vec::Vec<u32> = table()
         .procs
         .values()
-        .filter(|w| w.tgid == tgid && w.state == State::WaitingForChild)
+        .filter(|w| w.tgid == tgid && w.state.get() == State::WaitingForChild)
         .map(|w| w.pid.0)
         .collect();
     waiters.into_iter().for_each(wake);
@@ -564,15 +568,15 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
     others.into_iter().for_each(super::ptrace::tracer_exiting);
     let mut unwinding = alloc::vec::Vec::new();
     let mut robust = alloc::vec::Vec::new();
-    for other in table().procs.values_mut().filter(|t| t.tgid == tgid && t.pid.0 != me) {
+    for other in table().procs.values().filter(|t| t.tgid == tgid && t.pid.0 != me) {
         vfork_done(other);
-        other.outcome = Some(outcome.clone());
-        if other.state == State::Runnable && table().execing.contains(&(tgid, other.pid.0)) {
+        other.outcome.set(Some(outcome.clone()));
+        if other.state.get() == State::Runnable && table().execing.contains(&(tgid, other.pid.0)) {
             // Its exec waits in de_thread, the new image on its kernel
             // stack: it sees the outcome there and unwinds.
             continue;
         }
-        if other.on_cpu.is_some() {
+        if other.on_cpu.get().is_some() {
             // On another CPU: at EL0, or entering the kernel on its own
             // stack, waiting for the kernel lock this CPU holds. It cannot
             // be ended in its place; killed and kicked, it exits itself at
@@ -582,7 +586,7 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
             kick(other);
             continue;
         }
-        if other.state == State::Waiting || other.in_wait && other.state == State::Runnable {
+        if other.state.get() == State::Waiting || other.in_wait.get() && other.state.get() == State::Runnable {
             // Its system call holds references on its kernel stack (the
             // pipe it waits on): woken, it returns and exits on its way
             // back to EL0 (`exit_if_killed`), as a Linux thread dies of
@@ -590,12 +594,12 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
             unwinding.push(other.pid.0);
             continue;
         }
-        other.state = State::Zombie;
-        robust.push((core::mem::take(&mut other.robust_list), other.pid.0));
+        other.state.set(State::Zombie);
+        robust.push((other.robust_list.take(), other.pid.0));
         release_files(other);
         if other.pid.0 != tgid {
             // Threads are not waited for: the runner reaps them.
-            other.parent = 0;
+            other.parent.set(0);
         }
     }
     // Their robust lists, walked here in the memory they share with us
@@ -623,7 +627,7 @@ pub fn de_thread() -> Result<(), ()> {
         // (Linux's de_thread: signal_group_exit, -EAGAIN): the call
         // unwinds, dropping its new image, and the thread exits on its way
         // back to EL0.
-        p.outcome = Some(Outcome::Killed { signal: SIGKILL, reason: String::from("exec in another thread") });
+        p.outcome.set(Some(Outcome::Killed { signal: SIGKILL, reason: String::from("exec in another thread") }));
         return Err(());
     }
     let mut others: alloc::vec::Vec<u32> =
@@ -638,7 +642,7 @@ pub fn de_thread() -> Result<(), ()> {
     let unwinding: alloc::vec::Vec<u32> = others
         .iter()
         .copied()
-        .filter(|pid| get(*pid).is_some_and(|o| o.state == State::Waiting || o.in_wait && o.state == State::Runnable))
+        .filter(|pid| get(*pid).is_some_and(|o| o.state.get() == State::Waiting || o.in_wait.get() && o.state.get() == State::Runnable))
         .collect();
     // Every other thread is killed now, as Linux's zap_other_threads
     // SIGKILLs them: while this one yields below, a thread that runs (one
@@ -649,6 +653,7 @@ pub fn de_thread() -> Result<(), ()> {
         let other = get(*pid).expect("listed above");
         other
             .outcome
+            .borrow_mut()
             .get_or_insert_with(|| Outcome::Killed { signal: SIGKILL, reason: String::from("exec in another thread") });
         // Running on another CPU: it exits at its next entry, now.
         kick(other);
@@ -661,16 +666,16 @@ pub fn de_thread() -> Result<(), ()> {
     // at its next entry.
     let busy = |pid: &u32| {
         get(*pid).is_some_and(|o| {
-            o.on_cpu.is_some()
-                || o.state != State::Zombie
+            o.on_cpu.get().is_some()
+                || o.state.get() != State::Zombie
                     && (unwinding.contains(pid)
-                        || o.outcome.is_some() && matches!(o.state, State::Runnable | State::Running))
+                        || o.outcome.borrow().is_some() && matches!(o.state.get(), State::Runnable | State::Running))
         })
     };
     table().execing.push((tgid, me));
     while others.iter().any(busy) {
         yield_now();
-        if super::current().outcome.is_some() {
+        if super::current().outcome.borrow().is_some() {
             // exit_group in another thread, or the time limit, ended this
             // one meanwhile: it unwinds and exits instead.
             end_exec(tgid, me);
@@ -686,11 +691,11 @@ pub fn de_thread() -> Result<(), ()> {
         super::ptrace::tracer_exiting(*pid);
         // Its robust list, in the memory exec has not replaced yet.
         if let Some(other) = get(*pid) {
-            super::robust_list::exit_robust_list(core::mem::take(&mut other.robust_list), *pid);
+            super::robust_list::exit_robust_list(other.robust_list.take(), *pid);
         }
-        let Some(mut other) = t.procs.remove(pid) else { continue };
-        vfork_done(&mut other);
-        log::debug!("pid {} ({}) ended by the exec of thread {}", pid, other.name, me);
+        let Some(other) = t.procs.remove(pid) else { continue };
+        vfork_done(&other);
+        log::debug!("pid {} ({}) ended by the exec of thread {}", pid, other.name.borrow(), me);
         if *pid == tgid {
             leader = Some(other);
         }
@@ -698,11 +703,11 @@ pub fn de_thread() -> Result<(), ()> {
     if me != tgid {
         // The box moves between keys, the process in it does not: the
         // current pointer stays good.
-        let mut mine = t.procs.remove(&me).expect("the running thread is in the table");
-        mine.pid = super::Pid(tgid);
+        let mine = t.procs.remove(&me).expect("the running thread is in the table");
+        mine.pid.replace(super::Pid(tgid));
         if let Some(leader) = leader {
-            mine.parent = leader.parent;
-            mine.started_at = leader.started_at;
+            mine.parent.set(leader.parent.get());
+            mine.started_at.set(leader.started_at.get());
         }
         log::debug!("thread {} of pid {} takes its pid at exec", me, tgid);
         super::ptrace::tracer_renamed(me, tgid);
@@ -737,20 +742,20 @@ pub fn exit_if_killed() {
 /// are reaped by the runner, processes by their parent (or the runner).
 pub fn exit_current(outcome: Outcome) -> ! {
     let p = super::current();
-    log::info!("pid {} ({}) {}", p.pid.0, p.name, outcome);
+    log::info!("pid {} ({}) {}", p.pid.0, p.name.borrow(), outcome);
     vfork_done(p);
     super::ptrace::tracer_exiting(p.pid.0);
     let leader = p.is_leader();
-    p.outcome = Some(outcome);
-    p.state = State::Zombie;
+    p.outcome.set(Some(outcome));
+    p.state.set(State::Zombie);
     // Linux's futex_exit_release, before the thread ID is cleared.
-    super::robust_list::exit_robust_list(core::mem::take(&mut p.robust_list), p.pid.0);
+    super::robust_list::exit_robust_list(p.robust_list.take(), p.pid.0);
     // set_tid_address / CLONE_CHILD_CLEARTID: clear the thread ID and wake
     // whoever waits on it (pthread_join).
     // The wake is a shared one, as Linux's mm_release makes it: a thread
     // ID in shared memory wakes a waiter in another process.
-    if p.clear_child_tid != 0 {
-        let addr = crate::mm::uaccess::UserAddr::new(p.clear_child_tid);
+    if p.clear_child_tid.get() != 0 {
+        let addr = crate::mm::uaccess::UserAddr::new(p.clear_child_tid.get());
         if crate::mm::uaccess::write_user(addr, &0u32).is_ok() {
             if let Ok(key) = super::futex_key::futex_key(p, addr, true) {
                 futex_wake(&key, 1);
@@ -760,7 +765,7 @@ pub fn exit_current(outcome: Outcome) -> ! {
     release_files(p);
     let tgid = p.tgid;
     if !leader {
-        p.parent = 0;
+        p.parent.set(0);
     }
     if !group_alive(tgid) {
         process_ended(tgid);
@@ -773,13 +778,13 @@ pub fn exit_current(outcome: Outcome) -> ! {
 /// Linux's exit_files: an exiting task lets go of its descriptor table at
 /// once, not when it is reaped, and the last task to let go closes the
 /// files (a pipe's reader then sees end-of-file, its writer EPIPE).
-fn release_files(p: &mut Process) {
-    if alloc::sync::Arc::strong_count(&p.fdt) == 1 {
+fn release_files(p: &Process) {
+    if alloc::sync::Arc::strong_count(&*p.fdt.borrow()) == 1 {
         // The files close once the table's lock is let go.
-        let old = core::mem::take(&mut *p.files());
+        let old = core::mem::take(&mut **p.files());
         drop(old);
     } else {
-        p.fdt = super::new_files(crate::fs::fd_table::FdTable::new());
+        p.fdt.set(super::new_files(crate::fs::fd_table::FdTable::new()));
     }
 }
 
@@ -787,11 +792,11 @@ fn release_files(p: &mut Process) {
 pub fn futex_wake(key: &super::futex_key::FutexKey, n: u32) -> u32 {
     let waiters: alloc::vec::Vec<u32> = table()
         .procs
-        .values_mut()
-        .filter(|w| w.state == State::WaitingForFutex && w.futex_key.as_ref() == Some(key))
+        .values()
+        .filter(|w| w.state.get() == State::WaitingForFutex && w.futex_key.borrow().as_ref() == Some(key))
         .take(n as usize)
         .map(|w| {
-            w.futex_key = None;
+            w.futex_key.set(None);
             w.pid.0
         })
         .collect();
@@ -815,7 +820,7 @@ pub fn long_work_must_stop() -> bool {
         return false;
     }
     let p = super::current();
-    timer::ticks() >= table().deadline || p.signals.pending().contains(SIGKILL) || p.outcome.is_some()
+    timer::ticks() >= table().deadline || p.signals.borrow().pending().contains(SIGKILL) || p.outcome.borrow().is_some()
 }
 
 /// Linux's cond_resched(): gives the CPU to the others once the running
@@ -835,7 +840,7 @@ pub fn on_timer_interrupt() {
     let t = table();
     let now = timer::ticks();
     if now >= t.deadline {
-        let limit_ms = timer::ticks_to_ns(t.deadline - super::current().started_at) / 1_000_000;
+        let limit_ms = timer::ticks_to_ns(t.deadline - super::current().started_at.get()) / 1_000_000;
         exit_current(Outcome::TimeLimit { limit_ms });
     }
     let cpu = this_cpu_index();
@@ -852,19 +857,19 @@ pub fn on_timer_interrupt() {
 /// it again at its next entry).
 fn resume(pid: u32, slice_end: u64) {
     let Some(p) = get(pid) else { return };
-    if p.state != State::Runnable || p.on_cpu.is_some() {
+    if p.state.get() != State::Runnable || p.on_cpu.get().is_some() {
         return;
     }
     let cpu = this_cpu_index();
-    p.state = State::Running;
-    p.on_cpu = Some(cpu);
+    p.state.set(State::Running);
+    p.on_cpu.set(Some(cpu));
     crate::fault_cost::first_el0_entry();
     p.mm.read().activate();
-    p.fp.restore();
+    p.fp.borrow().restore();
     p.mte.install();
-    crate::arch::aarch64::debug::set_user_step(p.ptrace.single_step);
+    crate::arch::aarch64::debug::set_user_step(p.ptrace.borrow().single_step);
     // The thread pointer (glibc's TLS base) is part of the EL0 state too.
-    TPIDR_EL0.set(p.tls);
+    TPIDR_EL0.set(p.tls.get());
     // The vDSO's data page is refreshed every time a task gets the CPU.
     crate::vdso::tick();
     table().slice_end[cpu] = slice_end;
@@ -883,7 +888,7 @@ fn resume(pid: u32, slice_end: u64) {
     // resumed before its context is saved (xv6's argument for holding
     // ptable.lock across swtch). The box is still in the table (a task on
     // a CPU is never freed), maybe under another pid (de_thread).
-    p.on_cpu = None;
+    p.on_cpu.set(None);
     crate::arch::aarch64::exception::clear_frame();
     timer::disarm();
     // No user tables while the runner runs: what it reaps may free them.
@@ -910,7 +915,7 @@ fn wake_due_sleepers(cpu: usize, now: u64) {
         wake(pid);
     }
     let next =
-        table().procs.values().filter(|p| p.timer_cpu == cpu).filter_map(|p| timed_wait_end(p)).min();
+        table().procs.values().filter(|p| p.timer_cpu.get() == cpu).filter_map(|p| timed_wait_end(p)).min();
     SLEEPERS_DUE[cpu].store(next.unwrap_or(u64::MAX), Ordering::Relaxed);
 }
 
@@ -925,7 +930,7 @@ fn pick(cpu: usize) -> Option<u32> {
         let runnable_here = |pid: &u32| {
             *pid == kicked_for
                 && t.procs.get(pid).is_some_and(|p| {
-                    p.state == State::Runnable && p.on_cpu.is_none() && p.affinity.contains(cpu)
+                    p.state.get() == State::Runnable && p.on_cpu.get().is_none() && p.affinity.get().contains(cpu)
                 })
         };
         if let Some(i) = t.queue.iter().position(runnable_here) {
@@ -936,8 +941,8 @@ fn pick(cpu: usize) -> Option<u32> {
     let mut i = 0;
     while let Some(&pid) = t.queue.get(i) {
         match t.procs.get(&pid) {
-            Some(p) if p.state == State::Runnable => {
-                if p.on_cpu.is_none() && p.affinity.contains(cpu) {
+            Some(p) if p.state.get() == State::Runnable => {
+                if p.on_cpu.get().is_none() && p.affinity.get().contains(cpu) {
                     t.queue.remove(i);
                     return Some(pid);
                 }
@@ -1037,12 +1042,12 @@ pub fn secondary_loop() -> ! {
 /// Runs `root` and everything it starts until all of them are gone or the
 /// time limit passes; returns how `root` ended. CPU 0 runs tasks here while
 /// the other CPUs run them in `secondary_loop`.
-pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
+pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
     kernel_lock::lock();
     let start = timer::ticks();
     let mut deadline = start + timer::ns_to_ticks(time_limit_ns);
     let root_pid = root.pid.0;
-    root.started_at = start;
+    root.started_at.set(start);
     table().deadline = deadline;
     admit(root);
     let mut report = Report {
@@ -1061,7 +1066,7 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
         let orphans: alloc::vec::Vec<u32> = if ZOMBIES_TO_REAP.swap(false, Ordering::Relaxed) {
             t.procs
                 .values()
-                .filter(|p| p.state == State::Zombie && (p.parent == 0 || !t.procs.contains_key(&p.parent)))
+                .filter(|p| p.state.get() == State::Zombie && (p.parent.get() == 0 || !t.procs.contains_key(&p.parent.get())))
                 .filter(|p| !p.is_leader() || reapable(p))
                 .map(|p| p.pid.0)
                 .collect()
@@ -1071,7 +1076,7 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
         for pid in orphans {
             if let Some(p) = reap(pid) {
                 if pid == root_pid {
-                    report.outcome = p.outcome.clone().unwrap_or(report.outcome);
+                    report.outcome = p.outcome.borrow().clone().unwrap_or(report.outcome);
                     report.faults = p.faults.clone();
                     report.peak_frames = p.mm.read().owned_frames().1;
                     report.elapsed_ns = timer::ticks_to_ns(timer::ticks() - start);
@@ -1101,25 +1106,25 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
             let waiting: alloc::vec::Vec<u32> = t
                 .procs
                 .values()
-                .filter(|p| p.state == State::Waiting || p.in_wait && p.state == State::Runnable)
+                .filter(|p| p.state.get() == State::Waiting || p.in_wait.get() && p.state.get() == State::Runnable)
                 .map(|p| p.pid.0)
                 .collect();
             for pid in waiting {
                 if let Some(p) = get(pid) {
-                    p.outcome = Some(Outcome::TimeLimit { limit_ms });
+                    p.outcome.set(Some(Outcome::TimeLimit { limit_ms }));
                 }
                 wake(pid);
             }
-            for p in t.procs.values_mut().filter(|p| p.on_cpu.is_some() && p.state != State::Zombie) {
-                p.outcome.get_or_insert(Outcome::TimeLimit { limit_ms });
+            for p in t.procs.values().filter(|p| p.on_cpu.get().is_some() && p.state.get() != State::Zombie) {
+                p.outcome.borrow_mut().get_or_insert(Outcome::TimeLimit { limit_ms });
                 kick(p);
             }
             let unwinding =
-                t.procs.values().any(|p| p.on_cpu.is_some() || p.state == State::Runnable && p.outcome.is_some());
+                t.procs.values().any(|p| p.on_cpu.get().is_some() || p.state.get() == State::Runnable && p.outcome.borrow().is_some());
             if !unwinding {
                 // Time is up for the whole run: everything left is killed.
                 for (pid, p) in core::mem::take(&mut t.procs) {
-                    log::info!("pid {} ({}) stopped by the {} ms time limit ({:?})", pid, p.name, limit_ms, p.state);
+                    log::info!("pid {} ({}) stopped by the {} ms time limit ({:?})", pid, p.name.borrow(), limit_ms, p.state.get());
                     if pid == root_pid {
                         report.outcome = Outcome::TimeLimit { limit_ms };
                         report.faults = p.faults.clone();
@@ -1142,12 +1147,12 @@ pub fn run(mut root: Box<Process>, time_limit_ns: u64) -> Report {
         // (and, with other CPUs running tasks, a tick: what they do may
         // end the run or give this CPU a task).
         let t = table();
-        let next = t.procs.values().filter_map(|p| p.wake_at).min().unwrap_or(deadline).min(deadline);
+        let next = t.procs.values().filter_map(|p| p.wake_at.get()).min().unwrap_or(deadline).min(deadline);
         let stuck = |p: &Process| {
-            matches!(p.state, State::Zombie | State::WaitingForChild | State::WaitingForVfork | State::Traced)
-                || (matches!(p.state, State::WaitingForFutex | State::Waiting) && p.wake_at.is_none())
+            matches!(p.state.get(), State::Zombie | State::WaitingForChild | State::WaitingForVfork | State::Traced)
+                || (matches!(p.state.get(), State::WaitingForFutex | State::Waiting) && p.wake_at.get().is_none())
         };
-        if t.procs.values().all(|p| stuck(p) && p.on_cpu.is_none()) && next == deadline {
+        if t.procs.values().all(|p| stuck(p) && p.on_cpu.get().is_none()) && next == deadline {
             // Everyone waits for something no one left can do: end
             // the run now rather than at the time limit.
             log::warn!("deadlock: every process waits for a child, a futex or a wait queue; ending the run");

@@ -76,14 +76,14 @@ impl Default for WaitQueue {
 /// whatever locks it takes itself; it must not block.
 pub fn wait_until(queues: &[&WaitQueue], deadline: Option<u64>, mut ready: impl FnMut() -> bool) -> WaitEnd {
     let me = current().pid.0;
-    current().in_wait = true;
+    current().in_wait.set(true);
     let leave = |end| {
         queues.iter().for_each(|q| q.remove(me));
-        current().in_wait = false;
+        current().in_wait.set(false);
         end
     };
     loop {
-        if current().outcome.is_some() {
+        if current().outcome.borrow().is_some() {
             // The process ended while we slept (exit_group, the time
             // limit): return, and exit on the way back to EL0.
             return leave(WaitEnd::Interrupted);
@@ -99,18 +99,18 @@ pub fn wait_until(queues: &[&WaitQueue], deadline: Option<u64>, mut ready: impl 
         // sig_ignored spares ptraced tasks), and any of them pending makes
         // signal_pending() true: the wait ends so that it can stop for its
         // tracer (pipe_read's -ERESTARTSYS, restarted after PTRACE_CONT).
-        if p.signals.interrupts_wait() || (p.ptrace.tracer.is_some() && p.signals.any_deliverable()) {
+        if p.signals.borrow().interrupts_wait() || (p.ptrace.borrow().tracer.is_some() && p.signals.borrow().any_deliverable()) {
             return leave(WaitEnd::Interrupted);
         }
         if deadline.is_some_and(|d| timer::ticks() >= d) {
             return leave(WaitEnd::TimedOut);
         }
-        p.wake_at = deadline;
+        p.wake_at.set(deadline);
         super::block(State::Waiting);
         // Woken by a queue, a signal (signal_task) or the deadline: the
         // checks above say which, in Linux's order (condition first).
         let p = current();
-        p.wake_at = None;
-        p.interrupted = false;
+        p.wake_at.set(None);
+        p.interrupted.set(false);
     }
 }

@@ -30,8 +30,8 @@ use crate::mm::uaccess::{copy_from_user, copy_to_user, UserAddr};
 use crate::process::{self, outcome::Outcome, Process};
 
 /// Why the process ended, for the runner's report.
-fn describe(p: &mut Process, info: &SigInfo) -> String {
-    if let Some(report) = p.pending_fault.report.take() {
+fn describe(p: &Process, info: &SigInfo) -> String {
+    if let Some(report) = p.pending_fault.borrow_mut().report.take() {
         return report;
     }
     match info.fields {
@@ -61,14 +61,14 @@ pub fn user_info(info: &SigInfo, expose_tagbits: bool) -> Info {
 /// sigaltstack's view for the syscall: (sp, flags, size), the flags being
 /// Linux's sas_ss_flags(sp) with the SS_AUTODISARM bit as set.
 pub fn altstack_view(p: &Process, sp: u64) -> (u64, u32, u64) {
-    let alt = p.signals.alt_stack();
+    let alt = p.signals.borrow().alt_stack();
     (alt.sp, alt.state(sp) | (alt.flags & SS_AUTODISARM), alt.size)
 }
 
 /// Pushes the frame for `info` and enters `action`'s handler; `saved` is
 /// the mask the frame restores.
 fn push_frame(
-    p: &mut Process,
+    p: &Process,
     regs: &mut TrapFrame,
     info: &SigInfo,
     action: &Action,
@@ -80,7 +80,7 @@ fn push_frame(
     // __kernel_rt_sigreturn (Linux's setup_return).
     let restorer =
         if action.flags & SA_RESTORER as u64 != 0 { action.restorer } else { crate::vdso::sigreturn(&p.mm.read()) };
-    let alt = p.signals.alt_stack();
+    let alt = p.signals.borrow().alt_stack();
     let mut sp = regs.sp_el0;
     // Linux's sigsp: the alternate stack, unless disabled or already in use.
     if action.flags & SA_ONSTACK as u64 != 0 && alt.state(sp) == 0 {
@@ -88,7 +88,7 @@ fn push_frame(
     }
     let record = (sp.wrapping_sub(16)) & !15;
     let frame_addr = (record.wrapping_sub(FRAME_SIZE as u64)) & !15;
-    p.fp.save();
+    p.fp.borrow_mut().save();
     let setup = Setup {
         info: user_info(info, action.flags & SA_EXPOSE_TAGBITS as u64 != 0),
         saved_mask: saved.0,
@@ -98,7 +98,7 @@ fn push_frame(
         // uc_mcontext.fault_address: the untagged address of an abort, 0
         // otherwise (SA_EXPOSE_TAGBITS only concerns si_addr).
         fault_address: fault.map_or(0, |f| f.address),
-        fp: &p.fp,
+        fp: &p.fp.borrow(),
     };
     let bytes = signal_frame::build(regs, &setup);
     copy_to_user(UserAddr::new(frame_addr), &bytes).map_err(|_| ())?;
@@ -110,7 +110,7 @@ fn push_frame(
     // Linux's signal_delivered: an SS_AUTODISARM stack is given up while
     // the handler runs (rt_sigreturn puts uc_stack back).
     if alt.flags & SS_AUTODISARM != 0 {
-        p.signals.altstack = Some(AltStack::DISABLED);
+        p.signals.borrow_mut().altstack = Some(AltStack::DISABLED);
     }
     Ok(())
 }
@@ -136,7 +136,7 @@ fn cut_short_by_handler(regs: &mut TrapFrame, kind: RestartKind, action: &Action
 /// let a tracer change it), for the exit work that follows: the caller
 /// does not look it up again.
 #[inline]
-pub fn on_return_to_user(regs: &mut TrapFrame) -> &'static mut Process {
+pub fn on_return_to_user(regs: &mut TrapFrame) -> &'static Process {
     let p = process::current();
     if nothing_pending(p) {
         return p;
@@ -157,11 +157,15 @@ pub fn on_return_to_user(regs: &mut TrapFrame) -> &'static mut Process {
 /// this is false.
 #[inline(always)]
 pub fn nothing_pending(p: &Process) -> bool {
-    p.outcome.is_none()
-        && !p.mte_async_fault
-        && p.signals.restart.is_none()
-        && p.signals.saved_mask.is_none()
-        && !p.signals.any_deliverable()
+    // One borrow of the signal state for its three looks: each borrow
+    // checks the big lock and the flag (sync/kernel_locked.rs), on every
+    // return to EL0.
+    let signals = p.signals.borrow();
+    p.outcome.borrow().is_none()
+        && !p.mte_async_fault.get()
+        && signals.restart.is_none()
+        && signals.saved_mask.is_none()
+        && !signals.any_deliverable()
 }
 
 /// `on_return_to_user` when there is something to do.
@@ -169,16 +173,16 @@ pub fn nothing_pending(p: &Process) -> bool {
 fn deliver_pending(regs: &mut TrapFrame) {
     process::exit_if_killed();
     let p = process::current();
-    let mut restart = p.signals.restart.take();
-    if core::mem::take(&mut p.mte_async_fault) {
+    let mut restart = p.signals.borrow_mut().restart.take();
+    if p.mte_async_fault.take() {
         let code = linux_raw_sys::general::SEGV_MTEAERR as i32;
         // A standard signal is never refused (only real-time ones queue).
-        let traced = p.ptrace.tracer.is_some();
-        let _ = p.signals.send(SigInfo { signo: SIGSEGV, code, fields: SigFields::Fault { addr: 0 } }, traced);
+        let traced = p.ptrace.borrow().tracer.is_some();
+        let _ = p.signals.borrow_mut().send(SigInfo { signo: SIGSEGV, code, fields: SigFields::Fault { addr: 0 } }, traced);
     }
     // The details of the fault just taken belong to its own signal.
-    if let Some(details) = p.pending_fault.take_details() {
-        p.signals.attach_fault(details);
+    if let Some(details) = p.pending_fault.borrow_mut().take_details() {
+        p.signals.borrow_mut().attach_fault(details);
     }
     if let Some((_, orig_x0)) = restart {
         regs.x[0] = orig_x0;
@@ -193,8 +197,9 @@ fn deliver_pending(regs: &mut TrapFrame) {
                 }
                 // Linux's restore_saved_sigmask: the mask rt_sigsuspend,
                 // ppoll or pselect6 replaced comes back when no handler ran.
-                if let Some(mask) = p.signals.saved_mask.take() {
-                    p.signals.blocked = mask;
+                let saved = p.signals.borrow_mut().saved_mask.take();
+                if let Some(mask) = saved {
+                    p.signals.borrow_mut().blocked = mask;
                 }
                 return;
             }
@@ -206,28 +211,28 @@ fn deliver_pending(regs: &mut TrapFrame) {
                 if let Some((kind, _)) = restart.take() {
                     cut_short_by_handler(regs, kind, &action);
                 }
-                let saved = p.signals.handler_entered(info.signo, &action);
+                let saved = p.signals.borrow_mut().handler_entered(info.signo, &action);
                 // After rt_sigsuspend, ppoll or pselect6 the frame restores the
                 // mask they replaced (Linux's sigmask_to_save).
-                let suspended = p.signals.saved_mask.take();
+                let suspended = p.signals.borrow_mut().saved_mask.take();
                 if push_frame(p, regs, &info, &action, suspended.unwrap_or(saved), fault).is_ok() {
-                    p.pending_fault.report = None;
+                    p.pending_fault.borrow_mut().report = None;
                     crate::process::ptrace::handler_entered(p, regs);
                     return;
                 }
                 // No room for the frame: SIGSEGV (Linux's force_sigsegv). If
                 // the frame was for SIGSEGV itself, with the default action,
                 // so a broken SIGSEGV handler cannot loop.
-                p.signals.blocked = saved;
-                p.signals.saved_mask = suspended;
-                p.pending_fault.report =
+                p.signals.borrow_mut().blocked = saved;
+                p.signals.borrow_mut().saved_mask = suspended;
+                p.pending_fault.borrow_mut().report =
                     Some(format!("could not push a frame for signal {} at sp {:#x}", info.signo, regs.sp_el0));
                 // Sent by the kernel itself: si_code SI_KERNEL (force_sig).
                 let segv = SigInfo { signo: SIGSEGV, code: SI_KERNEL, fields: SigFields::Sender { pid: 0 } };
                 if info.signo == SIGSEGV {
-                    p.signals.force_default(segv);
+                    p.signals.borrow_mut().force_default(segv);
                 } else {
-                    p.signals.force(segv);
+                    p.signals.borrow_mut().force(segv);
                 }
             }
         }
@@ -237,10 +242,10 @@ fn deliver_pending(regs: &mut TrapFrame) {
 /// Linux's restore_sigframe and restore_altstack for the frame at `sp`.
 /// The mask and the registers are taken from the frame before its records
 /// are checked, as Linux does: a refused frame leaves them so.
-fn restore_sigframe(p: &mut Process, regs: &mut TrapFrame, sp: u64) -> Result<(), BadFrame> {
+fn restore_sigframe(p: &Process, regs: &mut TrapFrame, sp: u64) -> Result<(), BadFrame> {
     let mut bytes = alloc::vec![0u8; FRAME_SIZE];
     copy_from_user(&mut bytes, UserAddr::new(sp)).map_err(|_| BadFrame::Invalid)?;
-    p.signals.blocked = SigSet(signal_frame::sigmask(&bytes)).blockable();
+    p.signals.borrow_mut().blocked = SigSet(signal_frame::sigmask(&bytes)).blockable();
     signal_frame::restore_regs(&bytes, regs)?;
     let records = loop {
         match signal_frame::parse_user_sigframe(&bytes, sp) {
@@ -258,8 +263,8 @@ fn restore_sigframe(p: &mut Process, regs: &mut TrapFrame, sp: u64) -> Result<()
             Ok(records) => break records,
         }
     };
-    signal_frame::restore_fpsimd(&bytes, records.fpsimd, &mut p.fp)?;
-    p.fp.restore();
+    signal_frame::restore_fpsimd(&bytes, records.fpsimd, &mut p.fp.borrow_mut())?;
+    p.fp.borrow().restore();
     // Linux's restore_altstack: uc_stack becomes the alternate stack again
     // (how SS_AUTODISARM re-arms), as sigaltstack() from the restored sp
     // would set it; only a fault reading it is an error.
@@ -281,9 +286,9 @@ pub enum AltStackError {
 
 /// Linux's do_sigaltstack, setting: `new` as the caller gave it, `sp` its
 /// stack pointer.
-pub fn set_altstack(p: &mut Process, new: AltStack, sp: u64) -> Result<(), AltStackError> {
+pub fn set_altstack(p: &Process, new: AltStack, sp: u64) -> Result<(), AltStackError> {
     use linux_raw_sys::general::{MINSIGSTKSZ, SS_DISABLE, SS_ONSTACK};
-    let current = p.signals.alt_stack();
+    let current = p.signals.borrow().alt_stack();
     if current.contains(sp) {
         return Err(AltStackError::InUse);
     }
@@ -301,17 +306,17 @@ pub fn set_altstack(p: &mut Process, new: AltStack, sp: u64) -> Result<(), AltSt
     } else {
         new
     };
-    p.signals.altstack = Some(stack);
+    p.signals.borrow_mut().altstack = Some(stack);
     Ok(())
 }
 
 /// Linux's arm64_notify_segfault: SIGSEGV at `addr`, SEGV_ACCERR if some
 /// mapping ends above it (find_vma finds one), SEGV_MAPERR if none does;
 /// no ESR for the frame (fault_code 0).
-fn notify_segfault(p: &mut Process, addr: u64) {
+fn notify_segfault(p: &Process, addr: u64) {
     let va = UserAddr::new(addr).untagged(TagRule::AddressSpace);
     let code = if p.mm.read().areas().iter().any(|a| a.end > va) { SEGV_ACCERR } else { SEGV_MAPERR };
-    p.signals.force(SigInfo { signo: SIGSEGV, code: code as i32, fields: SigFields::Fault { addr } });
+    p.signals.borrow_mut().force(SigInfo { signo: SIGSEGV, code: code as i32, fields: SigFields::Fault { addr } });
 }
 
 /// rt_sigreturn: restores what the frame at sp holds. Returns the restored
@@ -321,14 +326,14 @@ pub fn sigreturn(regs: &mut TrapFrame) -> u64 {
     let p = process::current();
     // A restart_syscall after a handler returns EINTR (Linux sets
     // restart_block.fn = do_no_restart_syscall).
-    p.signals.restart_block = None;
+    p.signals.borrow_mut().restart_block = None;
     let sp = regs.sp_el0;
     // The frame was pushed 16-byte aligned, so sp must be.
     let restored = if sp.is_multiple_of(16) { restore_sigframe(p, regs, sp) } else { Err(BadFrame::Invalid) };
     if restored.is_err() {
         // At the sp as it now is: the frame's own once its registers were
         // taken (Linux passes regs->sp after restore_sigframe).
-        p.pending_fault.report = Some(format!("rt_sigreturn with a bad frame at sp {:#x}", sp));
+        p.pending_fault.borrow_mut().report = Some(format!("rt_sigreturn with a bad frame at sp {:#x}", sp));
         notify_segfault(p, regs.sp_el0);
         return 0;
     }

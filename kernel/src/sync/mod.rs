@@ -5,22 +5,37 @@
 //! - [`IrqSpinLock`]: masks interrupts while held, for those it does.
 //! - [`RwLock`]: shared readers or one writer (the address space's lock,
 //!   mm/mmap_lock.rs).
+//! - [`KernelLocked`]: a task's state that other CPUs change under the big
+//!   kernel lock, borrowed with a checked flag (process/lifecycle.rs).
+//! - [`TaskOwned`]: a task's state that only the task writes and its fault
+//!   path reads without the big lock.
 //!
 //! docs/smp.md ("Locks") lists every lock with what it protects.
 
 pub mod held_locks;
 mod irq_spin_lock;
+// The task cells (process/lifecycle.rs: `Process`): their `UnsafeCell`,
+// `Sync` and guards are the `unsafe` here, each with its SAFETY argument.
+#[allow(unsafe_code)]
+pub mod kernel_locked;
 pub mod lock_order;
 // A lock primitive, as the spin crate's it replaces: its `UnsafeCell` and
 // `Sync` are the only `unsafe` here, each with its SAFETY argument.
 #[allow(unsafe_code)]
 pub mod rw_lock;
 mod spin_lock;
+#[allow(unsafe_code)]
+mod task_owned;
 
 pub use irq_spin_lock::IrqSpinLock;
+// For process/lifecycle.rs, which the host tests do not build.
+#[cfg(target_os = "none")]
+pub use kernel_locked::KernelLocked;
 pub use lock_order::Rank;
 pub use rw_lock::RwLock;
 pub use spin_lock::SpinLock;
+#[cfg(target_os = "none")]
+pub use task_owned::TaskOwned;
 // For the kernel's callers that name a guard (process/lifecycle.rs: the
 // descriptor table's), which the host tests do not build.
 #[cfg(target_os = "none")]

@@ -15,7 +15,7 @@ use crate::process::{self, Process};
 
 /// The RLIMIT_NOFILE soft limit: no descriptor may reach it.
 pub fn fd_limit(p: &Process) -> usize {
-    usize::try_from(p.limits[RLIMIT_NOFILE as usize].rlim_cur).unwrap_or(usize::MAX).min(1 << 20)
+    usize::try_from(p.limits.get()[RLIMIT_NOFILE as usize].rlim_cur).unwrap_or(usize::MAX).min(1 << 20)
 }
 
 pub fn close(fd: i32) -> SysResult {
@@ -40,12 +40,12 @@ pub fn close_range(first: u32, last: u32, flags: u32) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let p = process::current();
-    if flags & CLOSE_RANGE_UNSHARE != 0 && alloc::sync::Arc::strong_count(&p.fdt) > 1 {
+    if flags & CLOSE_RANGE_UNSHARE != 0 && alloc::sync::Arc::strong_count(&*p.fdt.borrow()) > 1 {
         if !crate::mm::heap::can_spare(p.files().heap_bytes()) {
             return Err(Errno::ENOMEM);
         }
         let copy = p.files().try_clone()?;
-        p.fdt = process::new_files(copy);
+        p.fdt.set(process::new_files(copy));
     }
     p.files().close_range(first as usize, last as usize, flags & CLOSE_RANGE_CLOEXEC != 0);
     Ok(0)

@@ -75,25 +75,25 @@ fn wait(uaddr: UserAddr, op: u32, val: u32, deadline: Option<u64>) -> SysResult 
             return Err(Errno::EAGAIN);
         }
         let p = process::current();
-        p.wake_at = deadline;
-        p.futex_key = Some(key.clone());
+        p.wake_at.set(deadline);
+        p.futex_key.set(Some(key.clone()));
         process::block(State::WaitingForFutex);
         let p = process::current();
         if p.futex_key.take().is_none() {
             // futex_wake took it: woken, whatever else happened.
             return Ok(0);
         }
-        if core::mem::take(&mut p.interrupted) {
+        if p.interrupted.take() {
             // Linux's futex_wait: without a timeout ERESTARTSYS (restarted
             // after an SA_RESTART handler); with one ERESTART_RESTARTBLOCK:
             // EINTR after any handler, and a wait no handler saw goes on
             // through restart_syscall (futex_wait_restart) with the same
             // deadline, so interruptions cannot put the timeout off.
             let Some(deadline) = deadline else { return Err(Errno::ERESTARTSYS) };
-            p.signals.restart_block = Some(RestartBlock::Futex { uaddr: uaddr.raw_with_tag(), op, val, deadline });
+            p.signals.borrow_mut().restart_block = Some(RestartBlock::Futex { uaddr: uaddr.raw_with_tag(), op, val, deadline });
             return Err(Errno::ERESTART_RESTARTBLOCK);
         }
-        if p.outcome.is_some() {
+        if p.outcome.borrow().is_some() {
             // Killed while asleep (another thread's exec, exit_group):
             // it exits on its way back to EL0 (Linux: a fatal signal is
             // pending, so no retry).
@@ -111,6 +111,6 @@ fn wait(uaddr: UserAddr, op: u32, val: u32, deadline: Option<u64>) -> SysResult 
 /// first): a later restart_syscall returns EINTR, unless this wait is cut
 /// short again and leaves a new one.
 pub fn wait_restart(uaddr: u64, op: u32, val: u32, deadline: u64) -> SysResult {
-    process::current().signals.restart_block = None;
+    process::current().signals.borrow_mut().restart_block = None;
     wait(UserAddr::new(uaddr), op, val, Some(deadline))
 }

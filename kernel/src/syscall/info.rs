@@ -88,10 +88,10 @@ pub fn prlimit64(pid: i32, resource: u32, new: UserAddr, old: UserAddr) -> SysRe
         // root here, so it is allowed, as on Linux for root.
     }
     if !old.is_null() {
-        write_user(old, &p.limits[index])?;
+        write_user(old, &p.limits.get()[index])?;
     }
     if let Some(r) = replacement {
-        p.limits[index] = r;
+        p.limits.borrow_mut()[index] = r;
     }
     Ok(0)
 }
@@ -133,7 +133,7 @@ pub fn getrandom(buf: UserAddr, len: usize, flags: u32) -> SysResult {
 /// waits for the task (the copy stops so that it is delivered), or the
 /// task must stop anyway (SIGKILL, the run's time limit).
 fn signal_pending() -> bool {
-    process::long_work_must_stop() || process::current().signals.any_deliverable()
+    process::long_work_must_stop() || process::current().signals.borrow().any_deliverable()
 }
 
 /// set_robust_list(head, len) (Linux's sys_set_robust_list): `len` must
@@ -143,7 +143,7 @@ pub fn set_robust_list(head: u64, len: usize) -> SysResult {
     if len != crate::process::robust_list::HEAD_SIZE {
         return Err(Errno::EINVAL);
     }
-    process::current().robust_list = head;
+    process::current().robust_list.set(head);
     Ok(0)
 }
 
@@ -152,8 +152,8 @@ pub fn set_robust_list(head: u64, len: usize) -> SysResult {
 /// no such task.
 pub fn get_robust_list(pid: i32, head_out: UserAddr, len_out: UserAddr) -> SysResult {
     let head = match pid {
-        0 => process::current().robust_list,
-        _ => u32::try_from(pid).ok().and_then(process::get).ok_or(Errno::ESRCH)?.robust_list,
+        0 => process::current().robust_list.get(),
+        _ => u32::try_from(pid).ok().and_then(process::get).ok_or(Errno::ESRCH)?.robust_list.get(),
     };
     write_user(len_out, &(crate::process::robust_list::HEAD_SIZE as u64))?;
     write_user(head_out, &head)?;
@@ -163,6 +163,6 @@ pub fn get_robust_list(pid: i32, head_out: UserAddr, len_out: UserAddr) -> SysRe
 /// Records where to clear the thread ID at exit; returns the caller's TID.
 pub fn set_tid_address(addr: u64) -> SysResult {
     let p = process::current();
-    p.clear_child_tid = addr;
+    p.clear_child_tid.set(addr);
     Ok(p.pid.0 as u64)
 }

@@ -75,7 +75,13 @@ mod dispatch {
             Err(Errno::ERESTART_RESTARTBLOCK) => Some(RestartKind::RestartBlock),
             _ => None,
         };
-        process::current().signals.restart = restart.map(|kind| (kind, a[0]));
+        // Only when there is one: the last return to EL0 took the one
+        // before (signal/deliver.rs: `deliver_pending`), so it is None
+        // here, and a borrow of the signal state costs every call a check
+        // of the big lock and of its flag (sync/kernel_locked.rs).
+        if let Some(kind) = restart {
+            process::current().signals.borrow_mut().restart = Some((kind, a[0]));
+        }
         frame.x[0] = match result {
             Ok(value) => value,
             Err(e) => e.to_return_value(),
@@ -134,7 +140,7 @@ mod dispatch {
             nr::__NR_waitid => proc::waitid(a[0] as u32, a[1] as i32, user(2), a[3] as u32),
             nr::__NR_getpid => Ok(process::current().tgid as u64),
             nr::__NR_gettid => Ok(process::current().pid.0 as u64),
-            nr::__NR_getppid => Ok(process::current().parent as u64),
+            nr::__NR_getppid => Ok(process::current().parent.get() as u64),
             nr::__NR_getuid | nr::__NR_geteuid | nr::__NR_getgid | nr::__NR_getegid => Ok(0),
             nr::__NR_set_tid_address => info::set_tid_address(a[0]),
             nr::__NR_set_robust_list => info::set_robust_list(a[0], a[1] as usize),
@@ -193,11 +199,11 @@ mod dispatch {
             log::info!(
                 "pid {} ({}): unknown system call {} -> ENOSYS (logged once per number)",
                 p.pid.0,
-                p.name,
+                p.name.borrow(),
                 number
             );
         } else {
-            log::debug!("pid {} ({}): unknown system call {} -> ENOSYS", p.pid.0, p.name, number);
+            log::debug!("pid {} ({}): unknown system call {} -> ENOSYS", p.pid.0, p.name.borrow(), number);
         }
         Err(Errno::ENOSYS)
     }

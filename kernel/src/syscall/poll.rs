@@ -98,7 +98,7 @@ fn deadline_of(ts: UserAddr) -> Result<Option<(u64, bool)>, Errno> {
 
 /// Linux's set_user_sigmask: the mask for the wait, the old one kept to
 /// restore. EINVAL unless the size is 8 (sizeof(sigset_t) in the kernel).
-fn set_wait_mask(p: &mut Process, mask: UserAddr, size: u64) -> Result<(), Errno> {
+fn set_wait_mask(p: &Process, mask: UserAddr, size: u64) -> Result<(), Errno> {
     if mask.is_null() {
         return Ok(());
     }
@@ -106,8 +106,10 @@ fn set_wait_mask(p: &mut Process, mask: UserAddr, size: u64) -> Result<(), Errno
         return Err(Errno::EINVAL);
     }
     let new: u64 = read_user(mask)?;
-    p.signals.saved_mask = Some(p.signals.blocked);
-    p.signals.blocked = SigSet(new).blockable();
+    let mut signals = p.signals.borrow_mut();
+    signals.saved_mask = Some(signals.blocked);
+    drop(signals);
+    p.signals.borrow_mut().blocked = SigSet(new).blockable();
     Ok(())
 }
 
@@ -119,8 +121,9 @@ fn finish(ts: UserAddr, deadline: Option<(u64, bool)>, result: SysResult) -> Sys
     // Interrupted, the mask comes back after the handler, or when the call
     // is made again (Linux's restore_saved_sigmask_unless).
     if result != Err(Errno::ERESTARTNOHAND) {
-        if let Some(old) = p.signals.saved_mask.take() {
-            p.signals.blocked = old;
+        let saved = p.signals.borrow_mut().saved_mask.take();
+        if let Some(old) = saved {
+            p.signals.borrow_mut().blocked = old;
         }
     }
     if let Some((end, false)) = deadline {

@@ -18,7 +18,7 @@ pub fn prctl(option: u32, a: [u64; 4]) -> SysResult {
                 return Err(Errno::EINVAL);
             }
             let ctrl = MteControl::from_prctl(a[0], mte::tagging_enabled()).map_err(|_| Errno::EINVAL)?;
-            p.mte = ctrl;
+            p.mte.replace(ctrl);
             ctrl.install();
             Ok(0)
         }
@@ -31,11 +31,11 @@ pub fn prctl(option: u32, a: [u64; 4]) -> SysResult {
         PR_SET_NAME => {
             let mut name = [0u8; 16];
             copy_from_user(&mut name[..15], UserAddr::new(a[0]))?;
-            p.comm = name;
+            p.comm.set(name);
             Ok(0)
         }
         PR_GET_NAME => {
-            copy_to_user(UserAddr::new(a[0]), &p.comm)?;
+            copy_to_user(UserAddr::new(a[0]), &p.comm.get())?;
             Ok(0)
         }
         _ => Err(Errno::EINVAL),

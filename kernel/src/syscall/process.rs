@@ -1,5 +1,7 @@
 //! Process system calls: clone (fork), wait4, execve.
 
+use crate::sync::{KernelLocked, TaskOwned};
+use crate::arch::aarch64::context::TaskContext;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -27,10 +29,12 @@ use crate::signal::{Disposition, PendingFault, SignalState};
 /// Free frames clone keeps in reserve (16 MiB), on top of what the new
 /// task itself takes (`frames_for_task`).
 const FORK_RESERVE_FRAMES: usize = 4096;
-/// Kernel heap a new task takes at most: its Process (signal state, fd
-/// table handle, saved FP/SIMD registers) boxed in the process table, and
-/// its share of the table's nodes (an upper estimate, twice its size).
-const TASK_HEAP_BYTES: usize = 2 * core::mem::size_of::<crate::process::Process>();
+/// Kernel heap a new task takes at most: its Process (fd table handle,
+/// saved FP/SIMD registers) boxed in the process table, and its share of
+/// the table's nodes (an upper estimate, twice its size), and its boxed
+/// signal state.
+const TASK_HEAP_BYTES: usize =
+    2 * core::mem::size_of::<crate::process::Process>() + core::mem::size_of::<SignalState>();
 
 /// Linux's __WALL and __WCLONE: accepted and ignored.
 const WAIT_IGNORED: u32 = 0x4000_0000 | 0x8000_0000;
@@ -44,6 +48,12 @@ const WAIT_IGNORED: u32 = 0x4000_0000 | 0x8000_0000;
 /// sleeps until the child execs or exits (vfork, glibc's posix_spawn:
 /// CLONE_VM | CLONE_VFORK). The child starts from a copy of the caller's
 /// registers with x0 = 0.
+///
+/// Never inlined: the new `Process` is built on its stack before it is
+/// boxed, and inlined into `dispatch` that frame (with its cells' borrow
+/// flags, 10 KiB) sat under every system call's, overflowing the 16 KiB
+/// kernel stack in fork's `SignalState::for_fork`.
+#[inline(never)]
 pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64, ctid: UserAddr) -> SysResult {
     let f = flags as u32;
     let thread = f & CLONE_THREAD != 0;
@@ -92,60 +102,49 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
         }
         MmLock::new(space)
     };
-    let fdt = if f & CLONE_FILES != 0 { parent.fdt.clone() } else { process::new_files(parent.files().try_clone()?) };
-    let signals = if thread {
-        parent.signals.for_thread()
-    } else {
-        let mut signals =
-            if f & CLONE_SIGHAND != 0 { parent.signals.for_sighand_sharer() } else { parent.signals.for_fork() };
-        // Linux's copy_process: a child on the same memory but not stopping
-        // its parent must not share its alternate signal stack.
-        if f & (CLONE_VM | CLONE_VFORK) == CLONE_VM {
-            signals.altstack = None;
-        }
-        signals
-    };
-    let (tgid, wait_parent) = if thread { (parent.tgid, parent.parent) } else { (tid.0, parent.tgid) };
+    let fdt = if f & CLONE_FILES != 0 { parent.fdt.borrow().clone() } else { process::new_files(parent.files().try_clone()?) };
+    let signals = child_signals(parent, f, thread);
+    let (tgid, wait_parent) = if thread { (parent.tgid, parent.parent.get()) } else { (tid.0, parent.tgid) };
     let (kstack, context) = loader::kernel_stack_with(child_frame).map_err(|_| Errno::ENOMEM)?;
-    parent.fp.save();
+    parent.fp.borrow_mut().save();
     let child = Box::new(Process {
-        pid: tid,
-        name: parent.name.clone(),
-        mm,
+        pid: TaskOwned::new(tid),
+        name: KernelLocked::new(parent.name.borrow().clone()),
+        mm: TaskOwned::new(mm),
         tgid,
-        limits: parent.limits,
-        clear_child_tid: if f & CLONE_CHILD_CLEARTID != 0 { ctid.raw_with_tag() } else { 0 },
+        limits: KernelLocked::new(parent.limits.get()),
+        clear_child_tid: KernelLocked::new(if f & CLONE_CHILD_CLEARTID != 0 { ctid.raw_with_tag() } else { 0 }),
         // Linux's futex_init_task: a new task has no robust list.
-        robust_list: 0,
-        fdt,
+        robust_list: KernelLocked::new(0),
+        fdt: KernelLocked::new(fdt),
         faults: Default::default(),
-        last_spurious: None,
-        signals,
-        mte: parent.mte,
-        pending_fault: PendingFault::default(),
-        mte_async_fault: false,
-        comm: parent.comm,
-        tls: if f & CLONE_SETTLS != 0 { tls } else { TPIDR_EL0.get() },
-        started_at: crate::arch::aarch64::timer::ticks(),
+        last_spurious: KernelLocked::new(None),
+        signals: KernelLocked::new(signals),
+        mte: TaskOwned::new(*parent.mte),
+        pending_fault: KernelLocked::new(PendingFault::default()),
+        mte_async_fault: KernelLocked::new(false),
+        comm: KernelLocked::new(parent.comm.get()),
+        tls: KernelLocked::new(if f & CLONE_SETTLS != 0 { tls } else { TPIDR_EL0.get() }),
+        started_at: KernelLocked::new(crate::arch::aarch64::timer::ticks()),
         kstack,
-        context,
-        fp: parent.fp.clone(),
-        outcome: None,
-        parent: wait_parent,
-        state: State::Runnable,
-        wake_at: None,
-        interrupted: false,
-        in_wait: false,
-        exit_signal: if thread { 0 } else { (flags & 0xff) as u32 },
-        futex_key: None,
-        vfork_parent: (f & CLONE_VFORK != 0).then_some(parent.pid.0),
+        context: TaskContext::new(context),
+        fp: KernelLocked::new(parent.fp.borrow().clone()),
+        outcome: KernelLocked::new(None),
+        parent: KernelLocked::new(wait_parent),
+        state: KernelLocked::new(State::Runnable),
+        wake_at: KernelLocked::new(None),
+        interrupted: KernelLocked::new(false),
+        in_wait: KernelLocked::new(false),
+        exit_signal: KernelLocked::new(if thread { 0 } else { (flags & 0xff) as u32 }),
+        futex_key: KernelLocked::new(None),
+        vfork_parent: KernelLocked::new((f & CLONE_VFORK != 0).then_some(parent.pid.0)),
         // Linux's copy_process: not traced (no PTRACE_O_TRACEFORK here).
-        ptrace: Default::default(),
-        on_cpu: None,
-        timer_cpu: 0,
+        ptrace: KernelLocked::new(Default::default()),
+        on_cpu: KernelLocked::new(None),
+        timer_cpu: KernelLocked::new(0),
         work: crate::process::task_work::TaskWork::new(),
         // Linux's dup_task_struct: the child may run where the parent may.
-        affinity: parent.affinity,
+        affinity: KernelLocked::new(parent.affinity.get()),
     });
     // Linux's kernel_clone ignores put_user's result: the child exists.
     if f & CLONE_PARENT_SETTID != 0 {
@@ -154,7 +153,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
     log::debug!(
         "pid {} ({}) cloned {} {}",
         parent.pid.0,
-        parent.name,
+        parent.name.borrow(),
         if thread { "thread" } else { "process" },
         tid.0
     );
@@ -165,12 +164,31 @@ pub fn clone(frame: &TrapFrame, flags: u64, newsp: u64, ptid: UserAddr, tls: u64
     Ok(tid.0 as u64)
 }
 
+/// The new task's signal state, boxed: built and copied here, out of
+/// clone's frame, so that the 2.5 KiB state and `for_fork`'s frame are on
+/// the kernel stack only while this runs, not beneath the new `Process`
+/// that clone builds on its stack.
+#[inline(never)]
+fn child_signals(parent: &Process, f: u32, thread: bool) -> Box<SignalState> {
+    let signals = parent.signals.borrow();
+    if thread {
+        return Box::new(signals.for_thread());
+    }
+    let mut child = Box::new(if f & CLONE_SIGHAND != 0 { signals.for_sighand_sharer() } else { signals.for_fork() });
+    // Linux's copy_process: a child on the same memory but not stopping
+    // its parent must not share its alternate signal stack.
+    if f & (CLONE_VM | CLONE_VFORK) == CLONE_VM {
+        child.altstack = None;
+    }
+    child
+}
+
 /// Frames clone itself may take for a new task: the copy of the parent's
 /// page tables (a process), the kernel stack with the tables of its slot,
 /// and the page CLONE_CHILD_SETTID may copy. The reserve comes on top: it
 /// was once checked against what was free before the copy, and a parent
 /// with more tables than the reserve left the kernel stack no frame.
-fn frames_for_task(parent: &mut Process, thread: bool) -> usize {
+fn frames_for_task(parent: &Process, thread: bool) -> usize {
     let tables = if thread { 0 } else { parent.mm.read().fork_table_frames() };
     tables + loader::KERNEL_STACK_FRAMES + 1
 }
@@ -215,7 +233,7 @@ fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> R
             if child.is_leader() && matches(child) {
                 any = true;
                 if process::reapable(child) && !process::ptrace::held_by_tracer(child) {
-                    zombie = Some((child.pid.0, child.outcome.clone().expect("a zombie has an outcome")));
+                    zombie = Some((child.pid.0, child.outcome.borrow().clone().expect("a zombie has an outcome")));
                     break;
                 }
             }
@@ -241,7 +259,7 @@ fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> R
             return Err(Errno::ERESTARTSYS);
         }
         process::block(State::WaitingForChild);
-        interrupted = core::mem::take(&mut process::current().interrupted);
+        interrupted = process::current().interrupted.take();
     }
 }
 
@@ -391,7 +409,7 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     // Linux's exec_mm_release -> futex_exec_release: the old program's
     // robust list is walked in its memory, still mapped, and forgotten.
     let p = process::current();
-    process::robust_list::exit_robust_list(core::mem::take(&mut p.robust_list), p.pid.0);
+    process::robust_list::exit_robust_list(p.robust_list.take(), p.pid.0);
     // The new space goes live before the old one is freed: we are running
     // on the old one's TTBR0 until then.
     image.space.activate();
@@ -401,29 +419,29 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     // ASID, then frees); nobody else holds this task's `mm` meanwhile: the
     // siblings are gone (de_thread), and readers elsewhere (/proc, ptrace)
     // clone the Arc under the kernel lock this call holds.
-    p.mm = MmLock::new(space);
+    drop(p.mm.replace(MmLock::new(space)));
     process::vfork_done(p);
-    p.name = path.clone();
+    p.name.set(path.clone());
     // Linux's begin_new_exec: the name becomes the file's base name.
-    p.comm = loader::comm_of(&path);
-    p.signals.unshare_actions();
-    reset_signals(&mut p.signals);
-    if Arc::strong_count(&p.fdt) > 1 {
+    p.comm.set(loader::comm_of(&path));
+    p.signals.borrow_mut().unshare_actions();
+    reset_signals(&mut p.signals.borrow_mut());
+    if Arc::strong_count(&*p.fdt.borrow()) > 1 {
         let files = unshared_files.take().unwrap_or_else(|| p.files().clone());
-        p.fdt = process::new_files(files);
+        p.fdt.set(process::new_files(files));
     }
     p.files().close_on_exec();
-    p.mte = MteControl::default();
+    p.mte.replace(MteControl::default());
     p.mte.install();
     // A pending asynchronous tag fault belongs to the old program.
-    p.mte_async_fault = false;
+    p.mte_async_fault.set(false);
     crate::arch::aarch64::mte::clear_user_fault_status();
-    p.clear_child_tid = 0;
+    p.clear_child_tid.set(0);
     // Linux's de_thread: whatever clone gave, the parent now gets SIGCHLD.
-    p.exit_signal = linux_raw_sys::general::SIGCHLD;
-    p.fp = Default::default();
-    p.fp.restore();
-    p.tls = 0;
+    p.exit_signal.set(linux_raw_sys::general::SIGCHLD);
+    p.fp.set(Default::default());
+    p.fp.borrow().restore();
+    p.tls.set(0);
     tock_registers::interfaces::Writeable::set(&TPIDR_EL0, 0);
     *frame = loader::initial_frame(image.entry, image.sp);
     log::info!("pid {} exec {}", p.pid.0, path);

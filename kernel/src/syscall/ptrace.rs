@@ -96,12 +96,12 @@ pub fn ptrace(request: u64, pid: i32, addr: u64, data: u64) -> SysResult {
             if data & !(OPTIONS_MASK as u64) != 0 {
                 return Err(Errno::EINVAL);
             }
-            t.ptrace.options = data as u32;
+            t.ptrace.borrow_mut().options = data as u32;
             Ok(0)
         }
         // The message of an event stop (exec: the tid before it), else 0.
         PTRACE_GETEVENTMSG => {
-            let message = t.ptrace.stop.as_ref().map_or(0, |s| s.message);
+            let message = t.ptrace.borrow().stop.as_ref().map_or(0, |s| s.message);
             write_user(UserAddr::new(data), &message).map(|_| 0)
         }
         PTRACE_GETSIGINFO => get_siginfo(t, UserAddr::new(data)),
@@ -111,14 +111,14 @@ pub fn ptrace(request: u64, pid: i32, addr: u64, data: u64) -> SysResult {
             if addr != 8 {
                 return Err(Errno::EINVAL);
             }
-            write_user(UserAddr::new(data), &t.signals.blocked.0).map(|_| 0)
+            write_user(UserAddr::new(data), &t.signals.borrow().blocked.0).map(|_| 0)
         }
         PTRACE_SETSIGMASK => {
             if addr != 8 {
                 return Err(Errno::EINVAL);
             }
             let mask: u64 = read_user(UserAddr::new(data))?;
-            t.signals.blocked = crate::signal::SigSet(mask).blockable();
+            t.signals.borrow_mut().blocked = crate::signal::SigSet(mask).blockable();
             Ok(0)
         }
         PTRACE_GETREGSET | PTRACE_SETREGSET => {
@@ -144,13 +144,17 @@ fn signal_number(data: u64) -> Result<u32, Errno> {
 
 /// The stop of `t` (a tracee found by `tracing::tracee` without
 /// `any_state` is always in one).
-fn stop_of(t: &mut Process) -> Result<&mut tracing::Stop, Errno> {
-    t.ptrace.stop.as_mut().ok_or(Errno::ESRCH)
+fn stop_of(t: &Process) -> Result<crate::sync::kernel_locked::LockedMut<'_, tracing::Tracing>, Errno> {
+    let tracing = t.ptrace.borrow_mut();
+    if tracing.stop.is_none() {
+        return Err(Errno::ESRCH);
+    }
+    Ok(tracing)
 }
 
 /// PTRACE_GETSIGINFO: the siginfo of the signal `t` stopped with.
-fn get_siginfo(t: &mut Process, out: UserAddr) -> SysResult {
-    let info = stop_of(t)?.info;
+fn get_siginfo(t: &Process, out: UserAddr) -> SysResult {
+    let info = stop_of(t)?.stop.as_ref().expect("checked by stop_of").info;
     let mut bytes = [0u8; SIGINFO_SIZE];
     bytes[0..4].copy_from_slice(&(info.signo as i32).to_le_bytes());
     bytes[8..12].copy_from_slice(&info.code.to_le_bytes());
@@ -168,7 +172,7 @@ fn get_siginfo(t: &mut Process, out: UserAddr) -> SysResult {
 /// 48 Linux keeps). Its union is read by the signal's kind: an address for
 /// a fault (positive si_code of SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP),
 /// pid and status for SIGCHLD, the first 16 bytes as given otherwise.
-fn set_siginfo(t: &mut Process, from: UserAddr) -> SysResult {
+fn set_siginfo(t: &Process, from: UserAddr) -> SysResult {
     let mut bytes = [0u8; SIGINFO_SIZE];
     copy_from_user(&mut bytes, from)?;
     let int = |at: usize| i32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
@@ -195,7 +199,7 @@ fn set_siginfo(t: &mut Process, from: UserAddr) -> SysResult {
     };
     // Linux's ptrace_setsiginfo copies it all: if CONT's data is this
     // si_signo, this is what is delivered.
-    stop_of(t)?.info = SigInfo { signo, code, fields };
+    stop_of(t)?.stop.as_mut().expect("checked by stop_of").info = SigInfo { signo, code, fields };
     Ok(0)
 }
 
@@ -231,7 +235,7 @@ fn known_siginfo_layout(signo: u32, code: i32) -> bool {
 /// iovec; iov_len must be a multiple of the set's element size (EINVAL),
 /// is cut to the set's size, and is written back. A short iov gets that
 /// many bytes of the set, or sets only them.
-fn regset_request(t: &mut Process, write: bool, note: u64, uiov: UserAddr) -> SysResult {
+fn regset_request(t: &Process, write: bool, note: u64, uiov: UserAddr) -> SysResult {
     let iov: iovec = read_user(uiov)?;
     let (base, len) = (UserAddr::new(iov.iov_base as u64), iov.iov_len as usize);
     let set = Regset::from_note(note).ok_or(Errno::EINVAL)?;
@@ -239,7 +243,7 @@ fn regset_request(t: &mut Process, write: bool, note: u64, uiov: UserAddr) -> Sy
         return Err(Errno::EINVAL);
     }
     let len = len.min(set.size());
-    let stop = t.ptrace.stop.take().ok_or(Errno::ESRCH)?;
+    let stop = t.ptrace.borrow_mut().stop.take().ok_or(Errno::ESRCH)?;
     let (mut regs, mut syscallno) = (stop.regs, stop.syscallno);
     let result = {
         let mut view = View { regs: &mut regs, syscallno: &mut syscallno, task: t };
@@ -250,7 +254,7 @@ fn regset_request(t: &mut Process, write: bool, note: u64, uiov: UserAddr) -> Sy
             copy_to_user(base, &regset::get(set, &view)[..len])
         }
     };
-    t.ptrace.stop = Some(tracing::Stop { regs, syscallno, ..stop });
+    t.ptrace.borrow_mut().stop = Some(tracing::Stop { regs, syscallno, ..stop });
     result?;
     write_user(uiov.offset(8), &(len as u64))?;
     Ok(0)
@@ -264,7 +268,7 @@ fn regset_request(t: &mut Process, write: bool, note: u64, uiov: UserAddr) -> Sy
 /// the first byte of the tracer's buffer that faults; iov_len becomes the
 /// number moved. None moved: EIO if the tracee's address was the cause,
 /// EFAULT if the tracer's buffer was. EIO too when tagging is off.
-fn mte_tags(t: &mut Process, write: bool, addr: u64, uiov: UserAddr) -> SysResult {
+fn mte_tags(t: &Process, write: bool, addr: u64, uiov: UserAddr) -> SysResult {
     if !mte::tagging_enabled() {
         return Err(Errno::EIO);
     }

@@ -71,7 +71,7 @@ impl Regset {
 pub struct View<'a> {
     pub regs: &'a mut UserRegs,
     pub syscallno: &'a mut i32,
-    pub task: &'a mut Process,
+    pub task: &'a Process,
 }
 
 fn words(bytes: &[u8]) -> impl Iterator<Item = u64> + '_ {
@@ -89,7 +89,8 @@ pub fn get(set: Regset, v: &View) -> alloc::vec::Vec<u8> {
             }
         }
         Regset::FpSimd => {
-            let (vregs, fpsr, fpcr) = v.task.fp.parts();
+            let fp = v.task.fp.borrow();
+            let (vregs, fpsr, fpcr) = fp.parts();
             for q in vregs {
                 out.extend_from_slice(&q.to_le_bytes());
             }
@@ -99,7 +100,7 @@ pub fn get(set: Regset, v: &View) -> alloc::vec::Vec<u8> {
         }
         // Linux's tls_get: TPIDR_EL0, and TPIDR2 as zero without SME.
         Regset::Tls => {
-            out.extend_from_slice(&v.task.tls.to_le_bytes());
+            out.extend_from_slice(&v.task.tls.get().to_le_bytes());
             out.extend_from_slice(&0u64.to_le_bytes());
         }
         Regset::SystemCall => out.extend_from_slice(&v.syscallno.to_le_bytes()),
@@ -121,7 +122,7 @@ pub fn set(set: Regset, v: &mut View, bytes: &[u8]) -> Result<(), Errno> {
             let mut regs = UserRegs { sp: w[31], pc: w[32], pstate: w[33], ..UserRegs::default() };
             regs.x.copy_from_slice(&w[..31]);
             // user_regs_reset_single_step: SS follows the tracee's stepping.
-            regs.pstate = debug::with_step(regs.pstate, v.task.ptrace.single_step) & !PSTATE_RES0;
+            regs.pstate = debug::with_step(regs.pstate, v.task.ptrace.borrow().single_step) & !PSTATE_RES0;
             if regs.pstate & PSTATE_NOT_USER != 0 {
                 return Err(Errno::EINVAL);
             }
@@ -133,13 +134,14 @@ pub fn set(set: Regset, v: &mut View, bytes: &[u8]) -> Result<(), Errno> {
                 *q = u128::from_le_bytes(whole[i * 16..i * 16 + 16].try_into().expect("16 bytes"));
             }
             let word = |at: usize| u32::from_le_bytes(whole[at..at + 4].try_into().expect("4 bytes")) as u64;
-            v.task.fp.set_parts(vregs, word(512), word(516));
+            v.task.fp.borrow_mut().set_parts(vregs, word(512), word(516));
         }
         // Linux's tls_set: TPIDR2 only with SME.
-        Regset::Tls => v.task.tls = w[0],
+        Regset::Tls => v.task.tls.set(w[0]),
         Regset::SystemCall => *v.syscallno = i32::from_le_bytes(whole[..4].try_into().expect("4 bytes")),
         Regset::TaggedAddrCtrl => {
-            v.task.mte = MteControl::from_prctl(w[0], mte::tagging_enabled()).map_err(|_| Errno::EINVAL)?;
+            // The tracee is stopped (TaskOwned's rule: its tracer's write).
+            v.task.mte.replace(MteControl::from_prctl(w[0], mte::tagging_enabled()).map_err(|_| Errno::EINVAL)?);
         }
     }
     Ok(())

@@ -10,8 +10,8 @@ use crate::process::{self, State};
 /// Linux's find_process_by_pid: 0 is the caller, else any task by its id,
 /// a zombie process not yet reaped included (an exited thread is released
 /// at once on Linux, so it is not).
-fn find_task(pid: i32) -> Result<&'static mut process::Process, Errno> {
-    let exists = |t: &process::Process| t.state != State::Zombie || t.is_leader();
+fn find_task(pid: i32) -> Result<&'static process::Process, Errno> {
+    let exists = |t: &process::Process| t.state.get() != State::Zombie || t.is_leader();
     match pid {
         0 => Ok(process::current()),
         p if p > 0 => process::get(p as u32).filter(|t| exists(t)).ok_or(Errno::ESRCH),
@@ -24,7 +24,7 @@ fn find_task(pid: i32) -> Result<&'static mut process::Process, Errno> {
 /// returns the bytes copied.
 pub fn sched_getaffinity(pid: i32, len: u32, mask: UserAddr) -> SysResult {
     let n = cpu_mask::get_len(len)?;
-    let allowed = find_task(pid)?.affinity.and(CpuMask::active());
+    let allowed = find_task(pid)?.affinity.get().and(CpuMask::active());
     copy_to_user(mask, &allowed.to_bytes()[..n])?;
     Ok(n as u64)
 }
@@ -43,7 +43,7 @@ pub fn sched_setaffinity(pid: i32, len: u32, mask: UserAddr) -> SysResult {
     copy_from_user(&mut bytes[..n], mask)?;
     let task = find_task(pid)?;
     let allowed = cpu_mask::settable(CpuMask::from_bytes(&bytes))?;
-    task.affinity = allowed;
+    task.affinity.set(allowed);
     let tid = task.pid.0;
     if tid != process::current().pid.0 {
         process::affinity_changed(tid);

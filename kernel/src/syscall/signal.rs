@@ -65,7 +65,7 @@ pub fn rt_sigaction(sig: i32, act: UserAddr, oact: UserAddr, sigsetsize: u64) ->
     let p = process::current();
     let new = if act.is_null() { None } else { Some(read_user::<KernelSigaction>(act)?) };
     if !oact.is_null() {
-        let old = p.signals.action(sig);
+        let old = p.signals.borrow().action(sig);
         let handler = match old.disposition {
             Disposition::Default => SIG_DFL,
             Disposition::Ignore => SIG_IGN,
@@ -91,10 +91,10 @@ pub fn rt_sigaction(sig: i32, act: UserAddr, oact: UserAddr, sigsetsize: u64) ->
             | SA_EXPOSE_TAGBITS
             | SA_RESTORER;
         let action = Action { disposition, flags: k.flags & known as u64, restorer: k.restorer, mask: SigSet(k.mask) };
-        p.signals.set_action(sig, action).map_err(|_| Errno::EINVAL)?;
-        if p.signals.ignores(sig) {
+        p.signals.borrow_mut().set_action(sig, action).map_err(|_| Errno::EINVAL)?;
+        if p.signals.borrow().ignores(sig) {
             // Linux's do_sigaction: flushed from every thread's queue.
-            process::threads_of(p.tgid).for_each(|t| t.signals.discard_pending(sig));
+            process::threads_of(p.tgid).for_each(|t| t.signals.borrow_mut().discard_pending(sig));
         }
     }
     Ok(0)
@@ -108,11 +108,11 @@ pub fn rt_sigprocmask(how: u32, set: UserAddr, oset: UserAddr, sigsetsize: u64) 
         return Err(Errno::EINVAL);
     }
     if !oset.is_null() {
-        write_user(oset, &p.signals.blocked.0)?;
+        write_user(oset, &p.signals.borrow().blocked.0)?;
     }
     if let Some(s) = new {
-        let b = p.signals.blocked.0;
-        p.signals.blocked = SigSet(match how {
+        let b = p.signals.borrow().blocked.0;
+        p.signals.borrow_mut().blocked = SigSet(match how {
             SIG_BLOCK => b | s.0,
             SIG_UNBLOCK => b & !s.0,
             _ => s.0,
@@ -128,7 +128,7 @@ pub fn rt_sigpending(set: UserAddr, sigsetsize: u64) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let p = process::current();
-    let pending = (p.signals.pending().0 & p.signals.blocked.0).to_le_bytes();
+    let pending = (p.signals.borrow().pending().0 & p.signals.borrow().blocked.0).to_le_bytes();
     copy_to_user(set, &pending[..sigsetsize as usize])?;
     Ok(0)
 }
@@ -270,13 +270,15 @@ pub fn rt_sigsuspend(mask: UserAddr, sigsetsize: u64) -> SysResult {
     check_sigset_size(sigsetsize)?;
     let mask = SigSet(read_user::<u64>(mask)?).blockable();
     let p = process::current();
-    p.signals.saved_mask = Some(p.signals.blocked);
-    p.signals.blocked = mask;
-    while !process::current().signals.any_deliverable() {
+    let mut signals = p.signals.borrow_mut();
+    signals.saved_mask = Some(signals.blocked);
+    drop(signals);
+    p.signals.borrow_mut().blocked = mask;
+    while !process::current().signals.borrow().any_deliverable() {
         let p = process::current();
-        p.wake_at = None;
+        p.wake_at.set(None);
         process::block(process::State::Sleeping);
-        process::current().interrupted = false;
+        process::current().interrupted.set(false);
     }
     Err(Errno::ERESTARTNOHAND)
 }
@@ -296,20 +298,20 @@ pub fn rt_sigtimedwait(set: UserAddr, uinfo: UserAddr, timeout: UserAddr, sigset
         Some((ns, timer::ticks().saturating_add(timer::ns_to_ticks(ns))))
     };
     let p = process::current();
-    let mut taken = p.signals.dequeue(wanted);
+    let mut taken = p.signals.borrow_mut().dequeue(wanted);
     if taken.is_none() && until.is_none_or(|(ns, _)| ns > 0) {
         // Waiting, the signals waited for are unblocked, so they wake it.
-        let real_blocked = p.signals.blocked;
-        p.signals.blocked = SigSet(real_blocked.0 & !wanted.0);
-        if !p.signals.any_deliverable() {
-            p.wake_at = until.map(|(_, at)| at);
+        let real_blocked = p.signals.borrow().blocked;
+        p.signals.borrow_mut().blocked = SigSet(real_blocked.0 & !wanted.0);
+        if !p.signals.borrow().any_deliverable() {
+            p.wake_at.set(until.map(|(_, at)| at));
             process::block(process::State::Sleeping);
         }
         let p = process::current();
-        p.interrupted = false;
-        p.wake_at = None;
-        p.signals.blocked = real_blocked;
-        taken = p.signals.dequeue(wanted);
+        p.interrupted.set(false);
+        p.wake_at.set(None);
+        p.signals.borrow_mut().blocked = real_blocked;
+        taken = p.signals.borrow_mut().dequeue(wanted);
         if taken.is_none() && until.is_none_or(|(_, at)| timer::ticks() < at) {
             return Err(Errno::EINTR);
         }
@@ -324,7 +326,8 @@ pub fn rt_sigtimedwait(set: UserAddr, uinfo: UserAddr, timeout: UserAddr, sigset
 /// restart_syscall(): continues what a signal interrupted and no handler
 /// saw (Linux's current->restart_block.fn); EINTR if there is nothing.
 pub fn restart_syscall() -> SysResult {
-    match process::current().signals.restart_block {
+    let block = process::current().signals.borrow().restart_block;
+    match block {
         Some(RestartBlock::Nanosleep { until_ns, rmtp }) => {
             super::time::nanosleep_restart(until_ns, UserAddr::new(rmtp))
         }

@@ -42,7 +42,7 @@ fn now_ns(clock: i32) -> u64 {
     }
     match clock as u32 {
         CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => {
-            timer::ticks_to_ns(timer::ticks() - process::current().started_at)
+            timer::ticks_to_ns(timer::ticks() - process::current().started_at.get())
         }
         _ => timer::uptime_ns(),
     }
@@ -107,10 +107,10 @@ fn sleep_until(until_ns: u64) -> Result<(), Interrupted> {
             return Ok(());
         }
         let p = process::current();
-        if core::mem::take(&mut p.interrupted) || p.signals.any_deliverable() {
+        if p.interrupted.take() || p.signals.borrow().any_deliverable() {
             return Err(Interrupted);
         }
-        p.wake_at = Some(until);
+        p.wake_at.set(Some(until));
         process::block(process::State::Sleeping);
     }
 }
@@ -127,13 +127,13 @@ fn interrupted_relative(until_ns: u64, rmtp: UserAddr) -> SysResult {
         }
         write_user(rmtp, &to_timespec(left))?;
     }
-    process::current().signals.restart_block = Some(RestartBlock::Nanosleep { until_ns, rmtp: rmtp.raw_with_tag() });
+    process::current().signals.borrow_mut().restart_block = Some(RestartBlock::Nanosleep { until_ns, rmtp: rmtp.raw_with_tag() });
     Err(Errno::ERESTART_RESTARTBLOCK)
 }
 
 pub fn nanosleep(req: UserAddr, rem: UserAddr) -> SysResult {
     let ns = read_duration(req)?;
-    process::current().signals.restart_block = None;
+    process::current().signals.borrow_mut().restart_block = None;
     let until_ns = timer::uptime_ns().saturating_add(ns);
     match sleep_until(until_ns) {
         Ok(()) => Ok(0),
@@ -155,7 +155,7 @@ pub fn nanosleep_restart(until_ns: u64, rmtp: UserAddr) -> SysResult {
 pub fn clock_nanosleep(clock: i32, flags: u32, req: UserAddr, rem: UserAddr) -> SysResult {
     known_clock(clock)?;
     let ns = read_duration(req)?;
-    process::current().signals.restart_block = None;
+    process::current().signals.borrow_mut().restart_block = None;
     if flags & TIMER_ABSTIME != 0 {
         return match sleep_until(ns) {
             Ok(()) => Ok(0),

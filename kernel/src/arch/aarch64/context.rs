@@ -79,10 +79,43 @@ impl KernelContext {
 /// its task keeps, or by a switch saving into it; so `to` always resumes a
 /// live stack. `from` is borrowed by the caller, whose stack frame stays
 /// until it is switched back to.
-pub fn switch_context(from: &mut KernelContext, to: &KernelContext) {
-    assert!(to.lr != 0, "switch to a kernel context nothing was saved in");
+///
+/// Raw pointers, not references: a task's slot ([`TaskContext`]) is
+/// reached through a shared `&Process`, and the runner's through its
+/// CPU's data; each is written only by the switch away from the context it
+/// holds and read only by the switch back to it, which never overlap (a
+/// task on a CPU is resumed nowhere else: `Process::on_cpu`).
+pub(super) fn switch_context(from: *mut KernelContext, to: *const KernelContext) {
+    // SAFETY: `to` is a slot of a task or runner alive across the switch
+    // (the callers' arguments); reading its `lr` races with nothing, since
+    // only the switch away from that context writes it.
+    assert!(unsafe { (*to).lr } != 0, "switch to a kernel context nothing was saved in");
     crate::sync::lock_order::assert_none_held_except(crate::sync::Rank::KernelLock);
     // SAFETY: `to` is a saved or new-user-entry context on a live stack
-    // (above); `from` is a valid, exclusive slot for the registers.
+    // (above); `from` is a valid slot for the registers that nothing else
+    // reads or writes until something switches back to it.
     unsafe { switch_context_asm(from, to) }
+}
+
+/// A task's saved kernel context, in its `Process`: written by the task's
+/// switch away from its CPU (`RunnerContext::switch_to_runner`), read by
+/// the runner's switch into it (`cpu_local.rs: Current::run`).
+pub struct TaskContext(core::cell::UnsafeCell<KernelContext>);
+
+// SAFETY: only the two switches above touch the slot, both under the big
+// kernel lock, and never at once: a task is switched into only while it is
+// on no CPU (`Process::on_cpu`, scheduler.rs: `pick`), and it switches
+// away only from the CPU it runs on.
+unsafe impl Sync for TaskContext {}
+
+impl TaskContext {
+    #[inline(always)]
+    pub fn new(context: KernelContext) -> Self {
+        Self(core::cell::UnsafeCell::new(context))
+    }
+
+    /// The slot, for the switches.
+    pub(super) fn as_ptr(&self) -> *mut KernelContext {
+        self.0.get()
+    }
 }

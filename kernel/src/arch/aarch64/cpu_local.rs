@@ -18,27 +18,21 @@
 //! the address space and the descriptor table, which did too, have locks
 //! of their own now (mm/mmap_lock.rs, process/lifecycle.rs: `Files`).
 //!
-//! What the rule does not cover: `CpuLocal::get`, `Current::get` (so
-//! `process::current()`) are safe
-//! functions that return `&mut T` from `&self`, and nothing stops one thread
-//! from calling one twice and holding both results, two `&mut` to one value.
-//! Rust's aliasing rule is then broken from safe code however many CPUs
-//! there are; the code keeps to "call, use, drop" by convention (a handler
-//! takes `current()` once and passes it down), and two places overlap on
-//! purpose: `Current::run` keeps `runner.get()` as the switch's `from` while
-//! the task's `switch_out` passes `RUNNER.get()` as its `to`, and the task
-//! `run` borrows is also what `current()` hands out meanwhile. So
-//! `#![deny(unsafe_code)]` in process/ and syscall/ does not yet make them
-//! free of undefined behaviour; these functions are the hole.
+//! What the rule does not cover: `CpuLocal::get` is a safe function that
+//! returns `&mut T` from `&self`, and nothing stops one thread from
+//! calling it twice and holding both results, two `&mut` to one value
+//! (the scheduler's table: its callers keep to "call, use, drop" by
+//! convention). `Current::get` (so `process::current()`) no longer has
+//! that shape: it returns a shared `&T`, and what may change of a task is
+//! in cells that check the big lock and a borrow flag
+//! (sync/kernel_locked.rs, sync/task_owned.rs); the switches into and out
+//! of a task go through raw pointers to its saved context
+//! (context.rs: `TaskContext`) and to the runner's slot.
 //!
 //! What the second phase of the SMP issue must change here:
 //! - `CpuLocal<Table>` (the scheduler's table) becomes a lock whose guard
 //!   is the only way in, held with interrupts masked (Linux's rq->lock):
 //!   another CPU reaches the same table.
-//! - `Current::get` returns a handle that cannot be duplicated (a borrow of
-//!   a guard, or a reference-counted task whose mutable state sits behind
-//!   its own lock), not `&'static mut` (the running task and the runner's
-//!   context are per CPU already).
 //! - The `Sync`/`Send` impls below go (or gain `T: Send` bounds), since
 //!   "at most one thread touches the value" is no longer true.
 
@@ -46,7 +40,7 @@ use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
-use super::context::{switch_context, KernelContext};
+use super::context::{switch_context, KernelContext, TaskContext};
 use crate::drivers::gic_v2::CpuTargets;
 use super::trap_frame::TrapFrame;
 use crate::sync::held_locks::HeldLocks;
@@ -389,10 +383,16 @@ impl<T> CpuLocal<T> {
 pub struct RunnerContext;
 
 impl RunnerContext {
-    /// This CPU's runner slot; not to be kept across a context switch.
-    #[allow(clippy::mut_from_ref)]
-    pub fn get(&self) -> &mut KernelContext {
-        this_cpu().runner.get()
+    /// This CPU's runner slot, for the switches only.
+    fn slot(&self) -> *mut KernelContext {
+        this_cpu().runner.0.get()
+    }
+
+    /// The running task leaves the CPU: its context is saved in `task`'s
+    /// slot and this CPU's runner resumes (where `Current::run` switched
+    /// away); returns when a runner switches back to `task`.
+    pub fn switch_to_runner(&self, task: &TaskContext) {
+        switch_context(task.as_ptr(), self.slot());
     }
 }
 
@@ -421,46 +421,34 @@ impl<T> Current<T> {
     /// IPI commits: zero-read 283 -> 303 instructions).
     #[allow(clippy::mut_from_ref)]
     #[inline(always)]
-    pub fn get(&self) -> Option<&'static mut T> {
+    pub fn get(&self) -> Option<&'static T> {
         self.get_here(this_cpu())
     }
 
     /// `get` on `cpu`, the caller's CPU as it just read it (the entry from
-    /// EL0 reads TPIDR_EL1 once).
-    #[allow(clippy::mut_from_ref)]
+    /// EL0 reads TPIDR_EL1 once). Shared: what others change of the task
+    /// is in cells that check the big kernel lock (sync/kernel_locked.rs),
+    /// what the fault path's fast side reads without it is written only
+    /// by the task itself (sync/task_owned.rs).
     #[inline(always)]
-    pub fn get_here(&self, cpu: &CpuData) -> Option<&'static mut T> {
-        let p = cpu.current_task.load(Ordering::Relaxed) as *mut T;
+    pub fn get_here(&self, cpu: &CpuData) -> Option<&'static T> {
+        let p = cpu.current_task.load(Ordering::Relaxed) as *const T;
         // SAFETY: non-null only inside `run` on this CPU, whose caller
         // lends the task (it stays alive and in place) until the task
         // switches back; the slot holds only `T`s (one `Current` per
-        // kernel); the kernel is not reentered while a handler holds the
-        // reference.
-        (!p.is_null()).then(|| unsafe { &mut *p })
-    }
-
-    /// The running task, shared, for code that runs without the kernel
-    /// lock (the fault path's fast side, el0_abort.rs): other CPUs may
-    /// change the task meanwhile under that lock, so the caller reads only
-    /// what the task alone writes, or atomics.
-    #[inline(always)]
-    pub fn get_shared_here(&self, cpu: &CpuData) -> Option<&'static T> {
-        let p = cpu.current_task.load(Ordering::Relaxed) as *const T;
-        // SAFETY: as `get_here`: non-null only while `run` on this CPU
-        // lends the task, which stays alive and in place until it switches
-        // back, and it does not switch while this runs.
+        // kernel). Shared references only, here and in `run`.
         (!p.is_null()).then(|| unsafe { &*p })
     }
 
     /// Runs `task` from the context `context_of` gives until it switches
     /// back to `runner`: the current task meanwhile.
-    pub fn run(&self, runner: &RunnerContext, task: &mut T, context_of: impl Fn(&T) -> &KernelContext) {
-        let to: *const KernelContext = context_of(task);
+    pub fn run(&self, runner: &RunnerContext, task: &T, context_of: impl Fn(&T) -> &TaskContext) {
+        let to = context_of(task).as_ptr();
         let slot = &this_cpu().current_task;
-        slot.store(task as *mut T as *mut (), Ordering::Relaxed);
-        // SAFETY: `to` points into `task`, which is lent to this call and
-        // so stays where it is until the switch comes back.
-        switch_context(runner.get(), unsafe { &*to });
+        slot.store(task as *const T as *mut (), Ordering::Relaxed);
+        // `to` points into `task`, which is lent to this call and so stays
+        // where it is until the switch comes back.
+        switch_context(runner.slot(), to);
         slot.store(core::ptr::null_mut(), Ordering::Relaxed);
     }
 }

@@ -96,7 +96,7 @@ fn resolve_or_signal(
     let result =
         if va >= USER_END { Err(FaultError::Unmapped) } else { fault::handle(&p.mm.read(), VirtAddr::new(va), access) };
     if work.fault_trace() {
-        trace(p.pid, far, esr, access, result);
+        trace(*p.pid, far, esr, access, result);
     }
     match result {
         // A spurious fault (the page was there and allowed: a TLB entry or
@@ -217,7 +217,7 @@ pub fn is_user_abort(esr: Esr) -> bool {
 /// fault was resolved, the signal otherwise, for [`unresolved`] (which the
 /// caller makes once `p` is dropped: it looks the process up itself).
 #[inline(always)]
-pub fn user_abort(frame: &TrapFrame, p: &'static mut Process, work: EntryWork) -> Result<&'static mut Process, Sig> {
+pub fn user_abort(frame: &TrapFrame, p: &'static Process, work: EntryWork) -> Result<&'static Process, Sig> {
     let esr = frame.esr();
     match decode(esr) {
         Decoded::Resolve { access } => resolve_or_signal(p, work, frame.far, esr, access).map(|_| p),
@@ -230,7 +230,7 @@ pub fn user_abort(frame: &TrapFrame, p: &'static mut Process, work: EntryWork) -
 /// Out of line: the fault path's hot copy of the resolver is the fast
 /// side's.
 #[inline(never)]
-pub fn locked_abort(frame: &TrapFrame, p: &'static mut Process, work: EntryWork) -> Option<&'static mut Process> {
+pub fn locked_abort(frame: &TrapFrame, p: &'static Process, work: EntryWork) -> Option<&'static Process> {
     match user_abort(frame, p, work) {
         Ok(p) => Some(p),
         Err(sig) => {
@@ -256,7 +256,7 @@ pub fn unresolved(frame: &TrapFrame, sig: Sig) {
     // Only aborts have a fault address for uc_mcontext (Linux's
     // thread.fault_address, set from untagged_addr(far) by
     // set_thread_esr), without its tag.
-    process::current().pending_fault.address = Some(untagged_addr(frame.far));
+    process::current().pending_fault.borrow_mut().address = Some(untagged_addr(frame.far));
 }
 
 /// Raises the fault's signal, forced (it cannot be blocked or ignored
@@ -272,15 +272,15 @@ fn force(frame: &TrapFrame, sig: Sig, addr: u64) {
             "out of memory: no frame for the fault at {:#x}, pc {:#x}; {} of {} frames in use, {} of them this process's (peak {})",
             frame.far, frame.elr, frames.used(), frames.total, owned, peak
         );
-        log::warn!("pid {} ({}): killed: {}", p.pid.0, p.name, report);
+        log::warn!("pid {} ({}): killed: {}", p.pid.0, p.name.borrow(), report);
         report
     } else {
         let report = format!("{} at {:#x}, pc {:#x}: {}", sig.name, frame.far, frame.elr, frame.esr());
-        log::info!("pid {} ({}): {} {}", p.pid.0, p.name, process::outcome::signal_name(sig.signal), report);
+        log::info!("pid {} ({}): {} {}", p.pid.0, p.name.borrow(), process::outcome::signal_name(sig.signal), report);
         report
     };
-    p.pending_fault = PendingFault { report: Some(report), esr: Some(frame.esr), address: None };
-    p.signals.force(SigInfo { signo: sig.signal, code: sig.code as i32, fields: SigFields::Fault { addr } });
+    p.pending_fault.set(PendingFault { report: Some(report), esr: Some(frame.esr), address: None });
+    p.signals.borrow_mut().force(SigInfo { signo: sig.signal, code: sig.code as i32, fields: SigFields::Fault { addr } });
 }
 
 /// An abort from EL0 reached through `user_sync`, which looks the process
@@ -331,16 +331,16 @@ pub fn user_sync(frame: &mut TrapFrame) {
 /// debugger steps thousands of times.
 fn software_step(frame: &mut TrapFrame) {
     let p = process::current();
-    if p.ptrace.single_step {
+    if p.ptrace.borrow().single_step {
         frame.spsr = super::debug::with_step(frame.spsr, true);
     }
-    log::debug!("pid {} ({}): software step at pc {:#x}", p.pid.0, p.name, frame.elr);
-    p.pending_fault = PendingFault {
+    log::debug!("pid {} ({}): software step at pc {:#x}", p.pid.0, p.name.borrow(), frame.elr);
+    p.pending_fault.set(PendingFault {
         report: Some(format!("TRAP_TRACE (software step) at pc {:#x}", frame.elr)),
         esr: Some(frame.esr),
         address: None,
-    };
-    p.signals.force(SigInfo { signo: SIGTRAP, code: TRAP_TRACE as i32, fields: SigFields::Fault { addr: frame.elr } });
+    });
+    p.signals.borrow_mut().force(SigInfo { signo: SIGTRAP, code: TRAP_TRACE as i32, fields: SigFields::Fault { addr: frame.elr } });
 }
 
 /// A kernel access to a user address faulted (inside a uaccess routine):
@@ -371,9 +371,9 @@ pub fn kernel_access_to_user(frame: &TrapFrame) -> bool {
         Decoded::Signal(_) => return false,
     };
     match resolved {
-        Ok(fault::Resolution::Spurious) if p.last_spurious == Some(access) => false,
+        Ok(fault::Resolution::Spurious) if p.last_spurious.get() == Some(access) => false,
         Ok(what) => {
-            p.last_spurious = (what == fault::Resolution::Spurious).then_some(access);
+            p.last_spurious.set((what == fault::Resolution::Spurious).then_some(access));
             true
         }
         Err(_) => false,

@@ -163,13 +163,13 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
     };
     super::kernel_lock::lock_here(cpu);
     let p = crate::process::current_here(cpu);
-    if p.outcome.is_some() {
+    if p.outcome.borrow().is_some() {
         // Its process ended while it ran at EL0 on this CPU (exit_group
         // or exec in a thread on another CPU, the time limit): it exits
         // now, as a Linux thread dies of the group's SIGKILL at entry.
         crate::process::exit_if_killed();
     }
-    p.last_spurious = None;
+    p.last_spurious.set(None);
     entry_from_user(p, work);
     let resolved = match (event, fast) {
         // The fast side failed: its signal, without resolving again.
@@ -254,7 +254,7 @@ extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
 ///   kernel's unprivileged accesses to user memory are tag-checked like the
 ///   process's own and a mismatch ends the copy with EFAULT, not a signal.
 #[inline(always)]
-fn entry_from_user(p: &mut crate::process::Process, work: super::entry_work::EntryWork) {
+fn entry_from_user(p: &crate::process::Process, work: super::entry_work::EntryWork) {
     if !work.tagging() {
         return;
     }
@@ -263,7 +263,7 @@ fn entry_from_user(p: &mut crate::process::Process, work: super::entry_work::Ent
         // TIF_MTE_ASYNC_FAULT), so that an execve in between drops it.
         use tock_registers::interfaces::Writeable;
         super::regs::TFSRE0_EL1.set(0);
-        p.mte_async_fault = true;
+        p.mte_async_fault.set(true);
     }
     enable_tag_checks(p, work);
 }

@@ -1,7 +1,7 @@
 //! The big kernel lock (docs/smp.md, section 1): one lock that every CPU
 //! holds while it runs kernel code for tasks, so that the kernel's
 //! one-CPU arguments (the scheduler's table, the
-//! `&'static mut Process` the scheduler hands out) stay true while user
+//! `&'static Process` the scheduler hands out) stay true while user
 //! code runs on every CPU at once. Linux 2.0 to 2.4 SMP ran the same way
 //! (`lock_kernel` at every entry), and xv6 holds its `ptable.lock` across
 //! `swtch` as the scheduler here holds this one.
@@ -281,7 +281,9 @@ pub fn waiters() -> u32 {
     LOCK.waiters.load(Ordering::Relaxed)
 }
 
-/// Whether this CPU holds the lock.
+/// Whether this CPU holds the lock. Inlined: every access to a task's
+/// `KernelLocked` state checks it (sync/kernel_locked.rs).
+#[inline(always)]
 pub fn held_here() -> bool {
     LOCK.owner.load(Ordering::Relaxed) == this_cpu_index()
 }

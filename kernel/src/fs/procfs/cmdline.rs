@@ -40,7 +40,7 @@ pub fn show_cmdline(task: &Process, out: &mut Text) -> Result<(), Errno> {
 /// The task's name (prctl PR_SET_NAME, or the program's file name) and a
 /// newline.
 pub fn show_comm(task: &Process, out: &mut Text) -> Result<(), Errno> {
-    out.bytes(super::comm(task));
+    out.bytes(&super::comm(task));
     let _ = writeln!(out);
     Ok(())
 }

@@ -38,7 +38,7 @@ use crate::syscall::errno::Errno;
 /// before any copy to the reader's buffer (a /proc file's text is made in
 /// kernel memory first, fs/procfs/mod.rs).
 pub fn live_space(task: &Process) -> Option<ReadGuard<'_, AddressSpace>> {
-    (task.state != State::Zombie).then(|| task.mm.read())
+    (task.state.get() != State::Zombie).then(|| task.mm.read())
 }
 
 /// The areas from where the text resumes (all of them at first).

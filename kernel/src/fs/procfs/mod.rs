@@ -141,15 +141,16 @@ pub fn contains(path: &str) -> bool {
 /// The task with `tid` if it may be shown: alive, or a zombie process not
 /// yet reaped (Linux keeps /proc/<pid> until the parent reaps it; an
 /// exited thread goes at once).
-fn task(tid: u32) -> Option<&'static mut Process> {
-    process::get(tid).filter(|t| t.state != State::Zombie || t.is_leader())
+fn task(tid: u32) -> Option<&'static Process> {
+    process::get(tid).filter(|t| t.state.get() != State::Zombie || t.is_leader())
 }
 
 /// The task's name (prctl PR_SET_NAME, or the program's file name cut to
 /// 15 bytes), without its NUL padding.
-fn comm(task: &Process) -> &[u8] {
-    let n = task.comm.iter().position(|&b| b == 0).unwrap_or(task.comm.len());
-    &task.comm[..n]
+fn comm(task: &Process) -> alloc::vec::Vec<u8> {
+    let comm = task.comm.get();
+    let n = comm.iter().position(|&b| b == 0).unwrap_or(comm.len());
+    comm[..n].to_vec()
 }
 
 /// The caller, as /proc/self and /proc/thread-self see it.
@@ -224,7 +225,7 @@ fn follow(link: Node) -> Result<Target, Errno> {
         // A zombie's memory, and with it the program's file, is gone
         // (Linux's proc_exe_link: get_task_exe_file finds no mm): ENOENT.
         Node::Exe(t) => {
-            Target::Path(task(t.tid).filter(|t| maps::live_space(t).is_some()).ok_or(Errno::ENOENT)?.name.clone())
+            Target::Path(task(t.tid).filter(|t| maps::live_space(t).is_some()).ok_or(Errno::ENOENT)?.name.borrow().clone())
         }
         other => Target::Node(other),
     })
@@ -416,7 +417,7 @@ impl ProcFile {
                 if task.tgid != process::current().tgid {
                     return Err(Errno::EINVAL);
                 }
-                task.comm = name;
+                task.comm.set(name);
                 Ok(len)
             }
             Node::Cpuinfo | Node::Meminfo => Err(Errno::EIO),

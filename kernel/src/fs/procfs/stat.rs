@@ -21,7 +21,7 @@ const USER_HZ: u64 = 100;
 
 /// exit_code as wait() would see it: the status << 8, or the signal.
 fn exit_code(task: &Process) -> u32 {
-    match &task.outcome {
+    match &*task.outcome.borrow() {
         Some(Outcome::Exited(c)) => u32::from(*c) << 8,
         Some(Outcome::Killed { signal, .. }) => *signal,
         Some(Outcome::TimeLimit { .. }) => SIGKILL,
@@ -31,9 +31,10 @@ fn exit_code(task: &Process) -> u32 {
 
 pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let (state, _) = state_name(task);
-    let comm = core::str::from_utf8(super::comm(task)).unwrap_or("?");
+    let comm = super::comm(task);
+    let comm = core::str::from_utf8(&comm).unwrap_or("?");
     let minflt = task.faults.total();
-    let start_time = timer::ticks_to_ns(task.started_at) / (1_000_000_000 / USER_HZ);
+    let start_time = timer::ticks_to_ns(task.started_at.get()) / (1_000_000_000 / USER_HZ);
     // The counts first, with no space's lock held (they read every space).
     // Then what comes from the space, under its lock, given back before the
     // signal state is read (its locks rank before the space's).
@@ -48,8 +49,8 @@ pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
         _ => (0, 0, Default::default(), 0),
     };
     let (caught, ignored) = caught_and_ignored(task);
-    let rsslim = task.limits[RLIMIT_RSS as usize].rlim_cur;
-    let sleeping = !matches!(task.state, State::Running | State::Runnable | State::Zombie);
+    let rsslim = task.limits.get()[RLIMIT_RSS as usize].rlim_cur;
+    let sleeping = !matches!(task.state.get(), State::Running | State::Runnable | State::Zombie);
     let _ = write!(out, "{} ({}) {} {} ", task.pid.0, comm, state, parent_of(task));
     // pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
     let _ = write!(out, "0 0 0 -1 0 {} 0 0 0 ", minflt);
@@ -59,10 +60,10 @@ pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let _ = write!(out, "{} {} {} 0 0 ", l.start_code, l.end_code, l.start_stack);
     // The thread's own pending set, as Linux's task->pending (not the
     // process's shared one).
-    let _ = write!(out, "{} {} {} {} ", task.signals.pending_split().0 .0, task.signals.blocked.0, ignored.0, caught.0);
+    let _ = write!(out, "{} {} {} {} ", task.signals.borrow().pending_split().0 .0, task.signals.borrow().blocked.0, ignored.0, caught.0);
     // wchan nswap cnswap exit_signal processor rt_priority policy
     // delayacct_blkio_ticks guest_time cguest_time
-    let _ = write!(out, "{} 0 0 {} 0 0 0 0 0 0 ", sleeping as u8, task.exit_signal);
+    let _ = write!(out, "{} 0 0 {} 0 0 0 0 0 0 ", sleeping as u8, task.exit_signal.get());
     let _ = write!(
         out,
         "{} {} {} {} {} {} {} ",

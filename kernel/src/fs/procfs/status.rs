@@ -14,7 +14,7 @@ use crate::syscall::errno::Errno;
 
 /// The state as status and stat print it (Linux's task_state_array).
 pub fn state_name(task: &Process) -> (char, &'static str) {
-    match task.state {
+    match task.state.get() {
         State::Running | State::Runnable => ('R', "R (running)"),
         State::WaitingForChild | State::Sleeping | State::WaitingForFutex | State::Waiting => ('S', "S (sleeping)"),
         // wait_for_vfork_done sleeps killable, which Linux shows as D.
@@ -27,19 +27,19 @@ pub fn state_name(task: &Process) -> (char, &'static str) {
 /// The parent as getppid() returns it: the thread group leader's parent
 /// (0: the runner, which plays init).
 pub fn parent_of(task: &Process) -> u32 {
-    process::get(task.tgid).map_or(task.parent, |leader| leader.parent)
+    process::get(task.tgid).map_or(task.parent.get(), |leader| leader.parent.get())
 }
 
 /// Live threads of the task's process.
 pub fn threads_of(task: &Process) -> usize {
-    process::tasks().filter(|t| t.tgid == task.tgid && t.state != State::Zombie).count()
+    process::tasks().filter(|t| t.tgid == task.tgid && t.state.get() != State::Zombie).count()
 }
 
 /// The signals with a handler, and those ignored (SigCgt, SigIgn).
 pub fn caught_and_ignored(task: &Process) -> (SigSet, SigSet) {
     let (mut caught, mut ignored) = (SigSet::EMPTY, SigSet::EMPTY);
     for sig in 1..=NSIG {
-        match task.signals.action(sig).disposition {
+        match task.signals.borrow().action(sig).disposition {
             Disposition::Handler(_) => caught.insert(sig),
             Disposition::Ignore => ignored.insert(sig),
             Disposition::Default => {}
@@ -103,7 +103,8 @@ fn memory(space: &AddressSpace, counts: &mut MapCounts, out: &mut Text) {
 }
 
 pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
-    let name = core::str::from_utf8(super::comm(task)).unwrap_or("?");
+    let comm = super::comm(task);
+    let name = core::str::from_utf8(&comm).unwrap_or("?");
     // Linux's fdtable starts with 64 slots and doubles.
     let fds = task.files().capacity().next_power_of_two().max(64);
     let (caught, ignored) = caught_and_ignored(task);
@@ -124,7 +125,7 @@ pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let _ = writeln!(out, "Pid:\t{}", task.pid.0);
     let _ = writeln!(out, "PPid:\t{}", parent_of(task));
     // Linux's ptrace_parent: the tracing task's pid, 0 when not traced.
-    let _ = writeln!(out, "TracerPid:\t{}", task.ptrace.tracer.unwrap_or(0));
+    let _ = writeln!(out, "TracerPid:\t{}", task.ptrace.borrow().tracer.unwrap_or(0));
     let _ = writeln!(out, "Uid:\t0\t0\t0\t0");
     let _ = writeln!(out, "Gid:\t0\t0\t0\t0");
     let _ = writeln!(out, "FDSize:\t{}", fds);
@@ -143,11 +144,11 @@ pub fn show(task: &Process, out: &mut Text) -> Result<(), Errno> {
     let _ = writeln!(out, "CoreDumping:\t0");
     let _ = writeln!(out, "THP_enabled:\t0");
     let _ = writeln!(out, "Threads:\t{}", threads_of(task));
-    let _ = writeln!(out, "SigQ:\t{}/{}", task.signals.queued_count(), MAX_QUEUED);
-    let (own, shared) = task.signals.pending_split();
+    let _ = writeln!(out, "SigQ:\t{}/{}", task.signals.borrow().queued_count(), MAX_QUEUED);
+    let (own, shared) = task.signals.borrow().pending_split();
     let _ = writeln!(out, "SigPnd:\t{:016x}", own.0);
     let _ = writeln!(out, "ShdPnd:\t{:016x}", shared.0);
-    let _ = writeln!(out, "SigBlk:\t{:016x}", task.signals.blocked.0);
+    let _ = writeln!(out, "SigBlk:\t{:016x}", task.signals.borrow().blocked.0);
     let _ = writeln!(out, "SigIgn:\t{:016x}", ignored.0);
     let _ = writeln!(out, "SigCgt:\t{:016x}", caught.0);
     for cap in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
