@@ -54,6 +54,7 @@ const PAGES_PER_CHECK: usize = 512;
 
 /// `ControlFlow::Break` once every PAGES_PER_CHECK pages counted in `n` if
 /// the work must stop.
+#[track_caller]
 fn check_every(n: &mut usize) -> ControlFlow<()> {
     *n += 1;
     if (*n).is_multiple_of(PAGES_PER_CHECK) && crate::process::long_work_must_stop() {

@@ -785,6 +785,7 @@ pub fn futex_wake(key: &super::futex_key::FutexKey, n: u32) -> u32 {
 /// yielded (another thread's exec: it exits on its way back to EL0, and
 /// that exec waits for it). False outside a task. Each call tells the
 /// kernel lock's watchdog that the holder is moving on.
+#[track_caller]
 pub fn long_work_must_stop() -> bool {
     // Asked every few hundred pages: the work is moving on, not stuck.
     kernel_lock::touch_watchdog();
@@ -799,7 +800,10 @@ pub fn long_work_must_stop() -> bool {
 /// task's slice is over, so that long kernel work does not keep them (or
 /// a SIGKILL they would send) waiting. Only between steps that hold no
 /// borrow of the task or its address space: other tasks run meanwhile.
+#[track_caller]
 pub fn cond_resched() {
+    // A mark of where this CPU is, for the kernel lock's watchdog.
+    crate::arch::aarch64::breadcrumb::here();
     if super::has_current() && timer::ticks() >= table().slice_end[this_cpu_index()] {
         yield_now();
     }
