@@ -273,30 +273,36 @@ impl Watchdog {
     /// The report: one line the harness acts on (it reads every vCPU's
     /// registers through QEMU's monitor), a pause for it, then the panic.
     fn stuck(&self, me: u32, now: u64, held: u64) -> ! {
-        let (ms, ran_ms) = (timer::ticks_to_ns(held) / 1_000_000, timer::ticks_to_ns(self.ran_held) / 1_000_000);
-        log::error!(
-            "kernel lock watchdog: cpu {} held it since {} for {} ms ({} ms of it with this cpu {} running); holder {}",
-            self.owner,
-            holder_location(),
-            ms,
-            ran_ms,
-            me,
-            Progress(self.owner, self.steps)
-        );
+        let holding = Holding { watch: self, me, held };
+        log::error!("kernel lock watchdog: {}", holding);
         let pause = timer::ns_to_ticks(HARNESS_NS);
         while timer::ticks().saturating_sub(now) < pause {
             CpuRelax::relax();
         }
-        panic!(
-            "cpu {} stuck: kernel lock held by cpu {} since {} ({} ms ago, {} ms of them with cpu {} running; holder {})",
-            me,
-            self.owner,
+        panic!("cpu {} stuck: {}", me, holding)
+    }
+}
+
+/// A holding the watchdog reports: who, since where, how long by the
+/// counter and by the waiter's running time, and the holder's progress.
+struct Holding<'a> {
+    watch: &'a Watchdog,
+    me: u32,
+    held: u64,
+}
+
+impl core::fmt::Display for Holding<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        write!(
+            f,
+            "kernel lock held by cpu {} since {} for {} ms ({} ms of it with cpu {} running); holder {}",
+            self.watch.owner,
             holder_location(),
-            ms,
-            ran_ms,
-            me,
-            Progress(self.owner, self.steps)
-        );
+            timer::ticks_to_ns(self.held) / 1_000_000,
+            timer::ticks_to_ns(self.watch.ran_held) / 1_000_000,
+            self.me,
+            Progress(self.watch.owner, self.watch.steps)
+        )
     }
 }
 
@@ -370,6 +376,18 @@ pub fn unlock_here(cpu: &CpuData) {
         unlock_by_non_owner(me, owner);
     }
     lock_order::released(Rank::KernelLock);
+    if LOCK.starving.load(Ordering::Relaxed) != NO_OWNER {
+        // A waiter's claim of the next turn runs from now, when the lock
+        // is free for it, not from when it claimed (while this holding
+        // went on): the claimant gets CLAIM_NS to take the free lock. Before,
+        // a holding past CLAIM_NS left the claim lapsed at its release, and
+        // the releasing CPU took the lock again first every time: under
+        // QEMU on a loaded host, a waiter whose vCPU shares a host core
+        // with the holder's runs only while the holder's does not, and saw
+        // the lock held at every turn (a walk pausing at each slice end let
+        // no caller in: mm/long_walk.rs).
+        LOCK.claimed_at.store(timer::ticks(), Ordering::Relaxed);
+    }
     // Publishes everything written under the lock to the next owner.
     LOCK.owner.store(NO_OWNER, Ordering::Release);
 }
