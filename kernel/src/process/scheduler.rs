@@ -735,6 +735,12 @@ pub fn exit_current(outcome: Outcome) -> ! {
             }
         }
     }
+    // Linux's exit_mm, after mm_release: a space no other live task runs
+    // in is emptied now, in pieces that let other CPUs in. The task may
+    // yield there (as Runnable): it is a zombie again after.
+    crate::mm::long_walk::exit_mmap();
+    let p = super::current();
+    p.state = State::Zombie;
     release_files(p);
     let tgid = p.tgid;
     if !leader {
@@ -804,9 +810,15 @@ pub fn long_work_must_stop() -> bool {
 pub fn cond_resched() {
     // A mark of where this CPU is, for the kernel lock's watchdog.
     crate::arch::aarch64::breadcrumb::here();
-    if super::has_current() && timer::ticks() >= table().slice_end[this_cpu_index()] {
+    if need_resched() {
         yield_now();
     }
+}
+
+/// Whether `cond_resched` would yield now (Linux's need_resched(), which a
+/// walk asks before it lets its locks go: mm/long_walk.rs).
+pub fn need_resched() -> bool {
+    super::has_current() && timer::ticks() >= table().slice_end[this_cpu_index()]
 }
 
 /// The timer fired at EL0 (this CPU's own timer, for the task on this
