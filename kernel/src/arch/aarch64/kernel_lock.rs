@@ -343,6 +343,16 @@ pub fn let_waiters_in() {
         CpuRelax::relax();
         turns += 1;
     }
+    // A waiter is in: this CPU's turn is next, ahead of the waiters that
+    // come back at once (CPUs in system calls in a loop), unless another
+    // waiter has claimed it. Without it the runner waited for a claim of
+    // its own (1 ms of waiting) behind them at every task switch.
+    let me = this_cpu_index();
+    if LOCK.owner.load(Ordering::Relaxed) != NO_OWNER
+        && LOCK.starving.compare_exchange(NO_OWNER, me, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+    {
+        LOCK.claimed_at.store(timer::ticks(), Ordering::Relaxed);
+    }
     lock();
 }
 
@@ -376,7 +386,9 @@ pub fn unlock_here(cpu: &CpuData) {
         unlock_by_non_owner(me, owner);
     }
     lock_order::released(Rank::KernelLock);
-    if LOCK.starving.load(Ordering::Relaxed) != NO_OWNER {
+    if LOCK.starving.load(Ordering::Relaxed) != NO_OWNER
+        && LOCK.claimed_at.load(Ordering::Relaxed) >= LOCK.since.load(Ordering::Relaxed)
+    {
         // A waiter's claim of the next turn runs from now, when the lock
         // is free for it, not from when it claimed (while this holding
         // went on): the claimant gets CLAIM_NS to take the free lock. Before,
@@ -385,7 +397,9 @@ pub fn unlock_here(cpu: &CpuData) {
         // QEMU on a loaded host, a waiter whose vCPU shares a host core
         // with the holder's runs only while the holder's does not, and saw
         // the lock held at every turn (a walk pausing at each slice end let
-        // no caller in: mm/long_walk.rs).
+        // no caller in: mm/long_walk.rs). Once only, for a claim made
+        // during this holding: a claimant whose vCPU does not run would
+        // otherwise hold every later release up by CLAIM_NS.
         LOCK.claimed_at.store(timer::ticks(), Ordering::Relaxed);
     }
     // Publishes everything written under the lock to the next owner.
