@@ -56,6 +56,7 @@ use super::addr::VirtAddr;
 use super::address_space::{AddressSpace, BreakAt, Pause, UnmapError};
 use super::mmap_lock::MmLock;
 use super::vma::{AreaFlags, Prot, ProtectError};
+use crate::arch::aarch64::kernel_lock;
 use crate::process;
 use crate::sync::rw_lock::WriteGuard;
 
@@ -93,15 +94,23 @@ impl Drop for Walking {
     }
 }
 
-/// A pause: the space's lock let go, the CPU given to the others
-/// (`cond_resched`; the walk paused because the slice is over), the lock
-/// taken again. Marked `in_wait` meanwhile: a process that ends while its
-/// task is here lets it unwind rather than dropping its kernel stack.
+/// A pause at a slice end: the space's lock let go, then, if other CPUs
+/// wait for the big lock, the big lock handed to one of them and taken
+/// back (`kernel_lock::hand_over`, no context switch: the slice stays
+/// over, so the walk pauses again 512 pages on); if none does, the CPU
+/// given to the tasks queued here (`cond_resched`), marked `in_wait`
+/// meanwhile: a process that ends while its task is switched out here
+/// lets it unwind rather than dropping its kernel stack. Then the space's
+/// lock is taken again.
 fn pause<'a>(space: WriteGuard<'a, AddressSpace>, mm: &'a MmLock) -> WriteGuard<'a, AddressSpace> {
     drop(space);
-    process::current().in_wait = true;
-    process::cond_resched();
-    process::current().in_wait = false;
+    if kernel_lock::waiters() > 0 {
+        kernel_lock::hand_over();
+    } else {
+        process::current().in_wait = true;
+        process::cond_resched();
+        process::current().in_wait = false;
+    }
     mm.write()
 }
 

@@ -343,11 +343,40 @@ pub fn let_waiters_in() {
         CpuRelax::relax();
         turns += 1;
     }
-    // A waiter is in: this CPU's turn is next, ahead of the waiters that
-    // come back at once (CPUs in system calls in a loop), unless another
-    // waiter has claimed it. Without it the runner waited for a claim of
-    // its own (1 ms of waiting) behind them at every task switch.
+    lock();
+}
+
+/// A long walk's pause with CPUs waiting (mm/long_walk.rs: munmap's,
+/// mprotect's and the exit's walks, at each slice end): releases the lock,
+/// gives a waiter up to [`CLAIM_NS`] to take it, then takes the next turn
+/// for this CPU and the lock again. No context switch: the caller holds
+/// nothing else, as at a `cond_resched`, and its task stays on this CPU.
+///
+/// A waiter's claim of the next turn (`starving`) was made during the
+/// walk's holding and has lapsed by now; it runs again from the release,
+/// so that the claimant takes the lock rather than this CPU at once. Under
+/// QEMU on a loaded host a waiter whose vCPU shares a host core with the
+/// walker's runs only while the walker's does not, and otherwise found the
+/// lock held at every turn: with `SMP=2`, a walk that paused through the
+/// runner (`cond_resched`, `let_waiters_in`) let the other CPU in at none
+/// of 193 pauses. This CPU then claims the next turn itself, so that the
+/// walk goes on after one waiter's turn instead of waiting behind CPUs
+/// that come back at once (threads in system calls in a loop: a munmap
+/// of 344 MiB beside three of them took 9 s through the runner).
+#[track_caller]
+pub fn hand_over() {
     let me = this_cpu_index();
+    if LOCK.starving.load(Ordering::Relaxed) != NO_OWNER {
+        LOCK.claimed_at.store(timer::ticks(), Ordering::Relaxed);
+    }
+    unlock();
+    let (start, limit) = (timer::ticks(), timer::ns_to_ticks(CLAIM_NS));
+    while LOCK.waiters.load(Ordering::Relaxed) > 0
+        && LOCK.owner.load(Ordering::Relaxed) == NO_OWNER
+        && timer::ticks().wrapping_sub(start) < limit
+    {
+        CpuRelax::relax();
+    }
     if LOCK.owner.load(Ordering::Relaxed) != NO_OWNER
         && LOCK.starving.compare_exchange(NO_OWNER, me, Ordering::Relaxed, Ordering::Relaxed).is_ok()
     {
@@ -386,22 +415,6 @@ pub fn unlock_here(cpu: &CpuData) {
         unlock_by_non_owner(me, owner);
     }
     lock_order::released(Rank::KernelLock);
-    if LOCK.starving.load(Ordering::Relaxed) != NO_OWNER
-        && LOCK.claimed_at.load(Ordering::Relaxed) >= LOCK.since.load(Ordering::Relaxed)
-    {
-        // A waiter's claim of the next turn runs from now, when the lock
-        // is free for it, not from when it claimed (while this holding
-        // went on): the claimant gets CLAIM_NS to take the free lock. Before,
-        // a holding past CLAIM_NS left the claim lapsed at its release, and
-        // the releasing CPU took the lock again first every time: under
-        // QEMU on a loaded host, a waiter whose vCPU shares a host core
-        // with the holder's runs only while the holder's does not, and saw
-        // the lock held at every turn (a walk pausing at each slice end let
-        // no caller in: mm/long_walk.rs). Once only, for a claim made
-        // during this holding: a claimant whose vCPU does not run would
-        // otherwise hold every later release up by CLAIM_NS.
-        LOCK.claimed_at.store(timer::ticks(), Ordering::Relaxed);
-    }
     // Publishes everything written under the lock to the next owner.
     LOCK.owner.store(NO_OWNER, Ordering::Release);
 }
