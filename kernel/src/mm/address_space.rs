@@ -51,7 +51,7 @@ pub enum UnmapError {
 
 /// Pages a range walk handles between two looks at whether it must stop
 /// or pause.
-const PAGES_PER_CHECK: usize = 512;
+pub const PAGES_PER_CHECK: usize = 512;
 
 /// When a range walk breaks off, looked at every [`PAGES_PER_CHECK`]
 /// pages.

@@ -52,8 +52,8 @@
 
 use alloc::sync::Arc;
 
-use super::addr::VirtAddr;
-use super::address_space::{AddressSpace, BreakAt, Pause, UnmapError};
+use super::addr::{VirtAddr, PAGE_SIZE};
+use super::address_space::{AddressSpace, BreakAt, Pause, UnmapError, PAGES_PER_CHECK};
 use super::mmap_lock::MmLock;
 use super::vma::{AreaFlags, Prot, ProtectError};
 use crate::arch::aarch64::kernel_lock;
@@ -70,8 +70,15 @@ struct Walking {
 
 impl Walking {
     /// Records the current task, under the space's lock (`held`), so never
-    /// between another writer's check and its change.
-    fn begin(mm: &'static MmLock, held: &AddressSpace) -> Self {
+    /// between another writer's check and its change; only for a walk over
+    /// `[start, end)` long enough to pause (a walk looks at the clock every
+    /// PAGES_PER_CHECK pages: a shorter one never pauses, and the common
+    /// munmap and mprotect of a few pages take no record).
+    fn begin(mm: &'static MmLock, held: &AddressSpace, (start, end): (VirtAddr, VirtAddr)) -> Self {
+        let pages = (end.as_u64() - start.as_u64()) / PAGE_SIZE as u64;
+        if pages < PAGES_PER_CHECK as u64 {
+            return Self { mm, tid: None };
+        }
         let tid = process::current().pid.0;
         Self { mm, tid: mm.begin_populate(held, tid).ok().map(|()| tid) }
     }
@@ -126,7 +133,7 @@ pub fn munmap(
 ) -> Result<(), UnmapError> {
     // Declared first, dropped last: the areas outlive every gather.
     let detached = space.detach(start, end)?;
-    let walking = Walking::begin(mm, &space);
+    let walking = Walking::begin(mm, &space, (start, end));
     let mut from = start;
     loop {
         match space.zap_detached(&detached, from, walking.break_at()) {
@@ -153,7 +160,7 @@ pub fn mprotect(
     add_flags: AreaFlags,
 ) -> Result<(), ProtectError> {
     let pieces = space.protect_areas(start, end, prot, add_flags)?;
-    let walking = Walking::begin(mm, &space);
+    let walking = Walking::begin(mm, &space, (start, end));
     let mut from = start;
     loop {
         match space.protect_pages(&pieces, from, walking.break_at()) {
@@ -186,6 +193,11 @@ pub fn exit_mmap() {
         return;
     }
     let (mut from, mut space) = (VirtAddr::new(0), mm.write());
+    if space.owned_frames().0 < PAGES_PER_CHECK {
+        // Too few pages to pause for: the drop frees them, without this
+        // walk's extra flush of the ASID.
+        return;
+    }
     loop {
         match space.zap_from(from, BreakAt::SliceEnd) {
             Ok(()) | Err(Pause::Interrupted) => return,

@@ -33,9 +33,13 @@
 //! lock (its vCPU descheduled by the host: the same trap as a ticket).
 //!
 //! The watchdog: a waiting CPU that sees one holding of the lock last more
-//! than [`WATCHDOG_NS`] reports which CPU holds it and since where
-//! (`#[track_caller]`), then panics: a CPU stuck in the kernel is a bug.
-//! So does a CPU that has waited [`STARVED_NS`] while others took turns.
+//! than [`WATCHDOG_NS`] of its own running time (`Watchdog`: a loaded host
+//! that runs no vCPU is not counted, only logged) reports which CPU holds
+//! it, since where (`#[track_caller]`) and where that CPU was last seen
+//! (breadcrumb.rs), gives the harness a second to read every vCPU's
+//! registers (scripts/qemu-watch), then panics: a CPU stuck in the kernel
+//! is a bug. So does a CPU that has waited [`STARVED_NS`] while others
+//! took turns.
 
 use core::panic::Location;
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
@@ -47,7 +51,7 @@ use spin::relax::RelaxStrategy;
 use crate::sync::lock_order::{self, Rank};
 
 /// How long one CPU may hold the lock before a waiter reports it stuck:
-/// 2 s of the counter. Nothing the kernel does for a task holds the lock
+/// 2 s of the waiter's own running time (`Watchdog`). Nothing the kernel does for a task holds the lock
 /// that long: long work yields at slice ends (`cond_resched`), and a
 /// runner lets waiters in between two tasks.
 const WATCHDOG_NS: u64 = 2_000_000_000;
