@@ -171,6 +171,17 @@ BOOT_SMP=4 boot kernel_fault_gives_decoded_panic_and_failure_status virt,mte=on 
 BOOT_SMP=4 boot panic_stops_cpus_spinning_for_the_kernel_lock virt,mte=on "selftest=panic-lock-waiters" 1 \
     'KERNEL PANIC: deliberate panic with 3 of 3 other cpus waiting for the kernel lock' \
     '^  on cpu 0; other cpus: 1 stopped, 2 stopped, 3 stopped$' '^backtrace' '^  #0  0x'
+# The kernel lock's watchdog (arch/aarch64/kernel_lock.rs): CPU 0 holds
+# the lock without a yield, taking a spin lock all along, while two others
+# wait. A waiter reports the holder as moving, with its last mark (the
+# breadcrumb of arch/aarch64/breadcrumb.rs), and the harness
+# (scripts/qemu-watch) reads every vCPU's registers on that line and
+# names the holder's function and its callers; then the panic.
+BOOT_SMP=3 boot kernel_lock_watchdog_names_the_holders_place virt,mte=on "selftest=kernel-lock-watchdog" 1 \
+    'kernel lock watchdog: kernel lock held by cpu 0 since kernel/src/selftest/mod.rs:[0-9]+:[0-9]+ for [0-9]+ ms \(2000 ms of it with cpu [12] running\); holder moving: [0-9]+ marks while watched, the last at kernel/src/selftest/mod.rs' \
+    'KERNEL PANIC: cpu [12] stuck: kernel lock held by cpu 0 since ' \
+    '^qemu-watch: cpu 0 at EL1 in kernel::selftest::hold_kernel_lock_without_yielding' \
+    '^qemu-watch: cpu 0   #1 0x[0-9a-f]+ kernel::selftest::deliberate_long_kernel_lock_holding'
 # Where the recursion's last frame ends depends on the frames below it (the
 # code's layout): its store into the guard page faults with SP either below
 # the stack's bottom or still above it; the report names SP, and in the
@@ -307,6 +318,13 @@ for prog in nanosleep_wakes_on_time_while_cpu0_is_busy sched_setaffinity_moves_a
     SMP=4 ICOUNT=1 run_program "${prog}_under_icount" 0 '(sleeps of 1 ms|a move of a queued thread) took' \
         build/user/tests/$prog 4 icount
 done
+# The long page walks of munmap, mprotect and exit let the other CPUs into
+# the kernel (mm/long_walk.rs): under -icount, no gap of half a walk's time
+# in which none of three threads in getppid() loops ends a call.
+make --no-print-directory -s build/initramfs-run.cpio PROG=build/user/tests/long_page_walks_let_other_cpus_into_the_kernel >/dev/null
+SMP=4 ICOUNT=1 TIMELIMIT=30 run_program long_page_walks_let_other_cpus_into_the_kernel_under_icount 0 \
+    '^munmap of 256 MiB: .* the longest wait [0-9]+ ms' \
+    build/user/tests/long_page_walks_let_other_cpus_into_the_kernel 4 icount
 for prog in exit_status--exit42 kernel_load--sigsegv hello_rust; do
     make --no-print-directory -s build/initramfs-run.cpio PROG=build/user/tests/$prog >/dev/null
     case $prog in

@@ -140,6 +140,7 @@ mod boot {
             (Some("panic"), _) => crate::selftest::deliberate_kernel_fault(),
             (Some("stack-overflow"), _) => crate::selftest::deliberate_stack_overflow(),
             (Some("panic-lock-waiters"), _) => crate::selftest::deliberate_panic_with_lock_waiters(),
+            (Some("kernel-lock-watchdog"), _) => crate::selftest::deliberate_long_kernel_lock_holding(),
             (Some("heap-tags"), _) => exit.exit(crate::selftest::heap_tags::run_probes()),
             (Some("heap-use-after-free"), _) => crate::selftest::heap_tags::deliberate_use_after_free(),
             (_, Some(path)) => {

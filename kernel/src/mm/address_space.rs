@@ -50,17 +50,87 @@ pub enum UnmapError {
     Interrupted,
 }
 
-/// Pages a range walk handles between two looks at whether it must stop.
-const PAGES_PER_CHECK: usize = 512;
+/// Pages a range walk handles between two looks at whether it must stop
+/// or pause.
+pub const PAGES_PER_CHECK: usize = 512;
 
-/// `ControlFlow::Break` once every PAGES_PER_CHECK pages counted in `n` if
-/// the work must stop.
-fn check_every(n: &mut usize) -> ControlFlow<()> {
-    *n += 1;
-    if (*n).is_multiple_of(PAGES_PER_CHECK) && crate::process::long_work_must_stop() {
-        ControlFlow::Break(())
-    } else {
+/// When a range walk breaks off, looked at every [`PAGES_PER_CHECK`]
+/// pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BreakAt {
+    /// When the work must stop (SIGKILL, the time limit:
+    /// `process::long_work_must_stop`): fork's copy, madvise's zap, the
+    /// munmaps inside mmap, mremap and brk, which hold the space's lock
+    /// from start to end.
+    Stop,
+    /// Also once the task's slice is over (`process::need_resched`), with
+    /// every page below the pause done, so that the caller can let the
+    /// locks go and yield (mm/long_walk.rs: munmap's and mprotect's walks,
+    /// Linux's cond_resched in zap_pte_range and change_pte_range).
+    StopOrSliceEnd,
+    /// At slice ends only, never stopped: the exit's teardown, which has
+    /// to finish (Linux's exit_mmap, whose unmap_vmas calls cond_resched).
+    SliceEnd,
+}
+
+/// Why a range walk broke off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pause {
+    /// The work must stop (`Interrupted`).
+    Interrupted,
+    /// The slice is over: every page below this address is done, and the
+    /// walk goes on from it.
+    Yield(VirtAddr),
+}
+
+impl From<Pause> for Interrupted {
+    /// For walks made with [`BreakAt::Stop`], which never yield.
+    fn from(p: Pause) -> Interrupted {
+        debug_assert_eq!(p, Pause::Interrupted);
+        Interrupted
+    }
+}
+
+/// A walk's count of pages and what broke it off.
+struct Checks {
+    n: usize,
+    break_at: BreakAt,
+    pause: Option<Pause>,
+}
+
+impl Checks {
+    fn new(break_at: BreakAt) -> Self {
+        Self { n: 0, break_at, pause: None }
+    }
+
+    /// After the page at `va`: `Break` (with the reason kept) every
+    /// PAGES_PER_CHECK pages if the walk must stop or pause.
+    #[track_caller]
+    fn after(&mut self, va: VirtAddr) -> ControlFlow<()> {
+        self.n += 1;
+        if !self.n.is_multiple_of(PAGES_PER_CHECK) {
+            return ControlFlow::Continue(());
+        }
+        if self.break_at == BreakAt::SliceEnd {
+            // Moving on, not stuck (long_work_must_stop says it otherwise).
+            crate::arch::aarch64::kernel_lock::touch_watchdog();
+        } else if crate::process::long_work_must_stop() {
+            self.pause = Some(Pause::Interrupted);
+            return ControlFlow::Break(());
+        }
+        if self.break_at != BreakAt::Stop && crate::process::need_resched() {
+            self.pause = Some(Pause::Yield(VirtAddr::new(va.as_u64() + PAGE)));
+            return ControlFlow::Break(());
+        }
         ControlFlow::Continue(())
+    }
+
+    /// The walk's result from its flow.
+    fn result(&self, flow: ControlFlow<()>) -> Result<(), Pause> {
+        match flow {
+            ControlFlow::Continue(()) => Ok(()),
+            ControlFlow::Break(()) => Err(self.pause.unwrap_or(Pause::Interrupted)),
+        }
     }
 }
 
@@ -411,7 +481,7 @@ impl AddressSpace {
     /// frame is freed (Linux's mmu_gather order: unmap, flush, free).
     pub fn zap(&mut self, start: VirtAddr, end: VirtAddr) -> Result<(), Interrupted> {
         let mut gather = self.gather();
-        self.zap_into(&mut gather, start, end)
+        Ok(self.zap_into(&mut gather, start, end, &mut Checks::new(BreakAt::Stop))?)
     }
 
     fn gather(&self) -> SpaceGather {
@@ -422,80 +492,127 @@ impl AddressSpace {
     /// caller's mmu_gather). Order rule: each entry cleared, then its TLB
     /// entry invalidated, then (once the gather waited for the
     /// invalidations) its frame freed.
-    fn zap_into(&mut self, gather: &mut SpaceGather, start: VirtAddr, end: VirtAddr) -> Result<(), Interrupted> {
-        let (mut freed, mut n) = (0, 0);
+    fn zap_into(&mut self, gather: &mut SpaceGather, start: VirtAddr, end: VirtAddr, checks: &mut Checks) -> Result<(), Pause> {
+        let mut freed = 0;
         let flow = self.table().take_pages(&mut FrameTables, start, end, &mut |va, pa, attrs| {
             gather.invalidate(va);
             if !attrs.flags.contains(MapFlags::SPECIAL) {
                 gather.remove_page(Frame::containing(pa));
                 freed += 1;
             }
-            check_every(&mut n)
+            checks.after(va)
         });
         self.owned.note_peak();
         *self.owned.now.get_mut() -= freed;
-        if flow.is_break() {
-            return Err(Interrupted);
+        checks.result(flow)
+    }
+
+    /// Unmaps `[start, end)` and removes the areas there, holding the
+    /// space's lock throughout: for mmap's MAP_FIXED, mremap and brk. The
+    /// munmap call goes through the same three steps with the lock let go
+    /// between pieces of the walk (mm/long_walk.rs: `munmap`).
+    pub fn unmap(&mut self, start: VirtAddr, end: VirtAddr) -> Result<(), UnmapError> {
+        let detached = self.detach(start, end)?;
+        self.zap_detached(&detached, start, BreakAt::Stop).map_err(|_| UnmapError::Interrupted)?;
+        self.free_hole_tables(start, end);
+        Ok(())
+    }
+
+    /// munmap's first step (Linux's detach_vmas_to_be_unmapped): the areas
+    /// of `[start, end)` out of the set, cut at its ends, and returned.
+    /// Nothing changes if cutting them would make too many. From here on
+    /// a fault in the range finds no area, and no other area can be placed
+    /// there until the call is done (mm/long_walk.rs).
+    ///
+    /// The areas returned must outlive the walk's gathers (every path of
+    /// the callers drops them last): an area may hold the last reference
+    /// to its backing object (shared memory, a reference page, a file's
+    /// pages), whose drop frees the object's frames, which this space's
+    /// entries map until the gather's flush.
+    pub fn detach(&mut self, start: VirtAddr, end: VirtAddr) -> Result<alloc::vec::Vec<Area>, UnmapError> {
+        self.areas.remove_range(start, end).map_err(|_| UnmapError::TooManyAreas)
+    }
+
+    /// munmap's walk over the pages of `detached` (from `detach`) at or
+    /// above `from`, on one gather: each entry cleared, its TLB entry
+    /// invalidated on every CPU, then its frame freed, all before this
+    /// returns, a pause included (Linux's tlb_flush_mmu before
+    /// cond_resched in zap_pte_range).
+    pub fn zap_detached(&mut self, detached: &[Area], from: VirtAddr, break_at: BreakAt) -> Result<(), Pause> {
+        let mut gather = self.gather();
+        let mut checks = Checks::new(break_at);
+        for area in detached.iter().filter(|a| a.end > from) {
+            self.zap_into(&mut gather, area.start.max(from), area.end, &mut checks)?;
         }
         Ok(())
     }
 
-    /// Unmaps `[start, end)` and removes the areas there (munmap), then
-    /// frees the page tables that lie wholly in the gap left between the
-    /// areas around it (Linux's free_pgtables). Nothing changes if cutting
-    /// the areas would make too many.
+    /// The exit's walk (mm/long_walk.rs: `exit_mmap`): every page at or
+    /// above `from` zapped, the areas left for the space's drop.
     ///
-    /// Order rule (Linux's unmap_region: one mmu_gather for the pages and
-    /// the tables): pages and tables go on one gather, and are freed only
-    /// after their invalidation (a flush of the whole ASID once a table is
-    /// on it, for the walk caches) has completed on every CPU.
-    ///
-    /// The areas removed outlive the gather (declared before it, so dropped
-    /// after it on every path): an area may hold the last reference to its
-    /// backing object (shared memory, a reference page, a file's pages),
-    /// whose drop frees the object's frames, which this space's entries
-    /// mapped until the gather's flush.
-    pub fn unmap(&mut self, start: VirtAddr, end: VirtAddr) -> Result<(), UnmapError> {
-        // The common case, one whole area, without a list of the pieces.
-        let exact = self.areas.remove_exact(start, end);
-        let pieces = match exact {
-            Some(_) => alloc::vec::Vec::new(),
-            None => self.areas.remove_range(start, end).map_err(|_| UnmapError::TooManyAreas)?,
-        };
+    /// Order rule (Linux's exit_mmap with a fullmm gather, whose arm64
+    /// tlb_flush invalidates nothing for pages): no thread of the space
+    /// runs at EL0 any more (the caller is its last, exiting, and its CPU
+    /// lets go of the user tables here; a pause's resume installs them
+    /// again, and they are let go again at the next piece), so the whole
+    /// ASID is invalidated first and the pages cleared after it are freed
+    /// without a TLBI each: nothing can reach them through this ASID
+    /// before its next flush, which the space's drop makes before the ASID
+    /// is released.
+    pub fn zap_from(&mut self, from: VirtAddr, break_at: BreakAt) -> Result<(), Pause> {
+        user_tables::uninstall_if(self.table.root());
+        let mut gather = Gather::after_space_flushed(UserTlb(self.asid.value()));
+        let end = VirtAddr::new(crate::exec::layout::USER_END);
+        self.zap_into(&mut gather, from, end, &mut Checks::new(break_at))
+    }
+
+    /// munmap's last step: the page tables that lie wholly in the gap
+    /// left between the areas around `[start, end)` (Linux's
+    /// free_pgtables), freed once a flush of the whole ASID (for the walk
+    /// caches) has completed on every CPU.
+    pub fn free_hole_tables(&mut self, start: VirtAddr, end: VirtAddr) {
         let mut gather = self.gather();
-        for area in exact.iter().chain(pieces.iter()) {
-            self.zap_into(&mut gather, area.start, area.end).map_err(|Interrupted| UnmapError::Interrupted)?;
-        }
         let hole = self.areas.hole_around(start, end, VirtAddr::new(crate::exec::layout::USER_END));
         self.table().free_tables(&mut FrameTables, (start, end), hole, &mut |pa| gather.remove_table(pa));
-        Ok(())
     }
 
-    /// Changes the protection of `[start, end)` (mprotect), areas and
-    /// present pages alike: one walk per changed area over the tables that
-    /// exist (Linux's change_protection_range), not a lookup per page of
-    /// the range. `add_flags` may add MTE: a page already present, owned or
-    /// not, then has its tags cleared if they were not valid (`attributes`,
-    /// Linux's mte_sync_tags).
-    pub fn protect(
+    /// mprotect's first step: `prot` (and `add_flags`) on the areas of
+    /// `[start, end)`; the pieces as they were, whose pages
+    /// `protect_pages` goes over. `add_flags` may add MTE: a page already
+    /// present, owned or not, then has its tags cleared if they were not
+    /// valid (`attributes`, Linux's mte_sync_tags).
+    pub fn protect_areas(
         &mut self,
         start: VirtAddr,
         end: VirtAddr,
         prot: Prot,
         add_flags: AreaFlags,
-    ) -> Result<(), ProtectError> {
-        let before = self.areas.protect_range(start, end, prot, add_flags)?;
-        let mut n = 0;
-        for old in before {
-            let now = self.areas.find(old.start).cloned().expect("just protected");
+    ) -> Result<alloc::vec::Vec<Area>, ProtectError> {
+        self.areas.protect_range(start, end, prot, add_flags)
+    }
+
+    /// mprotect's walk over the present pages of `pieces` at or above
+    /// `from` (Linux's change_protection_range: the tables that exist, not
+    /// a lookup per page), each entry rewritten from the area that holds
+    /// it now. Every entry rewritten before a pause or the return is
+    /// invalidated on every CPU by then.
+    pub fn protect_pages(&mut self, pieces: &[Area], from: VirtAddr, break_at: BreakAt) -> Result<(), Pause> {
+        let mut checks = Checks::new(break_at);
+        for old in pieces.iter().filter(|a| a.end > from) {
+            let mut now = self.areas.find(old.start.max(from)).cloned().expect("just protected");
             // Order rule: each entry rewritten, then invalidated; the call
             // returns only once every CPU dropped the old permissions (a
             // downgrade frees nothing, but a write through a stale
             // writable entry after mprotect returned would be one the
             // program was told cannot happen).
             let mut flush = self.gather();
-            let flow = self.table().for_each_page(&mut FrameTables, old.start, old.end, &mut |va, mut slot| {
+            let (areas, table) = (&self.areas, &mut self.table);
+            let flow = table.for_each_page(&mut FrameTables, old.start.max(from), old.end, &mut |va, mut slot| {
                 let Some((pa, attrs)) = slot.page() else { return ControlFlow::Continue(()) };
+                if !now.contains(va) {
+                    // Cut by a madvise made while the walk paused.
+                    now = areas.find(va).cloned().expect("just protected");
+                }
                 let ownership = ownership_of(attrs);
                 // In place, without break-before-make: the output address
                 // stays, and what changes is the permissions (AP, UXN, PXN)
@@ -519,12 +636,10 @@ impl AddressSpace {
                 // the TLBs after the store (the gather, DSB ISHST first).
                 slot.set(pa, Self::attributes(&now, Frame::containing(pa), ownership));
                 flush.invalidate(va);
-                check_every(&mut n)
+                checks.after(va)
             });
             drop(flush);
-            if flow.is_break() {
-                return Err(ProtectError::Interrupted);
-            }
+            checks.result(flow)?;
         }
         Ok(())
     }
@@ -803,7 +918,9 @@ impl AddressSpace {
         child.layout = self.layout;
         let areas: alloc::vec::Vec<Area> = self.areas.iter().cloned().collect();
         let mut result = Ok(());
-        let mut n = 0;
+        // The copy holds the space's lock from start to end: see
+        // mm/long_walk.rs for why it cannot pause.
+        let mut checks = Checks::new(BreakAt::Stop);
         // MADV_DONTFORK areas are not in the child, MADV_WIPEONFORK ones
         // are there without their pages (Linux's dup_mmap).
         for area in areas.iter().filter(|a| !a.flags.intersects(AreaFlags::DONT_COPY | AreaFlags::WIPE_ON_FORK)) {
@@ -833,7 +950,7 @@ impl AddressSpace {
                 }
                 // Stopped by the time limit or SIGKILL: the caller's task
                 // never sees the answer.
-                let flow = check_every(&mut n);
+                let flow = checks.after(va);
                 if flow.is_break() {
                     result = Err(OutOfMemory);
                 }

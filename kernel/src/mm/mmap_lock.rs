@@ -19,12 +19,14 @@
 //!   Callers copy into a kernel buffer under the lock and to the user after
 //!   it (ptrace's peeks, mm/remote.rs).
 //! - Never held across a context switch (it is a spin lock:
-//!   `switch_context` checks), so a populate lets it go before each yield;
+//!   `switch_context` checks), so a populate, and the walks of munmap,
+//!   mprotect and exit (mm/long_walk.rs), let it go before each yield;
 //!   the `populating` record stands for it across the yield.
 //! - Never held while waiting for the kernel lock: the kernel lock is
 //!   taken at entry, before this one, and given up only after it.
 //!
-//! `populating` keeps populate's promise across those yields: Linux holds
+//! `populating` keeps populate's promise across those yields (and the
+//! same for munmap's and mprotect's walks: mm/long_walk.rs): Linux holds
 //! mmap_lock for reading across __get_user_pages, cond_resched included,
 //! so no other thread's munmap, mremap, mprotect or mmap changes the range
 //! under a populate. Here a populate records its task (id and address,
@@ -59,6 +61,14 @@ pub struct MmLock {
 pub struct PopulateRecord {
     pub tid: u32,
     pub task: usize,
+}
+
+impl PopulateRecord {
+    /// The record of the task running here.
+    pub fn of_current() -> Self {
+        let p = crate::process::current();
+        Self { tid: p.pid.0, task: core::ptr::addr_of!(*p) as usize }
+    }
 }
 
 impl MmLock {

@@ -17,6 +17,7 @@ kernel_only! {
     pub mod kasan;
     pub mod kasan_report;
     pub mod kernel_page;
+    pub mod long_walk;
     pub mod mmap_lock;
     pub mod page_pin;
     pub mod page_table_lock;

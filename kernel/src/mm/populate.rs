@@ -126,7 +126,7 @@ impl Populating {
     /// looked up. The space, for the populate.
     fn begin() -> Result<(Self, &'static MmLock), PopulateError> {
         let p = process::current();
-        let who = PopulateRecord { tid: p.pid.0, task: core::ptr::addr_of!(*p) as usize };
+        let who = PopulateRecord::of_current();
         let mm = &*p.mm;
         mm.begin_populate(&mm.read(), who).map_err(|()| PopulateError::OutOfMemory)?;
         Ok((Populating { who }, mm))

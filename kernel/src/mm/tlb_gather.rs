@@ -95,7 +95,8 @@ impl<O: GatherOps> Gather<O> {
     #[inline(always)]
     pub fn invalidate(&mut self, va: VirtAddr) {
         self.pages += 1;
-        if self.pages <= MAX_TLBI_OPS {
+        // After a flush of the whole space nothing is left to invalidate.
+        if self.pages <= MAX_TLBI_OPS && !self.space_flushed {
             self.ops.start_page_flush(va);
         }
     }

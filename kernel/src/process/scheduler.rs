@@ -762,6 +762,17 @@ pub fn exit_current(outcome: Outcome) -> ! {
             }
         }
     }
+    // Linux's exit_mm, after mm_release: a space no other live task runs
+    // in is emptied now, in pieces that let other CPUs in. Runnable while
+    // it does (Linux's task is TASK_RUNNING with PF_EXITING until
+    // exit_notify): a pause hands the big lock to other CPUs, and a parent
+    // in wait4 there must not find a zombie whose exit is not complete (it
+    // would report the exit, fail to reap a task still on its CPU, and
+    // report it again after process_ended). A zombie again after.
+    p.state.set(State::Runnable);
+    crate::mm::long_walk::exit_mmap();
+    let p = super::current();
+    p.state.set(State::Zombie);
     release_files(p);
     let tgid = p.tgid;
     if !leader {
@@ -813,6 +824,7 @@ pub fn futex_wake(key: &super::futex_key::FutexKey, n: u32) -> u32 {
 /// yielded (another thread's exec: it exits on its way back to EL0, and
 /// that exec waits for it). False outside a task. Each call tells the
 /// kernel lock's watchdog that the holder is moving on.
+#[track_caller]
 pub fn long_work_must_stop() -> bool {
     // Asked every few hundred pages: the work is moving on, not stuck.
     kernel_lock::touch_watchdog();
@@ -827,10 +839,19 @@ pub fn long_work_must_stop() -> bool {
 /// task's slice is over, so that long kernel work does not keep them (or
 /// a SIGKILL they would send) waiting. Only between steps that hold no
 /// borrow of the task or its address space: other tasks run meanwhile.
+#[track_caller]
 pub fn cond_resched() {
-    if super::has_current() && timer::ticks() >= table().slice_end[this_cpu_index()] {
+    // A mark of where this CPU is, for the kernel lock's watchdog.
+    crate::arch::aarch64::breadcrumb::here();
+    if need_resched() {
         yield_now();
     }
+}
+
+/// Whether `cond_resched` would yield now (Linux's need_resched(), which a
+/// walk asks before it lets its locks go: mm/long_walk.rs).
+pub fn need_resched() -> bool {
+    super::has_current() && timer::ticks() >= table().slice_end[this_cpu_index()]
 }
 
 /// The timer fired at EL0 (this CPU's own timer, for the task on this

@@ -6,7 +6,8 @@
 //! `selftest=panic` instead takes a deliberate kernel data abort, to show
 //! (and let tests/run.sh check) the panic report; `selftest=stack-overflow`
 //! recurses until the boot stack runs into its guard page, which must end
-//! in the stack-overflow report.
+//! in the stack-overflow report; `selftest=kernel-lock-watchdog` holds
+//! the kernel lock until a waiting CPU's watchdog reports it.
 //!
 //! Safe code only, deliberate faults included: the probes are
 //! arch/aarch64/probe.rs's, the pages mm/kernel_page.rs's.
@@ -118,6 +119,30 @@ pub fn deliberate_panic_with_lock_waiters() -> ! {
     timer::spin_until(1_000_000_000, || kernel_lock::waiters() == others);
     info!("{} of {} other cpus wait for the kernel lock; a panic report must follow", kernel_lock::waiters(), others);
     panic!("deliberate panic with {} of {} other cpus waiting for the kernel lock", kernel_lock::waiters(), others)
+}
+
+/// Holds the kernel lock past the watchdog's limit while the other CPUs
+/// wait for it, taking and releasing a spin lock all along: a long path
+/// that never yields. A waiter's watchdog must report the holder as
+/// moving, its last mark here, and then panic; the harness
+/// (scripts/qemu-watch) must name this function as cpu 0's place.
+pub fn deliberate_long_kernel_lock_holding() -> ! {
+    use crate::arch::aarch64::{kernel_lock, timer};
+    let others = crate::process::cpu_mask::online_count() as u32 - 1;
+    kernel_lock::lock();
+    crate::process::send_other_cpus_to_the_kernel_lock();
+    timer::spin_until(1_000_000_000, || kernel_lock::waiters() == others);
+    info!("{} of {} other cpus wait for the kernel lock; holding it without a yield", kernel_lock::waiters(), others);
+    hold_kernel_lock_without_yielding()
+}
+
+#[inline(never)]
+fn hold_kernel_lock_without_yielding() -> ! {
+    let steps = crate::sync::SpinLock::new(crate::sync::Rank::FaultCost, 0u64);
+    loop {
+        *steps.lock() += 1;
+        core::hint::black_box(&steps);
+    }
 }
 
 /// Recursion without end on the boot stack: must end in the kernel's

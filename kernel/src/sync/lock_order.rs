@@ -189,6 +189,10 @@ fn held() -> &'static HeldLocks {
 /// `rank` may not be taken now; otherwise `rank` counts as held on this CPU.
 #[inline(always)]
 pub fn try_acquire(rank: Rank, site: &'static Location<'static>) -> Result<(), OrderViolation> {
+    // Every lock taken is a mark of where this CPU is, for the kernel
+    // lock's watchdog on another CPU (arch/aarch64/breadcrumb.rs).
+    #[cfg(all(target_os = "none", feature = "lock-order"))]
+    crate::arch::aarch64::cpu_local::this_cpu().breadcrumb().mark(site);
     #[cfg(feature = "lock-order")]
     return held().acquire(rank, site);
     #[cfg(not(feature = "lock-order"))]

@@ -17,6 +17,7 @@ use crate::exec::elf::{MIN_USER_ADDR, USER_END};
 use crate::fs::file::FileKind;
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::address_space::{AddressSpace, UnmapError};
+use crate::mm::long_walk;
 use crate::mm::populate;
 use crate::mm::shared_memory::SharedMemory;
 use crate::mm::tagged_addr::{TagRule, UserAddr};
@@ -209,11 +210,13 @@ pub fn munmap(addr: UserAddr, len: u64) -> SysResult {
     }
     let len = page_len(len)?;
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::EINVAL)?;
-    let mut space = mmap_write_lock()?;
+    let space = mmap_write_lock()?;
     if splits_special(space.areas(), VirtAddr::new(addr), VirtAddr::new(end)) {
         return Err(Errno::EINVAL);
     }
-    space.unmap(VirtAddr::new(addr), VirtAddr::new(end)).map_err(unmap_errno)?;
+    // In pieces that let other CPUs in (Linux's cond_resched in
+    // zap_pte_range).
+    long_walk::munmap(space, &process::current().mm, VirtAddr::new(addr), VirtAddr::new(end)).map_err(unmap_errno)?;
     Ok(0)
 }
 
@@ -247,7 +250,10 @@ pub fn mprotect(addr: UserAddr, len: u64, prot_bits: u32) -> SysResult {
     let len = page_len(len)?;
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::ENOMEM)?;
     let add = if mte { AreaFlags::MTE } else { AreaFlags::empty() };
-    let protected = mmap_write_lock()?.protect(VirtAddr::new(addr), VirtAddr::new(end), prot, add);
+    // In pieces that let other CPUs in (Linux's cond_resched in
+    // change_pte_range).
+    let range = (VirtAddr::new(addr), VirtAddr::new(end));
+    let protected = long_walk::mprotect(mmap_write_lock()?, &process::current().mm, range, prot, add);
     // The lock was let go with that statement: after_write_allowed
     // populates, which takes it itself.
     match protected {

@@ -43,6 +43,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, 
 use super::context::{switch_context, KernelContext, TaskContext};
 use crate::drivers::gic_v2::CpuTargets;
 use super::trap_frame::TrapFrame;
+use super::breadcrumb::Breadcrumb;
 use crate::sync::held_locks::HeldLocks;
 
 /// The most CPUs the kernel brings up (`-smp 8`); more in the device tree
@@ -128,6 +129,9 @@ pub struct CpuData {
     /// counting is one load, one add and one store. Written only by this
     /// CPU, read by the runner's report. Each half wraps after 2^32.
     fast_faults: AtomicU64,
+    /// Where this CPU was last seen in kernel code (breadcrumb.rs), for
+    /// the kernel lock's watchdog on another CPU.
+    breadcrumb: Breadcrumb,
 }
 
 const _: () = assert!(core::mem::offset_of!(CpuData, overflow_stack_top) == 0);
@@ -155,6 +159,7 @@ impl CpuData {
             private_irqs_enabled: AtomicU32::new(0),
             held_locks: HeldLocks::new(),
             fast_faults: AtomicU64::new(0),
+            breadcrumb: Breadcrumb::new(),
         }
     }
 
@@ -229,6 +234,11 @@ impl CpuData {
     #[cfg_attr(not(feature = "lock-order"), allow(dead_code))]
     pub fn held_locks(&self) -> &HeldLocks {
         &self.held_locks
+    }
+
+    /// Where this CPU was last seen in kernel code (breadcrumb.rs).
+    pub fn breadcrumb(&self) -> &Breadcrumb {
+        &self.breadcrumb
     }
 
     /// The exception frame being handled on this CPU (exception.rs).

@@ -33,9 +33,13 @@
 //! lock (its vCPU descheduled by the host: the same trap as a ticket).
 //!
 //! The watchdog: a waiting CPU that sees one holding of the lock last more
-//! than [`WATCHDOG_NS`] reports which CPU holds it and since where
-//! (`#[track_caller]`), then panics: a CPU stuck in the kernel is a bug.
-//! So does a CPU that has waited [`STARVED_NS`] while others took turns.
+//! than [`WATCHDOG_NS`] of its own running time (`Watchdog`: a loaded host
+//! that runs no vCPU is not counted, only logged) reports which CPU holds
+//! it, since where (`#[track_caller]`) and where that CPU was last seen
+//! (breadcrumb.rs), gives the harness a second to read every vCPU's
+//! registers (scripts/qemu-watch), then panics: a CPU stuck in the kernel
+//! is a bug. So does a CPU that has waited [`STARVED_NS`] while others
+//! took turns.
 
 use core::panic::Location;
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
@@ -47,7 +51,7 @@ use spin::relax::RelaxStrategy;
 use crate::sync::lock_order::{self, Rank};
 
 /// How long one CPU may hold the lock before a waiter reports it stuck:
-/// 2 s of the counter. Nothing the kernel does for a task holds the lock
+/// 2 s of the waiter's own running time (`Watchdog`). Nothing the kernel does for a task holds the lock
 /// that long: long work yields at slice ends (`cond_resched`), and a
 /// runner lets waiters in between two tasks.
 const WATCHDOG_NS: u64 = 2_000_000_000;
@@ -102,6 +106,7 @@ fn try_take(me: u32) -> bool {
 #[track_caller]
 #[inline(always)]
 fn note_owner() {
+    super::breadcrumb::here();
     LOCK.location.store(Location::caller() as *const Location<'static> as *mut Location<'static>, Ordering::Relaxed);
     LOCK.since.store(timer::ticks(), Ordering::Relaxed);
 }
@@ -153,8 +158,8 @@ fn wait(me: u32) {
     }
     LOCK.waiters.fetch_add(1, Ordering::Relaxed);
     let start = timer::ticks();
-    let (stuck, starved) = (timer::ns_to_ticks(WATCHDOG_NS), timer::ns_to_ticks(STARVED_NS));
     let (starving_after, claim) = (timer::ns_to_ticks(STARVING_NS), timer::ns_to_ticks(CLAIM_NS));
+    let mut watch = Watchdog::new(start);
     loop {
         let now = timer::ticks();
         let starving = LOCK.starving.load(Ordering::Relaxed);
@@ -178,29 +183,154 @@ fn wait(me: u32) {
             // This CPU's turn is next (another CPU may have claimed first).
             LOCK.claimed_at.store(now, Ordering::Relaxed);
         }
-        let owner = LOCK.owner.load(Ordering::Relaxed);
-        // Saturating: a new owner may have noted a later time than `now`.
-        let held = now.saturating_sub(LOCK.since.load(Ordering::Relaxed));
-        if owner != NO_OWNER && held > stuck && waited > stuck {
-            panic!(
-                "cpu {} stuck: kernel lock held by cpu {} since {} ({} ms ago)",
-                me,
+        watch.look(me, now);
+    }
+    LOCK.waiters.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// A gap this long between two of a waiter's looks at the lock means its
+/// own vCPU was not running meanwhile (under QEMU a vCPU is a host thread,
+/// and a loaded host runs others): that time is not counted.
+const ABSENT_NS: u64 = 1_000_000;
+
+/// How long the watchdog gives the test harness to read every vCPU's
+/// registers (scripts/qemu-watch, on the `kernel lock watchdog:` line)
+/// before the panic stops the holder.
+const HARNESS_NS: u64 = 1_000_000_000;
+
+/// What one waiter sees of the holdings it waits behind. Time is counted
+/// in the waiter's own running time (the counter's advance between two of
+/// its looks, gaps of [`ABSENT_NS`] or more left out), not in the
+/// counter's: on a host that runs none of the vCPUs for a while (the
+/// soak's one unexplained panic was on a host at load average 10), the
+/// counter moves on while neither the holder nor the waiter runs, and a
+/// holding that is short in the holder's own terms looked stuck. The
+/// holder's own progress is its breadcrumb's count of marks
+/// (breadcrumb.rs), reported with its last place.
+struct Watchdog {
+    /// The previous look (counter ticks).
+    prev: u64,
+    /// This waiter's running time since it began waiting.
+    ran: u64,
+    /// The holding watched: its owner and start (`LOCK.since`).
+    owner: u32,
+    since: u64,
+    /// This waiter's running time while that holding lasted.
+    ran_held: u64,
+    /// The counter when the watch of that holding began.
+    watched_at: u64,
+    /// The holder's breadcrumb count then.
+    steps: u64,
+    /// A holding that was long by the counter only has been reported.
+    told: bool,
+}
+
+impl Watchdog {
+    fn new(now: u64) -> Self {
+        Self { prev: now, ran: 0, owner: NO_OWNER, since: 0, ran_held: 0, watched_at: now, steps: 0, told: false }
+    }
+
+    fn look(&mut self, me: u32, now: u64) {
+        let step = now.saturating_sub(self.prev);
+        self.prev = now;
+        let ran = if step < timer::ns_to_ticks(ABSENT_NS) { step } else { 0 };
+        self.ran += ran;
+        let (owner, since) = (LOCK.owner.load(Ordering::Relaxed), LOCK.since.load(Ordering::Relaxed));
+        if owner == NO_OWNER {
+            return;
+        }
+        if owner != self.owner || since != self.since {
+            // Another holding (or the holder touched the watchdog).
+            *self = Self { owner, since, ran_held: 0, watched_at: now, steps: holder_steps(owner), told: false, ..*self };
+        } else {
+            self.ran_held += ran;
+        }
+        let stuck = timer::ns_to_ticks(WATCHDOG_NS);
+        let held = now.saturating_sub(since);
+        if self.ran_held > stuck {
+            self.stuck(me, now, held);
+        }
+        if held > stuck && !self.told && now.saturating_sub(self.watched_at) > stuck {
+            // Long by the counter, not by what ran: the host, not the kernel.
+            self.told = true;
+            log::warn!(
+                "kernel lock held by cpu {} for {} ms of the counter, but this cpu {} ran {} ms of it: the host is not running the vCPUs (holder {})",
                 owner,
-                holder_location(),
-                timer::ticks_to_ns(held) / 1_000_000
+                timer::ticks_to_ns(held) / 1_000_000,
+                me,
+                timer::ticks_to_ns(self.ran_held) / 1_000_000,
+                Progress(owner, self.steps)
             );
         }
-        if waited > starved {
+        if self.ran > timer::ns_to_ticks(STARVED_NS) {
             panic!(
-                "cpu {} starved: waited {} ms for the kernel lock while other CPUs took it (last by cpu {} at {})",
+                "cpu {} starved: ran {} ms waiting for the kernel lock while other CPUs took it (last by cpu {} at {}; {})",
                 me,
-                timer::ticks_to_ns(waited) / 1_000_000,
+                timer::ticks_to_ns(self.ran) / 1_000_000,
                 owner,
-                holder_location()
+                holder_location(),
+                Progress(owner, self.steps)
             );
         }
     }
-    LOCK.waiters.fetch_sub(1, Ordering::Relaxed);
+
+    /// The report: one line the harness acts on (it reads every vCPU's
+    /// registers through QEMU's monitor), a pause for it, then the panic.
+    fn stuck(&self, me: u32, now: u64, held: u64) -> ! {
+        let holding = Holding { watch: self, me, held };
+        log::error!("kernel lock watchdog: {}", holding);
+        let pause = timer::ns_to_ticks(HARNESS_NS);
+        while timer::ticks().saturating_sub(now) < pause {
+            CpuRelax::relax();
+        }
+        panic!("cpu {} stuck: {}", me, holding)
+    }
+}
+
+/// A holding the watchdog reports: who, since where, how long by the
+/// counter and by the waiter's running time, and the holder's progress.
+struct Holding<'a> {
+    watch: &'a Watchdog,
+    me: u32,
+    held: u64,
+}
+
+impl core::fmt::Display for Holding<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        write!(
+            f,
+            "kernel lock held by cpu {} since {} for {} ms ({} ms of it with cpu {} running); holder {}",
+            self.watch.owner,
+            holder_location(),
+            timer::ticks_to_ns(self.held) / 1_000_000,
+            timer::ticks_to_ns(self.watch.ran_held) / 1_000_000,
+            self.me,
+            Progress(self.watch.owner, self.watch.steps)
+        )
+    }
+}
+
+/// The holder's breadcrumb count.
+fn holder_steps(owner: u32) -> u64 {
+    super::cpu_local::cpu(owner as usize).map_or(0, |c| c.breadcrumb().read().1)
+}
+
+/// A holder's progress since a count of its marks: its last place, and
+/// whether it moved on (a long path that does not yield: a kernel bug) or
+/// not (a loop that leaves no mark, or a vCPU the host does not run).
+struct Progress(u32, u64);
+
+impl core::fmt::Display for Progress {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        let Some(cpu) = super::cpu_local::cpu(self.0 as usize) else { return write!(f, "cpu {} unknown", self.0) };
+        let (place, steps) = cpu.breadcrumb().read();
+        let moved = steps.wrapping_sub(self.1);
+        match place {
+            Some(place) if moved > 0 => write!(f, "moving: {} marks while watched, the last at {}", moved, place),
+            Some(place) => write!(f, "not moving: no mark while watched, the last at {}", place),
+            None => write!(f, "left no mark"),
+        }
+    }
 }
 
 /// Releases the lock and, if CPUs wait for it, lets one of them take it
@@ -216,6 +346,45 @@ pub fn let_waiters_in() {
     {
         CpuRelax::relax();
         turns += 1;
+    }
+    lock();
+}
+
+/// A long walk's pause with CPUs waiting (mm/long_walk.rs: munmap's,
+/// mprotect's and the exit's walks, at each slice end): releases the lock,
+/// gives a waiter up to [`CLAIM_NS`] to take it, then takes the next turn
+/// for this CPU and the lock again. No context switch: the caller holds
+/// nothing else, as at a `cond_resched`, and its task stays on this CPU.
+///
+/// A waiter's claim of the next turn (`starving`) was made during the
+/// walk's holding and has lapsed by now; it runs again from the release,
+/// so that the claimant takes the lock rather than this CPU at once. Under
+/// QEMU on a loaded host a waiter whose vCPU shares a host core with the
+/// walker's runs only while the walker's does not, and otherwise found the
+/// lock held at every turn: with `SMP=2`, a walk that paused through the
+/// runner (`cond_resched`, `let_waiters_in`) let the other CPU in at none
+/// of 193 pauses. This CPU then claims the next turn itself, so that the
+/// walk goes on after one waiter's turn instead of waiting behind CPUs
+/// that come back at once (threads in system calls in a loop: a munmap
+/// of 344 MiB beside three of them took 9 s through the runner).
+#[track_caller]
+pub fn hand_over() {
+    let me = this_cpu_index();
+    if LOCK.starving.load(Ordering::Relaxed) != NO_OWNER {
+        LOCK.claimed_at.store(timer::ticks(), Ordering::Relaxed);
+    }
+    unlock();
+    let (start, limit) = (timer::ticks(), timer::ns_to_ticks(CLAIM_NS));
+    while LOCK.waiters.load(Ordering::Relaxed) > 0
+        && LOCK.owner.load(Ordering::Relaxed) == NO_OWNER
+        && timer::ticks().wrapping_sub(start) < limit
+    {
+        CpuRelax::relax();
+    }
+    if LOCK.owner.load(Ordering::Relaxed) != NO_OWNER
+        && LOCK.starving.compare_exchange(NO_OWNER, me, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+    {
+        LOCK.claimed_at.store(timer::ticks(), Ordering::Relaxed);
     }
     lock();
 }
@@ -269,7 +438,9 @@ fn unlock_by_non_owner(me: u32, owner: u32) -> ! {
 /// (munmap, fork, exit of a 400 MiB space: over 2 s on a loaded host at
 /// `SMP=8`) call it every few hundred pages; a CPU stuck elsewhere is still
 /// caught. Only by the holder.
+#[track_caller]
 pub fn touch_watchdog() {
+    super::breadcrumb::here();
     if held_here() {
         LOCK.since.store(timer::ticks(), Ordering::Relaxed);
     }

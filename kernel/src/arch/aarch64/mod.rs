@@ -20,6 +20,7 @@ pub mod irq_mask;
 // Kernel-only: not built for the host unit tests (main.rs: kernel_only!).
 kernel_only! {
     pub mod backtrace;
+    pub mod breadcrumb;
     pub mod boot;
     pub mod context;
     pub mod cpu_features;
