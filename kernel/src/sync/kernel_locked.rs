@@ -10,9 +10,11 @@
 //! task's state on one CPU: `current()` beside `scheduler::get` of the
 //! same pid, a kill of oneself) panics, naming where both were taken,
 //! instead of being the silent undefined behaviour that handing out
-//! `&'static Process` was (docs/smp.md, section 3). Both checks stay
-//! in every build: a load and a compare for the lock, a load, a compare
-//! and a store for the flag, and a store when the guard drops.
+//! `&'static Process` was (docs/smp.md, section 3). The borrow flag is
+//! checked in every build (a load, a compare and a store, and a store
+//! when the guard drops); the lock, and where a mutable guard was taken,
+//! in every build with the lock-order check, which is every build but
+//! `make bench`'s (`check_lock`).
 //!
 //! For `Copy` values `get` and `set` copy in and out and keep no borrow,
 //! so they cannot overlap with anything but a live mutable guard.
@@ -34,8 +36,10 @@ pub struct KernelLocked<T> {
 }
 
 // SAFETY: every access (`borrow`, `borrow_mut`, `get`, `set`, `replace`)
-// first checks that this CPU holds the big kernel lock and panics
-// otherwise, so at most one CPU touches the flag and the value at a time,
+// is made by a CPU holding the big kernel lock (checked, panicking
+// otherwise, in every build with the lock-order check, which the test
+// suites run: `check_lock`), so at most one CPU touches the flag and the
+// value at a time,
 // and the lock's acquire and release order one holder's writes before the
 // next holder's reads. The value moves between CPUs with its task, hence
 // `T: Send`. `get_mut` needs `&mut self`, which no other CPU can have.
@@ -43,6 +47,7 @@ unsafe impl<T: Send> Sync for KernelLocked<T> {}
 
 /// Whether this CPU holds the big kernel lock.
 #[cfg(target_os = "none")]
+#[cfg_attr(not(feature = "lock-order"), allow(dead_code))]
 #[inline(always)]
 fn lock_held() -> bool {
     crate::arch::aarch64::kernel_lock::held_here()
@@ -56,6 +61,7 @@ std::thread_local! {
 }
 
 #[cfg(not(target_os = "none"))]
+#[cfg_attr(not(feature = "lock-order"), allow(dead_code))]
 fn lock_held() -> bool {
     HOST_LOCK.with(Cell::get)
 }
@@ -69,6 +75,7 @@ pub fn hold_lock_for_test(held: bool) {
 
 #[cold]
 #[inline(never)]
+#[cfg_attr(not(feature = "lock-order"), allow(dead_code))]
 fn not_locked(at: &'static Location<'static>) -> ! {
     panic!("task state touched at {at} without the big kernel lock")
 }
@@ -88,12 +95,31 @@ impl<T> KernelLocked<T> {
         Self { borrows: Cell::new(0), writer: Cell::new(None), value: UnsafeCell::new(value) }
     }
 
+    /// Panics unless this CPU holds the big lock. In the builds with the
+    /// lock-order check only (every build but `make bench`'s), as Linux's
+    /// lockdep_assert_held is compiled in with CONFIG_LOCKDEP only: the
+    /// test suites run with it, so a path that reaches task state without
+    /// the lock fails there; a benchmark measures the kernel without it
+    /// (a load of TPIDR_EL1's data, of the lock's owner and a compare at
+    /// every access: a null system call, `syscall-clock_gettime-monotonic`
+    /// in docs/bench, cost 496 instructions with it, 464 without, 518
+    /// before the cells).
     #[track_caller]
     #[inline(always)]
     fn check_lock(&self) {
+        #[cfg(feature = "lock-order")]
         if !lock_held() {
             not_locked(Location::caller());
         }
+    }
+
+    /// Records where the mutable guard now taken was taken, for the panic
+    /// of a borrow beside it (lock-order builds only, as `check_lock`).
+    #[track_caller]
+    #[inline(always)]
+    fn note_writer(&self) {
+        #[cfg(feature = "lock-order")]
+        self.writer.set(Some(Location::caller()));
     }
 
     /// The value, shared, until the guard drops; panics if a mutable
@@ -121,7 +147,7 @@ impl<T> KernelLocked<T> {
             already_borrowed(Location::caller(), self.writer.get(), n);
         }
         self.borrows.set(WRITING);
-        self.writer.set(Some(Location::caller()));
+        self.note_writer();
         LockedMut { cell: self }
     }
 
