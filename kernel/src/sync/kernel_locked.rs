@@ -102,8 +102,7 @@ impl<T> KernelLocked<T> {
     /// the lock fails there; a benchmark measures the kernel without it
     /// (a load of TPIDR_EL1's data, of the lock's owner and a compare at
     /// every access: a null system call, `syscall-clock_gettime-monotonic`
-    /// in docs/bench, cost 496 instructions with it, 464 without, 518
-    /// before the cells).
+    /// in docs/bench, cost 496 instructions with it, 464 without).
     #[track_caller]
     #[inline(always)]
     fn check_lock(&self) {
