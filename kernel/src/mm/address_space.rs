@@ -68,9 +68,18 @@ pub enum BreakAt {
     /// locks go and yield (mm/long_walk.rs: munmap's and mprotect's walks,
     /// Linux's cond_resched in zap_pte_range and change_pte_range).
     StopOrSliceEnd,
-    /// At slice ends only, never stopped: the exit's teardown, which has
-    /// to finish (Linux's exit_mmap, whose unmap_vmas calls cond_resched).
+    /// At slice ends only, never stopped: the exit's teardown, and
+    /// munmap's zap once its areas are detached, which have to finish
+    /// (Linux's exit_mmap and unmap_region, whose unmap_vmas calls
+    /// cond_resched but never stops).
     SliceEnd,
+    /// Never: a zap of detached areas that holds the space's lock from
+    /// start to end (the munmaps inside mmap, mremap and brk; munmap's own
+    /// when no record could be taken for its pauses). Stopping one half
+    /// done would drop areas, and with them the last hold on a shared
+    /// object's frames, while entries above the stop still map those
+    /// frames for the process's other threads.
+    Never,
 }
 
 /// Why a range walk broke off.
@@ -111,14 +120,14 @@ impl Checks {
         if !self.n.is_multiple_of(PAGES_PER_CHECK) {
             return ControlFlow::Continue(());
         }
-        if self.break_at == BreakAt::SliceEnd {
+        if matches!(self.break_at, BreakAt::SliceEnd | BreakAt::Never) {
             // Moving on, not stuck (long_work_must_stop says it otherwise).
             crate::arch::aarch64::kernel_lock::touch_watchdog();
         } else if crate::process::long_work_must_stop() {
             self.pause = Some(Pause::Interrupted);
             return ControlFlow::Break(());
         }
-        if self.break_at != BreakAt::Stop && crate::process::need_resched() {
+        if matches!(self.break_at, BreakAt::StopOrSliceEnd | BreakAt::SliceEnd) && crate::process::need_resched() {
             self.pause = Some(Pause::Yield(VirtAddr::new(va.as_u64() + PAGE)));
             return ControlFlow::Break(());
         }
@@ -513,7 +522,8 @@ impl AddressSpace {
     /// between pieces of the walk (mm/long_walk.rs: `munmap`).
     pub fn unmap(&mut self, start: VirtAddr, end: VirtAddr) -> Result<(), UnmapError> {
         let detached = self.detach(start, end)?;
-        self.zap_detached(&detached, start, BreakAt::Stop).map_err(|_| UnmapError::Interrupted)?;
+        // Never broken off: see BreakAt::Never.
+        self.zap_detached(&detached, start, BreakAt::Never).map_err(|_| UnmapError::Interrupted)?;
         self.free_hole_tables(start, end);
         Ok(())
     }

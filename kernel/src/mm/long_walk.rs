@@ -83,7 +83,17 @@ impl Walking {
         Self { mm, who: mm.begin_populate(held, who).ok().map(|()| who) }
     }
 
-    /// How the walk may break off.
+    /// How munmap's zap may break off: at slice ends with a record, never
+    /// without one; never stopped (BreakAt::Never says why).
+    fn zap_break_at(&self) -> BreakAt {
+        if self.who.is_some() {
+            BreakAt::SliceEnd
+        } else {
+            BreakAt::Never
+        }
+    }
+
+    /// How mprotect's walk may break off.
     fn break_at(&self) -> BreakAt {
         if self.who.is_some() {
             BreakAt::StopOrSliceEnd
@@ -136,8 +146,9 @@ pub fn munmap(
     let walking = Walking::begin(mm, &space, (start, end));
     let mut from = start;
     loop {
-        match space.zap_detached(&detached, from, walking.break_at()) {
+        match space.zap_detached(&detached, from, walking.zap_break_at()) {
             Ok(()) => break,
+            // Not with SliceEnd or Never (zap_break_at): kept for the type.
             Err(Pause::Interrupted) => return Err(UnmapError::Interrupted),
             Err(Pause::Yield(next)) => {
                 from = next;
