@@ -233,6 +233,15 @@ fn copy_of(src: super::frame::Frame, tagged: bool) -> Result<super::frame::Frame
     use crate::arch::aarch64::mmu::layout::phys_to_virt;
     use crate::arch::aarch64::page_fill;
     let f = frame::alloc().ok_or(FaultError::OutOfMemory)?;
+    // The source's tags may never have been written for its present use
+    // (a page written untagged, then forked, in an area that an mprotect
+    // adding PROT_MTE has changed but whose entries its walk has not
+    // reached yet): cleared first, so that the copy does not carry an
+    // earlier user's tags (Linux's copy_highpage copies tags only from a
+    // PG_mte_tagged page, and mte_sync_tags clears the rest).
+    if tagged {
+        frame::make_tags_valid(src);
+    }
     let (dst, src) = (phys_to_virt(f.start()), phys_to_virt(src.start()));
     // SAFETY: a frame just allocated, and a frame the caller's space maps
     // (owned or the object's page), both through the linear map.
