@@ -1131,8 +1131,10 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
                 .map(|p| p.pid.0)
                 .collect();
             for pid in waiting {
+                // An outcome already set stays: a task paused in its exit's
+                // walk (in_wait, Runnable) has exited with its own status.
                 if let Some(p) = get(pid) {
-                    p.outcome.set(Some(Outcome::TimeLimit { limit_ms }));
+                    p.outcome.borrow_mut().get_or_insert(Outcome::TimeLimit { limit_ms });
                 }
                 wake(pid);
             }
