@@ -22,9 +22,10 @@
 //! fault on it copies instead of reusing it, as Linux's do_wp_page copies
 //! a page with an elevated count: the reader sees the page as it was when
 //! pinned or as the target writes it, never another process's data.
-//! Writers (ptrace POKE) do not pin: their forced write fault made the
-//! frame this space's only one, writable, and nothing under the shared
-//! side replaces a writable private entry (mm/remote.rs).
+//! Writers (ptrace POKE) pin too, after their forced write fault made the
+//! frame this space's own: a reader's pin of the same page makes it look
+//! shared for a moment, and a sibling's copy-on-write may then drop it
+//! (mm/remote.rs: `resolve_for_write`).
 
 use super::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 use super::frame::{self, Frame};

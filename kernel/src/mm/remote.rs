@@ -29,7 +29,6 @@ use super::fault::{self, Access, Resolution};
 use super::mmap_lock::MmLock;
 use super::page_pin::PinnedPage;
 use super::vma::Backing;
-use crate::arch::aarch64::mmu::layout::phys_to_virt;
 use crate::arch::aarch64::{cache, mte};
 use crate::exec::elf::USER_END;
 use crate::mm::tagged_addr::untagged_addr;
@@ -83,17 +82,16 @@ fn fault_in(space: &AddressSpace, va: VirtAddr, access: Access) -> Option<bool> 
     Some(resolved.tagged)
 }
 
-/// The linear-map address of the byte at `va` of `space`, after a forced
-/// write fault made its page the target's own; whether its area is
-/// PROT_MTE. Not pinned: the frame is now this space's only one, mapped
-/// writable, and under the shared side of the space's lock nothing
-/// replaces such an entry (another thread's write finds it writable; fork,
-/// munmap, madvise and mprotect take the exclusive side), so it stays
-/// until the caller lets the lock go.
-fn resolve_for_write(space: &AddressSpace, va: VirtAddr) -> Option<(VirtAddr, bool)> {
+/// The page at `va` of `space` after a forced write fault made it the
+/// target's own, pinned as for a read; whether its area is PROT_MTE.
+/// Pinned although the frame is now this space's only one, mapped
+/// writable: another tracer's or /proc reader's pin of the same page
+/// makes it look shared for a moment, and a sibling thread's spurious
+/// fault then may write-protect it, its write copy it and drop the frame,
+/// which that pin's drop would free under this write (found in review).
+fn resolve_for_write(space: &AddressSpace, va: VirtAddr) -> Option<(PinnedPage, bool)> {
     let tagged = fault_in(space, va, Access::Write)?;
-    let (pa, _) = space.mapped(va)?;
-    Some((phys_to_virt(pa) + va.page_offset() as u64, tagged))
+    Some((space.pin(va)?, tagged))
 }
 
 /// The page at `va` of `space` after a forced read fault, pinned
@@ -143,10 +141,12 @@ pub fn write(mm: &MmLock, addr: u64, bytes: &[u8]) -> usize {
     while done < bytes.len() {
         let Some(va) = user_va(addr.wrapping_add(done as u64)) else { break };
         let space = mm.read();
-        let Some((dst, _)) = resolve_for_write(&space, va) else { break };
+        let Some((page, _)) = resolve_for_write(&space, va) else { break };
+        let dst = page.linear(va.page_offset());
         let n = (PAGE_SIZE - va.page_offset()).min(bytes.len() - done);
-        // SAFETY: `dst` is the linear-map address of a private frame of
-        // `space` (the forced write fault made it so), `n` bytes inside it.
+        // SAFETY: `dst` is the linear-map address of a frame of `space`
+        // the forced write fault made its own, pinned while `page` lives,
+        // `n` bytes inside it.
         unsafe { core::ptr::copy_nonoverlapping(bytes[done..].as_ptr(), dst.as_mut_ptr::<u8>(), n) };
         cache::sync_icache(dst, n);
         done += n;
@@ -188,7 +188,8 @@ pub fn read_tags(mm: &MmLock, addr: u64, out: &mut [u8]) -> Result<usize, TagAcc
 pub fn write_tags(mm: &MmLock, addr: u64, tags: &[u8]) -> Result<usize, TagAccessError> {
     let (va, left) = tag_granules(addr)?;
     let space = mm.read();
-    let (granule, tagged) = resolve_for_write(&space, va).ok_or(TagAccessError::Unmapped)?;
+    let (page, tagged) = resolve_for_write(&space, va).ok_or(TagAccessError::Unmapped)?;
+    let granule = page.linear(va.page_offset());
     if !tagged {
         return Err(TagAccessError::NotTagged);
     }
@@ -196,7 +197,8 @@ pub fn write_tags(mm: &MmLock, addr: u64, tags: &[u8]) -> Result<usize, TagAcces
     for (i, tag) in tags[..n].iter().enumerate() {
         let at = mte::with_tag(granule + (i * mte::GRANULE) as u64, *tag);
         // SAFETY: a granule of a private, Tagged frame of `space` (the
-        // forced write fault made it so); only the target sees its tags.
+        // forced write fault made it so), pinned while `page` lives; only
+        // the target sees its tags.
         unsafe { mte::store_tag(at) };
     }
     Ok(n)
