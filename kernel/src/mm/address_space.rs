@@ -91,6 +91,14 @@ impl From<Pause> for Interrupted {
     }
 }
 
+/// The areas munmap took out of the set (`AddressSpace::detach`), kept
+/// until its walk is done: one whole area (the common case) without a list
+/// on the heap, or the pieces cut from several.
+pub struct Detached {
+    exact: Option<Area>,
+    pieces: alloc::vec::Vec<Area>,
+}
+
 /// A walk's count of pages and what broke it off.
 struct Checks {
     n: usize,
@@ -529,8 +537,13 @@ impl AddressSpace {
     /// to its backing object (shared memory, a reference page, a file's
     /// pages), whose drop frees the object's frames, which this space's
     /// entries map until the gather's flush.
-    pub fn detach(&mut self, start: VirtAddr, end: VirtAddr) -> Result<alloc::vec::Vec<Area>, UnmapError> {
-        self.areas.remove_range(start, end).map_err(|_| UnmapError::TooManyAreas)
+    pub fn detach(&mut self, start: VirtAddr, end: VirtAddr) -> Result<Detached, UnmapError> {
+        // The common munmap, one whole area, without a list on the heap.
+        if let Some(area) = self.areas.remove_exact(start, end) {
+            return Ok(Detached { exact: Some(area), pieces: alloc::vec::Vec::new() });
+        }
+        let pieces = self.areas.remove_range(start, end).map_err(|_| UnmapError::TooManyAreas)?;
+        Ok(Detached { exact: None, pieces })
     }
 
     /// munmap's walk over the pages of `detached` (from `detach`) at or
@@ -538,10 +551,10 @@ impl AddressSpace {
     /// invalidated on every CPU, then its frame freed, all before this
     /// returns, a pause included (Linux's tlb_flush_mmu before
     /// cond_resched in zap_pte_range).
-    pub fn zap_detached(&mut self, detached: &[Area], from: VirtAddr, break_at: BreakAt) -> Result<(), Pause> {
+    pub fn zap_detached(&mut self, detached: &Detached, from: VirtAddr, break_at: BreakAt) -> Result<(), Pause> {
         let mut gather = self.gather();
         let mut checks = Checks::new(break_at);
-        for area in detached.iter().filter(|a| a.end > from) {
+        for area in detached.exact.iter().chain(detached.pieces.iter()).filter(|a| a.end > from) {
             self.zap_into(&mut gather, area.start.max(from), area.end, &mut checks)?;
         }
         Ok(())
