@@ -95,6 +95,8 @@ impl From<Pause> for Interrupted {
 /// until its walk is done: one whole area (the common case) without a list
 /// on the heap, or the pieces cut from several.
 pub struct Detached {
+    /// The range munmap was given.
+    range: (VirtAddr, VirtAddr),
     exact: Option<Area>,
     pieces: alloc::vec::Vec<Area>,
 }
@@ -517,12 +519,11 @@ impl AddressSpace {
 
     /// Unmaps `[start, end)` and removes the areas there, holding the
     /// space's lock throughout: for mmap's MAP_FIXED, mremap and brk. The
-    /// munmap call goes through the same three steps with the lock let go
+    /// munmap call goes through the same steps with the lock let go
     /// between pieces of the walk (mm/long_walk.rs: `munmap`).
     pub fn unmap(&mut self, start: VirtAddr, end: VirtAddr) -> Result<(), UnmapError> {
         let detached = self.detach(start, end)?;
         self.zap_detached(&detached, start, BreakAt::Stop).map_err(|_| UnmapError::Interrupted)?;
-        self.free_hole_tables(start, end);
         Ok(())
     }
 
@@ -540,23 +541,31 @@ impl AddressSpace {
     pub fn detach(&mut self, start: VirtAddr, end: VirtAddr) -> Result<Detached, UnmapError> {
         // The common munmap, one whole area, without a list on the heap.
         if let Some(area) = self.areas.remove_exact(start, end) {
-            return Ok(Detached { exact: Some(area), pieces: alloc::vec::Vec::new() });
+            return Ok(Detached { range: (start, end), exact: Some(area), pieces: alloc::vec::Vec::new() });
         }
         let pieces = self.areas.remove_range(start, end).map_err(|_| UnmapError::TooManyAreas)?;
-        Ok(Detached { exact: None, pieces })
+        Ok(Detached { range: (start, end), exact: None, pieces })
     }
 
     /// munmap's walk over the pages of `detached` (from `detach`) at or
     /// above `from`, on one gather: each entry cleared, its TLB entry
     /// invalidated on every CPU, then its frame freed, all before this
     /// returns, a pause included (Linux's tlb_flush_mmu before
-    /// cond_resched in zap_pte_range).
+    /// cond_resched in zap_pte_range). Once every page is done, its last
+    /// step on the same gather (Linux's unmap_region: one mmu_gather for
+    /// the pages and the tables): the page tables that lie wholly in the
+    /// gap left between the areas around the range (Linux's
+    /// free_pgtables), freed once a flush of the whole ASID (for the walk
+    /// caches) has completed on every CPU.
     pub fn zap_detached(&mut self, detached: &Detached, from: VirtAddr, break_at: BreakAt) -> Result<(), Pause> {
         let mut gather = self.gather();
         let mut checks = Checks::new(break_at);
         for area in detached.exact.iter().chain(detached.pieces.iter()).filter(|a| a.end > from) {
             self.zap_into(&mut gather, area.start.max(from), area.end, &mut checks)?;
         }
+        let (start, end) = detached.range;
+        let hole = self.areas.hole_around(start, end, VirtAddr::new(crate::exec::layout::USER_END));
+        self.table().free_tables(&mut FrameTables, (start, end), hole, &mut |pa| gather.remove_table(pa));
         Ok(())
     }
 
@@ -577,16 +586,6 @@ impl AddressSpace {
         let mut gather = Gather::after_space_flushed(UserTlb(self.asid.value()));
         let end = VirtAddr::new(crate::exec::layout::USER_END);
         self.zap_into(&mut gather, from, end, &mut Checks::new(break_at))
-    }
-
-    /// munmap's last step: the page tables that lie wholly in the gap
-    /// left between the areas around `[start, end)` (Linux's
-    /// free_pgtables), freed once a flush of the whole ASID (for the walk
-    /// caches) has completed on every CPU.
-    pub fn free_hole_tables(&mut self, start: VirtAddr, end: VirtAddr) {
-        let mut gather = self.gather();
-        let hole = self.areas.hole_around(start, end, VirtAddr::new(crate::exec::layout::USER_END));
-        self.table().free_tables(&mut FrameTables, (start, end), hole, &mut |pa| gather.remove_table(pa));
     }
 
     /// mprotect's first step: `prot` (and `add_flags`) on the areas of

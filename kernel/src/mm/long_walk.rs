@@ -135,8 +135,8 @@ fn pause<'a>(space: WriteGuard<'a, AddressSpace>, mm: &'a MmLock) -> WriteGuard<
 
 /// munmap of `[start, end)` with the space's lock held exclusive
 /// (`space`, taken through `write_killable`): the areas detached, their
-/// pages zapped in pieces with a pause at each slice end, then the tables
-/// left empty freed.
+/// pages zapped in pieces with a pause at each slice end, then, on the
+/// last piece's gather, the tables left empty freed.
 pub fn munmap(
     mut space: WriteGuard<'static, AddressSpace>,
     mm: &'static MmLock,
@@ -159,7 +159,6 @@ pub fn munmap(
             }
         }
     }
-    space.free_hole_tables(start, end);
     Ok(())
 }
 
