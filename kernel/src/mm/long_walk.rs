@@ -54,7 +54,7 @@
 use alloc::sync::Arc;
 
 use super::addr::VirtAddr;
-use super::address_space::{AddressSpace, BreakAt, Pause, UnmapError, PAGES_PER_CHECK};
+use super::address_space::{AddressSpace, BreakAt, Detached, Pause, UnmapError, PAGES_PER_CHECK};
 use super::mmap_lock::{MmLock, PopulateRecord};
 use super::vma::{AreaFlags, Prot, ProtectError};
 use crate::arch::aarch64::kernel_lock;
@@ -144,7 +144,8 @@ pub fn munmap(
     end: VirtAddr,
 ) -> Result<(), UnmapError> {
     // Declared first, dropped last: the areas outlive every gather.
-    let detached = space.detach(start, end)?;
+    let mut detached = Detached::new(start, end);
+    space.detach(&mut detached)?;
     let mut walking = Walking::new(mm);
     let mut from = start;
     loop {
