@@ -536,12 +536,12 @@ impl AddressSpace {
     }
 
     /// munmap's first step (Linux's detach_vmas_to_be_unmapped): the areas
-    /// of `[start, end)` out of the set, cut at its ends, and returned.
-    /// Nothing changes if cutting them would make too many. From here on
-    /// a fault in the range finds no area, and no other area can be placed
-    /// there until the call is done (mm/long_walk.rs).
+    /// of `detached`'s range out of the set, cut at its ends, and kept in
+    /// `detached`. Nothing changes if cutting them would make too many.
+    /// From here on a fault in the range finds no area, and no other area
+    /// can be placed there until the call is done (mm/long_walk.rs).
     ///
-    /// The areas returned must outlive the walk's gathers (every path of
+    /// The areas detached must outlive the walk's gathers (every path of
     /// the callers drops them last): an area may hold the last reference
     /// to its backing object (shared memory, a reference page, a file's
     /// pages), whose drop frees the object's frames, which this space's
