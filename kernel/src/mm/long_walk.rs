@@ -11,9 +11,10 @@
 //! too, and what Linux's held mmap_lock promises across the pause is kept
 //! otherwise:
 //!
-//! - **No other change of the range.** The walker records itself in the
-//!   space (`MmLock::begin_populate`, the record populate keeps across its
-//!   own yields): mmap, munmap, mprotect, mremap, brk and the mlock family
+//! - **No other change of the range.** At its first pause the walker
+//!   records itself in the space (`MmLock::begin_populate`, the record
+//!   populate keeps across its own yields; the lock held from the walk's
+//!   start to there keeps writers out before it): mmap, munmap, mprotect, mremap, brk and the mlock family
 //!   take the lock through `MmLock::write_killable`, which gives it back
 //!   and waits while a record is left. fork, madvise and a debugger's
 //!   access (`MmLock::write`) do not wait; each works from the areas, and
@@ -52,41 +53,36 @@
 
 use alloc::sync::Arc;
 
-use super::addr::{VirtAddr, PAGE_SIZE};
-use super::address_space::{AddressSpace, BreakAt, Pause, UnmapError, PAGES_PER_CHECK};
+use super::addr::VirtAddr;
+use super::address_space::{AddressSpace, BreakAt, Detached, Pause, UnmapError, PAGES_PER_CHECK};
 use super::mmap_lock::{MmLock, PopulateRecord};
 use super::vma::{AreaFlags, Prot, ProtectError};
 use crate::arch::aarch64::kernel_lock;
 use crate::process;
 use crate::sync::rw_lock::WriteGuard;
 
-/// The current task's record in its space for the length of a walk
-/// (`MmLock::begin_populate`), or none if it could not be allocated: then
-/// the walk does not pause.
+/// The current task's record in its space (`MmLock::begin_populate`)
+/// from a walk's first pause to its end. The walk looks at the clock only
+/// every PAGES_PER_CHECK pages it takes, so the common munmap and mprotect
+/// of a few present pages never pause and take no record (no heap, no
+/// second lock).
 struct Walking {
     mm: &'static MmLock,
     who: Option<PopulateRecord>,
+    /// False once a record could not be allocated: then the walk goes on
+    /// without pausing.
+    may_pause: bool,
 }
 
 impl Walking {
-    /// Records the current task, under the space's lock (`held`), so never
-    /// between another writer's check and its change; only for a walk over
-    /// `[start, end)` long enough to pause (a walk looks at the clock every
-    /// PAGES_PER_CHECK pages: a shorter one never pauses, and the common
-    /// munmap and mprotect of a few pages take no record).
-    fn begin(mm: &'static MmLock, held: &AddressSpace, (start, end): (VirtAddr, VirtAddr)) -> Self {
-        let pages = (end.as_u64() - start.as_u64()) / PAGE_SIZE as u64;
-        if pages < PAGES_PER_CHECK as u64 {
-            return Self { mm, who: None };
-        }
-        let who = PopulateRecord::of_current();
-        Self { mm, who: mm.begin_populate(held, who).ok().map(|()| who) }
+    fn new(mm: &'static MmLock) -> Self {
+        Self { mm, who: None, may_pause: true }
     }
 
-    /// How munmap's zap may break off: at slice ends with a record, never
-    /// without one; never stopped (BreakAt::Never says why).
+    /// How munmap's zap may break off: at slice ends while it may pause,
+    /// never once it may not; never stopped (BreakAt::Never says why).
     fn zap_break_at(&self) -> BreakAt {
-        if self.who.is_some() {
+        if self.may_pause {
             BreakAt::SliceEnd
         } else {
             BreakAt::Never
@@ -95,11 +91,27 @@ impl Walking {
 
     /// How mprotect's walk may break off.
     fn break_at(&self) -> BreakAt {
-        if self.who.is_some() {
+        if self.may_pause {
             BreakAt::StopOrSliceEnd
         } else {
             BreakAt::Stop
         }
+    }
+
+    /// At a pause, before the space's lock (`held`) is let go: records
+    /// the current task, if not yet, under that lock, so never between
+    /// another writer's check and its change, and no writer came in since
+    /// the walk began (the lock was held throughout). Whether the walk may
+    /// pause: not if the record could not be allocated.
+    fn before_pause(&mut self, held: &AddressSpace) -> bool {
+        if self.who.is_none() && self.may_pause {
+            let who = PopulateRecord::of_current();
+            match self.mm.begin_populate(held, who) {
+                Ok(()) => self.who = Some(who),
+                Err(()) => self.may_pause = false,
+            }
+        }
+        self.may_pause
     }
 }
 
@@ -133,8 +145,8 @@ fn pause<'a>(space: WriteGuard<'a, AddressSpace>, mm: &'a MmLock) -> WriteGuard<
 
 /// munmap of `[start, end)` with the space's lock held exclusive
 /// (`space`, taken through `write_killable`): the areas detached, their
-/// pages zapped in pieces with a pause at each slice end, then the tables
-/// left empty freed.
+/// pages zapped in pieces with a pause at each slice end, then, on the
+/// last piece's gather, the tables left empty freed.
 pub fn munmap(
     mut space: WriteGuard<'static, AddressSpace>,
     mm: &'static MmLock,
@@ -142,8 +154,9 @@ pub fn munmap(
     end: VirtAddr,
 ) -> Result<(), UnmapError> {
     // Declared first, dropped last: the areas outlive every gather.
-    let detached = space.detach(start, end)?;
-    let walking = Walking::begin(mm, &space, (start, end));
+    let mut detached = Detached::new(start, end);
+    space.detach(&mut detached)?;
+    let mut walking = Walking::new(mm);
     let mut from = start;
     loop {
         match space.zap_detached(&detached, from, walking.zap_break_at()) {
@@ -152,11 +165,12 @@ pub fn munmap(
             Err(Pause::Interrupted) => return Err(UnmapError::Interrupted),
             Err(Pause::Yield(next)) => {
                 from = next;
-                space = pause(space, mm);
+                if walking.before_pause(&space) {
+                    space = pause(space, mm);
+                }
             }
         }
     }
-    space.free_hole_tables(start, end);
     Ok(())
 }
 
@@ -171,7 +185,7 @@ pub fn mprotect(
     add_flags: AreaFlags,
 ) -> Result<(), ProtectError> {
     let pieces = space.protect_areas(start, end, prot, add_flags)?;
-    let walking = Walking::begin(mm, &space, (start, end));
+    let mut walking = Walking::new(mm);
     let mut from = start;
     loop {
         match space.protect_pages(&pieces, from, walking.break_at()) {
@@ -179,7 +193,9 @@ pub fn mprotect(
             Err(Pause::Interrupted) => return Err(ProtectError::Interrupted),
             Err(Pause::Yield(next)) => {
                 from = next;
-                space = pause(space, mm);
+                if walking.before_pause(&space) {
+                    space = pause(space, mm);
+                }
             }
         }
     }
