@@ -160,6 +160,7 @@ fn wait(me: u32) {
     let start = timer::ticks();
     let (starving_after, claim) = (timer::ns_to_ticks(STARVING_NS), timer::ns_to_ticks(CLAIM_NS));
     let mut watch = Watchdog::new(start);
+    let mut turns: u32 = 0;
     loop {
         let now = timer::ticks();
         let starving = LOCK.starving.load(Ordering::Relaxed);
@@ -183,10 +184,19 @@ fn wait(me: u32) {
             // This CPU's turn is next (another CPU may have claimed first).
             LOCK.claimed_at.store(now, Ordering::Relaxed);
         }
-        watch.look(me, now);
+        // The watchdog every LOOK_EVERY turns: a look is some twenty
+        // instructions, a turn without it a few, and under -icount every
+        // waiting turn counts (make bench's fault scaling).
+        turns = turns.wrapping_add(1);
+        if turns.is_multiple_of(LOOK_EVERY) {
+            watch.look(me, now);
+        }
     }
     LOCK.waiters.fetch_sub(1, Ordering::Relaxed);
 }
+
+/// How many turns of a wait go by between two of its watchdog's looks.
+const LOOK_EVERY: u32 = 16;
 
 /// A gap this long between two of a waiter's looks at the lock means its
 /// own vCPU was not running meanwhile (under QEMU a vCPU is a host thread,
@@ -223,17 +233,38 @@ struct Watchdog {
     steps: u64,
     /// A holding that was long by the counter only has been reported.
     told: bool,
+    /// [`ABSENT_NS`], [`WATCHDOG_NS`] and [`STARVED_NS`] in counter ticks,
+    /// converted once: each conversion is a 128-bit division, and a look
+    /// is made at every turn of the wait (with them converted at each
+    /// look, waiting cost three times as many instructions, which
+    /// `make bench`'s fault scaling showed: four processes 1.20x one's
+    /// cost per fault instead of 1.10x).
+    absent: u64,
+    stuck: u64,
+    starved: u64,
 }
 
 impl Watchdog {
     fn new(now: u64) -> Self {
-        Self { prev: now, ran: 0, owner: NO_OWNER, since: 0, ran_held: 0, watched_at: now, steps: 0, told: false }
+        Self {
+            prev: now,
+            ran: 0,
+            owner: NO_OWNER,
+            since: 0,
+            ran_held: 0,
+            watched_at: now,
+            steps: 0,
+            told: false,
+            absent: timer::ns_to_ticks(ABSENT_NS),
+            stuck: timer::ns_to_ticks(WATCHDOG_NS),
+            starved: timer::ns_to_ticks(STARVED_NS),
+        }
     }
 
     fn look(&mut self, me: u32, now: u64) {
         let step = now.saturating_sub(self.prev);
         self.prev = now;
-        let ran = if step < timer::ns_to_ticks(ABSENT_NS) { step } else { 0 };
+        let ran = if step < self.absent { step } else { 0 };
         self.ran += ran;
         let (owner, since) = (LOCK.owner.load(Ordering::Relaxed), LOCK.since.load(Ordering::Relaxed));
         if owner == NO_OWNER {
@@ -245,7 +276,7 @@ impl Watchdog {
         } else {
             self.ran_held += ran;
         }
-        let stuck = timer::ns_to_ticks(WATCHDOG_NS);
+        let stuck = self.stuck;
         let held = now.saturating_sub(since);
         if self.ran_held > stuck {
             self.stuck(me, now, held);
@@ -262,7 +293,7 @@ impl Watchdog {
                 Progress(owner, self.steps)
             );
         }
-        if self.ran > timer::ns_to_ticks(STARVED_NS) {
+        if self.ran > self.starved {
             panic!(
                 "cpu {} starved: ran {} ms waiting for the kernel lock while other CPUs took it (last by cpu {} at {}; {})",
                 me,
