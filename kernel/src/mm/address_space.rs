@@ -131,12 +131,23 @@ impl Checks {
 
     /// After the page at `va`: `Break` (with the reason kept) every
     /// PAGES_PER_CHECK pages if the walk must stop or pause.
+    /// Inlined, the look at the count only: one add and one test a page
+    /// (called out of line, this cost a munmap of 8 MiB 24,000
+    /// instructions more than the check it replaced).
     #[track_caller]
+    #[inline(always)]
     fn after(&mut self, va: VirtAddr) -> ControlFlow<()> {
         self.n += 1;
         if !self.n.is_multiple_of(PAGES_PER_CHECK) {
             return ControlFlow::Continue(());
         }
+        self.check(va)
+    }
+
+    /// Every PAGES_PER_CHECK pages: whether the walk must stop or pause.
+    #[track_caller]
+    #[inline(never)]
+    fn check(&mut self, va: VirtAddr) -> ControlFlow<()> {
         if matches!(self.break_at, BreakAt::SliceEnd | BreakAt::Never) {
             // Moving on, not stuck (long_work_must_stop says it otherwise).
             crate::arch::aarch64::kernel_lock::touch_watchdog();
