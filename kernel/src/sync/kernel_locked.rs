@@ -80,12 +80,17 @@ fn not_locked(at: &'static Location<'static>) -> ! {
     panic!("task state touched at {at} without the big kernel lock")
 }
 
+/// The panic of a borrow the flag refuses, from the flag's value: a live
+/// mutable guard (`WRITING`; where it was taken is known in lock-order
+/// builds only) or `n` shared ones. Decided by the flag, not by the noted
+/// place, which stays behind after its guard drops.
 #[cold]
 #[inline(never)]
-fn already_borrowed(at: &'static Location<'static>, writer: Option<&'static Location<'static>>, shared: isize) -> ! {
-    match writer {
-        Some(w) => panic!("task state borrowed at {at} while a mutable borrow from {w} lives"),
-        None => panic!("task state borrowed mutably at {at} while {shared} shared borrow(s) live"),
+fn already_borrowed(at: &'static Location<'static>, flag: isize, writer: Option<&'static Location<'static>>) -> ! {
+    match (flag, writer) {
+        (WRITING, Some(w)) => panic!("task state borrowed at {at} while a mutable borrow from {w} lives"),
+        (WRITING, None) => panic!("task state borrowed at {at} while a mutable borrow lives"),
+        (n, _) => panic!("task state borrowed mutably at {at} while {n} shared borrow(s) live"),
     }
 }
 
@@ -129,7 +134,7 @@ impl<T> KernelLocked<T> {
         self.check_lock();
         let n = self.borrows.get();
         if n < 0 {
-            already_borrowed(Location::caller(), self.writer.get(), 0);
+            already_borrowed(Location::caller(), WRITING, self.writer.get());
         }
         self.borrows.set(n + 1);
         LockedRef { cell: self }
@@ -143,7 +148,7 @@ impl<T> KernelLocked<T> {
         self.check_lock();
         let n = self.borrows.get();
         if n != 0 {
-            already_borrowed(Location::caller(), self.writer.get(), n);
+            already_borrowed(Location::caller(), n, self.writer.get());
         }
         self.borrows.set(WRITING);
         self.note_writer();
@@ -158,7 +163,7 @@ impl<T> KernelLocked<T> {
         self.check_lock();
         let n = self.borrows.get();
         if n != 0 {
-            already_borrowed(Location::caller(), self.writer.get(), n);
+            already_borrowed(Location::caller(), n, self.writer.get());
         }
         // SAFETY: no guard lives (the flag is 0) and this CPU holds the
         // big lock, so this is the only access; a move runs no code.
@@ -181,7 +186,7 @@ impl<T: Copy> KernelLocked<T> {
     pub fn get(&self) -> T {
         self.check_lock();
         if self.borrows.get() < 0 {
-            already_borrowed(Location::caller(), self.writer.get(), 0);
+            already_borrowed(Location::caller(), WRITING, self.writer.get());
         }
         // SAFETY: no mutable guard lives and this CPU holds the big lock.
         unsafe { *self.value.get() }
@@ -340,6 +345,16 @@ mod tests {
         let _a = cell.borrow();
         let _b = cell.borrow();
         cell.set(2);
+    }
+
+    #[test]
+    #[should_panic(expected = "while 1 shared borrow(s) live")]
+    fn a_refused_borrow_names_the_borrows_that_live_not_an_ended_one() {
+        locked();
+        let cell = KernelLocked::new(1u32);
+        drop(cell.borrow_mut());
+        let _a = cell.borrow();
+        let _b = cell.borrow_mut();
     }
 
     #[test]
