@@ -318,7 +318,7 @@ for prog in nanosleep_wakes_on_time_while_cpu0_is_busy sched_setaffinity_moves_a
     SMP=4 ICOUNT=1 run_program "${prog}_under_icount" 0 '(sleeps of 1 ms|a move of a queued thread) took' \
         build/user/tests/$prog 4 icount
 done
-# The long page walks of munmap, mprotect and exit let the other CPUs into
+# The long page walks of munmap, mprotect, exit and exec let the other CPUs into
 # the kernel (mm/long_walk.rs): under -icount, no gap of half a walk's time
 # in which none of three threads in getppid() loops ends a call.
 make --no-print-directory -s build/initramfs-run.cpio PROG=build/user/tests/long_page_walks_let_other_cpus_into_the_kernel >/dev/null

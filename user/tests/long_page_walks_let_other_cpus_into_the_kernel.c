@@ -1,12 +1,13 @@
 /*
  * long_page_walks_let_other_cpus_into_the_kernel: the page walks of
- * munmap, mprotect and an exit over a populated area of 256 MiB (16 MiB
- * without `icount`, below; or 3/4
- * of the free memory, if less; the exit's in a child that populated its
- * own, freed at its exit) let other tasks into the kernel while they
+ * munmap, mprotect, an exit and an exec over a populated area of 256 MiB
+ * (16 MiB without `icount`, below; or 3/4 of the free memory, if less;
+ * the exit's and the exec's in a child that populated its own, freed at
+ * its exit or its exec) let other tasks into the kernel while they
  * run, as Linux's cond_resched() in zap_pte_range, change_pte_range and
- * exit_mmap's unmap_vmas does. A thread pinned to each other CPU (to CPU
- * 0 itself with one CPU) makes getppid() in a loop and stamps each call;
+ * exit_mmap's unmap_vmas does (exec's mmput of the old space included).
+ * A thread pinned to each other CPU (to CPU 0 itself with one CPU)
+ * makes getppid() in a loop and stamps each call;
  * inside each of those calls, the longest time in which none of them
  * ends a call is printed. Before, each walk held the big kernel lock from
  * its start to its end (it only told the lock's watchdog it was moving
@@ -34,6 +35,8 @@
 enum { MAX_AREA_MIB = 256, SUITE_AREA_MIB = 16 };
 /* A call shorter than this says little about yielding: a slice is 10 ms. */
 #define MIN_MEASURED_NS (30ULL * 1000000)
+/* argv[1] of the program the exec-ing child becomes: it exits with 7. */
+#define EXEC_TARGET "exec-target"
 #ifndef PROT_MTE
 #define PROT_MTE 0x20
 #endif
@@ -117,6 +120,8 @@ static void close_window(const char *what, int mib, int ruled)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], EXEC_TARGET) == 0)
+        _exit(7);
     int cpus = test_cpus(argc, argv);
     ruling = argc > 2 && strcmp(argv[2], "icount") == 0;
     struct sysinfo si;
@@ -189,6 +194,25 @@ int main(int argc, char **argv)
     CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 7,
           "the exiting child's status is %#x", status);
     close_window("exit and wait", mib, 1);
+
+    /* A child that populates an area of its own, then execs: the old
+     * space's last reference goes at the exec, which frees every frame
+     * (Linux's exec_mmap -> mmput). The new program exits at once. */
+    pid = fork();
+    CHECK(pid >= 0, "fork: errno %d", errno);
+    if (pid == 0) {
+        char *own = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        if (own == MAP_FAILED || write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+            _exit(1);
+        execl(argv[0], argv[0], EXEC_TARGET, (char *)NULL);
+        _exit(2);
+    }
+    CHECK(read(ready[0], &c, 1) == 1, "the child did not map its area");
+    open_window();
+    CHECK(write(go[1], &c, 1) == 1, "write: errno %d", errno);
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 7,
+          "the exec-ing child's status is %#x", status);
+    close_window("exec and wait", mib, 1);
     atomic_store(&stop, 1);
     for (int i = 0; i < callers; i++)
         pthread_join(t[i], NULL);

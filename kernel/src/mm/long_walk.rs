@@ -1,5 +1,6 @@
 //! The long page walks that let other tasks and CPUs in: munmap's,
-//! mprotect's and the exit's (docs/smp.md, section 1, "Long walks").
+//! mprotect's, and the exit's and exec's teardown of a space (docs/smp.md,
+//! section 1, "Long walks").
 //! Linux calls cond_resched() in zap_pte_range, change_pte_range and
 //! exit_mmap's unmap_vmas with mmap_lock held, a sleeping lock: another
 //! thread of the process that faults or maps meanwhile sleeps on it. Here
@@ -219,6 +220,28 @@ pub fn exit_mmap() {
     if shared {
         return;
     }
+    zap_in_pieces(&mm);
+}
+
+/// Linux's mmput of the old space in exec_mmap: exec has installed the
+/// new space, and the old one, if this task held its last reference, is
+/// emptied in pieces with a pause at each slice end before it is dropped,
+/// as exit_mmap does for an exit (before, its drop held the big lock
+/// from start to end). Nobody can reach it meanwhile: the other threads
+/// are gone (de_thread), /proc and ptrace find the new space in the task,
+/// and a vfork parent that shares it keeps it (a second reference: not
+/// zapped here, as Linux's mmput only tears down at the last mm_users).
+pub fn exec_mmput(old: Arc<MmLock>) {
+    if Arc::strong_count(&old) == 1 {
+        zap_in_pieces(&old);
+    }
+    drop(old);
+}
+
+/// Every page of `mm`, which no other task runs in, zapped in pieces
+/// with a pause at each slice end; the areas and the emptied tables go
+/// with the space's drop.
+fn zap_in_pieces(mm: &MmLock) {
     let (mut from, mut space) = (VirtAddr::new(0), mm.write());
     if space.owned_frames().0 < PAGES_PER_CHECK {
         // Too few pages to pause for: the drop frees them, without this
@@ -230,7 +253,7 @@ pub fn exit_mmap() {
             Ok(()) | Err(Pause::Interrupted) => return,
             Err(Pause::Yield(next)) => {
                 from = next;
-                space = pause(space, &mm);
+                space = pause(space, mm);
             }
         }
     }

@@ -416,10 +416,11 @@ pub fn execve(frame: &mut TrapFrame, path: UserAddr, argv: UserAddr, envp: UserA
     let mut space = image.space;
     space.brk = Brk { start: image.brk, end: image.brk };
     // The old space goes with its last reference (its drop flushes its
-    // ASID, then frees); nobody else holds this task's `mm` meanwhile: the
+    // ASID, then frees), emptied first in pieces that let other CPUs in
+    // (`exec_mmput`); nobody else holds this task's `mm` meanwhile: the
     // siblings are gone (de_thread), and readers elsewhere (/proc, ptrace)
     // clone the Arc under the kernel lock this call holds.
-    drop(p.mm.replace(MmLock::new(space)));
+    crate::mm::long_walk::exec_mmput(p.mm.replace(MmLock::new(space)));
     process::vfork_done(p);
     p.name.set(path.clone());
     // Linux's begin_new_exec: the name becomes the file's base name.
