@@ -23,6 +23,18 @@
 //!   Processes are boxed, so their addresses (and the contexts saved in
 //!   them) stay put while the table changes, even when exec moves one to
 //!   its leader's pid (`de_thread`).
+//! - What the table was is now apart, each behind what fits it (Linux
+//!   splits the same way: the pid hash, rq->lock, per-CPU runqueue
+//!   fields): the tasks (`PROCS`, a `KernelLocked` map under the big lock,
+//!   borrowed through `procs`/`procs_mut` guards: a mutable borrow beside
+//!   any other panics); the run queue (`QUEUE`, run_queue.rs, with its own
+//!   IRQ-masking lock of rank `RunQueue`, taken after the big lock and
+//!   held for one queue operation only); each CPU's slice end and resume
+//!   count (per-CPU atomics only that CPU writes); the run's deadline (an
+//!   atomic); the execs under way (`EXECING`, under the big lock). A
+//!   mutable borrow of the tasks lasts one insert or removal and none is
+//!   taken beneath another: before, `admit` held `table()`'s
+//!   `&'static mut Table` while `enqueue` took a second one.
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
