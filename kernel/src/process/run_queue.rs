@@ -156,7 +156,7 @@ mod tests {
                             }
                             // Now and then the last pid pushed is the one
                             // this CPU was kicked for.
-                            let first = if next % 7 == 0 { next - 1 } else { 0 };
+                            let first = if next.is_multiple_of(7) { next - 1 } else { 0 };
                             if let Some(pid) = queue.pick(cpu, first, |pid| Seen::Ready(allowed(pid))) {
                                 mine.push((cpu, pid));
                                 picked.fetch_add(1, Ordering::SeqCst);

@@ -964,7 +964,7 @@ fn wake_due_sleepers(cpu: usize, now: u64) {
     {
         wake(pid);
     }
-    let next = tasks().filter(|p| p.timer_cpu.get() == cpu).filter_map(|p| timed_wait_end(p)).min();
+    let next = tasks().filter(|p| p.timer_cpu.get() == cpu).filter_map(timed_wait_end).min();
     SLEEPERS_DUE[cpu].store(next.unwrap_or(u64::MAX), Ordering::Relaxed);
 }
 
