@@ -23,9 +23,21 @@
 //!   Processes are boxed, so their addresses (and the contexts saved in
 //!   them) stay put while the table changes, even when exec moves one to
 //!   its leader's pid (`de_thread`).
+//! - What the table was is now apart, each behind what fits it (Linux
+//!   splits the same way: the pid hash, rq->lock, per-CPU runqueue
+//!   fields): the tasks (`PROCS`, a `KernelLocked` map under the big lock,
+//!   borrowed through `procs`/`procs_mut` guards: a mutable borrow beside
+//!   any other panics); the run queue (`QUEUE`, run_queue.rs, with its own
+//!   IRQ-masking lock of rank `RunQueue`, taken after the big lock and
+//!   held for one queue operation only); each CPU's slice end and resume
+//!   count (per-CPU atomics only that CPU writes); the run's deadline (an
+//!   atomic); the execs under way (`EXECING`, under the big lock). A
+//!   mutable borrow of the tasks lasts one insert or removal and none is
+//!   taken beneath another: before, `admit` held `table()`'s
+//!   `&'static mut Table` while `enqueue` took a second one.
 
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
@@ -34,12 +46,15 @@ use tock_registers::interfaces::{Readable, Writeable};
 
 use super::lifecycle::{Process, State, CURRENT, RUNNER};
 use super::outcome::Outcome;
+use super::run_queue::{RunQueue, Seen};
 
-use crate::arch::aarch64::cpu_local::{this_cpu, CpuLocal, MAX_CPUS};
+use crate::arch::aarch64::cpu_local::{this_cpu, MAX_CPUS};
 use crate::arch::aarch64::ipi::{self, Ipi};
 use crate::arch::aarch64::{kernel_lock, timer};
 use crate::mm::fault::FaultCounters;
 use crate::signal::{QueueFull, SigFields, SigInfo};
+use crate::sync::kernel_locked::{LockedMut, LockedRef};
+use crate::sync::KernelLocked;
 use linux_raw_sys::general::{CLD_EXITED, CLD_KILLED, SIGKILL};
 
 /// Time slice of a process before the timer preempts it.
@@ -55,29 +70,68 @@ const IDLE_TICK_NS: u64 = 1_000_000;
 /// threads-max, scaled to this kernel's heap).
 pub const MAX_PROCESSES: usize = 8192;
 
-struct Table {
-    procs: BTreeMap<u32, Box<Process>>,
-    queue: VecDeque<u32>,
-    /// When the whole run (the root and its descendants) must end.
-    deadline: u64,
-    /// When the time slice of the task running on each CPU ends.
-    slice_end: [u64; MAX_CPUS],
-    /// How many times each CPU has resumed a task, since boot.
-    resumed: [u64; MAX_CPUS],
-    /// (tgid, tid) of each exec waiting in de_thread for other threads to
-    /// unwind (Linux's signal->group_exec_task): a second exec of the
-    /// group loses, and exit_group lets the exec-ing thread unwind.
-    execing: alloc::vec::Vec<(u32, u32)>,
+/// Every task, zombies included, by pid (Linux's pid hash). Under the big
+/// kernel lock with a checked borrow flag (sync/kernel_locked.rs): reached
+/// only through `procs` and `procs_mut`, whose guards make a mutable
+/// borrow beside any other a panic naming both places, where the
+/// `&'static mut Table` that `table()` handed out let two of them alias.
+/// Processes are boxed, so a `&Process` found in it (`get`) stays good
+/// while the map changes, until its own box is removed (`reap`,
+/// `de_thread`).
+type Procs = BTreeMap<u32, Box<Process>>;
+static PROCS: KernelLocked<Procs> = KernelLocked::new(BTreeMap::new());
+
+/// The tasks, shared, until the guard drops (no mutable borrow meanwhile).
+#[track_caller]
+fn procs() -> LockedRef<'static, Procs> {
+    PROCS.borrow()
 }
 
-static TABLE: CpuLocal<Table> = CpuLocal::new(Table {
-    procs: BTreeMap::new(),
-    queue: VecDeque::new(),
-    deadline: 0,
-    slice_end: [0; MAX_CPUS],
-    resumed: [0; MAX_CPUS],
-    execing: alloc::vec::Vec::new(),
-});
+/// The tasks, for an insert or a removal: no other borrow may live.
+#[track_caller]
+fn procs_mut() -> LockedMut<'static, Procs> {
+    PROCS.borrow_mut()
+}
+
+/// `f`'s look-up in the tasks, kept after the shared borrow of the map
+/// ends: what it returns points into the boxes (a `&'static Process`),
+/// which an insert, a removal of another task or de_thread's move between
+/// keys leaves in place; callers keep what they got no longer than `get`'s
+/// rule says (not across a yield, which lets `reap` free it).
+#[track_caller]
+fn look_up<R: Copy>(f: impl FnOnce(&'static Procs) -> R) -> R {
+    *LockedRef::map(procs(), f)
+}
+
+/// The tasks ready to run, shared by every CPU, behind their own lock
+/// (run_queue.rs; rank `RunQueue`, after the big lock).
+static QUEUE: RunQueue = RunQueue::new();
+
+/// When the whole run (the root and its descendants) must end (counter
+/// ticks): set by `run` before the root is admitted and when it ends a
+/// deadlocked run early, read by every CPU. An atomic: the timer's path
+/// and the long walks read it (Relaxed: a CPU that reads the old one ends
+/// the run at the next look).
+static DEADLINE: AtomicU64 = AtomicU64::new(0);
+
+/// When the time slice of the task running on each CPU ends: written by
+/// that CPU's runner as it resumes a task, read by that CPU (the timer,
+/// `need_resched`); each CPU's own word.
+static SLICE_END: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+
+/// How many times each CPU has resumed a task, since boot: counted by
+/// that CPU only (a load and a store), read by the runner's report.
+static RESUMED: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+
+/// (tgid, tid) of each exec waiting in de_thread for other threads to
+/// unwind (Linux's signal->group_exec_task): a second exec of the group
+/// loses, and exit_group lets the exec-ing thread unwind. Under the big
+/// lock (`KernelLocked`): only exec and exit_group touch it, in system
+/// calls that hold the big lock throughout (de_thread's yield keeps it
+/// too), never an interrupt or the fault path's fast side, so no lock of
+/// its own would protect anything more; the flag still refuses a borrow
+/// beside a mutable one.
+static EXECING: KernelLocked<alloc::vec::Vec<(u32, u32)>> = KernelLocked::new(alloc::vec::Vec::new());
 
 /// CPUs in their idle wait, which a `wake` kicks with a Reschedule IPI.
 /// Set by the CPU under the lock before it lets the lock go (an IPI sent
@@ -138,17 +192,6 @@ fn sleepers_due(cpu: usize) -> u64 {
     SLEEPERS_DUE[cpu].load(Ordering::Relaxed)
 }
 
-fn table() -> &'static mut Table {
-    // Under the big kernel lock, interrupts masked in the kernel; callers
-    // never keep the reference across a context switch (cpu_local.rs).
-    // Checked: a load and a compare, against a CPU that would otherwise
-    // change the table under another's feet.
-    if !kernel_lock::held_here() {
-        panic!("the scheduler's table touched without the kernel lock");
-    }
-    TABLE.get()
-}
-
 /// The CPU this runs on.
 fn this_cpu_index() -> usize {
     this_cpu().index()
@@ -165,29 +208,25 @@ pub struct Report {
 /// How many times each CPU has resumed a task since boot (the test
 /// runner's closing line says which CPUs ran tasks).
 pub fn resumed_per_cpu() -> [u64; MAX_CPUS] {
-    kernel_lock::lock();
-    let resumed = table().resumed;
-    kernel_lock::unlock();
-    resumed
+    core::array::from_fn(|cpu| RESUMED[cpu].load(Ordering::Relaxed))
 }
 
 /// Number of processes alive (zombies included).
 pub fn count() -> usize {
-    table().procs.len()
+    procs().len()
 }
 
 /// Adds a process to the table, runnable.
 pub fn admit(process: Box<Process>) {
-    let t = table();
     let (pid, affinity) = (process.pid.0, process.affinity.get());
-    t.procs.insert(pid, process);
+    procs_mut().insert(pid, process);
     enqueue(pid, affinity);
 }
 
 /// Puts runnable task `pid` at the back of the run queue and tells the
 /// CPUs it may run on (`notify`).
 fn enqueue(pid: u32, affinity: super::cpu_mask::CpuMask) {
-    table().queue.push_back(pid);
+    QUEUE.push_back(pid);
     notify(pid, affinity);
 }
 
@@ -232,23 +271,24 @@ pub fn send_other_cpus_to_the_kernel_lock() {
 /// borrow flag. Not kept across a yield, a block or a switch (the big lock
 /// let go): `reap` frees the box meanwhile.
 pub fn get(pid: u32) -> Option<&'static Process> {
-    table().procs.get(&pid).map(|b| &**b)
+    look_up(|procs| procs.get(&pid).map(|b| &**b))
 }
 
 /// Every task in the table, zombies included, in pid order (/proc); as
 /// `get`, not kept across a yield.
+/// The iterator holds a shared borrow of the table until it drops.
 pub fn tasks() -> impl Iterator<Item = &'static Process> {
-    table().procs.values().map(|b| &**b)
+    LockedRef::map(procs(), |procs| procs.values().map(|b| &**b))
 }
 
 /// The children of `parent`; as `get`, not kept across a yield.
 pub fn children_of(parent: u32) -> impl Iterator<Item = &'static Process> {
-    table().procs.values().filter(move |p| p.parent.get() == parent).map(|b| &**b)
+    tasks().filter(move |p| p.parent.get() == parent)
 }
 
 /// The live threads of process `tgid`; as `get`, not kept across a yield.
 pub fn threads_of(tgid: u32) -> impl Iterator<Item = &'static Process> {
-    table().procs.values().filter(move |p| p.tgid == tgid && p.state.get() != State::Zombie).map(|b| &**b)
+    tasks().filter(move |p| p.tgid == tgid && p.state.get() != State::Zombie)
 }
 
 /// Removes a zombie from the table; returns it (its kernel stack and the rest
@@ -256,10 +296,11 @@ pub fn threads_of(tgid: u32) -> impl Iterator<Item = &'static Process> {
 /// stack: a zombie is off its CPU once its runner has taken the CPU back,
 /// which happens before the kernel lock is let go.
 pub fn reap(pid: u32) -> Option<Box<Process>> {
-    let t = table();
-    match t.procs.get(&pid) {
-        Some(p) if p.state.get() == State::Zombie && p.on_cpu.get().is_none() => t.procs.remove(&pid),
-        _ => None,
+    let reapable = get(pid).is_some_and(|p| p.state.get() == State::Zombie && p.on_cpu.get().is_none());
+    if reapable {
+        procs_mut().remove(&pid)
+    } else {
+        None
     }
 }
 
@@ -353,7 +394,7 @@ fn switch_out(p: &Process) {
 pub fn yield_now() {
     let p = super::current();
     p.state.set(State::Runnable);
-    table().queue.push_back(p.pid.0);
+    QUEUE.push_back(p.pid.0);
     // This CPU's runner looks at the queue next, and takes it again unless
     // another task is ahead: other CPUs are told only when it may no
     // longer run here (a new affinity). Telling them at every preemption
@@ -453,12 +494,11 @@ pub fn vfork_done(p: &Process) {
 /// is no such process, not even a zombie; Err with a full real-time queue.
 pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
     let sig = info.signo;
-    let t = table();
     let live = |p: &Process| p.tgid == tgid && p.state.get() != State::Zombie;
-    let Some(queue) = t.procs.values().filter(|p| live(p)).map(|p| p.pid.0).min_by_key(|&pid| pid != tgid) else {
+    let Some(queue) = tasks().filter(|p| live(p)).map(|p| p.pid.0).min_by_key(|&pid| pid != tgid) else {
         // A zombie not yet reaped still exists for kill(), which succeeds
         // and has nothing to deliver (Linux finds it by its pid until wait).
-        return Ok(t.procs.values().any(|p| p.tgid == tgid));
+        return Ok(tasks().any(|p| p.tgid == tgid));
     };
     let queued = get(queue).expect("found above");
     let traced = queued.ptrace.borrow().tracer.is_some();
@@ -467,9 +507,7 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
         // Ignored, so dropped (Linux's prepare_signal): no one is woken.
         return Ok(true);
     }
-    let taker = t
-        .procs
-        .values()
+    let taker = tasks()
         .filter(|p| live(p) && p.signals.borrow().wants(sig))
         .min_by_key(|p| (p.pid.0 != tgid, p.pid.0))
         .map(|p| p.pid.0);
@@ -483,8 +521,7 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
 
 /// Live processes (their tgids), for kill(-1).
 pub fn live_processes() -> alloc::vec::Vec<u32> {
-    let mut v: alloc::vec::Vec<u32> =
-        table().procs.values().filter(|t| t.state.get() != State::Zombie).map(|t| t.tgid).collect();
+    let mut v: alloc::vec::Vec<u32> = tasks().filter(|t| t.state.get() != State::Zombie).map(|t| t.tgid).collect();
     v.sort_unstable();
     v.dedup();
     v
@@ -498,14 +535,13 @@ pub fn task_in(tgid: u32, tid: u32) -> bool {
 /// Whether `p`'s descriptor table is held by a task outside its process
 /// (clone(CLONE_FILES) without CLONE_THREAD), so exec must copy it.
 pub fn files_shared_outside_group(p: &Process) -> bool {
-    let in_group =
-        table().procs.values().filter(|t| t.tgid == p.tgid && alloc::sync::Arc::ptr_eq(&*t.fdt.borrow(), &*p.fdt.borrow())).count();
+    let in_group = tasks().filter(|t| t.tgid == p.tgid && alloc::sync::Arc::ptr_eq(&*t.fdt.borrow(), &*p.fdt.borrow())).count();
     alloc::sync::Arc::strong_count(&*p.fdt.borrow()) > in_group
 }
 
 /// Whether any task of thread group `tgid` is still alive.
 fn group_alive(tgid: u32) -> bool {
-    table().procs.values().any(|t| t.tgid == tgid && t.state.get() != State::Zombie)
+    tasks().any(|t| t.tgid == tgid && t.state.get() != State::Zombie)
 }
 
 /// Whether `p` is a process its parent may reap: a zombie leader whose
@@ -549,9 +585,7 @@ fn process_ended(tgid: u32) {
 
 /// Whichever thread of process `tgid` sits in wait4 must look again.
 pub fn wake_waiters(tgid: u32) {
-    let waiters: alloc::vec::Vec<u32> = table()
-        .procs
-        .values()
+    let waiters: alloc::vec::Vec<u32> = tasks()
         .filter(|w| w.tgid == tgid && w.state.get() == State::WaitingForChild)
         .map(|w| w.pid.0)
         .collect();
@@ -563,15 +597,14 @@ pub fn wake_waiters(tgid: u32) {
 pub fn exit_group_current(outcome: Outcome) -> ! {
     let p = super::current();
     let (me, tgid) = (p.pid.0, p.tgid);
-    let others: alloc::vec::Vec<u32> =
-        table().procs.values().filter(|t| t.tgid == tgid && t.pid.0 != me).map(|t| t.pid.0).collect();
+    let others: alloc::vec::Vec<u32> = tasks().filter(|t| t.tgid == tgid && t.pid.0 != me).map(|t| t.pid.0).collect();
     others.into_iter().for_each(super::ptrace::tracer_exiting);
     let mut unwinding = alloc::vec::Vec::new();
     let mut robust = alloc::vec::Vec::new();
-    for other in table().procs.values().filter(|t| t.tgid == tgid && t.pid.0 != me) {
+    for other in tasks().filter(|t| t.tgid == tgid && t.pid.0 != me) {
         vfork_done(other);
         other.outcome.set(Some(outcome.clone()));
-        if other.state.get() == State::Runnable && table().execing.contains(&(tgid, other.pid.0)) {
+        if other.state.get() == State::Runnable && EXECING.borrow().contains(&(tgid, other.pid.0)) {
             // Its exec waits in de_thread, the new image on its kernel
             // stack: it sees the outcome there and unwinds.
             continue;
@@ -621,8 +654,7 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
 pub fn de_thread() -> Result<(), ()> {
     let p = super::current();
     let (me, tgid) = (p.pid.0, p.tgid);
-    let t = table();
-    if t.execing.iter().any(|&(g, _)| g == tgid) {
+    if EXECING.borrow().iter().any(|&(g, _)| g == tgid) {
         // Another thread's exec is under way and has killed this one
         // (Linux's de_thread: signal_group_exit, -EAGAIN): the call
         // unwinds, dropping its new image, and the thread exits on its way
@@ -630,8 +662,7 @@ pub fn de_thread() -> Result<(), ()> {
         p.outcome.set(Some(Outcome::Killed { signal: SIGKILL, reason: String::from("exec in another thread") }));
         return Err(());
     }
-    let mut others: alloc::vec::Vec<u32> =
-        t.procs.values().filter(|o| o.tgid == tgid && o.pid.0 != me).map(|o| o.pid.0).collect();
+    let mut others: alloc::vec::Vec<u32> = tasks().filter(|o| o.tgid == tgid && o.pid.0 != me).map(|o| o.pid.0).collect();
     if others.is_empty() {
         return Ok(());
     }
@@ -672,7 +703,7 @@ pub fn de_thread() -> Result<(), ()> {
                         || o.outcome.borrow().is_some() && matches!(o.state.get(), State::Runnable | State::Running))
         })
     };
-    table().execing.push((tgid, me));
+    EXECING.borrow_mut().push((tgid, me));
     while others.iter().any(busy) {
         yield_now();
         if super::current().outcome.borrow().is_some() {
@@ -683,9 +714,8 @@ pub fn de_thread() -> Result<(), ()> {
         }
     }
     end_exec(tgid, me);
-    let t = table();
     others.sort_unstable();
-    t.queue.retain(|pid| others.binary_search(pid).is_err());
+    QUEUE.remove(&others);
     let mut leader = None;
     for pid in &others {
         super::ptrace::tracer_exiting(*pid);
@@ -693,7 +723,7 @@ pub fn de_thread() -> Result<(), ()> {
         if let Some(other) = get(*pid) {
             super::robust_list::exit_robust_list(other.robust_list.take(), *pid);
         }
-        let Some(other) = t.procs.remove(pid) else { continue };
+        let Some(other) = procs_mut().remove(pid) else { continue };
         vfork_done(&other);
         log::debug!("pid {} ({}) ended by the exec of thread {}", pid, other.name.borrow(), me);
         if *pid == tgid {
@@ -703,7 +733,7 @@ pub fn de_thread() -> Result<(), ()> {
     if me != tgid {
         // The box moves between keys, the process in it does not: the
         // current pointer stays good.
-        let mine = t.procs.remove(&me).expect("the running thread is in the table");
+        let mine = procs_mut().remove(&me).expect("the running thread is in the table");
         mine.pid.replace(super::Pid(tgid));
         if let Some(leader) = leader {
             mine.parent.set(leader.parent.get());
@@ -711,7 +741,7 @@ pub fn de_thread() -> Result<(), ()> {
         }
         log::debug!("thread {} of pid {} takes its pid at exec", me, tgid);
         super::ptrace::tracer_renamed(me, tgid);
-        t.procs.insert(tgid, mine);
+        procs_mut().insert(tgid, mine);
     }
     Ok(())
 }
@@ -719,10 +749,10 @@ pub fn de_thread() -> Result<(), ()> {
 /// Thread `tid`'s exec is out of de_thread; with none left the list gives
 /// its heap back (the runner counts every byte a program leaves behind).
 fn end_exec(tgid: u32, tid: u32) {
-    let t = table();
-    t.execing.retain(|&e| e != (tgid, tid));
-    if t.execing.is_empty() {
-        t.execing = alloc::vec::Vec::new();
+    let mut execing = EXECING.borrow_mut();
+    execing.retain(|&e| e != (tgid, tid));
+    if execing.is_empty() {
+        *execing = alloc::vec::Vec::new();
     }
 }
 
@@ -801,9 +831,7 @@ fn release_files(p: &Process) {
 
 /// Wakes up to `n` threads waiting on `key`; returns how many.
 pub fn futex_wake(key: &super::futex_key::FutexKey, n: u32) -> u32 {
-    let waiters: alloc::vec::Vec<u32> = table()
-        .procs
-        .values()
+    let waiters: alloc::vec::Vec<u32> = tasks()
         .filter(|w| w.state.get() == State::WaitingForFutex && w.futex_key.borrow().as_ref() == Some(key))
         .take(n as usize)
         .map(|w| {
@@ -832,7 +860,7 @@ pub fn long_work_must_stop() -> bool {
         return false;
     }
     let p = super::current();
-    timer::ticks() >= table().deadline || p.signals.borrow().pending().contains(SIGKILL) || p.outcome.borrow().is_some()
+    timer::ticks() >= DEADLINE.load(Ordering::Relaxed) || p.signals.borrow().pending().contains(SIGKILL) || p.outcome.borrow().is_some()
 }
 
 /// Linux's cond_resched(): gives the CPU to the others once the running
@@ -851,23 +879,24 @@ pub fn cond_resched() {
 /// Whether `cond_resched` would yield now (Linux's need_resched(), which a
 /// walk asks before it lets its locks go: mm/long_walk.rs).
 pub fn need_resched() -> bool {
-    super::has_current() && timer::ticks() >= table().slice_end[this_cpu_index()]
+    super::has_current() && timer::ticks() >= SLICE_END[this_cpu_index()].load(Ordering::Relaxed)
 }
 
 /// The timer fired at EL0 (this CPU's own timer, for the task on this
 /// CPU): the run's time is up, the slice is over, or a sleeper this CPU's
 /// timer ends is due: it is woken and the task runs on.
 pub fn on_timer_interrupt() {
-    let t = table();
     let now = timer::ticks();
-    if now >= t.deadline {
-        let limit_ms = timer::ticks_to_ns(t.deadline - super::current().started_at.get()) / 1_000_000;
+    let deadline = DEADLINE.load(Ordering::Relaxed);
+    if now >= deadline {
+        let limit_ms = timer::ticks_to_ns(deadline - super::current().started_at.get()) / 1_000_000;
         exit_current(Outcome::TimeLimit { limit_ms });
     }
     let cpu = this_cpu_index();
-    if now < t.slice_end[cpu] {
+    let slice_end = SLICE_END[cpu].load(Ordering::Relaxed);
+    if now < slice_end {
         wake_sleepers_if_due(cpu, now);
-        arm_for_task(cpu, t.slice_end[cpu]);
+        arm_for_task(cpu, slice_end);
         return;
     }
     yield_now();
@@ -893,9 +922,10 @@ fn resume(pid: u32, slice_end: u64) {
     TPIDR_EL0.set(p.tls.get());
     // The vDSO's data page is refreshed every time a task gets the CPU.
     crate::vdso::tick();
-    table().slice_end[cpu] = slice_end;
+    SLICE_END[cpu].store(slice_end, Ordering::Relaxed);
     arm_for_task(cpu, slice_end);
-    table().resumed[cpu] += 1;
+    // This CPU is the only writer: a load and a store, no atomic add.
+    RESUMED[cpu].store(RESUMED[cpu].load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     // A task resumed inside a handler is inside its entry from EL0, whose
     // frame tops its kernel stack: the frame a panic here reports.
     crate::arch::aarch64::exception::set_user_frame(&p.kstack);
@@ -930,51 +960,30 @@ fn wake_sleepers_if_due(cpu: usize, now: u64) {
 fn wake_due_sleepers(cpu: usize, now: u64) {
     // One at a time, so that nothing is allocated (the test runner counts
     // heap bytes).
-    while let Some(pid) =
-        table().procs.values().find(|p| timed_wait_end(p).is_some_and(|w| w <= now)).map(|p| p.pid.0)
+    while let Some(pid) = look_up(|procs| procs.values().find(|p| timed_wait_end(p).is_some_and(|w| w <= now)).map(|p| p.pid.0))
     {
         wake(pid);
     }
-    let next =
-        table().procs.values().filter(|p| p.timer_cpu.get() == cpu).filter_map(|p| timed_wait_end(p)).min();
+    let next = tasks().filter(|p| p.timer_cpu.get() == cpu).filter_map(timed_wait_end).min();
     SLEEPERS_DUE[cpu].store(next.unwrap_or(u64::MAX), Ordering::Relaxed);
 }
 
 /// Takes from the run queue the first task this CPU may run: runnable,
-/// on no CPU, and with `cpu` in its affinity. Entries for tasks that are
-/// gone or no longer runnable are dropped on the way.
+/// on no CPU, and with `cpu` in its affinity; the task this CPU was kicked
+/// for first, if no other CPU took it meanwhile. Entries for tasks that
+/// are gone or no longer runnable are dropped on the way.
 fn pick(cpu: usize) -> Option<u32> {
-    let t = table();
-    // The task this CPU was kicked for, if no other CPU took it meanwhile.
     let kicked_for = KICKED_FOR[cpu].swap(0, Ordering::Relaxed);
-    if kicked_for != 0 {
-        let runnable_here = |pid: &u32| {
-            *pid == kicked_for
-                && t.procs.get(pid).is_some_and(|p| {
-                    p.state.get() == State::Runnable && p.on_cpu.get().is_none() && p.affinity.get().contains(cpu)
-                })
-        };
-        if let Some(i) = t.queue.iter().position(runnable_here) {
-            t.queue.remove(i);
-            return Some(kicked_for);
-        }
-    }
-    let mut i = 0;
-    while let Some(&pid) = t.queue.get(i) {
-        match t.procs.get(&pid) {
-            Some(p) if p.state.get() == State::Runnable => {
-                if p.on_cpu.get().is_none() && p.affinity.get().contains(cpu) {
-                    t.queue.remove(i);
-                    return Some(pid);
-                }
-                i += 1;
-            }
-            _ => {
-                t.queue.remove(i);
+    QUEUE.pick(cpu, kicked_for, |pid| match get(pid) {
+        Some(p) if p.state.get() == State::Runnable => {
+            if p.on_cpu.get().is_none() {
+                Seen::Ready(p.affinity.get())
+            } else {
+                Seen::Busy
             }
         }
-    }
-    None
+        _ => Seen::Gone,
+    })
 }
 
 /// One turn of this CPU's runner, the kernel lock held: the first task
@@ -982,7 +991,7 @@ fn pick(cpu: usize) -> Option<u32> {
 /// was none.
 fn run_next(now: u64) -> bool {
     let Some(pid) = pick(this_cpu_index()) else { return false };
-    let slice_end = (now + timer::ns_to_ticks(SLICE_NS)).min(table().deadline);
+    let slice_end = (now + timer::ns_to_ticks(SLICE_NS)).min(DEADLINE.load(Ordering::Relaxed));
     resume(pid, slice_end);
     true
 }
@@ -1069,7 +1078,7 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
     let mut deadline = start + timer::ns_to_ticks(time_limit_ns);
     let root_pid = root.pid.0;
     root.started_at.set(start);
-    table().deadline = deadline;
+    DEADLINE.store(deadline, Ordering::Relaxed);
     admit(root);
     let mut report = Report {
         outcome: Outcome::NotStarted("no outcome recorded".into()),
@@ -1081,13 +1090,13 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
 
     loop {
         let now = timer::ticks();
-        let t = table();
         // Zombies whose parent is the runner (or gone): reap them, when a
         // task has ended since the last look.
         let orphans: alloc::vec::Vec<u32> = if ZOMBIES_TO_REAP.swap(false, Ordering::Relaxed) {
-            t.procs
+            let procs = procs();
+            procs
                 .values()
-                .filter(|p| p.state.get() == State::Zombie && (p.parent.get() == 0 || !t.procs.contains_key(&p.parent.get())))
+                .filter(|p| p.state.get() == State::Zombie && (p.parent.get() == 0 || !procs.contains_key(&p.parent.get())))
                 .filter(|p| !p.is_leader() || reapable(p))
                 .map(|p| p.pid.0)
                 .collect()
@@ -1107,12 +1116,12 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
                 ZOMBIES_TO_REAP.store(true, Ordering::Relaxed);
             }
         }
-        if t.procs.is_empty() {
+        if procs().is_empty() {
             // The run is over: the tables give back the room they grew
             // (an empty BTreeMap keeps its root node, a VecDeque its
             // buffer), so the heap is as the run found it.
-            t.procs = BTreeMap::new();
-            t.queue = VecDeque::new();
+            *procs_mut() = BTreeMap::new();
+            QUEUE.release();
             break;
         }
         if now >= deadline {
@@ -1124,9 +1133,7 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
             // timer is set for the deadline at the latest). Until they
             // have, the run goes on (whatever else runs meets the expired
             // timer at once and exits too).
-            let waiting: alloc::vec::Vec<u32> = t
-                .procs
-                .values()
+            let waiting: alloc::vec::Vec<u32> = tasks()
                 .filter(|p| p.state.get() == State::Waiting || p.in_wait.get() && p.state.get() == State::Runnable)
                 .map(|p| p.pid.0)
                 .collect();
@@ -1138,15 +1145,16 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
                 }
                 wake(pid);
             }
-            for p in t.procs.values().filter(|p| p.on_cpu.get().is_some() && p.state.get() != State::Zombie) {
+            for p in tasks().filter(|p| p.on_cpu.get().is_some() && p.state.get() != State::Zombie) {
                 p.outcome.borrow_mut().get_or_insert(Outcome::TimeLimit { limit_ms });
                 kick(p);
             }
             let unwinding =
-                t.procs.values().any(|p| p.on_cpu.get().is_some() || p.state.get() == State::Runnable && p.outcome.borrow().is_some());
+                tasks().any(|p| p.on_cpu.get().is_some() || p.state.get() == State::Runnable && p.outcome.borrow().is_some());
             if !unwinding {
                 // Time is up for the whole run: everything left is killed.
-                for (pid, p) in core::mem::take(&mut t.procs) {
+                let left = core::mem::take(&mut *procs_mut());
+                for (pid, p) in left {
                     log::info!("pid {} ({}) stopped by the {} ms time limit ({:?})", pid, p.name.borrow(), limit_ms, p.state.get());
                     if pid == root_pid {
                         report.outcome = Outcome::TimeLimit { limit_ms };
@@ -1154,7 +1162,7 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
                         report.peak_frames = p.mm.read().owned_frames().1;
                     }
                 }
-                t.queue = VecDeque::new();
+                QUEUE.release();
                 report.elapsed_ns = timer::ticks_to_ns(timer::ticks() - start);
                 break;
             }
@@ -1169,18 +1177,17 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
         // Nothing runnable here: wait for the next wake-up or the deadline
         // (and, with other CPUs running tasks, a tick: what they do may
         // end the run or give this CPU a task).
-        let t = table();
-        let next = t.procs.values().filter_map(|p| p.wake_at.get()).min().unwrap_or(deadline).min(deadline);
+        let next = tasks().filter_map(|p| p.wake_at.get()).min().unwrap_or(deadline).min(deadline);
         let stuck = |p: &Process| {
             matches!(p.state.get(), State::Zombie | State::WaitingForChild | State::WaitingForVfork | State::Traced)
                 || (matches!(p.state.get(), State::WaitingForFutex | State::Waiting) && p.wake_at.get().is_none())
         };
-        if t.procs.values().all(|p| stuck(p) && p.on_cpu.get().is_none()) && next == deadline {
+        if tasks().all(|p| stuck(p) && p.on_cpu.get().is_none()) && next == deadline {
             // Everyone waits for something no one left can do: end
             // the run now rather than at the time limit.
             log::warn!("deadlock: every process waits for a child, a futex or a wait queue; ending the run");
             deadline = now;
-            t.deadline = now;
+            DEADLINE.store(now, Ordering::Relaxed);
             continue;
         }
         // This CPU's own sleepers (all of them with one CPU); the others'

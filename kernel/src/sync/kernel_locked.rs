@@ -307,6 +307,16 @@ impl<U> DerefMut for Mapped<'_, U> {
     }
 }
 
+/// An iterator made by [`LockedRef::map`] (the scheduler's walks of its
+/// task table) iterates with the borrow held, until it drops.
+impl<U: Iterator> Iterator for Mapped<'_, U> {
+    type Item = U::Item;
+    #[inline(always)]
+    fn next(&mut self) -> Option<U::Item> {
+        self.value.next()
+    }
+}
+
 impl<U> Drop for Mapped<'_, U> {
     fn drop(&mut self) {
         self.borrows.set(self.borrows.get() - 1);

@@ -101,6 +101,18 @@ pub enum Rank {
     Asids,
     /// The per-path fault costs `bench` collects (fault_cost.rs).
     FaultCost,
+    /// The run queue (process/run_queue.rs, Linux's rq->lock): the pids of
+    /// the tasks ready to run, shared by every CPU. Taken when a task is
+    /// queued (a wake-up, a new task, a yield, a preemption from the timer
+    /// interrupt's path) and when a runner picks one, always with the big
+    /// kernel lock held (the big lock first, never after: a CPU spinning
+    /// on the big lock with this one held would stop every runner), and
+    /// with interrupts masked, since the timer's path takes it. Held for
+    /// one queue operation only, never across a context switch, a yield
+    /// or a block; what the owner looks at of a task meanwhile is read
+    /// from its `KernelLocked` cells under the big lock, and nothing but
+    /// the heap (a queue growing) is taken under it.
+    RunQueue,
     /// One CPU's cache of free frames (mm/frame_cache.rs); its own CPU
     /// takes it, another only to drain it when the pool runs dry.
     FrameCache,
@@ -119,7 +131,7 @@ pub enum Rank {
 
 impl Rank {
     /// Every rank, outermost first.
-    pub const ALL: [Rank; 24] = [
+    pub const ALL: [Rank; 25] = [
         Rank::KernelLock,
         Rank::FilePosition,
         Rank::ProcfsText,
@@ -138,6 +150,7 @@ impl Rank {
         Rank::KernelSpace,
         Rank::Asids,
         Rank::FaultCost,
+        Rank::RunQueue,
         Rank::FrameCache,
         Rank::FramePool,
         Rank::Timekeeper,
@@ -156,11 +169,18 @@ impl Rank {
     /// over to the scheduler) takes this lock, directly or through what it
     /// calls: logging, the heap and what the heap reports, the
     /// frame allocator (whose per-CPU cache is per CPU only if its CPU's
-    /// interrupt cannot come between two steps), timekeeping.
+    /// interrupt cannot come between two steps), timekeeping, and the run
+    /// queue (a preemption at the timer's interrupt queues the task).
     pub const fn irq(self) -> bool {
         matches!(
             self,
-            Rank::FrameCache | Rank::FramePool | Rank::Timekeeper | Rank::KasanReport | Rank::Console | Rank::Heap
+            Rank::RunQueue
+                | Rank::FrameCache
+                | Rank::FramePool
+                | Rank::Timekeeper
+                | Rank::KasanReport
+                | Rank::Console
+                | Rank::Heap
         )
     }
 }

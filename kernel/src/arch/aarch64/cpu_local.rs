@@ -1,5 +1,5 @@
-//! Per-CPU data, found through TPIDR_EL1, and the one-CPU rule for the
-//! state the scheduler still keeps globally.
+//! Per-CPU data, found through TPIDR_EL1, and values only their own CPU
+//! touches.
 //!
 //! Each CPU's TPIDR_EL1 points at its own [`CpuData`] (Linux keeps its
 //! per-CPU offset there too: `set_my_cpu_offset`, arch/arm64/include/asm/
@@ -8,33 +8,19 @@
 //! to. The boot CPU sets its register first thing in `kernel_main`; a
 //! secondary's is set by start.S before it runs any Rust (smp.rs).
 //!
-//! [`CpuLocal`] is the other rule: a value that only the CPU holding the
-//! big kernel lock touches. Every CPU runs tasks (docs/smp.md, phase 2a),
-//! but each takes that lock (kernel_lock.rs) before it runs kernel code
-//! for them and the kernel runs with interrupts masked (an idle CPU's
-//! interrupt handlers, without the lock, touch only their own `CpuData`):
-//! at most one thread is in the kernel's shared state at a time. The
-//! scheduler's table (which checks that the lock is held) relies on it;
-//! the address space and the descriptor table, which did too, have locks
-//! of their own now (mm/mmap_lock.rs, process/lifecycle.rs: `Files`).
-//!
-//! What the rule does not cover: `CpuLocal::get` is a safe function that
-//! returns `&mut T` from `&self`, and nothing stops one thread from
-//! calling it twice and holding both results, two `&mut` to one value
-//! (the scheduler's table: its callers keep to "call, use, drop" by
-//! convention). `Current::get` (so `process::current()`) no longer has
-//! that shape: it returns a shared `&T`, and what may change of a task is
-//! in cells that check the big lock and a borrow flag
+//! [`CpuLocal`] is the other rule: a value that only its own CPU touches,
+//! through a raw pointer (the runner's saved context, `RunnerContext`).
+//! It hands out no reference: the `&mut T` from `&self` that its `get`
+//! gave was how the scheduler's table came to alias (two `table()` calls
+//! of one CPU, one beneath the other), and went with it. The scheduler's
+//! state is in locks and atomics now (process/scheduler.rs: the task table
+//! behind a checked borrow flag under the big lock, the run queue behind
+//! its own lock, per-CPU atomics for the slice); `Current::get` (so
+//! `process::current()`) returns a shared `&T`, and what may change of a
+//! task is in cells that check the big lock and a borrow flag
 //! (sync/kernel_locked.rs, sync/task_owned.rs); the switches into and out
 //! of a task go through raw pointers to its saved context
 //! (context.rs: `TaskContext`) and to the runner's slot.
-//!
-//! What the second phase of the SMP issue must change here:
-//! - `CpuLocal<Table>` (the scheduler's table) becomes a lock whose guard
-//!   is the only way in, held with interrupts masked (Linux's rq->lock):
-//!   another CPU reaches the same table.
-//! - The `Sync`/`Send` impls below go (or gain `T: Send` bounds), since
-//!   "at most one thread touches the value" is no longer true.
 
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
@@ -367,25 +353,14 @@ pub fn this_cpu() -> &'static CpuData {
 /// A value only the CPU running tasks touches (the module comment's rule).
 pub struct CpuLocal<T>(UnsafeCell<T>);
 
-// SAFETY: only the CPU holding the big kernel lock (kernel_lock.rs)
-// touches these values, and the kernel is never preempted or interrupted
-// there: at most one thread touches the value at a time, and no reference
-// obtained through `get` is kept across a context switch.
-unsafe impl<T> Sync for CpuLocal<T> {}
-// SAFETY: as above.
-unsafe impl<T> Send for CpuLocal<T> {}
+// SAFETY: only the CPU that owns the value touches it (its runner's
+// switches, with interrupts masked), through the raw pointer `RunnerContext`
+// takes; no reference to it is handed out.
+unsafe impl<T: Send> Sync for CpuLocal<T> {}
 
 impl<T> CpuLocal<T> {
     pub const fn new(value: T) -> Self {
         Self(UnsafeCell::new(value))
-    }
-
-    /// The value, for the thread now in the kernel; not to be kept across
-    /// a context switch.
-    #[allow(clippy::mut_from_ref)]
-    pub fn get(&self) -> &mut T {
-        // SAFETY: see the Sync impl: only the running thread gets here.
-        unsafe { &mut *self.0.get() }
     }
 }
 
