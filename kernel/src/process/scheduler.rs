@@ -25,7 +25,7 @@
 //!   its leader's pid (`de_thread`).
 
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
 use alloc::string::String;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
@@ -34,6 +34,7 @@ use tock_registers::interfaces::{Readable, Writeable};
 
 use super::lifecycle::{Process, State, CURRENT, RUNNER};
 use super::outcome::Outcome;
+use super::pid_table::PidTable;
 
 use crate::arch::aarch64::cpu_local::{this_cpu, CpuLocal, MAX_CPUS};
 use crate::arch::aarch64::ipi::{self, Ipi};
@@ -56,7 +57,9 @@ const IDLE_TICK_NS: u64 = 1_000_000;
 pub const MAX_PROCESSES: usize = 8192;
 
 struct Table {
-    procs: BTreeMap<u32, Box<Process>>,
+    /// The tasks, with the threads of each group, the children of each
+    /// process and the tracees of each tracer (pid_table.rs).
+    procs: PidTable<Process>,
     queue: VecDeque<u32>,
     /// When the whole run (the root and its descendants) must end.
     deadline: u64,
@@ -71,7 +74,7 @@ struct Table {
 }
 
 static TABLE: CpuLocal<Table> = CpuLocal::new(Table {
-    procs: BTreeMap::new(),
+    procs: PidTable::new(),
     queue: VecDeque::new(),
     deadline: 0,
     slice_end: [0; MAX_CPUS],
@@ -180,8 +183,10 @@ pub fn count() -> usize {
 pub fn admit(process: Box<Process>) {
     let t = table();
     let (pid, affinity) = (process.pid.0, process.affinity.get());
-    t.procs.insert(pid, process);
-    enqueue(pid, affinity);
+    // A pid is never handed out twice while its task lives (next_pid).
+    if t.procs.insert(process) {
+        enqueue(pid, affinity);
+    }
 }
 
 /// Puts runnable task `pid` at the back of the run queue and tells the
@@ -232,23 +237,61 @@ pub fn send_other_cpus_to_the_kernel_lock() {
 /// borrow flag. Not kept across a yield, a block or a switch (the big lock
 /// let go): `reap` frees the box meanwhile.
 pub fn get(pid: u32) -> Option<&'static Process> {
-    table().procs.get(&pid).map(|b| &**b)
+    table().procs.get(pid)
 }
 
 /// Every task in the table, zombies included, in pid order (/proc); as
 /// `get`, not kept across a yield.
 pub fn tasks() -> impl Iterator<Item = &'static Process> {
-    table().procs.values().map(|b| &**b)
+    table().procs.iter()
 }
 
-/// The children of `parent`; as `get`, not kept across a yield.
+/// The tasks `pids` names, as `get`.
+fn each(pids: impl Iterator<Item = u32>) -> impl Iterator<Item = &'static Process> {
+    pids.filter_map(get)
+}
+
+/// The children of `parent` (and their threads), in pid order, from the
+/// table's index; as `get`, not kept across a yield.
 pub fn children_of(parent: u32) -> impl Iterator<Item = &'static Process> {
-    table().procs.values().filter(move |p| p.parent.get() == parent).map(|b| &**b)
+    let procs: &'static PidTable<Process> = &table().procs;
+    procs.children(parent).filter_map(|pid| procs.get(pid))
+}
+
+/// Every task of thread group `tgid`, zombies included, in pid order, from
+/// the table's index; as `get`, not kept across a yield.
+pub fn thread_group(tgid: u32) -> impl Iterator<Item = &'static Process> {
+    let procs: &'static PidTable<Process> = &table().procs;
+    procs.threads(tgid).filter_map(|pid| procs.get(pid))
 }
 
 /// The live threads of process `tgid`; as `get`, not kept across a yield.
 pub fn threads_of(tgid: u32) -> impl Iterator<Item = &'static Process> {
-    table().procs.values().filter(move |p| p.tgid == tgid && p.state.get() != State::Zombie).map(|b| &**b)
+    thread_group(tgid).filter(|p| p.state.get() != State::Zombie)
+}
+
+/// The tasks that thread `tracer` traces, in pid order; as `get`.
+pub fn tracees_of(tracer: u32) -> impl Iterator<Item = &'static Process> {
+    let procs: &'static PidTable<Process> = &table().procs;
+    procs.tracees(tracer).filter_map(|pid| procs.get(pid))
+}
+
+/// Task `pid`'s parent becomes `parent`: through the table, whose index
+/// of children must follow.
+pub fn set_parent(pid: u32, parent: u32) {
+    table().procs.set_parent(pid, parent);
+}
+
+/// Task `pid` starts (true) or ends (false) a futex wait (futex.rs): a
+/// futex wake looks only at the tasks in one.
+pub fn set_futex_waiting(pid: u32, waiting: bool) {
+    table().procs.set_futex_waiting(pid, waiting);
+}
+
+/// Task `pid`'s tracer becomes `tracer` (ptrace.rs): through the table,
+/// whose index of tracees must follow.
+pub fn set_tracer(pid: u32, tracer: Option<u32>) {
+    table().procs.set_tracer(pid, tracer);
 }
 
 /// Removes a zombie from the table; returns it (its kernel stack and the rest
@@ -257,8 +300,8 @@ pub fn threads_of(tgid: u32) -> impl Iterator<Item = &'static Process> {
 /// which happens before the kernel lock is let go.
 pub fn reap(pid: u32) -> Option<Box<Process>> {
     let t = table();
-    match t.procs.get(&pid) {
-        Some(p) if p.state.get() == State::Zombie && p.on_cpu.get().is_none() => t.procs.remove(&pid),
+    match t.procs.get(pid) {
+        Some(p) if p.state.get() == State::Zombie && p.on_cpu.get().is_none() => t.procs.remove(pid),
         _ => None,
     }
 }
@@ -453,12 +496,12 @@ pub fn vfork_done(p: &Process) {
 /// is no such process, not even a zombie; Err with a full real-time queue.
 pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
     let sig = info.signo;
-    let t = table();
-    let live = |p: &Process| p.tgid == tgid && p.state.get() != State::Zombie;
-    let Some(queue) = t.procs.values().filter(|p| live(p)).map(|p| p.pid.0).min_by_key(|&pid| pid != tgid) else {
+    // The group's threads, from the table's index: a kill costs the same
+    // however many other tasks live.
+    let Some(queue) = threads_of(tgid).map(|p| p.pid.0).min_by_key(|&pid| pid != tgid) else {
         // A zombie not yet reaped still exists for kill(), which succeeds
         // and has nothing to deliver (Linux finds it by its pid until wait).
-        return Ok(t.procs.values().any(|p| p.tgid == tgid));
+        return Ok(thread_group(tgid).next().is_some());
     };
     let queued = get(queue).expect("found above");
     let traced = queued.ptrace.borrow().tracer.is_some();
@@ -467,10 +510,8 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
         // Ignored, so dropped (Linux's prepare_signal): no one is woken.
         return Ok(true);
     }
-    let taker = t
-        .procs
-        .values()
-        .filter(|p| live(p) && p.signals.borrow().wants(sig))
+    let taker = threads_of(tgid)
+        .filter(|p| p.signals.borrow().wants(sig))
         .min_by_key(|p| (p.pid.0 != tgid, p.pid.0))
         .map(|p| p.pid.0);
     if let Some(tid) = taker {
@@ -481,10 +522,9 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
     Ok(true)
 }
 
-/// Live processes (their tgids), for kill(-1).
+/// Live processes (their tgids), for kill(-1): a walk of every task.
 pub fn live_processes() -> alloc::vec::Vec<u32> {
-    let mut v: alloc::vec::Vec<u32> =
-        table().procs.values().filter(|t| t.state.get() != State::Zombie).map(|t| t.tgid).collect();
+    let mut v: alloc::vec::Vec<u32> = tasks().filter(|t| t.state.get() != State::Zombie).map(|t| t.tgid).collect();
     v.sort_unstable();
     v.dedup();
     v
@@ -498,14 +538,14 @@ pub fn task_in(tgid: u32, tid: u32) -> bool {
 /// Whether `p`'s descriptor table is held by a task outside its process
 /// (clone(CLONE_FILES) without CLONE_THREAD), so exec must copy it.
 pub fn files_shared_outside_group(p: &Process) -> bool {
-    let in_group =
-        table().procs.values().filter(|t| t.tgid == p.tgid && alloc::sync::Arc::ptr_eq(&*t.fdt.borrow(), &*p.fdt.borrow())).count();
+    let in_group = thread_group(p.tgid).filter(|t| alloc::sync::Arc::ptr_eq(&*t.fdt.borrow(), &*p.fdt.borrow())).count();
     alloc::sync::Arc::strong_count(&*p.fdt.borrow()) > in_group
 }
 
-/// Whether any task of thread group `tgid` is still alive.
-fn group_alive(tgid: u32) -> bool {
-    table().procs.values().any(|t| t.tgid == tgid && t.state.get() != State::Zombie)
+/// Whether any task of thread group `tgid` is still alive (kill's signal
+/// 0 asks too).
+pub fn group_alive(tgid: u32) -> bool {
+    threads_of(tgid).next().is_some()
 }
 
 /// Whether `p` is a process its parent may reap: a zombie leader whose
@@ -519,8 +559,9 @@ pub fn reapable(p: &Process) -> bool {
 /// gets the exit signal (si_code CLD_EXITED or CLD_KILLED, with si_status)
 /// and is woken from wait4.
 fn process_ended(tgid: u32) {
-    for child in children_of(tgid) {
-        child.parent.set(0);
+    let children: alloc::vec::Vec<u32> = table().procs.children(tgid).collect();
+    for child in children {
+        set_parent(child, 0);
     }
     let Some(leader) = get(tgid) else { return };
     let (parent, exit_signal) = (leader.parent.get(), leader.exit_signal.get());
@@ -549,12 +590,8 @@ fn process_ended(tgid: u32) {
 
 /// Whichever thread of process `tgid` sits in wait4 must look again.
 pub fn wake_waiters(tgid: u32) {
-    let waiters: alloc::vec::Vec<u32> = table()
-        .procs
-        .values()
-        .filter(|w| w.tgid == tgid && w.state.get() == State::WaitingForChild)
-        .map(|w| w.pid.0)
-        .collect();
+    let waiters: alloc::vec::Vec<u32> =
+        thread_group(tgid).filter(|w| w.state.get() == State::WaitingForChild).map(|w| w.pid.0).collect();
     waiters.into_iter().for_each(wake);
 }
 
@@ -563,12 +600,11 @@ pub fn wake_waiters(tgid: u32) {
 pub fn exit_group_current(outcome: Outcome) -> ! {
     let p = super::current();
     let (me, tgid) = (p.pid.0, p.tgid);
-    let others: alloc::vec::Vec<u32> =
-        table().procs.values().filter(|t| t.tgid == tgid && t.pid.0 != me).map(|t| t.pid.0).collect();
-    others.into_iter().for_each(super::ptrace::tracer_exiting);
+    let others: alloc::vec::Vec<u32> = table().procs.threads(tgid).filter(|&pid| pid != me).collect();
+    others.iter().copied().for_each(super::ptrace::tracer_exiting);
     let mut unwinding = alloc::vec::Vec::new();
     let mut robust = alloc::vec::Vec::new();
-    for other in table().procs.values().filter(|t| t.tgid == tgid && t.pid.0 != me) {
+    for other in each(others.into_iter()) {
         vfork_done(other);
         other.outcome.set(Some(outcome.clone()));
         if other.state.get() == State::Runnable && table().execing.contains(&(tgid, other.pid.0)) {
@@ -599,7 +635,7 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
         release_files(other);
         if other.pid.0 != tgid {
             // Threads are not waited for: the runner reaps them.
-            other.parent.set(0);
+            set_parent(other.pid.0, 0);
         }
     }
     // Their robust lists, walked here in the memory they share with us
@@ -630,8 +666,7 @@ pub fn de_thread() -> Result<(), ()> {
         p.outcome.set(Some(Outcome::Killed { signal: SIGKILL, reason: String::from("exec in another thread") }));
         return Err(());
     }
-    let mut others: alloc::vec::Vec<u32> =
-        t.procs.values().filter(|o| o.tgid == tgid && o.pid.0 != me).map(|o| o.pid.0).collect();
+    let mut others: alloc::vec::Vec<u32> = t.procs.threads(tgid).filter(|&pid| pid != me).collect();
     if others.is_empty() {
         return Ok(());
     }
@@ -693,7 +728,7 @@ pub fn de_thread() -> Result<(), ()> {
         if let Some(other) = get(*pid) {
             super::robust_list::exit_robust_list(other.robust_list.take(), *pid);
         }
-        let Some(other) = t.procs.remove(pid) else { continue };
+        let Some(other) = t.procs.remove(*pid) else { continue };
         vfork_done(&other);
         log::debug!("pid {} ({}) ended by the exec of thread {}", pid, other.name.borrow(), me);
         if *pid == tgid {
@@ -703,15 +738,15 @@ pub fn de_thread() -> Result<(), ()> {
     if me != tgid {
         // The box moves between keys, the process in it does not: the
         // current pointer stays good.
-        let mine = t.procs.remove(&me).expect("the running thread is in the table");
-        mine.pid.replace(super::Pid(tgid));
+        // What it traces is traced by its new pid (the table moves its
+        // index entries: Linux's exchange_tids).
+        let renamed = t.procs.rename(me, tgid);
+        debug_assert!(renamed, "the running thread is in the table, its leader is not");
         if let Some(leader) = leader {
-            mine.parent.set(leader.parent.get());
-            mine.started_at.set(leader.started_at.get());
+            t.procs.set_parent(tgid, leader.parent.get());
+            get(tgid).expect("renamed above").started_at.set(leader.started_at.get());
         }
         log::debug!("thread {} of pid {} takes its pid at exec", me, tgid);
-        super::ptrace::tracer_renamed(me, tgid);
-        t.procs.insert(tgid, mine);
     }
     Ok(())
 }
@@ -776,7 +811,7 @@ pub fn exit_current(outcome: Outcome) -> ! {
     release_files(p);
     let tgid = p.tgid;
     if !leader {
-        p.parent.set(0);
+        set_parent(p.pid.0, 0);
     }
     if !group_alive(tgid) {
         process_ended(tgid);
@@ -801,9 +836,10 @@ fn release_files(p: &Process) {
 
 /// Wakes up to `n` threads waiting on `key`; returns how many.
 pub fn futex_wake(key: &super::futex_key::FutexKey, n: u32) -> u32 {
-    let waiters: alloc::vec::Vec<u32> = table()
-        .procs
-        .values()
+    // The tasks in a futex wait only (the table's index), in pid order: an
+    // exit's clear_child_tid wake costs the same however many tasks live.
+    let waiting: alloc::vec::Vec<u32> = table().procs.futex_waiters().collect();
+    let waiters: alloc::vec::Vec<u32> = each(waiting.into_iter())
         .filter(|w| w.state.get() == State::WaitingForFutex && w.futex_key.borrow().as_ref() == Some(key))
         .take(n as usize)
         .map(|w| {
@@ -931,12 +967,12 @@ fn wake_due_sleepers(cpu: usize, now: u64) {
     // One at a time, so that nothing is allocated (the test runner counts
     // heap bytes).
     while let Some(pid) =
-        table().procs.values().find(|p| timed_wait_end(p).is_some_and(|w| w <= now)).map(|p| p.pid.0)
+        table().procs.iter().find(|p| timed_wait_end(p).is_some_and(|w| w <= now)).map(|p| p.pid.0)
     {
         wake(pid);
     }
     let next =
-        table().procs.values().filter(|p| p.timer_cpu.get() == cpu).filter_map(|p| timed_wait_end(p)).min();
+        table().procs.iter().filter(|p| p.timer_cpu.get() == cpu).filter_map(|p| timed_wait_end(p)).min();
     SLEEPERS_DUE[cpu].store(next.unwrap_or(u64::MAX), Ordering::Relaxed);
 }
 
@@ -950,7 +986,7 @@ fn pick(cpu: usize) -> Option<u32> {
     if kicked_for != 0 {
         let runnable_here = |pid: &u32| {
             *pid == kicked_for
-                && t.procs.get(pid).is_some_and(|p| {
+                && t.procs.get(*pid).is_some_and(|p| {
                     p.state.get() == State::Runnable && p.on_cpu.get().is_none() && p.affinity.get().contains(cpu)
                 })
         };
@@ -961,7 +997,7 @@ fn pick(cpu: usize) -> Option<u32> {
     }
     let mut i = 0;
     while let Some(&pid) = t.queue.get(i) {
-        match t.procs.get(&pid) {
+        match t.procs.get(pid) {
             Some(p) if p.state.get() == State::Runnable => {
                 if p.on_cpu.get().is_none() && p.affinity.get().contains(cpu) {
                     t.queue.remove(i);
@@ -1082,12 +1118,12 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
     loop {
         let now = timer::ticks();
         let t = table();
-        // Zombies whose parent is the runner (or gone): reap them, when a
-        // task has ended since the last look.
+        // Zombies whose parent is the runner: reap them, when a task has
+        // ended since the last look. (A process that ends gives its
+        // children to the runner, `process_ended`, so no parent is gone.)
         let orphans: alloc::vec::Vec<u32> = if ZOMBIES_TO_REAP.swap(false, Ordering::Relaxed) {
-            t.procs
-                .values()
-                .filter(|p| p.state.get() == State::Zombie && (p.parent.get() == 0 || !t.procs.contains_key(&p.parent.get())))
+            children_of(0)
+                .filter(|p| p.state.get() == State::Zombie)
                 .filter(|p| !p.is_leader() || reapable(p))
                 .map(|p| p.pid.0)
                 .collect()
@@ -1111,7 +1147,7 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
             // The run is over: the tables give back the room they grew
             // (an empty BTreeMap keeps its root node, a VecDeque its
             // buffer), so the heap is as the run found it.
-            t.procs = BTreeMap::new();
+            t.procs.release_if_empty();
             t.queue = VecDeque::new();
             break;
         }
@@ -1126,7 +1162,7 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
             // timer at once and exits too).
             let waiting: alloc::vec::Vec<u32> = t
                 .procs
-                .values()
+                .iter()
                 .filter(|p| p.state.get() == State::Waiting || p.in_wait.get() && p.state.get() == State::Runnable)
                 .map(|p| p.pid.0)
                 .collect();
@@ -1138,15 +1174,15 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
                 }
                 wake(pid);
             }
-            for p in t.procs.values().filter(|p| p.on_cpu.get().is_some() && p.state.get() != State::Zombie) {
+            for p in t.procs.iter().filter(|p| p.on_cpu.get().is_some() && p.state.get() != State::Zombie) {
                 p.outcome.borrow_mut().get_or_insert(Outcome::TimeLimit { limit_ms });
                 kick(p);
             }
             let unwinding =
-                t.procs.values().any(|p| p.on_cpu.get().is_some() || p.state.get() == State::Runnable && p.outcome.borrow().is_some());
+                t.procs.iter().any(|p| p.on_cpu.get().is_some() || p.state.get() == State::Runnable && p.outcome.borrow().is_some());
             if !unwinding {
                 // Time is up for the whole run: everything left is killed.
-                for (pid, p) in core::mem::take(&mut t.procs) {
+                for (pid, p) in t.procs.take_all() {
                     log::info!("pid {} ({}) stopped by the {} ms time limit ({:?})", pid, p.name.borrow(), limit_ms, p.state.get());
                     if pid == root_pid {
                         report.outcome = Outcome::TimeLimit { limit_ms };
@@ -1170,12 +1206,12 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
         // (and, with other CPUs running tasks, a tick: what they do may
         // end the run or give this CPU a task).
         let t = table();
-        let next = t.procs.values().filter_map(|p| p.wake_at.get()).min().unwrap_or(deadline).min(deadline);
+        let next = t.procs.iter().filter_map(|p| p.wake_at.get()).min().unwrap_or(deadline).min(deadline);
         let stuck = |p: &Process| {
             matches!(p.state.get(), State::Zombie | State::WaitingForChild | State::WaitingForVfork | State::Traced)
                 || (matches!(p.state.get(), State::WaitingForFutex | State::Waiting) && p.wake_at.get().is_none())
         };
-        if t.procs.values().all(|p| stuck(p) && p.on_cpu.get().is_none()) && next == deadline {
+        if t.procs.iter().all(|p| stuck(p) && p.on_cpu.get().is_none()) && next == deadline {
             // Everyone waits for something no one left can do: end
             // the run now rather than at the time limit.
             log::warn!("deadlock: every process waits for a child, a futex or a wait queue; ending the run");
