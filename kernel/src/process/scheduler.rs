@@ -972,7 +972,7 @@ fn wake_due_sleepers(cpu: usize, now: u64) {
         wake(pid);
     }
     let next =
-        table().procs.iter().filter(|p| p.timer_cpu.get() == cpu).filter_map(|p| timed_wait_end(p)).min();
+        table().procs.iter().filter(|p| p.timer_cpu.get() == cpu).filter_map(timed_wait_end).min();
     SLEEPERS_DUE[cpu].store(next.unwrap_or(u64::MAX), Ordering::Relaxed);
 }
 
