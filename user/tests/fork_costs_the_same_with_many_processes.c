@@ -34,20 +34,10 @@
 
 static pid_t kids[CHILDREN];
 
-/* Nanoseconds a loop of `n` single-cycle instruction pairs takes. */
-static uint64_t calibrate(uint64_t n)
-{
-    uint64_t start = monotonic_ns();
-    __asm__ volatile("1: subs %0, %0, #1\n\tb.ne 1b" : "+r"(n) : : "cc");
-    return monotonic_ns() - start;
-}
-
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    /* 2,000,000 instructions: about 2,000,000 ns under -icount shift=0. */
-    uint64_t cal = calibrate(1000000);
-    int icount = cal > 1980000 && cal < 2100000;
+    int icount = under_icount();
     int p[2];
     CHECK(pipe(p) == 0, "pipe: errno %d (%s)", errno, strerror(errno));
     int children = icount ? CHILDREN : CHILDREN_PLAIN, per_batch = children / BATCHES;

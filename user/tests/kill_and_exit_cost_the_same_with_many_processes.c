@@ -33,14 +33,6 @@
 
 static pid_t crowd[MANY];
 
-/* Nanoseconds a loop of `n` single-cycle instruction pairs takes. */
-static uint64_t calibrate(uint64_t n)
-{
-    uint64_t start = monotonic_ns();
-    __asm__ volatile("1: subs %0, %0, #1\n\tb.ne 1b" : "+r"(n) : : "cc");
-    return monotonic_ns() - start;
-}
-
 /* A child blocked in read() on `fd` until killed (or the pipe's end). */
 static pid_t blocked_child(int fd, int ready)
 {
@@ -91,9 +83,7 @@ static uint64_t kill_and_reap_rounds(int fd, int ready_r, int ready_w)
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    /* 2,000,000 instructions: about 2,000,000 ns under -icount shift=0. */
-    uint64_t cal = calibrate(1000000);
-    int icount = cal > 1980000 && cal < 2100000;
+    int icount = under_icount();
     int many = icount ? MANY : MANY_PLAIN;
     /* The crowd blocks on one pipe, each killed child on another: a wait
      * queue of 1,000 readers is another cost (the victim leaves it). */
