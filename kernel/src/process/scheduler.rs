@@ -58,7 +58,8 @@ pub const MAX_PROCESSES: usize = 8192;
 
 struct Table {
     /// The tasks, with the threads of each group, the children of each
-    /// process and the tracees of each tracer (pid_table.rs).
+    /// process, the tracees of each tracer and the futex waiters
+    /// (pid_table.rs).
     procs: PidTable<Process>,
     queue: VecDeque<u32>,
     /// When the whole run (the root and its descendants) must end.
