@@ -440,6 +440,28 @@ static inline uint64_t monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Nanoseconds a loop of 1,000,000 turns of two single-cycle instructions
+ * takes: about 2,000,000 under QEMU's -icount shift=0 (one counter tick,
+ * one nanosecond, per instruction), far less on a plain run. */
+static inline uint64_t icount_calibration_ns(void)
+{
+    uint64_t n = 1000000, start = monotonic_ns();
+    __asm__ volatile("1: subs %0, %0, #1\n\tb.ne 1b" : "+r"(n) : : "cc");
+    return monotonic_ns() - start;
+}
+
+/* Whether a calibration says this runs under -icount: the *_cost_the_same_*
+ * tests and the soak check instruction counts only then. */
+static inline int icount_calibrated(uint64_t calibration_ns)
+{
+    return calibration_ns > 1980000 && calibration_ns < 2100000;
+}
+
+static inline int under_icount(void)
+{
+    return icount_calibrated(icount_calibration_ns());
+}
+
 /* Sleeps `ns` nanoseconds with nanosleep(2), resuming after a handler. */
 static inline void sleep_ns(uint64_t ns)
 {

@@ -13,8 +13,8 @@
  * boots) the host's load blurs the clock, and the figures are only
  * printed.
  *
- * The kill and reap figures are printed for the record: a kill and a
- * child's exit still walk the table (signal_process, process_ended).
+ * The kill and reap figures are printed for the record (their own rule:
+ * kill_and_exit_cost_the_same_with_many_processes).
  */
 #include <errno.h>
 #include <signal.h>
@@ -27,27 +27,17 @@
 
 /* Children under -icount; without it (the EL0 suite's boots, where nothing
  * is checked) fewer, so that a loaded host keeps the run well inside the
- * time limit: a kill costs 437,000 instructions with 1,200 processes. */
+ * time limit. */
 #define CHILDREN 1200
 #define CHILDREN_PLAIN 120
 #define BATCHES 6
 
 static pid_t kids[CHILDREN];
 
-/* Nanoseconds a loop of `n` single-cycle instruction pairs takes. */
-static uint64_t calibrate(uint64_t n)
-{
-    uint64_t start = monotonic_ns();
-    __asm__ volatile("1: subs %0, %0, #1\n\tb.ne 1b" : "+r"(n) : : "cc");
-    return monotonic_ns() - start;
-}
-
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    /* 2,000,000 instructions: about 2,000,000 ns under -icount shift=0. */
-    uint64_t cal = calibrate(1000000);
-    int icount = cal > 1980000 && cal < 2100000;
+    int icount = under_icount();
     int p[2];
     CHECK(pipe(p) == 0, "pipe: errno %d (%s)", errno, strerror(errno));
     int children = icount ? CHILDREN : CHILDREN_PLAIN, per_batch = children / BATCHES;

@@ -58,20 +58,10 @@ static void cycle_child(int fd, unsigned size, unsigned char first_byte)
     _exit(0);
 }
 
-/* Nanoseconds a loop of `n` single-cycle instructions pairs takes. */
-static uint64_t calibrate(uint64_t n)
-{
-    uint64_t start = monotonic_ns();
-    __asm__ volatile("1: subs %0, %0, #1\n\tb.ne 1b" : "+r"(n) : : "cc");
-    return monotonic_ns() - start;
-}
-
 int main(int argc, char **argv)
 {
-    /* 2,000,000 instructions (1,000,000 turns of two): about 2,000,000 ns
-     * under -icount shift=0, far less on a plain run. */
-    uint64_t cal = calibrate(1000000);
-    int icount = cal > 1980000 && cal < 2100000;
+    uint64_t cal = icount_calibration_ns();
+    int icount = icount_calibrated(cal);
     unsigned long cycles = argc > 1 ? strtoul(argv[1], NULL, 10) : icount ? 10000 : 2 * WINDOW;
     CHECK(cycles >= 2 * WINDOW, "at least %d cycles", 2 * WINDOW);
 

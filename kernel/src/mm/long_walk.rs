@@ -212,12 +212,25 @@ pub fn mprotect(
 /// runner's reap). The areas and the emptied tables go with the space.
 /// Nobody else can fault in it or change it; a debugger that reads it
 /// meanwhile finds pages gone, as on Linux once exit_mm has run.
+///
+/// Shared or not is told by the space's reference count, as Linux's
+/// mm_users, less the references known to be idle: this task's two and
+/// those of its group's zombie threads (the table's index of the group),
+/// so an exit costs the same however many tasks live. Any other holder (a
+/// live thread, a CLONE_VM process, a vfork parent, a zombie CLONE_VM
+/// process not yet reaped, /proc reading it right now) counts as a user:
+/// then the last drop frees the pages, as before this walk existed.
 pub fn exit_mmap() {
     let me = process::current();
     let (tid, mm) = (me.pid.0, Arc::clone(&me.mm));
-    let shared = process::tasks()
-        .any(|t| t.pid.0 != tid && t.state.get() != process::State::Zombie && Arc::ptr_eq(&t.mm, &mm));
-    if shared {
+    let mut idle = 2;
+    for t in process::thread_group(me.tgid).filter(|t| t.pid.0 != tid && Arc::ptr_eq(&t.mm, &mm)) {
+        if t.state.get() != process::State::Zombie {
+            return;
+        }
+        idle += 1;
+    }
+    if Arc::strong_count(&mm) > idle {
         return;
     }
     zap_in_pieces(&mm);

@@ -97,7 +97,9 @@ pub struct Process {
     pub(crate) context: TaskContext,
     pub fp: KernelLocked<FpState>,
     pub(crate) outcome: KernelLocked<Option<Outcome>>,
-    /// The parent's pid; 0 is the runner (Linux's init).
+    /// The parent's pid; 0 is the runner (Linux's init). Changed only
+    /// through `scheduler::set_parent`, which keeps the table's index of
+    /// children (pid_table.rs).
     pub parent: KernelLocked<u32>,
     pub state: KernelLocked<State>,
     /// For a sleeping process: the counter value to wake it at.
@@ -117,7 +119,9 @@ pub struct Process {
     /// Made by clone(CLONE_VFORK): the thread that sleeps until this one
     /// execs or exits (Linux's vfork_done).
     pub vfork_parent: KernelLocked<Option<u32>>,
-    /// Its tracer, and the state of a ptrace-stop (ptrace.rs).
+    /// Its tracer, and the state of a ptrace-stop (ptrace.rs). The tracer
+    /// changes only through `scheduler::set_tracer` (the table's index of
+    /// tracees).
     pub ptrace: KernelLocked<super::ptrace::Tracing>,
     /// The CPU running it, from the runner's switch into it until that
     /// runner has its context saved again (Linux's task->on_cpu): at EL0
@@ -136,6 +140,31 @@ pub struct Process {
     /// must look at (task_work.rs), read without the kernel lock by the
     /// fault path's fast side.
     pub work: super::task_work::TaskWork,
+}
+
+/// What the table of tasks indexes (pid_table.rs).
+impl super::pid_table::Task for Process {
+    fn tid(&self) -> u32 {
+        self.pid.0
+    }
+    fn set_tid(&self, tid: u32) {
+        self.pid.replace(Pid(tid));
+    }
+    fn tgid(&self) -> u32 {
+        self.tgid
+    }
+    fn parent(&self) -> u32 {
+        self.parent.get()
+    }
+    fn set_parent(&self, parent: u32) {
+        self.parent.set(parent);
+    }
+    fn tracer(&self) -> Option<u32> {
+        self.ptrace.borrow().tracer
+    }
+    fn set_tracer(&self, tracer: Option<u32>) {
+        self.ptrace.borrow_mut().tracer = tracer;
+    }
 }
 
 impl Process {

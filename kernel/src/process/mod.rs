@@ -16,6 +16,7 @@
 pub mod cpu_mask;
 pub mod expectation;
 pub mod outcome;
+pub mod pid_table;
 pub mod run_queue;
 
 // Kernel-only: not built for the host unit tests (main.rs: kernel_only!).

@@ -150,7 +150,7 @@ fn signal_delivery_stop(p: &Process, regs: &mut TrapFrame, info: SigInfo) -> Opt
         // The tracer is gone without detaching it (it cannot be: every
         // exit path detaches): nobody would ever resume it, so it is not
         // traced any more.
-        p.ptrace.set(Tracing::default());
+        set_tracing(p, Tracing::default());
         return Some(info);
     }
     let stop = ptrace_stop(p, regs, info, 0, 0)?;
@@ -242,7 +242,7 @@ pub fn attach(tid: u32, seize: bool, options: u32) -> Result<(), AttachError> {
     // A stop the last tracer ended that the task has not left yet keeps
     // the signal it was given (Linux's exit_code survives a new attach).
     let stop = target.ptrace.borrow_mut().stop.take();
-    target.ptrace.set(Tracing { tracer: Some(my_tid), seized: seize, options, stop, ..Tracing::default() });
+    set_tracing(target, Tracing { tracer: Some(my_tid), seized: seize, options, stop, ..Tracing::default() });
     log::debug!("pid {} {} pid {}", my_tid, if seize { "seized" } else { "attached to" }, tid);
     if !seize {
         // SEND_SIG_PRIV: si_code SI_KERNEL, no sender.
@@ -261,7 +261,7 @@ pub fn trace_me() -> Result<(), AttachError> {
     if me.ptrace.borrow().tracer.is_some() || scheduler::get(me.parent.get()).is_none() {
         return Err(AttachError::NotPermitted);
     }
-    me.ptrace.set(Tracing { tracer: Some(me.parent.get()), ..Tracing::default() });
+    set_tracing(me, Tracing { tracer: Some(me.parent.get()), ..Tracing::default() });
     Ok(())
 }
 
@@ -304,16 +304,26 @@ pub fn detach(t: &Process, signo: u32) {
     let pid = t.pid.0;
     resume(t, signo, false);
     let stop = t.ptrace.borrow_mut().stop.take();
-    t.ptrace.set(Tracing { stop, ..Tracing::default() });
+    set_tracing(t, Tracing { stop, ..Tracing::default() });
     log::debug!("pid {} detached", pid);
+}
+
+/// `t`'s tracing becomes `tracing`; its tracer changes through the table,
+/// whose index of tracees follows (pid_table.rs).
+fn set_tracing(t: &Process, tracing: Tracing) {
+    let tracer = tracing.tracer;
+    let now = t.ptrace.borrow().tracer;
+    t.ptrace.set(Tracing { tracer: now, ..tracing });
+    scheduler::set_tracer(t.pid.0, tracer);
 }
 
 /// Task `tid` is ending: its tracees are detached (Linux's exit_ptrace).
 /// A stopped one runs on, with the signal it stopped with unless its
 /// tracer's wait already took it; with PTRACE_O_EXITKILL it gets SIGKILL.
+/// Its tracees come from the table's index: an exit costs the same
+/// however many tasks live.
 pub fn tracer_exiting(tid: u32) {
-    let tracees: alloc::vec::Vec<u32> =
-        scheduler::tasks().filter(|t| t.ptrace.borrow().tracer == Some(tid)).map(|t| t.pid.0).collect();
+    let tracees: alloc::vec::Vec<u32> = scheduler::tracees_of(tid).map(|t| t.pid.0).collect();
     for pid in tracees {
         let Some(t) = scheduler::get(pid) else { continue };
         let kill = t.ptrace.borrow().options & OPTION_EXITKILL != 0;
@@ -327,14 +337,6 @@ pub fn tracer_exiting(tid: u32) {
             let info = SigInfo { signo: SIGKILL, code: SI_KERNEL as i32, fields: SigFields::Sender { pid: 0 } };
             let _ = scheduler::signal_task(pid, info);
         }
-    }
-}
-
-/// exec made thread `old` its process's leader, `new` (Linux's
-/// exchange_tids): what it traces stays its own.
-pub fn tracer_renamed(old: u32, new: u32) {
-    for t in scheduler::tasks().filter(|t| t.ptrace.borrow().tracer == Some(old)) {
-        t.ptrace.borrow_mut().tracer = Some(new);
     }
 }
 
@@ -404,11 +406,14 @@ pub enum Event {
 /// ptrace_do_wait: wait_task_stopped and wait_task_zombie for tracees.
 pub fn wait_tracees(matches: &dyn Fn(&Process) -> bool, keep: bool) -> (bool, Option<Event>) {
     let me = current().tgid;
-    let mine: alloc::vec::Vec<u32> = scheduler::tasks().filter(|t| t.tgid == me).map(|t| t.pid.0).collect();
-    let traced: alloc::vec::Vec<u32> = scheduler::tasks()
-        .filter(|t| t.ptrace.borrow().tracer.is_some_and(|tracer| mine.contains(&tracer)) && matches(t))
+    // The tracees of each of its threads, from the table's index, in pid
+    // order.
+    let mut traced: alloc::vec::Vec<u32> = scheduler::thread_group(me)
+        .flat_map(|thread| scheduler::tracees_of(thread.pid.0))
+        .filter(|t| matches(t))
         .map(|t| t.pid.0)
         .collect();
+    traced.sort_unstable();
     for pid in &traced {
         let Some(t) = scheduler::get(*pid) else { continue };
         if let Some(stop) = t.ptrace.borrow_mut().stop.as_mut().filter(|s| !s.reported && t.state.get() == State::Traced) {
@@ -419,7 +424,7 @@ pub fn wait_tracees(matches: &dyn Fn(&Process) -> bool, keep: bool) -> (bool, Op
             let outcome = t.outcome.borrow().clone().unwrap_or(Outcome::Exited(0));
             if !keep {
                 // Released to its parent, which may now reap it.
-                t.ptrace.set(Tracing::default());
+                set_tracing(t, Tracing::default());
                 scheduler::wake_waiters(t.parent.get());
             }
             return (true, Some(Event::Ended { pid: *pid, outcome }));

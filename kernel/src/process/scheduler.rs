@@ -37,7 +37,6 @@
 //!   `&'static mut Table` while `enqueue` took a second one.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
@@ -46,6 +45,7 @@ use tock_registers::interfaces::{Readable, Writeable};
 
 use super::lifecycle::{Process, State, CURRENT, RUNNER};
 use super::outcome::Outcome;
+use super::pid_table::PidTable;
 use super::run_queue::{RunQueue, Seen};
 
 use crate::arch::aarch64::cpu_local::{this_cpu, MAX_CPUS};
@@ -70,7 +70,9 @@ const IDLE_TICK_NS: u64 = 1_000_000;
 /// threads-max, scaled to this kernel's heap).
 pub const MAX_PROCESSES: usize = 8192;
 
-/// Every task, zombies included, by pid (Linux's pid hash). Under the big
+/// Every task, zombies included, by pid (Linux's pid hash), with the
+/// threads of each group, the children of each process, the tracees of
+/// each tracer and the futex waiters (pid_table.rs). Under the big
 /// kernel lock with a checked borrow flag (sync/kernel_locked.rs): reached
 /// only through `procs` and `procs_mut`, whose guards make a mutable
 /// borrow beside any other a panic naming both places, where the
@@ -78,8 +80,8 @@ pub const MAX_PROCESSES: usize = 8192;
 /// Processes are boxed, so a `&Process` found in it (`get`) stays good
 /// while the map changes, until its own box is removed (`reap`,
 /// `de_thread`).
-type Procs = BTreeMap<u32, Box<Process>>;
-static PROCS: KernelLocked<Procs> = KernelLocked::new(BTreeMap::new());
+type Procs = PidTable<Process>;
+static PROCS: KernelLocked<Procs> = KernelLocked::new(PidTable::new());
 
 /// The tasks, shared, until the guard drops (no mutable borrow meanwhile).
 #[track_caller]
@@ -219,8 +221,10 @@ pub fn count() -> usize {
 /// Adds a process to the table, runnable.
 pub fn admit(process: Box<Process>) {
     let (pid, affinity) = (process.pid.0, process.affinity.get());
-    procs_mut().insert(pid, process);
-    enqueue(pid, affinity);
+    // A pid is never handed out twice while its task lives (next_pid).
+    if procs_mut().insert(process) {
+        enqueue(pid, affinity);
+    }
 }
 
 /// Puts runnable task `pid` at the back of the run queue and tells the
@@ -271,24 +275,59 @@ pub fn send_other_cpus_to_the_kernel_lock() {
 /// borrow flag. Not kept across a yield, a block or a switch (the big lock
 /// let go): `reap` frees the box meanwhile.
 pub fn get(pid: u32) -> Option<&'static Process> {
-    look_up(|procs| procs.get(&pid).map(|b| &**b))
+    look_up(|procs| procs.get(pid))
 }
 
 /// Every task in the table, zombies included, in pid order (/proc); as
 /// `get`, not kept across a yield.
 /// The iterator holds a shared borrow of the table until it drops.
 pub fn tasks() -> impl Iterator<Item = &'static Process> {
-    LockedRef::map(procs(), |procs| procs.values().map(|b| &**b))
+    LockedRef::map(procs(), |procs| procs.iter())
 }
 
-/// The children of `parent`; as `get`, not kept across a yield.
+/// The tasks `pids` names, as `get`.
+fn each(pids: impl Iterator<Item = u32>) -> impl Iterator<Item = &'static Process> {
+    pids.filter_map(get)
+}
+
+/// The children of `parent` (and their threads), in pid order, from the
+/// table's index; as `get`, not kept across a yield.
 pub fn children_of(parent: u32) -> impl Iterator<Item = &'static Process> {
-    tasks().filter(move |p| p.parent.get() == parent)
+    LockedRef::map(procs(), move |procs| procs.children(parent).filter_map(move |pid| procs.get(pid)))
+}
+
+/// Every task of thread group `tgid`, zombies included, in pid order, from
+/// the table's index; as `get`, not kept across a yield.
+pub fn thread_group(tgid: u32) -> impl Iterator<Item = &'static Process> {
+    LockedRef::map(procs(), move |procs| procs.threads(tgid).filter_map(move |pid| procs.get(pid)))
 }
 
 /// The live threads of process `tgid`; as `get`, not kept across a yield.
 pub fn threads_of(tgid: u32) -> impl Iterator<Item = &'static Process> {
-    tasks().filter(move |p| p.tgid == tgid && p.state.get() != State::Zombie)
+    thread_group(tgid).filter(|p| p.state.get() != State::Zombie)
+}
+
+/// The tasks that thread `tracer` traces, in pid order; as `get`.
+pub fn tracees_of(tracer: u32) -> impl Iterator<Item = &'static Process> {
+    LockedRef::map(procs(), move |procs| procs.tracees(tracer).filter_map(move |pid| procs.get(pid)))
+}
+
+/// Task `pid`'s parent becomes `parent`: through the table, whose index
+/// of children must follow.
+pub fn set_parent(pid: u32, parent: u32) {
+    procs_mut().set_parent(pid, parent);
+}
+
+/// Task `pid` starts (true) or ends (false) a futex wait (futex.rs): a
+/// futex wake looks only at the tasks in one.
+pub fn set_futex_waiting(pid: u32, waiting: bool) {
+    procs_mut().set_futex_waiting(pid, waiting);
+}
+
+/// Task `pid`'s tracer becomes `tracer` (ptrace.rs): through the table,
+/// whose index of tracees must follow.
+pub fn set_tracer(pid: u32, tracer: Option<u32>) {
+    procs_mut().set_tracer(pid, tracer);
 }
 
 /// Removes a zombie from the table; returns it (its kernel stack and the rest
@@ -298,7 +337,7 @@ pub fn threads_of(tgid: u32) -> impl Iterator<Item = &'static Process> {
 pub fn reap(pid: u32) -> Option<Box<Process>> {
     let reapable = get(pid).is_some_and(|p| p.state.get() == State::Zombie && p.on_cpu.get().is_none());
     if reapable {
-        procs_mut().remove(&pid)
+        procs_mut().remove(pid)
     } else {
         None
     }
@@ -494,11 +533,12 @@ pub fn vfork_done(p: &Process) {
 /// is no such process, not even a zombie; Err with a full real-time queue.
 pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
     let sig = info.signo;
-    let live = |p: &Process| p.tgid == tgid && p.state.get() != State::Zombie;
-    let Some(queue) = tasks().filter(|p| live(p)).map(|p| p.pid.0).min_by_key(|&pid| pid != tgid) else {
+    // The group's threads, from the table's index: a kill costs the same
+    // however many other tasks live.
+    let Some(queue) = threads_of(tgid).map(|p| p.pid.0).min_by_key(|&pid| pid != tgid) else {
         // A zombie not yet reaped still exists for kill(), which succeeds
         // and has nothing to deliver (Linux finds it by its pid until wait).
-        return Ok(tasks().any(|p| p.tgid == tgid));
+        return Ok(thread_group(tgid).next().is_some());
     };
     let queued = get(queue).expect("found above");
     let traced = queued.ptrace.borrow().tracer.is_some();
@@ -507,8 +547,8 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
         // Ignored, so dropped (Linux's prepare_signal): no one is woken.
         return Ok(true);
     }
-    let taker = tasks()
-        .filter(|p| live(p) && p.signals.borrow().wants(sig))
+    let taker = threads_of(tgid)
+        .filter(|p| p.signals.borrow().wants(sig))
         .min_by_key(|p| (p.pid.0 != tgid, p.pid.0))
         .map(|p| p.pid.0);
     if let Some(tid) = taker {
@@ -519,7 +559,7 @@ pub fn signal_process(tgid: u32, info: SigInfo) -> Result<bool, QueueFull> {
     Ok(true)
 }
 
-/// Live processes (their tgids), for kill(-1).
+/// Live processes (their tgids), for kill(-1): a walk of every task.
 pub fn live_processes() -> alloc::vec::Vec<u32> {
     let mut v: alloc::vec::Vec<u32> = tasks().filter(|t| t.state.get() != State::Zombie).map(|t| t.tgid).collect();
     v.sort_unstable();
@@ -535,13 +575,14 @@ pub fn task_in(tgid: u32, tid: u32) -> bool {
 /// Whether `p`'s descriptor table is held by a task outside its process
 /// (clone(CLONE_FILES) without CLONE_THREAD), so exec must copy it.
 pub fn files_shared_outside_group(p: &Process) -> bool {
-    let in_group = tasks().filter(|t| t.tgid == p.tgid && alloc::sync::Arc::ptr_eq(&*t.fdt.borrow(), &*p.fdt.borrow())).count();
+    let in_group = thread_group(p.tgid).filter(|t| alloc::sync::Arc::ptr_eq(&*t.fdt.borrow(), &*p.fdt.borrow())).count();
     alloc::sync::Arc::strong_count(&*p.fdt.borrow()) > in_group
 }
 
-/// Whether any task of thread group `tgid` is still alive.
-fn group_alive(tgid: u32) -> bool {
-    tasks().any(|t| t.tgid == tgid && t.state.get() != State::Zombie)
+/// Whether any task of thread group `tgid` is still alive (kill's signal
+/// 0 asks too).
+pub fn group_alive(tgid: u32) -> bool {
+    threads_of(tgid).next().is_some()
 }
 
 /// Whether `p` is a process its parent may reap: a zombie leader whose
@@ -555,8 +596,9 @@ pub fn reapable(p: &Process) -> bool {
 /// gets the exit signal (si_code CLD_EXITED or CLD_KILLED, with si_status)
 /// and is woken from wait4.
 fn process_ended(tgid: u32) {
-    for child in children_of(tgid) {
-        child.parent.set(0);
+    let children: alloc::vec::Vec<u32> = procs().children(tgid).collect();
+    for child in children {
+        set_parent(child, 0);
     }
     let Some(leader) = get(tgid) else { return };
     let (parent, exit_signal) = (leader.parent.get(), leader.exit_signal.get());
@@ -585,10 +627,8 @@ fn process_ended(tgid: u32) {
 
 /// Whichever thread of process `tgid` sits in wait4 must look again.
 pub fn wake_waiters(tgid: u32) {
-    let waiters: alloc::vec::Vec<u32> = tasks()
-        .filter(|w| w.tgid == tgid && w.state.get() == State::WaitingForChild)
-        .map(|w| w.pid.0)
-        .collect();
+    let waiters: alloc::vec::Vec<u32> =
+        thread_group(tgid).filter(|w| w.state.get() == State::WaitingForChild).map(|w| w.pid.0).collect();
     waiters.into_iter().for_each(wake);
 }
 
@@ -597,11 +637,11 @@ pub fn wake_waiters(tgid: u32) {
 pub fn exit_group_current(outcome: Outcome) -> ! {
     let p = super::current();
     let (me, tgid) = (p.pid.0, p.tgid);
-    let others: alloc::vec::Vec<u32> = tasks().filter(|t| t.tgid == tgid && t.pid.0 != me).map(|t| t.pid.0).collect();
-    others.into_iter().for_each(super::ptrace::tracer_exiting);
+    let others: alloc::vec::Vec<u32> = procs().threads(tgid).filter(|&pid| pid != me).collect();
+    others.iter().copied().for_each(super::ptrace::tracer_exiting);
     let mut unwinding = alloc::vec::Vec::new();
     let mut robust = alloc::vec::Vec::new();
-    for other in tasks().filter(|t| t.tgid == tgid && t.pid.0 != me) {
+    for other in each(others.into_iter()) {
         vfork_done(other);
         other.outcome.set(Some(outcome.clone()));
         if other.state.get() == State::Runnable && EXECING.borrow().contains(&(tgid, other.pid.0)) {
@@ -632,7 +672,7 @@ pub fn exit_group_current(outcome: Outcome) -> ! {
         release_files(other);
         if other.pid.0 != tgid {
             // Threads are not waited for: the runner reaps them.
-            other.parent.set(0);
+            set_parent(other.pid.0, 0);
         }
     }
     // Their robust lists, walked here in the memory they share with us
@@ -662,7 +702,7 @@ pub fn de_thread() -> Result<(), ()> {
         p.outcome.set(Some(Outcome::Killed { signal: SIGKILL, reason: String::from("exec in another thread") }));
         return Err(());
     }
-    let mut others: alloc::vec::Vec<u32> = tasks().filter(|o| o.tgid == tgid && o.pid.0 != me).map(|o| o.pid.0).collect();
+    let mut others: alloc::vec::Vec<u32> = procs().threads(tgid).filter(|&pid| pid != me).collect();
     if others.is_empty() {
         return Ok(());
     }
@@ -723,7 +763,7 @@ pub fn de_thread() -> Result<(), ()> {
         if let Some(other) = get(*pid) {
             super::robust_list::exit_robust_list(other.robust_list.take(), *pid);
         }
-        let Some(other) = procs_mut().remove(pid) else { continue };
+        let Some(other) = procs_mut().remove(*pid) else { continue };
         vfork_done(&other);
         log::debug!("pid {} ({}) ended by the exec of thread {}", pid, other.name.borrow(), me);
         if *pid == tgid {
@@ -733,15 +773,15 @@ pub fn de_thread() -> Result<(), ()> {
     if me != tgid {
         // The box moves between keys, the process in it does not: the
         // current pointer stays good.
-        let mine = procs_mut().remove(&me).expect("the running thread is in the table");
-        mine.pid.replace(super::Pid(tgid));
+        // What it traces is traced by its new pid (the table moves its
+        // index entries: Linux's exchange_tids).
+        let renamed = procs_mut().rename(me, tgid);
+        debug_assert!(renamed, "the running thread is in the table, its leader is not");
         if let Some(leader) = leader {
-            mine.parent.set(leader.parent.get());
-            mine.started_at.set(leader.started_at.get());
+            set_parent(tgid, leader.parent.get());
+            get(tgid).expect("renamed above").started_at.set(leader.started_at.get());
         }
         log::debug!("thread {} of pid {} takes its pid at exec", me, tgid);
-        super::ptrace::tracer_renamed(me, tgid);
-        procs_mut().insert(tgid, mine);
     }
     Ok(())
 }
@@ -806,7 +846,7 @@ pub fn exit_current(outcome: Outcome) -> ! {
     release_files(p);
     let tgid = p.tgid;
     if !leader {
-        p.parent.set(0);
+        set_parent(p.pid.0, 0);
     }
     if !group_alive(tgid) {
         process_ended(tgid);
@@ -831,7 +871,10 @@ fn release_files(p: &Process) {
 
 /// Wakes up to `n` threads waiting on `key`; returns how many.
 pub fn futex_wake(key: &super::futex_key::FutexKey, n: u32) -> u32 {
-    let waiters: alloc::vec::Vec<u32> = tasks()
+    // The tasks in a futex wait only (the table's index), in pid order: an
+    // exit's clear_child_tid wake costs the same however many tasks live.
+    let waiting: alloc::vec::Vec<u32> = procs().futex_waiters().collect();
+    let waiters: alloc::vec::Vec<u32> = each(waiting.into_iter())
         .filter(|w| w.state.get() == State::WaitingForFutex && w.futex_key.borrow().as_ref() == Some(key))
         .take(n as usize)
         .map(|w| {
@@ -960,7 +1003,7 @@ fn wake_sleepers_if_due(cpu: usize, now: u64) {
 fn wake_due_sleepers(cpu: usize, now: u64) {
     // One at a time, so that nothing is allocated (the test runner counts
     // heap bytes).
-    while let Some(pid) = look_up(|procs| procs.values().find(|p| timed_wait_end(p).is_some_and(|w| w <= now)).map(|p| p.pid.0))
+    while let Some(pid) = look_up(|procs| procs.iter().find(|p| timed_wait_end(p).is_some_and(|w| w <= now)).map(|p| p.pid.0))
     {
         wake(pid);
     }
@@ -1090,13 +1133,12 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
 
     loop {
         let now = timer::ticks();
-        // Zombies whose parent is the runner (or gone): reap them, when a
-        // task has ended since the last look.
+        // Zombies whose parent is the runner: reap them, when a task has
+        // ended since the last look. (A process that ends gives its
+        // children to the runner, `process_ended`, so no parent is gone.)
         let orphans: alloc::vec::Vec<u32> = if ZOMBIES_TO_REAP.swap(false, Ordering::Relaxed) {
-            let procs = procs();
-            procs
-                .values()
-                .filter(|p| p.state.get() == State::Zombie && (p.parent.get() == 0 || !procs.contains_key(&p.parent.get())))
+            children_of(0)
+                .filter(|p| p.state.get() == State::Zombie)
                 .filter(|p| !p.is_leader() || reapable(p))
                 .map(|p| p.pid.0)
                 .collect()
@@ -1120,7 +1162,7 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
             // The run is over: the tables give back the room they grew
             // (an empty BTreeMap keeps its root node, a VecDeque its
             // buffer), so the heap is as the run found it.
-            *procs_mut() = BTreeMap::new();
+            procs_mut().release_if_empty();
             QUEUE.release();
             break;
         }
@@ -1153,7 +1195,7 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
                 tasks().any(|p| p.on_cpu.get().is_some() || p.state.get() == State::Runnable && p.outcome.borrow().is_some());
             if !unwinding {
                 // Time is up for the whole run: everything left is killed.
-                let left = core::mem::take(&mut *procs_mut());
+                let left = procs_mut().take_all();
                 for (pid, p) in left {
                     log::info!("pid {} ({}) stopped by the {} ms time limit ({:?})", pid, p.name.borrow(), limit_ms, p.state.get());
                     if pid == root_pid {

@@ -77,8 +77,10 @@ fn wait(uaddr: UserAddr, op: u32, val: u32, deadline: Option<u64>) -> SysResult 
         let p = process::current();
         p.wake_at.set(deadline);
         p.futex_key.set(Some(key.clone()));
+        process::set_futex_waiting(p.pid.0, true);
         process::block(State::WaitingForFutex);
         let p = process::current();
+        process::set_futex_waiting(p.pid.0, false);
         if p.futex_key.take().is_none() {
             // futex_wake took it: woken, whatever else happened.
             return Ok(0);

@@ -217,8 +217,15 @@ enum Waited {
 /// zombie, or for a tracee of the caller's process to stop (Linux's do_wait:
 /// wait_consider_task and ptrace_do_wait); reaps the child unless `keep`
 /// (WNOWAIT). `Ok(None)` with `nohang` when none has exited yet; ECHILD
-/// when there is no such child or tracee at all.
-fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> Result<Option<Waited>, Errno> {
+/// when there is no such child or tracee at all. A wait for one pid
+/// (`only`) looks that pid up rather than at every child (Linux's
+/// do_wait_pid), so it costs the same however many children live.
+fn wait_child(
+    matches: impl Fn(&Process) -> bool,
+    only: Option<u32>,
+    nohang: bool,
+    keep: bool,
+) -> Result<Option<Waited>, Errno> {
     let me = process::current().tgid;
     let mut interrupted = false;
     loop {
@@ -229,7 +236,9 @@ fn wait_child(matches: impl Fn(&Process) -> bool, nohang: bool, keep: bool) -> R
             None => {}
         }
         let mut zombie = None;
-        for child in process::children_of(me) {
+        let one = only.map(|pid| process::get(pid).filter(|c| c.parent.get() == me));
+        let all = one.is_none().then(|| process::children_of(me));
+        for child in one.into_iter().flatten().chain(all.into_iter().flatten()) {
             if child.is_leader() && matches(child) {
                 any = true;
                 if process::reapable(child) && !process::ptrace::held_by_tracer(child) {
@@ -271,7 +280,8 @@ pub fn wait4(pid: i32, wstatus: UserAddr, options: u32, rusage: UserAddr) -> Sys
     if options & !(WNOHANG | WUNTRACED | linux_raw_sys::general::WCONTINUED | WAIT_IGNORED) != 0 {
         return Err(Errno::EINVAL);
     }
-    let found = wait_child(|p| pid <= 0 || p.pid.0 == pid as u32, options & WNOHANG != 0, false)?;
+    let only = (pid > 0).then_some(pid as u32);
+    let found = wait_child(|p| pid <= 0 || p.pid.0 == pid as u32, only, options & WNOHANG != 0, false)?;
     let (child, status) = match found {
         None => return Ok(0),
         Some(Waited::Ended(child, outcome)) => (child, wait_status(&outcome)),
@@ -305,7 +315,7 @@ pub fn waitid(idtype: u32, id: i32, infop: UserAddr, options: u32) -> SysResult 
         P_PID if id > 0 => Some(id as u32),
         _ => return Err(Errno::EINVAL),
     };
-    let found = wait_child(|p| filter.is_none_or(|f| p.pid.0 == f), options & WNOHANG != 0, options & WNOWAIT != 0)?;
+    let found = wait_child(|p| filter.is_none_or(|f| p.pid.0 == f), filter, options & WNOHANG != 0, options & WNOWAIT != 0)?;
     if !infop.is_null() {
         let mut info = [0u32; 32];
         if let Some(found) = found {

@@ -169,7 +169,7 @@ pub fn kill(pid: i32, sig: i32) -> SysResult {
     let mut found = false;
     for t in targets {
         found |= if sig == 0 {
-            process::live_processes().contains(&t)
+            process::group_alive(t)
         } else {
             // kill() is never refused for a full queue (SignalState::send).
             process::signal_process(t, info(sig, SI_USER as i32)).unwrap_or(true)

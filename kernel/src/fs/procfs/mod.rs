@@ -495,7 +495,7 @@ impl ProcFile {
                 names.into_iter().for_each(|n| named(&mut v, n));
             }
             Node::TaskDir(tgid) => {
-                let tids: Vec<u32> = process::tasks().filter(|t| t.tgid == tgid).map(|t| t.pid.0).collect();
+                let tids: Vec<u32> = process::thread_group(tgid).map(|t| t.pid.0).collect();
                 for tid in tids {
                     named(&mut v, &alloc::format!("{}", tid));
                 }

@@ -32,7 +32,7 @@ pub fn parent_of(task: &Process) -> u32 {
 
 /// Live threads of the task's process.
 pub fn threads_of(task: &Process) -> usize {
-    process::tasks().filter(|t| t.tgid == task.tgid && t.state.get() != State::Zombie).count()
+    process::threads_of(task.tgid).count()
 }
 
 /// The signals with a handler, and those ignored (SigCgt, SigIgn).
