@@ -8,6 +8,17 @@
  * the kernel survives every round (a task freed while still on a CPU, a
  * sibling ended in its place or a lost wake of the parent shows as a
  * panic, a hang or a wrong status).
+ *
+ * Each thread takes up its state once every thread is on its CPU, and
+ * until then waits in a futex wait, as the main thread does while it
+ * waits for them: a thread that spins (at EL0 or in getppid) from its
+ * start holds its CPU for a whole time slice (10 ms) while a sibling
+ * pinned there waits to count itself, and on a loaded 2-core host (load
+ * average 6 to 11), where the busy vCPUs compete for the host's cores,
+ * the start of a round took 20 to 570 ms, and the 60 rounds of four CPUs
+ * ran into the 10 s limit (a round now takes 10 to 100 ms). 120 threads'
+ * lives (30 rounds on four CPUs): the odd rounds end once the threads
+ * have settled in their states, the even ones as they take them up.
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -15,21 +26,33 @@
 
 #include "smp_test.h"
 
-/* 240 threads' lives in all: 60 rounds on four CPUs, 30 on eight; 20
+/* 120 threads' lives in all: 30 rounds on four CPUs, 15 on eight; 20
  * on one, where the spinners share the CPU 10 ms at a time. */
-enum { THREAD_LIVES = 240, KINDS = 5 };
+enum { THREAD_LIVES = 120, KINDS = 5 };
 
 static int cpus;
+static int threads;
 static atomic_int started;
 static atomic_int never;
 static int pipefd[2];
+
+/* Waits, in futex waits, until every thread has counted itself in
+ * `started`; the last to count wakes the others and the main thread. */
+static void all_started(void)
+{
+    int seen;
+    while ((seen = atomic_load(&started)) < threads)
+        syscall(SYS_futex, &started, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, seen, NULL, NULL, 0);
+}
 
 static void *worker(void *arg)
 {
     int i = (int)(long)arg;
     if (pin_to(i % cpus) != 0)
         _exit(100);
-    atomic_fetch_add(&started, 1);
+    if (atomic_fetch_add(&started, 1) + 1 == threads)
+        syscall(SYS_futex, &started, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, threads + 1, NULL, NULL, 0);
+    all_started();
     for (;;) {
         switch (i % KINDS) {
         case 0:
@@ -62,14 +85,13 @@ static void child(int round)
 {
     if (pipe(pipefd) != 0)
         _exit(102);
-    int threads = cpus * 2 < KINDS ? KINDS : cpus * 2;
+    threads = cpus * 2 < KINDS ? KINDS : cpus * 2;
     for (int i = 0; i < threads; i++) {
         pthread_t t;
         if (pthread_create(&t, NULL, worker, (void *)(long)i) != 0)
             _exit(103);
     }
-    while (atomic_load(&started) < threads)
-        ;
+    all_started();
     /* Some rounds end at once, some once the threads have settled. */
     if (round % 2) {
         struct timespec ms = {0, 2000000};

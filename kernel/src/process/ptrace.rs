@@ -344,6 +344,11 @@ pub fn tracer_exiting(tid: u32) {
 /// SIGTRAP (SI_USER, no sender), so its tracer sees it stop after the call
 /// (Linux's syscall_trace_exit with TIF_SINGLESTEP: report_syscall,
 /// user_single_step_report).
+///
+/// Inlined into every system call's return: the look is a load and a
+/// test; the rare stepped case is out of line, so that the common one
+/// does not pay for a call and its saved registers.
+#[inline(always)]
 pub fn syscall_exit() {
     let p = current();
     // One borrow for both looks: this runs after every system call.
@@ -351,8 +356,15 @@ pub fn syscall_exit() {
     let stepped = tracing.single_step && tracing.tracer.is_some();
     drop(tracing);
     if stepped {
-        p.signals.borrow_mut().force(SigInfo { signo: SIGTRAP, code: SI_USER as i32, fields: SigFields::Sender { pid: 0 } });
+        stepped_syscall_exit(p);
     }
+}
+
+/// `syscall_exit` of a stepped task: its SIGTRAP.
+#[cold]
+#[inline(never)]
+fn stepped_syscall_exit(p: &Process) {
+    p.signals.borrow_mut().force(SigInfo { signo: SIGTRAP, code: SI_USER as i32, fields: SigFields::Sender { pid: 0 } });
 }
 
 /// A successful execve by `p`, which was thread `old_tid` before it, with

@@ -14,7 +14,7 @@ use linux_raw_sys::general::{
 use super::errno::{Errno, SysResult};
 use crate::arch::aarch64::mte;
 use crate::exec::elf::{MIN_USER_ADDR, USER_END};
-use crate::fs::file::FileKind;
+use crate::fs::file::{FileKind, FileRef};
 use crate::mm::addr::{VirtAddr, PAGE_SIZE};
 use crate::mm::address_space::{AddressSpace, UnmapError};
 use crate::mm::long_walk;
@@ -55,13 +55,13 @@ fn page_len(len: u64) -> Result<u64, Errno> {
     len.checked_add(PAGE - 1).map(|l| l & !(PAGE - 1)).ok_or(Errno::ENOMEM)
 }
 
-/// What backs a new mapping, and whether it may ever be written.
-fn backing_for(flags: u32, fd: i32, prot: Prot, shared: bool) -> Result<(Backing, bool), Errno> {
-    if flags & MAP_ANONYMOUS != 0 {
+/// What backs a new mapping, and whether it may ever be written: `file`,
+/// the descriptor's file, or anonymous memory without one.
+fn backing_for(file: Option<FileRef>, prot: Prot, shared: bool) -> Result<(Backing, bool), Errno> {
+    let Some(file) = file else {
         let backing = if shared { Backing::SharedMemory(Arc::new(SharedMemory::new())) } else { Backing::Anonymous };
         return Ok((backing, true));
-    }
-    let file = process::current().files().get(fd)?.file.clone();
+    };
     match &file.kind {
         // Linux's do_mmap: a file not open for reading is EACCES before the
         // missing mmap method is ENODEV.
@@ -131,9 +131,9 @@ pub fn mmap(addr: UserAddr, len: u64, prot_bits: u32, flags: u32, fd: i32, offse
     if !offset.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
-    if flags & MAP_ANONYMOUS == 0 {
-        process::current().files().get(fd)?;
-    }
+    // The descriptor first, as Linux's ksys_mmap_pgoff takes it (EBADF
+    // before any other error), and once: `backing_for` uses this file.
+    let file = if flags & MAP_ANONYMOUS == 0 { Some(process::current().files().get(fd)?.file.clone()) } else { None };
     let len = page_len(len)?;
     let (prot, mte) = mmap_prot(prot_bits);
     let pgoff = offset / PAGE;
@@ -162,7 +162,7 @@ pub fn mmap(addr: UserAddr, len: u64, prot_bits: u32, flags: u32, fd: i32, offse
     if fixed && !addr.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
-    let (backing, may_write) = backing_for(flags, fd, prot, shared)?;
+    let (backing, may_write) = backing_for(file, prot, shared)?;
 
     let mut space = mmap_write_lock()?;
     let start = if fixed {

@@ -154,6 +154,9 @@ pub enum Fast {
     /// Not tried (not a fault the resolver takes, work due at entry): the
     /// locked path does all of it.
     NotTried,
+    /// Not an abort (a system call, another synchronous exception, an
+    /// IRQ): the locked path's, without the fast side.
+    NotAbort,
     /// Not resolved: the locked path raises this signal, without resolving
     /// again (a second try could see another thread's mmap or munmap made
     /// in between, and answer differently from the fault counted here).
@@ -300,12 +303,18 @@ fn aborted(frame: &TrapFrame) {
 #[inline(always)]
 pub fn user_sync(frame: &mut TrapFrame) {
     let esr = frame.esr();
+    // A system call, the common case, told by number as `is_user_abort`
+    // tells aborts (Linux's el0t_64_sync_handler switches on the EC
+    // itself): through `class` it was some twenty instructions of table
+    // look-up and enum match on every call.
+    if esr.is_svc64() {
+        crate::syscall::dispatch(frame);
+        // ptrace: a stepped task reports the end of the call.
+        crate::process::ptrace::syscall_exit();
+        return;
+    }
+    // Every class but Svc64, which is told above.
     match esr.class() {
-        ExceptionClass::Svc64 => {
-            crate::syscall::dispatch(frame);
-            // ptrace: a stepped task reports the end of the call.
-            crate::process::ptrace::syscall_exit();
-        }
         ExceptionClass::DataAbortLowerEl | ExceptionClass::InstructionAbortLowerEl => aborted(frame),
         ExceptionClass::PcAlignment | ExceptionClass::SpAlignment => {
             force(frame, Sig { signal: SIGBUS, code: BUS_ADRALN, name: "BUS_ADRALN" }, frame.elr)

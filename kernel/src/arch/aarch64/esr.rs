@@ -50,7 +50,7 @@ const EXCEPTION_CLASSES: &[(u8, ExceptionClass, &str)] = {
         (0x01, WfiWfe, "trapped WFI/WFE"),
         (0x07, FpSimdAccess, "FP/SIMD access trapped (CPACR_EL1.FPEN)"),
         (0x0e, IllegalExecutionState, "illegal execution state"),
-        (0x15, Svc64, "SVC from AArch64"),
+        (SVC64_EC, Svc64, "SVC from AArch64"),
         (0x18, MsrMrsSystem, "trapped MSR/MRS/system instruction"),
         (0x19, SveAccess, "SVE access trapped"),
         (0x1c, PointerAuthFailure, "pointer authentication failure"),
@@ -71,6 +71,9 @@ const EXCEPTION_CLASSES: &[(u8, ExceptionClass, &str)] = {
         (0x3c, Brk64, "BRK instruction"),
     ]
 };
+
+/// The EC of an SVC from AArch64, for `Esr::is_svc64`.
+const SVC64_EC: u8 = 0x15;
 
 /// EXCEPTION_CLASSES indexed by EC, built at compile time: every exception
 /// from EL0 decodes its class, and a scan of the table cost about 20
@@ -232,6 +235,13 @@ impl Esr {
     pub fn ec(self) -> u8 {
         ((self.0 >> 26) & 0x3f) as u8
     }
+    /// Whether this is an SVC from AArch64 (`ExceptionClass::Svc64`), told
+    /// by its EC alone: a compare, for every system call's entry, where
+    /// `class` is a table look-up and an enum to match.
+    #[inline(always)]
+    pub fn is_svc64(self) -> bool {
+        self.ec() == SVC64_EC
+    }
     pub fn iss(self) -> u32 {
         (self.0 & 0x1ff_ffff) as u32
     }
@@ -342,6 +352,14 @@ mod tests {
                 None => assert_eq!(found.kind, FaultKind::Unknown(code), "code {code:#x}"),
             }
             assert_eq!(found.code, code);
+        }
+    }
+
+    #[test]
+    fn is_svc64_agrees_with_the_class_for_every_ec() {
+        for ec in 0..64u64 {
+            let esr = Esr(ec << 26 | 0x0200_0000);
+            assert_eq!(esr.is_svc64(), esr.class() == ExceptionClass::Svc64, "EC {ec:#x}");
         }
     }
 

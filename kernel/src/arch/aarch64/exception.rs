@@ -159,7 +159,7 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
             }
             other => other,
         },
-        _ => Fast::NotTried,
+        _ => Fast::NotAbort,
     };
     super::kernel_lock::lock_here(cpu);
     let p = crate::process::current_here(cpu);
@@ -177,11 +177,12 @@ fn from_user(frame: &mut TrapFrame, event: Event) {
             el0_abort::unresolved(frame, sig);
             None
         }
-        (Event::Synchronous, _) if el0_abort::is_user_abort(frame.esr()) => el0_abort::locked_abort(frame, p, work),
-        (Event::Synchronous, _) => {
+        // Told by the entry's test, not by a second look at the syndrome.
+        (Event::Synchronous, Fast::NotAbort) => {
             el0_abort::user_sync(frame);
             None
         }
+        (Event::Synchronous, _) => el0_abort::locked_abort(frame, p, work),
         _ => {
             crate::irq::handle();
             if super::ipi::take_need_resched() {
