@@ -579,9 +579,8 @@ pub fn files_shared_outside_group(p: &Process) -> bool {
     alloc::sync::Arc::strong_count(&*p.fdt.borrow()) > in_group
 }
 
-/// Whether any task of thread group `tgid` is still alive (kill's signal
-/// 0 asks too).
-pub fn group_alive(tgid: u32) -> bool {
+/// Whether any task of thread group `tgid` is still alive.
+fn group_alive(tgid: u32) -> bool {
     threads_of(tgid).next().is_some()
 }
 

@@ -154,22 +154,31 @@ fn info(sig: u32, code: i32) -> SigInfo {
     SigInfo { signo: sig, code, fields: SigFields::Sender { pid: process::current().tgid } }
 }
 
-/// kill(pid, sig): pid > 0 is that process; 0 and < -1 (process groups,
-/// which this kernel does not have) the caller's; -1 every process.
-/// Signal 0 only checks that the target exists.
+/// kill(pid, sig): pid > 0 is the process of task `pid`; 0 and < -1
+/// (process groups, which this kernel does not have) the caller's; -1
+/// every process. Signal 0 only checks that the target exists.
 pub fn kill(pid: i32, sig: i32) -> SysResult {
     let sig = if sig == 0 { 0 } else { valid(sig)? };
     let me = process::current().tgid;
     let targets = match pid {
         // Every process but the caller (Linux's kill_something_info).
         -1 => process::live_processes().into_iter().filter(|&t| t != me).collect(),
-        p if p > 0 => alloc::vec![p as u32],
+        // Linux's kill_pid_info finds the task by its pid (PIDTYPE_PID),
+        // then signals its whole process: a thread's tid reaches its
+        // process, and a zombie process exists until it is reaped (a
+        // thread that ended does not: Linux releases it at once).
+        p if p > 0 => match process::get(p as u32).filter(|t| t.is_leader() || t.state.get() != process::State::Zombie) {
+            Some(t) => alloc::vec![t.tgid],
+            None => return Err(Errno::ESRCH),
+        },
         _ => alloc::vec![me],
     };
     let mut found = false;
     for t in targets {
         found |= if sig == 0 {
-            process::group_alive(t)
+            // The target was found above, or is a live process (-1) or
+            // the caller.
+            true
         } else {
             // kill() is never refused for a full queue (SignalState::send).
             process::signal_process(t, info(sig, SI_USER as i32)).unwrap_or(true)
