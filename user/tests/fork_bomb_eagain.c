@@ -12,8 +12,9 @@
  * stopped walking the process table at every task switch:
  * fork_costs_the_same_with_many_processes; a kill and an exit no longer
  * walk it: kill_and_exit_cost_the_same_with_many_processes), so memory
- * is made scarce first: a memfd file, never mapped, is filled until about 40 MiB are left free, and the bomb then
- * meets the free-memory reserve after a few hundred children. The file is
+ * is made scarce first: a memfd file, never mapped, is filled until about
+ * 40 MiB are left free, and the bomb then meets the free-memory reserve
+ * after a few hundred children. The file is
  * removed at the end, giving its memory back. (On a machine with more than
  * 1 GiB, such as a Linux host under make user-test-linux, nothing is
  * filled and at most 1,000 children are forked, so the test fails there
