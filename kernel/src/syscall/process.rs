@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use aarch64_cpu::registers::TPIDR_EL0;
 use linux_raw_sys::general::{
     CLD_EXITED, CLD_KILLED, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_PARENT_SETTID, CLONE_SETTLS,
-    CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WNOHANG, WUNTRACED,
+    CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, SIGCHLD, WNOHANG, WUNTRACED, __WALL, __WCLONE, __WNOTHREAD,
 };
 use tock_registers::interfaces::Readable;
 
@@ -36,8 +36,20 @@ const FORK_RESERVE_FRAMES: usize = 4096;
 const TASK_HEAP_BYTES: usize =
     2 * core::mem::size_of::<crate::process::Process>() + core::mem::size_of::<SignalState>();
 
-/// Linux's __WALL and __WCLONE: accepted and ignored.
-const WAIT_IGNORED: u32 = 0x4000_0000 | 0x8000_0000;
+/// wait4's and waitid's Linux-only options (uapi linux/wait.h).
+const WAIT_LINUX_ONLY: u32 = __WNOTHREAD | __WALL | __WCLONE;
+
+/// Which children a wait may report, by the signal each sends its parent
+/// at its end (Linux's eligible_child): with __WALL every child; with
+/// __WCLONE only "clone" children, whose exit signal is not SIGCHLD (none,
+/// or another); without either only the others. A tracee is eligible
+/// whatever its signal (ptrace::wait_tracees looks at it apart).
+/// __WNOTHREAD is accepted and waits as without it: a child's parent
+/// here is a process, not the thread that made it
+/// (scripts/known-differences.txt).
+fn wait_eligible(options: u32) -> impl Fn(&Process) -> bool {
+    move |child| options & __WALL != 0 || (child.exit_signal.get() != SIGCHLD) == (options & __WCLONE != 0)
+}
 
 /// clone(flags, newsp, parent_tidptr, tls, child_tidptr), Linux's
 /// copy_process: the child shares the address space with CLONE_VM (else it
@@ -222,6 +234,7 @@ enum Waited {
 /// do_wait_pid), so it costs the same however many children live.
 fn wait_child(
     matches: impl Fn(&Process) -> bool,
+    eligible: impl Fn(&Process) -> bool,
     only: Option<u32>,
     nohang: bool,
     keep: bool,
@@ -239,7 +252,7 @@ fn wait_child(
         let one = only.map(|pid| process::get(pid).filter(|c| c.parent.get() == me));
         let all = one.is_none().then(|| process::children_of(me));
         for child in one.into_iter().flatten().chain(all.into_iter().flatten()) {
-            if child.is_leader() && matches(child) {
+            if child.is_leader() && matches(child) && eligible(child) {
                 any = true;
                 if process::reapable(child) && !process::ptrace::held_by_tracer(child) {
                     zombie = Some((child.pid.0, child.outcome.borrow().clone().expect("a zombie has an outcome")));
@@ -277,11 +290,17 @@ fn wait_child(
 /// or a tracee's ptrace-stop (`(signal << 8) | 0x7f`); without one the
 /// caller sleeps until a child exits (or returns 0 with WNOHANG).
 pub fn wait4(pid: i32, wstatus: UserAddr, options: u32, rusage: UserAddr) -> SysResult {
-    if options & !(WNOHANG | WUNTRACED | linux_raw_sys::general::WCONTINUED | WAIT_IGNORED) != 0 {
+    if options & !(WNOHANG | WUNTRACED | linux_raw_sys::general::WCONTINUED | WAIT_LINUX_ONLY) != 0 {
         return Err(Errno::EINVAL);
     }
     let only = (pid > 0).then_some(pid as u32);
-    let found = wait_child(|p| pid <= 0 || p.pid.0 == pid as u32, only, options & WNOHANG != 0, false)?;
+    let found = wait_child(
+        |p| pid <= 0 || p.pid.0 == pid as u32,
+        wait_eligible(options),
+        only,
+        options & WNOHANG != 0,
+        false,
+    )?;
     let (child, status) = match found {
         None => return Ok(0),
         Some(Waited::Ended(child, outcome)) => (child, wait_status(&outcome)),
@@ -305,7 +324,7 @@ pub fn wait4(pid: i32, wstatus: UserAddr, options: u32, rusage: UserAddr) -> Sys
 /// waitable.
 pub fn waitid(idtype: u32, id: i32, infop: UserAddr, options: u32) -> SysResult {
     use linux_raw_sys::general::{P_ALL, P_PGID, P_PID, WCONTINUED, WEXITED, WNOWAIT, WSTOPPED};
-    if options & !(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | WAIT_IGNORED) != 0
+    if options & !(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | WAIT_LINUX_ONLY) != 0
         || options & (WEXITED | WSTOPPED | WCONTINUED) == 0
     {
         return Err(Errno::EINVAL);
@@ -315,7 +334,13 @@ pub fn waitid(idtype: u32, id: i32, infop: UserAddr, options: u32) -> SysResult 
         P_PID if id > 0 => Some(id as u32),
         _ => return Err(Errno::EINVAL),
     };
-    let found = wait_child(|p| filter.is_none_or(|f| p.pid.0 == f), filter, options & WNOHANG != 0, options & WNOWAIT != 0)?;
+    let found = wait_child(
+        |p| filter.is_none_or(|f| p.pid.0 == f),
+        wait_eligible(options),
+        filter,
+        options & WNOHANG != 0,
+        options & WNOWAIT != 0,
+    )?;
     if !infop.is_null() {
         let mut info = [0u32; 32];
         if let Some(found) = found {
