@@ -221,10 +221,13 @@ pub fn count() -> usize {
 /// Adds a process to the table, runnable.
 pub fn admit(process: Box<Process>) {
     let (pid, affinity) = (process.pid.0, process.affinity.get());
-    // A pid is never handed out twice while its task lives (next_pid).
-    if procs_mut().insert(process) {
-        enqueue(pid, affinity);
-    }
+    // A pid is never handed out twice while its task lives (next_pid
+    // counts up, and 2^32 forks are years of QEMU time): a refused insert
+    // would drop a task whose caller was told its pid, so it is a bug, not
+    // an error to return.
+    let inserted = procs_mut().insert(process);
+    assert!(inserted, "pid {pid} handed out twice");
+    enqueue(pid, affinity);
 }
 
 /// Puts runnable task `pid` at the back of the run queue and tells the
