@@ -116,6 +116,10 @@ static QUEUE: RunQueue = RunQueue::new();
 /// the run at the next look).
 static DEADLINE: AtomicU64 = AtomicU64::new(0);
 
+/// When the run began (counter ticks): set by `run` with `DEADLINE`, for
+/// the time limit a stopped task reports.
+static RUN_START: AtomicU64 = AtomicU64::new(0);
+
 /// When the time slice of the task running on each CPU ends: written by
 /// that CPU's runner as it resumes a task, read by that CPU (the timer,
 /// `need_resched`); each CPU's own word.
@@ -934,7 +938,11 @@ pub fn on_timer_interrupt() {
     let now = timer::ticks();
     let deadline = DEADLINE.load(Ordering::Relaxed);
     if now >= deadline {
-        let limit_ms = timer::ticks_to_ns(deadline - super::current().started_at.get()) / 1_000_000;
+        // The run's limit, as the runner reports it for the tasks it stops
+        // (`run`): measured from the task's own start, a task started
+        // after the deadline (while the others unwind) underflowed to
+        // "18446744073673 ms".
+        let limit_ms = timer::ticks_to_ns(deadline.saturating_sub(RUN_START.load(Ordering::Relaxed))) / 1_000_000;
         exit_current(Outcome::TimeLimit { limit_ms });
     }
     let cpu = this_cpu_index();
@@ -1123,6 +1131,7 @@ pub fn run(root: Box<Process>, time_limit_ns: u64) -> Report {
     let mut deadline = start + timer::ns_to_ticks(time_limit_ns);
     let root_pid = root.pid.0;
     root.started_at.set(start);
+    RUN_START.store(start, Ordering::Relaxed);
     DEADLINE.store(deadline, Ordering::Relaxed);
     admit(root);
     let mut report = Report {
