@@ -10,7 +10,8 @@
  *   process: kill(tid, 0) returns 0, and kill(tid, SIGUSR1) runs the
  *   process's handler;
  * - a thread that has ended is gone (Linux releases it at its exit):
- *   kill(its tid, 0) fails with ESRCH after pthread_join.
+ *   kill(its tid, 0) fails with ESRCH after pthread_join, and so does
+ *   rt_sigqueueinfo, which finds its target the same way.
  *
  * Before, signal 0 asked whether a live task of process `pid` existed
  * (ESRCH for an unreaped zombie, which kill(zombie, SIGTERM) found), and
@@ -87,6 +88,11 @@ int main(void)
             usleep(1000);
     }
     CHECK(gone, "kill(ended thread %d, 0) still finds it 1 s after pthread_join: errno %d", tid, errno);
+    /* rt_sigqueueinfo finds its target the same way. */
+    siginfo_t queued = {.si_code = SI_QUEUE};
+    errno = 0;
+    CHECK(syscall(SYS_rt_sigqueueinfo, tid, 0, &queued) == -1 && errno == ESRCH,
+          "rt_sigqueueinfo(ended thread %d, 0): errno %d, want ESRCH", tid, errno);
     printf("ok\n");
     return 0;
 }

@@ -574,6 +574,15 @@ pub fn live_processes() -> alloc::vec::Vec<u32> {
     v
 }
 
+/// The process (its tgid) that a signal sent to pid `pid` reaches (kill,
+/// rt_sigqueueinfo; Linux's kill_pid_info: the task with that pid,
+/// PIDTYPE_PID, then its whole group): a thread's tid reaches its
+/// process, a zombie process exists until it is reaped, a thread that
+/// ended does not (Linux releases it at its exit).
+pub fn process_of(pid: u32) -> Option<u32> {
+    get(pid).filter(|t| t.is_leader() || t.state.get() != State::Zombie).map(|t| t.tgid)
+}
+
 /// Whether task `tid` lives and belongs to process `tgid`.
 pub fn task_in(tgid: u32, tid: u32) -> bool {
     get(tid).is_some_and(|t| t.tgid == tgid && t.state.get() != State::Zombie)

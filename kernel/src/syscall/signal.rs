@@ -154,23 +154,16 @@ fn info(sig: u32, code: i32) -> SigInfo {
     SigInfo { signo: sig, code, fields: SigFields::Sender { pid: process::current().tgid } }
 }
 
-/// kill(pid, sig): pid > 0 is the process of task `pid`; 0 and < -1
-/// (process groups, which this kernel does not have) the caller's; -1
-/// every process. Signal 0 only checks that the target exists.
+/// kill(pid, sig): pid > 0 is the process of task `pid` (`process_of`);
+/// 0 and < -1 (process groups, which this kernel does not have) the
+/// caller's; -1 every process. Signal 0 only checks that the target exists.
 pub fn kill(pid: i32, sig: i32) -> SysResult {
     let sig = if sig == 0 { 0 } else { valid(sig)? };
     let me = process::current().tgid;
     let targets = match pid {
         // Every process but the caller (Linux's kill_something_info).
         -1 => process::live_processes().into_iter().filter(|&t| t != me).collect(),
-        // Linux's kill_pid_info finds the task by its pid (PIDTYPE_PID),
-        // then signals its whole process: a thread's tid reaches its
-        // process, and a zombie process exists until it is reaped (a
-        // thread that ended does not: Linux releases it at once).
-        p if p > 0 => match process::get(p as u32).filter(|t| t.is_leader() || t.state.get() != process::State::Zombie) {
-            Some(t) => alloc::vec![t.tgid],
-            None => return Err(Errno::ESRCH),
-        },
+        p if p > 0 => alloc::vec![process::process_of(p as u32).ok_or(Errno::ESRCH)?],
         _ => alloc::vec![me],
     };
     let mut found = false;
@@ -240,7 +233,7 @@ fn may_queue(info: &SigInfo, to_self: bool) -> Result<(), Errno> {
 pub fn rt_sigqueueinfo(pid: i32, sig: i32, uinfo: UserAddr) -> SysResult {
     let info = read_queued_info(sig, uinfo)?;
     may_queue(&info, pid as u32 == process::current().pid.0)?;
-    let tgid = u32::try_from(pid).ok().and_then(process::get).map(|t| t.tgid).ok_or(Errno::ESRCH)?;
+    let tgid = u32::try_from(pid).ok().and_then(process::process_of).ok_or(Errno::ESRCH)?;
     if sig == 0 {
         return Ok(0);
     }
