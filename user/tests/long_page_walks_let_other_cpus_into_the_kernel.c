@@ -118,6 +118,38 @@ static void close_window(const char *what, int mib, int ruled)
               what, gap / 1000000, took / 1000000, inside);
 }
 
+/* A child maps and populates `len` bytes of its own, then, told to,
+ * exits (`self` NULL) or execs `self` as EXEC_TARGET, which exits at
+ * once: the window covers the end of its space and the parent's wait. */
+static void child_frees_its_area(size_t len, int mib, const char *self)
+{
+    int ready[2], go[2];
+    CHECK(pipe(ready) == 0 && pipe(go) == 0, "pipe: errno %d", errno);
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: errno %d", errno);
+    if (pid == 0) {
+        char c = 0;
+        char *own = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        if (own == MAP_FAILED || write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+            _exit(1);
+        if (self)
+            execl(self, self, EXEC_TARGET, (char *)NULL);
+        _exit(self ? 2 : 7);
+    }
+    char c = 0;
+    CHECK(read(ready[0], &c, 1) == 1, "the child did not map its area");
+    open_window();
+    CHECK(write(go[1], &c, 1) == 1, "write: errno %d", errno);
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 7,
+          "the %s child's status is %#x", self ? "exec-ing" : "exiting", status);
+    close_window(self ? "exec and wait" : "exit and wait", mib, 1);
+    close(ready[0]);
+    close(ready[1]);
+    close(go[0]);
+    close(go[1]);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], EXEC_TARGET) == 0)
@@ -175,44 +207,11 @@ int main(int argc, char **argv)
     close_window("munmap", mib, 1);
 
     /* A child that populates an area of its own, then exits: its exit
-     * frees every frame. */
-    int ready[2], go[2];
-    CHECK(pipe(ready) == 0 && pipe(go) == 0, "pipe: errno %d", errno);
-    pid = fork();
-    CHECK(pid >= 0, "fork: errno %d", errno);
-    if (pid == 0) {
-        char c = 0;
-        char *own = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-        if (own == MAP_FAILED || write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
-            _exit(1);
-        _exit(7);
-    }
-    char c = 0;
-    CHECK(read(ready[0], &c, 1) == 1, "the child did not map its area");
-    open_window();
-    CHECK(write(go[1], &c, 1) == 1, "write: errno %d", errno);
-    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 7,
-          "the exiting child's status is %#x", status);
-    close_window("exit and wait", mib, 1);
-
-    /* A child that populates an area of its own, then execs: the old
-     * space's last reference goes at the exec, which frees every frame
-     * (Linux's exec_mmap -> mmput). The new program exits at once. */
-    pid = fork();
-    CHECK(pid >= 0, "fork: errno %d", errno);
-    if (pid == 0) {
-        char *own = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-        if (own == MAP_FAILED || write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
-            _exit(1);
-        execl(argv[0], argv[0], EXEC_TARGET, (char *)NULL);
-        _exit(2);
-    }
-    CHECK(read(ready[0], &c, 1) == 1, "the child did not map its area");
-    open_window();
-    CHECK(write(go[1], &c, 1) == 1, "write: errno %d", errno);
-    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 7,
-          "the exec-ing child's status is %#x", status);
-    close_window("exec and wait", mib, 1);
+     * frees every frame. Then one that execs: the old space's last
+     * reference goes at the exec, which frees every frame (Linux's
+     * exec_mmap -> mmput); the new program exits at once. */
+    child_frees_its_area(len, mib, NULL);
+    child_frees_its_area(len, mib, argv[0]);
     atomic_store(&stop, 1);
     for (int i = 0; i < callers; i++)
         pthread_join(t[i], NULL);
