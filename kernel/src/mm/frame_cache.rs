@@ -340,6 +340,7 @@ mod tests {
 #[cfg(test)]
 mod per_cpu_tests {
     use super::*;
+    use crate::fuzz::XorShift;
     use crate::mm::addr::{PhysAddr, PhysRange, PAGE_SHIFT};
     extern crate std;
     use std::boxed::Box;
@@ -385,17 +386,6 @@ mod per_cpu_tests {
         assert_eq!((caches.cached(), free(&caches, &pool)), (0, 0));
     }
 
-    /// A small xorshift generator: the same sequence on every run.
-    struct Rng(u64);
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % n as u64) as usize
-        }
-    }
-
     #[test]
     fn random_allocations_and_frees_on_every_cpu_never_put_a_frame_in_two_places() {
         // Fewer frames than the caches can park: exhaustion, and the
@@ -403,7 +393,7 @@ mod per_cpu_tests {
         let total = 2 * HIGH;
         let pool = pool_of(total as u64);
         let caches: Box<FrameCaches<CPUS>> = Box::default();
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut rng = XorShift::new(0);
         let mut held: Vec<Frame> = Vec::new();
         let mut in_use = HashSet::new();
         let mut exhausted = 0;
@@ -448,7 +438,7 @@ mod per_cpu_tests {
         let threads: Vec<_> = (0..CPUS)
             .map(|cpu| {
                 std::thread::spawn(move || {
-                    let mut rng = Rng(0x1234_5678 + cpu as u64);
+                    let mut rng = XorShift::new(cpu as u64);
                     let mut mine = Vec::new();
                     for _ in 0..20_000 {
                         if rng.below(2) == 0 && mine.len() < total / 2 {

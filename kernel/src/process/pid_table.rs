@@ -239,6 +239,7 @@ impl<T: Task> PidTable<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fuzz::XorShift;
     use core::cell::Cell;
 
     struct Fake {
@@ -276,27 +277,15 @@ mod tests {
         Box::new(Fake { tid: Cell::new(tid), tgid, parent: Cell::new(parent), tracer: Cell::new(None) })
     }
 
-    /// A small deterministic generator (xorshift), so a failing sequence
-    /// comes back with the same seed.
-    struct Rng(u64);
-    impl Rng {
-        fn below(&mut self, n: u32) -> u32 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % n as u64) as u32
-        }
-    }
-
     #[test]
     fn the_indices_equal_a_full_scan_after_any_sequence_of_changes() {
         for seed in 1..40u64 {
-            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut rng = XorShift::new(seed);
             let mut t: PidTable<Fake> = PidTable::new();
             let mut next = 1u32;
             for step in 0..400 {
                 let pids: alloc::vec::Vec<u32> = t.iter().map(|x| x.tid()).collect();
-                let any = |rng: &mut Rng| pids.get(rng.below(pids.len().max(1) as u32) as usize).copied();
+                let any = |rng: &mut XorShift| pids.get(rng.below(pids.len().max(1))).copied();
                 if let Some(p) = any(&mut rng).filter(|_| rng.below(4) == 0) {
                     t.set_futex_waiting(p, rng.below(2) == 0);
                 }

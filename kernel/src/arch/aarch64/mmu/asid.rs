@@ -202,6 +202,7 @@ impl Default for AsidAllocator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fuzz::XorShift;
 
     extern crate std;
     use std::collections::BTreeSet;
@@ -298,17 +299,6 @@ mod tests {
         }
     }
 
-    /// A tiny deterministic generator for the schedule below.
-    struct XorShift(u64);
-    impl XorShift {
-        fn next(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % n as u64) as usize
-        }
-    }
-
     /// Random schedules of 600 spaces (threads of one space on several
     /// CPUs at once among them) on 8 CPUs with 8-bit ASIDs: many
     /// rollovers. Each CPU's TLB is modelled as the set of (ASID, space)
@@ -321,7 +311,7 @@ mod tests {
     fn forced_rollovers_never_alias_live_active_spaces() {
         const SPACES: usize = 600;
         let mut a = AsidAllocator::new();
-        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut rng = XorShift::new(0);
         let mut ids: Vec<AsidId> = std::vec![0; SPACES];
         // Who each slot's space is: a slot whose space ended holds a new one.
         let mut who: Vec<usize> = (0..SPACES).collect();
@@ -330,12 +320,12 @@ mod tests {
         let mut tlb: Vec<BTreeSet<(u16, usize)>> = (0..CPUS).map(|_| BTreeSet::new()).collect();
         let mut rollovers = 0;
         for step in 0..200_000 {
-            let cpu = rng.next(CPUS);
+            let cpu = rng.below(CPUS);
             // Mostly a switch; sometimes a space on no CPU ends (its ASID
             // released, and flushed everywhere if it is of this
             // generation) and a new one takes its slot.
             if step % 7 == 0 {
-                let s = rng.next(SPACES);
+                let s = rng.below(SPACES);
                 if !running.contains(&Some(s)) {
                     if let Some(asid) = a.release(ids[s]) {
                         tlb.iter_mut().for_each(|t| t.retain(|&(x, _)| x != asid));
@@ -347,9 +337,9 @@ mod tests {
                 }
             }
             // A thread of a space running elsewhere, half the time.
-            let s = match rng.next(2) {
-                0 => running[rng.next(CPUS)].unwrap_or_else(|| rng.next(SPACES)),
-                _ => rng.next(SPACES),
+            let s = match rng.below(2) {
+                0 => running[rng.below(CPUS)].unwrap_or_else(|| rng.below(SPACES)),
+                _ => rng.below(SPACES),
             };
             let got = a.assign(cpu, ids[s]);
             if got.flush_local {
